@@ -1,0 +1,104 @@
+/* billing: from rated events to invoices.
+ *
+ * Owns the period aggregates (per account and charge: event count, quantities, exact amount
+ * sum), their deterministic merge across threads, and invoice construction: one line per
+ * (account, charge version) rounded at the line rounding point, the VAT breakdown per
+ * category and rate computed once on the sum of line nets (EN 16931), totals, issue and due
+ * dates. Invoice numbers are assigned later, when the run commits (registry). It does not
+ * write files (formats does) or book the journal (journal does). */
+#ifndef RT_BILLING_H
+#define RT_BILLING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/arena.h"
+#include "engine/catalog.h"
+#include "engine/rating.h"
+#include "engine/u64map.h"
+
+/* ---- aggregates ---- */
+typedef struct rt_agg_entry {
+    uint32_t account;
+    uint32_t charge;
+    uint64_t events;
+    int64_t quantity_base;
+    int64_t billable_base;
+    __int128 amount_nanos; /* exact; 128 bits so partial sums never depend on thread split */
+} rt_agg_entry;
+
+typedef struct rt_aggregates {
+    rt_u64map index; /* (account, charge) -> entry */
+    rt_agg_entry *entries;
+    size_t count, capacity;
+} rt_aggregates;
+
+rt_status rt_agg_init(rt_aggregates *a);
+void rt_agg_free(rt_aggregates *a);
+/* Add one rated event. RT_EOVERFLOW when a quantity sum leaves int64; RT_ENOMEM. */
+rt_status rt_agg_add(rt_aggregates *a, const rt_rated *r);
+/* Add every entry of src into dst. */
+rt_status rt_agg_merge(rt_aggregates *dst, const rt_aggregates *src);
+/* Sort entries by (account, charge): the order invoices and lines are built in. */
+void rt_agg_sort(rt_aggregates *a);
+
+/* ---- invoices ---- */
+typedef struct rt_invoice_line {
+    uint32_t charge;  /* charge row */
+    uint32_t product; /* product row in force at the tax point */
+    uint32_t tax;     /* tax rate row */
+    uint32_t subtotal; /* index of its VAT subtotal in the invoice */
+    uint64_t events;
+    int64_t quantity_base;
+    int64_t billable_base;
+    int64_t amount_nanos; /* exact sum of the event amounts */
+    int64_t net_minor;    /* rounded at the line rounding point */
+} rt_invoice_line;
+
+typedef struct rt_tax_subtotal {
+    uint32_t tax;      /* the first tax rate row with this (code, rate) */
+    int32_t vat_code;  /* rt_vat_code */
+    int64_t rate_e4;
+    int64_t base_minor; /* sum of the line nets of this category and rate */
+    int64_t tax_minor;  /* round(base x rate), once per rate */
+} rt_tax_subtotal;
+
+enum { RT_INVOICE_NUMBER_MAX = 48 };
+
+typedef struct rt_invoice {
+    uint32_t account;
+    char number[RT_INVOICE_NUMBER_MAX]; /* empty until the run commits */
+    const rt_currency *currency;
+    rt_days issue_day;
+    rt_days due_day;
+    rt_days tax_point_day;
+    rt_invoice_line *lines;
+    size_t line_count;
+    rt_tax_subtotal *taxes;
+    size_t tax_count;
+    int64_t net_minor;
+    int64_t tax_minor;
+    int64_t gross_minor;
+    uint64_t events;
+} rt_invoice;
+
+typedef struct rt_invoice_set {
+    rt_arena arena; /* lines and subtotals */
+    rt_invoice *items;
+    size_t count;
+} rt_invoice_set;
+
+void rt_invoice_set_free(rt_invoice_set *s);
+
+/* Build one invoice per account with activity, in account order, from sorted aggregates.
+ * Issue date = the first day after the period; due = issue + payment terms (account, else
+ * company); tax rates are those in force on the period's last day (the tax point).
+ * RT_EOVERFLOW, RT_ENOMEM, or RT_ENOTFOUND when a tax rate or product version is missing
+ * (validation normally prevents both). */
+rt_status rt_billing_build(const rt_catalog *cat, const rt_period *period,
+                           const rt_aggregates *agg, rt_invoice_set *out, rt_error *err);
+
+/* Tax of one subtotal: round(base x rate_e4 / 10^6) in minor units. */
+rt_status rt_tax_amount(int64_t base_minor, int64_t rate_e4, rt_round mode, int64_t *tax_minor);
+
+#endif

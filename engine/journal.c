@@ -1,0 +1,117 @@
+/* journal: invoicing entries. */
+#include "engine/journal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char *rt_journal_kind_name(rt_journal_kind k)
+{
+    static const char *const names[] = {"receivable", "revenue", "vat"};
+    RT_ASSERT((unsigned)k < RT_ARRAY_LEN(names));
+    return names[k];
+}
+
+void rt_journal_free(rt_journal *j)
+{
+    free(j->lines);
+    memset(j, 0, sizeof *j);
+}
+
+static rt_status push(rt_journal *j, rt_journal_line line)
+{
+    if (j->count == j->capacity) {
+        size_t cap = j->capacity ? j->capacity * 2 : 1024;
+        rt_journal_line *l = realloc(j->lines, cap * sizeof *l);
+        if (!l) return RT_ENOMEM;
+        j->lines = l;
+        j->capacity = cap;
+    }
+    j->lines[j->count++] = line;
+    return RT_OK;
+}
+
+/* A signed amount on its natural side: positive on `debit` side when debit is true; a
+ * negative amount moves to the other side so no line carries a negative figure. */
+static rt_journal_line sided(rt_journal_line l, int64_t amount, bool debit)
+{
+    bool d = amount >= 0 ? debit : !debit;
+    int64_t a = amount >= 0 ? amount : -amount;
+    l.debit_minor = d ? a : 0;
+    l.credit_minor = d ? 0 : a;
+    return l;
+}
+
+static rt_status book_invoice(const rt_catalog *cat, const rt_invoice_set *set, uint32_t i,
+                              rt_journal *j, rt_error *err)
+{
+    const rt_invoice *inv = &set->items[i];
+    uint32_t ar = cat->gl_role[RT_GL_RECEIVABLE], vat = cat->gl_role[RT_GL_VAT_PAYABLE];
+    RT_ASSERT(ar != RT_NO_INDEX && vat != RT_NO_INDEX);
+    uint32_t entry = ++j->entries;
+    rt_journal_line base = {.entry = entry, .invoice = i, .date = inv->issue_day};
+    size_t first = j->count;
+    rt_status st;
+
+    base.gl = ar;
+    base.kind = RT_JL_RECEIVABLE;
+    if ((st = push(j, sided(base, inv->gross_minor, true))) != RT_OK) goto fail;
+
+    /* Revenue per GL account, in GL-row order so the entry's layout is canonical. */
+    for (uint32_t g = 0; g < cat->gl_count; g++) {
+        if (cat->gl_accounts[g].role != RT_GL_REVENUE) continue;
+        int64_t sum = 0;
+        bool any = false;
+        for (size_t k = 0; k < inv->line_count; k++) {
+            const rt_product *p = &cat->products[inv->lines[k].product];
+            if (rt_catalog_gl(cat, p->gl_account) != g) continue;
+            any = true;
+            if (rt_add_i64(sum, inv->lines[k].net_minor, &sum) != RT_OK)
+                return rt_error_set(err, RT_EOVERFLOW, NULL, 0, 0, NULL, "revenue overflow");
+        }
+        if (!any) continue;
+        base.gl = g;
+        base.kind = RT_JL_REVENUE;
+        if ((st = push(j, sided(base, sum, false))) != RT_OK) goto fail;
+    }
+    for (uint32_t s = 0; s < inv->tax_count; s++) {
+        if (inv->taxes[s].tax_minor == 0) continue;
+        base.gl = vat;
+        base.kind = RT_JL_VAT;
+        base.subtotal = s;
+        if ((st = push(j, sided(base, inv->taxes[s].tax_minor, false))) != RT_OK) goto fail;
+    }
+    /* The entry balances: AR = revenue + VAT. */
+    __int128 d = 0, c = 0;
+    for (size_t k = first; k < j->count; k++) {
+        d += j->lines[k].debit_minor;
+        c += j->lines[k].credit_minor;
+    }
+    RT_ASSERT(d == c);
+    return RT_OK;
+fail:
+    return rt_error_set(err, st, NULL, 0, 0, NULL, "out of memory");
+}
+
+rt_status rt_journal_book_invoices(const rt_catalog *cat, const rt_invoice_set *invoices,
+                                   rt_journal *j, rt_error *err)
+{
+    if (cat->gl_role[RT_GL_RECEIVABLE] == RT_NO_INDEX || cat->gl_role[RT_GL_VAT_PAYABLE] == RT_NO_INDEX)
+        return rt_error_set(err, RT_ENOTFOUND, NULL, 0, 0, NULL,
+                            "the price book has no receivable or VAT payable GL account");
+    for (size_t i = 0; i < invoices->count; i++) {
+        rt_status st = book_invoice(cat, invoices, (uint32_t)i, j, err);
+        if (st != RT_OK) return st;
+    }
+    return RT_OK;
+}
+
+void rt_journal_totals(const rt_journal *j, __int128 *debit, __int128 *credit)
+{
+    __int128 d = 0, c = 0;
+    for (size_t i = 0; i < j->count; i++) {
+        d += j->lines[i].debit_minor;
+        c += j->lines[i].credit_minor;
+    }
+    *debit = d;
+    *credit = c;
+}

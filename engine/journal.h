@@ -1,0 +1,52 @@
+/* journal: the double-entry revenue journal of a run.
+ *
+ * Owns journal entries and lines built from invoices: for each invoice one entry,
+ * Dr accounts receivable (gross) / Cr revenue per product GL account (net) / Cr VAT payable
+ * per rate. Every entry balances (asserted), and so does the journal per currency. It does
+ * not format GL export files (formats does). Amounts are in the invoice currency's minor
+ * units; the currency travels with each line. */
+#ifndef RT_JOURNAL_H
+#define RT_JOURNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/billing.h"
+
+typedef enum rt_journal_kind {
+    RT_JL_RECEIVABLE = 0, /* Dr customer receivable */
+    RT_JL_REVENUE,        /* Cr revenue of a product GL account */
+    RT_JL_VAT,            /* Cr VAT payable, one line per rate */
+} rt_journal_kind;
+
+/* "receivable", "revenue", "vat". */
+const char *rt_journal_kind_name(rt_journal_kind k);
+
+typedef struct rt_journal_line {
+    uint32_t entry;   /* 1-based entry number, gap-free in the run */
+    uint32_t invoice; /* index in the invoice set: the reference and the customer */
+    uint32_t gl;      /* GL account row */
+    uint32_t kind;    /* rt_journal_kind */
+    uint32_t subtotal; /* for RT_JL_VAT: index of the invoice's VAT subtotal */
+    rt_days date;
+    int64_t debit_minor;
+    int64_t credit_minor;
+} rt_journal_line;
+
+typedef struct rt_journal {
+    rt_journal_line *lines;
+    size_t count, capacity;
+    uint32_t entries;
+} rt_journal;
+
+void rt_journal_free(rt_journal *j);
+
+/* Book the invoicing entries of every invoice (in invoice order). Entry dates are the
+ * invoices' issue dates. RT_ENOMEM, or RT_ENOTFOUND when the book lacks a GL account. */
+rt_status rt_journal_book_invoices(const rt_catalog *cat, const rt_invoice_set *invoices,
+                                   rt_journal *j, rt_error *err);
+
+/* Sum of debits and of credits over the whole journal (128-bit, never overflows). */
+void rt_journal_totals(const rt_journal *j, __int128 *debit_minor, __int128 *credit_minor);
+
+#endif

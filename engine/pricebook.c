@@ -1,0 +1,249 @@
+/* pricebook: LMDB layout of the price book.
+ *
+ * Database "book.<table>": key = the key columns in order-preserving encoding; value =
+ * format byte (1), field count, then every field in schema order (strings as length +
+ * bytes, numbers and times as zigzag varints, enumerations as varints). A record with fewer
+ * fields than the schema (written before a column was added) loads with the defaults of the
+ * missing columns. Database "book.meta": "fingerprint", "version", "rows" as u64 LE. */
+#include "engine/pricebook.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "engine/pack.h"
+
+#define RECORD_FORMAT 1
+
+static void table_db_name(const rt_table *t, char *buf, size_t n)
+{
+    snprintf(buf, n, "book.%s", t->name);
+}
+
+static void pack_key(rt_pack *k, const rt_table *t, const void *row, size_t index)
+{
+    /* A table without key columns (company) is keyed by row position. */
+    bool keyed = false;
+    for (size_t i = 0; i < t->field_count; i++) keyed = keyed || (t->fields[i].flags & RT_FIELD_KEY);
+    if (!keyed) {
+        rt_pack_key_u64(k, index);
+        return;
+    }
+    for (size_t i = 0; i < t->field_count; i++) {
+        const rt_field *f = &t->fields[i];
+        if (!(f->flags & RT_FIELD_KEY)) continue;
+        const char *m = (const char *)row + f->offset;
+        switch (f->type) {
+        case RT_FT_ID:
+        case RT_FT_TEXT:
+        case RT_FT_CURRENCY: rt_pack_key_str(k, *(const char *const *)m); break;
+        case RT_FT_ENUM: rt_pack_key_i64(k, *(const int32_t *)m); break;
+        default: rt_pack_key_i64(k, *(const int64_t *)m); break;
+        }
+    }
+}
+
+static void pack_value(rt_pack *v, const rt_table *t, const void *row)
+{
+    rt_pack_u8(v, RECORD_FORMAT);
+    rt_pack_uvarint(v, t->field_count);
+    for (size_t i = 0; i < t->field_count; i++) {
+        const rt_field *f = &t->fields[i];
+        const char *m = (const char *)row + f->offset;
+        switch (f->type) {
+        case RT_FT_ID:
+        case RT_FT_TEXT:
+        case RT_FT_CURRENCY: rt_pack_str(v, *(const char *const *)m); break;
+        case RT_FT_ENUM: rt_pack_uvarint(v, (uint64_t)*(const int32_t *)m); break;
+        default: rt_pack_svarint(v, *(const int64_t *)m); break;
+        }
+    }
+}
+
+static rt_status put_meta(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t value,
+                          rt_error *err)
+{
+    unsigned char b[8];
+    for (int i = 0; i < 8; i++) b[i] = (unsigned char)(value >> (8 * i));
+    MDB_val k = {strlen(key), (void *)key}, v = {8, b};
+    return rt_store_check(mdb_put(txn, dbi, &k, &v, 0), key, err);
+}
+
+static uint64_t get_meta(MDB_txn *txn, MDB_dbi dbi, const char *key)
+{
+    MDB_val k = {strlen(key), (void *)key}, v;
+    if (mdb_get(txn, dbi, &k, &v) != MDB_SUCCESS || v.mv_size != 8) return 0;
+    uint64_t x = 0;
+    for (int i = 0; i < 8; i++) x |= (uint64_t)((unsigned char *)v.mv_data)[i] << (8 * i);
+    return x;
+}
+
+rt_status rt_pricebook_import(rt_store *store, const rt_book *book, rt_pricebook_info *info,
+                              rt_error *err)
+{
+    MDB_txn *txn = NULL;
+    rt_pack key, val;
+    rt_pack_init(&key);
+    rt_pack_init(&val);
+    XXH64_state_t *hs = XXH64_createState();
+    rt_status st;
+    if (!hs) return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+    XXH64_reset(hs, 0);
+    uint64_t rows = 0;
+
+    if ((st = rt_store_check(mdb_txn_begin(rt_store_env(store), NULL, 0, &txn), "mdb_txn_begin",
+                             err)) != RT_OK)
+        goto fail;
+    for (unsigned ti = 0; ti < RT_T_COUNT_; ti++) {
+        const rt_table *t = rt_book_table((rt_table_id)ti);
+        const rt_book_rows *r = &book->tables[ti];
+        char name[64];
+        MDB_dbi dbi;
+        table_db_name(t, name, sizeof name);
+        if ((st = rt_store_dbi(txn, name, true, &dbi, err)) != RT_OK) goto fail;
+        if ((st = rt_store_check(mdb_drop(txn, dbi, 0), "mdb_drop", err)) != RT_OK) goto fail;
+        for (size_t i = 0; i < r->count; i++) {
+            const void *row = (const char *)r->rows + i * t->row_size;
+            rt_pack_reset(&key);
+            rt_pack_reset(&val);
+            pack_key(&key, t, row, i);
+            pack_value(&val, t, row);
+            if (key.failed || val.failed) {
+                st = rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+                goto fail;
+            }
+            MDB_val k = {key.len, key.data}, v = {val.len, val.data};
+            /* Keys were checked unique by validation; MDB_NOOVERWRITE turns a slip into an
+             * error rather than a silently lost row. */
+            if ((st = rt_store_check(mdb_put(txn, dbi, &k, &v, MDB_NOOVERWRITE), name, err)) !=
+                RT_OK)
+                goto fail;
+            uint8_t tid = (uint8_t)ti;
+            XXH64_update(hs, &tid, 1);
+            XXH64_update(hs, key.data, key.len);
+            XXH64_update(hs, val.data, val.len);
+            rows++;
+        }
+    }
+    MDB_dbi meta;
+    if ((st = rt_store_dbi(txn, "book.meta", true, &meta, err)) != RT_OK) goto fail;
+    rt_pricebook_info out = {XXH64_digest(hs), get_meta(txn, meta, "version") + 1, rows};
+    if ((st = put_meta(txn, meta, "fingerprint", out.fingerprint, err)) != RT_OK) goto fail;
+    if ((st = put_meta(txn, meta, "version", out.version, err)) != RT_OK) goto fail;
+    if ((st = put_meta(txn, meta, "rows", out.rows, err)) != RT_OK) goto fail;
+    st = rt_store_check(mdb_txn_commit(txn), "mdb_txn_commit", err);
+    txn = NULL;
+    if (st != RT_OK) goto fail;
+    if (info) *info = out;
+fail:
+    if (txn) mdb_txn_abort(txn);
+    rt_pack_free(&key);
+    rt_pack_free(&val);
+    XXH64_freeState(hs);
+    return st;
+}
+
+/* ---- load ---- */
+
+static rt_status unpack_row(rt_book *book, const rt_table *t, void *row, const MDB_val *v)
+{
+    rt_unpack u;
+    char why[128];
+    rt_unpack_init(&u, v->mv_data, v->mv_size);
+    if (rt_unpack_u8(&u) != RECORD_FORMAT) return RT_ECORRUPT;
+    uint64_t nf = rt_unpack_uvarint(&u);
+    if (u.bad || nf > t->field_count) return RT_ECORRUPT;
+    for (size_t i = 0; i < t->field_count; i++) {
+        const rt_field *f = &t->fields[i];
+        char *m = (char *)row + f->offset;
+        if (i >= nf) {
+            /* A column added after this record was written: its default. */
+            rt_status st = rt_book_field_parse(book, f, row, "", 0, why, sizeof why);
+            if (st != RT_OK) return RT_ECORRUPT;
+            continue;
+        }
+        switch (f->type) {
+        case RT_FT_ID:
+        case RT_FT_TEXT:
+        case RT_FT_CURRENCY: {
+            size_t len;
+            const char *s = rt_unpack_str(&u, &len);
+            char *copy = rt_arena_strndup(&book->arena, s, len);
+            if (!copy) return RT_ENOMEM;
+            *(const char **)m = copy;
+            break;
+        }
+        case RT_FT_ENUM: {
+            uint64_t e = rt_unpack_uvarint(&u);
+            size_t count = 0;
+            while (f->names[count]) count++;
+            if (e >= count) return RT_ECORRUPT;
+            *(int32_t *)m = (int32_t)e;
+            break;
+        }
+        default: *(int64_t *)m = rt_unpack_svarint(&u); break;
+        }
+    }
+    return rt_unpack_done(&u);
+}
+
+rt_status rt_pricebook_load(rt_store *store, rt_book *book, rt_pricebook_info *info,
+                            rt_error *err)
+{
+    MDB_txn *txn = NULL;
+    MDB_cursor *cur = NULL;
+    rt_status st;
+    if ((st = rt_store_check(mdb_txn_begin(rt_store_env(store), NULL, MDB_RDONLY, &txn),
+                             "mdb_txn_begin", err)) != RT_OK)
+        return st;
+    MDB_dbi meta;
+    if ((st = rt_store_dbi(txn, "book.meta", false, &meta, err)) != RT_OK) {
+        if (st == RT_ENOTFOUND)
+            rt_error_set(err, RT_ENOTFOUND, rt_store_dir(store), 0, 0, NULL,
+                         "no price book has been imported here");
+        goto done;
+    }
+    if (info) {
+        info->fingerprint = get_meta(txn, meta, "fingerprint");
+        info->version = get_meta(txn, meta, "version");
+        info->rows = get_meta(txn, meta, "rows");
+    }
+    for (unsigned ti = 0; ti < RT_T_COUNT_; ti++) {
+        const rt_table *t = rt_book_table((rt_table_id)ti);
+        char name[64];
+        MDB_dbi dbi;
+        table_db_name(t, name, sizeof name);
+        st = rt_store_dbi(txn, name, false, &dbi, err);
+        if (st == RT_ENOTFOUND) continue; /* a table added after this book was imported */
+        if (st != RT_OK) goto done;
+        if ((st = rt_store_check(mdb_cursor_open(txn, dbi, &cur), "mdb_cursor_open", err)) !=
+            RT_OK)
+            goto done;
+        MDB_val k, v;
+        int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+        while (rc == MDB_SUCCESS) {
+            void *row;
+            if ((st = rt_book_append(book, t->id, 0, &row)) != RT_OK) {
+                rt_error_set(err, st, NULL, 0, 0, NULL, "out of memory");
+                goto done;
+            }
+            if ((st = unpack_row(book, t, row, &v)) != RT_OK) {
+                rt_error_set(err, st, rt_store_dir(store), 0, 0, name,
+                             "stored record does not decode");
+                goto done;
+            }
+            rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+        }
+        if (rc != MDB_NOTFOUND) {
+            st = rt_store_check(rc, name, err);
+            goto done;
+        }
+        mdb_cursor_close(cur);
+        cur = NULL;
+    }
+    st = RT_OK;
+done:
+    if (cur) mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    return st;
+}

@@ -1,0 +1,324 @@
+/* registry: run records, period index and number series in LMDB.
+ *
+ * Databases: "reg.runs" (u64 BE run number -> packed record), "reg.periods" ("YYYY-MM" +
+ * u64 BE run number -> empty), "reg.series" (series prefix -> u64 LE next number). */
+#include "engine/registry.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/pack.h"
+
+#define RUN_RECORD_FORMAT 1
+
+struct rt_registry_txn {
+    MDB_txn *txn;
+    MDB_dbi runs, periods, series;
+};
+
+void rt_run_record_free(rt_run_record *r)
+{
+    for (size_t i = 0; i < r->input_count; i++) free(r->inputs[i].path);
+    free(r->inputs);
+    r->inputs = NULL;
+    r->input_count = 0;
+}
+
+static rt_status open_dbs(MDB_txn *txn, bool create, rt_registry_txn *t, rt_error *err)
+{
+    rt_status st;
+    if ((st = rt_store_dbi(txn, "reg.runs", create, &t->runs, err)) != RT_OK) return st;
+    if ((st = rt_store_dbi(txn, "reg.periods", create, &t->periods, err)) != RT_OK) return st;
+    return rt_store_dbi(txn, "reg.series", create, &t->series, err);
+}
+
+rt_status rt_registry_begin(rt_store *store, rt_registry_txn **out, rt_error *err)
+{
+    rt_registry_txn *t = calloc(1, sizeof *t);
+    if (!t) return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+    rt_status st = rt_store_check(mdb_txn_begin(rt_store_env(store), NULL, 0, &t->txn),
+                                  "mdb_txn_begin", err);
+    if (st == RT_OK) st = open_dbs(t->txn, true, t, err);
+    if (st != RT_OK) {
+        if (t->txn) mdb_txn_abort(t->txn);
+        free(t);
+        return st;
+    }
+    *out = t;
+    return RT_OK;
+}
+
+rt_status rt_registry_commit(rt_registry_txn *t, rt_error *err)
+{
+    rt_status st = rt_store_check(mdb_txn_commit(t->txn), "mdb_txn_commit", err);
+    free(t);
+    return st;
+}
+
+void rt_registry_abort(rt_registry_txn *t)
+{
+    if (!t) return;
+    mdb_txn_abort(t->txn);
+    free(t);
+}
+
+rt_status rt_registry_next_run_no(rt_registry_txn *t, uint64_t *run_no, rt_error *err)
+{
+    MDB_cursor *c;
+    rt_status st = rt_store_check(mdb_cursor_open(t->txn, t->runs, &c), "mdb_cursor_open", err);
+    if (st != RT_OK) return st;
+    MDB_val k, v;
+    int rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+    mdb_cursor_close(c);
+    if (rc == MDB_NOTFOUND) {
+        *run_no = 1;
+        return RT_OK;
+    }
+    if ((st = rt_store_check(rc, "reg.runs", err)) != RT_OK) return st;
+    rt_unpack u;
+    rt_unpack_init(&u, k.mv_data, k.mv_size);
+    *run_no = rt_unpack_key_u64(&u) + 1;
+    if (rt_unpack_done(&u) != RT_OK)
+        return rt_error_set(err, RT_ECORRUPT, NULL, 0, 0, NULL, "corrupt run registry key");
+    return RT_OK;
+}
+
+static rt_status period_last(MDB_txn *txn, MDB_dbi periods, const char *period,
+                             uint64_t *run_no, rt_error *err)
+{
+    MDB_cursor *c;
+    rt_status st = rt_store_check(mdb_cursor_open(txn, periods, &c), "mdb_cursor_open", err);
+    if (st != RT_OK) return st;
+    /* Seek past the period's last possible key, then step back. */
+    unsigned char key[16];
+    size_t pl = strlen(period);
+    RT_ASSERT(pl == 7);
+    memcpy(key, period, pl);
+    memset(key + pl, 0xff, 8);
+    MDB_val k = {pl + 8, key}, v;
+    int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+    if (rc == MDB_SUCCESS)
+        rc = mdb_cursor_get(c, &k, &v, MDB_PREV);
+    else if (rc == MDB_NOTFOUND)
+        rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+    if (rc == MDB_SUCCESS && k.mv_size == pl + 8 && memcmp(k.mv_data, period, pl) == 0) {
+        rt_unpack u;
+        rt_unpack_init(&u, (const unsigned char *)k.mv_data + pl, 8);
+        *run_no = rt_unpack_key_u64(&u);
+        st = RT_OK;
+    } else if (rc == MDB_SUCCESS || rc == MDB_NOTFOUND) {
+        st = RT_ENOTFOUND;
+    } else {
+        st = rt_store_check(rc, "reg.periods", err);
+    }
+    mdb_cursor_close(c);
+    return st;
+}
+
+rt_status rt_registry_period_last_run(rt_registry_txn *t, const char *period, uint64_t *run_no,
+                                      rt_error *err)
+{
+    return period_last(t->txn, t->periods, period, run_no, err);
+}
+
+rt_status rt_registry_take_numbers(rt_registry_txn *t, const char *series, uint64_t count,
+                                   uint64_t *first, rt_error *err)
+{
+    MDB_val k = {strlen(series), (void *)series}, v;
+    uint64_t next = 1;
+    int rc = mdb_get(t->txn, t->series, &k, &v);
+    if (rc == MDB_SUCCESS) {
+        rt_unpack u;
+        rt_unpack_init(&u, v.mv_data, v.mv_size);
+        next = rt_unpack_u64le(&u);
+        if (rt_unpack_done(&u) != RT_OK)
+            return rt_error_set(err, RT_ECORRUPT, NULL, 0, 0, NULL, "corrupt series '%s'", series);
+    } else if (rc != MDB_NOTFOUND) {
+        return rt_store_check(rc, "reg.series", err);
+    }
+    *first = next;
+    if (count == 0) return RT_OK;
+    uint64_t after = next + count;
+    unsigned char b[8];
+    for (int i = 0; i < 8; i++) b[i] = (unsigned char)(after >> (8 * i));
+    v.mv_size = 8;
+    v.mv_data = b;
+    return rt_store_check(mdb_put(t->txn, t->series, &k, &v, 0), "reg.series", err);
+}
+
+/* ---- run records ---- */
+
+static void pack_run(rt_pack *p, const rt_run_record *r)
+{
+    rt_pack_u8(p, RUN_RECORD_FORMAT);
+    rt_pack_str(p, r->period);
+    rt_pack_uvarint(p, r->flags);
+    rt_pack_u64le(p, r->book_fingerprint);
+    rt_pack_uvarint(p, r->book_version);
+    rt_pack_uvarint(p, r->read);
+    rt_pack_uvarint(p, r->rated);
+    rt_pack_uvarint(p, r->rejected);
+    rt_pack_uvarint(p, r->duplicate);
+    rt_pack_uvarint(p, r->invoices);
+    rt_pack_str(p, r->first_invoice);
+    rt_pack_str(p, r->last_invoice);
+    rt_pack_u64le(p, r->manifest_xxh64);
+    rt_pack_str(p, r->out_dir);
+    rt_pack_uvarint(p, r->input_count);
+    for (size_t i = 0; i < r->input_count; i++) {
+        rt_pack_str(p, r->inputs[i].path);
+        rt_pack_uvarint(p, r->inputs[i].info.bytes);
+        rt_pack_u64le(p, r->inputs[i].info.xxh64);
+        rt_pack_uvarint(p, r->inputs[i].info.records);
+    }
+    rt_pack_uvarint(p, r->total_count);
+    for (size_t i = 0; i < r->total_count; i++) {
+        rt_pack_str(p, r->totals[i].currency);
+        rt_pack_uvarint(p, r->totals[i].invoices);
+        rt_pack_svarint(p, r->totals[i].net_minor);
+        rt_pack_svarint(p, r->totals[i].tax_minor);
+        rt_pack_svarint(p, r->totals[i].gross_minor);
+    }
+}
+
+static void copy_view(char *dst, size_t cap, const char *s, size_t len)
+{
+    if (len >= cap) len = cap - 1;
+    memcpy(dst, s, len);
+    dst[len] = '\0';
+}
+
+static rt_status unpack_run(const MDB_val *v, rt_run_record *r)
+{
+    rt_unpack u;
+    size_t len;
+    const char *s;
+    rt_unpack_init(&u, v->mv_data, v->mv_size);
+    if (rt_unpack_u8(&u) != RUN_RECORD_FORMAT) return RT_ECORRUPT;
+    s = rt_unpack_str(&u, &len);
+    copy_view(r->period, sizeof r->period, s, len);
+    r->flags = (uint32_t)rt_unpack_uvarint(&u);
+    r->book_fingerprint = rt_unpack_u64le(&u);
+    r->book_version = rt_unpack_uvarint(&u);
+    r->read = rt_unpack_uvarint(&u);
+    r->rated = rt_unpack_uvarint(&u);
+    r->rejected = rt_unpack_uvarint(&u);
+    r->duplicate = rt_unpack_uvarint(&u);
+    r->invoices = rt_unpack_uvarint(&u);
+    s = rt_unpack_str(&u, &len);
+    copy_view(r->first_invoice, sizeof r->first_invoice, s, len);
+    s = rt_unpack_str(&u, &len);
+    copy_view(r->last_invoice, sizeof r->last_invoice, s, len);
+    r->manifest_xxh64 = rt_unpack_u64le(&u);
+    s = rt_unpack_str(&u, &len);
+    copy_view(r->out_dir, sizeof r->out_dir, s, len);
+    uint64_t n = rt_unpack_uvarint(&u);
+    if (u.bad || n > 1000000) return RT_ECORRUPT;
+    r->inputs = calloc(n ? n : 1, sizeof *r->inputs);
+    if (!r->inputs) return RT_ENOMEM;
+    r->input_count = (size_t)n;
+    for (size_t i = 0; i < n; i++) {
+        s = rt_unpack_str(&u, &len);
+        r->inputs[i].path = strndup(s, len);
+        if (!r->inputs[i].path) return RT_ENOMEM;
+        r->inputs[i].info.bytes = rt_unpack_uvarint(&u);
+        r->inputs[i].info.xxh64 = rt_unpack_u64le(&u);
+        r->inputs[i].info.records = rt_unpack_uvarint(&u);
+    }
+    n = rt_unpack_uvarint(&u);
+    if (u.bad || n > RT_RUN_CURRENCIES_MAX) return RT_ECORRUPT;
+    r->total_count = (size_t)n;
+    for (size_t i = 0; i < n; i++) {
+        s = rt_unpack_str(&u, &len);
+        copy_view(r->totals[i].currency, sizeof r->totals[i].currency, s, len);
+        r->totals[i].invoices = rt_unpack_uvarint(&u);
+        r->totals[i].net_minor = rt_unpack_svarint(&u);
+        r->totals[i].tax_minor = rt_unpack_svarint(&u);
+        r->totals[i].gross_minor = rt_unpack_svarint(&u);
+    }
+    return rt_unpack_done(&u);
+}
+
+rt_status rt_registry_put_run(rt_registry_txn *t, const rt_run_record *r, rt_error *err)
+{
+    rt_pack key, val;
+    rt_pack_init(&key);
+    rt_pack_init(&val);
+    rt_pack_key_u64(&key, r->run_no);
+    pack_run(&val, r);
+    rt_status st = rt_pack_status(&key) == RT_OK ? rt_pack_status(&val) : RT_ENOMEM;
+    if (st != RT_OK) {
+        rt_error_set(err, st, NULL, 0, 0, NULL, "out of memory");
+        goto done;
+    }
+    MDB_val k = {key.len, key.data}, v = {val.len, val.data};
+    int rc = mdb_put(t->txn, t->runs, &k, &v, MDB_NOOVERWRITE);
+    if (rc == MDB_KEYEXIST) {
+        st = rt_error_set(err, RT_EEXIST, NULL, 0, 0, NULL, "run %llu already recorded",
+                          (unsigned long long)r->run_no);
+        goto done;
+    }
+    if ((st = rt_store_check(rc, "reg.runs", err)) != RT_OK) goto done;
+    rt_pack_reset(&key);
+    rt_pack_bytes(&key, r->period, strlen(r->period));
+    rt_pack_key_u64(&key, r->run_no);
+    if ((st = rt_pack_status(&key)) != RT_OK) goto done;
+    MDB_val pk = {key.len, key.data}, empty = {0, NULL};
+    st = rt_store_check(mdb_put(t->txn, t->periods, &pk, &empty, 0), "reg.periods", err);
+done:
+    rt_pack_free(&key);
+    rt_pack_free(&val);
+    return st;
+}
+
+static rt_status read_txn(rt_store *store, MDB_txn **txn, rt_registry_txn *dbs, rt_error *err)
+{
+    rt_status st = rt_store_check(mdb_txn_begin(rt_store_env(store), NULL, MDB_RDONLY, txn),
+                                  "mdb_txn_begin", err);
+    if (st != RT_OK) return st;
+    st = open_dbs(*txn, false, dbs, err);
+    if (st != RT_OK) mdb_txn_abort(*txn);
+    return st;
+}
+
+rt_status rt_registry_get_run(rt_store *store, uint64_t run_no, rt_run_record *out,
+                              rt_error *err)
+{
+    MDB_txn *txn;
+    rt_registry_txn dbs;
+    memset(out, 0, sizeof *out);
+    rt_status st = read_txn(store, &txn, &dbs, err);
+    if (st != RT_OK) return st;
+    rt_pack key;
+    rt_pack_init(&key);
+    rt_pack_key_u64(&key, run_no);
+    MDB_val k = {key.len, key.data}, v;
+    int rc = mdb_get(txn, dbs.runs, &k, &v);
+    if (rc == MDB_SUCCESS) {
+        out->run_no = run_no;
+        st = unpack_run(&v, out);
+        if (st != RT_OK) {
+            rt_run_record_free(out);
+            rt_error_set(err, st, NULL, 0, 0, NULL, "run %llu: corrupt record",
+                         (unsigned long long)run_no);
+        }
+    } else {
+        st = rt_store_check(rc, "reg.runs", err);
+    }
+    rt_pack_free(&key);
+    mdb_txn_abort(txn);
+    return st;
+}
+
+rt_status rt_registry_find_period(rt_store *store, const char *period, uint64_t *run_no,
+                                  rt_error *err)
+{
+    MDB_txn *txn;
+    rt_registry_txn dbs;
+    rt_status st = read_txn(store, &txn, &dbs, err);
+    if (st == RT_ENOTFOUND) return RT_ENOTFOUND; /* no run was ever committed here */
+    if (st != RT_OK) return st;
+    st = period_last(txn, dbs.periods, period, run_no, err);
+    mdb_txn_abort(txn);
+    return st;
+}

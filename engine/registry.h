@@ -1,0 +1,83 @@
+/* registry: the record of committed runs, in the book's LMDB environment.
+ *
+ * Owns the run records (period, book fingerprint, input fingerprints, output manifest
+ * checksum, counts, totals, invoice number range), the per-period index used to refuse a
+ * second run of a committed period, and the gap-free invoice number series. Everything a
+ * run commits happens in one write transaction (rt_registry_txn): numbers are taken, the run
+ * is recorded, and both become visible together or not at all. It does not write output
+ * files (the run does). */
+#ifndef RT_REGISTRY_H
+#define RT_REGISTRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/store.h"
+#include "engine/usage.h"
+
+enum { RT_RUN_FLAG_RERUN = 1 };
+enum { RT_RUN_CURRENCIES_MAX = 16 };
+
+typedef struct rt_run_input {
+    char *path;
+    rt_input_info info;
+} rt_run_input;
+
+typedef struct rt_currency_total {
+    char currency[4];
+    uint64_t invoices;
+    int64_t net_minor;
+    int64_t tax_minor;
+    int64_t gross_minor;
+} rt_currency_total;
+
+typedef struct rt_run_record {
+    uint64_t run_no;
+    char period[8]; /* "YYYY-MM" */
+    uint32_t flags; /* RT_RUN_FLAG_* */
+    uint64_t book_fingerprint;
+    uint64_t book_version;
+    uint64_t read, rated, rejected, duplicate;
+    uint64_t invoices;
+    char first_invoice[48];
+    char last_invoice[48];
+    uint64_t manifest_xxh64;
+    char out_dir[1024];
+    rt_run_input *inputs; /* owned (malloc) when returned by rt_registry_get_run */
+    size_t input_count;
+    rt_currency_total totals[RT_RUN_CURRENCIES_MAX];
+    size_t total_count;
+} rt_run_record;
+
+/* Free what rt_registry_get_run allocated in a record. */
+void rt_run_record_free(rt_run_record *r);
+
+typedef struct rt_registry_txn rt_registry_txn;
+
+/* Begin the run's commit transaction (LMDB allows one writer: a concurrent import or run waits
+ * here). RT_ELMDB. */
+rt_status rt_registry_begin(rt_store *store, rt_registry_txn **out, rt_error *err);
+/* Make everything done in txn durable and visible; txn is freed either way. */
+rt_status rt_registry_commit(rt_registry_txn *txn, rt_error *err);
+void rt_registry_abort(rt_registry_txn *txn);
+
+/* The number the next committed run will get. */
+rt_status rt_registry_next_run_no(rt_registry_txn *txn, uint64_t *run_no, rt_error *err);
+/* The last committed run of a period; RT_ENOTFOUND when the period was never billed. */
+rt_status rt_registry_period_last_run(rt_registry_txn *txn, const char *period,
+                                      uint64_t *run_no, rt_error *err);
+/* Reserve `count` consecutive numbers of a series (by prefix); *first is the first of them.
+ * Series start at 1. */
+rt_status rt_registry_take_numbers(rt_registry_txn *txn, const char *series, uint64_t count,
+                                   uint64_t *first, rt_error *err);
+/* Record a run (run_no from rt_registry_next_run_no). RT_EEXIST if the number is taken. */
+rt_status rt_registry_put_run(rt_registry_txn *txn, const rt_run_record *run, rt_error *err);
+
+/* Read-only helpers, each in its own read transaction. */
+rt_status rt_registry_get_run(rt_store *store, uint64_t run_no, rt_run_record *out,
+                              rt_error *err);
+rt_status rt_registry_find_period(rt_store *store, const char *period, uint64_t *run_no,
+                                  rt_error *err);
+
+#endif

@@ -1,0 +1,666 @@
+/* run: the billing run pipeline and its commit protocol.
+ *
+ * Pipeline, per wave of `slots` chunks (slots = 2 x threads):
+ *   1. read:   chunks are cut from the inputs in order (one thread);
+ *   2. rate:   each chunk is parsed and rated on its own thread;
+ *   3. dedup:  fingerprints are checked in input order (one thread), so the first occurrence
+ *              of an event id is the one billed, whatever the thread count;
+ *   4. output: each chunk's billed events are added to its thread's aggregates and its rows
+ *              encoded (parallel), then written in input order (one thread).
+ * Integer sums are associative, so per-thread aggregates merge to the same totals for any
+ * thread count, and every byte written depends only on the inputs.
+ *
+ * Commit protocol: outputs are written into "<out>.staging" with a marker file naming the run
+ * number; the registry transaction (run number, invoice numbers, run record) commits; the
+ * staging directory is renamed to <out> and the parent directory fsynced. A crash before the
+ * commit leaves a staging directory that the next run removes; a crash between commit and
+ * rename leaves one that the next run (or verify) renames: that is the only roll-forward. */
+#include "engine/run.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine/dedup.h"
+
+#define DEFAULT_CHUNK_BYTES ((size_t)4 << 20)
+#define MARKER_NAME ".ratel-run"
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- file system helpers ---- */
+
+void rt_run_staging_path(const char *out_dir, char *buf, size_t n)
+{
+    size_t len = strlen(out_dir);
+    while (len > 1 && out_dir[len - 1] == '/') len--;
+    snprintf(buf, n, "%.*s.staging", (int)len, out_dir);
+}
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static void remove_tree(const char *dir)
+{
+    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static rt_status fsync_path(const char *path, rt_error *err)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return rt_error_set(err, RT_EIO, path, 0, 0, NULL, "cannot open: %s", strerror(errno));
+    int rc = fsync(fd);
+    int e = errno;
+    close(fd);
+    if (rc != 0) return rt_error_set(err, RT_EIO, path, 0, 0, NULL, "fsync: %s", strerror(e));
+    return RT_OK;
+}
+
+static void parent_dir(const char *path, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s", path);
+    size_t len = strlen(buf);
+    while (len > 1 && buf[len - 1] == '/') buf[--len] = '\0';
+    char *slash = strrchr(buf, '/');
+    if (!slash)
+        snprintf(buf, n, ".");
+    else if (slash == buf)
+        buf[1] = '\0';
+    else
+        *slash = '\0';
+}
+
+static rt_status write_marker(const char *staging, uint64_t run_no, rt_error *err)
+{
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/%s", staging, MARKER_NAME);
+    FILE *f = fopen(path, "w");
+    if (!f) return rt_error_set(err, RT_EIO, path, 0, 0, NULL, "cannot create: %s", strerror(errno));
+    int ok = fprintf(f, "run %" PRIu64 "\n", run_no) > 0;
+    ok = (fflush(f) == 0) && ok && fsync(fileno(f)) == 0;
+    ok = (fclose(f) == 0) && ok;
+    if (!ok) return rt_error_set(err, RT_EIO, path, 0, 0, NULL, "cannot write the run marker");
+    return RT_OK;
+}
+
+static rt_status commit_rename(const char *staging, const char *out_dir, rt_error *err)
+{
+    char path[PATH_MAX + 32], parent[PATH_MAX];
+    /* The marker's job ends with the rename, so it is removed from the published directory
+     * right after. A crash between the two leaves a stray ".ratel-run" that verify ignores. */
+    if (rename(staging, out_dir) != 0)
+        return rt_error_set(err, RT_EIO, out_dir, 0, 0, NULL, "cannot rename %s: %s", staging,
+                            strerror(errno));
+    snprintf(path, sizeof path, "%s/%s", out_dir, MARKER_NAME);
+    unlink(path);
+    rt_status st = fsync_path(out_dir, err);
+    if (st != RT_OK) return st;
+    parent_dir(out_dir, parent, sizeof parent);
+    return fsync_path(parent, err);
+}
+
+rt_status rt_run_recover(rt_store *store, const char *out_dir, bool *rolled_forward,
+                         rt_error *err)
+{
+    char staging[PATH_MAX], marker[PATH_MAX + 32];
+    struct stat sb;
+    *rolled_forward = false;
+    rt_run_staging_path(out_dir, staging, sizeof staging);
+    if (stat(staging, &sb) != 0) return RT_OK;
+    snprintf(marker, sizeof marker, "%s/%s", staging, MARKER_NAME);
+    uint64_t run_no = 0;
+    FILE *f = fopen(marker, "r");
+    if (f) {
+        if (fscanf(f, "run %" SCNu64, &run_no) != 1) run_no = 0;
+        fclose(f);
+    }
+    if (run_no != 0 && stat(out_dir, &sb) != 0) {
+        rt_run_record rec;
+        rt_error e2;
+        if (rt_registry_get_run(store, run_no, &rec, &e2) == RT_OK) {
+            rt_run_record_free(&rec);
+            rt_status st = commit_rename(staging, out_dir, err);
+            if (st == RT_OK) *rolled_forward = true;
+            return st;
+        }
+    }
+    /* Not committed: whatever it holds was never billed. */
+    remove_tree(staging);
+    return RT_OK;
+}
+
+/* ---- the pipeline state ---- */
+
+typedef struct slot {
+    rt_chunk chunk;
+    rt_usage_reader *reader;
+    rt_event_batch batch;
+    rt_rated *rated;
+    size_t rated_count, rated_cap;
+    rt_status status;
+    rt_error err;
+} slot;
+
+typedef struct pipeline {
+    const rt_run_config *cfg;
+    rt_rating_ctx rctx;
+    unsigned threads, nslots;
+    slot *slots;
+    rt_aggregates *aggs; /* one per thread */
+    rt_dedup dedup;
+    rt_run_counts counts;
+    rt_run_input *inputs;
+    rt_output_sink *sink;
+    uint32_t next_seq;
+    rt_stage_times times;
+    uint64_t bytes_total, bytes_done, started_ns;
+} pipeline;
+
+static int reject_cmp(const void *x, const void *y)
+{
+    const rt_reject *a = x, *b = y;
+    return a->rec_no < b->rec_no ? -1 : a->rec_no > b->rec_no;
+}
+
+/* Parse and rate one chunk: runs on any thread. */
+static void rate_slot(pipeline *p, slot *s)
+{
+    rt_event_batch_clear(&s->batch);
+    s->rated_count = 0;
+    s->status = s->reader->ops->parse_chunk(s->reader, &s->chunk, &s->batch, &s->err);
+    if (s->status != RT_OK) return;
+    size_t parse_rejects = s->batch.reject_count;
+    if (s->rated_cap < s->batch.count) {
+        rt_rated *r = realloc(s->rated, s->batch.count * sizeof *r);
+        if (!r) {
+            s->status = rt_error_set(&s->err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+            return;
+        }
+        s->rated = r;
+        s->rated_cap = s->batch.count;
+    }
+    for (size_t i = 0; i < s->batch.count; i++) {
+        const rt_event *ev = &s->batch.events[i];
+        rt_rated *r = &s->rated[s->rated_count];
+        const char *field = "";
+        char msg[RT_REJECT_MESSAGE_MAX];
+        rt_reject_reason why = rt_rate_event(&p->rctx, ev, r, &field, msg, sizeof msg);
+        if (why == RT_REJ_NONE) {
+            r->ordinal = (uint64_t)s->chunk.seq << 32 | ev->rec_no;
+            r->event = (uint32_t)i;
+            s->rated_count++;
+        } else if (!rt_event_batch_reject(&s->batch, why, ev->rec_no, ev->line_rel, ev->raw,
+                                          ev->raw_len, field, "%s", msg)) {
+            s->status = rt_error_set(&s->err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+            return;
+        }
+    }
+    /* Parser and rater rejects interleave: one order, by record number. */
+    if (parse_rejects && parse_rejects < s->batch.reject_count)
+        qsort(s->batch.rejects, s->batch.reject_count, sizeof *s->batch.rejects, reject_cmp);
+}
+
+/* Mark duplicates in input order: one thread. */
+static rt_status dedup_wave(pipeline *p, unsigned n, rt_error *err)
+{
+    for (unsigned i = 0; i < n; i++) {
+        slot *s = &p->slots[i];
+        for (size_t k = 0; k < s->rated_count; k++) {
+            bool seen;
+            if (rt_dedup_insert(&p->dedup, s->rated[k].fp_lo, s->rated[k].fp_hi, &seen) != RT_OK)
+                return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+            if (seen) s->rated[k].flags |= RT_RATED_DUPLICATE;
+        }
+    }
+    return RT_OK;
+}
+
+static void count_slot(pipeline *p, const slot *s)
+{
+    rt_run_counts *c = &p->counts;
+    c->read += s->batch.records;
+    p->inputs[s->chunk.file_index].info.records += s->batch.records;
+    c->rejected += s->batch.reject_count;
+    for (size_t k = 0; k < s->batch.reject_count; k++) c->by_reason[s->batch.rejects[k].reason]++;
+    for (size_t k = 0; k < s->rated_count; k++) {
+        if (s->rated[k].flags & RT_RATED_DUPLICATE) {
+            c->duplicate++;
+        } else {
+            c->rated++;
+            if (s->rated[k].flags & RT_RATED_LATE) c->late++;
+        }
+    }
+    /* Every record of the chunk is accounted for exactly once. */
+    RT_ASSERT(s->batch.records == s->batch.reject_count + s->rated_count);
+}
+
+/* Aggregate and encode one chunk: runs on any thread, aggregates of the calling thread. */
+static void output_slot(pipeline *p, unsigned i, rt_aggregates *agg)
+{
+    slot *s = &p->slots[i];
+    for (size_t k = 0; k < s->rated_count && s->status == RT_OK; k++) {
+        if (s->rated[k].flags & RT_RATED_DUPLICATE) continue;
+        if (rt_agg_add(agg, &s->rated[k]) != RT_OK)
+            s->status = rt_error_set(&s->err, RT_EOVERFLOW, NULL, 0, 0, NULL,
+                                     "aggregate out of range or out of memory");
+    }
+    if (s->status != RT_OK) return;
+    rt_chunk_view v = {p->rctx.cat, s->reader, &s->chunk, &s->batch, s->rated, s->rated_count};
+    s->status = p->cfg->outputs->encode_chunk(p->sink, i, &v, &s->err);
+}
+
+static rt_status first_failure(pipeline *p, unsigned n, rt_error *err)
+{
+    for (unsigned i = 0; i < n; i++) {
+        if (p->slots[i].status != RT_OK) {
+            if (err) *err = p->slots[i].err;
+            if (!p->slots[i].err.file[0] && err)
+                snprintf(err->file, sizeof err->file, "%s", p->slots[i].reader->path);
+            return p->slots[i].status;
+        }
+    }
+    return RT_OK;
+}
+
+/* Fill up to nslots chunks from the inputs, in order. Readers that reach their end are
+ * closed only after the wave, since their chunks still point at them. */
+static rt_status read_wave(pipeline *p, size_t *file, rt_usage_reader **cur,
+                           rt_usage_reader **done, size_t *ndone, unsigned *n, rt_error *err)
+{
+    const rt_run_config *cfg = p->cfg;
+    *n = 0;
+    while (*n < p->nslots) {
+        if (!*cur) {
+            if (*file >= cfg->usage_count) break;
+            rt_status st = cfg->open_usage(cfg->usage_paths[*file], cur, err);
+            if (st != RT_OK) return st;
+        }
+        slot *s = &p->slots[*n];
+        int eof = 0;
+        rt_status st = (*cur)->ops->next_chunk(*cur, &s->chunk, &eof, err);
+        if (st != RT_OK) {
+            if (!err->file[0]) snprintf(err->file, sizeof err->file, "%s", (*cur)->path);
+            return st;
+        }
+        if (eof) {
+            (*cur)->ops->info(*cur, &p->inputs[*file].info);
+            p->bytes_done += p->inputs[*file].info.bytes;
+            done[(*ndone)++] = *cur;
+            *cur = NULL;
+            (*file)++;
+            continue;
+        }
+        s->chunk.file_index = (uint32_t)*file;
+        s->chunk.seq = p->next_seq++;
+        s->reader = *cur;
+        s->status = RT_OK;
+        (*n)++;
+    }
+    return RT_OK;
+}
+
+static rt_status run_waves(pipeline *p, rt_error *err)
+{
+    const rt_run_config *cfg = p->cfg;
+    size_t file = 0, ndone = 0;
+    rt_usage_reader *cur = NULL;
+    rt_usage_reader **done = calloc(cfg->usage_count + 1, sizeof *done);
+    if (!done) return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+    rt_status st = RT_OK;
+    for (;;) {
+        unsigned n;
+        uint64_t t0 = now_ns();
+        if ((st = read_wave(p, &file, &cur, done, &ndone, &n, err)) != RT_OK) break;
+        uint64_t t1 = now_ns();
+        p->times.read_ns += t1 - t0;
+        if (n == 0) break;
+
+#pragma omp parallel for num_threads(p->threads) schedule(dynamic, 1)
+        for (unsigned i = 0; i < n; i++) rate_slot(p, &p->slots[i]);
+        uint64_t t2 = now_ns();
+        p->times.rate_ns += t2 - t1;
+        if ((st = first_failure(p, n, err)) != RT_OK) break;
+
+        if ((st = dedup_wave(p, n, err)) != RT_OK) break;
+        for (unsigned i = 0; i < n; i++) count_slot(p, &p->slots[i]);
+        uint64_t t3 = now_ns();
+        p->times.dedup_ns += t3 - t2;
+
+#pragma omp parallel for num_threads(p->threads) schedule(dynamic, 1)
+        for (unsigned i = 0; i < n; i++) output_slot(p, i, &p->aggs[omp_get_thread_num()]);
+        if ((st = first_failure(p, n, err)) != RT_OK) break;
+        for (unsigned i = 0; i < n && st == RT_OK; i++)
+            st = cfg->outputs->write_chunk(p->sink, i, err);
+        if (st != RT_OK) break;
+        p->times.output_ns += now_ns() - t3;
+
+        for (size_t k = 0; k < ndone; k++) done[k]->ops->close(done[k]);
+        ndone = 0;
+        if (cfg->progress) {
+            uint64_t partial = 0;
+            if (cur && n) partial = p->slots[n - 1].chunk.source_offset;
+            rt_run_progress pr = {p->counts.read, p->bytes_done + partial, p->bytes_total,
+                                  now_ns() - p->started_ns};
+            cfg->progress(cfg->progress_ctx, &pr);
+        }
+    }
+    for (size_t k = 0; k < ndone; k++) done[k]->ops->close(done[k]);
+    if (cur) cur->ops->close(cur);
+    free(done);
+    return st;
+}
+
+/* ---- set-up, billing and commit ---- */
+
+static rt_status check_out_dir(const char *out_dir, rt_error *err)
+{
+    struct stat sb;
+    if (stat(out_dir, &sb) == 0)
+        return rt_error_set(err, RT_EEXIST, out_dir, 0, 0, NULL,
+                            "output directory already exists; choose a new one");
+    char parent[PATH_MAX];
+    parent_dir(out_dir, parent, sizeof parent);
+    if (stat(parent, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return rt_error_set(err, RT_ENOTFOUND, parent, 0, 0, NULL,
+                            "parent of the output directory does not exist");
+    return RT_OK;
+}
+
+static rt_status totals_by_currency(const rt_invoice_set *inv, rt_currency_total *t, size_t *n,
+                                    rt_error *err)
+{
+    *n = 0;
+    for (size_t i = 0; i < inv->count; i++) {
+        const rt_invoice *x = &inv->items[i];
+        size_t k = 0;
+        while (k < *n && strcmp(t[k].currency, x->currency->code) != 0) k++;
+        if (k == *n) {
+            if (*n == RT_RUN_CURRENCIES_MAX)
+                return rt_error_set(err, RT_ELIMIT, NULL, 0, 0, NULL,
+                                    "more than %d invoice currencies in one run",
+                                    RT_RUN_CURRENCIES_MAX);
+            memset(&t[k], 0, sizeof t[k]);
+            memcpy(t[k].currency, x->currency->code, 4);
+            (*n)++;
+        }
+        t[k].invoices++;
+        if (rt_add_i64(t[k].net_minor, x->net_minor, &t[k].net_minor) != RT_OK ||
+            rt_add_i64(t[k].tax_minor, x->tax_minor, &t[k].tax_minor) != RT_OK ||
+            rt_add_i64(t[k].gross_minor, x->gross_minor, &t[k].gross_minor) != RT_OK)
+            return rt_error_set(err, RT_EOVERFLOW, NULL, 0, 0, NULL, "run totals overflow");
+    }
+    /* Sorted by code so the manifest does not depend on account order. */
+    for (size_t i = 1; i < *n; i++)
+        for (size_t j = i; j > 0 && strcmp(t[j - 1].currency, t[j].currency) > 0; j--) {
+            rt_currency_total tmp = t[j];
+            t[j] = t[j - 1];
+            t[j - 1] = tmp;
+        }
+    return RT_OK;
+}
+
+static rt_status assign_numbers(rt_registry_txn *txn, const rt_company *co,
+                                rt_invoice_set *inv, rt_error *err)
+{
+    uint64_t first;
+    rt_status st = rt_registry_take_numbers(txn, co->invoice_prefix, inv->count, &first, err);
+    if (st != RT_OK) return st;
+    for (size_t i = 0; i < inv->count; i++) {
+        int w = snprintf(inv->items[i].number, sizeof inv->items[i].number, "%s%06" PRIu64,
+                         co->invoice_prefix, first + i);
+        if (w < 0 || (size_t)w >= sizeof inv->items[i].number)
+            return rt_error_set(err, RT_ELIMIT, NULL, 0, 0, NULL, "invoice number too long");
+    }
+    return RT_OK;
+}
+
+typedef struct run_state {
+    rt_store *store;
+    rt_book book;
+    rt_pricebook_info info;
+    rt_catalog cat;
+    bool cat_built;
+    pipeline p;
+    rt_aggregates total;
+    rt_invoice_set invoices;
+    rt_journal journal;
+    rt_registry_txn *txn;
+    char staging[PATH_MAX];
+    bool staging_made;
+} run_state;
+
+static rt_status prepare(run_state *rs, const rt_run_config *cfg, rt_error *err)
+{
+    pipeline *p = &rs->p;
+    rt_status st;
+    if (rt_period_parse(cfg->period, &p->rctx.period) != RT_OK)
+        return rt_error_set(err, RT_EINVAL, NULL, 0, 0, "period", "'%s' is not YYYY-MM",
+                            cfg->period ? cfg->period : "");
+    if ((st = rt_store_open(cfg->book_dir, false, &rs->store, err)) != RT_OK) return st;
+    bool rolled;
+    if ((st = rt_run_recover(rs->store, cfg->out_dir, &rolled, err)) != RT_OK) return st;
+    if ((st = check_out_dir(cfg->out_dir, err)) != RT_OK) return st;
+    uint64_t prior;
+    st = rt_registry_find_period(rs->store, cfg->period, &prior, err);
+    if (st == RT_OK && !cfg->rerun)
+        return rt_error_set(err, RT_ECOMMITTED, NULL, 0, 0, "period",
+                            "period %s was already billed by run %" PRIu64
+                            "; use --rerun to bill it again with corrections",
+                            cfg->period, prior);
+    if (st != RT_OK && st != RT_ENOTFOUND) return st;
+
+    rt_book_init(&rs->book);
+    if ((st = rt_pricebook_load(rs->store, &rs->book, &rs->info, err)) != RT_OK) return st;
+    if ((st = rt_catalog_build(&rs->book, &rs->cat, err)) != RT_OK) return st;
+    rs->cat_built = true;
+    p->rctx.cat = &rs->cat;
+    p->rctx.late = cfg->late;
+
+    p->cfg = cfg;
+    p->threads = cfg->threads ? cfg->threads : (unsigned)omp_get_num_procs();
+    if (p->threads > 256) p->threads = 256;
+    p->nslots = 2 * p->threads;
+    p->slots = calloc(p->nslots, sizeof *p->slots);
+    p->aggs = calloc(p->threads, sizeof *p->aggs);
+    p->inputs = calloc(cfg->usage_count ? cfg->usage_count : 1, sizeof *p->inputs);
+    if (!p->slots || !p->aggs || !p->inputs)
+        return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+    for (unsigned i = 0; i < p->threads; i++)
+        if (rt_agg_init(&p->aggs[i]) != RT_OK)
+            return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+    for (unsigned i = 0; i < p->nslots; i++) rt_event_batch_init(&p->slots[i].batch);
+    if (rt_dedup_init(&p->dedup, 1 << 16) != RT_OK)
+        return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+    for (size_t i = 0; i < cfg->usage_count; i++) {
+        struct stat sb;
+        if (stat(cfg->usage_paths[i], &sb) != 0)
+            return rt_error_set(err, RT_ENOTFOUND, cfg->usage_paths[i], 0, 0, NULL,
+                                "cannot open usage file: %s", strerror(errno));
+        p->bytes_total += (uint64_t)sb.st_size;
+        p->inputs[i].path = (char *)cfg->usage_paths[i];
+    }
+
+    rt_run_staging_path(cfg->out_dir, rs->staging, sizeof rs->staging);
+    if (mkdir(rs->staging, 0777) != 0)
+        return rt_error_set(err, RT_EIO, rs->staging, 0, 0, NULL, "cannot create: %s",
+                            strerror(errno));
+    rs->staging_made = true;
+    return cfg->outputs->begin(rs->staging, p->nslots, &p->sink, err);
+}
+
+static rt_status bill(run_state *rs, rt_error *err)
+{
+    pipeline *p = &rs->p;
+    rt_status st;
+    if (rt_agg_init(&rs->total) != RT_OK)
+        return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+    for (unsigned i = 0; i < p->threads; i++)
+        if ((st = rt_agg_merge(&rs->total, &p->aggs[i])) != RT_OK)
+            return rt_error_set(err, st, NULL, 0, 0, NULL, "cannot merge aggregates");
+    rt_agg_sort(&rs->total);
+    return rt_billing_build(&rs->cat, &p->rctx.period, &rs->total, &rs->invoices, err);
+}
+
+static rt_status commit(run_state *rs, const rt_run_config *cfg, rt_run_summary *sum,
+                        rt_error *err)
+{
+    pipeline *p = &rs->p;
+    rt_status st;
+    uint64_t run_no, prior;
+    if ((st = rt_registry_begin(rs->store, &rs->txn, err)) != RT_OK) return st;
+    /* Checked again inside the writer lock: another run of the period may have committed. */
+    st = rt_registry_period_last_run(rs->txn, cfg->period, &prior, err);
+    if (st == RT_OK && !cfg->rerun)
+        return rt_error_set(err, RT_ECOMMITTED, NULL, 0, 0, "period",
+                            "period %s was billed by run %" PRIu64 " while this run was rating",
+                            cfg->period, prior);
+    if (st != RT_OK && st != RT_ENOTFOUND) return st;
+    if ((st = rt_registry_next_run_no(rs->txn, &run_no, err)) != RT_OK) return st;
+    if ((st = assign_numbers(rs->txn, rs->cat.company, &rs->invoices, err)) != RT_OK) return st;
+    if ((st = rt_journal_book_invoices(&rs->cat, &rs->invoices, &rs->journal, err)) != RT_OK)
+        return st;
+
+    rt_run_record rec;
+    memset(&rec, 0, sizeof rec);
+    if ((st = totals_by_currency(&rs->invoices, rec.totals, &rec.total_count, err)) != RT_OK)
+        return st;
+    rt_run_result res = {
+        .run_no = run_no,
+        .period = p->rctx.period,
+        .rerun = cfg->rerun,
+        .late = cfg->late,
+        .cat = &rs->cat,
+        .book = rs->info,
+        .inputs = p->inputs,
+        .input_count = cfg->usage_count,
+        .counts = p->counts,
+        .invoices = &rs->invoices,
+        .journal = &rs->journal,
+        .totals = rec.totals,
+        .total_count = rec.total_count,
+    };
+    rt_period_format(&p->rctx.period, res.period_text, sizeof res.period_text);
+    rt_output_list files = {0};
+    uint64_t manifest_xxh64 = 0;
+    if ((st = cfg->outputs->finish(p->sink, &res, &files, &manifest_xxh64, err)) != RT_OK)
+        return st;
+    if ((st = write_marker(rs->staging, run_no, err)) != RT_OK) return st;
+    if ((st = fsync_path(rs->staging, err)) != RT_OK) return st;
+
+    rec.run_no = run_no;
+    memcpy(rec.period, res.period_text, sizeof rec.period);
+    rec.flags = cfg->rerun ? RT_RUN_FLAG_RERUN : 0;
+    rec.book_fingerprint = rs->info.fingerprint;
+    rec.book_version = rs->info.version;
+    rec.read = p->counts.read;
+    rec.rated = p->counts.rated;
+    rec.rejected = p->counts.rejected;
+    rec.duplicate = p->counts.duplicate;
+    rec.invoices = rs->invoices.count;
+    if (rs->invoices.count) {
+        snprintf(rec.first_invoice, sizeof rec.first_invoice, "%s", rs->invoices.items[0].number);
+        snprintf(rec.last_invoice, sizeof rec.last_invoice, "%s",
+                 rs->invoices.items[rs->invoices.count - 1].number);
+    }
+    rec.manifest_xxh64 = manifest_xxh64;
+    if (!realpath(cfg->out_dir, rec.out_dir)) snprintf(rec.out_dir, sizeof rec.out_dir, "%s", cfg->out_dir);
+    rec.inputs = p->inputs;
+    rec.input_count = cfg->usage_count;
+    if ((st = rt_registry_put_run(rs->txn, &rec, err)) != RT_OK) return st;
+    st = rt_registry_commit(rs->txn, err);
+    rs->txn = NULL;
+    if (st != RT_OK) return st;
+    /* Committed: from here on the staging directory is the run's output and is never removed. */
+    rs->staging_made = false;
+    if ((st = commit_rename(rs->staging, cfg->out_dir, err)) != RT_OK) return st;
+
+    sum->run_no = run_no;
+    sum->invoices = rs->invoices.count;
+    snprintf(sum->first_invoice, sizeof sum->first_invoice, "%s", rec.first_invoice);
+    snprintf(sum->last_invoice, sizeof sum->last_invoice, "%s", rec.last_invoice);
+    memcpy(sum->totals, rec.totals, sizeof sum->totals);
+    sum->total_count = rec.total_count;
+    rt_journal_totals(&rs->journal, &sum->journal_debit_minor, &sum->journal_credit_minor);
+    sum->journal_lines = rs->journal.count;
+    return RT_OK;
+}
+
+static void cleanup(run_state *rs, const rt_run_config *cfg)
+{
+    pipeline *p = &rs->p;
+    rt_registry_abort(rs->txn);
+    if (p->sink) cfg->outputs->destroy(p->sink);
+    if (rs->staging_made) remove_tree(rs->staging);
+    if (p->slots) {
+        for (unsigned i = 0; i < p->nslots; i++) {
+            free(p->slots[i].chunk.data);
+            rt_event_batch_free(&p->slots[i].batch);
+            free(p->slots[i].rated);
+        }
+        free(p->slots);
+    }
+    if (p->aggs) {
+        for (unsigned i = 0; i < p->threads; i++) rt_agg_free(&p->aggs[i]);
+        free(p->aggs);
+    }
+    free(p->inputs);
+    rt_dedup_free(&p->dedup);
+    rt_agg_free(&rs->total);
+    rt_invoice_set_free(&rs->invoices);
+    rt_journal_free(&rs->journal);
+    if (rs->cat_built) rt_catalog_free(&rs->cat);
+    rt_book_free(&rs->book);
+    rt_store_close(rs->store);
+}
+
+rt_status rt_run_execute(const rt_run_config *cfg, rt_run_summary *sum, rt_error *err)
+{
+    run_state rs;
+    memset(&rs, 0, sizeof rs);
+    memset(sum, 0, sizeof *sum);
+    rt_error_clear(err);
+    RT_ASSERT(cfg->open_usage && cfg->outputs && cfg->out_dir && cfg->book_dir);
+    uint64_t t0 = now_ns();
+    rs.p.started_ns = t0;
+    rt_status st = prepare(&rs, cfg, err);
+    rs.p.times.load_ns = now_ns() - t0;
+    if (st == RT_OK) st = run_waves(&rs.p, err);
+    uint64_t t1 = now_ns();
+    if (st == RT_OK) {
+        const rt_run_counts *c = &rs.p.counts;
+        RT_ASSERT(c->read == c->rated + c->rejected + c->duplicate);
+        st = bill(&rs, err);
+    }
+    uint64_t t2 = now_ns();
+    if (st == RT_OK) st = commit(&rs, cfg, sum, err);
+    uint64_t t3 = now_ns();
+    sum->counts = rs.p.counts;
+    sum->input_bytes = rs.p.bytes_total;
+    sum->times = rs.p.times;
+    sum->times.bill_ns = t2 - t1;
+    sum->times.commit_ns = t3 - t2;
+    sum->times.total_ns = t3 - t0;
+    cleanup(&rs, cfg);
+    return st;
+}

@@ -1,0 +1,152 @@
+/* run: one billing run, from input files to a committed output directory.
+ *
+ * Owns the pipeline and its guarantees: one consistent price book snapshot; usage read in
+ * chunks and parsed, rated, de-duplicated and aggregated in parallel waves with a result that
+ * does not depend on the thread count; invoices and journal built from the aggregates; the
+ * commit (invoice numbers and the run record in one registry transaction); and the atomic
+ * appearance of the output directory (written under a staging name, fsynced, renamed).
+ * A run that fails or is killed leaves no output directory and no registry record.
+ *
+ * The run does not know file formats: readers come from cfg->open_usage and every output file
+ * is written by cfg->outputs (both implemented in formats/). */
+#ifndef RT_RUN_H
+#define RT_RUN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/billing.h"
+#include "engine/journal.h"
+#include "engine/pricebook.h"
+#include "engine/registry.h"
+
+enum { RT_RATED_DUPLICATE = 2 }; /* flag on rt_rated: an earlier event had the same id */
+
+typedef struct rt_run_counts {
+    uint64_t read;      /* records read from every input */
+    uint64_t rated;     /* records billed */
+    uint64_t rejected;  /* records written to the rejects file */
+    uint64_t duplicate; /* records not billed because their event id was already billed */
+    uint64_t late;      /* of rated: events before the period, billed under --late bill */
+    uint64_t by_reason[RT_REJ_REASON_COUNT_];
+} rt_run_counts;
+
+/* A chunk after rating, as the output writer sees it. */
+typedef struct rt_chunk_view {
+    const rt_catalog *cat;
+    const rt_usage_reader *reader;
+    const rt_chunk *chunk;
+    const rt_event_batch *batch; /* events, and rejects sorted by rec_no */
+    const rt_rated *rated;       /* in input order; RT_RATED_DUPLICATE marks duplicates */
+    size_t rated_count;
+} rt_chunk_view;
+
+/* Everything the run produced, as the output writer sees it at the end. */
+typedef struct rt_run_result {
+    uint64_t run_no;
+    rt_period period;
+    char period_text[8];
+    bool rerun;
+    rt_late_policy late;
+    const rt_catalog *cat;
+    rt_pricebook_info book;
+    const rt_run_input *inputs;
+    size_t input_count;
+    rt_run_counts counts;
+    const rt_invoice_set *invoices;
+    const rt_journal *journal;
+    const rt_currency_total *totals;
+    size_t total_count;
+} rt_run_result;
+
+enum { RT_OUTPUT_FILES_MAX = 32, RT_OUTPUT_NAME_MAX = 64 };
+typedef struct rt_output_file {
+    char name[RT_OUTPUT_NAME_MAX]; /* relative to the output directory */
+    uint64_t bytes;
+    uint64_t xxh64;
+    uint64_t rows;
+} rt_output_file;
+
+typedef struct rt_output_list {
+    rt_output_file items[RT_OUTPUT_FILES_MAX];
+    size_t count;
+} rt_output_list;
+
+/* The writer of a run's output directory. */
+typedef struct rt_output_sink rt_output_sink;
+typedef struct rt_output_ops {
+    /* Start writing into dir (it exists and is empty). `slots` chunk encoders are used. */
+    rt_status (*begin)(const char *dir, unsigned slots, rt_output_sink **out, rt_error *err);
+    /* Encode the rows of one chunk into slot `slot`. Called concurrently for distinct slots. */
+    rt_status (*encode_chunk)(rt_output_sink *s, unsigned slot, const rt_chunk_view *v,
+                              rt_error *err);
+    /* Append what slot `slot` holds to the files. Called in input order, from one thread. */
+    rt_status (*write_chunk)(rt_output_sink *s, unsigned slot, rt_error *err);
+    /* Write the rest (invoices, journal, manifest), fsync every file, and report what was
+     * written; *manifest_xxh64 is the checksum of manifest.json. */
+    rt_status (*finish)(rt_output_sink *s, const rt_run_result *res, rt_output_list *files,
+                        uint64_t *manifest_xxh64, rt_error *err);
+    void (*destroy)(rt_output_sink *s);
+} rt_output_ops;
+
+typedef struct rt_run_progress {
+    uint64_t records;
+    uint64_t bytes_done;  /* input bytes consumed (as stored) */
+    uint64_t bytes_total; /* input bytes (as stored), for an ETA */
+    uint64_t elapsed_ns;
+} rt_run_progress;
+
+typedef rt_status (*rt_usage_open_fn)(const char *path, rt_usage_reader **out, rt_error *err);
+
+typedef struct rt_run_config {
+    const char *book_dir;
+    const char *period; /* "YYYY-MM" */
+    const char *const *usage_paths;
+    size_t usage_count;
+    const char *out_dir;
+    unsigned threads; /* 0: every core */
+    bool rerun;
+    rt_late_policy late;
+    size_t chunk_bytes; /* 0: 4 MiB */
+    rt_usage_open_fn open_usage;
+    const rt_output_ops *outputs;
+    void (*progress)(void *ctx, const rt_run_progress *p);
+    void *progress_ctx;
+} rt_run_config;
+
+typedef struct rt_stage_times {
+    uint64_t load_ns, read_ns, rate_ns, dedup_ns, output_ns, bill_ns, commit_ns, total_ns;
+} rt_stage_times;
+
+typedef struct rt_run_summary {
+    uint64_t run_no;
+    rt_run_counts counts;
+    uint64_t invoices;
+    char first_invoice[RT_INVOICE_NUMBER_MAX];
+    char last_invoice[RT_INVOICE_NUMBER_MAX];
+    rt_currency_total totals[RT_RUN_CURRENCIES_MAX];
+    size_t total_count;
+    __int128 journal_debit_minor, journal_credit_minor;
+    uint64_t journal_lines;
+    uint64_t input_bytes;
+    rt_stage_times times;
+} rt_run_summary;
+
+/* Execute a run. Returns RT_OK when the output directory exists and the run is committed.
+ * Errors: RT_EINVAL (bad period or arguments), RT_ENOTFOUND (book or input missing),
+ * RT_EEXIST (output directory exists), RT_ECOMMITTED (period already billed, no --rerun),
+ * RT_EIO, RT_EPARSE/RT_ECORRUPT (an input is unreadable as a whole), RT_ELMDB, RT_ENOMEM,
+ * RT_EOVERFLOW. On any error nothing is committed and no output directory appears. */
+rt_status rt_run_execute(const rt_run_config *cfg, rt_run_summary *summary, rt_error *err);
+
+/* Remove a leftover staging directory of out_dir, or finish its rename when its run was
+ * committed (a run killed between commit and rename). Called by rt_run_execute; exposed for
+ * `ratel verify`. *rolled_forward tells which happened. */
+rt_status rt_run_recover(rt_store *store, const char *out_dir, bool *rolled_forward,
+                         rt_error *err);
+
+/* The staging directory name of an output directory ("<out>.staging"). */
+void rt_run_staging_path(const char *out_dir, char *buf, size_t buf_size);
+
+#endif

@@ -1,0 +1,39 @@
+/* strmap: an open-addressing hash index from a byte string to a 32-bit value.
+ *
+ * Owns the slots only: keys are not copied, so every key must outlive the map (keys of a
+ * price book live in the book's arena). Lookups are safe from many threads once building is
+ * done; inserting is single-threaded. Hashing is XXH3-64. */
+#ifndef RT_STRMAP_H
+#define RT_STRMAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/status.h"
+
+typedef struct rt_strmap_slot {
+    uint64_t hash;
+    const char *key;
+    uint32_t key_len;
+    uint32_t value;
+} rt_strmap_slot;
+
+typedef struct rt_strmap {
+    rt_strmap_slot *slots;
+    size_t mask; /* capacity - 1; capacity is a power of two */
+    size_t count;
+} rt_strmap;
+
+/* Sized for `expected` keys at a load factor of at most 1/2. RT_ENOMEM on failure. */
+rt_status rt_strmap_init(rt_strmap *m, size_t expected);
+void rt_strmap_free(rt_strmap *m);
+uint64_t rt_strmap_hash(const char *key, size_t len);
+/* Insert key -> value. RT_EEXIST (value untouched) when the key is already present;
+ * RT_ENOMEM when growing fails. */
+rt_status rt_strmap_put(rt_strmap *m, const char *key, size_t len, uint32_t value);
+/* RT_OK and *value when found, RT_ENOTFOUND otherwise. */
+rt_status rt_strmap_get(const rt_strmap *m, const char *key, size_t len, uint32_t *value);
+rt_status rt_strmap_get_hashed(const rt_strmap *m, uint64_t hash, const char *key, size_t len,
+                               uint32_t *value);
+
+#endif

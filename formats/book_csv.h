@@ -1,0 +1,26 @@
+/* book_csv: the price book's human-editable source, a directory of CSV files.
+ *
+ * Owns reading a source directory into an rt_book (one file per table, named by the schema:
+ * products.csv, charges.csv...; a header row naming columns in any order; every cell parsed
+ * by the book schema) with every problem reported as file:line:column, and writing a book
+ * back as the canonical source (every column, canonical text, rows in key order), so that
+ * export -> import -> export gives the same bytes. */
+#ifndef RT_BOOK_CSV_H
+#define RT_BOOK_CSV_H
+
+#include "engine/book.h"
+#include "engine/buf.h"
+
+/* Read every table of dir into book (initialised by the caller). Problems go to diags; the
+ * return is RT_OK when there were none, RT_EINVALID when there were, RT_ENOMEM. Rows are
+ * sorted by key afterwards; cross-table validation is the caller's (rt_book_validate). */
+rt_status rt_book_csv_read(const char *dir, rt_book *book, rt_diags *diags);
+
+/* Write every table of book as dir/<table>.csv (dir is created if needed; files are
+ * replaced). RT_EIO with the path in err. */
+rt_status rt_book_csv_write(const char *dir, const rt_book *book, rt_error *err);
+
+/* One table as CSV text (header and rows), for `book show` and tests. */
+rt_status rt_book_csv_table(const rt_book *book, rt_table_id id, rt_buf *out);
+
+#endif

@@ -1,0 +1,167 @@
+/* csv: tokenizer and cell writers. */
+#include "formats/csv.h"
+
+#include <string.h>
+
+static const char *line_end(const char *p, const char *end)
+{
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    return nl ? nl : end;
+}
+
+static rt_status malformed(const char **pos, const char *start, const char *at, const char *end,
+                           rt_csv_record *rec, const char **why, const char *reason)
+{
+    const char *le = line_end(at, end);
+    rec->raw = start;
+    rec->raw_len = (size_t)(le - start);
+    if (rec->raw_len && start[rec->raw_len - 1] == '\r') rec->raw_len--;
+    rec->newlines = 0;
+    for (const char *q = start; q < le; q++) rec->newlines += *q == '\n';
+    if (le < end) rec->newlines++;
+    *pos = le < end ? le + 1 : end;
+    *why = reason;
+    return RT_EPARSE;
+}
+
+rt_status rt_csv_parse(const char **pos, const char *end, rt_arena *arena, rt_csv_record *rec,
+                       const char **why, uint32_t *column)
+{
+    const char *start = *pos, *p = start;
+    rec->count = 0;
+    rec->newlines = 0;
+    for (;;) {
+        if (rec->count == RT_CSV_FIELDS_MAX) {
+            *column = RT_CSV_FIELDS_MAX + 1;
+            malformed(pos, start, p, end, rec, why, "too many fields");
+            return RT_ELIMIT;
+        }
+        rt_csv_field *f = &rec->fields[rec->count++];
+        *column = (uint32_t)rec->count;
+        if (p < end && *p == '"') {
+            /* Quoted field: scan to the closing quote, noting escaped quotes. */
+            const char *q = ++p;
+            size_t escapes = 0;
+            for (;;) {
+                const char *dq = memchr(q, '"', (size_t)(end - q));
+                if (!dq) return malformed(pos, start, p, end, rec, why, "unterminated quote");
+                if (dq + 1 < end && dq[1] == '"') {
+                    escapes++;
+                    q = dq + 2;
+                    continue;
+                }
+                q = dq;
+                break;
+            }
+            for (const char *c = p; c < q; c++) rec->newlines += *c == '\n';
+            if (escapes == 0) {
+                f->ptr = p;
+                f->len = (uint32_t)(q - p);
+            } else {
+                char *copy = rt_arena_alloc(arena, (size_t)(q - p));
+                if (!copy) return RT_ENOMEM;
+                size_t n = 0;
+                for (const char *c = p; c < q; c++) {
+                    copy[n++] = *c;
+                    if (*c == '"') c++;
+                }
+                f->ptr = copy;
+                f->len = (uint32_t)n;
+            }
+            p = q + 1;
+            if (p < end && *p == ',') {
+                p++;
+                continue;
+            }
+            if (p < end && *p == '\r' && p + 1 < end && p[1] == '\n') p++;
+            if (p < end && *p != '\n')
+                return malformed(pos, start, p, end, rec, why, "text after a closing quote");
+            break;
+        }
+        /* Unquoted field: up to the next comma or line end. */
+        const char *q = p;
+        while (q < end && *q != ',' && *q != '\n' && *q != '"') q++;
+        if (q < end && *q == '"')
+            return malformed(pos, start, q, end, rec, why, "quote inside an unquoted field");
+        f->ptr = p;
+        f->len = (uint32_t)(q - p);
+        if (q < end && *q == ',') {
+            p = q + 1;
+            continue;
+        }
+        /* Line end: drop a CR before the LF (or before the end of input). */
+        if (f->len && p[f->len - 1] == '\r') f->len--;
+        p = q;
+        break;
+    }
+    rec->raw = start;
+    rec->raw_len = (size_t)(p - start);
+    if (rec->raw_len && start[rec->raw_len - 1] == '\r') rec->raw_len--;
+    if (p < end) {
+        rec->newlines++;
+        p++;
+    }
+    *pos = p;
+    return RT_OK;
+}
+
+bool rt_csv_blank(const rt_csv_record *rec)
+{
+    return rec->count == 1 && rec->fields[0].len == 0 && rec->raw_len == 0;
+}
+
+size_t rt_csv_last_boundary(const char *buf, size_t len)
+{
+    /* Quote parity at the end of buf, then walk back over line ends until one sits at even
+     * parity (outside quotes). Quotes are rare in usage files, so this is mostly memchr. */
+    size_t quotes = 0;
+    for (const char *q = buf; (q = memchr(q, '"', len - (size_t)(q - buf))) != NULL; q++) quotes++;
+    size_t i = len;
+    while (i > 0) {
+        i--;
+        if (buf[i] == '"') {
+            quotes--;
+        } else if (buf[i] == '\n' && quotes % 2 == 0) {
+            return i + 1;
+        }
+    }
+    return 0;
+}
+
+/* ---- writing ---- */
+
+static bool needs_quotes(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r') return true;
+    return false;
+}
+
+static void put_cell(rt_buf *b, const char *s, size_t len, bool neutralise)
+{
+    bool formula = neutralise && len > 0 &&
+                   (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' ||
+                    s[0] == '\r');
+    if (!formula && !needs_quotes(s, len)) {
+        rt_buf_append(b, s, len);
+        return;
+    }
+    rt_buf_putc(b, '"');
+    if (formula) rt_buf_putc(b, '\'');
+    const char *p = s, *e = s + len;
+    while (p < e) {
+        const char *q = memchr(p, '"', (size_t)(e - p));
+        if (!q) {
+            rt_buf_append(b, p, (size_t)(e - p));
+            break;
+        }
+        rt_buf_append(b, p, (size_t)(q - p + 1));
+        rt_buf_putc(b, '"');
+        p = q + 1;
+    }
+    rt_buf_putc(b, '"');
+}
+
+void rt_csv_put_text(rt_buf *b, const char *s, size_t len) { put_cell(b, s, len, true); }
+void rt_csv_put_exact(rt_buf *b, const char *s, size_t len) { put_cell(b, s, len, false); }
+void rt_csv_put_raw(rt_buf *b, const char *s, size_t len) { rt_buf_append(b, s, len); }

@@ -1,0 +1,251 @@
+/* invoice_files: invoices.jsonl, invoices.csv, invoice_lines.csv. */
+#include "formats/invoice_files.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "formats/csv.h"
+#include "formats/json.h"
+#include "formats/outfile.h"
+
+const char *rt_invoice_line_description(const rt_catalog *cat, const rt_invoice_line *l)
+{
+    const char *d = cat->charges[l->charge].description;
+    return d && d[0] ? d : cat->products[l->product].name;
+}
+
+typedef struct line_text {
+    char quantity[48], billable[48], unit_price[48], price_per[32], net[48], rate[48];
+} line_text;
+
+static void format_line(const rt_catalog *cat, const rt_invoice *inv, const rt_invoice_line *l,
+                        line_text *t)
+{
+    const rt_product *p = &cat->products[l->product];
+    const rt_charge *ch = &cat->charges[l->charge];
+    unsigned qd = (unsigned)p->quantity_decimals;
+    rt_decimal_format(l->quantity_base, qd, (int)qd, 0, '.', t->quantity, sizeof t->quantity);
+    rt_decimal_format(l->billable_base, qd, (int)qd, 0, '.', t->billable, sizeof t->billable);
+    rt_decimal_format(ch->price_nanos, RT_NANOS_SCALE, -1, inv->currency->minor_units, '.',
+                      t->unit_price, sizeof t->unit_price);
+    snprintf(t->price_per, sizeof t->price_per, "%" PRId64, ch->price_per);
+    rt_decimal_str(l->net_minor, inv->currency->minor_units, t->net, sizeof t->net);
+    rt_decimal_format(inv->taxes[l->subtotal].rate_e4, 4, -1, 0, '.', t->rate, sizeof t->rate);
+}
+
+static void json_kv_str(rt_buf *b, const char *k, const char *v, int comma)
+{
+    if (comma) rt_buf_putc(b, ',');
+    rt_json_cstr(b, k);
+    rt_buf_putc(b, ':');
+    rt_json_cstr(b, v ? v : "");
+}
+
+static void json_kv_u64(rt_buf *b, const char *k, uint64_t v)
+{
+    rt_buf_putc(b, ',');
+    rt_json_cstr(b, k);
+    rt_buf_printf(b, ":%" PRIu64, v);
+}
+
+static void write_json(rt_buf *b, const rt_run_result *res, const rt_invoice *inv)
+{
+    const rt_catalog *cat = res->cat;
+    const rt_account *a = &cat->accounts[inv->account];
+    unsigned md = inv->currency->minor_units;
+    char d1[16], d2[16], net[48], tax[48], gross[48];
+    rt_date_format(inv->issue_day, d1, sizeof d1);
+    rt_date_format(inv->due_day, d2, sizeof d2);
+    rt_decimal_str(inv->net_minor, md, net, sizeof net);
+    rt_decimal_str(inv->tax_minor, md, tax, sizeof tax);
+    rt_decimal_str(inv->gross_minor, md, gross, sizeof gross);
+    rt_buf_putc(b, '{');
+    json_kv_str(b, "invoice_number", inv->number, 0);
+    json_kv_str(b, "type", "invoice", 1);
+    json_kv_str(b, "account_id", a->account_id, 1);
+    json_kv_str(b, "account_name", a->name, 1);
+    json_kv_str(b, "period", res->period_text, 1);
+    json_kv_str(b, "issue_date", d1, 1);
+    json_kv_str(b, "due_date", d2, 1);
+    json_kv_str(b, "currency", inv->currency->code, 1);
+    json_kv_u64(b, "events", inv->events);
+    json_kv_str(b, "net", net, 1);
+    json_kv_str(b, "tax", tax, 1);
+    json_kv_str(b, "gross", gross, 1);
+    rt_buf_puts(b, ",\"lines\":[");
+    for (size_t i = 0; i < inv->line_count; i++) {
+        const rt_invoice_line *l = &inv->lines[i];
+        const rt_product *p = &cat->products[l->product];
+        const rt_charge *ch = &cat->charges[l->charge];
+        line_text t;
+        format_line(cat, inv, l, &t);
+        rt_buf_puts(b, i ? ",{" : "{");
+        rt_buf_printf(b, "\"line\":%zu", i + 1);
+        json_kv_str(b, "plan_id", ch->plan_id, 1);
+        json_kv_str(b, "charge_id", ch->charge_id, 1);
+        json_kv_str(b, "product_id", p->product_id, 1);
+        json_kv_str(b, "description", rt_invoice_line_description(cat, l), 1);
+        json_kv_u64(b, "events", l->events);
+        json_kv_str(b, "quantity", t.quantity, 1);
+        json_kv_str(b, "billable_quantity", t.billable, 1);
+        json_kv_str(b, "unit", p->unit, 1);
+        json_kv_str(b, "unit_code", p->unit_code, 1);
+        json_kv_str(b, "unit_price", t.unit_price, 1);
+        json_kv_str(b, "price_per", t.price_per, 1);
+        json_kv_str(b, "net", t.net, 1);
+        json_kv_str(b, "tax_category", p->tax_category, 1);
+        json_kv_str(b, "vat_code", rt_vat_code_name((rt_vat_code)inv->taxes[l->subtotal].vat_code), 1);
+        json_kv_str(b, "tax_rate", t.rate, 1);
+        json_kv_str(b, "gl_account", p->gl_account, 1);
+        rt_buf_putc(b, '}');
+    }
+    rt_buf_puts(b, "],\"taxes\":[");
+    for (size_t s = 0; s < inv->tax_count; s++) {
+        const rt_tax_subtotal *t = &inv->taxes[s];
+        char rate[48], base[48], amount[48];
+        rt_decimal_format(t->rate_e4, 4, -1, 0, '.', rate, sizeof rate);
+        rt_decimal_str(t->base_minor, md, base, sizeof base);
+        rt_decimal_str(t->tax_minor, md, amount, sizeof amount);
+        rt_buf_puts(b, s ? ",{" : "{");
+        json_kv_str(b, "vat_code", rt_vat_code_name((rt_vat_code)t->vat_code), 0);
+        json_kv_str(b, "rate", rate, 1);
+        json_kv_str(b, "base", base, 1);
+        json_kv_str(b, "tax", amount, 1);
+        rt_buf_putc(b, '}');
+    }
+    rt_buf_puts(b, "]}\n");
+}
+
+static void put_text(rt_buf *b, const char *s) { rt_csv_put_text(b, s, strlen(s)); }
+static void put_raw(rt_buf *b, const char *s) { rt_csv_put_raw(b, s, strlen(s)); }
+
+static void write_summary_row(rt_buf *b, const rt_run_result *res, const rt_invoice *inv)
+{
+    const rt_account *a = &res->cat->accounts[inv->account];
+    unsigned md = inv->currency->minor_units;
+    char d1[16], d2[16], net[48], tax[48], gross[48], n[32];
+    rt_date_format(inv->issue_day, d1, sizeof d1);
+    rt_date_format(inv->due_day, d2, sizeof d2);
+    rt_decimal_str(inv->net_minor, md, net, sizeof net);
+    rt_decimal_str(inv->tax_minor, md, tax, sizeof tax);
+    rt_decimal_str(inv->gross_minor, md, gross, sizeof gross);
+    put_text(b, inv->number);
+    rt_csv_sep(b);
+    put_text(b, "invoice");
+    rt_csv_sep(b);
+    put_text(b, a->account_id);
+    rt_csv_sep(b);
+    put_text(b, a->name);
+    rt_csv_sep(b);
+    put_raw(b, res->period_text);
+    rt_csv_sep(b);
+    put_raw(b, d1);
+    rt_csv_sep(b);
+    put_raw(b, d2);
+    rt_csv_sep(b);
+    put_raw(b, inv->currency->code);
+    rt_csv_sep(b);
+    snprintf(n, sizeof n, "%zu", inv->line_count);
+    put_raw(b, n);
+    rt_csv_sep(b);
+    snprintf(n, sizeof n, "%" PRIu64, inv->events);
+    put_raw(b, n);
+    rt_csv_sep(b);
+    put_raw(b, net);
+    rt_csv_sep(b);
+    put_raw(b, tax);
+    rt_csv_sep(b);
+    put_raw(b, gross);
+    rt_csv_end(b);
+}
+
+static void write_line_rows(rt_buf *b, const rt_run_result *res, const rt_invoice *inv)
+{
+    const rt_catalog *cat = res->cat;
+    const rt_account *a = &cat->accounts[inv->account];
+    for (size_t i = 0; i < inv->line_count; i++) {
+        const rt_invoice_line *l = &inv->lines[i];
+        const rt_product *p = &cat->products[l->product];
+        const rt_charge *ch = &cat->charges[l->charge];
+        line_text t;
+        char n[32];
+        format_line(cat, inv, l, &t);
+        put_text(b, inv->number);
+        rt_csv_sep(b);
+        snprintf(n, sizeof n, "%zu", i + 1);
+        put_raw(b, n);
+        rt_csv_sep(b);
+        put_text(b, a->account_id);
+        rt_csv_sep(b);
+        put_text(b, ch->plan_id);
+        rt_csv_sep(b);
+        put_text(b, ch->charge_id);
+        rt_csv_sep(b);
+        put_text(b, p->product_id);
+        rt_csv_sep(b);
+        put_text(b, rt_invoice_line_description(cat, l));
+        rt_csv_sep(b);
+        snprintf(n, sizeof n, "%" PRIu64, l->events);
+        put_raw(b, n);
+        rt_csv_sep(b);
+        put_raw(b, t.quantity);
+        rt_csv_sep(b);
+        put_raw(b, t.billable);
+        rt_csv_sep(b);
+        put_text(b, p->unit);
+        rt_csv_sep(b);
+        put_raw(b, t.unit_price);
+        rt_csv_sep(b);
+        put_raw(b, t.price_per);
+        rt_csv_sep(b);
+        put_raw(b, t.net);
+        rt_csv_sep(b);
+        put_raw(b, inv->currency->code);
+        rt_csv_sep(b);
+        put_raw(b, rt_vat_code_name((rt_vat_code)inv->taxes[l->subtotal].vat_code));
+        rt_csv_sep(b);
+        put_raw(b, t.rate);
+        rt_csv_sep(b);
+        put_text(b, p->tax_category);
+        rt_csv_sep(b);
+        put_text(b, p->gl_account);
+        rt_csv_end(b);
+    }
+}
+
+rt_status rt_invoice_files_write(const char *dir, const rt_run_result *res,
+                                 rt_output_list *files, rt_error *err)
+{
+    rt_outfile js, sum, lines;
+    rt_status st;
+    memset(&js, 0, sizeof js);
+    memset(&sum, 0, sizeof sum);
+    memset(&lines, 0, sizeof lines);
+    if ((st = rt_outfile_open(&js, dir, "invoices.jsonl", 0, err)) != RT_OK) goto fail;
+    if ((st = rt_outfile_open(&sum, dir, "invoices.csv", 0, err)) != RT_OK) goto fail;
+    if ((st = rt_outfile_open(&lines, dir, "invoice_lines.csv", 0, err)) != RT_OK) goto fail;
+    rt_buf_puts(&sum.buf, "invoice_number,type,account_id,account_name,period,issue_date,"
+                          "due_date,currency,lines,events,net,tax,gross\n");
+    rt_buf_puts(&lines.buf, "invoice_number,line,account_id,plan_id,charge_id,product_id,"
+                            "description,events,quantity,billable_quantity,unit,unit_price,"
+                            "price_per,net,currency,vat_code,tax_rate,tax_category,gl_account\n");
+    for (size_t i = 0; i < res->invoices->count; i++) {
+        const rt_invoice *inv = &res->invoices->items[i];
+        write_json(&js.buf, res, inv);
+        write_summary_row(&sum.buf, res, inv);
+        write_line_rows(&lines.buf, res, inv);
+        lines.rows += inv->line_count - 1; /* row_done counts one */
+        if ((st = rt_outfile_row_done(&js, err)) != RT_OK) goto fail;
+        if ((st = rt_outfile_row_done(&sum, err)) != RT_OK) goto fail;
+        if ((st = rt_outfile_row_done(&lines, err)) != RT_OK) goto fail;
+    }
+    if ((st = rt_outfile_close(&js, files, NULL, err)) != RT_OK) goto fail;
+    if ((st = rt_outfile_close(&sum, files, NULL, err)) != RT_OK) goto fail;
+    return rt_outfile_close(&lines, files, NULL, err);
+fail:
+    rt_outfile_abort(&js);
+    rt_outfile_abort(&sum);
+    rt_outfile_abort(&lines);
+    return st;
+}

@@ -1,0 +1,18 @@
+/* invoice_files: the invoice outputs of a run in JSON Lines and CSV.
+ *
+ * Owns invoices.jsonl (one JSON object per invoice with its lines and VAT breakdown),
+ * invoices.csv (one summary row per invoice) and invoice_lines.csv (one row per line); their
+ * columns are documented in formats/README.md. */
+#ifndef RT_INVOICE_FILES_H
+#define RT_INVOICE_FILES_H
+
+#include "engine/run.h"
+
+/* Write the three files into dir and append them to files. */
+rt_status rt_invoice_files_write(const char *dir, const rt_run_result *res,
+                                 rt_output_list *files, rt_error *err);
+
+/* Text of an invoice line's description: the charge's, else the product's name. */
+const char *rt_invoice_line_description(const rt_catalog *cat, const rt_invoice_line *l);
+
+#endif

@@ -1,0 +1,221 @@
+/* run_outputs: the run's output directory writer. */
+#include "formats/run_outputs.h"
+
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "formats/csv.h"
+#include "formats/invoice_files.h"
+#include "formats/journal_csv.h"
+#include "formats/manifest.h"
+#include "formats/zio.h"
+
+/* Detail files are large and written once: zstd level 1 trades a little size for speed. */
+#define DETAIL_LEVEL 1
+
+enum { D_RATED, D_REJECTS, D_DUPS, D_COUNT };
+static const char *const detail_names[D_COUNT] = {"rated_usage.csv.zst", "rejects.csv.zst",
+                                                  "duplicates.csv.zst"};
+static const char *const detail_headers[D_COUNT] = {
+    "event_id,account_id,product_id,start_time,quantity,billable_quantity,plan_id,charge_id,"
+    "amount,currency,late\n",
+    "reason,source_file,line,field,message,record\n",
+    "event_id,account_id,product_id,start_time,source_file,line\n",
+};
+
+typedef struct sink_slot {
+    rt_buf text[D_COUNT];
+    rt_buf frames[D_COUNT];
+    uint64_t rows[D_COUNT];
+    ZSTD_CCtx *cctx;
+} sink_slot;
+
+struct rt_output_sink {
+    char *dir;
+    unsigned nslots;
+    sink_slot *slots;
+    rt_zwriter *w[D_COUNT];
+    uint64_t rows[D_COUNT];
+};
+
+static void sink_destroy(rt_output_sink *s)
+{
+    if (!s) return;
+    for (int d = 0; d < D_COUNT; d++) rt_zwriter_abort(s->w[d]);
+    if (s->slots) {
+        for (unsigned i = 0; i < s->nslots; i++) {
+            for (int d = 0; d < D_COUNT; d++) {
+                rt_buf_free(&s->slots[i].text[d]);
+                rt_buf_free(&s->slots[i].frames[d]);
+            }
+            ZSTD_freeCCtx(s->slots[i].cctx);
+        }
+        free(s->slots);
+    }
+    free(s->dir);
+    free(s);
+}
+
+static rt_status sink_begin(const char *dir, unsigned slots, rt_output_sink **out, rt_error *err)
+{
+    rt_output_sink *s = calloc(1, sizeof *s);
+    rt_status st = RT_ENOMEM;
+    if (!s) goto fail;
+    s->dir = strdup(dir);
+    s->nslots = slots;
+    s->slots = calloc(slots, sizeof *s->slots);
+    if (!s->dir || !s->slots) goto fail;
+    for (unsigned i = 0; i < slots; i++) {
+        s->slots[i].cctx = ZSTD_createCCtx();
+        if (!s->slots[i].cctx) goto fail;
+    }
+    for (int d = 0; d < D_COUNT; d++) {
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/%s", dir, detail_names[d]);
+        if ((st = rt_zwriter_open(path, DETAIL_LEVEL, &s->w[d], err)) != RT_OK) goto fail;
+        rt_buf hdr;
+        rt_buf_init(&hdr);
+        st = rt_zframe_compress(s->slots[0].cctx, DETAIL_LEVEL, detail_headers[d],
+                                strlen(detail_headers[d]), &hdr);
+        if (st == RT_OK) st = rt_zwriter_write_raw(s->w[d], hdr.data, hdr.len, err);
+        rt_buf_free(&hdr);
+        if (st != RT_OK) goto fail;
+    }
+    *out = s;
+    return RT_OK;
+fail:
+    sink_destroy(s);
+    if (st == RT_ENOMEM) rt_error_set(err, st, dir, 0, 0, NULL, "out of memory");
+    return st;
+}
+
+/* ---- per-chunk rows ---- */
+
+static void put_view(rt_buf *b, const char *s, size_t len) { rt_csv_put_text(b, s, len); }
+static void put_str(rt_buf *b, const char *s) { rt_csv_put_text(b, s, strlen(s)); }
+
+static void rated_row(rt_buf *b, const rt_chunk_view *v, const rt_rated *r)
+{
+    const rt_catalog *cat = v->cat;
+    const rt_event *ev = &v->batch->events[r->event];
+    const rt_charge *ch = &cat->charges[r->charge];
+    const rt_plan *plan = &cat->plans[cat->charge_plan[r->charge]];
+    const rt_currency *cur = rt_currency_find(plan->currency);
+    unsigned qd = (unsigned)cat->products[r->product].quantity_decimals;
+    char t[32], q[48], bq[48], amt[48];
+    rt_time_format(r->start_s, t, sizeof t);
+    rt_decimal_format(r->quantity_base, qd, (int)qd, 0, '.', q, sizeof q);
+    rt_decimal_format(r->billable_base, qd, (int)qd, 0, '.', bq, sizeof bq);
+    rt_decimal_format(r->amount_nanos, RT_NANOS_SCALE, -1, cur->minor_units, '.', amt, sizeof amt);
+    put_view(b, ev->event_id, ev->event_id_len);
+    rt_csv_sep(b);
+    put_view(b, ev->account, ev->account_len);
+    rt_csv_sep(b);
+    put_view(b, ev->product, ev->product_len);
+    rt_buf_printf(b, ",%s,%s,%s,", t, q, bq);
+    put_str(b, ch->plan_id);
+    rt_csv_sep(b);
+    put_str(b, ch->charge_id);
+    rt_buf_printf(b, ",%s,%s,%d\n", amt, cur->code, (r->flags & RT_RATED_LATE) ? 1 : 0);
+}
+
+static void reject_row(rt_buf *b, const rt_chunk_view *v, const rt_reject *rj)
+{
+    put_str(b, rt_reject_reason_code((rt_reject_reason)rj->reason));
+    rt_csv_sep(b);
+    put_str(b, v->reader->path);
+    rt_buf_printf(b, ",%" PRIu64 ",", v->chunk->first_line + rj->line_rel);
+    put_str(b, rj->field);
+    rt_csv_sep(b);
+    put_str(b, rj->message);
+    rt_csv_sep(b);
+    put_view(b, rj->raw ? rj->raw : "", rj->raw ? rj->raw_len : 0);
+    rt_csv_end(b);
+}
+
+static void dup_row(rt_buf *b, const rt_chunk_view *v, const rt_rated *r)
+{
+    const rt_event *ev = &v->batch->events[r->event];
+    char t[32];
+    rt_time_format(r->start_s, t, sizeof t);
+    put_view(b, ev->event_id, ev->event_id_len);
+    rt_csv_sep(b);
+    put_view(b, ev->account, ev->account_len);
+    rt_csv_sep(b);
+    put_view(b, ev->product, ev->product_len);
+    rt_buf_printf(b, ",%s,", t);
+    put_str(b, v->reader->path);
+    rt_buf_printf(b, ",%" PRIu64 "\n", v->chunk->first_line + ev->line_rel);
+}
+
+static rt_status sink_encode(rt_output_sink *s, unsigned slot, const rt_chunk_view *v,
+                             rt_error *err)
+{
+    sink_slot *sl = &s->slots[slot];
+    for (int d = 0; d < D_COUNT; d++) {
+        rt_buf_reset(&sl->text[d]);
+        rt_buf_reset(&sl->frames[d]);
+        sl->rows[d] = 0;
+    }
+    for (size_t k = 0; k < v->rated_count; k++) {
+        const rt_rated *r = &v->rated[k];
+        if (r->flags & RT_RATED_DUPLICATE) {
+            dup_row(&sl->text[D_DUPS], v, r);
+            sl->rows[D_DUPS]++;
+        } else {
+            rated_row(&sl->text[D_RATED], v, r);
+            sl->rows[D_RATED]++;
+        }
+    }
+    for (size_t k = 0; k < v->batch->reject_count; k++) reject_row(&sl->text[D_REJECTS], v, &v->batch->rejects[k]);
+    sl->rows[D_REJECTS] = v->batch->reject_count;
+    for (int d = 0; d < D_COUNT; d++) {
+        if (sl->text[d].failed)
+            return rt_error_set(err, RT_ENOMEM, detail_names[d], 0, 0, NULL, "out of memory");
+        if (sl->text[d].len == 0) continue;
+        rt_status st = rt_zframe_compress(sl->cctx, DETAIL_LEVEL, sl->text[d].data,
+                                          sl->text[d].len, &sl->frames[d]);
+        if (st != RT_OK)
+            return rt_error_set(err, st, detail_names[d], 0, 0, NULL, "cannot compress a frame");
+    }
+    return RT_OK;
+}
+
+static rt_status sink_write(rt_output_sink *s, unsigned slot, rt_error *err)
+{
+    sink_slot *sl = &s->slots[slot];
+    for (int d = 0; d < D_COUNT; d++) {
+        if (sl->frames[d].len) {
+            rt_status st = rt_zwriter_write_raw(s->w[d], sl->frames[d].data, sl->frames[d].len, err);
+            if (st != RT_OK) return st;
+        }
+        s->rows[d] += sl->rows[d];
+    }
+    return RT_OK;
+}
+
+static rt_status sink_finish(rt_output_sink *s, const rt_run_result *res, rt_output_list *files,
+                             uint64_t *manifest_xxh64, rt_error *err)
+{
+    files->count = 0;
+    for (int d = 0; d < D_COUNT; d++) {
+        rt_output_file *o = &files->items[files->count++];
+        memset(o, 0, sizeof *o);
+        snprintf(o->name, sizeof o->name, "%s", detail_names[d]);
+        o->rows = s->rows[d];
+        rt_status st = rt_zwriter_close(s->w[d], &o->bytes, &o->xxh64, err);
+        s->w[d] = NULL;
+        if (st != RT_OK) return st;
+    }
+    rt_status st = rt_invoice_files_write(s->dir, res, files, err);
+    if (st == RT_OK) st = rt_journal_csv_write(s->dir, res, files, err);
+    if (st == RT_OK) st = rt_manifest_write(s->dir, res, files, manifest_xxh64, err);
+    return st;
+}
+
+static const rt_output_ops ops = {sink_begin, sink_encode, sink_write, sink_finish, sink_destroy};
+
+const rt_output_ops *rt_run_outputs(void) { return &ops; }

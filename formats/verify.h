@@ -1,0 +1,27 @@
+/* verify: re-checks a run's output directory against its manifest and the accounting rules.
+ *
+ * Owns the checks behind `ratel verify`: every file the manifest lists exists with its size
+ * and XXH64, nothing unlisted is present, row counts match the counts, read = rated +
+ * rejected + duplicate, every journal entry balances and so does each currency, journal entry
+ * numbers run from 1 without gaps, invoice numbers are gap-free within their series, each
+ * invoice's lines sum to its net, its VAT to its tax, and the receivable it books equals its
+ * gross, and the invoice totals equal the manifest's. */
+#ifndef RT_VERIFY_H
+#define RT_VERIFY_H
+
+#include <stdint.h>
+
+#include "engine/status.h"
+
+typedef struct rt_verify_stats {
+    uint64_t files_checked;
+    uint64_t invoices;
+    uint64_t journal_entries;
+    uint64_t journal_lines;
+} rt_verify_stats;
+
+/* Check dir. Every problem found is added to problems; returns RT_OK when there were none,
+ * RT_EVERIFY when there were, or RT_ENOMEM. */
+rt_status rt_verify_outdir(const char *dir, rt_diags *problems, rt_verify_stats *stats);
+
+#endif

@@ -1,0 +1,35 @@
+/* cli: what every ratel subcommand shares: exit codes, error printing, option parsing.
+ *
+ * Owns the command-line contract's exit statuses and the way errors reach the user
+ * (stderr, "ratel: file:line:column: field: message"). Subcommands are thin mains over the
+ * library; they parse options, call one library function, and print. */
+#ifndef RT_CLI_H
+#define RT_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine/status.h"
+
+enum {
+    RT_EXIT_OK = 0,
+    RT_EXIT_FAILED = 1,     /* the command failed; nothing was committed or changed */
+    RT_EXIT_USAGE = 2,      /* bad command line */
+    RT_EXIT_INVALID = 3,    /* book import: the source is invalid (every problem printed) */
+    RT_EXIT_VERIFY = 4,     /* verify: the output directory failed a check */
+    RT_EXIT_COMMITTED = 5,  /* run: the period is already billed (use --rerun) */
+};
+
+void rt_cli_error(const rt_error *err);
+void rt_cli_diags(const rt_diags *d);
+int rt_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Exit status for a failed library call. */
+int rt_cli_exit_for(rt_status st);
+/* Parse a whole unsigned number; false when it is not one. */
+bool rt_cli_parse_uint(const char *s, uint64_t *out);
+
+int rt_cmd_book(int argc, char **argv);
+int rt_cmd_run(int argc, char **argv);
+int rt_cmd_verify(int argc, char **argv);
+
+#endif

@@ -1,0 +1,153 @@
+/* cmd_run: `ratel run`, one billing run with progress and a summary. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/run.h"
+#include "formats/run_outputs.h"
+#include "formats/usage_open.h"
+#include "tools/cli.h"
+
+static const char run_usage[] =
+    "usage: ratel run --book BOOK_DIR --period YYYY-MM --usage FILE... --out OUT_DIR\n"
+    "                 [--threads N] [--rerun] [--late bill|reject] [--quiet]\n"
+    "\n"
+    "Rates the usage files against the price book for the period, writes invoices, the\n"
+    "revenue journal and a manifest into OUT_DIR (which must not exist) and commits the run\n"
+    "in the book's run registry. A period is billed once; --rerun bills it again.\n";
+
+typedef struct progress_state {
+    int tty;
+} progress_state;
+
+static void on_progress(void *ctx, const rt_run_progress *p)
+{
+    progress_state *ps = ctx;
+    if (!ps->tty) return;
+    double secs = (double)p->elapsed_ns / 1e9;
+    double rate = secs > 0 ? (double)p->records / secs : 0;
+    double frac = p->bytes_total ? (double)p->bytes_done / (double)p->bytes_total : 0;
+    double eta = frac > 0.001 ? secs / frac - secs : 0;
+    fprintf(stderr, "\r  %12" PRIu64 " records  %8.2f M rec/s  %5.1f%%  ETA %5.0f s ",
+            p->records, rate / 1e6, frac * 100, eta);
+    fflush(stderr);
+}
+
+static void money(char *buf, size_t n, int64_t v, const char *currency)
+{
+    const rt_currency *c = rt_currency_find(currency);
+    rt_decimal_str(v, c ? c->minor_units : 2, buf, n);
+}
+
+static void print_summary(const rt_run_config *cfg, const rt_run_summary *s)
+{
+    const rt_run_counts *c = &s->counts;
+    double secs = (double)s->times.total_ns / 1e9;
+    printf("ratel run %s: committed run %" PRIu64 " -> %s\n", cfg->period, s->run_no, cfg->out_dir);
+    printf("  records   read %" PRIu64 " = rated %" PRIu64 " + rejected %" PRIu64
+           " + duplicate %" PRIu64 " (late billed %" PRIu64 ")\n",
+           c->read, c->rated, c->rejected, c->duplicate, c->late);
+    for (unsigned r = 1; r < RT_REJ_REASON_COUNT_; r++)
+        if (c->by_reason[r])
+            printf("            %-18s %" PRIu64 "\n", rt_reject_reason_code((rt_reject_reason)r),
+                   c->by_reason[r]);
+    printf("  invoices  %" PRIu64, s->invoices);
+    if (s->invoices) printf("  %s .. %s", s->first_invoice, s->last_invoice);
+    printf("\n");
+    for (size_t i = 0; i < s->total_count; i++) {
+        const rt_currency_total *t = &s->totals[i];
+        char net[48], tax[48], gross[48];
+        money(net, sizeof net, t->net_minor, t->currency);
+        money(tax, sizeof tax, t->tax_minor, t->currency);
+        money(gross, sizeof gross, t->gross_minor, t->currency);
+        printf("  totals    %s  net %s  tax %s  gross %s  (%" PRIu64 " invoices)\n", t->currency,
+               net, tax, gross, t->invoices);
+    }
+    printf("  journal   %" PRIu64 " lines, debits %s credits\n", s->journal_lines,
+           s->journal_debit_minor == s->journal_credit_minor ? "=" : "!=");
+    printf("  time      %.3f s, %.0f records/s (load %.3f, read %.3f, rate %.3f, dedup %.3f, "
+           "output %.3f, bill %.3f, commit %.3f)\n",
+           secs, secs > 0 ? (double)c->read / secs : 0, (double)s->times.load_ns / 1e9,
+           (double)s->times.read_ns / 1e9, (double)s->times.rate_ns / 1e9,
+           (double)s->times.dedup_ns / 1e9, (double)s->times.output_ns / 1e9,
+           (double)s->times.bill_ns / 1e9, (double)s->times.commit_ns / 1e9);
+}
+
+int rt_cmd_run(int argc, char **argv)
+{
+    rt_run_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    const char **usage = calloc((size_t)argc + 1, sizeof *usage);
+    if (!usage) return RT_EXIT_FAILED;
+    int quiet = 0, rc;
+    size_t nusage = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int has = i + 1 < argc;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            fputs(run_usage, stdout);
+            free(usage);
+            return RT_EXIT_OK;
+        } else if (strcmp(a, "--book") == 0 && has) {
+            cfg.book_dir = argv[++i];
+        } else if (strcmp(a, "--period") == 0 && has) {
+            cfg.period = argv[++i];
+        } else if (strcmp(a, "--out") == 0 && has) {
+            cfg.out_dir = argv[++i];
+        } else if (strcmp(a, "--usage") == 0 && has) {
+            while (i + 1 < argc && argv[i + 1][0] != '-') usage[nusage++] = argv[++i];
+        } else if (strcmp(a, "--threads") == 0 && has) {
+            uint64_t t;
+            if (!rt_cli_parse_uint(argv[++i], &t) || t == 0 || t > 256) {
+                free(usage);
+                return rt_cli_usage_error("run", "--threads takes a number from 1 to 256");
+            }
+            cfg.threads = (unsigned)t;
+        } else if (strcmp(a, "--rerun") == 0) {
+            cfg.rerun = true;
+        } else if (strcmp(a, "--late") == 0 && has) {
+            const char *v = argv[++i];
+            if (strcmp(v, "bill") == 0)
+                cfg.late = RT_LATE_BILL;
+            else if (strcmp(v, "reject") == 0)
+                cfg.late = RT_LATE_REJECT;
+            else {
+                free(usage);
+                return rt_cli_usage_error("run", "--late takes bill or reject");
+            }
+        } else if (strcmp(a, "--quiet") == 0) {
+            quiet = 1;
+        } else {
+            free(usage);
+            return rt_cli_usage_error("run", "unexpected argument '%s'", a);
+        }
+    }
+    if (!cfg.book_dir || !cfg.period || !cfg.out_dir || nusage == 0) {
+        free(usage);
+        return rt_cli_usage_error("run", "needs --book, --period, --usage and --out");
+    }
+    cfg.usage_paths = usage;
+    cfg.usage_count = nusage;
+    cfg.open_usage = rt_usage_open;
+    cfg.outputs = rt_run_outputs();
+    progress_state ps = {!quiet && isatty(STDERR_FILENO)};
+    cfg.progress = on_progress;
+    cfg.progress_ctx = &ps;
+
+    rt_run_summary sum;
+    rt_error err;
+    rt_status st = rt_run_execute(&cfg, &sum, &err);
+    if (ps.tty) fprintf(stderr, "\r%78s\r", "");
+    if (st != RT_OK) {
+        rt_cli_error(&err);
+        fprintf(stderr, "ratel: run failed; nothing was committed\n");
+        rc = rt_cli_exit_for(st);
+    } else {
+        if (!quiet) print_summary(&cfg, &sum);
+        rc = RT_EXIT_OK;
+    }
+    free(usage);
+    return rc;
+}

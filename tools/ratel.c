@@ -1,0 +1,46 @@
+/* ratel: the command-line entry point; dispatches to the subcommands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "tools/cli.h"
+
+#ifndef RATEL_VERSION
+#define RATEL_VERSION "0.0.0"
+#endif
+
+static const char usage[] =
+    "ratel " RATEL_VERSION " - batch billing and rating engine\n"
+    "\n"
+    "usage:\n"
+    "  ratel book import SRC_DIR --book BOOK_DIR\n"
+    "  ratel book export --book BOOK_DIR OUT_DIR\n"
+    "  ratel book show --book BOOK_DIR [--account ID | --plan ID | --product ID]\n"
+    "  ratel run --book BOOK_DIR --period YYYY-MM --usage FILE... --out OUT_DIR\n"
+    "            [--threads N] [--rerun] [--late bill|reject] [--quiet]\n"
+    "  ratel verify OUT_DIR\n"
+    "  ratel help | ratel CMD --help | ratel --version\n"
+    "\n"
+    "exit status: 0 success; 1 failed, nothing committed; 2 bad command line;\n"
+    "             3 invalid book source; 4 verification failed; 5 period already billed\n";
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return RT_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        fputs(usage, stdout);
+        return RT_EXIT_OK;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        printf("ratel %s\n", RATEL_VERSION);
+        return RT_EXIT_OK;
+    }
+    if (strcmp(cmd, "book") == 0) return rt_cmd_book(argc - 1, argv + 1);
+    if (strcmp(cmd, "run") == 0) return rt_cmd_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "verify") == 0) return rt_cmd_verify(argc - 1, argv + 1);
+    fprintf(stderr, "ratel: unknown command '%s'\n\n%s", cmd, usage);
+    return RT_EXIT_USAGE;
+}
