@@ -150,6 +150,9 @@ static rt_status build_invoice(const rt_catalog *cat, const rt_period *period,
     for (size_t i = 0; i < n; i++) {
         rt_invoice_line *l = &inv->lines[inv->line_count++];
         memset(l, 0, sizeof *l);
+        l->kind = RT_LINE_USAGE;
+        l->service_start_day = period->start_day;
+        l->service_end_day = period->end_day;
         l->charge = e[i].charge;
         l->product = product_for_line(cat, e[i].charge, tax_point);
         l->events = e[i].events;

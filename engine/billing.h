@@ -43,8 +43,20 @@ rt_status rt_agg_merge(rt_aggregates *dst, const rt_aggregates *src);
 void rt_agg_sort(rt_aggregates *a);
 
 /* ---- invoices ---- */
+/* What an invoice line bills. Usage lines come from rated events; the others from orders,
+ * period-level rules and corrections. */
+typedef enum rt_line_kind {
+    RT_LINE_USAGE = 0, /* aggregated rated usage of one charge version */
+    RT_LINE_RECURRING, /* a subscription fee for service days (prorated) */
+    RT_LINE_ONE_TIME,  /* an order's one-time charge (installation, hardware) */
+    RT_LINE_MINIMUM,   /* top-up to a charge's minimum per period */
+    RT_LINE_DISCOUNT,  /* a discount (negative amount) */
+    RT_LINE_KIND_COUNT_
+} rt_line_kind;
+
 typedef struct rt_invoice_line {
-    uint32_t charge;  /* charge row */
+    uint32_t kind;    /* rt_line_kind */
+    uint32_t charge;  /* charge row (RT_NO_INDEX for lines not priced by a charge) */
     uint32_t product; /* product row in force at the tax point */
     uint32_t tax;     /* tax rate row */
     uint32_t subtotal; /* index of its VAT subtotal in the invoice */
@@ -53,6 +65,9 @@ typedef struct rt_invoice_line {
     int64_t billable_base;
     int64_t amount_nanos; /* exact sum of the event amounts */
     int64_t net_minor;    /* rounded at the line rounding point */
+    rt_days service_start_day; /* service period of the line: [start, end) */
+    rt_days service_end_day;
+    const char *description;   /* overrides the charge/product text when not NULL */
 } rt_invoice_line;
 
 typedef struct rt_tax_subtotal {
@@ -65,8 +80,15 @@ typedef struct rt_tax_subtotal {
 
 enum { RT_INVOICE_NUMBER_MAX = 48 };
 
+typedef enum rt_invoice_type {
+    RT_INVOICE = 0,     /* UNTDID 1001 code 380 */
+    RT_CREDIT_NOTE = 1, /* code 381: reverses an earlier invoice */
+} rt_invoice_type;
+
 typedef struct rt_invoice {
+    uint32_t type;    /* rt_invoice_type */
     uint32_t account;
+    char corrects[RT_INVOICE_NUMBER_MAX]; /* credit notes: the invoice they reverse */
     char number[RT_INVOICE_NUMBER_MAX]; /* empty until the run commits */
     const rt_currency *currency;
     rt_days issue_day;

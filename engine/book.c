@@ -158,6 +158,7 @@ static const rt_table tables[RT_T_COUNT_] = {
 
 const rt_table *rt_book_table(rt_table_id id)
 {
+    RT_ASSERT(tables[id].field_count <= RT_TABLE_FIELDS_MAX);
     RT_ASSERT((unsigned)id < RT_T_COUNT_);
     RT_ASSERT(tables[id].id == id);
     return &tables[id];
@@ -486,6 +487,16 @@ typedef struct validator {
 } validator;
 
 static const char *file_of(rt_table_id id) { return rt_book_table(id)->file; }
+
+/* Source column of a field (by column name) for diagnostics; 0 when unknown. */
+static uint32_t col_of(const rt_book *b, rt_table_id id, const char *field)
+{
+    const rt_table *t = rt_book_table(id);
+    if (!field) return 0;
+    for (size_t k = 0; k < t->field_count; k++)
+        if (strcmp(t->fields[k].name, field) == 0) return b->tables[id].columns[k];
+    return 0;
+}
 static uint32_t line_of(const rt_book *b, rt_table_id id, size_t i)
 {
     return b->tables[id].lines[i];
@@ -505,7 +516,8 @@ static rt_status index_ids(validator *v, rt_table_id id, rt_strmap *map)
         if (i > 0) {
             const void *prev = (const char *)r->rows + (i - 1) * t->row_size;
             if (rt_book_row_compare(t, prev, row) == 0)
-                rt_diags_add(v->d, t->file, line_of(v->book, id, i), 0, first->name,
+                rt_diags_add(v->d, t->file, line_of(v->book, id, i),
+                             col_of(v->book, id, first->name), first->name,
                              "duplicate key '%s' (first defined on line %u)",
                              *CMEMBER(row, first, const char *), line_of(v->book, id, i - 1));
         }
@@ -534,7 +546,7 @@ static void check_versions(validator *v, rt_table_id id, size_t ident, size_t fr
         rt_time_s from = *(const rt_time_s *)(row + from_off);
         rt_time_s to = *(const rt_time_s *)(row + to_off);
         if (to <= from)
-            rt_diags_add(v->d, t->file, line_of(v->book, id, i), 0, "valid_to",
+            rt_diags_add(v->d, t->file, line_of(v->book, id, i), col_of(v->book, id, "valid_to"), "valid_to",
                          "valid_to must be after valid_from");
         if (i == 0) continue;
         const char *prev = row - t->row_size;
@@ -542,7 +554,7 @@ static void check_versions(validator *v, rt_table_id id, size_t ident, size_t fr
         for (size_t k = 0; k < ident; k++)
             same = same && field_compare(&t->fields[k], prev, row) == 0;
         if (same && *(const rt_time_s *)(prev + to_off) > from)
-            rt_diags_add(v->d, t->file, line_of(v->book, id, i), 0, "valid_from",
+            rt_diags_add(v->d, t->file, line_of(v->book, id, i), col_of(v->book, id, "valid_from"), "valid_from",
                          "effective dates overlap the version on line %u",
                          line_of(v->book, id, i - 1));
     }
@@ -567,7 +579,7 @@ static void validate_company_and_gl(validator *v)
     static const rt_gl_role needed[] = {RT_GL_RECEIVABLE, RT_GL_VAT_PAYABLE};
     for (size_t i = 0; i < RT_ARRAY_LEN(needed); i++)
         if (roles[needed[i]] == 0)
-            rt_diags_add(v->d, file_of(RT_T_GL_ACCOUNTS), 0, 0, "role",
+            rt_diags_add(v->d, file_of(RT_T_GL_ACCOUNTS), 0, col_of(v->book, RT_T_GL_ACCOUNTS, "role"), "role",
                          "no account has role %s", rt_gl_role_name(needed[i]));
 }
 
@@ -598,16 +610,16 @@ static void validate_charges(validator *v)
     for (size_t i = 0; i < RT_BOOK_COUNT(b, RT_T_CHARGES); i++) {
         uint32_t line = line_of(b, RT_T_CHARGES, i);
         if (!has(&v->plans, c[i].plan_id))
-            rt_diags_add(v->d, file, line, 0, "plan_id", "unknown plan '%s'", c[i].plan_id);
+            rt_diags_add(v->d, file, line, col_of(v->book, RT_T_CHARGES, "plan_id"), "plan_id", "unknown plan '%s'", c[i].plan_id);
         if (!has(&v->products, c[i].product_id))
-            rt_diags_add(v->d, file, line, 0, "product_id", "unknown product '%s'",
+            rt_diags_add(v->d, file, line, col_of(v->book, RT_T_CHARGES, "product_id"), "product_id", "unknown product '%s'",
                          c[i].product_id);
         if (c[i].first_increment > 0 && c[i].next_increment == 0)
-            rt_diags_add(v->d, file, line, 0, "next_increment",
+            rt_diags_add(v->d, file, line, col_of(v->book, RT_T_CHARGES, "next_increment"), "next_increment",
                          "next_increment must be at least 1 when first_increment is set");
         if (c[i].min_per_event_nanos != RT_UNSET && c[i].max_per_event_nanos != RT_UNSET &&
             c[i].min_per_event_nanos > c[i].max_per_event_nanos)
-            rt_diags_add(v->d, file, line, 0, "max_per_event",
+            rt_diags_add(v->d, file, line, col_of(v->book, RT_T_CHARGES, "max_per_event"), "max_per_event",
                          "max_per_event is below min_per_event");
     }
     check_versions(v, RT_T_CHARGES, 2, offsetof(rt_charge, valid_from),
@@ -621,7 +633,7 @@ static void validate_charges(validator *v)
             if (strcmp(c[i].charge_id, c[j].charge_id) == 0) continue;
             if (strcmp(c[i].product_id, c[j].product_id) != 0) continue;
             if (c[i].valid_from < c[j].valid_to && c[j].valid_from < c[i].valid_to)
-                rt_diags_add(v->d, file, line_of(b, RT_T_CHARGES, j), 0, "product_id",
+                rt_diags_add(v->d, file, line_of(b, RT_T_CHARGES, j), col_of(v->book, RT_T_CHARGES, "product_id"), "product_id",
                              "plan '%s' already charges product '%s' at these dates "
                              "(charge '%s', line %u)",
                              c[j].plan_id, c[j].product_id, c[i].charge_id,
@@ -644,15 +656,22 @@ static void validate_accounts(validator *v)
                                   &ai) == RT_OK;
         bool ok_p = rt_strmap_get(&v->plans, ap[i].plan_id, strlen(ap[i].plan_id), &pi) == RT_OK;
         if (!ok_a)
-            rt_diags_add(v->d, file, line, 0, "account_id", "unknown account '%s'",
+            rt_diags_add(v->d, file, line, col_of(v->book, RT_T_ACCOUNT_PLANS, "account_id"), "account_id", "unknown account '%s'",
                          ap[i].account_id);
         if (!ok_p)
-            rt_diags_add(v->d, file, line, 0, "plan_id", "unknown plan '%s'", ap[i].plan_id);
+            rt_diags_add(v->d, file, line, col_of(v->book, RT_T_ACCOUNT_PLANS, "plan_id"), "plan_id", "unknown plan '%s'", ap[i].plan_id);
         if (ok_a && ok_p && strcmp(a[ai].currency, pl[pi].currency) != 0)
-            rt_diags_add(v->d, file, line, 0, "plan_id",
+            rt_diags_add(v->d, file, line, col_of(v->book, RT_T_ACCOUNT_PLANS, "plan_id"), "plan_id",
                          "plan '%s' is priced in %s but account '%s' is billed in %s",
                          pl[pi].plan_id, pl[pi].currency, a[ai].account_id, a[ai].currency);
     }
+    const rt_company *co = RT_BOOK_COUNT(b, RT_T_COMPANY) == 1 ? rt_book_company(b) : NULL;
+    for (size_t i = 0; co && i < RT_BOOK_COUNT(b, RT_T_ACCOUNTS); i++)
+        if (strcmp(a[i].currency, co->functional_currency) != 0)
+            rt_diags_add(v->d, file_of(RT_T_ACCOUNTS), line_of(b, RT_T_ACCOUNTS, i), col_of(v->book, RT_T_ACCOUNTS, "currency"), "currency",
+                         "account '%s' is billed in %s but the book has no FX rates to the "
+                         "functional currency %s",
+                         a[i].account_id, a[i].currency, co->functional_currency);
     check_versions(v, RT_T_ACCOUNT_PLANS, 2, offsetof(rt_account_plan, valid_from),
                    offsetof(rt_account_plan, valid_to));
 }

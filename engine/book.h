@@ -225,11 +225,16 @@ const rt_table *rt_book_table(rt_table_id id);
 const rt_table *rt_book_table_by_name(const char *name);
 
 /* ---- the book ---- */
+enum { RT_TABLE_FIELDS_MAX = 64 };
+
 typedef struct rt_book_rows {
     void *rows;      /* row structs of the table's row_size */
     uint32_t *lines; /* source line of each row (0 when not from a file) */
     size_t count;
     size_t capacity;
+    /* 1-based source column of each schema field (0: not from a file), so that validation
+     * can point at file:line:column. */
+    uint16_t columns[RT_TABLE_FIELDS_MAX];
 } rt_book_rows;
 
 typedef struct rt_book {

@@ -38,6 +38,9 @@ static rt_journal_line sided(rt_journal_line l, int64_t amount, bool debit)
     int64_t a = amount >= 0 ? amount : -amount;
     l.debit_minor = d ? a : 0;
     l.credit_minor = d ? 0 : a;
+    /* Until FX rates exist in the book, invoices are in the functional currency (validated),
+     * so the transaction amount is the same figure. */
+    l.txn_minor = d ? a : -a;
     return l;
 }
 
@@ -48,7 +51,8 @@ static rt_status book_invoice(const rt_catalog *cat, const rt_invoice_set *set, 
     uint32_t ar = cat->gl_role[RT_GL_RECEIVABLE], vat = cat->gl_role[RT_GL_VAT_PAYABLE];
     RT_ASSERT(ar != RT_NO_INDEX && vat != RT_NO_INDEX);
     uint32_t entry = ++j->entries;
-    rt_journal_line base = {.entry = entry, .invoice = i, .date = inv->issue_day};
+    rt_journal_line base = {.entry = entry, .invoice = i, .date = inv->issue_day,
+                            .txn_currency = inv->currency};
     size_t first = j->count;
     rt_status st;
 

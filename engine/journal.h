@@ -2,9 +2,12 @@
  *
  * Owns journal entries and lines built from invoices: for each invoice one entry,
  * Dr accounts receivable (gross) / Cr revenue per product GL account (net) / Cr VAT payable
- * per rate. Every entry balances (asserted), and so does the journal per currency. It does
- * not format GL export files (formats does). Amounts are in the invoice currency's minor
- * units; the currency travels with each line. */
+ * per rate. Every entry balances (asserted), and so does the journal. It does not format GL
+ * export files (formats does).
+ *
+ * Amounts: debit_minor / credit_minor are in the company's functional currency (the books'
+ * currency); txn_minor is the same line's signed amount (debit positive) in the transaction
+ * (invoice) currency, kept beside it as FEC's Montantdevise/Idevise and ERP imports need. */
 #ifndef RT_JOURNAL_H
 #define RT_JOURNAL_H
 
@@ -29,8 +32,10 @@ typedef struct rt_journal_line {
     uint32_t kind;    /* rt_journal_kind */
     uint32_t subtotal; /* for RT_JL_VAT: index of the invoice's VAT subtotal */
     rt_days date;
-    int64_t debit_minor;
-    int64_t credit_minor;
+    int64_t debit_minor;  /* functional currency */
+    int64_t credit_minor; /* functional currency */
+    int64_t txn_minor;    /* transaction currency, signed: debit > 0, credit < 0 */
+    const rt_currency *txn_currency;
 } rt_journal_line;
 
 typedef struct rt_journal {

@@ -33,7 +33,6 @@
 
 #include "engine/dedup.h"
 
-#define DEFAULT_CHUNK_BYTES ((size_t)4 << 20)
 #define MARKER_NAME ".ratel-run"
 
 static uint64_t now_ns(void)
@@ -293,7 +292,7 @@ static rt_status read_wave(pipeline *p, size_t *file, rt_usage_reader **cur,
     while (*n < p->nslots) {
         if (!*cur) {
             if (*file >= cfg->usage_count) break;
-            rt_status st = cfg->open_usage(cfg->usage_paths[*file], cur, err);
+            rt_status st = cfg->open_usage(cfg->usage_paths[*file], cfg->chunk_bytes, cur, err);
             if (st != RT_OK) return st;
         }
         slot *s = &p->slots[*n];

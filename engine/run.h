@@ -97,7 +97,9 @@ typedef struct rt_run_progress {
     uint64_t elapsed_ns;
 } rt_run_progress;
 
-typedef rt_status (*rt_usage_open_fn)(const char *path, rt_usage_reader **out, rt_error *err);
+/* Open a usage file whose chunks hold about chunk_bytes (0: the reader's default). */
+typedef rt_status (*rt_usage_open_fn)(const char *path, size_t chunk_bytes, rt_usage_reader **out,
+                                      rt_error *err);
 
 typedef struct rt_run_config {
     const char *book_dir;
@@ -108,7 +110,7 @@ typedef struct rt_run_config {
     unsigned threads; /* 0: every core */
     bool rerun;
     rt_late_policy late;
-    size_t chunk_bytes; /* 0: 4 MiB */
+    size_t chunk_bytes; /* 0: the reader's default (4 MiB for CSV) */
     rt_usage_open_fn open_usage;
     const rt_output_ops *outputs;
     void (*progress)(void *ctx, const rt_run_progress *p);

@@ -70,27 +70,31 @@ void rt_error_clear(rt_error *err)
     if (err) memset(err, 0, sizeof *err);
 }
 
+/* Append printf-formatted text at *n, never past size - 1. */
+static void append(char *buf, size_t size, size_t *n, const char *fmt, ...)
+{
+    if (*n + 1 >= size) return;
+    va_list ap;
+    va_start(ap, fmt);
+    int w = vsnprintf(buf + *n, size - *n, fmt, ap);
+    va_end(ap);
+    if (w < 0) return;
+    *n += (size_t)w < size - *n ? (size_t)w : size - *n - 1;
+}
+
 void rt_error_format(const rt_error *err, char *buf, size_t buf_size)
 {
     if (buf_size == 0) return;
     size_t n = 0;
-    int w;
     buf[0] = '\0';
     if (err->file[0]) {
-        if (err->line && err->column)
-            w = snprintf(buf, buf_size, "%s:%llu:%u: ", err->file,
-                         (unsigned long long)err->line, err->column);
-        else if (err->line)
-            w = snprintf(buf, buf_size, "%s:%llu: ", err->file, (unsigned long long)err->line);
-        else
-            w = snprintf(buf, buf_size, "%s: ", err->file);
-        if (w > 0) n = (size_t)w < buf_size ? (size_t)w : buf_size - 1;
+        append(buf, buf_size, &n, "%s:", err->file);
+        if (err->line) append(buf, buf_size, &n, "%llu:", (unsigned long long)err->line);
+        if (err->line && err->column) append(buf, buf_size, &n, "%u:", err->column);
+        append(buf, buf_size, &n, " ");
     }
-    if (err->field[0] && n < buf_size) {
-        w = snprintf(buf + n, buf_size - n, "%s: ", err->field);
-        if (w > 0) n += (size_t)w < buf_size - n ? (size_t)w : buf_size - n - 1;
-    }
-    if (n < buf_size) snprintf(buf + n, buf_size - n, "%s", err->message);
+    if (err->field[0]) append(buf, buf_size, &n, "%s: ", err->field);
+    append(buf, buf_size, &n, "%s", err->message);
 }
 
 void rt_diags_init(rt_diags *d) { memset(d, 0, sizeof *d); }

@@ -56,7 +56,7 @@ static rt_status read_table(const char *dir, const rt_table *t, rt_book *book, r
     }
     line += rec.newlines;
     ncols = rec.count;
-    bool seen[64] = {false};
+    bool seen[RT_TABLE_FIELDS_MAX] = {false};
     for (size_t c = 0; c < ncols; c++) {
         map[c] = -1;
         for (size_t k = 0; k < t->field_count; k++) {
@@ -66,6 +66,7 @@ static rt_status read_table(const char *dir, const rt_table *t, rt_book *book, r
                     rt_diags_add(diags, t->file, 1, (uint32_t)c + 1, name, "column appears twice");
                 seen[k] = true;
                 map[c] = (int)k;
+                book->tables[t->id].columns[k] = (uint16_t)(c + 1);
             }
         }
         if (map[c] < 0)
@@ -96,7 +97,7 @@ static rt_status read_table(const char *dir, const rt_table *t, rt_book *book, r
         }
         void *row;
         if ((st = rt_book_append(book, t->id, (uint32_t)at, &row)) != RT_OK) goto done;
-        bool set[64] = {false};
+        bool set[RT_TABLE_FIELDS_MAX] = {false};
         for (size_t c = 0; c < ncols; c++) {
             if (map[c] < 0) continue;
             const rt_field *f = &t->fields[map[c]];

@@ -11,7 +11,8 @@
 
 const char *rt_invoice_line_description(const rt_catalog *cat, const rt_invoice_line *l)
 {
-    const char *d = cat->charges[l->charge].description;
+    if (l->description) return l->description;
+    const char *d = l->charge != RT_NO_INDEX ? cat->charges[l->charge].description : NULL;
     return d && d[0] ? d : cat->products[l->product].name;
 }
 

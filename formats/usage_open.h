@@ -5,10 +5,13 @@
 #ifndef RT_USAGE_OPEN_H
 #define RT_USAGE_OPEN_H
 
+#include <stddef.h>
+
 #include "engine/usage.h"
 
 /* Open path with the reader its name calls for. RT_EINVAL for an unknown extension, else
  * whatever the reader's open returns. Matches rt_usage_open_fn. */
-rt_status rt_usage_open(const char *path, rt_usage_reader **out, rt_error *err);
+rt_status rt_usage_open(const char *path, size_t chunk_bytes, rt_usage_reader **out,
+                        rt_error *err);
 
 #endif

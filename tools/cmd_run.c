@@ -13,6 +13,7 @@
 static const char run_usage[] =
     "usage: ratel run --book BOOK_DIR --period YYYY-MM --usage FILE... --out OUT_DIR\n"
     "                 [--threads N] [--rerun] [--late bill|reject] [--quiet]\n"
+    "                 [--chunk-size BYTES]\n"
     "\n"
     "Rates the usage files against the price book for the period, writes invoices, the\n"
     "revenue journal and a manifest into OUT_DIR (which must not exist) and commits the run\n"
@@ -105,6 +106,13 @@ int rt_cmd_run(int argc, char **argv)
                 return rt_cli_usage_error("run", "--threads takes a number from 1 to 256");
             }
             cfg.threads = (unsigned)t;
+        } else if (strcmp(a, "--chunk-size") == 0 && has) {
+            uint64_t b;
+            if (!rt_cli_parse_uint(argv[++i], &b) || b < 4096 || b > ((uint64_t)1 << 30)) {
+                free(usage);
+                return rt_cli_usage_error("run", "--chunk-size takes bytes from 4096 to 1 GiB");
+            }
+            cfg.chunk_bytes = (size_t)b;
         } else if (strcmp(a, "--rerun") == 0) {
             cfg.rerun = true;
         } else if (strcmp(a, "--late") == 0 && has) {

@@ -1,0 +1,102 @@
+/* testutil: test helpers. */
+#include "testutil.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "engine/buf.h"
+#include "formats/zio.h"
+
+const char *rt_test_src(const char *rel)
+{
+    static char bufs[8][4096];
+    static unsigned next;
+    char *b = bufs[next++ % 8];
+    snprintf(b, 4096, "%s/%s", RATEL_SOURCE_DIR, rel);
+    return b;
+}
+
+void rt_test_tmpdir(char *buf, size_t size)
+{
+    const char *base = getenv("TMPDIR");
+    snprintf(buf, size, "%s/ratel-test-XXXXXX", base && *base ? base : "/tmp");
+    if (!mkdtemp(buf)) abort();
+}
+
+static int run_shell(const char *cmd)
+{
+    int rc = system(cmd);
+    if (rc == -1 || !WIFEXITED(rc)) return -1;
+    return WEXITSTATUS(rc);
+}
+
+int rt_test_sh(const char *fmt, ...)
+{
+    char cmd[16384];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    return run_shell(cmd);
+}
+
+int rt_test_ratel(const char *fmt, ...)
+{
+    char args[15000], cmd[16384];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd, "'%s' %s", RATEL_BIN, args);
+    return run_shell(cmd);
+}
+
+char *rt_test_read(const char *path, size_t *len)
+{
+    rt_buf b;
+    rt_error err;
+    rt_buf_init(&b);
+    if (rt_zio_slurp(path, &b, &err) != RT_OK) {
+        rt_buf_free(&b);
+        return NULL;
+    }
+    rt_buf_putc(&b, '\0');
+    if (b.failed) {
+        rt_buf_free(&b);
+        return NULL;
+    }
+    if (len) *len = b.len - 1;
+    return b.data;
+}
+
+size_t rt_test_count_lines(const char *text, const char *prefix)
+{
+    size_t n = 0, pl = strlen(prefix);
+    for (const char *p = text; p && *p;) {
+        if (strncmp(p, prefix, pl) == 0) n++;
+        p = strchr(p, '\n');
+        if (p) p++;
+    }
+    return n;
+}
+
+void rt_test_line(const char *text, const char *prefix, char *buf, size_t size)
+{
+    size_t pl = strlen(prefix);
+    buf[0] = '\0';
+    for (const char *p = text; p && *p;) {
+        if (strncmp(p, prefix, pl) == 0) {
+            const char *e = strchr(p, '\n');
+            size_t n = e ? (size_t)(e - p) : strlen(p);
+            if (n >= size) n = size - 1;
+            memcpy(buf, p, n);
+            buf[n] = '\0';
+            return;
+        }
+        p = strchr(p, '\n');
+        if (p) p++;
+    }
+}
