@@ -12,7 +12,9 @@
 static const char *const gl_role_names[] = {"revenue", "receivable", "vat_payable",
                                             "deferred_revenue", "unbilled_receivable", NULL};
 static const char *const revenue_type_names[] = {"usage", "recurring", "one_time", NULL};
-static const char *const charge_model_names[] = {"per_unit", "flat", NULL};
+static const char *const charge_model_names[] = {"per_unit", "flat", "recurring", "one_time",
+                                                 NULL};
+static const char *const billing_timing_names[] = {"advance", "arrears", NULL};
 static const char *const vat_code_names[] = {"S", "Z", "E", "AE", "K", "G", "O", NULL};
 static const char *const round_names[] = {"half_up", "half_even", "up", "down", NULL};
 
@@ -20,12 +22,14 @@ _Static_assert(RT_ARRAY_LEN(gl_role_names) == RT_GL_ROLE_COUNT_ + 1, "gl role na
 _Static_assert(RT_ARRAY_LEN(revenue_type_names) == RT_REVENUE_TYPE_COUNT_ + 1, "revenue names");
 _Static_assert(RT_ARRAY_LEN(charge_model_names) == RT_CHARGE_MODEL_COUNT_ + 1, "model names");
 _Static_assert(RT_ARRAY_LEN(vat_code_names) == RT_VAT_CODE_COUNT_ + 1, "vat code names");
+_Static_assert(RT_ARRAY_LEN(billing_timing_names) == RT_BILLING_TIMING_COUNT_ + 1, "timing names");
 _Static_assert(RT_ARRAY_LEN(round_names) == RT_ROUND_COUNT_ + 1, "round names");
 
 const char *rt_gl_role_name(rt_gl_role r) { return gl_role_names[r]; }
 const char *rt_revenue_type_name(rt_revenue_type t) { return revenue_type_names[t]; }
 const char *rt_charge_model_name(rt_charge_model m) { return charge_model_names[m]; }
 const char *rt_vat_code_name(rt_vat_code c) { return vat_code_names[c]; }
+const char *rt_billing_timing_name(rt_billing_timing t) { return billing_timing_names[t]; }
 
 /* ---- schema ---- */
 
@@ -80,6 +84,7 @@ static const rt_field product_fields[] = {
     F_ID(rt_product, tax_category, REQ),
     F_ENUM(rt_product, revenue_type, 0, revenue_type_names, "usage"),
     F_INT(rt_product, max_quantity, 0, 1, INT64_C(1000000000000000000), NULL),
+    F_ENUM(rt_product, billing_timing, 0, billing_timing_names, "advance"),
 };
 
 static const rt_field plan_fields[] = {
@@ -614,6 +619,20 @@ static void validate_charges(validator *v)
         if (!has(&v->products, c[i].product_id))
             rt_diags_add(v->d, file, line, col_of(v->book, RT_T_CHARGES, "product_id"), "product_id", "unknown product '%s'",
                          c[i].product_id);
+        uint32_t pi;
+        if (rt_strmap_get(&v->products, c[i].product_id, strlen(c[i].product_id), &pi) == RT_OK) {
+            const rt_product *p = &RT_BOOK_ROWS(b, RT_T_PRODUCTS, rt_product)[pi];
+            bool usage_model = c[i].model == RT_CHARGE_PER_UNIT || c[i].model == RT_CHARGE_FLAT;
+            rt_revenue_type want = usage_model                         ? RT_REVENUE_USAGE
+                                   : c[i].model == RT_CHARGE_RECURRING ? RT_REVENUE_RECURRING
+                                                                       : RT_REVENUE_ONE_TIME;
+            if (p->revenue_type != (int32_t)want)
+                rt_diags_add(v->d, file, line, col_of(v->book, RT_T_CHARGES, "model"), "model",
+                             "a %s charge needs a %s product, '%s' is %s",
+                             rt_charge_model_name((rt_charge_model)c[i].model),
+                             rt_revenue_type_name(want), p->product_id,
+                             rt_revenue_type_name((rt_revenue_type)p->revenue_type));
+        }
         if (c[i].first_increment > 0 && c[i].next_increment == 0)
             rt_diags_add(v->d, file, line, col_of(v->book, RT_T_CHARGES, "next_increment"), "next_increment",
                          "next_increment must be at least 1 when first_increment is set");

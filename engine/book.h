@@ -51,10 +51,19 @@ typedef enum rt_revenue_type {
 } rt_revenue_type;
 
 typedef enum rt_charge_model {
-    RT_CHARGE_PER_UNIT = 0, /* price per price_per units of billable quantity, per event */
-    RT_CHARGE_FLAT,         /* price per event, whatever its quantity */
+    RT_CHARGE_PER_UNIT = 0, /* usage: price per price_per units of billable quantity, per event */
+    RT_CHARGE_FLAT,         /* usage: price per event, whatever its quantity */
+    RT_CHARGE_RECURRING,    /* orders: price per month of service and unit, prorated by day */
+    RT_CHARGE_ONE_TIME,     /* orders: price per unit ordered, billed once */
     RT_CHARGE_MODEL_COUNT_
 } rt_charge_model;
+
+/* When a recurring product is billed relative to its service period. */
+typedef enum rt_billing_timing {
+    RT_BILL_IN_ADVANCE = 0, /* the next period's service is billed now (deferred revenue) */
+    RT_BILL_IN_ARREARS,     /* the period's service is billed at its end */
+    RT_BILLING_TIMING_COUNT_
+} rt_billing_timing;
 
 /* UNCL 5305 duty/tax category codes used by EN 16931. */
 typedef enum rt_vat_code {
@@ -107,6 +116,7 @@ typedef struct rt_product {
     const char *tax_category;   /* matched against tax_rates.tax_category */
     int32_t revenue_type;       /* rt_revenue_type */
     int64_t max_quantity;       /* base units; a larger event is rejected (RT_UNSET: none) */
+    int32_t billing_timing;     /* rt_billing_timing, for recurring products */
 } rt_product;
 
 typedef struct rt_plan {
@@ -279,6 +289,7 @@ const char *rt_gl_role_name(rt_gl_role role);
 const char *rt_revenue_type_name(rt_revenue_type t);
 const char *rt_charge_model_name(rt_charge_model m);
 const char *rt_vat_code_name(rt_vat_code c);
+const char *rt_billing_timing_name(rt_billing_timing t);
 
 /* The single company row (the book must have been validated). */
 const rt_company *rt_book_company(const rt_book *book);
