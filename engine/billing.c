@@ -127,15 +127,66 @@ static uint32_t product_for_line(const rt_catalog *cat, uint32_t charge, rt_time
     return best;
 }
 
-static rt_status build_invoice(const rt_catalog *cat, const rt_period *period,
-                               const rt_agg_entry *e, size_t n, rt_arena *arena, rt_invoice *inv,
-                               rt_error *err)
+/* VAT of one line: the rate of its product's category in the account's jurisdiction on the
+ * tax point, and its subtotal (one per VAT code and rate, EN 16931 BG-23). */
+static rt_status line_tax(const rt_catalog *cat, const rt_account *acct, rt_time_s tax_point,
+                          rt_invoice *inv, rt_invoice_line *l, rt_error *err)
 {
-    const rt_account *acct = &cat->accounts[e[0].account];
+    const rt_product *p = &cat->products[l->product];
+    l->tax = rt_catalog_tax_at(cat, acct->tax_jurisdiction, p->tax_category, tax_point);
+    if (l->tax == RT_NO_INDEX)
+        return rt_error_set(err, RT_ENOTFOUND, NULL, 0, 0, NULL,
+                            "no tax rate for jurisdiction %s, category %s on the tax point",
+                            acct->tax_jurisdiction, p->tax_category);
+    const rt_tax_rate *tr = &cat->tax_rates[l->tax];
+    size_t s = 0;
+    while (s < inv->tax_count &&
+           !(inv->taxes[s].vat_code == tr->vat_code && inv->taxes[s].rate_e4 == tr->rate_e4))
+        s++;
+    if (s == inv->tax_count)
+        inv->taxes[inv->tax_count++] = (rt_tax_subtotal){l->tax, tr->vat_code, tr->rate_e4, 0, 0};
+    l->subtotal = (uint32_t)s;
+    inv->events += l->events;
+    if (rt_add_i64(inv->taxes[s].base_minor, l->net_minor, &inv->taxes[s].base_minor) != RT_OK ||
+        rt_add_i64(inv->net_minor, l->net_minor, &inv->net_minor) != RT_OK)
+        return rt_error_set(err, RT_EOVERFLOW, NULL, 0, 0, NULL, "invoice total overflow");
+    return RT_OK;
+}
+
+static rt_status usage_line(const rt_catalog *cat, const rt_period *period,
+                            const rt_agg_entry *e, const rt_invoice *inv, rt_invoice_line *l,
+                            rt_error *err)
+{
+    const rt_account *acct = &cat->accounts[e->account];
+    memset(l, 0, sizeof *l);
+    l->kind = RT_LINE_USAGE;
+    l->service_start_day = period->start_day;
+    l->service_end_day = period->end_day;
+    l->charge = e->charge;
+    l->product = product_for_line(cat, e->charge, period->end_s - 1);
+    l->events = e->events;
+    l->quantity_base = e->quantity_base;
+    l->billable_base = e->billable_base;
+    if (e->amount_nanos > INT64_MAX || e->amount_nanos < INT64_MIN)
+        return rt_error_set(err, RT_EOVERFLOW, NULL, 0, 0, NULL,
+                            "account %s: line amount out of range", acct->account_id);
+    l->amount_nanos = (int64_t)e->amount_nanos;
+    if (rt_rescale(l->amount_nanos, RT_NANOS_SCALE, inv->currency->minor_units,
+                   (rt_round)cat->company->line_rounding, &l->net_minor) != RT_OK)
+        return rt_error_set(err, RT_EOVERFLOW, NULL, 0, 0, NULL, "line amount overflow");
+    return RT_OK;
+}
+
+static rt_status build_invoice(const rt_catalog *cat, const rt_period *period, uint32_t account,
+                               const rt_agg_entry *e, size_t n, const rt_extra_line *x,
+                               size_t nx, rt_arena *arena, rt_invoice *inv, rt_error *err)
+{
+    const rt_account *acct = &cat->accounts[account];
     const rt_company *co = cat->company;
     rt_time_s tax_point = period->end_s - 1;
     memset(inv, 0, sizeof *inv);
-    inv->account = e[0].account;
+    inv->type = RT_INVOICE;
+    inv->account = account;
     inv->currency = rt_currency_find(acct->currency);
     RT_ASSERT(inv->currency != NULL);
     inv->tax_point_day = period->end_day - 1;
@@ -143,48 +194,20 @@ static rt_status build_invoice(const rt_catalog *cat, const rt_period *period,
     int64_t terms = acct->payment_terms_days != RT_UNSET ? acct->payment_terms_days
                                                           : co->payment_terms_days;
     inv->due_day = inv->issue_day + (rt_days)terms;
-    inv->lines = rt_arena_alloc(arena, n * sizeof *inv->lines);
-    inv->taxes = rt_arena_alloc(arena, n * sizeof *inv->taxes);
+    size_t total = n + nx;
+    inv->lines = rt_arena_alloc(arena, total * sizeof *inv->lines);
+    inv->taxes = rt_arena_alloc(arena, total * sizeof *inv->taxes);
     if (!inv->lines || !inv->taxes) return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
 
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < total; i++) {
         rt_invoice_line *l = &inv->lines[inv->line_count++];
-        memset(l, 0, sizeof *l);
-        l->kind = RT_LINE_USAGE;
-        l->service_start_day = period->start_day;
-        l->service_end_day = period->end_day;
-        l->charge = e[i].charge;
-        l->product = product_for_line(cat, e[i].charge, tax_point);
-        l->events = e[i].events;
-        l->quantity_base = e[i].quantity_base;
-        l->billable_base = e[i].billable_base;
-        if (e[i].amount_nanos > INT64_MAX || e[i].amount_nanos < INT64_MIN)
-            return rt_error_set(err, RT_EOVERFLOW, NULL, 0, 0, NULL,
-                                "account %s: line amount out of range", acct->account_id);
-        l->amount_nanos = (int64_t)e[i].amount_nanos;
-        if (rt_rescale(l->amount_nanos, RT_NANOS_SCALE, inv->currency->minor_units,
-                       (rt_round)co->line_rounding, &l->net_minor) != RT_OK)
-            return rt_error_set(err, RT_EOVERFLOW, NULL, 0, 0, NULL, "line amount overflow");
-        const rt_product *p = &cat->products[l->product];
-        l->tax = rt_catalog_tax_at(cat, acct->tax_jurisdiction, p->tax_category, tax_point);
-        if (l->tax == RT_NO_INDEX)
-            return rt_error_set(err, RT_ENOTFOUND, NULL, 0, 0, NULL,
-                                "no tax rate for jurisdiction %s, category %s on the tax point",
-                                acct->tax_jurisdiction, p->tax_category);
-        const rt_tax_rate *tr = &cat->tax_rates[l->tax];
-        /* VAT breakdown key: (category code, rate), per EN 16931 BG-23. */
-        size_t s = 0;
-        while (s < inv->tax_count &&
-               !(inv->taxes[s].vat_code == tr->vat_code && inv->taxes[s].rate_e4 == tr->rate_e4))
-            s++;
-        if (s == inv->tax_count) {
-            inv->taxes[inv->tax_count++] = (rt_tax_subtotal){l->tax, tr->vat_code, tr->rate_e4, 0, 0};
+        rt_status st;
+        if (i < n) {
+            if ((st = usage_line(cat, period, &e[i], inv, l, err)) != RT_OK) return st;
+        } else {
+            *l = x[i - n].line;
         }
-        l->subtotal = (uint32_t)s;
-        inv->events += l->events;
-        if (rt_add_i64(inv->taxes[s].base_minor, l->net_minor, &inv->taxes[s].base_minor) != RT_OK ||
-            rt_add_i64(inv->net_minor, l->net_minor, &inv->net_minor) != RT_OK)
-            return rt_error_set(err, RT_EOVERFLOW, NULL, 0, 0, NULL, "invoice total overflow");
+        if ((st = line_tax(cat, acct, tax_point, inv, l, err)) != RT_OK) return st;
     }
     for (size_t s = 0; s < inv->tax_count; s++) {
         rt_tax_subtotal *t = &inv->taxes[s];
@@ -199,24 +222,38 @@ static rt_status build_invoice(const rt_catalog *cat, const rt_period *period,
 }
 
 rt_status rt_billing_build(const rt_catalog *cat, const rt_period *period,
-                           const rt_aggregates *agg, rt_invoice_set *out, rt_error *err)
+                           const rt_aggregates *agg, const rt_extra_line *extra,
+                           size_t extra_count, rt_invoice_set *out, rt_error *err)
 {
     memset(out, 0, sizeof *out);
     rt_arena_init(&out->arena, 1 << 20);
+    /* Accounts with usage or extra lines, merged in account order. */
     size_t accounts = 0;
-    for (size_t i = 0; i < agg->count; i++)
-        if (i == 0 || agg->entries[i].account != agg->entries[i - 1].account) accounts++;
+    for (size_t i = 0, j = 0; i < agg->count || j < extra_count;) {
+        uint32_t a = i < agg->count ? agg->entries[i].account : UINT32_MAX;
+        uint32_t b = j < extra_count ? extra[j].account : UINT32_MAX;
+        uint32_t next = a < b ? a : b;
+        while (i < agg->count && agg->entries[i].account == next) i++;
+        while (j < extra_count && extra[j].account == next) j++;
+        accounts++;
+    }
     out->items = calloc(accounts ? accounts : 1, sizeof *out->items);
     if (!out->items) return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
-    for (size_t i = 0; i < agg->count;) {
-        RT_ASSERT(i == 0 || agg_cmp(&agg->entries[i - 1], &agg->entries[i]) < 0);
-        size_t j = i;
-        while (j < agg->count && agg->entries[j].account == agg->entries[i].account) j++;
-        rt_status st = build_invoice(cat, period, &agg->entries[i], j - i, &out->arena,
-                                     &out->items[out->count], err);
+    for (size_t i = 0, j = 0; i < agg->count || j < extra_count;) {
+        RT_ASSERT(i == 0 || i >= agg->count || agg_cmp(&agg->entries[i - 1], &agg->entries[i]) < 0);
+        RT_ASSERT(j == 0 || j >= extra_count || extra[j - 1].account <= extra[j].account);
+        uint32_t a = i < agg->count ? agg->entries[i].account : UINT32_MAX;
+        uint32_t b = j < extra_count ? extra[j].account : UINT32_MAX;
+        uint32_t next = a < b ? a : b;
+        size_t i2 = i, j2 = j;
+        while (i2 < agg->count && agg->entries[i2].account == next) i2++;
+        while (j2 < extra_count && extra[j2].account == next) j2++;
+        rt_status st = build_invoice(cat, period, next, &agg->entries[i], i2 - i, &extra[j],
+                                     j2 - j, &out->arena, &out->items[out->count], err);
         if (st != RT_OK) return st;
         out->count++;
-        i = j;
+        i = i2;
+        j = j2;
     }
     RT_ASSERT(out->count == accounts);
     return RT_OK;

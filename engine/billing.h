@@ -65,6 +65,7 @@ typedef struct rt_invoice_line {
     int64_t billable_base;
     int64_t amount_nanos; /* exact sum of the event amounts */
     int64_t net_minor;    /* rounded at the line rounding point */
+    uint32_t deferred;         /* 1: billed in advance; its revenue is deferred */
     rt_days service_start_day; /* service period of the line: [start, end) */
     rt_days service_end_day;
     const char *description;   /* overrides the charge/product text when not NULL */
@@ -112,13 +113,22 @@ typedef struct rt_invoice_set {
 
 void rt_invoice_set_free(rt_invoice_set *s);
 
-/* Build one invoice per account with activity, in account order, from sorted aggregates.
+/* A line billed outside usage aggregation (orders: recurring and one-time charges), ready
+ * but for its VAT: tax and subtotal are filled in by rt_billing_build. */
+typedef struct rt_extra_line {
+    uint32_t account;
+    rt_invoice_line line;
+} rt_extra_line;
+
+/* Build one invoice per account with activity, in account order, from sorted aggregates and
+ * extra lines sorted by account (usage lines first, then extra lines in their order).
  * Issue date = the first day after the period; due = issue + payment terms (account, else
  * company); tax rates are those in force on the period's last day (the tax point).
  * RT_EOVERFLOW, RT_ENOMEM, or RT_ENOTFOUND when a tax rate or product version is missing
  * (validation normally prevents both). */
 rt_status rt_billing_build(const rt_catalog *cat, const rt_period *period,
-                           const rt_aggregates *agg, rt_invoice_set *out, rt_error *err);
+                           const rt_aggregates *agg, const rt_extra_line *extra,
+                           size_t extra_count, rt_invoice_set *out, rt_error *err);
 
 /* Tax of one subtotal: round(base x rate_e4 / 10^6) in minor units. */
 rt_status rt_tax_amount(int64_t base_minor, int64_t rate_e4, rt_round mode, int64_t *tax_minor);

@@ -111,6 +111,7 @@ static const rt_field charge_fields[] = {
     F_DEC(rt_charge, max_per_event_nanos, "max_per_event", 0, RT_NANOS_SCALE, 0, MONEY_MAX_NANOS, NULL),
     F_INT(rt_charge, event_decimals, 0, 0, RT_NANOS_SCALE, "9"),
     F_ENUM(rt_charge, event_rounding, 0, round_names, "half_up"),
+    F_INT(rt_charge, cycle_months, 0, 1, 12, "1"),
 };
 
 static const rt_field account_fields[] = {
@@ -633,6 +634,9 @@ static void validate_charges(validator *v)
                              rt_revenue_type_name(want), p->product_id,
                              rt_revenue_type_name((rt_revenue_type)p->revenue_type));
         }
+        if (c[i].cycle_months <= 0 || 12 % c[i].cycle_months != 0)
+            rt_diags_add(v->d, file, line, col_of(v->book, RT_T_CHARGES, "cycle_months"),
+                         "cycle_months", "cycle_months must divide 12 (1, 2, 3, 4, 6 or 12)");
         if (c[i].first_increment > 0 && c[i].next_increment == 0)
             rt_diags_add(v->d, file, line, col_of(v->book, RT_T_CHARGES, "next_increment"), "next_increment",
                          "next_increment must be at least 1 when first_increment is set");

@@ -143,6 +143,7 @@ typedef struct rt_charge {
     int64_t max_per_event_nanos;  /* RT_UNSET: none */
     int64_t event_decimals;       /* event amounts are rounded to this many decimals */
     int32_t event_rounding;       /* rt_round */
+    int64_t cycle_months;         /* recurring: months per billing cycle (1,2,3,4,6,12) */
 } rt_charge;
 
 typedef struct rt_account {

@@ -6,7 +6,9 @@
 
 const char *rt_journal_kind_name(rt_journal_kind k)
 {
-    static const char *const names[] = {"receivable", "revenue", "vat"};
+    static const char *const names[] = {"receivable",       "revenue",        "vat", "deferred",
+                                        "release_deferred", "release_revenue"};
+    _Static_assert(sizeof names / sizeof *names == RT_JL_KIND_COUNT_, "journal kind names");
     RT_ASSERT((unsigned)k < RT_ARRAY_LEN(names));
     return names[k];
 }
@@ -60,21 +62,28 @@ static rt_status book_invoice(const rt_catalog *cat, const rt_invoice_set *set, 
     base.kind = RT_JL_RECEIVABLE;
     if ((st = push(j, sided(base, inv->gross_minor, true))) != RT_OK) goto fail;
 
-    /* Revenue per GL account, in GL-row order so the entry's layout is canonical. */
+    /* Revenue per GL account, in GL-row order so the entry's layout is canonical; lines billed
+     * in advance go to deferred revenue instead. */
+    uint32_t deferred = cat->gl_role[RT_GL_DEFERRED_REVENUE];
     for (uint32_t g = 0; g < cat->gl_count; g++) {
-        if (cat->gl_accounts[g].role != RT_GL_REVENUE) continue;
+        if (cat->gl_accounts[g].role != RT_GL_REVENUE && g != deferred) continue;
         int64_t sum = 0;
         bool any = false;
         for (size_t k = 0; k < inv->line_count; k++) {
-            const rt_product *p = &cat->products[inv->lines[k].product];
-            if (rt_catalog_gl(cat, p->gl_account) != g) continue;
+            const rt_invoice_line *l = &inv->lines[k];
+            uint32_t target = l->deferred ? deferred
+                                          : rt_catalog_gl(cat, cat->products[l->product].gl_account);
+            if (l->deferred && deferred == RT_NO_INDEX)
+                return rt_error_set(err, RT_ENOTFOUND, NULL, 0, 0, NULL,
+                                    "advance billing needs a GL account with role deferred_revenue");
+            if (target != g) continue;
             any = true;
-            if (rt_add_i64(sum, inv->lines[k].net_minor, &sum) != RT_OK)
+            if (rt_add_i64(sum, l->net_minor, &sum) != RT_OK)
                 return rt_error_set(err, RT_EOVERFLOW, NULL, 0, 0, NULL, "revenue overflow");
         }
         if (!any) continue;
         base.gl = g;
-        base.kind = RT_JL_REVENUE;
+        base.kind = g == deferred ? RT_JL_DEFERRED : RT_JL_REVENUE;
         if ((st = push(j, sided(base, sum, false))) != RT_OK) goto fail;
     }
     for (uint32_t s = 0; s < inv->tax_count; s++) {
@@ -106,6 +115,41 @@ rt_status rt_journal_book_invoices(const rt_catalog *cat, const rt_invoice_set *
         rt_status st = book_invoice(cat, invoices, (uint32_t)i, j, err);
         if (st != RT_OK) return st;
     }
+    return RT_OK;
+}
+
+rt_status rt_journal_book_releases(const rt_catalog *cat, const rt_revenue_release *releases,
+                                   size_t count, rt_days day, rt_journal *j, rt_error *err)
+{
+    int64_t total = 0;
+    for (size_t i = 0; i < count; i++)
+        if (rt_add_i64(total, releases[i].amount_minor, &total) != RT_OK)
+            return rt_error_set(err, RT_EOVERFLOW, NULL, 0, 0, NULL, "release overflow");
+    if (count == 0) return RT_OK;
+    uint32_t deferred = cat->gl_role[RT_GL_DEFERRED_REVENUE];
+    if (deferred == RT_NO_INDEX)
+        return rt_error_set(err, RT_ENOTFOUND, NULL, 0, 0, NULL,
+                            "releasing deferred revenue needs a GL account with role "
+                            "deferred_revenue");
+    const rt_currency *fc = rt_currency_find(cat->company->functional_currency);
+    rt_journal_line base = {.entry = ++j->entries, .invoice = RT_JOURNAL_NO_INVOICE, .date = day,
+                            .txn_currency = fc};
+    size_t first = j->count;
+    base.gl = deferred;
+    base.kind = RT_JL_RELEASE_DEFERRED;
+    rt_status st = push(j, sided(base, total, true));
+    for (size_t i = 0; i < count && st == RT_OK; i++) {
+        base.gl = releases[i].gl;
+        base.kind = RT_JL_RELEASE_REVENUE;
+        st = push(j, sided(base, releases[i].amount_minor, false));
+    }
+    if (st != RT_OK) return rt_error_set(err, st, NULL, 0, 0, NULL, "out of memory");
+    __int128 d = 0, c = 0;
+    for (size_t k = first; k < j->count; k++) {
+        d += j->lines[k].debit_minor;
+        c += j->lines[k].credit_minor;
+    }
+    RT_ASSERT(d == c);
     return RT_OK;
 }
 

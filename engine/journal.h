@@ -17,17 +17,24 @@
 #include "engine/billing.h"
 
 typedef enum rt_journal_kind {
-    RT_JL_RECEIVABLE = 0, /* Dr customer receivable */
-    RT_JL_REVENUE,        /* Cr revenue of a product GL account */
-    RT_JL_VAT,            /* Cr VAT payable, one line per rate */
+    RT_JL_RECEIVABLE = 0,   /* Dr customer receivable */
+    RT_JL_REVENUE,          /* Cr revenue of a product GL account */
+    RT_JL_VAT,              /* Cr VAT payable, one line per rate */
+    RT_JL_DEFERRED,         /* Cr deferred revenue: recurring charges billed in advance */
+    RT_JL_RELEASE_DEFERRED, /* Dr deferred revenue: service of the period billed earlier */
+    RT_JL_RELEASE_REVENUE,  /* Cr revenue for that service, per product GL account */
+    RT_JL_KIND_COUNT_
 } rt_journal_kind;
+
+/* Lines of entries that belong to no invoice (revenue recognition) carry this invoice. */
+#define RT_JOURNAL_NO_INVOICE UINT32_MAX
 
 /* "receivable", "revenue", "vat". */
 const char *rt_journal_kind_name(rt_journal_kind k);
 
 typedef struct rt_journal_line {
     uint32_t entry;   /* 1-based entry number, gap-free in the run */
-    uint32_t invoice; /* index in the invoice set: the reference and the customer */
+    uint32_t invoice; /* index in the invoice set (reference, customer); RT_JOURNAL_NO_INVOICE */
     uint32_t gl;      /* GL account row */
     uint32_t kind;    /* rt_journal_kind */
     uint32_t subtotal; /* for RT_JL_VAT: index of the invoice's VAT subtotal */
@@ -50,6 +57,18 @@ void rt_journal_free(rt_journal *j);
  * invoices' issue dates. RT_ENOMEM, or RT_ENOTFOUND when the book lacks a GL account. */
 rt_status rt_journal_book_invoices(const rt_catalog *cat, const rt_invoice_set *invoices,
                                    rt_journal *j, rt_error *err);
+
+/* Book the release of deferred revenue for the period: one entry dated `day` with
+ * Dr deferred revenue / Cr revenue per product GL account (amounts in the functional
+ * currency; each release names a revenue GL row). Nothing is booked when count is 0.
+ * RT_ENOTFOUND when the book has no deferred revenue account. */
+typedef struct rt_revenue_release {
+    uint32_t gl;          /* revenue GL row */
+    int64_t amount_minor; /* in the functional currency */
+} rt_revenue_release;
+
+rt_status rt_journal_book_releases(const rt_catalog *cat, const rt_revenue_release *releases,
+                                   size_t count, rt_days day, rt_journal *j, rt_error *err);
 
 /* Sum of debits and of credits over the whole journal (128-bit, never overflows). */
 void rt_journal_totals(const rt_journal *j, __int128 *debit_minor, __int128 *credit_minor);

@@ -167,6 +167,7 @@ static void pack_run(rt_pack *p, const rt_run_record *r)
     rt_pack_uvarint(p, r->input_count);
     for (size_t i = 0; i < r->input_count; i++) {
         rt_pack_str(p, r->inputs[i].path);
+        rt_pack_uvarint(p, r->inputs[i].kind);
         rt_pack_uvarint(p, r->inputs[i].info.bytes);
         rt_pack_u64le(p, r->inputs[i].info.xxh64);
         rt_pack_uvarint(p, r->inputs[i].info.records);
@@ -221,6 +222,7 @@ static rt_status unpack_run(const MDB_val *v, rt_run_record *r)
         s = rt_unpack_str(&u, &len);
         r->inputs[i].path = strndup(s, len);
         if (!r->inputs[i].path) return RT_ENOMEM;
+        r->inputs[i].kind = (uint32_t)rt_unpack_uvarint(&u);
         r->inputs[i].info.bytes = rt_unpack_uvarint(&u);
         r->inputs[i].info.xxh64 = rt_unpack_u64le(&u);
         r->inputs[i].info.records = rt_unpack_uvarint(&u);

@@ -19,8 +19,11 @@
 enum { RT_RUN_FLAG_RERUN = 1 };
 enum { RT_RUN_CURRENCIES_MAX = 16 };
 
+typedef enum rt_input_kind { RT_INPUT_USAGE = 0, RT_INPUT_ORDERS = 1 } rt_input_kind;
+
 typedef struct rt_run_input {
     char *path;
+    uint32_t kind; /* rt_input_kind */
     rt_input_info info;
 } rt_run_input;
 

@@ -442,12 +442,39 @@ typedef struct run_state {
     bool cat_built;
     pipeline p;
     rt_aggregates total;
+    rt_order_book orders;
+    rt_order_result order_result;
     rt_invoice_set invoices;
     rt_journal journal;
     rt_registry_txn *txn;
     char staging[PATH_MAX];
     bool staging_made;
 } run_state;
+
+/* Read every order file and bill the order book for the period. */
+static rt_status read_orders(run_state *rs, const rt_run_config *cfg, rt_error *err)
+{
+    rt_status st;
+    for (size_t i = 0; i < cfg->order_count; i++) {
+        rt_run_input *in = &rs->p.inputs[cfg->usage_count + i];
+        in->path = (char *)cfg->order_paths[i];
+        in->kind = RT_INPUT_ORDERS;
+        uint64_t before = rs->orders.read;
+        RT_ASSERT(cfg->read_orders != NULL);
+        if ((st = cfg->read_orders(cfg->order_paths[i], (uint32_t)i, &rs->orders, &in->info, err)) !=
+            RT_OK)
+            return st;
+        in->info.records = rs->orders.read - before;
+    }
+    if ((st = rt_orders_bill(&rs->cat, &rs->p.rctx.period, &rs->orders, &rs->order_result, err)) !=
+        RT_OK)
+        return st;
+    rs->p.counts.order_lines = rs->orders.read;
+    rs->p.counts.order_rejected = rs->orders.reject_count;
+    /* Every order line read is either used or rejected. */
+    RT_ASSERT(rs->orders.read == rs->order_result.lines_used + rs->orders.reject_count);
+    return RT_OK;
+}
 
 static rt_status prepare(run_state *rs, const rt_run_config *cfg, rt_error *err)
 {
@@ -470,6 +497,7 @@ static rt_status prepare(run_state *rs, const rt_run_config *cfg, rt_error *err)
     if (st != RT_OK && st != RT_ENOTFOUND) return st;
 
     rt_book_init(&rs->book);
+    rt_order_book_init(&rs->orders);
     if ((st = rt_pricebook_load(rs->store, &rs->book, &rs->info, err)) != RT_OK) return st;
     if ((st = rt_catalog_build(&rs->book, &rs->cat, err)) != RT_OK) return st;
     rs->cat_built = true;
@@ -482,7 +510,7 @@ static rt_status prepare(run_state *rs, const rt_run_config *cfg, rt_error *err)
     p->nslots = 2 * p->threads;
     p->slots = calloc(p->nslots, sizeof *p->slots);
     p->aggs = calloc(p->threads, sizeof *p->aggs);
-    p->inputs = calloc(cfg->usage_count ? cfg->usage_count : 1, sizeof *p->inputs);
+    p->inputs = calloc(cfg->usage_count + cfg->order_count + 1, sizeof *p->inputs);
     if (!p->slots || !p->aggs || !p->inputs)
         return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
     for (unsigned i = 0; i < p->threads; i++)
@@ -498,7 +526,9 @@ static rt_status prepare(run_state *rs, const rt_run_config *cfg, rt_error *err)
                                 "cannot open usage file: %s", strerror(errno));
         p->bytes_total += (uint64_t)sb.st_size;
         p->inputs[i].path = (char *)cfg->usage_paths[i];
+        p->inputs[i].kind = RT_INPUT_USAGE;
     }
+    if ((st = read_orders(rs, cfg, err)) != RT_OK) return st;
 
     rt_run_staging_path(cfg->out_dir, rs->staging, sizeof rs->staging);
     if (mkdir(rs->staging, 0777) != 0)
@@ -518,7 +548,8 @@ static rt_status bill(run_state *rs, rt_error *err)
         if ((st = rt_agg_merge(&rs->total, &p->aggs[i])) != RT_OK)
             return rt_error_set(err, st, NULL, 0, 0, NULL, "cannot merge aggregates");
     rt_agg_sort(&rs->total);
-    return rt_billing_build(&rs->cat, &p->rctx.period, &rs->total, &rs->invoices, err);
+    return rt_billing_build(&rs->cat, &p->rctx.period, &rs->total, rs->order_result.charges,
+                            rs->order_result.charge_count, &rs->invoices, err);
 }
 
 static rt_status commit(run_state *rs, const rt_run_config *cfg, rt_run_summary *sum,
@@ -539,6 +570,10 @@ static rt_status commit(run_state *rs, const rt_run_config *cfg, rt_run_summary 
     if ((st = assign_numbers(rs->txn, rs->cat.company, &rs->invoices, err)) != RT_OK) return st;
     if ((st = rt_journal_book_invoices(&rs->cat, &rs->invoices, &rs->journal, err)) != RT_OK)
         return st;
+    if ((st = rt_journal_book_releases(&rs->cat, rs->order_result.releases,
+                                       rs->order_result.release_count, p->rctx.period.end_day - 1,
+                                       &rs->journal, err)) != RT_OK)
+        return st;
 
     rt_run_record rec;
     memset(&rec, 0, sizeof rec);
@@ -552,8 +587,10 @@ static rt_status commit(run_state *rs, const rt_run_config *cfg, rt_run_summary 
         .cat = &rs->cat,
         .book = rs->info,
         .inputs = p->inputs,
-        .input_count = cfg->usage_count,
+        .input_count = cfg->usage_count + cfg->order_count,
+        .usage_input_count = cfg->usage_count,
         .counts = p->counts,
+        .orders = &rs->orders,
         .invoices = &rs->invoices,
         .journal = &rs->journal,
         .totals = rec.totals,
@@ -585,7 +622,7 @@ static rt_status commit(run_state *rs, const rt_run_config *cfg, rt_run_summary 
     rec.manifest_xxh64 = manifest_xxh64;
     if (!realpath(cfg->out_dir, rec.out_dir)) snprintf(rec.out_dir, sizeof rec.out_dir, "%s", cfg->out_dir);
     rec.inputs = p->inputs;
-    rec.input_count = cfg->usage_count;
+    rec.input_count = cfg->usage_count + cfg->order_count;
     if ((st = rt_registry_put_run(rs->txn, &rec, err)) != RT_OK) return st;
     st = rt_registry_commit(rs->txn, err);
     rs->txn = NULL;
@@ -626,6 +663,8 @@ static void cleanup(run_state *rs, const rt_run_config *cfg)
     free(p->inputs);
     rt_dedup_free(&p->dedup);
     rt_agg_free(&rs->total);
+    rt_order_result_free(&rs->order_result);
+    rt_order_book_free(&rs->orders);
     rt_invoice_set_free(&rs->invoices);
     rt_journal_free(&rs->journal);
     if (rs->cat_built) rt_catalog_free(&rs->cat);

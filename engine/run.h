@@ -18,6 +18,7 @@
 
 #include "engine/billing.h"
 #include "engine/journal.h"
+#include "engine/orders.h"
 #include "engine/pricebook.h"
 #include "engine/registry.h"
 
@@ -30,6 +31,8 @@ typedef struct rt_run_counts {
     uint64_t duplicate; /* records not billed because their event id was already billed */
     uint64_t late;      /* of rated: events before the period, billed under --late bill */
     uint64_t by_reason[RT_REJ_REASON_COUNT_];
+    uint64_t order_lines;    /* order lines read from every order file */
+    uint64_t order_rejected; /* of them, rejected (written to the rejects file) */
 } rt_run_counts;
 
 /* A chunk after rating, as the output writer sees it. */
@@ -51,9 +54,11 @@ typedef struct rt_run_result {
     rt_late_policy late;
     const rt_catalog *cat;
     rt_pricebook_info book;
-    const rt_run_input *inputs;
+    const rt_run_input *inputs; /* usage files, then order files */
     size_t input_count;
+    size_t usage_input_count;
     rt_run_counts counts;
+    const rt_order_book *orders; /* its rejects go to the rejects file after usage rejects */
     const rt_invoice_set *invoices;
     const rt_journal *journal;
     const rt_currency_total *totals;
@@ -100,18 +105,24 @@ typedef struct rt_run_progress {
 /* Open a usage file whose chunks hold about chunk_bytes (0: the reader's default). */
 typedef rt_status (*rt_usage_open_fn)(const char *path, size_t chunk_bytes, rt_usage_reader **out,
                                       rt_error *err);
+/* Read one order file into the book (source = its index among the order files). */
+typedef rt_status (*rt_orders_read_fn)(const char *path, uint32_t source, rt_order_book *ob,
+                                       rt_input_info *info, rt_error *err);
 
 typedef struct rt_run_config {
     const char *book_dir;
     const char *period; /* "YYYY-MM" */
     const char *const *usage_paths;
     size_t usage_count;
+    const char *const *order_paths;
+    size_t order_count;
     const char *out_dir;
     unsigned threads; /* 0: every core */
     bool rerun;
     rt_late_policy late;
     size_t chunk_bytes; /* 0: the reader's default (4 MiB for CSV) */
     rt_usage_open_fn open_usage;
+    rt_orders_read_fn read_orders; /* needed when order_count > 0 */
     const rt_output_ops *outputs;
     void (*progress)(void *ctx, const rt_run_progress *p);
     void *progress_ctx;

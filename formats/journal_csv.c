@@ -11,14 +11,18 @@
 void rt_journal_line_label(const rt_run_result *res, const rt_journal_line *l, char *buf,
                            size_t n)
 {
-    const rt_invoice *inv = &res->invoices->items[l->invoice];
     const rt_catalog *cat = res->cat;
+    if (l->invoice == RT_JOURNAL_NO_INVOICE) {
+        snprintf(buf, n, "Deferred revenue released %s %s", res->period_text,
+                 l->kind == RT_JL_RELEASE_REVENUE ? cat->gl_accounts[l->gl].label : "");
+        size_t len = strlen(buf);
+        while (len && buf[len - 1] == ' ') buf[--len] = '\0';
+        return;
+    }
+    const rt_invoice *inv = &res->invoices->items[l->invoice];
     switch ((rt_journal_kind)l->kind) {
     case RT_JL_RECEIVABLE:
         snprintf(buf, n, "Invoice %s %s", inv->number, cat->accounts[inv->account].name);
-        break;
-    case RT_JL_REVENUE:
-        snprintf(buf, n, "Invoice %s %s", inv->number, cat->gl_accounts[l->gl].label);
         break;
     case RT_JL_VAT: {
         char rate[48];
@@ -26,6 +30,9 @@ void rt_journal_line_label(const rt_run_result *res, const rt_journal_line *l, c
         snprintf(buf, n, "Invoice %s VAT %s%%", inv->number, rate);
         break;
     }
+    default:
+        snprintf(buf, n, "Invoice %s %s", inv->number, cat->gl_accounts[l->gl].label);
+        break;
     }
 }
 
@@ -42,10 +49,11 @@ rt_status rt_journal_csv_write(const char *dir, const rt_run_result *res, rt_out
                    "customer_id,customer_name,label,line_type\n");
     for (size_t i = 0; i < res->journal->count; i++) {
         const rt_journal_line *l = &res->journal->lines[i];
-        const rt_invoice *inv = &res->invoices->items[l->invoice];
-        const rt_account *a = &cat->accounts[inv->account];
+        const rt_invoice *inv =
+            l->invoice == RT_JOURNAL_NO_INVOICE ? NULL : &res->invoices->items[l->invoice];
+        const rt_account *a = inv ? &cat->accounts[inv->account] : NULL;
         const rt_gl_account *gl = &cat->gl_accounts[l->gl];
-        unsigned md = inv->currency->minor_units;
+        unsigned md = l->txn_currency->minor_units;
         char date[16], debit[48], credit[48], label[512];
         rt_date_format(l->date, date, sizeof date);
         rt_decimal_str(l->debit_minor, md, debit, sizeof debit);
@@ -57,12 +65,13 @@ rt_status rt_journal_csv_write(const char *dir, const rt_run_result *res, rt_out
         rt_csv_put_text(b, gl->gl_account, strlen(gl->gl_account));
         rt_csv_sep(b);
         rt_csv_put_text(b, gl->label, strlen(gl->label));
-        rt_buf_printf(b, ",%s,%s,%s,", debit, credit, inv->currency->code);
-        rt_csv_put_text(b, inv->number, strlen(inv->number));
+        rt_buf_printf(b, ",%s,%s,%s,", debit, credit, l->txn_currency->code);
+        const char *ref = inv ? inv->number : res->period_text;
+        rt_csv_put_text(b, ref, strlen(ref));
         rt_csv_sep(b);
-        rt_csv_put_text(b, a->account_id, strlen(a->account_id));
+        if (a) rt_csv_put_text(b, a->account_id, strlen(a->account_id));
         rt_csv_sep(b);
-        rt_csv_put_text(b, a->name, strlen(a->name));
+        if (a) rt_csv_put_text(b, a->name, strlen(a->name));
         rt_csv_sep(b);
         rt_csv_put_text(b, label, strlen(label));
         rt_csv_sep(b);

@@ -42,15 +42,29 @@ static void write_money_by_currency(rt_buf *b, const rt_run_result *res)
     }
     rt_buf_puts(b, res->total_count ? "\n  ],\n" : "],\n");
 
-    /* Journal debits and credits per currency. */
+    /* Journal debits and credits per currency, currencies in code order. */
     rt_buf_printf(b, "  \"journal\": {\"entries\": %" PRIu32 ", \"lines\": %zu, \"by_currency\": [",
                   res->journal->entries, res->journal->count);
-    for (size_t i = 0; i < res->total_count; i++) {
-        const rt_currency *c = rt_currency_find(res->totals[i].currency);
+    const rt_currency *seen[RT_RUN_CURRENCIES_MAX + 1];
+    size_t nseen = 0;
+    for (size_t j = 0; j < res->journal->count && nseen < RT_RUN_CURRENCIES_MAX; j++) {
+        const rt_currency *c = res->journal->lines[j].txn_currency;
+        size_t k = 0;
+        while (k < nseen && seen[k] != c) k++;
+        if (k < nseen) continue;
+        k = nseen++;
+        while (k > 0 && strcmp(seen[k - 1]->code, c->code) > 0) {
+            seen[k] = seen[k - 1];
+            k--;
+        }
+        seen[k] = c;
+    }
+    for (size_t i = 0; i < nseen; i++) {
+        const rt_currency *c = seen[i];
         int64_t d = 0, k = 0;
         for (size_t j = 0; j < res->journal->count; j++) {
             const rt_journal_line *l = &res->journal->lines[j];
-            if (res->invoices->items[l->invoice].currency != c) continue;
+            if (l->txn_currency != c) continue;
             d += l->debit_minor; /* bounded by the run totals, which fit int64 */
             k += l->credit_minor;
         }
@@ -60,7 +74,7 @@ static void write_money_by_currency(rt_buf *b, const rt_run_result *res)
         rt_buf_printf(b, "%s\n    {\"currency\": \"%s\", \"debit\": \"%s\", \"credit\": \"%s\"}",
                       i ? "," : "", c->code, ds, ks);
     }
-    rt_buf_puts(b, res->total_count ? "\n  ]}\n" : "]}\n");
+    rt_buf_puts(b, nseen ? "\n  ]}\n" : "]}\n");
 }
 
 rt_status rt_manifest_write(const char *dir, const rt_run_result *res,
@@ -88,7 +102,9 @@ rt_status rt_manifest_write(const char *dir, const rt_run_result *res,
     rt_buf_puts(b, "  \"inputs\": [");
     for (size_t i = 0; i < res->input_count; i++) {
         const rt_run_input *in = &res->inputs[i];
-        rt_buf_puts(b, i ? ",\n    {\"path\": " : "\n    {\"path\": ");
+        rt_buf_puts(b, i ? ",\n    {\"kind\": " : "\n    {\"kind\": ");
+        rt_json_cstr(b, in->kind == RT_INPUT_ORDERS ? "orders" : "usage");
+        rt_buf_puts(b, ", \"path\": ");
         rt_json_cstr(b, in->path);
         rt_buf_printf(b, ", \"bytes\": %" PRIu64 ", \"xxh64\": \"%016" PRIx64 "\", \"records\": %" PRIu64 "}",
                       in->info.bytes, in->info.xxh64, in->info.records);
@@ -111,12 +127,19 @@ rt_status rt_manifest_write(const char *dir, const rt_run_result *res,
                   ", \"rejected\": %" PRIu64 ", \"duplicate\": %" PRIu64 ", \"late\": %" PRIu64
                   "},\n",
                   c->read, c->rated, c->rejected, c->duplicate, c->late);
+    rt_buf_printf(b, "  \"orders\": {\"lines\": %" PRIu64 ", \"used\": %" PRIu64
+                     ", \"rejected\": %" PRIu64 "},\n",
+                  c->order_lines, c->order_lines - c->order_rejected, c->order_rejected);
     rt_buf_puts(b, "  \"rejects_by_reason\": {");
     int first = 1;
+    uint64_t by_reason[RT_REJ_REASON_COUNT_];
+    memcpy(by_reason, c->by_reason, sizeof by_reason);
+    for (size_t i = 0; res->orders && i < res->orders->reject_count; i++)
+        by_reason[res->orders->rejects[i].reason]++;
     for (unsigned r = 1; r < RT_REJ_REASON_COUNT_; r++) {
-        if (!c->by_reason[r]) continue;
+        if (!by_reason[r]) continue;
         rt_buf_printf(b, "%s\"%s\": %" PRIu64, first ? "" : ", ",
-                      rt_reject_reason_code((rt_reject_reason)r), c->by_reason[r]);
+                      rt_reject_reason_code((rt_reject_reason)r), by_reason[r]);
         first = 0;
     }
     rt_buf_puts(b, "},\n");

@@ -197,10 +197,44 @@ static rt_status sink_write(rt_output_sink *s, unsigned slot, rt_error *err)
     return RT_OK;
 }
 
+/* Rejected order lines follow the usage rejects, in order-file order. */
+static rt_status write_order_rejects(rt_output_sink *s, const rt_run_result *res, rt_error *err)
+{
+    const rt_order_book *ob = res->orders;
+    if (!ob || ob->reject_count == 0) return RT_OK;
+    rt_buf text, frame;
+    rt_buf_init(&text);
+    rt_buf_init(&frame);
+    for (size_t i = 0; i < ob->reject_count; i++) {
+        const rt_order_reject *r = &ob->rejects[i];
+        put_str(&text, rt_reject_reason_code((rt_reject_reason)r->reason));
+        rt_csv_sep(&text);
+        put_str(&text, res->inputs[res->usage_input_count + r->source].path);
+        rt_buf_printf(&text, ",%" PRIu64 ",", r->source_line);
+        put_str(&text, r->field);
+        rt_csv_sep(&text);
+        put_str(&text, r->message);
+        rt_csv_sep(&text);
+        put_view(&text, r->raw ? r->raw : "", r->raw ? r->raw_len : 0);
+        rt_csv_end(&text);
+    }
+    rt_status st = text.failed ? RT_ENOMEM
+                               : rt_zframe_compress(s->slots[0].cctx, DETAIL_LEVEL, text.data,
+                                                    text.len, &frame);
+    if (st == RT_OK) st = rt_zwriter_write_raw(s->w[D_REJECTS], frame.data, frame.len, err);
+    else rt_error_set(err, st, detail_names[D_REJECTS], 0, 0, NULL, "cannot encode order rejects");
+    s->rows[D_REJECTS] += ob->reject_count;
+    rt_buf_free(&text);
+    rt_buf_free(&frame);
+    return st;
+}
+
 static rt_status sink_finish(rt_output_sink *s, const rt_run_result *res, rt_output_list *files,
                              uint64_t *manifest_xxh64, rt_error *err)
 {
     files->count = 0;
+    rt_status ost = write_order_rejects(s, res, err);
+    if (ost != RT_OK) return ost;
     for (int d = 0; d < D_COUNT; d++) {
         rt_output_file *o = &files->items[files->count++];
         memset(o, 0, sizeof *o);

@@ -227,8 +227,17 @@ static void check_counts(const rt_json *m, rt_diags *d)
                      " + duplicate %" PRIu64, read, rated, rejected, dup);
     if (output_rows(m, "rated_usage.csv.zst") != rated)
         rt_diags_add(d, "rated_usage.csv.zst", 0, 0, NULL, "row count differs from counts.rated");
-    if (output_rows(m, "rejects.csv.zst") != rejected)
-        rt_diags_add(d, "rejects.csv.zst", 0, 0, NULL, "row count differs from counts.rejected");
+    uint64_t order_rejects = 0;
+    const rt_json *orders = rt_json_get(m, "orders");
+    if (orders && rt_json_u64(orders, "rejected", &order_rejects) != RT_OK)
+        rt_diags_add(d, RT_MANIFEST_NAME, 0, 0, "orders", "malformed");
+    uint64_t lines = 0, used = 0;
+    if (orders && (rt_json_u64(orders, "lines", &lines) != RT_OK ||
+                   rt_json_u64(orders, "used", &used) != RT_OK || lines != used + order_rejects))
+        rt_diags_add(d, RT_MANIFEST_NAME, 0, 0, "orders", "order lines != used + rejected");
+    if (output_rows(m, "rejects.csv.zst") != rejected + order_rejects)
+        rt_diags_add(d, "rejects.csv.zst", 0, 0, NULL,
+                     "row count differs from counts.rejected + orders.rejected");
     if (output_rows(m, "duplicates.csv.zst") != dup)
         rt_diags_add(d, "duplicates.csv.zst", 0, 0, NULL, "row count differs from counts.duplicate");
 }

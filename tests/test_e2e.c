@@ -250,7 +250,7 @@ Test(e2e, an_invalid_book_source_changes_nothing)
     char path[512];
     snprintf(path, sizeof path, "%s/err.txt", tmp);
     char *err = rt_test_read(path, NULL);
-    cr_assert(strstr(err, "charges.csv:3:5: product_id: unknown product 'NOPE'"), "%s", err);
+    cr_assert(strstr(err, "charges.csv:6:5: product_id: unknown product 'NOPE'"), "%s", err);
     free(err);
     /* The book still bills the period as before. */
     cr_assert_eq(run_sample(tmp, "out", ""), 0);

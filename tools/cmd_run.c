@@ -6,12 +6,14 @@
 #include <unistd.h>
 
 #include "engine/run.h"
+#include "formats/orders_csv.h"
 #include "formats/run_outputs.h"
 #include "formats/usage_open.h"
 #include "tools/cli.h"
 
 static const char run_usage[] =
-    "usage: ratel run --book BOOK_DIR --period YYYY-MM --usage FILE... --out OUT_DIR\n"
+    "usage: ratel run --book BOOK_DIR --period YYYY-MM --usage FILE... [--orders FILE...]\n"
+    "                 --out OUT_DIR\n"
     "                 [--threads N] [--rerun] [--late bill|reject] [--quiet]\n"
     "                 [--chunk-size BYTES]\n"
     "\n"
@@ -50,6 +52,9 @@ static void print_summary(const rt_run_config *cfg, const rt_run_summary *s)
     printf("  records   read %" PRIu64 " = rated %" PRIu64 " + rejected %" PRIu64
            " + duplicate %" PRIu64 " (late billed %" PRIu64 ")\n",
            c->read, c->rated, c->rejected, c->duplicate, c->late);
+    if (c->order_lines)
+        printf("  orders    %" PRIu64 " lines = used %" PRIu64 " + rejected %" PRIu64 "\n",
+               c->order_lines, c->order_lines - c->order_rejected, c->order_rejected);
     for (unsigned r = 1; r < RT_REJ_REASON_COUNT_; r++)
         if (c->by_reason[r])
             printf("            %-18s %" PRIu64 "\n", rt_reject_reason_code((rt_reject_reason)r),
@@ -81,15 +86,21 @@ int rt_cmd_run(int argc, char **argv)
     rt_run_config cfg;
     memset(&cfg, 0, sizeof cfg);
     const char **usage = calloc((size_t)argc + 1, sizeof *usage);
-    if (!usage) return RT_EXIT_FAILED;
+    const char **orders = calloc((size_t)argc + 1, sizeof *orders);
+    if (!usage || !orders) {
+        free(usage);
+        free(orders);
+        return RT_EXIT_FAILED;
+    }
     int quiet = 0, rc;
-    size_t nusage = 0;
+    size_t nusage = 0, norders = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int has = i + 1 < argc;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             fputs(run_usage, stdout);
             free(usage);
+        free(orders);
             return RT_EXIT_OK;
         } else if (strcmp(a, "--book") == 0 && has) {
             cfg.book_dir = argv[++i];
@@ -99,10 +110,13 @@ int rt_cmd_run(int argc, char **argv)
             cfg.out_dir = argv[++i];
         } else if (strcmp(a, "--usage") == 0 && has) {
             while (i + 1 < argc && argv[i + 1][0] != '-') usage[nusage++] = argv[++i];
+        } else if (strcmp(a, "--orders") == 0 && has) {
+            while (i + 1 < argc && argv[i + 1][0] != '-') orders[norders++] = argv[++i];
         } else if (strcmp(a, "--threads") == 0 && has) {
             uint64_t t;
             if (!rt_cli_parse_uint(argv[++i], &t) || t == 0 || t > 256) {
                 free(usage);
+        free(orders);
                 return rt_cli_usage_error("run", "--threads takes a number from 1 to 256");
             }
             cfg.threads = (unsigned)t;
@@ -110,6 +124,7 @@ int rt_cmd_run(int argc, char **argv)
             uint64_t b;
             if (!rt_cli_parse_uint(argv[++i], &b) || b < 4096 || b > ((uint64_t)1 << 30)) {
                 free(usage);
+        free(orders);
                 return rt_cli_usage_error("run", "--chunk-size takes bytes from 4096 to 1 GiB");
             }
             cfg.chunk_bytes = (size_t)b;
@@ -123,21 +138,27 @@ int rt_cmd_run(int argc, char **argv)
                 cfg.late = RT_LATE_REJECT;
             else {
                 free(usage);
+        free(orders);
                 return rt_cli_usage_error("run", "--late takes bill or reject");
             }
         } else if (strcmp(a, "--quiet") == 0) {
             quiet = 1;
         } else {
             free(usage);
+        free(orders);
             return rt_cli_usage_error("run", "unexpected argument '%s'", a);
         }
     }
-    if (!cfg.book_dir || !cfg.period || !cfg.out_dir || nusage == 0) {
+    if (!cfg.book_dir || !cfg.period || !cfg.out_dir || nusage + norders == 0) {
         free(usage);
-        return rt_cli_usage_error("run", "needs --book, --period, --usage and --out");
+        free(orders);
+        return rt_cli_usage_error("run", "needs --book, --period, --out and --usage or --orders");
     }
     cfg.usage_paths = usage;
     cfg.usage_count = nusage;
+    cfg.order_paths = orders;
+    cfg.order_count = norders;
+    cfg.read_orders = rt_orders_csv_read;
     cfg.open_usage = rt_usage_open;
     cfg.outputs = rt_run_outputs();
     progress_state ps = {!quiet && isatty(STDERR_FILENO)};
@@ -157,5 +178,6 @@ int rt_cmd_run(int argc, char **argv)
         rc = RT_EXIT_OK;
     }
     free(usage);
+        free(orders);
     return rc;
 }
