@@ -13,6 +13,7 @@ ratel=build/release/ratel
 $ratel book import data-samples/telco/book --book "$work/book"
 $ratel run --book "$work/book" --period 2026-10 \
   --usage data-samples/telco/usage-2026-10-voice.csv.zst data-samples/telco/usage-2026-10-other.csv.zst \
+  --orders data-samples/telco/orders-2026.csv.zst \
   --out "$work/out-2026-10"
 $ratel verify "$work/out-2026-10"
 echo "outputs: $work/out-2026-10"

@@ -142,7 +142,10 @@ static int line_cmp(const void *x, const void *y)
     if (a->booked_day != b->booked_day) return a->booked_day < b->booked_day ? -1 : 1;
     c = strcmp(a->order_id, b->order_id);
     if (c) return c;
-    return a->line < b->line ? -1 : a->line > b->line;
+    if (a->line != b->line) return a->line < b->line ? -1 : 1;
+    /* Copies of one line keep their file order, so the same copy is always the one kept. */
+    if (a->source != b->source) return a->source < b->source ? -1 : 1;
+    return a->source_line < b->source_line ? -1 : a->source_line > b->source_line;
 }
 
 static bool reject(ctx *c, size_t i, uint32_t reason, const char *field, const char *msg)

@@ -255,3 +255,74 @@ Test(e2e, an_invalid_book_source_changes_nothing)
     /* The book still bills the period as before. */
     cr_assert_eq(run_sample(tmp, "out", ""), 0);
 }
+
+/* The same October with the order book (data-samples/telco/orders-2026.csv.zst), then
+ * November and December from the order book alone. Worked out by hand:
+ *   ACC-0001: usage 0.65 + November's Mobile Start fee in advance 9.99 = net 10.64,
+ *             VAT 2.128 -> 2.13, gross 12.77.
+ *   ACC-0002: usage 1.42 + installation 49.00 (one-time) = 50.42, VAT 10.084 -> 10.08,
+ *             gross 60.50; its quarterly line rental (2 x 25.00 a month, Oct-Dec) was billed
+ *             by September's run and is released 50.00 a month.
+ *   ACC-0003: usage 0.19 + 2 SIM cards 20.00 = 20.19, reverse charge, gross 20.19.
+ *   ACC-0016: cancels from Oct 20 (booked Oct 18): October was billed in advance (9.99), 19 of
+ *             31 days are used: 9.99 x 19 / 31 = 6.1229 -> 6.12; credit line -3.87.
+ *   ACC-0017: starts Oct 10: 22/31 x 9.99 = 7.0896 -> 7.09 catch-up, plus November 9.99.
+ *   ACC-0019: fixed IP in arrears, 1 -> 3 from Oct 16: 15/31 x 5 + 16/31 x 15 = 10.1613
+ *             -> 10.16.
+ *   October release of deferred revenue: 9.99 (ACC-0001) + 50.00 (ACC-0002) + 6.12
+ *   (ACC-0016) + 7.09 (ACC-0017) = 73.20; November and December: 9.99 + 9.99 + 50.00 = 69.98.
+ *   Order lines: 12 read, 9 used, 3 rejected (unknown account, no charge, change before
+ *   start). */
+Test(e2e, orders_bill_subscriptions_and_release_deferred_revenue)
+{
+    char tmp[256];
+    rt_test_tmpdir(tmp, sizeof tmp);
+    import_book(tmp);
+    cr_assert_eq(run_sample(tmp, "oct", "--orders data-samples/telco/orders-2026.csv.zst"), 0);
+    char *inv = read_out(tmp, "oct", "invoices.csv");
+    char row[1024];
+    rt_test_line(inv, "LT-2026-000001,", row, sizeof row);
+    cr_assert(strstr(row, ",EUR,6,11,10.64,2.13,12.77"), "%s", row);
+    rt_test_line(inv, "LT-2026-000002,", row, sizeof row);
+    cr_assert(strstr(row, ",EUR,5,8,50.42,10.08,60.50"), "%s", row);
+    rt_test_line(inv, "LT-2026-000003,", row, sizeof row);
+    cr_assert(strstr(row, ",EUR,3,3,20.19,0.00,20.19"), "%s", row);
+    free(inv);
+    char *lines = read_out(tmp, "oct", "invoice_lines.csv");
+    cr_assert(strstr(lines, "\"Mobile Start monthly fee, 2026-10-01 to 2026-10-19 (adjustment)\""
+                            ",0,1,1,month,9.99,1,-3.87,"));
+    cr_assert(strstr(lines, "\"Mobile Start monthly fee, 2026-10-10 to 2026-10-31 (adjustment)\""
+                            ",0,1,1,month,9.99,1,7.09,"));
+    cr_assert(strstr(lines, "\"Fixed public IP address, 2026-10-01 to 2026-10-31\",0,3,3,month,"
+                            "5.00,1,10.16,"));
+    free(lines);
+    char *j = read_out(tmp, "oct", "journal.csv");
+    cr_assert(strstr(j, ",487000,Produits constates d'avance,73.20,0.00,EUR,2026-10,,,"));
+    cr_assert(strstr(j, ",706400,Abonnements,0.00,73.20,EUR,2026-10,,,"));
+    cr_assert_eq(column_sum(j, 5, 0, NULL), column_sum(j, 6, 0, NULL));
+    free(j);
+    char *m = read_out(tmp, "oct", "manifest.json");
+    cr_assert(strstr(m, "\"orders\": {\"lines\": 12, \"used\": 9, \"rejected\": 3}"), "%s", m);
+    free(m);
+    char *rej = read_out(tmp, "oct", "rejects.csv.zst");
+    cr_assert_eq(rt_test_count_lines(rej, "BAD_ORDER,data-samples/telco/orders-2026.csv.zst,13,"), 1);
+    free(rej);
+    cr_assert_eq(rt_test_ratel("verify '%s/oct' > /dev/null", tmp), 0);
+
+    const char *later[] = {"2026-11", "2026-12"};
+    for (int i = 0; i < 2; i++) {
+        cr_assert_eq(rt_test_sh("cd '%s' && '%s' run --quiet --book '%s/book' --period %s "
+                                "--orders data-samples/telco/orders-2026.csv.zst --out '%s/%s'",
+                                RATEL_SOURCE_DIR, RATEL_BIN, tmp, later[i], tmp, later[i]),
+                     0);
+        char *jl = read_out(tmp, later[i], "journal.csv");
+        cr_assert(strstr(jl, ",487000,Produits constates d'avance,69.98,0.00,EUR,"), "%s", jl);
+        free(jl);
+        cr_assert_eq(rt_test_ratel("verify '%s/%s' > /dev/null", tmp, later[i]), 0);
+    }
+    /* December bills the next quarter of ACC-0002's line rental in advance: 3 x 2 x 25.00. */
+    char *dec = read_out(tmp, "2026-12", "invoice_lines.csv");
+    cr_assert(strstr(dec, "\"Business Pro line rental, 2027-01-01 to 2027-03-31\",0,2,2,month,"
+                          "25.00,1,150.00,"));
+    free(dec);
+}

@@ -1,0 +1,344 @@
+/* test_orders: proration day counts, advance and arrears billing, cancels, changes,
+ * backdated lines, one-time charges and the release of deferred revenue, with hand-computed
+ * figures.
+ *
+ * The book: company in EUR (lines rounded half-up), plan P with
+ *   C_MON  FEE_M   recurring 31.00 per month, monthly cycle, billed in advance
+ *   C_QTR  FEE_Q   recurring 10.00 per month, quarterly cycle (Jan/Apr/Jul/Oct), in advance
+ *   C_ARR  FEE_A   recurring 3.00 per month, monthly, in arrears
+ *   C_ONE  SETUP   one_time 49.00 per unit */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "engine/catalog.h"
+#include "engine/orders.h"
+#include "formats/book_csv.h"
+#include "formats/orders_csv.h"
+#include "testutil.h"
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+typedef struct fixture {
+    rt_book book;
+    rt_catalog cat;
+} fixture;
+
+static void load_book(fixture *fx)
+{
+    char dir[256];
+    rt_test_tmpdir(dir, sizeof dir);
+    write_file(dir, "company.csv",
+               "name,country,functional_currency,invoice_prefix,credit_note_prefix,"
+               "sales_journal_code,sales_journal_label\nSeller,FR,EUR,INV-,CN-,VE,Ventes\n");
+    write_file(dir, "gl_accounts.csv",
+               "gl_account,label,role\n411,AR,receivable\n4457,VAT,vat_payable\n"
+               "487,Deferred,deferred_revenue\n706,Subscriptions,revenue\n708,Setup,revenue\n");
+    write_file(dir, "products.csv",
+               "product_id,name,unit,unit_code,gl_account,tax_category,revenue_type,"
+               "billing_timing\n"
+               "FEE_A,Arrears fee,month,MON,706,std,recurring,arrears\n"
+               "FEE_M,Monthly fee,month,MON,706,std,recurring,advance\n"
+               "FEE_Q,Quarterly fee,month,MON,706,std,recurring,advance\n"
+               "SETUP,Set-up,each,C62,708,std,one_time,\n");
+    write_file(dir, "plans.csv", "plan_id,name,currency\nP,Plan,EUR\n");
+    write_file(dir, "charges.csv",
+               "plan_id,charge_id,product_id,model,price,cycle_months\n"
+               "P,C_ARR,FEE_A,recurring,3.00,1\nP,C_MON,FEE_M,recurring,31.00,1\n"
+               "P,C_ONE,SETUP,one_time,49.00,1\nP,C_QTR,FEE_Q,recurring,10.00,3\n");
+    write_file(dir, "accounts.csv",
+               "account_id,name,country,currency,tax_jurisdiction\nA1,One,FR,EUR,FR\n"
+               "A2,Two,FR,EUR,FR\n");
+    write_file(dir, "account_plans.csv", "account_id,plan_id\nA1,P\nA2,P\n");
+    write_file(dir, "tax_rates.csv", "jurisdiction,tax_category,rate_percent\nFR,std,20\n");
+    rt_diags d;
+    rt_diags_init(&d);
+    rt_book_init(&fx->book);
+    rt_status st = rt_book_csv_read(dir, &fx->book, &d);
+    if (st == RT_OK) st = rt_book_validate(&fx->book, &d);
+    for (size_t i = 0; i < d.count; i++) cr_log_error("%s:%llu %s", d.items[i].file,
+                                                      (unsigned long long)d.items[i].line,
+                                                      d.items[i].message);
+    cr_assert_eq(st, RT_OK);
+    rt_diags_free(&d);
+    rt_error err;
+    cr_assert_eq(rt_catalog_build(&fx->book, &fx->cat, &err), RT_OK);
+}
+
+static void free_fixture(fixture *fx)
+{
+    rt_catalog_free(&fx->cat);
+    rt_book_free(&fx->book);
+}
+
+#define HEADER                                                                               \
+    "order_id,line,subscription_id,action,account_id,product_id,effective_date,booked_date," \
+    "quantity,price,discount_percent,end_date,description\n"
+
+/* Bill `orders` for `period`; returns the result, the book stays in *ob. */
+static void bill(fixture *fx, const char *orders, const char *period, rt_order_book *ob,
+                 rt_order_result *res)
+{
+    rt_period p;
+    rt_error err;
+    cr_assert_eq(rt_period_parse(period, &p), RT_OK);
+    rt_order_book_init(ob);
+    cr_assert_eq(rt_orders_csv_parse(orders, strlen(orders), 0, ob, &err), RT_OK);
+    cr_assert_eq(rt_orders_bill(&fx->cat, &p, ob, res, &err), RT_OK);
+}
+
+static int64_t net_of(const rt_order_result *r, size_t i) { return r->charges[i].line.net_minor; }
+
+static int64_t released(const rt_order_result *r)
+{
+    int64_t sum = 0;
+    for (size_t i = 0; i < r->release_count; i++) sum += r->releases[i].amount_minor;
+    return sum;
+}
+
+Test(orders, proration_day_counts)
+{
+    __int128 v;
+    int32_t oct = rt_month_index(rt_days_from_civil(2026, 10, 1));
+    int32_t feb = rt_month_index(rt_days_from_civil(2026, 2, 1));
+    int32_t feb28 = rt_month_index(rt_days_from_civil(2028, 2, 1));
+    /* 31-day month: 10 of 31 days of 31.00 = 10.00 exactly. */
+    cr_assert_eq(rt_prorate_nanos(31000000000, 1, 0, RT_UNSET, rt_days_from_civil(2026, 10, 22),
+                                  RT_DAYS_OPEN, oct, 1, &v), RT_OK);
+    cr_assert(v == (__int128)10000000000);
+    /* February 2026 has 28 days: 7 days of 28.00 = 7.00. */
+    cr_assert_eq(rt_prorate_nanos(28000000000, 1, 0, RT_UNSET, rt_days_from_civil(2026, 2, 22),
+                                  RT_DAYS_OPEN, feb, 1, &v), RT_OK);
+    cr_assert(v == (__int128)7000000000);
+    /* Leap year: February 2028 has 29 days: 1 day of 29.00 = 1.00. */
+    cr_assert_eq(rt_prorate_nanos(29000000000, 1, 0, RT_UNSET, rt_days_from_civil(2028, 2, 29),
+                                  RT_DAYS_OPEN, feb28, 1, &v), RT_OK);
+    cr_assert(v == (__int128)1000000000);
+    /* Start on the last day of October: 1/31 of 9.99 = 0.322258064516... -> 0.322258065 */
+    cr_assert_eq(rt_prorate_nanos(9990000000, 1, 0, RT_UNSET, rt_days_from_civil(2026, 10, 31),
+                                  RT_DAYS_OPEN, oct, 1, &v), RT_OK);
+    cr_assert(v == (__int128)322258065);
+    /* Quantity 3 with a 10% discount over a whole month of 5.00: 13.50. */
+    cr_assert_eq(rt_prorate_nanos(5000000000, 3, 0, 100000, rt_days_from_civil(2026, 1, 1),
+                                  RT_DAYS_OPEN, oct, 1, &v), RT_OK);
+    cr_assert(v == (__int128)13500000000);
+    /* Three months of a quarter from Nov 16: 15/30 x 10 + 10 = 15.00. */
+    cr_assert_eq(rt_prorate_nanos(10000000000, 1, 0, RT_UNSET, rt_days_from_civil(2026, 11, 16),
+                                  RT_DAYS_OPEN, oct, 3, &v), RT_OK);
+    cr_assert(v == (__int128)15000000000);
+}
+
+Test(orders, advance_monthly_bills_next_month_and_releases_this_one)
+{
+    fixture fx;
+    load_book(&fx);
+    rt_order_book ob;
+    rt_order_result r;
+    bill(&fx, HEADER "O1,1,S1,new,A1,FEE_M,2026-01-01,,1,,,,\n", "2026-10", &ob, &r);
+    cr_assert_eq(r.charge_count, 1);
+    cr_assert_eq(net_of(&r, 0), 3100);
+    cr_assert_eq(r.charges[0].line.deferred, 1);
+    cr_assert_eq(r.charges[0].line.service_start_day, rt_days_from_civil(2026, 11, 1));
+    cr_assert_eq(released(&r), 3100, "October, billed by September's run, is earned now");
+    rt_order_result_free(&r);
+    rt_order_book_free(&ob);
+    free_fixture(&fx);
+}
+
+Test(orders, mid_period_start_and_cancel_are_prorated_by_day)
+{
+    fixture fx;
+    load_book(&fx);
+    rt_order_book ob;
+    rt_order_result r;
+    /* A1 starts on Oct 22 (10 days of 31): catch-up 10.00 and November 31.00.
+     * A2, active since March, cancels from Oct 11 (10 days used): credit 31.00 - 10.00. */
+    bill(&fx,
+         HEADER "O1,1,S1,new,A1,FEE_M,2026-10-22,,1,,,,\n"
+                "O2,1,S2,new,A2,FEE_M,2026-03-01,,1,,,,\n"
+                "O2,2,S2,cancel,A2,FEE_M,2026-10-11,2026-10-05,,,,,\n",
+         "2026-10", &ob, &r);
+    cr_assert_eq(r.charge_count, 3);
+    cr_assert_eq(r.charges[0].account, 0);
+    cr_assert_eq(net_of(&r, 0), 1000);
+    cr_assert_eq(net_of(&r, 1), 3100);
+    cr_assert_eq(r.charges[2].account, 1);
+    cr_assert_eq(net_of(&r, 2), -2100);
+    cr_assert_eq(r.charges[2].line.service_end_day, rt_days_from_civil(2026, 10, 11));
+    /* Earned in October: A1 10.00 (billed now), A2 10.00 (billed in September). */
+    cr_assert_eq(released(&r), 2000);
+    rt_order_result_free(&r);
+    rt_order_book_free(&ob);
+    free_fixture(&fx);
+}
+
+Test(orders, quarterly_advance_is_released_over_three_periods_with_the_remainder_last)
+{
+    fixture fx;
+    load_book(&fx);
+    /* Starts Nov 16 in the Oct-Dec quarter at 10.00/month, quantity 1, booked Nov 10.
+     * Value of the quarter: Nov 15/30 x 10 = 5.00, Dec 10.00 -> 15.00, billed by November's
+     * run (catch-up); the Jan-Mar quarter (30.00) is billed by December's run. Add a 7% discount
+     * so the daily split does not come out even: quarter value 13.95. */
+    const char *orders = HEADER "O1,1,S1,new,A1,FEE_Q,2026-11-16,2026-11-10,1,,7,,\n";
+    const char *periods[] = {"2026-10", "2026-11", "2026-12", "2027-01"};
+    int64_t billed[4], rel[4];
+    for (int i = 0; i < 4; i++) {
+        rt_order_book ob;
+        rt_order_result r;
+        bill(&fx, orders, periods[i], &ob, &r);
+        billed[i] = 0;
+        for (size_t k = 0; k < r.charge_count; k++) billed[i] += net_of(&r, k);
+        rel[i] = released(&r);
+        rt_order_result_free(&r);
+        rt_order_book_free(&ob);
+    }
+    /* October: nothing known yet. */
+    cr_assert_eq(billed[0], 0);
+    cr_assert_eq(rel[0], 0);
+    /* November: 5.00 x 0.93 = 4.65 and 10.00 x 0.93 = 9.30 -> 13.95 billed; earned in
+     * November 4.65. */
+    cr_assert_eq(billed[1], 1395);
+    cr_assert_eq(rel[1], 465);
+    /* December: the next quarter 3 x 9.30 = 27.90; the rest of this one (9.30) released. */
+    cr_assert_eq(billed[2], 2790);
+    cr_assert_eq(rel[2], 930);
+    /* January: 9.30 of the new quarter; releases always add up to what was billed. */
+    cr_assert_eq(billed[3], 0);
+    cr_assert_eq(rel[3], 930);
+    cr_assert_eq(rel[1] + rel[2], billed[1]);
+    free_fixture(&fx);
+}
+
+Test(orders, uneven_daily_release_puts_the_rounding_remainder_in_the_last_period)
+{
+    fixture fx;
+    load_book(&fx);
+    /* Quarter from Oct 1 at 10.00/month with price override 3.33 (per month): quarter value
+     * 9.99 billed by September's run. October earns 3.33, November 3.33, December the rest
+     * 3.33: whole months split evenly. With quantity 1 starting Oct 2 (booked Sep 20) the
+     * quarter is 30/31 x 3.33 + 6.66 = 3.2226 + 6.66 -> 9.88 billed in September; October earns
+     * round(3.2226) = 3.22, November 3.33 (cumulative 6.55), December 9.88 - 6.55 = 3.33. */
+    const char *orders = HEADER "O1,1,S1,new,A1,FEE_Q,2026-10-02,2026-09-20,1,3.33,,,\n";
+    const char *periods[] = {"2026-09", "2026-10", "2026-11", "2026-12"};
+    int64_t billed[4], rel[4];
+    for (int i = 0; i < 4; i++) {
+        rt_order_book ob;
+        rt_order_result r;
+        bill(&fx, orders, periods[i], &ob, &r);
+        billed[i] = 0;
+        for (size_t k = 0; k < r.charge_count; k++) billed[i] += net_of(&r, k);
+        rel[i] = released(&r);
+        rt_order_result_free(&r);
+        rt_order_book_free(&ob);
+    }
+    cr_assert_eq(billed[0], 988);
+    cr_assert_eq(rel[0], 0);
+    cr_assert_eq(rel[1], 322);
+    cr_assert_eq(rel[2], 333);
+    cr_assert_eq(rel[3], 333);
+    cr_assert_eq(rel[1] + rel[2] + rel[3], billed[0]);
+    free_fixture(&fx);
+}
+
+Test(orders, arrears_change_of_quantity_mid_month)
+{
+    fixture fx;
+    load_book(&fx);
+    rt_order_book ob;
+    rt_order_result r;
+    /* 3.00/month in arrears; quantity 1 -> 4 from Oct 17: 16/31 x 3 + 15/31 x 12
+     * = 1.548387... + 5.806451... = 7.354838... -> 7.35. */
+    bill(&fx,
+         HEADER "O1,1,S1,new,A1,FEE_A,2026-06-01,,1,,,,\nO1,2,S1,change,A1,FEE_A,2026-10-17,,4,,,,\n",
+         "2026-10", &ob, &r);
+    cr_assert_eq(r.charge_count, 1);
+    cr_assert_eq(net_of(&r, 0), 735);
+    cr_assert_eq(r.charges[0].line.deferred, 0);
+    cr_assert_eq(r.charges[0].line.quantity_base, 4);
+    cr_assert_eq(r.release_count, 0, "arrears revenue is never deferred");
+    rt_order_result_free(&r);
+    rt_order_book_free(&ob);
+    free_fixture(&fx);
+}
+
+Test(orders, a_backdated_change_is_billed_by_the_next_run)
+{
+    fixture fx;
+    load_book(&fx);
+    rt_order_book ob;
+    rt_order_result r;
+    /* Quantity 1 -> 2 effective Sep 16 (30-day month: 15 days) but booked Oct 3: September's
+     * run did not know it. October's run bills the difference for September (15/30 x 31.00 =
+     * 15.50), for October (31.00) and November at quantity 2 (62.00). */
+    bill(&fx,
+         HEADER "O1,1,S1,new,A1,FEE_M,2026-01-01,,1,,,,\nO1,2,S1,change,A1,FEE_M,2026-09-16,2026-10-03,2,,,,\n",
+         "2026-10", &ob, &r);
+    int64_t total = 0;
+    for (size_t k = 0; k < r.charge_count; k++) total += net_of(&r, k);
+    cr_assert_eq(total, 1550 + 3100 + 6200);
+    rt_order_result_free(&r);
+    rt_order_book_free(&ob);
+    free_fixture(&fx);
+}
+
+Test(orders, one_time_charges_are_billed_once)
+{
+    fixture fx;
+    load_book(&fx);
+    const char *orders = HEADER "O1,1,,one_time,A1,SETUP,2026-10-05,,2,,,,Two installs\n"
+                                "O2,1,,one_time,A2,SETUP,2026-10-06,,1,40.00,10,,\n";
+    rt_order_book ob;
+    rt_order_result r;
+    bill(&fx, orders, "2026-10", &ob, &r);
+    cr_assert_eq(r.charge_count, 2);
+    cr_assert_eq(net_of(&r, 0), 9800);
+    cr_assert_str_eq(r.charges[0].line.description, "Two installs");
+    cr_assert_eq(net_of(&r, 1), 3600, "price override 40.00 with 10% discount");
+    rt_order_result_free(&r);
+    rt_order_book_free(&ob);
+    bill(&fx, orders, "2026-11", &ob, &r);
+    cr_assert_eq(r.charge_count, 0, "already billed in October");
+    rt_order_result_free(&r);
+    rt_order_book_free(&ob);
+    free_fixture(&fx);
+}
+
+Test(orders, bad_lines_are_rejected_with_reasons)
+{
+    fixture fx;
+    load_book(&fx);
+    rt_order_book ob;
+    rt_order_result r;
+    bill(&fx,
+         HEADER "O1,1,S1,change,A1,FEE_M,2026-10-01,,2,,,,\n"     /* change before start */
+                "O2,1,S2,new,NOPE,FEE_M,2026-10-01,,1,,,,\n"      /* unknown account */
+                "O3,1,S3,new,A1,SETUP,2026-10-01,,1,,,,\n"        /* one-time product */
+                "O4,1,S4,new,A1,FEE_M,2026-13-01,,1,,,,\n"        /* bad date */
+                "O5,1,S5,new,A1,FEE_M,2026-10-01,,,,,,\n"         /* no quantity */
+                "O6,1,S6,new,A1,FEE_M,2026-10-01,,1,,,,\n"
+                "O6,1,S6,new,A1,FEE_M,2026-10-01,,1,,,,\n"        /* repeated line */
+                "O7,1,S7,pause,A1,FEE_M,2026-10-01,,1,,,,\n",     /* unknown action */
+         "2026-10", &ob, &r);
+    cr_assert_eq(ob.read, 8);
+    cr_assert_eq(ob.reject_count, 7);
+    cr_assert_eq(r.lines_used, 1);
+    uint32_t want[] = {RT_REJ_BAD_ORDER, RT_REJ_UNKNOWN_ACCOUNT, RT_REJ_UNKNOWN_PRODUCT,
+                       RT_REJ_BAD_TIME,  RT_REJ_MISSING_FIELD,   RT_REJ_BAD_ORDER,
+                       RT_REJ_BAD_ORDER};
+    for (size_t i = 0; i < 7; i++) {
+        cr_assert_eq(ob.rejects[i].reason, want[i], "reject %zu: %s", i, ob.rejects[i].message);
+        cr_assert_eq(ob.rejects[i].source_line, i < 5 ? i + 2 : i + 3);
+    }
+    rt_order_result_free(&r);
+    rt_order_book_free(&ob);
+    free_fixture(&fx);
+}
