@@ -69,6 +69,9 @@ rt_reject_reason rt_rate_event(const rt_rating_ctx *ctx, const rt_event *ev, rt_
         return fail(field, "start_time", msg, n, RT_REJ_AFTER_PERIOD,
                     "event starts after the end of the billing period");
     uint32_t flags = 0;
+    if (ev->start_s < ctx->late_limit_s)
+        return fail(field, "start_time", msg, n, RT_REJ_LATE,
+                    "event is older than the late-usage window (--late-window)");
     if (ev->start_s < ctx->period.start_s) {
         if (ctx->late == RT_LATE_REJECT)
             return fail(field, "start_time", msg, n, RT_REJ_LATE,
@@ -126,6 +129,7 @@ rt_reject_reason rt_rate_event(const rt_rating_ctx *ctx, const rt_event *ev, rt_
     out->charge = charge;
     out->product = prow;
     out->flags = flags;
+    out->prior_run = 0;
     out->quantity_base = qty;
     out->billable_base = billable;
     out->amount_nanos = amount;

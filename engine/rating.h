@@ -37,6 +37,7 @@ typedef struct rt_rated {
     uint32_t product;      /* product row in force at the event time */
     uint32_t event;        /* index of the event in its batch */
     uint32_t flags;        /* RT_RATED_* */
+    uint32_t prior_run;    /* a committed run that already billed this event id, or 0 */
     int64_t quantity_base; /* quantity in the product's base unit */
     int64_t billable_base; /* after billing increments */
     int64_t amount_nanos;  /* rated amount, rounded at the event rounding point */
@@ -47,6 +48,7 @@ typedef struct rt_rating_ctx {
     const rt_catalog *cat;
     rt_period period;
     rt_late_policy late;
+    rt_time_s late_limit_s; /* events before this are rejected LATE whatever the policy */
 } rt_rating_ctx;
 
 /* Billable quantity under first/next increments: 0 stays 0; up to `first` bills `first`;

@@ -163,6 +163,8 @@ static void pack_run(rt_pack *p, const rt_run_record *r)
     rt_pack_str(p, r->first_invoice);
     rt_pack_str(p, r->last_invoice);
     rt_pack_u64le(p, r->manifest_xxh64);
+    rt_pack_uvarint(p, r->billed_count);
+    rt_pack_u64le(p, r->billed_xxh64);
     rt_pack_str(p, r->out_dir);
     rt_pack_uvarint(p, r->input_count);
     for (size_t i = 0; i < r->input_count; i++) {
@@ -211,6 +213,8 @@ static rt_status unpack_run(const MDB_val *v, rt_run_record *r)
     s = rt_unpack_str(&u, &len);
     copy_view(r->last_invoice, sizeof r->last_invoice, s, len);
     r->manifest_xxh64 = rt_unpack_u64le(&u);
+    r->billed_count = rt_unpack_uvarint(&u);
+    r->billed_xxh64 = rt_unpack_u64le(&u);
     s = rt_unpack_str(&u, &len);
     copy_view(r->out_dir, sizeof r->out_dir, s, len);
     uint64_t n = rt_unpack_uvarint(&u);

@@ -46,6 +46,8 @@ typedef struct rt_run_record {
     char first_invoice[48];
     char last_invoice[48];
     uint64_t manifest_xxh64;
+    uint64_t billed_count; /* entries of the run's billed-events file (engine/billed) */
+    uint64_t billed_xxh64;
     char out_dir[1024];
     rt_run_input *inputs; /* owned (malloc) when returned by rt_registry_get_run */
     size_t input_count;

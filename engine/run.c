@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/billed.h"
 #include "engine/dedup.h"
 
 #define MARKER_NAME ".ratel-run"
@@ -168,6 +169,8 @@ typedef struct pipeline {
     slot *slots;
     rt_aggregates *aggs; /* one per thread */
     rt_dedup dedup;
+    rt_billed_set **prior; /* billed events of committed runs of nearby periods */
+    size_t prior_count;
     rt_run_counts counts;
     rt_run_input *inputs;
     rt_output_sink *sink;
@@ -208,6 +211,13 @@ static void rate_slot(pipeline *p, slot *s)
         if (why == RT_REJ_NONE) {
             r->ordinal = (uint64_t)s->chunk.seq << 32 | ev->rec_no;
             r->event = (uint32_t)i;
+            for (size_t k = 0; k < p->prior_count; k++) {
+                if (rt_billed_contains(p->prior[k], r->fp_lo, r->fp_hi)) {
+                    r->flags |= RT_RATED_DUPLICATE;
+                    r->prior_run = (uint32_t)rt_billed_run(p->prior[k]);
+                    break;
+                }
+            }
             s->rated_count++;
         } else if (!rt_event_batch_reject(&s->batch, why, ev->rec_no, ev->line_rel, ev->raw,
                                           ev->raw_len, field, "%s", msg)) {
@@ -227,6 +237,7 @@ static rt_status dedup_wave(pipeline *p, unsigned n, rt_error *err)
         slot *s = &p->slots[i];
         for (size_t k = 0; k < s->rated_count; k++) {
             bool seen;
+            if (s->rated[k].prior_run) continue; /* billed by an earlier run: not again */
             if (rt_dedup_insert(&p->dedup, s->rated[k].fp_lo, s->rated[k].fp_hi, &seen) != RT_OK)
                 return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
             if (seen) s->rated[k].flags |= RT_RATED_DUPLICATE;
@@ -449,7 +460,43 @@ typedef struct run_state {
     rt_registry_txn *txn;
     char staging[PATH_MAX];
     bool staging_made;
+    char billed_path[PATH_MAX];
+    bool billed_written; /* the billed-events file exists but the run is not committed */
 } run_state;
+
+/* Load the billed events of the last committed run of every period within `window` months
+ * of this one (before and after: a later period's run may have billed this period's late
+ * usage). This period's own runs are left out: there are none, or --rerun replaces them. */
+static rt_status load_prior_runs(run_state *rs, const rt_run_config *cfg, unsigned window,
+                                 rt_error *err)
+{
+    pipeline *p = &rs->p;
+    int32_t here = rt_month_index(p->rctx.period.start_day);
+    p->prior = calloc(2 * window + 1, sizeof *p->prior);
+    if (!p->prior) return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+    for (int32_t m = here - (int32_t)window; m <= here + (int32_t)window; m++) {
+        if (m == here) continue;
+        rt_period q;
+        int year = m / 12;
+        rt_period_of_month(year, (unsigned)(m - year * 12 + 1), &q);
+        char name[8];
+        rt_period_format(&q, name, sizeof name);
+        uint64_t run_no;
+        rt_status st = rt_registry_find_period(rs->store, name, &run_no, err);
+        if (st == RT_ENOTFOUND) continue;
+        if (st != RT_OK) return st;
+        rt_run_record rec;
+        if ((st = rt_registry_get_run(rs->store, run_no, &rec, err)) != RT_OK) return st;
+        char path[PATH_MAX];
+        rt_billed_path(cfg->book_dir, run_no, path, sizeof path);
+        st = rt_billed_load(path, rec.billed_count, rec.billed_xxh64, run_no,
+                            &p->prior[p->prior_count], err);
+        rt_run_record_free(&rec);
+        if (st != RT_OK) return st;
+        p->prior_count++;
+    }
+    return RT_OK;
+}
 
 /* Read every order file and bill the order book for the period. */
 static rt_status read_orders(run_state *rs, const rt_run_config *cfg, rt_error *err)
@@ -503,6 +550,14 @@ static rt_status prepare(run_state *rs, const rt_run_config *cfg, rt_error *err)
     rs->cat_built = true;
     p->rctx.cat = &rs->cat;
     p->rctx.late = cfg->late;
+    unsigned window = cfg->late_window_months ? cfg->late_window_months
+                                               : RT_LATE_WINDOW_DEFAULT_MONTHS;
+    if (window > RT_LATE_WINDOW_MAX_MONTHS)
+        return rt_error_set(err, RT_EINVAL, NULL, 0, 0, "late_window",
+                            "the late-usage window is at most %d months", RT_LATE_WINDOW_MAX_MONTHS);
+    p->rctx.late_limit_s =
+        rt_time_of_days(rt_month_start(rt_month_index(p->rctx.period.start_day) - (int32_t)window));
+    if ((st = load_prior_runs(rs, cfg, window, err)) != RT_OK) return st;
 
     p->cfg = cfg;
     p->threads = cfg->threads ? cfg->threads : (unsigned)omp_get_num_procs();
@@ -620,6 +675,11 @@ static rt_status commit(run_state *rs, const rt_run_config *cfg, rt_run_summary 
                  rs->invoices.items[rs->invoices.count - 1].number);
     }
     rec.manifest_xxh64 = manifest_xxh64;
+    rt_billed_path(cfg->book_dir, run_no, rs->billed_path, sizeof rs->billed_path);
+    if ((st = rt_billed_write(rs->billed_path, &p->dedup, &rec.billed_count, &rec.billed_xxh64,
+                              err)) != RT_OK)
+        return st;
+    rs->billed_written = true;
     if (!realpath(cfg->out_dir, rec.out_dir)) snprintf(rec.out_dir, sizeof rec.out_dir, "%s", cfg->out_dir);
     rec.inputs = p->inputs;
     rec.input_count = cfg->usage_count + cfg->order_count;
@@ -629,6 +689,7 @@ static rt_status commit(run_state *rs, const rt_run_config *cfg, rt_run_summary 
     if (st != RT_OK) return st;
     /* Committed: from here on the staging directory is the run's output and is never removed. */
     rs->staging_made = false;
+    rs->billed_written = false;
     if ((st = commit_rename(rs->staging, cfg->out_dir, err)) != RT_OK) return st;
 
     sum->run_no = run_no;
@@ -648,6 +709,9 @@ static void cleanup(run_state *rs, const rt_run_config *cfg)
     rt_registry_abort(rs->txn);
     if (p->sink) cfg->outputs->destroy(p->sink);
     if (rs->staging_made) remove_tree(rs->staging);
+    if (rs->billed_written) unlink(rs->billed_path);
+    for (size_t i = 0; i < p->prior_count; i++) rt_billed_free(p->prior[i]);
+    free(p->prior);
     if (p->slots) {
         for (unsigned i = 0; i < p->nslots; i++) {
             free(p->slots[i].chunk.data);

@@ -23,6 +23,7 @@
 #include "engine/registry.h"
 
 enum { RT_RATED_DUPLICATE = 2 }; /* flag on rt_rated: an earlier event had the same id */
+enum { RT_LATE_WINDOW_DEFAULT_MONTHS = 3, RT_LATE_WINDOW_MAX_MONTHS = 24 };
 
 typedef struct rt_run_counts {
     uint64_t read;      /* records read from every input */
@@ -120,6 +121,8 @@ typedef struct rt_run_config {
     unsigned threads; /* 0: every core */
     bool rerun;
     rt_late_policy late;
+    unsigned late_window_months; /* 0: 3. Older events are rejected; runs of the periods
+                                    within this many months are checked for duplicates */
     size_t chunk_bytes; /* 0: the reader's default (4 MiB for CSV) */
     rt_usage_open_fn open_usage;
     rt_orders_read_fn read_orders; /* needed when order_count > 0 */

@@ -23,7 +23,7 @@ static const char *const detail_headers[D_COUNT] = {
     "event_id,account_id,product_id,start_time,quantity,billable_quantity,plan_id,charge_id,"
     "amount,currency,late\n",
     "reason,source_file,line,field,message,record\n",
-    "event_id,account_id,product_id,start_time,source_file,line\n",
+    "event_id,account_id,product_id,start_time,source_file,line,billed_by_run\n",
 };
 
 typedef struct sink_slot {
@@ -148,7 +148,9 @@ static void dup_row(rt_buf *b, const rt_chunk_view *v, const rt_rated *r)
     put_view(b, ev->product, ev->product_len);
     rt_buf_printf(b, ",%s,", t);
     put_str(b, v->reader->path);
-    rt_buf_printf(b, ",%" PRIu64 "\n", v->chunk->first_line + ev->line_rel);
+    rt_buf_printf(b, ",%" PRIu64 ",", v->chunk->first_line + ev->line_rel);
+    if (r->prior_run) rt_buf_printf(b, "%" PRIu32, r->prior_run);
+    rt_buf_putc(b, '\n');
 }
 
 static rt_status sink_encode(rt_output_sink *s, unsigned slot, const rt_chunk_view *v,

@@ -326,3 +326,39 @@ Test(e2e, orders_bill_subscriptions_and_release_deferred_revenue)
                           "25.00,1,150.00,"));
     free(dec);
 }
+
+/* A file re-sent in the next period: every event October billed is a duplicate of run 1,
+ * October's late-billed and bad records behave as before, and the one event October
+ * rejected as after its end (2026-11-01T00:00:05Z) is billed by November. */
+Test(e2e, events_billed_by_a_committed_run_are_not_billed_again)
+{
+    char tmp[256];
+    rt_test_tmpdir(tmp, sizeof tmp);
+    import_book(tmp);
+    cr_assert_eq(run_sample(tmp, "oct", ""), 0);
+    cr_assert_eq(rt_test_sh("cd '%s' && '%s' run --quiet --book '%s/book' --period 2026-11 "
+                            "--usage %s --out '%s/nov'",
+                            RATEL_SOURCE_DIR, RATEL_BIN, tmp, USAGE, tmp),
+                 0);
+    char *m = read_out(tmp, "nov", "manifest.json");
+    /* 3713 billed in October are duplicates now, plus the 9 in-file repeats; the 10 bad
+     * records minus the after-period one are rejected; that one is billed. */
+    cr_assert(strstr(m, "\"counts\": {\"read\": 3732, \"rated\": 1, \"rejected\": 9, "
+                        "\"duplicate\": 3722, \"late\": 0}"),
+              "%s", m);
+    free(m);
+    char *d = read_out(tmp, "nov", "duplicates.csv.zst");
+    cr_assert(strstr(d, "EV-A1-01,ACC-0001,VOICE_NAT,2026-10-03T09:15:00Z,"
+                        "data-samples/telco/usage-2026-10-voice.csv.zst,2,1\n"));
+    free(d);
+    cr_assert_eq(rt_test_ratel("verify '%s/nov' > /dev/null", tmp), 0);
+    /* A damaged billed-events file is detected, not trusted. */
+    cr_assert_eq(rt_test_sh("printf 'x' | dd of='%s/book/billed/1.fps' bs=1 seek=100 "
+                            "conv=notrunc 2> /dev/null",
+                            tmp),
+                 0);
+    cr_assert_eq(rt_test_sh("cd '%s' && '%s' run --quiet --book '%s/book' --period 2026-12 "
+                            "--usage %s --out '%s/dec' 2> /dev/null",
+                            RATEL_SOURCE_DIR, RATEL_BIN, tmp, USAGE, tmp),
+                 1);
+}

@@ -15,7 +15,7 @@ static const char run_usage[] =
     "usage: ratel run --book BOOK_DIR --period YYYY-MM --usage FILE... [--orders FILE...]\n"
     "                 --out OUT_DIR\n"
     "                 [--threads N] [--rerun] [--late bill|reject] [--quiet]\n"
-    "                 [--chunk-size BYTES]\n"
+    "                 [--late-window MONTHS] [--chunk-size BYTES]\n"
     "\n"
     "Rates the usage files against the price book for the period, writes invoices, the\n"
     "revenue journal and a manifest into OUT_DIR (which must not exist) and commits the run\n"
@@ -120,6 +120,15 @@ int rt_cmd_run(int argc, char **argv)
                 return rt_cli_usage_error("run", "--threads takes a number from 1 to 256");
             }
             cfg.threads = (unsigned)t;
+        } else if (strcmp(a, "--late-window") == 0 && has) {
+            uint64_t m;
+            if (!rt_cli_parse_uint(argv[++i], &m) || m == 0 || m > RT_LATE_WINDOW_MAX_MONTHS) {
+                free(usage);
+                free(orders);
+                return rt_cli_usage_error("run", "--late-window takes months from 1 to %d",
+                                          RT_LATE_WINDOW_MAX_MONTHS);
+            }
+            cfg.late_window_months = (unsigned)m;
         } else if (strcmp(a, "--chunk-size") == 0 && has) {
             uint64_t b;
             if (!rt_cli_parse_uint(argv[++i], &b) || b < 4096 || b > ((uint64_t)1 << 30)) {

@@ -1,0 +1,41 @@
+/* billed: the fingerprints of the events each committed run billed, for cross-run dedup.
+ *
+ * Owns the billed-events file of a run (BOOK_DIR/billed/<run>.fps: the run's event id
+ * fingerprints, sorted, with a checksum; layout in formats/README.md), writing it at commit
+ * (temporary name, fsync, rename, recorded in the run's registry record), and looking
+ * fingerprints up in the files of earlier runs. A loaded file is mapped read-only and indexed by
+ * the top bits of the fingerprint, so a lookup touches one short, contiguous range: lookups
+ * are lock-free and run on every rating thread. It does not decide which runs to consult
+ * (run does). */
+#ifndef RT_BILLED_H
+#define RT_BILLED_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine/dedup.h"
+#include "engine/status.h"
+
+typedef struct rt_billed_set rt_billed_set;
+
+/* Path of a run's billed-events file inside a book directory. */
+void rt_billed_path(const char *book_dir, uint64_t run_no, char *buf, size_t buf_size);
+
+/* Write every fingerprint held by `set`, sorted, to path (through path.tmp, fsynced, renamed;
+ * the directory is created when missing). *count and *xxh64 describe the entries for the
+ * registry. RT_EIO, RT_ENOMEM. */
+rt_status rt_billed_write(const char *path, const rt_dedup *set, uint64_t *count,
+                          uint64_t *xxh64, rt_error *err);
+
+/* Map path read-only and check it against what the registry recorded. RT_ENOTFOUND,
+ * RT_ECORRUPT (bad magic, size, order or checksum), RT_EIO. */
+rt_status rt_billed_load(const char *path, uint64_t expect_count, uint64_t expect_xxh64,
+                         uint64_t run_no, rt_billed_set **out, rt_error *err);
+
+/* True when the fingerprint is in the set. Safe from any number of threads. */
+bool rt_billed_contains(const rt_billed_set *s, uint64_t lo, uint64_t hi);
+/* The run the set belongs to. */
+uint64_t rt_billed_run(const rt_billed_set *s);
+void rt_billed_free(rt_billed_set *s);
+
+#endif
