@@ -1,7 +1,8 @@
-/* registry: run records, period index and number series in LMDB.
+/* registry: run records, period index, number series and invoices in LMDB.
  *
  * Databases: "reg.runs" (u64 BE run number -> packed record), "reg.periods" ("YYYY-MM" +
- * u64 BE run number -> empty), "reg.series" (series prefix -> u64 LE next number). */
+ * u64 BE run number -> empty), "reg.series" (series prefix -> u64 LE next number),
+ * "reg.invoices" (u64 BE run number + account id -> number + packed invoice). */
 #include "engine/registry.h"
 
 #include <stdlib.h>
@@ -13,7 +14,7 @@
 
 struct rt_registry_txn {
     MDB_txn *txn;
-    MDB_dbi runs, periods, series;
+    MDB_dbi runs, periods, series, invoices;
 };
 
 void rt_run_record_free(rt_run_record *r)
@@ -29,6 +30,7 @@ static rt_status open_dbs(MDB_txn *txn, bool create, rt_registry_txn *t, rt_erro
     rt_status st;
     if ((st = rt_store_dbi(txn, "reg.runs", create, &t->runs, err)) != RT_OK) return st;
     if ((st = rt_store_dbi(txn, "reg.periods", create, &t->periods, err)) != RT_OK) return st;
+    if ((st = rt_store_dbi(txn, "reg.invoices", create, &t->invoices, err)) != RT_OK) return st;
     return rt_store_dbi(txn, "reg.series", create, &t->series, err);
 }
 
@@ -182,6 +184,14 @@ static void pack_run(rt_pack *p, const rt_run_record *r)
         rt_pack_svarint(p, r->totals[i].tax_minor);
         rt_pack_svarint(p, r->totals[i].gross_minor);
     }
+    rt_pack_uvarint(p, r->supersedes);
+    rt_pack_uvarint(p, r->credit_notes);
+    rt_pack_uvarint(p, r->unchanged);
+    rt_pack_uvarint(p, r->release_count);
+    for (size_t i = 0; i < r->release_count; i++) {
+        rt_pack_str(p, r->releases[i].gl_account);
+        rt_pack_svarint(p, r->releases[i].amount_minor);
+    }
 }
 
 static void copy_view(char *dst, size_t cap, const char *s, size_t len)
@@ -241,6 +251,17 @@ static rt_status unpack_run(const MDB_val *v, rt_run_record *r)
         r->totals[i].net_minor = rt_unpack_svarint(&u);
         r->totals[i].tax_minor = rt_unpack_svarint(&u);
         r->totals[i].gross_minor = rt_unpack_svarint(&u);
+    }
+    r->supersedes = rt_unpack_uvarint(&u);
+    r->credit_notes = rt_unpack_uvarint(&u);
+    r->unchanged = rt_unpack_uvarint(&u);
+    n = rt_unpack_uvarint(&u);
+    if (u.bad || n > RT_RUN_RELEASES_MAX) return RT_ECORRUPT;
+    r->release_count = (size_t)n;
+    for (size_t i = 0; i < n; i++) {
+        s = rt_unpack_str(&u, &len);
+        copy_view(r->releases[i].gl_account, sizeof r->releases[i].gl_account, s, len);
+        r->releases[i].amount_minor = rt_unpack_svarint(&u);
     }
     return rt_unpack_done(&u);
 }
@@ -325,6 +346,71 @@ rt_status rt_registry_find_period(rt_store *store, const char *period, uint64_t 
     if (st == RT_ENOTFOUND) return RT_ENOTFOUND; /* no run was ever committed here */
     if (st != RT_OK) return st;
     st = period_last(txn, dbs.periods, period, run_no, err);
+    mdb_txn_abort(txn);
+    return st;
+}
+
+/* ---- invoices in effect ---- */
+
+rt_status rt_registry_put_invoice(rt_registry_txn *t, uint64_t run_no, const char *account_id,
+                                  const char *number, const void *content, size_t len,
+                                  rt_error *err)
+{
+    rt_pack key, val;
+    rt_pack_init(&key);
+    rt_pack_init(&val);
+    rt_pack_key_u64(&key, run_no);
+    rt_pack_bytes(&key, account_id, strlen(account_id));
+    rt_pack_str(&val, number);
+    rt_pack_bytes(&val, content, len);
+    rt_status st = key.failed || val.failed ? RT_ENOMEM : RT_OK;
+    if (st == RT_OK) {
+        MDB_val k = {key.len, key.data}, v = {val.len, val.data};
+        st = rt_store_check(mdb_put(t->txn, t->invoices, &k, &v, MDB_NOOVERWRITE), "reg.invoices",
+                            err);
+    } else {
+        rt_error_set(err, st, NULL, 0, 0, NULL, "out of memory");
+    }
+    rt_pack_free(&key);
+    rt_pack_free(&val);
+    return st;
+}
+
+rt_status rt_registry_each_invoice(rt_store *store, uint64_t run_no, rt_registry_invoice_fn fn,
+                                   void *ctx, rt_error *err)
+{
+    MDB_txn *txn;
+    rt_registry_txn dbs;
+    rt_status st = read_txn(store, &txn, &dbs, err);
+    if (st != RT_OK) return st;
+    MDB_cursor *c = NULL;
+    if ((st = rt_store_check(mdb_cursor_open(txn, dbs.invoices, &c), "mdb_cursor_open", err)) !=
+        RT_OK)
+        goto done;
+    unsigned char prefix[8];
+    for (int i = 0; i < 8; i++) prefix[i] = (unsigned char)(run_no >> (56 - 8 * i));
+    MDB_val k = {8, prefix}, v;
+    int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+    char account[256], number[64];
+    while (rc == MDB_SUCCESS && k.mv_size > 8 && memcmp(k.mv_data, prefix, 8) == 0) {
+        size_t alen = k.mv_size - 8, nlen;
+        rt_unpack u;
+        rt_unpack_init(&u, v.mv_data, v.mv_size);
+        const char *num = rt_unpack_str(&u, &nlen);
+        if (u.bad || alen >= sizeof account || nlen >= sizeof number) {
+            st = rt_error_set(err, RT_ECORRUPT, NULL, 0, 0, NULL, "corrupt stored invoice");
+            goto done;
+        }
+        memcpy(account, (const char *)k.mv_data + 8, alen);
+        account[alen] = '\0';
+        memcpy(number, num, nlen);
+        number[nlen] = '\0';
+        if ((st = fn(ctx, account, number, u.p, (size_t)(u.end - u.p))) != RT_OK) goto done;
+        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+    }
+    st = rc == MDB_SUCCESS || rc == MDB_NOTFOUND ? RT_OK : rt_store_check(rc, "reg.invoices", err);
+done:
+    if (c) mdb_cursor_close(c);
     mdb_txn_abort(txn);
     return st;
 }

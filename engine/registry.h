@@ -35,6 +35,14 @@ typedef struct rt_currency_total {
     int64_t gross_minor;
 } rt_currency_total;
 
+/* Deferred revenue a run released, per revenue GL account (so a rerun can reverse it). */
+typedef struct rt_run_release {
+    char gl_account[72];
+    int64_t amount_minor;
+} rt_run_release;
+
+enum { RT_RUN_RELEASES_MAX = 256 };
+
 typedef struct rt_run_record {
     uint64_t run_no;
     char period[8]; /* "YYYY-MM" */
@@ -53,6 +61,11 @@ typedef struct rt_run_record {
     size_t input_count;
     rt_currency_total totals[RT_RUN_CURRENCIES_MAX];
     size_t total_count;
+    uint64_t supersedes; /* a rerun: the run of the period it corrects, else 0 */
+    uint64_t credit_notes;
+    uint64_t unchanged;  /* a rerun: invoices of the corrected run that stay as they were */
+    rt_run_release releases[RT_RUN_RELEASES_MAX];
+    size_t release_count;
 } rt_run_record;
 
 /* Free what rt_registry_get_run allocated in a record. */
@@ -78,6 +91,20 @@ rt_status rt_registry_take_numbers(rt_registry_txn *txn, const char *series, uin
                                    uint64_t *first, rt_error *err);
 /* Record a run (run_no from rt_registry_next_run_no). RT_EEXIST if the number is taken. */
 rt_status rt_registry_put_run(rt_registry_txn *txn, const rt_run_record *run, rt_error *err);
+
+/* The invoices in effect for a period after a run: every account's current invoice (new, or
+ * carried over unchanged from the run a rerun corrects). Content is opaque to the registry
+ * (engine/corrections packs it). */
+rt_status rt_registry_put_invoice(rt_registry_txn *txn, uint64_t run_no, const char *account_id,
+                                  const char *number, const void *content, size_t len,
+                                  rt_error *err);
+
+/* Call fn for every invoice stored for run_no, in account id order. The pointers are valid
+ * only during the call. fn returns RT_OK to go on. */
+typedef rt_status (*rt_registry_invoice_fn)(void *ctx, const char *account_id,
+                                            const char *number, const void *content, size_t len);
+rt_status rt_registry_each_invoice(rt_store *store, uint64_t run_no, rt_registry_invoice_fn fn,
+                                   void *ctx, rt_error *err);
 
 /* Read-only helpers, each in its own read transaction. */
 rt_status rt_registry_get_run(rt_store *store, uint64_t run_no, rt_run_record *out,

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "engine/billed.h"
+#include "engine/corrections.h"
 #include "engine/dedup.h"
 
 #define MARKER_NAME ".ratel-run"
@@ -430,19 +431,42 @@ static rt_status totals_by_currency(const rt_invoice_set *inv, rt_currency_total
     return RT_OK;
 }
 
-static rt_status assign_numbers(rt_registry_txn *txn, const rt_company *co,
-                                rt_invoice_set *inv, rt_error *err)
+static rt_status number_series(rt_registry_txn *txn, const char *prefix, rt_invoice_set *docs,
+                               uint32_t type, rt_error *err)
 {
-    uint64_t first;
-    rt_status st = rt_registry_take_numbers(txn, co->invoice_prefix, inv->count, &first, err);
+    uint64_t count = 0, next;
+    for (size_t i = 0; i < docs->count; i++) count += docs->items[i].type == type;
+    rt_status st = rt_registry_take_numbers(txn, prefix, count, &next, err);
     if (st != RT_OK) return st;
-    for (size_t i = 0; i < inv->count; i++) {
-        int w = snprintf(inv->items[i].number, sizeof inv->items[i].number, "%s%06" PRIu64,
-                         co->invoice_prefix, first + i);
-        if (w < 0 || (size_t)w >= sizeof inv->items[i].number)
+    for (size_t i = 0; i < docs->count; i++) {
+        rt_invoice *d = &docs->items[i];
+        if (d->type != type) continue;
+        int w = snprintf(d->number, sizeof d->number, "%s%06" PRIu64, prefix, next++);
+        if (w < 0 || (size_t)w >= sizeof d->number)
             return rt_error_set(err, RT_ELIMIT, NULL, 0, 0, NULL, "invoice number too long");
     }
     return RT_OK;
+}
+
+/* Invoices from the invoice series and credit notes from theirs, each gap-free and in document
+ * (account) order. */
+static rt_status assign_numbers(rt_registry_txn *txn, const rt_company *co, rt_invoice_set *docs,
+                                rt_error *err)
+{
+    rt_status st = number_series(txn, co->invoice_prefix, docs, RT_INVOICE, err);
+    if (st == RT_OK) st = number_series(txn, co->credit_note_prefix, docs, RT_CREDIT_NOTE, err);
+    return st;
+}
+
+static void first_last(const rt_invoice_set *docs, uint32_t type, char *first, char *last,
+                       size_t n)
+{
+    first[0] = last[0] = '\0';
+    for (size_t i = 0; i < docs->count; i++) {
+        if (docs->items[i].type != type) continue;
+        if (!first[0]) snprintf(first, n, "%s", docs->items[i].number);
+        snprintf(last, n, "%s", docs->items[i].number);
+    }
 }
 
 typedef struct run_state {
@@ -455,7 +479,11 @@ typedef struct run_state {
     rt_aggregates total;
     rt_order_book orders;
     rt_order_result order_result;
-    rt_invoice_set invoices;
+    rt_invoice_set invoices;     /* the run's documents: new invoices and credit notes */
+    uint64_t corrected_run;      /* --rerun: the committed run of the period it corrects */
+    rt_run_record corrected;     /* its record (releases to reverse) */
+    rt_stored_invoices old;      /* the invoices in effect after it */
+    rt_correction_result corr;
     rt_journal journal;
     rt_registry_txn *txn;
     char staging[PATH_MAX];
@@ -542,6 +570,14 @@ static rt_status prepare(run_state *rs, const rt_run_config *cfg, rt_error *err)
                             "; use --rerun to bill it again with corrections",
                             cfg->period, prior);
     if (st != RT_OK && st != RT_ENOTFOUND) return st;
+    memset(&rs->old, 0, sizeof rs->old);
+    rt_arena_init(&rs->old.arena, 4096);
+    if (st == RT_OK) {
+        rs->corrected_run = prior;
+        if ((st = rt_registry_get_run(rs->store, prior, &rs->corrected, err)) != RT_OK) return st;
+        rt_stored_invoices_free(&rs->old);
+        if ((st = rt_stored_invoices_load(rs->store, prior, &rs->old, err)) != RT_OK) return st;
+    }
 
     rt_book_init(&rs->book);
     rt_order_book_init(&rs->orders);
@@ -607,6 +643,84 @@ static rt_status bill(run_state *rs, rt_error *err)
                             rs->order_result.charge_count, &rs->invoices, err);
 }
 
+/* Compare the fresh invoices with those in effect (none unless --rerun): the run's documents
+ * become credit notes and new invoices; unchanged invoices are carried. */
+static rt_status correct(run_state *rs, rt_error *err)
+{
+    rt_status st = rt_corrections_build(&rs->cat, &rs->old, &rs->invoices, &rs->corr, err);
+    if (st != RT_OK) return st;
+    rs->invoices = rs->corr.documents;
+    memset(&rs->corr.documents, 0, sizeof rs->corr.documents);
+    return RT_OK;
+}
+
+/* Invoicing entries of every document, then deferred revenue: a rerun first reverses what the
+ * corrected run released, then books this run's release. */
+static rt_status book_journal(run_state *rs, rt_error *err)
+{
+    rt_status st = rt_journal_book_invoices(&rs->cat, &rs->invoices, &rs->journal, err);
+    if (st != RT_OK) return st;
+    rt_days day = rs->p.rctx.period.end_day - 1;
+    const rt_order_result *o = &rs->order_result;
+    bool same = rs->corrected_run && rs->corrected.release_count == o->release_count;
+    for (size_t i = 0; same && i < o->release_count; i++)
+        same = strcmp(rs->corrected.releases[i].gl_account,
+                      rs->cat.gl_accounts[o->releases[i].gl].gl_account) == 0 &&
+               rs->corrected.releases[i].amount_minor == o->releases[i].amount_minor;
+    if (same) return RT_OK; /* the corrected run released exactly this: it stands */
+    if (rs->corrected.release_count) {
+        rt_revenue_release rev[RT_RUN_RELEASES_MAX];
+        for (size_t i = 0; i < rs->corrected.release_count; i++) {
+            rev[i].gl = rt_catalog_gl(&rs->cat, rs->corrected.releases[i].gl_account);
+            rev[i].amount_minor = -rs->corrected.releases[i].amount_minor;
+            if (rev[i].gl == RT_NO_INDEX)
+                return rt_error_set(err, RT_ENOTFOUND, NULL, 0, 0, NULL,
+                                    "GL account %s released by run %" PRIu64
+                                    " is no longer in the price book",
+                                    rs->corrected.releases[i].gl_account, rs->corrected_run);
+        }
+        if ((st = rt_journal_book_releases(&rs->cat, rev, rs->corrected.release_count, day,
+                                           &rs->journal, err)) != RT_OK)
+            return st;
+    }
+    return rt_journal_book_releases(&rs->cat, rs->order_result.releases,
+                                    rs->order_result.release_count, day, &rs->journal, err);
+}
+
+/* The invoices in effect after this run, for a later rerun to compare with. */
+static rt_status store_effective(run_state *rs, uint64_t run_no, rt_error *err)
+{
+    rt_buf content;
+    rt_buf_init(&content);
+    rt_status st = RT_OK;
+    for (size_t i = 0; i < rs->corr.effective_count && st == RT_OK; i++) {
+        const rt_effective_invoice *e = &rs->corr.effective[i];
+        const char *account = rs->cat.accounts[e->account].account_id;
+        if (e->carried) {
+            st = rt_registry_put_invoice(rs->txn, run_no, account, e->carried->number,
+                                         e->carried->content, e->carried->len, err);
+            continue;
+        }
+        const rt_invoice *inv = &rs->invoices.items[e->document];
+        rt_buf_reset(&content);
+        if ((st = rt_invoice_pack(&rs->cat, inv, &content, err)) == RT_OK)
+            st = rt_registry_put_invoice(rs->txn, run_no, account, inv->number, content.data,
+                                         content.len, err);
+    }
+    rt_buf_free(&content);
+    return st;
+}
+
+static void record_releases(const run_state *rs, rt_run_record *rec)
+{
+    const rt_order_result *o = &rs->order_result;
+    for (size_t i = 0; i < o->release_count && rec->release_count < RT_RUN_RELEASES_MAX; i++) {
+        rt_run_release *r = &rec->releases[rec->release_count++];
+        snprintf(r->gl_account, sizeof r->gl_account, "%s", rs->cat.gl_accounts[o->releases[i].gl].gl_account);
+        r->amount_minor = o->releases[i].amount_minor;
+    }
+}
+
 static rt_status commit(run_state *rs, const rt_run_config *cfg, rt_run_summary *sum,
                         rt_error *err)
 {
@@ -621,14 +735,14 @@ static rt_status commit(run_state *rs, const rt_run_config *cfg, rt_run_summary 
                             "period %s was billed by run %" PRIu64 " while this run was rating",
                             cfg->period, prior);
     if (st != RT_OK && st != RT_ENOTFOUND) return st;
+    if (st == RT_OK && prior != rs->corrected_run)
+        return rt_error_set(err, RT_ECOMMITTED, NULL, 0, 0, "period",
+                            "period %s was billed again by run %" PRIu64 " while this rerun was "
+                            "rating", cfg->period, prior);
     if ((st = rt_registry_next_run_no(rs->txn, &run_no, err)) != RT_OK) return st;
+    if ((st = correct(rs, err)) != RT_OK) return st;
     if ((st = assign_numbers(rs->txn, rs->cat.company, &rs->invoices, err)) != RT_OK) return st;
-    if ((st = rt_journal_book_invoices(&rs->cat, &rs->invoices, &rs->journal, err)) != RT_OK)
-        return st;
-    if ((st = rt_journal_book_releases(&rs->cat, rs->order_result.releases,
-                                       rs->order_result.release_count, p->rctx.period.end_day - 1,
-                                       &rs->journal, err)) != RT_OK)
-        return st;
+    if ((st = book_journal(rs, err)) != RT_OK) return st;
 
     rt_run_record rec;
     memset(&rec, 0, sizeof rec);
@@ -650,6 +764,9 @@ static rt_status commit(run_state *rs, const rt_run_config *cfg, rt_run_summary 
         .journal = &rs->journal,
         .totals = rec.totals,
         .total_count = rec.total_count,
+        .corrects_run = rs->corrected_run,
+        .credit_notes = rs->corr.credit_notes,
+        .unchanged = rs->corr.unchanged,
     };
     rt_period_format(&p->rctx.period, res.period_text, sizeof res.period_text);
     rt_output_list files = {0};
@@ -668,12 +785,13 @@ static rt_status commit(run_state *rs, const rt_run_config *cfg, rt_run_summary 
     rec.rated = p->counts.rated;
     rec.rejected = p->counts.rejected;
     rec.duplicate = p->counts.duplicate;
-    rec.invoices = rs->invoices.count;
-    if (rs->invoices.count) {
-        snprintf(rec.first_invoice, sizeof rec.first_invoice, "%s", rs->invoices.items[0].number);
-        snprintf(rec.last_invoice, sizeof rec.last_invoice, "%s",
-                 rs->invoices.items[rs->invoices.count - 1].number);
-    }
+    rec.invoices = rs->corr.new_invoices;
+    first_last(&rs->invoices, RT_INVOICE, rec.first_invoice, rec.last_invoice,
+               sizeof rec.first_invoice);
+    rec.supersedes = rs->corrected_run;
+    rec.credit_notes = rs->corr.credit_notes;
+    rec.unchanged = rs->corr.unchanged;
+    record_releases(rs, &rec);
     rec.manifest_xxh64 = manifest_xxh64;
     rt_billed_path(cfg->book_dir, run_no, rs->billed_path, sizeof rs->billed_path);
     if ((st = rt_billed_write(rs->billed_path, &p->dedup, &rec.billed_count, &rec.billed_xxh64,
@@ -684,6 +802,7 @@ static rt_status commit(run_state *rs, const rt_run_config *cfg, rt_run_summary 
     rec.inputs = p->inputs;
     rec.input_count = cfg->usage_count + cfg->order_count;
     if ((st = rt_registry_put_run(rs->txn, &rec, err)) != RT_OK) return st;
+    if ((st = store_effective(rs, run_no, err)) != RT_OK) return st;
     st = rt_registry_commit(rs->txn, err);
     rs->txn = NULL;
     if (st != RT_OK) return st;
@@ -693,7 +812,10 @@ static rt_status commit(run_state *rs, const rt_run_config *cfg, rt_run_summary 
     if ((st = commit_rename(rs->staging, cfg->out_dir, err)) != RT_OK) return st;
 
     sum->run_no = run_no;
-    sum->invoices = rs->invoices.count;
+    sum->invoices = rs->corr.new_invoices;
+    sum->credit_notes = rs->corr.credit_notes;
+    sum->unchanged = rs->corr.unchanged;
+    sum->corrects_run = rs->corrected_run;
     snprintf(sum->first_invoice, sizeof sum->first_invoice, "%s", rec.first_invoice);
     snprintf(sum->last_invoice, sizeof sum->last_invoice, "%s", rec.last_invoice);
     memcpy(sum->totals, rec.totals, sizeof sum->totals);
@@ -730,6 +852,9 @@ static void cleanup(run_state *rs, const rt_run_config *cfg)
     rt_order_result_free(&rs->order_result);
     rt_order_book_free(&rs->orders);
     rt_invoice_set_free(&rs->invoices);
+    rt_correction_result_free(&rs->corr);
+    rt_stored_invoices_free(&rs->old);
+    rt_run_record_free(&rs->corrected);
     rt_journal_free(&rs->journal);
     if (rs->cat_built) rt_catalog_free(&rs->cat);
     rt_book_free(&rs->book);

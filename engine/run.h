@@ -64,6 +64,9 @@ typedef struct rt_run_result {
     const rt_journal *journal;
     const rt_currency_total *totals;
     size_t total_count;
+    uint64_t corrects_run; /* --rerun: the run whose invoices this one corrects, else 0 */
+    uint64_t credit_notes; /* documents of type RT_CREDIT_NOTE among invoices */
+    uint64_t unchanged;    /* invoices of the corrected run left as they were */
 } rt_run_result;
 
 enum { RT_OUTPUT_FILES_MAX = 32, RT_OUTPUT_NAME_MAX = 64 };
@@ -138,7 +141,10 @@ typedef struct rt_stage_times {
 typedef struct rt_run_summary {
     uint64_t run_no;
     rt_run_counts counts;
-    uint64_t invoices;
+    uint64_t invoices;     /* new invoices */
+    uint64_t credit_notes;
+    uint64_t unchanged;
+    uint64_t corrects_run;
     char first_invoice[RT_INVOICE_NUMBER_MAX];
     char last_invoice[RT_INVOICE_NUMBER_MAX];
     rt_currency_total totals[RT_RUN_CURRENCIES_MAX];

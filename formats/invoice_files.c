@@ -63,7 +63,8 @@ static void write_json(rt_buf *b, const rt_run_result *res, const rt_invoice *in
     rt_decimal_str(inv->gross_minor, md, gross, sizeof gross);
     rt_buf_putc(b, '{');
     json_kv_str(b, "invoice_number", inv->number, 0);
-    json_kv_str(b, "type", "invoice", 1);
+    json_kv_str(b, "type", inv->type == RT_CREDIT_NOTE ? "credit_note" : "invoice", 1);
+    json_kv_str(b, "corrects", inv->corrects, 1);
     json_kv_str(b, "account_id", a->account_id, 1);
     json_kv_str(b, "account_name", a->name, 1);
     json_kv_str(b, "period", res->period_text, 1);
@@ -133,7 +134,7 @@ static void write_summary_row(rt_buf *b, const rt_run_result *res, const rt_invo
     rt_decimal_str(inv->gross_minor, md, gross, sizeof gross);
     put_text(b, inv->number);
     rt_csv_sep(b);
-    put_text(b, "invoice");
+    put_text(b, inv->type == RT_CREDIT_NOTE ? "credit_note" : "invoice");
     rt_csv_sep(b);
     put_text(b, a->account_id);
     rt_csv_sep(b);
@@ -158,6 +159,8 @@ static void write_summary_row(rt_buf *b, const rt_run_result *res, const rt_invo
     put_raw(b, tax);
     rt_csv_sep(b);
     put_raw(b, gross);
+    rt_csv_sep(b);
+    put_text(b, inv->corrects);
     rt_csv_end(b);
 }
 
@@ -227,7 +230,7 @@ rt_status rt_invoice_files_write(const char *dir, const rt_run_result *res,
     if ((st = rt_outfile_open(&sum, dir, "invoices.csv", 0, err)) != RT_OK) goto fail;
     if ((st = rt_outfile_open(&lines, dir, "invoice_lines.csv", 0, err)) != RT_OK) goto fail;
     rt_buf_puts(&sum.buf, "invoice_number,type,account_id,account_name,period,issue_date,"
-                          "due_date,currency,lines,events,net,tax,gross\n");
+                          "due_date,currency,lines,events,net,tax,gross,corrects\n");
     rt_buf_puts(&lines.buf, "invoice_number,line,account_id,plan_id,charge_id,product_id,"
                             "description,events,quantity,billable_quantity,unit,unit_price,"
                             "price_per,net,currency,vat_code,tax_rate,tax_category,gl_account\n");

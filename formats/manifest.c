@@ -144,11 +144,24 @@ rt_status rt_manifest_write(const char *dir, const rt_run_result *res,
     }
     rt_buf_puts(b, "},\n");
     const rt_invoice_set *inv = res->invoices;
-    rt_buf_printf(b, "  \"invoices\": {\"count\": %zu, \"first\": ", inv->count);
-    rt_json_cstr(b, inv->count ? inv->items[0].number : "");
-    rt_buf_puts(b, ", \"last\": ");
-    rt_json_cstr(b, inv->count ? inv->items[inv->count - 1].number : "");
-    rt_buf_puts(b, "},\n");
+    static const char *const kinds[2] = {"invoices", "credit_notes"};
+    for (uint32_t type = 0; type < 2; type++) {
+        const char *first_no = "", *last_no = "";
+        size_t count = 0;
+        for (size_t i = 0; i < inv->count; i++) {
+            if (inv->items[i].type != type) continue;
+            if (!count) first_no = inv->items[i].number;
+            last_no = inv->items[i].number;
+            count++;
+        }
+        rt_buf_printf(b, "  \"%s\": {\"count\": %zu, \"first\": ", kinds[type], count);
+        rt_json_cstr(b, first_no);
+        rt_buf_puts(b, ", \"last\": ");
+        rt_json_cstr(b, last_no);
+        rt_buf_puts(b, "},\n");
+    }
+    rt_buf_printf(b, "  \"corrects_run\": %" PRIu64 ", \"unchanged_invoices\": %" PRIu64 ",\n",
+                  res->corrects_run, res->unchanged);
     write_money_by_currency(b, res);
     rt_buf_puts(b, "}\n");
 

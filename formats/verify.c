@@ -287,14 +287,19 @@ static void check_invoices(const table *inv, inv_sum *sums, rt_diags *d)
             continue;
         if (s->net + s->tax != s->gross)
             rt_diags_add(d, inv->name, i + 2, 0, s->number, "net + tax != gross");
-        if (i > 0) {
-            size_t pa, pb;
-            uint64_t qa, qb;
-            split_number(sums[i - 1].number, &pa, &qa);
-            split_number(s->number, &pb, &qb);
-            if (pa == pb && memcmp(sums[i - 1].number, s->number, pa) == 0 && qb != qa + 1)
+        /* Gap-free within each series (invoices and credit notes interleave). */
+        size_t pb;
+        uint64_t qb;
+        split_number(s->number, &pb, &qb);
+        for (size_t k = i; k-- > 0;) {
+            size_t pa;
+            uint64_t qa;
+            split_number(sums[k].number, &pa, &qa);
+            if (pa != pb || memcmp(sums[k].number, s->number, pa) != 0) continue;
+            if (qb != qa + 1)
                 rt_diags_add(d, inv->name, i + 2, 0, "invoice_number",
-                             "gap in the series: %s follows %s", s->number, sums[i - 1].number);
+                             "gap in the series: %s follows %s", s->number, sums[k].number);
+            break;
         }
     }
 }
@@ -378,10 +383,13 @@ static void check_journal(const table *j, const inv_index *ix, rt_diags *d,
 static void check_totals(const rt_json *m, const inv_sum *sums, size_t n, rt_diags *d)
 {
     const rt_json *totals = rt_json_get(m, "totals");
-    uint64_t count;
-    const rt_json *inv = rt_json_get(m, "invoices");
-    if (rt_json_u64(inv, "count", &count) != RT_OK || count != n)
-        rt_diags_add(d, RT_MANIFEST_NAME, 0, 0, "invoices", "count differs from invoices.csv");
+    uint64_t count, credit_notes = 0;
+    const rt_json *inv = rt_json_get(m, "invoices"), *cn = rt_json_get(m, "credit_notes");
+    if (cn && rt_json_u64(cn, "count", &credit_notes) != RT_OK)
+        rt_diags_add(d, RT_MANIFEST_NAME, 0, 0, "credit_notes", "malformed");
+    if (rt_json_u64(inv, "count", &count) != RT_OK || count + credit_notes != n)
+        rt_diags_add(d, RT_MANIFEST_NAME, 0, 0, "invoices",
+                     "invoices + credit notes differ from the rows of invoices.csv");
     for (const rt_json *t = totals ? totals->child : NULL; t; t = t->next) {
         const char *cur = rt_json_string(t, "currency"), *gross = rt_json_string(t, "gross");
         const rt_currency *c = cur ? rt_currency_find(cur) : NULL;

@@ -85,13 +85,13 @@ Test(e2e, telco_sample_invoices_match_the_hand_computed_figures)
     char row[1024];
     rt_test_line(inv, "LT-2026-000001,", row, sizeof row);
     cr_assert_str_eq(row, "LT-2026-000001,invoice,ACC-0001,Boulangerie Martin,2026-10,"
-                          "2026-11-01,2026-12-01,EUR,5,11,0.65,0.13,0.78");
+                          "2026-11-01,2026-12-01,EUR,5,11,0.65,0.13,0.78,");
     rt_test_line(inv, "LT-2026-000002,", row, sizeof row);
     cr_assert_str_eq(row, "LT-2026-000002,invoice,ACC-0002,Garage Dubois SARL,2026-10,"
-                          "2026-11-01,2026-12-01,EUR,4,8,1.42,0.28,1.70");
+                          "2026-11-01,2026-12-01,EUR,4,8,1.42,0.28,1.70,");
     rt_test_line(inv, "LT-2026-000003,", row, sizeof row);
     cr_assert_str_eq(row, "LT-2026-000003,invoice,ACC-0003,Brasserie Van Damme BV,2026-10,"
-                          "2026-11-01,2026-12-01,EUR,2,3,0.19,0.00,0.19");
+                          "2026-11-01,2026-12-01,EUR,2,3,0.19,0.00,0.19,");
     /* One invoice per account with usage: all 33 accounts are active in the sample. */
     cr_assert_eq(rt_test_count_lines(inv, "LT-2026-"), 33);
     free(inv);
@@ -216,7 +216,7 @@ Test(e2e, verify_catches_a_tampered_output)
     rt_test_tmpdir(tmp, sizeof tmp);
     import_book(tmp);
     cr_assert_eq(run_sample(tmp, "out", ""), 0);
-    cr_assert_eq(rt_test_sh("sed -i 's/,0.78$/,0.79/' '%s/out/invoices.csv'", tmp), 0);
+    cr_assert_eq(rt_test_sh("sed -i 's/,0.78,$/,0.79,/' '%s/out/invoices.csv'", tmp), 0);
     cr_assert_eq(rt_test_ratel("verify '%s/out' 2> /dev/null", tmp), 4);
 }
 
@@ -361,4 +361,64 @@ Test(e2e, events_billed_by_a_committed_run_are_not_billed_again)
                             "--usage %s --out '%s/dec' 2> /dev/null",
                             RATEL_SOURCE_DIR, RATEL_BIN, tmp, USAGE, tmp),
                  1);
+}
+
+/* A price correction after October was billed: Business Pro's SMS goes from 0.03 to 0.025 and
+ * October is rerun. Worked out by hand for ACC-0002 (2 SMS): the SMS line goes from 0.06 to
+ * 0.05, so net 50.42 -> 50.41 and VAT 20% of 50.41 = 10.082 -> 10.08, gross 60.49. Its invoice
+ * LT-2026-000002 (gross 60.50) is reversed in full by credit note LTC-2026-000001 (net -50.42,
+ * VAT -10.08, gross -60.50), and the new invoice LT-2026-000034 is issued. The journal books
+ * the reversal: Cr receivable 60.50 / Dr revenue 0.84 + 0.06 + 0.52 + 49.00 / Dr VAT 10.08.
+ * Accounts without Business Pro SMS keep their invoices (no new document), and the deferred
+ * revenue release, unchanged, is not booked again. */
+Test(e2e, a_rerun_after_a_price_correction_issues_credit_notes_and_new_invoices)
+{
+    char tmp[256];
+    rt_test_tmpdir(tmp, sizeof tmp);
+    import_book(tmp);
+    const char *orders = "--orders data-samples/telco/orders-2026.csv.zst";
+    cr_assert_eq(run_sample(tmp, "first", orders), 0);
+    cr_assert_eq(rt_test_sh("cp -r '%s' '%s/src' && sed -i 's/^P_BIZ,C_SMS,,,SMS,SMS,flat,0.03,"
+                            "/P_BIZ,C_SMS,,,SMS,SMS,flat,0.025,/' '%s/src/charges.csv'",
+                            rt_test_src("data-samples/telco/book"), tmp, tmp),
+                 0);
+    cr_assert_eq(rt_test_ratel("book import '%s/src' --book '%s/book' > /dev/null", tmp, tmp), 0);
+    char extra[128];
+    snprintf(extra, sizeof extra, "--rerun %s", orders);
+    cr_assert_eq(run_sample(tmp, "rerun", extra), 0);
+
+    char *inv = read_out(tmp, "rerun", "invoices.csv");
+    char row[1024];
+    rt_test_line(inv, "LTC-2026-000001,", row, sizeof row);
+    cr_assert_str_eq(row, "LTC-2026-000001,credit_note,ACC-0002,Garage Dubois SARL,2026-10,"
+                          "2026-11-01,2026-12-01,EUR,5,8,-50.42,-10.08,-60.50,LT-2026-000002");
+    rt_test_line(inv, "LT-2026-000034,", row, sizeof row);
+    cr_assert_str_eq(row, "LT-2026-000034,invoice,ACC-0002,Garage Dubois SARL,2026-10,"
+                          "2026-11-01,2026-12-01,EUR,5,8,50.41,10.08,60.49,");
+    cr_assert_eq(rt_test_count_lines(inv, "LT-2026-000001,"), 0, "ACC-0001 is unchanged");
+    size_t cns = rt_test_count_lines(inv, "LTC-2026-"), news = rt_test_count_lines(inv, "LT-2026-");
+    cr_assert_eq(cns, news, "every changed invoice is credited and reissued");
+    free(inv);
+
+    char *j = read_out(tmp, "rerun", "journal.csv");
+    cr_assert(strstr(j, "1,2026-11-01,VE,411000,Clients,0.00,60.50,EUR,LTC-2026-000001,"));
+    cr_assert(strstr(j, "1,2026-11-01,VE,706200,Prestations SMS,0.06,0.00,EUR,LTC-2026-000001,"));
+    cr_assert(strstr(j, "1,2026-11-01,VE,706500,Frais de mise en service,49.00,0.00,EUR,"
+                        "LTC-2026-000001,"));
+    cr_assert(strstr(j, "1,2026-11-01,VE,445710,TVA collectee,10.08,0.00,EUR,LTC-2026-000001,"));
+    cr_assert(strstr(j, ",706200,Prestations SMS,0.00,0.05,EUR,LT-2026-000034,"));
+    cr_assert_null(strstr(j, "release"), "the release did not change: not booked twice");
+    cr_assert_eq(column_sum(j, 5, 0, NULL), column_sum(j, 6, 0, NULL));
+    free(j);
+    char *m = read_out(tmp, "rerun", "manifest.json");
+    cr_assert(strstr(m, "\"rerun\": true"));
+    cr_assert(strstr(m, "\"corrects_run\": 1, \"unchanged_invoices\": "));
+    free(m);
+    cr_assert_eq(rt_test_ratel("verify '%s/rerun' > /dev/null", tmp), 0);
+
+    /* Rerunning again with nothing changed issues no document at all. */
+    cr_assert_eq(run_sample(tmp, "again", extra), 0);
+    char *again = read_out(tmp, "again", "invoices.csv");
+    cr_assert_eq(rt_test_count_lines(again, "LT"), 0, "%s", again);
+    free(again);
 }

@@ -62,6 +62,10 @@ static void print_summary(const rt_run_config *cfg, const rt_run_summary *s)
     printf("  invoices  %" PRIu64, s->invoices);
     if (s->invoices) printf("  %s .. %s", s->first_invoice, s->last_invoice);
     printf("\n");
+    if (s->corrects_run)
+        printf("  rerun     corrects run %" PRIu64 ": %" PRIu64 " credit notes, %" PRIu64
+               " new invoices, %" PRIu64 " invoices unchanged\n",
+               s->corrects_run, s->credit_notes, s->invoices, s->unchanged);
     for (size_t i = 0; i < s->total_count; i++) {
         const rt_currency_total *t = &s->totals[i];
         char net[48], tax[48], gross[48];

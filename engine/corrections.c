@@ -1,0 +1,335 @@
+/* corrections: stored invoices, comparison, credit notes. */
+#include "engine/corrections.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/pack.h"
+#include "engine/registry.h"
+
+#define CONTENT_FORMAT 1
+
+void rt_stored_invoices_free(rt_stored_invoices *s)
+{
+    free(s->items);
+    rt_arena_free(&s->arena);
+    memset(s, 0, sizeof *s);
+}
+
+static rt_status collect(void *ctx, const char *account_id, const char *number,
+                         const void *content, size_t len)
+{
+    rt_stored_invoices *s = ctx;
+    if (s->count == s->capacity) {
+        size_t cap = s->capacity ? s->capacity * 2 : 256;
+        rt_stored_invoice *n = realloc(s->items, cap * sizeof *n);
+        if (!n) return RT_ENOMEM;
+        s->items = n;
+        s->capacity = cap;
+    }
+    rt_stored_invoice *it = &s->items[s->count];
+    it->account_id = rt_arena_strndup(&s->arena, account_id, strlen(account_id));
+    it->number = rt_arena_strndup(&s->arena, number, strlen(number));
+    unsigned char *c = rt_arena_alloc(&s->arena, len ? len : 1);
+    if (!it->account_id || !it->number || !c) return RT_ENOMEM;
+    memcpy(c, content, len);
+    it->content = c;
+    it->len = len;
+    s->count++;
+    return RT_OK;
+}
+
+rt_status rt_stored_invoices_load(rt_store *store, uint64_t run_no, rt_stored_invoices *out,
+                                  rt_error *err)
+{
+    memset(out, 0, sizeof *out);
+    rt_arena_init(&out->arena, 1 << 20);
+    rt_status st = rt_registry_each_invoice(store, run_no, collect, out, err);
+    if (st == RT_ENOMEM) rt_error_set(err, st, NULL, 0, 0, NULL, "out of memory");
+    return st;
+}
+
+/* ---- canonical content ---- */
+
+static const char *effective_description(const rt_catalog *cat, const rt_invoice_line *l)
+{
+    if (l->description) return l->description;
+    if (l->charge != RT_NO_INDEX && cat->charges[l->charge].description[0])
+        return cat->charges[l->charge].description;
+    return cat->products[l->product].name;
+}
+
+rt_status rt_invoice_pack(const rt_catalog *cat, const rt_invoice *inv, rt_buf *b, rt_error *err)
+{
+    rt_pack_u8(b, CONTENT_FORMAT);
+    rt_pack_str(b, inv->currency->code);
+    rt_pack_svarint(b, inv->issue_day);
+    rt_pack_svarint(b, inv->due_day);
+    rt_pack_svarint(b, inv->tax_point_day);
+    rt_pack_svarint(b, inv->net_minor);
+    rt_pack_svarint(b, inv->tax_minor);
+    rt_pack_svarint(b, inv->gross_minor);
+    rt_pack_uvarint(b, inv->events);
+    rt_pack_uvarint(b, inv->line_count);
+    for (size_t i = 0; i < inv->line_count; i++) {
+        const rt_invoice_line *l = &inv->lines[i];
+        const rt_product *p = &cat->products[l->product];
+        const rt_tax_rate *t = &cat->tax_rates[l->tax];
+        rt_pack_uvarint(b, l->kind);
+        rt_pack_uvarint(b, l->deferred);
+        if (l->charge == RT_NO_INDEX) {
+            rt_pack_str(b, "");
+            rt_pack_str(b, "");
+            rt_pack_svarint(b, 0);
+        } else {
+            const rt_charge *c = &cat->charges[l->charge];
+            rt_pack_str(b, c->plan_id);
+            rt_pack_str(b, c->charge_id);
+            rt_pack_svarint(b, c->valid_from);
+        }
+        rt_pack_str(b, p->product_id);
+        rt_pack_svarint(b, p->valid_from);
+        rt_pack_str(b, t->jurisdiction);
+        rt_pack_str(b, t->tax_category);
+        rt_pack_svarint(b, t->valid_from);
+        rt_pack_uvarint(b, l->events);
+        rt_pack_svarint(b, l->quantity_base);
+        rt_pack_svarint(b, l->billable_base);
+        rt_pack_svarint(b, l->amount_nanos);
+        rt_pack_svarint(b, l->net_minor);
+        rt_pack_svarint(b, l->service_start_day);
+        rt_pack_svarint(b, l->service_end_day);
+        rt_pack_str(b, effective_description(cat, l));
+        rt_pack_uvarint(b, l->subtotal);
+    }
+    rt_pack_uvarint(b, inv->tax_count);
+    for (size_t s = 0; s < inv->tax_count; s++) {
+        const rt_tax_subtotal *t = &inv->taxes[s];
+        rt_pack_svarint(b, t->vat_code);
+        rt_pack_svarint(b, t->rate_e4);
+        rt_pack_svarint(b, t->base_minor);
+        rt_pack_svarint(b, t->tax_minor);
+    }
+    if (b->failed) return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+    return RT_OK;
+}
+
+/* ---- rebuilding a stored invoice against today's book ---- */
+
+typedef struct unpacker {
+    const rt_catalog *cat;
+    rt_unpack u;
+    rt_arena *arena;
+    const char *number;
+    rt_error *err;
+} unpacker;
+
+static char *str(unpacker *k)
+{
+    size_t len;
+    const char *s = rt_unpack_str(&k->u, &len);
+    return rt_arena_strndup(k->arena, s, len);
+}
+
+static rt_status missing(unpacker *k, const char *what, const char *id)
+{
+    return rt_error_set(k->err, RT_ENOTFOUND, NULL, 0, 0, NULL,
+                        "invoice %s cannot be credited: %s '%s' of it is no longer in the price "
+                        "book (re-import a book that still has it)",
+                        k->number, what, id);
+}
+
+static uint32_t find_charge(const rt_catalog *cat, const char *plan, const char *charge,
+                            rt_time_s from)
+{
+    for (size_t i = 0; i < cat->charge_count; i++) {
+        const rt_charge *c = &cat->charges[i];
+        if (c->valid_from == from && strcmp(c->plan_id, plan) == 0 &&
+            strcmp(c->charge_id, charge) == 0)
+            return (uint32_t)i;
+    }
+    return RT_NO_INDEX;
+}
+
+static uint32_t find_product(const rt_catalog *cat, const char *id, rt_time_s from)
+{
+    uint32_t pk = rt_catalog_product_key(cat, id, strlen(id));
+    if (pk == RT_NO_INDEX) return RT_NO_INDEX;
+    rt_range32 r = cat->product_keys[pk];
+    for (uint32_t i = r.first; i < r.first + r.count; i++)
+        if (cat->products[i].valid_from == from) return i;
+    return RT_NO_INDEX;
+}
+
+static rt_status unpack_line(unpacker *k, rt_invoice_line *l)
+{
+    const rt_catalog *cat = k->cat;
+    memset(l, 0, sizeof *l);
+    l->kind = (uint32_t)rt_unpack_uvarint(&k->u);
+    l->deferred = (uint32_t)rt_unpack_uvarint(&k->u);
+    char *plan = str(k), *charge = str(k);
+    rt_time_s cfrom = rt_unpack_svarint(&k->u);
+    char *product = str(k);
+    rt_time_s pfrom = rt_unpack_svarint(&k->u);
+    char *jur = str(k), *tcat = str(k);
+    rt_time_s tfrom = rt_unpack_svarint(&k->u);
+    if (!plan || !charge || !product || !jur || !tcat) return RT_ENOMEM;
+    l->events = rt_unpack_uvarint(&k->u);
+    l->quantity_base = rt_unpack_svarint(&k->u);
+    l->billable_base = rt_unpack_svarint(&k->u);
+    l->amount_nanos = rt_unpack_svarint(&k->u);
+    l->net_minor = rt_unpack_svarint(&k->u);
+    l->service_start_day = (rt_days)rt_unpack_svarint(&k->u);
+    l->service_end_day = (rt_days)rt_unpack_svarint(&k->u);
+    l->description = str(k);
+    l->subtotal = (uint32_t)rt_unpack_uvarint(&k->u);
+    if (!l->description) return RT_ENOMEM;
+    if (k->u.bad) return RT_ECORRUPT;
+    l->charge = RT_NO_INDEX;
+    if (plan[0] && (l->charge = find_charge(cat, plan, charge, cfrom)) == RT_NO_INDEX)
+        return missing(k, "charge", charge);
+    if ((l->product = find_product(cat, product, pfrom)) == RT_NO_INDEX)
+        return missing(k, "product", product);
+    l->tax = rt_catalog_tax_at(cat, jur, tcat, tfrom);
+    if (l->tax == RT_NO_INDEX || cat->tax_rates[l->tax].valid_from != tfrom)
+        return missing(k, "tax rate of category", tcat);
+    return RT_OK;
+}
+
+/* Rebuild a stored invoice as the credit note that reverses it: same lines and VAT breakdown,
+ * every amount negated. */
+static rt_status credit_note_of(const rt_catalog *cat, const rt_stored_invoice *s, uint32_t account,
+                                rt_arena *arena, rt_invoice *cn, rt_error *err)
+{
+    unpacker k = {cat, {0}, arena, s->number, err};
+    rt_unpack_init(&k.u, s->content, s->len);
+    memset(cn, 0, sizeof *cn);
+    cn->type = RT_CREDIT_NOTE;
+    cn->account = account;
+    snprintf(cn->corrects, sizeof cn->corrects, "%s", s->number);
+    rt_status st = RT_ECORRUPT;
+    if (rt_unpack_u8(&k.u) != CONTENT_FORMAT) goto bad;
+    char *cur = str(&k);
+    if (!cur) return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+    cn->currency = rt_currency_find(cur);
+    cn->issue_day = (rt_days)rt_unpack_svarint(&k.u);
+    cn->due_day = (rt_days)rt_unpack_svarint(&k.u);
+    cn->tax_point_day = (rt_days)rt_unpack_svarint(&k.u);
+    cn->net_minor = -rt_unpack_svarint(&k.u);
+    cn->tax_minor = -rt_unpack_svarint(&k.u);
+    cn->gross_minor = -rt_unpack_svarint(&k.u);
+    cn->events = rt_unpack_uvarint(&k.u);
+    uint64_t nl = rt_unpack_uvarint(&k.u);
+    if (k.u.bad || !cn->currency || nl > 1000000) goto bad;
+    cn->lines = rt_arena_alloc(arena, (nl ? nl : 1) * sizeof *cn->lines);
+    if (!cn->lines) return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+    for (uint64_t i = 0; i < nl; i++) {
+        rt_invoice_line *l = &cn->lines[cn->line_count++];
+        if ((st = unpack_line(&k, l)) != RT_OK) {
+            if (st == RT_ENOTFOUND) return st;
+            goto bad;
+        }
+        l->amount_nanos = -l->amount_nanos;
+        l->net_minor = -l->net_minor;
+    }
+    uint64_t nt = rt_unpack_uvarint(&k.u);
+    if (k.u.bad || nt > nl) goto bad;
+    cn->taxes = rt_arena_alloc(arena, (nt ? nt : 1) * sizeof *cn->taxes);
+    if (!cn->taxes) return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+    for (uint64_t i = 0; i < nt; i++) {
+        rt_tax_subtotal *t = &cn->taxes[cn->tax_count++];
+        t->vat_code = (int32_t)rt_unpack_svarint(&k.u);
+        t->rate_e4 = rt_unpack_svarint(&k.u);
+        t->base_minor = -rt_unpack_svarint(&k.u);
+        t->tax_minor = -rt_unpack_svarint(&k.u);
+    }
+    for (size_t i = 0; i < cn->line_count; i++) {
+        if (cn->lines[i].subtotal >= cn->tax_count) goto bad;
+        cn->taxes[cn->lines[i].subtotal].tax = cn->lines[i].tax;
+    }
+    if (rt_unpack_done(&k.u) != RT_OK) goto bad;
+    return RT_OK;
+bad:
+    return rt_error_set(err, RT_ECORRUPT, NULL, 0, 0, NULL, "stored invoice %s is corrupt",
+                        s->number);
+}
+
+/* ---- the plan ---- */
+
+void rt_correction_result_free(rt_correction_result *r)
+{
+    rt_invoice_set_free(&r->documents);
+    free(r->effective);
+    memset(r, 0, sizeof *r);
+}
+
+rt_status rt_corrections_build(const rt_catalog *cat, const rt_stored_invoices *old,
+                               rt_invoice_set *fresh, rt_correction_result *out, rt_error *err)
+{
+    memset(out, 0, sizeof *out);
+    /* The fresh invoices' lines live in its arena: the documents take it over. */
+    out->documents.arena = fresh->arena;
+    size_t cap = fresh->count * 2 + old->count + 1;
+    out->documents.items = calloc(cap, sizeof *out->documents.items);
+    out->effective = calloc(fresh->count + old->count + 1, sizeof *out->effective);
+    rt_buf content;
+    rt_buf_init(&content);
+    rt_status st = RT_OK;
+    if (!out->documents.items || !out->effective) {
+        st = rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+        goto done;
+    }
+    size_t i = 0, j = 0;
+    while (i < fresh->count || j < old->count) {
+        const rt_invoice *f = i < fresh->count ? &fresh->items[i] : NULL;
+        const rt_stored_invoice *o = j < old->count ? &old->items[j] : NULL;
+        int c = !f ? 1 : !o ? -1 : strcmp(cat->accounts[f->account].account_id, o->account_id);
+        uint32_t account;
+        if (c <= 0) {
+            account = f->account;
+        } else {
+            account = rt_catalog_account(cat, o->account_id, strlen(o->account_id));
+            if (account == RT_NO_INDEX) {
+                st = rt_error_set(err, RT_ENOTFOUND, NULL, 0, 0, NULL,
+                                  "invoice %s cannot be credited: account '%s' is no longer in "
+                                  "the price book",
+                                  o->number, o->account_id);
+                goto done;
+            }
+        }
+        bool same = false;
+        if (c == 0) {
+            rt_buf_reset(&content);
+            if ((st = rt_invoice_pack(cat, f, &content, err)) != RT_OK) goto done;
+            same = content.len == o->len && memcmp(content.data, o->content, o->len) == 0;
+        }
+        rt_effective_invoice *e = &out->effective[out->effective_count];
+        e->account = account;
+        if (same) {
+            e->carried = o;
+            out->effective_count++;
+            out->unchanged++;
+        } else {
+            if (c >= 0) {
+                rt_invoice *cn = &out->documents.items[out->documents.count++];
+                if ((st = credit_note_of(cat, o, account, &out->documents.arena, cn, err)) != RT_OK)
+                    goto done;
+                out->credit_notes++;
+            }
+            if (c <= 0) {
+                e->document = (uint32_t)out->documents.count;
+                out->documents.items[out->documents.count++] = *f;
+                out->new_invoices++;
+                out->effective_count++;
+            }
+        }
+        if (c <= 0) i++;
+        if (c >= 0) j++;
+    }
+done:
+    rt_buf_free(&content);
+    free(fresh->items);
+    memset(fresh, 0, sizeof *fresh);
+    return st;
+}
