@@ -6,8 +6,9 @@
 
 const char *rt_journal_kind_name(rt_journal_kind k)
 {
-    static const char *const names[] = {"receivable",       "revenue",        "vat", "deferred",
-                                        "release_deferred", "release_revenue"};
+    static const char *const names[] = {"receivable",       "revenue",         "vat",
+                                        "deferred",         "release_deferred", "release_revenue",
+                                        "unbilled",         "unbilled_revenue"};
     _Static_assert(sizeof names / sizeof *names == RT_JL_KIND_COUNT_, "journal kind names");
     RT_ASSERT((unsigned)k < RT_ARRAY_LEN(names));
     return names[k];
@@ -151,6 +152,57 @@ rt_status rt_journal_book_releases(const rt_catalog *cat, const rt_revenue_relea
     }
     RT_ASSERT(d == c);
     return RT_OK;
+}
+
+static rt_status accrual_entry(const rt_catalog *cat, const int64_t *by_gl, int64_t total,
+                               rt_days day, bool reversal, rt_journal *j)
+{
+    const rt_currency *fc = rt_currency_find(cat->company->functional_currency);
+    rt_journal_line base = {.entry = ++j->entries, .invoice = RT_JOURNAL_NO_INVOICE, .date = day,
+                            .txn_currency = fc, .reversal = reversal};
+    int64_t sign = reversal ? -1 : 1;
+    base.gl = cat->gl_role[RT_GL_UNBILLED_RECEIVABLE];
+    base.kind = RT_JL_UNBILLED;
+    rt_status st = push(j, sided(base, sign * total, true));
+    for (uint32_t g = 0; g < cat->gl_count && st == RT_OK; g++) {
+        if (!by_gl[g]) continue;
+        base.gl = g;
+        base.kind = RT_JL_UNBILLED_REVENUE;
+        st = push(j, sided(base, sign * by_gl[g], false));
+    }
+    return st;
+}
+
+rt_status rt_journal_book_accrual(const rt_catalog *cat, const rt_invoice_set *invoices,
+                                  const rt_period *period, rt_journal *j, rt_error *err)
+{
+    if (cat->gl_role[RT_GL_UNBILLED_RECEIVABLE] == RT_NO_INDEX)
+        return rt_error_set(err, RT_ENOTFOUND, NULL, 0, 0, NULL,
+                            "accruals need a GL account with role unbilled_receivable");
+    int64_t *by_gl = calloc(cat->gl_count ? cat->gl_count : 1, sizeof *by_gl);
+    if (!by_gl) return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+    int64_t total = 0;
+    rt_status st = RT_OK;
+    for (size_t i = 0; i < invoices->count && st == RT_OK; i++) {
+        const rt_invoice *inv = &invoices->items[i];
+        for (size_t k = 0; k < inv->line_count; k++) {
+            const rt_invoice_line *l = &inv->lines[k];
+            if (l->kind != RT_LINE_USAGE) continue;
+            uint32_t g = rt_catalog_gl(cat, cat->products[l->product].gl_account);
+            if (rt_add_i64(by_gl[g], l->net_minor, &by_gl[g]) != RT_OK ||
+                rt_add_i64(total, l->net_minor, &total) != RT_OK) {
+                st = rt_error_set(err, RT_EOVERFLOW, NULL, 0, 0, NULL, "accrual overflow");
+                break;
+            }
+        }
+    }
+    if (st == RT_OK && total != 0) {
+        st = accrual_entry(cat, by_gl, total, period->end_day - 1, false, j);
+        if (st == RT_OK) st = accrual_entry(cat, by_gl, total, period->end_day, true, j);
+        if (st != RT_OK) rt_error_set(err, st, NULL, 0, 0, NULL, "out of memory");
+    }
+    free(by_gl);
+    return st;
 }
 
 void rt_journal_totals(const rt_journal *j, __int128 *debit, __int128 *credit)

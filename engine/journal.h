@@ -23,6 +23,8 @@ typedef enum rt_journal_kind {
     RT_JL_DEFERRED,         /* Cr deferred revenue: recurring charges billed in advance */
     RT_JL_RELEASE_DEFERRED, /* Dr deferred revenue: service of the period billed earlier */
     RT_JL_RELEASE_REVENUE,  /* Cr revenue for that service, per product GL account */
+    RT_JL_UNBILLED,         /* accrual: Dr unbilled receivable for usage rated, not invoiced */
+    RT_JL_UNBILLED_REVENUE, /* accrual: Cr revenue per product GL account */
     RT_JL_KIND_COUNT_
 } rt_journal_kind;
 
@@ -43,6 +45,7 @@ typedef struct rt_journal_line {
     int64_t credit_minor; /* functional currency */
     int64_t txn_minor;    /* transaction currency, signed: debit > 0, credit < 0 */
     const rt_currency *txn_currency;
+    uint32_t reversal;    /* 1: the line reverses an earlier booking (accrual reversal) */
 } rt_journal_line;
 
 typedef struct rt_journal {
@@ -69,6 +72,13 @@ typedef struct rt_revenue_release {
 
 rt_status rt_journal_book_releases(const rt_catalog *cat, const rt_revenue_release *releases,
                                    size_t count, rt_days day, rt_journal *j, rt_error *err);
+
+/* Month-end accrual of usage rated but not invoiced (`--accrue-only`): from the would-be
+ * invoices, one entry dated the period's last day, Dr unbilled receivable / Cr revenue per
+ * product GL account (usage lines, net of VAT), and its reversal dated the next period's first
+ * day. RT_ENOTFOUND when the book has no unbilled receivable account. */
+rt_status rt_journal_book_accrual(const rt_catalog *cat, const rt_invoice_set *invoices,
+                                  const rt_period *period, rt_journal *j, rt_error *err);
 
 /* Sum of debits and of credits over the whole journal (128-bit, never overflows). */
 void rt_journal_totals(const rt_journal *j, __int128 *debit_minor, __int128 *credit_minor);

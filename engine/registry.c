@@ -286,6 +286,7 @@ rt_status rt_registry_put_run(rt_registry_txn *t, const rt_run_record *r, rt_err
         goto done;
     }
     if ((st = rt_store_check(rc, "reg.runs", err)) != RT_OK) goto done;
+    if (r->flags & RT_RUN_FLAG_ACCRUAL) goto done; /* not a billing of the period */
     rt_pack_reset(&key);
     rt_pack_bytes(&key, r->period, strlen(r->period));
     rt_pack_key_u64(&key, r->run_no);

@@ -16,7 +16,11 @@
 #include "engine/store.h"
 #include "engine/usage.h"
 
-enum { RT_RUN_FLAG_RERUN = 1 };
+enum {
+    RT_RUN_FLAG_RERUN = 1,
+    RT_RUN_FLAG_ACCRUAL = 2, /* --accrue-only: books an accrual, bills nothing; a period's
+                                billing runs ignore it */
+};
 enum { RT_RUN_CURRENCIES_MAX = 16 };
 
 typedef enum rt_input_kind { RT_INPUT_USAGE = 0, RT_INPUT_ORDERS = 1 } rt_input_kind;

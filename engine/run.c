@@ -564,6 +564,10 @@ static rt_status prepare(run_state *rs, const rt_run_config *cfg, rt_error *err)
     if ((st = check_out_dir(cfg->out_dir, err)) != RT_OK) return st;
     uint64_t prior;
     st = rt_registry_find_period(rs->store, cfg->period, &prior, err);
+    if (cfg->accrue_only && (st == RT_OK || st == RT_ENOTFOUND)) st = RT_ENOTFOUND;
+    if (cfg->rerun && cfg->accrue_only)
+        return rt_error_set(err, RT_EINVAL, NULL, 0, 0, NULL,
+                            "--rerun and --accrue-only do not go together");
     if (st == RT_OK && !cfg->rerun)
         return rt_error_set(err, RT_ECOMMITTED, NULL, 0, 0, "period",
                             "period %s was already billed by run %" PRIu64
@@ -730,6 +734,7 @@ static rt_status commit(run_state *rs, const rt_run_config *cfg, rt_run_summary 
     if ((st = rt_registry_begin(rs->store, &rs->txn, err)) != RT_OK) return st;
     /* Checked again inside the writer lock: another run of the period may have committed. */
     st = rt_registry_period_last_run(rs->txn, cfg->period, &prior, err);
+    if (cfg->accrue_only) st = RT_ENOTFOUND, prior = 0;
     if (st == RT_OK && !cfg->rerun)
         return rt_error_set(err, RT_ECOMMITTED, NULL, 0, 0, "period",
                             "period %s was billed by run %" PRIu64 " while this run was rating",
@@ -740,9 +745,19 @@ static rt_status commit(run_state *rs, const rt_run_config *cfg, rt_run_summary 
                             "period %s was billed again by run %" PRIu64 " while this rerun was "
                             "rating", cfg->period, prior);
     if ((st = rt_registry_next_run_no(rs->txn, &run_no, err)) != RT_OK) return st;
-    if ((st = correct(rs, err)) != RT_OK) return st;
-    if ((st = assign_numbers(rs->txn, rs->cat.company, &rs->invoices, err)) != RT_OK) return st;
-    if ((st = book_journal(rs, err)) != RT_OK) return st;
+    if (cfg->accrue_only) {
+        /* Accrue what the invoices would bill, then issue none of them. */
+        if ((st = rt_journal_book_accrual(&rs->cat, &rs->invoices, &p->rctx.period, &rs->journal,
+                                          err)) != RT_OK)
+            return st;
+        rt_invoice_set_free(&rs->invoices);
+        rt_arena_init(&rs->invoices.arena, 4096);
+    } else {
+        if ((st = correct(rs, err)) != RT_OK) return st;
+        if ((st = assign_numbers(rs->txn, rs->cat.company, &rs->invoices, err)) != RT_OK)
+            return st;
+        if ((st = book_journal(rs, err)) != RT_OK) return st;
+    }
 
     rt_run_record rec;
     memset(&rec, 0, sizeof rec);
@@ -764,6 +779,7 @@ static rt_status commit(run_state *rs, const rt_run_config *cfg, rt_run_summary 
         .journal = &rs->journal,
         .totals = rec.totals,
         .total_count = rec.total_count,
+        .accrual = cfg->accrue_only,
         .corrects_run = rs->corrected_run,
         .credit_notes = rs->corr.credit_notes,
         .unchanged = rs->corr.unchanged,
@@ -778,7 +794,7 @@ static rt_status commit(run_state *rs, const rt_run_config *cfg, rt_run_summary 
 
     rec.run_no = run_no;
     memcpy(rec.period, res.period_text, sizeof rec.period);
-    rec.flags = cfg->rerun ? RT_RUN_FLAG_RERUN : 0;
+    rec.flags = (cfg->rerun ? RT_RUN_FLAG_RERUN : 0) | (cfg->accrue_only ? RT_RUN_FLAG_ACCRUAL : 0);
     rec.book_fingerprint = rs->info.fingerprint;
     rec.book_version = rs->info.version;
     rec.read = p->counts.read;
@@ -791,13 +807,16 @@ static rt_status commit(run_state *rs, const rt_run_config *cfg, rt_run_summary 
     rec.supersedes = rs->corrected_run;
     rec.credit_notes = rs->corr.credit_notes;
     rec.unchanged = rs->corr.unchanged;
-    record_releases(rs, &rec);
+    if (!cfg->accrue_only) record_releases(rs, &rec);
     rec.manifest_xxh64 = manifest_xxh64;
-    rt_billed_path(cfg->book_dir, run_no, rs->billed_path, sizeof rs->billed_path);
-    if ((st = rt_billed_write(rs->billed_path, &p->dedup, &rec.billed_count, &rec.billed_xxh64,
-                              err)) != RT_OK)
-        return st;
-    rs->billed_written = true;
+    if (!cfg->accrue_only) {
+        /* An accrual bills nothing: its events stay billable. */
+        rt_billed_path(cfg->book_dir, run_no, rs->billed_path, sizeof rs->billed_path);
+        if ((st = rt_billed_write(rs->billed_path, &p->dedup, &rec.billed_count,
+                                  &rec.billed_xxh64, err)) != RT_OK)
+            return st;
+        rs->billed_written = true;
+    }
     if (!realpath(cfg->out_dir, rec.out_dir)) snprintf(rec.out_dir, sizeof rec.out_dir, "%s", cfg->out_dir);
     rec.inputs = p->inputs;
     rec.input_count = cfg->usage_count + cfg->order_count;

@@ -64,6 +64,7 @@ typedef struct rt_run_result {
     const rt_journal *journal;
     const rt_currency_total *totals;
     size_t total_count;
+    bool accrual;          /* --accrue-only: no invoices; the journal holds the accrual */
     uint64_t corrects_run; /* --rerun: the run whose invoices this one corrects, else 0 */
     uint64_t credit_notes; /* documents of type RT_CREDIT_NOTE among invoices */
     uint64_t unchanged;    /* invoices of the corrected run left as they were */
@@ -123,6 +124,7 @@ typedef struct rt_run_config {
     const char *out_dir;
     unsigned threads; /* 0: every core */
     bool rerun;
+    bool accrue_only; /* book the month-end accrual of usage rated, issue no invoice */
     rt_late_policy late;
     unsigned late_window_months; /* 0: 3. Older events are rejected; runs of the periods
                                     within this many months are checked for duplicates */

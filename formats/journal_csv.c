@@ -13,8 +13,13 @@ void rt_journal_line_label(const rt_run_result *res, const rt_journal_line *l, c
 {
     const rt_catalog *cat = res->cat;
     if (l->invoice == RT_JOURNAL_NO_INVOICE) {
-        snprintf(buf, n, "Deferred revenue released %s %s", res->period_text,
-                 l->kind == RT_JL_RELEASE_REVENUE ? cat->gl_accounts[l->gl].label : "");
+        bool accrual = l->kind == RT_JL_UNBILLED || l->kind == RT_JL_UNBILLED_REVENUE;
+        bool revenue = l->kind == RT_JL_RELEASE_REVENUE || l->kind == RT_JL_UNBILLED_REVENUE;
+        const char *what = accrual ? (l->reversal ? "Reversal of unbilled revenue accrued"
+                                                  : "Unbilled revenue accrued")
+                                   : "Deferred revenue released";
+        snprintf(buf, n, "%s %s %s", what, res->period_text,
+                 revenue ? cat->gl_accounts[l->gl].label : "");
         size_t len = strlen(buf);
         while (len && buf[len - 1] == ' ') buf[--len] = '\0';
         return;

@@ -91,6 +91,7 @@ rt_status rt_manifest_write(const char *dir, const rt_run_result *res,
     kv_str(b, "  ", "format", RT_MANIFEST_FORMAT, 1);
     kv_str(b, "  ", "ratel_version", RATEL_VERSION, 1);
     kv_u64(b, "  ", "run", res->run_no, 1);
+    kv_str(b, "  ", "kind", res->accrual ? "accrual" : "billing", 1);
     kv_str(b, "  ", "period", res->period_text, 1);
     kv_str(b, "  ", "period_start", d1, 1);
     kv_str(b, "  ", "period_end", d2, 1);

@@ -422,3 +422,30 @@ Test(e2e, a_rerun_after_a_price_correction_issues_credit_notes_and_new_invoices)
     cr_assert_eq(rt_test_count_lines(again, "LT"), 0, "%s", again);
     free(again);
 }
+
+/* Month-end accrual: the usage of the sample is accrued net of VAT (299.91 = the net of its 33
+ * invoices, which are all usage) per revenue account, reversed on the first of November; no
+ * invoice is issued and the billing run of the period still runs afterwards. */
+Test(e2e, accrue_only_books_unbilled_revenue_and_its_reversal)
+{
+    char tmp[256];
+    rt_test_tmpdir(tmp, sizeof tmp);
+    import_book(tmp);
+    cr_assert_eq(run_sample(tmp, "accrual", "--accrue-only"), 0);
+    char *j = read_out(tmp, "accrual", "journal.csv");
+    cr_assert(strstr(j, "1,2026-10-31,VE,418100,Clients - factures a etablir,299.91,0.00,EUR,"));
+    cr_assert(strstr(j, "2,2026-11-01,VE,418100,Clients - factures a etablir,0.00,299.91,EUR,"));
+    cr_assert(strstr(j, "1,2026-10-31,VE,706100,Prestations voix,0.00,139.27,EUR,"));
+    cr_assert_eq(rt_test_count_lines(j, "1,"), 4);
+    cr_assert_eq(rt_test_count_lines(j, "2,"), 4);
+    free(j);
+    char *inv = read_out(tmp, "accrual", "invoices.csv");
+    cr_assert_eq(rt_test_count_lines(inv, "LT"), 0);
+    free(inv);
+    cr_assert_eq(rt_test_ratel("verify '%s/accrual' > /dev/null", tmp), 0);
+    cr_assert_eq(run_sample(tmp, "billing", ""), 0);
+    char *m = read_out(tmp, "billing", "manifest.json");
+    cr_assert(strstr(m, "\"run\": 2,\n  \"kind\": \"billing\""), "%s", m);
+    cr_assert(strstr(m, "\"invoices\": {\"count\": 33, \"first\": \"LT-2026-000001\""));
+    free(m);
+}

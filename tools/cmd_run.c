@@ -15,7 +15,7 @@ static const char run_usage[] =
     "usage: ratel run --book BOOK_DIR --period YYYY-MM --usage FILE... [--orders FILE...]\n"
     "                 --out OUT_DIR\n"
     "                 [--threads N] [--rerun] [--late bill|reject] [--quiet]\n"
-    "                 [--late-window MONTHS] [--chunk-size BYTES]\n"
+    "                 [--late-window MONTHS] [--accrue-only] [--chunk-size BYTES]\n"
     "\n"
     "Rates the usage files against the price book for the period, writes invoices, the\n"
     "revenue journal and a manifest into OUT_DIR (which must not exist) and commits the run\n"
@@ -48,7 +48,8 @@ static void print_summary(const rt_run_config *cfg, const rt_run_summary *s)
 {
     const rt_run_counts *c = &s->counts;
     double secs = (double)s->times.total_ns / 1e9;
-    printf("ratel run %s: committed run %" PRIu64 " -> %s\n", cfg->period, s->run_no, cfg->out_dir);
+    printf("ratel run %s: committed %srun %" PRIu64 " -> %s\n", cfg->period,
+           cfg->accrue_only ? "accrual " : "", s->run_no, cfg->out_dir);
     printf("  records   read %" PRIu64 " = rated %" PRIu64 " + rejected %" PRIu64
            " + duplicate %" PRIu64 " (late billed %" PRIu64 ")\n",
            c->read, c->rated, c->rejected, c->duplicate, c->late);
@@ -141,6 +142,8 @@ int rt_cmd_run(int argc, char **argv)
                 return rt_cli_usage_error("run", "--chunk-size takes bytes from 4096 to 1 GiB");
             }
             cfg.chunk_bytes = (size_t)b;
+        } else if (strcmp(a, "--accrue-only") == 0) {
+            cfg.accrue_only = true;
         } else if (strcmp(a, "--rerun") == 0) {
             cfg.rerun = true;
         } else if (strcmp(a, "--late") == 0 && has) {
