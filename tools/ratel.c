@@ -19,6 +19,7 @@ static const char usage[] =
     "            [--orders FILE...] [--threads N] [--rerun] [--accrue-only]\n"
     "            [--late bill|reject] [--late-window MONTHS] [--quiet]\n"
     "  ratel verify OUT_DIR\n"
+    "  ratel report OUT_DIR [--html FILE]\n"
     "  ratel help | ratel CMD --help | ratel --version\n"
     "\n"
     "exit status: 0 success; 1 failed, nothing committed; 2 bad command line;\n"
@@ -42,6 +43,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "book") == 0) return rt_cmd_book(argc - 1, argv + 1);
     if (strcmp(cmd, "run") == 0) return rt_cmd_run(argc - 1, argv + 1);
     if (strcmp(cmd, "verify") == 0) return rt_cmd_verify(argc - 1, argv + 1);
+    if (strcmp(cmd, "report") == 0) return rt_cmd_report(argc - 1, argv + 1);
     fprintf(stderr, "ratel: unknown command '%s'\n\n%s", cmd, usage);
     return RT_EXIT_USAGE;
 }

@@ -1,0 +1,50 @@
+/* test_run_report: the HTML report of the telco sample run shows its real figures. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "formats/run_report.h"
+#include "testutil.h"
+
+Test(run_report, shows_counts_revenue_hours_accounts_and_rejects)
+{
+    char tmp[256], out[300], html[320];
+    rt_test_tmpdir(tmp, sizeof tmp);
+    cr_assert_eq(rt_test_ratel("book import '%s' --book '%s/book' > /dev/null",
+                               rt_test_src("data-samples/telco/book"), tmp), 0);
+    snprintf(out, sizeof out, "%s/out", tmp);
+    cr_assert_eq(rt_test_sh("cd '%s' && '%s' run --quiet --book '%s/book' --period 2026-10 "
+                            "--usage data-samples/telco/usage-2026-10-voice.csv.zst "
+                            "data-samples/telco/usage-2026-10-other.csv.zst --out '%s'",
+                            RATEL_SOURCE_DIR, RATEL_BIN, tmp, out),
+                 0);
+    snprintf(html, sizeof html, "%s/report.html", tmp);
+    rt_error err;
+    cr_assert_eq(rt_run_report_write(out, html, &err), RT_OK, "%s", err.message);
+    char *text = rt_test_read(html, NULL);
+    cr_assert_not_null(text);
+    cr_assert(strstr(text, "<h1>ratel run 1, period 2026-10</h1>"));
+    cr_assert(strstr(text, "<tr><th>records read</th><td>3732</td></tr>"));
+    cr_assert(strstr(text, "read = rated + rejected + duplicate"));
+    cr_assert(strstr(text, "net 299.91, tax 59.93, gross 359.84"));
+    /* Revenue by product, largest first: data 130.89 EUR (as the accrual test finds). */
+    char *rev = strstr(text, "Revenue by product");
+    cr_assert(rev && strstr(rev, "<text x=\"0\" y=\"18\">DATA</text>"));
+    cr_assert(strstr(text, "130.89 EUR"));
+    /* 24 hour bars and the 10 rejects reasons of the sample (9 reasons, one twice). */
+    size_t bars = 0;
+    for (const char *p = text; (p = strstr(p, " events</title>")) != NULL; p++) bars++;
+    cr_assert_eq(bars, 24);
+    cr_assert(strstr(text, "BAD_QUANTITY</text>"));
+    char *top = strstr(text, "Top accounts");
+    cr_assert_not_null(top);
+    size_t accounts = 0;
+    for (const char *p = top; (p = strstr(p, "<rect")) != NULL && p < strstr(top, "Rejects by reason"); p++)
+        accounts++;
+    cr_assert_eq(accounts, 10);
+    free(text);
+    /* The report never overwrites, and the run directory is left as committed. */
+    cr_assert_eq(rt_run_report_write(out, html, &err), RT_EEXIST);
+    cr_assert_eq(rt_test_ratel("verify '%s' > /dev/null", out), 0);
+}
