@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "engine/money.h"
+#include "engine/registry.h"
 #include "engine/strmap.h"
 #include "formats/csv.h"
 #include "formats/manifest.h"
@@ -448,6 +449,47 @@ rt_status rt_verify_outdir(const char *dir, rt_diags *d, rt_verify_stats *st)
     table_free(&inv);
     table_free(&lines);
     table_free(&jr);
+    rt_arena_free(&arena);
+    return rt_diags_total(d) > before ? RT_EVERIFY : RT_OK;
+}
+
+rt_status rt_verify_registry(const char *dir, const char *book_dir, rt_diags *d)
+{
+    size_t before = rt_diags_total(d);
+    rt_arena arena;
+    rt_arena_init(&arena, 64 * 1024);
+    const rt_json *m = NULL;
+    rt_error err;
+    rt_store *store = NULL;
+    rt_run_record rec;
+    memset(&rec, 0, sizeof rec);
+    uint64_t run_no = 0, bytes, xxh;
+    char path[PATH_MAX], real_out[PATH_MAX];
+    if (rt_manifest_read(dir, &arena, &m, &err) != RT_OK || rt_json_u64(m, "run", &run_no) != RT_OK) {
+        rt_diags_add(d, RT_MANIFEST_NAME, 0, 0, "run", "no run number in the manifest");
+        goto done;
+    }
+    if (rt_store_open(book_dir, false, &store, &err) != RT_OK ||
+        rt_registry_get_run(store, run_no, &rec, &err) != RT_OK) {
+        rt_diags_add(d, book_dir, 0, 0, "run", "run %llu is not committed in this registry: %s",
+                     (unsigned long long)run_no, err.message);
+        goto done;
+    }
+    snprintf(path, sizeof path, "%s/%s", dir, RT_MANIFEST_NAME);
+    if (rt_zio_checksum_file(path, &bytes, &xxh, &err) != RT_OK || xxh != rec.manifest_xxh64)
+        rt_diags_add(d, RT_MANIFEST_NAME, 0, 0, NULL,
+                     "the manifest is not the one run %llu committed (XXH64 differs)",
+                     (unsigned long long)run_no);
+    const char *period = rt_json_string(m, "period");
+    if (!period || strcmp(period, rec.period) != 0)
+        rt_diags_add(d, RT_MANIFEST_NAME, 0, 0, "period", "run %llu billed period %s",
+                     (unsigned long long)run_no, rec.period);
+    if (realpath(dir, real_out) && strcmp(real_out, rec.out_dir) != 0)
+        rt_diags_add(d, dir, 0, 0, NULL, "run %llu was committed to %s (moved or copied?)",
+                     (unsigned long long)run_no, rec.out_dir);
+done:
+    rt_run_record_free(&rec);
+    rt_store_close(store);
     rt_arena_free(&arena);
     return rt_diags_total(d) > before ? RT_EVERIFY : RT_OK;
 }

@@ -24,4 +24,9 @@ typedef struct rt_verify_stats {
  * RT_EVERIFY when there were, or RT_ENOMEM. */
 rt_status rt_verify_outdir(const char *dir, rt_diags *problems, rt_verify_stats *stats);
 
+/* Check that dir is the output of a run committed in the registry of book_dir: the run the
+ * manifest names exists, its recorded manifest checksum is the manifest's, and it was committed
+ * for this directory and period. Problems go to diags (RT_EVERIFY); RT_OK otherwise. */
+rt_status rt_verify_registry(const char *dir, const char *book_dir, rt_diags *problems);
+
 #endif

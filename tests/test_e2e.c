@@ -449,3 +449,23 @@ Test(e2e, accrue_only_books_unbilled_revenue_and_its_reversal)
     cr_assert(strstr(m, "\"invoices\": {\"count\": 33, \"first\": \"LT-2026-000001\""));
     free(m);
 }
+
+/* verify --book ties an output directory to the run the registry committed. */
+Test(e2e, verify_with_the_book_checks_the_registry)
+{
+    char tmp[256];
+    rt_test_tmpdir(tmp, sizeof tmp);
+    import_book(tmp);
+    cr_assert_eq(run_sample(tmp, "out", ""), 0);
+    cr_assert_eq(rt_test_ratel("verify '%s/out' --book '%s/book' > /dev/null", tmp, tmp), 0);
+    /* A copy verifies on its own but is not the committed directory. */
+    cr_assert_eq(rt_test_sh("cp -r '%s/out' '%s/copy'", tmp, tmp), 0);
+    cr_assert_eq(rt_test_ratel("verify '%s/copy' > /dev/null", tmp), 0);
+    cr_assert_eq(rt_test_ratel("verify '%s/copy' --book '%s/book' 2> /dev/null", tmp, tmp), 4);
+    /* Another book never committed it. */
+    char other[300];
+    snprintf(other, sizeof other, "%s/other", tmp);
+    cr_assert_eq(rt_test_sh("mkdir '%s'", other), 0);
+    import_book(other);
+    cr_assert_eq(rt_test_ratel("verify '%s/out' --book '%s/book' 2> /dev/null", tmp, other), 4);
+}

@@ -18,7 +18,7 @@ static const char usage[] =
     "  ratel run --book BOOK_DIR --period YYYY-MM --usage FILE... --out OUT_DIR\n"
     "            [--orders FILE...] [--threads N] [--rerun] [--accrue-only]\n"
     "            [--late bill|reject] [--late-window MONTHS] [--quiet]\n"
-    "  ratel verify OUT_DIR\n"
+    "  ratel verify OUT_DIR [--book BOOK_DIR]\n"
     "  ratel report OUT_DIR [--html FILE]\n"
     "  ratel help | ratel CMD --help | ratel --version\n"
     "\n"
