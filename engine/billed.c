@@ -49,7 +49,8 @@ static int fp_cmp(const void *x, const void *y)
 /* Sorted copy of the set's fingerprints: bucket by the top bits, then sort each bucket. */
 static rt_fp128 *sorted_entries(const rt_dedup *set, uint64_t *count)
 {
-    uint64_t n = set->count;
+    uint64_t n = 0;
+    for (unsigned p = 0; p < RT_DEDUP_PARTS; p++) n += set->parts[p].count;
     rt_fp128 *out = malloc((n ? n : 1) * sizeof *out);
     uint64_t *start = calloc(BUCKETS + 1, sizeof *start);
     if (!out || !start) {
@@ -57,10 +58,11 @@ static rt_fp128 *sorted_entries(const rt_dedup *set, uint64_t *count)
         free(start);
         return NULL;
     }
-    for (size_t i = 0; i <= set->mask; i++) {
-        const rt_fp128 *f = &set->slots[i];
-        if (f->lo || f->hi) start[(f->lo >> (64 - BUCKET_BITS)) + 1]++;
-    }
+    for (unsigned p = 0; p < RT_DEDUP_PARTS; p++)
+        for (size_t i = 0; i <= set->parts[p].mask; i++) {
+            const rt_fp128 *f = &set->parts[p].slots[i];
+            if (f->lo || f->hi) start[(f->lo >> (64 - BUCKET_BITS)) + 1]++;
+        }
     for (uint32_t b = 0; b < BUCKETS; b++) start[b + 1] += start[b];
     RT_ASSERT(start[BUCKETS] == n);
     uint64_t *fill = malloc(BUCKETS * sizeof *fill);
@@ -70,10 +72,11 @@ static rt_fp128 *sorted_entries(const rt_dedup *set, uint64_t *count)
         return NULL;
     }
     memcpy(fill, start, BUCKETS * sizeof *fill);
-    for (size_t i = 0; i <= set->mask; i++) {
-        const rt_fp128 *f = &set->slots[i];
-        if (f->lo || f->hi) out[fill[f->lo >> (64 - BUCKET_BITS)]++] = *f;
-    }
+    for (unsigned p = 0; p < RT_DEDUP_PARTS; p++)
+        for (size_t i = 0; i <= set->parts[p].mask; i++) {
+            const rt_fp128 *f = &set->parts[p].slots[i];
+            if (f->lo || f->hi) out[fill[f->lo >> (64 - BUCKET_BITS)]++] = *f;
+        }
     for (uint32_t b = 0; b < BUCKETS; b++)
         qsort(out + start[b], (size_t)(start[b + 1] - start[b]), sizeof *out, fp_cmp);
     free(fill);

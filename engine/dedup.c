@@ -1,6 +1,7 @@
-/* dedup: 128-bit fingerprint set, linear probing. The all-zero fingerprint marks an empty slot,
- * so a real all-zero fingerprint is stored as (0, 1): a collision that costs nothing in
- * practice and keeps the table a flat array. */
+/* dedup: partitioned 128-bit fingerprint set, linear probing. The all-zero fingerprint marks an
+ * empty slot, so a real all-zero fingerprint is stored as (0, 1): a collision that costs
+ * nothing in practice and keeps each partition a flat array. Within a partition, slots are
+ * addressed by the low word (the partition is chosen by the high word's top bits). */
 #include "engine/dedup.h"
 
 #include <stdlib.h>
@@ -11,58 +12,71 @@ static void normalise(uint64_t *lo, uint64_t *hi)
     if (*lo == 0 && *hi == 0) *hi = 1;
 }
 
+static rt_status part_init(rt_dedup_part *p, size_t expected)
+{
+    size_t cap = 64;
+    while (cap < expected * 2) cap <<= 1;
+    p->slots = calloc(cap, sizeof *p->slots);
+    if (!p->slots) return RT_ENOMEM;
+    p->mask = cap - 1;
+    p->count = 0;
+    return RT_OK;
+}
+
 rt_status rt_dedup_init(rt_dedup *d, size_t expected)
 {
-    size_t cap = 1024;
-    while (cap < expected * 2) cap <<= 1;
-    d->slots = calloc(cap, sizeof *d->slots);
-    if (!d->slots) return RT_ENOMEM;
-    d->mask = cap - 1;
-    d->count = 0;
+    memset(d, 0, sizeof *d);
+    for (unsigned i = 0; i < RT_DEDUP_PARTS; i++) {
+        if (part_init(&d->parts[i], expected / RT_DEDUP_PARTS) != RT_OK) {
+            rt_dedup_free(d);
+            return RT_ENOMEM;
+        }
+    }
     return RT_OK;
 }
 
 void rt_dedup_free(rt_dedup *d)
 {
-    free(d->slots);
+    for (unsigned i = 0; i < RT_DEDUP_PARTS; i++) free(d->parts[i].slots);
     memset(d, 0, sizeof *d);
 }
 
-static rt_status grow(rt_dedup *d)
+static rt_status grow(rt_dedup_part *p)
 {
-    size_t cap = (d->mask + 1) * 2;
+    size_t cap = (p->mask + 1) * 2;
     rt_fp128 *slots = calloc(cap, sizeof *slots);
     if (!slots) return RT_ENOMEM;
-    for (size_t i = 0; i <= d->mask; i++) {
-        rt_fp128 f = d->slots[i];
+    for (size_t i = 0; i <= p->mask; i++) {
+        rt_fp128 f = p->slots[i];
         if (!f.lo && !f.hi) continue;
         size_t j = f.lo & (cap - 1);
         while (slots[j].lo || slots[j].hi) j = (j + 1) & (cap - 1);
         slots[j] = f;
     }
-    free(d->slots);
-    d->slots = slots;
-    d->mask = cap - 1;
+    free(p->slots);
+    p->slots = slots;
+    p->mask = cap - 1;
     return RT_OK;
 }
 
 rt_status rt_dedup_insert(rt_dedup *d, uint64_t lo, uint64_t hi, bool *seen)
 {
     normalise(&lo, &hi);
-    if ((d->count + 1) * 2 > d->mask + 1) {
-        rt_status st = grow(d);
+    rt_dedup_part *p = &d->parts[rt_dedup_part_of(hi)];
+    if ((p->count + 1) * 2 > p->mask + 1) {
+        rt_status st = grow(p);
         if (st != RT_OK) return st;
     }
-    size_t i = lo & d->mask;
-    while (d->slots[i].lo || d->slots[i].hi) {
-        if (d->slots[i].lo == lo && d->slots[i].hi == hi) {
+    size_t i = lo & p->mask;
+    while (p->slots[i].lo || p->slots[i].hi) {
+        if (p->slots[i].lo == lo && p->slots[i].hi == hi) {
             *seen = true;
             return RT_OK;
         }
-        i = (i + 1) & d->mask;
+        i = (i + 1) & p->mask;
     }
-    d->slots[i] = (rt_fp128){lo, hi};
-    d->count++;
+    p->slots[i] = (rt_fp128){lo, hi};
+    p->count++;
     *seen = false;
     return RT_OK;
 }
@@ -70,12 +84,25 @@ rt_status rt_dedup_insert(rt_dedup *d, uint64_t lo, uint64_t hi, bool *seen)
 bool rt_dedup_contains(const rt_dedup *d, uint64_t lo, uint64_t hi)
 {
     normalise(&lo, &hi);
-    size_t i = lo & d->mask;
-    while (d->slots[i].lo || d->slots[i].hi) {
-        if (d->slots[i].lo == lo && d->slots[i].hi == hi) return true;
-        i = (i + 1) & d->mask;
+    const rt_dedup_part *p = &d->parts[rt_dedup_part_of(hi)];
+    size_t i = lo & p->mask;
+    while (p->slots[i].lo || p->slots[i].hi) {
+        if (p->slots[i].lo == lo && p->slots[i].hi == hi) return true;
+        i = (i + 1) & p->mask;
     }
     return false;
 }
 
-size_t rt_dedup_bytes(const rt_dedup *d) { return (d->mask + 1) * sizeof(rt_fp128); }
+void rt_dedup_sum_counts(rt_dedup *d)
+{
+    size_t n = 0;
+    for (unsigned i = 0; i < RT_DEDUP_PARTS; i++) n += d->parts[i].count;
+    d->count = n;
+}
+
+size_t rt_dedup_bytes(const rt_dedup *d)
+{
+    size_t n = 0;
+    for (unsigned i = 0; i < RT_DEDUP_PARTS; i++) n += (d->parts[i].mask + 1) * sizeof(rt_fp128);
+    return n;
+}

@@ -1,9 +1,11 @@
 /* dedup: the set of event fingerprints already billed in this run.
  *
- * Owns an open-addressing set of 128-bit fingerprints (XXH3-128 of the event id). Callers feed
- * it in input order, so "the first occurrence is billed, later ones are duplicates" holds
- * whatever the thread count. Cross-run duplicates (events billed by committed runs) are the
- * registry's. Not thread-safe. */
+ * Owns an open-addressing set of 128-bit fingerprints (XXH3-128 of the event id), split into
+ * RT_DEDUP_PARTS partitions by the fingerprint's top bits. Callers feed each partition in
+ * input order, so "the first occurrence is billed, later ones are duplicates" holds whatever
+ * the thread count, and different partitions can be fed by different threads at once (one
+ * thread per partition at a time). Cross-run duplicates (events billed by committed runs) are
+ * engine/billed's. */
 #ifndef RT_DEDUP_H
 #define RT_DEDUP_H
 
@@ -17,17 +19,34 @@ typedef struct rt_fp128 {
     uint64_t lo, hi;
 } rt_fp128;
 
-typedef struct rt_dedup {
+enum { RT_DEDUP_PART_BITS = 8, RT_DEDUP_PARTS = 1 << RT_DEDUP_PART_BITS };
+
+typedef struct rt_dedup_part {
     rt_fp128 *slots;
     size_t mask;
     size_t count;
+} rt_dedup_part;
+
+typedef struct rt_dedup {
+    rt_dedup_part parts[RT_DEDUP_PARTS];
+    size_t count; /* valid after rt_dedup_sum_counts or single-threaded inserts */
 } rt_dedup;
 
 rt_status rt_dedup_init(rt_dedup *d, size_t expected);
 void rt_dedup_free(rt_dedup *d);
-/* Insert a fingerprint. *seen is set when it was already present. RT_ENOMEM. */
+
+/* The partition of a fingerprint. */
+static inline unsigned rt_dedup_part_of(uint64_t hi)
+{
+    return (unsigned)(hi >> (64 - RT_DEDUP_PART_BITS));
+}
+
+/* Insert into the fingerprint's partition. *seen is set when it was already present.
+ * Concurrent calls are safe for fingerprints of different partitions. RT_ENOMEM. */
 rt_status rt_dedup_insert(rt_dedup *d, uint64_t lo, uint64_t hi, bool *seen);
 bool rt_dedup_contains(const rt_dedup *d, uint64_t lo, uint64_t hi);
+/* Recount d->count from the partitions (after parallel inserts). */
+void rt_dedup_sum_counts(rt_dedup *d);
 /* Bytes held, for memory reports. */
 size_t rt_dedup_bytes(const rt_dedup *d);
 

@@ -159,6 +159,11 @@ typedef struct slot {
     rt_event_batch batch;
     rt_rated *rated;
     size_t rated_count, rated_cap;
+    /* Rated records to check for in-run duplicates, grouped by dedup partition (in input
+     * order within each): part_start[k] .. part_start[k + 1] index by_part. */
+    uint32_t *by_part;
+    size_t by_part_cap;
+    uint32_t part_start[RT_DEDUP_PARTS + 1];
     rt_status status;
     rt_error err;
 } slot;
@@ -226,24 +231,51 @@ static void rate_slot(pipeline *p, slot *s)
             return;
         }
     }
+    /* Group the records to de-duplicate by partition (a counting sort keeps input order). */
+    if (s->by_part_cap < s->rated_count) {
+        uint32_t *bp = realloc(s->by_part, s->rated_count * sizeof *bp);
+        if (!bp) {
+            s->status = rt_error_set(&s->err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+            return;
+        }
+        s->by_part = bp;
+        s->by_part_cap = s->rated_count;
+    }
+    memset(s->part_start, 0, sizeof s->part_start);
+    for (size_t k = 0; k < s->rated_count; k++)
+        if (!s->rated[k].prior_run) s->part_start[rt_dedup_part_of(s->rated[k].fp_hi) + 1]++;
+    for (unsigned k = 0; k < RT_DEDUP_PARTS; k++) s->part_start[k + 1] += s->part_start[k];
+    uint32_t fill[RT_DEDUP_PARTS];
+    memcpy(fill, s->part_start, sizeof fill);
+    for (size_t k = 0; k < s->rated_count; k++)
+        if (!s->rated[k].prior_run) s->by_part[fill[rt_dedup_part_of(s->rated[k].fp_hi)]++] = (uint32_t)k;
+
     /* Parser and rater rejects interleave: one order, by record number. */
     if (parse_rejects && parse_rejects < s->batch.reject_count)
         qsort(s->batch.rejects, s->batch.reject_count, sizeof *s->batch.rejects, reject_cmp);
 }
 
-/* Mark duplicates in input order: one thread. */
+/* Mark duplicates: each dedup partition is fed its records in input order (chunk by chunk),
+ * partitions in parallel. Which occurrence is first does not depend on the thread count. */
 static rt_status dedup_wave(pipeline *p, unsigned n, rt_error *err)
 {
-    for (unsigned i = 0; i < n; i++) {
-        slot *s = &p->slots[i];
-        for (size_t k = 0; k < s->rated_count; k++) {
-            bool seen;
-            if (s->rated[k].prior_run) continue; /* billed by an earlier run: not again */
-            if (rt_dedup_insert(&p->dedup, s->rated[k].fp_lo, s->rated[k].fp_hi, &seen) != RT_OK)
-                return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
-            if (seen) s->rated[k].flags |= RT_RATED_DUPLICATE;
+    int failed = 0;
+#pragma omp parallel for num_threads(p->threads) schedule(dynamic, 8) reduction(| : failed)
+    for (unsigned part = 0; part < RT_DEDUP_PARTS; part++) {
+        for (unsigned i = 0; i < n && !failed; i++) {
+            slot *s = &p->slots[i];
+            for (uint32_t q = s->part_start[part]; q < s->part_start[part + 1]; q++) {
+                rt_rated *r = &s->rated[s->by_part[q]];
+                bool seen;
+                if (rt_dedup_insert(&p->dedup, r->fp_lo, r->fp_hi, &seen) != RT_OK) {
+                    failed = 1;
+                    break;
+                }
+                if (seen) r->flags |= RT_RATED_DUPLICATE;
+            }
         }
     }
+    if (failed) return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
     return RT_OK;
 }
 
@@ -858,6 +890,7 @@ static void cleanup(run_state *rs, const rt_run_config *cfg)
             free(p->slots[i].chunk.data);
             rt_event_batch_free(&p->slots[i].batch);
             free(p->slots[i].rated);
+            free(p->slots[i].by_part);
         }
         free(p->slots);
     }
