@@ -22,8 +22,10 @@ int rt_cmd_verify(int argc, char **argv)
     int rc;
     if (s == RT_OK) {
         printf("%s: OK (%" PRIu64 " files, %" PRIu64 " invoices, %" PRIu64
-               " journal entries in %" PRIu64 " lines, all balanced)\n",
-               argv[1], st.files_checked, st.invoices, st.journal_entries, st.journal_lines);
+               " journal entries in %" PRIu64 " lines, all balanced; %" PRIu64
+               " documents, %" PRIu64 " FEC entries, %" PRIu64 " detailed events)\n",
+               argv[1], st.files_checked, st.invoices, st.journal_entries, st.journal_lines,
+               st.documents, st.fec_entries, st.detail_events);
         rc = RT_EXIT_OK;
     } else {
         rt_cli_diags(&d);
