@@ -105,23 +105,34 @@ static bool products_equal(__int128 a, __int128 b, __int128 c, __int128 d)
     return x == y;
 }
 
-/* The measured form of a usage line, when quantity x price / base equals its net exactly.
- * qty is the quantity in base units (qd decimals), base the price's quantity in units. */
+/* Whether qty / 10^qd x price / 10^9 / base == net / 10^minor exactly (multiplied out). */
+static bool identity_holds(int64_t qty, unsigned qd, int64_t price_nanos, int64_t base,
+                           int64_t net_minor, unsigned minor)
+{
+    __int128 rhs;
+    if (__builtin_mul_overflow((__int128)net_minor, (__int128)rt_pow10(RT_NANOS_SCALE - minor),
+                               &rhs))
+        return false;
+    return products_equal(qty, price_nanos, rhs, (__int128)base * rt_pow10(qd));
+}
+
+/* The measured form of a usage line, when quantity x price / base equals the net the
+ * document shows exactly. qty is the quantity in base units (qd decimals), base the price's
+ * quantity in units. A credit note stored negative may carry its quantities positive or
+ * negated: both are tried. */
 static bool measure(rt_doc_line *dl, const rt_doc_view *v, int64_t qty, unsigned qd,
                     int64_t price_nanos, int64_t base, const char *unit_code)
 {
-    const rt_invoice_line *l = dl->src;
-    if (price_nanos == INT64_MIN || base <= 0 || qty < 0 || v->minor > RT_NANOS_SCALE)
+    if (price_nanos == INT64_MIN || qty == INT64_MIN || base <= 0 || v->minor > RT_NANOS_SCALE)
         return false;
-    /* qty / 10^qd x price / 10^9 / base == net / 10^minor, multiplied out. */
-    __int128 lhs_scale = rt_pow10(RT_NANOS_SCALE - v->minor);
-    __int128 rhs;
-    if (__builtin_mul_overflow((__int128)l->net_minor, lhs_scale, &rhs)) return false;
-    if (!products_equal(qty, price_nanos, rhs, (__int128)base * rt_pow10(qd))) return false;
-    /* A price is never shown negative (EN 16931 BR-27): the sign moves to the quantity. */
-    int qsign = (price_nanos < 0 ? -1 : 1) * v->sign;
-    rt_decimal_format(qsign < 0 ? -qty : qty, qd, (int)qd, 0, '.', dl->quantity,
-                      sizeof dl->quantity);
+    if (!identity_holds(qty, qd, price_nanos, base, dl->net_minor, v->minor)) {
+        if (v->sign > 0 || !identity_holds(-qty, qd, price_nanos, base, dl->net_minor, v->minor))
+            return false;
+        qty = -qty;
+    }
+    /* A price is never shown negative (EN 16931 BR-27): its sign moves to the quantity. */
+    int64_t shown = price_nanos < 0 ? -qty : qty;
+    rt_decimal_format(shown, qd, (int)qd, 0, '.', dl->quantity, sizeof dl->quantity);
     rt_decimal_format(price_nanos < 0 ? -price_nanos : price_nanos, RT_NANOS_SCALE, -1, v->minor,
                       '.', dl->price, sizeof dl->price);
     snprintf(dl->base_quantity, sizeof dl->base_quantity, "%" PRId64, base);

@@ -11,7 +11,9 @@ int rt_cmd_verify(int argc, char **argv)
     if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         puts("usage: ratel verify OUT_DIR\n\nRe-checks every output checksum against the "
              "manifest, the record counts, and the\naccounting invariants (balanced journal, "
-             "receivables = invoice totals, gap-free numbers).");
+             "receivables = invoice totals, gap-free numbers),\nthe UBL and HTML documents "
+             "(one per invoice and credit note), the FEC file's rules\nand totals, and the "
+             "itemised usage detail.");
         return RT_EXIT_OK;
     }
     if (argc != 2 || argv[1][0] == '-') return rt_cli_usage_error("verify", "needs OUT_DIR");
