@@ -174,7 +174,7 @@ static void totals(rt_buf *b, const rt_doc_view *v, bool credit)
              v->inv->currency->code);
     rt_buf_puts(b, "<h2>Totals</h2><table class=\"totals\">\n");
     if (v->allowance_count) {
-        total_row(b, v, "", "Lines", v->line_extension_minor + v->allowance_minor);
+        total_row(b, v, "", "Lines", v->line_extension_minor);
         total_row(b, v, "", "Discounts", -v->allowance_minor);
     }
     total_row(b, v, "", "Total excluding VAT", v->net_minor);
