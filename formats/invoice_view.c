@@ -154,11 +154,22 @@ static void usage_facts(rt_doc_line *dl, const rt_doc_view *v)
     rt_decimal_format(l->billable_base, qd, (int)qd, 0, '.', q, sizeof q);
     snprintf(dl->billed, sizeof dl->billed, "%s %s", q, p->unit);
     rt_decimal_format(ch->price_nanos, RT_NANOS_SCALE, -1, v->minor, '.', price, sizeof price);
+    const char *code = v->inv->currency->code;
+    int n;
     if (ch->model == RT_CHARGE_FLAT)
-        snprintf(dl->rate, sizeof dl->rate, "%s %s per event", price, v->inv->currency->code);
+        n = snprintf(dl->rate, sizeof dl->rate, "%s %s per event", price, code);
     else
-        snprintf(dl->rate, sizeof dl->rate, "%s %s per %" PRId64 " %s", price,
-                 v->inv->currency->code, ch->price_per, p->unit);
+        n = snprintf(dl->rate, sizeof dl->rate, "%s %s per %" PRId64 " %s", price, code,
+                     ch->price_per, p->unit);
+    /* The per-event terms that make quantity x price differ from the line amount. */
+    static const char *const what[3] = {" + %s %s per event", ", minimum %s %s per event",
+                                        ", maximum %s %s per event"};
+    int64_t terms[3] = {ch->setup_fee_nanos, ch->min_per_event_nanos, ch->max_per_event_nanos};
+    for (int k = 0; k < 3 && n > 0 && (size_t)n < sizeof dl->rate; k++) {
+        if (terms[k] == RT_UNSET || (k == 0 && terms[k] == 0)) continue;
+        rt_decimal_format(terms[k], RT_NANOS_SCALE, -1, v->minor, '.', price, sizeof price);
+        n += snprintf(dl->rate + n, sizeof dl->rate - (size_t)n, what[k], price, code);
+    }
 }
 
 static rt_status build_line(rt_doc_view *v, rt_doc_line *dl, const rt_invoice_line *l,
