@@ -256,16 +256,21 @@ Test(usage_detail, the_index_locates_each_line_s_frames)
 Test(usage_detail, bytes_do_not_depend_on_slots_or_the_memory_budget)
 {
     fx f;
-    char dir[5][256];
+    char dir[7][256];
     rt_output_list files;
     make_specs();
     fx_load(&f, "EUR");
     invoices(&f);
-    /* default budget, 2 slots; 3 slots; a budget of one byte (every line streams through);
-     * budgets that split partitions into several sorted passes. */
-    const unsigned slots[5] = {2, 3, 1, 2, 2};
-    const size_t budget[5] = {0, 0, 1, 700, 2000};
-    for (int i = 0; i < 5; i++) {
+    /* Partitions here are one account each, needing about 1,300 bytes to sort (records and
+     * sort entries); ACC-BE's two lines take about 620 and 680. Default budget with 1, 1 and 2 sorting threads (2, 3 and
+     * 4 slots); a budget of one byte (every line streams through); 700 bytes (ACC-BE sorted in
+     * two passes, ACC-X's single line streamed); 2000 bytes with 2 threads (every partition is
+     * above a thread's 1,000, so each is sorted alone in memory); 8000 bytes with 2 threads
+     * (partitions sorted in parallel waves). */
+    enum { RUNS = 7 };
+    const unsigned slots[RUNS] = {2, 3, 4, 1, 2, 4, 4};
+    const size_t budget[RUNS] = {0, 0, 0, 1, 700, 2000, 8000};
+    for (int i = 0; i < RUNS; i++) {
         rt_test_tmpdir(dir[i], sizeof dir[i]);
         run_detail(&f, dir[i], slots[i], budget[i], &files);
         cr_assert_eq(files.items[0].rows, EVENTS);
@@ -275,7 +280,7 @@ Test(usage_detail, bytes_do_not_depend_on_slots_or_the_memory_budget)
                                 dir[i]),
                      0, "only the two files remain in %s", dir[i]);
     }
-    for (int i = 1; i < 5; i++) {
+    for (int i = 1; i < RUNS; i++) {
         cr_assert_eq(rt_test_sh("cmp -s '%s/usage_detail.csv.zst' '%s/usage_detail.csv.zst'",
                                 dir[0], dir[i]),
                      0, "detail differs for slots %u budget %zu", slots[i], budget[i]);
@@ -283,7 +288,7 @@ Test(usage_detail, bytes_do_not_depend_on_slots_or_the_memory_budget)
                                 dir[0], dir[i]),
                      0);
     }
-    for (int i = 0; i < 5; i++) rt_test_sh("rm -rf '%s'", dir[i]);
+    for (int i = 0; i < RUNS; i++) rt_test_sh("rm -rf '%s'", dir[i]);
     fx_free(&f);
 }
 
