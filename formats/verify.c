@@ -50,22 +50,30 @@ int rt__vtable_load(const char *dir, const char *name, rt__vtable *t, rt_diags *
     }
     size_t cap = 0;
     uint64_t line = 2;
+    rt_csv_record rec;
     while (p < end) {
         if (t->count == cap) {
             cap = cap ? cap * 2 : 256;
-            rt_csv_record *r = realloc(t->rows, cap * sizeof *r);
+            rt__vrow *r = realloc(t->rows, cap * sizeof *r);
             if (!r) {
                 rt_diags_add(d, name, 0, 0, NULL, "out of memory");
                 return 0;
             }
             t->rows = r;
         }
-        if (rt_csv_parse(&p, end, &t->arena, &t->rows[t->count], &why, &col) != RT_OK) {
+        if (rt_csv_parse(&p, end, &t->arena, &rec, &why, &col) != RT_OK) {
             rt_diags_add(d, name, line, col, NULL, "malformed row: %s", why);
             return 0;
         }
-        line += t->rows[t->count].newlines;
-        if (!rt_csv_blank(&t->rows[t->count])) t->count++;
+        line += rec.newlines;
+        if (rt_csv_blank(&rec)) continue;
+        rt_csv_field *f = rt_arena_alloc(&t->arena, rec.count * sizeof *f);
+        if (!f) {
+            rt_diags_add(d, name, 0, 0, NULL, "out of memory");
+            return 0;
+        }
+        memcpy(f, rec.fields, rec.count * sizeof *f);
+        t->rows[t->count++] = (rt__vrow){f, (uint32_t)rec.count};
     }
     return 1;
 }
@@ -82,7 +90,7 @@ int rt__vtable_column(const rt__vtable *t, const char *name, rt_diags *d)
 
 void rt__vtable_cell(const rt__vtable *t, size_t row, int col, char *buf, size_t n)
 {
-    const rt_csv_record *r = &t->rows[row];
+    const rt__vrow *r = &t->rows[row];
     if (col < 0 || (size_t)col >= r->count) {
         buf[0] = '\0';
         return;
@@ -272,6 +280,15 @@ static void check_files(const char *dir, const rt_json *m, rt_diags *d, rt_verif
             continue;
         }
         memcpy(subdirs.names[subdirs.count++], sub, len + 1);
+    }
+    /* Document subdirectories exist even when a run has no invoice (and lists no file). */
+    const rt_json *docs = rt_json_get(m, "documents");
+    for (const rt_json *k = docs ? docs->child : NULL; k; k = k->next) {
+        if (!k->key || !name_ok(k->key) || strchr(k->key, '/') ||
+            strlen(k->key) >= sizeof subdirs.names[0] || is_subdir(&subdirs, k->key) ||
+            subdirs.count == SUBDIRS_MAX)
+            continue;
+        memcpy(subdirs.names[subdirs.count++], k->key, strlen(k->key) + 1);
     }
     check_unlisted(dir, "", &listed, &subdirs, d);
     for (size_t i = 0; i < subdirs.count; i++)

@@ -16,11 +16,18 @@
 #include "formats/json.h"
 #include "formats/verify.h"
 
+/* A row keeps only its own fields (in the arena): a whole rt_csv_record per row would cost
+ * a kilobyte each. */
+typedef struct rt__vrow {
+    const rt_csv_field *fields;
+    uint32_t count;
+} rt__vrow;
+
 typedef struct rt__vtable {
     const char *name;
     rt_buf text;
     rt_arena arena;
-    rt_csv_record *rows;
+    rt__vrow *rows;
     size_t count;
     rt_csv_record header;
 } rt__vtable;
