@@ -11,9 +11,9 @@
 #include "formats/outfile.h"
 
 const char *const rt_fec_columns[RT_FEC_COLUMNS] = {
-    "JournalCode", "JournalLib", "EcritureNum", "EcritureDate", "CompteNum",    "CompteLib",
-    "CompAuxNum",  "CompAuxLib", "PieceRef",    "PieceDate",    "EcritureLib",  "Debit",
-    "Credit",      "EcritureLet", "DateLet",    "ValidDate",    "Montantdevise", "Idevise"};
+    "JournalCode", "JournalLib",  "EcritureNum", "EcritureDate", "CompteNum",     "CompteLib",
+    "CompAuxNum",  "CompAuxLib",  "PieceRef",    "PieceDate",    "EcritureLib",   "Debit",
+    "Credit",      "EcritureLet", "DateLet",     "ValidDate",    "Montantdevise", "Idevise"};
 
 rt_status rt_gl_fec_name(const rt_company *co, const rt_period *period, char *buf, size_t n)
 {
@@ -93,14 +93,14 @@ static rt_status collect_entries(const rt_journal *j, fec_entry **out, size_t *n
     return RT_OK;
 }
 
-static void write_line(rt_buf *b, const rt_run_result *res, const rt_journal_line *l,
-                       uint64_t num, unsigned fminor, const rt_currency *fcur)
+static void write_line(rt_buf *b, const rt_run_result *res, const rt_journal_line *l, uint64_t num,
+                       unsigned fminor, const rt_currency *fcur)
 {
     const rt_catalog *cat = res->cat;
     const rt_company *co = cat->company;
     const rt_gl_account *gl = &cat->gl_accounts[l->gl];
-    const rt_invoice *inv = l->invoice < res->invoices->count ? &res->invoices->items[l->invoice]
-                                                              : NULL;
+    const rt_invoice *inv =
+        l->invoice < res->invoices->count ? &res->invoices->items[l->invoice] : NULL;
     char numtext[24], label[512];
     snprintf(numtext, sizeof numtext, "%" PRIu64, num);
     rt_journal_line_label(res, l, label, sizeof label);
@@ -118,8 +118,8 @@ static void write_line(rt_buf *b, const rt_run_result *res, const rt_journal_lin
     put_text(b, label);
     put_amount(b, l->debit_minor, fminor);
     put_amount(b, l->credit_minor, fminor);
-    put_text(b, ""); /* EcritureLet: lettering is the receivables ledger's, later */
-    put_text(b, ""); /* DateLet */
+    put_text(b, "");      /* EcritureLet: lettering is the receivables ledger's, later */
+    put_text(b, "");      /* DateLet */
     put_date(b, l->date); /* ValidDate: entries are validated when the run commits them */
     const rt_currency *tc = l->txn_currency;
     if (tc && tc != fcur) {
@@ -211,13 +211,15 @@ static bool amount_ok(const char *s, size_t len, unsigned minor, bool sign, int6
     memcpy(t, s, len);
     t[len] = '\0';
     size_t i = (sign && t[0] == '-') ? 1 : 0, digits = 0;
-    while (t[i] >= '0' && t[i] <= '9') i++, digits++;
+    while (t[i] >= '0' && t[i] <= '9')
+        i++, digits++;
     if (digits == 0) return false;
     if (minor) {
         if (t[i] != ',') return false;
         t[i++] = '.';
         size_t dec = 0;
-        while (t[i] >= '0' && t[i] <= '9') i++, dec++;
+        while (t[i] >= '0' && t[i] <= '9')
+            i++, dec++;
         if (dec != minor) return false;
     }
     return t[i] == '\0' && rt_decimal_parse(t, len, minor, v) == RT_OK;
@@ -264,7 +266,8 @@ static void open_entry(fec_state *s, const fec_row *r, uint64_t line)
         return;
     }
     size_t k = 0;
-    while (k < s->ncodes && strcmp(s->codes[k], s->code) != 0) k++;
+    while (k < s->ncodes && strcmp(s->codes[k], s->code) != 0)
+        k++;
     if (k == s->ncodes) {
         if (k == RT_ARRAY_LEN(s->codes)) return;
         snprintf(s->codes[k], sizeof s->codes[k], "%s", s->code);
@@ -310,11 +313,15 @@ static void check_row(fec_state *s, const fec_row *r, uint64_t line)
         rt_diags_add(d, s->name, line, 10, "PieceDate", "not a date AAAAMMJJ");
     int64_t dr = 0, cr = 0;
     if (!amount_ok(r->f[11], r->len[11], s->minor, false, &dr))
-        rt_diags_add(d, s->name, line, 12, "Debit", "not an amount with a decimal comma and %u "
-                     "decimals", s->minor);
+        rt_diags_add(d, s->name, line, 12, "Debit",
+                     "not an amount with a decimal comma and %u "
+                     "decimals",
+                     s->minor);
     if (!amount_ok(r->f[12], r->len[12], s->minor, false, &cr))
-        rt_diags_add(d, s->name, line, 13, "Credit", "not an amount with a decimal comma and %u "
-                     "decimals", s->minor);
+        rt_diags_add(d, s->name, line, 13, "Credit",
+                     "not an amount with a decimal comma and %u "
+                     "decimals",
+                     s->minor);
     if (dr && cr) rt_diags_add(d, s->name, line, 12, "Debit", "both Debit and Credit are set");
     s->debit += dr;
     s->credit += cr;
@@ -352,7 +359,8 @@ static void check_name(const char *name, rt_diags *d)
     rt_days day;
     bool ok = n == 24 && memcmp(name + 9, "FEC", 3) == 0 && strcmp(name + 20, ".txt") == 0 &&
               date_ok(name + 12, 8, &day);
-    for (size_t i = 0; ok && i < 9; i++) ok = name[i] >= '0' && name[i] <= '9';
+    for (size_t i = 0; ok && i < 9; i++)
+        ok = name[i] >= '0' && name[i] <= '9';
     if (!ok)
         rt_diags_add(d, name, 0, 0, NULL,
                      "an FEC file is named SIREN (9 digits) + FEC + closing date AAAAMMJJ + .txt");

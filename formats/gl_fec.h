@@ -23,8 +23,7 @@ extern const char *const rt_fec_columns[RT_FEC_COLUMNS];
 /* The FEC file name of a company and period ("123456789FEC20261031.txt"). The SIREN is the
  * company's registration_id when it is 9 digits, or the first 9 digits of a 14-digit SIRET
  * (spaces ignored). RT_ENOTFOUND when the company has no SIREN: no FEC is written then. */
-rt_status rt_gl_fec_name(const rt_company *co, const rt_period *period, char *buf,
-                         size_t buf_size);
+rt_status rt_gl_fec_name(const rt_company *co, const rt_period *period, char *buf, size_t buf_size);
 
 /* Write the run's journal as dir/<FEC name> and append it to files. Does nothing (RT_OK)
  * when the company has no SIREN. RT_EIO, RT_ENOMEM, RT_ELIMIT. */
@@ -34,7 +33,7 @@ rt_status rt_gl_fec_write(const char *dir, const rt_run_result *res, rt_output_l
 typedef struct rt_fec_summary {
     uint64_t entries;
     uint64_t lines;
-    __int128 debit_minor;  /* in the functional currency's minor units */
+    __int128 debit_minor; /* in the functional currency's minor units */
     __int128 credit_minor;
 } rt_fec_summary;
 

@@ -88,8 +88,7 @@ static rt_status render_all(const char *out_dir, const rt_run_result *res, unsig
 #pragma omp for schedule(dynamic, 8)
         for (long i = 0; i < n; i++) {
             for (int k = 0; k < RT_DOC_SETS; k++) {
-                if (one_doc(out_dir, res, (size_t)i, k, &sets[k], &view, &b, &e) == RT_OK)
-                    continue;
+                if (one_doc(out_dir, res, (size_t)i, k, &sets[k], &view, &b, &e) == RT_OK) continue;
 #pragma omp critical(rt_docs_error)
                 if (i < first_bad) {
                     first_bad = i;
@@ -109,7 +108,8 @@ static rt_status render_all(const char *out_dir, const rt_run_result *res, unsig
 static rt_status sync_dir(const char *path, bool whole_fs, rt_error *err)
 {
     int fd = open(path, O_RDONLY | O_DIRECTORY);
-    if (fd < 0) return rt_error_set(err, RT_EIO, path, 0, 0, NULL, "cannot open: %s", strerror(errno));
+    if (fd < 0)
+        return rt_error_set(err, RT_EIO, path, 0, 0, NULL, "cannot open: %s", strerror(errno));
     int rc = 0;
 #ifdef __linux__
     if (whole_fs) rc = syncfs(fd);
@@ -155,7 +155,8 @@ rt_status rt_invoice_docs_write(const char *out_dir, const rt_run_result *res, u
         if (!sets[k].files) return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
         snprintf(path, sizeof path, "%s/%s", out_dir, dirs[k]);
         if (mkdir(path, 0777) != 0)
-            return rt_error_set(err, RT_EIO, path, 0, 0, NULL, "cannot create: %s", strerror(errno));
+            return rt_error_set(err, RT_EIO, path, 0, 0, NULL, "cannot create: %s",
+                                strerror(errno));
     }
     rt_status st = render_all(out_dir, res, threads ? threads : 1, sets, err);
     /* Durable before the commit: one file-system flush, then the directory entries. */

@@ -24,7 +24,10 @@ static const char style[] =
 
 /* ---- escaped text ---- */
 
-static void text(rt_buf *b, const char *s) { rt_markup_cstr(b, s); }
+static void text(rt_buf *b, const char *s)
+{
+    rt_markup_cstr(b, s);
+}
 
 static void tag_text(rt_buf *b, const char *open, const char *s, const char *close)
 {
@@ -73,8 +76,8 @@ static void fact(rt_buf *b, const char *label, const char *value)
     tag_text(b, "<td>", value, "</td></tr>");
 }
 
-static void heading(rt_buf *b, const rt_catalog *cat, const rt_period *per,
-                    const rt_invoice *inv, bool credit)
+static void heading(rt_buf *b, const rt_catalog *cat, const rt_period *per, const rt_invoice *inv,
+                    bool credit)
 {
     const rt_company *co = cat->company;
     const rt_account *a = &cat->accounts[inv->account];

@@ -13,7 +13,10 @@
 
 /* ---- small element writers ---- */
 
-static bool present(const char *s) { return s && s[0]; }
+static bool present(const char *s)
+{
+    return s && s[0];
+}
 
 /* <cbc:name>text</cbc:name>; nothing when text is empty (UBL elements are never empty). */
 static void cbc(rt_buf *b, const char *name, const char *text)
@@ -126,9 +129,9 @@ static void parties(rt_buf *b, const rt_catalog *cat, const rt_invoice *inv)
 {
     const rt_company *co = cat->company;
     const rt_account *a = &cat->accounts[inv->account];
-    party seller = {NULL,         co->name,    co->street,          co->city,
-                    co->postcode, co->country, co->vat_id,          co->email,
-                    co->registration_id, legal_scheme(co)};
+    party seller = {
+        NULL,       co->name,  co->street,          co->city,        co->postcode, co->country,
+        co->vat_id, co->email, co->registration_id, legal_scheme(co)};
     party buyer = {a->account_id, a->name,   a->street, a->city, a->postcode,
                    a->country,    a->vat_id, a->email,  NULL,    NULL};
     write_party(b, "AccountingSupplierParty", &seller);
@@ -156,8 +159,7 @@ static void payment(rt_buf *b, const rt_invoice *inv, bool credit)
     rt_buf_puts(b, "</cac:PaymentTerms>");
 }
 
-static void tax_category(rt_buf *b, const char *elem, const rt_tax_subtotal *t,
-                         const char *reason)
+static void tax_category(rt_buf *b, const char *elem, const rt_tax_subtotal *t, const char *reason)
 {
     char pct[48];
     rt_doc_percent(t->rate_e4, pct, sizeof pct);
@@ -255,9 +257,10 @@ static void line(rt_buf *b, const rt_doc_view *v, const rt_doc_line *dl, bool cr
     rt_buf_printf(b, "<cac:%s>", elem);
     cbc(b, "ID", id);
     if (!dl->measured && dl->used[0])
-        cbc(b, "Note", "Quantity 1 is the whole line: each event was rated on its own (billing "
-                       "increments, rounding, setup fee, minimum and maximum per event); "
-                       "the usage is in the item properties.");
+        cbc(b, "Note",
+            "Quantity 1 is the whole line: each event was rated on its own (billing "
+            "increments, rounding, setup fee, minimum and maximum per event); "
+            "the usage is in the item properties.");
     cbc_attr(b, qty, "unitCode", dl->unit_code, dl->quantity);
     cbc_amount(b, v, "LineExtensionAmount", dl->net_minor);
     if (dl->src->service_end_day > dl->src->service_start_day)

@@ -15,7 +15,7 @@
 #include "engine/datetime.h"
 #include "formats/invoice_view.h"
 
-#define RT_UBL_CUSTOMIZATION_ID \
+#define RT_UBL_CUSTOMIZATION_ID                                                                    \
     "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
 #define RT_UBL_PROFILE_ID "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
 

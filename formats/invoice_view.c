@@ -9,7 +9,10 @@
 #include "engine/money.h"
 #include "formats/invoice_files.h"
 
-void rt_doc_view_init(rt_doc_view *v) { memset(v, 0, sizeof *v); }
+void rt_doc_view_init(rt_doc_view *v)
+{
+    memset(v, 0, sizeof *v);
+}
 
 void rt_doc_view_free(rt_doc_view *v)
 {
@@ -48,11 +51,16 @@ void rt_doc_percent(int64_t rate_e4, char *buf, size_t n)
 const char *rt_doc_vatex_code(rt_vat_code code)
 {
     switch (code) {
-    case RT_VAT_AE: return "VATEX-EU-AE";
-    case RT_VAT_K: return "VATEX-EU-IC";
-    case RT_VAT_G: return "VATEX-EU-G";
-    case RT_VAT_O: return "VATEX-EU-O";
-    default: return NULL;
+    case RT_VAT_AE:
+        return "VATEX-EU-AE";
+    case RT_VAT_K:
+        return "VATEX-EU-IC";
+    case RT_VAT_G:
+        return "VATEX-EU-G";
+    case RT_VAT_O:
+        return "VATEX-EU-O";
+    default:
+        return NULL;
     }
 }
 
@@ -227,7 +235,8 @@ rt_status rt_doc_view_build(rt_doc_view *v, const rt_catalog *cat, const rt_invo
     }
     /* A document needs at least one line: with nothing but discounts, show them as lines. */
     if (v->allowance_count == v->line_count) {
-        for (size_t i = 0; i < v->line_count; i++) v->lines[i].allowance = false;
+        for (size_t i = 0; i < v->line_count; i++)
+            v->lines[i].allowance = false;
         v->allowance_count = 0;
     }
     __int128 ext = 0, allow = 0, tax = 0;
@@ -237,7 +246,8 @@ rt_status rt_doc_view_build(rt_doc_view *v, const rt_catalog *cat, const rt_invo
         else
             ext += v->lines[i].net_minor;
     }
-    for (size_t s = 0; s < inv->tax_count; s++) tax += inv->taxes[s].tax_minor;
+    for (size_t s = 0; s < inv->tax_count; s++)
+        tax += inv->taxes[s].tax_minor;
     if (ext > INT64_MAX || ext < -INT64_MAX || allow > INT64_MAX || allow < -INT64_MAX)
         return RT_EOVERFLOW;
     v->line_extension_minor = (int64_t)ext;

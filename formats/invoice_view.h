@@ -47,13 +47,13 @@ typedef struct rt_doc_line {
 typedef struct rt_doc_view {
     const rt_catalog *cat;
     const rt_invoice *inv;
-    int sign;        /* +1, or -1 when a credit note's amounts are stored negative */
-    unsigned minor;  /* the currency's minor units */
+    int sign;       /* +1, or -1 when a credit note's amounts are stored negative */
+    unsigned minor; /* the currency's minor units */
     rt_doc_line *lines;
     size_t line_count, line_capacity;
     size_t allowance_count;
-    int64_t line_extension_minor; /* sum of the nets of the lines shown as lines */
-    int64_t allowance_minor;      /* sum of the allowances (positive for discounts) */
+    int64_t line_extension_minor;              /* sum of the nets of the lines shown as lines */
+    int64_t allowance_minor;                   /* sum of the allowances (positive for discounts) */
     int64_t net_minor, tax_minor, gross_minor; /* document sign applied */
 } rt_doc_view;
 

@@ -49,7 +49,10 @@ void rt_journal_line_label(const rt_run_result *res, const rt_journal_line *l, c
     }
 }
 
-static void put_text(rt_buf *b, const char *s) { rt_csv_put_text(b, s ? s : "", s ? strlen(s) : 0); }
+static void put_text(rt_buf *b, const char *s)
+{
+    rt_csv_put_text(b, s ? s : "", s ? strlen(s) : 0);
+}
 
 static void write_row(rt_buf *b, const rt_run_result *res, const rt_journal_line *l,
                       const rt_currency *fc)

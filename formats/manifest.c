@@ -102,7 +102,9 @@ static void output_entry(rt_buf *b, int first, const char *name, uint64_t bytes,
 {
     rt_buf_puts(b, first ? "\n    {\"name\": " : ",\n    {\"name\": ");
     rt_json_cstr(b, name);
-    rt_buf_printf(b, ", \"bytes\": %" PRIu64 ", \"xxh64\": \"%016" PRIx64 "\", \"rows\": %" PRIu64 "}",
+    rt_buf_printf(b,
+                  ", \"bytes\": %" PRIu64 ", \"xxh64\": \"%016" PRIx64 "\", \"rows\": %" PRIu64
+                  "}",
                   bytes, xxh64, rows);
 }
 

@@ -98,7 +98,7 @@ struct rt_usage_detail {
     size_t budget;
     unsigned nslots, threads;
     spill_slot *slots;
-    unsigned parts; /* partitions, fixed by the first chunk written */
+    unsigned parts;                         /* partitions, fixed by the first chunk written */
     int spill_fd[RT_DETAIL_PARTITIONS_MAX]; /* -1 when closed */
     bool spill_made[RT_DETAIL_PARTITIONS_MAX];
     uint64_t spill_records[RT_DETAIL_PARTITIONS_MAX];
@@ -166,9 +166,11 @@ void rt_usage_detail_destroy(rt_usage_detail *d)
         ZSTD_freeCCtx(d->slots[i].cctx);
     }
     free(d->slots);
-    for (unsigned t = 0; d->em && t < d->threads; t++) emitter_free(&d->em[t]);
+    for (unsigned t = 0; d->em && t < d->threads; t++)
+        emitter_free(&d->em[t]);
     free(d->em);
-    for (size_t i = 0; i < d->input_cell_count; i++) rt_buf_free(&d->input_cells[i]);
+    for (size_t i = 0; i < d->input_cell_count; i++)
+        rt_buf_free(&d->input_cells[i]);
     free(d->input_cells);
     rt_zwriter_abort(d->out);
     if (d->index_open) rt_outfile_abort(&d->index);
@@ -191,7 +193,8 @@ rt_status rt_usage_detail_open(const char *dir, unsigned slots, size_t memory_by
     d->threads = slots >= 2 ? slots / 2 : 1;
     d->slots = calloc(slots ? slots : 1, sizeof *d->slots);
     d->em = calloc(d->threads, sizeof *d->em);
-    for (unsigned p = 0; p < RT_DETAIL_PARTITIONS_MAX; p++) d->spill_fd[p] = -1;
+    for (unsigned p = 0; p < RT_DETAIL_PARTITIONS_MAX; p++)
+        d->spill_fd[p] = -1;
     if (!d->dir || !d->slots || !d->em) goto fail;
     for (unsigned i = 0; i < slots; i++)
         if (!(d->slots[i].cctx = ZSTD_createCCtx())) goto fail;
@@ -259,8 +262,7 @@ rt_status rt_usage_detail_encode(rt_usage_detail *d, unsigned slot, const rt_chu
 
 /* Scratch files are appended to and read back by this run only: no buffering beyond whole
  * frames and no fsync (a crash removes the staging directory with them). */
-static rt_status spill_append(rt_usage_detail *d, unsigned p, const rt_buf *frames,
-                              rt_error *err)
+static rt_status spill_append(rt_usage_detail *d, unsigned p, const rt_buf *frames, rt_error *err)
 {
     char path[PATH_MAX];
     spill_path(d, p, path, sizeof path);
@@ -311,8 +313,7 @@ static void reader_close(spill_reader *sr)
     memset(sr, 0, sizeof *sr);
 }
 
-static rt_status reader_open(const rt_usage_detail *d, unsigned p, spill_reader *sr,
-                             rt_error *err)
+static rt_status reader_open(const rt_usage_detail *d, unsigned p, spill_reader *sr, rt_error *err)
 {
     char path[PATH_MAX];
     memset(sr, 0, sizeof *sr);
@@ -412,7 +413,10 @@ static rt_status flush_frame(emitter *e)
     return RT_OK;
 }
 
-static void put_text(rt_buf *b, const char *s) { rt_csv_put_text(b, s, strlen(s)); }
+static void put_text(rt_buf *b, const char *s)
+{
+    rt_csv_put_text(b, s, strlen(s));
+}
 
 /* Decimal digits of v, without printf (this runs once per billed event). */
 static void put_u64(rt_buf *b, uint64_t v)
@@ -424,7 +428,8 @@ static void put_u64(rt_buf *b, uint64_t v)
         v /= 10;
     } while (v);
     if (!rt_buf_reserve(b, n)) return;
-    while (n) b->data[b->len++] = t[--n];
+    while (n)
+        b->data[b->len++] = t[--n];
 }
 
 static void put_2(char *s, unsigned v)
@@ -590,7 +595,8 @@ static rt_status sort_pass(emitter *e, unsigned p, uint64_t lo, uint64_t hi)
     reader_close(&sr);
     if (st == RT_OK && mem->failed) st = emitter_fail(e, RT_ENOMEM, "out of memory");
     if (st == RT_OK) qsort(ents, n, sizeof *ents, sort_cmp);
-    for (size_t i = 0; i < n && st == RT_OK; i++) st = emit(e, mem->data + ents[i].off, ents[i].key);
+    for (size_t i = 0; i < n && st == RT_OK; i++)
+        st = emit(e, mem->data + ents[i].off, ents[i].key);
     free(ents);
     if (st != RT_OK && e->status == RT_OK) e->status = st;
     return st;
@@ -647,10 +653,13 @@ static rt_status count_keys(emitter *e, unsigned p, key_bytes **out, size_t *nou
         if (n == cap) {
             cap = cap ? cap * 2 : 256;
             key_bytes *k = realloc(kb, cap * sizeof *k);
-            if (!k) st = RT_ENOMEM;
-            else kb = k;
+            if (!k)
+                st = RT_ENOMEM;
+            else
+                kb = k;
         }
-        if (st == RT_OK) st = rt_u64map_upsert(&map, key | UINT64_C(1) << 63, (uint32_t)n, &at, &inserted);
+        if (st == RT_OK)
+            st = rt_u64map_upsert(&map, key | UINT64_C(1) << 63, (uint32_t)n, &at, &inserted);
         if (st != RT_OK) {
             st = emitter_fail(e, RT_ENOMEM, "out of memory");
             break;
@@ -681,7 +690,8 @@ static rt_status finish_large(emitter *e, unsigned p)
     for (size_t i = 0; i < n && st == RT_OK;) {
         size_t j = i;
         uint64_t bytes = 0;
-        while (j < n && (j == i || bytes + kb[j].bytes <= budget)) bytes += kb[j++].bytes;
+        while (j < n && (j == i || bytes + kb[j].bytes <= budget))
+            bytes += kb[j++].bytes;
         if (j == i + 1 && bytes > budget)
             st = stream_key(e, p, kb[i].key);
         else
@@ -723,7 +733,8 @@ static rt_status map_groups(rt_usage_detail *d, rt_error *err)
 {
     const rt_invoice_set *set = d->res->invoices;
     size_t n = 0;
-    for (size_t i = 0; i < set->count; i++) n += set->items[i].line_count;
+    for (size_t i = 0; i < set->count; i++)
+        n += set->items[i].line_count;
     RT_ASSERT(n < UNMAPPED_RANK);
     d->groups = malloc((n ? n : 1) * sizeof *d->groups);
     if (!d->groups || rt_u64map_init(&d->group_of, n ? n : 1) != RT_OK)
@@ -776,15 +787,16 @@ static rt_status open_outputs(rt_usage_detail *d, rt_error *err)
     /* Plain writer fed whole frames: the file is nothing but frames, so offsets are exact. */
     rt_status st = rt_zwriter_open(path, 0, &d->out, err);
     if (st != RT_OK) return st;
-    if ((st = rt_outfile_open(&d->index, d->dir, RT_DETAIL_INDEX_NAME, 0, err)) != RT_OK)
-        return st;
+    if ((st = rt_outfile_open(&d->index, d->dir, RT_DETAIL_INDEX_NAME, 0, err)) != RT_OK) return st;
     d->index_open = true;
     rt_buf_puts(&d->index.buf, index_header);
     rt_buf hdr;
     rt_buf_init(&hdr);
     st = rt_zframe_compress(d->cctx, DETAIL_LEVEL, detail_header, sizeof detail_header - 1, &hdr);
-    if (st == RT_OK) st = rt_zwriter_write_raw(d->out, hdr.data, hdr.len, err);
-    else rt_error_set(err, st, RT_DETAIL_NAME, 0, 0, NULL, "cannot compress the header");
+    if (st == RT_OK)
+        st = rt_zwriter_write_raw(d->out, hdr.data, hdr.len, err);
+    else
+        rt_error_set(err, st, RT_DETAIL_NAME, 0, 0, NULL, "cannot compress the header");
     d->out_bytes = hdr.len;
     rt_buf_free(&hdr);
     return st;
@@ -805,8 +817,8 @@ static rt_status commit_partition(rt_usage_detail *d, emitter *e, rt_error *err)
         const group *ln = key_group(d, g->key);
         const rt_charge *ch = &cat->charges[g->head.charge];
         char amt[48];
-        rt_decimal_format(g->amount_nanos, RT_NANOS_SCALE, -1, g->currency->minor_units, '.',
-                          amt, sizeof amt);
+        rt_decimal_format(g->amount_nanos, RT_NANOS_SCALE, -1, g->currency->minor_units, '.', amt,
+                          sizeof amt);
         put_text(b, ln ? d->res->invoices->items[ln->invoice].number : "");
         rt_csv_sep(b);
         if (ln) put_u64(b, ln->line);
@@ -816,8 +828,8 @@ static rt_status commit_partition(rt_usage_detail *d, emitter *e, rt_error *err)
         put_text(b, ch->plan_id);
         rt_csv_sep(b);
         put_text(b, ch->charge_id);
-        rt_buf_printf(b, ",%" PRIu64 ",%s,%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 "\n", g->events,
-                      amt, g->currency->code, base + g->offset, g->bytes, g->frames);
+        rt_buf_printf(b, ",%" PRIu64 ",%s,%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 "\n", g->events, amt,
+                      g->currency->code, base + g->offset, g->bytes, g->frames);
         d->out_rows += g->events;
         st = rt_outfile_row_done(&d->index, err);
     }
@@ -838,7 +850,9 @@ static rt_status write_partitions(rt_usage_detail *d, rt_error *err)
         }
         if (partition_need(d, p) > share || d->threads == 1) {
             rt_status st = run_partition(&d->em[0], p, d->out);
-            if (st != RT_OK) return rt_error_set(err, st, RT_DETAIL_NAME, 0, 0, NULL, "%s", d->em[0].err.message);
+            if (st != RT_OK)
+                return rt_error_set(err, st, RT_DETAIL_NAME, 0, 0, NULL, "%s",
+                                    d->em[0].err.message);
             if ((st = commit_partition(d, &d->em[0], err)) != RT_OK) return st;
             p++;
             continue;
@@ -850,10 +864,13 @@ static rt_status write_partitions(rt_usage_detail *d, rt_error *err)
             wave[n++] = p;
         }
 #pragma omp parallel for num_threads(d->threads) schedule(static, 1)
-        for (unsigned k = 0; k < n; k++) run_partition(&d->em[k], wave[k], NULL);
+        for (unsigned k = 0; k < n; k++)
+            run_partition(&d->em[k], wave[k], NULL);
         for (unsigned k = 0; k < n; k++) {
             rt_status st = d->em[k].status;
-            if (st != RT_OK) return rt_error_set(err, st, RT_DETAIL_NAME, 0, 0, NULL, "%s", d->em[k].err.message);
+            if (st != RT_OK)
+                return rt_error_set(err, st, RT_DETAIL_NAME, 0, 0, NULL, "%s",
+                                    d->em[k].err.message);
             if ((st = commit_partition(d, &d->em[k], err)) != RT_OK) return st;
         }
     }

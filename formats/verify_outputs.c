@@ -139,7 +139,8 @@ static int listed_names(const rt_json *m, rt_strmap *map)
 {
     const rt_json *outputs = rt_json_get(m, "outputs");
     size_t n = 0;
-    for (const rt_json *o = outputs ? outputs->child : NULL; o; o = o->next) n++;
+    for (const rt_json *o = outputs ? outputs->child : NULL; o; o = o->next)
+        n++;
     if (rt_strmap_init(map, n) != RT_OK) return 0;
     for (const rt_json *o = outputs ? outputs->child : NULL; o; o = o->next) {
         const char *name = rt_json_string(o, "name");
@@ -167,16 +168,18 @@ void rt__verify_documents(const rt__vctx *c)
     for (size_t i = 0; i < t->count; i++) {
         doc_row r;
         if (!read_doc_row(t, i, col, &r)) continue;
-        if (strcmp(r.type, "credit_note") == 0) credits++;
-        else invoices++;
+        if (strcmp(r.type, "credit_note") == 0)
+            credits++;
+        else
+            invoices++;
         for (int k = 0; k < RT_DOC_SETS; k++) {
             char file[4 * RT_INVOICE_NUMBER_MAX + 64], name[4 * RT_INVOICE_NUMBER_MAX + 96];
             if (rt_doc_file_name(r.number, exts[k], file, sizeof file) != RT_OK) continue;
             int len = snprintf(name, sizeof name, "%s/%s", dirs[k], file);
             uint32_t v;
             if (rt_strmap_get(&listed, name, (size_t)len, &v) != RT_OK) {
-                rt_diags_add(c->d, name, 0, 0, NULL, "the %s document of %s is not listed",
-                             dirs[k], r.number);
+                rt_diags_add(c->d, name, 0, 0, NULL, "the %s document of %s is not listed", dirs[k],
+                             r.number);
                 continue;
             }
             c->stats->documents++;
@@ -184,7 +187,8 @@ void rt__verify_documents(const rt__vctx *c)
         }
     }
     rt_strmap_free(&listed);
-    for (int k = 0; k < RT_DOC_SETS; k++) check_document_counts(c, dirs[k], invoices, credits);
+    for (int k = 0; k < RT_DOC_SETS; k++)
+        check_document_counts(c, dirs[k], invoices, credits);
 }
 
 /* ---- FEC ---- */
@@ -322,8 +326,8 @@ static int line_events_map(const rt__vtable *lines, rt_strmap *map, rt_arena *ar
     return 1;
 }
 
-static void check_index_rows(const rt__vctx *c, const rt__vtable *ix, const index_cols *k,
-                             int fd, uint64_t header, uint64_t file_bytes)
+static void check_index_rows(const rt__vctx *c, const rt__vtable *ix, const index_cols *k, int fd,
+                             uint64_t header, uint64_t file_bytes)
 {
     rt_strmap map = {0};
     rt_arena arena;
@@ -349,8 +353,8 @@ static void check_index_rows(const rt__vctx *c, const rt__vtable *ix, const inde
         int len = snprintf(key, sizeof key, "%s\x1f%s", n, l);
         if (!n[0] || !have_lines) continue;
         if (rt_strmap_get(&map, key, (size_t)len, &row) != RT_OK)
-            rt_diags_add(c->d, ix->name, i + 2, 0, "line", "%s line %s is not an invoice line",
-                         n, l);
+            rt_diags_add(c->d, ix->name, i + 2, 0, "line", "%s line %s is not an invoice line", n,
+                         l);
         else if (line_events[row] != events)
             rt_diags_add(c->d, ix->name, i + 2, 0, "events",
                          "%" PRIu64 " events, invoice_lines.csv says %" PRIu32, events,

@@ -135,13 +135,13 @@ static inline uint32_t fx_account(const fx *f, const char *id)
 /* A usage line of `account` for `product` as billing builds it: nanos summed, rounded
  * half-up to minor units. Negative figures make the lines of a credit note stored negative. */
 static inline rt_invoice_line fx_usage(const fx *f, const char *account, const char *product,
-                                uint64_t events, int64_t quantity, int64_t billable,
-                                int64_t amount_nanos)
+                                       uint64_t events, int64_t quantity, int64_t billable,
+                                       int64_t amount_nanos)
 {
     rt_invoice_line l;
     memset(&l, 0, sizeof l);
-    uint32_t a = fx_account(f, account), pk = rt_catalog_product_key(&f->cat, product,
-                                                                     strlen(product));
+    uint32_t a = fx_account(f, account),
+             pk = rt_catalog_product_key(&f->cat, product, strlen(product));
     rt_time_s t = f->period.end_s - 1;
     int no_plan;
     cr_assert_eq(rt_catalog_charge_at(&f->cat, a, pk, t, &l.charge, &no_plan), RT_OK);
@@ -164,22 +164,24 @@ static inline rt_invoice_line fx_usage(const fx *f, const char *account, const c
 
 /* A discount of net_minor (negative) on the product's tax category. */
 static inline rt_invoice_line fx_discount(const fx *f, const char *account, const char *product,
-                                   const char *text, int64_t net_minor)
+                                          const char *text, int64_t net_minor)
 {
     rt_invoice_line l = fx_usage(f, account, product, 0, 0, 0, 0);
     l.kind = RT_LINE_DISCOUNT;
     l.charge = RT_NO_INDEX;
     l.description = text;
     l.net_minor = net_minor;
-    l.amount_nanos = net_minor * rt_pow10(RT_NANOS_SCALE - rt_currency_find(
-                                              f->cat.accounts[fx_account(f, account)].currency)
-                                              ->minor_units);
+    l.amount_nanos =
+        net_minor *
+        rt_pow10(RT_NANOS_SCALE -
+                 rt_currency_find(f->cat.accounts[fx_account(f, account)].currency)->minor_units);
     return l;
 }
 
 /* Add an invoice (or credit note) of `account` with these lines; returns its index. */
-static inline size_t fx_invoice(fx *f, const char *account, const char *number, rt_invoice_type type,
-                         const char *corrects, const rt_invoice_line *lines, size_t n)
+static inline size_t fx_invoice(fx *f, const char *account, const char *number,
+                                rt_invoice_type type, const char *corrects,
+                                const rt_invoice_line *lines, size_t n)
 {
     cr_assert_lt(f->set.count, FX_INVOICES_MAX);
     rt_invoice *inv = &f->items[f->set.count];
@@ -241,7 +243,8 @@ static inline void fx_finish(fx *f)
     r->invoices = &f->set;
     r->journal = &f->journal;
     uint64_t events = 0;
-    for (size_t i = 0; i < f->set.count; i++) events += f->items[i].events;
+    for (size_t i = 0; i < f->set.count; i++)
+        events += f->items[i].events;
     r->counts.read = r->counts.rated = events;
     r->totals = f->totals;
     r->total_count = 0;

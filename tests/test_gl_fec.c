@@ -26,8 +26,7 @@ static void build(fx *f)
     rt_invoice_line a[2] = {fx_usage(f, "ACC-FR", "SMS", 3, 3, 3, 150000000),
                             fx_usage(f, "ACC-FR", "VOICE", 2, 815, 900, 300000000)};
     rt_invoice_line b[1] = {fx_usage(f, "ACC-BE", "VOICE", 2, 660, 660, 162000000)};
-    rt_invoice_line c[1] = {
-        fx_usage(f, "ACC-X", "VOICE", 9, 60, 60, INT64_C(1234567890000000))};
+    rt_invoice_line c[1] = {fx_usage(f, "ACC-X", "VOICE", 9, 60, 60, INT64_C(1234567890000000))};
     fx_invoice(f, "ACC-FR", "INV-2026-000001", RT_INVOICE, NULL, a, 2);
     fx_invoice(f, "ACC-BE", "INV-2026-000002", RT_INVOICE, NULL, b, 1);
     fx_invoice(f, "ACC-X", "INV-2026-000003", RT_INVOICE, NULL, c, 1);
@@ -111,10 +110,24 @@ Test(gl_fec, header_columns_separators_dates_and_decimal_comma)
     fec_line l;
     get_line(text, 1, &l);
     cr_assert_eq(l.n, RT_FEC_COLUMNS);
-    const char *want[RT_FEC_COLUMNS] = {"VE", "Ventes", "1", "20261101", "411000", "Clients",
-                                        "ACC-FR", "Boulangerie Martin", "INV-2026-000001",
-                                        "20261101", "Invoice INV-2026-000001 Boulangerie Martin",
-                                        "0,54", "0,00", "", "", "20261101", "", ""};
+    const char *want[RT_FEC_COLUMNS] = {"VE",
+                                        "Ventes",
+                                        "1",
+                                        "20261101",
+                                        "411000",
+                                        "Clients",
+                                        "ACC-FR",
+                                        "Boulangerie Martin",
+                                        "INV-2026-000001",
+                                        "20261101",
+                                        "Invoice INV-2026-000001 Boulangerie Martin",
+                                        "0,54",
+                                        "0,00",
+                                        "",
+                                        "",
+                                        "20261101",
+                                        "",
+                                        ""};
     for (int c = 0; c < RT_FEC_COLUMNS; c++)
         cr_assert_str_eq(l.f[c], want[c], "column %s", rt_fec_columns[c]);
     get_line(text, 2, &l);
@@ -155,8 +168,10 @@ Test(gl_fec, entries_are_numbered_without_gaps_and_balance)
             dr = cr = 0;
         }
         int64_t d, c;
-        for (char *q = l.f[11]; *q; q++) if (*q == ',') *q = '.';
-        for (char *q = l.f[12]; *q; q++) if (*q == ',') *q = '.';
+        for (char *q = l.f[11]; *q; q++)
+            if (*q == ',') *q = '.';
+        for (char *q = l.f[12]; *q; q++)
+            if (*q == ',') *q = '.';
         cr_assert_eq(rt_decimal_parse(l.f[11], strlen(l.f[11]), 2, &d), RT_OK);
         cr_assert_eq(rt_decimal_parse(l.f[12], strlen(l.f[12]), 2, &c), RT_OK);
         dr += d;
@@ -169,8 +184,8 @@ Test(gl_fec, entries_are_numbered_without_gaps_and_balance)
     rt_fec_summary sum;
     rt_diags d;
     rt_diags_init(&d);
-    cr_assert_eq(rt_gl_fec_check(FEC_NAME, text, len, 2, &sum, &d), RT_OK,
-                 "%s", d.count ? d.items[0].message : "");
+    cr_assert_eq(rt_gl_fec_check(FEC_NAME, text, len, 2, &sum, &d), RT_OK, "%s",
+                 d.count ? d.items[0].message : "");
     cr_assert_eq(sum.entries, 3);
     cr_assert_eq(sum.lines, 9);
     cr_assert(sum.debit_minor == 148148217 && sum.credit_minor == 148148217);
@@ -295,7 +310,8 @@ static void assert_caught(const char *text, const char *name, const char *from, 
     cr_assert_eq(rt_gl_fec_check(name, bad, strlen(bad), 2, &sum, &d), RT_EVERIFY,
                  "'%s' -> '%s' not caught", from, to);
     int found = 0;
-    for (size_t i = 0; i < d.count; i++) found |= strstr(d.items[i].message, why) != NULL;
+    for (size_t i = 0; i < d.count; i++)
+        found |= strstr(d.items[i].message, why) != NULL;
     cr_assert(found, "'%s' -> '%s': no problem mentions '%s' (first: %s)", from, to, why,
               d.items[0].message);
     rt_diags_free(&d);

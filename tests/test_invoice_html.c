@@ -46,8 +46,8 @@ static void assert_self_contained(const char *doc)
     const char *banned[] = {"http:", "https:", "<script", "<link", "src=", "url(", "@import"};
     for (size_t k = 0; k < sizeof banned / sizeof *banned; k++)
         cr_assert_null(strstr(doc, banned[k]), "external resource or script: %s", banned[k]);
-    cr_assert(strncmp(doc, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">", 60) ==
-              0);
+    cr_assert(
+        strncmp(doc, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">", 60) == 0);
     cr_assert(strstr(doc, "@page{size:A4"), "printable on A4");
     cr_assert(strstr(doc, "</body></html>\n"));
 }

@@ -35,8 +35,10 @@ static void assert_schema_valid(const char *doc, const char *root)
     char xsd[1024], tmp[256], path[512];
     snprintf(xsd, sizeof xsd, "%s/maindoc/UBL-%s-2.1.xsd", schema_dir(), root);
     if (access(xsd, R_OK) != 0) {
-        fprintf(stderr, "SKIP: UBL schema %s not found; set RATEL_UBL_SCHEMAS to the "
-                        "ubl-2.1 directory to validate UBL output\n", xsd);
+        fprintf(stderr,
+                "SKIP: UBL schema %s not found; set RATEL_UBL_SCHEMAS to the "
+                "ubl-2.1 directory to validate UBL output\n",
+                xsd);
         cr_skip_test("UBL 2.1 schemas not found at %s (set RATEL_UBL_SCHEMAS)", schema_dir());
     }
     if (rt_test_sh("command -v xmllint > /dev/null") != 0) {
@@ -49,8 +51,8 @@ static void assert_schema_valid(const char *doc, const char *root)
     cr_assert_not_null(f);
     fputs(doc, f);
     fclose(f);
-    int rc = rt_test_sh("xmllint --nonet --noout --schema '%s' '%s' 2> '%s/errors.txt'", xsd,
-                        path, tmp);
+    int rc =
+        rt_test_sh("xmllint --nonet --noout --schema '%s' '%s' 2> '%s/errors.txt'", xsd, path, tmp);
     if (rc != 0) {
         char ep[512];
         snprintf(ep, sizeof ep, "%s/errors.txt", tmp);
@@ -108,8 +110,7 @@ static __int128 dec(const char *s)
 
 /* Peppol: line net = quantity x price / base quantity, exactly, for every line; and every
  * amount (not prices) has exactly `minor` decimals. Returns the number of lines checked. */
-static int check_lines(const char *doc, const char *line_tag, const char *qty_tag,
-                       unsigned minor)
+static int check_lines(const char *doc, const char *line_tag, const char *qty_tag, unsigned minor)
 {
     int n = 0;
     char open[64], qo[64];
@@ -123,8 +124,8 @@ static int check_lines(const char *doc, const char *line_tag, const char *qty_ta
         cr_assert(next_text(&c, "<cbc:PriceAmount ", "</cbc:", price, sizeof price));
         cr_assert(next_text(&c, "<cbc:BaseQuantity ", "</cbc:", base, sizeof base));
         /* q x price / base == net, all at 9 decimals: q x price x 10^9 == net x base x 10^9 */
-        cr_assert(dec(q) * dec(price) == dec(net) * dec(base),
-                  "line %d: %s x %s / %s != %s", n + 1, q, price, base, net);
+        cr_assert(dec(q) * dec(price) == dec(net) * dec(base), "line %d: %s x %s / %s != %s", n + 1,
+                  q, price, base, net);
         cr_assert(price[0] != '-', "a price is never negative");
     }
     /* Amount elements other than prices carry exactly the minor units. */

@@ -46,9 +46,9 @@ static void rate(const fx *f, int k, rt_rated *r)
     r->account = fx_account(f, s->account);
     uint32_t pk = rt_catalog_product_key(&f->cat, s->product, strlen(s->product));
     int no_plan;
-    cr_assert_eq(rt_catalog_charge_at(&f->cat, r->account, pk, f->period.start_s, &r->charge,
-                                      &no_plan),
-                 RT_OK);
+    cr_assert_eq(
+        rt_catalog_charge_at(&f->cat, r->account, pk, f->period.start_s, &r->charge, &no_plan),
+        RT_OK);
     r->product = rt_catalog_product_at(&f->cat, pk, f->period.start_s);
     r->quantity_base = r->billable_base = 60 + k;
     r->amount_nanos = (int64_t)(k + 1) * 10000000;
@@ -83,8 +83,7 @@ static void invoices(fx *f)
 
 /* Feed the 30 events through the detail writer as the run does: chunks encoded in slots
  * (round robin), written in input order after each wave, then finish. */
-static void run_detail(fx *f, const char *dir, unsigned slots, size_t budget,
-                       rt_output_list *files)
+static void run_detail(fx *f, const char *dir, unsigned slots, size_t budget, rt_output_list *files)
 {
     static rt_run_input input = {.path = "usage.csv"};
     rt_usage_reader reader = {NULL, "usage.csv"};
@@ -97,7 +96,8 @@ static void run_detail(fx *f, const char *dir, unsigned slots, size_t budget,
     rt_chunk chunk[8];
     rt_rated rated[8][CHUNK];
     cr_assert_leq(slots, 8);
-    for (unsigned s = 0; s < slots; s++) rt_event_batch_init(&batch[s]);
+    for (unsigned s = 0; s < slots; s++)
+        rt_event_batch_init(&batch[s]);
     int chunks = (EVENTS + CHUNK - 1) / CHUNK;
     for (int first = 0; first < chunks; first += (int)slots) {
         unsigned in_wave = 0;
@@ -128,10 +128,14 @@ static void run_detail(fx *f, const char *dir, unsigned slots, size_t budget,
     memset(files, 0, sizeof *files);
     cr_assert_eq(rt_usage_detail_finish(d, &f->res, files, &err), RT_OK, "%s", err.message);
     rt_usage_detail_destroy(d);
-    for (unsigned s = 0; s < slots; s++) rt_event_batch_free(&batch[s]);
+    for (unsigned s = 0; s < slots; s++)
+        rt_event_batch_free(&batch[s]);
 }
 
-static const char *next_line(const char *p) { return strchr(p, '\n') + 1; }
+static const char *next_line(const char *p)
+{
+    return strchr(p, '\n') + 1;
+}
 
 Test(usage_detail, events_are_grouped_by_invoice_and_line_in_input_order)
 {
@@ -155,8 +159,9 @@ Test(usage_detail, events_are_grouped_by_invoice_and_line_in_input_order)
     cr_assert(strncmp(t, header, strlen(header)) == 0, "%s", t);
     /* ACC-BE's SMS events (k = 1, 7, 13, 19, 25) come first: E001 is line 3 of usage.csv. */
     const char *p = next_line(t);
-    cr_assert(strncmp(p, "INV-2026-000001,1,ACC-BE,P_MAIN,C_SMS,E001,2026-10-01T01:00:00Z,,61,61,"
-                         "message,0.02,EUR,0,usage.csv,3\n",
+    cr_assert(strncmp(p,
+                      "INV-2026-000001,1,ACC-BE,P_MAIN,C_SMS,E001,2026-10-01T01:00:00Z,,61,61,"
+                      "message,0.02,EUR,0,usage.csv,3\n",
                       100) == 0,
               "%s", t);
     /* Group order, and input order inside each group. */
@@ -173,9 +178,9 @@ Test(usage_detail, events_are_grouped_by_invoice_and_line_in_input_order)
         int k = atoi(strstr(p, ",E") + 2);
         cr_assert_gt(k, last_k, "input order inside a line: %.60s", p);
         last_k = k;
-        cr_assert_str_eq(specs[k].account, strncmp(p, ",,", 2) == 0 ? "ACC-X"
+        cr_assert_str_eq(specs[k].account, strncmp(p, ",,", 2) == 0                 ? "ACC-X"
                                            : strncmp(p, "INV-2026-000001", 15) == 0 ? "ACC-BE"
-                                                                                      : "ACC-FR");
+                                                                                    : "ACC-FR");
     }
     cr_assert_eq(rows, EVENTS);
     /* A called number is a text cell starting with '+': neutralised for spreadsheets. */
@@ -209,8 +214,9 @@ Test(usage_detail, the_index_locates_each_line_s_frames)
     char *ix = fx_read(dir, "usage_detail_index.csv", NULL);
     char *all = fx_read(dir, "usage_detail.csv.zst", NULL);
     const char *p = next_line(ix);
-    cr_assert(strncmp(ix, "invoice_number,line,account_id,plan_id,charge_id,events,amount,currency,"
-                          "offset,bytes,frames\n",
+    cr_assert(strncmp(ix,
+                      "invoice_number,line,account_id,plan_id,charge_id,events,amount,currency,"
+                      "offset,bytes,frames\n",
                       90) == 0);
     /* ACC-BE SMS: k = 1, 7, 13, 19, 25 -> 0.02 + 0.08 + 0.14 + 0.20 + 0.26 = 0.70 */
     cr_assert(strncmp(p, "INV-2026-000001,1,ACC-BE,P_MAIN,C_SMS,5,0.70,EUR,", 48) == 0, "%s", ix);
@@ -238,7 +244,8 @@ Test(usage_detail, the_index_locates_each_line_s_frames)
         text[got] = '\0';
         cr_assert(strstr(all, text), "a line's frames hold consecutive rows of the file");
         int rows = 0;
-        for (const char *q = text; *q; q = next_line(q)) rows++;
+        for (const char *q = text; *q; q = next_line(q))
+            rows++;
         cr_assert_eq(rows, (int)ev);
         events += rows;
     }
@@ -262,11 +269,11 @@ Test(usage_detail, bytes_do_not_depend_on_slots_or_the_memory_budget)
     fx_load(&f, "EUR");
     invoices(&f);
     /* Partitions here are one account each, needing about 1,300 bytes to sort (records and
-     * sort entries); ACC-BE's two lines take about 620 and 680. Default budget with 1, 1 and 2 sorting threads (2, 3 and
-     * 4 slots); a budget of one byte (every line streams through); 700 bytes (ACC-BE sorted in
-     * two passes, ACC-X's single line streamed); 2000 bytes with 2 threads (every partition is
-     * above a thread's 1,000, so each is sorted alone in memory); 8000 bytes with 2 threads
-     * (partitions sorted in parallel waves). */
+     * sort entries); ACC-BE's two lines take about 620 and 680. Default budget with 1, 1 and 2
+     * sorting threads (2, 3 and 4 slots); a budget of one byte (every line streams through); 700
+     * bytes (ACC-BE sorted in two passes, ACC-X's single line streamed); 2000 bytes with 2 threads
+     * (every partition is above a thread's 1,000, so each is sorted alone in memory); 8000 bytes
+     * with 2 threads (partitions sorted in parallel waves). */
     enum { RUNS = 7 };
     const unsigned slots[RUNS] = {2, 3, 4, 1, 2, 4, 4};
     const size_t budget[RUNS] = {0, 0, 0, 1, 700, 2000, 8000};
@@ -288,7 +295,8 @@ Test(usage_detail, bytes_do_not_depend_on_slots_or_the_memory_budget)
                                 dir[0], dir[i]),
                      0);
     }
-    for (int i = 0; i < RUNS; i++) rt_test_sh("rm -rf '%s'", dir[i]);
+    for (int i = 0; i < RUNS; i++)
+        rt_test_sh("rm -rf '%s'", dir[i]);
     fx_free(&f);
 }
 
