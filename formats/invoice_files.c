@@ -13,7 +13,28 @@ const char *rt_invoice_line_description(const rt_catalog *cat, const rt_invoice_
 {
     if (l->description) return l->description;
     const char *d = l->charge != RT_NO_INDEX ? cat->charges[l->charge].description : NULL;
-    return d && d[0] ? d : cat->products[l->product].name;
+    if (d && d[0]) return d;
+    return l->product != RT_NO_INDEX ? cat->products[l->product].name : "";
+}
+
+const char *rt_invoice_type_name(const rt_invoice *inv)
+{
+    return inv->type == RT_CREDIT_NOTE ? "credit_note" : "invoice";
+}
+
+/* Lines that no charge prices (discounts, corrections) have no plan, charge or price. */
+static const char *charge_field(const rt_catalog *cat, const rt_invoice_line *l, int plan)
+{
+    if (l->charge == RT_NO_INDEX) return "";
+    return plan ? cat->charges[l->charge].plan_id : cat->charges[l->charge].charge_id;
+}
+
+static const rt_product no_product = {.product_id = "", .name = "", .unit = "", .unit_code = "",
+                                      .gl_account = "", .tax_category = ""};
+
+static const rt_product *line_product(const rt_catalog *cat, const rt_invoice_line *l)
+{
+    return l->product != RT_NO_INDEX ? &cat->products[l->product] : &no_product;
 }
 
 typedef struct line_text {
@@ -23,14 +44,17 @@ typedef struct line_text {
 static void format_line(const rt_catalog *cat, const rt_invoice *inv, const rt_invoice_line *l,
                         line_text *t)
 {
-    const rt_product *p = &cat->products[l->product];
-    const rt_charge *ch = &cat->charges[l->charge];
+    const rt_product *p = line_product(cat, l);
     unsigned qd = (unsigned)p->quantity_decimals;
     rt_decimal_format(l->quantity_base, qd, (int)qd, 0, '.', t->quantity, sizeof t->quantity);
     rt_decimal_format(l->billable_base, qd, (int)qd, 0, '.', t->billable, sizeof t->billable);
-    rt_decimal_format(ch->price_nanos, RT_NANOS_SCALE, -1, inv->currency->minor_units, '.',
-                      t->unit_price, sizeof t->unit_price);
-    snprintf(t->price_per, sizeof t->price_per, "%" PRId64, ch->price_per);
+    t->unit_price[0] = t->price_per[0] = '\0';
+    if (l->charge != RT_NO_INDEX) {
+        const rt_charge *ch = &cat->charges[l->charge];
+        rt_decimal_format(ch->price_nanos, RT_NANOS_SCALE, -1, inv->currency->minor_units, '.',
+                          t->unit_price, sizeof t->unit_price);
+        snprintf(t->price_per, sizeof t->price_per, "%" PRId64, ch->price_per);
+    }
     rt_decimal_str(l->net_minor, inv->currency->minor_units, t->net, sizeof t->net);
     rt_decimal_format(inv->taxes[l->subtotal].rate_e4, 4, -1, 0, '.', t->rate, sizeof t->rate);
 }
@@ -63,8 +87,8 @@ static void write_json(rt_buf *b, const rt_run_result *res, const rt_invoice *in
     rt_decimal_str(inv->gross_minor, md, gross, sizeof gross);
     rt_buf_putc(b, '{');
     json_kv_str(b, "invoice_number", inv->number, 0);
-    json_kv_str(b, "type", inv->type == RT_CREDIT_NOTE ? "credit_note" : "invoice", 1);
-    json_kv_str(b, "corrects", inv->corrects, 1);
+    json_kv_str(b, "type", rt_invoice_type_name(inv), 1);
+    if (inv->type == RT_CREDIT_NOTE) json_kv_str(b, "corrects", inv->corrects, 1);
     json_kv_str(b, "account_id", a->account_id, 1);
     json_kv_str(b, "account_name", a->name, 1);
     json_kv_str(b, "period", res->period_text, 1);
@@ -78,14 +102,13 @@ static void write_json(rt_buf *b, const rt_run_result *res, const rt_invoice *in
     rt_buf_puts(b, ",\"lines\":[");
     for (size_t i = 0; i < inv->line_count; i++) {
         const rt_invoice_line *l = &inv->lines[i];
-        const rt_product *p = &cat->products[l->product];
-        const rt_charge *ch = &cat->charges[l->charge];
+        const rt_product *p = line_product(cat, l);
         line_text t;
         format_line(cat, inv, l, &t);
         rt_buf_puts(b, i ? ",{" : "{");
         rt_buf_printf(b, "\"line\":%zu", i + 1);
-        json_kv_str(b, "plan_id", ch->plan_id, 1);
-        json_kv_str(b, "charge_id", ch->charge_id, 1);
+        json_kv_str(b, "plan_id", charge_field(cat, l, 1), 1);
+        json_kv_str(b, "charge_id", charge_field(cat, l, 0), 1);
         json_kv_str(b, "product_id", p->product_id, 1);
         json_kv_str(b, "description", rt_invoice_line_description(cat, l), 1);
         json_kv_u64(b, "events", l->events);
@@ -134,7 +157,7 @@ static void write_summary_row(rt_buf *b, const rt_run_result *res, const rt_invo
     rt_decimal_str(inv->gross_minor, md, gross, sizeof gross);
     put_text(b, inv->number);
     rt_csv_sep(b);
-    put_text(b, inv->type == RT_CREDIT_NOTE ? "credit_note" : "invoice");
+    put_text(b, rt_invoice_type_name(inv));
     rt_csv_sep(b);
     put_text(b, a->account_id);
     rt_csv_sep(b);
@@ -170,8 +193,7 @@ static void write_line_rows(rt_buf *b, const rt_run_result *res, const rt_invoic
     const rt_account *a = &cat->accounts[inv->account];
     for (size_t i = 0; i < inv->line_count; i++) {
         const rt_invoice_line *l = &inv->lines[i];
-        const rt_product *p = &cat->products[l->product];
-        const rt_charge *ch = &cat->charges[l->charge];
+        const rt_product *p = line_product(cat, l);
         line_text t;
         char n[32];
         format_line(cat, inv, l, &t);
@@ -182,9 +204,9 @@ static void write_line_rows(rt_buf *b, const rt_run_result *res, const rt_invoic
         rt_csv_sep(b);
         put_text(b, a->account_id);
         rt_csv_sep(b);
-        put_text(b, ch->plan_id);
+        put_text(b, charge_field(cat, l, 1));
         rt_csv_sep(b);
-        put_text(b, ch->charge_id);
+        put_text(b, charge_field(cat, l, 0));
         rt_csv_sep(b);
         put_text(b, p->product_id);
         rt_csv_sep(b);

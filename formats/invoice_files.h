@@ -15,4 +15,7 @@ rt_status rt_invoice_files_write(const char *dir, const rt_run_result *res,
 /* Text of an invoice line's description: the charge's, else the product's name. */
 const char *rt_invoice_line_description(const rt_catalog *cat, const rt_invoice_line *l);
 
+/* "invoice" or "credit_note": the type column of invoices.csv and invoices.jsonl. */
+const char *rt_invoice_type_name(const rt_invoice *inv);
+
 #endif

@@ -8,37 +8,96 @@
 #include "formats/csv.h"
 #include "formats/outfile.h"
 
+const rt_currency *rt_journal_functional_currency(const rt_run_result *res)
+{
+    const rt_currency *c = rt_currency_find(res->cat->company->functional_currency);
+    RT_ASSERT(c); /* the book validates functional_currency as an ISO 4217 code */
+    return c;
+}
+
+static const rt_invoice *line_invoice(const rt_run_result *res, const rt_journal_line *l)
+{
+    return l->invoice < res->invoices->count ? &res->invoices->items[l->invoice] : NULL;
+}
+
 void rt_journal_line_label(const rt_run_result *res, const rt_journal_line *l, char *buf,
                            size_t n)
 {
+    const rt_invoice *inv = line_invoice(res, l);
     const rt_catalog *cat = res->cat;
-    if (l->invoice == RT_JOURNAL_NO_INVOICE) {
+    if (!inv) {
+        /* Entries of the period rather than of an invoice: revenue release and accruals. */
         bool accrual = l->kind == RT_JL_UNBILLED || l->kind == RT_JL_UNBILLED_REVENUE;
         bool revenue = l->kind == RT_JL_RELEASE_REVENUE || l->kind == RT_JL_UNBILLED_REVENUE;
-        const char *what = accrual ? (l->reversal ? "Reversal of unbilled revenue accrued"
+        const char *text = accrual ? (l->reversal ? "Reversal of unbilled revenue accrued"
                                                   : "Unbilled revenue accrued")
                                    : "Deferred revenue released";
-        snprintf(buf, n, "%s %s %s", what, res->period_text,
+        snprintf(buf, n, "%s %s%s%s", text, res->period_text, revenue ? " " : "",
                  revenue ? cat->gl_accounts[l->gl].label : "");
-        size_t len = strlen(buf);
-        while (len && buf[len - 1] == ' ') buf[--len] = '\0';
         return;
     }
-    const rt_invoice *inv = &res->invoices->items[l->invoice];
+    const char *what = inv->type == RT_CREDIT_NOTE ? "Credit note" : "Invoice";
+    const char *number = inv ? inv->number : "";
     switch ((rt_journal_kind)l->kind) {
     case RT_JL_RECEIVABLE:
-        snprintf(buf, n, "Invoice %s %s", inv->number, cat->accounts[inv->account].name);
+        snprintf(buf, n, "%s %s %s", what, number, inv ? cat->accounts[inv->account].name : "");
         break;
-    case RT_JL_VAT: {
-        char rate[48];
-        rt_decimal_format(inv->taxes[l->subtotal].rate_e4, 4, -1, 0, '.', rate, sizeof rate);
-        snprintf(buf, n, "Invoice %s VAT %s%%", inv->number, rate);
-        break;
-    }
+    case RT_JL_VAT:
+        if (inv && l->subtotal < inv->tax_count) {
+            char rate[48];
+            rt_decimal_format(inv->taxes[l->subtotal].rate_e4, 4, -1, 0, '.', rate, sizeof rate);
+            snprintf(buf, n, "%s %s VAT %s%%", what, number, rate);
+            break;
+        }
+        /* fall through */
     default:
-        snprintf(buf, n, "Invoice %s %s", inv->number, cat->gl_accounts[l->gl].label);
+        /* Revenue, and kinds booked by later journal rules: the account's label says what. */
+        if (inv)
+            snprintf(buf, n, "%s %s %s", what, number, cat->gl_accounts[l->gl].label);
+        else
+            snprintf(buf, n, "%s", cat->gl_accounts[l->gl].label);
         break;
     }
+}
+
+static void put_text(rt_buf *b, const char *s)
+{
+    rt_csv_put_text(b, s ? s : "", s ? strlen(s) : 0);
+}
+
+static void write_row(rt_buf *b, const rt_run_result *res, const rt_journal_line *l,
+                      const rt_currency *fc)
+{
+    const rt_catalog *cat = res->cat;
+    const rt_company *co = cat->company;
+    const rt_invoice *inv = line_invoice(res, l);
+    const rt_account *a = inv ? &cat->accounts[inv->account] : NULL;
+    const rt_gl_account *gl = &cat->gl_accounts[l->gl];
+    const rt_currency *tc = l->txn_currency ? l->txn_currency : fc;
+    char date[16], debit[48], credit[48], txn[48], label[512];
+    rt_date_format(l->date, date, sizeof date);
+    rt_decimal_str(l->debit_minor, fc->minor_units, debit, sizeof debit);
+    rt_decimal_str(l->credit_minor, fc->minor_units, credit, sizeof credit);
+    rt_decimal_str(l->txn_minor, tc->minor_units, txn, sizeof txn);
+    rt_journal_line_label(res, l, label, sizeof label);
+    rt_buf_printf(b, "%s,", date);
+    put_text(b, co->sales_journal_code);
+    rt_buf_printf(b, ",%" PRIu32 ",", l->entry);
+    put_text(b, gl->gl_account);
+    rt_csv_sep(b);
+    put_text(b, gl->label);
+    rt_buf_printf(b, ",%s,%s,%s,%s,%s,", debit, credit, fc->code, txn, tc->code);
+    /* Entries of the period (releases, accruals) are referenced by the period. */
+    put_text(b, inv ? inv->number : res->period_text);
+    rt_csv_sep(b);
+    put_text(b, label);
+    rt_csv_sep(b);
+    put_text(b, rt_journal_kind_name((rt_journal_kind)l->kind));
+    rt_csv_sep(b);
+    put_text(b, a ? a->account_id : "");
+    rt_csv_sep(b);
+    put_text(b, a ? a->name : "");
+    rt_csv_end(b);
 }
 
 rt_status rt_journal_csv_write(const char *dir, const rt_run_result *res, rt_output_list *files,
@@ -47,41 +106,10 @@ rt_status rt_journal_csv_write(const char *dir, const rt_run_result *res, rt_out
     rt_outfile f;
     rt_status st = rt_outfile_open(&f, dir, "journal.csv", 0, err);
     if (st != RT_OK) return st;
-    const rt_catalog *cat = res->cat;
-    const rt_company *co = cat->company;
-    rt_buf *b = &f.buf;
-    rt_buf_puts(b, "entry,date,journal_code,gl_account,gl_label,debit,credit,currency,reference,"
-                   "customer_id,customer_name,label,line_type\n");
+    const rt_currency *fc = rt_journal_functional_currency(res);
+    rt_buf_puts(&f.buf, RT_JOURNAL_CSV_HEADER);
     for (size_t i = 0; i < res->journal->count; i++) {
-        const rt_journal_line *l = &res->journal->lines[i];
-        const rt_invoice *inv =
-            l->invoice == RT_JOURNAL_NO_INVOICE ? NULL : &res->invoices->items[l->invoice];
-        const rt_account *a = inv ? &cat->accounts[inv->account] : NULL;
-        const rt_gl_account *gl = &cat->gl_accounts[l->gl];
-        unsigned md = l->txn_currency->minor_units;
-        char date[16], debit[48], credit[48], label[512];
-        rt_date_format(l->date, date, sizeof date);
-        rt_decimal_str(l->debit_minor, md, debit, sizeof debit);
-        rt_decimal_str(l->credit_minor, md, credit, sizeof credit);
-        rt_journal_line_label(res, l, label, sizeof label);
-        rt_buf_printf(b, "%" PRIu32 ",%s,", l->entry, date);
-        rt_csv_put_text(b, co->sales_journal_code, strlen(co->sales_journal_code));
-        rt_csv_sep(b);
-        rt_csv_put_text(b, gl->gl_account, strlen(gl->gl_account));
-        rt_csv_sep(b);
-        rt_csv_put_text(b, gl->label, strlen(gl->label));
-        rt_buf_printf(b, ",%s,%s,%s,", debit, credit, l->txn_currency->code);
-        const char *ref = inv ? inv->number : res->period_text;
-        rt_csv_put_text(b, ref, strlen(ref));
-        rt_csv_sep(b);
-        if (a) rt_csv_put_text(b, a->account_id, strlen(a->account_id));
-        rt_csv_sep(b);
-        if (a) rt_csv_put_text(b, a->name, strlen(a->name));
-        rt_csv_sep(b);
-        rt_csv_put_text(b, label, strlen(label));
-        rt_csv_sep(b);
-        rt_buf_puts(b, rt_journal_kind_name((rt_journal_kind)l->kind));
-        rt_csv_end(b);
+        write_row(&f.buf, res, &res->journal->lines[i], fc);
         if ((st = rt_outfile_row_done(&f, err)) != RT_OK) {
             rt_outfile_abort(&f);
             return st;

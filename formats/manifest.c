@@ -4,8 +4,10 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 
+#include "formats/invoice_view.h"
 #include "formats/outfile.h"
 #include "formats/zio.h"
 
@@ -25,6 +27,56 @@ static void kv_str(rt_buf *b, const char *indent, const char *k, const char *v, 
     rt_buf_printf(b, "%s\n", comma ? "," : "");
 }
 
+/* Journal totals: debits and credits in the functional currency (the books'), and per
+ * transaction currency the debit-side and credit-side sums of the lines' transaction amounts,
+ * each of which balances on its own. */
+static void write_journal_totals(rt_buf *b, const rt_run_result *res)
+{
+    const rt_journal *j = res->journal;
+    const rt_currency *fc = rt_currency_find(res->cat->company->functional_currency);
+    RT_ASSERT(fc);
+    __int128 dr, cr;
+    rt_journal_totals(j, &dr, &cr);
+    RT_ASSERT(dr <= INT64_MAX && cr <= INT64_MAX); /* bounded by checked invoice totals */
+    char ds[48], ks[48];
+    rt_decimal_str((int64_t)dr, fc->minor_units, ds, sizeof ds);
+    rt_decimal_str((int64_t)cr, fc->minor_units, ks, sizeof ks);
+    rt_buf_printf(b,
+                  "  \"journal\": {\"entries\": %" PRIu32 ", \"lines\": %zu, \"currency\": \"%s\", "
+                  "\"debit\": \"%s\", \"credit\": \"%s\", \"by_currency\": [",
+                  j->entries, j->count, fc->code, ds, ks);
+    /* Transaction currencies in code order (a run has few). */
+    const rt_currency *seen[64];
+    size_t n = 0;
+    for (size_t i = 0; i < j->count; i++) {
+        const rt_currency *c = j->lines[i].txn_currency ? j->lines[i].txn_currency : fc;
+        size_t k = 0;
+        while (k < n && seen[k] != c) k++;
+        if (k == n && n < RT_ARRAY_LEN(seen)) seen[n++] = c;
+    }
+    for (size_t a = 1; a < n; a++)
+        for (size_t k = a; k > 0 && strcmp(seen[k - 1]->code, seen[k]->code) > 0; k--) {
+            const rt_currency *t = seen[k];
+            seen[k] = seen[k - 1];
+            seen[k - 1] = t;
+        }
+    for (size_t k = 0; k < n; k++) {
+        __int128 d = 0, c = 0;
+        for (size_t i = 0; i < j->count; i++) {
+            const rt_journal_line *l = &j->lines[i];
+            if ((l->txn_currency ? l->txn_currency : fc) != seen[k]) continue;
+            if (l->txn_minor >= 0) d += l->txn_minor;
+            else c -= l->txn_minor;
+        }
+        RT_ASSERT(d <= INT64_MAX && c <= INT64_MAX);
+        rt_decimal_str((int64_t)d, seen[k]->minor_units, ds, sizeof ds);
+        rt_decimal_str((int64_t)c, seen[k]->minor_units, ks, sizeof ks);
+        rt_buf_printf(b, "%s\n    {\"currency\": \"%s\", \"debit\": \"%s\", \"credit\": \"%s\"}",
+                      k ? "," : "", seen[k]->code, ds, ks);
+    }
+    rt_buf_puts(b, n ? "\n  ]}\n" : "]}\n");
+}
+
 static void write_money_by_currency(rt_buf *b, const rt_run_result *res)
 {
     rt_buf_puts(b, "  \"totals\": [");
@@ -42,43 +94,70 @@ static void write_money_by_currency(rt_buf *b, const rt_run_result *res)
     }
     rt_buf_puts(b, res->total_count ? "\n  ],\n" : "],\n");
 
-    /* Journal debits and credits per currency, currencies in code order. */
-    rt_buf_printf(b, "  \"journal\": {\"entries\": %" PRIu32 ", \"lines\": %zu, \"by_currency\": [",
-                  res->journal->entries, res->journal->count);
-    const rt_currency *seen[RT_RUN_CURRENCIES_MAX + 1];
-    size_t nseen = 0;
-    for (size_t j = 0; j < res->journal->count && nseen < RT_RUN_CURRENCIES_MAX; j++) {
-        const rt_currency *c = res->journal->lines[j].txn_currency;
-        size_t k = 0;
-        while (k < nseen && seen[k] != c) k++;
-        if (k < nseen) continue;
-        k = nseen++;
-        while (k > 0 && strcmp(seen[k - 1]->code, c->code) > 0) {
-            seen[k] = seen[k - 1];
-            k--;
-        }
-        seen[k] = c;
+    write_journal_totals(b, res);
+}
+
+static void output_entry(rt_buf *b, int first, const char *name, uint64_t bytes, uint64_t xxh64,
+                         uint64_t rows)
+{
+    rt_buf_puts(b, first ? "\n    {\"name\": " : ",\n    {\"name\": ");
+    rt_json_cstr(b, name);
+    rt_buf_printf(b,
+                  ", \"bytes\": %" PRIu64 ", \"xxh64\": \"%016" PRIx64 "\", \"rows\": %" PRIu64
+                  "}",
+                  bytes, xxh64, rows);
+}
+
+/* Every output: the run's files, then each document of each set. */
+static rt_status write_outputs(rt_buf *b, const rt_run_result *res, const rt_output_list *files,
+                               const rt_doc_set *docs, size_t ndocs, rt_error *err)
+{
+    int first = 1;
+    rt_buf_puts(b, "  \"outputs\": [");
+    for (size_t i = 0; i < files->count; i++, first = 0) {
+        const rt_output_file *o = &files->items[i];
+        output_entry(b, first, o->name, o->bytes, o->xxh64, o->rows);
     }
-    for (size_t i = 0; i < nseen; i++) {
-        const rt_currency *c = seen[i];
-        int64_t d = 0, k = 0;
-        for (size_t j = 0; j < res->journal->count; j++) {
-            const rt_journal_line *l = &res->journal->lines[j];
-            if (l->txn_currency != c) continue;
-            d += l->debit_minor; /* bounded by the run totals, which fit int64 */
-            k += l->credit_minor;
+    for (size_t k = 0; k < ndocs; k++) {
+        RT_ASSERT(docs[k].count == res->invoices->count);
+        for (size_t i = 0; i < docs[k].count; i++, first = 0) {
+            char name[4 * RT_INVOICE_NUMBER_MAX + 16], path[4 * RT_INVOICE_NUMBER_MAX + 48];
+            if (rt_doc_file_name(res->invoices->items[i].number, docs[k].ext, name,
+                                 sizeof name) != RT_OK)
+                return rt_error_set(err, RT_ELIMIT, RT_MANIFEST_NAME, 0, 0, NULL,
+                                    "invoice number too long for a file name");
+            snprintf(path, sizeof path, "%s/%s", docs[k].dir, name);
+            output_entry(b, first, path, docs[k].files[i].bytes, docs[k].files[i].xxh64, 1);
         }
-        char ds[48], ks[48];
-        rt_decimal_str(d, c->minor_units, ds, sizeof ds);
-        rt_decimal_str(k, c->minor_units, ks, sizeof ks);
-        rt_buf_printf(b, "%s\n    {\"currency\": \"%s\", \"debit\": \"%s\", \"credit\": \"%s\"}",
-                      i ? "," : "", c->code, ds, ks);
     }
-    rt_buf_puts(b, nseen ? "\n  ]}\n" : "]}\n");
+    rt_buf_puts(b, first ? "],\n" : "\n  ],\n");
+    return RT_OK;
+}
+
+/* Documents by type per set: UBL documents = invoices + credit notes. */
+static void write_documents(rt_buf *b, const rt_run_result *res, const rt_doc_set *docs,
+                            size_t ndocs)
+{
+    uint64_t credit = 0;
+    for (size_t i = 0; i < res->invoices->count; i++)
+        credit += res->invoices->items[i].type == RT_CREDIT_NOTE;
+    rt_buf_puts(b, "  \"documents\": {");
+    for (size_t k = 0; k < ndocs; k++) {
+        rt_buf_printf(b, "%s\"%s\": {\"invoices\": %" PRIu64 ", \"credit_notes\": %" PRIu64 "}",
+                      k ? ", " : "", docs[k].dir, (uint64_t)docs[k].count - credit, credit);
+    }
+    rt_buf_puts(b, "},\n");
 }
 
 rt_status rt_manifest_write(const char *dir, const rt_run_result *res,
                             const rt_output_list *files, uint64_t *xxh64, rt_error *err)
+{
+    return rt_manifest_write_docs(dir, res, files, NULL, 0, xxh64, err);
+}
+
+rt_status rt_manifest_write_docs(const char *dir, const rt_run_result *res,
+                                 const rt_output_list *files, const rt_doc_set *docs,
+                                 size_t ndocs, uint64_t *xxh64, rt_error *err)
 {
     rt_outfile f;
     rt_status st = rt_outfile_open(&f, dir, RT_MANIFEST_NAME, 0, err);
@@ -112,15 +191,11 @@ rt_status rt_manifest_write(const char *dir, const rt_run_result *res,
     }
     rt_buf_puts(b, res->input_count ? "\n  ],\n" : "],\n");
 
-    rt_buf_puts(b, "  \"outputs\": [");
-    for (size_t i = 0; i < files->count; i++) {
-        const rt_output_file *o = &files->items[i];
-        rt_buf_puts(b, i ? ",\n    {\"name\": " : "\n    {\"name\": ");
-        rt_json_cstr(b, o->name);
-        rt_buf_printf(b, ", \"bytes\": %" PRIu64 ", \"xxh64\": \"%016" PRIx64 "\", \"rows\": %" PRIu64 "}",
-                      o->bytes, o->xxh64, o->rows);
+    if ((st = write_outputs(b, res, files, docs, ndocs, err)) != RT_OK) {
+        rt_outfile_abort(&f);
+        return st;
     }
-    rt_buf_puts(b, files->count ? "\n  ],\n" : "],\n");
+    write_documents(b, res, docs, ndocs);
 
     const rt_run_counts *c = &res->counts;
     rt_buf_printf(b,

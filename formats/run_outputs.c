@@ -8,9 +8,12 @@
 #include <string.h>
 
 #include "formats/csv.h"
+#include "formats/gl_fec.h"
+#include "formats/invoice_docs.h"
 #include "formats/invoice_files.h"
 #include "formats/journal_csv.h"
 #include "formats/manifest.h"
+#include "formats/usage_detail.h"
 #include "formats/zio.h"
 
 /* Detail files are large and written once: zstd level 1 trades a little size for speed. */
@@ -39,12 +42,16 @@ struct rt_output_sink {
     sink_slot *slots;
     rt_zwriter *w[D_COUNT];
     uint64_t rows[D_COUNT];
+    rt_usage_detail *detail;
+    rt_doc_set docs[RT_DOC_SETS];
 };
 
 static void sink_destroy(rt_output_sink *s)
 {
     if (!s) return;
     for (int d = 0; d < D_COUNT; d++) rt_zwriter_abort(s->w[d]);
+    rt_usage_detail_destroy(s->detail);
+    rt_doc_sets_free(s->docs);
     if (s->slots) {
         for (unsigned i = 0; i < s->nslots; i++) {
             for (int d = 0; d < D_COUNT; d++) {
@@ -84,6 +91,7 @@ static rt_status sink_begin(const char *dir, unsigned slots, rt_output_sink **ou
         rt_buf_free(&hdr);
         if (st != RT_OK) goto fail;
     }
+    if ((st = rt_usage_detail_open(dir, slots, 0, &s->detail, err)) != RT_OK) goto fail;
     *out = s;
     return RT_OK;
 fail:
@@ -183,7 +191,7 @@ static rt_status sink_encode(rt_output_sink *s, unsigned slot, const rt_chunk_vi
         if (st != RT_OK)
             return rt_error_set(err, st, detail_names[d], 0, 0, NULL, "cannot compress a frame");
     }
-    return RT_OK;
+    return rt_usage_detail_encode(s->detail, slot, v, err);
 }
 
 static rt_status sink_write(rt_output_sink *s, unsigned slot, rt_error *err)
@@ -196,7 +204,7 @@ static rt_status sink_write(rt_output_sink *s, unsigned slot, rt_error *err)
         }
         s->rows[d] += sl->rows[d];
     }
-    return RT_OK;
+    return rt_usage_detail_write(s->detail, slot, err);
 }
 
 /* Rejected order lines follow the usage rejects, in order-file order. */
@@ -246,9 +254,15 @@ static rt_status sink_finish(rt_output_sink *s, const rt_run_result *res, rt_out
         s->w[d] = NULL;
         if (st != RT_OK) return st;
     }
-    rt_status st = rt_invoice_files_write(s->dir, res, files, err);
+    rt_status st = rt_usage_detail_finish(s->detail, res, files, err);
+    if (st == RT_OK) st = rt_invoice_files_write(s->dir, res, files, err);
     if (st == RT_OK) st = rt_journal_csv_write(s->dir, res, files, err);
-    if (st == RT_OK) st = rt_manifest_write(s->dir, res, files, manifest_xxh64, err);
+    if (st == RT_OK) st = rt_gl_fec_write(s->dir, res, files, err);
+    /* Slots are two per thread (see rt_output_ops.begin): documents use as many threads. */
+    if (st == RT_OK) st = rt_invoice_docs_write(s->dir, res, (s->nslots + 1) / 2, s->docs, err);
+    if (st == RT_OK)
+        st = rt_manifest_write_docs(s->dir, res, files, s->docs, RT_DOC_SETS, manifest_xxh64,
+                                    err);
     return st;
 }
 

@@ -2,6 +2,7 @@
 #include "formats/verify.h"
 
 #include <dirent.h>
+#include <stdbool.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -13,27 +14,23 @@
 #include "engine/strmap.h"
 #include "formats/csv.h"
 #include "formats/manifest.h"
+#include "formats/verify_checks.h"
 #include "formats/zio.h"
 
 /* ---- a small CSV table loaded whole (invoices, lines, journal) ---- */
 
-typedef struct table {
-    const char *name;
-    rt_buf text;
-    rt_arena arena;
-    rt_csv_record *rows;
-    size_t count;
-    rt_csv_record header;
-} table;
+typedef rt__vtable table;
 
-static void table_free(table *t)
+void rt__vtable_free(rt__vtable *t)
 {
     rt_buf_free(&t->text);
     rt_arena_free(&t->arena);
     free(t->rows);
+    t->rows = NULL;
+    t->count = 0;
 }
 
-static int table_load(const char *dir, const char *name, table *t, rt_diags *d)
+int rt__vtable_load(const char *dir, const char *name, rt__vtable *t, rt_diags *d)
 {
     char path[PATH_MAX];
     rt_error err;
@@ -54,36 +51,47 @@ static int table_load(const char *dir, const char *name, table *t, rt_diags *d)
     }
     size_t cap = 0;
     uint64_t line = 2;
+    rt_csv_record rec;
     while (p < end) {
         if (t->count == cap) {
             cap = cap ? cap * 2 : 256;
-            rt_csv_record *r = realloc(t->rows, cap * sizeof *r);
-            if (!r) return 0;
+            rt__vrow *r = realloc(t->rows, cap * sizeof *r);
+            if (!r) {
+                rt_diags_add(d, name, 0, 0, NULL, "out of memory");
+                return 0;
+            }
             t->rows = r;
         }
-        if (rt_csv_parse(&p, end, &t->arena, &t->rows[t->count], &why, &col) != RT_OK) {
+        if (rt_csv_parse(&p, end, &t->arena, &rec, &why, &col) != RT_OK) {
             rt_diags_add(d, name, line, col, NULL, "malformed row: %s", why);
             return 0;
         }
-        line += t->rows[t->count].newlines;
-        if (!rt_csv_blank(&t->rows[t->count])) t->count++;
+        line += rec.newlines;
+        if (rt_csv_blank(&rec)) continue;
+        rt_csv_field *f = rt_arena_alloc(&t->arena, rec.count * sizeof *f);
+        if (!f) {
+            rt_diags_add(d, name, 0, 0, NULL, "out of memory");
+            return 0;
+        }
+        memcpy(f, rec.fields, rec.count * sizeof *f);
+        t->rows[t->count++] = (rt__vrow){f, (uint32_t)rec.count};
     }
     return 1;
 }
 
-static int column(const table *t, const char *name, rt_diags *d)
+int rt__vtable_column(const rt__vtable *t, const char *name, rt_diags *d)
 {
     for (size_t i = 0; i < t->header.count; i++)
         if (t->header.fields[i].len == strlen(name) &&
             memcmp(t->header.fields[i].ptr, name, t->header.fields[i].len) == 0)
             return (int)i;
-    rt_diags_add(d, t->name, 1, 0, name, "column is missing");
+    if (d) rt_diags_add(d, t->name, 1, 0, name, "column is missing");
     return -1;
 }
 
-static void cell(const table *t, size_t row, int col, char *buf, size_t n)
+void rt__vtable_cell(const rt__vtable *t, size_t row, int col, char *buf, size_t n)
 {
-    const rt_csv_record *r = &t->rows[row];
+    const rt__vrow *r = &t->rows[row];
     if (col < 0 || (size_t)col >= r->count) {
         buf[0] = '\0';
         return;
@@ -91,6 +99,16 @@ static void cell(const table *t, size_t row, int col, char *buf, size_t n)
     size_t len = r->fields[col].len < n - 1 ? r->fields[col].len : n - 1;
     memcpy(buf, r->fields[col].ptr, len);
     buf[len] = '\0';
+}
+
+static int column(const table *t, const char *name, rt_diags *d)
+{
+    return rt__vtable_column(t, name, d);
+}
+
+static void cell(const table *t, size_t row, int col, char *buf, size_t n)
+{
+    rt__vtable_cell(t, row, col, buf, n);
 }
 
 /* An amount cell in the currency's minor units. */
@@ -144,6 +162,91 @@ static int count_records(const char *path, uint64_t *records, rt_error *err)
     return ok;
 }
 
+/* A listed name is a file of the directory or of one subdirectory ("ubl/INV-1.xml"):
+ * relative, no empty or hidden component, nothing that climbs out. */
+static bool name_ok(const char *name)
+{
+    const char *slash = strchr(name, '/');
+    if (!name[0] || name[0] == '.') return false;
+    if (!slash) return true;
+    return slash[1] && slash[1] != '.' && !strchr(slash + 1, '/') && slash > name;
+}
+
+static void check_one_file(const char *dir, const rt_json *o, rt_diags *d, rt_verify_stats *st)
+{
+    const char *name = rt_json_string(o, "name"), *hex = rt_json_string(o, "xxh64");
+    uint64_t bytes, rows;
+    if (!name || !hex || rt_json_u64(o, "bytes", &bytes) != RT_OK ||
+        rt_json_u64(o, "rows", &rows) != RT_OK || !name_ok(name)) {
+        rt_diags_add(d, RT_MANIFEST_NAME, 0, 0, "outputs", "malformed output entry");
+        return;
+    }
+    char path[PATH_MAX], got_hex[17];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    uint64_t got_bytes, got_xxh;
+    rt_error err;
+    if (rt_zio_checksum_file(path, &got_bytes, &got_xxh, &err) != RT_OK) {
+        rt_diags_add(d, name, 0, 0, NULL, "%s", err.message);
+        return;
+    }
+    st->files_checked++;
+    snprintf(got_hex, sizeof got_hex, "%016" PRIx64, got_xxh);
+    if (got_bytes != bytes)
+        rt_diags_add(d, name, 0, 0, NULL, "size is %" PRIu64 " bytes, the manifest says %" PRIu64,
+                     got_bytes, bytes);
+    if (strcmp(got_hex, hex) != 0)
+        rt_diags_add(d, name, 0, 0, NULL, "XXH64 is %s, the manifest says %s", got_hex, hex);
+    bool csv = strstr(name, ".csv") != NULL, jsonl = strstr(name, ".jsonl") != NULL;
+    if (!csv && !jsonl) return;
+    uint64_t records;
+    if (!count_records(path, &records, &err)) {
+        rt_diags_add(d, name, 0, 0, NULL, "%s", err.message);
+    } else if (csv && records != rows + 1) {
+        rt_diags_add(d, name, 0, 0, NULL, "holds %" PRIu64 " rows, the manifest says %" PRIu64,
+                     records ? records - 1 : 0, rows);
+    } else if (jsonl && records != rows) {
+        rt_diags_add(d, name, 0, 0, NULL, "holds %" PRIu64 " lines, the manifest says %" PRIu64,
+                     records, rows);
+    }
+}
+
+enum { SUBDIRS_MAX = 16 };
+
+typedef struct subdir_list {
+    char names[SUBDIRS_MAX][64];
+    size_t count;
+} subdir_list;
+
+static bool is_subdir(const subdir_list *s, const char *name)
+{
+    for (size_t i = 0; i < s->count; i++)
+        if (strcmp(s->names[i], name) == 0) return true;
+    return false;
+}
+
+/* Every entry of directory `sub` ("" for the top) must be listed; at the top, the
+ * subdirectories that listed names live in are walked by the caller instead. */
+static void check_unlisted(const char *dir, const char *sub, const rt_strmap *listed,
+                           const subdir_list *subdirs, rt_diags *d)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s%s%s", dir, sub[0] ? "/" : "", sub);
+    DIR *dh = opendir(path);
+    if (!dh) return;
+    struct dirent *e;
+    while ((e = readdir(dh)) != NULL) {
+        if (e->d_name[0] == '.') continue; /* ., .., and the commit marker */
+        if (!sub[0] && strcmp(e->d_name, RT_MANIFEST_NAME) == 0) continue;
+        if (!sub[0] && is_subdir(subdirs, e->d_name)) continue;
+        char name[PATH_MAX];
+        uint32_t v;
+        snprintf(name, sizeof name, "%s%s%s", sub, sub[0] ? "/" : "", e->d_name);
+        if (rt_strmap_get(listed, name, strlen(name), &v) != RT_OK)
+            rt_diags_add(d, name, 0, 0, NULL, "file is not in the manifest");
+    }
+    closedir(dh);
+}
+
 static void check_files(const char *dir, const rt_json *m, rt_diags *d, rt_verify_stats *st)
 {
     const rt_json *outputs = rt_json_get(m, "outputs");
@@ -151,55 +254,47 @@ static void check_files(const char *dir, const rt_json *m, rt_diags *d, rt_verif
         rt_diags_add(d, RT_MANIFEST_NAME, 0, 0, "outputs", "missing or not a list");
         return;
     }
+    size_t n = 0;
+    for (const rt_json *o = outputs->child; o; o = o->next) n++;
+    rt_strmap listed;
+    subdir_list subdirs = {.count = 0};
+    if (rt_strmap_init(&listed, n) != RT_OK) {
+        rt_diags_add(d, RT_MANIFEST_NAME, 0, 0, NULL, "out of memory");
+        return;
+    }
     for (const rt_json *o = outputs->child; o; o = o->next) {
-        const char *name = rt_json_string(o, "name"), *hex = rt_json_string(o, "xxh64");
-        uint64_t bytes, rows;
-        if (!name || !hex || rt_json_u64(o, "bytes", &bytes) != RT_OK ||
-            rt_json_u64(o, "rows", &rows) != RT_OK || strchr(name, '/')) {
-            rt_diags_add(d, RT_MANIFEST_NAME, 0, 0, "outputs", "malformed output entry");
+        check_one_file(dir, o, d, st);
+        const char *name = rt_json_string(o, "name");
+        if (!name || !name_ok(name)) continue;
+        if (rt_strmap_put(&listed, name, strlen(name), 0) == RT_EEXIST)
+            rt_diags_add(d, RT_MANIFEST_NAME, 0, 0, "outputs", "%s is listed twice", name);
+        const char *slash = strchr(name, '/');
+        size_t len = slash ? (size_t)(slash - name) : 0;
+        if (!slash || len >= sizeof subdirs.names[0]) continue;
+        char sub[64];
+        memcpy(sub, name, len);
+        sub[len] = '\0';
+        if (is_subdir(&subdirs, sub)) continue;
+        if (subdirs.count == SUBDIRS_MAX) {
+            rt_diags_add(d, RT_MANIFEST_NAME, 0, 0, "outputs", "more than %d subdirectories",
+                         SUBDIRS_MAX);
             continue;
         }
-        char path[PATH_MAX], got_hex[17];
-        snprintf(path, sizeof path, "%s/%s", dir, name);
-        uint64_t got_bytes, got_xxh;
-        rt_error err;
-        if (rt_zio_checksum_file(path, &got_bytes, &got_xxh, &err) != RT_OK) {
-            rt_diags_add(d, name, 0, 0, NULL, "%s", err.message);
+        memcpy(subdirs.names[subdirs.count++], sub, len + 1);
+    }
+    /* Document subdirectories exist even when a run has no invoice (and lists no file). */
+    const rt_json *docs = rt_json_get(m, "documents");
+    for (const rt_json *k = docs ? docs->child : NULL; k; k = k->next) {
+        if (!k->key || !name_ok(k->key) || strchr(k->key, '/') ||
+            strlen(k->key) >= sizeof subdirs.names[0] || is_subdir(&subdirs, k->key) ||
+            subdirs.count == SUBDIRS_MAX)
             continue;
-        }
-        st->files_checked++;
-        snprintf(got_hex, sizeof got_hex, "%016" PRIx64, got_xxh);
-        if (got_bytes != bytes)
-            rt_diags_add(d, name, 0, 0, NULL, "size is %" PRIu64 " bytes, the manifest says %" PRIu64,
-                         got_bytes, bytes);
-        if (strcmp(got_hex, hex) != 0)
-            rt_diags_add(d, name, 0, 0, NULL, "XXH64 is %s, the manifest says %s", got_hex, hex);
-        uint64_t records;
-        if (!count_records(path, &records, &err)) {
-            rt_diags_add(d, name, 0, 0, NULL, "%s", err.message);
-        } else if (strstr(name, ".csv") && records != rows + 1) {
-            rt_diags_add(d, name, 0, 0, NULL, "holds %" PRIu64 " rows, the manifest says %" PRIu64,
-                         records ? records - 1 : 0, rows);
-        } else if (strstr(name, ".jsonl") && records != rows) {
-            rt_diags_add(d, name, 0, 0, NULL, "holds %" PRIu64 " lines, the manifest says %" PRIu64,
-                         records, rows);
-        }
+        memcpy(subdirs.names[subdirs.count++], k->key, strlen(k->key) + 1);
     }
-    /* Nothing unlisted. */
-    DIR *dh = opendir(dir);
-    if (!dh) return;
-    struct dirent *e;
-    while ((e = readdir(dh)) != NULL) {
-        if (e->d_name[0] == '.' ) continue; /* ., .., and the commit marker */
-        if (strcmp(e->d_name, RT_MANIFEST_NAME) == 0) continue;
-        int listed = 0;
-        for (const rt_json *o = outputs->child; o && !listed; o = o->next) {
-            const char *name = rt_json_string(o, "name");
-            listed = name && strcmp(name, e->d_name) == 0;
-        }
-        if (!listed) rt_diags_add(d, e->d_name, 0, 0, NULL, "file is not in the manifest");
-    }
-    closedir(dh);
+    check_unlisted(dir, "", &listed, &subdirs, d);
+    for (size_t i = 0; i < subdirs.count; i++)
+        check_unlisted(dir, subdirs.names[i], &listed, &subdirs, d);
+    rt_strmap_free(&listed);
 }
 
 static uint64_t output_rows(const rt_json *m, const char *name)
@@ -274,8 +369,44 @@ static void split_number(const char *s, size_t *prefix_len, uint64_t *seq)
     *seq = i < n ? strtoull(s + i, NULL, 10) : 0;
 }
 
+/* The last number seen in each series (prefix), so that invoices and credit notes may
+ * interleave in invoices.csv while each series stays gap-free. */
+typedef struct series_last {
+    char prefix[64];
+    uint64_t last;
+} series_last;
+enum { SERIES_MAX = 16 };
+
+static void check_series(series_last *series, size_t *n, const char *file, size_t row,
+                         const char *number, rt_diags *d)
+{
+    size_t plen;
+    uint64_t seq;
+    split_number(number, &plen, &seq);
+    if (plen >= sizeof series[0].prefix) return;
+    size_t k = 0;
+    while (k < *n && !(strlen(series[k].prefix) == plen &&
+                       memcmp(series[k].prefix, number, plen) == 0))
+        k++;
+    if (k == *n) {
+        if (*n == SERIES_MAX) return;
+        memcpy(series[k].prefix, number, plen);
+        series[k].prefix[plen] = '\0';
+        series[k].last = seq;
+        (*n)++;
+        return;
+    }
+    if (seq != series[k].last + 1)
+        rt_diags_add(d, file, row + 2, 0, "invoice_number",
+                     "gap in the series %s: %" PRIu64 " follows %" PRIu64, series[k].prefix, seq,
+                     series[k].last);
+    series[k].last = seq;
+}
+
 static void check_invoices(const table *inv, inv_sum *sums, rt_diags *d)
 {
+    series_last series[SERIES_MAX];
+    size_t nseries = 0;
     int cn = column(inv, "invoice_number", d), cc = column(inv, "currency", d),
         cnet = column(inv, "net", d), ctax = column(inv, "tax", d), cg = column(inv, "gross", d);
     if (cn < 0 || cc < 0 || cnet < 0 || ctax < 0 || cg < 0) return;
@@ -288,20 +419,7 @@ static void check_invoices(const table *inv, inv_sum *sums, rt_diags *d)
             continue;
         if (s->net + s->tax != s->gross)
             rt_diags_add(d, inv->name, i + 2, 0, s->number, "net + tax != gross");
-        /* Gap-free within each series (invoices and credit notes interleave). */
-        size_t pb;
-        uint64_t qb;
-        split_number(s->number, &pb, &qb);
-        for (size_t k = i; k-- > 0;) {
-            size_t pa;
-            uint64_t qa;
-            split_number(sums[k].number, &pa, &qa);
-            if (pa != pb || memcmp(sums[k].number, s->number, pa) != 0) continue;
-            if (qb != qa + 1)
-                rt_diags_add(d, inv->name, i + 2, 0, "invoice_number",
-                             "gap in the series: %s follows %s", s->number, sums[k].number);
-            break;
-        }
+        check_series(series, &nseries, inv->name, i, s->number, d);
     }
 }
 
@@ -328,48 +446,82 @@ static void check_lines(const table *lines, const inv_index *ix, rt_diags *d)
                          "lines sum to a different net than the invoice");
 }
 
+/* A journal line's signed transaction-currency amount (debit > 0): the txn_amount column
+ * when present (manifest v2), else debit - credit (v1 journals were single-currency). */
+static int txn_amount(const table *j, size_t i, int ctxn, int ctc, int cdr, int ccr,
+                      int64_t *out, rt_diags *d)
+{
+    char cur[8];
+    int64_t dr, cr;
+    if (ctxn >= 0) {
+        cell(j, i, ctc, cur, sizeof cur);
+        return amount(j, i, ctxn, cur, out, d);
+    }
+    cell(j, i, column(j, "currency", NULL), cur, sizeof cur);
+    if (!amount(j, i, cdr, cur, &dr, d) || !amount(j, i, ccr, cur, &cr, d)) return 0;
+    *out = dr - cr;
+    return 1;
+}
+
+typedef struct entry_state {
+    uint64_t entry;
+    int64_t debit, credit, txn;
+} entry_state;
+
+static void entry_end(const table *j, const entry_state *e, bool has_txn, rt_diags *d)
+{
+    if (!e->entry) return;
+    if (e->debit != e->credit)
+        rt_diags_add(d, j->name, 0, 0, "entry", "entry %" PRIu64 " does not balance", e->entry);
+    if (has_txn && e->txn != 0)
+        rt_diags_add(d, j->name, 0, 0, "entry",
+                     "entry %" PRIu64 " does not balance in its transaction currency", e->entry);
+}
+
 static void check_journal(const table *j, const inv_index *ix, rt_diags *d,
                           rt_verify_stats *st)
 {
     int ce = column(j, "entry", d), cdr = column(j, "debit", d), ccr = column(j, "credit", d),
         cc = column(j, "currency", d), cref = column(j, "reference", d),
-        ct = column(j, "line_type", d);
+        ct = column(j, "line_type", d), ctxn = column(j, "txn_amount", NULL),
+        ctc = column(j, "txn_currency", NULL);
     if (ce < 0 || cdr < 0 || ccr < 0 || cc < 0 || cref < 0 || ct < 0) return;
-    uint64_t entry = 0;
-    int64_t ed = 0, ec = 0;
-    for (size_t i = 0; i <= j->count; i++) {
-        char e[32] = "", cur[8], ref[64], type[32];
-        uint64_t en = 0;
-        if (i < j->count) {
-            cell(j, i, ce, e, sizeof e);
-            en = strtoull(e, NULL, 10);
-        }
-        if (i == j->count || en != entry) {
-            if (entry && ed != ec)
-                rt_diags_add(d, j->name, 0, 0, "entry", "entry %" PRIu64 " does not balance",
-                             entry);
-            if (i == j->count) break;
-            if (en != entry + 1)
+    if ((ctxn < 0) != (ctc < 0)) {
+        rt_diags_add(d, j->name, 1, 0, "txn_amount", "txn_amount and txn_currency go together");
+        return;
+    }
+    entry_state e = {0, 0, 0, 0};
+    for (size_t i = 0; i < j->count; i++) {
+        char en_text[32], cur[8], ref[64], type[32];
+        cell(j, i, ce, en_text, sizeof en_text);
+        uint64_t en = strtoull(en_text, NULL, 10);
+        if (en != e.entry) {
+            entry_end(j, &e, ctxn >= 0, d);
+            if (en != e.entry + 1)
                 rt_diags_add(d, j->name, i + 2, 0, "entry",
                              "entry numbers are not sequential: %" PRIu64 " after %" PRIu64, en,
-                             entry);
-            entry = en;
-            ed = ec = 0;
+                             e.entry);
+            e = (entry_state){en, 0, 0, 0};
             st->journal_entries++;
         }
         st->journal_lines++;
-        int64_t dr, cr;
+        int64_t dr, cr, txn;
         cell(j, i, cc, cur, sizeof cur);
         cell(j, i, cref, ref, sizeof ref);
         cell(j, i, ct, type, sizeof type);
-        if (!amount(j, i, cdr, cur, &dr, d) || !amount(j, i, ccr, cur, &cr, d)) continue;
-        ed += dr;
-        ec += cr;
+        if (!amount(j, i, cdr, cur, &dr, d) || !amount(j, i, ccr, cur, &cr, d) ||
+            !txn_amount(j, i, ctxn, ctc, cdr, ccr, &txn, d))
+            continue;
+        e.debit += dr;
+        e.credit += cr;
+        e.txn += txn;
         inv_sum *s = find_invoice(ix, ref);
         if (!s) continue;
-        if (strcmp(type, "receivable") == 0) s->journal_ar += dr - cr;
-        if (strcmp(type, "vat") == 0) s->journal_vat += cr - dr;
+        /* Receivables and VAT are compared in the invoice's own currency. */
+        if (strcmp(type, "receivable") == 0) s->journal_ar += txn;
+        if (strcmp(type, "vat") == 0) s->journal_vat -= txn;
     }
+    entry_end(j, &e, ctxn >= 0, d);
     inv_sum *sums = ix->sums;
     for (size_t i = 0; i < ix->count; i++) {
         if (sums[i].journal_ar != sums[i].gross)
@@ -407,6 +559,28 @@ static void check_totals(const rt_json *m, const inv_sum *sums, size_t n, rt_dia
     }
 }
 
+static void check_ledger(const char *dir, const rt_json *m, const table *inv, const table *lines,
+                         const table *jr, rt_diags *d, rt_verify_stats *st)
+{
+    inv_index ix = {calloc(inv->count ? inv->count : 1, sizeof(inv_sum)), inv->count, {0}};
+    if (ix.sums && rt_strmap_init(&ix.by_number, inv->count) == RT_OK) {
+        check_invoices(inv, ix.sums, d);
+        for (size_t i = 0; i < inv->count; i++)
+            if (rt_strmap_put(&ix.by_number, ix.sums[i].number, strlen(ix.sums[i].number),
+                              (uint32_t)i) == RT_EEXIST)
+                rt_diags_add(d, "invoices.csv", i + 2, 0, "invoice_number",
+                             "invoice number %s appears twice", ix.sums[i].number);
+        if (lines) check_lines(lines, &ix, d);
+        if (jr) check_journal(jr, &ix, d, st);
+        check_totals(m, ix.sums, inv->count, d);
+        st->invoices = inv->count;
+    } else {
+        rt_diags_add(d, dir, 0, 0, NULL, "out of memory");
+    }
+    rt_strmap_free(&ix.by_number);
+    free(ix.sums);
+}
+
 rt_status rt_verify_outdir(const char *dir, rt_diags *d, rt_verify_stats *st)
 {
     size_t before = rt_diags_total(d);
@@ -421,34 +595,24 @@ rt_status rt_verify_outdir(const char *dir, rt_diags *d, rt_verify_stats *st)
         return RT_EVERIFY;
     }
     const char *format = rt_json_string(m, "format");
-    if (!format || strcmp(format, RT_MANIFEST_FORMAT) != 0)
+    if (!format || (strcmp(format, RT_MANIFEST_FORMAT) != 0 &&
+                    strcmp(format, RT_MANIFEST_FORMAT_V1) != 0))
         rt_diags_add(d, RT_MANIFEST_NAME, 0, 0, "format", "not a %s manifest", RT_MANIFEST_FORMAT);
     check_files(dir, m, d, st);
     check_counts(m, d);
     table inv, lines, jr;
-    int ok_inv = table_load(dir, "invoices.csv", &inv, d);
-    int ok_lines = table_load(dir, "invoice_lines.csv", &lines, d);
-    int ok_j = table_load(dir, "journal.csv", &jr, d);
-    if (ok_inv) {
-        inv_index ix = {calloc(inv.count ? inv.count : 1, sizeof(inv_sum)), inv.count, {0}};
-        if (ix.sums && rt_strmap_init(&ix.by_number, inv.count) == RT_OK) {
-            check_invoices(&inv, ix.sums, d);
-            for (size_t i = 0; i < inv.count; i++)
-                if (rt_strmap_put(&ix.by_number, ix.sums[i].number, strlen(ix.sums[i].number),
-                                  (uint32_t)i) == RT_EEXIST)
-                    rt_diags_add(d, "invoices.csv", i + 2, 0, "invoice_number",
-                                 "invoice number %s appears twice", ix.sums[i].number);
-            if (ok_lines) check_lines(&lines, &ix, d);
-            if (ok_j) check_journal(&jr, &ix, d, st);
-            check_totals(m, ix.sums, inv.count, d);
-            st->invoices = inv.count;
-        }
-        rt_strmap_free(&ix.by_number);
-        free(ix.sums);
-    }
-    table_free(&inv);
-    table_free(&lines);
-    table_free(&jr);
+    int ok_inv = rt__vtable_load(dir, "invoices.csv", &inv, d);
+    int ok_lines = rt__vtable_load(dir, "invoice_lines.csv", &lines, d);
+    int ok_j = rt__vtable_load(dir, "journal.csv", &jr, d);
+    if (ok_inv) check_ledger(dir, m, &inv, ok_lines ? &lines : NULL, ok_j ? &jr : NULL, d, st);
+    rt__vctx c = {dir, m, ok_inv ? &inv : NULL, ok_lines ? &lines : NULL, ok_j ? &jr : NULL, d,
+                  st};
+    rt__verify_documents(&c);
+    rt__verify_fec(&c);
+    rt__verify_detail(&c);
+    rt__vtable_free(&inv);
+    rt__vtable_free(&lines);
+    rt__vtable_free(&jr);
     rt_arena_free(&arena);
     return rt_diags_total(d) > before ? RT_EVERIFY : RT_OK;
 }

@@ -5,7 +5,11 @@
  * rejected + duplicate, every journal entry balances and so does each currency, journal entry
  * numbers run from 1 without gaps, invoice numbers are gap-free within their series, each
  * invoice's lines sum to its net, its VAT to its tax, and the receivable it books equals its
- * gross, and the invoice totals equal the manifest's. */
+ * gross, and the invoice totals equal the manifest's; one UBL document and one HTML page per
+ * invoice and credit note, each UBL document's type, number and payable amount equal to
+ * invoices.csv; the FEC file follows every FEC rule (gap-free EcritureNum, balanced entries,
+ * formats) and its totals equal the journal's; the usage detail holds every billed event,
+ * its frames cover the file, and each invoice line's events match invoice_lines.csv. */
 #ifndef RT_VERIFY_H
 #define RT_VERIFY_H
 
@@ -18,6 +22,9 @@ typedef struct rt_verify_stats {
     uint64_t invoices;
     uint64_t journal_entries;
     uint64_t journal_lines;
+    uint64_t documents;     /* UBL and HTML files checked against invoices.csv */
+    uint64_t fec_entries;   /* entries of the FEC file (0 when there is none) */
+    uint64_t detail_events; /* events in the itemised usage detail */
 } rt_verify_stats;
 
 /* Check dir. Every problem found is added to problems; returns RT_OK when there were none,

@@ -47,6 +47,7 @@
 
 #include "engine/money.h"
 #include "formats/csv.h"
+#include "formats/gl_fec.h"
 #include "testutil.h"
 
 #define USAGE "data-samples/telco/usage-2026-10-voice.csv.zst data-samples/telco/usage-2026-10-other.csv.zst"
@@ -297,8 +298,8 @@ Test(e2e, orders_bill_subscriptions_and_release_deferred_revenue)
                             "5.00,1,10.16,"));
     free(lines);
     char *j = read_out(tmp, "oct", "journal.csv");
-    cr_assert(strstr(j, ",487000,Produits constates d'avance,73.20,0.00,EUR,2026-10,,,"));
-    cr_assert(strstr(j, ",706400,Abonnements,0.00,73.20,EUR,2026-10,,,"));
+    cr_assert(strstr(j, ",487000,Produits constates d'avance,73.20,0.00,EUR,73.20,EUR,2026-10,"));
+    cr_assert(strstr(j, ",706400,Abonnements,0.00,73.20,EUR,-73.20,EUR,2026-10,"));
     cr_assert_eq(column_sum(j, 5, 0, NULL), column_sum(j, 6, 0, NULL));
     free(j);
     char *m = read_out(tmp, "oct", "manifest.json");
@@ -401,12 +402,12 @@ Test(e2e, a_rerun_after_a_price_correction_issues_credit_notes_and_new_invoices)
     free(inv);
 
     char *j = read_out(tmp, "rerun", "journal.csv");
-    cr_assert(strstr(j, "1,2026-11-01,VE,411000,Clients,0.00,60.50,EUR,LTC-2026-000001,"));
-    cr_assert(strstr(j, "1,2026-11-01,VE,706200,Prestations SMS,0.06,0.00,EUR,LTC-2026-000001,"));
-    cr_assert(strstr(j, "1,2026-11-01,VE,706500,Frais de mise en service,49.00,0.00,EUR,"
+    cr_assert(strstr(j, "2026-11-01,VE,1,411000,Clients,0.00,60.50,EUR,-60.50,EUR,LTC-2026-000001,"));
+    cr_assert(strstr(j, "2026-11-01,VE,1,706200,Prestations SMS,0.06,0.00,EUR,0.06,EUR,LTC-2026-000001,"));
+    cr_assert(strstr(j, "2026-11-01,VE,1,706500,Frais de mise en service,49.00,0.00,EUR,49.00,EUR,"
                         "LTC-2026-000001,"));
-    cr_assert(strstr(j, "1,2026-11-01,VE,445710,TVA collectee,10.08,0.00,EUR,LTC-2026-000001,"));
-    cr_assert(strstr(j, ",706200,Prestations SMS,0.00,0.05,EUR,LT-2026-000034,"));
+    cr_assert(strstr(j, "2026-11-01,VE,1,445710,TVA collectee,10.08,0.00,EUR,10.08,EUR,LTC-2026-000001,"));
+    cr_assert(strstr(j, ",706200,Prestations SMS,0.00,0.05,EUR,-0.05,EUR,LT-2026-000034,"));
     cr_assert_null(strstr(j, "release"), "the release did not change: not booked twice");
     cr_assert_eq(column_sum(j, 5, 0, NULL), column_sum(j, 6, 0, NULL));
     free(j);
@@ -433,11 +434,11 @@ Test(e2e, accrue_only_books_unbilled_revenue_and_its_reversal)
     import_book(tmp);
     cr_assert_eq(run_sample(tmp, "accrual", "--accrue-only"), 0);
     char *j = read_out(tmp, "accrual", "journal.csv");
-    cr_assert(strstr(j, "1,2026-10-31,VE,418100,Clients - factures a etablir,299.91,0.00,EUR,"));
-    cr_assert(strstr(j, "2,2026-11-01,VE,418100,Clients - factures a etablir,0.00,299.91,EUR,"));
-    cr_assert(strstr(j, "1,2026-10-31,VE,706100,Prestations voix,0.00,139.27,EUR,"));
-    cr_assert_eq(rt_test_count_lines(j, "1,"), 4);
-    cr_assert_eq(rt_test_count_lines(j, "2,"), 4);
+    cr_assert(strstr(j, "2026-10-31,VE,1,418100,Clients - factures a etablir,299.91,0.00,EUR,299.91,EUR,2026-10,"));
+    cr_assert(strstr(j, "2026-11-01,VE,2,418100,Clients - factures a etablir,0.00,299.91,EUR,-299.91,EUR,"));
+    cr_assert(strstr(j, "2026-10-31,VE,1,706100,Prestations voix,0.00,139.27,EUR,"));
+    cr_assert_eq(rt_test_count_lines(j, "2026-10-31,VE,1,"), 4);
+    cr_assert_eq(rt_test_count_lines(j, "2026-11-01,VE,2,"), 4);
     free(j);
     char *inv = read_out(tmp, "accrual", "invoices.csv");
     cr_assert_eq(rt_test_count_lines(inv, "LT"), 0);
@@ -468,4 +469,138 @@ Test(e2e, verify_with_the_book_checks_the_registry)
     cr_assert_eq(rt_test_sh("mkdir '%s'", other), 0);
     import_book(other);
     cr_assert_eq(rt_test_ratel("verify '%s/out' --book '%s/book' 2> /dev/null", tmp, other), 4);
+}
+
+/* ---- e-invoices, GL export and usage detail of the sample run ---- */
+
+static const char *ubl_schema_dir(void)
+{
+    const char *env = getenv("RATEL_UBL_SCHEMAS");
+    return env && env[0] ? env : RATEL_SCHEMA_DIR;
+}
+
+Test(e2e, sample_run_ubl_documents_are_schema_valid_and_match_the_invoices)
+{
+    char tmp[256];
+    rt_test_tmpdir(tmp, sizeof tmp);
+    import_book(tmp);
+    cr_assert_eq(run_sample(tmp, "out", ""), 0);
+    cr_assert_eq(rt_test_sh("test $(ls '%s/out/ubl' | wc -l) -eq 33", tmp), 0,
+                 "one UBL document per invoice");
+    char *inv = read_out(tmp, "out", "ubl/LT-2026-000001.xml");
+    cr_assert(strstr(inv, "<cbc:PayableAmount currencyID=\"EUR\">0.78</cbc:PayableAmount>"));
+    cr_assert(strstr(inv, "<cbc:BuyerReference>PO-7731</cbc:BuyerReference>"));
+    /* C_VOICE_NAT v1: 900 s billed x 0.02 / 60 = 0.30 exactly: the real quantity. */
+    cr_assert(strstr(inv, "<cbc:InvoicedQuantity unitCode=\"SEC\">900</cbc:InvoicedQuantity>"
+                          "<cbc:LineExtensionAmount currencyID=\"EUR\">0.30</cbc:LineExtensionAmount>"),
+              "%s", inv);
+    /* C_VOICE_NAT v2: 480 s x 0.018 / 60 = 0.144 but the line is 0.14: one lot. */
+    cr_assert(strstr(inv, "<cbc:InvoicedQuantity unitCode=\"C62\">1</cbc:InvoicedQuantity>"
+                          "<cbc:LineExtensionAmount currencyID=\"EUR\">0.14</cbc:LineExtensionAmount>"));
+    free(inv);
+    char *rc = read_out(tmp, "out", "ubl/LT-2026-000003.xml");
+    cr_assert(strstr(rc, "<cbc:ID>AE</cbc:ID><cbc:Percent>0</cbc:Percent><cbc:TaxExemptionReasonCode>"
+                         "VATEX-EU-AE</cbc:TaxExemptionReasonCode><cbc:TaxExemptionReason>Reverse "
+                         "charge - Art. 196 Directive 2006/112/EC</cbc:TaxExemptionReason>"),
+              "%s", rc);
+    cr_assert(strstr(rc, "<cbc:PayableAmount currencyID=\"EUR\">0.19</cbc:PayableAmount>"));
+    free(rc);
+    char *html = read_out(tmp, "out", "html/LT-2026-000003.html");
+    cr_assert(strstr(html, "Reverse charge - Art. 196 Directive 2006/112/EC"));
+    cr_assert(strstr(html, "<tr class=\"due\"><td>Amount due (EUR)</td><td class=\"num\">0.19"));
+    free(html);
+    char xsd[1024];
+    snprintf(xsd, sizeof xsd, "%s/maindoc/UBL-Invoice-2.1.xsd", ubl_schema_dir());
+    if (rt_test_sh("test -r '%s' && command -v xmllint > /dev/null", xsd) != 0) {
+        fprintf(stderr, "SKIP: %s or xmllint missing: the sample's UBL output is not "
+                        "schema-validated (set RATEL_UBL_SCHEMAS)\n", xsd);
+        cr_skip_test("UBL schemas or xmllint not found (set RATEL_UBL_SCHEMAS)");
+    }
+    cr_assert_eq(rt_test_sh("xmllint --nonet --noout --schema '%s' '%s'/out/ubl/*.xml 2> "
+                            "'%s/xmllint.txt'",
+                            xsd, tmp, tmp),
+                 0, "see %s/xmllint.txt", tmp);
+}
+
+Test(e2e, sample_run_fec_follows_the_rules_and_equals_the_journal)
+{
+    char tmp[256];
+    rt_test_tmpdir(tmp, sizeof tmp);
+    import_book(tmp);
+    cr_assert_eq(run_sample(tmp, "out", ""), 0);
+    size_t len;
+    char path[512];
+    snprintf(path, sizeof path, "%s/out/123456789FEC20261031.txt", tmp);
+    char *fec = rt_test_read(path, &len);
+    cr_assert_not_null(fec, "the FEC is named SIREN + FEC + closing date");
+    rt_fec_summary sum;
+    rt_diags d;
+    rt_diags_init(&d);
+    cr_assert_eq(rt_gl_fec_check("123456789FEC20261031.txt", fec, len, 2, &sum, &d), RT_OK,
+                 "%s", d.count ? d.items[0].message : "");
+    rt_diags_free(&d);
+    cr_assert_eq(sum.entries, 33);
+    cr_assert_eq(sum.lines, 163);
+    cr_assert(sum.debit_minor == 35984 && sum.credit_minor == 35984,
+              "FEC totals are the journal's: EUR 359.84");
+    char row[1024];
+    rt_test_line(fec, "VE\tVentes\t3\t20261101\t411000", row, sizeof row);
+    cr_assert_str_eq(row, "VE\tVentes\t3\t20261101\t411000\tClients\tACC-0003\tBrasserie Van Damme "
+                          "BV\tLT-2026-000003\t20261101\tInvoice LT-2026-000003 Brasserie Van Damme "
+                          "BV\t0,19\t0,00\t\t\t20261101\t\t");
+    free(fec);
+}
+
+Test(e2e, sample_run_usage_detail_holds_every_billed_event_by_invoice_line)
+{
+    char tmp[256];
+    rt_test_tmpdir(tmp, sizeof tmp);
+    import_book(tmp);
+    cr_assert_eq(run_sample(tmp, "out", ""), 0);
+    char *ix = read_out(tmp, "out", "usage_detail_index.csv");
+    char row[512];
+    /* ACC-0001 line 5, C_VOICE_NAT v2: 300 s -> 0.0900 and 125 s -> 0.0540: 2 events 0.144. */
+    rt_test_line(ix, "LT-2026-000001,5,", row, sizeof row);
+    cr_assert(strncmp(row, "LT-2026-000001,5,ACC-0001,P_START,C_VOICE_NAT,2,0.144,EUR,", 58) == 0,
+              "%s", row);
+    free(ix);
+    char *detail = read_out(tmp, "out", "usage_detail.csv.zst");
+    cr_assert_eq(rt_test_count_lines(detail, "LT-2026-"), 3713, "every billed event once");
+    cr_assert_eq(rt_test_count_lines(detail, "LT-2026-000003,1,ACC-0003,"), 1);
+    free(detail);
+    cr_assert_eq(rt_test_ratel("verify '%s/out' > /dev/null", tmp), 0);
+}
+
+Test(e2e, new_outputs_are_byte_identical_for_1_2_and_4_threads)
+{
+    char tmp[256];
+    rt_test_tmpdir(tmp, sizeof tmp);
+    for (int t = 1; t <= 4; t *= 2) {
+        char sub[300], extra[64];
+        snprintf(sub, sizeof sub, "%s/t%d", tmp, t);
+        cr_assert_eq(rt_test_sh("mkdir -p '%s'", sub), 0);
+        import_book(sub);
+        snprintf(extra, sizeof extra, "--threads %d --chunk-size 4096", t);
+        cr_assert_eq(run_sample(sub, "out", extra), 0);
+    }
+    for (int t = 2; t <= 4; t *= 2)
+        cr_assert_eq(rt_test_sh("diff -r '%s/t1/out' '%s/t%d/out' > /dev/null", tmp, tmp, t), 0,
+                     "the output directories differ between 1 and %d threads", t);
+}
+
+Test(e2e, verify_catches_a_tampered_e_invoice)
+{
+    char tmp[256];
+    rt_test_tmpdir(tmp, sizeof tmp);
+    import_book(tmp);
+    cr_assert_eq(run_sample(tmp, "out", ""), 0);
+    cr_assert_eq(rt_test_sh("sed -i 's|>0.78</cbc:PayableAmount>|>0.79</cbc:PayableAmount>|' "
+                            "'%s/out/ubl/LT-2026-000001.xml'", tmp), 0);
+    cr_assert_eq(rt_test_ratel("verify '%s/out' 2> '%s/err.txt'", tmp, tmp), 4);
+    char path[512];
+    snprintf(path, sizeof path, "%s/err.txt", tmp);
+    char *err = rt_test_read(path, NULL);
+    cr_assert(strstr(err, "ubl/LT-2026-000001.xml: XXH64 is"), "%s", err);
+    cr_assert(strstr(err, "PayableAmount: is 0.79, invoices.csv says 0.78"), "%s", err);
+    free(err);
 }

@@ -12,7 +12,9 @@ int rt_cmd_verify(int argc, char **argv)
         puts("usage: ratel verify OUT_DIR [--book BOOK_DIR]\n\nRe-checks every output checksum "
              "against the manifest, the record counts, and the\naccounting invariants (balanced "
              "journal, receivables = invoice totals, gap-free numbers).\nWith --book, also checks "
-             "that the run is committed in that book's registry with\nthis very manifest.");
+             "that the run is committed in that book's registry with\nthis very manifest. The "
+             "UBL and HTML documents (one per invoice and credit note),\nthe FEC file's rules "
+             "and totals, and the itemised usage detail are checked too.");
         return RT_EXIT_OK;
     }
     const char *dir = NULL, *book = NULL;
@@ -36,8 +38,10 @@ int rt_cmd_verify(int argc, char **argv)
     int rc;
     if (s == RT_OK) {
         printf("%s: OK (%" PRIu64 " files, %" PRIu64 " invoices, %" PRIu64
-               " journal entries in %" PRIu64 " lines, all balanced%s)\n",
+               " journal entries in %" PRIu64 " lines, all balanced; %" PRIu64
+               " documents, %" PRIu64 " FEC entries, %" PRIu64 " detailed events%s)\n",
                dir, st.files_checked, st.invoices, st.journal_entries, st.journal_lines,
+               st.documents, st.fec_entries, st.detail_events,
                book ? "; committed in the registry" : "");
         rc = RT_EXIT_OK;
     } else {

@@ -1,0 +1,331 @@
+/* invoice_ubl: UBL 2.1 Invoice and CreditNote documents. */
+#include "formats/invoice_ubl.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "formats/invoice_files.h"
+#include "formats/markup.h"
+
+#define NS_CAC "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+#define NS_CBC "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
+
+/* ---- small element writers ---- */
+
+static bool present(const char *s)
+{
+    return s && s[0];
+}
+
+/* <cbc:name>text</cbc:name>; nothing when text is empty (UBL elements are never empty). */
+static void cbc(rt_buf *b, const char *name, const char *text)
+{
+    if (!present(text)) return;
+    rt_buf_printf(b, "<cbc:%s>", name);
+    rt_markup_cstr(b, text);
+    rt_buf_printf(b, "</cbc:%s>", name);
+}
+
+/* <cbc:name attr="value">text</cbc:name>. */
+static void cbc_attr(rt_buf *b, const char *name, const char *attr, const char *value,
+                     const char *text)
+{
+    if (!present(text)) return;
+    rt_buf_printf(b, "<cbc:%s %s=\"", name, attr);
+    rt_markup_cstr(b, value);
+    rt_buf_puts(b, "\">");
+    rt_markup_cstr(b, text);
+    rt_buf_printf(b, "</cbc:%s>", name);
+}
+
+static void cbc_amount(rt_buf *b, const rt_doc_view *v, const char *name, int64_t minor)
+{
+    char a[48];
+    rt_doc_amount(v, minor, a, sizeof a);
+    cbc_attr(b, name, "currencyID", v->inv->currency->code, a);
+}
+
+static void cbc_date(rt_buf *b, const char *name, rt_days d)
+{
+    char t[16];
+    rt_date_format(d, t, sizeof t);
+    cbc(b, name, t);
+}
+
+static void period(rt_buf *b, rt_days start, rt_days end_excl)
+{
+    rt_buf_puts(b, "<cac:InvoicePeriod>");
+    cbc_date(b, "StartDate", start);
+    cbc_date(b, "EndDate", end_excl - 1); /* UBL periods end on their last day */
+    rt_buf_puts(b, "</cac:InvoicePeriod>");
+}
+
+/* ---- parties ---- */
+
+typedef struct party {
+    const char *id; /* buyer identifier (BT-46); NULL for the seller */
+    const char *name, *street, *city, *postcode, *country, *vat_id, *email;
+    const char *legal_id, *legal_scheme;
+} party;
+
+static void postal_address(rt_buf *b, const party *p)
+{
+    rt_buf_puts(b, "<cac:PostalAddress>");
+    cbc(b, "StreetName", p->street);
+    cbc(b, "CityName", p->city);
+    cbc(b, "PostalZone", p->postcode);
+    rt_buf_puts(b, "<cac:Country>");
+    cbc(b, "IdentificationCode", p->country);
+    rt_buf_puts(b, "</cac:Country></cac:PostalAddress>");
+}
+
+static void write_party(rt_buf *b, const char *role, const party *p)
+{
+    rt_buf_printf(b, "<cac:%s><cac:Party>", role);
+    /* Peppol routes on the electronic address; the book knows an e-mail address. */
+    if (present(p->email)) cbc_attr(b, "EndpointID", "schemeID", "EM", p->email);
+    if (present(p->id)) {
+        rt_buf_puts(b, "<cac:PartyIdentification>");
+        cbc(b, "ID", p->id);
+        rt_buf_puts(b, "</cac:PartyIdentification>");
+    }
+    rt_buf_puts(b, "<cac:PartyName>");
+    cbc(b, "Name", p->name);
+    rt_buf_puts(b, "</cac:PartyName>");
+    postal_address(b, p);
+    if (present(p->vat_id)) {
+        rt_buf_puts(b, "<cac:PartyTaxScheme>");
+        cbc(b, "CompanyID", p->vat_id);
+        rt_buf_puts(b, "<cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:PartyTaxScheme>");
+    }
+    rt_buf_puts(b, "<cac:PartyLegalEntity>");
+    cbc(b, "RegistrationName", p->name);
+    if (present(p->legal_scheme))
+        cbc_attr(b, "CompanyID", "schemeID", p->legal_scheme, p->legal_id);
+    else
+        cbc(b, "CompanyID", p->legal_id);
+    rt_buf_puts(b, "</cac:PartyLegalEntity>");
+    if (present(p->email)) {
+        rt_buf_puts(b, "<cac:Contact>");
+        cbc(b, "ElectronicMail", p->email);
+        rt_buf_puts(b, "</cac:Contact>");
+    }
+    rt_buf_printf(b, "</cac:Party></cac:%s>", role);
+}
+
+/* ICD 0002 (SIRENE) names a French company by its 9-digit SIREN. */
+static const char *legal_scheme(const rt_company *co)
+{
+    const char *r = co->registration_id;
+    if (!present(r) || !present(co->country) || strcmp(co->country, "FR") != 0) return NULL;
+    size_t n = strlen(r);
+    for (size_t i = 0; i < n; i++)
+        if (r[i] < '0' || r[i] > '9') return NULL;
+    return n == 9 ? "0002" : NULL;
+}
+
+static void parties(rt_buf *b, const rt_catalog *cat, const rt_invoice *inv)
+{
+    const rt_company *co = cat->company;
+    const rt_account *a = &cat->accounts[inv->account];
+    party seller = {
+        NULL,       co->name,  co->street,          co->city,        co->postcode, co->country,
+        co->vat_id, co->email, co->registration_id, legal_scheme(co)};
+    party buyer = {a->account_id, a->name,   a->street, a->city, a->postcode,
+                   a->country,    a->vat_id, a->email,  NULL,    NULL};
+    write_party(b, "AccountingSupplierParty", &seller);
+    write_party(b, "AccountingCustomerParty", &buyer);
+}
+
+/* ---- payment, allowances, taxes, totals ---- */
+
+static void payment(rt_buf *b, const rt_invoice *inv, bool credit)
+{
+    /* UNCL 4461 code 1 (instrument not defined): the book holds no bank account yet. The
+     * invoice number is the remittance information. A credit note has no header DueDate in
+     * UBL 2.1, so its due date travels here (Peppol BT-9 for credit notes). */
+    rt_buf_puts(b, "<cac:PaymentMeans><cbc:PaymentMeansCode>1</cbc:PaymentMeansCode>");
+    if (credit) cbc_date(b, "PaymentDueDate", inv->due_day);
+    cbc(b, "PaymentID", inv->number);
+    rt_buf_puts(b, "</cac:PaymentMeans>");
+    char due[16], note[128];
+    rt_date_format(inv->due_day, due, sizeof due);
+    snprintf(note, sizeof note, "%s within %d days of the issue date, by %s.",
+             credit ? "Refund or offset" : "Payment due", (int)(inv->due_day - inv->issue_day),
+             due);
+    rt_buf_puts(b, "<cac:PaymentTerms>");
+    cbc(b, "Note", note);
+    rt_buf_puts(b, "</cac:PaymentTerms>");
+}
+
+static void tax_category(rt_buf *b, const char *elem, const rt_tax_subtotal *t, const char *reason)
+{
+    char pct[48];
+    rt_doc_percent(t->rate_e4, pct, sizeof pct);
+    rt_buf_printf(b, "<cac:%s>", elem);
+    cbc(b, "ID", rt_vat_code_name((rt_vat_code)t->vat_code));
+    /* Outside the scope of VAT (O) carries no rate (EN 16931 BR-O-05). */
+    if (t->vat_code != RT_VAT_O) cbc(b, "Percent", pct);
+    if (reason) {
+        cbc(b, "TaxExemptionReasonCode", rt_doc_vatex_code((rt_vat_code)t->vat_code));
+        cbc(b, "TaxExemptionReason", reason);
+    }
+    rt_buf_printf(b, "<cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:%s>", elem);
+}
+
+static void allowances(rt_buf *b, const rt_doc_view *v)
+{
+    for (size_t i = 0; i < v->line_count; i++) {
+        const rt_doc_line *dl = &v->lines[i];
+        if (!dl->allowance) continue;
+        rt_buf_puts(b, "<cac:AllowanceCharge><cbc:ChargeIndicator>false</cbc:ChargeIndicator>"
+                       "<cbc:AllowanceChargeReasonCode>95</cbc:AllowanceChargeReasonCode>");
+        cbc(b, "AllowanceChargeReason", rt_invoice_line_description(v->cat, dl->src));
+        cbc_amount(b, v, "Amount", -dl->net_minor);
+        tax_category(b, "TaxCategory", &v->inv->taxes[dl->src->subtotal], NULL);
+        rt_buf_puts(b, "</cac:AllowanceCharge>");
+    }
+}
+
+static void tax_total(rt_buf *b, const rt_doc_view *v)
+{
+    rt_buf_puts(b, "<cac:TaxTotal>");
+    cbc_amount(b, v, "TaxAmount", v->tax_minor);
+    for (size_t s = 0; s < v->inv->tax_count; s++) {
+        const rt_tax_subtotal *t = &v->inv->taxes[s];
+        rt_buf_puts(b, "<cac:TaxSubtotal>");
+        cbc_amount(b, v, "TaxableAmount", rt_doc_tax_base(v, s));
+        cbc_amount(b, v, "TaxAmount", rt_doc_tax_amount(v, s));
+        tax_category(b, "TaxCategory", t, rt_doc_exemption_reason(v->cat, t));
+        rt_buf_puts(b, "</cac:TaxSubtotal>");
+    }
+    rt_buf_puts(b, "</cac:TaxTotal>");
+}
+
+static void monetary_total(rt_buf *b, const rt_doc_view *v)
+{
+    rt_buf_puts(b, "<cac:LegalMonetaryTotal>");
+    cbc_amount(b, v, "LineExtensionAmount", v->line_extension_minor);
+    cbc_amount(b, v, "TaxExclusiveAmount", v->net_minor);
+    cbc_amount(b, v, "TaxInclusiveAmount", v->gross_minor);
+    if (v->allowance_count) cbc_amount(b, v, "AllowanceTotalAmount", v->allowance_minor);
+    cbc_amount(b, v, "PayableAmount", v->gross_minor);
+    rt_buf_puts(b, "</cac:LegalMonetaryTotal>");
+}
+
+/* ---- lines ---- */
+
+static void property(rt_buf *b, const char *name, const char *value)
+{
+    if (!present(value)) return;
+    rt_buf_puts(b, "<cac:AdditionalItemProperty>");
+    cbc(b, "Name", name);
+    cbc(b, "Value", value);
+    rt_buf_puts(b, "</cac:AdditionalItemProperty>");
+}
+
+static void item(rt_buf *b, const rt_doc_view *v, const rt_doc_line *dl)
+{
+    const rt_invoice_line *l = dl->src;
+    const rt_product *p = l->product != RT_NO_INDEX ? &v->cat->products[l->product] : NULL;
+    rt_buf_puts(b, "<cac:Item>");
+    cbc(b, "Name", rt_invoice_line_description(v->cat, l));
+    if (p) {
+        rt_buf_puts(b, "<cac:SellersItemIdentification>");
+        cbc(b, "ID", p->product_id);
+        rt_buf_puts(b, "</cac:SellersItemIdentification>");
+    }
+    tax_category(b, "ClassifiedTaxCategory", &v->inv->taxes[l->subtotal], NULL);
+    if (dl->used[0]) {
+        char events[32];
+        snprintf(events, sizeof events, "%" PRIu64, l->events);
+        property(b, "Events", events);
+        property(b, "Quantity used", dl->used);
+        property(b, "Quantity billed", dl->billed);
+        property(b, "Rate", dl->rate);
+    }
+    rt_buf_puts(b, "</cac:Item>");
+}
+
+static void line(rt_buf *b, const rt_doc_view *v, const rt_doc_line *dl, bool credit)
+{
+    const char *elem = credit ? "CreditNoteLine" : "InvoiceLine";
+    const char *qty = credit ? "CreditedQuantity" : "InvoicedQuantity";
+    char id[16];
+    snprintf(id, sizeof id, "%" PRIu32, dl->number);
+    rt_buf_printf(b, "<cac:%s>", elem);
+    cbc(b, "ID", id);
+    if (!dl->measured && dl->used[0])
+        cbc(b, "Note",
+            "Quantity 1 is the whole line: each event was rated on its own (billing "
+            "increments, rounding, setup fee, minimum and maximum per event); "
+            "the usage is in the item properties.");
+    cbc_attr(b, qty, "unitCode", dl->unit_code, dl->quantity);
+    cbc_amount(b, v, "LineExtensionAmount", dl->net_minor);
+    if (dl->src->service_end_day > dl->src->service_start_day)
+        period(b, dl->src->service_start_day, dl->src->service_end_day);
+    item(b, v, dl);
+    rt_buf_puts(b, "<cac:Price>");
+    cbc_attr(b, "PriceAmount", "currencyID", v->inv->currency->code, dl->price);
+    cbc_attr(b, "BaseQuantity", "unitCode", dl->unit_code, dl->base_quantity);
+    rt_buf_printf(b, "</cac:Price></cac:%s>", elem);
+}
+
+/* ---- the document ---- */
+
+/* ID to TaxPointDate: the header elements whose order differs between Invoice and
+ * CreditNote in UBL 2.1. */
+static void header(rt_buf *b, const rt_invoice *inv, bool credit)
+{
+    cbc(b, "CustomizationID", RT_UBL_CUSTOMIZATION_ID);
+    cbc(b, "ProfileID", RT_UBL_PROFILE_ID);
+    cbc(b, "ID", inv->number);
+    cbc_date(b, "IssueDate", inv->issue_day);
+    if (credit) {
+        cbc_date(b, "TaxPointDate", inv->tax_point_day);
+        cbc(b, "CreditNoteTypeCode", "381");
+        if (present(inv->corrects)) {
+            char note[128];
+            snprintf(note, sizeof note, "Credit note reversing invoice %s.", inv->corrects);
+            cbc(b, "Note", note);
+        }
+    } else {
+        cbc_date(b, "DueDate", inv->due_day);
+        cbc(b, "InvoiceTypeCode", "380");
+        cbc_date(b, "TaxPointDate", inv->tax_point_day);
+    }
+}
+
+rt_status rt_invoice_ubl(const rt_catalog *cat, const rt_period *per, const rt_invoice *inv,
+                         rt_doc_view *v, rt_buf *b)
+{
+    rt_status st = rt_doc_view_build(v, cat, inv);
+    if (st != RT_OK) return st;
+    bool credit = inv->type == RT_CREDIT_NOTE;
+    const char *root = credit ? "CreditNote" : "Invoice";
+    const rt_account *a = &cat->accounts[inv->account];
+    rt_buf_printf(b,
+                  "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                  "<%s xmlns=\"urn:oasis:names:specification:ubl:schema:xsd:%s-2\" "
+                  "xmlns:cac=\"" NS_CAC "\" xmlns:cbc=\"" NS_CBC "\">\n",
+                  root, root);
+    header(b, inv, credit);
+    cbc(b, "DocumentCurrencyCode", inv->currency->code);
+    cbc(b, "BuyerReference", present(a->buyer_reference) ? a->buyer_reference : a->account_id);
+    period(b, per->start_day, per->end_day);
+    if (credit && present(inv->corrects)) {
+        rt_buf_puts(b, "<cac:BillingReference><cac:InvoiceDocumentReference>");
+        cbc(b, "ID", inv->corrects);
+        rt_buf_puts(b, "</cac:InvoiceDocumentReference></cac:BillingReference>");
+    }
+    parties(b, cat, inv);
+    payment(b, inv, credit);
+    allowances(b, v);
+    tax_total(b, v);
+    monetary_total(b, v);
+    for (size_t i = 0; i < v->line_count; i++)
+        if (!v->lines[i].allowance) line(b, v, &v->lines[i], credit);
+    rt_buf_printf(b, "\n</%s>\n", root);
+    return rt_buf_status(b);
+}

@@ -1,0 +1,264 @@
+/* invoice_view: presentation rules shared by the invoice documents. */
+#include "formats/invoice_view.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/money.h"
+#include "formats/invoice_files.h"
+
+void rt_doc_view_init(rt_doc_view *v)
+{
+    memset(v, 0, sizeof *v);
+}
+
+void rt_doc_view_free(rt_doc_view *v)
+{
+    free(v->lines);
+    memset(v, 0, sizeof *v);
+}
+
+/* x with the document sign applied. Amounts the engine produced never hold INT64_MIN (every
+ * sum is checked), so the negation cannot overflow. */
+static int64_t signed_by(int64_t x, int sign)
+{
+    RT_ASSERT(x != INT64_MIN);
+    return sign < 0 ? -x : x;
+}
+
+void rt_doc_amount(const rt_doc_view *v, int64_t minor, char *buf, size_t n)
+{
+    rt_decimal_str(minor, v->minor, buf, n);
+}
+
+int64_t rt_doc_tax_base(const rt_doc_view *v, size_t s)
+{
+    return signed_by(v->inv->taxes[s].base_minor, v->sign);
+}
+
+int64_t rt_doc_tax_amount(const rt_doc_view *v, size_t s)
+{
+    return signed_by(v->inv->taxes[s].tax_minor, v->sign);
+}
+
+void rt_doc_percent(int64_t rate_e4, char *buf, size_t n)
+{
+    rt_decimal_format(rate_e4, 4, -1, 0, '.', buf, n);
+}
+
+const char *rt_doc_vatex_code(rt_vat_code code)
+{
+    switch (code) {
+    case RT_VAT_AE:
+        return "VATEX-EU-AE";
+    case RT_VAT_K:
+        return "VATEX-EU-IC";
+    case RT_VAT_G:
+        return "VATEX-EU-G";
+    case RT_VAT_O:
+        return "VATEX-EU-O";
+    default:
+        return NULL;
+    }
+}
+
+const char *rt_doc_exemption_reason(const rt_catalog *cat, const rt_tax_subtotal *t)
+{
+    static const char *const generic[RT_VAT_CODE_COUNT_] = {
+        [RT_VAT_E] = "Exempt from VAT",
+        [RT_VAT_AE] = "Reverse charge: VAT to be accounted for by the customer",
+        [RT_VAT_K] = "Intra-community supply exempt from VAT",
+        [RT_VAT_G] = "Export outside the EU exempt from VAT",
+        [RT_VAT_O] = "Not subject to VAT",
+    };
+    if (t->vat_code < 0 || t->vat_code >= RT_VAT_CODE_COUNT_) return NULL;
+    if (t->vat_code == RT_VAT_S || t->vat_code == RT_VAT_Z) return NULL;
+    const char *r = t->tax != RT_NO_INDEX ? cat->tax_rates[t->tax].exemption_reason : NULL;
+    return r && r[0] ? r : generic[t->vat_code];
+}
+
+rt_status rt_doc_file_name(const char *number, const char *ext, char *buf, size_t n)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t k = 0;
+    for (size_t i = 0; number[i]; i++) {
+        unsigned char c = (unsigned char)number[i];
+        bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                     c == '_' || c == '-' || (c == '.' && i > 0);
+        if (k + 4 > n) return RT_ELIMIT;
+        if (plain) {
+            buf[k++] = (char)c;
+        } else {
+            buf[k++] = '%';
+            buf[k++] = hex[c >> 4];
+            buf[k++] = hex[c & 15];
+        }
+    }
+    size_t el = strlen(ext);
+    if (k == 0 || k + el + 1 > n) return RT_ELIMIT;
+    memcpy(buf + k, ext, el + 1);
+    return RT_OK;
+}
+
+/* ---- lines ---- */
+
+/* a * b == c * d exactly, in 128 bits; false when a product does not fit (then the line is
+ * simply not shown in the measured form). */
+static bool products_equal(__int128 a, __int128 b, __int128 c, __int128 d)
+{
+    __int128 x, y;
+    if (__builtin_mul_overflow(a, b, &x) || __builtin_mul_overflow(c, d, &y)) return false;
+    return x == y;
+}
+
+/* Whether qty / 10^qd x price / 10^9 / base == net / 10^minor exactly (multiplied out). */
+static bool identity_holds(int64_t qty, unsigned qd, int64_t price_nanos, int64_t base,
+                           int64_t net_minor, unsigned minor)
+{
+    __int128 rhs;
+    if (__builtin_mul_overflow((__int128)net_minor, (__int128)rt_pow10(RT_NANOS_SCALE - minor),
+                               &rhs))
+        return false;
+    return products_equal(qty, price_nanos, rhs, (__int128)base * rt_pow10(qd));
+}
+
+/* The measured form of a usage line, when quantity x price / base equals the net the
+ * document shows exactly. qty is the quantity in base units (qd decimals), base the price's
+ * quantity in units. A credit note stored negative may carry its quantities positive or
+ * negated: both are tried. */
+static bool measure(rt_doc_line *dl, const rt_doc_view *v, int64_t qty, unsigned qd,
+                    int64_t price_nanos, int64_t base, const char *unit_code)
+{
+    if (price_nanos == INT64_MIN || qty == INT64_MIN || base <= 0 || v->minor > RT_NANOS_SCALE)
+        return false;
+    if (!identity_holds(qty, qd, price_nanos, base, dl->net_minor, v->minor)) {
+        if (v->sign > 0 || !identity_holds(-qty, qd, price_nanos, base, dl->net_minor, v->minor))
+            return false;
+        qty = -qty;
+    }
+    /* A price is never shown negative (EN 16931 BR-27): its sign moves to the quantity. */
+    int64_t shown = price_nanos < 0 ? -qty : qty;
+    rt_decimal_format(shown, qd, (int)qd, 0, '.', dl->quantity, sizeof dl->quantity);
+    rt_decimal_format(price_nanos < 0 ? -price_nanos : price_nanos, RT_NANOS_SCALE, -1, v->minor,
+                      '.', dl->price, sizeof dl->price);
+    snprintf(dl->base_quantity, sizeof dl->base_quantity, "%" PRId64, base);
+    dl->unit_code = unit_code;
+    dl->measured = true;
+    return true;
+}
+
+static void usage_facts(rt_doc_line *dl, const rt_doc_view *v)
+{
+    const rt_catalog *cat = v->cat;
+    const rt_invoice_line *l = dl->src;
+    const rt_product *p = &cat->products[l->product];
+    const rt_charge *ch = &cat->charges[l->charge];
+    unsigned qd = (unsigned)p->quantity_decimals;
+    char q[RT_DOC_TEXT_MAX], price[RT_DOC_TEXT_MAX];
+    rt_decimal_format(l->quantity_base, qd, (int)qd, 0, '.', q, sizeof q);
+    snprintf(dl->used, sizeof dl->used, "%s %s", q, p->unit);
+    rt_decimal_format(l->billable_base, qd, (int)qd, 0, '.', q, sizeof q);
+    snprintf(dl->billed, sizeof dl->billed, "%s %s", q, p->unit);
+    rt_decimal_format(ch->price_nanos, RT_NANOS_SCALE, -1, v->minor, '.', price, sizeof price);
+    const char *code = v->inv->currency->code;
+    int n;
+    if (ch->model == RT_CHARGE_FLAT)
+        n = snprintf(dl->rate, sizeof dl->rate, "%s %s per event", price, code);
+    else
+        n = snprintf(dl->rate, sizeof dl->rate, "%s %s per %" PRId64 " %s", price, code,
+                     ch->price_per, p->unit);
+    /* The per-event terms that make quantity x price differ from the line amount. */
+    static const char *const what[3] = {" + %s %s per event", ", minimum %s %s per event",
+                                        ", maximum %s %s per event"};
+    int64_t terms[3] = {ch->setup_fee_nanos, ch->min_per_event_nanos, ch->max_per_event_nanos};
+    for (int k = 0; k < 3 && n > 0 && (size_t)n < sizeof dl->rate; k++) {
+        if (terms[k] == RT_UNSET || (k == 0 && terms[k] == 0)) continue;
+        rt_decimal_format(terms[k], RT_NANOS_SCALE, -1, v->minor, '.', price, sizeof price);
+        n += snprintf(dl->rate + n, sizeof dl->rate - (size_t)n, what[k], price, code);
+    }
+}
+
+static rt_status build_line(rt_doc_view *v, rt_doc_line *dl, const rt_invoice_line *l,
+                            uint32_t number)
+{
+    const rt_catalog *cat = v->cat;
+    memset(dl, 0, sizeof *dl);
+    dl->src = l;
+    dl->number = number;
+    dl->net_minor = signed_by(l->net_minor, v->sign);
+    dl->allowance = l->kind == RT_LINE_DISCOUNT && dl->net_minor <= 0;
+    if (l->kind == RT_LINE_USAGE && l->charge != RT_NO_INDEX) {
+        const rt_charge *ch = &cat->charges[l->charge];
+        const rt_product *p = &cat->products[l->product];
+        usage_facts(dl, v);
+        if (ch->model == RT_CHARGE_PER_UNIT)
+            measure(dl, v, l->billable_base, (unsigned)p->quantity_decimals, ch->price_nanos,
+                    ch->price_per, p->unit_code);
+        else if (ch->model == RT_CHARGE_FLAT && l->events <= INT64_MAX)
+            measure(dl, v, (int64_t)l->events, 0, ch->price_nanos, 1, "C62");
+    }
+    if (!dl->measured) {
+        /* One lot priced at the line net: exact whatever happened per event. */
+        int64_t net = dl->net_minor;
+        snprintf(dl->quantity, sizeof dl->quantity, "%s", net < 0 ? "-1" : "1");
+        rt_decimal_str(net < 0 ? -net : net, v->minor, dl->price, sizeof dl->price);
+        snprintf(dl->base_quantity, sizeof dl->base_quantity, "1");
+        dl->unit_code = "C62";
+    }
+    return RT_OK;
+}
+
+rt_status rt_doc_view_build(rt_doc_view *v, const rt_catalog *cat, const rt_invoice *inv)
+{
+    v->cat = cat;
+    v->inv = inv;
+    v->minor = inv->currency->minor_units;
+    v->sign = inv->type == RT_CREDIT_NOTE &&
+                      (inv->gross_minor < 0 || (inv->gross_minor == 0 && inv->net_minor < 0))
+                  ? -1
+                  : 1;
+    if (inv->line_count > v->line_capacity) {
+        rt_doc_line *l = realloc(v->lines, inv->line_count * sizeof *l);
+        if (!l) return RT_ENOMEM;
+        v->lines = l;
+        v->line_capacity = inv->line_count;
+    }
+    v->line_count = inv->line_count;
+    v->allowance_count = 0;
+    v->line_extension_minor = v->allowance_minor = 0;
+    for (size_t i = 0; i < inv->line_count; i++) {
+        rt_status st = build_line(v, &v->lines[i], &inv->lines[i], (uint32_t)(i + 1));
+        if (st != RT_OK) return st;
+        v->allowance_count += v->lines[i].allowance;
+    }
+    /* A document needs at least one line: with nothing but discounts, show them as lines. */
+    if (v->allowance_count == v->line_count) {
+        for (size_t i = 0; i < v->line_count; i++)
+            v->lines[i].allowance = false;
+        v->allowance_count = 0;
+    }
+    __int128 ext = 0, allow = 0, tax = 0;
+    for (size_t i = 0; i < v->line_count; i++) {
+        if (v->lines[i].allowance)
+            allow -= v->lines[i].net_minor;
+        else
+            ext += v->lines[i].net_minor;
+    }
+    for (size_t s = 0; s < inv->tax_count; s++)
+        tax += inv->taxes[s].tax_minor;
+    if (ext > INT64_MAX || ext < -INT64_MAX || allow > INT64_MAX || allow < -INT64_MAX)
+        return RT_EOVERFLOW;
+    v->line_extension_minor = (int64_t)ext;
+    v->allowance_minor = (int64_t)allow;
+    v->net_minor = signed_by(inv->net_minor, v->sign);
+    v->tax_minor = signed_by(inv->tax_minor, v->sign);
+    v->gross_minor = signed_by(inv->gross_minor, v->sign);
+    /* EN 16931 BR-CO-13, BR-CO-14 and BR-CO-15 hold by construction; a document that broke
+     * them would be a wrong invoice, so stop rather than write it. */
+    RT_ASSERT(ext - allow == v->net_minor);
+    RT_ASSERT(tax == inv->tax_minor);
+    RT_ASSERT((__int128)v->net_minor + v->tax_minor == v->gross_minor);
+    return RT_OK;
+}

@@ -1,0 +1,923 @@
+/* usage_detail: itemised usage per invoice line, spilled by account range and sorted. */
+#include "formats/usage_detail.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/money.h"
+#include "engine/u64map.h"
+#include "formats/csv.h"
+#include "formats/outfile.h"
+#include "formats/zio.h"
+
+/* Frames are written once and read rarely: zstd level 1, and at most about a megabyte of
+ * text per frame so that one line of a large invoice can be read without the rest. */
+#define DETAIL_LEVEL 1
+/* Scratch frames only live until the end of the run: zstd's fastest levels roughly halve the
+ * scratch I/O for a fraction of level 1's time. */
+#define SPILL_LEVEL (-5)
+#define FRAME_TEXT_BYTES ((size_t)1 << 20)
+#define UNMAPPED_RANK UINT32_C(0x80000000)
+
+static const char detail_header[] =
+    "invoice_number,line,account_id,plan_id,charge_id,event_id,start_time,called_number,"
+    "quantity,billable_quantity,unit,amount,currency,late,source_file,source_line\n";
+static const char index_header[] = "invoice_number,line,account_id,plan_id,charge_id,events,"
+                                   "amount,currency,offset,bytes,frames\n";
+
+/* ---- spilled records ----
+ * A scratch record is this fixed head (native byte order: the file never leaves the run)
+ * followed by the event id and the called number. */
+typedef struct rec_head {
+    uint32_t account, charge;
+    uint64_t ordinal;
+    int64_t start_s, quantity_base, billable_base, amount_nanos;
+    uint64_t line;
+    uint32_t product, file_index, flags;
+    uint16_t id_len, called_len;
+} rec_head;
+_Static_assert(sizeof(rec_head) == 72, "rec_head has no padding");
+
+typedef struct spill_slot {
+    rt_buf text[RT_DETAIL_PARTITIONS_MAX];
+    rt_buf frames[RT_DETAIL_PARTITIONS_MAX];
+    uint64_t records[RT_DETAIL_PARTITIONS_MAX];
+    uint64_t bytes[RT_DETAIL_PARTITIONS_MAX];
+    unsigned parts;
+    ZSTD_CCtx *cctx;
+} spill_slot;
+
+/* One invoice line that usage is billed on. */
+typedef struct group {
+    uint32_t invoice;
+    uint32_t line; /* 1-based */
+} group;
+
+/* A record to sort: its key (account, then invoice line rank), its input order, where it is. */
+typedef struct sort_ent {
+    uint64_t key;
+    uint64_t ordinal;
+    size_t off;
+} sort_ent;
+
+/* One invoice line's (or unbilled charge's) group as written: where its frames are, relative
+ * to the start of the emitter that wrote them. */
+typedef struct group_out {
+    uint64_t key;
+    rec_head head; /* the group's first record: account and charge */
+    const rt_currency *currency;
+    uint64_t offset, bytes, frames, events;
+    int64_t amount_nanos;
+} group_out;
+
+/* What turns one partition's sorted records into frames: one per thread. Frames go to `mem`
+ * (partitions sorted in parallel, written in order afterwards) or straight to the file (a
+ * partition too large to be held, processed alone). */
+typedef struct emitter {
+    const struct rt_usage_detail *d;
+    ZSTD_CCtx *cctx;
+    rt_buf text, frame, mem, records, prefix, unit_cell;
+    rt_zwriter *file; /* NULL: frames go to mem */
+    uint64_t written; /* bytes of frames emitted since the emitter was reset */
+    group_out *groups;
+    size_t group_count, group_capacity;
+    bool open;
+    uint32_t unit_product;
+    rt_status status;
+    rt_error err;
+} emitter;
+
+struct rt_usage_detail {
+    char *dir;
+    size_t budget;
+    unsigned nslots, threads;
+    spill_slot *slots;
+    unsigned parts;                         /* partitions, fixed by the first chunk written */
+    int spill_fd[RT_DETAIL_PARTITIONS_MAX]; /* -1 when closed */
+    bool spill_made[RT_DETAIL_PARTITIONS_MAX];
+    uint64_t spill_records[RT_DETAIL_PARTITIONS_MAX];
+    uint64_t spill_bytes[RT_DETAIL_PARTITIONS_MAX];
+    /* finishing */
+    const rt_run_result *res;
+    ZSTD_CCtx *cctx;
+    rt_zwriter *out;
+    rt_outfile index;
+    bool index_open;
+    uint64_t out_bytes, out_rows;
+    rt_u64map group_of; /* (account, charge) -> group */
+    group *groups;
+    size_t group_count;
+    rt_buf *input_cells; /* the CSV cell of each input's path */
+    size_t input_cell_count;
+    emitter *em;
+};
+
+static void spill_path(const rt_usage_detail *d, unsigned p, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s/.detail-%02u.spill", d->dir, p);
+}
+
+static unsigned partition_count(const rt_catalog *cat)
+{
+    size_t n = cat->account_count;
+    return n == 0 ? 1 : n < RT_DETAIL_PARTITIONS_MAX ? (unsigned)n : RT_DETAIL_PARTITIONS_MAX;
+}
+
+/* Contiguous account ranges, so partitions in order are accounts in order. */
+static unsigned partition_of(uint32_t account, unsigned parts, size_t accounts)
+{
+    return accounts ? (unsigned)((uint64_t)account * parts / accounts) : 0;
+}
+
+static void emitter_free(emitter *e)
+{
+    ZSTD_freeCCtx(e->cctx);
+    rt_buf_free(&e->text);
+    rt_buf_free(&e->frame);
+    rt_buf_free(&e->mem);
+    rt_buf_free(&e->records);
+    rt_buf_free(&e->prefix);
+    rt_buf_free(&e->unit_cell);
+    free(e->groups);
+}
+
+void rt_usage_detail_destroy(rt_usage_detail *d)
+{
+    if (!d) return;
+    for (unsigned p = 0; p < RT_DETAIL_PARTITIONS_MAX; p++) {
+        if (d->spill_fd[p] >= 0) close(d->spill_fd[p]);
+        if (d->spill_made[p]) {
+            char path[PATH_MAX];
+            spill_path(d, p, path, sizeof path);
+            unlink(path);
+        }
+    }
+    for (unsigned i = 0; d->slots && i < d->nslots; i++) {
+        for (unsigned p = 0; p < RT_DETAIL_PARTITIONS_MAX; p++) {
+            rt_buf_free(&d->slots[i].text[p]);
+            rt_buf_free(&d->slots[i].frames[p]);
+        }
+        ZSTD_freeCCtx(d->slots[i].cctx);
+    }
+    free(d->slots);
+    for (unsigned t = 0; d->em && t < d->threads; t++)
+        emitter_free(&d->em[t]);
+    free(d->em);
+    for (size_t i = 0; i < d->input_cell_count; i++)
+        rt_buf_free(&d->input_cells[i]);
+    free(d->input_cells);
+    rt_zwriter_abort(d->out);
+    if (d->index_open) rt_outfile_abort(&d->index);
+    ZSTD_freeCCtx(d->cctx);
+    rt_u64map_free(&d->group_of);
+    free(d->groups);
+    free(d->dir);
+    free(d);
+}
+
+rt_status rt_usage_detail_open(const char *dir, unsigned slots, size_t memory_bytes,
+                               rt_usage_detail **out, rt_error *err)
+{
+    rt_usage_detail *d = calloc(1, sizeof *d);
+    if (!d) goto fail;
+    d->dir = strdup(dir);
+    d->budget = memory_bytes ? memory_bytes : RT_DETAIL_MEMORY_DEFAULT;
+    d->nslots = slots;
+    /* The run gives two slots per thread; the end of the run sorts with as many threads. */
+    d->threads = slots >= 2 ? slots / 2 : 1;
+    d->slots = calloc(slots ? slots : 1, sizeof *d->slots);
+    d->em = calloc(d->threads, sizeof *d->em);
+    for (unsigned p = 0; p < RT_DETAIL_PARTITIONS_MAX; p++)
+        d->spill_fd[p] = -1;
+    if (!d->dir || !d->slots || !d->em) goto fail;
+    for (unsigned i = 0; i < slots; i++)
+        if (!(d->slots[i].cctx = ZSTD_createCCtx())) goto fail;
+    *out = d;
+    return RT_OK;
+fail:
+    rt_usage_detail_destroy(d);
+    return rt_error_set(err, RT_ENOMEM, dir, 0, 0, NULL, "out of memory");
+}
+
+/* ---- spilling (parallel encode, ordered write) ---- */
+
+static void put_record(rt_buf *b, const rt_chunk_view *v, const rt_rated *r)
+{
+    const rt_event *ev = &v->batch->events[r->event];
+    rec_head h = {
+        .account = r->account,
+        .charge = r->charge,
+        .ordinal = r->ordinal,
+        .start_s = r->start_s,
+        .quantity_base = r->quantity_base,
+        .billable_base = r->billable_base,
+        .amount_nanos = r->amount_nanos,
+        .line = v->chunk->first_line + ev->line_rel,
+        .product = r->product,
+        .file_index = v->chunk->file_index,
+        .flags = r->flags,
+        .id_len = ev->event_id_len,
+        .called_len = ev->called_len,
+    };
+    rt_buf_append(b, &h, sizeof h);
+    rt_buf_append(b, ev->event_id, ev->event_id_len);
+    rt_buf_append(b, ev->called, ev->called_len);
+}
+
+rt_status rt_usage_detail_encode(rt_usage_detail *d, unsigned slot, const rt_chunk_view *v,
+                                 rt_error *err)
+{
+    spill_slot *s = &d->slots[slot];
+    s->parts = partition_count(v->cat);
+    for (unsigned p = 0; p < s->parts; p++) {
+        rt_buf_reset(&s->text[p]);
+        rt_buf_reset(&s->frames[p]);
+        s->records[p] = 0;
+    }
+    for (size_t k = 0; k < v->rated_count; k++) {
+        const rt_rated *r = &v->rated[k];
+        if (r->flags & RT_RATED_DUPLICATE) continue;
+        unsigned p = partition_of(r->account, s->parts, v->cat->account_count);
+        put_record(&s->text[p], v, r);
+        s->records[p]++;
+    }
+    for (unsigned p = 0; p < s->parts; p++) {
+        s->bytes[p] = s->text[p].len;
+        if (s->text[p].failed)
+            return rt_error_set(err, RT_ENOMEM, RT_DETAIL_NAME, 0, 0, NULL, "out of memory");
+        if (s->text[p].len == 0) continue;
+        rt_status st = rt_zframe_compress(s->cctx, SPILL_LEVEL, s->text[p].data, s->text[p].len,
+                                          &s->frames[p]);
+        if (st != RT_OK)
+            return rt_error_set(err, st, RT_DETAIL_NAME, 0, 0, NULL, "cannot compress a frame");
+    }
+    return RT_OK;
+}
+
+/* Scratch files are appended to and read back by this run only: no buffering beyond whole
+ * frames and no fsync (a crash removes the staging directory with them). */
+static rt_status spill_append(rt_usage_detail *d, unsigned p, const rt_buf *frames, rt_error *err)
+{
+    char path[PATH_MAX];
+    spill_path(d, p, path, sizeof path);
+    if (d->spill_fd[p] < 0) {
+        d->spill_fd[p] = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+        if (d->spill_fd[p] < 0)
+            return rt_error_set(err, RT_EIO, path, 0, 0, NULL, "cannot create: %s",
+                                strerror(errno));
+        d->spill_made[p] = true;
+    }
+    for (size_t done = 0; done < frames->len;) {
+        ssize_t n = write(d->spill_fd[p], frames->data + done, frames->len - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return rt_error_set(err, RT_EIO, path, 0, 0, NULL, "write: %s", strerror(errno));
+        done += (size_t)n;
+    }
+    return RT_OK;
+}
+
+rt_status rt_usage_detail_write(rt_usage_detail *d, unsigned slot, rt_error *err)
+{
+    spill_slot *s = &d->slots[slot];
+    if (d->parts == 0) d->parts = s->parts;
+    RT_ASSERT(d->parts == s->parts); /* one catalog per run */
+    for (unsigned p = 0; p < s->parts; p++) {
+        if (s->frames[p].len == 0) continue;
+        rt_status st = spill_append(d, p, &s->frames[p], err);
+        if (st != RT_OK) return st;
+        d->spill_records[p] += s->records[p];
+        d->spill_bytes[p] += s->bytes[p];
+    }
+    return RT_OK;
+}
+
+/* ---- reading a partition back ---- */
+
+typedef struct spill_reader {
+    rt_zreader *r;
+    char *buf;
+    size_t len, pos, cap;
+    bool eof;
+} spill_reader;
+
+static void reader_close(spill_reader *sr)
+{
+    rt_zreader_close(sr->r);
+    free(sr->buf);
+    memset(sr, 0, sizeof *sr);
+}
+
+static rt_status reader_open(const rt_usage_detail *d, unsigned p, spill_reader *sr, rt_error *err)
+{
+    char path[PATH_MAX];
+    memset(sr, 0, sizeof *sr);
+    spill_path(d, p, path, sizeof path);
+    sr->cap = (size_t)1 << 20;
+    sr->buf = malloc(sr->cap);
+    if (!sr->buf) return rt_error_set(err, RT_ENOMEM, path, 0, 0, NULL, "out of memory");
+    return rt_zreader_open(path, &sr->r, err);
+}
+
+/* Make at least `need` unread bytes available; false at the end of the file. */
+static rt_status reader_fill(spill_reader *sr, size_t need, bool *ok, rt_error *err)
+{
+    while (sr->len - sr->pos < need && !sr->eof) {
+        memmove(sr->buf, sr->buf + sr->pos, sr->len - sr->pos);
+        sr->len -= sr->pos;
+        sr->pos = 0;
+        size_t got;
+        rt_status st = rt_zreader_read(sr->r, sr->buf + sr->len, sr->cap - sr->len, &got, err);
+        if (st != RT_OK) return st;
+        sr->len += got;
+        sr->eof = got == 0;
+    }
+    *ok = sr->len - sr->pos >= need;
+    return RT_OK;
+}
+
+/* The next record, or *rec = NULL at the end. RT_ECORRUPT for a truncated record. */
+static rt_status reader_next(spill_reader *sr, const char **rec, size_t *rec_len, rt_error *err)
+{
+    bool ok;
+    rec_head h;
+    *rec = NULL;
+    rt_status st = reader_fill(sr, sizeof h, &ok, err);
+    if (st != RT_OK || !ok) {
+        if (st == RT_OK && sr->len != sr->pos)
+            st = rt_error_set(err, RT_ECORRUPT, RT_DETAIL_NAME, 0, 0, NULL, "truncated scratch");
+        return st;
+    }
+    memcpy(&h, sr->buf + sr->pos, sizeof h);
+    size_t n = sizeof h + h.id_len + h.called_len;
+    if ((st = reader_fill(sr, n, &ok, err)) != RT_OK) return st;
+    if (!ok) return rt_error_set(err, RT_ECORRUPT, RT_DETAIL_NAME, 0, 0, NULL, "truncated scratch");
+    *rec = sr->buf + sr->pos;
+    *rec_len = n;
+    sr->pos += n;
+    return RT_OK;
+}
+
+/* ---- writing groups ---- */
+
+static uint64_t record_key(const rt_usage_detail *d, const rec_head *h)
+{
+    uint32_t g, rank = UNMAPPED_RANK | h->charge;
+    if (rt_u64map_get(&d->group_of, UINT64_C(1) << 63 | (uint64_t)h->account << 32 | h->charge,
+                      &g) == RT_OK)
+        rank = g;
+    return (uint64_t)h->account << 32 | rank;
+}
+
+/* The invoice line of a group key, or NULL when no invoice of this run bills the usage (as in
+ * an accrual-only run). */
+static const group *key_group(const rt_usage_detail *d, uint64_t key)
+{
+    uint32_t rank = (uint32_t)key;
+    return rank & UNMAPPED_RANK ? NULL : &d->groups[rank];
+}
+
+static rt_status emitter_fail(emitter *e, rt_status st, const char *what)
+{
+    if (e->status == RT_OK) {
+        e->status = st;
+        rt_error_set(&e->err, st, RT_DETAIL_NAME, 0, 0, NULL, "%s", what);
+    }
+    return e->status;
+}
+
+static rt_status flush_frame(emitter *e)
+{
+    if (e->text.failed) return emitter_fail(e, RT_ENOMEM, "out of memory");
+    if (e->text.len == 0) return RT_OK;
+    rt_buf_reset(&e->frame);
+    rt_status st = rt_zframe_compress(e->cctx, DETAIL_LEVEL, e->text.data, e->text.len, &e->frame);
+    if (st != RT_OK) return emitter_fail(e, st, "cannot compress a frame");
+    rt_buf_reset(&e->text);
+    if (e->file) {
+        if ((st = rt_zwriter_write_raw(e->file, e->frame.data, e->frame.len, &e->err)) != RT_OK)
+            return e->status = st;
+    } else {
+        rt_buf_append(&e->mem, e->frame.data, e->frame.len);
+        if (e->mem.failed) return emitter_fail(e, RT_ENOMEM, "out of memory");
+    }
+    e->written += e->frame.len;
+    group_out *g = &e->groups[e->group_count - 1];
+    g->bytes += e->frame.len;
+    g->frames++;
+    return RT_OK;
+}
+
+static void put_text(rt_buf *b, const char *s)
+{
+    rt_csv_put_text(b, s, strlen(s));
+}
+
+/* Decimal digits of v, without printf (this runs once per billed event). */
+static void put_u64(rt_buf *b, uint64_t v)
+{
+    char t[24];
+    size_t n = 0;
+    do {
+        t[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    if (!rt_buf_reserve(b, n)) return;
+    while (n)
+        b->data[b->len++] = t[--n];
+}
+
+static void put_2(char *s, unsigned v)
+{
+    s[0] = (char)('0' + v / 10 % 10);
+    s[1] = (char)('0' + v % 10);
+}
+
+/* "2026-10-05T14:03:22Z" as rt_time_format writes it (years 0001-9999, as parsed). */
+static void put_time(rt_buf *b, rt_time_s t)
+{
+    rt_days day = rt_days_of(t);
+    int64_t sod = t - rt_time_of_days(day);
+    int y;
+    unsigned m, dd;
+    rt_civil_from_days(day, &y, &m, &dd);
+    char s[20] = "0000-00-00T00:00:00Z";
+    put_2(s, (unsigned)y / 100);
+    put_2(s + 2, (unsigned)y % 100);
+    put_2(s + 5, m);
+    put_2(s + 8, dd);
+    put_2(s + 11, (unsigned)(sod / 3600));
+    put_2(s + 14, (unsigned)(sod / 60 % 60));
+    put_2(s + 17, (unsigned)(sod % 60));
+    rt_buf_append(b, s, sizeof s);
+}
+
+static void put_decimal(rt_buf *b, int64_t v, unsigned scale, int decimals, unsigned min)
+{
+    char t[48];
+    size_t n = rt_decimal_format(v, scale, decimals, min, '.', t, sizeof t);
+    rt_buf_append(b, t, n);
+}
+
+/* Start a group: its index entry and the cells every row of it begins with. */
+static rt_status open_group(emitter *e, uint64_t key, const rec_head *h)
+{
+    const rt_usage_detail *d = e->d;
+    const rt_catalog *cat = d->res->cat;
+    if (e->group_count == e->group_capacity) {
+        size_t cap = e->group_capacity ? e->group_capacity * 2 : 64;
+        group_out *g = realloc(e->groups, cap * sizeof *g);
+        if (!g) return emitter_fail(e, RT_ENOMEM, "out of memory");
+        e->groups = g;
+        e->group_capacity = cap;
+    }
+    group_out *g = &e->groups[e->group_count++];
+    memset(g, 0, sizeof *g);
+    g->key = key;
+    g->head = *h;
+    g->offset = e->written;
+    g->currency = rt_currency_find(cat->plans[cat->charge_plan[h->charge]].currency);
+    RT_ASSERT(g->currency); /* plan currencies are validated ISO 4217 codes */
+    const group *ln = key_group(d, key);
+    const rt_charge *ch = &cat->charges[h->charge];
+    rt_buf *b = &e->prefix;
+    rt_buf_reset(b);
+    put_text(b, ln ? d->res->invoices->items[ln->invoice].number : "");
+    rt_csv_sep(b);
+    if (ln) put_u64(b, ln->line);
+    rt_csv_sep(b);
+    put_text(b, cat->accounts[h->account].account_id);
+    rt_csv_sep(b);
+    put_text(b, ch->plan_id);
+    rt_csv_sep(b);
+    put_text(b, ch->charge_id);
+    rt_csv_sep(b);
+    e->open = true;
+    return b->failed ? emitter_fail(e, RT_ENOMEM, "out of memory") : RT_OK;
+}
+
+static void detail_row(emitter *e, const group_out *g, const rec_head *h, const char *id,
+                       const char *called)
+{
+    const rt_usage_detail *d = e->d;
+    const rt_catalog *cat = d->res->cat;
+    const rt_product *p = &cat->products[h->product];
+    unsigned qd = (unsigned)p->quantity_decimals;
+    rt_buf *b = &e->text;
+    if (h->product != e->unit_product) {
+        rt_buf_reset(&e->unit_cell);
+        put_text(&e->unit_cell, p->unit);
+        e->unit_product = h->product;
+    }
+    rt_buf_append(b, e->prefix.data, e->prefix.len);
+    rt_csv_put_text(b, id, h->id_len);
+    rt_csv_sep(b);
+    put_time(b, h->start_s);
+    rt_csv_sep(b);
+    rt_csv_put_text(b, called, h->called_len);
+    rt_csv_sep(b);
+    put_decimal(b, h->quantity_base, qd, (int)qd, 0);
+    rt_csv_sep(b);
+    put_decimal(b, h->billable_base, qd, (int)qd, 0);
+    rt_csv_sep(b);
+    rt_buf_append(b, e->unit_cell.data, e->unit_cell.len);
+    rt_csv_sep(b);
+    put_decimal(b, h->amount_nanos, RT_NANOS_SCALE, -1, g->currency->minor_units);
+    rt_csv_sep(b);
+    rt_buf_puts(b, g->currency->code);
+    rt_buf_puts(b, (h->flags & RT_RATED_LATE) ? ",1," : ",0,");
+    if (h->file_index < d->input_cell_count)
+        rt_buf_append(b, d->input_cells[h->file_index].data, d->input_cells[h->file_index].len);
+    rt_csv_sep(b);
+    put_u64(b, h->line);
+    rt_csv_end(b);
+}
+
+static rt_status emit(emitter *e, const char *rec, uint64_t key)
+{
+    rec_head h;
+    memcpy(&h, rec, sizeof h);
+    if (!e->open || key != e->groups[e->group_count - 1].key) {
+        if (e->open && flush_frame(e) != RT_OK) return e->status;
+        if (open_group(e, key, &h) != RT_OK) return e->status;
+    }
+    group_out *g = &e->groups[e->group_count - 1];
+    detail_row(e, g, &h, rec + sizeof h, rec + sizeof h + h.id_len);
+    g->events++;
+    if (rt_add_i64(g->amount_nanos, h.amount_nanos, &g->amount_nanos) != RT_OK)
+        return emitter_fail(e, RT_EOVERFLOW, "line amount overflow");
+    return e->text.len >= FRAME_TEXT_BYTES ? flush_frame(e) : RT_OK;
+}
+
+/* ---- sorting a partition ---- */
+
+static int sort_cmp(const void *x, const void *y)
+{
+    const sort_ent *a = x, *b = y;
+    if (a->key != b->key) return a->key < b->key ? -1 : 1;
+    return a->ordinal < b->ordinal ? -1 : a->ordinal > b->ordinal;
+}
+
+/* Collect the records of partition p whose key is in [lo, hi], sort and emit them. */
+static rt_status sort_pass(emitter *e, unsigned p, uint64_t lo, uint64_t hi)
+{
+    spill_reader sr;
+    sort_ent *ents = NULL;
+    size_t n = 0, cap = 0;
+    rt_buf *mem = &e->records;
+    rt_buf_reset(mem);
+    rt_status st = reader_open(e->d, p, &sr, &e->err);
+    while (st == RT_OK) {
+        const char *rec;
+        size_t len;
+        if ((st = reader_next(&sr, &rec, &len, &e->err)) != RT_OK || !rec) break;
+        rec_head h;
+        memcpy(&h, rec, sizeof h);
+        uint64_t key = record_key(e->d, &h);
+        if (key < lo || key > hi) continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 4096;
+            sort_ent *x = realloc(ents, cap * sizeof *x);
+            if (!x) {
+                st = emitter_fail(e, RT_ENOMEM, "out of memory");
+                break;
+            }
+            ents = x;
+        }
+        ents[n++] = (sort_ent){key, h.ordinal, mem->len};
+        rt_buf_append(mem, rec, len);
+    }
+    reader_close(&sr);
+    if (st == RT_OK && mem->failed) st = emitter_fail(e, RT_ENOMEM, "out of memory");
+    if (st == RT_OK) qsort(ents, n, sizeof *ents, sort_cmp);
+    for (size_t i = 0; i < n && st == RT_OK; i++)
+        st = emit(e, mem->data + ents[i].off, ents[i].key);
+    free(ents);
+    if (st != RT_OK && e->status == RT_OK) e->status = st;
+    return st;
+}
+
+/* One invoice line larger than the budget: its records are already in input order in the
+ * partition file, so they stream through. */
+static rt_status stream_key(emitter *e, unsigned p, uint64_t key)
+{
+    spill_reader sr;
+    rt_status st = reader_open(e->d, p, &sr, &e->err);
+    while (st == RT_OK) {
+        const char *rec;
+        size_t len;
+        if ((st = reader_next(&sr, &rec, &len, &e->err)) != RT_OK || !rec) break;
+        rec_head h;
+        memcpy(&h, rec, sizeof h);
+        if (record_key(e->d, &h) == key) st = emit(e, rec, key);
+    }
+    reader_close(&sr);
+    if (st != RT_OK && e->status == RT_OK) e->status = st;
+    return st;
+}
+
+typedef struct key_bytes {
+    uint64_t key;
+    uint64_t bytes;
+} key_bytes;
+
+static int key_bytes_cmp(const void *x, const void *y)
+{
+    const key_bytes *a = x, *b = y;
+    return a->key < b->key ? -1 : a->key > b->key;
+}
+
+/* Bytes of memory each key's records take in a partition (one pass). */
+static rt_status count_keys(emitter *e, unsigned p, key_bytes **out, size_t *nout)
+{
+    rt_u64map map;
+    key_bytes *kb = NULL;
+    size_t n = 0, cap = 0;
+    spill_reader sr;
+    if (rt_u64map_init(&map, 1024) != RT_OK) return emitter_fail(e, RT_ENOMEM, "out of memory");
+    rt_status st = reader_open(e->d, p, &sr, &e->err);
+    while (st == RT_OK) {
+        const char *rec;
+        size_t len;
+        if ((st = reader_next(&sr, &rec, &len, &e->err)) != RT_OK || !rec) break;
+        rec_head h;
+        memcpy(&h, rec, sizeof h);
+        uint64_t key = record_key(e->d, &h);
+        uint32_t at;
+        int inserted;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 256;
+            key_bytes *k = realloc(kb, cap * sizeof *k);
+            if (!k)
+                st = RT_ENOMEM;
+            else
+                kb = k;
+        }
+        if (st == RT_OK)
+            st = rt_u64map_upsert(&map, key | UINT64_C(1) << 63, (uint32_t)n, &at, &inserted);
+        if (st != RT_OK) {
+            st = emitter_fail(e, RT_ENOMEM, "out of memory");
+            break;
+        }
+        if (inserted) kb[n++] = (key_bytes){key, 0};
+        kb[at].bytes += len + 2 * sizeof(sort_ent); /* as partition_need counts */
+    }
+    reader_close(&sr);
+    rt_u64map_free(&map);
+    if (st != RT_OK) {
+        free(kb);
+        if (e->status == RT_OK) e->status = st;
+        return st;
+    }
+    qsort(kb, n, sizeof *kb, key_bytes_cmp);
+    *out = kb;
+    *nout = n;
+    return RT_OK;
+}
+
+/* More than the budget: batches of whole keys that fit, one pass each. */
+static rt_status finish_large(emitter *e, unsigned p)
+{
+    key_bytes *kb = NULL;
+    size_t n = 0;
+    size_t budget = e->d->budget;
+    rt_status st = count_keys(e, p, &kb, &n);
+    for (size_t i = 0; i < n && st == RT_OK;) {
+        size_t j = i;
+        uint64_t bytes = 0;
+        while (j < n && (j == i || bytes + kb[j].bytes <= budget))
+            bytes += kb[j++].bytes;
+        if (j == i + 1 && bytes > budget)
+            st = stream_key(e, p, kb[i].key);
+        else
+            st = sort_pass(e, p, kb[i].key, kb[j - 1].key);
+        i = j;
+    }
+    free(kb);
+    return st;
+}
+
+/* Memory to sort a partition in one pass: its records, their sort entries, and as much again
+ * for the entries' merge buffer (glibc's qsort is a merge sort). */
+static uint64_t partition_need(const rt_usage_detail *d, unsigned p)
+{
+    return d->spill_bytes[p] + d->spill_records[p] * 2 * sizeof(sort_ent);
+}
+
+/* Sort and emit partition p with e (reset first); frames go to `file`, or to e->mem. */
+static rt_status run_partition(emitter *e, unsigned p, rt_zwriter *file)
+{
+    e->file = file;
+    e->written = 0;
+    e->group_count = 0;
+    e->open = false;
+    e->unit_product = RT_NO_INDEX;
+    rt_buf_reset(&e->mem);
+    rt_buf_reset(&e->text);
+    if (partition_need(e->d, p) <= e->d->budget)
+        sort_pass(e, p, 0, UINT64_MAX);
+    else
+        finish_large(e, p);
+    if (e->status == RT_OK && e->open) flush_frame(e);
+    return e->status;
+}
+
+/* ---- finishing ---- */
+
+static rt_status map_groups(rt_usage_detail *d, rt_error *err)
+{
+    const rt_invoice_set *set = d->res->invoices;
+    size_t n = 0;
+    for (size_t i = 0; i < set->count; i++)
+        n += set->items[i].line_count;
+    RT_ASSERT(n < UNMAPPED_RANK);
+    d->groups = malloc((n ? n : 1) * sizeof *d->groups);
+    if (!d->groups || rt_u64map_init(&d->group_of, n ? n : 1) != RT_OK)
+        return rt_error_set(err, RT_ENOMEM, RT_DETAIL_NAME, 0, 0, NULL, "out of memory");
+    for (size_t i = 0; i < set->count; i++) {
+        const rt_invoice *inv = &set->items[i];
+        if (inv->type != RT_INVOICE) continue;
+        for (size_t k = 0; k < inv->line_count; k++) {
+            const rt_invoice_line *l = &inv->lines[k];
+            if (l->kind != RT_LINE_USAGE || l->charge == RT_NO_INDEX) continue;
+            uint64_t key = UINT64_C(1) << 63 | (uint64_t)inv->account << 32 | l->charge;
+            uint32_t at;
+            int inserted;
+            if (rt_u64map_upsert(&d->group_of, key, (uint32_t)d->group_count, &at, &inserted) !=
+                RT_OK)
+                return rt_error_set(err, RT_ENOMEM, RT_DETAIL_NAME, 0, 0, NULL, "out of memory");
+            if (inserted) d->groups[d->group_count++] = (group){(uint32_t)i, (uint32_t)(k + 1)};
+        }
+    }
+    return RT_OK;
+}
+
+/* The source_file cell of each input, made once. */
+static rt_status input_cells(rt_usage_detail *d, rt_error *err)
+{
+    const rt_run_result *res = d->res;
+    d->input_cells = calloc(res->input_count ? res->input_count : 1, sizeof *d->input_cells);
+    if (!d->input_cells)
+        return rt_error_set(err, RT_ENOMEM, RT_DETAIL_NAME, 0, 0, NULL, "out of memory");
+    d->input_cell_count = res->input_count;
+    for (size_t i = 0; i < res->input_count; i++) {
+        put_text(&d->input_cells[i], res->inputs[i].path ? res->inputs[i].path : "");
+        if (d->input_cells[i].failed)
+            return rt_error_set(err, RT_ENOMEM, RT_DETAIL_NAME, 0, 0, NULL, "out of memory");
+    }
+    return RT_OK;
+}
+
+static rt_status open_outputs(rt_usage_detail *d, rt_error *err)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", d->dir, RT_DETAIL_NAME);
+    d->cctx = ZSTD_createCCtx();
+    if (!d->cctx) return rt_error_set(err, RT_ENOMEM, RT_DETAIL_NAME, 0, 0, NULL, "out of memory");
+    for (unsigned t = 0; t < d->threads; t++) {
+        d->em[t].d = d;
+        if (!(d->em[t].cctx = ZSTD_createCCtx()))
+            return rt_error_set(err, RT_ENOMEM, RT_DETAIL_NAME, 0, 0, NULL, "out of memory");
+    }
+    /* Plain writer fed whole frames: the file is nothing but frames, so offsets are exact. */
+    rt_status st = rt_zwriter_open(path, 0, &d->out, err);
+    if (st != RT_OK) return st;
+    if ((st = rt_outfile_open(&d->index, d->dir, RT_DETAIL_INDEX_NAME, 0, err)) != RT_OK) return st;
+    d->index_open = true;
+    rt_buf_puts(&d->index.buf, index_header);
+    rt_buf hdr;
+    rt_buf_init(&hdr);
+    st = rt_zframe_compress(d->cctx, DETAIL_LEVEL, detail_header, sizeof detail_header - 1, &hdr);
+    if (st == RT_OK)
+        st = rt_zwriter_write_raw(d->out, hdr.data, hdr.len, err);
+    else
+        rt_error_set(err, st, RT_DETAIL_NAME, 0, 0, NULL, "cannot compress the header");
+    d->out_bytes = hdr.len;
+    rt_buf_free(&hdr);
+    return st;
+}
+
+/* Append what emitter e produced for one partition: its frames (unless it wrote them to the
+ * file itself) and one index row per group, at offsets from where its frames start. */
+static rt_status commit_partition(rt_usage_detail *d, emitter *e, rt_error *err)
+{
+    uint64_t base = d->out_bytes;
+    rt_status st = RT_OK;
+    if (!e->file && e->mem.len) st = rt_zwriter_write_raw(d->out, e->mem.data, e->mem.len, err);
+    d->out_bytes += e->written;
+    const rt_catalog *cat = d->res->cat;
+    rt_buf *b = &d->index.buf;
+    for (size_t i = 0; i < e->group_count && st == RT_OK; i++) {
+        const group_out *g = &e->groups[i];
+        const group *ln = key_group(d, g->key);
+        const rt_charge *ch = &cat->charges[g->head.charge];
+        char amt[48];
+        rt_decimal_format(g->amount_nanos, RT_NANOS_SCALE, -1, g->currency->minor_units, '.', amt,
+                          sizeof amt);
+        put_text(b, ln ? d->res->invoices->items[ln->invoice].number : "");
+        rt_csv_sep(b);
+        if (ln) put_u64(b, ln->line);
+        rt_csv_sep(b);
+        put_text(b, cat->accounts[g->head.account].account_id);
+        rt_csv_sep(b);
+        put_text(b, ch->plan_id);
+        rt_csv_sep(b);
+        put_text(b, ch->charge_id);
+        rt_buf_printf(b, ",%" PRIu64 ",%s,%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 "\n", g->events, amt,
+                      g->currency->code, base + g->offset, g->bytes, g->frames);
+        d->out_rows += g->events;
+        st = rt_outfile_row_done(&d->index, err);
+    }
+    return st;
+}
+
+/* Partitions that fit a thread's share of the budget are sorted in parallel, a wave of
+ * consecutive ones at a time, and written in partition order; a larger one is processed
+ * alone with the whole budget, straight into the file. */
+static rt_status write_partitions(rt_usage_detail *d, rt_error *err)
+{
+    uint64_t share = d->budget / d->threads;
+    unsigned p = 0;
+    while (p < RT_DETAIL_PARTITIONS_MAX) {
+        if (!d->spill_made[p]) {
+            p++;
+            continue;
+        }
+        if (partition_need(d, p) > share || d->threads == 1) {
+            rt_status st = run_partition(&d->em[0], p, d->out);
+            if (st != RT_OK)
+                return rt_error_set(err, st, RT_DETAIL_NAME, 0, 0, NULL, "%s",
+                                    d->em[0].err.message);
+            if ((st = commit_partition(d, &d->em[0], err)) != RT_OK) return st;
+            p++;
+            continue;
+        }
+        unsigned wave[RT_DETAIL_PARTITIONS_MAX], n = 0;
+        for (; p < RT_DETAIL_PARTITIONS_MAX && n < d->threads; p++) {
+            if (!d->spill_made[p]) continue;
+            if (partition_need(d, p) > share) break;
+            wave[n++] = p;
+        }
+#pragma omp parallel for num_threads(d->threads) schedule(static, 1)
+        for (unsigned k = 0; k < n; k++)
+            run_partition(&d->em[k], wave[k], NULL);
+        for (unsigned k = 0; k < n; k++) {
+            rt_status st = d->em[k].status;
+            if (st != RT_OK)
+                return rt_error_set(err, st, RT_DETAIL_NAME, 0, 0, NULL, "%s",
+                                    d->em[k].err.message);
+            if ((st = commit_partition(d, &d->em[k], err)) != RT_OK) return st;
+        }
+    }
+    return RT_OK;
+}
+
+static rt_status close_outputs(rt_usage_detail *d, rt_output_list *files, rt_error *err)
+{
+    if (files->count + 2 > RT_OUTPUT_FILES_MAX)
+        return rt_error_set(err, RT_ELIMIT, NULL, 0, 0, NULL, "too many output files");
+    rt_output_file *o = &files->items[files->count];
+    memset(o, 0, sizeof *o);
+    snprintf(o->name, sizeof o->name, "%s", RT_DETAIL_NAME);
+    o->rows = d->out_rows;
+    rt_status st = rt_zwriter_close(d->out, &o->bytes, &o->xxh64, err);
+    d->out = NULL;
+    if (st != RT_OK) return st;
+    RT_ASSERT(o->bytes == d->out_bytes);
+    files->count++;
+    d->index_open = false;
+    return rt_outfile_close(&d->index, files, NULL, err);
+}
+
+rt_status rt_usage_detail_finish(rt_usage_detail *d, const rt_run_result *res,
+                                 rt_output_list *files, rt_error *err)
+{
+    d->res = res;
+    rt_status st = map_groups(d, err);
+    if (st == RT_OK) st = input_cells(d, err);
+    if (st == RT_OK) st = open_outputs(d, err);
+    for (unsigned p = 0; p < RT_DETAIL_PARTITIONS_MAX && st == RT_OK; p++) {
+        if (d->spill_fd[p] < 0) continue;
+        if (close(d->spill_fd[p]) != 0)
+            st = rt_error_set(err, RT_EIO, RT_DETAIL_NAME, 0, 0, NULL, "cannot close scratch");
+        d->spill_fd[p] = -1;
+    }
+    if (st == RT_OK) st = write_partitions(d, err);
+    /* Conservation: every billed event is in the detail exactly once. */
+    if (st == RT_OK) RT_ASSERT(d->out_rows == res->counts.rated);
+    if (st == RT_OK) st = close_outputs(d, files, err);
+    for (unsigned p = 0; p < RT_DETAIL_PARTITIONS_MAX && st == RT_OK; p++) {
+        if (!d->spill_made[p]) continue;
+        char path[PATH_MAX];
+        spill_path(d, p, path, sizeof path);
+        if (unlink(path) != 0)
+            st = rt_error_set(err, RT_EIO, path, 0, 0, NULL, "cannot remove scratch file");
+        d->spill_made[p] = false;
+    }
+    return st;
+}

@@ -1,0 +1,49 @@
+/* usage_detail: the rated events behind every invoice line, for disputes.
+ *
+ * Owns usage_detail.csv.zst (every billed event, grouped by invoice and line, in a
+ * deterministic order: account, then invoice and line, then input order) and its index
+ * usage_detail_index.csv (one row per invoice line: where its events start in the compressed
+ * file, how many bytes and frames they take, how many events and their exact amount), both
+ * documented in formats/README.md. Each group of events is one or more whole zstd frames, so
+ * a line's events are read by seeking to its offset and decompressing its bytes alone.
+ *
+ * Memory stays bounded whatever the run's size: while the run encodes chunks in parallel,
+ * each chunk's billed events are spilled, as zstd frames, into partition files by account
+ * range (hidden scratch files in the output directory); at the end each partition is sorted
+ * in memory when it fits the memory budget, else in several passes over key ranges (and a
+ * single invoice line larger than the budget streams through unsorted, as it is already in
+ * input order). The scratch files are removed before the run's manifest is written. */
+#ifndef RT_USAGE_DETAIL_H
+#define RT_USAGE_DETAIL_H
+
+#include <stddef.h>
+
+#include "engine/run.h"
+
+enum { RT_DETAIL_PARTITIONS_MAX = 64 };
+/* The default memory budget for sorting one partition at the end of a run. */
+#define RT_DETAIL_MEMORY_DEFAULT ((size_t)256 << 20)
+
+#define RT_DETAIL_NAME "usage_detail.csv.zst"
+#define RT_DETAIL_INDEX_NAME "usage_detail_index.csv"
+
+typedef struct rt_usage_detail rt_usage_detail;
+
+/* Start writing into dir with `slots` parallel encoders and a sort budget of memory_bytes
+ * (0: RT_DETAIL_MEMORY_DEFAULT). RT_ENOMEM. */
+rt_status rt_usage_detail_open(const char *dir, unsigned slots, size_t memory_bytes,
+                               rt_usage_detail **out, rt_error *err);
+/* Encode the billed events of one chunk into slot `slot`. Concurrent for distinct slots.
+ * RT_ENOMEM, RT_EZSTD. */
+rt_status rt_usage_detail_encode(rt_usage_detail *d, unsigned slot, const rt_chunk_view *v,
+                                 rt_error *err);
+/* Append what slot `slot` holds to the partition files. In input order, one thread. RT_EIO. */
+rt_status rt_usage_detail_write(rt_usage_detail *d, unsigned slot, rt_error *err);
+/* Sort the partitions, write the two files, append them to files, remove the scratch files.
+ * RT_EIO, RT_ENOMEM, RT_ECORRUPT (a scratch file was damaged), RT_EZSTD. */
+rt_status rt_usage_detail_finish(rt_usage_detail *d, const rt_run_result *res,
+                                 rt_output_list *files, rt_error *err);
+/* Free everything and remove any scratch file left. */
+void rt_usage_detail_destroy(rt_usage_detail *d);
+
+#endif

@@ -1,0 +1,400 @@
+/* verify_outputs: `ratel verify` checks of the documents, the FEC file and the usage detail. */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "engine/money.h"
+#include "engine/strmap.h"
+#include "formats/gl_fec.h"
+#include "formats/invoice_docs.h"
+#include "formats/invoice_ubl.h"
+#include "formats/invoice_view.h"
+#include "formats/manifest.h"
+#include "formats/usage_detail.h"
+#include "formats/verify_checks.h"
+#include "formats/zio.h"
+
+/* ---- manifest helpers ---- */
+
+static const rt_json *find_output(const rt_json *m, const char *name)
+{
+    const rt_json *outputs = rt_json_get(m, "outputs");
+    for (const rt_json *o = outputs ? outputs->child : NULL; o; o = o->next) {
+        const char *n = rt_json_string(o, "name");
+        if (n && strcmp(n, name) == 0) return o;
+    }
+    return NULL;
+}
+
+static uint64_t count_outputs_under(const rt_json *m, const char *dir)
+{
+    const rt_json *outputs = rt_json_get(m, "outputs");
+    size_t dl = strlen(dir);
+    uint64_t n = 0;
+    for (const rt_json *o = outputs ? outputs->child : NULL; o; o = o->next) {
+        const char *name = rt_json_string(o, "name");
+        n += name && strncmp(name, dir, dl) == 0 && name[dl] == '/';
+    }
+    return n;
+}
+
+static int amount_text(const char *text, const char *currency, int64_t *out)
+{
+    const rt_currency *c = rt_currency_find(currency);
+    return c && rt_decimal_parse(text, strlen(text), c->minor_units, out) == RT_OK;
+}
+
+/* ---- UBL and HTML documents ---- */
+
+/* The text of the first <tag>...</tag> (tag with its attributes, e.g. "cbc:ID>"), or "". */
+static void xml_text(const char *doc, const char *open, const char *close, char *buf, size_t n)
+{
+    buf[0] = '\0';
+    const char *p = strstr(doc, open);
+    if (!p) return;
+    p += strlen(open);
+    const char *e = strstr(p, close);
+    if (!e || (size_t)(e - p) >= n) return;
+    memcpy(buf, p, (size_t)(e - p));
+    buf[e - p] = '\0';
+}
+
+typedef struct doc_row {
+    char number[RT_INVOICE_NUMBER_MAX + 16];
+    char type[32];
+    char currency[8];
+    char gross[48];
+} doc_row;
+
+/* One UBL document against its invoices.csv row. */
+static void check_ubl(const rt__vctx *c, const char *name, const doc_row *r)
+{
+    char path[PATH_MAX], id[128], custom[160], payable[64], cur_attr[64];
+    rt_buf b;
+    rt_error err;
+    rt_buf_init(&b);
+    snprintf(path, sizeof path, "%s/%s", c->dir, name);
+    if (rt_zio_slurp(path, &b, &err) != RT_OK) {
+        rt_buf_free(&b);
+        return; /* the checksum pass reported it */
+    }
+    rt_buf_putc(&b, '\0');
+    const char *doc = b.failed ? "" : b.data;
+    bool credit = strcmp(r->type, "credit_note") == 0;
+    const char *root = credit ? "<CreditNote xmlns=" : "<Invoice xmlns=";
+    if (!strstr(doc, root))
+        rt_diags_add(c->d, name, 0, 0, NULL, "is not a UBL %s", credit ? "CreditNote" : "Invoice");
+    xml_text(doc, "<cbc:CustomizationID>", "</cbc:CustomizationID>", custom, sizeof custom);
+    if (strcmp(custom, RT_UBL_CUSTOMIZATION_ID) != 0)
+        rt_diags_add(c->d, name, 0, 0, "CustomizationID", "is not the Peppol BIS 3.0 one");
+    xml_text(doc, "<cbc:ID>", "</cbc:ID>", id, sizeof id);
+    if (strcmp(id, r->number) != 0)
+        rt_diags_add(c->d, name, 0, 0, "ID", "is '%s', invoices.csv says %s", id, r->number);
+    snprintf(cur_attr, sizeof cur_attr, "<cbc:PayableAmount currencyID=\"%s\">", r->currency);
+    xml_text(doc, cur_attr, "</cbc:PayableAmount>", payable, sizeof payable);
+    int64_t want, got;
+    if (!amount_text(r->gross, r->currency, &want) || !amount_text(payable, r->currency, &got)) {
+        rt_diags_add(c->d, name, 0, 0, "PayableAmount", "missing or not an amount in %s",
+                     r->currency);
+    } else if (got != (credit && want < 0 ? -want : want)) {
+        rt_diags_add(c->d, name, 0, 0, "PayableAmount", "is %s, invoices.csv says %s", payable,
+                     r->gross);
+    }
+    rt_buf_free(&b);
+}
+
+static int read_doc_row(const rt__vtable *t, size_t i, const int col[4], doc_row *r)
+{
+    rt__vtable_cell(t, i, col[0], r->number, sizeof r->number);
+    rt__vtable_cell(t, i, col[1], r->type, sizeof r->type);
+    rt__vtable_cell(t, i, col[2], r->currency, sizeof r->currency);
+    rt__vtable_cell(t, i, col[3], r->gross, sizeof r->gross);
+    return r->number[0] != '\0';
+}
+
+static void check_document_counts(const rt__vctx *c, const char *dir, uint64_t invoices,
+                                  uint64_t credits)
+{
+    uint64_t listed = count_outputs_under(c->manifest, dir), mi, mc;
+    if (listed != invoices + credits)
+        rt_diags_add(c->d, RT_MANIFEST_NAME, 0, 0, dir,
+                     "%" PRIu64 " documents listed for %" PRIu64 " invoices and %" PRIu64
+                     " credit notes",
+                     listed, invoices, credits);
+    const rt_json *docs = rt_json_get(rt_json_get(c->manifest, "documents"), dir);
+    if (rt_json_u64(docs, "invoices", &mi) != RT_OK ||
+        rt_json_u64(docs, "credit_notes", &mc) != RT_OK || mi != invoices || mc != credits)
+        rt_diags_add(c->d, RT_MANIFEST_NAME, 0, 0, "documents",
+                     "%s counts differ from invoices.csv", dir);
+}
+
+/* Listed output names, for lookups by name. Keys point into the manifest tree. */
+static int listed_names(const rt_json *m, rt_strmap *map)
+{
+    const rt_json *outputs = rt_json_get(m, "outputs");
+    size_t n = 0;
+    for (const rt_json *o = outputs ? outputs->child : NULL; o; o = o->next)
+        n++;
+    if (rt_strmap_init(map, n) != RT_OK) return 0;
+    for (const rt_json *o = outputs ? outputs->child : NULL; o; o = o->next) {
+        const char *name = rt_json_string(o, "name");
+        if (name) rt_strmap_put(map, name, strlen(name), 0);
+    }
+    return 1;
+}
+
+void rt__verify_documents(const rt__vctx *c)
+{
+    static const char *const dirs[RT_DOC_SETS] = {"ubl", "html"};
+    static const char *const exts[RT_DOC_SETS] = {".xml", ".html"};
+    if (!rt_json_get(c->manifest, "documents")) return; /* manifest v1: no documents */
+    if (!c->invoices) return;
+    const rt__vtable *t = c->invoices;
+    int col[4] = {rt__vtable_column(t, "invoice_number", c->d), rt__vtable_column(t, "type", c->d),
+                  rt__vtable_column(t, "currency", c->d), rt__vtable_column(t, "gross", c->d)};
+    if (col[0] < 0 || col[1] < 0 || col[2] < 0 || col[3] < 0) return;
+    rt_strmap listed;
+    if (!listed_names(c->manifest, &listed)) {
+        rt_diags_add(c->d, RT_MANIFEST_NAME, 0, 0, NULL, "out of memory");
+        return;
+    }
+    uint64_t invoices = 0, credits = 0;
+    for (size_t i = 0; i < t->count; i++) {
+        doc_row r;
+        if (!read_doc_row(t, i, col, &r)) continue;
+        if (strcmp(r.type, "credit_note") == 0)
+            credits++;
+        else
+            invoices++;
+        for (int k = 0; k < RT_DOC_SETS; k++) {
+            char file[4 * RT_INVOICE_NUMBER_MAX + 64], name[4 * RT_INVOICE_NUMBER_MAX + 96];
+            if (rt_doc_file_name(r.number, exts[k], file, sizeof file) != RT_OK) continue;
+            int len = snprintf(name, sizeof name, "%s/%s", dirs[k], file);
+            uint32_t v;
+            if (rt_strmap_get(&listed, name, (size_t)len, &v) != RT_OK) {
+                rt_diags_add(c->d, name, 0, 0, NULL, "the %s document of %s is not listed", dirs[k],
+                             r.number);
+                continue;
+            }
+            c->stats->documents++;
+            if (k == 0) check_ubl(c, name, &r);
+        }
+    }
+    rt_strmap_free(&listed);
+    for (int k = 0; k < RT_DOC_SETS; k++)
+        check_document_counts(c, dirs[k], invoices, credits);
+}
+
+/* ---- FEC ---- */
+
+static const char *fec_name(const rt_json *m)
+{
+    const rt_json *outputs = rt_json_get(m, "outputs");
+    for (const rt_json *o = outputs ? outputs->child : NULL; o; o = o->next) {
+        const char *n = rt_json_string(o, "name");
+        if (n && !strchr(n, '/') && strstr(n, "FEC") && strlen(n) > 4 &&
+            strcmp(n + strlen(n) - 4, ".txt") == 0)
+            return n;
+    }
+    return NULL;
+}
+
+/* Entries, lines, debits and credits of journal.csv, in the functional currency. */
+static int journal_sums(const rt__vctx *c, unsigned minor, rt_fec_summary *s)
+{
+    const rt__vtable *j = c->journal;
+    int ce = rt__vtable_column(j, "entry", NULL), cd = rt__vtable_column(j, "debit", NULL),
+        cc = rt__vtable_column(j, "credit", NULL);
+    if (ce < 0 || cd < 0 || cc < 0) return 0;
+    memset(s, 0, sizeof *s);
+    char last[32] = "";
+    for (size_t i = 0; i < j->count; i++) {
+        char e[32], dr[64], cr[64];
+        int64_t dv, cv;
+        rt__vtable_cell(j, i, ce, e, sizeof e);
+        rt__vtable_cell(j, i, cd, dr, sizeof dr);
+        rt__vtable_cell(j, i, cc, cr, sizeof cr);
+        if (rt_decimal_parse(dr, strlen(dr), minor, &dv) != RT_OK ||
+            rt_decimal_parse(cr, strlen(cr), minor, &cv) != RT_OK)
+            return 0; /* the journal check reports it */
+        s->entries += strcmp(e, last) != 0;
+        snprintf(last, sizeof last, "%s", e);
+        s->lines++;
+        s->debit_minor += dv;
+        s->credit_minor += cv;
+    }
+    return 1;
+}
+
+static const rt_currency *functional_currency(const rt__vctx *c)
+{
+    const char *code = rt_json_string(rt_json_get(c->manifest, "journal"), "currency");
+    char cur[8] = "";
+    if (!code && c->journal && c->journal->count) {
+        rt__vtable_cell(c->journal, 0, rt__vtable_column(c->journal, "currency", NULL), cur,
+                        sizeof cur);
+        code = cur;
+    }
+    return code ? rt_currency_find(code) : NULL;
+}
+
+void rt__verify_fec(const rt__vctx *c)
+{
+    const char *name = fec_name(c->manifest);
+    if (!name) return;
+    const rt_currency *fc = functional_currency(c);
+    if (!fc) {
+        rt_diags_add(c->d, name, 0, 0, NULL, "the functional currency is unknown");
+        return;
+    }
+    char path[PATH_MAX];
+    rt_buf b;
+    rt_error err;
+    rt_fec_summary fec, jr;
+    rt_buf_init(&b);
+    snprintf(path, sizeof path, "%s/%s", c->dir, name);
+    if (rt_zio_slurp(path, &b, &err) != RT_OK) {
+        rt_buf_free(&b);
+        return; /* the checksum pass reported it */
+    }
+    rt_gl_fec_check(name, b.data ? b.data : "", b.len, fc->minor_units, &fec, c->d);
+    rt_buf_free(&b);
+    c->stats->fec_entries = fec.entries;
+    if (!c->journal || !journal_sums(c, fc->minor_units, &jr)) return;
+    if (fec.entries != jr.entries || fec.lines != jr.lines)
+        rt_diags_add(c->d, name, 0, 0, NULL,
+                     "%" PRIu64 " entries in %" PRIu64 " lines, journal.csv has %" PRIu64
+                     " in %" PRIu64,
+                     fec.entries, fec.lines, jr.entries, jr.lines);
+    if (fec.debit_minor != jr.debit_minor || fec.credit_minor != jr.credit_minor)
+        rt_diags_add(c->d, name, 0, 0, NULL, "debit or credit total differs from journal.csv");
+}
+
+/* ---- usage detail ---- */
+
+/* Size of the first zstd frame of a file (the header row), or 0 when it is not one. */
+static uint64_t first_frame_size(const char *path)
+{
+    char buf[1 << 16];
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) return 0;
+    ssize_t n = read(fd, buf, sizeof buf);
+    close(fd);
+    if (n <= 0) return 0;
+    size_t f = ZSTD_findFrameCompressedSize(buf, (size_t)n);
+    return ZSTD_isError(f) ? 0 : f;
+}
+
+/* Whether a zstd frame starts at `offset` of the file. */
+static bool frame_at(int fd, uint64_t offset)
+{
+    unsigned char magic[4];
+    return pread(fd, magic, 4, (off_t)offset) == 4 && magic[0] == 0x28 && magic[1] == 0xb5 &&
+           magic[2] == 0x2f && magic[3] == 0xfd;
+}
+
+typedef struct index_cols {
+    int number, line, events, offset, bytes;
+} index_cols;
+
+/* (invoice, line) -> events of invoice_lines.csv. Keys live in arena. */
+static int line_events_map(const rt__vtable *lines, rt_strmap *map, rt_arena *arena,
+                           uint32_t **events)
+{
+    int cn = rt__vtable_column(lines, "invoice_number", NULL),
+        cl = rt__vtable_column(lines, "line", NULL), ce = rt__vtable_column(lines, "events", NULL);
+    if (cn < 0 || cl < 0 || ce < 0 || rt_strmap_init(map, lines->count) != RT_OK) return 0;
+    *events = calloc(lines->count ? lines->count : 1, sizeof **events);
+    if (!*events) return 0;
+    for (size_t i = 0; i < lines->count; i++) {
+        char n[96], l[16], e[32], key[128];
+        rt__vtable_cell(lines, i, cn, n, sizeof n);
+        rt__vtable_cell(lines, i, cl, l, sizeof l);
+        rt__vtable_cell(lines, i, ce, e, sizeof e);
+        int len = snprintf(key, sizeof key, "%s\x1f%s", n, l);
+        char *k = rt_arena_strndup(arena, key, (size_t)len);
+        if (!k) return 0;
+        (*events)[i] = (uint32_t)strtoul(e, NULL, 10);
+        rt_strmap_put(map, k, (size_t)len, (uint32_t)i);
+    }
+    return 1;
+}
+
+static void check_index_rows(const rt__vctx *c, const rt__vtable *ix, const index_cols *k, int fd,
+                             uint64_t header, uint64_t file_bytes)
+{
+    rt_strmap map = {0};
+    rt_arena arena;
+    uint32_t *line_events = NULL;
+    rt_arena_init(&arena, 0);
+    int have_lines = c->lines && line_events_map(c->lines, &map, &arena, &line_events);
+    uint64_t at = header, total = 0;
+    for (size_t i = 0; i < ix->count; i++) {
+        char n[96], l[16], e[32], off[32], by[32], key[128];
+        rt__vtable_cell(ix, i, k->number, n, sizeof n);
+        rt__vtable_cell(ix, i, k->line, l, sizeof l);
+        rt__vtable_cell(ix, i, k->events, e, sizeof e);
+        rt__vtable_cell(ix, i, k->offset, off, sizeof off);
+        rt__vtable_cell(ix, i, k->bytes, by, sizeof by);
+        uint64_t events = strtoull(e, NULL, 10), o = strtoull(off, NULL, 10),
+                 b = strtoull(by, NULL, 10);
+        total += events;
+        if (o != at || b == 0 || !frame_at(fd, o))
+            rt_diags_add(c->d, ix->name, i + 2, 0, "offset",
+                         "frames are not contiguous: expected a frame at %" PRIu64, at);
+        at = o + b;
+        uint32_t row;
+        int len = snprintf(key, sizeof key, "%s\x1f%s", n, l);
+        if (!n[0] || !have_lines) continue;
+        if (rt_strmap_get(&map, key, (size_t)len, &row) != RT_OK)
+            rt_diags_add(c->d, ix->name, i + 2, 0, "line", "%s line %s is not an invoice line", n,
+                         l);
+        else if (line_events[row] != events)
+            rt_diags_add(c->d, ix->name, i + 2, 0, "events",
+                         "%" PRIu64 " events, invoice_lines.csv says %" PRIu32, events,
+                         line_events[row]);
+    }
+    if (at != file_bytes)
+        rt_diags_add(c->d, RT_DETAIL_NAME, 0, 0, NULL,
+                     "the index covers %" PRIu64 " of %" PRIu64 " bytes", at, file_bytes);
+    uint64_t rated;
+    if (rt_json_u64(rt_json_get(c->manifest, "counts"), "rated", &rated) == RT_OK && total != rated)
+        rt_diags_add(c->d, RT_DETAIL_INDEX_NAME, 0, 0, "events",
+                     "%" PRIu64 " events, counts.rated is %" PRIu64, total, rated);
+    c->stats->detail_events = total;
+    rt_strmap_free(&map);
+    free(line_events);
+    rt_arena_free(&arena);
+}
+
+void rt__verify_detail(const rt__vctx *c)
+{
+    const rt_json *entry = find_output(c->manifest, RT_DETAIL_NAME);
+    if (!entry || !find_output(c->manifest, RT_DETAIL_INDEX_NAME)) return;
+    uint64_t file_bytes;
+    if (rt_json_u64(entry, "bytes", &file_bytes) != RT_OK) return;
+    rt__vtable ix;
+    if (!rt__vtable_load(c->dir, RT_DETAIL_INDEX_NAME, &ix, c->d)) {
+        rt__vtable_free(&ix);
+        return;
+    }
+    index_cols k = {rt__vtable_column(&ix, "invoice_number", c->d),
+                    rt__vtable_column(&ix, "line", c->d), rt__vtable_column(&ix, "events", c->d),
+                    rt__vtable_column(&ix, "offset", c->d), rt__vtable_column(&ix, "bytes", c->d)};
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", c->dir, RT_DETAIL_NAME);
+    int fd = open(path, O_RDONLY);
+    uint64_t header = first_frame_size(path);
+    if (fd < 0 || header == 0)
+        rt_diags_add(c->d, RT_DETAIL_NAME, 0, 0, NULL, "cannot read its header frame");
+    else if (k.number >= 0 && k.line >= 0 && k.events >= 0 && k.offset >= 0 && k.bytes >= 0)
+        check_index_rows(c, &ix, &k, fd, header, file_bytes);
+    if (fd >= 0) close(fd);
+    rt__vtable_free(&ix);
+}

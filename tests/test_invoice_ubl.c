@@ -1,0 +1,349 @@
+/* test_invoice_ubl: UBL 2.1 Invoice and CreditNote documents (EN 16931 / Peppol BIS 3.0).
+ *
+ * Invoice INV-2026-000001 of ACC-FR (20% VAT), built from the fixture book
+ * (tests/fixture_invoices.h), lines in charge order:
+ *   1 C_DATA  2 events, 1.750 MB used, 1.843 MB billed, rated 0.0185 -> net 0.02.
+ *             1.843 x 0.01 = 0.01843 != 0.02, so the line is one lot: 1 C62 at 0.02.
+ *   2 C_SMS   3 events flat 0.05 -> 0.15 = 3 x 0.05: measured, 3 C62 at 0.05 per 1.
+ *   3 C_VOICE 2 events, 815 s used, 900 s billed, rated 0.26 + 0.04 -> net 0.30
+ *             = 900 x 0.02 / 60: measured, 900 SEC at 0.02 per 60 SEC.
+ *   net 0.47, VAT 20% of 0.47 = 0.094 -> 0.09, gross 0.56.
+ * Every document is validated against the UBL 2.1 schemas with xmllint when they are found
+ * (RATEL_UBL_SCHEMAS, else ../shared/schemas/ubl-2.1); otherwise those tests are skipped
+ * with a message saying so. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/money.h"
+#include "fixture_invoices.h"
+#include "formats/invoice_ubl.h"
+#include "formats/invoice_view.h"
+#include "testutil.h"
+
+static const char *schema_dir(void)
+{
+    const char *env = getenv("RATEL_UBL_SCHEMAS");
+    return env && env[0] ? env : RATEL_SCHEMA_DIR;
+}
+
+/* Validate doc against maindoc/UBL-<root>-2.1.xsd, or skip the test loudly. */
+static void assert_schema_valid(const char *doc, const char *root)
+{
+    char xsd[1024], tmp[256], path[512];
+    snprintf(xsd, sizeof xsd, "%s/maindoc/UBL-%s-2.1.xsd", schema_dir(), root);
+    if (access(xsd, R_OK) != 0) {
+        fprintf(stderr,
+                "SKIP: UBL schema %s not found; set RATEL_UBL_SCHEMAS to the "
+                "ubl-2.1 directory to validate UBL output\n",
+                xsd);
+        cr_skip_test("UBL 2.1 schemas not found at %s (set RATEL_UBL_SCHEMAS)", schema_dir());
+    }
+    if (rt_test_sh("command -v xmllint > /dev/null") != 0) {
+        fprintf(stderr, "SKIP: xmllint is not installed; UBL output is not schema-validated\n");
+        cr_skip_test("xmllint not installed");
+    }
+    rt_test_tmpdir(tmp, sizeof tmp);
+    snprintf(path, sizeof path, "%s/doc.xml", tmp);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs(doc, f);
+    fclose(f);
+    int rc =
+        rt_test_sh("xmllint --nonet --noout --schema '%s' '%s' 2> '%s/errors.txt'", xsd, path, tmp);
+    if (rc != 0) {
+        char ep[512];
+        snprintf(ep, sizeof ep, "%s/errors.txt", tmp);
+        char *errors = rt_test_read(ep, NULL);
+        cr_assert_fail("%s is not schema-valid:\n%s\n%s", root, errors ? errors : "", doc);
+    }
+    rt_test_sh("rm -rf '%s'", tmp);
+}
+
+static char *render(fx *f, size_t i)
+{
+    rt_doc_view v;
+    rt_buf b;
+    rt_doc_view_init(&v);
+    rt_buf_init(&b);
+    cr_assert_eq(rt_invoice_ubl(&f->cat, &f->period, &f->items[i], &v, &b), RT_OK);
+    rt_buf_putc(&b, '\0');
+    rt_doc_view_free(&v);
+    return b.data;
+}
+
+/* The three lines of the header comment, with a sign for credit notes stored negative. */
+static size_t fr_invoice(fx *f, const char *number, rt_invoice_type type, const char *corrects,
+                         int sign)
+{
+    rt_invoice_line l[3] = {
+        fx_usage(f, "ACC-FR", "DATA", 2, 1750, 1843, sign * 18500000),
+        fx_usage(f, "ACC-FR", "SMS", 3, 3, 3, sign * 150000000),
+        fx_usage(f, "ACC-FR", "VOICE", 2, 815, 900, sign * 300000000),
+    };
+    return fx_invoice(f, "ACC-FR", number, type, corrects, l, 3);
+}
+
+/* The text between open and the next close after *from; advances *from. */
+static int next_text(const char **from, const char *open, const char *close, char *buf, size_t n)
+{
+    const char *p = strstr(*from, open);
+    if (!p) return 0;
+    p = strchr(p, '>') + 1;
+    const char *e = strstr(p, close);
+    cr_assert_not_null(e);
+    cr_assert_lt((size_t)(e - p), n);
+    memcpy(buf, p, (size_t)(e - p));
+    buf[e - p] = '\0';
+    *from = e;
+    return 1;
+}
+
+static __int128 dec(const char *s)
+{
+    int64_t v;
+    cr_assert_eq(rt_decimal_parse(s, strlen(s), 9, &v), RT_OK, "'%s' is not a decimal", s);
+    return v;
+}
+
+/* Peppol: line net = quantity x price / base quantity, exactly, for every line; and every
+ * amount (not prices) has exactly `minor` decimals. Returns the number of lines checked. */
+static int check_lines(const char *doc, const char *line_tag, const char *qty_tag, unsigned minor)
+{
+    int n = 0;
+    char open[64], qo[64];
+    snprintf(open, sizeof open, "<cac:%s>", line_tag);
+    snprintf(qo, sizeof qo, "<cbc:%s ", qty_tag);
+    for (const char *p = strstr(doc, open); p; p = strstr(p + 1, open), n++) {
+        char q[64], net[64], price[64], base[64];
+        const char *c = p;
+        cr_assert(next_text(&c, qo, "</cbc:", q, sizeof q));
+        cr_assert(next_text(&c, "<cbc:LineExtensionAmount ", "</cbc:", net, sizeof net));
+        cr_assert(next_text(&c, "<cbc:PriceAmount ", "</cbc:", price, sizeof price));
+        cr_assert(next_text(&c, "<cbc:BaseQuantity ", "</cbc:", base, sizeof base));
+        /* q x price / base == net, all at 9 decimals: q x price x 10^9 == net x base x 10^9 */
+        cr_assert(dec(q) * dec(price) == dec(net) * dec(base), "line %d: %s x %s / %s != %s", n + 1,
+                  q, price, base, net);
+        cr_assert(price[0] != '-', "a price is never negative");
+    }
+    /* Amount elements other than prices carry exactly the minor units. */
+    for (const char *p = strstr(doc, "currencyID="); p; p = strstr(p + 1, "currencyID=")) {
+        const char *gt = strchr(p, '>'), *lt = strchr(gt, '<');
+        if (strncmp(lt, "</cbc:PriceAmount>", 18) == 0) continue;
+        const char *dot = memchr(gt, '.', (size_t)(lt - gt));
+        size_t decimals = dot ? (size_t)(lt - dot - 1) : 0;
+        cr_assert_eq(decimals, minor, "amount %.*s", (int)(lt - gt - 1), gt + 1);
+    }
+    return n;
+}
+
+Test(invoice_ubl, invoice_is_schema_valid_with_exact_amounts)
+{
+    fx f;
+    fx_load(&f, "EUR");
+    size_t i = fr_invoice(&f, "INV-2026-000001", RT_INVOICE, NULL, 1);
+    cr_assert_eq(f.items[i].gross_minor, 56);
+    char *doc = render(&f, i);
+    const char *expect[] = {
+        "<Invoice xmlns=\"urn:oasis:names:specification:ubl:schema:xsd:Invoice-2\"",
+        "<cbc:CustomizationID>urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:"
+        "billing:3.0</cbc:CustomizationID><cbc:ProfileID>urn:fdc:peppol.eu:2017:poacc:billing:"
+        "01:1.0</cbc:ProfileID><cbc:ID>INV-2026-000001</cbc:ID><cbc:IssueDate>2026-11-01"
+        "</cbc:IssueDate><cbc:DueDate>2026-12-01</cbc:DueDate><cbc:InvoiceTypeCode>380"
+        "</cbc:InvoiceTypeCode><cbc:TaxPointDate>2026-10-31</cbc:TaxPointDate>"
+        "<cbc:DocumentCurrencyCode>EUR</cbc:DocumentCurrencyCode><cbc:BuyerReference>PO-7731"
+        "</cbc:BuyerReference><cac:InvoicePeriod><cbc:StartDate>2026-10-01</cbc:StartDate>"
+        "<cbc:EndDate>2026-10-31</cbc:EndDate></cac:InvoicePeriod>",
+        "<cbc:EndpointID schemeID=\"EM\">billing@lumen.example</cbc:EndpointID>",
+        "<cac:PartyTaxScheme><cbc:CompanyID>FR40123456789</cbc:CompanyID>",
+        "<cac:PartyLegalEntity><cbc:RegistrationName>Lumen Test SAS</cbc:RegistrationName>"
+        "<cbc:CompanyID>123 456 789</cbc:CompanyID></cac:PartyLegalEntity>",
+        "<cac:PartyIdentification><cbc:ID>ACC-FR</cbc:ID></cac:PartyIdentification>",
+        "<cac:PartyTaxScheme><cbc:CompanyID>FR11223344556</cbc:CompanyID>",
+        "<cac:PaymentTerms><cbc:Note>Payment due within 30 days of the issue date, by "
+        "2026-12-01.</cbc:Note></cac:PaymentTerms>",
+        "<cac:TaxTotal><cbc:TaxAmount currencyID=\"EUR\">0.09</cbc:TaxAmount><cac:TaxSubtotal>"
+        "<cbc:TaxableAmount currencyID=\"EUR\">0.47</cbc:TaxableAmount><cbc:TaxAmount "
+        "currencyID=\"EUR\">0.09</cbc:TaxAmount><cac:TaxCategory><cbc:ID>S</cbc:ID>"
+        "<cbc:Percent>20</cbc:Percent><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme>"
+        "</cac:TaxCategory></cac:TaxSubtotal></cac:TaxTotal>",
+        "<cac:LegalMonetaryTotal><cbc:LineExtensionAmount currencyID=\"EUR\">0.47"
+        "</cbc:LineExtensionAmount><cbc:TaxExclusiveAmount currencyID=\"EUR\">0.47"
+        "</cbc:TaxExclusiveAmount><cbc:TaxInclusiveAmount currencyID=\"EUR\">0.56"
+        "</cbc:TaxInclusiveAmount><cbc:PayableAmount currencyID=\"EUR\">0.56"
+        "</cbc:PayableAmount></cac:LegalMonetaryTotal>",
+        /* line 1: one lot at the line net, usage in the properties */
+        "<cbc:InvoicedQuantity unitCode=\"C62\">1</cbc:InvoicedQuantity><cbc:LineExtensionAmount "
+        "currencyID=\"EUR\">0.02</cbc:LineExtensionAmount>",
+        "<cbc:Name>Quantity used</cbc:Name><cbc:Value>1.750 megabyte</cbc:Value>",
+        "<cbc:Name>Quantity billed</cbc:Name><cbc:Value>1.843 megabyte</cbc:Value>",
+        "<cbc:Name>Rate</cbc:Name><cbc:Value>0.01 EUR per 1 megabyte</cbc:Value>",
+        /* line 2: flat price per event */
+        "<cbc:InvoicedQuantity unitCode=\"C62\">3</cbc:InvoicedQuantity><cbc:LineExtensionAmount "
+        "currencyID=\"EUR\">0.15</cbc:LineExtensionAmount>",
+        "<cac:Price><cbc:PriceAmount currencyID=\"EUR\">0.05</cbc:PriceAmount><cbc:BaseQuantity "
+        "unitCode=\"C62\">1</cbc:BaseQuantity></cac:Price>",
+        /* line 3: the real quantity, unit code and price per 60 seconds */
+        "<cbc:ID>3</cbc:ID><cbc:InvoicedQuantity unitCode=\"SEC\">900</cbc:InvoicedQuantity>"
+        "<cbc:LineExtensionAmount currencyID=\"EUR\">0.30</cbc:LineExtensionAmount>",
+        "<cac:Price><cbc:PriceAmount currencyID=\"EUR\">0.02</cbc:PriceAmount><cbc:BaseQuantity "
+        "unitCode=\"SEC\">60</cbc:BaseQuantity></cac:Price>",
+        "<cbc:Name>National calls (per minute)</cbc:Name><cac:SellersItemIdentification>"
+        "<cbc:ID>VOICE</cbc:ID></cac:SellersItemIdentification><cac:ClassifiedTaxCategory>"
+        "<cbc:ID>S</cbc:ID><cbc:Percent>20</cbc:Percent>",
+    };
+    for (size_t k = 0; k < sizeof expect / sizeof *expect; k++)
+        cr_assert(strstr(doc, expect[k]), "missing: %s\nin:\n%s", expect[k], doc);
+    cr_assert_null(strstr(doc, "AllowanceTotalAmount"), "no allowance without discounts");
+    cr_assert_null(strstr(doc, "TaxExemptionReason"), "no exemption reason for S");
+    cr_assert_eq(check_lines(doc, "InvoiceLine", "InvoicedQuantity", 2), 3);
+    assert_schema_valid(doc, "Invoice");
+    free(doc);
+    fx_free(&f);
+}
+
+Test(invoice_ubl, credit_note_is_schema_valid_and_shows_positive_amounts)
+{
+    fx f;
+    fx_load(&f, "EUR");
+    fr_invoice(&f, "INV-2026-000001", RT_INVOICE, NULL, 1);
+    size_t neg = fr_invoice(&f, "AV-2026-000001", RT_CREDIT_NOTE, "INV-2026-000001", -1);
+    size_t pos = fr_invoice(&f, "AV-2026-000001", RT_CREDIT_NOTE, "INV-2026-000001", 1);
+    cr_assert_eq(f.items[neg].gross_minor, -56);
+    char *doc = render(&f, neg);
+    const char *expect[] = {
+        "<CreditNote xmlns=\"urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2\"",
+        "<cbc:ID>AV-2026-000001</cbc:ID><cbc:IssueDate>2026-11-01</cbc:IssueDate>"
+        "<cbc:TaxPointDate>2026-10-31</cbc:TaxPointDate><cbc:CreditNoteTypeCode>381"
+        "</cbc:CreditNoteTypeCode><cbc:Note>Credit note reversing invoice INV-2026-000001."
+        "</cbc:Note><cbc:DocumentCurrencyCode>EUR</cbc:DocumentCurrencyCode>",
+        "<cac:BillingReference><cac:InvoiceDocumentReference><cbc:ID>INV-2026-000001</cbc:ID>"
+        "</cac:InvoiceDocumentReference></cac:BillingReference>",
+        /* UBL 2.1 CreditNote has no header DueDate: Peppol puts it in PaymentMeans */
+        "<cac:PaymentMeans><cbc:PaymentMeansCode>1</cbc:PaymentMeansCode><cbc:PaymentDueDate>"
+        "2026-12-01</cbc:PaymentDueDate><cbc:PaymentID>AV-2026-000001</cbc:PaymentID>",
+        "<cbc:PayableAmount currencyID=\"EUR\">0.56</cbc:PayableAmount>",
+        "<cbc:TaxableAmount currencyID=\"EUR\">0.47</cbc:TaxableAmount>",
+        "<cac:CreditNoteLine><cbc:ID>1</cbc:ID>",
+        "<cbc:CreditedQuantity unitCode=\"SEC\">900</cbc:CreditedQuantity>",
+    };
+    for (size_t k = 0; k < sizeof expect / sizeof *expect; k++)
+        cr_assert(strstr(doc, expect[k]), "missing: %s\nin:\n%s", expect[k], doc);
+    cr_assert_null(strstr(doc, "<cbc:DueDate>"));
+    cr_assert_null(strstr(doc, ">-"), "a credit note shows no negative figure");
+    cr_assert_eq(check_lines(doc, "CreditNoteLine", "CreditedQuantity", 2), 3);
+    /* Stored negative or positive, the credit note reads the same. */
+    char *doc2 = render(&f, pos);
+    cr_assert_str_eq(doc, doc2);
+    assert_schema_valid(doc, "CreditNote");
+    free(doc);
+    free(doc2);
+    fx_free(&f);
+}
+
+Test(invoice_ubl, reverse_charge_invoice_carries_its_exemption_reason)
+{
+    fx f;
+    fx_load(&f, "EUR");
+    rt_invoice_line l[2] = {
+        fx_usage(&f, "ACC-BE", "SMS", 1, 1, 1, 50000000),
+        fx_usage(&f, "ACC-BE", "VOICE", 2, 660, 660, 135000000 + 27000000),
+    };
+    size_t i = fx_invoice(&f, "ACC-BE", "INV-2026-000002", RT_INVOICE, NULL, l, 2);
+    char *doc = render(&f, i);
+    const char *expect[] = {
+        "<cac:TaxTotal><cbc:TaxAmount currencyID=\"EUR\">0.00</cbc:TaxAmount><cac:TaxSubtotal>"
+        "<cbc:TaxableAmount currencyID=\"EUR\">0.21</cbc:TaxableAmount><cbc:TaxAmount "
+        "currencyID=\"EUR\">0.00</cbc:TaxAmount><cac:TaxCategory><cbc:ID>AE</cbc:ID>"
+        "<cbc:Percent>0</cbc:Percent><cbc:TaxExemptionReasonCode>VATEX-EU-AE"
+        "</cbc:TaxExemptionReasonCode><cbc:TaxExemptionReason>Reverse charge - Art. 196 "
+        "Directive 2006/112/EC</cbc:TaxExemptionReason><cac:TaxScheme><cbc:ID>VAT</cbc:ID>"
+        "</cac:TaxScheme></cac:TaxCategory></cac:TaxSubtotal></cac:TaxTotal>",
+        "<cac:PartyTaxScheme><cbc:CompanyID>BE0123456789</cbc:CompanyID>",
+        "<cac:Country><cbc:IdentificationCode>BE</cbc:IdentificationCode></cac:Country>",
+        "<cbc:BuyerReference>VD-2026</cbc:BuyerReference>",
+        "<cbc:PayableAmount currencyID=\"EUR\">0.21</cbc:PayableAmount>",
+        /* 660 s x 0.02 / 60 = 0.22 but the events were rated 0.162 (connection fees): one lot */
+        "<cbc:InvoicedQuantity unitCode=\"C62\">1</cbc:InvoicedQuantity><cbc:LineExtensionAmount "
+        "currencyID=\"EUR\">0.16</cbc:LineExtensionAmount>",
+        "<cac:ClassifiedTaxCategory><cbc:ID>AE</cbc:ID><cbc:Percent>0</cbc:Percent>",
+    };
+    for (size_t k = 0; k < sizeof expect / sizeof *expect; k++)
+        cr_assert(strstr(doc, expect[k]), "missing: %s\nin:\n%s", expect[k], doc);
+    cr_assert_eq(check_lines(doc, "InvoiceLine", "InvoicedQuantity", 2), 2);
+    assert_schema_valid(doc, "Invoice");
+    free(doc);
+    fx_free(&f);
+}
+
+Test(invoice_ubl, discounts_become_document_level_allowances)
+{
+    fx f;
+    fx_load(&f, "EUR");
+    rt_invoice_line l[2] = {
+        fx_usage(&f, "ACC-FR", "VOICE", 1, 600, 600, 200000000),
+        fx_discount(&f, "ACC-FR", "VOICE", "Loyalty discount", -5),
+    };
+    size_t i = fx_invoice(&f, "ACC-FR", "INV-2026-000003", RT_INVOICE, NULL, l, 2);
+    /* net 0.20 - 0.05 = 0.15, VAT 0.03, gross 0.18 */
+    cr_assert_eq(f.items[i].gross_minor, 18);
+    char *doc = render(&f, i);
+    const char *expect[] = {
+        "<cac:AllowanceCharge><cbc:ChargeIndicator>false</cbc:ChargeIndicator>"
+        "<cbc:AllowanceChargeReasonCode>95</cbc:AllowanceChargeReasonCode>"
+        "<cbc:AllowanceChargeReason>Loyalty discount</cbc:AllowanceChargeReason>"
+        "<cbc:Amount currencyID=\"EUR\">0.05</cbc:Amount><cac:TaxCategory><cbc:ID>S</cbc:ID>"
+        "<cbc:Percent>20</cbc:Percent>",
+        "<cbc:LineExtensionAmount currencyID=\"EUR\">0.20</cbc:LineExtensionAmount>"
+        "<cbc:TaxExclusiveAmount currencyID=\"EUR\">0.15</cbc:TaxExclusiveAmount>"
+        "<cbc:TaxInclusiveAmount currencyID=\"EUR\">0.18</cbc:TaxInclusiveAmount>"
+        "<cbc:AllowanceTotalAmount currencyID=\"EUR\">0.05</cbc:AllowanceTotalAmount>"
+        "<cbc:PayableAmount currencyID=\"EUR\">0.18</cbc:PayableAmount>",
+        "<cbc:TaxableAmount currencyID=\"EUR\">0.15</cbc:TaxableAmount>",
+    };
+    for (size_t k = 0; k < sizeof expect / sizeof *expect; k++)
+        cr_assert(strstr(doc, expect[k]), "missing: %s\nin:\n%s", expect[k], doc);
+    cr_assert_eq(check_lines(doc, "InvoiceLine", "InvoicedQuantity", 2), 1,
+                 "the discount is not a line");
+    assert_schema_valid(doc, "Invoice");
+    free(doc);
+    fx_free(&f);
+}
+
+Test(invoice_ubl, text_is_escaped_and_amounts_follow_the_currency_minor_units)
+{
+    fx f;
+    fx_load(&f, "JPY");
+    /* 2 calls rated 1,230 JPY in all (as if by connection fees): 1 lot; VAT 246 JPY. */
+    rt_invoice_line l[1] = {fx_usage(&f, "ACC-X", "VOICE", 2, 120, 120, INT64_C(1230000000000))};
+    size_t i = fx_invoice(&f, "ACC-X", "INV-2026-000004", RT_INVOICE, NULL, l, 1);
+    char *doc = render(&f, i);
+    cr_assert(strstr(doc, "<cbc:Name>&lt;Dupont &amp; Fils&gt; &quot;=SUM(A1)&quot;</cbc:Name>"),
+              "%s", doc);
+    cr_assert(strstr(doc, "<cbc:PayableAmount currencyID=\"JPY\">1476</cbc:PayableAmount>"));
+    cr_assert(strstr(doc, "<cbc:TaxAmount currencyID=\"JPY\">246</cbc:TaxAmount>"));
+    /* No buyer reference in the book: the account id is the buyer reference. */
+    cr_assert(strstr(doc, "<cbc:BuyerReference>ACC-X</cbc:BuyerReference>"));
+    /* 45-day terms of this account. */
+    cr_assert(strstr(doc, "<cbc:DueDate>2026-12-16</cbc:DueDate>"));
+    cr_assert_eq(check_lines(doc, "InvoiceLine", "InvoicedQuantity", 0), 1);
+    assert_schema_valid(doc, "Invoice");
+    free(doc);
+    fx_free(&f);
+}
+
+Test(invoice_ubl, document_file_names_are_safe_and_distinct)
+{
+    char a[128], b[128];
+    cr_assert_eq(rt_doc_file_name("INV-2026-000001", ".xml", a, sizeof a), RT_OK);
+    cr_assert_str_eq(a, "INV-2026-000001.xml");
+    cr_assert_eq(rt_doc_file_name("FA/2026/7", ".xml", a, sizeof a), RT_OK);
+    cr_assert_str_eq(a, "FA%2F2026%2F7.xml");
+    cr_assert_eq(rt_doc_file_name("FA_2026_7", ".xml", b, sizeof b), RT_OK);
+    cr_assert_str_neq(a, b);
+    cr_assert_eq(rt_doc_file_name("..", ".xml", a, sizeof a), RT_OK);
+    cr_assert_str_eq(a, "%2E..xml");
+    cr_assert_eq(rt_doc_file_name("X", ".xml", a, 5), RT_ELIMIT);
+}

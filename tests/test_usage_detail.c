@@ -1,0 +1,331 @@
+/* test_usage_detail: the rated events behind every invoice line (usage_detail.csv.zst and
+ * usage_detail_index.csv).
+ *
+ * 30 events E000..E029 in input order (5 chunks of at most 7), event k for account
+ * ACC-FR / ACC-BE / ACC-X by k mod 3; ACC-FR uses VOICE (k even) or DATA (k odd), ACC-BE
+ * VOICE or SMS, ACC-X VOICE; event k is rated 0.01 x (k + 1) for 60 + k units.
+ * Invoices: INV-2026-000001 for ACC-BE (lines 1 C_SMS, 2 C_VOICE) and INV-2026-000002 for
+ * ACC-FR (1 C_DATA, 2 C_VOICE); ACC-X has no invoice in this run (as in an accrual-only run),
+ * so its events come last under an empty invoice number. Accounts sort ACC-BE, ACC-FR, ACC-X. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zstd.h>
+
+#include "engine/usage.h"
+#include "fixture_invoices.h"
+#include "formats/csv.h"
+#include "formats/usage_detail.h"
+
+enum { EVENTS = 30, CHUNK = 7 };
+
+typedef struct ev_spec {
+    char id[16], called[24];
+    const char *account, *product;
+} ev_spec;
+
+static ev_spec specs[EVENTS];
+
+static void make_specs(void)
+{
+    for (int k = 0; k < EVENTS; k++) {
+        ev_spec *s = &specs[k];
+        snprintf(s->id, sizeof s->id, "E%03d", k);
+        s->account = k % 3 == 0 ? "ACC-FR" : k % 3 == 1 ? "ACC-BE" : "ACC-X";
+        bool voice = k % 2 == 0 || k % 3 == 2;
+        s->product = voice ? "VOICE" : k % 3 == 0 ? "DATA" : "SMS";
+        snprintf(s->called, sizeof s->called, "%s", voice ? "+33610000000" : "");
+        if (voice) s->called[11] = (char)('0' + k % 10);
+    }
+}
+
+static void rate(const fx *f, int k, rt_rated *r)
+{
+    const ev_spec *s = &specs[k];
+    memset(r, 0, sizeof *r);
+    r->account = fx_account(f, s->account);
+    uint32_t pk = rt_catalog_product_key(&f->cat, s->product, strlen(s->product));
+    int no_plan;
+    cr_assert_eq(
+        rt_catalog_charge_at(&f->cat, r->account, pk, f->period.start_s, &r->charge, &no_plan),
+        RT_OK);
+    r->product = rt_catalog_product_at(&f->cat, pk, f->period.start_s);
+    r->quantity_base = r->billable_base = 60 + k;
+    r->amount_nanos = (int64_t)(k + 1) * 10000000;
+    r->start_s = f->period.start_s + k * 3600;
+}
+
+/* The invoices: one usage line per (account, charge) with the events' sums. */
+static void invoices(fx *f)
+{
+    const char *accts[2] = {"ACC-BE", "ACC-FR"};
+    const char *prods[2][2] = {{"SMS", "VOICE"}, {"DATA", "VOICE"}};
+    const char *numbers[2] = {"INV-2026-000001", "INV-2026-000002"};
+    for (int a = 0; a < 2; a++) {
+        rt_invoice_line l[2];
+        for (int p = 0; p < 2; p++) {
+            uint64_t n = 0;
+            int64_t q = 0, amt = 0;
+            for (int k = 0; k < EVENTS; k++) {
+                if (strcmp(specs[k].account, accts[a]) || strcmp(specs[k].product, prods[a][p]))
+                    continue;
+                n++;
+                q += 60 + k;
+                amt += (int64_t)(k + 1) * 10000000;
+            }
+            l[p] = fx_usage(f, accts[a], prods[a][p], n, q, q, amt);
+        }
+        fx_invoice(f, accts[a], numbers[a], RT_INVOICE, NULL, l, 2);
+    }
+    fx_finish(f);
+    f->res.counts.rated = EVENTS;
+}
+
+/* Feed the 30 events through the detail writer as the run does: chunks encoded in slots
+ * (round robin), written in input order after each wave, then finish. */
+static void run_detail(fx *f, const char *dir, unsigned slots, size_t budget, rt_output_list *files)
+{
+    static rt_run_input input = {.path = "usage.csv"};
+    rt_usage_reader reader = {NULL, "usage.csv"};
+    rt_usage_detail *d;
+    rt_error err;
+    f->res.inputs = &input;
+    f->res.input_count = 1;
+    cr_assert_eq(rt_usage_detail_open(dir, slots, budget, &d, &err), RT_OK);
+    rt_event_batch batch[8];
+    rt_chunk chunk[8];
+    rt_rated rated[8][CHUNK];
+    cr_assert_leq(slots, 8);
+    for (unsigned s = 0; s < slots; s++)
+        rt_event_batch_init(&batch[s]);
+    int chunks = (EVENTS + CHUNK - 1) / CHUNK;
+    for (int first = 0; first < chunks; first += (int)slots) {
+        unsigned in_wave = 0;
+        for (unsigned s = 0; s < slots && first + (int)s < chunks; s++, in_wave++) {
+            int c = first + (int)s;
+            rt_event_batch_clear(&batch[s]);
+            memset(&chunk[s], 0, sizeof chunk[s]);
+            chunk[s].first_line = 2 + (uint64_t)c * CHUNK;
+            chunk[s].seq = (uint32_t)c;
+            size_t n = 0;
+            for (int k = c * CHUNK; k < EVENTS && k < (c + 1) * CHUNK; k++, n++) {
+                rt_event *ev = rt_event_batch_push(&batch[s]);
+                ev->event_id = specs[k].id;
+                ev->event_id_len = (uint16_t)strlen(specs[k].id);
+                ev->called = specs[k].called;
+                ev->called_len = (uint16_t)strlen(specs[k].called);
+                ev->rec_no = ev->line_rel = (uint32_t)n;
+                rate(f, k, &rated[s][n]);
+                rated[s][n].event = (uint32_t)n;
+                rated[s][n].ordinal = (uint64_t)c << 32 | n;
+            }
+            rt_chunk_view v = {&f->cat, &reader, &chunk[s], &batch[s], rated[s], n};
+            cr_assert_eq(rt_usage_detail_encode(d, s, &v, &err), RT_OK);
+        }
+        for (unsigned s = 0; s < in_wave; s++)
+            cr_assert_eq(rt_usage_detail_write(d, s, &err), RT_OK);
+    }
+    memset(files, 0, sizeof *files);
+    cr_assert_eq(rt_usage_detail_finish(d, &f->res, files, &err), RT_OK, "%s", err.message);
+    rt_usage_detail_destroy(d);
+    for (unsigned s = 0; s < slots; s++)
+        rt_event_batch_free(&batch[s]);
+}
+
+static const char *next_line(const char *p)
+{
+    return strchr(p, '\n') + 1;
+}
+
+Test(usage_detail, events_are_grouped_by_invoice_and_line_in_input_order)
+{
+    fx f;
+    char dir[256];
+    rt_output_list files;
+    make_specs();
+    fx_load(&f, "EUR");
+    invoices(&f);
+    rt_test_tmpdir(dir, sizeof dir);
+    run_detail(&f, dir, 2, 0, &files);
+    cr_assert_eq(files.count, 2);
+    cr_assert_str_eq(files.items[0].name, "usage_detail.csv.zst");
+    cr_assert_eq(files.items[0].rows, EVENTS);
+    cr_assert_str_eq(files.items[1].name, "usage_detail_index.csv");
+    cr_assert_eq(files.items[1].rows, 5);
+    char *t = fx_read(dir, "usage_detail.csv.zst", NULL);
+    const char *header =
+        "invoice_number,line,account_id,plan_id,charge_id,event_id,start_time,called_number,"
+        "quantity,billable_quantity,unit,amount,currency,late,source_file,source_line\n";
+    cr_assert(strncmp(t, header, strlen(header)) == 0, "%s", t);
+    /* ACC-BE's SMS events (k = 1, 7, 13, 19, 25) come first: E001 is line 3 of usage.csv. */
+    const char *p = next_line(t);
+    cr_assert(strncmp(p,
+                      "INV-2026-000001,1,ACC-BE,P_MAIN,C_SMS,E001,2026-10-01T01:00:00Z,,61,61,"
+                      "message,0.02,EUR,0,usage.csv,3\n",
+                      100) == 0,
+              "%s", t);
+    /* Group order, and input order inside each group. */
+    const char *groups[] = {"INV-2026-000001,1,", "INV-2026-000001,2,", "INV-2026-000002,1,",
+                            "INV-2026-000002,2,", ",,ACC-X,"};
+    size_t g = 0;
+    int rows = 0, last_k = -1;
+    for (; *p; p = next_line(p), rows++) {
+        while (g < 5 && strncmp(p, groups[g], strlen(groups[g])) != 0) {
+            g++;
+            last_k = -1;
+        }
+        cr_assert_lt(g, 5, "row %d out of order: %.60s", rows, p);
+        int k = atoi(strstr(p, ",E") + 2);
+        cr_assert_gt(k, last_k, "input order inside a line: %.60s", p);
+        last_k = k;
+        cr_assert_str_eq(specs[k].account, strncmp(p, ",,", 2) == 0                 ? "ACC-X"
+                                           : strncmp(p, "INV-2026-000001", 15) == 0 ? "ACC-BE"
+                                                                                    : "ACC-FR");
+    }
+    cr_assert_eq(rows, EVENTS);
+    /* A called number is a text cell starting with '+': neutralised for spreadsheets. */
+    cr_assert(strstr(t, ",C_VOICE,E002,2026-10-01T02:00:00Z,\"'+33610000002\",62,62,second,"
+                        "0.03,EUR,0,usage.csv,4\n"),
+              "%s", t);
+    free(t);
+    fx_free(&f);
+    rt_test_sh("rm -rf '%s'", dir);
+}
+
+Test(usage_detail, the_index_locates_each_line_s_frames)
+{
+    fx f;
+    char dir[256];
+    rt_output_list files;
+    make_specs();
+    fx_load(&f, "EUR");
+    invoices(&f);
+    rt_test_tmpdir(dir, sizeof dir);
+    run_detail(&f, dir, 2, 0, &files);
+    size_t zlen;
+    char path[512];
+    snprintf(path, sizeof path, "%s/usage_detail.csv.zst", dir);
+    FILE *fp = fopen(path, "rb");
+    cr_assert_not_null(fp);
+    static char z[1 << 16];
+    zlen = fread(z, 1, sizeof z, fp);
+    fclose(fp);
+    cr_assert_eq(zlen, files.items[0].bytes);
+    char *ix = fx_read(dir, "usage_detail_index.csv", NULL);
+    char *all = fx_read(dir, "usage_detail.csv.zst", NULL);
+    const char *p = next_line(ix);
+    cr_assert(strncmp(ix,
+                      "invoice_number,line,account_id,plan_id,charge_id,events,amount,currency,"
+                      "offset,bytes,frames\n",
+                      90) == 0);
+    /* ACC-BE SMS: k = 1, 7, 13, 19, 25 -> 0.02 + 0.08 + 0.14 + 0.20 + 0.26 = 0.70 */
+    cr_assert(strncmp(p, "INV-2026-000001,1,ACC-BE,P_MAIN,C_SMS,5,0.70,EUR,", 48) == 0, "%s", ix);
+    uint64_t expect_offset = ZSTD_findFrameCompressedSize(z, zlen); /* the header frame */
+    int n = 0, events = 0;
+    rt_arena arena;
+    rt_arena_init(&arena, 0);
+    for (; *p; p = next_line(p), n++) {
+        const char *q = p, *why;
+        uint32_t col;
+        rt_csv_record rec;
+        cr_assert_eq(rt_csv_parse(&q, q + strlen(q), &arena, &rec, &why, &col), RT_OK);
+        cr_assert_eq(rec.count, 11, "%s", p);
+        unsigned long long ev = strtoull(rec.fields[5].ptr, NULL, 10),
+                           off = strtoull(rec.fields[8].ptr, NULL, 10),
+                           bytes = strtoull(rec.fields[9].ptr, NULL, 10),
+                           frames = strtoull(rec.fields[10].ptr, NULL, 10);
+        cr_assert_eq(off, expect_offset, "frames are contiguous");
+        cr_assert_eq(frames, 1);
+        expect_offset = off + bytes;
+        /* The line's bytes decompress alone into exactly its rows of the whole file. */
+        static char text[1 << 16];
+        size_t got = ZSTD_decompress(text, sizeof text, z + off, bytes);
+        cr_assert(!ZSTD_isError(got));
+        text[got] = '\0';
+        cr_assert(strstr(all, text), "a line's frames hold consecutive rows of the file");
+        int rows = 0;
+        for (const char *q = text; *q; q = next_line(q))
+            rows++;
+        cr_assert_eq(rows, (int)ev);
+        events += rows;
+    }
+    rt_arena_free(&arena);
+    cr_assert_eq(n, 5);
+    cr_assert(strstr(ix, "\n,,ACC-X,P_MAIN,C_VOICE,10,"), "unbilled usage is indexed: %s", ix);
+    cr_assert_eq(expect_offset, zlen, "the index covers the whole file");
+    cr_assert_eq(events, EVENTS);
+    free(ix);
+    free(all);
+    fx_free(&f);
+    rt_test_sh("rm -rf '%s'", dir);
+}
+
+Test(usage_detail, bytes_do_not_depend_on_slots_or_the_memory_budget)
+{
+    fx f;
+    char dir[7][256];
+    rt_output_list files;
+    make_specs();
+    fx_load(&f, "EUR");
+    invoices(&f);
+    /* Partitions here are one account each, needing about 1,300 bytes to sort (records and
+     * sort entries); ACC-BE's two lines take about 620 and 680. Default budget with 1, 1 and 2
+     * sorting threads (2, 3 and 4 slots); a budget of one byte (every line streams through); 700
+     * bytes (ACC-BE sorted in two passes, ACC-X's single line streamed); 2000 bytes with 2 threads
+     * (every partition is above a thread's 1,000, so each is sorted alone in memory); 8000 bytes
+     * with 2 threads (partitions sorted in parallel waves). */
+    enum { RUNS = 7 };
+    const unsigned slots[RUNS] = {2, 3, 4, 1, 2, 4, 4};
+    const size_t budget[RUNS] = {0, 0, 0, 1, 700, 2000, 8000};
+    for (int i = 0; i < RUNS; i++) {
+        rt_test_tmpdir(dir[i], sizeof dir[i]);
+        run_detail(&f, dir[i], slots[i], budget[i], &files);
+        cr_assert_eq(files.items[0].rows, EVENTS);
+        /* No scratch file is left behind. */
+        cr_assert_eq(rt_test_sh("test \"$(ls -A '%s' | tr '\\n' ' ')\" = "
+                                "'usage_detail.csv.zst usage_detail_index.csv '",
+                                dir[i]),
+                     0, "only the two files remain in %s", dir[i]);
+    }
+    for (int i = 1; i < RUNS; i++) {
+        cr_assert_eq(rt_test_sh("cmp -s '%s/usage_detail.csv.zst' '%s/usage_detail.csv.zst'",
+                                dir[0], dir[i]),
+                     0, "detail differs for slots %u budget %zu", slots[i], budget[i]);
+        cr_assert_eq(rt_test_sh("cmp -s '%s/usage_detail_index.csv' '%s/usage_detail_index.csv'",
+                                dir[0], dir[i]),
+                     0);
+    }
+    for (int i = 0; i < RUNS; i++)
+        rt_test_sh("rm -rf '%s'", dir[i]);
+    fx_free(&f);
+}
+
+Test(usage_detail, an_abandoned_writer_leaves_no_scratch_file)
+{
+    fx f;
+    char dir[256];
+    rt_usage_detail *d;
+    rt_error err;
+    make_specs();
+    fx_load(&f, "EUR");
+    rt_test_tmpdir(dir, sizeof dir);
+    cr_assert_eq(rt_usage_detail_open(dir, 1, 0, &d, &err), RT_OK);
+    rt_usage_reader reader = {NULL, "usage.csv"};
+    rt_event_batch batch;
+    rt_chunk chunk = {0};
+    rt_rated r;
+    rt_event_batch_init(&batch);
+    rt_event *ev = rt_event_batch_push(&batch);
+    ev->event_id = "E000";
+    ev->event_id_len = 4;
+    rate(&f, 0, &r);
+    rt_chunk_view v = {&f.cat, &reader, &chunk, &batch, &r, 1};
+    cr_assert_eq(rt_usage_detail_encode(d, 0, &v, &err), RT_OK);
+    cr_assert_eq(rt_usage_detail_write(d, 0, &err), RT_OK);
+    cr_assert_eq(rt_test_sh("ls -A '%s' | grep -q spill", dir), 0, "a scratch file exists");
+    rt_usage_detail_destroy(d); /* the run failed before its end */
+    cr_assert_eq(rt_test_sh("test -z \"$(ls -A '%s')\"", dir), 0);
+    rt_event_batch_free(&batch);
+    rt_test_sh("rm -rf '%s'", dir);
+    fx_free(&f);
+}
