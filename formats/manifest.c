@@ -50,9 +50,13 @@ static void write_money_by_currency(rt_buf *b, const rt_run_result *res)
         int64_t d = 0, k = 0;
         for (size_t j = 0; j < res->journal->count; j++) {
             const rt_journal_line *l = &res->journal->lines[j];
-            if (res->invoices->items[l->invoice].currency != c) continue;
-            d += l->debit_minor; /* bounded by the run totals, which fit int64 */
-            k += l->credit_minor;
+            if (l->txn_currency != c) continue;
+            /* In the invoice currency (the transaction amounts): debits and credits in the
+             * functional currency differ from it under FX. */
+            if (l->txn_minor > 0)
+                d += l->txn_minor; /* bounded by the run totals, which fit int64 */
+            else
+                k -= l->txn_minor;
         }
         char ds[48], ks[48];
         rt_decimal_str(d, c->minor_units, ds, sizeof ds);

@@ -318,8 +318,10 @@ static void check_journal(const table *j, const inv_index *ix, rt_diags *d,
 {
     int ce = column(j, "entry", d), cdr = column(j, "debit", d), ccr = column(j, "credit", d),
         cc = column(j, "currency", d), cref = column(j, "reference", d),
-        ct = column(j, "line_type", d);
-    if (ce < 0 || cdr < 0 || ccr < 0 || cc < 0 || cref < 0 || ct < 0) return;
+        ct = column(j, "line_type", d), cta = column(j, "txn_amount", d),
+        ctc = column(j, "txn_currency", d);
+    if (ce < 0 || cdr < 0 || ccr < 0 || cc < 0 || cref < 0 || ct < 0 || cta < 0 || ctc < 0)
+        return;
     uint64_t entry = 0;
     int64_t ed = 0, ec = 0;
     for (size_t i = 0; i <= j->count; i++) {
@@ -352,8 +354,13 @@ static void check_journal(const table *j, const inv_index *ix, rt_diags *d,
         ec += cr;
         inv_sum *s = find_invoice(ix, ref);
         if (!s) continue;
-        if (strcmp(type, "receivable") == 0) s->journal_ar += dr - cr;
-        if (strcmp(type, "vat") == 0) s->journal_vat += cr - dr;
+        /* Invoices are in their own currency: compare the transaction-currency amounts. */
+        char tcur[8];
+        int64_t tx;
+        cell(j, i, ctc, tcur, sizeof tcur);
+        if (!amount(j, i, cta, tcur, &tx, d)) continue;
+        if (strcmp(type, "receivable") == 0) s->journal_ar += tx;
+        if (strcmp(type, "vat") == 0) s->journal_vat -= tx;
     }
     inv_sum *sums = ix->sums;
     for (size_t i = 0; i < ix->count; i++) {
