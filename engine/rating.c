@@ -309,6 +309,29 @@ static rt_reject_reason find_zone(const rt_catalog *cat, uint32_t charge, const 
     return RT_REJ_NONE;
 }
 
+rt_reject_reason rt_quote_number(const rt_catalog *cat, uint32_t charge, const char *number,
+                                 size_t len, rt_time_s t, rt_number_quote *q)
+{
+    memset(q, 0, sizeof *q);
+    uint32_t plan = cat->charge_plan[charge];
+    q->zone = q->rate_group = RT_NO_INDEX;
+    q->utc_offset_s = rt_catalog_plan_offset_s(cat, plan, t);
+    q->band = rt_catalog_band_at(cat, plan, t, &q->band_until);
+    if (cat->charge_deck[charge] != RT_NO_INDEX) {
+        rt_dialling d = rt_catalog_dialling(cat, plan);
+        size_t n;
+        if (len == 0) return RT_REJ_MISSING_FIELD;
+        if (rt_e164_normalise(number, len, &d, q->e164, &n) != RT_OK) return RT_REJ_BAD_NUMBER;
+        q->zone = rt_catalog_zone_of(cat, charge, q->e164, n, t, &q->prefix_len);
+        if (q->zone == RT_NO_INDEX) return RT_REJ_UNKNOWN_DESTINATION;
+    }
+    if (!cat->charge_key_rated[cat->charge_key[charge]]) return RT_REJ_NONE;
+    q->rate_group = rt_catalog_rate_group(cat, charge, q->zone, q->band, t);
+    if (q->rate_group == RT_NO_INDEX) return RT_REJ_UNKNOWN_DESTINATION;
+    q->row_count = rt_catalog_rate_intervals(cat, q->rate_group, t, q->rows);
+    return RT_REJ_NONE;
+}
+
 /* ---- one event ---- */
 
 static rt_reject_reason check_event(const rt_rating_ctx *ctx, const rt_event *ev, uint32_t *flags,

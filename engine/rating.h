@@ -100,6 +100,25 @@ rt_status rt_price_sum_add(rt_price_sum *s, int64_t units, int64_t price_nanos, 
 rt_status rt_price_sum_round(const rt_price_sum *s, int64_t qdec, int64_t decimals,
                              rt_round mode, int64_t *nanos);
 
+/* What a called number costs under one charge at one instant (for `book show`). */
+typedef struct rt_number_quote {
+    char e164[RT_E164_DIGITS_MAX + 1]; /* the normalised number */
+    size_t prefix_len;                 /* digits of the matching deck prefix */
+    uint32_t zone;                     /* zone row, RT_NO_INDEX without deck */
+    uint32_t band;                     /* band at t, RT_BAND_NONE without bands */
+    rt_time_s band_until;              /* the band holds until then (RT_TIME_OPEN_END) */
+    int32_t utc_offset_s;              /* the plan's UTC offset at t */
+    uint32_t rate_group;               /* RT_NO_INDEX: priced by the charge itself */
+    uint32_t rows[RT_RATE_INTERVALS_MAX]; /* the group's rate rows in force at t */
+    size_t row_count;
+} rt_number_quote;
+
+/* Quote a called number under charge row `charge` at t: normalisation, zone, band, rate.
+ * Returns RT_REJ_NONE, or the reject reason a call would get (BAD_NUMBER,
+ * UNKNOWN_DESTINATION, MISSING_FIELD) with the quote filled as far as it got. */
+rt_reject_reason rt_quote_number(const rt_catalog *cat, uint32_t charge, const char *number,
+                                 size_t len, rt_time_s t, rt_number_quote *q);
+
 /* Rate one event. Returns RT_REJ_NONE and fills out, or a reject reason with the offending
  * field name (static) and a message. */
 rt_reject_reason rt_rate_event(const rt_rating_ctx *ctx, const rt_event *ev, rt_rated *out,
