@@ -316,6 +316,18 @@ static const char *zone_band_text(inv_ctx *x, uint32_t charge, uint32_t zone, ui
     return rt_arena_strndup(x->arena, text, len);
 }
 
+/* "<charge text><suffix>" in the invoice arena (the charge's description, else its
+ * product's name). */
+static const char *charge_text(inv_ctx *x, uint32_t charge, uint32_t product, const char *suffix)
+{
+    const char *base = x->cat->charges[charge].description;
+    if (!base[0]) base = x->cat->products[product].name;
+    char text[2 * RT_TEXT_LEN_MAX];
+    int n = snprintf(text, sizeof text, "%s%s", base, suffix);
+    if (n < 0) return NULL;
+    return rt_arena_strndup(x->arena, text, (size_t)n < sizeof text ? (size_t)n : sizeof text - 1);
+}
+
 /* The price shown on a line priced by a rate group: its first interval in force at the tax
  * point (or its first row). */
 static void rate_price(const rt_catalog *cat, uint32_t g, rt_time_s tp, rt_invoice_line *l)
@@ -432,7 +444,9 @@ static rt_status apply_one_allowance(inv_ctx *x, const rt_allowance *a, int64_t 
         al->amount_nanos = -credit;
         al->unit_price_nanos = l.unit_price_nanos;
         al->price_per = l.price_per;
-        al->description = a->description[0] ? a->description : NULL;
+        al->description = a->description[0]
+                              ? a->description
+                              : charge_text(x, l.charge, l.product, " - included in the allowance");
         if (remaining == 0) break;
     }
     return RT_OK;
@@ -495,6 +509,8 @@ static rt_status add_rule_line(inv_ctx *x, rt_line_kind kind, uint32_t charge, i
     l->charge = charge;
     l->product = rt_catalog_product_for(cat, cat->charge_product_key[charge], x->tax_point);
     l->amount_nanos = amount;
+    if (kind == RT_LINE_MINIMUM)
+        l->description = charge_text(x, charge, l->product, " - minimum per period");
     return RT_OK;
 }
 
