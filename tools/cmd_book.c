@@ -7,6 +7,7 @@
 #include "engine/catalog.h"
 #include "engine/pricebook.h"
 #include "engine/rating.h"
+#include "formats/book_cgrates.h"
 #include "formats/book_csv.h"
 #include "tools/cli.h"
 
@@ -14,6 +15,9 @@ static const char book_usage[] =
     "usage:\n"
     "  ratel book import SRC_DIR --book BOOK_DIR   validate a CSV source and replace the book\n"
     "  ratel book export --book BOOK_DIR OUT_DIR   write the book back as a CSV source\n"
+    "  ratel book import-cgrates TP_DIR --book BOOK_DIR [--currency CUR] [--time-zone TZ]\n"
+    "        [--tenant TENANT] [--product CATEGORY=PRODUCT]...\n"
+    "                                              merge a CGRateS tariff plan into the book\n"
     "  ratel book show --book BOOK_DIR [--account ID | --plan ID | --product ID]\n"
     "  ratel book show --book BOOK_DIR (--account ID | --plan ID) --number E164 --at TIME\n"
     "                                  the zone, time band and rate a call would get\n";
@@ -66,6 +70,95 @@ static int cmd_import(int argc, char **argv)
     }
     printf("imported %s into %s: %" PRIu64 " rows, version %" PRIu64 ", fingerprint %016" PRIx64 "\n",
            src, book_dir, info.rows, info.version, info.fingerprint);
+done:
+    rt_diags_free(&diags);
+    rt_book_free(&book);
+    return rc;
+}
+
+static int load(const char *book_dir, rt_book *book, rt_pricebook_info *info);
+
+/* Print every problem and say that nothing changed. */
+static int report_invalid(const rt_diags *diags, const char *src)
+{
+    rt_cli_diags(diags);
+    fprintf(stderr, "ratel: %zu problem(s) in %s; the book was not changed\n",
+            rt_diags_total(diags), src);
+    return RT_EXIT_INVALID;
+}
+
+static int parse_cgrates_options(int argc, char **argv, const char **tp_dir,
+                                 const char **book_dir, rt_cgrates_options *opt)
+{
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        bool has_value = i + 1 < argc;
+        if (strcmp(a, "--book") == 0 && has_value) {
+            *book_dir = argv[++i];
+        } else if (strcmp(a, "--currency") == 0 && has_value) {
+            opt->currency = argv[++i];
+        } else if (strcmp(a, "--time-zone") == 0 && has_value) {
+            opt->time_zone = argv[++i];
+        } else if (strcmp(a, "--tenant") == 0 && has_value) {
+            opt->tenant = argv[++i];
+        } else if (strcmp(a, "--product") == 0 && has_value) {
+            char *map = argv[++i], *eq = strchr(map, '=');
+            if (!eq || eq == map || !eq[1] || opt->category_count == RT_CGRATES_CATEGORIES_MAX)
+                return rt_cli_usage_error("book import-cgrates",
+                                          "--product takes CATEGORY=PRODUCT, not '%s'", map);
+            *eq = '\0';
+            opt->category[opt->category_count] = map;
+            opt->product[opt->category_count++] = eq + 1;
+        } else if (a[0] != '-' && !*tp_dir) {
+            *tp_dir = a;
+        } else {
+            return rt_cli_usage_error("book import-cgrates", "unexpected argument '%s'", a);
+        }
+    }
+    if (!*tp_dir || !*book_dir)
+        return rt_cli_usage_error("book import-cgrates", "needs TP_DIR and --book BOOK_DIR");
+    return RT_EXIT_OK;
+}
+
+/* Merge a CGRateS tariff plan into the stored book: load, map, validate, import as one. */
+static int cmd_import_cgrates(int argc, char **argv)
+{
+    const char *tp_dir = NULL, *book_dir = NULL;
+    rt_cgrates_options opt;
+    memset(&opt, 0, sizeof opt);
+    int rc = parse_cgrates_options(argc, argv, &tp_dir, &book_dir, &opt);
+    if (rc != RT_EXIT_OK) return rc;
+    rt_book book;
+    rt_pricebook_info info;
+    rt_diags diags;
+    rt_book_init(&book);
+    rt_diags_init(&diags);
+    rc = RT_EXIT_FAILED;
+    if (!load(book_dir, &book, &info)) goto done;
+    rt_status st = rt_book_cgrates_read(tp_dir, &opt, &book, &diags);
+    if (st == RT_OK || st == RT_EINVALID) st = rt_book_sort(&book);
+    if (st == RT_OK && rt_diags_total(&diags) == 0) st = rt_book_validate(&book, &diags);
+    if (rt_diags_total(&diags) > 0) {
+        rc = report_invalid(&diags, tp_dir);
+        goto done;
+    }
+    if (st != RT_OK) {
+        fprintf(stderr, "ratel: %s\n", rt_status_str(st));
+        goto done;
+    }
+    rt_store *store = NULL;
+    rt_error err;
+    if ((st = rt_store_open(book_dir, true, &store, &err)) == RT_OK)
+        st = rt_pricebook_import(store, &book, &info, &err);
+    rt_store_close(store);
+    if (st != RT_OK) {
+        rt_cli_error(&err);
+        goto done;
+    }
+    printf("imported CGRateS tariff plan %s into %s: %" PRIu64 " rows, version %" PRIu64
+           ", fingerprint %016" PRIx64 "\n",
+           tp_dir, book_dir, info.rows, info.version, info.fingerprint);
+    rc = RT_EXIT_OK;
 done:
     rt_diags_free(&diags);
     rt_book_free(&book);
@@ -356,6 +449,7 @@ int rt_cmd_book(int argc, char **argv)
     }
     if (strcmp(argv[1], "import") == 0) return cmd_import(argc - 2, argv + 2);
     if (strcmp(argv[1], "export") == 0) return cmd_export(argc - 2, argv + 2);
+    if (strcmp(argv[1], "import-cgrates") == 0) return cmd_import_cgrates(argc - 2, argv + 2);
     if (strcmp(argv[1], "show") == 0) return cmd_show(argc - 2, argv + 2);
     return rt_cli_usage_error("book", "unknown subcommand '%s'", argv[1]);
 }
