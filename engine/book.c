@@ -964,6 +964,10 @@ static void validate_charge_models(validator *v)
              c[i].min_per_event_nanos != RT_UNSET || c[i].max_per_event_nanos != RT_UNSET))
             DIAG(v, RT_T_CHARGES, i, "model",
                  "a percentage charge has no increments, setup fee or per-event bounds");
+        if (rt_charge_model_is_period(m) &&
+            (c[i].min_per_event_nanos != RT_UNSET || c[i].max_per_event_nanos != RT_UNSET))
+            DIAG(v, RT_T_CHARGES, i, "model", "a %s charge is priced per period: it has no "
+                 "per-event minimum or maximum", rt_charge_model_name(m));
         if (m == RT_CHARGE_PERCENTAGE && c[i].price_nanos > INT64_C(1000) * RT_NANOS_PER_UNIT)
             DIAG(v, RT_T_CHARGES, i, "price", "a percentage above 1000 is not plausible");
         if (i > 0 && strcmp(c[i].plan_id, c[i - 1].plan_id) == 0 &&
