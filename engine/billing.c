@@ -143,7 +143,7 @@ void rt_agg_sort(rt_aggregates *a)
 {
     /* The key is unique, so qsort's instability cannot change the result. The slots are
      * rebuilt against the new positions (same capacity: cannot fail to allocate more). */
-    qsort(a->entries, a->count, sizeof *a->entries, agg_cmp);
+    if (a->count > 1) qsort(a->entries, a->count, sizeof *a->entries, agg_cmp);
     memset(a->slots, 0, (a->mask + 1) * sizeof *a->slots);
     for (size_t i = 0; i < a->count; i++) {
         const rt_agg_entry *e = &a->entries[i];

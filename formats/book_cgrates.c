@@ -167,7 +167,7 @@ static int row_cmp(const void *x, const void *y)
 static rt_status index_file(tp *t, int which, rt_strmap *m)
 {
     tp_file *f = &t->files[which];
-    qsort(f->rows, f->count, sizeof *f->rows, row_cmp);
+    if (f->count > 1) qsort(f->rows, f->count, sizeof *f->rows, row_cmp);
     rt_status st = rt_strmap_init(m, f->count);
     for (size_t i = 0; st == RT_OK && i < f->count; i++) {
         st = rt_strmap_put(m, f->rows[i].f[0], strlen(f->rows[i].f[0]), (uint32_t)i);
@@ -428,7 +428,7 @@ static rt_status collect_entries(tp *t, plan_map *pm, size_t first, size_t end)
             pm->entries[pm->count++] = (entry){dr->rows[d].f[1], tm, weight, &dr->rows[d], row};
         }
     }
-    qsort(pm->entries, pm->count, sizeof *pm->entries, entry_cmp);
+    if (pm->count > 1) qsort(pm->entries, pm->count, sizeof *pm->entries, entry_cmp);
     size_t kept = 0;
     for (size_t i = 0; i < pm->count; i++) {
         entry *e = &pm->entries[i];
