@@ -138,7 +138,7 @@ static const rt_field charge_fields[] = {
     F_INT(rt_charge, event_decimals, 0, 0, RT_NANOS_SCALE, "9"),
     F_ENUM(rt_charge, event_rounding, 0, round_names, "half_up"),
     F_ID(rt_charge, deck_id, 0),
-    F_DEC(rt_charge, min_per_period_nanos, "min_per_period", 0, RT_NANOS_SCALE, 0, MONEY_MAX_NANOS, NULL),
+    F_DEC(rt_charge, min_per_period_nanos, "min_per_period", 0, RT_NANOS_SCALE, 1, MONEY_MAX_NANOS, NULL),
 };
 
 static const rt_field account_fields[] = {

@@ -217,16 +217,47 @@ static void show_row(const rt_table *t, const void *row, const char *indent)
     }
 }
 
+/* One line per row: "tier 1: up_to 100, price 0.30, ..." (empty cells left out). */
+static void show_compact(const rt_table *t, const void *row, const char *indent, const char *what,
+                         size_t skip)
+{
+    char cell[RT_FIELD_TEXT_MAX];
+    printf("%s%s:", indent, what);
+    const char *sep = " ";
+    for (size_t k = skip; k < t->field_count; k++) {
+        rt_book_field_format(&t->fields[k], row, cell, sizeof cell);
+        if (!cell[0]) continue;
+        printf("%s%s %s", sep, t->fields[k].name, cell);
+        sep = ", ";
+    }
+    printf("\n");
+}
+
+/* A plan's charges (with their tiers and the number of their rates) and its allowances. */
 static void show_plan_charges(const rt_catalog *cat, const char *plan_id, const char *indent)
 {
     const rt_table *t = rt_book_table(RT_T_CHARGES);
-    for (size_t i = 0; i < cat->charge_count; i++) {
-        if (strcmp(cat->charges[i].plan_id, plan_id) != 0) continue;
+    char deeper[32];
+    snprintf(deeper, sizeof deeper, "%s  ", indent);
+    uint32_t plan = rt_catalog_plan(cat, plan_id, strlen(plan_id));
+    rt_range32 r = cat->plan_charges[plan];
+    for (uint32_t i = r.first; i < r.first + r.count; i++) {
         printf("%scharge %s\n", indent, cat->charges[i].charge_id);
-        char deeper[32];
-        snprintf(deeper, sizeof deeper, "%s  ", indent);
         show_row(t, &cat->charges[i], deeper);
+        rt_range32 tr = cat->charge_tiers[i];
+        for (uint32_t k = tr.first; k < tr.first + tr.count; k++)
+            show_compact(rt_book_table(RT_T_TIERS), &cat->tiers[k], deeper, "tier", 3);
+        size_t rates = 0;
+        for (size_t k = 0; k < cat->rate_count; k++)
+            rates += strcmp(cat->rates[k].plan_id, plan_id) == 0 &&
+                     strcmp(cat->rates[k].charge_id, cat->charges[i].charge_id) == 0;
+        if (rates && (i + 1 == r.first + r.count ||
+                      strcmp(cat->charges[i + 1].charge_id, cat->charges[i].charge_id) != 0))
+            printf("%s%zu rates (rates.csv; see --number for one call)\n", deeper, rates);
     }
+    rt_range32 ar = cat->plan_allowances[plan];
+    for (uint32_t k = ar.first; k < ar.first + ar.count; k++)
+        show_compact(rt_book_table(RT_T_ALLOWANCES), &cat->allowances[k], indent, "allowance", 1);
 }
 
 /* ---- --number: the zone, band and rate of a call ---- */
@@ -371,6 +402,10 @@ static int show(const rt_catalog *cat, const char *what, const char *id)
             printf("  plan %s  [%s, %s)\n", ap->plan_id, ap->valid_from == RT_TIME_OPEN_START ? "" : from, to);
             show_plan_charges(cat, ap->plan_id, "    ");
         }
+        rt_range32 dr = cat->account_discounts[a];
+        for (uint32_t i = dr.first; i < dr.first + dr.count; i++)
+            show_compact(rt_book_table(RT_T_DISCOUNTS), &cat->discounts[cat->discount_rows[i]],
+                         "  ", "discount", 0);
         return RT_EXIT_OK;
     }
     if (strcmp(what, "--plan") == 0) {
