@@ -484,6 +484,31 @@ size_t rt_days_set_format(int64_t days, char *buf, size_t n)
     return len;
 }
 
+/* An integer or a decimal with the field's scale, within its [min, max]. */
+static rt_status parse_number(const rt_field *f, void *row, const char *text, size_t len,
+                              char *why, size_t wn)
+{
+    int64_t v;
+    rt_status st = rt_decimal_parse(text, len, f->type == RT_FT_DECIMAL ? f->scale : 0, &v);
+    if (st == RT_ELIMIT) {
+        char lim[8];
+        snprintf(lim, sizeof lim, "%u", (unsigned)f->scale);
+        return why_fail(why, wn, st, f->scale ? "more than %s decimals" : "not a whole number%s",
+                        f->scale ? lim : "");
+    }
+    if (st == RT_EPARSE) return why_fail(why, wn, st, "'%s' is not a number", "value");
+    if (st != RT_OK) return why_fail(why, wn, st, "%s", "number out of range");
+    if (v < f->min || v > f->max) {
+        char lo[48], hi[48], msg[120];
+        rt_decimal_str(f->min, f->type == RT_FT_DECIMAL ? f->scale : 0, lo, sizeof lo);
+        rt_decimal_str(f->max, f->type == RT_FT_DECIMAL ? f->scale : 0, hi, sizeof hi);
+        snprintf(msg, sizeof msg, "value outside [%s, %s]", lo, hi);
+        return why_fail(why, wn, RT_ELIMIT, "%s", msg);
+    }
+    *MEMBER(row, f, int64_t) = v;
+    return RT_OK;
+}
+
 rt_status rt_book_field_parse(rt_book *book, const rt_field *f, void *row, const char *text,
                               size_t len, char *why, size_t wn)
 {
@@ -537,30 +562,7 @@ rt_status rt_book_field_parse(rt_book *book, const rt_field *f, void *row, const
         return RT_OK;
     }
     case RT_FT_INT:
-    case RT_FT_DECIMAL: {
-        int64_t v;
-        rt_status st = rt_decimal_parse(text, len, f->type == RT_FT_DECIMAL ? f->scale : 0, &v);
-        if (st == RT_ELIMIT) {
-            char lim[8];
-            snprintf(lim, sizeof lim, "%u", (unsigned)f->scale);
-            return why_fail(why, wn, st,
-                            f->scale ? "more than %s decimals" : "not a whole number%s",
-                            f->scale ? lim : "");
-        }
-        if (st == RT_EPARSE)
-            return why_fail(why, wn, st, "'%s' is not a number", f->type == RT_FT_INT ? "value"
-                                                                                       : "value");
-        if (st != RT_OK) return why_fail(why, wn, st, "%s", "number out of range");
-        if (v < f->min || v > f->max) {
-            char lo[48], hi[48], msg[120];
-            rt_decimal_str(f->min, f->type == RT_FT_DECIMAL ? f->scale : 0, lo, sizeof lo);
-            rt_decimal_str(f->max, f->type == RT_FT_DECIMAL ? f->scale : 0, hi, sizeof hi);
-            snprintf(msg, sizeof msg, "value outside [%s, %s]", lo, hi);
-            return why_fail(why, wn, RT_ELIMIT, "%s", msg);
-        }
-        *MEMBER(row, f, int64_t) = v;
-        return RT_OK;
-    }
+    case RT_FT_DECIMAL: return parse_number(f, row, text, len, why, wn);
     case RT_FT_ENUM:
         for (int32_t i = 0; f->names[i]; i++) {
             if (strlen(f->names[i]) == len && memcmp(f->names[i], text, len) == 0) {

@@ -352,6 +352,21 @@ static rt_reject_reason check_event(const rt_rating_ctx *ctx, const rt_event *ev
     return RT_REJ_NONE;
 }
 
+/* The quantity in the product's base unit: exact, never rounded. */
+static rt_reject_reason base_quantity(const rt_event *ev, const rt_product *prod, int64_t *qty,
+                                      const char **field, char *msg, size_t n)
+{
+    if (ev->qty_scale > prod->quantity_decimals)
+        return fail(field, "quantity", msg, n, RT_REJ_BAD_QUANTITY,
+                    "quantity has more decimals than the product's unit allows");
+    if (rt_mul_i64(ev->qty_mantissa, rt_pow10((unsigned)(prod->quantity_decimals - ev->qty_scale)),
+                   qty) != RT_OK ||
+        *qty > RT_QUANTITY_MAX || (prod->max_quantity != RT_UNSET && *qty > prod->max_quantity))
+        return fail(field, "quantity", msg, n, RT_REJ_ABSURD_QUANTITY,
+                    "quantity is above the product's maximum");
+    return RT_REJ_NONE;
+}
+
 rt_reject_reason rt_rate_event(const rt_rating_ctx *ctx, const rt_event *ev, rt_rated *out,
                                const char **field, char *msg, size_t n)
 {
@@ -373,18 +388,8 @@ rt_reject_reason rt_rate_event(const rt_rating_ctx *ctx, const rt_event *ev, rt_
     if (prod->revenue_type != RT_REVENUE_USAGE)
         return fail(field, "product_id", msg, n, RT_REJ_UNKNOWN_PRODUCT,
                     "product is not a usage product");
-
-    /* Quantity to base units: exact, never rounded. */
-    if (ev->qty_scale > prod->quantity_decimals)
-        return fail(field, "quantity", msg, n, RT_REJ_BAD_QUANTITY,
-                    "quantity has more decimals than the product's unit allows");
     int64_t qty;
-    if (rt_mul_i64(ev->qty_mantissa, rt_pow10((unsigned)(prod->quantity_decimals - ev->qty_scale)),
-                   &qty) != RT_OK ||
-        qty > RT_QUANTITY_MAX ||
-        (prod->max_quantity != RT_UNSET && qty > prod->max_quantity))
-        return fail(field, "quantity", msg, n, RT_REJ_ABSURD_QUANTITY,
-                    "quantity is above the product's maximum");
+    if ((why = base_quantity(ev, prod, &qty, field, msg, n)) != RT_REJ_NONE) return why;
 
     uint32_t charge;
     int no_plan;
