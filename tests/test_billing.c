@@ -17,20 +17,22 @@ static void write_book(const char *dir)
     rt_test_write(dir, "accounts.csv",
                   "account_id,name,country,currency,tax_jurisdiction\n"
                   "A_ALLOW,a,FR,EUR,FR\nA_MIN,a,FR,EUR,FR\nA_MIN0,a,FR,EUR,FR\nA_PKG,a,FR,EUR,FR\n"
-                  "A_TIER,a,FR,EUR,FR\nA_VOL,a,FR,EUR,FR\nA_ZONE,a,FR,EUR,FR\n");
+                  "A_TIER,a,FR,EUR,FR\nA_VOL,a,FR,EUR,FR\nA_ZONE,a,FR,EUR,FR\nA_TALLOW,a,FR,EUR,FR\n");
     rt_test_write(dir, "products.csv",
                   "product_id,name,unit,unit_code,quantity_decimals,gl_account,tax_category\n"
                   "CALL,Calls,second,SEC,0,706000,standard\n"
                   "DATA,Data,byte,AD,0,706000,standard\n"
+                  "SMS,SMS,message,C62,0,706000,standard\n"
                   "DISC,Discount,each,C62,0,709000,standard\n"
                   "FEE,Regulatory fee,each,C62,0,706000,standard\n"
                   "KWH,Energy,kWh,KWH,3,706000,standard\n");
     rt_test_write(dir, "plans.csv",
                   "plan_id,name,currency\nP_ALLOW,a,EUR\nP_MIN,a,EUR\nP_PKG,a,EUR\n"
-                  "P_TIER,a,EUR\nP_VOL,a,EUR\nP_ZONE,a,EUR\n");
+                  "P_TIER,a,EUR\nP_VOL,a,EUR\nP_ZONE,a,EUR\nP_TALLOW,a,EUR\n");
     rt_test_write(dir, "account_plans.csv",
                   "account_id,plan_id\nA_ALLOW,P_ALLOW\nA_MIN,P_MIN\nA_MIN0,P_MIN\n"
-                  "A_PKG,P_PKG\nA_TIER,P_TIER\nA_VOL,P_VOL\nA_ZONE,P_ZONE\n");
+                  "A_PKG,P_PKG\nA_TIER,P_TIER\nA_VOL,P_VOL\nA_ZONE,P_ZONE\n"
+                  "A_TALLOW,P_TALLOW\n");
     rt_test_write(dir, "charges.csv",
                   "plan_id,charge_id,product_id,model,price,price_per,first_increment,"
                   "next_increment,event_decimals,deck_id,min_per_period\n"
@@ -40,11 +42,15 @@ static void write_book(const char *dir)
                   "P_PKG,C_DATA,DATA,package,5,1000000000,0,0,4,,\n"
                   "P_TIER,C_KWH,KWH,tiered,0,1,0,0,4,,\n"
                   "P_VOL,C_KWH,KWH,volume,0,1,0,0,4,,\n"
-                  "P_ZONE,C_CALL,CALL,per_unit,0,60,1,1,4,D,\n");
+                  "P_ZONE,C_CALL,CALL,per_unit,0,60,1,1,4,D,\n"
+                  "P_TALLOW,C_KWH,KWH,tiered,0,1,0,0,4,,\n"
+                  "P_TALLOW,C_SMS,SMS,flat,0.07,1,0,0,4,,\n");
     rt_test_write(dir, "tiers.csv",
                   "plan_id,charge_id,valid_from,tier,up_to,price,flat_fee\n"
                   "P_TIER,C_KWH,,1,100,0.30,\nP_TIER,C_KWH,,2,300,0.25,\nP_TIER,C_KWH,,3,,0.20,\n"
-                  "P_VOL,C_KWH,,1,100,0.30,\nP_VOL,C_KWH,,2,300,0.25,2\nP_VOL,C_KWH,,3,,0.20,\n");
+                  "P_VOL,C_KWH,,1,100,0.30,\nP_VOL,C_KWH,,2,300,0.25,2\nP_VOL,C_KWH,,3,,0.20,\n"
+                  "P_TALLOW,C_KWH,,1,100,0.30,\nP_TALLOW,C_KWH,,2,300,0.25,\n"
+                  "P_TALLOW,C_KWH,,3,,0.20,\n");
     rt_test_write(dir, "zones.csv", "deck_id,zone_id,name\nD,Z1,Zone one\nD,Z2,Zone two\n");
     rt_test_write(dir, "prefixes.csv", "deck_id,prefix,zone_id\nD,331,Z1\nD,332,Z2\n");
     rt_test_write(dir, "rates.csv",
@@ -54,7 +60,9 @@ static void write_book(const char *dir)
                   "plan_id,allowance_id,charge_id,zone_id,quantity,description\n"
                   "P_ALLOW,AL_MIN,C_CALL,,600,10 minutes included\n"
                   "P_ZONE,AL_ALL,C_CALL,,300,5 minutes anywhere\n"
-                  "P_ZONE,AL_Z1,C_CALL,Z1,300,5 minutes to zone one\n");
+                  "P_ZONE,AL_Z1,C_CALL,Z1,300,5 minutes to zone one\n"
+                  "P_TALLOW,AL_KWH,C_KWH,,50,\n"
+                  "P_TALLOW,AL_SMS,C_SMS,,2,\n");
     rt_test_write(dir, "discounts.csv",
                   "discount_id,account_id,plan_id,charge_id,percent,amount,product_id,description\n"
                   "D_CALL,A_MIN,P_MIN,C_CALL,10,,,Loyalty 10%\n"
@@ -227,6 +235,32 @@ Test(billing, an_allowance_runs_out_in_the_middle_of_an_event)
     cr_assert_eq(inv->net_minor, 20);
     cr_assert_eq(inv->tax_minor, 4);
     cr_assert_eq(inv->gross_minor, 24);
+    rt_invoice_set_free(&s);
+}
+
+Test(billing, allowances_on_tiered_and_flat_charges)
+{
+    /* 200 kWh under tiers 100 at 0.30, 200 at 0.25: 30 + 25 = 55.00. 50 kWh free come off
+     * the period price: 55.00 - price(150 kWh) = 55.00 - (30 + 12.50) = 12.50 credit.
+     * Three SMS at 0.07 = 0.21; two free: 0.21 x 2 / 3 = 0.14 credit. Net 42.50 + 0.07 =
+     * 42.57. */
+    ev e[] = {{"A_TALLOW", "KWH", "120", NULL}, {"A_TALLOW", "KWH", "80", NULL},
+              {"A_TALLOW", "SMS", "1", NULL},   {"A_TALLOW", "SMS", "1", NULL},
+              {"A_TALLOW", "SMS", "1", NULL}};
+    rt_invoice_set s;
+    bill(e, 5, &s);
+    const rt_invoice *inv = invoice_of(&s, "A_TALLOW");
+    /* Lines: the usage lines (kWh, SMS), then the allowance lines in allowance id order. */
+    cr_assert_eq(inv->line_count, 4);
+    int64_t want[4] = {5500, 21, -1250, -14};
+    rt_line_kind kinds[4] = {RT_LINE_USAGE, RT_LINE_USAGE, RT_LINE_ALLOWANCE, RT_LINE_ALLOWANCE};
+    for (size_t k = 0; k < 4; k++) {
+        cr_assert_eq(inv->lines[k].net_minor, want[k], "line %zu", k);
+        cr_assert_eq(inv->lines[k].kind, kinds[k], "line %zu", k);
+    }
+    cr_assert_eq(inv->lines[2].billable_base, 50000, "50 kWh in Wh");
+    cr_assert_eq(inv->lines[3].quantity_base, 2, "two free messages");
+    cr_assert_eq(inv->net_minor, 4257);
     rt_invoice_set_free(&s);
 }
 
