@@ -26,7 +26,8 @@ static uint64_t next(uint64_t *s)
 static void random_digits(uint64_t *seed, char *buf, size_t len)
 {
     buf[0] = (char)('1' + next(seed) % 9); /* E.164 numbers never start with 0 */
-    for (size_t i = 1; i < len; i++) buf[i] = (char)('0' + next(seed) % 10);
+    for (size_t i = 1; i < len; i++)
+        buf[i] = (char)('0' + next(seed) % 10);
 }
 
 int main(int argc, char **argv)
@@ -40,7 +41,8 @@ int main(int argc, char **argv)
     /* Distinct prefixes of 2 to 9 digits, as in carriers' decks: a set of hashes (2x the
      * count, linear probing) drops the repeats the generator makes. */
     size_t cap = 1;
-    while (cap < 2 * prefixes) cap <<= 1;
+    while (cap < 2 * prefixes)
+        cap <<= 1;
     uint64_t *seen = calloc(cap, sizeof *seen);
     if (!seen) return 1;
     uint64_t t0 = now_ns();
@@ -48,10 +50,12 @@ int main(int argc, char **argv)
         size_t len = 2 + next(&seed) % 8;
         random_digits(&seed, p, len);
         uint64_t h = 1469598103934665603u;
-        for (size_t k = 0; k < len; k++) h = (h ^ (uint64_t)p[k]) * 1099511628211u;
+        for (size_t k = 0; k < len; k++)
+            h = (h ^ (uint64_t)p[k]) * 1099511628211u;
         h |= 1;
         size_t slot = h & (cap - 1);
-        while (seen[slot] && seen[slot] != h) slot = (slot + 1) & (cap - 1);
+        while (seen[slot] && seen[slot] != h)
+            slot = (slot + 1) & (cap - 1);
         if (seen[slot]) continue;
         seen[slot] = h;
         if (rt_decks_add(&d, 0, p, len, INT64_MIN, RT_TIME_OPEN_END, (uint32_t)i) != RT_OK)
@@ -65,15 +69,14 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < lookups; i++) {
         random_digits(&seed, n, sizeof n);
         size_t matched;
-        if (rt_decks_match(&d, 0, n, sizeof n, 0, &matched) != RT_DECK_NONE)
-            found++;
+        if (rt_decks_match(&d, 0, n, sizeof n, 0, &matched) != RT_DECK_NONE) found++;
     }
     uint64_t t2 = now_ns();
     printf("deck: %zu prefixes, %zu trie nodes (%.1f MiB), built in %.3f s\n", prefixes,
            d.node_count, (double)(d.node_count * sizeof(rt_deck_node)) / (1 << 20),
            (double)(t1 - t0) / 1e9);
-    printf("lookup: %zu numbers in %.3f s, %.1f M lookups/s (%zu matched a prefix)\n",
-           lookups, (double)(t2 - t1) / 1e9, (double)lookups / ((double)(t2 - t1) / 1e3), found);
+    printf("lookup: %zu numbers in %.3f s, %.1f M lookups/s (%zu matched a prefix)\n", lookups,
+           (double)(t2 - t1) / 1e9, (double)lookups / ((double)(t2 - t1) / 1e3), found);
     rt_decks_free(&d);
     return 0;
 }

@@ -35,7 +35,8 @@ static rt_status agg_slots(rt_aggregates *a, size_t capacity)
     for (size_t i = 0; i < a->count; i++) {
         const rt_agg_entry *e = &a->entries[i];
         size_t s = agg_hash(e->account, e->charge, e->zone, e->rate_group) & a->mask;
-        while (a->slots[s]) s = (s + 1) & a->mask;
+        while (a->slots[s])
+            s = (s + 1) & a->mask;
         a->slots[s] = (uint32_t)i + 1;
     }
     return RT_OK;
@@ -120,14 +121,17 @@ rt_status rt_agg_merge(rt_aggregates *dst, const rt_aggregates *src)
         rt_agg_entry *e;
         rt_status st = entry_for(dst, s->account, s->charge, s->zone, s->rate_group, &e);
         if (st != RT_OK) return st;
-        if ((st = accumulate(e, s->events, s->quantity_base, s->billable_base,
-                             s->amount_nanos)) != RT_OK)
+        if ((st = accumulate(e, s->events, s->quantity_base, s->billable_base, s->amount_nanos)) !=
+            RT_OK)
             return st;
     }
     return RT_OK;
 }
 
-static int u32_cmp(uint32_t a, uint32_t b) { return a < b ? -1 : a > b; }
+static int u32_cmp(uint32_t a, uint32_t b)
+{
+    return a < b ? -1 : a > b;
+}
 
 static int agg_cmp(const void *x, const void *y)
 {
@@ -148,7 +152,8 @@ void rt_agg_sort(rt_aggregates *a)
     for (size_t i = 0; i < a->count; i++) {
         const rt_agg_entry *e = &a->entries[i];
         size_t s = agg_hash(e->account, e->charge, e->zone, e->rate_group) & a->mask;
-        while (a->slots[s]) s = (s + 1) & a->mask;
+        while (a->slots[s])
+            s = (s + 1) & a->mask;
         a->slots[s] = (uint32_t)i + 1;
     }
 }
@@ -209,8 +214,8 @@ rt_status rt_period_amount(const rt_catalog *cat, uint32_t charge, int64_t qdec,
         }
     }
     int64_t priced;
-    if (rt_price_sum_round(&sum, qdec, ch->event_decimals, (rt_round)ch->event_rounding,
-                           &priced) != RT_OK)
+    if (rt_price_sum_round(&sum, qdec, ch->event_decimals, (rt_round)ch->event_rounding, &priced) !=
+        RT_OK)
         return RT_EOVERFLOW;
     return rt_add_i64(priced, fees, amount_nanos);
 }
@@ -274,7 +279,10 @@ static rt_invoice_line *push_line(inv_ctx *x, rt_line_kind kind)
     return l;
 }
 
-static bool in_force(rt_time_s from, rt_time_s to, rt_time_s t) { return from <= t && t < to; }
+static bool in_force(rt_time_s from, rt_time_s to, rt_time_s t)
+{
+    return from <= t && t < to;
+}
 
 /* The account's plans assigned at any time in the period, in plan_id order. */
 static void collect_plans(inv_ctx *x)
@@ -303,7 +311,8 @@ static const char *zone_band_text(inv_ctx *x, uint32_t charge, uint32_t zone, ui
                                   uint32_t product)
 {
     const rt_catalog *cat = x->cat;
-    const char *band = group == RT_NO_INDEX ? "" : cat->rates[cat->rate_groups[group].first].band_id;
+    const char *band =
+        group == RT_NO_INDEX ? "" : cat->rates[cat->rate_groups[group].first].band_id;
     if (zone == RT_NO_INDEX && !band[0]) return NULL;
     const char *base = cat->charges[charge].description;
     if (!base[0]) base = cat->products[product].name;
@@ -351,7 +360,8 @@ static rt_status add_usage_lines(inv_ctx *x, const rt_agg_entry *e, size_t n)
         l->charge = e[i].charge;
         l->zone = e[i].zone;
         l->rate_group = e[i].rate_group;
-        l->product = rt_catalog_product_for(cat, cat->charge_product_key[e[i].charge], x->tax_point);
+        l->product =
+            rt_catalog_product_for(cat, cat->charge_product_key[e[i].charge], x->tax_point);
         l->events = e[i].events;
         l->quantity_base = e[i].quantity_base;
         l->billable_base = e[i].billable_base;
@@ -392,8 +402,8 @@ static int allowance_cmp(const void *x, const void *y)
  * for tiered, volume and package charges the drop in the period price; for per-unit and flat
  * charges the line's average price (its amount x taken / its billable quantity, or events
  * for flat charges), rounded half-up to 1e-9. */
-static rt_status allowance_credit(inv_ctx *x, const rt_invoice_line *l, int64_t used,
-                                  int64_t take, int64_t *credit)
+static rt_status allowance_credit(inv_ctx *x, const rt_invoice_line *l, int64_t used, int64_t take,
+                                  int64_t *credit)
 {
     const rt_catalog *cat = x->cat;
     const rt_charge *ch = &cat->charges[l->charge];
@@ -460,7 +470,8 @@ static rt_status apply_allowances(inv_ctx *x)
 {
     const rt_catalog *cat = x->cat;
     size_t n = 0;
-    for (size_t p = 0; p < x->plan_count; p++) n += cat->plan_allowances[x->plans[p]].count;
+    for (size_t p = 0; p < x->plan_count; p++)
+        n += cat->plan_allowances[x->plans[p]].count;
     if (n == 0 || x->usage_count == 0) return RT_OK;
     allowance_ref *refs = calloc(n, sizeof *refs);
     int64_t *used = calloc(x->usage_count, sizeof *used);
@@ -545,7 +556,8 @@ static rt_status add_percentages(inv_ctx *x)
         rt_range32 r = cat->plan_charges[x->plans[p]];
         for (uint32_t i = r.first; i < r.first + r.count; i++) {
             const rt_charge *ch = &cat->charges[i];
-            if (ch->model != RT_CHARGE_PERCENTAGE || !in_force(ch->valid_from, ch->valid_to, x->tax_point))
+            if (ch->model != RT_CHARGE_PERCENTAGE ||
+                !in_force(ch->valid_from, ch->valid_to, x->tax_point))
                 continue;
             __int128 base = lines_sum(x, RT_NO_INDEX, x->plans[p]);
             if (base == 0) continue;
@@ -589,8 +601,8 @@ static rt_status discount_amount(const rt_discount *d, __int128 base, int64_t *o
 static rt_status apply_discount(inv_ctx *x, const rt_discount *d)
 {
     const rt_catalog *cat = x->cat;
-    uint32_t k = d->charge_id[0] ? rt_catalog_charge_key(cat, d->plan_id, d->charge_id)
-                                 : RT_NO_INDEX;
+    uint32_t k =
+        d->charge_id[0] ? rt_catalog_charge_key(cat, d->plan_id, d->charge_id) : RT_NO_INDEX;
     __int128 base = 0;
     uint32_t charge = RT_NO_INDEX;
     for (size_t i = 0; i < x->count; i++) {
@@ -625,8 +637,8 @@ static rt_status apply_discounts(inv_ctx *x)
     const rt_catalog *cat = x->cat;
     for (int pass = 0; pass < 2; pass++) {
         for (size_t g = 0; g <= x->plan_count; g++) {
-            rt_range32 r = g == 0 ? cat->account_discounts[x->account]
-                                  : cat->plan_discounts[x->plans[g - 1]];
+            rt_range32 r =
+                g == 0 ? cat->account_discounts[x->account] : cat->plan_discounts[x->plans[g - 1]];
             for (uint32_t i = r.first; i < r.first + r.count; i++) {
                 const rt_discount *d = &cat->discounts[cat->discount_rows[i]];
                 if ((d->charge_id[0] != 0) != (pass == 0) || !discount_applies(x, d)) continue;
@@ -667,10 +679,12 @@ static rt_status finish_invoice(inv_ctx *x, rt_invoice *inv)
                !(inv->taxes[s].vat_code == tr->vat_code && inv->taxes[s].rate_e4 == tr->rate_e4))
             s++;
         if (s == inv->tax_count)
-            inv->taxes[inv->tax_count++] = (rt_tax_subtotal){l->tax, tr->vat_code, tr->rate_e4, 0, 0};
+            inv->taxes[inv->tax_count++] =
+                (rt_tax_subtotal){l->tax, tr->vat_code, tr->rate_e4, 0, 0};
         l->subtotal = (uint32_t)s;
         inv->events += l->events;
-        if (rt_add_i64(inv->taxes[s].base_minor, l->net_minor, &inv->taxes[s].base_minor) != RT_OK ||
+        if (rt_add_i64(inv->taxes[s].base_minor, l->net_minor, &inv->taxes[s].base_minor) !=
+                RT_OK ||
             rt_add_i64(inv->net_minor, l->net_minor, &inv->net_minor) != RT_OK)
             return overflow(x, "the invoice total");
     }
@@ -697,7 +711,7 @@ static rt_status build_invoice(inv_ctx *x, const rt_agg_entry *e, size_t n, rt_i
     inv->tax_point_day = x->period->end_day - 1;
     inv->issue_day = x->period->end_day;
     int64_t terms = acct->payment_terms_days != RT_UNSET ? acct->payment_terms_days
-                                                          : cat->company->payment_terms_days;
+                                                         : cat->company->payment_terms_days;
     inv->due_day = inv->issue_day + (rt_days)terms;
     x->count = 0;
     collect_plans(x);
@@ -726,8 +740,8 @@ static bool needs_minimum(const rt_catalog *cat, const rt_period *period, uint32
     return false;
 }
 
-rt_status rt_billing_build(const rt_catalog *cat, const rt_period *period,
-                           const rt_aggregates *agg, rt_invoice_set *out, rt_error *err)
+rt_status rt_billing_build(const rt_catalog *cat, const rt_period *period, const rt_aggregates *agg,
+                           rt_invoice_set *out, rt_error *err)
 {
     memset(out, 0, sizeof *out);
     rt_arena_init(&out->arena, 1 << 20);
@@ -735,18 +749,23 @@ rt_status rt_billing_build(const rt_catalog *cat, const rt_period *period,
     size_t accounts = 0;
     for (size_t a = 0, i = 0; a < cat->account_count; a++) {
         bool usage = i < agg->count && agg->entries[i].account == a;
-        while (i < agg->count && agg->entries[i].account == a) i++;
+        while (i < agg->count && agg->entries[i].account == a)
+            i++;
         if (usage || needs_minimum(cat, period, (uint32_t)a)) accounts++;
     }
     out->items = calloc(accounts ? accounts : 1, sizeof *out->items);
     if (!out->items) return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
-    inv_ctx x = {.cat = cat, .period = period, .tax_point = period->end_s - 1,
-                 .arena = &out->arena, .err = err};
+    inv_ctx x = {.cat = cat,
+                 .period = period,
+                 .tax_point = period->end_s - 1,
+                 .arena = &out->arena,
+                 .err = err};
     rt_status st = RT_OK;
     for (size_t a = 0, i = 0; st == RT_OK && a < cat->account_count; a++) {
         RT_ASSERT(i == 0 || i >= agg->count || agg_cmp(&agg->entries[i - 1], &agg->entries[i]) < 0);
         size_t j = i;
-        while (j < agg->count && agg->entries[j].account == a) j++;
+        while (j < agg->count && agg->entries[j].account == a)
+            j++;
         if (j == i && !needs_minimum(cat, period, (uint32_t)a)) continue;
         x.account = (uint32_t)a;
         st = build_invoice(&x, &agg->entries[i], j - i, &out->items[out->count]);

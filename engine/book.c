@@ -138,7 +138,8 @@ static const rt_field charge_fields[] = {
     F_INT(rt_charge, event_decimals, 0, 0, RT_NANOS_SCALE, "9"),
     F_ENUM(rt_charge, event_rounding, 0, round_names, "half_up"),
     F_ID(rt_charge, deck_id, 0),
-    F_DEC(rt_charge, min_per_period_nanos, "min_per_period", 0, RT_NANOS_SCALE, 1, MONEY_MAX_NANOS, NULL),
+    F_DEC(rt_charge, min_per_period_nanos, "min_per_period", 0, RT_NANOS_SCALE, 1,
+          MONEY_MAX_NANOS, NULL),
 };
 
 static const rt_field account_fields[] = {
@@ -913,7 +914,8 @@ static rt_status index_pairs(validator *v, rt_table_id id, size_t off_a, size_t 
     if (st == RT_OK && firsts) st = rt_strmap_init(firsts, r->count);
     for (size_t i = 0; st == RT_OK && i < r->count; i++) {
         const char *row = (const char *)r->rows + i * t->row_size;
-        const char *a = *(const char *const *)(row + off_a), *b = *(const char *const *)(row + off_b);
+        const char *a = *(const char *const *)(row + off_a);
+        const char *b = *(const char *const *)(row + off_b);
         size_t len;
         const char *k = pair_key(v, a, b, &len);
         if (!k) return RT_ENOMEM;
@@ -1082,11 +1084,14 @@ static void validate_rates(validator *v)
         const rt_charge *ch = check_charge_zone(v, RT_T_RATES, i, r[i].plan_id, r[i].charge_id,
                                                 r[i].zone_id);
         if (ch && ch->model != RT_CHARGE_PER_UNIT && ch->model != RT_CHARGE_FLAT)
-            DIAG(v, RT_T_RATES, i, "charge_id", "charge '%s' is %s: only per_unit and flat "
-                 "charges have rates", ch->charge_id, rt_charge_model_name((rt_charge_model)ch->model));
+            DIAG(v, RT_T_RATES, i, "charge_id",
+                 "charge '%s' is %s: only per_unit and flat charges have rates", ch->charge_id,
+                 rt_charge_model_name((rt_charge_model)ch->model));
         const rt_plan *pl = plan_of(v, r[i].plan_id);
-        if (r[i].band_id[0] && pl && (!pl->band_set_id[0] ||
-                                      find_pair(&v->bands, pl->band_set_id, r[i].band_id) == UINT32_MAX))
+        bool unknown_band = r[i].band_id[0] && pl &&
+                            (!pl->band_set_id[0] ||
+                             find_pair(&v->bands, pl->band_set_id, r[i].band_id) == UINT32_MAX);
+        if (unknown_band)
             DIAG(v, RT_T_RATES, i, "band_id", "band '%s' is not in band set '%s' of plan '%s'",
                  r[i].band_id, pl->band_set_id, pl->plan_id);
         if (r[i].first_increment != RT_UNSET && r[i].first_increment > 0 &&
@@ -1300,7 +1305,8 @@ static void validate_fx(validator *v)
     for (size_t i = 0; co && i < RT_BOOK_COUNT(b, RT_T_ACCOUNTS); i++) {
         if (strcmp(a[i].currency, co->functional_currency) == 0) continue;
         bool found = false;
-        for (size_t k = 0; k < nfx && !found; k++) found = strcmp(fx[k].currency, a[i].currency) == 0;
+        for (size_t k = 0; k < nfx && !found; k++)
+            found = strcmp(fx[k].currency, a[i].currency) == 0;
         if (!found)
             DIAG(v, RT_T_ACCOUNTS, i, "currency",
                  "account '%s' is billed in %s but fx_rates.csv has no rate from %s to the "

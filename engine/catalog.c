@@ -46,8 +46,8 @@ static rt_status build_named(rt_strmap *m, const void *rows, size_t count, size_
 static rt_status build_account_plans(rt_catalog *c)
 {
     size_t n = RT_BOOK_COUNT(c->book, RT_T_ACCOUNT_PLANS);
-    c->account_plan_ranges = calloc(c->account_count ? c->account_count : 1,
-                                    sizeof *c->account_plan_ranges);
+    c->account_plan_ranges =
+        calloc(c->account_count ? c->account_count : 1, sizeof *c->account_plan_ranges);
     c->account_plan_plan = calloc(n ? n : 1, sizeof *c->account_plan_plan);
     if (!c->account_plan_ranges || !c->account_plan_plan) return RT_ENOMEM;
     for (size_t i = 0; i < n; i++) {
@@ -74,7 +74,8 @@ static rt_status build_charges(rt_catalog *c)
     c->plan_product_ranges = calloc(n ? n : 1, sizeof *c->plan_product_ranges);
     c->charge_versions = calloc(n ? n : 1, sizeof *c->charge_versions);
     uint32_t *group = calloc(n ? n : 1, sizeof *group);
-    if (!c->charge_product_key || !c->charge_plan || !c->plan_product_ranges || !c->charge_versions || !group) {
+    if (!c->charge_product_key || !c->charge_plan || !c->plan_product_ranges ||
+        !c->charge_versions || !group) {
         free(group);
         return RT_ENOMEM;
     }
@@ -152,8 +153,7 @@ rt_status rt_catalog_build(const rt_book *book, rt_catalog *c, rt_error *err)
     return rt_catalog_build_tz(book, NULL, c, err);
 }
 
-rt_status rt_catalog_build_tz(const rt_book *book, const char *tzdir, rt_catalog *c,
-                              rt_error *err)
+rt_status rt_catalog_build_tz(const rt_book *book, const char *tzdir, rt_catalog *c, rt_error *err)
 {
     memset(c, 0, sizeof *c);
     c->book = book;
@@ -185,9 +185,11 @@ rt_status rt_catalog_build_tz(const rt_book *book, const char *tzdir, rt_catalog
     if ((st = build_account_plans(c)) != RT_OK) goto fail;
     if ((st = build_charges(c)) != RT_OK) goto fail;
     if ((st = build_taxes(c)) != RT_OK) goto fail;
-    for (unsigned r = 0; r < RT_GL_ROLE_COUNT_; r++) c->gl_role[r] = RT_NO_INDEX;
+    for (unsigned r = 0; r < RT_GL_ROLE_COUNT_; r++)
+        c->gl_role[r] = RT_NO_INDEX;
     for (size_t i = 0; i < c->gl_count; i++)
-        if (c->gl_accounts[i].role != RT_GL_REVENUE) c->gl_role[c->gl_accounts[i].role] = (uint32_t)i;
+        if (c->gl_accounts[i].role != RT_GL_REVENUE)
+            c->gl_role[c->gl_accounts[i].role] = (uint32_t)i;
     if ((st = build_pricing(c, tzdir, err)) != RT_OK) {
         rt_catalog_free(c);
         return st;
@@ -320,7 +322,10 @@ static uint32_t find_pair(const rt_strmap *m, const char *a, const char *b)
     return lookup(m, k, la + 1 + lb);
 }
 
-static void *calloc_n(size_t n, size_t size) { return calloc(n ? n : 1, size); }
+static void *calloc_n(size_t n, size_t size)
+{
+    return calloc(n ? n : 1, size);
+}
 
 static rt_status build_charge_keys(rt_catalog *c)
 {
@@ -408,13 +413,15 @@ static rt_status build_time_zones(rt_catalog *c, const char *tzdir, rt_error *er
 {
     c->plan_tz = calloc_n(c->plan_count, sizeof *c->plan_tz);
     c->tzs = calloc_n(c->plan_count, sizeof *c->tzs);
-    if (!c->plan_tz || !c->tzs) return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+    if (!c->plan_tz || !c->tzs)
+        return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
     for (size_t i = 0; i < c->plan_count; i++) {
         const char *name = c->plans[i].time_zone;
         c->plan_tz[i] = RT_NO_INDEX;
         if (!name[0]) continue;
         size_t k = 0;
-        while (k < c->tz_count && strcmp(c->tzs[k].name, name) != 0) k++;
+        while (k < c->tz_count && strcmp(c->tzs[k].name, name) != 0)
+            k++;
         if (k == c->tz_count) {
             rt_status st = rt_tz_load(tzdir, name, &c->tzs[k], err);
             if (st != RT_OK) return st;
@@ -471,7 +478,8 @@ static rt_status build_bands(rt_catalog *c)
     uint32_t at = 0;
     for (size_t i = 0; st == RT_OK && i < n;) {
         size_t j = i;
-        while (j < n && strcmp(t[j].band_set_id, t[i].band_set_id) == 0) j++;
+        while (j < n && strcmp(t[j].band_set_id, t[i].band_set_id) == 0)
+            j++;
         rt_band_set *bs = &c->band_sets[c->band_set_count];
         st = rt_strmap_put(&set_index, t[i].band_set_id, strlen(t[i].band_set_id),
                            (uint32_t)c->band_set_count++);
@@ -525,10 +533,10 @@ static rt_status build_rates(rt_catalog *c)
         uint32_t key = find_pair(&c->charge_key_index, r->plan_id, r->charge_id);
         RT_ASSERT(key != RT_NO_INDEX);
         const rt_charge *ch = &c->charges[c->charge_key_rows[key].first];
-        uint32_t zone = r->zone_id[0] ? find_pair(&c->zone_index, ch->deck_id, r->zone_id)
-                                      : RT_NO_INDEX;
-        uint32_t band = r->band_id[0] ? lookup(&c->band_index, r->band_id, strlen(r->band_id))
-                                      : RT_BAND_NONE;
+        uint32_t zone =
+            r->zone_id[0] ? find_pair(&c->zone_index, ch->deck_id, r->zone_id) : RT_NO_INDEX;
+        uint32_t band =
+            r->band_id[0] ? lookup(&c->band_index, r->band_id, strlen(r->band_id)) : RT_BAND_NONE;
         RT_ASSERT((zone != RT_NO_INDEX) == (r->zone_id[0] != 0) && band != RT_NO_INDEX);
         c->charge_key_rated[key] = 1;
         uint32_t g = (uint32_t)c->rate_group_count++, got;
@@ -563,7 +571,8 @@ static rt_status build_period_rules(rt_catalog *c)
         const rt_discount *d = &c->discounts[i];
         bool own = d->account_id[0] != 0;
         const char *id = own ? d->account_id : d->plan_id;
-        uint32_t row = own ? rt_catalog_account(c, id, strlen(id)) : rt_catalog_plan(c, id, strlen(id));
+        uint32_t row =
+            own ? rt_catalog_account(c, id, strlen(id)) : rt_catalog_plan(c, id, strlen(id));
         RT_ASSERT(row != RT_NO_INDEX); /* validated */
         group[i] = own ? row : (uint32_t)c->account_count + row;
         rt_range32 *r = own ? &c->account_discounts[row] : &c->plan_discounts[row];
@@ -617,7 +626,8 @@ static rt_status build_pricing(rt_catalog *c, const char *tzdir, rt_error *err)
 
 static void free_pricing(rt_catalog *c)
 {
-    for (size_t i = 0; i < c->tz_count; i++) rt_tz_free(&c->tzs[i]);
+    for (size_t i = 0; i < c->tz_count; i++)
+        rt_tz_free(&c->tzs[i]);
     free(c->tzs);
     free(c->plan_tz);
     rt_arena_free(&c->keys);
@@ -722,7 +732,10 @@ uint32_t rt_catalog_band_at(const rt_catalog *c, uint32_t plan, rt_time_s t, rt_
     return band;
 }
 
-static bool in_force(rt_time_s from, rt_time_s to, rt_time_s t) { return from <= t && t < to; }
+static bool in_force(rt_time_s from, rt_time_s to, rt_time_s t)
+{
+    return from <= t && t < to;
+}
 
 size_t rt_catalog_rate_intervals(const rt_catalog *c, uint32_t g, rt_time_s t, uint32_t *rows)
 {
@@ -745,8 +758,7 @@ uint32_t rt_catalog_rate_group(const rt_catalog *c, uint32_t charge, uint32_t zo
         if ((k == 0 || k == 1) && zone == RT_NO_INDEX) continue;
         if ((k == 0 || k == 2) && band == RT_BAND_NONE) continue;
         uint32_t g;
-        if (rt_u64map_get(&c->rate_index, rate_key(key, zones[k], bands[k]), &g) != RT_OK)
-            continue;
+        if (rt_u64map_get(&c->rate_index, rate_key(key, zones[k], bands[k]), &g) != RT_OK) continue;
         uint32_t rows[RT_RATE_INTERVALS_MAX];
         size_t n = rt_catalog_rate_intervals(c, g, t, rows);
         if (n > 0 && c->rates[rows[0]].interval_start == 0) return g;

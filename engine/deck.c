@@ -32,7 +32,8 @@ rt_status rt_decks_init(rt_decks *d, size_t decks)
     uint32_t sentinel;
     /* Node 0 is a sentinel nobody points to, so a zero child means "no child". */
     rt_status st = new_node(d, &sentinel);
-    for (size_t i = 0; st == RT_OK && i < decks; i++) st = new_node(d, &d->roots[i]);
+    for (size_t i = 0; st == RT_OK && i < decks; i++)
+        st = new_node(d, &d->roots[i]);
     return st;
 }
 
@@ -44,8 +45,8 @@ void rt_decks_free(rt_decks *d)
     memset(d, 0, sizeof *d);
 }
 
-rt_status rt_decks_add(rt_decks *d, uint32_t deck, const char *prefix, size_t len,
-                       rt_time_s from, rt_time_s to, uint32_t zone)
+rt_status rt_decks_add(rt_decks *d, uint32_t deck, const char *prefix, size_t len, rt_time_s from,
+                       rt_time_s to, uint32_t zone)
 {
     RT_ASSERT(deck < d->deck_count);
     if (len == 0 || len > RT_E164_DIGITS_MAX) return RT_EINVAL;
@@ -126,16 +127,15 @@ rt_status rt_e164_normalise(const char *s, size_t len, const rt_dialling *rules,
         size_t k = strlen(rules->international_prefix);
         digits += k;
         n -= k;
-    } else if (!plus && rules->country_code[0] &&
-               starts_with(digits, n, rules->national_prefix)) {
+    } else if (!plus && rules->country_code[0] && starts_with(digits, n, rules->national_prefix)) {
         size_t k = strlen(rules->national_prefix);
         digits += k;
         n -= k;
         cc = rules->country_code;
     }
     size_t ncc = strlen(cc);
-    if (ncc + n < RT_E164_DIGITS_MIN || ncc + n > RT_E164_DIGITS_MAX || (n > 0 && ncc == 0 &&
-                                                                         digits[0] == '0'))
+    if (ncc + n < RT_E164_DIGITS_MIN || ncc + n > RT_E164_DIGITS_MAX ||
+        (n > 0 && ncc == 0 && digits[0] == '0'))
         return RT_EPARSE;
     memcpy(out, cc, ncc);
     memcpy(out + ncc, digits, n);

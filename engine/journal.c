@@ -81,12 +81,12 @@ static rt_status book_invoice(const rt_catalog *cat, const rt_invoice_set *set, 
     if (r.rate_nanos == RT_UNSET) {
         char day[16];
         rt_date_format(inv->issue_day, day, sizeof day);
-        return rt_error_set(err, RT_ENOTFOUND, NULL, 0, 0, NULL,
-                            "no FX rate from %s to %s on %s", inv->currency->code, fn->code, day);
+        return rt_error_set(err, RT_ENOTFOUND, NULL, 0, 0, NULL, "no FX rate from %s to %s on %s",
+                            inv->currency->code, fn->code, day);
     }
     uint32_t entry = ++j->entries;
-    rt_journal_line base = {.entry = entry, .invoice = i, .date = inv->issue_day,
-                            .txn_currency = inv->currency};
+    rt_journal_line base = {
+        .entry = entry, .invoice = i, .date = inv->issue_day, .txn_currency = inv->currency};
     size_t first = j->count;
     int64_t fn_sum = 0; /* signed functional amount of the credit-side lines */
     rt_status st;
@@ -138,7 +138,8 @@ fail:
 rt_status rt_journal_book_invoices(const rt_catalog *cat, const rt_invoice_set *invoices,
                                    rt_journal *j, rt_error *err)
 {
-    if (cat->gl_role[RT_GL_RECEIVABLE] == RT_NO_INDEX || cat->gl_role[RT_GL_VAT_PAYABLE] == RT_NO_INDEX)
+    if (cat->gl_role[RT_GL_RECEIVABLE] == RT_NO_INDEX ||
+        cat->gl_role[RT_GL_VAT_PAYABLE] == RT_NO_INDEX)
         return rt_error_set(err, RT_ENOTFOUND, NULL, 0, 0, NULL,
                             "the price book has no receivable or VAT payable GL account");
     for (size_t i = 0; i < invoices->count; i++) {

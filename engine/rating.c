@@ -56,8 +56,8 @@ rt_status rt_price_sum_add(rt_price_sum *e, int64_t units, int64_t price_nanos, 
     return RT_OK;
 }
 
-rt_status rt_price_sum_round(const rt_price_sum *e, int64_t qdec, int64_t decimals,
-                             rt_round mode, int64_t *out)
+rt_status rt_price_sum_round(const rt_price_sum *e, int64_t qdec, int64_t decimals, rt_round mode,
+                             int64_t *out)
 {
     RT_ASSERT(qdec >= 0 && qdec <= 6 && decimals >= 0 && decimals <= RT_NANOS_SCALE);
     if (e->den == 0 || e->num == 0) {
@@ -242,7 +242,8 @@ static rt_reject_reason rate_with_rates(const rt_catalog *cat, uint32_t charge,
             return RT_REJ_UNKNOWN_DESTINATION;
         }
         uint32_t k = 0;
-        while (k < out->part_count && out->parts[k].rate_group != g) k++;
+        while (k < out->part_count && out->parts[k].rate_group != g)
+            k++;
         if (k == RT_RATED_PARTS_MAX)
             return fail(field, "quantity", msg, n, RT_REJ_ABSURD_QUANTITY,
                         "the call crosses more time bands than one event may touch");
@@ -269,9 +270,8 @@ static rt_reject_reason rate_with_rates(const rt_catalog *cat, uint32_t charge,
     out->billable_base = 0;
     for (uint32_t k = 0; k < out->part_count; k++) {
         charged = charged || out->parts[k].billable_base > 0;
-        if ((ch->model != RT_CHARGE_FLAT &&
-             exact_round(&sums[k], prod->quantity_decimals, ch, &out->parts[k].amount_nanos) !=
-                 RT_OK) ||
+        if ((ch->model != RT_CHARGE_FLAT && exact_round(&sums[k], prod->quantity_decimals, ch,
+                                                        &out->parts[k].amount_nanos) != RT_OK) ||
             rt_add_i64(out->billable_base, out->parts[k].billable_base, &out->billable_base))
             return fail(field, "quantity", msg, n, RT_REJ_OVERFLOW,
                         "the event's amount does not fit the money representation");

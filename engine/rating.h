@@ -35,8 +35,8 @@ typedef enum rt_late_policy { RT_LATE_BILL = 0, RT_LATE_REJECT = 1 } rt_late_pol
 #define RT_QUANTITY_MAX INT64_C(1000000000000000)
 
 enum {
-    RT_RATED_PARTS_MAX = 4,  /* distinct rates one (split) call may touch */
-    RT_SEGMENTS_MAX = 256,   /* band boundaries one call may cross */
+    RT_RATED_PARTS_MAX = 4, /* distinct rates one (split) call may touch */
+    RT_SEGMENTS_MAX = 256,  /* band boundaries one call may cross */
 };
 
 /* The part of an event priced by one rate (a call split at band boundaries has several). */
@@ -61,8 +61,8 @@ typedef struct rt_rated {
     int64_t billable_base; /* after billing increments */
     int64_t amount_nanos;  /* rated amount, rounded at the event rounding point */
     rt_time_s start_s;
-    uint32_t zone;         /* destination zone row, RT_NO_INDEX without deck */
-    uint32_t part_count;   /* 1..RT_RATED_PARTS_MAX */
+    uint32_t zone;       /* destination zone row, RT_NO_INDEX without deck */
+    uint32_t part_count; /* 1..RT_RATED_PARTS_MAX */
     rt_rated_part parts[RT_RATED_PARTS_MAX];
 } rt_rated;
 
@@ -80,8 +80,8 @@ rt_status rt_billable_quantity(int64_t quantity, int64_t first, int64_t next, in
 /* Amount of one event of `billable` base units under a charge whose product has
  * `quantity_decimals`, priced by the charge's own price (no rates), at the per-event
  * rounding point (see above); for period models only the setup fee. RT_EOVERFLOW. */
-rt_status rt_charge_event_amount(const rt_charge *ch, int64_t quantity_decimals,
-                                 int64_t billable, int64_t *amount_nanos);
+rt_status rt_charge_event_amount(const rt_charge *ch, int64_t quantity_decimals, int64_t billable,
+                                 int64_t *amount_nanos);
 
 /* A sum of terms units x price_nanos / per (per: a price_per), kept exact as num / den with
  * den the least common multiple of the `per` values added; the common divisor
@@ -97,18 +97,18 @@ rt_status rt_price_sum_add(rt_price_sum *s, int64_t units, int64_t price_nanos, 
 
 /* The sum / 10^qdec in nanos, rounded once to `decimals` (0-9) decimals with `mode`.
  * RT_EOVERFLOW. */
-rt_status rt_price_sum_round(const rt_price_sum *s, int64_t qdec, int64_t decimals,
-                             rt_round mode, int64_t *nanos);
+rt_status rt_price_sum_round(const rt_price_sum *s, int64_t qdec, int64_t decimals, rt_round mode,
+                             int64_t *nanos);
 
 /* What a called number costs under one charge at one instant (for `book show`). */
 typedef struct rt_number_quote {
-    char e164[RT_E164_DIGITS_MAX + 1]; /* the normalised number */
-    size_t prefix_len;                 /* digits of the matching deck prefix */
-    uint32_t zone;                     /* zone row, RT_NO_INDEX without deck */
-    uint32_t band;                     /* band at t, RT_BAND_NONE without bands */
-    rt_time_s band_until;              /* the band holds until then (RT_TIME_OPEN_END) */
-    int32_t utc_offset_s;              /* the plan's UTC offset at t */
-    uint32_t rate_group;               /* RT_NO_INDEX: priced by the charge itself */
+    char e164[RT_E164_DIGITS_MAX + 1];    /* the normalised number */
+    size_t prefix_len;                    /* digits of the matching deck prefix */
+    uint32_t zone;                        /* zone row, RT_NO_INDEX without deck */
+    uint32_t band;                        /* band at t, RT_BAND_NONE without bands */
+    rt_time_s band_until;                 /* the band holds until then (RT_TIME_OPEN_END) */
+    int32_t utc_offset_s;                 /* the plan's UTC offset at t */
+    uint32_t rate_group;                  /* RT_NO_INDEX: priced by the charge itself */
     uint32_t rows[RT_RATE_INTERVALS_MAX]; /* the group's rate rows in force at t */
     size_t row_count;
 } rt_number_quote;

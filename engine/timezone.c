@@ -77,8 +77,8 @@ static rt_status read_header(reader *r, char *version, tzif_counts *c, char *why
 }
 
 /* Read one data block whose transition times are `tsize` bytes wide into tz. */
-static rt_status read_block(reader *r, const tzif_counts *c, unsigned tsize, rt_tz *tz,
-                            char *why, size_t wn)
+static rt_status read_block(reader *r, const tzif_counts *c, unsigned tsize, rt_tz *tz, char *why,
+                            size_t wn)
 {
     tz->count = c->time;
     tz->at_s = calloc(c->time ? c->time : 1, sizeof *tz->at_s);
@@ -115,10 +115,19 @@ typedef struct cursor {
     const char *p, *end;
 } cursor;
 
-static bool at_char(const cursor *c, char ch) { return c->p < c->end && *c->p == ch; }
+static bool at_char(const cursor *c, char ch)
+{
+    return c->p < c->end && *c->p == ch;
+}
 
-static bool is_digit(char ch) { return ch >= '0' && ch <= '9'; }
-static bool is_alpha(char ch) { return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z'); }
+static bool is_digit(char ch)
+{
+    return ch >= '0' && ch <= '9';
+}
+static bool is_alpha(char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+}
 
 static bool parse_number(cursor *c, int max, int *out)
 {
@@ -343,7 +352,8 @@ static rt_days rule_day(const rt_tz_rule_date *d, int y)
     unsigned wd = rt_iso_weekday(first) % 7; /* 0 = Sunday, as in the rule */
     rt_days day = first + (rt_days)((d->weekday + 7 - wd) % 7) + 7 * (d->week - 1);
     rt_days month_end = first + (rt_days)rt_days_in_month(y, d->month);
-    while (day >= month_end) day -= 7; /* week 5 means the last one */
+    while (day >= month_end)
+        day -= 7; /* week 5 means the last one */
     return day;
 }
 
@@ -386,7 +396,8 @@ static int32_t rule_offset(const rt_tz *tz, rt_time_s t)
     rule_change ch[6];
     rule_changes(tz, year_of(t + tz->std_utoff_s), ch);
     int32_t off = tz->std_utoff_s;
-    for (size_t i = 0; i < 6 && ch[i].at <= t; i++) off = ch[i].utoff;
+    for (size_t i = 0; i < 6 && ch[i].at <= t; i++)
+        off = ch[i].utoff;
     return off;
 }
 

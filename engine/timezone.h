@@ -36,12 +36,12 @@ typedef struct rt_tz_rule_date {
 
 typedef struct rt_tz {
     char name[RT_TZ_NAME_MAX + 1];
-    size_t count;        /* transitions listed in the file */
-    rt_time_s *at_s;     /* transition instants, strictly increasing */
-    int32_t *utoff_s;    /* UTC offset in force from each transition on */
+    size_t count;            /* transitions listed in the file */
+    rt_time_s *at_s;         /* transition instants, strictly increasing */
+    int32_t *utoff_s;        /* UTC offset in force from each transition on */
     int32_t initial_utoff_s; /* before the first transition (time type 0) */
     /* The footer rule, used after the last listed transition. */
-    int has_rule;     /* 0: the last offset stays; 1: std only; 2: std and dst */
+    int has_rule; /* 0: the last offset stays; 1: std only; 2: std and dst */
     int32_t std_utoff_s;
     int32_t dst_utoff_s;
     rt_tz_rule_date dst_start, dst_end;

@@ -26,7 +26,8 @@ rt_status rt_cgrates_duration(const char *s, int64_t *out)
     while (i < len) {
         __int128 whole = 0, frac = 0, scale = 1;
         size_t start = i;
-        while (i < len && s[i] >= '0' && s[i] <= '9' && i - start < 15) whole = whole * 10 + (s[i++] - '0');
+        while (i < len && s[i] >= '0' && s[i] <= '9' && i - start < 15)
+            whole = whole * 10 + (s[i++] - '0');
         if (i < len && s[i] == '.') {
             i++;
             for (int k = 0; i < len && s[i] >= '0' && s[i] <= '9'; k++, i++) {
@@ -47,8 +48,9 @@ rt_status rt_cgrates_duration(const char *s, int64_t *out)
             unit_ns = s[i] == 'm' ? 1000000 : s[i] == 'u' ? 1000 : 1;
             i += 2;
         } else if (i < len && (s[i] == 'h' || s[i] == 'm' || s[i] == 's')) {
-            unit_ns = s[i] == 'h' ? INT64_C(3600000000000) : s[i] == 'm' ? INT64_C(60000000000)
-                                                                           : INT64_C(1000000000);
+            unit_ns = s[i] == 'h'   ? INT64_C(3600000000000)
+                      : s[i] == 'm' ? INT64_C(60000000000)
+                                    : INT64_C(1000000000);
             i++;
         } else {
             return RT_EPARSE;
@@ -80,9 +82,9 @@ typedef struct tp_file {
 } tp_file;
 
 enum { F_DEST, F_RATES, F_DRATES, F_TIMINGS, F_PLANS, F_PROFILES, F_COUNT };
-static const char *const file_names[F_COUNT] = {
-    "Destinations.csv", "Rates.csv",       "DestinationRates.csv",
-    "Timings.csv",      "RatingPlans.csv", "RatingProfiles.csv"};
+static const char *const file_names[F_COUNT] = {"Destinations.csv",     "Rates.csv",
+                                                "DestinationRates.csv", "Timings.csv",
+                                                "RatingPlans.csv",      "RatingProfiles.csv"};
 static const uint32_t min_fields[F_COUNT] = {2, 6, 5, 6, 3, 5};
 
 typedef struct tp {
@@ -96,7 +98,7 @@ typedef struct tp {
     rt_strmap deck_ids;                      /* their decks and band sets: CGR_<plan> */
 } tp;
 
-#define DIAG(t, file, row, col, field, ...) \
+#define DIAG(t, file, row, col, field, ...)                                                        \
     rt_diags_add((t)->d, file_names[file], (row)->line, col, field, __VA_ARGS__)
 
 static rt_status read_file(tp *t, const char *dir, int which)
@@ -237,14 +239,12 @@ static bool money(tp *t, int file, const tp_row *r, uint32_t col, const char *na
     const char *s = r->f[col];
     rt_status st = rt_decimal_parse(s, strlen(s), RT_NANOS_SCALE, out);
     if (st == RT_OK && *out >= 0) return true;
-    DIAG(t, file, r, col + 1, name, st == RT_ELIMIT ? "'%s' has more than 9 decimals"
-                                                    : "'%s' is not an amount",
-         s);
+    DIAG(t, file, r, col + 1, name,
+         st == RT_ELIMIT ? "'%s' has more than 9 decimals" : "'%s' is not an amount", s);
     return false;
 }
 
-static bool duration(tp *t, int file, const tp_row *r, uint32_t col, const char *name,
-                     int64_t *out)
+static bool duration(tp *t, int file, const tp_row *r, uint32_t col, const char *name, int64_t *out)
 {
     if (rt_cgrates_duration(r->f[col], out) == RT_OK) return true;
     DIAG(t, file, r, col + 1, name, "'%s' is not a duration in whole seconds or a number",
@@ -334,7 +334,8 @@ static bool find_timing(tp *t, const tp_row *plan_row, timing *out)
     const tp_row *r = &t->files[F_TIMINGS].rows[i];
     for (uint32_t k = 1; k <= 3; k++)
         if (strcmp(r->f[k], "*any") != 0 && r->f[k][0]) {
-            DIAG(t, F_TIMINGS, r, k + 1, NULL, "timings on given years, months or days of the "
+            DIAG(t, F_TIMINGS, r, k + 1, NULL,
+                 "timings on given years, months or days of the "
                  "month are not supported (only *any)");
             return false;
         }
@@ -354,8 +355,8 @@ static bool find_timing(tp *t, const tp_row *plan_row, timing *out)
 /* ---- one rating plan ---- */
 
 typedef struct entry {
-    const char *dest;   /* destination id */
-    const timing *tm;   /* when it applies */
+    const char *dest; /* destination id */
+    const timing *tm; /* when it applies */
     int64_t weight;
     const tp_row *drate;
     const tp_row *plan_row;
@@ -372,7 +373,10 @@ typedef struct plan_map {
 } plan_map;
 
 /* The band of a timing: its id, or "" (any band) for a timing that covers all the time. */
-static const char *band_of(const timing *tm) { return tm->always ? "" : tm->id; }
+static const char *band_of(const timing *tm)
+{
+    return tm->always ? "" : tm->id;
+}
 
 static int entry_cmp(const void *x, const void *y)
 {
@@ -436,8 +440,10 @@ static rt_status collect_entries(tp *t, plan_map *pm, size_t first, size_t end)
         if (prev && strcmp(prev->dest, e->dest) == 0 &&
             strcmp(band_of(prev->tm), band_of(e->tm)) == 0) {
             if (prev->weight == e->weight)
-                DIAG(t, F_PLANS, e->plan_row, 4, "Weight", "destination '%s' is rated twice "
-                     "at timing '%s' with the same weight", e->dest, e->tm->id);
+                DIAG(t, F_PLANS, e->plan_row, 4, "Weight",
+                     "destination '%s' is rated twice "
+                     "at timing '%s' with the same weight",
+                     e->dest, e->tm->id);
             continue; /* a lighter duplicate: CGRateS would use the heavier one */
         }
         pm->entries[kept++] = *e;
@@ -458,7 +464,8 @@ static void check_rounding(tp *t, plan_map *pm)
                    di.max_cost != pm->rounding.max_cost) {
             DIAG(t, F_DRATES, pm->entries[i].drate, 4, "RoundingMethod",
                  "the destination rates of plan '%s' round or cap differently: one rounding "
-                 "and MaxCost per rating plan is supported", pm->plan);
+                 "and MaxCost per rating plan is supported",
+                 pm->plan);
             return;
         }
     }
@@ -501,25 +508,29 @@ static rt_status emit_band_set(tp *t, plan_map *pm, bool *has_bands)
         if (n == 0) {
             for (size_t i = 0; i < pm->timing_count; i++)
                 if (!pm->timings[i].always) {
-                    rt_diags_add(t->d, file_names[F_PLANS], 0, 0, pm->plan, "the timings of "
-                                 "rating plan '%s' leave %s without a timing", pm->plan, names[d]);
+                    rt_diags_add(t->d, file_names[F_PLANS], 0, 0, pm->plan,
+                                 "the timings of "
+                                 "rating plan '%s' leave %s without a timing",
+                                 pm->plan, names[d]);
                     return RT_OK;
                 }
             continue; /* only "always" timings: no band set */
         }
         qsort(sp, n, sizeof *sp, span_cmp);
         if (sp[0].start != 0) {
-            rt_diags_add(t->d, file_names[F_PLANS], 0, 0, pm->plan, "the timings of rating plan "
-                         "'%s' leave %s 00:00 to their first start without a timing", pm->plan,
-                         names[d]);
+            rt_diags_add(t->d, file_names[F_PLANS], 0, 0, pm->plan,
+                         "the timings of rating plan "
+                         "'%s' leave %s 00:00 to their first start without a timing",
+                         pm->plan, names[d]);
             return RT_OK;
         }
         for (size_t i = 0; i < n; i++) {
             if (i + 1 < n) sp[i].end = sp[i + 1].start;
             if (sp[i].end == sp[i].start) {
-                rt_diags_add(t->d, file_names[F_PLANS], 0, 0, pm->plan, "timings '%s' and '%s' "
-                             "start at the same time on %s", sp[i].tm->id, sp[i + 1].tm->id,
-                             names[d]);
+                rt_diags_add(t->d, file_names[F_PLANS], 0, 0, pm->plan,
+                             "timings '%s' and '%s' "
+                             "start at the same time on %s",
+                             sp[i].tm->id, sp[i + 1].tm->id, names[d]);
                 return RT_OK;
             }
             size_t k = 0;
@@ -567,15 +578,18 @@ static rt_status emit_deck(tp *t, plan_map *pm)
             const tp_row *r = &dst->rows[d];
             const char *p = r->f[1] + (r->f[1][0] == '+');
             size_t n = strlen(p), k = 0;
-            while (k < n && p[k] >= '0' && p[k] <= '9') k++;
+            while (k < n && p[k] >= '0' && p[k] <= '9')
+                k++;
             if (n == 0 || k != n || n > RT_PREFIX_DIGITS_MAX) {
                 DIAG(t, F_DEST, r, 2, "Prefix", "'%s' is not a prefix of 1 to 15 digits", r->f[1]);
                 continue;
             }
             rt_status ps = rt_strmap_put(&seen, p, n, 0);
             if (ps == RT_EEXIST) {
-                DIAG(t, F_DEST, r, 2, "Prefix", "prefix %s is in two destinations of rating "
-                     "plan '%s'", p, pm->plan);
+                DIAG(t, F_DEST, r, 2, "Prefix",
+                     "prefix %s is in two destinations of rating "
+                     "plan '%s'",
+                     p, pm->plan);
                 continue;
             }
             if (ps != RT_OK) st = ps;
@@ -618,7 +632,8 @@ static rt_status emit_rates(tp *t, plan_map *pm, const entry *e, const char *cha
         const tp_row *r = &rf->rows[i];
         int64_t connect, price, unit, incr, gis;
         if (!money(t, F_RATES, r, 1, "ConnectFee", &connect) ||
-            !money(t, F_RATES, r, 2, "Rate", &price) || !duration(t, F_RATES, r, 3, "RateUnit", &unit) ||
+            !money(t, F_RATES, r, 2, "Rate", &price) ||
+            !duration(t, F_RATES, r, 3, "RateUnit", &unit) ||
             !duration(t, F_RATES, r, 4, "RateIncrement", &incr) ||
             !duration(t, F_RATES, r, 5, "GroupIntervalStart", &gis))
             continue;
@@ -628,9 +643,17 @@ static rt_status emit_rates(tp *t, plan_map *pm, const entry *e, const char *cha
         }
         rt_rate *x = append(t, RT_T_RATES, &st);
         if (!x) break;
-        *x = (rt_rate){pm->plan, charge_id, dup_str(t, e->dest), dup_str(t, band_of(e->tm)),
-                       gis * scale, RT_TIME_OPEN_START, RT_TIME_OPEN_END, price,
-                       unit ? unit : 1, incr * scale, incr * scale,
+        *x = (rt_rate){pm->plan,
+                       charge_id,
+                       dup_str(t, e->dest),
+                       dup_str(t, band_of(e->tm)),
+                       gis * scale,
+                       RT_TIME_OPEN_START,
+                       RT_TIME_OPEN_END,
+                       price,
+                       unit ? unit : 1,
+                       incr * scale,
+                       incr * scale,
                        gis == 0 ? connect : RT_UNSET};
     }
     return st;
@@ -640,8 +663,10 @@ static rt_status emit_charge(tp *t, plan_map *pm, const char *category, const tp
 {
     const rt_product *p = category_product(t, category);
     if (!p) {
-        DIAG(t, F_PROFILES, profile, 2, "Category", "no product '%s' in the price book for "
-             "category '%s' (map it with --product %s=PRODUCT)", category, category, category);
+        DIAG(t, F_PROFILES, profile, 2, "Category",
+             "no product '%s' in the price book for "
+             "category '%s' (map it with --product %s=PRODUCT)",
+             category, category, category);
         return RT_OK;
     }
     rt_status st = RT_OK;
@@ -649,21 +674,21 @@ static rt_status emit_charge(tp *t, plan_map *pm, const char *category, const tp
     snprintf(desc, sizeof desc, "%s (CGRateS %s)", p->name, pm->plan);
     rt_charge *c = append(t, RT_T_CHARGES, &st);
     if (!c) return st;
-    *c = (rt_charge){.plan_id = pm->plan,
-                     .charge_id = cgr_id(t, category),
-                     .valid_from = RT_TIME_OPEN_START,
-                     .valid_to = RT_TIME_OPEN_END,
-                     .product_id = p->product_id,
-                     .description = dup_str(t, desc),
-                     .model = RT_CHARGE_PER_UNIT,
-                     .price_per = 1,
-                     .min_per_event_nanos = RT_UNSET,
-                     .max_per_event_nanos = pm->rounding.max_cost ? pm->rounding.max_cost
-                                                                  : RT_UNSET,
-                     .event_decimals = pm->rounding.decimals,
-                     .event_rounding = pm->rounding.round < 0 ? 0 : pm->rounding.round,
-                     .deck_id = pm->deck,
-                     .min_per_period_nanos = RT_UNSET};
+    *c =
+        (rt_charge){.plan_id = pm->plan,
+                    .charge_id = cgr_id(t, category),
+                    .valid_from = RT_TIME_OPEN_START,
+                    .valid_to = RT_TIME_OPEN_END,
+                    .product_id = p->product_id,
+                    .description = dup_str(t, desc),
+                    .model = RT_CHARGE_PER_UNIT,
+                    .price_per = 1,
+                    .min_per_event_nanos = RT_UNSET,
+                    .max_per_event_nanos = pm->rounding.max_cost ? pm->rounding.max_cost : RT_UNSET,
+                    .event_decimals = pm->rounding.decimals,
+                    .event_rounding = pm->rounding.round < 0 ? 0 : pm->rounding.round,
+                    .deck_id = pm->deck,
+                    .min_per_period_nanos = RT_UNSET};
     const char *charge_id = c->charge_id;
     for (size_t i = 0; st == RT_OK && i < pm->count; i++)
         if (strcmp(pm->entries[i].dest, "*any") != 0)
@@ -730,8 +755,7 @@ static rt_status parse_profiles(tp *t, profile **out, size_t *n)
             ok = false;
         }
         if (!id_ok(p.category)) {
-            DIAG(t, F_PROFILES, r, o + 2, "Category", "'%s' is not a valid identifier",
-                 p.category);
+            DIAG(t, F_PROFILES, r, o + 2, "Category", "'%s' is not a valid identifier", p.category);
             ok = false;
         }
         if (ok) (*out)[(*n)++] = p;
@@ -778,8 +802,8 @@ static rt_status map_plan(tp *t, const char *plan, size_t first, size_t end, con
     bool bands;
     if ((st = emit_band_set(t, &pm, &bands)) != RT_OK) goto done;
     if ((st = emit_deck(t, &pm)) != RT_OK) goto done;
-    const rt_company *co = RT_BOOK_COUNT(t->book, RT_T_COMPANY) == 1 ? rt_book_company(t->book)
-                                                                     : NULL;
+    const rt_company *co =
+        RT_BOOK_COUNT(t->book, RT_T_COMPANY) == 1 ? rt_book_company(t->book) : NULL;
     rt_plan *p = append(t, RT_T_PLANS, &st);
     if (!p) goto done;
     char name[RT_TEXT_LEN_MAX];
@@ -787,7 +811,8 @@ static rt_status map_plan(tp *t, const char *plan, size_t first, size_t end, con
     *p = (rt_plan){pm.plan,
                    dup_str(t, name),
                    t->opt->currency ? dup_str(t, t->opt->currency)
-                                    : co ? co->functional_currency : "EUR",
+                   : co             ? co->functional_currency
+                                    : "EUR",
                    dup_str(t, t->opt->time_zone ? t->opt->time_zone : "UTC"),
                    bands ? pm.deck : "",
                    RT_CROSSING_SPLIT,
@@ -831,8 +856,10 @@ static rt_status index_plans(tp *t)
     for (size_t i = 0; st == RT_OK && i < f->count; i++) {
         if (i > 0 && strcmp(f->rows[i].f[0], f->rows[i - 1].f[0]) == 0) continue;
         if (!id_ok(f->rows[i].f[0])) {
-            DIAG(t, F_PLANS, &f->rows[i], 1, "Id", "'%s' is not a valid identifier (at most "
-                 "60 of A-Z a-z 0-9 . _ : + @ / -)", f->rows[i].f[0]);
+            DIAG(t, F_PLANS, &f->rows[i], 1, "Id",
+                 "'%s' is not a valid identifier (at most "
+                 "60 of A-Z a-z 0-9 . _ : + @ / -)",
+                 f->rows[i].f[0]);
             continue;
         }
         const char *deck = cgr_id(t, f->rows[i].f[0]);
@@ -851,7 +878,8 @@ rt_status rt_book_cgrates_read(const char *dir, const rt_cgrates_options *opt, r
     profile *pr = NULL;
     size_t npr = 0;
     rt_status st = RT_OK;
-    for (int i = 0; i < F_COUNT && st == RT_OK; i++) st = read_file(&t, dir, i);
+    for (int i = 0; i < F_COUNT && st == RT_OK; i++)
+        st = read_file(&t, dir, i);
     if (st == RT_OK) st = index_file(&t, F_DEST, &t.dests);
     if (st == RT_OK) st = index_file(&t, F_RATES, &t.rates);
     if (st == RT_OK) st = index_file(&t, F_DRATES, &t.drates);
@@ -864,13 +892,15 @@ rt_status rt_book_cgrates_read(const char *dir, const rt_cgrates_options *opt, r
     const tp_file *plans = &t.files[F_PLANS];
     for (size_t i = 0; st == RT_OK && i < plans->count;) {
         size_t j = i;
-        while (j < plans->count && strcmp(plans->rows[j].f[0], plans->rows[i].f[0]) == 0) j++;
+        while (j < plans->count && strcmp(plans->rows[j].f[0], plans->rows[i].f[0]) == 0)
+            j++;
         if (id_ok(plans->rows[i].f[0])) st = map_plan(&t, plans->rows[i].f[0], i, j, pr, npr);
         i = j;
     }
     if (st == RT_OK) st = emit_assignments(&t, pr, npr);
     free(pr);
-    for (int i = 0; i < F_COUNT; i++) free(t.files[i].rows);
+    for (int i = 0; i < F_COUNT; i++)
+        free(t.files[i].rows);
     rt_strmap_free(&t.dests);
     rt_strmap_free(&t.rates);
     rt_strmap_free(&t.drates);

@@ -14,10 +14,11 @@
 static void write_book(const char *dir)
 {
     rt_test_base_book(dir);
-    rt_test_write(dir, "accounts.csv",
-                  "account_id,name,country,currency,tax_jurisdiction\n"
-                  "A_ALLOW,a,FR,EUR,FR\nA_MIN,a,FR,EUR,FR\nA_MIN0,a,FR,EUR,FR\nA_PKG,a,FR,EUR,FR\n"
-                  "A_TIER,a,FR,EUR,FR\nA_VOL,a,FR,EUR,FR\nA_ZONE,a,FR,EUR,FR\nA_TALLOW,a,FR,EUR,FR\n");
+    rt_test_write(
+        dir, "accounts.csv",
+        "account_id,name,country,currency,tax_jurisdiction\n"
+        "A_ALLOW,a,FR,EUR,FR\nA_MIN,a,FR,EUR,FR\nA_MIN0,a,FR,EUR,FR\nA_PKG,a,FR,EUR,FR\n"
+        "A_TIER,a,FR,EUR,FR\nA_VOL,a,FR,EUR,FR\nA_ZONE,a,FR,EUR,FR\nA_TALLOW,a,FR,EUR,FR\n");
     rt_test_write(dir, "products.csv",
                   "product_id,name,unit,unit_code,quantity_decimals,gl_account,tax_category\n"
                   "CALL,Calls,second,SEC,0,706000,standard\n"
@@ -126,7 +127,8 @@ static void bill(const ev *events, size_t n, rt_invoice_set *out)
     rt_aggregates agg;
     rt_error err;
     cr_assert_eq(rt_agg_init(&agg), RT_OK);
-    for (size_t i = 0; i < n; i++) add_event(&agg, &events[i]);
+    for (size_t i = 0; i < n; i++)
+        add_event(&agg, &events[i]);
     rt_agg_sort(&agg);
     cr_assert_eq(rt_billing_build(&cat, &ctx.period, &agg, out, &err), RT_OK, "%s", err.message);
     rt_agg_free(&agg);
@@ -153,7 +155,7 @@ static uint32_t charge_of(const char *plan, const char *charge)
     return cat.charge_key_rows[k].first;
 }
 
-#define E4(x) ((int64_t)(x) * 100000)
+#define E4(x) ((int64_t)(x)*100000)
 
 Test(billing, tiered_prices_at_and_around_the_thresholds)
 {
@@ -195,7 +197,8 @@ Test(billing, packages_bill_started_blocks)
 Test(billing, tiers_apply_to_the_period_total_not_to_events)
 {
     /* 60 + 40.001 kWh = 100.001 kWh in the period: 30.0003 -> line 30.00. */
-    ev e[] = {{"A_TIER", "KWH", "60", NULL}, {"A_TIER", "KWH", "40.001", NULL},
+    ev e[] = {{"A_TIER", "KWH", "60", NULL},
+              {"A_TIER", "KWH", "40.001", NULL},
               {"A_VOL", "KWH", "0", NULL}};
     rt_invoice_set s;
     bill(e, 2, &s);
@@ -244,8 +247,10 @@ Test(billing, allowances_on_tiered_and_flat_charges)
      * the period price: 55.00 - price(150 kWh) = 55.00 - (30 + 12.50) = 12.50 credit.
      * Three SMS at 0.07 = 0.21; two free: 0.21 x 2 / 3 = 0.14 credit. Net 42.50 + 0.07 =
      * 42.57. */
-    ev e[] = {{"A_TALLOW", "KWH", "120", NULL}, {"A_TALLOW", "KWH", "80", NULL},
-              {"A_TALLOW", "SMS", "1", NULL},   {"A_TALLOW", "SMS", "1", NULL},
+    ev e[] = {{"A_TALLOW", "KWH", "120", NULL},
+              {"A_TALLOW", "KWH", "80", NULL},
+              {"A_TALLOW", "SMS", "1", NULL},
+              {"A_TALLOW", "SMS", "1", NULL},
               {"A_TALLOW", "SMS", "1", NULL}};
     rt_invoice_set s;
     bill(e, 5, &s);
@@ -269,7 +274,8 @@ Test(billing, zone_allowances_come_first_and_order_does_not_matter)
     /* Z1 240 s at 0.10 = 0.40; Z2 420 s at 0.20 = 1.40 (two events of 180 + 240 s).
      * AL_Z1 (300 s, zone one only) covers the 240 s of Z1: -0.40. AL_ALL (300 s) then
      * finds Z1 used up and takes 300 s of Z2: -1.40 x 300 / 420 = -1.00. Net 0.40. */
-    ev a[] = {{"A_ZONE", "CALL", "180", "+33212345678"}, {"A_ZONE", "CALL", "240", "+33112345678"},
+    ev a[] = {{"A_ZONE", "CALL", "180", "+33212345678"},
+              {"A_ZONE", "CALL", "240", "+33112345678"},
               {"A_ZONE", "CALL", "240", "+33212345678"}};
     ev b[] = {a[2], a[1], a[0]};
     rt_invoice_set s1, s2;
@@ -326,17 +332,21 @@ Test(billing, aggregates_merge_to_the_same_totals_in_any_split)
 {
     /* The same events in one aggregate or spread over three (three threads) give the same
      * sorted entries. */
-    ev e[] = {{"A_ZONE", "CALL", "180", "+33212345678"}, {"A_ZONE", "CALL", "240", "+33112345678"},
-              {"A_ALLOW", "CALL", "360", NULL}, {"A_ZONE", "CALL", "240", "+33212345678"}};
+    ev e[] = {{"A_ZONE", "CALL", "180", "+33212345678"},
+              {"A_ZONE", "CALL", "240", "+33112345678"},
+              {"A_ALLOW", "CALL", "360", NULL},
+              {"A_ZONE", "CALL", "240", "+33212345678"}};
     rt_aggregates one, parts[3], merged;
     cr_assert_eq(rt_agg_init(&one), RT_OK);
     cr_assert_eq(rt_agg_init(&merged), RT_OK);
-    for (int p = 0; p < 3; p++) cr_assert_eq(rt_agg_init(&parts[p]), RT_OK);
+    for (int p = 0; p < 3; p++)
+        cr_assert_eq(rt_agg_init(&parts[p]), RT_OK);
     for (size_t i = 0; i < 4; i++) {
         add_event(&one, &e[i]);
         add_event(&parts[(i * 2) % 3], &e[i]);
     }
-    for (int p = 2; p >= 0; p--) cr_assert_eq(rt_agg_merge(&merged, &parts[p]), RT_OK);
+    for (int p = 2; p >= 0; p--)
+        cr_assert_eq(rt_agg_merge(&merged, &parts[p]), RT_OK);
     rt_agg_sort(&one);
     rt_agg_sort(&merged);
     cr_assert_eq(one.count, 3);
@@ -350,5 +360,6 @@ Test(billing, aggregates_merge_to_the_same_totals_in_any_split)
     }
     rt_agg_free(&one);
     rt_agg_free(&merged);
-    for (int p = 0; p < 3; p++) rt_agg_free(&parts[p]);
+    for (int p = 0; p < 3; p++)
+        rt_agg_free(&parts[p]);
 }

@@ -77,9 +77,10 @@ Test(book, days_clocks_dates_and_digits_have_one_canonical_text)
 static void write_good(const char *dir)
 {
     rt_test_base_book(dir);
-    rt_test_write(dir, "products.csv",
-                  "product_id,name,unit,unit_code,quantity_decimals,gl_account,tax_category\n"
-                  "CALL,Calls,second,SEC,0,706000,standard\nKWH,Energy,kWh,KWH,3,706000,standard\n");
+    rt_test_write(
+        dir, "products.csv",
+        "product_id,name,unit,unit_code,quantity_decimals,gl_account,tax_category\n"
+        "CALL,Calls,second,SEC,0,706000,standard\nKWH,Energy,kWh,KWH,3,706000,standard\n");
     rt_test_write(dir, "plans.csv",
                   "plan_id,name,currency,time_zone,band_set_id\nP,Plan,EUR,Europe/Paris,STD\n");
     rt_test_write(dir, "account_plans.csv", "account_id,plan_id\nACC,P\n");
@@ -205,15 +206,12 @@ Test(book, export_import_export_is_byte_identical)
         cr_assert_eq(rt_test_ratel("book import '%s' --book '%s/b%d' > /dev/null",
                                    rt_test_src(samples[i]), tmp, i),
                      0, "%s", samples[i]);
-        cr_assert_eq(rt_test_ratel("book export --book '%s/b%d' '%s/x%d' > /dev/null", tmp, i, tmp,
-                                   i),
-                     0);
-        cr_assert_eq(rt_test_ratel("book import '%s/x%d' --book '%s/c%d' > /dev/null", tmp, i, tmp,
-                                   i),
-                     0);
-        cr_assert_eq(rt_test_ratel("book export --book '%s/c%d' '%s/y%d' > /dev/null", tmp, i, tmp,
-                                   i),
-                     0);
+        cr_assert_eq(
+            rt_test_ratel("book export --book '%s/b%d' '%s/x%d' > /dev/null", tmp, i, tmp, i), 0);
+        cr_assert_eq(
+            rt_test_ratel("book import '%s/x%d' --book '%s/c%d' > /dev/null", tmp, i, tmp, i), 0);
+        cr_assert_eq(
+            rt_test_ratel("book export --book '%s/c%d' '%s/y%d' > /dev/null", tmp, i, tmp, i), 0);
         cr_assert_eq(rt_test_sh("diff -r '%s/x%d' '%s/y%d'", tmp, i, tmp, i), 0,
                      "%s: the second export differs", samples[i]);
         /* 17 tables, every one exported. */

@@ -102,7 +102,7 @@ static rt_reject_reason rate(const char *product, const char *start, int64_t qty
     return why;
 }
 
-#define E4(x) ((int64_t)(x) * 100000)
+#define E4(x) ((int64_t)(x)*100000)
 
 Test(cgrates, a_call_across_the_group_interval_start)
 {
@@ -225,13 +225,14 @@ Test(cgrates_cli, import_then_show_and_a_bad_tariff_plan_changes_nothing)
     /* A bad copy: a rate with 10 decimals, a timing on a day of the month, an unknown
      * subject, a prefix with a letter. */
     cr_assert_eq(rt_test_sh("cp -r '%s' '%s'", rt_test_src("data-samples/cgrates/tp"), tp), 0);
-    cr_assert_eq(rt_test_sh("cd '%s' && sed -i 's/^RT_SMS,0,0.05,/RT_SMS,0,0.0500000001,/' "
-                            "Rates.csv && sed -i 's/^PEAK,\\*any,\\*any,\\*any,/PEAK,*any,*any,1,/' "
-                            "Timings.csv && echo 'cgrates.org,call,NOBODY,2026-01-01T00:00:00Z,"
-                            "RP_RETAIL,' >> RatingProfiles.csv && echo 'DST_FR,+33x' >> "
-                            "Destinations.csv",
-                            tp),
-                 0);
+    cr_assert_eq(
+        rt_test_sh("cd '%s' && sed -i 's/^RT_SMS,0,0.05,/RT_SMS,0,0.0500000001,/' "
+                   "Rates.csv && sed -i 's/^PEAK,\\*any,\\*any,\\*any,/PEAK,*any,*any,1,/' "
+                   "Timings.csv && echo 'cgrates.org,call,NOBODY,2026-01-01T00:00:00Z,"
+                   "RP_RETAIL,' >> RatingProfiles.csv && echo 'DST_FR,+33x' >> "
+                   "Destinations.csv",
+                   tp),
+        0);
     cr_assert_eq(rt_test_ratel("book import-cgrates '%s' --book '%s/b' --tenant cgrates.org "
                                "--product call=VOICE --product sms=SMS 2> '%s/err.txt'",
                                tp, tmp, tmp),

@@ -119,7 +119,7 @@ static rt_reject_reason rate(const char *account, const char *product, const cha
 }
 
 /* 1e-4 currency units in nanos. */
-#define E4(x) ((int64_t)(x) * 100000)
+#define E4(x) ((int64_t)(x)*100000)
 
 Test(rating, a_call_across_midnight_into_the_weekend_is_split_or_rated_at_its_start)
 {
@@ -226,8 +226,7 @@ Test(rating, the_longest_prefix_picks_the_zone_and_its_rate)
     cr_assert_eq(rate("A_SPLIT", "SMS", "2026-10-05T10:00:00Z", 1, "+447911123456", &r),
                  RT_REJ_NONE);
     cr_assert_eq(r.amount_nanos, E4(1500));
-    cr_assert_eq(rate("A_SPLIT", "SMS", "2026-10-05T10:00:00Z", 1, "0612345678", &r),
-                 RT_REJ_NONE);
+    cr_assert_eq(rate("A_SPLIT", "SMS", "2026-10-05T10:00:00Z", 1, "0612345678", &r), RT_REJ_NONE);
     cr_assert_str_eq(cat.zones[r.zone].zone_id, "FR");
     cr_assert_eq(r.amount_nanos, E4(800));
 }
@@ -242,8 +241,7 @@ Test(rating, unknown_and_bad_destinations_are_rejected)
                  RT_REJ_UNKNOWN_DESTINATION);
     cr_assert_eq(rate("A_SPLIT", "CALL", "2026-10-05T10:00:00Z", 60, "anonymous", &r),
                  RT_REJ_BAD_NUMBER);
-    cr_assert_eq(rate("A_SPLIT", "CALL", "2026-10-05T10:00:00Z", 60, "", &r),
-                 RT_REJ_MISSING_FIELD);
+    cr_assert_eq(rate("A_SPLIT", "CALL", "2026-10-05T10:00:00Z", 60, "", &r), RT_REJ_MISSING_FIELD);
 }
 
 Test(rating, quote_explains_a_number)

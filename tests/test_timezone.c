@@ -84,12 +84,12 @@ static size_t slim_file(unsigned char *b, int32_t std_utoff, const char *abbr, c
         memcpy(b + n, "TZif2", 5);
         memset(b + n + 5, 0, 15);
         n += 20;
-        n += put32(b + n, 0);             /* isutcnt */
-        n += put32(b + n, 0);             /* isstdcnt */
-        n += put32(b + n, 0);             /* leapcnt */
-        n += put32(b + n, 0);             /* timecnt */
-        n += put32(b + n, 1);             /* typecnt */
-        n += put32(b + n, (uint32_t)al);  /* charcnt */
+        n += put32(b + n, 0);            /* isutcnt */
+        n += put32(b + n, 0);            /* isstdcnt */
+        n += put32(b + n, 0);            /* leapcnt */
+        n += put32(b + n, 0);            /* timecnt */
+        n += put32(b + n, 1);            /* typecnt */
+        n += put32(b + n, (uint32_t)al); /* charcnt */
         n += put32(b + n, (uint32_t)std_utoff);
         b[n++] = 0; /* isdst */
         b[n++] = 0; /* abbreviation index */

@@ -13,8 +13,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const char *const names[6] = {"Destinations.csv", "Rates.csv", "DestinationRates.csv",
-                                     "Timings.csv", "RatingPlans.csv", "RatingProfiles.csv"};
+static const char *const names[6] = {"Destinations.csv", "Rates.csv",       "DestinationRates.csv",
+                                     "Timings.csv",      "RatingPlans.csv", "RatingProfiles.csv"};
 
 static void write_file(const char *dir, const char *name, const uint8_t *p, size_t n)
 {
