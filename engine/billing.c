@@ -285,7 +285,7 @@ static bool in_force(rt_time_s from, rt_time_s to, rt_time_s t)
 }
 
 /* The account's plans assigned at any time in the period, in plan_id order. */
-static void collect_plans(inv_ctx *x)
+static rt_status collect_plans(inv_ctx *x)
 {
     const rt_catalog *cat = x->cat;
     rt_range32 r = cat->account_plan_ranges[x->account];
@@ -295,8 +295,13 @@ static void collect_plans(inv_ctx *x)
         if (ap->valid_from >= x->period->end_s || ap->valid_to <= x->period->start_s) continue;
         uint32_t p = cat->account_plan_plan[i];
         if (x->plan_count > 0 && x->plans[x->plan_count - 1] == p) continue;
-        if (x->plan_count < PLANS_MAX) x->plans[x->plan_count++] = p;
+        if (x->plan_count == PLANS_MAX)
+            return rt_error_set(x->err, RT_ELIMIT, NULL, 0, 0, NULL,
+                                "account %s has more than %d plans in the period",
+                                cat->accounts[x->account].account_id, PLANS_MAX);
+        x->plans[x->plan_count++] = p;
     }
+    return RT_OK;
 }
 
 static bool has_plan(const inv_ctx *x, uint32_t plan)
@@ -714,11 +719,10 @@ static rt_status build_invoice(inv_ctx *x, const rt_agg_entry *e, size_t n, rt_i
                                                          : cat->company->payment_terms_days;
     inv->due_day = inv->issue_day + (rt_days)terms;
     x->count = 0;
-    collect_plans(x);
     rt_status st;
-    if ((st = add_usage_lines(x, e, n)) != RT_OK || (st = apply_allowances(x)) != RT_OK ||
-        (st = add_minimums(x)) != RT_OK || (st = add_percentages(x)) != RT_OK ||
-        (st = apply_discounts(x)) != RT_OK)
+    if ((st = collect_plans(x)) != RT_OK || (st = add_usage_lines(x, e, n)) != RT_OK ||
+        (st = apply_allowances(x)) != RT_OK || (st = add_minimums(x)) != RT_OK ||
+        (st = add_percentages(x)) != RT_OK || (st = apply_discounts(x)) != RT_OK)
         return st;
     return finish_invoice(x, inv);
 }
