@@ -1,46 +1,91 @@
-/* billing: aggregates and invoice construction. */
+/* billing: aggregates, period pricing rules and invoice construction.
+ *
+ * An invoice is built in a fixed order, each step seeing the lines of the steps before:
+ *   1. usage lines, one per aggregate (account, charge version, zone, rate), in aggregate
+ *      order; tiered, volume and package charges are priced here on the period total;
+ *   2. allowances: free units consumed from the usage lines (see apply_allowances);
+ *   3. minimum per period: a top-up line for a charge whose lines sum below its minimum;
+ *   4. percentage charges: a percentage of the plan's other lines;
+ *   5. discounts on one charge, then discounts on the whole invoice;
+ *   6. line rounding, VAT per (code, rate) on the sum of line nets, totals.
+ * Period-level rules (allowances, minimums, percentages, discounts) use the version in force
+ * at the tax point (the period's last second) of plans assigned to the account at any time
+ * in the period. */
 #include "engine/billing.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* ---- aggregates ---- */
 
+static uint64_t agg_hash(uint32_t account, uint32_t charge, uint32_t zone, uint32_t group)
+{
+    return rt_u64_mix(((uint64_t)account << 32 | charge) ^
+                      rt_u64_mix(((uint64_t)zone << 32 | group) + 0x9e3779b97f4a7c15u));
+}
+
+static rt_status agg_slots(rt_aggregates *a, size_t capacity)
+{
+    uint32_t *slots = calloc(capacity, sizeof *slots);
+    if (!slots) return RT_ENOMEM;
+    free(a->slots);
+    a->slots = slots;
+    a->mask = capacity - 1;
+    for (size_t i = 0; i < a->count; i++) {
+        const rt_agg_entry *e = &a->entries[i];
+        size_t s = agg_hash(e->account, e->charge, e->zone, e->rate_group) & a->mask;
+        while (a->slots[s])
+            s = (s + 1) & a->mask;
+        a->slots[s] = (uint32_t)i + 1;
+    }
+    return RT_OK;
+}
+
 rt_status rt_agg_init(rt_aggregates *a)
 {
     memset(a, 0, sizeof *a);
-    return rt_u64map_init(&a->index, 1024);
+    return agg_slots(a, 2048);
 }
 
 void rt_agg_free(rt_aggregates *a)
 {
-    rt_u64map_free(&a->index);
+    free(a->slots);
     free(a->entries);
     memset(a, 0, sizeof *a);
 }
 
-static rt_status entry_for(rt_aggregates *a, uint32_t account, uint32_t charge,
-                           rt_agg_entry **out)
+static rt_status entry_for(rt_aggregates *a, uint32_t account, uint32_t charge, uint32_t zone,
+                           uint32_t group, rt_agg_entry **out)
 {
-    uint64_t key = ((uint64_t)account + 1) << 32 | charge;
-    uint32_t idx;
-    int inserted;
-    rt_status st = rt_u64map_upsert(&a->index, key, (uint32_t)a->count, &idx, &inserted);
-    if (st != RT_OK) return st;
-    if (inserted) {
-        if (a->count == a->capacity) {
-            size_t cap = a->capacity ? a->capacity * 2 : 1024;
-            rt_agg_entry *e = realloc(a->entries, cap * sizeof *e);
-            if (!e) return RT_ENOMEM; /* the map now points past the end: the run fails */
-            a->entries = e;
-            a->capacity = cap;
+    size_t s = agg_hash(account, charge, zone, group) & a->mask;
+    for (; a->slots[s]; s = (s + 1) & a->mask) {
+        rt_agg_entry *e = &a->entries[a->slots[s] - 1];
+        if (e->account == account && e->charge == charge && e->zone == zone &&
+            e->rate_group == group) {
+            *out = e;
+            return RT_OK;
         }
-        rt_agg_entry *e = &a->entries[a->count++];
-        memset(e, 0, sizeof *e);
-        e->account = account;
-        e->charge = charge;
     }
-    *out = &a->entries[idx];
+    if (a->count == a->capacity) {
+        size_t cap = a->capacity ? a->capacity * 2 : 1024;
+        rt_agg_entry *e = realloc(a->entries, cap * sizeof *e);
+        if (!e) return RT_ENOMEM;
+        a->entries = e;
+        a->capacity = cap;
+    }
+    rt_agg_entry *e = &a->entries[a->count];
+    memset(e, 0, sizeof *e);
+    e->account = account;
+    e->charge = charge;
+    e->zone = zone;
+    e->rate_group = group;
+    a->slots[s] = (uint32_t)++a->count;
+    if (a->count * 2 > a->mask + 1) {
+        rt_status st = agg_slots(a, (a->mask + 1) * 2);
+        if (st != RT_OK) return st;
+    }
+    *out = e;
     return RT_OK;
 }
 
@@ -56,10 +101,17 @@ static rt_status accumulate(rt_agg_entry *e, uint64_t events, int64_t qty, int64
 
 rt_status rt_agg_add(rt_aggregates *a, const rt_rated *r)
 {
-    rt_agg_entry *e;
-    rt_status st = entry_for(a, r->account, r->charge, &e);
-    if (st != RT_OK) return st;
-    return accumulate(e, 1, r->quantity_base, r->billable_base, r->amount_nanos);
+    RT_ASSERT(r->part_count >= 1 && r->part_count <= RT_RATED_PARTS_MAX);
+    for (uint32_t k = 0; k < r->part_count; k++) {
+        const rt_rated_part *p = &r->parts[k];
+        rt_agg_entry *e;
+        rt_status st = entry_for(a, r->account, r->charge, r->zone, p->rate_group, &e);
+        if (st != RT_OK) return st;
+        if ((st = accumulate(e, k == 0, p->quantity_base, p->billable_base, p->amount_nanos)) !=
+            RT_OK)
+            return st;
+    }
+    return RT_OK;
 }
 
 rt_status rt_agg_merge(rt_aggregates *dst, const rt_aggregates *src)
@@ -67,39 +119,108 @@ rt_status rt_agg_merge(rt_aggregates *dst, const rt_aggregates *src)
     for (size_t i = 0; i < src->count; i++) {
         const rt_agg_entry *s = &src->entries[i];
         rt_agg_entry *e;
-        rt_status st = entry_for(dst, s->account, s->charge, &e);
+        rt_status st = entry_for(dst, s->account, s->charge, s->zone, s->rate_group, &e);
         if (st != RT_OK) return st;
-        if ((st = accumulate(e, s->events, s->quantity_base, s->billable_base,
-                             s->amount_nanos)) != RT_OK)
+        if ((st = accumulate(e, s->events, s->quantity_base, s->billable_base, s->amount_nanos)) !=
+            RT_OK)
             return st;
     }
     return RT_OK;
 }
 
+static int u32_cmp(uint32_t a, uint32_t b)
+{
+    return a < b ? -1 : a > b;
+}
+
 static int agg_cmp(const void *x, const void *y)
 {
     const rt_agg_entry *a = x, *b = y;
-    if (a->account != b->account) return a->account < b->account ? -1 : 1;
-    return a->charge < b->charge ? -1 : a->charge > b->charge;
+    int c = u32_cmp(a->account, b->account);
+    if (!c) c = u32_cmp(a->charge, b->charge);
+    if (!c) c = u32_cmp(a->zone, b->zone);
+    if (!c) c = u32_cmp(a->rate_group, b->rate_group);
+    return c;
 }
 
 void rt_agg_sort(rt_aggregates *a)
 {
-    /* (account, charge) is unique, so qsort's instability cannot change the result. The map
-     * is rebuilt against the new positions. */
-    qsort(a->entries, a->count, sizeof *a->entries, agg_cmp);
-    memset(a->index.slots, 0, (a->index.mask + 1) * sizeof *a->index.slots);
-    a->index.count = 0;
+    /* The key is unique, so qsort's instability cannot change the result. The slots are
+     * rebuilt against the new positions (same capacity: cannot fail to allocate more). */
+    if (a->count > 1) qsort(a->entries, a->count, sizeof *a->entries, agg_cmp);
+    memset(a->slots, 0, (a->mask + 1) * sizeof *a->slots);
     for (size_t i = 0; i < a->count; i++) {
-        uint32_t v;
-        int ins;
-        uint64_t key = ((uint64_t)a->entries[i].account + 1) << 32 | a->entries[i].charge;
-        /* Cannot fail: the table already had room for this many keys. */
-        RT_ASSERT(rt_u64map_upsert(&a->index, key, (uint32_t)i, &v, &ins) == RT_OK);
+        const rt_agg_entry *e = &a->entries[i];
+        size_t s = agg_hash(e->account, e->charge, e->zone, e->rate_group) & a->mask;
+        while (a->slots[s])
+            s = (s + 1) & a->mask;
+        a->slots[s] = (uint32_t)i + 1;
     }
 }
 
-/* ---- invoices ---- */
+/* ---- period prices ---- */
+
+static rt_status tier_bound(int64_t up_to_e6, int64_t qdec, int64_t *out)
+{
+    if (up_to_e6 == RT_UNSET) {
+        *out = INT64_MAX;
+        return RT_OK;
+    }
+    /* Validated to be a whole number of base units. */
+    *out = up_to_e6 / rt_pow10((unsigned)(6 - qdec));
+    return RT_OK;
+}
+
+rt_status rt_period_amount(const rt_catalog *cat, uint32_t charge, int64_t qdec, int64_t q,
+                           int64_t *amount_nanos)
+{
+    const rt_charge *ch = &cat->charges[charge];
+    rt_price_sum sum = {0, 0};
+    int64_t fees = 0;
+    *amount_nanos = 0;
+    if (q <= 0) return RT_OK;
+    if (ch->model == RT_CHARGE_PACKAGE) {
+        /* Started blocks of price_per units (price_per is in units, q in base units). */
+        int64_t block;
+        if (rt_mul_i64(ch->price_per, rt_pow10((unsigned)qdec), &block) != RT_OK)
+            return RT_EOVERFLOW;
+        int64_t blocks = q / block + (q % block != 0);
+        if (rt_price_sum_add(&sum, blocks, ch->price_nanos, 1) != RT_OK) return RT_EOVERFLOW;
+        qdec = 0; /* blocks are counted, not base units */
+    } else {
+        RT_ASSERT(ch->model == RT_CHARGE_TIERED || ch->model == RT_CHARGE_VOLUME);
+        rt_range32 r = cat->charge_tiers[charge];
+        int64_t lower = 0;
+        for (uint32_t i = r.first; i < r.first + r.count; i++) {
+            const rt_tier *t = &cat->tiers[i];
+            int64_t upper;
+            tier_bound(t->up_to_e6, qdec, &upper);
+            if (ch->model == RT_CHARGE_VOLUME) {
+                if (q > upper) {
+                    lower = upper;
+                    continue;
+                }
+                if (rt_price_sum_add(&sum, q, t->price_nanos, ch->price_per) != RT_OK)
+                    return RT_EOVERFLOW;
+                fees = t->flat_fee_nanos;
+                break;
+            }
+            if (q <= lower) break;
+            int64_t units = (q < upper ? q : upper) - lower;
+            if (rt_price_sum_add(&sum, units, t->price_nanos, ch->price_per) != RT_OK ||
+                rt_add_i64(fees, t->flat_fee_nanos, &fees) != RT_OK)
+                return RT_EOVERFLOW;
+            lower = upper;
+        }
+    }
+    int64_t priced;
+    if (rt_price_sum_round(&sum, qdec, ch->event_decimals, (rt_round)ch->event_rounding, &priced) !=
+        RT_OK)
+        return RT_EOVERFLOW;
+    return rt_add_i64(priced, fees, amount_nanos);
+}
+
+/* ---- invoice context ---- */
 
 void rt_invoice_set_free(rt_invoice_set *s)
 {
@@ -113,112 +234,528 @@ rt_status rt_tax_amount(int64_t base_minor, int64_t rate_e4, rt_round mode, int6
     return rt_mul_div_round(base_minor, rate_e4, 1000000, mode, tax_minor);
 }
 
-static uint32_t product_for_line(const rt_catalog *cat, uint32_t charge, rt_time_s tax_point)
+enum { PLANS_MAX = 64 }; /* distinct plans of one account within a period */
+
+typedef struct inv_ctx {
+    const rt_catalog *cat;
+    const rt_period *period;
+    rt_time_s tax_point;
+    uint32_t account;
+    rt_arena *arena;
+    rt_invoice_line *lines; /* grown with realloc, copied into the arena at the end */
+    size_t count, cap;
+    size_t usage_count; /* the first lines are the usage lines */
+    uint32_t plans[PLANS_MAX];
+    size_t plan_count;
+    rt_error *err;
+} inv_ctx;
+
+static rt_status oom(inv_ctx *x)
 {
-    uint32_t pk = cat->charge_product_key[charge];
-    uint32_t p = rt_catalog_product_at(cat, pk, tax_point);
-    if (p != RT_NO_INDEX) return p;
-    /* The product was retired before the tax point: its last version before it describes the
-     * usage that was rated while it was in force. */
-    rt_range32 r = cat->product_keys[pk];
-    uint32_t best = r.first;
-    for (uint32_t i = r.first; i < r.first + r.count; i++)
-        if (cat->products[i].valid_from <= tax_point) best = i;
-    return best;
+    return rt_error_set(x->err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
 }
 
-/* VAT of one line: the rate of its product's category in the account's jurisdiction on the
- * tax point, and its subtotal (one per VAT code and rate, EN 16931 BG-23). */
-static rt_status line_tax(const rt_catalog *cat, const rt_account *acct, rt_time_s tax_point,
-                          rt_invoice *inv, rt_invoice_line *l, rt_error *err)
+static rt_status overflow(inv_ctx *x, const char *what)
 {
-    const rt_product *p = &cat->products[l->product];
-    l->tax = rt_catalog_tax_at(cat, acct->tax_jurisdiction, p->tax_category, tax_point);
-    if (l->tax == RT_NO_INDEX)
-        return rt_error_set(err, RT_ENOTFOUND, NULL, 0, 0, NULL,
-                            "no tax rate for jurisdiction %s, category %s on the tax point",
-                            acct->tax_jurisdiction, p->tax_category);
-    const rt_tax_rate *tr = &cat->tax_rates[l->tax];
-    size_t s = 0;
-    while (s < inv->tax_count &&
-           !(inv->taxes[s].vat_code == tr->vat_code && inv->taxes[s].rate_e4 == tr->rate_e4))
-        s++;
-    if (s == inv->tax_count)
-        inv->taxes[inv->tax_count++] = (rt_tax_subtotal){l->tax, tr->vat_code, tr->rate_e4, 0, 0};
-    l->subtotal = (uint32_t)s;
-    inv->events += l->events;
-    if (rt_add_i64(inv->taxes[s].base_minor, l->net_minor, &inv->taxes[s].base_minor) != RT_OK ||
-        rt_add_i64(inv->net_minor, l->net_minor, &inv->net_minor) != RT_OK)
-        return rt_error_set(err, RT_EOVERFLOW, NULL, 0, 0, NULL, "invoice total overflow");
-    return RT_OK;
+    return rt_error_set(x->err, RT_EOVERFLOW, NULL, 0, 0, NULL, "account %s: %s overflows",
+                        x->cat->accounts[x->account].account_id, what);
 }
 
-static rt_status usage_line(const rt_catalog *cat, const rt_period *period,
-                            const rt_agg_entry *e, const rt_invoice *inv, rt_invoice_line *l,
-                            rt_error *err)
+static rt_invoice_line *push_line(inv_ctx *x, rt_line_kind kind)
 {
-    const rt_account *acct = &cat->accounts[e->account];
+    if (x->count == x->cap) {
+        size_t cap = x->cap ? x->cap * 2 : 16;
+        rt_invoice_line *l = realloc(x->lines, cap * sizeof *l);
+        if (!l) return NULL;
+        x->lines = l;
+        x->cap = cap;
+    }
+    rt_invoice_line *l = &x->lines[x->count++];
     memset(l, 0, sizeof *l);
-    l->kind = RT_LINE_USAGE;
-    l->service_start_day = period->start_day;
-    l->service_end_day = period->end_day;
-    l->charge = e->charge;
-    l->product = product_for_line(cat, e->charge, period->end_s - 1);
-    l->events = e->events;
-    l->quantity_base = e->quantity_base;
-    l->billable_base = e->billable_base;
-    if (e->amount_nanos > INT64_MAX || e->amount_nanos < INT64_MIN)
-        return rt_error_set(err, RT_EOVERFLOW, NULL, 0, 0, NULL,
-                            "account %s: line amount out of range", acct->account_id);
-    l->amount_nanos = (int64_t)e->amount_nanos;
-    if (rt_rescale(l->amount_nanos, RT_NANOS_SCALE, inv->currency->minor_units,
-                   (rt_round)cat->company->line_rounding, &l->net_minor) != RT_OK)
-        return rt_error_set(err, RT_EOVERFLOW, NULL, 0, 0, NULL, "line amount overflow");
+    l->kind = kind;
+    l->charge = l->zone = l->rate_group = RT_NO_INDEX;
+    l->service_start_day = x->period->start_day;
+    l->service_end_day = x->period->end_day;
+    return l;
+}
+
+static bool in_force(rt_time_s from, rt_time_s to, rt_time_s t)
+{
+    return from <= t && t < to;
+}
+
+/* The account's plans assigned at any time in the period, in plan_id order. */
+static rt_status collect_plans(inv_ctx *x)
+{
+    const rt_catalog *cat = x->cat;
+    rt_range32 r = cat->account_plan_ranges[x->account];
+    x->plan_count = 0;
+    for (uint32_t i = r.first; i < r.first + r.count; i++) {
+        const rt_account_plan *ap = &cat->account_plans[i];
+        if (ap->valid_from >= x->period->end_s || ap->valid_to <= x->period->start_s) continue;
+        uint32_t p = cat->account_plan_plan[i];
+        if (x->plan_count > 0 && x->plans[x->plan_count - 1] == p) continue;
+        if (x->plan_count == PLANS_MAX)
+            return rt_error_set(x->err, RT_ELIMIT, NULL, 0, 0, NULL,
+                                "account %s has more than %d plans in the period",
+                                cat->accounts[x->account].account_id, PLANS_MAX);
+        x->plans[x->plan_count++] = p;
+    }
     return RT_OK;
 }
 
-static rt_status build_invoice(const rt_catalog *cat, const rt_period *period, uint32_t account,
-                               const rt_agg_entry *e, size_t n, const rt_extra_line *x,
-                               size_t nx, rt_arena *arena, rt_invoice *inv, rt_error *err)
+static bool has_plan(const inv_ctx *x, uint32_t plan)
 {
-    const rt_account *acct = &cat->accounts[account];
-    const rt_company *co = cat->company;
-    rt_time_s tax_point = period->end_s - 1;
-    memset(inv, 0, sizeof *inv);
-    inv->type = RT_INVOICE;
-    inv->account = account;
-    inv->currency = rt_currency_find(acct->currency);
-    RT_ASSERT(inv->currency != NULL);
-    inv->tax_point_day = period->end_day - 1;
-    inv->issue_day = period->end_day;
-    int64_t terms = acct->payment_terms_days != RT_UNSET ? acct->payment_terms_days
-                                                          : co->payment_terms_days;
-    inv->due_day = inv->issue_day + (rt_days)terms;
-    size_t total = n + nx;
-    inv->lines = rt_arena_alloc(arena, total * sizeof *inv->lines);
-    inv->taxes = rt_arena_alloc(arena, total * sizeof *inv->taxes);
-    if (!inv->lines || !inv->taxes) return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+    for (size_t i = 0; i < x->plan_count; i++)
+        if (x->plans[i] == plan) return true;
+    return false;
+}
 
-    for (size_t i = 0; i < total; i++) {
-        rt_invoice_line *l = &inv->lines[inv->line_count++];
-        rt_status st;
-        if (i < n) {
-            if ((st = usage_line(cat, period, &e[i], inv, l, err)) != RT_OK) return st;
-        } else {
-            *l = x[i - n].line;
+/* "<base> - <zone> (<band>)" for lines of a zone or band; NULL for plain lines. */
+static const char *zone_band_text(inv_ctx *x, uint32_t charge, uint32_t zone, uint32_t group,
+                                  uint32_t product)
+{
+    const rt_catalog *cat = x->cat;
+    const char *band =
+        group == RT_NO_INDEX ? "" : cat->rates[cat->rate_groups[group].first].band_id;
+    if (zone == RT_NO_INDEX && !band[0]) return NULL;
+    const char *base = cat->charges[charge].description;
+    if (!base[0]) base = cat->products[product].name;
+    char text[3 * RT_TEXT_LEN_MAX];
+    int n = snprintf(text, sizeof text, "%s%s%s%s%s%s", base, zone != RT_NO_INDEX ? " - " : "",
+                     zone != RT_NO_INDEX ? cat->zones[zone].name : "", band[0] ? " (" : "", band,
+                     band[0] ? ")" : "");
+    if (n < 0) return NULL;
+    size_t len = (size_t)n < sizeof text ? (size_t)n : sizeof text - 1;
+    return rt_arena_strndup(x->arena, text, len);
+}
+
+/* "<charge text><suffix>" in the invoice arena (the charge's description, else its
+ * product's name). */
+static const char *charge_text(inv_ctx *x, uint32_t charge, uint32_t product, const char *suffix)
+{
+    const char *base = x->cat->charges[charge].description;
+    if (!base[0]) base = x->cat->products[product].name;
+    char text[2 * RT_TEXT_LEN_MAX];
+    int n = snprintf(text, sizeof text, "%s%s", base, suffix);
+    if (n < 0) return NULL;
+    return rt_arena_strndup(x->arena, text, (size_t)n < sizeof text ? (size_t)n : sizeof text - 1);
+}
+
+/* The price shown on a line priced by a rate group: its first interval in force at the tax
+ * point (or its first row). */
+static void rate_price(const rt_catalog *cat, uint32_t g, rt_time_s tp, rt_invoice_line *l)
+{
+    const rt_charge *ch = &cat->charges[l->charge];
+    uint32_t rows[RT_RATE_INTERVALS_MAX];
+    size_t n = rt_catalog_rate_intervals(cat, g, tp, rows);
+    const rt_rate *r = &cat->rates[n ? rows[0] : cat->rate_groups[g].first];
+    l->unit_price_nanos = r->price_nanos;
+    l->price_per = r->price_per != RT_UNSET ? r->price_per : ch->price_per;
+}
+
+/* ---- 1. usage lines ---- */
+
+static rt_status add_usage_lines(inv_ctx *x, const rt_agg_entry *e, size_t n)
+{
+    const rt_catalog *cat = x->cat;
+    for (size_t i = 0; i < n; i++) {
+        rt_invoice_line *l = push_line(x, RT_LINE_USAGE);
+        if (!l) return oom(x);
+        l->charge = e[i].charge;
+        l->zone = e[i].zone;
+        l->rate_group = e[i].rate_group;
+        l->product =
+            rt_catalog_product_for(cat, cat->charge_product_key[e[i].charge], x->tax_point);
+        l->events = e[i].events;
+        l->quantity_base = e[i].quantity_base;
+        l->billable_base = e[i].billable_base;
+        if (e[i].amount_nanos > INT64_MAX || e[i].amount_nanos < INT64_MIN)
+            return overflow(x, "a line amount");
+        l->amount_nanos = (int64_t)e[i].amount_nanos;
+        const rt_charge *ch = &cat->charges[l->charge];
+        if (rt_charge_model_is_period((rt_charge_model)ch->model)) {
+            /* The events carry their setup fees; the quantity is priced on the total. */
+            int64_t priced;
+            if (rt_period_amount(cat, l->charge, cat->products[l->product].quantity_decimals,
+                                 l->billable_base, &priced) != RT_OK ||
+                rt_add_i64(l->amount_nanos, priced, &l->amount_nanos) != RT_OK)
+                return overflow(x, "a period price");
         }
-        if ((st = line_tax(cat, acct, tax_point, inv, l, err)) != RT_OK) return st;
+        if (l->rate_group != RT_NO_INDEX) rate_price(cat, l->rate_group, x->tax_point, l);
+        l->description = zone_band_text(x, l->charge, l->zone, l->rate_group, l->product);
+    }
+    x->usage_count = x->count;
+    return RT_OK;
+}
+
+/* ---- 2. allowances ---- */
+
+typedef struct allowance_ref {
+    uint32_t row;
+    bool zoned;
+} allowance_ref;
+
+static int allowance_cmp(const void *x, const void *y)
+{
+    const allowance_ref *a = x, *b = y;
+    if (a->zoned != b->zoned) return a->zoned ? -1 : 1;
+    return u32_cmp(a->row, b->row);
+}
+
+/* Free units of one allowance taken from one usage line, and the credit they are worth:
+ * for tiered, volume and package charges the drop in the period price; for per-unit and flat
+ * charges the line's average price (its amount x taken / its billable quantity, or events
+ * for flat charges), rounded half-up to 1e-9. */
+static rt_status allowance_credit(inv_ctx *x, const rt_invoice_line *l, int64_t used, int64_t take,
+                                  int64_t *credit)
+{
+    const rt_catalog *cat = x->cat;
+    const rt_charge *ch = &cat->charges[l->charge];
+    if (rt_charge_model_is_period((rt_charge_model)ch->model)) {
+        int64_t qdec = cat->products[l->product].quantity_decimals, before, after;
+        if (rt_period_amount(cat, l->charge, qdec, l->billable_base - used, &before) != RT_OK ||
+            rt_period_amount(cat, l->charge, qdec, l->billable_base - used - take, &after) != RT_OK)
+            return RT_EOVERFLOW;
+        *credit = before - after;
+        return RT_OK;
+    }
+    int64_t whole = ch->model == RT_CHARGE_FLAT ? (int64_t)l->events : l->billable_base;
+    return rt_mul_div_round(l->amount_nanos, take, whole, RT_ROUND_HALF_UP, credit);
+}
+
+static rt_status apply_one_allowance(inv_ctx *x, const rt_allowance *a, int64_t *used)
+{
+    const rt_catalog *cat = x->cat;
+    uint32_t key = rt_catalog_charge_key(cat, a->plan_id, a->charge_id);
+    RT_ASSERT(key != RT_NO_INDEX);
+    const rt_charge *first = &cat->charges[cat->charge_key_rows[key].first];
+    uint32_t zone = a->zone_id[0] ? rt_catalog_zone(cat, first->deck_id, a->zone_id) : RT_NO_INDEX;
+    bool flat = first->model == RT_CHARGE_FLAT;
+    int64_t remaining = RT_UNSET;
+    for (size_t i = 0; i < x->usage_count; i++) {
+        rt_invoice_line l = x->lines[i]; /* a copy: push_line may move the array */
+        if (cat->charge_key[l.charge] != key || (zone != RT_NO_INDEX && l.zone != zone)) continue;
+        if (remaining == RT_UNSET) {
+            int64_t qdec = flat ? 0 : cat->products[l.product].quantity_decimals;
+            remaining = a->quantity_e6 / rt_pow10((unsigned)(6 - qdec));
+        }
+        int64_t whole = flat ? (int64_t)l.events : l.billable_base;
+        int64_t take = whole - used[i] < remaining ? whole - used[i] : remaining;
+        if (take <= 0) continue;
+        int64_t credit;
+        if (allowance_credit(x, &l, used[i], take, &credit) != RT_OK)
+            return overflow(x, "an allowance");
+        used[i] += take;
+        remaining -= take;
+        rt_invoice_line *al = push_line(x, RT_LINE_ALLOWANCE);
+        if (!al) return oom(x);
+        al->charge = l.charge;
+        al->zone = l.zone;
+        al->rate_group = l.rate_group;
+        al->product = l.product;
+        al->billable_base = take;
+        al->quantity_base = take;
+        al->amount_nanos = -credit;
+        al->unit_price_nanos = l.unit_price_nanos;
+        al->price_per = l.price_per;
+        al->description = a->description[0]
+                              ? a->description
+                              : charge_text(x, l.charge, l.product, " - included in the allowance");
+        if (remaining == 0) break;
+    }
+    return RT_OK;
+}
+
+/* Allowances of the account's plans in force at the tax point, zone-specific ones first,
+ * then by plan and allowance id; each takes free units from its charge's usage lines in
+ * line order (by zone id, then band id), so the result does not depend on thread count or
+ * on the order of the input files. */
+static rt_status apply_allowances(inv_ctx *x)
+{
+    const rt_catalog *cat = x->cat;
+    size_t n = 0;
+    for (size_t p = 0; p < x->plan_count; p++)
+        n += cat->plan_allowances[x->plans[p]].count;
+    if (n == 0 || x->usage_count == 0) return RT_OK;
+    allowance_ref *refs = calloc(n, sizeof *refs);
+    int64_t *used = calloc(x->usage_count, sizeof *used);
+    rt_status st = refs && used ? RT_OK : oom(x);
+    size_t k = 0;
+    for (size_t p = 0; st == RT_OK && p < x->plan_count; p++) {
+        rt_range32 r = cat->plan_allowances[x->plans[p]];
+        for (uint32_t i = r.first; i < r.first + r.count; i++) {
+            const rt_allowance *a = &cat->allowances[i];
+            if (in_force(a->valid_from, a->valid_to, x->tax_point))
+                refs[k++] = (allowance_ref){i, a->zone_id[0] != 0};
+        }
+    }
+    if (st == RT_OK) qsort(refs, k, sizeof *refs, allowance_cmp);
+    for (size_t i = 0; st == RT_OK && i < k; i++)
+        st = apply_one_allowance(x, &cat->allowances[refs[i].row], used);
+    free(refs);
+    free(used);
+    return st;
+}
+
+/* ---- 3. minimums and 4. percentages ---- */
+
+/* Sum of the amounts of the lines of charge key k (or of every non-percentage charge of
+ * plan when k is RT_NO_INDEX). */
+static __int128 lines_sum(const inv_ctx *x, uint32_t k, uint32_t plan)
+{
+    __int128 sum = 0;
+    for (size_t i = 0; i < x->count; i++) {
+        const rt_invoice_line *l = &x->lines[i];
+        if (l->charge == RT_NO_INDEX) continue;
+        if (k != RT_NO_INDEX ? x->cat->charge_key[l->charge] != k
+                             : x->cat->charge_plan[l->charge] != plan ||
+                                   x->cat->charges[l->charge].model == RT_CHARGE_PERCENTAGE)
+            continue;
+        sum += l->amount_nanos;
+    }
+    return sum;
+}
+
+static rt_status add_rule_line(inv_ctx *x, rt_line_kind kind, uint32_t charge, int64_t amount)
+{
+    const rt_catalog *cat = x->cat;
+    rt_invoice_line *l = push_line(x, kind);
+    if (!l) return oom(x);
+    l->charge = charge;
+    l->product = rt_catalog_product_for(cat, cat->charge_product_key[charge], x->tax_point);
+    l->amount_nanos = amount;
+    if (kind == RT_LINE_MINIMUM)
+        l->description = charge_text(x, charge, l->product, " - minimum per period");
+    return RT_OK;
+}
+
+/* For each charge (key) of the account's plans whose version at the tax point has a
+ * minimum per period: a top-up line when its lines sum below it (zero usage included). */
+static rt_status add_minimums(inv_ctx *x)
+{
+    const rt_catalog *cat = x->cat;
+    for (size_t p = 0; p < x->plan_count; p++) {
+        rt_range32 r = cat->plan_charges[x->plans[p]];
+        for (uint32_t i = r.first; i < r.first + r.count; i++) {
+            uint32_t k = cat->charge_key[i];
+            if (cat->charge_key_rows[k].first != i) continue; /* once per charge key */
+            uint32_t v = rt_catalog_charge_version_at(cat, k, x->tax_point);
+            if (v == RT_NO_INDEX || cat->charges[v].min_per_period_nanos == RT_UNSET) continue;
+            __int128 sum = lines_sum(x, k, RT_NO_INDEX);
+            __int128 gap = (__int128)cat->charges[v].min_per_period_nanos - sum;
+            if (gap <= 0) continue;
+            rt_status st = add_rule_line(x, RT_LINE_MINIMUM, v, (int64_t)gap);
+            if (st != RT_OK) return st;
+        }
+    }
+    return RT_OK;
+}
+
+/* Percentage charges in force at the tax point: price percent of the plan's other lines,
+ * rounded once to the charge's event_decimals with its event_rounding. */
+static rt_status add_percentages(inv_ctx *x)
+{
+    const rt_catalog *cat = x->cat;
+    for (size_t p = 0; p < x->plan_count; p++) {
+        rt_range32 r = cat->plan_charges[x->plans[p]];
+        for (uint32_t i = r.first; i < r.first + r.count; i++) {
+            const rt_charge *ch = &cat->charges[i];
+            if (ch->model != RT_CHARGE_PERCENTAGE ||
+                !in_force(ch->valid_from, ch->valid_to, x->tax_point))
+                continue;
+            __int128 base = lines_sum(x, RT_NO_INDEX, x->plans[p]);
+            if (base == 0) continue;
+            if (base > INT64_MAX || base < INT64_MIN) return overflow(x, "a percentage base");
+            unsigned drop = (unsigned)(RT_NANOS_SCALE - ch->event_decimals);
+            __int128 den = (__int128)100 * RT_NANOS_PER_UNIT * rt_pow10(drop);
+            int64_t at, amount;
+            if (rt_div_round_i128(base * ch->price_nanos, den, (rt_round)ch->event_rounding, &at) !=
+                    RT_OK ||
+                rt_mul_i64(at, rt_pow10(drop), &amount) != RT_OK)
+                return overflow(x, "a percentage charge");
+            rt_status st = add_rule_line(x, RT_LINE_PERCENTAGE, i, amount);
+            if (st != RT_OK) return st;
+        }
+    }
+    return RT_OK;
+}
+
+/* ---- 5. discounts ---- */
+
+static bool discount_applies(const inv_ctx *x, const rt_discount *d)
+{
+    if (!in_force(d->valid_from, d->valid_to, x->tax_point)) return false;
+    if (!d->plan_id[0]) return true;
+    uint32_t plan = rt_catalog_plan(x->cat, d->plan_id, strlen(d->plan_id));
+    return plan != RT_NO_INDEX && has_plan(x, plan);
+}
+
+/* A percentage (half-up to 1e-9) or a fixed amount of base, never more than the base. */
+static rt_status discount_amount(const rt_discount *d, __int128 base, int64_t *out)
+{
+    *out = 0;
+    if (base <= 0) return RT_OK;
+    if (base > INT64_MAX) return RT_EOVERFLOW;
+    if (d->percent_e4 != RT_UNSET)
+        return rt_mul_div_round((int64_t)base, d->percent_e4, 1000000, RT_ROUND_HALF_UP, out);
+    *out = (__int128)d->amount_nanos < base ? d->amount_nanos : (int64_t)base;
+    return RT_OK;
+}
+
+static rt_status apply_discount(inv_ctx *x, const rt_discount *d)
+{
+    const rt_catalog *cat = x->cat;
+    uint32_t k =
+        d->charge_id[0] ? rt_catalog_charge_key(cat, d->plan_id, d->charge_id) : RT_NO_INDEX;
+    __int128 base = 0;
+    uint32_t charge = RT_NO_INDEX;
+    for (size_t i = 0; i < x->count; i++) {
+        const rt_invoice_line *l = &x->lines[i];
+        if (k != RT_NO_INDEX && (l->charge == RT_NO_INDEX || cat->charge_key[l->charge] != k))
+            continue;
+        if (charge == RT_NO_INDEX) charge = l->charge;
+        base += l->amount_nanos;
+    }
+    int64_t amount;
+    if (discount_amount(d, base, &amount) != RT_OK) return overflow(x, "a discount");
+    if (amount == 0) return RT_OK;
+    rt_invoice_line *l = push_line(x, RT_LINE_DISCOUNT);
+    if (!l) return oom(x);
+    l->charge = k != RT_NO_INDEX ? charge : RT_NO_INDEX;
+    if (d->product_id[0]) {
+        uint32_t pk = rt_catalog_product_key(cat, d->product_id, strlen(d->product_id));
+        l->product = rt_catalog_product_for(cat, pk, x->tax_point);
+    } else {
+        l->product = rt_catalog_product_for(cat, cat->charge_product_key[charge], x->tax_point);
+    }
+    l->amount_nanos = -amount;
+    l->description = d->description[0] ? d->description : NULL;
+    return RT_OK;
+}
+
+/* The account's own discounts, then its plans' discounts (each by discount_id): charge
+ * discounts first, each on its charge's lines so far; then invoice discounts, each on the
+ * invoice's lines so far (so a second discount applies after the first). */
+static rt_status apply_discounts(inv_ctx *x)
+{
+    const rt_catalog *cat = x->cat;
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t g = 0; g <= x->plan_count; g++) {
+            rt_range32 r =
+                g == 0 ? cat->account_discounts[x->account] : cat->plan_discounts[x->plans[g - 1]];
+            for (uint32_t i = r.first; i < r.first + r.count; i++) {
+                const rt_discount *d = &cat->discounts[cat->discount_rows[i]];
+                if ((d->charge_id[0] != 0) != (pass == 0) || !discount_applies(x, d)) continue;
+                rt_status st = apply_discount(x, d);
+                if (st != RT_OK) return st;
+            }
+        }
+    }
+    return RT_OK;
+}
+
+/* ---- 6. rounding, VAT, totals ---- */
+
+static rt_status finish_invoice(inv_ctx *x, rt_invoice *inv)
+{
+    const rt_catalog *cat = x->cat;
+    const rt_company *co = cat->company;
+    const rt_account *acct = &cat->accounts[x->account];
+    inv->lines = rt_arena_alloc(x->arena, (x->count ? x->count : 1) * sizeof *inv->lines);
+    inv->taxes = rt_arena_alloc(x->arena, (x->count ? x->count : 1) * sizeof *inv->taxes);
+    if (!inv->lines || !inv->taxes) return oom(x);
+    for (size_t i = 0; i < x->count; i++) {
+        rt_invoice_line *l = &inv->lines[inv->line_count++];
+        *l = x->lines[i];
+        if (rt_rescale(l->amount_nanos, RT_NANOS_SCALE, inv->currency->minor_units,
+                       (rt_round)co->line_rounding, &l->net_minor) != RT_OK)
+            return overflow(x, "a line amount");
+        const rt_product *p = &cat->products[l->product];
+        l->tax = rt_catalog_tax_at(cat, acct->tax_jurisdiction, p->tax_category, x->tax_point);
+        if (l->tax == RT_NO_INDEX)
+            return rt_error_set(x->err, RT_ENOTFOUND, NULL, 0, 0, NULL,
+                                "no tax rate for jurisdiction %s, category %s on the tax point",
+                                acct->tax_jurisdiction, p->tax_category);
+        const rt_tax_rate *tr = &cat->tax_rates[l->tax];
+        /* VAT breakdown key: (category code, rate), per EN 16931 BG-23. */
+        size_t s = 0;
+        while (s < inv->tax_count &&
+               !(inv->taxes[s].vat_code == tr->vat_code && inv->taxes[s].rate_e4 == tr->rate_e4))
+            s++;
+        if (s == inv->tax_count)
+            inv->taxes[inv->tax_count++] =
+                (rt_tax_subtotal){l->tax, tr->vat_code, tr->rate_e4, 0, 0};
+        l->subtotal = (uint32_t)s;
+        inv->events += l->events;
+        if (rt_add_i64(inv->taxes[s].base_minor, l->net_minor, &inv->taxes[s].base_minor) !=
+                RT_OK ||
+            rt_add_i64(inv->net_minor, l->net_minor, &inv->net_minor) != RT_OK)
+            return overflow(x, "the invoice total");
     }
     for (size_t s = 0; s < inv->tax_count; s++) {
         rt_tax_subtotal *t = &inv->taxes[s];
         if (rt_tax_amount(t->base_minor, t->rate_e4, (rt_round)co->tax_rounding, &t->tax_minor) !=
                 RT_OK ||
             rt_add_i64(inv->tax_minor, t->tax_minor, &inv->tax_minor) != RT_OK)
-            return rt_error_set(err, RT_EOVERFLOW, NULL, 0, 0, NULL, "tax overflow");
+            return overflow(x, "the tax");
     }
     if (rt_add_i64(inv->net_minor, inv->tax_minor, &inv->gross_minor) != RT_OK)
-        return rt_error_set(err, RT_EOVERFLOW, NULL, 0, 0, NULL, "invoice total overflow");
+        return overflow(x, "the invoice total");
     return RT_OK;
+}
+
+/* Lines from orders (recurring and one-time charges), as rt_orders_bill made them. They come
+ * before percentages and discounts, which therefore apply to them too. */
+static rt_status add_extra_lines(inv_ctx *x, const rt_extra_line *extra, size_t nx)
+{
+    for (size_t i = 0; i < nx; i++) {
+        rt_invoice_line *l = push_line(x, (rt_line_kind)extra[i].line.kind);
+        if (!l) return oom(x);
+        *l = extra[i].line;
+    }
+    return RT_OK;
+}
+
+static rt_status build_invoice(inv_ctx *x, const rt_agg_entry *e, size_t n,
+                               const rt_extra_line *extra, size_t nx, rt_invoice *inv)
+{
+    const rt_catalog *cat = x->cat;
+    const rt_account *acct = &cat->accounts[x->account];
+    memset(inv, 0, sizeof *inv);
+    inv->account = x->account;
+    inv->currency = rt_currency_find(acct->currency);
+    RT_ASSERT(inv->currency != NULL);
+    inv->tax_point_day = x->period->end_day - 1;
+    inv->issue_day = x->period->end_day;
+    int64_t terms = acct->payment_terms_days != RT_UNSET ? acct->payment_terms_days
+                                                         : cat->company->payment_terms_days;
+    inv->due_day = inv->issue_day + (rt_days)terms;
+    x->count = 0;
+    rt_status st;
+    if ((st = collect_plans(x)) != RT_OK || (st = add_usage_lines(x, e, n)) != RT_OK ||
+        (st = apply_allowances(x)) != RT_OK || (st = add_minimums(x)) != RT_OK ||
+        (st = add_extra_lines(x, extra, nx)) != RT_OK || (st = add_percentages(x)) != RT_OK ||
+        (st = apply_discounts(x)) != RT_OK)
+        return st;
+    return finish_invoice(x, inv);
+}
+
+/* True when an account without usage still gets an invoice: a charge of one of its plans in
+ * the period has a minimum per period at the tax point. */
+static bool needs_minimum(const rt_catalog *cat, const rt_period *period, uint32_t account)
+{
+    rt_range32 r = cat->account_plan_ranges[account];
+    for (uint32_t i = r.first; i < r.first + r.count; i++) {
+        const rt_account_plan *ap = &cat->account_plans[i];
+        if (ap->valid_from >= period->end_s || ap->valid_to <= period->start_s) continue;
+        rt_range32 c = cat->plan_charges[cat->account_plan_plan[i]];
+        for (uint32_t k = c.first; k < c.first + c.count; k++)
+            if (cat->charges[k].min_per_period_nanos != RT_UNSET &&
+                in_force(cat->charges[k].valid_from, cat->charges[k].valid_to, period->end_s - 1))
+                return true;
+    }
+    return false;
 }
 
 rt_status rt_billing_build(const rt_catalog *cat, const rt_period *period,
@@ -227,34 +764,39 @@ rt_status rt_billing_build(const rt_catalog *cat, const rt_period *period,
 {
     memset(out, 0, sizeof *out);
     rt_arena_init(&out->arena, 1 << 20);
-    /* Accounts with usage or extra lines, merged in account order. */
+    /* Accounts in row order: those with usage or lines from orders, and those without either
+     * only when a minimum per period applies to them. */
     size_t accounts = 0;
-    for (size_t i = 0, j = 0; i < agg->count || j < extra_count;) {
-        uint32_t a = i < agg->count ? agg->entries[i].account : UINT32_MAX;
-        uint32_t b = j < extra_count ? extra[j].account : UINT32_MAX;
-        uint32_t next = a < b ? a : b;
-        while (i < agg->count && agg->entries[i].account == next) i++;
-        while (j < extra_count && extra[j].account == next) j++;
-        accounts++;
+    for (size_t a = 0, i = 0, k = 0; a < cat->account_count; a++) {
+        bool any = (i < agg->count && agg->entries[i].account == a) ||
+                   (k < extra_count && extra[k].account == a);
+        while (i < agg->count && agg->entries[i].account == a) i++;
+        while (k < extra_count && extra[k].account == a) k++;
+        if (any || needs_minimum(cat, period, (uint32_t)a)) accounts++;
     }
     out->items = calloc(accounts ? accounts : 1, sizeof *out->items);
     if (!out->items) return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
-    for (size_t i = 0, j = 0; i < agg->count || j < extra_count;) {
+    inv_ctx x = {.cat = cat,
+                 .period = period,
+                 .tax_point = period->end_s - 1,
+                 .arena = &out->arena,
+                 .err = err};
+    rt_status st = RT_OK;
+    for (size_t a = 0, i = 0, k = 0; st == RT_OK && a < cat->account_count; a++) {
         RT_ASSERT(i == 0 || i >= agg->count || agg_cmp(&agg->entries[i - 1], &agg->entries[i]) < 0);
-        RT_ASSERT(j == 0 || j >= extra_count || extra[j - 1].account <= extra[j].account);
-        uint32_t a = i < agg->count ? agg->entries[i].account : UINT32_MAX;
-        uint32_t b = j < extra_count ? extra[j].account : UINT32_MAX;
-        uint32_t next = a < b ? a : b;
-        size_t i2 = i, j2 = j;
-        while (i2 < agg->count && agg->entries[i2].account == next) i2++;
-        while (j2 < extra_count && extra[j2].account == next) j2++;
-        rt_status st = build_invoice(cat, period, next, &agg->entries[i], i2 - i, &extra[j],
-                                     j2 - j, &out->arena, &out->items[out->count], err);
-        if (st != RT_OK) return st;
-        out->count++;
-        i = i2;
-        j = j2;
+        RT_ASSERT(k == 0 || k >= extra_count || extra[k - 1].account <= extra[k].account);
+        size_t j = i, m = k;
+        while (j < agg->count && agg->entries[j].account == a) j++;
+        while (m < extra_count && extra[m].account == a) m++;
+        if (j == i && m == k && !needs_minimum(cat, period, (uint32_t)a)) continue;
+        x.account = (uint32_t)a;
+        st = build_invoice(&x, &agg->entries[i], j - i, &extra[k], m - k, &out->items[out->count]);
+        if (st == RT_OK) out->count++;
+        i = j;
+        k = m;
     }
+    free(x.lines);
+    if (st != RT_OK) return st;
     RT_ASSERT(out->count == accounts);
     return RT_OK;
 }

@@ -1,8 +1,11 @@
 /* billing: from rated events to invoices.
  *
- * Owns the period aggregates (per account and charge: event count, quantities, exact amount
- * sum), their deterministic merge across threads, and invoice construction: one line per
- * (account, charge version) rounded at the line rounding point, the VAT breakdown per
+ * Owns the period aggregates (per account, charge version, destination zone and rate: event
+ * count, quantities, exact amount sum), their deterministic merge across threads, the
+ * period-level pricing rules applied to them (tiered, volume and package prices on the
+ * period's billable total; allowances; minimum per period; percentage charges; discounts on
+ * a charge or the whole invoice), and invoice construction: one usage line per aggregate
+ * rounded at the line rounding point, then the lines of those rules, the VAT breakdown per
  * category and rate computed once on the sum of line nets (EN 16931), totals, issue and due
  * dates. Invoice numbers are assigned later, when the run commits (registry). It does not
  * write files (formats does) or book the journal (journal does). */
@@ -21,6 +24,8 @@
 typedef struct rt_agg_entry {
     uint32_t account;
     uint32_t charge;
+    uint32_t zone;       /* destination zone row, RT_NO_INDEX without deck */
+    uint32_t rate_group; /* catalog rate group, RT_NO_INDEX when the charge prices it */
     uint64_t events;
     int64_t quantity_base;
     int64_t billable_base;
@@ -28,18 +33,21 @@ typedef struct rt_agg_entry {
 } rt_agg_entry;
 
 typedef struct rt_aggregates {
-    rt_u64map index; /* (account, charge) -> entry */
+    uint32_t *slots; /* open addressing on (account, charge, zone, rate_group): entry + 1 */
+    size_t mask;
     rt_agg_entry *entries;
     size_t count, capacity;
 } rt_aggregates;
 
 rt_status rt_agg_init(rt_aggregates *a);
 void rt_agg_free(rt_aggregates *a);
-/* Add one rated event. RT_EOVERFLOW when a quantity sum leaves int64; RT_ENOMEM. */
+/* Add one rated event (each of its parts to the entry of its rate; the event is counted once,
+ * in its first part). RT_EOVERFLOW when a quantity sum leaves int64; RT_ENOMEM. */
 rt_status rt_agg_add(rt_aggregates *a, const rt_rated *r);
 /* Add every entry of src into dst. */
 rt_status rt_agg_merge(rt_aggregates *dst, const rt_aggregates *src);
-/* Sort entries by (account, charge): the order invoices and lines are built in. */
+/* Sort entries by (account, charge, zone, rate_group): the order invoices and lines are
+ * built in (zones in zone id order, rates in band id order, since catalog rows are sorted). */
 void rt_agg_sort(rt_aggregates *a);
 
 /* ---- invoices ---- */
@@ -51,6 +59,8 @@ typedef enum rt_line_kind {
     RT_LINE_ONE_TIME,  /* an order's one-time charge (installation, hardware) */
     RT_LINE_MINIMUM,   /* top-up to a charge's minimum per period */
     RT_LINE_DISCOUNT,  /* a discount (negative amount) */
+    RT_LINE_ALLOWANCE, /* free units of an allowance (negative amount) */
+    RT_LINE_PERCENTAGE, /* a charge computed as a percentage of the plan's other charges */
     RT_LINE_KIND_COUNT_
 } rt_line_kind;
 
@@ -69,6 +79,10 @@ typedef struct rt_invoice_line {
     rt_days service_start_day; /* service period of the line: [start, end) */
     rt_days service_end_day;
     const char *description;   /* overrides the charge/product text when not NULL */
+    uint32_t zone;             /* destination zone row (RT_NO_INDEX) */
+    uint32_t rate_group;       /* rate group of the line (RT_NO_INDEX) */
+    int64_t unit_price_nanos;  /* the line's price per price_per units, when price_per != 0 */
+    int64_t price_per;         /* 0: the line shows its charge's price and price_per */
 } rt_invoice_line;
 
 typedef struct rt_tax_subtotal {
@@ -129,6 +143,15 @@ typedef struct rt_extra_line {
 rt_status rt_billing_build(const rt_catalog *cat, const rt_period *period,
                            const rt_aggregates *agg, const rt_extra_line *extra,
                            size_t extra_count, rt_invoice_set *out, rt_error *err);
+
+/* Price of a period's billable quantity (base units) under a tiered, volume or package
+ * charge row, without the events' setup fees, rounded once to the charge's event_decimals
+ * with its event_rounding. Tiered: each tier's share at its price, plus the flat fee of
+ * every tier reached; volume: the whole quantity at the price (and flat fee) of the tier it
+ * falls in; package: price per started block of price_per units. Zero costs zero.
+ * RT_EOVERFLOW. */
+rt_status rt_period_amount(const rt_catalog *cat, uint32_t charge, int64_t quantity_decimals,
+                           int64_t billable_base, int64_t *amount_nanos);
 
 /* Tax of one subtotal: round(base x rate_e4 / 10^6) in minor units. */
 rt_status rt_tax_amount(int64_t base_minor, int64_t rate_e4, rt_round mode, int64_t *tax_minor);

@@ -1,7 +1,9 @@
 /* book: the price book as data: its tables, their schema, and their validation.
  *
  * Owns the in-memory model of a price book (company settings, chart of accounts, products,
- * plans, charges, accounts, plan assignments, tax rates), the schema that describes every
+ * plans, charges, accounts, plan assignments, tax rates, tiers, destination rate decks (zones
+ * and prefixes), rates per zone and time band, time bands and holidays, allowances,
+ * discounts, FX rates), the schema that describes every
  * table column by column (used by the CSV reader/writer, LMDB storage and `book show`), the
  * canonical text form of every field, and the cross-table validation rules. It does not read
  * files (formats/book_csv does), store anything (pricebook does) or index for rating
@@ -25,7 +27,11 @@
 enum {
     RT_ID_LEN_MAX = 64,     /* identifiers: ids of products, plans, accounts... */
     RT_TEXT_LEN_MAX = 256,  /* free text: names, addresses, descriptions */
-    RT_FIELD_TEXT_MAX = 320 /* a buffer large enough for any field's canonical text */
+    RT_FIELD_TEXT_MAX = 320, /* a buffer large enough for any field's canonical text */
+    RT_PREFIX_DIGITS_MAX = 15, /* E.164 numbers have at most 15 digits */
+    RT_TIERS_MAX = 32,         /* tiers of one charge version */
+    RT_BANDS_MAX = 64,         /* distinct band ids in a book */
+    RT_BAND_RULES_MAX = 64,    /* time band rows of one band set */
 };
 
 /* Optional integer or decimal fields hold RT_UNSET when their cell is empty. */
@@ -55,6 +61,10 @@ typedef enum rt_charge_model {
     RT_CHARGE_FLAT,         /* usage: price per event, whatever its quantity */
     RT_CHARGE_RECURRING,    /* orders: price per month of service and unit, prorated by day */
     RT_CHARGE_ONE_TIME,     /* orders: price per unit ordered, billed once */
+    RT_CHARGE_TIERED,       /* usage, per period: graduated tiers (tiers.csv) */
+    RT_CHARGE_VOLUME,       /* usage, per period: the whole quantity at its tier's price */
+    RT_CHARGE_PACKAGE,      /* usage, per period: price per started block of price_per units */
+    RT_CHARGE_PERCENTAGE,   /* per period: price percent of the plan's other charges */
     RT_CHARGE_MODEL_COUNT_
 } rt_charge_model;
 
@@ -64,6 +74,17 @@ typedef enum rt_billing_timing {
     RT_BILL_IN_ARREARS,     /* the period's service is billed at its end */
     RT_BILLING_TIMING_COUNT_
 } rt_billing_timing;
+
+/* How a call that crosses a time band boundary is rated. */
+typedef enum rt_band_crossing {
+    RT_CROSSING_START = 0, /* wholly at the band in force when it starts */
+    RT_CROSSING_SPLIT,     /* each part at the band in force during it */
+    RT_BAND_CROSSING_COUNT_
+} rt_band_crossing;
+
+/* Bits of a time band's `days` set: ISO weekdays Monday (bit 0) to Sunday (bit 6), and
+ * holidays (bit 7). */
+enum { RT_DAYS_HOLIDAY = 1 << 7, RT_DAYS_WEEK = 0x7f };
 
 /* UNCL 5305 duty/tax category codes used by EN 16931. */
 typedef enum rt_vat_code {
@@ -123,7 +144,12 @@ typedef struct rt_plan {
     const char *plan_id;
     const char *name;
     const char *currency;
-    const char *time_zone; /* IANA name, for time bands */
+    const char *time_zone; /* IANA name, for time bands; "" = UTC */
+    const char *band_set_id;  /* time bands of the plan's rates ("" = none) */
+    int32_t band_crossing;    /* rt_band_crossing */
+    const char *country_code; /* E.164 country code of national numbers ("33") */
+    const char *national_prefix;      /* trunk prefix replaced by country_code ("0") */
+    const char *international_prefix; /* dialled before a country code ("00") */
 } rt_plan;
 
 typedef struct rt_charge {
@@ -143,6 +169,8 @@ typedef struct rt_charge {
     int64_t max_per_event_nanos;  /* RT_UNSET: none */
     int64_t event_decimals;       /* event amounts are rounded to this many decimals */
     int32_t event_rounding;       /* rt_round */
+    const char *deck_id;          /* destination deck: rated per zone (rates.csv); "" none */
+    int64_t min_per_period_nanos; /* minimum of the charge per period (RT_UNSET: none) */
     int64_t cycle_months;         /* recurring: months per billing cycle (1,2,3,4,6,12) */
 } rt_charge;
 
@@ -179,6 +207,100 @@ typedef struct rt_tax_rate {
     const char *exemption_reason;
 } rt_tax_rate;
 
+/* One tier of a tiered or volume charge version (tiers.csv). */
+typedef struct rt_tier {
+    const char *plan_id;
+    const char *charge_id;
+    rt_time_s valid_from; /* the valid_from of the charge version the tier belongs to */
+    int64_t tier;         /* 1, 2, ... in order */
+    int64_t up_to_e6;     /* inclusive upper bound, product units x 10^6; RT_UNSET: none */
+    int64_t price_nanos;  /* per the charge's price_per units */
+    int64_t flat_fee_nanos; /* added once when the tier is reached */
+} rt_tier;
+
+/* A zone of a destination deck (zones.csv). */
+typedef struct rt_zone {
+    const char *deck_id;
+    const char *zone_id;
+    const char *name;
+} rt_zone;
+
+/* A number prefix of a deck and the zone it leads to (prefixes.csv). */
+typedef struct rt_prefix {
+    const char *deck_id;
+    const char *prefix; /* 1-15 digits, E.164 without '+' */
+    rt_time_s valid_from;
+    rt_time_s valid_to;
+    const char *zone_id;
+} rt_prefix;
+
+/* A rate of a charge for a zone and a time band, from interval_start base units of the
+ * event on (rates.csv). Empty optional columns take the charge's values. */
+typedef struct rt_rate {
+    const char *plan_id;
+    const char *charge_id;
+    const char *zone_id; /* "" = any zone (or a charge without deck) */
+    const char *band_id; /* "" = any band */
+    int64_t interval_start; /* base units of the event before this rate applies */
+    rt_time_s valid_from;
+    rt_time_s valid_to;
+    int64_t price_nanos;
+    int64_t price_per;       /* RT_UNSET: the charge's */
+    int64_t first_increment; /* RT_UNSET: the charge's */
+    int64_t next_increment;  /* RT_UNSET: the charge's */
+    int64_t setup_fee_nanos; /* RT_UNSET: the charge's; only the interval from 0 has one */
+} rt_rate;
+
+/* One rule of a band set: on `days`, from start to end (local time), band_id applies. */
+typedef struct rt_time_band {
+    const char *band_set_id;
+    int64_t days;    /* RT_DAYS_* bit set */
+    int64_t start_s; /* seconds after local midnight */
+    int64_t end_s;   /* exclusive; 86400 = midnight at the end of the day */
+    const char *band_id;
+} rt_time_band;
+
+/* A holiday of a band set: its `hol` rules apply all that local day. */
+typedef struct rt_holiday {
+    const char *band_set_id;
+    int64_t date; /* rt_days */
+    const char *name;
+} rt_holiday;
+
+/* Free units per billing period of a charge, optionally of one zone (allowances.csv). */
+typedef struct rt_allowance {
+    const char *plan_id;
+    const char *allowance_id;
+    rt_time_s valid_from;
+    rt_time_s valid_to;
+    const char *charge_id;
+    const char *zone_id;  /* "" = every zone */
+    int64_t quantity_e6;  /* product units x 10^6 (events for flat charges) */
+    const char *description;
+} rt_allowance;
+
+/* A discount of an account or of a plan's accounts, on one charge or on the invoice. */
+typedef struct rt_discount {
+    const char *discount_id;
+    rt_time_s valid_from;
+    rt_time_s valid_to;
+    const char *account_id; /* "" = every account on plan_id */
+    const char *plan_id;    /* "" = an account's own discount */
+    const char *charge_id;  /* "" = the whole invoice */
+    int64_t percent_e4;     /* RT_UNSET, or percent with 4 decimals */
+    int64_t amount_nanos;   /* RT_UNSET, or a fixed amount in the account's currency */
+    const char *product_id; /* GL account and tax category of the line ("" = the charge's) */
+    const char *description;
+} rt_discount;
+
+/* Units of the functional currency for one unit of `currency` (fx_rates.csv). */
+typedef struct rt_fx_rate {
+    const char *currency;
+    rt_time_s valid_from;
+    rt_time_s valid_to;
+    int64_t rate_nanos;
+} rt_fx_rate;
+
 /* ---- schema ---- */
 typedef enum rt_table_id {
     RT_T_COMPANY = 0,
@@ -189,6 +311,15 @@ typedef enum rt_table_id {
     RT_T_ACCOUNTS,
     RT_T_ACCOUNT_PLANS,
     RT_T_TAX_RATES,
+    RT_T_TIERS,
+    RT_T_ZONES,
+    RT_T_PREFIXES,
+    RT_T_RATES,
+    RT_T_TIME_BANDS,
+    RT_T_HOLIDAYS,
+    RT_T_ALLOWANCES,
+    RT_T_DISCOUNTS,
+    RT_T_FX_RATES,
     RT_T_COUNT_
 } rt_table_id;
 
@@ -201,6 +332,10 @@ typedef enum rt_field_type {
     RT_FT_FROM,     /* rt_time_s; empty = RT_TIME_OPEN_START */
     RT_FT_TO,       /* rt_time_s; empty = RT_TIME_OPEN_END */
     RT_FT_CURRENCY, /* const char *: an ISO 4217 code */
+    RT_FT_DIGITS,   /* const char *: min..max decimal digits */
+    RT_FT_CLOCK,    /* int64_t seconds after midnight: "hh:mm" or "hh:mm:ss", 00:00-24:00 */
+    RT_FT_DAYS,     /* int64_t RT_DAYS_* bits: "mon-fri", "sat+sun", "hol", "all" */
+    RT_FT_DATE,     /* int64_t rt_days: "YYYY-MM-DD" */
 } rt_field_type;
 
 enum {
@@ -280,10 +415,13 @@ int rt_book_row_compare(const rt_table *t, const void *a, const void *b);
 rt_status rt_book_sort(rt_book *book);
 
 /* Cross-table validation: duplicate keys, missing references, overlapping effective dates,
- * empty ranges, exactly one company row and one receivable and VAT account. Every problem is
- * added to diags with its file and line. Call after rt_book_sort. Returns RT_OK when nothing
- * was found, RT_EINVALID otherwise. */
+ * empty ranges, exactly one company row and one receivable and VAT account, tiers in order,
+ * band sets that cover every hour of the week once, time zones that exist in the tz
+ * database under tzdir (RT_TZ_DIR_DEFAULT when NULL), FX rates for every billing currency.
+ * Every problem is added to diags with its file, line and column. Call after rt_book_sort.
+ * Returns RT_OK when nothing was found, RT_EINVALID otherwise. */
 rt_status rt_book_validate(const rt_book *book, rt_diags *diags);
+rt_status rt_book_validate_tz(const rt_book *book, const char *tzdir, rt_diags *diags);
 
 /* Names for enumerations (static strings). */
 const char *rt_gl_role_name(rt_gl_role role);
@@ -291,6 +429,15 @@ const char *rt_revenue_type_name(rt_revenue_type t);
 const char *rt_charge_model_name(rt_charge_model m);
 const char *rt_vat_code_name(rt_vat_code c);
 const char *rt_billing_timing_name(rt_billing_timing t);
+const char *rt_band_crossing_name(rt_band_crossing c);
+
+/* True for the models rated from usage events (per_unit, flat, tiered, volume, package). */
+bool rt_charge_model_is_usage(rt_charge_model m);
+/* True for the models priced on the period's total (tiered, volume, package). */
+bool rt_charge_model_is_period(rt_charge_model m);
+
+/* The canonical text of a `days` set ("mon-fri", "sat+sun+hol") into buf (32 bytes). */
+size_t rt_days_set_format(int64_t days, char *buf, size_t buf_size);
 
 /* The single company row (the book must have been validated). */
 const rt_company *rt_book_company(const rt_book *book);

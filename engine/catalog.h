@@ -2,7 +2,10 @@
  *
  * Owns the read-only indexes built once per run from a loaded book: account id -> account,
  * product id -> its versions, account -> plan assignments, (plan, product) -> charge versions,
- * (jurisdiction, tax category) -> tax rate versions, GL accounts by role. Every lookup is a
+ * (jurisdiction, tax category) -> tax rate versions, GL accounts by role; the destination
+ * decks as a digit trie, the plans' time zones and band sets (time band of an instant and
+ * the next instant it may change), rates by (charge, zone, band), tiers per charge version,
+ * allowances per plan, discounts per account and plan, FX rates. Every lookup is a
  * hash probe plus a short scan of effective-dated versions, with no LMDB access, so rating
  * threads share one catalog without locks. It does not own the book: the book must outlive
  * the catalog. */
@@ -13,10 +16,15 @@
 #include <stdint.h>
 
 #include "engine/book.h"
+#include "engine/deck.h"
 #include "engine/strmap.h"
+#include "engine/timezone.h"
 #include "engine/u64map.h"
 
 #define RT_NO_INDEX UINT32_MAX
+
+/* Band number of "no band": plans without a band set, and rates for any band. */
+enum { RT_BAND_NONE = 0, RT_RATE_INTERVALS_MAX = 8 };
 
 typedef struct rt_range32 {
     uint32_t first;
@@ -35,11 +43,11 @@ typedef struct rt_catalog {
     const rt_gl_account *gl_accounts;
     size_t account_count, product_count, plan_count, charge_count, gl_count;
 
-    rt_strmap account_index; /* account_id -> account row */
-    rt_strmap product_index; /* product_id -> product key (index into product_keys) */
-    rt_strmap plan_index;    /* plan_id -> plan row */
-    rt_strmap gl_index;      /* gl_account -> gl row */
-    rt_range32 *product_keys;    /* versions of each distinct product id in products[] */
+    rt_strmap account_index;  /* account_id -> account row */
+    rt_strmap product_index;  /* product_id -> product key (index into product_keys) */
+    rt_strmap plan_index;     /* plan_id -> plan row */
+    rt_strmap gl_index;       /* gl_account -> gl row */
+    rt_range32 *product_keys; /* versions of each distinct product id in products[] */
     size_t product_key_count;
     rt_range32 *account_plan_ranges; /* per account: its rows in account_plans[] */
     uint32_t *account_plan_plan;     /* per account_plans row: plan row */
@@ -47,15 +55,74 @@ typedef struct rt_catalog {
     uint32_t *charge_plan;           /* per charge row: plan row */
     rt_u64map plan_product;          /* (plan, product key) -> range in charge_versions */
     rt_range32 *plan_product_ranges;
-    uint32_t *charge_versions;       /* charge rows grouped by (plan, product), by valid_from */
-    rt_strmap tax_index;             /* "jurisdiction\x1fcategory" -> range in tax_rates[] */
+    uint32_t *charge_versions; /* charge rows grouped by (plan, product), by valid_from */
+    rt_strmap tax_index;       /* "jurisdiction\x1fcategory" -> range in tax_rates[] */
     rt_range32 *tax_ranges;
     char *tax_keys;
     uint32_t gl_role[RT_GL_ROLE_COUNT_]; /* gl row per role, RT_NO_INDEX when none */
+
+    /* ---- pricing tables ---- */
+    const rt_tier *tiers;
+    const rt_zone *zones;
+    const rt_rate *rates;
+    const rt_allowance *allowances;
+    const rt_discount *discounts;
+    const rt_fx_rate *fx_rates;
+    size_t zone_count, rate_count, allowance_count, discount_count, fx_count;
+    rt_arena keys;               /* text of the composite keys below */
+    rt_strmap charge_key_index;  /* "plan\x1fcharge" -> charge key */
+    uint32_t *charge_key;        /* per charge row: its charge key (plan, charge_id) */
+    rt_range32 *charge_key_rows; /* per charge key: its versions in charges[] */
+    size_t charge_key_count;
+    rt_range32 *plan_charges;      /* per plan row: its rows in charges[] */
+    rt_range32 *charge_tiers;      /* per charge row: its tiers in tiers[] */
+    rt_range32 *plan_allowances;   /* per plan row: its rows in allowances[] */
+    uint32_t *discount_rows;       /* discount rows grouped by account, then by plan */
+    rt_range32 *account_discounts; /* per account row: its own discounts in discount_rows */
+    rt_range32 *plan_discounts;    /* per plan row: discounts of all its accounts */
+    /* destination decks */
+    rt_strmap deck_index; /* deck_id -> deck number */
+    rt_strmap zone_index; /* "deck\x1fzone" -> zone row */
+    rt_decks decks;
+    uint32_t *charge_deck; /* per charge row: deck number, RT_NO_INDEX without deck */
+    /* time zones and bands */
+    rt_tz *tzs;
+    size_t tz_count;
+    uint32_t *plan_tz;    /* per plan row: index in tzs, RT_NO_INDEX for UTC */
+    rt_strmap band_index; /* band id -> band number (1..band_count) */
+    const char *band_names[RT_BANDS_MAX + 1];
+    size_t band_count;
+    uint32_t *plan_band_set; /* per plan row: band set number, RT_NO_INDEX without */
+    struct rt_band_set *band_sets;
+    size_t band_set_count;
+    struct rt_band_rule *band_rules;
+    rt_days *holiday_days;
+    /* rates */
+    rt_u64map rate_index;      /* (charge key, zone, band) -> rate group */
+    rt_range32 *rate_groups;   /* rows of each group in rates[], by interval_start */
+    uint8_t *charge_key_rated; /* per charge key: 1 when rates price it */
+    size_t rate_group_count;
 } rt_catalog;
 
-/* Build the indexes of a validated book. RT_ENOMEM on failure (nothing to free then). */
+/* One rule of a compiled band set. */
+typedef struct rt_band_rule {
+    int32_t start_s, end_s; /* local seconds of the day, [start, end) */
+    uint32_t band;
+} rt_band_rule;
+
+/* A compiled band set: the rules of day type d (0 = Monday .. 6 = Sunday, 7 = holiday) are
+ * band_rules[rule_first[d] .. rule_first[d + 1]), by start; its holidays are sorted days. */
+typedef struct rt_band_set {
+    uint32_t rule_first[9];
+    uint32_t holiday_first, holiday_count;
+} rt_band_set;
+
+/* Build the indexes of a validated book, loading the plans' time zones from tzdir
+ * (RT_TZ_DIR_DEFAULT when NULL). RT_ENOMEM, RT_ELIMIT (more zones or charges than the
+ * compiled keys hold), or a time zone's load error (nothing to free then). */
 rt_status rt_catalog_build(const rt_book *book, rt_catalog *cat, rt_error *err);
+rt_status rt_catalog_build_tz(const rt_book *book, const char *tzdir, rt_catalog *cat,
+                              rt_error *err);
 void rt_catalog_free(rt_catalog *cat);
 
 /* Account row of an id; RT_NO_INDEX when unknown. */
@@ -78,5 +145,50 @@ uint32_t rt_catalog_tax_at(const rt_catalog *cat, const char *jurisdiction, cons
                            rt_time_s t);
 /* The GL row of an account number; RT_NO_INDEX when unknown. */
 uint32_t rt_catalog_gl(const rt_catalog *cat, const char *gl_account);
+
+/* ---- pricing lookups ---- */
+
+/* The zone row of an E.164 number (digits only) in the deck of a charge at t, by longest
+ * prefix; RT_NO_INDEX when no prefix matches (or the charge has no deck). *matched gets the
+ * length of the matching prefix. */
+uint32_t rt_catalog_zone_of(const rt_catalog *cat, uint32_t charge, const char *digits, size_t len,
+                            rt_time_s t, size_t *matched);
+
+/* The charge key of (plan_id, charge_id), RT_NO_INDEX when unknown. */
+uint32_t rt_catalog_charge_key(const rt_catalog *cat, const char *plan_id, const char *charge_id);
+/* The zone row of (deck_id, zone_id), RT_NO_INDEX when unknown. */
+uint32_t rt_catalog_zone(const rt_catalog *cat, const char *deck_id, const char *zone_id);
+/* The version of charge key k in force at t, RT_NO_INDEX when none. */
+uint32_t rt_catalog_charge_version_at(const rt_catalog *cat, uint32_t k, rt_time_s t);
+/* The product row of product key pk in force at t, or else its last version that started
+ * before t (a product retired during the period still describes its usage). */
+uint32_t rt_catalog_product_for(const rt_catalog *cat, uint32_t pk, rt_time_s t);
+
+/* The dialling rules of a plan for rt_e164_normalise. */
+rt_dialling rt_catalog_dialling(const rt_catalog *cat, uint32_t plan);
+
+/* The UTC offset of a plan's time zone at t (0 for UTC). */
+int32_t rt_catalog_plan_offset_s(const rt_catalog *cat, uint32_t plan, rt_time_s t);
+
+/* The time band of a plan at instant t (RT_BAND_NONE when the plan has no band set), and in
+ * *until the first instant after t at which it may change (a rule boundary, local midnight,
+ * or a UTC offset change), RT_TIME_OPEN_END when it never does. */
+uint32_t rt_catalog_band_at(const rt_catalog *cat, uint32_t plan, rt_time_s t, rt_time_s *until);
+
+/* The rate group pricing charge row `charge` for zone row `zone` (RT_NO_INDEX: none) and
+ * band `band` at t: the first of (zone, band), (zone, any band), (any zone, band), (any
+ * zone, any band) that has a rate from interval_start 0 in force at t. RT_NO_INDEX when the
+ * charge has no such rate. */
+uint32_t rt_catalog_rate_group(const rt_catalog *cat, uint32_t charge, uint32_t zone, uint32_t band,
+                               rt_time_s t);
+
+/* The rate rows of group g in force at t, one per interval, by interval_start, into rows
+ * (RT_RATE_INTERVALS_MAX). Returns how many. */
+size_t rt_catalog_rate_intervals(const rt_catalog *cat, uint32_t group, rt_time_s t,
+                                 uint32_t *rows);
+
+/* Units of the functional currency per unit of `currency` at t, in nanos; RT_UNSET when the
+ * book has no rate in force (1 unit = 10^9 for the functional currency itself). */
+int64_t rt_catalog_fx_at(const rt_catalog *cat, const char *currency, rt_time_s t);
 
 #endif

@@ -33,18 +33,42 @@ static rt_status push(rt_journal *j, rt_journal_line line)
     return RT_OK;
 }
 
-/* A signed amount on its natural side: positive on `debit` side when debit is true; a
- * negative amount moves to the other side so no line carries a negative figure. */
-static rt_journal_line sided(rt_journal_line l, int64_t amount, bool debit)
+rt_status rt_journal_convert(int64_t txn_minor, unsigned txn_decimals, int64_t rate_nanos,
+                             unsigned fn_decimals, int64_t *fn_minor)
 {
-    bool d = amount >= 0 ? debit : !debit;
-    int64_t a = amount >= 0 ? amount : -amount;
+    RT_ASSERT(rate_nanos > 0 && txn_decimals <= RT_SCALE_MAX && fn_decimals <= RT_SCALE_MAX);
+    __int128 num = (__int128)txn_minor * rate_nanos * rt_pow10(fn_decimals);
+    __int128 den = (__int128)rt_pow10(txn_decimals) * RT_NANOS_PER_UNIT;
+    return rt_div_round_i128(num, den, RT_ROUND_HALF_UP, fn_minor);
+}
+
+/* A line from its signed amounts (debit > 0): the functional amount decides the side, so no
+ * line carries a negative figure; the transaction amount keeps its sign. */
+static rt_journal_line sided(rt_journal_line l, int64_t txn_signed, int64_t fn_signed)
+{
+    bool d = fn_signed > 0 || (fn_signed == 0 && txn_signed > 0);
+    int64_t a = fn_signed >= 0 ? fn_signed : -fn_signed;
     l.debit_minor = d ? a : 0;
     l.credit_minor = d ? 0 : a;
-    /* Until FX rates exist in the book, invoices are in the functional currency (validated),
-     * so the transaction amount is the same figure. */
-    l.txn_minor = d ? a : -a;
+    l.txn_minor = txn_signed;
     return l;
+}
+
+typedef struct fx {
+    int64_t rate_nanos;
+    unsigned txn_decimals, fn_decimals;
+} fx;
+
+/* Push a credit-side line (revenue or VAT) of `amount` in the transaction currency, and add
+ * its signed functional amount to *fn_sum. */
+static rt_status push_credit(rt_journal *j, rt_journal_line base, int64_t amount, const fx *r,
+                             int64_t *fn_sum)
+{
+    int64_t fn;
+    if (rt_journal_convert(-amount, r->txn_decimals, r->rate_nanos, r->fn_decimals, &fn) != RT_OK ||
+        rt_add_i64(*fn_sum, fn, fn_sum) != RT_OK)
+        return RT_EOVERFLOW;
+    return push(j, sided(base, -amount, fn));
 }
 
 static rt_status book_invoice(const rt_catalog *cat, const rt_invoice_set *set, uint32_t i,
@@ -53,15 +77,26 @@ static rt_status book_invoice(const rt_catalog *cat, const rt_invoice_set *set, 
     const rt_invoice *inv = &set->items[i];
     uint32_t ar = cat->gl_role[RT_GL_RECEIVABLE], vat = cat->gl_role[RT_GL_VAT_PAYABLE];
     RT_ASSERT(ar != RT_NO_INDEX && vat != RT_NO_INDEX);
+    const rt_currency *fn = rt_currency_find(cat->company->functional_currency);
+    RT_ASSERT(fn != NULL);
+    fx r = {rt_catalog_fx_at(cat, inv->currency->code, rt_time_of_days(inv->issue_day)),
+            inv->currency->minor_units, fn->minor_units};
+    if (r.rate_nanos == RT_UNSET) {
+        char day[16];
+        rt_date_format(inv->issue_day, day, sizeof day);
+        return rt_error_set(err, RT_ENOTFOUND, NULL, 0, 0, NULL, "no FX rate from %s to %s on %s",
+                            inv->currency->code, fn->code, day);
+    }
     uint32_t entry = ++j->entries;
-    rt_journal_line base = {.entry = entry, .invoice = i, .date = inv->issue_day,
-                            .txn_currency = inv->currency};
+    rt_journal_line base = {
+        .entry = entry, .invoice = i, .date = inv->issue_day, .txn_currency = inv->currency};
     size_t first = j->count;
+    int64_t fn_sum = 0; /* signed functional amount of the credit-side lines */
     rt_status st;
 
     base.gl = ar;
     base.kind = RT_JL_RECEIVABLE;
-    if ((st = push(j, sided(base, inv->gross_minor, true))) != RT_OK) goto fail;
+    if ((st = push(j, base)) != RT_OK) goto fail; /* amounts set once the credits are known */
 
     /* Revenue per GL account, in GL-row order so the entry's layout is canonical; lines billed
      * in advance go to deferred revenue instead. */
@@ -85,16 +120,17 @@ static rt_status book_invoice(const rt_catalog *cat, const rt_invoice_set *set, 
         if (!any) continue;
         base.gl = g;
         base.kind = g == deferred ? RT_JL_DEFERRED : RT_JL_REVENUE;
-        if ((st = push(j, sided(base, sum, false))) != RT_OK) goto fail;
+        if ((st = push_credit(j, base, sum, &r, &fn_sum)) != RT_OK) goto fail;
     }
     for (uint32_t s = 0; s < inv->tax_count; s++) {
         if (inv->taxes[s].tax_minor == 0) continue;
         base.gl = vat;
         base.kind = RT_JL_VAT;
         base.subtotal = s;
-        if ((st = push(j, sided(base, inv->taxes[s].tax_minor, false))) != RT_OK) goto fail;
+        if ((st = push_credit(j, base, inv->taxes[s].tax_minor, &r, &fn_sum)) != RT_OK) goto fail;
     }
-    /* The entry balances: AR = revenue + VAT. */
+    /* The receivable balances the entry in the functional currency. */
+    j->lines[first] = sided(j->lines[first], inv->gross_minor, -fn_sum);
     __int128 d = 0, c = 0;
     for (size_t k = first; k < j->count; k++) {
         d += j->lines[k].debit_minor;
@@ -103,13 +139,17 @@ static rt_status book_invoice(const rt_catalog *cat, const rt_invoice_set *set, 
     RT_ASSERT(d == c);
     return RT_OK;
 fail:
+    if (st == RT_EOVERFLOW)
+        return rt_error_set(err, st, NULL, 0, 0, NULL, "invoice %s: FX conversion overflows",
+                            inv->number);
     return rt_error_set(err, st, NULL, 0, 0, NULL, "out of memory");
 }
 
 rt_status rt_journal_book_invoices(const rt_catalog *cat, const rt_invoice_set *invoices,
                                    rt_journal *j, rt_error *err)
 {
-    if (cat->gl_role[RT_GL_RECEIVABLE] == RT_NO_INDEX || cat->gl_role[RT_GL_VAT_PAYABLE] == RT_NO_INDEX)
+    if (cat->gl_role[RT_GL_RECEIVABLE] == RT_NO_INDEX ||
+        cat->gl_role[RT_GL_VAT_PAYABLE] == RT_NO_INDEX)
         return rt_error_set(err, RT_ENOTFOUND, NULL, 0, 0, NULL,
                             "the price book has no receivable or VAT payable GL account");
     for (size_t i = 0; i < invoices->count; i++) {
@@ -138,11 +178,11 @@ rt_status rt_journal_book_releases(const rt_catalog *cat, const rt_revenue_relea
     size_t first = j->count;
     base.gl = deferred;
     base.kind = RT_JL_RELEASE_DEFERRED;
-    rt_status st = push(j, sided(base, total, true));
+    rt_status st = push(j, sided(base, total, total));
     for (size_t i = 0; i < count && st == RT_OK; i++) {
         base.gl = releases[i].gl;
         base.kind = RT_JL_RELEASE_REVENUE;
-        st = push(j, sided(base, releases[i].amount_minor, false));
+        st = push(j, sided(base, -releases[i].amount_minor, -releases[i].amount_minor));
     }
     if (st != RT_OK) return rt_error_set(err, st, NULL, 0, 0, NULL, "out of memory");
     __int128 d = 0, c = 0;
@@ -163,12 +203,12 @@ static rt_status accrual_entry(const rt_catalog *cat, const int64_t *by_gl, int6
     int64_t sign = reversal ? -1 : 1;
     base.gl = cat->gl_role[RT_GL_UNBILLED_RECEIVABLE];
     base.kind = RT_JL_UNBILLED;
-    rt_status st = push(j, sided(base, sign * total, true));
+    rt_status st = push(j, sided(base, sign * total, sign * total));
     for (uint32_t g = 0; g < cat->gl_count && st == RT_OK; g++) {
         if (!by_gl[g]) continue;
         base.gl = g;
         base.kind = RT_JL_UNBILLED_REVENUE;
-        st = push(j, sided(base, sign * by_gl[g], false));
+        st = push(j, sided(base, -sign * by_gl[g], -sign * by_gl[g]));
     }
     return st;
 }

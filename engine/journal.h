@@ -57,7 +57,12 @@ typedef struct rt_journal {
 void rt_journal_free(rt_journal *j);
 
 /* Book the invoicing entries of every invoice (in invoice order). Entry dates are the
- * invoices' issue dates. RT_ENOMEM, or RT_ENOTFOUND when the book lacks a GL account. */
+ * invoices' issue dates. An invoice in another currency than the functional one is converted
+ * at the FX rate in force at the entry date (midnight UTC): every revenue and VAT line is
+ * converted on its own, rounded half-up to the functional currency's minor units, and the
+ * receivable line is their sum, so the entry balances in the functional currency and any
+ * conversion rounding difference sits on the receivable line. RT_ENOMEM, RT_EOVERFLOW, or
+ * RT_ENOTFOUND when the book lacks a GL account or an FX rate for the entry date. */
 rt_status rt_journal_book_invoices(const rt_catalog *cat, const rt_invoice_set *invoices,
                                    rt_journal *j, rt_error *err);
 
@@ -79,6 +84,10 @@ rt_status rt_journal_book_releases(const rt_catalog *cat, const rt_revenue_relea
  * day. RT_ENOTFOUND when the book has no unbilled receivable account. */
 rt_status rt_journal_book_accrual(const rt_catalog *cat, const rt_invoice_set *invoices,
                                   const rt_period *period, rt_journal *j, rt_error *err);
+/* A transaction-currency amount (txn_decimals) in the functional currency (fn_decimals) at
+ * rate_nanos functional units per transaction unit, rounded half-up. RT_EOVERFLOW. */
+rt_status rt_journal_convert(int64_t txn_minor, unsigned txn_decimals, int64_t rate_nanos,
+                             unsigned fn_decimals, int64_t *fn_minor);
 
 /* Sum of debits and of credits over the whole journal (128-bit, never overflows). */
 void rt_journal_totals(const rt_journal *j, __int128 *debit_minor, __int128 *credit_minor);

@@ -36,6 +36,7 @@ static void pack_key(rt_pack *k, const rt_table *t, const void *row, size_t inde
         switch (f->type) {
         case RT_FT_ID:
         case RT_FT_TEXT:
+        case RT_FT_DIGITS:
         case RT_FT_CURRENCY: rt_pack_key_str(k, *(const char *const *)m); break;
         case RT_FT_ENUM: rt_pack_key_i64(k, *(const int32_t *)m); break;
         default: rt_pack_key_i64(k, *(const int64_t *)m); break;
@@ -53,6 +54,7 @@ static void pack_value(rt_pack *v, const rt_table *t, const void *row)
         switch (f->type) {
         case RT_FT_ID:
         case RT_FT_TEXT:
+        case RT_FT_DIGITS:
         case RT_FT_CURRENCY: rt_pack_str(v, *(const char *const *)m); break;
         case RT_FT_ENUM: rt_pack_uvarint(v, (uint64_t)*(const int32_t *)m); break;
         default: rt_pack_svarint(v, *(const int64_t *)m); break;
@@ -165,6 +167,7 @@ static rt_status unpack_row(rt_book *book, const rt_table *t, void *row, const M
         switch (f->type) {
         case RT_FT_ID:
         case RT_FT_TEXT:
+        case RT_FT_DIGITS:
         case RT_FT_CURRENCY: {
             size_t len;
             const char *s = rt_unpack_str(&u, &len);

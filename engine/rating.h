@@ -1,14 +1,20 @@
 /* rating: the price of one usage event.
  *
  * Owns the per-event rating rules: account -> plan(s) in force -> charge version in force at
- * the event time; quantity scaling to the product's base unit; billing increments
- * (first/next); per-unit and flat prices; setup fee; minimum and maximum per event; the
- * per-event rounding point. Pure functions over a catalog: safe on any number of threads.
- * It does not aggregate or invoice (billing does) and does not detect duplicates (dedup).
+ * the event time; quantity scaling to the product's base unit; the destination zone of a
+ * call (E.164 normalisation, longest prefix in the charge's deck); the time band in the
+ * plan's time zone, and the split of a call at band boundaries when the plan says so; the
+ * rate of the (zone, band) and its intervals (a rate from interval_start base units on);
+ * billing increments (first/next); per-unit and flat prices; setup fee; minimum and maximum
+ * per event; the per-event rounding point. Period models (tiered, volume, package) record
+ * the billable quantity and only the event's setup fee: billing prices the period total.
+ * Pure functions over a catalog: safe on any number of threads. It does not aggregate or
+ * invoice (billing does) and does not detect duplicates (dedup).
  *
  * Rounding points (documented in formats/README.md too):
- *  1. per event: usage amount = billable x price / (price_per x 10^quantity_decimals),
- *     rounded once to the charge's event_decimals with its event_rounding mode;
+ *  1. per event: usage amount = sum over the event's intervals of billable x price /
+ *     (price_per x 10^quantity_decimals), rounded once to the charge's event_decimals with
+ *     its event_rounding mode (a call split at band boundaries: once per rate it touches);
  *     then + setup fee, then bounded by min/max per event; kept in nanos;
  *  2. per invoice line: the sum of event amounts rounded to the currency's minor units
  *     (company.line_rounding);
@@ -28,6 +34,20 @@ typedef enum rt_late_policy { RT_LATE_BILL = 0, RT_LATE_REJECT = 1 } rt_late_pol
 /* Largest quantity any event may carry, in base units, whatever the product says. */
 #define RT_QUANTITY_MAX INT64_C(1000000000000000)
 
+enum {
+    RT_RATED_PARTS_MAX = 4, /* distinct rates one (split) call may touch */
+    RT_SEGMENTS_MAX = 256,  /* band boundaries one call may cross */
+};
+
+/* The part of an event priced by one rate (a call split at band boundaries has several). */
+typedef struct rt_rated_part {
+    int64_t quantity_base; /* the share of the event's quantity in this part */
+    int64_t billable_base;
+    int64_t amount_nanos; /* after the event rounding point; the setup fee is on part 0 */
+    uint32_t rate_group;  /* catalog rate group, RT_NO_INDEX when the charge prices it */
+    uint32_t band;        /* time band at the part's start (RT_BAND_NONE without bands) */
+} rt_rated_part;
+
 /* One rated event. */
 typedef struct rt_rated {
     uint64_t fp_lo, fp_hi; /* XXH3-128 of the event id: the duplicate fingerprint */
@@ -42,6 +62,9 @@ typedef struct rt_rated {
     int64_t billable_base; /* after billing increments */
     int64_t amount_nanos;  /* rated amount, rounded at the event rounding point */
     rt_time_s start_s;
+    uint32_t zone;       /* destination zone row, RT_NO_INDEX without deck */
+    uint32_t part_count; /* 1..RT_RATED_PARTS_MAX */
+    rt_rated_part parts[RT_RATED_PARTS_MAX];
 } rt_rated;
 
 typedef struct rt_rating_ctx {
@@ -57,9 +80,46 @@ typedef struct rt_rating_ctx {
 rt_status rt_billable_quantity(int64_t quantity, int64_t first, int64_t next, int64_t *out);
 
 /* Amount of one event of `billable` base units under a charge whose product has
- * `quantity_decimals`, at the per-event rounding point (see above). RT_EOVERFLOW. */
-rt_status rt_charge_event_amount(const rt_charge *ch, int64_t quantity_decimals,
-                                 int64_t billable, int64_t *amount_nanos);
+ * `quantity_decimals`, priced by the charge's own price (no rates), at the per-event
+ * rounding point (see above); for period models only the setup fee. RT_EOVERFLOW. */
+rt_status rt_charge_event_amount(const rt_charge *ch, int64_t quantity_decimals, int64_t billable,
+                                 int64_t *amount_nanos);
+
+/* A sum of terms units x price_nanos / per (per: a price_per), kept exact as num / den with
+ * den the least common multiple of the `per` values added; the common divisor
+ * 10^quantity_decimals is applied when rounding. Start from {0, 0}. */
+typedef struct rt_price_sum {
+    __int128 num;
+    int64_t den;
+} rt_price_sum;
+
+/* Add units x price_nanos / per. RT_EOVERFLOW when the exact sum leaves 128 bits or the
+ * common denominator exceeds 10^15. */
+rt_status rt_price_sum_add(rt_price_sum *s, int64_t units, int64_t price_nanos, int64_t per);
+
+/* The sum / 10^qdec in nanos, rounded once to `decimals` (0-9) decimals with `mode`.
+ * RT_EOVERFLOW. */
+rt_status rt_price_sum_round(const rt_price_sum *s, int64_t qdec, int64_t decimals, rt_round mode,
+                             int64_t *nanos);
+
+/* What a called number costs under one charge at one instant (for `book show`). */
+typedef struct rt_number_quote {
+    char e164[RT_E164_DIGITS_MAX + 1];    /* the normalised number */
+    size_t prefix_len;                    /* digits of the matching deck prefix */
+    uint32_t zone;                        /* zone row, RT_NO_INDEX without deck */
+    uint32_t band;                        /* band at t, RT_BAND_NONE without bands */
+    rt_time_s band_until;                 /* the band holds until then (RT_TIME_OPEN_END) */
+    int32_t utc_offset_s;                 /* the plan's UTC offset at t */
+    uint32_t rate_group;                  /* RT_NO_INDEX: priced by the charge itself */
+    uint32_t rows[RT_RATE_INTERVALS_MAX]; /* the group's rate rows in force at t */
+    size_t row_count;
+} rt_number_quote;
+
+/* Quote a called number under charge row `charge` at t: normalisation, zone, band, rate.
+ * Returns RT_REJ_NONE, or the reject reason a call would get (BAD_NUMBER,
+ * UNKNOWN_DESTINATION, MISSING_FIELD) with the quote filled as far as it got. */
+rt_reject_reason rt_quote_number(const rt_catalog *cat, uint32_t charge, const char *number,
+                                 size_t len, rt_time_s t, rt_number_quote *q);
 
 /* Rate one event. Returns RT_REJ_NONE and fills out, or a reject reason with the offending
  * field name (static) and a message. */

@@ -34,6 +34,7 @@ typedef enum rt_reject_reason {
     RT_REJ_OVERFLOW,          /* the event's amount does not fit the money representation */
     RT_REJ_BAD_NUMBER,        /* called number is not a plausible E.164 number */
     RT_REJ_BAD_ORDER,         /* an order line out of sequence (change before start...) */
+    RT_REJ_UNKNOWN_DESTINATION, /* no prefix of the deck (or no rate) for the called number */
     RT_REJ_REASON_COUNT_
 } rt_reject_reason;
 

@@ -41,20 +41,28 @@ typedef struct line_text {
     char quantity[48], billable[48], unit_price[48], price_per[32], net[48], rate[48];
 } line_text;
 
+/* A line's plan and charge: empty for lines not priced by a charge (invoice discounts). */
+static const rt_charge no_charge = {.plan_id = "", .charge_id = "", .price_per = 1};
+
+static const rt_charge *line_charge(const rt_catalog *cat, const rt_invoice_line *l)
+{
+    return l->charge == RT_NO_INDEX ? &no_charge : &cat->charges[l->charge];
+}
+
 static void format_line(const rt_catalog *cat, const rt_invoice *inv, const rt_invoice_line *l,
                         line_text *t)
 {
     const rt_product *p = line_product(cat, l);
+    const rt_charge *ch = line_charge(cat, l);
     unsigned qd = (unsigned)p->quantity_decimals;
+    /* A line priced by a zone or band rate carries its own price. */
+    int64_t price = l->price_per ? l->unit_price_nanos : ch->price_nanos;
+    int64_t per = l->price_per ? l->price_per : ch->price_per;
     rt_decimal_format(l->quantity_base, qd, (int)qd, 0, '.', t->quantity, sizeof t->quantity);
     rt_decimal_format(l->billable_base, qd, (int)qd, 0, '.', t->billable, sizeof t->billable);
-    t->unit_price[0] = t->price_per[0] = '\0';
-    if (l->charge != RT_NO_INDEX) {
-        const rt_charge *ch = &cat->charges[l->charge];
-        rt_decimal_format(ch->price_nanos, RT_NANOS_SCALE, -1, inv->currency->minor_units, '.',
-                          t->unit_price, sizeof t->unit_price);
-        snprintf(t->price_per, sizeof t->price_per, "%" PRId64, ch->price_per);
-    }
+    rt_decimal_format(price, RT_NANOS_SCALE, -1, inv->currency->minor_units, '.', t->unit_price,
+                      sizeof t->unit_price);
+    snprintf(t->price_per, sizeof t->price_per, "%" PRId64, per);
     rt_decimal_str(l->net_minor, inv->currency->minor_units, t->net, sizeof t->net);
     rt_decimal_format(inv->taxes[l->subtotal].rate_e4, 4, -1, 0, '.', t->rate, sizeof t->rate);
 }

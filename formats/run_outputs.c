@@ -24,7 +24,7 @@ static const char *const detail_names[D_COUNT] = {"rated_usage.csv.zst", "reject
                                                   "duplicates.csv.zst"};
 static const char *const detail_headers[D_COUNT] = {
     "event_id,account_id,product_id,start_time,quantity,billable_quantity,plan_id,charge_id,"
-    "amount,currency,late\n",
+    "amount,currency,late,zone_id,band_id\n",
     "reason,source_file,line,field,message,record\n",
     "event_id,account_id,product_id,start_time,source_file,line,billed_by_run\n",
 };
@@ -127,7 +127,12 @@ static void rated_row(rt_buf *b, const rt_chunk_view *v, const rt_rated *r)
     put_str(b, ch->plan_id);
     rt_csv_sep(b);
     put_str(b, ch->charge_id);
-    rt_buf_printf(b, ",%s,%s,%d\n", amt, cur->code, (r->flags & RT_RATED_LATE) ? 1 : 0);
+    rt_buf_printf(b, ",%s,%s,%d,", amt, cur->code, (r->flags & RT_RATED_LATE) ? 1 : 0);
+    /* The destination zone and the time band the event started in (empty without them). */
+    put_str(b, r->zone == RT_NO_INDEX ? "" : cat->zones[r->zone].zone_id);
+    rt_csv_sep(b);
+    put_str(b, cat->band_names[r->parts[0].band]);
+    rt_csv_end(b);
 }
 
 static void reject_row(rt_buf *b, const rt_chunk_view *v, const rt_reject *rj)

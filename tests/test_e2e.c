@@ -604,3 +604,84 @@ Test(e2e, verify_catches_a_tampered_e_invoice)
     cr_assert(strstr(err, "PayableAmount: is 0.79, invoices.csv says 0.78"), "%s", err);
     free(err);
 }
+
+/* ---- the utility sample (data-samples/utility, Energies du Rhone, October 2026) ----
+ *
+ * Hand-computed (per-event and period prices at 4 decimals half-up, lines to cents half-up,
+ * VAT once per rate; standing charges at 5.5%, the rest at 20%; working in
+ * data-samples/README.md):
+ *   U-0001 (tiered): 412.345 kWh = 150 x 0.25 + 250 x 0.22 + 12.345 x 0.20 = 94.969 -> 94.97;
+ *     31 days x 0.45 = 13.95. VAT 18.994 -> 18.99 + 0.76725 -> 0.77. 108.92 + 19.76 = 128.68.
+ *   U-0002 (heures creuses, 5% loyalty discount): hc 262.000 kWh x 0.21 = 55.02; hp
+ *     187.500 kWh x 0.27 = 50.625 -> 50.63 (the 04:30Z readings are hp until the clocks go
+ *     back on 2026-10-25, hc after); standing 17.05; discount 5% of 122.695 = -6.13475 ->
+ *     -6.13. VAT 20% of 99.52 = 19.904 -> 19.90, 5.5% of 17.05 = 0.94. 116.57 + 20.84.
+ *   U-0003 (volume): 3210.5 kWh x 0.19 = 609.995 -> 610.00; standing 37.20; capacity 1.5% of
+ *     647.195 = 9.7079 -> 9.71. VAT 123.94 + 2.05. 656.91 + 125.99 = 782.90.
+ *   U-0004 (volume, minimum 100): 5 kWh x 0.21 = 1.05; top-up 98.95; standing 37.20;
+ *     capacity 1.5% of 137.20 = 2.058 -> 2.06. VAT 20.41 + 2.05. 139.26 + 22.46 = 161.72.
+ *   U-0005 (CHF, export, 0%): 150 x 0.24 + 150 x 0.21 = 67.50; 31 x 0.50 = 15.50; 83.00 CHF,
+ *     booked at 1.0642 EUR/CHF (the rate from 2026-11-01, the issue date): 67.50 x 1.0642 =
+ *     71.8335 -> 71.83, 15.50 x 1.0642 = 16.4951 -> 16.50, receivable 88.33 EUR. */
+#define UTILITY_USAGE "data-samples/utility/usage-2026-10.csv.zst"
+
+Test(e2e, utility_sample_invoices_match_the_hand_computed_figures)
+{
+    char tmp[256];
+    rt_test_tmpdir(tmp, sizeof tmp);
+    cr_assert_eq(rt_test_ratel("book import '%s' --book '%s/book' > /dev/null",
+                               rt_test_src("data-samples/utility/book"), tmp),
+                 0);
+    cr_assert_eq(rt_test_sh("cd '%s' && '%s' run --quiet --book '%s/book' --period 2026-10 "
+                            "--usage %s --out '%s/out'",
+                            RATEL_SOURCE_DIR, RATEL_BIN, tmp, UTILITY_USAGE, tmp),
+                 0);
+    char *inv = read_out(tmp, "out", "invoices.csv");
+    char row[1024];
+    static const char *const want[] = {
+        "ER-2026-000001,invoice,U-0001,Marie Dupont,2026-10,2026-11-01,2026-11-16,EUR,2,62,"
+        "108.92,19.76,128.68,",
+        "ER-2026-000002,invoice,U-0002,Jean Martin,2026-10,2026-11-01,2026-11-16,EUR,4,124,"
+        "116.57,20.84,137.41,",
+        "ER-2026-000003,invoice,U-0003,Boulangerie du Parc SARL,2026-10,2026-11-01,2026-11-16,"
+        "EUR,3,32,656.91,125.99,782.90,",
+        "ER-2026-000004,invoice,U-0004,Atelier Fermeture SARL,2026-10,2026-11-01,2026-11-16,EUR,"
+        "4,32,139.26,22.46,161.72,",
+        "ER-2026-000005,invoice,U-0005,Claire Muller,2026-10,2026-11-01,2026-11-16,CHF,2,62,"
+        "83.00,0.00,83.00,",
+    };
+    for (size_t i = 0; i < 5; i++) {
+        char prefix[32];
+        snprintf(prefix, sizeof prefix, "ER-2026-00000%zu,", i + 1);
+        rt_test_line(inv, prefix, row, sizeof row);
+        cr_assert_str_eq(row, want[i]);
+    }
+    cr_assert_eq(rt_test_count_lines(inv, "ER-2026-"), 16);
+    free(inv);
+
+    char *lines = read_out(tmp, "out", "invoice_lines.csv");
+    rt_test_line(lines, "ER-2026-000002,1,", row, sizeof row);
+    cr_assert(strstr(row, ",Electricity (hc),38,262.000,262.000,kWh,0.21,1,55.02,"), "%s", row);
+    rt_test_line(lines, "ER-2026-000002,2,", row, sizeof row);
+    cr_assert(strstr(row, ",Electricity (hp),55,187.500,187.500,kWh,0.27,1,50.63,"), "%s", row);
+    rt_test_line(lines, "ER-2026-000002,4,", row, sizeof row);
+    cr_assert(strstr(row, ",DISCOUNT,Loyalty discount 5%,") && strstr(row, ",-6.13,EUR,S,20,"),
+              "%s", row);
+    rt_test_line(lines, "ER-2026-000004,3,", row, sizeof row);
+    cr_assert(strstr(row, "minimum per period") && strstr(row, ",98.95,EUR,"), "%s", row);
+    free(lines);
+
+    /* The CHF invoice in the journal: EUR amounts, CHF beside them. */
+    char *j = read_out(tmp, "out", "journal.csv");
+    cr_assert(strstr(j, ",411000,Clients,88.33,0.00,EUR,83.00,CHF,ER-2026-000005,"), "%s", j);
+    cr_assert(strstr(j, ",706110,Ventes d'electricite,0.00,71.83,EUR,-67.50,CHF,ER-2026-000005,"),
+              "%s", j);
+    free(j);
+
+    char *m = read_out(tmp, "out", "manifest.json");
+    cr_assert(strstr(m, "\"counts\": {\"read\": 1188, \"rated\": 1180, \"rejected\": 6, "
+                        "\"duplicate\": 2, \"late\": 0}"),
+              "%s", m);
+    free(m);
+    cr_assert_eq(rt_test_ratel("verify '%s/out' > /dev/null", tmp), 0);
+}

@@ -7,7 +7,12 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include <criterion/criterion.h>
+
+#include "engine/book.h"
 #include "engine/buf.h"
+#include "engine/catalog.h"
+#include "formats/book_csv.h"
 #include "formats/zio.h"
 
 const char *rt_test_src(const char *rel)
@@ -99,4 +104,71 @@ void rt_test_line(const char *text, const char *prefix, char *buf, size_t size)
         p = strchr(p, '\n');
         if (p) p++;
     }
+}
+
+void rt_test_write(const char *dir, const char *name, const char *text)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f, "cannot create %s", path);
+    fputs(text, f);
+    fclose(f);
+}
+
+void rt_test_base_book(const char *dir)
+{
+    rt_test_write(dir, "company.csv",
+                  "name,country,functional_currency,invoice_prefix,credit_note_prefix,"
+                  "sales_journal_code,sales_journal_label\n"
+                  "Test SA,FR,EUR,INV-,CN-,VE,Ventes\n");
+    rt_test_write(dir, "gl_accounts.csv",
+                  "gl_account,label,role\n411000,Clients,receivable\n445710,TVA,vat_payable\n"
+                  "706000,Ventes,revenue\n709000,Remises,revenue\n");
+    rt_test_write(dir, "tax_rates.csv",
+                  "jurisdiction,tax_category,rate_percent\nFR,standard,20\nFR,reduced,5.5\n");
+    rt_test_write(dir, "accounts.csv",
+                  "account_id,name,country,currency,tax_jurisdiction\nACC,Acme,FR,EUR,FR\n");
+}
+
+static void format_diags(const rt_diags *d, char *buf, size_t size)
+{
+    size_t n = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < d->count && n + 1 < size; i++) {
+        char line[1024];
+        rt_error_format(&d->items[i], line, sizeof line);
+        int w = snprintf(buf + n, size - n, "%s\n", line);
+        if (w < 0) break;
+        n += (size_t)w < size - n ? (size_t)w : size - n - 1;
+    }
+}
+
+void rt_test_load_book(const char *dir, rt_book *book, rt_catalog *cat)
+{
+    rt_diags d;
+    rt_diags_init(&d);
+    rt_book_init(book);
+    rt_status st = rt_book_csv_read(dir, book, &d);
+    if (st == RT_OK) st = rt_book_validate(book, &d);
+    static char text[16384];
+    format_diags(&d, text, sizeof text);
+    cr_assert_eq(st, RT_OK, "the test book is invalid:\n%s", text);
+    rt_diags_free(&d);
+    rt_error err;
+    cr_assert_eq(rt_catalog_build(book, cat, &err), RT_OK, "catalog: %s", err.message);
+}
+
+void rt_test_book_problems(const char *dir, char *buf, size_t size)
+{
+    rt_diags d;
+    rt_book book;
+    rt_diags_init(&d);
+    rt_book_init(&book);
+    rt_status st = rt_book_csv_read(dir, &book, &d);
+    if (st == RT_OK || st == RT_EINVALID) st = rt_book_validate(&book, &d);
+    cr_assert_eq(st, RT_EINVALID, "the book was expected to be invalid");
+    format_diags(&d, buf, size);
+    rt_diags_free(&d);
+    rt_book_free(&book);
 }

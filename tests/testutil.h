@@ -22,4 +22,22 @@ size_t rt_test_count_lines(const char *text, const char *prefix);
 /* The line of text that starts with prefix, copied into buf ("" when none). */
 void rt_test_line(const char *text, const char *prefix, char *buf, size_t size);
 
+/* Write text to dir/name (replacing it). */
+void rt_test_write(const char *dir, const char *name, const char *text);
+
+/* A minimal valid price book source in dir: company (EUR, FR), GL accounts 411000
+ * (receivable), 445710 (VAT), 706000 and 709000 (revenue), tax rates FR/standard 20% and
+ * FR/reduced 5.5%, account ACC (EUR, FR). A test adds products, plans, charges,
+ * account_plans and the rest with rt_test_write. */
+void rt_test_base_book(const char *dir);
+
+struct rt_book;
+struct rt_catalog;
+/* Read, validate (failing the test with every problem when invalid) and compile a book
+ * source dir. */
+void rt_test_load_book(const char *dir, struct rt_book *book, struct rt_catalog *cat);
+/* Read and validate a source dir that must be invalid; the problems, one per line as
+ * "file:line:column: field: message", into buf. */
+void rt_test_book_problems(const char *dir, char *buf, size_t size);
+
 #endif

@@ -1,0 +1,365 @@
+/* test_billing: period-level pricing on aggregates with hand-computed figures: tiered and
+ * volume tiers at their boundaries, packages, zero usage, allowances (exhausted in the middle
+ * of an event, zone-specific first, independent of event order), the minimum per period,
+ * percentage charges, discounts on a charge and on the invoice, and the VAT base after them.
+ *
+ * Period prices are rounded to 4 decimals half-up (the charges' event_decimals), lines to
+ * cents half-up, VAT (20%) once per rate on the sum of line nets. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "engine/billing.h"
+#include "testutil.h"
+
+static void write_book(const char *dir)
+{
+    rt_test_base_book(dir);
+    rt_test_write(
+        dir, "accounts.csv",
+        "account_id,name,country,currency,tax_jurisdiction\n"
+        "A_ALLOW,a,FR,EUR,FR\nA_MIN,a,FR,EUR,FR\nA_MIN0,a,FR,EUR,FR\nA_PKG,a,FR,EUR,FR\n"
+        "A_TIER,a,FR,EUR,FR\nA_VOL,a,FR,EUR,FR\nA_ZONE,a,FR,EUR,FR\nA_TALLOW,a,FR,EUR,FR\n");
+    rt_test_write(dir, "products.csv",
+                  "product_id,name,unit,unit_code,quantity_decimals,gl_account,tax_category\n"
+                  "CALL,Calls,second,SEC,0,706000,standard\n"
+                  "DATA,Data,byte,AD,0,706000,standard\n"
+                  "SMS,SMS,message,C62,0,706000,standard\n"
+                  "DISC,Discount,each,C62,0,709000,standard\n"
+                  "FEE,Regulatory fee,each,C62,0,706000,standard\n"
+                  "KWH,Energy,kWh,KWH,3,706000,standard\n");
+    rt_test_write(dir, "plans.csv",
+                  "plan_id,name,currency\nP_ALLOW,a,EUR\nP_MIN,a,EUR\nP_PKG,a,EUR\n"
+                  "P_TIER,a,EUR\nP_VOL,a,EUR\nP_ZONE,a,EUR\nP_TALLOW,a,EUR\n");
+    rt_test_write(dir, "account_plans.csv",
+                  "account_id,plan_id\nA_ALLOW,P_ALLOW\nA_MIN,P_MIN\nA_MIN0,P_MIN\n"
+                  "A_PKG,P_PKG\nA_TIER,P_TIER\nA_VOL,P_VOL\nA_ZONE,P_ZONE\n"
+                  "A_TALLOW,P_TALLOW\n");
+    rt_test_write(dir, "charges.csv",
+                  "plan_id,charge_id,product_id,model,price,price_per,first_increment,"
+                  "next_increment,event_decimals,deck_id,min_per_period\n"
+                  "P_ALLOW,C_CALL,CALL,per_unit,0.10,60,1,1,4,,\n"
+                  "P_MIN,C_CALL,CALL,per_unit,0.10,60,1,1,4,,5\n"
+                  "P_MIN,C_FEE,FEE,percentage,3,1,0,0,4,,\n"
+                  "P_PKG,C_DATA,DATA,package,5,1000000000,0,0,4,,\n"
+                  "P_TIER,C_KWH,KWH,tiered,0,1,0,0,4,,\n"
+                  "P_VOL,C_KWH,KWH,volume,0,1,0,0,4,,\n"
+                  "P_ZONE,C_CALL,CALL,per_unit,0,60,1,1,4,D,\n"
+                  "P_TALLOW,C_KWH,KWH,tiered,0,1,0,0,4,,\n"
+                  "P_TALLOW,C_SMS,SMS,flat,0.07,1,0,0,4,,\n");
+    rt_test_write(dir, "tiers.csv",
+                  "plan_id,charge_id,valid_from,tier,up_to,price,flat_fee\n"
+                  "P_TIER,C_KWH,,1,100,0.30,\nP_TIER,C_KWH,,2,300,0.25,\nP_TIER,C_KWH,,3,,0.20,\n"
+                  "P_VOL,C_KWH,,1,100,0.30,\nP_VOL,C_KWH,,2,300,0.25,2\nP_VOL,C_KWH,,3,,0.20,\n"
+                  "P_TALLOW,C_KWH,,1,100,0.30,\nP_TALLOW,C_KWH,,2,300,0.25,\n"
+                  "P_TALLOW,C_KWH,,3,,0.20,\n");
+    rt_test_write(dir, "zones.csv", "deck_id,zone_id,name\nD,Z1,Zone one\nD,Z2,Zone two\n");
+    rt_test_write(dir, "prefixes.csv", "deck_id,prefix,zone_id\nD,331,Z1\nD,332,Z2\n");
+    rt_test_write(dir, "rates.csv",
+                  "plan_id,charge_id,zone_id,band_id,interval_start,price\n"
+                  "P_ZONE,C_CALL,Z1,,0,0.10\nP_ZONE,C_CALL,Z2,,0,0.20\n");
+    rt_test_write(dir, "allowances.csv",
+                  "plan_id,allowance_id,charge_id,zone_id,quantity,description\n"
+                  "P_ALLOW,AL_MIN,C_CALL,,600,10 minutes included\n"
+                  "P_ZONE,AL_ALL,C_CALL,,300,5 minutes anywhere\n"
+                  "P_ZONE,AL_Z1,C_CALL,Z1,300,5 minutes to zone one\n"
+                  "P_TALLOW,AL_KWH,C_KWH,,50,\n"
+                  "P_TALLOW,AL_SMS,C_SMS,,2,\n");
+    rt_test_write(dir, "discounts.csv",
+                  "discount_id,account_id,plan_id,charge_id,percent,amount,product_id,description\n"
+                  "D_CALL,A_MIN,P_MIN,C_CALL,10,,,Loyalty 10%\n"
+                  "D_INV,A_MIN,,,,1,DISC,Welcome credit\n");
+}
+
+static rt_book book;
+static rt_catalog cat;
+static rt_rating_ctx ctx;
+
+static void setup(void)
+{
+    char dir[256];
+    rt_test_tmpdir(dir, sizeof dir);
+    write_book(dir);
+    rt_test_load_book(dir, &book, &cat);
+    ctx.cat = &cat;
+    cr_assert_eq(rt_period_parse("2026-10", &ctx.period), RT_OK);
+}
+
+static void teardown(void)
+{
+    rt_catalog_free(&cat);
+    rt_book_free(&book);
+}
+
+TestSuite(billing, .init = setup, .fini = teardown);
+
+typedef struct ev {
+    const char *account, *product, *quantity, *called;
+} ev;
+
+static void add_event(rt_aggregates *agg, const ev *e)
+{
+    rt_event x;
+    memset(&x, 0, sizeof x);
+    x.event_id = "E";
+    x.event_id_len = 1;
+    x.account = e->account;
+    x.account_len = (uint16_t)strlen(e->account);
+    x.product = e->product;
+    x.product_len = (uint16_t)strlen(e->product);
+    x.called = e->called ? e->called : "";
+    x.called_len = (uint16_t)strlen(x.called);
+    x.start_s = ctx.period.start_s + 86400;
+    unsigned scale;
+    cr_assert_eq(rt_decimal_parse_any(e->quantity, strlen(e->quantity), 6, &x.qty_mantissa, &scale),
+                 RT_OK);
+    x.qty_scale = (uint8_t)scale;
+    rt_rated r;
+    const char *field;
+    char msg[RT_REJECT_MESSAGE_MAX];
+    rt_reject_reason why = rt_rate_event(&ctx, &x, &r, &field, msg, sizeof msg);
+    cr_assert_eq(why, RT_REJ_NONE, "%s %s: %s", e->account, e->product, msg);
+    cr_assert_eq(rt_agg_add(agg, &r), RT_OK);
+}
+
+/* Rate the events, aggregate, and build the invoices. */
+static void bill(const ev *events, size_t n, rt_invoice_set *out)
+{
+    rt_aggregates agg;
+    rt_error err;
+    cr_assert_eq(rt_agg_init(&agg), RT_OK);
+    for (size_t i = 0; i < n; i++)
+        add_event(&agg, &events[i]);
+    rt_agg_sort(&agg);
+    cr_assert_eq(rt_billing_build(&cat, &ctx.period, &agg, NULL, 0, out, &err), RT_OK, "%s", err.message);
+    rt_agg_free(&agg);
+}
+
+static const rt_invoice *invoice_of(const rt_invoice_set *s, const char *account)
+{
+    for (size_t i = 0; i < s->count; i++)
+        if (strcmp(cat.accounts[s->items[i].account].account_id, account) == 0) return &s->items[i];
+    return NULL;
+}
+
+static int64_t amount_of(uint32_t charge, int64_t quantity_base)
+{
+    int64_t out;
+    cr_assert_eq(rt_period_amount(&cat, charge, 3, quantity_base, &out), RT_OK);
+    return out;
+}
+
+static uint32_t charge_of(const char *plan, const char *charge)
+{
+    uint32_t k = rt_catalog_charge_key(&cat, plan, charge);
+    cr_assert_neq(k, RT_NO_INDEX);
+    return cat.charge_key_rows[k].first;
+}
+
+#define E4(x) ((int64_t)(x)*100000)
+
+Test(billing, tiered_prices_at_and_around_the_thresholds)
+{
+    uint32_t c = charge_of("P_TIER", "C_KWH");
+    /* kWh with 3 decimals: base units are Wh. */
+    cr_assert_eq(amount_of(c, 0), 0, "zero usage costs zero");
+    cr_assert_eq(amount_of(c, 100000), E4(300000), "exactly 100 kWh: 100 x 0.30");
+    /* 100.001 kWh: 30 + 0.001 x 0.25 = 30.00025 -> 30.0003 (half-up at 4 decimals). */
+    cr_assert_eq(amount_of(c, 100001), E4(300003));
+    cr_assert_eq(amount_of(c, 300000), E4(800000), "100 x 0.30 + 200 x 0.25");
+    cr_assert_eq(amount_of(c, 350000), E4(900000), "30 + 50 + 50 x 0.20");
+}
+
+Test(billing, volume_prices_the_whole_quantity_at_its_tier)
+{
+    uint32_t c = charge_of("P_VOL", "C_KWH");
+    cr_assert_eq(amount_of(c, 0), 0);
+    cr_assert_eq(amount_of(c, 100000), E4(300000), "100 x 0.30, still tier 1");
+    /* 100.001 x 0.25 = 25.00025 -> 25.0003, + the tier's flat fee 2 = 27.0003. */
+    cr_assert_eq(amount_of(c, 100001), E4(270003));
+    cr_assert_eq(amount_of(c, 300000), E4(770000), "300 x 0.25 + 2");
+    cr_assert_eq(amount_of(c, 350000), E4(700000), "350 x 0.20");
+}
+
+Test(billing, packages_bill_started_blocks)
+{
+    uint32_t c = charge_of("P_PKG", "C_DATA");
+    int64_t out;
+    cr_assert_eq(rt_period_amount(&cat, c, 0, 0, &out), RT_OK);
+    cr_assert_eq(out, 0);
+    cr_assert_eq(rt_period_amount(&cat, c, 0, 1, &out), RT_OK);
+    cr_assert_eq(out, E4(50000), "1 byte starts a 5.00 block");
+    cr_assert_eq(rt_period_amount(&cat, c, 0, 1000000000, &out), RT_OK);
+    cr_assert_eq(out, E4(50000));
+    cr_assert_eq(rt_period_amount(&cat, c, 0, 1000000001, &out), RT_OK);
+    cr_assert_eq(out, E4(100000));
+}
+
+Test(billing, tiers_apply_to_the_period_total_not_to_events)
+{
+    /* 60 + 40.001 kWh = 100.001 kWh in the period: 30.0003 -> line 30.00. */
+    ev e[] = {{"A_TIER", "KWH", "60", NULL},
+              {"A_TIER", "KWH", "40.001", NULL},
+              {"A_VOL", "KWH", "0", NULL}};
+    rt_invoice_set s;
+    bill(e, 2, &s);
+    const rt_invoice *inv = invoice_of(&s, "A_TIER");
+    cr_assert_not_null(inv);
+    cr_assert_eq(inv->line_count, 1);
+    cr_assert_eq(inv->lines[0].quantity_base, 100001);
+    cr_assert_eq(inv->lines[0].net_minor, 3000);
+    cr_assert_eq(inv->tax_minor, 600);
+    cr_assert_eq(inv->gross_minor, 3600);
+    rt_invoice_set_free(&s);
+    /* Zero usage on a volume charge: an invoice line of 0.00. */
+    bill(e + 2, 1, &s);
+    inv = invoice_of(&s, "A_VOL");
+    cr_assert_eq(inv->line_count, 1);
+    cr_assert_eq(inv->lines[0].net_minor, 0);
+    cr_assert_eq(inv->gross_minor, 0);
+    rt_invoice_set_free(&s);
+}
+
+Test(billing, an_allowance_runs_out_in_the_middle_of_an_event)
+{
+    /* Two calls of 360 s at 0.10/min: 0.6000 each, line 1.20. The 600 s allowance covers
+     * the first call and 240 s of the second: credit 1.20 x 600 / 720 = 1.00. Net 0.20,
+     * VAT 0.04, gross 0.24. */
+    ev e[] = {{"A_ALLOW", "CALL", "360", NULL}, {"A_ALLOW", "CALL", "360", NULL}};
+    rt_invoice_set s;
+    bill(e, 2, &s);
+    const rt_invoice *inv = invoice_of(&s, "A_ALLOW");
+    cr_assert_eq(inv->line_count, 2);
+    cr_assert_eq(inv->lines[0].kind, RT_LINE_USAGE);
+    cr_assert_eq(inv->lines[0].net_minor, 120);
+    cr_assert_eq(inv->lines[1].kind, RT_LINE_ALLOWANCE);
+    cr_assert_eq(inv->lines[1].billable_base, 600);
+    cr_assert_eq(inv->lines[1].net_minor, -100);
+    cr_assert_str_eq(inv->lines[1].description, "10 minutes included");
+    cr_assert_eq(inv->net_minor, 20);
+    cr_assert_eq(inv->tax_minor, 4);
+    cr_assert_eq(inv->gross_minor, 24);
+    rt_invoice_set_free(&s);
+}
+
+Test(billing, allowances_on_tiered_and_flat_charges)
+{
+    /* 200 kWh under tiers 100 at 0.30, 200 at 0.25: 30 + 25 = 55.00. 50 kWh free come off
+     * the period price: 55.00 - price(150 kWh) = 55.00 - (30 + 12.50) = 12.50 credit.
+     * Three SMS at 0.07 = 0.21; two free: 0.21 x 2 / 3 = 0.14 credit. Net 42.50 + 0.07 =
+     * 42.57. */
+    ev e[] = {{"A_TALLOW", "KWH", "120", NULL},
+              {"A_TALLOW", "KWH", "80", NULL},
+              {"A_TALLOW", "SMS", "1", NULL},
+              {"A_TALLOW", "SMS", "1", NULL},
+              {"A_TALLOW", "SMS", "1", NULL}};
+    rt_invoice_set s;
+    bill(e, 5, &s);
+    const rt_invoice *inv = invoice_of(&s, "A_TALLOW");
+    /* Lines: the usage lines (kWh, SMS), then the allowance lines in allowance id order. */
+    cr_assert_eq(inv->line_count, 4);
+    int64_t want[4] = {5500, 21, -1250, -14};
+    rt_line_kind kinds[4] = {RT_LINE_USAGE, RT_LINE_USAGE, RT_LINE_ALLOWANCE, RT_LINE_ALLOWANCE};
+    for (size_t k = 0; k < 4; k++) {
+        cr_assert_eq(inv->lines[k].net_minor, want[k], "line %zu", k);
+        cr_assert_eq(inv->lines[k].kind, kinds[k], "line %zu", k);
+    }
+    cr_assert_eq(inv->lines[2].billable_base, 50000, "50 kWh in Wh");
+    cr_assert_eq(inv->lines[3].quantity_base, 2, "two free messages");
+    cr_assert_eq(inv->net_minor, 4257);
+    rt_invoice_set_free(&s);
+}
+
+Test(billing, zone_allowances_come_first_and_order_does_not_matter)
+{
+    /* Z1 240 s at 0.10 = 0.40; Z2 420 s at 0.20 = 1.40 (two events of 180 + 240 s).
+     * AL_Z1 (300 s, zone one only) covers the 240 s of Z1: -0.40. AL_ALL (300 s) then
+     * finds Z1 used up and takes 300 s of Z2: -1.40 x 300 / 420 = -1.00. Net 0.40. */
+    ev a[] = {{"A_ZONE", "CALL", "180", "+33212345678"},
+              {"A_ZONE", "CALL", "240", "+33112345678"},
+              {"A_ZONE", "CALL", "240", "+33212345678"}};
+    ev b[] = {a[2], a[1], a[0]};
+    rt_invoice_set s1, s2;
+    bill(a, 3, &s1);
+    bill(b, 3, &s2);
+    const rt_invoice *i1 = invoice_of(&s1, "A_ZONE"), *i2 = invoice_of(&s2, "A_ZONE");
+    cr_assert_eq(i1->line_count, 4);
+    int64_t want[4] = {40, 140, -40, -100};
+    for (size_t k = 0; k < 4; k++) {
+        cr_assert_eq(i1->lines[k].net_minor, want[k], "line %zu", k);
+        cr_assert_eq(i2->lines[k].net_minor, want[k], "line %zu in the other order", k);
+    }
+    cr_assert_str_eq(i1->lines[0].description, "Calls - Zone one");
+    cr_assert_eq(i1->net_minor, 40);
+    rt_invoice_set_free(&s1);
+    rt_invoice_set_free(&s2);
+}
+
+Test(billing, minimum_percentage_and_discounts)
+{
+    /* A_MIN: two calls of 360 s = 1.20; minimum 5.00 -> top-up 3.80; fee 3% of 5.00 =
+     * 0.15; 10% off the calls charge (1.20 + 3.80) = -0.50; welcome credit -1.00 (a fixed
+     * amount, less than the 4.65 left). Net 3.65, VAT 0.73, gross 4.38.
+     * A_MIN0 has no usage: minimum 5.00 + fee 0.15 = 5.15, VAT 1.03, gross 6.18. */
+    ev e[] = {{"A_MIN", "CALL", "360", NULL}, {"A_MIN", "CALL", "360", NULL}};
+    rt_invoice_set s;
+    bill(e, 2, &s);
+    const rt_invoice *inv = invoice_of(&s, "A_MIN");
+    cr_assert_not_null(inv);
+    int64_t want[5] = {120, 380, 15, -50, -100};
+    rt_line_kind kinds[5] = {RT_LINE_USAGE, RT_LINE_MINIMUM, RT_LINE_PERCENTAGE, RT_LINE_DISCOUNT,
+                             RT_LINE_DISCOUNT};
+    cr_assert_eq(inv->line_count, 5);
+    for (size_t k = 0; k < 5; k++) {
+        cr_assert_eq(inv->lines[k].net_minor, want[k], "line %zu", k);
+        cr_assert_eq(inv->lines[k].kind, kinds[k], "line %zu", k);
+    }
+    cr_assert_eq(inv->lines[4].charge, RT_NO_INDEX);
+    cr_assert_str_eq(cat.products[inv->lines[4].product].product_id, "DISC");
+    cr_assert_eq(inv->net_minor, 365);
+    cr_assert_eq(inv->taxes[0].base_minor, 365, "the discounts reduce the VAT base");
+    cr_assert_eq(inv->tax_minor, 73);
+    cr_assert_eq(inv->gross_minor, 438);
+    const rt_invoice *zero = invoice_of(&s, "A_MIN0");
+    cr_assert_not_null(zero, "a minimum bills an account without usage");
+    cr_assert_eq(zero->line_count, 2);
+    cr_assert_eq(zero->lines[0].net_minor, 500);
+    cr_assert_eq(zero->lines[1].net_minor, 15);
+    cr_assert_eq(zero->gross_minor, 618);
+    rt_invoice_set_free(&s);
+}
+
+Test(billing, aggregates_merge_to_the_same_totals_in_any_split)
+{
+    /* The same events in one aggregate or spread over three (three threads) give the same
+     * sorted entries. */
+    ev e[] = {{"A_ZONE", "CALL", "180", "+33212345678"},
+              {"A_ZONE", "CALL", "240", "+33112345678"},
+              {"A_ALLOW", "CALL", "360", NULL},
+              {"A_ZONE", "CALL", "240", "+33212345678"}};
+    rt_aggregates one, parts[3], merged;
+    cr_assert_eq(rt_agg_init(&one), RT_OK);
+    cr_assert_eq(rt_agg_init(&merged), RT_OK);
+    for (int p = 0; p < 3; p++)
+        cr_assert_eq(rt_agg_init(&parts[p]), RT_OK);
+    for (size_t i = 0; i < 4; i++) {
+        add_event(&one, &e[i]);
+        add_event(&parts[(i * 2) % 3], &e[i]);
+    }
+    for (int p = 2; p >= 0; p--)
+        cr_assert_eq(rt_agg_merge(&merged, &parts[p]), RT_OK);
+    rt_agg_sort(&one);
+    rt_agg_sort(&merged);
+    cr_assert_eq(one.count, 3);
+    cr_assert_eq(merged.count, one.count);
+    for (size_t i = 0; i < one.count; i++) {
+        cr_assert_eq(one.entries[i].account, merged.entries[i].account);
+        cr_assert_eq(one.entries[i].zone, merged.entries[i].zone);
+        cr_assert_eq(one.entries[i].rate_group, merged.entries[i].rate_group);
+        cr_assert_eq(one.entries[i].billable_base, merged.entries[i].billable_base);
+        cr_assert(one.entries[i].amount_nanos == merged.entries[i].amount_nanos);
+    }
+    rt_agg_free(&one);
+    rt_agg_free(&merged);
+    for (int p = 0; p < 3; p++)
+        rt_agg_free(&parts[p]);
+}
