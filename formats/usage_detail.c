@@ -36,13 +36,14 @@ static const char index_header[] = "invoice_number,line,account_id,plan_id,charg
  * followed by the event id and the called number. */
 typedef struct rec_head {
     uint32_t account, charge;
+    uint32_t zone, rate_group; /* of the event's first part: the invoice line that counts it */
     uint64_t ordinal;
     int64_t start_s, quantity_base, billable_base, amount_nanos;
     uint64_t line;
     uint32_t product, file_index, flags;
     uint16_t id_len, called_len;
 } rec_head;
-_Static_assert(sizeof(rec_head) == 72, "rec_head has no padding");
+_Static_assert(sizeof(rec_head) == 80, "rec_head has no padding");
 
 typedef struct spill_slot {
     rt_buf text[RT_DETAIL_PARTITIONS_MAX];
@@ -53,10 +54,12 @@ typedef struct spill_slot {
     ZSTD_CCtx *cctx;
 } spill_slot;
 
-/* One invoice line that usage is billed on. */
+/* One invoice line that usage is billed on: a usage line aggregates one (account, charge,
+ * zone, rate group), and the lines of one (account, charge) are adjacent. */
 typedef struct group {
     uint32_t invoice;
     uint32_t line; /* 1-based */
+    uint32_t account, charge, zone, rate_group;
 } group;
 
 /* A record to sort: its key (account, then invoice line rank), its input order, where it is. */
@@ -213,6 +216,8 @@ static void put_record(rt_buf *b, const rt_chunk_view *v, const rt_rated *r)
     rec_head h = {
         .account = r->account,
         .charge = r->charge,
+        .zone = r->zone,
+        .rate_group = r->parts[0].rate_group,
         .ordinal = r->ordinal,
         .start_s = r->start_s,
         .quantity_base = r->quantity_base,
@@ -369,8 +374,17 @@ static uint64_t record_key(const rt_usage_detail *d, const rec_head *h)
 {
     uint32_t g, rank = UNMAPPED_RANK | h->charge;
     if (rt_u64map_get(&d->group_of, UINT64_C(1) << 63 | (uint64_t)h->account << 32 | h->charge,
-                      &g) == RT_OK)
-        rank = g;
+                      &g) == RT_OK) {
+        /* The (account, charge) lines are adjacent: find the one of this zone and rate. */
+        for (; g < d->group_count && d->groups[g].account == h->account &&
+               d->groups[g].charge == h->charge;
+             g++) {
+            if (d->groups[g].zone == h->zone && d->groups[g].rate_group == h->rate_group) {
+                rank = g;
+                break;
+            }
+        }
+    }
     return (uint64_t)h->account << 32 | rank;
 }
 
@@ -751,7 +765,8 @@ static rt_status map_groups(rt_usage_detail *d, rt_error *err)
             if (rt_u64map_upsert(&d->group_of, key, (uint32_t)d->group_count, &at, &inserted) !=
                 RT_OK)
                 return rt_error_set(err, RT_ENOMEM, RT_DETAIL_NAME, 0, 0, NULL, "out of memory");
-            if (inserted) d->groups[d->group_count++] = (group){(uint32_t)i, (uint32_t)(k + 1)};
+            d->groups[d->group_count++] = (group){(uint32_t)i, (uint32_t)(k + 1), inv->account,
+                                                  l->charge, l->zone, l->rate_group};
         }
     }
     return RT_OK;
