@@ -73,7 +73,9 @@ rt_status rt_csv_parse(const char **pos, const char *end, rt_arena *arena, rt_cs
                 p++;
                 continue;
             }
-            if (p < end && *p == '\r' && p + 1 < end && p[1] == '\n') p++;
+            /* As for an unquoted field, a CR before the LF or before the end of input is
+             * part of the line end. */
+            if (p < end && *p == '\r' && (p + 1 == end || p[1] == '\n')) p++;
             if (p < end && *p != '\n')
                 return malformed(pos, start, p, end, rec, why, "text after a closing quote");
             break;
