@@ -577,8 +577,9 @@ static void validate_company_and_gl(validator *v)
     for (size_t i = 0; i < RT_BOOK_COUNT(b, RT_T_GL_ACCOUNTS); i++) {
         rt_gl_role role = (rt_gl_role)gl[i].role;
         if (role != RT_GL_REVENUE && roles[role] > 0)
-            rt_diags_add(v->d, file_of(RT_T_GL_ACCOUNTS), line_of(b, RT_T_GL_ACCOUNTS, i), 0,
-                         "role", "a second account with role %s", rt_gl_role_name(role));
+            rt_diags_add(v->d, file_of(RT_T_GL_ACCOUNTS), line_of(b, RT_T_GL_ACCOUNTS, i),
+                         col_of(b, RT_T_GL_ACCOUNTS, "role"), "role",
+                         "a second account with role %s", rt_gl_role_name(role));
         roles[role]++;
     }
     static const rt_gl_role needed[] = {RT_GL_RECEIVABLE, RT_GL_VAT_PAYABLE};
@@ -596,11 +597,13 @@ static void validate_products(validator *v)
     for (size_t i = 0; i < RT_BOOK_COUNT(b, RT_T_PRODUCTS); i++) {
         uint32_t gi;
         if (rt_strmap_get(&v->gl, p[i].gl_account, strlen(p[i].gl_account), &gi) != RT_OK)
-            rt_diags_add(v->d, file_of(RT_T_PRODUCTS), line_of(b, RT_T_PRODUCTS, i), 0,
-                         "gl_account", "unknown GL account '%s'", p[i].gl_account);
+            rt_diags_add(v->d, file_of(RT_T_PRODUCTS), line_of(b, RT_T_PRODUCTS, i),
+                         col_of(b, RT_T_PRODUCTS, "gl_account"), "gl_account",
+                         "unknown GL account '%s'", p[i].gl_account);
         else if (gl[gi].role != RT_GL_REVENUE)
-            rt_diags_add(v->d, file_of(RT_T_PRODUCTS), line_of(b, RT_T_PRODUCTS, i), 0,
-                         "gl_account", "GL account '%s' is not a revenue account",
+            rt_diags_add(v->d, file_of(RT_T_PRODUCTS), line_of(b, RT_T_PRODUCTS, i),
+                         col_of(b, RT_T_PRODUCTS, "gl_account"), "gl_account",
+                         "GL account '%s' is not a revenue account",
                          p[i].gl_account);
     }
     check_versions(v, RT_T_PRODUCTS, 1, offsetof(rt_product, valid_from),
@@ -715,8 +718,8 @@ static void validate_taxes(validator *v)
                 found = strcmp(tr[t].jurisdiction, j) == 0 &&
                         strcmp(tr[t].tax_category, p[k].tax_category) == 0;
             if (!found)
-                rt_diags_add(v->d, file_of(RT_T_ACCOUNTS), line_of(b, RT_T_ACCOUNTS, i), 0,
-                             "tax_jurisdiction",
+                rt_diags_add(v->d, file_of(RT_T_ACCOUNTS), line_of(b, RT_T_ACCOUNTS, i),
+                             col_of(b, RT_T_ACCOUNTS, "tax_jurisdiction"), "tax_jurisdiction",
                              "no tax rate for jurisdiction '%s' and tax category '%s' "
                              "(product '%s')",
                              j, p[k].tax_category, p[k].product_id);
