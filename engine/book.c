@@ -546,23 +546,31 @@ static void check_versions(validator *v, rt_table_id id, size_t ident, size_t fr
 {
     const rt_table *t = rt_book_table(id);
     const rt_book_rows *r = &v->book->tables[id];
+#define VERSION_TIME(i, off) (*(const rt_time_s *)((const char *)r->rows + (i) * t->row_size + (off)))
+    /* Rows are sorted by valid_from within a thing, so a version overlaps an earlier one
+     * exactly when it starts before the latest end seen so far in its group (not only the
+     * previous row's end: [2020, 2030) contains both [2021, 2022) and [2023, 2024)). */
+    size_t latest = 0;
     for (size_t i = 0; i < r->count; i++) {
         const char *row = (const char *)r->rows + i * t->row_size;
-        rt_time_s from = *(const rt_time_s *)(row + from_off);
-        rt_time_s to = *(const rt_time_s *)(row + to_off);
+        rt_time_s from = VERSION_TIME(i, from_off), to = VERSION_TIME(i, to_off);
         if (to <= from)
             rt_diags_add(v->d, t->file, line_of(v->book, id, i), col_of(v->book, id, "valid_to"), "valid_to",
                          "valid_to must be after valid_from");
-        if (i == 0) continue;
-        const char *prev = row - t->row_size;
-        bool same = true;
-        for (size_t k = 0; k < ident; k++)
-            same = same && field_compare(&t->fields[k], prev, row) == 0;
-        if (same && *(const rt_time_s *)(prev + to_off) > from)
+        bool same = i > 0;
+        for (size_t k = 0; same && k < ident; k++)
+            same = field_compare(&t->fields[k], row - t->row_size, row) == 0;
+        if (!same) {
+            latest = i;
+            continue;
+        }
+        if (VERSION_TIME(latest, to_off) > from)
             rt_diags_add(v->d, t->file, line_of(v->book, id, i), col_of(v->book, id, "valid_from"), "valid_from",
                          "effective dates overlap the version on line %u",
-                         line_of(v->book, id, i - 1));
+                         line_of(v->book, id, latest));
+        if (to > VERSION_TIME(latest, to_off)) latest = i;
     }
+#undef VERSION_TIME
 }
 
 static void validate_company_and_gl(validator *v)
