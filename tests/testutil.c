@@ -1,13 +1,17 @@
 /* testutil: test helpers. */
 #include "testutil.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "engine/book.h"
 #include "engine/buf.h"
+#include "formats/book_csv.h"
 #include "formats/zio.h"
 
 const char *rt_test_src(const char *rel)
@@ -99,4 +103,45 @@ void rt_test_line(const char *text, const char *prefix, char *buf, size_t size)
         p = strchr(p, '\n');
         if (p) p++;
     }
+}
+
+void rt_test_write(const char *dir, const char *name, const char *text)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    if (!f) abort();
+    size_t n = strlen(text);
+    if (fwrite(text, 1, n, f) != n || fclose(f) != 0) abort();
+}
+
+void rt_test_mini_book(const char *dir)
+{
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) abort();
+    rt_test_write(dir, "company.csv", MINI_BOOK_COMPANY);
+    rt_test_write(dir, "gl_accounts.csv", MINI_BOOK_GL_ACCOUNTS);
+    rt_test_write(dir, "products.csv", MINI_BOOK_PRODUCTS);
+    rt_test_write(dir, "plans.csv", MINI_BOOK_PLANS);
+    rt_test_write(dir, "charges.csv", MINI_BOOK_CHARGES);
+    rt_test_write(dir, "accounts.csv", MINI_BOOK_ACCOUNTS);
+    rt_test_write(dir, "account_plans.csv", MINI_BOOK_ACCOUNT_PLANS);
+    rt_test_write(dir, "tax_rates.csv", MINI_BOOK_TAX_RATES);
+}
+
+size_t rt_test_load_book(const char *dir, rt_book *book)
+{
+    rt_diags diags;
+    rt_diags_init(&diags);
+    rt_book_init(book);
+    rt_status st = rt_book_csv_read(dir, book, &diags);
+    if (st == RT_OK) st = rt_book_validate(book, &diags);
+    size_t n = rt_diags_total(&diags);
+    for (size_t i = 0; i < diags.count; i++) {
+        char line[1024];
+        rt_error_format(&diags.items[i], line, sizeof line);
+        fprintf(stderr, "%s\n", line);
+    }
+    if (st != RT_OK && n == 0) n = 1;
+    rt_diags_free(&diags);
+    return n;
 }
