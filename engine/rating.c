@@ -1,6 +1,7 @@
 /* rating: per-event rating rules. */
 #include "engine/rating.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <xxhash.h>
 
@@ -29,20 +30,21 @@ rt_status rt_charge_event_amount(const rt_charge *ch, int64_t qdec, int64_t bill
     RT_ASSERT(qdec >= 0 && qdec <= 6 && ch->event_decimals >= 0 &&
               ch->event_decimals <= RT_NANOS_SCALE);
     int64_t amount = 0;
-    if (ch->model == RT_CHARGE_FLAT) {
-        amount = ch->price_nanos;
-    } else if (billable != 0) {
-        /* One division, one rounding: amount at event_decimals =
-         * billable x price_nanos / (price_per x 10^qdec x 10^(9 - event_decimals)). */
+    bool flat = ch->model == RT_CHARGE_FLAT;
+    if (flat || billable != 0) {
+        /* One division, one rounding, at event_decimals: the amount is
+         * billable x price_nanos / (price_per x 10^qdec) for a per-unit charge and the price
+         * itself for a flat one, divided by 10^(9 - event_decimals) and rounded there. */
         unsigned drop = (unsigned)(RT_NANOS_SCALE - ch->event_decimals);
-        __int128 den = (__int128)ch->price_per * rt_pow10((unsigned)qdec) * rt_pow10(drop);
+        __int128 num = flat ? (__int128)ch->price_nanos : (__int128)billable * ch->price_nanos;
+        __int128 den = flat ? (__int128)1 : (__int128)ch->price_per * rt_pow10((unsigned)qdec);
+        den *= rt_pow10(drop);
         int64_t at_decimals;
-        rt_status st = rt_div_round_i128((__int128)billable * ch->price_nanos, den,
-                                         (rt_round)ch->event_rounding, &at_decimals);
+        rt_status st = rt_div_round_i128(num, den, (rt_round)ch->event_rounding, &at_decimals);
         if (st != RT_OK) return st;
         if (rt_mul_i64(at_decimals, rt_pow10(drop), &amount) != RT_OK) return RT_EOVERFLOW;
     }
-    if (ch->model == RT_CHARGE_FLAT || billable > 0) {
+    if (flat || billable > 0) {
         if (rt_add_i64(amount, ch->setup_fee_nanos, &amount) != RT_OK) return RT_EOVERFLOW;
         if (ch->min_per_event_nanos != RT_UNSET && amount < ch->min_per_event_nanos)
             amount = ch->min_per_event_nanos;
