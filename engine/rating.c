@@ -95,12 +95,20 @@ rt_reject_reason rt_rate_event(const rt_rating_ctx *ctx, const rt_event *ev, rt_
     /* Quantity to base units: exact, never rounded. */
     if (ev->qty_mantissa < 0)
         return fail(field, "quantity", msg, n, RT_REJ_NEGATIVE_QUANTITY, "quantity is negative");
-    if (ev->qty_scale > prod->quantity_decimals)
+    /* Trailing zeros carry no value ("60.0" seconds is 60 seconds): only decimals that do
+     * are more than the unit allows. */
+    int64_t mantissa = ev->qty_mantissa;
+    int64_t scale = ev->qty_scale;
+    while (scale > prod->quantity_decimals && mantissa % 10 == 0) {
+        mantissa /= 10;
+        scale--;
+    }
+    if (scale > prod->quantity_decimals)
         return fail(field, "quantity", msg, n, RT_REJ_BAD_QUANTITY,
                     "quantity has more decimals than the product's unit allows");
     int64_t qty;
-    if (rt_mul_i64(ev->qty_mantissa, rt_pow10((unsigned)(prod->quantity_decimals - ev->qty_scale)),
-                   &qty) != RT_OK ||
+    if (rt_mul_i64(mantissa, rt_pow10((unsigned)(prod->quantity_decimals - scale)), &qty) !=
+            RT_OK ||
         qty > RT_QUANTITY_MAX ||
         (prod->max_quantity != RT_UNSET && qty > prod->max_quantity))
         return fail(field, "quantity", msg, n, RT_REJ_ABSURD_QUANTITY,
