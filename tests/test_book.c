@@ -356,6 +356,7 @@ static char *problems(const char *file, const char *text, size_t *count)
     *count = rt_diags_total(&d);
     rt_diags_free(&d);
     rt_book_free(&book);
+    rt_test_rmtree(tmp);
     return out;
 }
 

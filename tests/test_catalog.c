@@ -17,7 +17,9 @@ static void load(const char *charges)
     snprintf(src, sizeof src, "%s/src", tmp);
     rt_test_mini_book(src);
     if (charges) rt_test_write(src, "charges.csv", charges);
-    cr_assert_eq(rt_test_load_book(src, &book), 0);
+    size_t problems = rt_test_load_book(src, &book);
+    rt_test_rmtree(tmp);
+    cr_assert_eq(problems, 0);
     rt_error err;
     cr_assert_eq(rt_catalog_build(&book, &cat, &err), RT_OK);
 }

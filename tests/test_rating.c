@@ -217,7 +217,9 @@ static void setup(void)
     rt_test_tmpdir(tmp, sizeof tmp);
     snprintf(src, sizeof src, "%s/src", tmp);
     rt_test_mini_book(src);
-    cr_assert_eq(rt_test_load_book(src, &book), 0);
+    size_t problems = rt_test_load_book(src, &book);
+    rt_test_rmtree(tmp);
+    cr_assert_eq(problems, 0);
     rt_error err;
     cr_assert_eq(rt_catalog_build(&book, &cat, &err), RT_OK);
     memset(&ctx, 0, sizeof ctx);

@@ -30,6 +30,13 @@ void rt_test_tmpdir(char *buf, size_t size)
     if (!mkdtemp(buf)) abort();
 }
 
+static int run_shell(const char *cmd);
+
+void rt_test_rmtree(const char *dir)
+{
+    if (dir && strstr(dir, "/ratel-test-")) (void)rt_test_sh("rm -rf '%s'", dir);
+}
+
 static int run_shell(const char *cmd)
 {
     int rc = system(cmd);

@@ -10,6 +10,8 @@
 const char *rt_test_src(const char *rel);
 /* A fresh empty directory under $TMPDIR (or /tmp); the path is copied into buf. */
 void rt_test_tmpdir(char *buf, size_t size);
+/* Remove a directory made by rt_test_tmpdir and everything in it. */
+void rt_test_rmtree(const char *dir);
 /* Run `ratel ARGS` through the shell (stdout/stderr to files in the temp dir when given);
  * returns the exit status. */
 int rt_test_ratel(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
