@@ -278,6 +278,64 @@ Test(csv, last_boundary)
     cr_assert_eq(LB("\"a\"\"\nb"), 0);
 }
 
+Test(csv, last_boundary_follows_the_tokenizer_on_malformed_records)
+{
+    /* A stray quote in an unquoted field ends its record at the line end; it must not be
+     * taken to open a quote, which would put a cut inside the next record's quoted field. */
+    cr_assert_eq(LB("a\"b,c\n\"x\ny\",1\nz"), 14);
+    cr_assert_eq(LB("a\"b,c\n\"x\ny"), 6);
+    /* Text after a closing quote: the rest of the line is one malformed record. */
+    cr_assert_eq(LB("\"a\"b\"\nx\n"), 8);
+    cr_assert_eq(LB("\"a\" \"\n\"b\nc\"\n"), 12);
+    /* A quote or a CR as the last byte could mean something else with more data. */
+    cr_assert_eq(LB("a\n\"x\""), 2);
+    cr_assert_eq(LB("a\n\"x\"\r"), 2);
+    cr_assert_eq(LB("a\n\"x\"\r\nb"), 7);
+    cr_assert_eq(LB("a\n\"x\"\"\n"), 2, "still inside the quotes after an escaped quote");
+    cr_assert_eq(LB("a\n\"x\"\"\"\n"), 8, "x, an escaped quote, then the closing one");
+    /* Past the field limit the tokenizer skips the line, quotes and all. */
+    char text[RT_CSV_FIELDS_MAX + 16];
+    size_t n = 0;
+    for (int i = 0; i < RT_CSV_FIELDS_MAX; i++) text[n++] = ',';
+    memcpy(text + n, "\"a\nb", 4);
+    cr_assert_eq(rt_csv_last_boundary(text, n + 4), n + 3);
+}
+
+/* Every cut must be where the tokenizer ends a record, and the records before it must be the
+ * same whether the tokenizer sees the rest or not. */
+static void cut_agrees_with_the_tokenizer(const char *text, size_t len)
+{
+    size_t cut = rt_csv_last_boundary(text, len);
+    const char *p = text, *end = text + len, *why;
+    uint32_t col;
+    rt_csv_record rec;
+    size_t records = 0;
+    while (p < text + cut) {
+        rt_status st = rt_csv_parse(&p, end, &arena, &rec, &why, &col);
+        cr_assert(st != RT_ENOMEM);
+        records++;
+    }
+    cr_assert_eq(p, text + cut, "cut %zu is not a record end of '%.*s'", cut, (int)len, text);
+    const char *q = text;
+    for (size_t r = 0; r < records; r++) {
+        rt_csv_record alone;
+        rt_csv_parse(&q, text + cut, &arena, &alone, &why, &col);
+    }
+    cr_assert_eq(q, text + cut, "records differ once cut: '%.*s'", (int)len, text);
+}
+
+Test(csv, cuts_are_record_ends_for_every_prefix)
+{
+    static const char *const texts[] = {
+        "a,b\n\"q\"\"x\",y\r\nc\"d\n\"m\nl\"\n\"a\"b\n,\n\n\"u\n",
+        "\"x\ny\",\"\"\n\"\r\n\"\n\"z\" \nend",
+        "x\"\n\"\"\"\n\"\n\",1\n\"a\"\r\"b\"\n",
+    };
+    for (size_t t = 0; t < sizeof texts / sizeof *texts; t++)
+        for (size_t len = 0; len <= strlen(texts[t]); len++)
+            cut_agrees_with_the_tokenizer(texts[t], len);
+}
+
 /* ---- writers ---- */
 
 static const char *written(rt_buf *b)
