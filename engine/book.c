@@ -312,9 +312,11 @@ rt_status rt_book_field_parse(rt_book *book, const rt_field *f, void *row, const
                             f->scale ? "more than %s decimals" : "not a whole number%s",
                             f->scale ? lim : "");
         }
-        if (st == RT_EPARSE)
-            return why_fail(why, wn, st, "'%s' is not a number", f->type == RT_FT_INT ? "value"
-                                                                                       : "value");
+        if (st == RT_EPARSE) {
+            /* Quote the cell itself (bounded), so the reason says what was read. */
+            snprintf(why, wn, "'%.*s' is not a number", (int)(len < 40 ? len : 40), text);
+            return st;
+        }
         if (st != RT_OK) return why_fail(why, wn, st, "%s", "number out of range");
         if (v < f->min || v > f->max) {
             char lo[48], hi[48], msg[120];
