@@ -86,8 +86,9 @@ static int agg_cmp(const void *x, const void *y)
 void rt_agg_sort(rt_aggregates *a)
 {
     /* (account, charge) is unique, so qsort's instability cannot change the result. The map
-     * is rebuilt against the new positions. */
-    qsort(a->entries, a->count, sizeof *a->entries, agg_cmp);
+     * is rebuilt against the new positions. A run that billed nothing has no entries array
+     * at all, and qsort must not be handed a null pointer even for zero elements. */
+    if (a->count > 1) qsort(a->entries, a->count, sizeof *a->entries, agg_cmp);
     memset(a->index.slots, 0, (a->index.mask + 1) * sizeof *a->index.slots);
     a->index.count = 0;
     for (size_t i = 0; i < a->count; i++) {
