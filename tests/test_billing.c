@@ -91,8 +91,8 @@ Test(agg, quantity_overflow_is_an_error)
 {
     rt_aggregates a;
     cr_assert_eq(rt_agg_init(&a), RT_OK);
-    rt_rated r = ev(0, 0, 0, INT64_MAX, 1);
-    r.billable_base = 0;
+    rt_rated r = ev(0, 0, 0, 0, 1);
+    r.quantity_base = INT64_MAX;
     cr_assert_eq(rt_agg_add(&a, &r), RT_OK);
     r.quantity_base = 1;
     cr_assert_eq(rt_agg_add(&a, &r), RT_EOVERFLOW);

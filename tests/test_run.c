@@ -120,9 +120,15 @@ static rt_status mem_open(const char *path, size_t chunk_bytes, rt_usage_reader 
     if (strstr(path, "part-2")) from = 600;
     if (strstr(path, "read-fault")) m->fault = FAULT_READ;
     if (strstr(path, "parse-fault")) m->fault = FAULT_PARSE;
+    bool rejects_only = strstr(path, "rejects-only") != NULL;
     rt_buf b;
     rt_buf_init(&b);
-    for (unsigned i = from; i < to; i++) record(&b, i);
+    for (unsigned i = from; i < to; i++) {
+        if (rejects_only)
+            rt_buf_printf(&b, "E%u,ZZ,VOICE,2026-10-20T10:00:00Z,60,\n", i);
+        else
+            record(&b, i);
+    }
     m->text = b.data;
     m->len = b.len;
     *out = &m->base;
@@ -471,6 +477,25 @@ Test(run, a_broken_parser_fails_the_run_cleanly)
     cr_assert_str_eq(err.message, "the reader is broken");
     cr_assert_str_eq(err.file, path, "the run names the input when the reader did not");
     assert_no_trace();
+}
+
+Test(run, a_run_that_bills_nothing)
+{
+    /* Every record rejected: the run still commits, with no invoice and no number taken. */
+    char path[600];
+    snprintf(path, sizeof path, "%s/rejects-only.csv", tmp);
+    rt_test_write(tmp, "rejects-only.csv", "x\n");
+    const char *paths[1] = {path};
+    rt_run_config cfg = config(paths, 1, 2);
+    rt_run_summary sum;
+    rt_error err;
+    cr_assert_eq(rt_run_execute(&cfg, &sum, &err), RT_OK, "%s", err.message);
+    cr_assert(sum.counts.read == 1000 && sum.counts.rejected == 1000 && sum.counts.rated == 0);
+    cr_assert_eq(sum.invoices, 0);
+    cr_assert_str_eq(sum.first_invoice, "");
+    cr_assert_eq(sum.total_count, 0);
+    cr_assert_eq(sum.journal_lines, 0);
+    cr_assert(exists(out_dir));
 }
 
 Test(run, refusals_before_any_work)
