@@ -498,7 +498,11 @@ static rt_status parse_number(const rt_field *f, void *row, const char *text, si
         return why_fail(why, wn, st, f->scale ? "more than %s decimals" : "not a whole number%s",
                         f->scale ? lim : "");
     }
-    if (st == RT_EPARSE) return why_fail(why, wn, st, "'%s' is not a number", "value");
+    if (st == RT_EPARSE) {
+        /* Quote the cell itself (bounded), so the reason says what was read. */
+        snprintf(why, wn, "'%.*s' is not a number", (int)(len < 40 ? len : 40), text);
+        return st;
+    }
     if (st != RT_OK) return why_fail(why, wn, st, "%s", "number out of range");
     if (v < f->min || v > f->max) {
         char lo[48], hi[48], msg[120];
@@ -813,23 +817,31 @@ static void check_versions(validator *v, rt_table_id id, size_t ident, size_t fr
 {
     const rt_table *t = rt_book_table(id);
     const rt_book_rows *r = &v->book->tables[id];
+#define VERSION_TIME(i, off) (*(const rt_time_s *)((const char *)r->rows + (i) * t->row_size + (off)))
+    /* Rows are sorted by valid_from within a thing, so a version overlaps an earlier one
+     * exactly when it starts before the latest end seen so far in its group (not only the
+     * previous row's end: [2020, 2030) contains both [2021, 2022) and [2023, 2024)). */
+    size_t latest = 0;
     for (size_t i = 0; i < r->count; i++) {
         const char *row = (const char *)r->rows + i * t->row_size;
-        rt_time_s from = *(const rt_time_s *)(row + from_off);
-        rt_time_s to = *(const rt_time_s *)(row + to_off);
+        rt_time_s from = VERSION_TIME(i, from_off), to = VERSION_TIME(i, to_off);
         if (to <= from)
             rt_diags_add(v->d, t->file, line_of(v->book, id, i), col_of(v->book, id, "valid_to"), "valid_to",
                          "valid_to must be after valid_from");
-        if (i == 0) continue;
-        const char *prev = row - t->row_size;
-        bool same = true;
-        for (size_t k = 0; k < ident; k++)
-            same = same && field_compare(&t->fields[k], prev, row) == 0;
-        if (same && *(const rt_time_s *)(prev + to_off) > from)
+        bool same = i > 0;
+        for (size_t k = 0; same && k < ident; k++)
+            same = field_compare(&t->fields[k], row - t->row_size, row) == 0;
+        if (!same) {
+            latest = i;
+            continue;
+        }
+        if (VERSION_TIME(latest, to_off) > from)
             rt_diags_add(v->d, t->file, line_of(v->book, id, i), col_of(v->book, id, "valid_from"), "valid_from",
                          "effective dates overlap the version on line %u",
-                         line_of(v->book, id, i - 1));
+                         line_of(v->book, id, latest));
+        if (to > VERSION_TIME(latest, to_off)) latest = i;
     }
+#undef VERSION_TIME
 }
 
 static void validate_company_and_gl(validator *v)
@@ -844,8 +856,9 @@ static void validate_company_and_gl(validator *v)
     for (size_t i = 0; i < RT_BOOK_COUNT(b, RT_T_GL_ACCOUNTS); i++) {
         rt_gl_role role = (rt_gl_role)gl[i].role;
         if (role != RT_GL_REVENUE && roles[role] > 0)
-            rt_diags_add(v->d, file_of(RT_T_GL_ACCOUNTS), line_of(b, RT_T_GL_ACCOUNTS, i), 0,
-                         "role", "a second account with role %s", rt_gl_role_name(role));
+            rt_diags_add(v->d, file_of(RT_T_GL_ACCOUNTS), line_of(b, RT_T_GL_ACCOUNTS, i),
+                         col_of(b, RT_T_GL_ACCOUNTS, "role"), "role",
+                         "a second account with role %s", rt_gl_role_name(role));
         roles[role]++;
     }
     static const rt_gl_role needed[] = {RT_GL_RECEIVABLE, RT_GL_VAT_PAYABLE};
@@ -863,11 +876,13 @@ static void validate_products(validator *v)
     for (size_t i = 0; i < RT_BOOK_COUNT(b, RT_T_PRODUCTS); i++) {
         uint32_t gi;
         if (rt_strmap_get(&v->gl, p[i].gl_account, strlen(p[i].gl_account), &gi) != RT_OK)
-            rt_diags_add(v->d, file_of(RT_T_PRODUCTS), line_of(b, RT_T_PRODUCTS, i), 0,
-                         "gl_account", "unknown GL account '%s'", p[i].gl_account);
+            rt_diags_add(v->d, file_of(RT_T_PRODUCTS), line_of(b, RT_T_PRODUCTS, i),
+                         col_of(b, RT_T_PRODUCTS, "gl_account"), "gl_account",
+                         "unknown GL account '%s'", p[i].gl_account);
         else if (gl[gi].role != RT_GL_REVENUE)
-            rt_diags_add(v->d, file_of(RT_T_PRODUCTS), line_of(b, RT_T_PRODUCTS, i), 0,
-                         "gl_account", "GL account '%s' is not a revenue account",
+            rt_diags_add(v->d, file_of(RT_T_PRODUCTS), line_of(b, RT_T_PRODUCTS, i),
+                         col_of(b, RT_T_PRODUCTS, "gl_account"), "gl_account",
+                         "GL account '%s' is not a revenue account",
                          p[i].gl_account);
     }
     check_versions(v, RT_T_PRODUCTS, 1, offsetof(rt_product, valid_from),
@@ -1423,8 +1438,8 @@ static void validate_taxes(validator *v)
                 found = strcmp(tr[t].jurisdiction, j) == 0 &&
                         strcmp(tr[t].tax_category, p[k].tax_category) == 0;
             if (!found)
-                rt_diags_add(v->d, file_of(RT_T_ACCOUNTS), line_of(b, RT_T_ACCOUNTS, i), 0,
-                             "tax_jurisdiction",
+                rt_diags_add(v->d, file_of(RT_T_ACCOUNTS), line_of(b, RT_T_ACCOUNTS, i),
+                             col_of(b, RT_T_ACCOUNTS, "tax_jurisdiction"), "tax_jurisdiction",
                              "no tax rate for jurisdiction '%s' and tax category '%s' "
                              "(product '%s')",
                              j, p[k].tax_category, p[k].product_id);

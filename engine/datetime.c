@@ -120,7 +120,11 @@ rt_status rt_time_parse(const char *s, size_t len, rt_time_s *out)
         }
     }
     if (i != len) return RT_EPARSE;
-    *out = rt_time_of_days(day) + hh * 3600 + mm * 60 + ss - offset_s;
+    rt_time_s t = rt_time_of_days(day) + hh * 3600 + mm * 60 + ss - offset_s;
+    /* An offset can carry an instant of 0001-01-01 or 9999-12-31 out of the supported range;
+     * it would then format as year 0 or 10000, which no parser accepts back. */
+    if (t < RT_TIME_MIN || t > RT_TIME_MAX) return RT_EPARSE;
+    *out = t;
     return RT_OK;
 }
 

@@ -102,14 +102,17 @@ rt_status rt_decimal_parse_any(const char *s, size_t len, unsigned max_scale, in
                                unsigned *scale)
 {
     RT_ASSERT(max_scale <= RT_SCALE_MAX);
+    /* The whole text is checked first: a value that is too large or too precise is reported
+     * as such only when it is a number at all ("1.1234567x" is malformed, not too precise). */
     size_t i = 0;
-    bool negative = false;
+    bool negative = false, overflow = false, too_precise = false;
     if (i < len && (s[i] == '-' || s[i] == '+')) negative = s[i++] == '-';
     size_t int_start = i;
     __int128 acc = 0;
     while (i < len && s[i] >= '0' && s[i] <= '9') {
-        acc = acc * 10 + (s[i++] - '0');
-        if (acc > (__int128)INT64_MAX + 1) return RT_EOVERFLOW;
+        if (!overflow) acc = acc * 10 + (s[i] - '0');
+        overflow = overflow || acc > (__int128)INT64_MAX + 1;
+        i++;
     }
     if (i == int_start) return RT_EPARSE;
     unsigned decimals = 0;
@@ -120,17 +123,20 @@ rt_status rt_decimal_parse_any(const char *s, size_t len, unsigned max_scale, in
             if (decimals == max_scale) {
                 /* Trailing zeros beyond the limit do not change the value; anything else would
                  * need rounding, which is the caller's decision, not a parser's. */
-                if (s[i] != '0') return RT_ELIMIT;
+                too_precise = too_precise || s[i] != '0';
                 i++;
                 continue;
             }
-            acc = acc * 10 + (s[i++] - '0');
+            if (!overflow) acc = acc * 10 + (s[i] - '0');
+            overflow = overflow || acc > (__int128)INT64_MAX + 1;
             decimals++;
-            if (acc > (__int128)INT64_MAX + 1) return RT_EOVERFLOW;
+            i++;
         }
         if (i == frac_start) return RT_EPARSE;
     }
     if (i != len) return RT_EPARSE;
+    if (overflow) return RT_EOVERFLOW;
+    if (too_precise) return RT_ELIMIT;
     if (negative) acc = -acc;
     if (acc > INT64_MAX || acc < INT64_MIN) return RT_EOVERFLOW;
     *mantissa = (int64_t)acc;

@@ -1,6 +1,7 @@
 /* rating: per-event rating rules. */
 #include "engine/rating.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <xxhash.h>
@@ -97,7 +98,13 @@ rt_status rt_charge_event_amount(const rt_charge *ch, int64_t qdec, int64_t bill
     int64_t amount = 0;
     bool period = rt_charge_model_is_period((rt_charge_model)ch->model);
     if (ch->model == RT_CHARGE_FLAT) {
-        amount = ch->price_nanos;
+        /* A flat price is an event amount too: rounded at the charge's event_decimals. */
+        unsigned drop = (unsigned)(RT_NANOS_SCALE - ch->event_decimals);
+        int64_t at_decimals;
+        if (rt_div_round_i128(ch->price_nanos, rt_pow10(drop), (rt_round)ch->event_rounding,
+                              &at_decimals) != RT_OK ||
+            rt_mul_i64(at_decimals, rt_pow10(drop), &amount) != RT_OK)
+            return RT_EOVERFLOW;
     } else if (billable != 0 && !period) {
         rt_price_sum e = {0, 0};
         rt_status st = rt_price_sum_add(&e, billable, ch->price_nanos, ch->price_per);
@@ -359,11 +366,17 @@ static rt_reject_reason check_event(const rt_rating_ctx *ctx, const rt_event *ev
 static rt_reject_reason base_quantity(const rt_event *ev, const rt_product *prod, int64_t *qty,
                                       const char **field, char *msg, size_t n)
 {
-    if (ev->qty_scale > prod->quantity_decimals)
+    /* Trailing zeros carry no value ("60.0" seconds is 60 seconds): only decimals that do
+     * are more than the unit allows. */
+    int64_t mantissa = ev->qty_mantissa, scale = ev->qty_scale;
+    while (scale > prod->quantity_decimals && mantissa % 10 == 0) {
+        mantissa /= 10;
+        scale--;
+    }
+    if (scale > prod->quantity_decimals)
         return fail(field, "quantity", msg, n, RT_REJ_BAD_QUANTITY,
                     "quantity has more decimals than the product's unit allows");
-    if (rt_mul_i64(ev->qty_mantissa, rt_pow10((unsigned)(prod->quantity_decimals - ev->qty_scale)),
-                   qty) != RT_OK ||
+    if (rt_mul_i64(mantissa, rt_pow10((unsigned)(prod->quantity_decimals - scale)), qty) != RT_OK ||
         *qty > RT_QUANTITY_MAX || (prod->max_quantity != RT_UNSET && *qty > prod->max_quantity))
         return fail(field, "quantity", msg, n, RT_REJ_ABSURD_QUANTITY,
                     "quantity is above the product's maximum");

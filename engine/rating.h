@@ -13,8 +13,9 @@
  *
  * Rounding points (documented in formats/README.md too):
  *  1. per event: usage amount = sum over the event's intervals of billable x price /
- *     (price_per x 10^quantity_decimals), rounded once to the charge's event_decimals with
- *     its event_rounding mode (a call split at band boundaries: once per rate it touches);
+ *     (price_per x 10^quantity_decimals), or the price of a flat charge, rounded once to the
+ *     charge's event_decimals with its event_rounding mode (a call split at band boundaries:
+ *     once per rate it touches);
  *     then + setup fee, then bounded by min/max per event; kept in nanos;
  *  2. per invoice line: the sum of event amounts rounded to the currency's minor units
  *     (company.line_rounding);

@@ -73,7 +73,9 @@ rt_status rt_csv_parse(const char **pos, const char *end, rt_arena *arena, rt_cs
                 p++;
                 continue;
             }
-            if (p < end && *p == '\r' && p + 1 < end && p[1] == '\n') p++;
+            /* As for an unquoted field, a CR before the LF or before the end of input is
+             * part of the line end. */
+            if (p < end && *p == '\r' && (p + 1 == end || p[1] == '\n')) p++;
             if (p < end && *p != '\n')
                 return malformed(pos, start, p, end, rec, why, "text after a closing quote");
             break;
@@ -112,20 +114,64 @@ bool rt_csv_blank(const rt_csv_record *rec)
 
 size_t rt_csv_last_boundary(const char *buf, size_t len)
 {
-    /* Quote parity at the end of buf, then walk back over line ends until one sits at even
-     * parity (outside quotes). Quotes are rare in usage files, so this is mostly memchr. */
-    size_t quotes = 0;
-    for (const char *q = buf; (q = memchr(q, '"', len - (size_t)(q - buf))) != NULL; q++) quotes++;
-    size_t i = len;
-    while (i > 0) {
-        i--;
-        if (buf[i] == '"') {
-            quotes--;
-        } else if (buf[i] == '\n' && quotes % 2 == 0) {
-            return i + 1;
+    /* A forward scan that follows rt_csv_parse's own states, so that every boundary found
+     * is exactly where the tokenizer ends a record: a quote opens a field only at the
+     * field's start; a quote inside an unquoted field, text after a closing quote, or a
+     * field past the limit make the rest of the line one malformed record. Counting quote
+     * parity is not enough: one stray quote would invert it and put a cut inside a later
+     * quoted field, so that the records read would depend on the chunk size. Where the
+     * answer depends on bytes not yet read (a quote or CR as the last byte), the scan
+     * stops at the boundary before. */
+    enum { FIELD_START, UNQUOTED, QUOTED, AFTER_QUOTE, SKIP_LINE } state = FIELD_START;
+    /* Before the first quote every line end ends a record (even past the field limit), so
+     * the scan starts at the line holding that quote, found at memchr speed: quotes are
+     * rare in usage files. Without any quote the answer is the last line end. */
+    const char *quote = memchr(buf, '"', len);
+    size_t start = quote ? (size_t)(quote - buf) : len;
+    while (start > 0 && buf[start - 1] != '\n') start--;
+    if (!quote) return start;
+    size_t last = start, fields = 0;
+    for (size_t i = start; i < len; i++) {
+        char c = buf[i];
+        if (state == FIELD_START) {
+            if (fields == RT_CSV_FIELDS_MAX) {
+                state = SKIP_LINE;
+            } else {
+                fields++;
+                state = c == '"' ? QUOTED : UNQUOTED;
+                if (c == '"') continue;
+            }
         }
+        switch (state) {
+        case UNQUOTED:
+            if (c == ',') state = FIELD_START;
+            else if (c == '"') state = SKIP_LINE;
+            else if (c == '\n') goto record_end;
+            break;
+        case QUOTED:
+            if (c != '"') break;
+            if (i + 1 == len) return last;
+            if (buf[i + 1] == '"') i++;
+            else state = AFTER_QUOTE;
+            break;
+        case AFTER_QUOTE:
+            if (c == '\r' && i + 1 == len) return last;
+            if (c == '\r' && buf[i + 1] == '\n') c = buf[++i];
+            if (c == '\n') goto record_end;
+            state = c == ',' ? FIELD_START : SKIP_LINE;
+            break;
+        case SKIP_LINE:
+            if (c == '\n') goto record_end;
+            break;
+        case FIELD_START: break;
+        }
+        continue;
+    record_end:
+        last = i + 1;
+        fields = 0;
+        state = FIELD_START;
     }
-    return 0;
+    return last;
 }
 
 /* ---- writing ---- */

@@ -44,9 +44,11 @@ rt_status rt_csv_parse(const char **pos, const char *end, rt_arena *arena, rt_cs
 /* True when the record is a blank line (a single empty unquoted field). */
 bool rt_csv_blank(const rt_csv_record *rec);
 
-/* Find the offset just past the last record boundary in buf[0..len) (a line end that is not
- * inside quotes, counting quotes from the start of buf, which must be a record start).
- * Returns 0 when there is none. */
+/* Find the offset just past the last record boundary in buf[0..len), which must start at a
+ * record start: the end of a record exactly as rt_csv_parse would end it (malformed records
+ * included), never one that depends on bytes after len. Returns 0 when there is none.
+ * Parsing buf[0..cut) therefore gives the same records as parsing more data would, so the
+ * records read do not depend on where chunks are cut. */
 size_t rt_csv_last_boundary(const char *buf, size_t len);
 
 /* ---- writing ---- */

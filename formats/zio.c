@@ -11,6 +11,7 @@
 
 #define ZSTD_MAGIC 0xFD2FB528u
 #define IO_BUF_SIZE ((size_t)1 << 20)
+#define SLURP_MIN_ROOM ((size_t)64 << 10)
 
 struct rt_zreader {
     int fd;
@@ -152,12 +153,16 @@ rt_status rt_zio_slurp(const char *path, rt_buf *b, rt_error *err)
     rt_status st = rt_zreader_open(path, &r, err);
     if (st != RT_OK) return st;
     for (;;) {
-        if (!rt_buf_reserve(b, IO_BUF_SIZE)) {
+        /* Read into whatever room there is, growing only when little is left: asking for a
+         * full IO_BUF_SIZE every time doubled the buffer (and copied it) even for the final,
+         * empty read of a small file. */
+        if (!rt_buf_reserve(b, SLURP_MIN_ROOM)) {
             st = rt_error_set(err, RT_ENOMEM, path, 0, 0, NULL, "out of memory");
             break;
         }
         size_t got;
-        if ((st = rt_zreader_read(r, b->data + b->len, IO_BUF_SIZE, &got, err)) != RT_OK) break;
+        if ((st = rt_zreader_read(r, b->data + b->len, b->cap - b->len, &got, err)) != RT_OK)
+            break;
         if (got == 0) break;
         b->len += got;
     }

@@ -78,6 +78,20 @@ Test(money, rescale_rounds_once)
     cr_assert_eq(out, 7000);
 }
 
+Test(money, decimal_parse_reports_malformed_text_before_limits)
+{
+    /* Found by fuzz_decimal: a text that is not a number at all must say so, even when its
+     * digits would also be too many or too large. */
+    int64_t v;
+    cr_assert_eq(rt_decimal_parse("-12.005\xa3", 8, 2, &v), RT_EPARSE);
+    cr_assert_eq(rt_decimal_parse("1.1234567x", 10, 6, &v), RT_EPARSE);
+    cr_assert_eq(rt_decimal_parse("99999999999999999999x", 21, 0, &v), RT_EPARSE);
+    cr_assert_eq(rt_decimal_parse("1.1234567", 9, 6, &v), RT_ELIMIT);
+    cr_assert_eq(rt_decimal_parse("99999999999999999999.5", 22, 0, &v), RT_EOVERFLOW);
+    cr_assert_eq(rt_decimal_parse("-9223372036854775808", 20, 0, &v), RT_OK);
+    cr_assert_eq(v, INT64_MIN);
+}
+
 Test(money, decimal_parse)
 {
     int64_t v;

@@ -1,10 +1,12 @@
 /* testutil: test helpers. */
 #include "testutil.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <criterion/criterion.h>
@@ -12,6 +14,7 @@
 #include "engine/book.h"
 #include "engine/buf.h"
 #include "engine/catalog.h"
+
 #include "formats/book_csv.h"
 #include "formats/zio.h"
 
@@ -29,6 +32,13 @@ void rt_test_tmpdir(char *buf, size_t size)
     const char *base = getenv("TMPDIR");
     snprintf(buf, size, "%s/ratel-test-XXXXXX", base && *base ? base : "/tmp");
     if (!mkdtemp(buf)) abort();
+}
+
+static int run_shell(const char *cmd);
+
+void rt_test_rmtree(const char *dir)
+{
+    if (dir && strstr(dir, "/ratel-test-")) (void)rt_test_sh("rm -rf '%s'", dir);
 }
 
 static int run_shell(const char *cmd)
@@ -171,4 +181,35 @@ void rt_test_book_problems(const char *dir, char *buf, size_t size)
     format_diags(&d, buf, size);
     rt_diags_free(&d);
     rt_book_free(&book);
+}
+
+void rt_test_mini_book(const char *dir)
+{
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) abort();
+    rt_test_write(dir, "company.csv", MINI_BOOK_COMPANY);
+    rt_test_write(dir, "gl_accounts.csv", MINI_BOOK_GL_ACCOUNTS);
+    rt_test_write(dir, "products.csv", MINI_BOOK_PRODUCTS);
+    rt_test_write(dir, "plans.csv", MINI_BOOK_PLANS);
+    rt_test_write(dir, "charges.csv", MINI_BOOK_CHARGES);
+    rt_test_write(dir, "accounts.csv", MINI_BOOK_ACCOUNTS);
+    rt_test_write(dir, "account_plans.csv", MINI_BOOK_ACCOUNT_PLANS);
+    rt_test_write(dir, "tax_rates.csv", MINI_BOOK_TAX_RATES);
+}
+
+size_t rt_test_read_book(const char *dir, rt_book *book)
+{
+    rt_diags diags;
+    rt_diags_init(&diags);
+    rt_book_init(book);
+    rt_status st = rt_book_csv_read(dir, book, &diags);
+    if (st == RT_OK) st = rt_book_validate(book, &diags);
+    size_t n = rt_diags_total(&diags);
+    for (size_t i = 0; i < diags.count; i++) {
+        char line[1024];
+        rt_error_format(&diags.items[i], line, sizeof line);
+        fprintf(stderr, "%s\n", line);
+    }
+    if (st != RT_OK && n == 0) n = 1;
+    rt_diags_free(&diags);
+    return n;
 }

@@ -1,0 +1,75 @@
+/* test_dedup: the 128-bit fingerprint set: first sighting versus repeat, the reserved
+ * all-zero fingerprint, probe collisions on the low word, growth. */
+#include <criterion/criterion.h>
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "engine/dedup.h"
+
+static bool insert(rt_dedup *d, uint64_t lo, uint64_t hi)
+{
+    bool seen = true;
+    cr_assert_eq(rt_dedup_insert(d, lo, hi, &seen), RT_OK);
+    return seen;
+}
+
+Test(dedup, first_then_repeat)
+{
+    rt_dedup d;
+    cr_assert_eq(rt_dedup_init(&d, 0), RT_OK);
+    cr_assert_not(insert(&d, 1, 2));
+    cr_assert(insert(&d, 1, 2));
+    cr_assert_not(insert(&d, 2, 1), "the words are not interchangeable");
+    cr_assert_not(insert(&d, 1, 3), "same low word, different high word");
+    cr_assert(rt_dedup_contains(&d, 1, 3));
+    cr_assert_not(rt_dedup_contains(&d, 3, 1));
+    rt_dedup_sum_counts(&d);
+    cr_assert_eq(d.count, 3);
+    cr_assert_eq(rt_dedup_bytes(&d), RT_DEDUP_PARTS * 64 * 16,
+                 "the smallest table has 64 slots per partition");
+    rt_dedup_free(&d);
+}
+
+Test(dedup, the_all_zero_fingerprint_is_stored_as_0_1)
+{
+    rt_dedup d;
+    cr_assert_eq(rt_dedup_init(&d, 0), RT_OK);
+    cr_assert_not(insert(&d, 0, 0));
+    cr_assert(insert(&d, 0, 0));
+    cr_assert(rt_dedup_contains(&d, 0, 0));
+    /* The documented price of a flat table: (0, 1) is taken to be the same event. */
+    cr_assert(insert(&d, 0, 1));
+    rt_dedup_free(&d);
+}
+
+Test(dedup, probe_chains_on_one_low_word)
+{
+    rt_dedup d;
+    cr_assert_eq(rt_dedup_init(&d, 0), RT_OK);
+    for (uint64_t hi = 1; hi <= 300; hi++) cr_assert_not(insert(&d, 5, hi));
+    for (uint64_t hi = 1; hi <= 300; hi++) cr_assert(rt_dedup_contains(&d, 5, hi));
+    cr_assert_not(rt_dedup_contains(&d, 5, 301));
+    rt_dedup_free(&d);
+}
+
+Test(dedup, grows_past_its_initial_size)
+{
+    enum { N = 200000 };
+    uint64_t s = 7;
+    fprintf(stderr, "dedup growth seed 7\n");
+    rt_dedup d;
+    cr_assert_eq(rt_dedup_init(&d, 16), RT_OK);
+    for (uint64_t i = 0; i < N; i++) {
+        s = s * UINT64_C(6364136223846793005) + 1;
+        if (insert(&d, s, ~s)) cr_assert_fail("fingerprint %" PRIu64 " reported twice", i);
+    }
+    rt_dedup_sum_counts(&d);
+    cr_assert_eq(d.count, N);
+    cr_assert_geq(rt_dedup_bytes(&d), (size_t)N * 2 * 16);
+    s = 7;
+    for (uint64_t i = 0; i < N; i++) {
+        s = s * UINT64_C(6364136223846793005) + 1;
+        if (!rt_dedup_contains(&d, s, ~s)) cr_assert_fail("fingerprint %" PRIu64 " lost", i);
+    }
+    rt_dedup_free(&d);
+}

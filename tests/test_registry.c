@@ -1,0 +1,233 @@
+/* test_registry: run numbers, the per-period index, gap-free number series per prefix, the
+ * all-or-nothing commit transaction, and the run record's round trip through LMDB. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/registry.h"
+#include "testutil.h"
+
+static char tmp[256];
+static rt_store *store;
+
+static void setup(void)
+{
+    rt_test_tmpdir(tmp, sizeof tmp);
+    char dir[300];
+    snprintf(dir, sizeof dir, "%s/book", tmp);
+    rt_error err;
+    cr_assert_eq(rt_store_open(dir, true, &store, &err), RT_OK);
+}
+static void teardown(void)
+{
+    rt_store_close(store);
+    rt_test_rmtree(tmp);
+}
+TestSuite(registry, .init = setup, .fini = teardown);
+
+static rt_registry_txn *begin(void)
+{
+    rt_registry_txn *t;
+    rt_error err;
+    cr_assert_eq(rt_registry_begin(store, &t, &err), RT_OK, "%s", err.message);
+    return t;
+}
+
+static void commit(rt_registry_txn *t)
+{
+    rt_error err;
+    cr_assert_eq(rt_registry_commit(t, &err), RT_OK, "%s", err.message);
+}
+
+static void record(rt_registry_txn *t, uint64_t run_no, const char *period)
+{
+    rt_run_record r;
+    memset(&r, 0, sizeof r);
+    r.run_no = run_no;
+    snprintf(r.period, sizeof r.period, "%s", period);
+    rt_error err;
+    cr_assert_eq(rt_registry_put_run(t, &r, &err), RT_OK, "%s", err.message);
+}
+
+static uint64_t next_run(rt_registry_txn *t)
+{
+    uint64_t n = 0;
+    rt_error err;
+    cr_assert_eq(rt_registry_next_run_no(t, &n, &err), RT_OK);
+    return n;
+}
+
+static uint64_t take(rt_registry_txn *t, const char *series, uint64_t count)
+{
+    uint64_t first = 0;
+    rt_error err;
+    cr_assert_eq(rt_registry_take_numbers(t, series, count, &first, &err), RT_OK);
+    return first;
+}
+
+static rt_status last_of(rt_registry_txn *t, const char *period, uint64_t *run)
+{
+    rt_error err;
+    return rt_registry_period_last_run(t, period, run, &err);
+}
+
+Test(registry, run_numbers)
+{
+    rt_registry_txn *t = begin();
+    cr_assert_eq(next_run(t), 1);
+    record(t, 1, "2026-10");
+    cr_assert_eq(next_run(t), 2, "visible inside the transaction that wrote it");
+    commit(t);
+    t = begin();
+    cr_assert_eq(next_run(t), 2);
+    record(t, 2, "2026-11");
+    commit(t);
+    t = begin();
+    cr_assert_eq(next_run(t), 3);
+    rt_error err;
+    rt_run_record dup;
+    memset(&dup, 0, sizeof dup);
+    dup.run_no = 2;
+    memcpy(dup.period, "2026-12", 8);
+    cr_assert_eq(rt_registry_put_run(t, &dup, &err), RT_EEXIST);
+    rt_registry_abort(t);
+}
+
+Test(registry, period_index)
+{
+    rt_registry_txn *t = begin();
+    uint64_t run;
+    cr_assert_eq(last_of(t, "2026-10", &run), RT_ENOTFOUND, "nothing billed yet");
+    record(t, 3, "2026-10");
+    record(t, 4, "2026-11");
+    record(t, 256, "2026-10"); /* a rerun; 256 tests big-endian order against 3 */
+    record(t, 257, "2026-09");
+    cr_assert_eq(last_of(t, "2026-10", &run), RT_OK);
+    cr_assert_eq(run, 256);
+    commit(t);
+
+    t = begin();
+    cr_assert_eq(last_of(t, "2026-11", &run), RT_OK);
+    cr_assert_eq(run, 4);
+    cr_assert_eq(last_of(t, "2026-09", &run), RT_OK);
+    cr_assert_eq(run, 257);
+    cr_assert_eq(last_of(t, "2026-08", &run), RT_ENOTFOUND, "before every period");
+    cr_assert_eq(last_of(t, "2026-12", &run), RT_ENOTFOUND, "after every period");
+    cr_assert_eq(last_of(t, "2025-10", &run), RT_ENOTFOUND);
+    rt_registry_abort(t);
+
+    rt_error err;
+    cr_assert_eq(rt_registry_find_period(store, "2026-10", &run, &err), RT_OK);
+    cr_assert_eq(run, 256);
+    cr_assert_eq(rt_registry_find_period(store, "2027-01", &run, &err), RT_ENOTFOUND);
+}
+
+Test(registry, read_helpers_on_a_store_without_runs)
+{
+    uint64_t run;
+    rt_error err;
+    cr_assert_eq(rt_registry_find_period(store, "2026-10", &run, &err), RT_ENOTFOUND);
+    rt_run_record r;
+    cr_assert_eq(rt_registry_get_run(store, 1, &r, &err), RT_ENOTFOUND);
+}
+
+Test(registry, number_series_are_gap_free_and_independent)
+{
+    rt_registry_txn *t = begin();
+    cr_assert_eq(take(t, "INV-2026-", 3), 1);
+    cr_assert_eq(take(t, "INV-2026-", 2), 4);
+    cr_assert_eq(take(t, "CN-2026-", 1), 1, "each prefix has its own series");
+    cr_assert_eq(take(t, "INV-2026", 1), 1, "a prefix of a prefix is another series");
+    commit(t);
+    t = begin();
+    cr_assert_eq(take(t, "INV-2026-", 0), 6, "asking for none shows the next number");
+    cr_assert_eq(take(t, "INV-2026-", 1), 6, "and takes nothing");
+    cr_assert_eq(take(t, "CN-2026-", 10), 2);
+    commit(t);
+    t = begin();
+    cr_assert_eq(take(t, "INV-2026-", 1), 7);
+    cr_assert_eq(take(t, "CN-2026-", 1), 12);
+    rt_registry_abort(t);
+}
+
+Test(registry, an_aborted_transaction_consumes_nothing)
+{
+    rt_registry_txn *t = begin();
+    cr_assert_eq(take(t, "INV-", 5), 1);
+    commit(t);
+    t = begin();
+    cr_assert_eq(take(t, "INV-", 40), 6);
+    record(t, 1, "2026-10");
+    rt_registry_abort(t);
+    t = begin();
+    cr_assert_eq(take(t, "INV-", 1), 6, "the 40 numbers were never issued");
+    cr_assert_eq(next_run(t), 1, "the run was never recorded");
+    uint64_t run;
+    cr_assert_eq(last_of(t, "2026-10", &run), RT_ENOTFOUND);
+    commit(t);
+    rt_registry_abort(NULL);
+}
+
+Test(registry, run_record_round_trip)
+{
+    rt_run_record r;
+    memset(&r, 0, sizeof r);
+    r.run_no = 7;
+    memcpy(r.period, "2026-10", 8);
+    r.flags = RT_RUN_FLAG_RERUN;
+    r.book_fingerprint = UINT64_C(0x89b7bfe06eddf163);
+    r.book_version = 12;
+    r.read = 3732;
+    r.rated = 3713;
+    r.rejected = 10;
+    r.duplicate = 9;
+    r.invoices = 33;
+    snprintf(r.first_invoice, sizeof r.first_invoice, "LT-2026-000001");
+    snprintf(r.last_invoice, sizeof r.last_invoice, "LT-2026-000033");
+    r.manifest_xxh64 = UINT64_MAX;
+    snprintf(r.out_dir, sizeof r.out_dir, "/srv/billing/2026-10 (rerun)");
+    rt_run_input inputs[2] = {
+        {"usage-voice.csv.zst", RT_INPUT_USAGE, {36867, UINT64_C(0xe68e45f1a3bcd2e4), 2412}},
+        {"d\xc3\xa9j\xc3\xa0/other,\"x\".csv", RT_INPUT_ORDERS, {0, 0, 0}},
+    };
+    r.inputs = inputs;
+    r.input_count = 2;
+    r.total_count = 2;
+    r.totals[0] = (rt_currency_total){"EUR", 33, 29991, 5993, 35984};
+    r.totals[1] = (rt_currency_total){"JPY", 1, -500, -100, -600};
+    rt_registry_txn *t = begin();
+    rt_error err;
+    cr_assert_eq(rt_registry_put_run(t, &r, &err), RT_OK);
+    commit(t);
+
+    rt_run_record g;
+    cr_assert_eq(rt_registry_get_run(store, 7, &g, &err), RT_OK, "%s", err.message);
+    cr_assert_eq(g.run_no, 7);
+    cr_assert_str_eq(g.period, "2026-10");
+    cr_assert_eq(g.flags, RT_RUN_FLAG_RERUN);
+    cr_assert_eq(g.book_fingerprint, r.book_fingerprint);
+    cr_assert_eq(g.book_version, 12);
+    cr_assert(g.read == 3732 && g.rated == 3713 && g.rejected == 10 && g.duplicate == 9);
+    cr_assert_eq(g.invoices, 33);
+    cr_assert_str_eq(g.first_invoice, "LT-2026-000001");
+    cr_assert_str_eq(g.last_invoice, "LT-2026-000033");
+    cr_assert_eq(g.manifest_xxh64, UINT64_MAX);
+    cr_assert_str_eq(g.out_dir, r.out_dir);
+    cr_assert_eq(g.input_count, 2);
+    for (size_t i = 0; i < 2; i++) {
+        cr_assert_str_eq(g.inputs[i].path, inputs[i].path);
+        cr_assert_eq(g.inputs[i].info.bytes, inputs[i].info.bytes);
+        cr_assert_eq(g.inputs[i].info.xxh64, inputs[i].info.xxh64);
+        cr_assert_eq(g.inputs[i].info.records, inputs[i].info.records);
+    }
+    cr_assert_eq(g.total_count, 2);
+    cr_assert_str_eq(g.totals[0].currency, "EUR");
+    cr_assert(g.totals[0].invoices == 33 && g.totals[0].net_minor == 29991 &&
+              g.totals[0].tax_minor == 5993 && g.totals[0].gross_minor == 35984);
+    cr_assert_str_eq(g.totals[1].currency, "JPY");
+    cr_assert(g.totals[1].net_minor == -500 && g.totals[1].gross_minor == -600);
+    rt_run_record_free(&g);
+    cr_assert_null(g.inputs);
+    cr_assert_eq(rt_registry_get_run(store, 8, &g, &err), RT_ENOTFOUND);
+}
