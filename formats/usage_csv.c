@@ -1,8 +1,12 @@
 /* usage_csv: chunked, parallel-parseable usage CSV reader. */
 #include "formats/usage_csv.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <xxhash.h>
 
 #include "engine/money.h"
 #include "formats/csv.h"
@@ -13,6 +17,20 @@
 #define RUNAWAY_BYTES ((size_t)64 << 20)
 #define HEADER_MAX ((size_t)64 << 10)
 
+/* ---- chunk layout ----
+ * Every chunk starts with a private 32-byte prefix saying what follows: text (whole records)
+ * or one compressed frame with the facts its index gave, to be checked once it is
+ * decompressed. */
+#define CHUNK_TEXT 0x545A5452u /* "RTZT" */
+#define CHUNK_FRAME 0x435A5452u /* "RTZC" */
+#define CHUNK_PREFIX 32u
+#define FRAME_CONTENT_MAX ((uint64_t)256 << 20)
+
+#define INDEX_MAGIC 0x184D2A52u /* a zstd skippable frame magic (0x184D2A50..5F) */
+#define INDEX_TAG 0x49435452u  /* "RTCI" */
+#define INDEX_PAYLOAD 32u
+#define ZSTD_FRAME_MAGIC 0xFD2FB528u
+
 enum { COL_EVENT_ID, COL_ACCOUNT, COL_PRODUCT, COL_START, COL_QTY, COL_CALLED, COL_COUNT };
 static const char *const col_names[COL_COUNT] = {"event_id",   "account_id", "product_id",
                                                  "start_time", "quantity",   "called_number"};
@@ -21,16 +39,42 @@ typedef struct columns {
     int at[COL_COUNT]; /* CSV column index, -1 when absent (only called_number may be) */
 } columns;
 
+/* A ratel frame index, as read from its skippable frame. */
+typedef struct frame_index {
+    bool valid;
+    bool aligned; /* the frame ends at a record boundary */
+    uint32_t compressed_bytes;
+    uint64_t content_bytes;
+    uint64_t newlines;
+} frame_index;
+
+#define CARRY(cr) ((cr)->cbuf + CHUNK_PREFIX)
+
 typedef struct csv_reader {
     rt_usage_reader base;
-    rt_zreader *z;
+    char *path;
     columns cols;
-    char *carry;
-    size_t carry_len, carry_cap;
+    /* Text not handed out yet (decompressed), starting at a record start, kept at
+     * cbuf + CHUNK_PREFIX so that the buffer can become a chunk as it is (see emit_carry). */
+    char *cbuf;
+    size_t ccap, carry_len;
     uint64_t next_line;
     size_t chunk_bytes;
     bool eof;
-    char *path;
+    /* plain files */
+    rt_zreader *z;
+    /* zstd files, read frame by frame (framed == true) */
+    bool framed;
+    int fd;
+    unsigned char *in;
+    size_t in_pos, in_len;
+    bool in_eof;
+    uint64_t consumed; /* file bytes consumed (read and not buffered) */
+    uint64_t read_bytes;
+    XXH64_state_t *hash;
+    ZSTD_DStream *ds;
+    bool in_stream; /* inside a frame being decompressed in order */
+    frame_index pending;
 } csv_reader;
 
 /* ---- parsing records ---- */
@@ -94,8 +138,9 @@ static bool parse_record(const rt_csv_record *rec, const columns *c, uint32_t re
     return true;
 }
 
+/* Parse whole records; *lines is the number of line ends consumed. */
 static rt_status parse_records(const char *data, size_t len, const columns *c,
-                               rt_event_batch *b)
+                               rt_event_batch *b, uint64_t *lines)
 {
     const char *p = data, *end = data + len;
     uint32_t rec_no = 0, line_rel = 0;
@@ -126,25 +171,26 @@ static rt_status parse_records(const char *data, size_t len, const columns *c,
         if (!parse_record(&rec, c, rec_no++, at_line, b)) return RT_ENOMEM;
     }
     b->records = rec_no;
+    *lines = line_rel;
     return RT_OK;
 }
 
-static rt_status csv_parse_chunk(const rt_usage_reader *r, const rt_chunk *chunk,
-                                 rt_event_batch *batch, rt_error *err)
+static void put_u32(unsigned char *p, uint32_t v)
 {
-    const csv_reader *cr = (const csv_reader *)r;
-    rt_status st = parse_records(chunk->data, chunk->len, &cr->cols, batch);
-    if (st != RT_OK) return rt_error_set(err, st, r->path, chunk->first_line, 0, NULL, "out of memory");
-    return RT_OK;
+    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
 }
-
-rt_status rt_usage_csv_parse_buffer(const char *data, size_t len, rt_event_batch *batch)
+static void put_u64(unsigned char *p, uint64_t v)
 {
-    columns c = {{0, 1, 2, 3, 4, 5}};
-    return parse_records(data, len, &c, batch);
+    for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
 }
-
-/* ---- cutting chunks ---- */
+static uint32_t get_u32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static uint64_t get_u64(const unsigned char *p)
+{
+    return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32;
+}
 
 static uint64_t count_newlines(const char *p, size_t len)
 {
@@ -157,6 +203,75 @@ static uint64_t count_newlines(const char *p, size_t len)
     return n;
 }
 
+static bool even_quotes(const char *p, size_t len)
+{
+    size_t n = 0;
+    const char *end = p + len;
+    while ((p = memchr(p, '"', (size_t)(end - p))) != NULL) {
+        n++;
+        p++;
+    }
+    return n % 2 == 0;
+}
+
+/* ---- parsing chunks ---- */
+
+static rt_status parse_frame(const csv_reader *cr, const rt_chunk *chunk, rt_event_batch *batch,
+                             rt_error *err)
+{
+    const unsigned char *h = (const unsigned char *)chunk->data;
+    uint64_t content = get_u64(h + 8), newlines = get_u64(h + 16), comp = get_u64(h + 24);
+    RT_ASSERT(content <= FRAME_CONTENT_MAX && comp + CHUNK_PREFIX == chunk->len);
+    char *text = rt_arena_alloc(&batch->arena, (size_t)content + 1);
+    if (!text)
+        return rt_error_set(err, RT_ENOMEM, cr->path, chunk->first_line, 0, NULL, "out of memory");
+    size_t n = ZSTD_decompress(text, (size_t)content, h + CHUNK_PREFIX, (size_t)comp);
+    if (ZSTD_isError(n))
+        return rt_error_set(err, RT_ECORRUPT, cr->path, chunk->first_line, 0, NULL,
+                            "corrupt zstd frame: %s", ZSTD_getErrorName(n));
+    /* The index promised whole records: check it before trusting a single record. */
+    if (n != content || (n > 0 && text[n - 1] != '\n') || !even_quotes(text, n))
+        return rt_error_set(err, RT_ECORRUPT, cr->path, chunk->first_line, 0, NULL,
+                            "zstd frame does not match its ratel frame index (size or record "
+                            "boundary); the file was altered");
+    uint64_t lines;
+    rt_status st = parse_records(text, n, &cr->cols, batch, &lines);
+    if (st != RT_OK)
+        return rt_error_set(err, st, cr->path, chunk->first_line, 0, NULL, "out of memory");
+    if (lines != newlines)
+        return rt_error_set(err, RT_ECORRUPT, cr->path, chunk->first_line, 0, NULL,
+                            "zstd frame holds %llu line ends, its index says %llu; the file was "
+                            "altered",
+                            (unsigned long long)lines, (unsigned long long)newlines);
+    return RT_OK;
+}
+
+static rt_status csv_parse_chunk(const rt_usage_reader *r, const rt_chunk *chunk,
+                                 rt_event_batch *batch, rt_error *err)
+{
+    const csv_reader *cr = (const csv_reader *)r;
+    RT_ASSERT(chunk->len >= CHUNK_PREFIX);
+    uint32_t kind = get_u32((const unsigned char *)chunk->data);
+    if (kind == CHUNK_FRAME) return parse_frame(cr, chunk, batch, err);
+    RT_ASSERT(kind == CHUNK_TEXT);
+    const char *text = chunk->data + CHUNK_PREFIX;
+    size_t len = chunk->len - CHUNK_PREFIX;
+    uint64_t lines;
+    rt_status st = parse_records(text, len, &cr->cols, batch, &lines);
+    if (st != RT_OK)
+        return rt_error_set(err, st, r->path, chunk->first_line, 0, NULL, "out of memory");
+    return RT_OK;
+}
+
+rt_status rt_usage_csv_parse_buffer(const char *data, size_t len, rt_event_batch *batch)
+{
+    columns c = {{0, 1, 2, 3, 4, 5}};
+    uint64_t lines;
+    return parse_records(data, len, &c, batch, &lines);
+}
+
+/* ---- cutting text into chunks ---- */
+
 static bool grow(rt_chunk *c, size_t cap)
 {
     if (c->cap >= cap) return true;
@@ -167,64 +282,292 @@ static bool grow(rt_chunk *c, size_t cap)
     return true;
 }
 
+/* Room for cap bytes of text in the carry buffer. */
+static bool carry_reserve(csv_reader *cr, size_t cap)
+{
+    cap += CHUNK_PREFIX;
+    if (cr->ccap >= cap) return true;
+    size_t n = cr->ccap > (1 << 16) ? cr->ccap : 1 << 16;
+    while (n < cap) n *= 2;
+    char *c = realloc(cr->cbuf, n);
+    if (!c) return false;
+    cr->cbuf = c;
+    cr->ccap = n;
+    return true;
+}
+
+/* Where to cut text that starts at a record start: after the last record boundary; with
+ * `all` (end of input) everything. A runaway quote (no boundary in RUNAWAY_BYTES) is cut at
+ * the last line end so the damage stays in one malformed record. 0: read more first. */
+static size_t cut_point(const char *text, size_t len, bool all)
+{
+    if (all) return len;
+    size_t cut = rt_csv_last_boundary(text, len);
+    if (cut > 0 || len < RUNAWAY_BYTES) return cut;
+    cut = len;
+    while (cut > 0 && text[cut - 1] != '\n') cut--;
+    return cut ? cut : len;
+}
+
+/* Hand out carry[0..cut) as a chunk and keep the rest. Rather than copying a whole chunk,
+ * the carry buffer becomes the chunk's buffer and the chunk's old buffer (the caller's,
+ * malloc'd like ours) takes the rest: ownership of the two blocks is swapped. */
+static rt_status emit_carry(csv_reader *cr, rt_chunk *chunk, size_t cut, rt_error *err)
+{
+    size_t rest = cr->carry_len - cut;
+    if (!grow(chunk, CHUNK_PREFIX + rest))
+        return rt_error_set(err, RT_ENOMEM, cr->path, 0, 0, NULL, "out of memory");
+    char *d = chunk->data;
+    size_t cap = chunk->cap;
+    chunk->data = cr->cbuf;
+    chunk->cap = cr->ccap;
+    cr->cbuf = d;
+    cr->ccap = cap;
+    memcpy(CARRY(cr), chunk->data + CHUNK_PREFIX + cut, rest);
+    cr->carry_len = rest;
+    memset(chunk->data, 0, CHUNK_PREFIX);
+    put_u32((unsigned char *)chunk->data, CHUNK_TEXT);
+    chunk->len = CHUNK_PREFIX + cut;
+    chunk->first_line = cr->next_line;
+    cr->next_line += count_newlines(chunk->data + CHUNK_PREFIX, cut);
+    return RT_OK;
+}
+
+/* ---- plain files ---- */
+
+static rt_status plain_next_chunk(csv_reader *cr, rt_chunk *chunk, int *eof, rt_error *err)
+{
+    size_t want = cr->chunk_bytes;
+    for (;;) {
+        if (!carry_reserve(cr, want))
+            return rt_error_set(err, RT_ENOMEM, cr->path, 0, 0, NULL, "out of memory");
+        while (cr->carry_len < want && !cr->eof) {
+            size_t got;
+            rt_status st = rt_zreader_read(cr->z, CARRY(cr) + cr->carry_len,
+                                           want - cr->carry_len, &got, err);
+            if (st != RT_OK) return st;
+            if (got == 0) cr->eof = true;
+            cr->carry_len += got;
+        }
+        size_t cut = cut_point(CARRY(cr), cr->carry_len, cr->eof);
+        if (cut > 0 || cr->eof) {
+            rt_status st = emit_carry(cr, chunk, cut, err);
+            chunk->source_offset = rt_zreader_offset(cr->z);
+            *eof = cut == 0;
+            return st;
+        }
+        want *= 2;
+    }
+}
+
+/* ---- zstd files, frame by frame ---- */
+
+#define IN_BUF_SIZE ((size_t)1 << 20)
+
+/* Make at least `need` bytes available in the input buffer (fewer only at end of file). */
+static rt_status in_fill(csv_reader *cr, size_t need, rt_error *err)
+{
+    RT_ASSERT(need <= IN_BUF_SIZE);
+    if (cr->in_len - cr->in_pos >= need || cr->in_eof) return RT_OK;
+    memmove(cr->in, cr->in + cr->in_pos, cr->in_len - cr->in_pos);
+    cr->in_len -= cr->in_pos;
+    cr->in_pos = 0;
+    while (cr->in_len < need && !cr->in_eof) {
+        ssize_t n = read(cr->fd, cr->in + cr->in_len, IN_BUF_SIZE - cr->in_len);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return rt_error_set(err, RT_EIO, cr->path, 0, 0, NULL, "read: %s", strerror(errno));
+        if (n == 0) cr->in_eof = true;
+        XXH64_update(cr->hash, cr->in + cr->in_len, (size_t)n);
+        cr->in_len += (size_t)n;
+        cr->read_bytes += (uint64_t)n;
+    }
+    return RT_OK;
+}
+
+/* Move n bytes of the file to dst (NULL: skip them), through the buffer. */
+static rt_status in_take(csv_reader *cr, void *dst, uint64_t n, rt_error *err)
+{
+    while (n > 0) {
+        if (cr->in_pos == cr->in_len) {
+            rt_status st = in_fill(cr, 1, err);
+            if (st != RT_OK) return st;
+            if (cr->in_pos == cr->in_len)
+                return rt_error_set(err, RT_ECORRUPT, cr->path, 0, 0, NULL,
+                                    "truncated zstd frame at the end of the file");
+        }
+        size_t k = cr->in_len - cr->in_pos;
+        if (k > n) k = (size_t)n;
+        if (dst) {
+            memcpy(dst, cr->in + cr->in_pos, k);
+            dst = (char *)dst + k;
+        }
+        cr->in_pos += k;
+        cr->consumed += k;
+        n -= k;
+    }
+    return RT_OK;
+}
+
+/* Decompress the current frame in order into carry until carry holds `limit` bytes or the
+ * frame ends. */
+static rt_status stream_some(csv_reader *cr, size_t limit, rt_error *err)
+{
+    if (!carry_reserve(cr, limit))
+        return rt_error_set(err, RT_ENOMEM, cr->path, 0, 0, NULL, "out of memory");
+    ZSTD_outBuffer ob = {CARRY(cr), limit, cr->carry_len};
+    while (ob.pos < ob.size && cr->in_stream) {
+        rt_status st = in_fill(cr, 1, err);
+        if (st != RT_OK) return st;
+        ZSTD_inBuffer ib = {cr->in, cr->in_len, cr->in_pos};
+        size_t before = ob.pos;
+        size_t rc = ZSTD_decompressStream(cr->ds, &ob, &ib);
+        if (ZSTD_isError(rc))
+            return rt_error_set(err, RT_ECORRUPT, cr->path, cr->next_line, 0, NULL,
+                                "corrupt zstd data: %s", ZSTD_getErrorName(rc));
+        cr->consumed += ib.pos - cr->in_pos;
+        bool progress = ob.pos != before || ib.pos != cr->in_pos;
+        cr->in_pos = ib.pos;
+        if (rc == 0) cr->in_stream = false; /* the frame is complete and flushed */
+        else if (!progress && cr->in_eof && cr->in_pos == cr->in_len)
+            return rt_error_set(err, RT_ECORRUPT, cr->path, 0, 0, NULL,
+                                "truncated zstd frame at the end of the file");
+    }
+    cr->carry_len = ob.pos;
+    return RT_OK;
+}
+
+/* A skippable frame: a ratel frame index is remembered for the next frame; any other
+ * skippable frame is skipped. */
+static rt_status read_skippable(csv_reader *cr, rt_error *err)
+{
+    uint32_t size = get_u32(cr->in + cr->in_pos + 4);
+    rt_status st = in_take(cr, NULL, 8, err);
+    if (st != RT_OK) return st;
+    cr->pending.valid = false;
+    if (size != INDEX_PAYLOAD) return in_take(cr, NULL, size, err);
+    unsigned char p[INDEX_PAYLOAD];
+    if ((st = in_take(cr, p, sizeof p, err)) != RT_OK) return st;
+    if (get_u32(p) != INDEX_TAG || p[4] != 1) return RT_OK; /* not ours, or a newer version */
+    frame_index *fi = &cr->pending;
+    fi->aligned = (p[5] & 1) != 0;
+    fi->compressed_bytes = get_u32(p + 8);
+    fi->content_bytes = get_u64(p + 16);
+    fi->newlines = get_u64(p + 24);
+    fi->valid = fi->content_bytes <= FRAME_CONTENT_MAX &&
+                fi->compressed_bytes <= ZSTD_compressBound((size_t)fi->content_bytes) + 1024;
+    return RT_OK;
+}
+
+/* The indexed frame at the read position, still compressed, as a chunk. */
+static rt_status frame_chunk(csv_reader *cr, rt_chunk *chunk, rt_error *err)
+{
+    const frame_index *fi = &cr->pending;
+    size_t comp = fi->compressed_bytes;
+    if (!grow(chunk, CHUNK_PREFIX + comp))
+        return rt_error_set(err, RT_ENOMEM, cr->path, 0, 0, NULL, "out of memory");
+    unsigned char *h = (unsigned char *)chunk->data;
+    put_u32(h, CHUNK_FRAME);
+    put_u32(h + 4, 0);
+    put_u64(h + 8, fi->content_bytes);
+    put_u64(h + 16, fi->newlines);
+    put_u64(h + 24, comp);
+    rt_status st = in_take(cr, h + CHUNK_PREFIX, comp, err);
+    if (st != RT_OK) return st;
+    if (ZSTD_findFrameCompressedSize(h + CHUNK_PREFIX, comp) != comp)
+        return rt_error_set(err, RT_ECORRUPT, cr->path, cr->next_line, 0, NULL,
+                            "zstd frame does not match its ratel frame index (compressed "
+                            "size); the file was altered");
+    chunk->len = CHUNK_PREFIX + comp;
+    chunk->first_line = cr->next_line;
+    cr->next_line += fi->newlines;
+    cr->pending.valid = false;
+    return RT_OK;
+}
+
+/* One step between frames: consume a skippable frame, or start the next zstd frame (handing
+ * it out compressed when its index allows: *handed set). *at_end at the end of the file. */
+static rt_status between_frames(csv_reader *cr, rt_chunk *chunk, bool may_hand_out, bool *handed,
+                                bool *at_end, rt_error *err)
+{
+    *handed = *at_end = false;
+    rt_status st = in_fill(cr, 8, err);
+    if (st != RT_OK) return st;
+    size_t avail = cr->in_len - cr->in_pos;
+    if (avail == 0) {
+        *at_end = true;
+        return RT_OK;
+    }
+    uint32_t magic = avail >= 4 ? get_u32(cr->in + cr->in_pos) : 0;
+    if ((magic & 0xFFFFFFF0u) == 0x184D2A50u && avail >= 8) return read_skippable(cr, err);
+    if (magic != ZSTD_FRAME_MAGIC)
+        return rt_error_set(err, RT_ECORRUPT, cr->path, 0, 0, NULL,
+                            "not a zstd frame at byte %llu (damaged or truncated file)",
+                            (unsigned long long)cr->consumed);
+    if (may_hand_out && cr->pending.valid && cr->pending.aligned && cr->carry_len == 0) {
+        *handed = true;
+        return frame_chunk(cr, chunk, err);
+    }
+    cr->pending.valid = false;
+    ZSTD_DCtx_reset(cr->ds, ZSTD_reset_session_only);
+    cr->in_stream = true;
+    return RT_OK;
+}
+
+static rt_status framed_next_chunk(csv_reader *cr, rt_chunk *chunk, int *eof, rt_error *err)
+{
+    *eof = 0;
+    size_t cut = 0;
+    for (;;) {
+        rt_status st;
+        if (cr->in_stream) {
+            size_t limit = cr->carry_len < cr->chunk_bytes ? cr->chunk_bytes : cr->carry_len * 2;
+            if ((st = stream_some(cr, limit, err)) != RT_OK) return st;
+        } else {
+            /* Text left over before an indexed frame goes out first when it is whole
+             * records; otherwise that frame is decompressed in order and stitched on. */
+            if (cr->carry_len > 0 && cr->pending.valid &&
+                rt_csv_last_boundary(CARRY(cr), cr->carry_len) == cr->carry_len) {
+                cut = cr->carry_len;
+                break;
+            }
+            bool handed, at_end;
+            if ((st = between_frames(cr, chunk, true, &handed, &at_end, err)) != RT_OK) return st;
+            if (handed) {
+                chunk->source_offset = cr->consumed;
+                return RT_OK;
+            }
+            if (at_end) {
+                cr->eof = true;
+                cut = cr->carry_len;
+                break;
+            }
+        }
+        if (cr->carry_len >= cr->chunk_bytes &&
+            (cut = cut_point(CARRY(cr), cr->carry_len, false)) > 0)
+            break;
+    }
+    rt_status st = emit_carry(cr, chunk, cut, err);
+    chunk->source_offset = cr->consumed;
+    *eof = cut == 0;
+    return st;
+}
+
 static rt_status csv_next_chunk(rt_usage_reader *r, rt_chunk *chunk, int *eof, rt_error *err)
 {
     csv_reader *cr = (csv_reader *)r;
-    size_t want = cr->chunk_bytes;
-    if (!grow(chunk, want + cr->carry_len))
-        return rt_error_set(err, RT_ENOMEM, r->path, 0, 0, NULL, "out of memory");
-    memcpy(chunk->data, cr->carry, cr->carry_len);
-    chunk->len = cr->carry_len;
-    cr->carry_len = 0;
-    size_t cut;
-    for (;;) {
-        while (chunk->len < want && !cr->eof) {
-            size_t got;
-            rt_status st = rt_zreader_read(cr->z, chunk->data + chunk->len, want - chunk->len,
-                                           &got, err);
-            if (st != RT_OK) return st;
-            if (got == 0) cr->eof = true;
-            chunk->len += got;
-        }
-        if (cr->eof) {
-            cut = chunk->len;
-            break;
-        }
-        cut = rt_csv_last_boundary(chunk->data, chunk->len);
-        if (cut > 0) break;
-        if (chunk->len >= RUNAWAY_BYTES) {
-            /* An unbalanced quote swallowed everything: cut at the last line end so the
-             * damage stays in one malformed record. */
-            cut = chunk->len;
-            while (cut > 0 && chunk->data[cut - 1] != '\n') cut--;
-            if (cut == 0) cut = chunk->len;
-            break;
-        }
-        want *= 2;
-        if (!grow(chunk, want))
-            return rt_error_set(err, RT_ENOMEM, r->path, 0, 0, NULL, "out of memory");
-    }
-    size_t rest = chunk->len - cut;
-    if (rest > cr->carry_cap) {
-        char *c = realloc(cr->carry, rest);
-        if (!c) return rt_error_set(err, RT_ENOMEM, r->path, 0, 0, NULL, "out of memory");
-        cr->carry = c;
-        cr->carry_cap = rest;
-    }
-    memcpy(cr->carry, chunk->data + cut, rest);
-    cr->carry_len = rest;
-    chunk->len = cut;
-    chunk->first_line = cr->next_line;
-    cr->next_line += count_newlines(chunk->data, cut);
-    chunk->source_offset = rt_zreader_offset(cr->z);
-    *eof = cut == 0;
-    return RT_OK;
+    return cr->framed ? framed_next_chunk(cr, chunk, eof, err)
+                      : plain_next_chunk(cr, chunk, eof, err);
 }
 
 static void csv_info(const rt_usage_reader *r, rt_input_info *info)
 {
     const csv_reader *cr = (const csv_reader *)r;
-    rt_zreader_checksum(cr->z, &info->bytes, &info->xxh64);
+    if (cr->framed) {
+        info->bytes = cr->read_bytes;
+        info->xxh64 = XXH64_digest(cr->hash);
+    } else {
+        rt_zreader_checksum(cr->z, &info->bytes, &info->xxh64);
+    }
 }
 
 static void csv_close(rt_usage_reader *r)
@@ -232,7 +575,11 @@ static void csv_close(rt_usage_reader *r)
     csv_reader *cr = (csv_reader *)r;
     if (!cr) return;
     rt_zreader_close(cr->z);
-    free(cr->carry);
+    if (cr->fd >= 0) close(cr->fd);
+    free(cr->in);
+    XXH64_freeState(cr->hash);
+    ZSTD_freeDStream(cr->ds);
+    free(cr->cbuf);
     free(cr->path);
     free(cr);
 }
@@ -241,36 +588,52 @@ static const rt_usage_reader_ops csv_ops = {csv_next_chunk, csv_parse_chunk, csv
 
 /* ---- header ---- */
 
+/* Read text until carry holds a line end (or HEADER_MAX bytes, or the input ends). Frames
+ * are decompressed in order here: the first frame holds the header. */
+static rt_status fill_header_text(csv_reader *cr, rt_error *err)
+{
+    if (!carry_reserve(cr, HEADER_MAX))
+        return rt_error_set(err, RT_ENOMEM, cr->path, 0, 0, NULL, "out of memory");
+    while (!memchr(CARRY(cr), '\n', cr->carry_len) && cr->carry_len < HEADER_MAX && !cr->eof) {
+        rt_status st;
+        if (!cr->framed) {
+            size_t got;
+            st = rt_zreader_read(cr->z, CARRY(cr) + cr->carry_len, HEADER_MAX - cr->carry_len,
+                                 &got, err);
+            if (got == 0) cr->eof = true;
+            cr->carry_len += got;
+        } else if (cr->in_stream) {
+            st = stream_some(cr, HEADER_MAX, err);
+        } else {
+            bool handed, at_end;
+            st = between_frames(cr, NULL, false, &handed, &at_end, err);
+            if (at_end) cr->eof = true;
+        }
+        if (st != RT_OK) return st;
+    }
+    return RT_OK;
+}
+
 static rt_status read_header(csv_reader *cr, rt_error *err)
 {
-    /* Read until the first line end (or the end of a short file). */
-    cr->carry_cap = HEADER_MAX;
-    cr->carry = malloc(cr->carry_cap);
-    if (!cr->carry) return rt_error_set(err, RT_ENOMEM, cr->path, 0, 0, NULL, "out of memory");
-    char *nl = NULL;
-    while (!nl && cr->carry_len < cr->carry_cap && !cr->eof) {
-        size_t got;
-        rt_status st = rt_zreader_read(cr->z, cr->carry + cr->carry_len,
-                                       cr->carry_cap - cr->carry_len, &got, err);
-        if (st != RT_OK) return st;
-        if (got == 0) cr->eof = true;
-        cr->carry_len += got;
-        nl = memchr(cr->carry, '\n', cr->carry_len);
-    }
+    rt_status st = fill_header_text(cr, err);
+    if (st != RT_OK) return st;
+    char *carry = CARRY(cr);
+    char *nl = memchr(carry, '\n', cr->carry_len);
     if (cr->carry_len == 0)
         return rt_error_set(err, RT_EPARSE, cr->path, 1, 0, NULL,
                             "empty file: a usage CSV starts with a header row");
     if (!nl && !cr->eof)
         return rt_error_set(err, RT_EPARSE, cr->path, 1, 0, NULL, "header row longer than %zu bytes",
                             HEADER_MAX);
-    const char *p = cr->carry, *end = nl ? nl + 1 : cr->carry + cr->carry_len;
+    const char *p = carry, *end = nl ? nl + 1 : carry + cr->carry_len;
     if (end - p >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) p += 3; /* UTF-8 byte order mark */
     rt_csv_record rec;
     rt_arena scratch;
     rt_arena_init(&scratch, 4096);
     const char *why;
     uint32_t column;
-    rt_status st = rt_csv_parse(&p, end, &scratch, &rec, &why, &column);
+    st = rt_csv_parse(&p, end, &scratch, &rec, &why, &column);
     if (st != RT_OK) {
         rt_arena_free(&scratch);
         return rt_error_set(err, RT_EPARSE, cr->path, 1, column, NULL, "bad header row: %s", why);
@@ -292,10 +655,29 @@ static rt_status read_header(csv_reader *cr, rt_error *err)
         if (cr->cols.at[k] < 0)
             return rt_error_set(err, RT_EPARSE, cr->path, 1, 0, col_names[k],
                                 "the header has no '%s' column", col_names[k]);
-    size_t used = (size_t)(end - cr->carry);
-    memmove(cr->carry, cr->carry + used, cr->carry_len - used);
+    size_t used = (size_t)(end - carry);
+    memmove(carry, carry + used, cr->carry_len - used);
     cr->carry_len -= used;
     cr->next_line = 2;
+    return RT_OK;
+}
+
+/* A zstd file is read frame by frame with our own buffer instead of the streaming reader. */
+static rt_status open_framed(csv_reader *cr, rt_error *err)
+{
+    rt_zreader_close(cr->z);
+    cr->z = NULL;
+    cr->framed = true;
+    cr->fd = open(cr->path, O_RDONLY);
+    if (cr->fd < 0)
+        return rt_error_set(err, errno == ENOENT ? RT_ENOTFOUND : RT_EIO, cr->path, 0, 0, NULL,
+                            "cannot open: %s", strerror(errno));
+    cr->in = malloc(IN_BUF_SIZE);
+    cr->hash = XXH64_createState();
+    cr->ds = ZSTD_createDStream();
+    if (!cr->in || !cr->hash || !cr->ds)
+        return rt_error_set(err, RT_ENOMEM, cr->path, 0, 0, NULL, "out of memory");
+    XXH64_reset(cr->hash, 0);
     return RT_OK;
 }
 
@@ -304,6 +686,7 @@ rt_status rt_usage_csv_open(const char *path, size_t chunk_bytes, rt_usage_reade
 {
     csv_reader *cr = calloc(1, sizeof *cr);
     if (!cr) return rt_error_set(err, RT_ENOMEM, path, 0, 0, NULL, "out of memory");
+    cr->fd = -1;
     cr->path = strdup(path);
     cr->base.ops = &csv_ops;
     cr->base.path = cr->path;
@@ -314,10 +697,99 @@ rt_status rt_usage_csv_open(const char *path, size_t chunk_bytes, rt_usage_reade
         goto fail;
     }
     if ((st = rt_zreader_open(path, &cr->z, err)) != RT_OK) goto fail;
+    if (rt_zreader_compressed(cr->z) && (st = open_framed(cr, err)) != RT_OK) goto fail;
     if ((st = read_header(cr, err)) != RT_OK) goto fail;
     *out = &cr->base;
     return RT_OK;
 fail:
     csv_close(&cr->base);
     return st;
+}
+
+/* ---- canonical text ---- */
+
+const char *rt_usage_csv_header(void)
+{
+    return "event_id,account_id,product_id,start_time,quantity,called_number\n";
+}
+
+static char *put_digits(char *p, unsigned v, int width)
+{
+    for (int i = width - 1; i >= 0; i--) {
+        p[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    return p + width;
+}
+
+/* "YYYY-MM-DDThh:mm:ssZ" without snprintf: this runs once per record in convert. */
+static void put_time(rt_buf *b, rt_time_s t)
+{
+    char s[24], *p = s;
+    rt_days d = rt_days_of(t);
+    int64_t sod = t - rt_time_of_days(d);
+    int y;
+    unsigned m, dd;
+    rt_civil_from_days(d, &y, &m, &dd);
+    RT_ASSERT(y >= 1 && y <= 9999);
+    p = put_digits(p, (unsigned)y, 4);
+    *p++ = '-';
+    p = put_digits(p, m, 2);
+    *p++ = '-';
+    p = put_digits(p, dd, 2);
+    *p++ = 'T';
+    p = put_digits(p, (unsigned)(sod / 3600), 2);
+    *p++ = ':';
+    p = put_digits(p, (unsigned)(sod / 60 % 60), 2);
+    *p++ = ':';
+    p = put_digits(p, (unsigned)(sod % 60), 2);
+    *p++ = 'Z';
+    rt_buf_append(b, s, (size_t)(p - s));
+}
+
+void rt_usage_csv_format_event(rt_buf *b, const rt_event *ev)
+{
+    char q[48];
+    rt_csv_put_exact(b, ev->event_id, ev->event_id_len);
+    rt_csv_sep(b);
+    rt_csv_put_exact(b, ev->account, ev->account_len);
+    rt_csv_sep(b);
+    rt_csv_put_exact(b, ev->product, ev->product_len);
+    rt_csv_sep(b);
+    put_time(b, ev->start_s);
+    rt_csv_sep(b);
+    size_t n = rt_decimal_format(ev->qty_mantissa, ev->qty_scale, ev->qty_scale, 0, '.', q, sizeof q);
+    rt_buf_append(b, q, n);
+    rt_csv_sep(b);
+    rt_csv_put_exact(b, ev->called, ev->called_len);
+}
+
+/* ---- indexed frames ---- */
+
+rt_status rt_usage_csv_frame(ZSTD_CCtx *cctx, int level, const char *text, size_t len,
+                             rt_buf *out)
+{
+    bool aligned = len == 0 || (text[len - 1] == '\n' && even_quotes(text, len));
+    size_t bound = ZSTD_compressBound(len);
+    if (!rt_buf_reserve(out, 8 + INDEX_PAYLOAD + bound)) return RT_ENOMEM;
+    unsigned char *h = (unsigned char *)out->data + out->len;
+    if (ZSTD_isError(ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters)) ||
+        ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level)) ||
+        ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1)))
+        return RT_EZSTD;
+    size_t n = ZSTD_compress2(cctx, h + 8 + INDEX_PAYLOAD, bound, text, len);
+    if (ZSTD_isError(n)) return RT_EZSTD;
+    if (n > UINT32_MAX || len > FRAME_CONTENT_MAX) return RT_ELIMIT;
+    memset(h, 0, 8 + INDEX_PAYLOAD);
+    put_u32(h, INDEX_MAGIC);
+    put_u32(h + 4, INDEX_PAYLOAD);
+    unsigned char *p = h + 8;
+    put_u32(p, INDEX_TAG);
+    p[4] = 1;              /* index version */
+    p[5] = aligned ? 1 : 0; /* flags: ends at a record boundary */
+    put_u32(p + 8, (uint32_t)n);
+    put_u64(p + 16, len);
+    put_u64(p + 24, count_newlines(text, len));
+    out->len += 8 + INDEX_PAYLOAD + n;
+    return RT_OK;
 }
