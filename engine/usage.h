@@ -33,6 +33,7 @@ typedef enum rt_reject_reason {
     RT_REJ_LATE,              /* event starts before the period and --late reject is in force */
     RT_REJ_OVERFLOW,          /* the event's amount does not fit the money representation */
     RT_REJ_BAD_NUMBER,        /* called number is not a plausible E.164 number */
+    RT_REJ_NOT_ANSWERED,      /* a switch CDR of a call that was not answered: nothing to bill */
     RT_REJ_REASON_COUNT_
 } rt_reject_reason;
 

@@ -37,6 +37,8 @@ static const char *const col_names[COL_COUNT] = {"event_id",   "account_id", "pr
 
 typedef struct columns {
     int at[COL_COUNT]; /* CSV column index, -1 when absent (only called_number may be) */
+    rt_usage_csv_mapper map; /* other layouts: maps every record (no header) */
+    const void *map_ctx;
 } columns;
 
 /* A ratel frame index, as read from its skippable frame. */
@@ -75,6 +77,7 @@ typedef struct csv_reader {
     ZSTD_DStream *ds;
     bool in_stream; /* inside a frame being decompressed in order */
     frame_index pending;
+    void *map_ctx; /* the mapper's context, owned */
 } csv_reader;
 
 /* ---- parsing records ---- */
@@ -168,7 +171,9 @@ static rt_status parse_records(const char *data, size_t len, const columns *c,
                 return RT_ENOMEM;
             continue;
         }
-        if (!parse_record(&rec, c, rec_no++, at_line, b)) return RT_ENOMEM;
+        bool ok = c->map ? c->map(c->map_ctx, &rec, rec_no++, at_line, b)
+                         : parse_record(&rec, c, rec_no++, at_line, b);
+        if (!ok) return RT_ENOMEM;
     }
     b->records = rec_no;
     *lines = line_rel;
@@ -263,9 +268,17 @@ static rt_status csv_parse_chunk(const rt_usage_reader *r, const rt_chunk *chunk
     return RT_OK;
 }
 
+rt_status rt_usage_csv_parse_mapped(const char *data, size_t len, rt_usage_csv_mapper map,
+                                    const void *ctx, rt_event_batch *batch)
+{
+    columns c = {{0}, map, ctx};
+    uint64_t lines;
+    return parse_records(data, len, &c, batch, &lines);
+}
+
 rt_status rt_usage_csv_parse_buffer(const char *data, size_t len, rt_event_batch *batch)
 {
-    columns c = {{0, 1, 2, 3, 4, 5}};
+    columns c = {{0, 1, 2, 3, 4, 5}, NULL, NULL};
     uint64_t lines;
     return parse_records(data, len, &c, batch, &lines);
 }
@@ -579,6 +592,7 @@ static void csv_close(rt_usage_reader *r)
     free(cr->in);
     XXH64_freeState(cr->hash);
     ZSTD_freeDStream(cr->ds);
+    free(cr->map_ctx);
     free(cr->cbuf);
     free(cr->path);
     free(cr);
@@ -681,8 +695,9 @@ static rt_status open_framed(csv_reader *cr, rt_error *err)
     return RT_OK;
 }
 
-rt_status rt_usage_csv_open(const char *path, size_t chunk_bytes, rt_usage_reader **out,
-                            rt_error *err)
+static rt_status open_reader(const char *path, size_t chunk_bytes, rt_usage_csv_mapper map,
+                             const void *ctx, size_t ctx_size, rt_usage_reader **out,
+                             rt_error *err)
 {
     csv_reader *cr = calloc(1, sizeof *cr);
     if (!cr) return rt_error_set(err, RT_ENOMEM, path, 0, 0, NULL, "out of memory");
@@ -698,12 +713,38 @@ rt_status rt_usage_csv_open(const char *path, size_t chunk_bytes, rt_usage_reade
     }
     if ((st = rt_zreader_open(path, &cr->z, err)) != RT_OK) goto fail;
     if (rt_zreader_compressed(cr->z) && (st = open_framed(cr, err)) != RT_OK) goto fail;
-    if ((st = read_header(cr, err)) != RT_OK) goto fail;
+    if (map) {
+        cr->map_ctx = malloc(ctx_size ? ctx_size : 1);
+        if (!cr->map_ctx) {
+            st = rt_error_set(err, RT_ENOMEM, path, 0, 0, NULL, "out of memory");
+            goto fail;
+        }
+        memcpy(cr->map_ctx, ctx, ctx_size);
+        cr->cols.map = map;
+        cr->cols.map_ctx = cr->map_ctx;
+        cr->next_line = 1;
+    } else if ((st = read_header(cr, err)) != RT_OK) {
+        goto fail;
+    }
     *out = &cr->base;
     return RT_OK;
 fail:
     csv_close(&cr->base);
     return st;
+}
+
+rt_status rt_usage_csv_open(const char *path, size_t chunk_bytes, rt_usage_reader **out,
+                            rt_error *err)
+{
+    return open_reader(path, chunk_bytes, NULL, NULL, 0, out, err);
+}
+
+rt_status rt_usage_csv_open_mapped(const char *path, size_t chunk_bytes, rt_usage_csv_mapper map,
+                                   const void *ctx, size_t ctx_size, rt_usage_reader **out,
+                                   rt_error *err)
+{
+    RT_ASSERT(map != NULL);
+    return open_reader(path, chunk_bytes, map, ctx, ctx_size, out, err);
 }
 
 /* ---- canonical text ---- */

@@ -17,17 +17,38 @@
 #ifndef RT_USAGE_CSV_H
 #define RT_USAGE_CSV_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <zstd.h>
 
 #include "engine/buf.h"
 #include "engine/usage.h"
+#include "formats/csv.h"
 
 /* Open a usage CSV file and read its header. chunk_bytes 0 picks 4 MiB.
  * RT_ENOTFOUND, RT_EIO, RT_ECORRUPT (damaged zstd), RT_EPARSE (header missing a required
  * column, with the column name in err). */
 rt_status rt_usage_csv_open(const char *path, size_t chunk_bytes, rt_usage_reader **out,
                             rt_error *err);
+
+/* ---- other CSV layouts (switch CDRs) ----
+ * A mapper turns one parsed CSV record into one event or one reject in b (rt_event_batch_push
+ * or rt_event_batch_reject, with the rec_no and line_rel given); it returns false only when
+ * memory runs out. Text it makes up (an event id) goes to b->arena. */
+typedef bool (*rt_usage_csv_mapper)(const void *ctx, const rt_csv_record *rec, uint32_t rec_no,
+                                    uint32_t line_rel, rt_event_batch *b);
+
+/* Open a CSV file without a header row whose records are mapped by `map`. ctx_size bytes of
+ * ctx are copied into the reader (so ctx must hold no pointers to caller memory that dies
+ * first) and handed to map. Same chunking, compression handling and errors as
+ * rt_usage_csv_open; the first record is line 1. */
+rt_status rt_usage_csv_open_mapped(const char *path, size_t chunk_bytes, rt_usage_csv_mapper map,
+                                   const void *ctx, size_t ctx_size, rt_usage_reader **out,
+                                   rt_error *err);
+/* The mapped parse of an in-memory buffer of whole records, for fuzzing and tests. */
+rt_status rt_usage_csv_parse_mapped(const char *data, size_t len, rt_usage_csv_mapper map,
+                                    const void *ctx, rt_event_batch *batch);
 
 /* Parse the records of an in-memory buffer that holds whole records (no header) with the
  * standard column order. For fuzzing and tests: the same code path as a file's chunks. */
