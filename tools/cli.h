@@ -31,5 +31,7 @@ bool rt_cli_parse_uint(const char *s, uint64_t *out);
 int rt_cmd_book(int argc, char **argv);
 int rt_cmd_run(int argc, char **argv);
 int rt_cmd_verify(int argc, char **argv);
+int rt_cmd_convert(int argc, char **argv);
+int rt_cmd_gen(int argc, char **argv);
 
 #endif

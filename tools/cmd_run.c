@@ -13,7 +13,7 @@
 static const char run_usage[] =
     "usage: ratel run --book BOOK_DIR --period YYYY-MM --usage FILE... --out OUT_DIR\n"
     "                 [--threads N] [--rerun] [--late bill|reject] [--quiet]\n"
-    "                 [--chunk-size BYTES]\n"
+    "                 [--chunk-size BYTES] [--usage-format csv|native|asterisk|freeswitch]\n"
     "\n"
     "Rates the usage files against the price book for the period, writes invoices, the\n"
     "revenue journal and a manifest into OUT_DIR (which must not exist) and commits the run\n"
@@ -113,6 +113,14 @@ int rt_cmd_run(int argc, char **argv)
                 return rt_cli_usage_error("run", "--chunk-size takes bytes from 4096 to 1 GiB");
             }
             cfg.chunk_bytes = (size_t)b;
+        } else if (strcmp(a, "--usage-format") == 0 && has) {
+            rt_usage_format f;
+            if (rt_usage_format_parse(argv[++i], &f) != RT_OK) {
+                free(usage);
+                return rt_cli_usage_error("run", "--usage-format takes csv, native, asterisk or "
+                                                 "freeswitch");
+            }
+            cfg.open_usage = rt_usage_opener(f);
         } else if (strcmp(a, "--rerun") == 0) {
             cfg.rerun = true;
         } else if (strcmp(a, "--late") == 0 && has) {
@@ -138,7 +146,7 @@ int rt_cmd_run(int argc, char **argv)
     }
     cfg.usage_paths = usage;
     cfg.usage_count = nusage;
-    cfg.open_usage = rt_usage_open;
+    if (!cfg.open_usage) cfg.open_usage = rt_usage_open;
     cfg.outputs = rt_run_outputs();
     progress_state ps = {!quiet && isatty(STDERR_FILENO)};
     cfg.progress = on_progress;
