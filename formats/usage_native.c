@@ -465,6 +465,33 @@ void rt_native_writer_abort(rt_native_writer *w)
 
 /* ---- block decoding ---- */
 
+/* One block's decoding memory, carved from a single arena allocation sized for the worst
+ * case: after the first block the batch arena keeps that allocation (it is the arena's first
+ * block), so decoding touches no fresh pages. */
+typedef struct region {
+    char *p, *end;
+} region;
+
+static void *region_take(region *r, size_t n)
+{
+    n = (n + 15) & ~(size_t)15;
+    if ((size_t)(r->end - r->p) < n) return NULL;
+    void *q = r->p;
+    r->p += n;
+    return q;
+}
+
+static size_t region_size(uint32_t payload_len, uint32_t records)
+{
+    size_t per_record = DICT_COUNT * (sizeof(const char *) + sizeof(uint16_t)) +
+                        RT_EVENT_ID_LEN_MAX + SUFFIX_DIGITS_MAX;
+    size_t need = (size_t)payload_len + (size_t)records * per_record + 16 * (DICT_COUNT * 2 + 8);
+    /* A power of two, so that blocks of similar sizes all fit the kept allocation. */
+    size_t size = (size_t)1 << 16;
+    while (size < need) size <<= 1;
+    return size;
+}
+
 typedef struct dict_view {
     const char **s;
     uint16_t *len;
@@ -489,7 +516,7 @@ static int take_section(cursor *all, cursor *sec)
     return 1;
 }
 
-static int read_dict(cursor *all, rt_arena *a, uint32_t records, uint16_t len_max, int allow_empty,
+static int read_dict(cursor *all, region *a, uint32_t records, uint16_t len_max, int allow_empty,
                      dict_view *d)
 {
     cursor c;
@@ -498,8 +525,8 @@ static int read_dict(cursor *all, rt_arena *a, uint32_t records, uint16_t len_ma
     if (c.bad || n > records || (n == 0 && records > 0)) return 0;
     d->count = (uint32_t)n;
     d->longest = 0;
-    d->s = rt_arena_alloc(a, (size_t)n * sizeof *d->s + 1);
-    d->len = rt_arena_alloc(a, (size_t)n * sizeof *d->len + 1);
+    d->s = region_take(a, (size_t)n * sizeof *d->s + 1);
+    d->len = region_take(a, (size_t)n * sizeof *d->len + 1);
     if (!d->s || !d->len) return -1;
     for (uint32_t i = 0; i < n; i++) {
         uint64_t len = cur_varint(&c);
@@ -513,104 +540,140 @@ static int read_dict(cursor *all, rt_arena *a, uint32_t records, uint16_t len_ma
     return c.p == c.end;
 }
 
-/* Reference columns: one dictionary index per record. */
-static int read_refs(cursor *all, const dict_view *d, rt_event_batch *b, size_t first, int which)
+/* The columns of a block, each a cursor over its section. */
+typedef struct columns {
+    cursor acc, prod, eid, time, qty, called;
+    int has_called;
+} columns;
+
+/* Make room for n more events without zeroing them: every field is set by decode_rows. */
+static int reserve_events(rt_event_batch *b, size_t n)
 {
-    cursor c;
-    if (!take_section(all, &c)) return 0;
-    for (size_t i = first; i < b->count; i++) {
-        uint64_t r = cur_varint(&c);
-        if (c.bad || r >= d->count) return 0;
-        rt_event *ev = &b->events[i];
-        if (which == DICT_ACCOUNT) {
-            ev->account = d->s[r];
-            ev->account_len = d->len[r];
-        } else {
-            ev->product = d->s[r];
-            ev->product_len = d->len[r];
-        }
-    }
-    return c.p == c.end;
+    if (b->capacity - b->count >= n) return 1;
+    size_t cap = b->capacity ? b->capacity : 4096;
+    while (cap - b->count < n) cap *= 2;
+    rt_event *e = realloc(b->events, cap * sizeof *e);
+    if (!e) return 0;
+    b->events = e;
+    b->capacity = cap;
+    return 1;
 }
 
-static int read_event_ids(cursor *all, const dict_view *pfx, rt_event_batch *b, size_t first,
-                          rt_arena *a)
+/* Varint with a fast path when ten bytes are surely there. */
+static inline uint64_t varint(cursor *c)
 {
-    cursor c;
-    if (!take_section(all, &c)) return 0;
-    size_t per = (size_t)pfx->longest + SUFFIX_DIGITS_MAX;
-    char *text = rt_arena_alloc(a, (b->count - first) * per + 1);
-    if (!text) return -1;
-    uint64_t prev = 0;
-    for (size_t i = first; i < b->count; i++) {
-        uint64_t r = cur_varint(&c);
-        unsigned nd = cur_u8(&c);
-        if (c.bad || r >= pfx->count || nd > SUFFIX_DIGITS_MAX) return 0;
-        size_t plen = pfx->len[r];
-        if (plen + nd == 0 || plen + nd > RT_EVENT_ID_LEN_MAX) return 0;
-        memcpy(text, pfx->s[r], plen);
-        if (nd) {
-            uint64_t v = prev + (uint64_t)unzigzag(cur_varint(&c));
-            if (c.bad || v >= pow10_u64[nd]) return 0; /* must fit its digits */
-            prev = v;
-            for (unsigned k = nd; k-- > 0;) {
-                text[plen + k] = (char)('0' + v % 10);
-                v /= 10;
+    const unsigned char *p = c->p;
+    if (c->end - p >= 10) {
+        uint64_t v = p[0] & 0x7F;
+        if (!(p[0] & 0x80)) {
+            c->p = p + 1;
+            return v;
+        }
+        for (unsigned i = 1; i < 10; i++) {
+            v |= (uint64_t)(p[i] & 0x7F) << (7 * i);
+            if (!(p[i] & 0x80)) {
+                if (i == 9 && p[i] > 1) break;
+                c->p = p + i + 1;
+                return v;
             }
         }
-        b->events[i].event_id = text;
-        b->events[i].event_id_len = (uint16_t)(plen + nd);
-        text += plen + nd;
+        c->bad = 1;
+        return 0;
     }
-    return c.p == c.end;
+    return cur_varint(c);
 }
 
-static int read_times(cursor *all, rt_event_batch *b, size_t first)
+/* Decoding state carried from row to row. */
+typedef struct row_state {
+    uint64_t suffix;  /* previous suffix value */
+    int64_t time;     /* previous start time */
+    char digits[SUFFIX_DIGITS_MAX]; /* the previous suffix rendered with `nd` digits */
+    unsigned nd;
+} row_state;
+
+/* The suffix v with nd digits. Ids mostly count up by small steps, so the previous rendering
+ * plus the step (a decimal addition over a digit or two) is much cheaper than dividing every
+ * digit out again. */
+static void render_suffix(row_state *st, uint64_t v, unsigned nd, char *out)
 {
-    cursor c;
-    if (!take_section(all, &c)) return 0;
-    int64_t prev = 0;
-    for (size_t i = first; i < b->count; i++) {
-        int64_t d = unzigzag(cur_varint(&c)), t;
-        if (c.bad || __builtin_add_overflow(prev, d, &t) || t < RT_TIME_MIN || t > RT_TIME_MAX)
-            return 0;
-        b->events[i].start_s = prev = t;
+    uint64_t step = v - st->suffix;
+    if (nd == st->nd && v > st->suffix && step < 1000) {
+        unsigned carry = 0;
+        for (unsigned j = nd; j-- > 0 && (step || carry);) {
+            unsigned digit = (unsigned)(st->digits[j] - '0') + (unsigned)(step % 10) + carry;
+            step /= 10;
+            carry = digit >= 10;
+            st->digits[j] = (char)('0' + digit - (carry ? 10 : 0));
+        }
+    } else {
+        uint64_t x = v;
+        for (unsigned j = nd; j-- > 0;) {
+            st->digits[j] = (char)('0' + x % 10);
+            x /= 10;
+        }
+        st->nd = nd;
     }
-    return c.p == c.end;
+    memcpy(out, st->digits, nd);
 }
 
-static int read_quantities(cursor *all, rt_event_batch *b, size_t first)
+/* One row: every column's value of record i. 1 ok, 0 malformed. */
+static int decode_row(columns *k, const dict_view *d, rt_event *ev, char **text, row_state *st)
 {
-    cursor c;
-    if (!take_section(all, &c)) return 0;
-    for (size_t i = first; i < b->count; i++) {
-        unsigned scale = cur_u8(&c);
-        int64_t m = unzigzag(cur_varint(&c));
-        if (c.bad || scale > 6) return 0;
-        b->events[i].qty_scale = (uint8_t)scale;
-        b->events[i].qty_mantissa = m;
+    uint64_t a = varint(&k->acc), p = varint(&k->prod), r = varint(&k->eid);
+    unsigned nd = cur_u8(&k->eid);
+    if (k->acc.bad || k->prod.bad || k->eid.bad || a >= d[DICT_ACCOUNT].count ||
+        p >= d[DICT_PRODUCT].count || r >= d[DICT_PREFIX].count || nd > SUFFIX_DIGITS_MAX)
+        return 0;
+    ev->account = d[DICT_ACCOUNT].s[a];
+    ev->account_len = d[DICT_ACCOUNT].len[a];
+    ev->product = d[DICT_PRODUCT].s[p];
+    ev->product_len = d[DICT_PRODUCT].len[p];
+    size_t plen = d[DICT_PREFIX].len[r];
+    if (plen + nd == 0 || plen + nd > RT_EVENT_ID_LEN_MAX) return 0;
+    char *t = *text;
+    /* Short prefixes (the usual case) are copied as one 16-byte move: the dictionary sits
+     * inside the block's region with room behind it, and so does the text buffer. */
+    if (plen <= 16)
+        memcpy(t, d[DICT_PREFIX].s[r], 16);
+    else
+        memcpy(t, d[DICT_PREFIX].s[r], plen);
+    if (nd) {
+        uint64_t v = st->suffix + (uint64_t)unzigzag(varint(&k->eid));
+        if (k->eid.bad || v >= pow10_u64[nd]) return 0; /* the value must fit its digits */
+        render_suffix(st, v, nd, t + plen);
+        st->suffix = v;
     }
-    return c.p == c.end;
-}
-
-static int read_called(cursor *all, rt_event_batch *b, size_t first)
-{
-    cursor c;
-    if (!take_section(all, &c)) return 0;
-    for (size_t i = first; i < b->count; i++) {
-        uint64_t len = cur_varint(&c);
-        if (c.bad || len > RT_NUMBER_LEN_MAX) return 0;
-        const unsigned char *s = cur_bytes(&c, (size_t)len);
-        if (!s) return 0;
-        b->events[i].called = (const char *)s;
-        b->events[i].called_len = (uint16_t)len;
+    ev->event_id = t;
+    ev->event_id_len = (uint16_t)(plen + nd);
+    *text = t + plen + nd;
+    int64_t dt = unzigzag(varint(&k->time)), when;
+    if (k->time.bad || __builtin_add_overflow(st->time, dt, &when) || when < RT_TIME_MIN ||
+        when > RT_TIME_MAX)
+        return 0;
+    ev->start_s = st->time = when;
+    unsigned scale = cur_u8(&k->qty);
+    ev->qty_mantissa = unzigzag(varint(&k->qty));
+    ev->qty_scale = (uint8_t)scale;
+    if (k->qty.bad || scale > 6) return 0;
+    ev->called = "";
+    ev->called_len = 0;
+    if (k->has_called) {
+        uint64_t len = varint(&k->called);
+        const unsigned char *c = k->called.bad || len > RT_NUMBER_LEN_MAX
+                                     ? NULL
+                                     : cur_bytes(&k->called, (size_t)len);
+        if (!c) return 0;
+        ev->called = (const char *)c;
+        ev->called_len = (uint16_t)len;
     }
-    return c.p == c.end;
+    ev->raw = NULL;
+    ev->raw_len = 0;
+    return 1;
 }
 
 /* Decode a decompressed payload of `records` records. 1 ok, 0 malformed, -1 out of memory. */
 static int decode_payload(const unsigned char *p, size_t len, uint32_t records,
-                          rt_event_batch *b)
+                          rt_event_batch *b, region *mem)
 {
     cursor all = {p, p + len, 0};
     const unsigned char *h = cur_bytes(&all, 8);
@@ -618,25 +681,31 @@ static int decode_payload(const unsigned char *p, size_t len, uint32_t records,
         return 0;
     dict_view d[DICT_COUNT];
     for (int k = 0; k < DICT_COUNT; k++) {
-        int ok = read_dict(&all, &b->arena, records, dict_len_max[k], k == DICT_PREFIX, &d[k]);
+        int ok = read_dict(&all, mem, records, dict_len_max[k], k == DICT_PREFIX, &d[k]);
         if (ok <= 0) return ok;
     }
-    size_t first = b->count;
+    columns k = {.has_called = (h[0] & PAYLOAD_CALLED) != 0};
+    if (!take_section(&all, &k.acc) || !take_section(&all, &k.prod) ||
+        !take_section(&all, &k.eid) || !take_section(&all, &k.time) ||
+        !take_section(&all, &k.qty) || (k.has_called && !take_section(&all, &k.called)) ||
+        all.p != all.end)
+        return 0;
+    /* 16 bytes of slack: prefixes are copied 16 bytes at a time. */
+    char *text = region_take(mem, (size_t)records * (d[DICT_PREFIX].longest + SUFFIX_DIGITS_MAX) + 16);
+    if (!text || !reserve_events(b, records)) return -1;
+    rt_event *ev = b->events + b->count;
+    row_state st = {0, 0, {0}, 0};
     for (uint32_t i = 0; i < records; i++) {
-        rt_event *ev = rt_event_batch_push(b);
-        if (!ev) return -1;
-        ev->rec_no = i;
-        ev->line_rel = i;
-        ev->called = "";
+        ev[i].rec_no = i;
+        ev[i].line_rel = i;
+        if (!decode_row(&k, d, &ev[i], &text, &st)) return 0;
     }
-    int ok;
-    if ((ok = read_refs(&all, &d[DICT_ACCOUNT], b, first, DICT_ACCOUNT)) <= 0) return ok;
-    if ((ok = read_refs(&all, &d[DICT_PRODUCT], b, first, DICT_PRODUCT)) <= 0) return ok;
-    if ((ok = read_event_ids(&all, &d[DICT_PREFIX], b, first, &b->arena)) <= 0) return ok;
-    if ((ok = read_times(&all, b, first)) <= 0) return ok;
-    if ((ok = read_quantities(&all, b, first)) <= 0) return ok;
-    if ((h[0] & PAYLOAD_CALLED) && (ok = read_called(&all, b, first)) <= 0) return ok;
-    return all.p == all.end;
+    if (k.acc.p != k.acc.end || k.prod.p != k.prod.end || k.eid.p != k.eid.end ||
+        k.time.p != k.time.end || k.qty.p != k.qty.end ||
+        (k.has_called && k.called.p != k.called.end))
+        return 0;
+    b->count += records;
+    return 1;
 }
 
 static rt_status decode_block(const void *block, size_t len, const char *path,
@@ -653,18 +722,17 @@ static rt_status decode_block(const void *block, size_t len, const char *path,
         return corrupt(err, path, block_no, "checksum mismatch (the block is damaged)");
     if (records == 0 || records > RT_NATIVE_BLOCK_RECORDS_MAX || payload_len > RT_NATIVE_PAYLOAD_MAX)
         return corrupt(err, path, block_no, "record count or payload size out of range");
-    unsigned char *payload = rt_arena_alloc(&batch->arena, (size_t)payload_len + 1);
-    if (!payload) return rt_error_set(err, RT_ENOMEM, path, 0, 0, NULL, "out of memory");
+    size_t mem_len = region_size(payload_len, records);
+    char *mem_at = rt_arena_alloc(&batch->arena, mem_len);
+    if (!mem_at) return rt_error_set(err, RT_ENOMEM, path, 0, 0, NULL, "out of memory");
+    region mem = {mem_at, mem_at + mem_len};
+    unsigned char *payload = region_take(&mem, (size_t)payload_len + 16);
     size_t n = ZSTD_decompress(payload, payload_len, h + BLOCK_HEADER_SIZE, comp);
     if (ZSTD_isError(n) || n != payload_len)
         return corrupt(err, path, block_no, "compressed data does not decompress to its size");
-    size_t before = batch->count;
-    int ok = decode_payload(payload, payload_len, records, batch);
+    int ok = decode_payload(payload, payload_len, records, batch, &mem);
     if (ok < 0) return rt_error_set(err, RT_ENOMEM, path, 0, 0, NULL, "out of memory");
-    if (ok == 0) {
-        batch->count = before;
-        return corrupt(err, path, block_no, "columns are malformed");
-    }
+    if (ok == 0) return corrupt(err, path, block_no, "columns are malformed");
     batch->records += records;
     return RT_OK;
 }
