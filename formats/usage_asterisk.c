@@ -13,14 +13,14 @@ typedef struct cdr_layout {
     const char *name;
     size_t fields_min, fields_max;
     int account, called, context, answer, billsec, disposition, id;
-    const char *account_name, *context_name, *answer_name, *disposition_name;
+    const char *account_name, *context_name, *answer_name, *disposition_name, *id_name;
 } cdr_layout;
 
 static const cdr_layout layouts[] = {
     [RT_CDR_ASTERISK] = {"Asterisk cdr-csv", 16, 18, 0, 2, 3, 10, 13, 14, 16, "accountcode",
-                         "dcontext", "answer", "disposition"},
+                         "dcontext", "answer", "disposition", "uniqueid"},
     [RT_CDR_FREESWITCH] = {"FreeSWITCH cdr_csv", 15, 15, 12, 2, 3, 5, 8, -1, 10, "accountcode",
-                           "context", "answer_stamp", "answer_stamp"},
+                           "context", "answer_stamp", "answer_stamp", "uuid"},
 };
 
 void rt_cdr_opts_init(rt_cdr_opts *o, rt_cdr_flavor flavor)
@@ -81,6 +81,7 @@ static bool event_id(const cdr_layout *L, const rt_csv_record *rec, rt_event_bat
         L->id >= 0 && (size_t)L->id < rec->count ? &rec->fields[L->id] : NULL;
     char tmp[RT_EVENT_ID_LEN_MAX + 1];
     int n;
+    RT_ASSERT(!id || id->len <= RT_EVENT_ID_LEN_MAX - 9 || L->disposition < 0);
     if (id && id->len > 0 && L->disposition < 0) {
         ev->event_id = id->ptr;
         ev->event_id_len = (uint16_t)id->len;
@@ -123,6 +124,11 @@ static bool map_cdr(const void *vctx, const rt_csv_record *rec, uint32_t rec_no,
         return REJECT(RT_REJ_FIELD_TOO_LONG, cn, "%s is over 64 bytes", cn);
     if (dst->len > RT_NUMBER_LEN_MAX)
         return REJECT(RT_REJ_FIELD_TOO_LONG, "dst", "dst is over %d bytes", RT_NUMBER_LEN_MAX);
+    /* The id is the uniqueid (FreeSWITCH) or the uniqueid plus '#' and 8 hex digits. */
+    size_t id_max = L->disposition < 0 ? RT_EVENT_ID_LEN_MAX : RT_EVENT_ID_LEN_MAX - 9;
+    if (L->id >= 0 && (size_t)L->id < rec->count && f[L->id].len > id_max)
+        return REJECT(RT_REJ_FIELD_TOO_LONG, L->id_name, "%s is over %zu bytes", L->id_name,
+                      id_max);
     rt_time_s t;
     if (rt_time_parse(f[L->answer].ptr, f[L->answer].len, &t) != RT_OK)
         return REJECT(RT_REJ_BAD_TIME, L->answer_name, "%s is not a date and time", L->answer_name);

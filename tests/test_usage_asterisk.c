@@ -138,6 +138,27 @@ Test(usage_asterisk, records_that_are_not_cdrs_are_malformed_or_bad)
     rt_event_batch_free(&b);
 }
 
+Test(usage_asterisk, an_id_too_long_for_an_event_id_is_rejected)
+{
+    rt_cdr_opts o;
+    rt_cdr_opts_init(&o, RT_CDR_ASTERISK);
+    char text[1024], uid[130];
+    memset(uid, '7', 125);
+    uid[125] = '\0';
+    snprintf(text, sizeof text,
+             "\"ACC-0001\",\"1001\",\"0142868200\",\"VOICE_NAT\",\"\",\"\",\"\",\"\",\"\","
+             "\"2026-10-05 14:03:10\",\"2026-10-05 14:03:22\",\"2026-10-05 14:05:24\",134,122,"
+             "\"ANSWERED\",\"DOCUMENTATION\",\"%s\",\"\"\n",
+             uid);
+    rt_event_batch b;
+    parse(text, &o, &b);
+    cr_assert_eq(b.count, 0);
+    cr_assert_eq(b.reject_count, 1);
+    cr_assert_eq(b.rejects[0].reason, RT_REJ_FIELD_TOO_LONG);
+    cr_assert_str_eq(b.rejects[0].field, "uniqueid");
+    rt_event_batch_free(&b);
+}
+
 Test(usage_asterisk, freeswitch_example_template)
 {
     rt_cdr_opts o;
