@@ -111,6 +111,48 @@ static rt_status write_text(const char *dir, const char *name, const rt_buf *b, 
     return rt_zwriter_close(w, NULL, NULL, err);
 }
 
+/* A text file written as it is produced, so that millions of accounts or orders never sit
+ * in memory at once. */
+typedef struct text_out {
+    rt_zwriter *z;
+    rt_buf b;
+} text_out;
+
+#define TEXT_FLUSH_BYTES ((size_t)1 << 20)
+
+static rt_status text_open(text_out *t, const char *dir, const char *name, int level,
+                           rt_error *err)
+{
+    char path[PATH_MAX];
+    rt_buf_init(&t->b);
+    if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
+        return rt_error_set(err, RT_EINVAL, dir, 0, 0, NULL, "path too long");
+    return rt_zwriter_open(path, level, &t->z, err);
+}
+
+/* Write what the buffer holds once it is large (or always, with force). */
+static rt_status text_flush(text_out *t, bool force, rt_error *err)
+{
+    if (t->b.failed) return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+    if (t->b.len < TEXT_FLUSH_BYTES && !force) return RT_OK;
+    rt_status st = rt_zwriter_write(t->z, t->b.data, t->b.len, err);
+    rt_buf_reset(&t->b);
+    return st;
+}
+
+/* Flush and close (st: the writer's status so far; on failure the file is abandoned). */
+static rt_status text_close(text_out *t, rt_status st, rt_error *err)
+{
+    if (st == RT_OK) st = text_flush(t, true, err);
+    if (st == RT_OK)
+        st = rt_zwriter_close(t->z, NULL, NULL, err);
+    else
+        rt_zwriter_abort(t->z);
+    t->z = NULL;
+    rt_buf_free(&t->b);
+    return st;
+}
+
 static rt_status make_dir(const char *path, rt_error *err)
 {
     if (mkdir(path, 0755) != 0 && errno != EEXIST)
@@ -258,35 +300,48 @@ static void charges_csv(rt_buf *b, const world *w)
 static bool is_business(uint64_t index) { return index % 4 == 1; }
 static bool is_belgian(uint64_t index) { return index % 20 == 5; }
 
-static rt_status write_book(const char *dir, const world *w, rt_error *err)
+/* accounts.csv and account_plans.csv, streamed. */
+static rt_status write_accounts(const char *dir, const world *w, rt_error *err)
 {
-    enum { CO, GL, PR, PL, CH, AC, AP, TX, NFILES };
-    static const char *const names[NFILES] = {"company.csv",  "gl_accounts.csv", "products.csv",
-                                              "plans.csv",    "charges.csv",     "accounts.csv",
-                                              "account_plans.csv", "tax_rates.csv"};
-    rt_buf b[NFILES];
-    for (int i = 0; i < NFILES; i++) rt_buf_init(&b[i]);
-    book_static(&b[CO], &b[GL], &b[PR], &b[PL], &b[TX]);
-    charges_csv(&b[CH], w);
-    rt_buf_puts(&b[AC], "account_id,name,street,city,postcode,country,vat_id,email,"
-                        "buyer_reference,currency,tax_jurisdiction,bill_cycle_day,"
-                        "payment_terms_days\n");
-    rt_buf_puts(&b[AP], "account_id,plan_id,valid_from,valid_to\n");
-    for (uint64_t i = 0; i < w->accounts; i++) {
+    text_out ac, ap;
+    rt_status st = text_open(&ac, dir, "accounts.csv", 0, err);
+    if (st != RT_OK) return st;
+    if ((st = text_open(&ap, dir, "account_plans.csv", 0, err)) != RT_OK)
+        return text_close(&ac, st, err);
+    rt_buf_puts(&ac.b, "account_id,name,street,city,postcode,country,vat_id,email,"
+                       "buyer_reference,currency,tax_jurisdiction,bill_cycle_day,"
+                       "payment_terms_days\n");
+    rt_buf_puts(&ap.b, "account_id,plan_id,valid_from,valid_to\n");
+    for (uint64_t i = 0; i < w->accounts && st == RT_OK; i++) {
         char id[32];
         size_t n = account_id(w, i, id);
         bool biz = is_business(i), be = is_belgian(i);
-        rt_buf_printf(&b[AC], "%.*s,%s %llu,%llu rue de la Gare,%s,%05llu,%s,%s,,,EUR,%s,1,\n",
+        rt_buf_printf(&ac.b, "%.*s,%s %llu,%llu rue de la Gare,%s,%05llu,%s,%s,,,EUR,%s,1,\n",
                       (int)n, id, biz ? "Entreprise" : "Client", (unsigned long long)i + 1,
                       (unsigned long long)(i % 200 + 1), be ? "Bruxelles" : "Paris",
                       (unsigned long long)(be ? 1000 + i % 200 : 75001 + i % 20),
                       be ? "BE" : "FR", be ? "BE0123456789" : "", be ? "BE_B2B" : "FR");
-        rt_buf_printf(&b[AP], "%.*s,%s,2026-01-01,\n", (int)n, id, biz ? "P_BIZ" : "P_START");
+        rt_buf_printf(&ap.b, "%.*s,%s,2026-01-01,\n", (int)n, id, biz ? "P_BIZ" : "P_START");
+        st = text_flush(&ac, false, err);
+        if (st == RT_OK) st = text_flush(&ap, false, err);
     }
+    st = text_close(&ac, st, err);
+    return text_close(&ap, st, err);
+}
+
+static rt_status write_book(const char *dir, const world *w, rt_error *err)
+{
+    enum { CO, GL, PR, PL, CH, TX, NFILES };
+    static const char *const names[NFILES] = {"company.csv", "gl_accounts.csv", "products.csv",
+                                              "plans.csv",   "charges.csv",     "tax_rates.csv"};
+    rt_buf b[NFILES];
+    for (int i = 0; i < NFILES; i++) rt_buf_init(&b[i]);
+    book_static(&b[CO], &b[GL], &b[PR], &b[PL], &b[TX]);
+    charges_csv(&b[CH], w);
     rt_status st = make_dir(dir, err);
     for (int i = 0; i < NFILES && st == RT_OK; i++) st = write_text(dir, names[i], &b[i], 0, err);
     for (int i = 0; i < NFILES; i++) rt_buf_free(&b[i]);
-    return st;
+    return st == RT_OK ? write_accounts(dir, w, err) : st;
 }
 
 /* ---- rate deck: 10k+ destination prefixes ---- */
@@ -418,18 +473,20 @@ static void account_orders(order_writer *o, const world *w, rng *r, uint64_t i)
 static rt_status write_orders(const char *dir, const world *w, uint64_t seed, uint64_t *lines,
                               rt_error *err)
 {
-    rt_buf b;
-    rt_buf_init(&b);
-    rt_buf_puts(&b, "order_id,line,subscription_id,action,account_id,product_id,effective_date,"
-                    "quantity,price,discount_percent,end_date,description\n");
-    order_writer o = {&b, 0, 0};
+    text_out t;
+    rt_status st = text_open(&t, dir, "orders.csv.zst", 3, err);
+    if (st != RT_OK) return st;
+    rt_buf_puts(&t.b, "order_id,line,subscription_id,action,account_id,product_id,effective_date,"
+                      "quantity,price,discount_percent,end_date,description\n");
+    order_writer o = {&t.b, 0, 0};
     rng r;
     rng_seed(&r, seed, UINT64_C(0x0DE5));
-    for (uint64_t i = 0; i < w->accounts; i++) account_orders(&o, w, &r, i);
+    for (uint64_t i = 0; i < w->accounts && st == RT_OK; i++) {
+        account_orders(&o, w, &r, i);
+        st = text_flush(&t, false, err);
+    }
     *lines = o.lines;
-    rt_status st = write_text(dir, "orders.csv.zst", &b, 3, err);
-    rt_buf_free(&b);
-    return st;
+    return text_close(&t, st, err);
 }
 
 /* ---- usage records ---- */
