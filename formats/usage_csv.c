@@ -227,7 +227,11 @@ static rt_status parse_frame(const csv_reader *cr, const rt_chunk *chunk, rt_eve
     const unsigned char *h = (const unsigned char *)chunk->data;
     uint64_t content = get_u64(h + 8), newlines = get_u64(h + 16), comp = get_u64(h + 24);
     RT_ASSERT(content <= FRAME_CONTENT_MAX && comp + CHUNK_PREFIX == chunk->len);
-    char *text = rt_arena_alloc(&batch->arena, (size_t)content + 1);
+    /* Rounded up to a power of two: the first allocation in a batch's arena is the block the
+     * arena keeps when it is reset, so frames of similar sizes reuse it without new pages. */
+    size_t cap = (size_t)1 << 16;
+    while (cap < content + 1) cap <<= 1;
+    char *text = rt_arena_alloc(&batch->arena, cap);
     if (!text)
         return rt_error_set(err, RT_ENOMEM, cr->path, chunk->first_line, 0, NULL, "out of memory");
     size_t n = ZSTD_decompress(text, (size_t)content, h + CHUNK_PREFIX, (size_t)comp);

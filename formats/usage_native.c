@@ -465,6 +465,11 @@ void rt_native_writer_abort(rt_native_writer *w)
 
 /* ---- block decoding ---- */
 
+typedef struct dict_entry {
+    const char *s;
+    uint64_t len;
+} dict_entry;
+
 /* One block's decoding memory, carved from a single arena allocation sized for the worst
  * case: after the first block the batch arena keeps that allocation (it is the arena's first
  * block), so decoding touches no fresh pages. */
@@ -483,7 +488,7 @@ static void *region_take(region *r, size_t n)
 
 static size_t region_size(uint32_t payload_len, uint32_t records)
 {
-    size_t per_record = DICT_COUNT * (sizeof(const char *) + sizeof(uint16_t)) +
+    size_t per_record = DICT_COUNT * sizeof(dict_entry) +
                         RT_EVENT_ID_LEN_MAX + SUFFIX_DIGITS_MAX;
     size_t need = (size_t)payload_len + (size_t)records * per_record + 16 * (DICT_COUNT * 2 + 8);
     /* A power of two, so that blocks of similar sizes all fit the kept allocation. */
@@ -493,8 +498,7 @@ static size_t region_size(uint32_t payload_len, uint32_t records)
 }
 
 typedef struct dict_view {
-    const char **s;
-    uint16_t *len;
+    dict_entry *e; /* string and length side by side: one cache line per lookup */
     uint32_t count;
     uint16_t longest;
 } dict_view;
@@ -525,16 +529,14 @@ static int read_dict(cursor *all, region *a, uint32_t records, uint16_t len_max,
     if (c.bad || n > records || (n == 0 && records > 0)) return 0;
     d->count = (uint32_t)n;
     d->longest = 0;
-    d->s = region_take(a, (size_t)n * sizeof *d->s + 1);
-    d->len = region_take(a, (size_t)n * sizeof *d->len + 1);
-    if (!d->s || !d->len) return -1;
+    d->e = region_take(a, (size_t)n * sizeof *d->e + 1);
+    if (!d->e) return -1;
     for (uint32_t i = 0; i < n; i++) {
         uint64_t len = cur_varint(&c);
         if (c.bad || len > len_max || (len == 0 && !allow_empty)) return 0;
         const unsigned char *s = cur_bytes(&c, (size_t)len);
         if (!s) return 0;
-        d->s[i] = (const char *)s;
-        d->len[i] = (uint16_t)len;
+        d->e[i] = (dict_entry){(const char *)s, len};
         if (len > d->longest) d->longest = (uint16_t)len;
     }
     return c.p == c.end;
@@ -587,7 +589,7 @@ static inline uint64_t varint(cursor *c)
 typedef struct row_state {
     uint64_t suffix;  /* previous suffix value */
     int64_t time;     /* previous start time */
-    char digits[SUFFIX_DIGITS_MAX]; /* the previous suffix rendered with `nd` digits */
+    char digits[24]; /* the previous suffix rendered with `nd` digits (and room to spare) */
     unsigned nd;
 } row_state;
 
@@ -613,7 +615,9 @@ static void render_suffix(row_state *st, uint64_t v, unsigned nd, char *out)
         }
         st->nd = nd;
     }
-    memcpy(out, st->digits, nd);
+    /* A fixed-size copy is one vector move; a variable one is a slow string instruction.
+     * The text buffer has slack behind every id for it. */
+    memcpy(out, st->digits, sizeof st->digits);
 }
 
 /* One row: every column's value of record i. 1 ok, 0 malformed. */
@@ -624,19 +628,19 @@ static int decode_row(columns *k, const dict_view *d, rt_event *ev, char **text,
     if (k->acc.bad || k->prod.bad || k->eid.bad || a >= d[DICT_ACCOUNT].count ||
         p >= d[DICT_PRODUCT].count || r >= d[DICT_PREFIX].count || nd > SUFFIX_DIGITS_MAX)
         return 0;
-    ev->account = d[DICT_ACCOUNT].s[a];
-    ev->account_len = d[DICT_ACCOUNT].len[a];
-    ev->product = d[DICT_PRODUCT].s[p];
-    ev->product_len = d[DICT_PRODUCT].len[p];
-    size_t plen = d[DICT_PREFIX].len[r];
+    ev->account = d[DICT_ACCOUNT].e[a].s;
+    ev->account_len = (uint16_t)d[DICT_ACCOUNT].e[a].len;
+    ev->product = d[DICT_PRODUCT].e[p].s;
+    ev->product_len = (uint16_t)d[DICT_PRODUCT].e[p].len;
+    size_t plen = d[DICT_PREFIX].e[r].len;
     if (plen + nd == 0 || plen + nd > RT_EVENT_ID_LEN_MAX) return 0;
     char *t = *text;
     /* Short prefixes (the usual case) are copied as one 16-byte move: the dictionary sits
      * inside the block's region with room behind it, and so does the text buffer. */
     if (plen <= 16)
-        memcpy(t, d[DICT_PREFIX].s[r], 16);
+        memcpy(t, d[DICT_PREFIX].e[r].s, 16);
     else
-        memcpy(t, d[DICT_PREFIX].s[r], plen);
+        memcpy(t, d[DICT_PREFIX].e[r].s, plen);
     if (nd) {
         uint64_t v = st->suffix + (uint64_t)unzigzag(varint(&k->eid));
         if (k->eid.bad || v >= pow10_u64[nd]) return 0; /* the value must fit its digits */
@@ -690,8 +694,8 @@ static int decode_payload(const unsigned char *p, size_t len, uint32_t records,
         !take_section(&all, &k.qty) || (k.has_called && !take_section(&all, &k.called)) ||
         all.p != all.end)
         return 0;
-    /* 16 bytes of slack: prefixes are copied 16 bytes at a time. */
-    char *text = region_take(mem, (size_t)records * (d[DICT_PREFIX].longest + SUFFIX_DIGITS_MAX) + 16);
+    /* 32 bytes of slack: prefixes and suffixes are copied 16 and 24 bytes at a time. */
+    char *text = region_take(mem, (size_t)records * (d[DICT_PREFIX].longest + SUFFIX_DIGITS_MAX) + 32);
     if (!text || !reserve_events(b, records)) return -1;
     rt_event *ev = b->events + b->count;
     row_state st = {0, 0, {0}, 0};
