@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <zstd_errors.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -41,6 +42,22 @@ typedef struct columns {
     const void *map_ctx;
 } columns;
 
+/* Frames without a usable index (other writers) are read ahead and decompressed in parallel:
+ * up to RA_FRAMES frames of known content size, RA_FRAME_MAX each. */
+#define RA_FRAMES 8
+#define RA_FRAME_MAX ((uint64_t)32 << 20)
+
+typedef struct ra_frame {
+    char *comp;  /* the compressed frame */
+    size_t comp_len, comp_cap;
+    char *buf;   /* CHUNK_PREFIX bytes, then the decompressed text */
+    size_t cap;
+    uint64_t content;  /* decompressed size, from the frame header */
+    uint64_t newlines;
+    bool aligned; /* the text ends at a record boundary */
+    bool bad;     /* the frame did not decompress to its size */
+} ra_frame;
+
 /* A ratel frame index, as read from its skippable frame. */
 typedef struct frame_index {
     bool valid;
@@ -77,6 +94,8 @@ typedef struct csv_reader {
     ZSTD_DStream *ds;
     bool in_stream; /* inside a frame being decompressed in order */
     frame_index pending;
+    ra_frame ra[RA_FRAMES]; /* decompressed ahead, waiting in file order from ra_head */
+    unsigned ra_head, ra_count;
     void *map_ctx; /* the mapper's context, owned */
 } csv_reader;
 
@@ -501,6 +520,130 @@ static rt_status frame_chunk(csv_reader *cr, rt_chunk *chunk, rt_error *err)
     return RT_OK;
 }
 
+/* ---- frames of other writers, read ahead ---- */
+
+static bool ra_reserve(char **p, size_t *cap, size_t need)
+{
+    if (*cap >= need) return true;
+    size_t n = *cap ? *cap : (size_t)1 << 16;
+    while (n < need) n *= 2;
+    char *q = realloc(*p, n);
+    if (!q) return false;
+    *p = q;
+    *cap = n;
+    return true;
+}
+
+/* Move the zstd frame at the read position into f->comp, finding its end from its own block
+ * headers. Bytes read past it go back to the input buffer. */
+static rt_status take_frame(csv_reader *cr, ra_frame *f, rt_error *err)
+{
+    size_t bound = ZSTD_compressBound((size_t)f->content) + 64;
+    f->comp_len = 0;
+    for (;;) {
+        size_t k = cr->in_len - cr->in_pos;
+        if (!ra_reserve(&f->comp, &f->comp_cap, f->comp_len + k))
+            return rt_error_set(err, RT_ENOMEM, cr->path, 0, 0, NULL, "out of memory");
+        memcpy(f->comp + f->comp_len, cr->in + cr->in_pos, k);
+        f->comp_len += k;
+        cr->in_pos = cr->in_len;
+        size_t size = ZSTD_findFrameCompressedSize(f->comp, f->comp_len);
+        if (!ZSTD_isError(size)) {
+            size_t extra = f->comp_len - size; /* at most the last read, so it fits `in` */
+            memcpy(cr->in, f->comp + size, extra);
+            cr->in_pos = 0;
+            cr->in_len = extra;
+            cr->consumed += size;
+            f->comp_len = size;
+            return RT_OK;
+        }
+        if (ZSTD_getErrorCode(size) != ZSTD_error_srcSize_wrong || f->comp_len > bound)
+            return rt_error_set(err, RT_ECORRUPT, cr->path, 0, 0, NULL,
+                                "corrupt zstd frame at byte %llu",
+                                (unsigned long long)cr->consumed);
+        rt_status st = in_fill(cr, 1, err);
+        if (st != RT_OK) return st;
+        if (cr->in_pos == cr->in_len)
+            return rt_error_set(err, RT_ECORRUPT, cr->path, 0, 0, NULL,
+                                "truncated zstd frame at the end of the file");
+    }
+}
+
+static void ra_decompress(ra_frame *f)
+{
+    size_t n = ZSTD_decompress(f->buf + CHUNK_PREFIX, (size_t)f->content, f->comp, f->comp_len);
+    f->bad = ZSTD_isError(n) || n != f->content;
+    const char *text = f->buf + CHUNK_PREFIX;
+    f->newlines = f->bad ? 0 : count_newlines(text, n);
+    f->aligned = !f->bad && n > 0 && text[n - 1] == '\n' && even_quotes(text, n);
+}
+
+/* Gather the consecutive zstd frames at the read position whose content size their headers
+ * give (at most RA_FRAMES, stopping at any skippable frame) and decompress them in parallel.
+ * *gathered 0: nothing suitable (the caller decompresses in order). */
+static rt_status read_ahead(csv_reader *cr, unsigned *gathered, rt_error *err)
+{
+    *gathered = 0;
+    RT_ASSERT(cr->ra_count == 0);
+    cr->ra_head = 0;
+    while (*gathered < RA_FRAMES) {
+        rt_status st = in_fill(cr, 18, err); /* the largest zstd frame header */
+        if (st != RT_OK) return st;
+        size_t avail = cr->in_len - cr->in_pos;
+        if (avail < 4 || get_u32(cr->in + cr->in_pos) != ZSTD_FRAME_MAGIC) break;
+        unsigned long long content = ZSTD_getFrameContentSize(cr->in + cr->in_pos, avail);
+        if (content == ZSTD_CONTENTSIZE_UNKNOWN || content == ZSTD_CONTENTSIZE_ERROR ||
+            content > RA_FRAME_MAX)
+            break;
+        ra_frame *f = &cr->ra[*gathered];
+        f->content = content;
+        if (!ra_reserve(&f->buf, &f->cap, CHUNK_PREFIX + (size_t)content + 1))
+            return rt_error_set(err, RT_ENOMEM, cr->path, 0, 0, NULL, "out of memory");
+        if ((st = take_frame(cr, f, err)) != RT_OK) return st;
+        (*gathered)++;
+    }
+    unsigned n = *gathered;
+#pragma omp parallel for schedule(dynamic, 1) if (n > 1)
+    for (unsigned i = 0; i < n; i++) ra_decompress(&cr->ra[i]);
+    for (unsigned i = 0; i < n; i++)
+        if (cr->ra[i].bad)
+            return rt_error_set(err, RT_ECORRUPT, cr->path, cr->next_line, 0, NULL,
+                                "corrupt zstd frame (it does not decompress to its size)");
+    cr->ra_count = n;
+    return RT_OK;
+}
+
+/* The next frame read ahead: handed out as it is when it is whole records and nothing is
+ * left over before it (*handed), else appended to the text left over. */
+static rt_status ra_next(csv_reader *cr, rt_chunk *chunk, bool *handed, rt_error *err)
+{
+    ra_frame *f = &cr->ra[cr->ra_head];
+    size_t len = (size_t)f->content;
+    *handed = false;
+    if (cr->carry_len == 0 && f->aligned) {
+        char *d = chunk->data;
+        size_t cap = chunk->cap;
+        chunk->data = f->buf;
+        chunk->cap = f->cap;
+        f->buf = d;
+        f->cap = cap;
+        memset(chunk->data, 0, CHUNK_PREFIX);
+        put_u32((unsigned char *)chunk->data, CHUNK_TEXT);
+        chunk->len = CHUNK_PREFIX + len;
+        chunk->first_line = cr->next_line;
+        cr->next_line += f->newlines;
+        *handed = true;
+    } else if (len > 0) {
+        if (!carry_reserve(cr, cr->carry_len + len))
+            return rt_error_set(err, RT_ENOMEM, cr->path, 0, 0, NULL, "out of memory");
+        memcpy(CARRY(cr) + cr->carry_len, f->buf + CHUNK_PREFIX, len);
+        cr->carry_len += len;
+    }
+    cr->ra_head++;
+    cr->ra_count--;
+    return RT_OK;
+}
+
 /* One step between frames: consume a skippable frame, or start the next zstd frame (handing
  * it out compressed when its index allows: *handed set). *at_end at the end of the file. */
 static rt_status between_frames(csv_reader *cr, rt_chunk *chunk, bool may_hand_out, bool *handed,
@@ -525,6 +668,11 @@ static rt_status between_frames(csv_reader *cr, rt_chunk *chunk, bool may_hand_o
         return frame_chunk(cr, chunk, err);
     }
     cr->pending.valid = false;
+    if (may_hand_out) {
+        unsigned gathered;
+        rt_status st2 = read_ahead(cr, &gathered, err);
+        if (st2 != RT_OK || gathered > 0) return st2;
+    }
     ZSTD_DCtx_reset(cr->ds, ZSTD_reset_session_only);
     cr->in_stream = true;
     return RT_OK;
@@ -536,7 +684,14 @@ static rt_status framed_next_chunk(csv_reader *cr, rt_chunk *chunk, int *eof, rt
     size_t cut = 0;
     for (;;) {
         rt_status st;
-        if (cr->in_stream) {
+        if (cr->ra_count > 0) {
+            bool handed;
+            if ((st = ra_next(cr, chunk, &handed, err)) != RT_OK) return st;
+            if (handed) {
+                chunk->source_offset = cr->consumed;
+                return RT_OK;
+            }
+        } else if (cr->in_stream) {
             size_t limit = cr->carry_len < cr->chunk_bytes ? cr->chunk_bytes : cr->carry_len * 2;
             if ((st = stream_some(cr, limit, err)) != RT_OK) return st;
         } else {
@@ -596,6 +751,10 @@ static void csv_close(rt_usage_reader *r)
     free(cr->in);
     XXH64_freeState(cr->hash);
     ZSTD_freeDStream(cr->ds);
+    for (unsigned i = 0; i < RA_FRAMES; i++) {
+        free(cr->ra[i].comp);
+        free(cr->ra[i].buf);
+    }
     free(cr->map_ctx);
     free(cr->cbuf);
     free(cr->path);

@@ -10,7 +10,14 @@
  * ends at a record boundary, see formats/README.md "Indexed CSV.zst") is handed out still
  * compressed, so frames decompress in parallel in parse_chunk, where the index is checked
  * against the data (a frame that does not match its index is an error, never a mis-split
- * record). Frames without an index are decompressed in order and cut at record boundaries.
+ * record). Frames without an index (other writers) are read ahead and decompressed in parallel
+ * when their headers give their sizes (else in order), then stitched and cut at record
+ * boundaries in order, so line numbers stay exact.
+ *
+ * Chunks of this reader start with a private 32-byte prefix that parse_chunk reads. Rather
+ * than copy a chunk, next_chunk may exchange chunk->data (and chunk->cap) for a buffer of its
+ * own: both come from malloc, and the caller frees whatever chunk->data holds at the end, as
+ * the rt_chunk contract says.
  *
  * Owns the canonical text of a usage record too (rt_usage_csv_format_event), used by
  * `ratel convert` and to show records that came from binary inputs. */

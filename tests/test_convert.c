@@ -251,6 +251,58 @@ Test(convert, frames_of_other_writers_cut_mid_record_are_stitched_in_order)
     free(text);
 }
 
+/* A frame whose header does not say its content size, as a streaming compressor writes it. */
+static void streamed_frame(rt_buf *z, const char *text, size_t n)
+{
+    ZSTD_CStream *cs = ZSTD_createCStream();
+    ZSTD_initCStream(cs, 1);
+    rt_buf_reserve(z, ZSTD_compressBound(n) + 64);
+    ZSTD_outBuffer ob = {z->data + z->len, ZSTD_compressBound(n) + 64, 0};
+    ZSTD_inBuffer ib = {text, n, 0};
+    ZSTD_compressStream(cs, &ob, &ib);
+    ZSTD_endStream(cs, &ob);
+    cr_assert_eq(ZSTD_getFrameContentSize(z->data + z->len, ob.pos), ZSTD_CONTENTSIZE_UNKNOWN);
+    z->len += ob.pos;
+    ZSTD_freeCStream(cs);
+}
+
+Test(convert, frames_of_other_writers_at_record_boundaries_go_out_whole)
+{
+    char tmp[256], plain[512], zst[512];
+    rt_test_tmpdir(tmp, sizeof tmp);
+    snprintf(plain, sizeof plain, "%s/p.csv", tmp);
+    snprintf(zst, sizeof zst, "%s/records.csv.zst", tmp);
+    size_t len;
+    char *text = make_text(4000, &len);
+    put_file(plain, text, len);
+    /* Frames of whole records (the header in the first), every fifth one streamed without
+     * a content size, so both the read-ahead and the in-order paths are taken. */
+    rt_buf z;
+    rt_buf_init(&z);
+    size_t at = 0, k = 0;
+    while (at < len) {
+        size_t n = len - at < 3000 ? len - at : rt_csv_last_boundary(text + at, 3000);
+        cr_assert_gt(n, 0);
+        if (k++ % 5 == 4) {
+            streamed_frame(&z, text + at, n);
+        } else {
+            rt_buf_reserve(&z, ZSTD_compressBound(n));
+            z.len += ZSTD_compress(z.data + z.len, ZSTD_compressBound(n), text + at, n, 1);
+        }
+        at += n;
+    }
+    put_file(zst, z.data, z.len);
+    seen a, b;
+    rt_error err;
+    cr_assert_eq(read_all(plain, 4096, &a, &err), RT_OK);
+    cr_assert_eq(read_all(zst, 4096, &b, &err), RT_OK, "%s", err.message);
+    expect_same_events(&a, &b);
+    seen_free(&a);
+    seen_free(&b);
+    rt_buf_free(&z);
+    free(text);
+}
+
 /* Build an indexed file by hand from text pieces, so its index can be forged. */
 static void indexed_file(const char *path, const char *text, size_t len, size_t piece,
                          bool at_records, void (*forge)(char *index_payload, size_t frame_no))
