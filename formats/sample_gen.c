@@ -59,7 +59,10 @@ static uint64_t rng_below(rng *r, uint64_t n)
     return (uint64_t)(((unsigned __int128)rng_next(r) * n) >> 64);
 }
 
-static uint64_t rng_range(rng *r, uint64_t lo, uint64_t hi) { return lo + rng_below(r, hi - lo + 1); }
+static uint64_t rng_range(rng *r, uint64_t lo, uint64_t hi)
+{
+    return lo + rng_below(r, hi - lo + 1);
+}
 
 /* Skewed index in [0, n): P(index < x) = (x / n)^(1/3), so the first accounts are the heavy
  * ones (the top 0.1% make 10% of the traffic) and the tail is long. Integer arithmetic. */
@@ -539,7 +542,8 @@ static rt_time_s start_time(const world *w, rng *r)
     uint64_t roll = rng_below(r, 100);
     const rt_period *p = &w->period;
     if (roll < 5) {
-        rt_time_s day = rt_time_of_days(p->start_day + (rt_days)rng_below(r, (uint64_t)rt_period_days(p)));
+        rt_days d = p->start_day + (rt_days)rng_below(r, (uint64_t)rt_period_days(p));
+        rt_time_s day = rt_time_of_days(d);
         rt_time_s local = day + (rng_below(r, 2) ? 8 : 20) * 3600;
         rt_time_s t = local - paris_offset_s(local) - (rt_time_s)rng_below(r, 900);
         if (t >= p->start_s) return t;
@@ -783,9 +787,11 @@ static rt_status generate_usage(const char *dir, const world *w, const rt_gen_op
             res->duplicates += slots[k].dups;
         }
     }
-    if (st == RT_OK && u.nw) st = rt_native_writer_close(u.nw, &res->records, &res->usage_bytes, NULL, err);
-    else if (st == RT_OK && u.z) st = rt_zwriter_close(u.z, &res->usage_bytes, NULL, err);
-    else {
+    if (st == RT_OK && u.nw) {
+        st = rt_native_writer_close(u.nw, &res->records, &res->usage_bytes, NULL, err);
+    } else if (st == RT_OK && u.z) {
+        st = rt_zwriter_close(u.z, &res->usage_bytes, NULL, err);
+    } else {
         rt_native_writer_abort(u.nw);
         rt_zwriter_abort(u.z);
     }

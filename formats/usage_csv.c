@@ -411,7 +411,8 @@ static rt_status in_fill(csv_reader *cr, size_t need, rt_error *err)
     while (cr->in_len < need && !cr->in_eof) {
         ssize_t n = read(cr->fd, cr->in + cr->in_len, IN_BUF_SIZE - cr->in_len);
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return rt_error_set(err, RT_EIO, cr->path, 0, 0, NULL, "read: %s", strerror(errno));
+        if (n < 0)
+            return rt_error_set(err, RT_EIO, cr->path, 0, 0, NULL, "read: %s", strerror(errno));
         if (n == 0) cr->in_eof = true;
         XXH64_update(cr->hash, cr->in + cr->in_len, (size_t)n);
         cr->in_len += (size_t)n;
@@ -801,8 +802,8 @@ static rt_status read_header(csv_reader *cr, rt_error *err)
         return rt_error_set(err, RT_EPARSE, cr->path, 1, 0, NULL,
                             "empty file: a usage CSV starts with a header row");
     if (!nl && !cr->eof)
-        return rt_error_set(err, RT_EPARSE, cr->path, 1, 0, NULL, "header row longer than %zu bytes",
-                            HEADER_MAX);
+        return rt_error_set(err, RT_EPARSE, cr->path, 1, 0, NULL,
+                            "header row longer than %zu bytes", HEADER_MAX);
     const char *p = carry, *end = nl ? nl + 1 : carry + cr->carry_len;
     if (end - p >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) p += 3; /* UTF-8 byte order mark */
     rt_csv_record rec;
@@ -962,7 +963,8 @@ void rt_usage_csv_format_event(rt_buf *b, const rt_event *ev)
     rt_csv_sep(b);
     put_time(b, ev->start_s);
     rt_csv_sep(b);
-    size_t n = rt_decimal_format(ev->qty_mantissa, ev->qty_scale, ev->qty_scale, 0, '.', q, sizeof q);
+    size_t n =
+        rt_decimal_format(ev->qty_mantissa, ev->qty_scale, ev->qty_scale, 0, '.', q, sizeof q);
     rt_buf_append(b, q, n);
     rt_csv_sep(b);
     rt_csv_put_exact(b, ev->called, ev->called_len);

@@ -695,7 +695,8 @@ static int decode_payload(const unsigned char *p, size_t len, uint32_t records,
         all.p != all.end)
         return 0;
     /* 32 bytes of slack: prefixes and suffixes are copied 16 and 24 bytes at a time. */
-    char *text = region_take(mem, (size_t)records * (d[DICT_PREFIX].longest + SUFFIX_DIGITS_MAX) + 32);
+    size_t per_id = (size_t)d[DICT_PREFIX].longest + SUFFIX_DIGITS_MAX;
+    char *text = region_take(mem, (size_t)records * per_id + 32);
     if (!text || !reserve_events(b, records)) return -1;
     rt_event *ev = b->events + b->count;
     row_state st = {0, 0, {0}, 0};
@@ -724,7 +725,8 @@ static rt_status decode_block(const void *block, size_t len, const char *path,
         return corrupt(err, path, block_no, "compressed size does not match the block length");
     if (XXH3_64bits(h, BLOCK_HEADER_SIZE + comp) != get_u64(h + BLOCK_HEADER_SIZE + comp))
         return corrupt(err, path, block_no, "checksum mismatch (the block is damaged)");
-    if (records == 0 || records > RT_NATIVE_BLOCK_RECORDS_MAX || payload_len > RT_NATIVE_PAYLOAD_MAX)
+    if (records == 0 || records > RT_NATIVE_BLOCK_RECORDS_MAX ||
+        payload_len > RT_NATIVE_PAYLOAD_MAX)
         return corrupt(err, path, block_no, "record count or payload size out of range");
     size_t mem_len = region_size(payload_len, records);
     char *mem_at = rt_arena_alloc(&batch->arena, mem_len);
@@ -773,7 +775,8 @@ static rt_status read_at(native_reader *r, void *buf, size_t len, uint64_t off, 
     while (done < len) {
         ssize_t n = pread(r->fd, (char *)buf + done, len - done, (off_t)(off + done));
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return rt_error_set(err, RT_EIO, r->path, 0, 0, NULL, "read: %s", strerror(errno));
+        if (n < 0)
+            return rt_error_set(err, RT_EIO, r->path, 0, 0, NULL, "read: %s", strerror(errno));
         if (n == 0)
             return rt_error_set(err, RT_ECORRUPT, r->path, 0, 0, NULL, "file is truncated");
         done += (size_t)n;
@@ -796,7 +799,8 @@ static rt_status check_header(native_reader *r, const unsigned char *h, uint64_t
         return rt_error_set(err, RT_ECORRUPT, r->path, 0, 0, NULL,
                             "unsupported native format version %u (this ratel reads version %u)",
                             get_u16(h + 8), (unsigned)RT_NATIVE_VERSION);
-    if (get_u16(h + 10) != HEADER_SIZE || get_u32(h + 12) != 0 || XXH64(h, 16, 0) != get_u64(h + 16))
+    if (get_u16(h + 10) != HEADER_SIZE || get_u32(h + 12) != 0 ||
+        XXH64(h, 16, 0) != get_u64(h + 16))
         return bad_file(r, err, "header is damaged (checksum mismatch)");
     if (size < HEADER_SIZE + FOOTER_FIXED + TRAILER_SIZE)
         return bad_file(r, err, "file is truncated (no footer)");
