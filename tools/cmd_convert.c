@@ -89,7 +89,8 @@ int rt_cmd_convert(int argc, char **argv)
     rt_status st = rt_usage_convert(in, out, &o, &res, &err);
     if (st != RT_OK) {
         rt_cli_error(&err);
-        return rt_cli_exit_for(st);
+        /* An unknown format is a bad command line, not a failed conversion. */
+        return st == RT_EINVAL ? RT_EXIT_USAGE : rt_cli_exit_for(st);
     }
     printf("ratel convert: %s -> %s: read %" PRIu64 ", written %" PRIu64, in, out, res.read,
            res.written);
