@@ -107,9 +107,110 @@ static const rt_csv_field *field(const rt_csv_record *rec, const columns *c, int
     return at >= 0 && (size_t)at < rec->count ? &rec->fields[at] : NULL;
 }
 
+/* ---- fast paths for the common case ----
+ * Most usage records are one line without quotes, with a canonical UTC start time and a
+ * whole quantity. These paths handle exactly that and hand anything else to the general
+ * code, so both give the same result for every input (tests/test_convert.c compares them). */
+
+typedef struct parse_cache {
+    char date[10]; /* the date of the previous canonical start time */
+    rt_days day;
+    bool valid;
+} parse_cache;
+
+static int two(const char *s)
+{
+    unsigned a = (unsigned)(s[0] - '0'), b = (unsigned)(s[1] - '0');
+    return a <= 9 && b <= 9 ? (int)(a * 10 + b) : -1;
+}
+
+/* "YYYY-MM-DDThh:mm:ssZ", the date looked up once per run of records on the same day. */
+static rt_status parse_start(parse_cache *pc, const char *s, size_t len, rt_time_s *out)
+{
+    if (len != 20 || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != 'Z')
+        return rt_time_parse(s, len, out);
+    if (!pc->valid || memcmp(pc->date, s, 10) != 0) {
+        if (rt_date_parse(s, 10, &pc->day) != RT_OK) {
+            pc->valid = false;
+            return RT_EPARSE;
+        }
+        memcpy(pc->date, s, 10);
+        pc->valid = true;
+    }
+    int hh = two(s + 11), mm = two(s + 14), ss = two(s + 17);
+    if (hh < 0 || mm < 0 || ss < 0 || hh > 23 || mm > 59 || ss > 59) return RT_EPARSE;
+    *out = rt_time_of_days(pc->day) + hh * 3600 + mm * 60 + ss;
+    return RT_OK;
+}
+
+/* A quantity of 1 to 18 digits is a whole number: no sign, point or overflow to think of. */
+static rt_status parse_quantity(const char *s, size_t len, int64_t *mantissa, unsigned *scale)
+{
+    if (len == 0 || len > 18) return rt_decimal_parse_any(s, len, 6, mantissa, scale);
+    int64_t v = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned d = (unsigned)(s[i] - '0');
+        if (d > 9) return rt_decimal_parse_any(s, len, 6, mantissa, scale);
+        v = v * 10 + d;
+    }
+    *mantissa = v;
+    *scale = 0;
+    return RT_OK;
+}
+
+/* Bytes that end an unquoted field or need the general tokenizer: , LF " CR. */
+#define ONES UINT64_C(0x0101010101010101)
+#define HAS_ZERO(v) (((v) - ONES) & ~(v) & (ONES << 7))
+#define HAS_BYTE(x, c) HAS_ZERO((x) ^ (ONES * (uint8_t)(c)))
+
+static const char *find_special(const char *p, const char *end)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* Eight bytes at a time: the lowest flagged byte of each mask is exact (a false flag can
+     * only appear above a true one), so the lowest of all is the first special byte. */
+    while (end - p >= 8) {
+        uint64_t x;
+        memcpy(&x, p, 8);
+        uint64_t m = HAS_BYTE(x, ',') | HAS_BYTE(x, '\n') | HAS_BYTE(x, '"') | HAS_BYTE(x, '\r');
+        if (m) return p + (__builtin_ctzll(m) >> 3);
+        p += 8;
+    }
+#endif
+    while (p < end && *p != ',' && *p != '\n' && *p != '"' && *p != '\r') p++;
+    return p;
+}
+
+/* Split a one-line record without quotes or CR at its commas, as rt_csv_parse would. False:
+ * leave it to rt_csv_parse (a quote, a CR, or more fields than a record may have). */
+static bool split_simple(const char **pos, const char *end, rt_csv_record *rec)
+{
+    const char *start = *pos, *f = start;
+    size_t n = 0;
+    for (;;) {
+        const char *q = find_special(f, end);
+        if (q < end && (*q == '"' || *q == '\r')) return false;
+        if (n == RT_CSV_FIELDS_MAX) return false;
+        rec->fields[n].ptr = f;
+        rec->fields[n].len = (uint32_t)(q - f);
+        n++;
+        if (q < end && *q == ',') {
+            f = q + 1;
+            continue;
+        }
+        rec->count = n;
+        rec->raw = start;
+        rec->raw_len = (size_t)(q - start);
+        rec->newlines = q < end;
+        *pos = q < end ? q + 1 : end;
+        return true;
+    }
+}
+
+/* ---- one record ---- */
+
 /* One record to an event, or a reject. Returns false only when memory runs out. */
 static bool parse_record(const rt_csv_record *rec, const columns *c, uint32_t rec_no,
-                         uint32_t line_rel, rt_event_batch *b)
+                         uint32_t line_rel, rt_event_batch *b, parse_cache *pc)
 {
     static const uint16_t limits[COL_COUNT] = {RT_EVENT_ID_LEN_MAX, 64, 64, 64, 64,
                                                RT_NUMBER_LEN_MAX};
@@ -128,13 +229,13 @@ static bool parse_record(const rt_csv_record *rec, const columns *c, uint32_t re
                                          (unsigned)limits[k]) != NULL;
     }
     rt_time_s start;
-    if (rt_time_parse(f[COL_START]->ptr, f[COL_START]->len, &start) != RT_OK)
+    if (parse_start(pc, f[COL_START]->ptr, f[COL_START]->len, &start) != RT_OK)
         return rt_event_batch_reject(b, RT_REJ_BAD_TIME, rec_no, line_rel, rec->raw,
                                      rec->raw_len, "start_time",
                                      "start_time is not an ISO 8601 instant") != NULL;
     int64_t mantissa;
     unsigned scale;
-    rt_status st = rt_decimal_parse_any(f[COL_QTY]->ptr, f[COL_QTY]->len, 6, &mantissa, &scale);
+    rt_status st = parse_quantity(f[COL_QTY]->ptr, f[COL_QTY]->len, &mantissa, &scale);
     if (st != RT_OK)
         return rt_event_batch_reject(b, RT_REJ_BAD_QUANTITY, rec_no, line_rel, rec->raw,
                                      rec->raw_len, "quantity",
@@ -167,11 +268,14 @@ static rt_status parse_records(const char *data, size_t len, const columns *c,
     const char *p = data, *end = data + len;
     uint32_t rec_no = 0, line_rel = 0;
     rt_csv_record rec;
+    parse_cache pc = {{0}, 0, false};
     while (p < end) {
         const char *why = "";
         uint32_t column = 0;
         uint32_t at_line = line_rel;
-        rt_status st = rt_csv_parse(&p, end, &b->arena, &rec, &why, &column);
+        rt_status st = split_simple(&p, end, &rec)
+                           ? RT_OK
+                           : rt_csv_parse(&p, end, &b->arena, &rec, &why, &column);
         line_rel += rec.newlines;
         if (st == RT_ENOMEM) return st;
         if (st != RT_OK) {
@@ -191,7 +295,7 @@ static rt_status parse_records(const char *data, size_t len, const columns *c,
             continue;
         }
         bool ok = c->map ? c->map(c->map_ctx, &rec, rec_no++, at_line, b)
-                         : parse_record(&rec, c, rec_no++, at_line, b);
+                         : parse_record(&rec, c, rec_no++, at_line, b, &pc);
         if (!ok) return RT_ENOMEM;
     }
     b->records = rec_no;
