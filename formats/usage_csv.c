@@ -113,8 +113,9 @@ static const rt_csv_field *field(const rt_csv_record *rec, const columns *c, int
  * code, so both give the same result for every input (tests/test_convert.c compares them). */
 
 typedef struct parse_cache {
-    char date[10]; /* the date of the previous canonical start time */
-    rt_days day;
+    char month[8]; /* "YYYY-MM-" of the previous canonical start time */
+    rt_days first_day; /* that month's first day */
+    int month_days;
     bool valid;
 } parse_cache;
 
@@ -124,22 +125,27 @@ static int two(const char *s)
     return a <= 9 && b <= 9 ? (int)(a * 10 + b) : -1;
 }
 
-/* "YYYY-MM-DDThh:mm:ssZ", the date looked up once per run of records on the same day. */
+/* "YYYY-MM-DDThh:mm:ssZ", the calendar worked out once per run of records in one month. */
 static rt_status parse_start(parse_cache *pc, const char *s, size_t len, rt_time_s *out)
 {
     if (len != 20 || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != 'Z')
         return rt_time_parse(s, len, out);
-    if (!pc->valid || memcmp(pc->date, s, 10) != 0) {
-        if (rt_date_parse(s, 10, &pc->day) != RT_OK) {
-            pc->valid = false;
-            return RT_EPARSE;
-        }
-        memcpy(pc->date, s, 10);
+    if (!pc->valid || memcmp(pc->month, s, 8) != 0) {
+        rt_days day;
+        if (rt_date_parse(s, 10, &day) != RT_OK) return RT_EPARSE;
+        int y;
+        unsigned m, dd;
+        rt_civil_from_days(day, &y, &m, &dd);
+        memcpy(pc->month, s, 8);
+        pc->first_day = day - (rt_days)(dd - 1);
+        pc->month_days = (int)rt_days_in_month(y, m);
         pc->valid = true;
     }
-    int hh = two(s + 11), mm = two(s + 14), ss = two(s + 17);
-    if (hh < 0 || mm < 0 || ss < 0 || hh > 23 || mm > 59 || ss > 59) return RT_EPARSE;
-    *out = rt_time_of_days(pc->day) + hh * 3600 + mm * 60 + ss;
+    int d = two(s + 8), hh = two(s + 11), mm = two(s + 14), ss = two(s + 17);
+    if (d < 1 || d > pc->month_days || hh < 0 || mm < 0 || ss < 0 || hh > 23 || mm > 59 ||
+        ss > 59)
+        return RT_EPARSE;
+    *out = rt_time_of_days(pc->first_day + d - 1) + hh * 3600 + mm * 60 + ss;
     return RT_OK;
 }
 
@@ -268,7 +274,7 @@ static rt_status parse_records(const char *data, size_t len, const columns *c,
     const char *p = data, *end = data + len;
     uint32_t rec_no = 0, line_rel = 0;
     rt_csv_record rec;
-    parse_cache pc = {{0}, 0, false};
+    parse_cache pc = {{0}, 0, 0, false};
     while (p < end) {
         const char *why = "";
         uint32_t column = 0;
