@@ -25,6 +25,7 @@ static const char *const reason_codes[RT_REJ_REASON_COUNT_] = {
     [RT_REJ_BAD_NUMBER] = "BAD_NUMBER",
     [RT_REJ_BAD_ORDER] = "BAD_ORDER",
     [RT_REJ_UNKNOWN_DESTINATION] = "UNKNOWN_DESTINATION",
+    [RT_REJ_NOT_ANSWERED] = "NOT_ANSWERED",
 };
 
 const char *rt_reject_reason_code(rt_reject_reason r)

@@ -35,6 +35,7 @@ typedef enum rt_reject_reason {
     RT_REJ_BAD_NUMBER,        /* called number is not a plausible E.164 number */
     RT_REJ_BAD_ORDER,         /* an order line out of sequence (change before start...) */
     RT_REJ_UNKNOWN_DESTINATION, /* no prefix of the deck (or no rate) for the called number */
+    RT_REJ_NOT_ANSWERED,      /* a switch CDR of a call that was not answered: nothing to bill */
     RT_REJ_REASON_COUNT_
 } rt_reject_reason;
 

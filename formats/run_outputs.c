@@ -14,6 +14,7 @@
 #include "formats/journal_csv.h"
 #include "formats/manifest.h"
 #include "formats/usage_detail.h"
+#include "formats/usage_csv.h"
 #include "formats/zio.h"
 
 /* Detail files are large and written once: zstd level 1 trades a little size for speed. */
@@ -135,6 +136,28 @@ static void rated_row(rt_buf *b, const rt_chunk_view *v, const rt_rated *r)
     rt_csv_end(b);
 }
 
+/* A record read from a binary input (raw == NULL) is shown as its canonical usage CSV text,
+ * from the event of the same record number (events are in record order). */
+static void put_synthesised(rt_buf *b, const rt_chunk_view *v, const rt_reject *rj)
+{
+    const rt_event *ev = v->batch->events;
+    size_t lo = 0, hi = v->batch->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ev[mid].rec_no < rj->rec_no)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    rt_buf text;
+    rt_buf_init(&text);
+    if (lo < v->batch->count && ev[lo].rec_no == rj->rec_no)
+        rt_usage_csv_format_event(&text, &ev[lo]);
+    put_view(b, text.data ? text.data : "", text.len);
+    if (text.failed) b->failed = true;
+    rt_buf_free(&text);
+}
+
 static void reject_row(rt_buf *b, const rt_chunk_view *v, const rt_reject *rj)
 {
     put_str(b, rt_reject_reason_code((rt_reject_reason)rj->reason));
@@ -145,7 +168,10 @@ static void reject_row(rt_buf *b, const rt_chunk_view *v, const rt_reject *rj)
     rt_csv_sep(b);
     put_str(b, rj->message);
     rt_csv_sep(b);
-    put_view(b, rj->raw ? rj->raw : "", rj->raw ? rj->raw_len : 0);
+    if (rj->raw)
+        put_view(b, rj->raw, rj->raw_len);
+    else
+        put_synthesised(b, v, rj);
     rt_csv_end(b);
 }
 

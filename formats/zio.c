@@ -65,7 +65,8 @@ rt_status rt_zreader_open(const char *path, rt_zreader **out, rt_error *err)
     if (r->ib.size >= 4) {
         uint32_t magic = (uint32_t)r->in[0] | (uint32_t)r->in[1] << 8 |
                          (uint32_t)r->in[2] << 16 | (uint32_t)r->in[3] << 24;
-        r->compressed = magic == ZSTD_MAGIC;
+        /* A zstd file may start with a skippable frame (ratel's frame index does). */
+        r->compressed = magic == ZSTD_MAGIC || (magic & 0xFFFFFFF0u) == 0x184D2A50u;
     }
     if (r->compressed) {
         r->ds = ZSTD_createDStream();

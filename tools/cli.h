@@ -32,5 +32,7 @@ int rt_cmd_book(int argc, char **argv);
 int rt_cmd_run(int argc, char **argv);
 int rt_cmd_verify(int argc, char **argv);
 int rt_cmd_report(int argc, char **argv);
+int rt_cmd_convert(int argc, char **argv);
+int rt_cmd_gen(int argc, char **argv);
 
 #endif

@@ -16,6 +16,7 @@ static const char run_usage[] =
     "                 --out OUT_DIR\n"
     "                 [--threads N] [--rerun] [--late bill|reject] [--quiet]\n"
     "                 [--late-window MONTHS] [--accrue-only] [--chunk-size BYTES]\n"
+    "                 [--usage-format csv|native|asterisk|freeswitch]\n"
     "\n"
     "Rates the usage files against the price book for the period, writes invoices, the\n"
     "revenue journal and a manifest into OUT_DIR (which must not exist) and commits the run\n"
@@ -144,6 +145,15 @@ int rt_cmd_run(int argc, char **argv)
             cfg.chunk_bytes = (size_t)b;
         } else if (strcmp(a, "--accrue-only") == 0) {
             cfg.accrue_only = true;
+        } else if (strcmp(a, "--usage-format") == 0 && has) {
+            rt_usage_format f;
+            if (rt_usage_format_parse(argv[++i], &f) != RT_OK) {
+                free(usage);
+                free(orders);
+                return rt_cli_usage_error("run", "--usage-format takes csv, native, asterisk or "
+                                                 "freeswitch");
+            }
+            cfg.open_usage = rt_usage_opener(f);
         } else if (strcmp(a, "--rerun") == 0) {
             cfg.rerun = true;
         } else if (strcmp(a, "--late") == 0 && has) {
@@ -175,7 +185,7 @@ int rt_cmd_run(int argc, char **argv)
     cfg.order_paths = orders;
     cfg.order_count = norders;
     cfg.read_orders = rt_orders_csv_read;
-    cfg.open_usage = rt_usage_open;
+    if (!cfg.open_usage) cfg.open_usage = rt_usage_open;
     cfg.outputs = rt_run_outputs();
     progress_state ps = {!quiet && isatty(STDERR_FILENO)};
     cfg.progress = on_progress;

@@ -23,6 +23,9 @@ static const char usage[] =
     "            [--late bill|reject] [--late-window MONTHS] [--quiet]\n"
     "  ratel verify OUT_DIR [--book BOOK_DIR]\n"
     "  ratel report OUT_DIR [--html FILE]\n"
+    "  ratel convert IN OUT              (.csv, .csv.zst, .rtu; CDRs as input)\n"
+    "  ratel gen --out DIR --accounts N --records M [--seed S] [--format csv.zst|native]\n"
+    "            [--bad-share F] [--dup-share F]\n"
     "  ratel help | ratel CMD --help | ratel --version\n"
     "\n"
     "exit status: 0 success; 1 failed, nothing committed; 2 bad command line;\n"
@@ -47,6 +50,8 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "run") == 0) return rt_cmd_run(argc - 1, argv + 1);
     if (strcmp(cmd, "verify") == 0) return rt_cmd_verify(argc - 1, argv + 1);
     if (strcmp(cmd, "report") == 0) return rt_cmd_report(argc - 1, argv + 1);
+    if (strcmp(cmd, "convert") == 0) return rt_cmd_convert(argc - 1, argv + 1);
+    if (strcmp(cmd, "gen") == 0) return rt_cmd_gen(argc - 1, argv + 1);
     fprintf(stderr, "ratel: unknown command '%s'\n\n%s", cmd, usage);
     return RT_EXIT_USAGE;
 }
