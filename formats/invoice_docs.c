@@ -1,173 +1,155 @@
-/* invoice_docs: per-document output files. syncfs is Linux's one-call flush of a file
- * system, far cheaper than an fsync per document when a run writes many thousands. */
-#define _GNU_SOURCE 1
+/* invoice_docs: document archives, rendered in parallel groups. */
 #include "formats/invoice_docs.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-#include <xxhash.h>
+#include <omp.h>
+#include <zstd.h>
 
 #include "formats/invoice_html.h"
 #include "formats/invoice_ubl.h"
+#include "formats/invoice_view.h"
+#include "formats/tar.h"
+#include "formats/zio.h"
 
-enum { DOC_NAME_MAX = 4 * RT_INVOICE_NUMBER_MAX + 16 };
+/* Document archives compress well (markup); level 3 is zstd's default balance. */
+#define DOCS_LEVEL 3
 
-void rt_doc_sets_free(rt_doc_set sets[RT_DOC_SETS])
+typedef struct doc_kind {
+    const char *file;
+    const char *ext;
+    int ubl;
+} doc_kind;
+
+static const doc_kind kinds[2] = {{RT_DOCS_UBL, ".xml", 1}, {RT_DOCS_HTML, ".html", 0}};
+
+/* What one thread keeps between groups. */
+typedef struct worker {
+    rt_doc_view view;
+    rt_buf doc, tar;
+    ZSTD_CCtx *cctx;
+} worker;
+
+/* Render documents [first, first + n) of one kind into one tar fragment, compressed as one
+ * zstd frame into `frame`. */
+static rt_status render_group(const rt_run_result *res, const doc_kind *k, size_t first, size_t n,
+                              worker *w, rt_buf *frame, rt_error *err)
 {
-    for (int k = 0; k < RT_DOC_SETS; k++) {
-        free(sets[k].files);
-        sets[k].files = NULL;
-        sets[k].count = 0;
+    int64_t mtime = rt_time_of_days(res->period.end_day);
+    rt_buf_reset(&w->tar);
+    for (size_t i = first; i < first + n; i++) {
+        const rt_invoice *inv = &res->invoices->items[i];
+        char name[RT_TAR_NAME_MAX + 1];
+        if (rt_doc_file_name(inv->number, k->ext, name, sizeof name) != RT_OK)
+            return rt_error_set(err, RT_ELIMIT, k->file, 0, 0, NULL,
+                                "invoice number '%s' cannot name an archive member", inv->number);
+        rt_buf_reset(&w->doc);
+        rt_status st = k->ubl ? rt_invoice_ubl(res->cat, &res->period, inv, &w->view, &w->doc)
+                              : rt_invoice_html(res->cat, &res->period, inv, &w->view, &w->doc);
+        if (st == RT_OK) st = rt_tar_member(&w->tar, name, w->doc.data, w->doc.len, mtime);
+        if (st != RT_OK) return rt_error_set(err, st, k->file, 0, 0, name, "cannot render");
     }
+    rt_buf_reset(frame);
+    if (rt_zframe_compress(w->cctx, DOCS_LEVEL, w->tar.data, w->tar.len, frame) != RT_OK)
+        return rt_error_set(err, RT_EZSTD, k->file, 0, 0, NULL, "cannot compress");
+    return RT_OK;
 }
 
-static rt_status write_file(const char *path, const rt_buf *b, rt_error *err)
+/* One archive: waves of groups rendered in parallel, frames appended in order. */
+static rt_status write_archive(const char *out_dir, const rt_run_result *res, const doc_kind *k,
+                               unsigned threads, worker *workers, rt_output_list *files,
+                               rt_error *err)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
-    if (fd < 0)
-        return rt_error_set(err, RT_EIO, path, 0, 0, NULL, "cannot create: %s", strerror(errno));
-    size_t done = 0;
-    while (done < b->len) {
-        ssize_t n = write(fd, b->data + done, b->len - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            int e = errno;
-            close(fd);
-            return rt_error_set(err, RT_EIO, path, 0, 0, NULL, "write: %s", strerror(e));
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", out_dir, k->file);
+    rt_zwriter *zw;
+    rt_status st = rt_zwriter_open(path, 0, &zw, err);
+    if (st != RT_OK) return st;
+    size_t n = res->invoices->count, groups = (n + RT_DOC_GROUP - 1) / RT_DOC_GROUP;
+    size_t wave = (size_t)threads * 4;
+    rt_buf *frames = calloc(wave, sizeof *frames);
+    rt_status *status = calloc(wave, sizeof *status);
+    rt_error *errs = calloc(wave, sizeof *errs);
+    if (!frames || !status || !errs) {
+        st = rt_error_set(err, RT_ENOMEM, path, 0, 0, NULL, "out of memory");
+        goto done;
+    }
+    for (size_t g0 = 0; g0 < groups && st == RT_OK; g0 += wave) {
+        size_t m = groups - g0 < wave ? groups - g0 : wave;
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
+        for (size_t j = 0; j < m; j++) {
+            size_t first = (g0 + j) * RT_DOC_GROUP;
+            size_t count = n - first < RT_DOC_GROUP ? n - first : RT_DOC_GROUP;
+            worker *w = &workers[omp_get_thread_num()];
+            status[j] = render_group(res, k, first, count, w, &frames[j], &errs[j]);
         }
-        done += (size_t)n;
-    }
-    if (close(fd) != 0)
-        return rt_error_set(err, RT_EIO, path, 0, 0, NULL, "close: %s", strerror(errno));
-    return RT_OK;
-}
-
-/* Render and write one document of invoice i. */
-static rt_status one_doc(const char *out_dir, const rt_run_result *res, size_t i, int kind,
-                         rt_doc_set *set, rt_doc_view *view, rt_buf *b, rt_error *err)
-{
-    const rt_invoice *inv = &res->invoices->items[i];
-    char name[DOC_NAME_MAX], path[PATH_MAX];
-    if (rt_doc_file_name(inv->number, set->ext, name, sizeof name) != RT_OK)
-        return rt_error_set(err, RT_ELIMIT, NULL, 0, 0, NULL,
-                            "invoice number '%s' cannot name a file", inv->number);
-    rt_buf_reset(b);
-    rt_status st = kind == 0 ? rt_invoice_ubl(res->cat, &res->period, inv, view, b)
-                             : rt_invoice_html(res->cat, &res->period, inv, view, b);
-    if (st != RT_OK) return rt_error_set(err, st, name, 0, 0, NULL, "cannot render");
-    snprintf(path, sizeof path, "%s/%s/%s", out_dir, set->dir, name);
-    if ((st = write_file(path, b, err)) != RT_OK) return st;
-    set->files[i].bytes = b->len;
-    set->files[i].xxh64 = XXH64(b->data, b->len, 0);
-    return RT_OK;
-}
-
-/* Every document, in parallel; the error reported is that of the first failing document in
- * invoice order, so it too is independent of the thread count. */
-static rt_status render_all(const char *out_dir, const rt_run_result *res, unsigned threads,
-                            rt_doc_set sets[RT_DOC_SETS], rt_error *err)
-{
-    long n = (long)res->invoices->count;
-    long first_bad = n;
-    rt_error bad;
-    rt_error_clear(&bad);
-#pragma omp parallel num_threads(threads)
-    {
-        rt_doc_view view;
-        rt_buf b;
-        rt_error e;
-        rt_doc_view_init(&view);
-        rt_buf_init(&b);
-#pragma omp for schedule(dynamic, 8)
-        for (long i = 0; i < n; i++) {
-            for (int k = 0; k < RT_DOC_SETS; k++) {
-                if (one_doc(out_dir, res, (size_t)i, k, &sets[k], &view, &b, &e) == RT_OK) continue;
-#pragma omp critical(rt_docs_error)
-                if (i < first_bad) {
-                    first_bad = i;
-                    bad = e;
-                }
+        for (size_t j = 0; j < m && st == RT_OK; j++) {
+            if (status[j] != RT_OK) {
+                *err = errs[j];
+                st = status[j];
                 break;
             }
+            st = rt_zwriter_write_raw(zw, frames[j].data, frames[j].len, err);
         }
-        rt_doc_view_free(&view);
-        rt_buf_free(&b);
     }
-    if (first_bad == n) return RT_OK;
-    if (err) *err = bad;
-    return bad.code;
-}
-
-static rt_status sync_dir(const char *path, bool whole_fs, rt_error *err)
-{
-    int fd = open(path, O_RDONLY | O_DIRECTORY);
-    if (fd < 0)
-        return rt_error_set(err, RT_EIO, path, 0, 0, NULL, "cannot open: %s", strerror(errno));
-    int rc = 0;
-#ifdef __linux__
-    if (whole_fs) rc = syncfs(fd);
-#else
-    (void)whole_fs;
-#endif
-    if (rc == 0) rc = fsync(fd);
-    int e = errno;
-    close(fd);
-    if (rc != 0) return rt_error_set(err, RT_EIO, path, 0, 0, NULL, "sync: %s", strerror(e));
-    return RT_OK;
-}
-
-#ifndef __linux__
-static rt_status sync_files(const char *out_dir, const rt_run_result *res, const rt_doc_set *set,
-                            rt_error *err)
-{
-    for (size_t i = 0; i < res->invoices->count; i++) {
-        char name[DOC_NAME_MAX], path[PATH_MAX];
-        if (rt_doc_file_name(res->invoices->items[i].number, set->ext, name, sizeof name) != RT_OK)
-            continue;
-        snprintf(path, sizeof path, "%s/%s/%s", out_dir, set->dir, name);
-        int fd = open(path, O_RDONLY);
-        if (fd < 0 || fsync(fd) != 0) {
-            if (fd >= 0) close(fd);
-            return rt_error_set(err, RT_EIO, path, 0, 0, NULL, "fsync: %s", strerror(errno));
+    if (st == RT_OK) {
+        rt_buf end;
+        rt_buf_init(&end);
+        rt_tar_end(&end);
+        rt_buf frame;
+        rt_buf_init(&frame);
+        st = rt_zframe_compress(workers[0].cctx, DOCS_LEVEL, end.data, end.len, &frame);
+        if (st == RT_OK) st = rt_zwriter_write_raw(zw, frame.data, frame.len, err);
+        else rt_error_set(err, st, path, 0, 0, NULL, "cannot compress");
+        rt_buf_free(&end);
+        rt_buf_free(&frame);
+    }
+    if (st == RT_OK) {
+        rt_output_file *o = &files->items[files->count];
+        if (files->count == RT_OUTPUT_FILES_MAX) {
+            st = rt_error_set(err, RT_ELIMIT, path, 0, 0, NULL, "too many output files");
+        } else {
+            memset(o, 0, sizeof *o);
+            snprintf(o->name, sizeof o->name, "%s", k->file);
+            o->rows = n;
+            st = rt_zwriter_close(zw, &o->bytes, &o->xxh64, err);
+            zw = NULL;
+            if (st == RT_OK) files->count++;
         }
-        close(fd);
     }
-    return RT_OK;
+done:
+    if (zw) rt_zwriter_abort(zw);
+    for (size_t j = 0; frames && j < wave; j++) rt_buf_free(&frames[j]);
+    free(frames);
+    free(status);
+    free(errs);
+    return st;
 }
-#endif
 
 rt_status rt_invoice_docs_write(const char *out_dir, const rt_run_result *res, unsigned threads,
-                                rt_doc_set sets[RT_DOC_SETS], rt_error *err)
+                                rt_output_list *files, rt_error *err)
 {
-    static const char *const dirs[RT_DOC_SETS] = {"ubl", "html"};
-    static const char *const exts[RT_DOC_SETS] = {".xml", ".html"};
-    size_t n = res->invoices->count;
-    for (int k = 0; k < RT_DOC_SETS; k++) {
-        char path[PATH_MAX];
-        sets[k] = (rt_doc_set){dirs[k], exts[k], calloc(n ? n : 1, sizeof(rt_doc_file)), n};
-        if (!sets[k].files) return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
-        snprintf(path, sizeof path, "%s/%s", out_dir, dirs[k]);
-        if (mkdir(path, 0777) != 0)
-            return rt_error_set(err, RT_EIO, path, 0, 0, NULL, "cannot create: %s",
-                                strerror(errno));
+    if (threads == 0) threads = 1;
+    worker *workers = calloc(threads, sizeof *workers);
+    rt_status st = RT_OK;
+    if (!workers) return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+    for (unsigned t = 0; t < threads; t++) {
+        rt_doc_view_init(&workers[t].view);
+        rt_buf_init(&workers[t].doc);
+        rt_buf_init(&workers[t].tar);
+        if (!(workers[t].cctx = ZSTD_createCCtx()))
+            st = rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
     }
-    rt_status st = render_all(out_dir, res, threads ? threads : 1, sets, err);
-    /* Durable before the commit: one file-system flush, then the directory entries. */
-    for (int k = 0; k < RT_DOC_SETS && st == RT_OK; k++) {
-        char path[PATH_MAX];
-        snprintf(path, sizeof path, "%s/%s", out_dir, dirs[k]);
-#ifndef __linux__
-        st = sync_files(out_dir, res, &sets[k], err);
-        if (st != RT_OK) break;
-#endif
-        st = sync_dir(path, k == 0, err);
+    for (int k = 0; k < 2 && st == RT_OK; k++)
+        st = write_archive(out_dir, res, &kinds[k], threads, workers, files, err);
+    for (unsigned t = 0; t < threads; t++) {
+        rt_doc_view_free(&workers[t].view);
+        rt_buf_free(&workers[t].doc);
+        rt_buf_free(&workers[t].tar);
+        ZSTD_freeCCtx(workers[t].cctx);
     }
+    free(workers);
     return st;
 }

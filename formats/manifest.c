@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "formats/invoice_docs.h"
 #include "formats/invoice_view.h"
 #include "formats/outfile.h"
 #include "formats/zio.h"
@@ -108,56 +109,37 @@ static void output_entry(rt_buf *b, int first, const char *name, uint64_t bytes,
                   bytes, xxh64, rows);
 }
 
-/* Every output: the run's files, then each document of each set. */
-static rt_status write_outputs(rt_buf *b, const rt_run_result *res, const rt_output_list *files,
-                               const rt_doc_set *docs, size_t ndocs, rt_error *err)
+/* Every output of the run (the manifest itself excepted). */
+static void write_outputs(rt_buf *b, const rt_output_list *files)
 {
-    int first = 1;
     rt_buf_puts(b, "  \"outputs\": [");
-    for (size_t i = 0; i < files->count; i++, first = 0) {
+    for (size_t i = 0; i < files->count; i++) {
         const rt_output_file *o = &files->items[i];
-        output_entry(b, first, o->name, o->bytes, o->xxh64, o->rows);
+        output_entry(b, i == 0, o->name, o->bytes, o->xxh64, o->rows);
     }
-    for (size_t k = 0; k < ndocs; k++) {
-        RT_ASSERT(docs[k].count == res->invoices->count);
-        for (size_t i = 0; i < docs[k].count; i++, first = 0) {
-            char name[4 * RT_INVOICE_NUMBER_MAX + 16], path[4 * RT_INVOICE_NUMBER_MAX + 48];
-            if (rt_doc_file_name(res->invoices->items[i].number, docs[k].ext, name,
-                                 sizeof name) != RT_OK)
-                return rt_error_set(err, RT_ELIMIT, RT_MANIFEST_NAME, 0, 0, NULL,
-                                    "invoice number too long for a file name");
-            snprintf(path, sizeof path, "%s/%s", docs[k].dir, name);
-            output_entry(b, first, path, docs[k].files[i].bytes, docs[k].files[i].xxh64, 1);
-        }
-    }
-    rt_buf_puts(b, first ? "],\n" : "\n  ],\n");
-    return RT_OK;
+    rt_buf_puts(b, files->count ? "\n  ],\n" : "],\n");
 }
 
-/* Documents by type per set: UBL documents = invoices + credit notes. */
-static void write_documents(rt_buf *b, const rt_run_result *res, const rt_doc_set *docs,
-                            size_t ndocs)
+/* Documents by type per archive: UBL documents = invoices + credit notes. */
+static void write_documents(rt_buf *b, const rt_run_result *res, const rt_output_list *files)
 {
     uint64_t credit = 0;
     for (size_t i = 0; i < res->invoices->count; i++)
         credit += res->invoices->items[i].type == RT_CREDIT_NOTE;
     rt_buf_puts(b, "  \"documents\": {");
-    for (size_t k = 0; k < ndocs; k++) {
+    int first = 1;
+    for (size_t i = 0; i < files->count; i++) {
+        const char *name = files->items[i].name;
+        if (strcmp(name, RT_DOCS_UBL) != 0 && strcmp(name, RT_DOCS_HTML) != 0) continue;
         rt_buf_printf(b, "%s\"%s\": {\"invoices\": %" PRIu64 ", \"credit_notes\": %" PRIu64 "}",
-                      k ? ", " : "", docs[k].dir, (uint64_t)docs[k].count - credit, credit);
+                      first ? "" : ", ", name, (uint64_t)res->invoices->count - credit, credit);
+        first = 0;
     }
     rt_buf_puts(b, "},\n");
 }
 
 rt_status rt_manifest_write(const char *dir, const rt_run_result *res,
                             const rt_output_list *files, uint64_t *xxh64, rt_error *err)
-{
-    return rt_manifest_write_docs(dir, res, files, NULL, 0, xxh64, err);
-}
-
-rt_status rt_manifest_write_docs(const char *dir, const rt_run_result *res,
-                                 const rt_output_list *files, const rt_doc_set *docs,
-                                 size_t ndocs, uint64_t *xxh64, rt_error *err)
 {
     rt_outfile f;
     rt_status st = rt_outfile_open(&f, dir, RT_MANIFEST_NAME, 0, err);
@@ -191,11 +173,8 @@ rt_status rt_manifest_write_docs(const char *dir, const rt_run_result *res,
     }
     rt_buf_puts(b, res->input_count ? "\n  ],\n" : "],\n");
 
-    if ((st = write_outputs(b, res, files, docs, ndocs, err)) != RT_OK) {
-        rt_outfile_abort(&f);
-        return st;
-    }
-    write_documents(b, res, docs, ndocs);
+    write_outputs(b, files);
+    write_documents(b, res, files);
 
     const rt_run_counts *c = &res->counts;
     rt_buf_printf(b,

@@ -10,7 +10,6 @@
 #define RT_MANIFEST_H
 
 #include "engine/run.h"
-#include "formats/invoice_docs.h"
 #include "formats/json.h"
 
 #define RT_MANIFEST_NAME "manifest.json"
@@ -22,12 +21,6 @@
 /* Write dir/manifest.json listing `files`; *xxh64 receives the manifest's own checksum. */
 rt_status rt_manifest_write(const char *dir, const rt_run_result *res,
                             const rt_output_list *files, uint64_t *xxh64, rt_error *err);
-
-/* The same, also listing every file of `ndocs` document sets (in set order, each in invoice
- * order) after `files`, and their counts by document type under "documents". */
-rt_status rt_manifest_write_docs(const char *dir, const rt_run_result *res,
-                                 const rt_output_list *files, const rt_doc_set *docs,
-                                 size_t ndocs, uint64_t *xxh64, rt_error *err);
 
 /* Read and parse dir/manifest.json into a tree in arena. RT_ENOTFOUND, RT_EPARSE. */
 rt_status rt_manifest_read(const char *dir, rt_arena *arena, const rt_json **root,

@@ -44,7 +44,6 @@ struct rt_output_sink {
     rt_zwriter *w[D_COUNT];
     uint64_t rows[D_COUNT];
     rt_usage_detail *detail;
-    rt_doc_set docs[RT_DOC_SETS];
 };
 
 static void sink_destroy(rt_output_sink *s)
@@ -52,7 +51,6 @@ static void sink_destroy(rt_output_sink *s)
     if (!s) return;
     for (int d = 0; d < D_COUNT; d++) rt_zwriter_abort(s->w[d]);
     rt_usage_detail_destroy(s->detail);
-    rt_doc_sets_free(s->docs);
     if (s->slots) {
         for (unsigned i = 0; i < s->nslots; i++) {
             for (int d = 0; d < D_COUNT; d++) {
@@ -290,10 +288,8 @@ static rt_status sink_finish(rt_output_sink *s, const rt_run_result *res, rt_out
     if (st == RT_OK) st = rt_journal_csv_write(s->dir, res, files, err);
     if (st == RT_OK) st = rt_gl_fec_write(s->dir, res, files, err);
     /* Slots are two per thread (see rt_output_ops.begin): documents use as many threads. */
-    if (st == RT_OK) st = rt_invoice_docs_write(s->dir, res, (s->nslots + 1) / 2, s->docs, err);
-    if (st == RT_OK)
-        st = rt_manifest_write_docs(s->dir, res, files, s->docs, RT_DOC_SETS, manifest_xxh64,
-                                    err);
+    if (st == RT_OK) st = rt_invoice_docs_write(s->dir, res, (s->nslots + 1) / 2, files, err);
+    if (st == RT_OK) st = rt_manifest_write(s->dir, res, files, manifest_xxh64, err);
     return st;
 }
 

@@ -13,6 +13,7 @@
 #include "engine/strmap.h"
 #include "formats/gl_fec.h"
 #include "formats/invoice_docs.h"
+#include "formats/tar.h"
 #include "formats/invoice_ubl.h"
 #include "formats/invoice_view.h"
 #include "formats/manifest.h"
@@ -30,18 +31,6 @@ static const rt_json *find_output(const rt_json *m, const char *name)
         if (n && strcmp(n, name) == 0) return o;
     }
     return NULL;
-}
-
-static uint64_t count_outputs_under(const rt_json *m, const char *dir)
-{
-    const rt_json *outputs = rt_json_get(m, "outputs");
-    size_t dl = strlen(dir);
-    uint64_t n = 0;
-    for (const rt_json *o = outputs ? outputs->child : NULL; o; o = o->next) {
-        const char *name = rt_json_string(o, "name");
-        n += name && strncmp(name, dir, dl) == 0 && name[dl] == '/';
-    }
-    return n;
 }
 
 static int amount_text(const char *text, const char *currency, int64_t *out)
@@ -72,20 +61,10 @@ typedef struct doc_row {
     char gross[48];
 } doc_row;
 
-/* One UBL document against its invoices.csv row. */
-static void check_ubl(const rt__vctx *c, const char *name, const doc_row *r)
+/* One UBL document (an archive member) against its invoices.csv row. */
+static void check_ubl(const rt__vctx *c, const char *name, const char *doc, const doc_row *r)
 {
-    char path[PATH_MAX], id[128], custom[160], payable[64], cur_attr[64];
-    rt_buf b;
-    rt_error err;
-    rt_buf_init(&b);
-    snprintf(path, sizeof path, "%s/%s", c->dir, name);
-    if (rt_zio_slurp(path, &b, &err) != RT_OK) {
-        rt_buf_free(&b);
-        return; /* the checksum pass reported it */
-    }
-    rt_buf_putc(&b, '\0');
-    const char *doc = b.failed ? "" : b.data;
+    char id[128], custom[160], payable[64], cur_attr[64];
     bool credit = strcmp(r->type, "credit_note") == 0;
     const char *root = credit ? "<CreditNote xmlns=" : "<Invoice xmlns=";
     if (!strstr(doc, root))
@@ -106,7 +85,6 @@ static void check_ubl(const rt__vctx *c, const char *name, const doc_row *r)
         rt_diags_add(c->d, name, 0, 0, "PayableAmount", "is %s, invoices.csv says %s", payable,
                      r->gross);
     }
-    rt_buf_free(&b);
 }
 
 static int read_doc_row(const rt__vtable *t, size_t i, const int col[4], doc_row *r)
@@ -118,77 +96,92 @@ static int read_doc_row(const rt__vtable *t, size_t i, const int col[4], doc_row
     return r->number[0] != '\0';
 }
 
-static void check_document_counts(const rt__vctx *c, const char *dir, uint64_t invoices,
+/* Walking one archive: member i must be the document of invoices.csv row i. */
+typedef struct archive_walk {
+    const rt__vctx *c;
+    const char *archive;
+    const char *ext;
+    bool ubl;
+    const doc_row *rows;
+    size_t count, at;
+} archive_walk;
+
+static rt_status check_member(void *ctx, const char *name, const char *data, size_t len)
+{
+    archive_walk *w = ctx;
+    (void)len;
+    char where[RT_TAR_NAME_MAX + 64];
+    snprintf(where, sizeof where, "%s:%s", w->archive, name);
+    if (w->at >= w->count) {
+        rt_diags_add(w->c->d, where, 0, 0, NULL, "a document beyond the %zu of invoices.csv",
+                     w->count);
+        w->at++;
+        return RT_OK;
+    }
+    const doc_row *r = &w->rows[w->at++];
+    char want[RT_TAR_NAME_MAX + 1];
+    if (rt_doc_file_name(r->number, w->ext, want, sizeof want) != RT_OK || strcmp(want, name) != 0) {
+        rt_diags_add(w->c->d, where, 0, 0, NULL, "is not the document of %s (row %zu)", r->number,
+                     w->at);
+        return RT_OK;
+    }
+    w->c->stats->documents++;
+    if (w->ubl) check_ubl(w->c, where, data, r);
+    return RT_OK;
+}
+
+static void check_document_counts(const rt__vctx *c, const char *archive, uint64_t invoices,
                                   uint64_t credits)
 {
-    uint64_t listed = count_outputs_under(c->manifest, dir), mi, mc;
-    if (listed != invoices + credits)
-        rt_diags_add(c->d, RT_MANIFEST_NAME, 0, 0, dir,
-                     "%" PRIu64 " documents listed for %" PRIu64 " invoices and %" PRIu64
-                     " credit notes",
-                     listed, invoices, credits);
-    const rt_json *docs = rt_json_get(rt_json_get(c->manifest, "documents"), dir);
+    uint64_t mi, mc;
+    const rt_json *docs = rt_json_get(rt_json_get(c->manifest, "documents"), archive);
     if (rt_json_u64(docs, "invoices", &mi) != RT_OK ||
         rt_json_u64(docs, "credit_notes", &mc) != RT_OK || mi != invoices || mc != credits)
         rt_diags_add(c->d, RT_MANIFEST_NAME, 0, 0, "documents",
-                     "%s counts differ from invoices.csv", dir);
-}
-
-/* Listed output names, for lookups by name. Keys point into the manifest tree. */
-static int listed_names(const rt_json *m, rt_strmap *map)
-{
-    const rt_json *outputs = rt_json_get(m, "outputs");
-    size_t n = 0;
-    for (const rt_json *o = outputs ? outputs->child : NULL; o; o = o->next)
-        n++;
-    if (rt_strmap_init(map, n) != RT_OK) return 0;
-    for (const rt_json *o = outputs ? outputs->child : NULL; o; o = o->next) {
-        const char *name = rt_json_string(o, "name");
-        if (name) rt_strmap_put(map, name, strlen(name), 0);
-    }
-    return 1;
+                     "%s counts differ from invoices.csv", archive);
 }
 
 void rt__verify_documents(const rt__vctx *c)
 {
-    static const char *const dirs[RT_DOC_SETS] = {"ubl", "html"};
-    static const char *const exts[RT_DOC_SETS] = {".xml", ".html"};
+    static const struct {
+        const char *archive, *ext;
+        bool ubl;
+    } kinds[2] = {{RT_DOCS_UBL, ".xml", true}, {RT_DOCS_HTML, ".html", false}};
     if (!rt_json_get(c->manifest, "documents")) return; /* manifest v1: no documents */
     if (!c->invoices) return;
     const rt__vtable *t = c->invoices;
     int col[4] = {rt__vtable_column(t, "invoice_number", c->d), rt__vtable_column(t, "type", c->d),
                   rt__vtable_column(t, "currency", c->d), rt__vtable_column(t, "gross", c->d)};
     if (col[0] < 0 || col[1] < 0 || col[2] < 0 || col[3] < 0) return;
-    rt_strmap listed;
-    if (!listed_names(c->manifest, &listed)) {
+    doc_row *rows = calloc(t->count ? t->count : 1, sizeof *rows);
+    if (!rows) {
         rt_diags_add(c->d, RT_MANIFEST_NAME, 0, 0, NULL, "out of memory");
         return;
     }
+    size_t n = 0;
     uint64_t invoices = 0, credits = 0;
     for (size_t i = 0; i < t->count; i++) {
-        doc_row r;
-        if (!read_doc_row(t, i, col, &r)) continue;
-        if (strcmp(r.type, "credit_note") == 0)
+        if (!read_doc_row(t, i, col, &rows[n])) continue;
+        if (strcmp(rows[n].type, "credit_note") == 0)
             credits++;
         else
             invoices++;
-        for (int k = 0; k < RT_DOC_SETS; k++) {
-            char file[4 * RT_INVOICE_NUMBER_MAX + 64], name[4 * RT_INVOICE_NUMBER_MAX + 96];
-            if (rt_doc_file_name(r.number, exts[k], file, sizeof file) != RT_OK) continue;
-            int len = snprintf(name, sizeof name, "%s/%s", dirs[k], file);
-            uint32_t v;
-            if (rt_strmap_get(&listed, name, (size_t)len, &v) != RT_OK) {
-                rt_diags_add(c->d, name, 0, 0, NULL, "the %s document of %s is not listed", dirs[k],
-                             r.number);
-                continue;
-            }
-            c->stats->documents++;
-            if (k == 0) check_ubl(c, name, &r);
-        }
+        n++;
     }
-    rt_strmap_free(&listed);
-    for (int k = 0; k < RT_DOC_SETS; k++)
-        check_document_counts(c, dirs[k], invoices, credits);
+    for (int k = 0; k < 2; k++) {
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/%s", c->dir, kinds[k].archive);
+        archive_walk w = {c, kinds[k].archive, kinds[k].ext, kinds[k].ubl, rows, n, 0};
+        rt_error err;
+        /* A document larger than 64 MiB is not an invoice anyone can read. */
+        if (rt_tar_each(path, (size_t)64 << 20, check_member, &w, &err) != RT_OK)
+            rt_diags_add(c->d, kinds[k].archive, 0, 0, NULL, "%s", err.message);
+        else if (w.at != n)
+            rt_diags_add(c->d, kinds[k].archive, 0, 0, NULL,
+                         "holds %zu documents for %zu invoices and credit notes", w.at, n);
+        check_document_counts(c, kinds[k].archive, invoices, credits);
+    }
+    free(rows);
 }
 
 /* ---- FEC ---- */

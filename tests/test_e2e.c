@@ -485,9 +485,17 @@ Test(e2e, sample_run_ubl_documents_are_schema_valid_and_match_the_invoices)
     rt_test_tmpdir(tmp, sizeof tmp);
     import_book(tmp);
     cr_assert_eq(run_sample(tmp, "out", ""), 0);
-    cr_assert_eq(rt_test_sh("test $(ls '%s/out/ubl' | wc -l) -eq 33", tmp), 0,
+    /* The documents come as two tar archives: extract them as a customer would. */
+    cr_assert_eq(rt_test_sh("mkdir '%s/docs' && tar -C '%s/docs' --zstd -xf '%s/out/ubl.tar.zst' "
+                            "&& tar -C '%s/docs' --zstd -xf '%s/out/html.tar.zst'",
+                            tmp, tmp, tmp, tmp, tmp),
+                 0);
+    cr_assert_eq(rt_test_sh("test $(ls '%s/docs' | grep -c '\\.xml$') -eq 33", tmp), 0,
                  "one UBL document per invoice");
-    char *inv = read_out(tmp, "out", "ubl/LT-2026-000001.xml");
+    cr_assert_eq(rt_test_sh("test \"$(tar --zstd -tf '%s/out/ubl.tar.zst' | head -2 | tr '\\n' ' ')\" = "
+                            "'LT-2026-000001.xml LT-2026-000002.xml '", tmp),
+                 0, "members in invoice order");
+    char *inv = read_out(tmp, "docs", "LT-2026-000001.xml");
     cr_assert(strstr(inv, "<cbc:PayableAmount currencyID=\"EUR\">0.78</cbc:PayableAmount>"));
     cr_assert(strstr(inv, "<cbc:BuyerReference>PO-7731</cbc:BuyerReference>"));
     /* C_VOICE_NAT v1: 900 s billed x 0.02 / 60 = 0.30 exactly: the real quantity. */
@@ -498,14 +506,14 @@ Test(e2e, sample_run_ubl_documents_are_schema_valid_and_match_the_invoices)
     cr_assert(strstr(inv, "<cbc:InvoicedQuantity unitCode=\"C62\">1</cbc:InvoicedQuantity>"
                           "<cbc:LineExtensionAmount currencyID=\"EUR\">0.14</cbc:LineExtensionAmount>"));
     free(inv);
-    char *rc = read_out(tmp, "out", "ubl/LT-2026-000003.xml");
+    char *rc = read_out(tmp, "docs", "LT-2026-000003.xml");
     cr_assert(strstr(rc, "<cbc:ID>AE</cbc:ID><cbc:Percent>0</cbc:Percent><cbc:TaxExemptionReasonCode>"
                          "VATEX-EU-AE</cbc:TaxExemptionReasonCode><cbc:TaxExemptionReason>Reverse "
                          "charge - Art. 196 Directive 2006/112/EC</cbc:TaxExemptionReason>"),
               "%s", rc);
     cr_assert(strstr(rc, "<cbc:PayableAmount currencyID=\"EUR\">0.19</cbc:PayableAmount>"));
     free(rc);
-    char *html = read_out(tmp, "out", "html/LT-2026-000003.html");
+    char *html = read_out(tmp, "docs", "LT-2026-000003.html");
     cr_assert(strstr(html, "Reverse charge - Art. 196 Directive 2006/112/EC"));
     cr_assert(strstr(html, "<tr class=\"due\"><td>Amount due (EUR)</td><td class=\"num\">0.19"));
     free(html);
@@ -516,7 +524,7 @@ Test(e2e, sample_run_ubl_documents_are_schema_valid_and_match_the_invoices)
                         "schema-validated (set RATEL_UBL_SCHEMAS)\n", xsd);
         cr_skip_test("UBL schemas or xmllint not found (set RATEL_UBL_SCHEMAS)");
     }
-    cr_assert_eq(rt_test_sh("xmllint --nonet --noout --schema '%s' '%s'/out/ubl/*.xml 2> "
+    cr_assert_eq(rt_test_sh("xmllint --nonet --noout --schema '%s' '%s'/docs/*.xml 2> "
                             "'%s/xmllint.txt'",
                             xsd, tmp, tmp),
                  0, "see %s/xmllint.txt", tmp);
@@ -594,13 +602,18 @@ Test(e2e, verify_catches_a_tampered_e_invoice)
     rt_test_tmpdir(tmp, sizeof tmp);
     import_book(tmp);
     cr_assert_eq(run_sample(tmp, "out", ""), 0);
-    cr_assert_eq(rt_test_sh("sed -i 's|>0.78</cbc:PayableAmount>|>0.79</cbc:PayableAmount>|' "
-                            "'%s/out/ubl/LT-2026-000001.xml'", tmp), 0);
+    /* Rebuild the archive with one document changed, members in the same order. */
+    cr_assert_eq(rt_test_sh("cd '%s' && mkdir x && tar -C x --zstd -xf out/ubl.tar.zst && "
+                            "sed -i 's|>0.78</cbc:PayableAmount>|>0.79</cbc:PayableAmount>|' "
+                            "x/LT-2026-000001.xml && tar --zstd -tf out/ubl.tar.zst > list && "
+                            "rm out/ubl.tar.zst && tar -C x --zstd -cf out/ubl.tar.zst -T list",
+                            tmp),
+                 0);
     cr_assert_eq(rt_test_ratel("verify '%s/out' 2> '%s/err.txt'", tmp, tmp), 4);
     char path[512];
     snprintf(path, sizeof path, "%s/err.txt", tmp);
     char *err = rt_test_read(path, NULL);
-    cr_assert(strstr(err, "ubl/LT-2026-000001.xml: XXH64 is"), "%s", err);
+    cr_assert(strstr(err, "ubl.tar.zst: XXH64 is"), "%s", err);
     cr_assert(strstr(err, "PayableAmount: is 0.79, invoices.csv says 0.78"), "%s", err);
     free(err);
 }

@@ -119,7 +119,10 @@ Test(verify, an_untouched_run_passes)
     findings f = check();
     cr_assert_eq(f.st, RT_OK, "%s", f.text);
     cr_assert_eq(f.count, 0);
-    cr_assert_eq(f.stats.files_checked, 76, "7 run files, 33 UBL and 33 HTML documents, the FEC file, the usage detail and its index");
+    cr_assert_eq(f.stats.files_checked, 12,
+                 "7 run files, the UBL and HTML archives, the FEC file, the usage detail and its "
+                 "index");
+    cr_assert_eq(f.stats.documents, 66, "33 UBL and 33 HTML documents in the archives");
     cr_assert_eq(f.stats.invoices, 33);
     cr_assert_eq(f.stats.journal_entries, 33);
     cr_assert_eq(f.stats.journal_lines, 163);
