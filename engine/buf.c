@@ -2,6 +2,7 @@
 #include "engine/buf.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,10 +21,14 @@ void rt_buf_reset(rt_buf *b)
     b->failed = false;
 }
 
-bool rt_buf_reserve(rt_buf *b, size_t extra)
+bool rt_buf_grow(rt_buf *b, size_t extra)
 {
     if (b->failed) return false;
     if (b->cap - b->len >= extra) return true;
+    if (extra > SIZE_MAX / 2 - b->len) {
+        b->failed = true;
+        return false;
+    }
     size_t cap = b->cap ? b->cap : 256;
     while (cap - b->len < extra) cap *= 2;
     char *d = realloc(b->data, cap);
@@ -36,30 +41,38 @@ bool rt_buf_reserve(rt_buf *b, size_t extra)
     return true;
 }
 
-void rt_buf_append(rt_buf *b, const void *data, size_t len)
+void rt_buf_put_u64(rt_buf *b, uint64_t v)
 {
-    if (!rt_buf_reserve(b, len)) return;
-    if (len) memcpy(b->data + b->len, data, len);
-    b->len += len;
+    char t[20];
+    size_t n = 0;
+    do {
+        t[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    if (!rt_buf_reserve(b, n)) return;
+    while (n) b->data[b->len++] = t[--n];
 }
 
-void rt_buf_putc(rt_buf *b, char c)
+void rt_buf_put_i64(rt_buf *b, int64_t v)
 {
-    if (!rt_buf_reserve(b, 1)) return;
-    b->data[b->len++] = c;
+    if (v < 0) rt_buf_putc(b, '-');
+    rt_buf_put_u64(b, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v);
 }
-
-void rt_buf_puts(rt_buf *b, const char *s) { rt_buf_append(b, s, strlen(s)); }
 
 void rt_buf_printf(rt_buf *b, const char *fmt, ...)
 {
+    /* One pass when the text fits the room there is (the usual case), a second when not. */
+    if (!rt_buf_reserve(b, 128)) return;
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    int n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
     va_end(ap);
-    if (n < 0 || !rt_buf_reserve(b, (size_t)n + 1)) return;
-    va_start(ap, fmt);
-    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
+    if (n < 0) return;
+    if ((size_t)n >= b->cap - b->len) {
+        if (!rt_buf_reserve(b, (size_t)n + 1)) return;
+        va_start(ap, fmt);
+        vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+    }
     b->len += (size_t)n;
 }

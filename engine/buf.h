@@ -8,6 +8,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "engine/status.h"
 
@@ -22,11 +24,31 @@ void rt_buf_init(rt_buf *b);
 void rt_buf_free(rt_buf *b);
 /* Empty the buffer, keeping its memory, and clear `failed`. */
 void rt_buf_reset(rt_buf *b);
+/* The slow path of rt_buf_reserve: reallocate to fit `extra` more bytes. */
+bool rt_buf_grow(rt_buf *b, size_t extra);
 /* Make room for `extra` more bytes; false (and `failed`) when memory runs out. */
-bool rt_buf_reserve(rt_buf *b, size_t extra);
-void rt_buf_append(rt_buf *b, const void *data, size_t len);
-void rt_buf_putc(rt_buf *b, char c);
-void rt_buf_puts(rt_buf *b, const char *s);
+static inline bool rt_buf_reserve(rt_buf *b, size_t extra)
+{
+    if (b->failed) return false;
+    return b->cap - b->len >= extra || rt_buf_grow(b, extra);
+}
+/* Appends run once per output cell of every rated event, so their fast path is inline. */
+static inline void rt_buf_append(rt_buf *b, const void *data, size_t len)
+{
+    if (!rt_buf_reserve(b, len)) return;
+    if (len) memcpy(b->data + b->len, data, len);
+    b->len += len;
+}
+static inline void rt_buf_putc(rt_buf *b, char c)
+{
+    if (!rt_buf_reserve(b, 1)) return;
+    b->data[b->len++] = c;
+}
+static inline void rt_buf_puts(rt_buf *b, const char *s) { rt_buf_append(b, s, strlen(s)); }
+/* Decimal digits of v (with a '-' when negative), without printf. */
+void rt_buf_put_u64(rt_buf *b, uint64_t v);
+void rt_buf_put_i64(rt_buf *b, int64_t v);
+/* Formatted text; for rows written per event prefer the appenders above (printf is slow). */
 void rt_buf_printf(rt_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static inline rt_status rt_buf_status(const rt_buf *b) { return b->failed ? RT_ENOMEM : RT_OK; }
 

@@ -1,6 +1,9 @@
 /* csv: tokenizer and cell writers. */
 #include "formats/csv.h"
 
+#include "engine/datetime.h"
+#include "engine/money.h"
+
 #include <string.h>
 
 static const char *line_end(const char *p, const char *end)
@@ -211,3 +214,15 @@ static void put_cell(rt_buf *b, const char *s, size_t len, bool neutralise)
 void rt_csv_put_text(rt_buf *b, const char *s, size_t len) { put_cell(b, s, len, true); }
 void rt_csv_put_exact(rt_buf *b, const char *s, size_t len) { put_cell(b, s, len, false); }
 void rt_csv_put_raw(rt_buf *b, const char *s, size_t len) { rt_buf_append(b, s, len); }
+
+void rt_csv_put_decimal(rt_buf *b, int64_t v, unsigned scale, int decimals, unsigned min_decimals)
+{
+    char t[48];
+    rt_buf_append(b, t, rt_decimal_format(v, scale, decimals, min_decimals, '.', t, sizeof t));
+}
+
+void rt_csv_put_time(rt_buf *b, int64_t t)
+{
+    char s[32];
+    rt_buf_append(b, s, rt_time_format(t, s, sizeof s));
+}

@@ -58,6 +58,12 @@ void rt_csv_put_text(rt_buf *b, const char *s, size_t len);
 void rt_csv_put_exact(rt_buf *b, const char *s, size_t len);
 /* A number or code cell, written as is (the caller guarantees no special characters). */
 void rt_csv_put_raw(rt_buf *b, const char *s, size_t len);
+/* Number cells written without printf (these run once per rated event):
+ * an integer; a fixed-point value as rt_decimal_format writes it; a UTC instant as
+ * rt_time_format writes it ("2026-10-05T14:03:22Z"). */
+static inline void rt_csv_put_u64(rt_buf *b, uint64_t v) { rt_buf_put_u64(b, v); }
+void rt_csv_put_decimal(rt_buf *b, int64_t v, unsigned scale, int decimals, unsigned min_decimals);
+void rt_csv_put_time(rt_buf *b, int64_t t);
 static inline void rt_csv_sep(rt_buf *b) { rt_buf_putc(b, ','); }
 static inline void rt_csv_end(rt_buf *b) { rt_buf_putc(b, '\n'); }
 

@@ -18,13 +18,21 @@ static bool present(const char *s)
     return s && s[0];
 }
 
+/* open + name + ">", for element names that are literals of this file (no escaping needed). */
+static void tag(rt_buf *b, const char *open, const char *name)
+{
+    rt_buf_puts(b, open);
+    rt_buf_puts(b, name);
+    rt_buf_putc(b, '>');
+}
+
 /* <cbc:name>text</cbc:name>; nothing when text is empty (UBL elements are never empty). */
 static void cbc(rt_buf *b, const char *name, const char *text)
 {
     if (!present(text)) return;
-    rt_buf_printf(b, "<cbc:%s>", name);
+    tag(b, "<cbc:", name);
     rt_markup_cstr(b, text);
-    rt_buf_printf(b, "</cbc:%s>", name);
+    tag(b, "</cbc:", name);
 }
 
 /* <cbc:name attr="value">text</cbc:name>. */
@@ -32,11 +40,15 @@ static void cbc_attr(rt_buf *b, const char *name, const char *attr, const char *
                      const char *text)
 {
     if (!present(text)) return;
-    rt_buf_printf(b, "<cbc:%s %s=\"", name, attr);
+    rt_buf_puts(b, "<cbc:");
+    rt_buf_puts(b, name);
+    rt_buf_putc(b, ' ');
+    rt_buf_puts(b, attr);
+    rt_buf_puts(b, "=\"");
     rt_markup_cstr(b, value);
     rt_buf_puts(b, "\">");
     rt_markup_cstr(b, text);
-    rt_buf_printf(b, "</cbc:%s>", name);
+    tag(b, "</cbc:", name);
 }
 
 static void cbc_amount(rt_buf *b, const rt_doc_view *v, const char *name, int64_t minor)
@@ -82,7 +94,8 @@ static void postal_address(rt_buf *b, const party *p)
 
 static void write_party(rt_buf *b, const char *role, const party *p)
 {
-    rt_buf_printf(b, "<cac:%s><cac:Party>", role);
+    tag(b, "<cac:", role);
+    rt_buf_puts(b, "<cac:Party>");
     /* Peppol routes on the electronic address; the book knows an e-mail address. */
     if (present(p->email)) cbc_attr(b, "EndpointID", "schemeID", "EM", p->email);
     if (present(p->id)) {
@@ -111,7 +124,8 @@ static void write_party(rt_buf *b, const char *role, const party *p)
         cbc(b, "ElectronicMail", p->email);
         rt_buf_puts(b, "</cac:Contact>");
     }
-    rt_buf_printf(b, "</cac:Party></cac:%s>", role);
+    rt_buf_puts(b, "</cac:Party>");
+    tag(b, "</cac:", role);
 }
 
 /* ICD 0002 (SIRENE) names a French company by its 9-digit SIREN. */
@@ -163,7 +177,7 @@ static void tax_category(rt_buf *b, const char *elem, const rt_tax_subtotal *t, 
 {
     char pct[48];
     rt_doc_percent(t->rate_e4, pct, sizeof pct);
-    rt_buf_printf(b, "<cac:%s>", elem);
+    tag(b, "<cac:", elem);
     cbc(b, "ID", rt_vat_code_name((rt_vat_code)t->vat_code));
     /* Outside the scope of VAT (O) carries no rate (EN 16931 BR-O-05). */
     if (t->vat_code != RT_VAT_O) cbc(b, "Percent", pct);
@@ -171,7 +185,8 @@ static void tax_category(rt_buf *b, const char *elem, const rt_tax_subtotal *t, 
         cbc(b, "TaxExemptionReasonCode", rt_doc_vatex_code((rt_vat_code)t->vat_code));
         cbc(b, "TaxExemptionReason", reason);
     }
-    rt_buf_printf(b, "<cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:%s>", elem);
+    rt_buf_puts(b, "<cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme>");
+    tag(b, "</cac:", elem);
 }
 
 static void allowances(rt_buf *b, const rt_doc_view *v)
@@ -254,7 +269,7 @@ static void line(rt_buf *b, const rt_doc_view *v, const rt_doc_line *dl, bool cr
     const char *qty = credit ? "CreditedQuantity" : "InvoicedQuantity";
     char id[16];
     snprintf(id, sizeof id, "%" PRIu32, dl->number);
-    rt_buf_printf(b, "<cac:%s>", elem);
+    tag(b, "<cac:", elem);
     cbc(b, "ID", id);
     if (!dl->measured && dl->used[0])
         cbc(b, "Note",
@@ -269,7 +284,8 @@ static void line(rt_buf *b, const rt_doc_view *v, const rt_doc_line *dl, bool cr
     rt_buf_puts(b, "<cac:Price>");
     cbc_attr(b, "PriceAmount", "currencyID", v->inv->currency->code, dl->price);
     cbc_attr(b, "BaseQuantity", "unitCode", dl->unit_code, dl->base_quantity);
-    rt_buf_printf(b, "</cac:Price></cac:%s>", elem);
+    rt_buf_puts(b, "</cac:Price>");
+    tag(b, "</cac:", elem);
 }
 
 /* ---- the document ---- */

@@ -112,21 +112,26 @@ static void rated_row(rt_buf *b, const rt_chunk_view *v, const rt_rated *r)
     const rt_plan *plan = &cat->plans[cat->charge_plan[r->charge]];
     const rt_currency *cur = rt_currency_find(plan->currency);
     unsigned qd = (unsigned)cat->products[r->product].quantity_decimals;
-    char t[32], q[48], bq[48], amt[48];
-    rt_time_format(r->start_s, t, sizeof t);
-    rt_decimal_format(r->quantity_base, qd, (int)qd, 0, '.', q, sizeof q);
-    rt_decimal_format(r->billable_base, qd, (int)qd, 0, '.', bq, sizeof bq);
-    rt_decimal_format(r->amount_nanos, RT_NANOS_SCALE, -1, cur->minor_units, '.', amt, sizeof amt);
     put_view(b, ev->event_id, ev->event_id_len);
     rt_csv_sep(b);
     put_view(b, ev->account, ev->account_len);
     rt_csv_sep(b);
     put_view(b, ev->product, ev->product_len);
-    rt_buf_printf(b, ",%s,%s,%s,", t, q, bq);
+    rt_csv_sep(b);
+    rt_csv_put_time(b, r->start_s);
+    rt_csv_sep(b);
+    rt_csv_put_decimal(b, r->quantity_base, qd, (int)qd, 0);
+    rt_csv_sep(b);
+    rt_csv_put_decimal(b, r->billable_base, qd, (int)qd, 0);
+    rt_csv_sep(b);
     put_str(b, ch->plan_id);
     rt_csv_sep(b);
     put_str(b, ch->charge_id);
-    rt_buf_printf(b, ",%s,%s,%d,", amt, cur->code, (r->flags & RT_RATED_LATE) ? 1 : 0);
+    rt_csv_sep(b);
+    rt_csv_put_decimal(b, r->amount_nanos, RT_NANOS_SCALE, -1, cur->minor_units);
+    rt_csv_sep(b);
+    rt_buf_append(b, cur->code, 3);
+    rt_buf_append(b, (r->flags & RT_RATED_LATE) ? ",1," : ",0,", 3);
     /* The destination zone and the time band the event started in (empty without them). */
     put_str(b, r->zone == RT_NO_INDEX ? "" : cat->zones[r->zone].zone_id);
     rt_csv_sep(b);
@@ -161,7 +166,9 @@ static void reject_row(rt_buf *b, const rt_chunk_view *v, const rt_reject *rj)
     put_str(b, rt_reject_reason_code((rt_reject_reason)rj->reason));
     rt_csv_sep(b);
     put_str(b, v->reader->path);
-    rt_buf_printf(b, ",%" PRIu64 ",", v->chunk->first_line + rj->line_rel);
+    rt_csv_sep(b);
+    rt_csv_put_u64(b, v->chunk->first_line + rj->line_rel);
+    rt_csv_sep(b);
     put_str(b, rj->field);
     rt_csv_sep(b);
     put_str(b, rj->message);
@@ -176,17 +183,19 @@ static void reject_row(rt_buf *b, const rt_chunk_view *v, const rt_reject *rj)
 static void dup_row(rt_buf *b, const rt_chunk_view *v, const rt_rated *r)
 {
     const rt_event *ev = &v->batch->events[r->event];
-    char t[32];
-    rt_time_format(r->start_s, t, sizeof t);
     put_view(b, ev->event_id, ev->event_id_len);
     rt_csv_sep(b);
     put_view(b, ev->account, ev->account_len);
     rt_csv_sep(b);
     put_view(b, ev->product, ev->product_len);
-    rt_buf_printf(b, ",%s,", t);
+    rt_csv_sep(b);
+    rt_csv_put_time(b, r->start_s);
+    rt_csv_sep(b);
     put_str(b, v->reader->path);
-    rt_buf_printf(b, ",%" PRIu64 ",", v->chunk->first_line + ev->line_rel);
-    if (r->prior_run) rt_buf_printf(b, "%" PRIu32, r->prior_run);
+    rt_csv_sep(b);
+    rt_csv_put_u64(b, v->chunk->first_line + ev->line_rel);
+    rt_csv_sep(b);
+    if (r->prior_run) rt_csv_put_u64(b, r->prior_run);
     rt_buf_putc(b, '\n');
 }
 

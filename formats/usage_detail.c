@@ -432,50 +432,11 @@ static void put_text(rt_buf *b, const char *s)
     rt_csv_put_text(b, s, strlen(s));
 }
 
-/* Decimal digits of v, without printf (this runs once per billed event). */
-static void put_u64(rt_buf *b, uint64_t v)
-{
-    char t[24];
-    size_t n = 0;
-    do {
-        t[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    if (!rt_buf_reserve(b, n)) return;
-    while (n)
-        b->data[b->len++] = t[--n];
-}
-
-static void put_2(char *s, unsigned v)
-{
-    s[0] = (char)('0' + v / 10 % 10);
-    s[1] = (char)('0' + v % 10);
-}
-
-/* "2026-10-05T14:03:22Z" as rt_time_format writes it (years 0001-9999, as parsed). */
-static void put_time(rt_buf *b, rt_time_s t)
-{
-    rt_days day = rt_days_of(t);
-    int64_t sod = t - rt_time_of_days(day);
-    int y;
-    unsigned m, dd;
-    rt_civil_from_days(day, &y, &m, &dd);
-    char s[20] = "0000-00-00T00:00:00Z";
-    put_2(s, (unsigned)y / 100);
-    put_2(s + 2, (unsigned)y % 100);
-    put_2(s + 5, m);
-    put_2(s + 8, dd);
-    put_2(s + 11, (unsigned)(sod / 3600));
-    put_2(s + 14, (unsigned)(sod / 60 % 60));
-    put_2(s + 17, (unsigned)(sod % 60));
-    rt_buf_append(b, s, sizeof s);
-}
-
+static void put_u64(rt_buf *b, uint64_t v) { rt_csv_put_u64(b, v); }
+static void put_time(rt_buf *b, rt_time_s t) { rt_csv_put_time(b, t); }
 static void put_decimal(rt_buf *b, int64_t v, unsigned scale, int decimals, unsigned min)
 {
-    char t[48];
-    size_t n = rt_decimal_format(v, scale, decimals, min, '.', t, sizeof t);
-    rt_buf_append(b, t, n);
+    rt_csv_put_decimal(b, v, scale, decimals, min);
 }
 
 /* Start a group: its index entry and the cells every row of it begins with. */
@@ -831,9 +792,6 @@ static rt_status commit_partition(rt_usage_detail *d, emitter *e, rt_error *err)
         const group_out *g = &e->groups[i];
         const group *ln = key_group(d, g->key);
         const rt_charge *ch = &cat->charges[g->head.charge];
-        char amt[48];
-        rt_decimal_format(g->amount_nanos, RT_NANOS_SCALE, -1, g->currency->minor_units, '.', amt,
-                          sizeof amt);
         put_text(b, ln ? d->res->invoices->items[ln->invoice].number : "");
         rt_csv_sep(b);
         if (ln) put_u64(b, ln->line);
@@ -843,8 +801,19 @@ static rt_status commit_partition(rt_usage_detail *d, emitter *e, rt_error *err)
         put_text(b, ch->plan_id);
         rt_csv_sep(b);
         put_text(b, ch->charge_id);
-        rt_buf_printf(b, ",%" PRIu64 ",%s,%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 "\n", g->events, amt,
-                      g->currency->code, base + g->offset, g->bytes, g->frames);
+        rt_csv_sep(b);
+        put_u64(b, g->events);
+        rt_csv_sep(b);
+        put_decimal(b, g->amount_nanos, RT_NANOS_SCALE, -1, g->currency->minor_units);
+        rt_csv_sep(b);
+        put_text(b, g->currency->code);
+        rt_csv_sep(b);
+        put_u64(b, base + g->offset);
+        rt_csv_sep(b);
+        put_u64(b, g->bytes);
+        rt_csv_sep(b);
+        put_u64(b, g->frames);
+        rt_csv_end(b);
         d->out_rows += g->events;
         st = rt_outfile_row_done(&d->index, err);
     }

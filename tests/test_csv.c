@@ -436,3 +436,23 @@ Test(csv, written_cells_parse_back)
         rt_buf_free(&b);
     }
 }
+
+Test(csv, number_cells)
+{
+    rt_buf b;
+    rt_buf_init(&b);
+    rt_csv_put_u64(&b, 1234567890123ull);
+    rt_csv_sep(&b);
+    rt_csv_put_decimal(&b, -1500000000, 9, -1, 2); /* nanos shown with at least 2 decimals */
+    rt_csv_sep(&b);
+    rt_csv_put_decimal(&b, 123456789, 9, -1, 0);
+    rt_csv_sep(&b);
+    rt_csv_put_decimal(&b, 30, 0, 0, 0);
+    rt_csv_sep(&b);
+    rt_csv_put_time(&b, INT64_C(1791209002));
+    rt_csv_end(&b);
+    const char *want = "1234567890123,-1.50,0.123456789,30,2026-10-05T14:03:22Z\n";
+    cr_assert_eq(b.len, strlen(want));
+    cr_assert(memcmp(b.data, want, b.len) == 0, "%.*s", (int)b.len, b.data);
+    rt_buf_free(&b);
+}

@@ -366,3 +366,12 @@ Test(datetime, days_overlap)
                                  p.start_day, p.end_day),
                  12);
 }
+
+Test(datetime, format_into_small_buffers_truncates)
+{
+    char buf[8];
+    cr_assert_eq(rt_time_format(INT64_C(1791209002), buf, sizeof buf), 20, "the length it needs");
+    cr_assert_str_eq(buf, "2026-10");
+    cr_assert_eq(rt_date_format(20731, buf, sizeof buf), 10);
+    cr_assert_str_eq(buf, "2026-10");
+}
