@@ -277,6 +277,41 @@ static rt_status write_order_rejects(rt_output_sink *s, const rt_run_result *res
     return st;
 }
 
+/* The invoice tables, the journal and the FEC file read the run's result and write files of
+ * their own: they are written side by side, and listed in this fixed order. */
+static rt_status write_tables(rt_output_sink *s, const rt_run_result *res, rt_output_list *files,
+                              rt_error *err)
+{
+    enum { T_INVOICES, T_JOURNAL, T_FEC, T_COUNT };
+    rt_output_list part[T_COUNT];
+    rt_error perr[T_COUNT];
+    rt_status pst[T_COUNT];
+    unsigned threads = (s->nslots + 1) / 2; /* slots are two per thread */
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
+    for (int k = 0; k < T_COUNT; k++) {
+        part[k].count = 0;
+        rt_error_clear(&perr[k]);
+        if (k == T_INVOICES)
+            pst[k] = rt_invoice_files_write(s->dir, res, &part[k], &perr[k]);
+        else if (k == T_JOURNAL)
+            pst[k] = rt_journal_csv_write(s->dir, res, &part[k], &perr[k]);
+        else
+            pst[k] = rt_gl_fec_write(s->dir, res, &part[k], &perr[k]);
+    }
+    for (int k = 0; k < T_COUNT; k++) {
+        if (pst[k] != RT_OK) {
+            *err = perr[k];
+            return pst[k];
+        }
+        for (size_t i = 0; i < part[k].count; i++) {
+            if (files->count == RT_OUTPUT_FILES_MAX)
+                return rt_error_set(err, RT_ELIMIT, NULL, 0, 0, NULL, "too many output files");
+            files->items[files->count++] = part[k].items[i];
+        }
+    }
+    return RT_OK;
+}
+
 static rt_status sink_finish(rt_output_sink *s, const rt_run_result *res, rt_output_list *files,
                              uint64_t *manifest_xxh64, rt_error *err)
 {
@@ -293,9 +328,7 @@ static rt_status sink_finish(rt_output_sink *s, const rt_run_result *res, rt_out
         if (st != RT_OK) return st;
     }
     rt_status st = rt_usage_detail_finish(s->detail, res, files, err);
-    if (st == RT_OK) st = rt_invoice_files_write(s->dir, res, files, err);
-    if (st == RT_OK) st = rt_journal_csv_write(s->dir, res, files, err);
-    if (st == RT_OK) st = rt_gl_fec_write(s->dir, res, files, err);
+    if (st == RT_OK) st = write_tables(s, res, files, err);
     /* Slots are two per thread (see rt_output_ops.begin): documents use as many threads. */
     if (st == RT_OK) st = rt_invoice_docs_write(s->dir, res, (s->nslots + 1) / 2, files, err);
     if (st == RT_OK) st = rt_manifest_write(s->dir, res, files, manifest_xxh64, err);
