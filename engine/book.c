@@ -594,7 +594,7 @@ rt_status rt_book_field_parse(rt_book *book, const rt_field *f, void *row, const
         return RT_OK;
     }
     }
-    RT_ASSERT(!"unknown field type");
+    RT_ASSERT(false && "unknown field type");
     return RT_EINVAL;
 }
 
@@ -624,7 +624,7 @@ size_t rt_book_field_format(const rt_field *f, const void *row, char *buf, size_
     case RT_FT_TEXT:
     case RT_FT_DIGITS:
     case RT_FT_CURRENCY: {
-        const char *s = *CMEMBER(row, f, const char *);
+        const char *s = *CMEMBER(row, f, char *);
         int w = snprintf(buf, n, "%s", s ? s : "");
         return w < 0 ? 0 : ((size_t)w < n ? (size_t)w : n - 1);
     }
@@ -669,7 +669,7 @@ static int field_compare(const rt_field *f, const void *a, const void *b)
         int32_t x = *CMEMBER(a, f, int32_t), y = *CMEMBER(b, f, int32_t);
         return x < y ? -1 : x > y;
     }
-    return strcmp(*CMEMBER(a, f, const char *), *CMEMBER(b, f, const char *));
+    return strcmp(*CMEMBER(a, f, char *), *CMEMBER(b, f, char *));
 }
 
 int rt_book_row_compare(const rt_table *t, const void *a, const void *b)
@@ -795,9 +795,9 @@ static rt_status index_ids(validator *v, rt_table_id id, rt_strmap *map)
                 rt_diags_add(v->d, t->file, line_of(v->book, id, i),
                              col_of(v->book, id, first->name), first->name,
                              "duplicate key '%s' (first defined on line %u)",
-                             *CMEMBER(row, first, const char *), line_of(v->book, id, i - 1));
+                             *CMEMBER(row, first, char *), line_of(v->book, id, i - 1));
         }
-        const char *key = *CMEMBER(row, first, const char *);
+        const char *key = *CMEMBER(row, first, char *);
         st = rt_strmap_put(map, key, strlen(key), (uint32_t)i);
         if (st == RT_ENOMEM) return st;
     }

@@ -73,7 +73,7 @@ rt_status rt_div_round_i128(__int128 num, __int128 den, rt_round mode, int64_t *
         case RT_ROUND_HALF_EVEN: away = ar > rest || (ar == rest && (q & 1) != 0); break;
         case RT_ROUND_UP: away = true; break;
         case RT_ROUND_DOWN: away = false; break;
-        default: RT_ASSERT(!"unknown rounding mode"); away = false;
+        default: RT_ASSERT(false && "unknown rounding mode"); away = false;
         }
         if (away) q += negative ? -1 : 1;
     }

@@ -23,9 +23,11 @@
 enum { D_RATED, D_REJECTS, D_DUPS, D_COUNT };
 static const char *const detail_names[D_COUNT] = {"rated_usage.csv.zst", "rejects.csv.zst",
                                                   "duplicates.csv.zst"};
+#define RATED_HEADER                                                                          \
+    "event_id,account_id,product_id,start_time,quantity,billable_quantity,plan_id,charge_id,"    \
+    "amount,currency,late,zone_id,band_id\n"
 static const char *const detail_headers[D_COUNT] = {
-    "event_id,account_id,product_id,start_time,quantity,billable_quantity,plan_id,charge_id,"
-    "amount,currency,late,zone_id,band_id\n",
+    RATED_HEADER,
     "reason,source_file,line,field,message,record\n",
     "event_id,account_id,product_id,start_time,source_file,line,billed_by_run\n",
 };

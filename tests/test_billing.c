@@ -541,16 +541,16 @@ static int64_t tax(int64_t base, int64_t rate_e4, rt_round mode)
 
 Test(agg, tax_amount)
 {
-    cr_assert_eq(tax(1000, 200000, RT_ROUND_HALF_UP), 200, "20% of 10.00");
-    cr_assert_eq(tax(66, 200000, RT_ROUND_HALF_UP), 13, "20% of 0.66 = 0.132");
-    cr_assert_eq(tax(300, 55000, RT_ROUND_HALF_UP), 17, "5.5% of 3.00 = 0.165");
+    cr_assert_eq(tax(1000, 200000, RT_ROUND_HALF_UP), 200, "20%% of 10.00");
+    cr_assert_eq(tax(66, 200000, RT_ROUND_HALF_UP), 13, "20%% of 0.66 = 0.132");
+    cr_assert_eq(tax(300, 55000, RT_ROUND_HALF_UP), 17, "5.5%% of 3.00 = 0.165");
     cr_assert_eq(tax(300, 55000, RT_ROUND_HALF_EVEN), 16);
     cr_assert_eq(tax(-300, 55000, RT_ROUND_HALF_UP), -17);
     cr_assert_eq(tax(-300, 55000, RT_ROUND_HALF_EVEN), -16);
     cr_assert_eq(tax(1, 55000, RT_ROUND_HALF_UP), 0);
-    cr_assert_eq(tax(12345, 196000, RT_ROUND_HALF_UP), 2420, "19.6% of 123.45 = 24.1962");
+    cr_assert_eq(tax(12345, 196000, RT_ROUND_HALF_UP), 2420, "19.6%% of 123.45 = 24.1962");
     cr_assert_eq(tax(12345, 0, RT_ROUND_HALF_UP), 0);
-    cr_assert_eq(tax(INT64_MAX, 1000000, RT_ROUND_HALF_UP), INT64_MAX, "100% never overflows");
+    cr_assert_eq(tax(INT64_MAX, 1000000, RT_ROUND_HALF_UP), INT64_MAX, "100%% never overflows");
     int64_t out;
     cr_assert_eq(rt_tax_amount(INT64_MAX, 1000001, RT_ROUND_HALF_UP, &out), RT_EOVERFLOW);
 }
@@ -636,7 +636,7 @@ Test(invoice, issue_due_and_tax_point_dates)
     cr_assert_eq(a1->due_day, rt_days_from_civil(2026, 12, 1), "company terms: 30 days");
     cr_assert_eq(a2->due_day, rt_days_from_civil(2026, 11, 15), "A2's own terms: 14 days");
     cr_assert_eq(a2->net_minor, 5);
-    cr_assert_eq(a2->tax_minor, 1, "20% of 0.05 = 0.01");
+    cr_assert_eq(a2->tax_minor, 1, "20%% of 0.05 = 0.01");
     cr_assert_eq(a2->gross_minor, 6);
     rt_invoice_set_free(&set);
     rt_agg_free(&a);

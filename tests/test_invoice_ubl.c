@@ -266,8 +266,8 @@ Test(invoice_ubl, reverse_charge_invoice_carries_its_exemption_reason)
         "<cbc:BuyerReference>VD-2026</cbc:BuyerReference>",
         "<cbc:PayableAmount currencyID=\"EUR\">0.21</cbc:PayableAmount>",
         /* 660 s x 0.02 / 60 = 0.22 but the events were rated 0.162 (connection fees): one lot */
-        "<cbc:InvoicedQuantity unitCode=\"C62\">1</cbc:InvoicedQuantity><cbc:LineExtensionAmount "
-        "currencyID=\"EUR\">0.16</cbc:LineExtensionAmount>",
+        ("<cbc:InvoicedQuantity unitCode=\"C62\">1</cbc:InvoicedQuantity><cbc:LineExtensionAmount "
+         "currencyID=\"EUR\">0.16</cbc:LineExtensionAmount>"),
         "<cac:ClassifiedTaxCategory><cbc:ID>AE</cbc:ID><cbc:Percent>0</cbc:Percent>",
     };
     for (size_t k = 0; k < sizeof expect / sizeof *expect; k++)

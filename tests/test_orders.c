@@ -302,7 +302,7 @@ Test(orders, one_time_charges_are_billed_once)
     cr_assert_eq(r.charge_count, 2);
     cr_assert_eq(net_of(&r, 0), 9800);
     cr_assert_str_eq(r.charges[0].line.description, "Two installs");
-    cr_assert_eq(net_of(&r, 1), 3600, "price override 40.00 with 10% discount");
+    cr_assert_eq(net_of(&r, 1), 3600, "price override 40.00 with 10%% discount");
     rt_order_result_free(&r);
     rt_order_book_free(&ob);
     bill(&fx, orders, "2026-11", &ob, &r);
