@@ -898,13 +898,10 @@ static void validate_products(validator *v)
 /* "a\x1fb" in the validator's arena (NULL when memory runs out: lookups then fail softly). */
 static const char *pair_key(validator *v, const char *a, const char *b, size_t *len)
 {
-    size_t la = strlen(a), lb = strlen(b);
-    char *k = rt_arena_alloc(&v->keys, la + lb + 2);
+    size_t n = strlen(a) + strlen(b) + 2;
+    char *k = rt_arena_alloc(&v->keys, n);
     if (!k) return NULL;
-    memcpy(k, a, la);
-    k[la] = '\x1f';
-    memcpy(k + la + 1, b, lb + 1);
-    *len = la + 1 + lb;
+    *len = rt_strmap_pair(k, n, a, b);
     return k;
 }
 
@@ -912,13 +909,9 @@ static const char *pair_key(validator *v, const char *a, const char *b, size_t *
 static uint32_t find_pair(const rt_strmap *m, const char *a, const char *b)
 {
     char k[2 * RT_ID_LEN_MAX + 2];
-    size_t la = strlen(a), lb = strlen(b);
-    if (la + lb + 1 > sizeof k) return UINT32_MAX;
-    memcpy(k, a, la);
-    k[la] = '\x1f';
-    memcpy(k + la + 1, b, lb);
+    size_t len = rt_strmap_pair(k, sizeof k, a, b);
     uint32_t row;
-    return rt_strmap_get(m, k, la + 1 + lb, &row) == RT_OK ? row : UINT32_MAX;
+    return len && rt_strmap_get(m, k, len, &row) == RT_OK ? row : UINT32_MAX;
 }
 
 static rt_status index_pairs(validator *v, rt_table_id id, size_t off_a, size_t off_b,

@@ -301,25 +301,18 @@ uint32_t rt_catalog_tax_at(const rt_catalog *c, const char *jurisdiction, const 
 /* "a\x1fb" copied into the catalog's key arena. */
 static const char *cat_pair(rt_catalog *c, const char *a, const char *b, size_t *len)
 {
-    size_t la = strlen(a), lb = strlen(b);
-    char *k = rt_arena_alloc(&c->keys, la + lb + 2);
+    size_t n = strlen(a) + strlen(b) + 2;
+    char *k = rt_arena_alloc(&c->keys, n);
     if (!k) return NULL;
-    memcpy(k, a, la);
-    k[la] = '\x1f';
-    memcpy(k + la + 1, b, lb + 1);
-    *len = la + 1 + lb;
+    *len = rt_strmap_pair(k, n, a, b);
     return k;
 }
 
 static uint32_t find_pair(const rt_strmap *m, const char *a, const char *b)
 {
     char k[2 * RT_ID_LEN_MAX + 2];
-    size_t la = strlen(a), lb = strlen(b);
-    if (la + lb + 1 > sizeof k) return RT_NO_INDEX;
-    memcpy(k, a, la);
-    k[la] = '\x1f';
-    memcpy(k + la + 1, b, lb);
-    return lookup(m, k, la + 1 + lb);
+    size_t len = rt_strmap_pair(k, sizeof k, a, b);
+    return len ? lookup(m, k, len) : RT_NO_INDEX;
 }
 
 static void *calloc_n(size_t n, size_t size)

@@ -20,6 +20,17 @@ void rt_journal_free(rt_journal *j)
     memset(j, 0, sizeof *j);
 }
 
+/* Every entry balances: the lines from `first` on, debits equal credits. */
+static void assert_balanced(const rt_journal *j, size_t first)
+{
+    __int128 d = 0, c = 0;
+    for (size_t k = first; k < j->count; k++) {
+        d += j->lines[k].debit_minor;
+        c += j->lines[k].credit_minor;
+    }
+    RT_ASSERT(d == c);
+}
+
 static rt_status push(rt_journal *j, rt_journal_line line)
 {
     if (j->count == j->capacity) {
@@ -131,12 +142,7 @@ static rt_status book_invoice(const rt_catalog *cat, const rt_invoice_set *set, 
     }
     /* The receivable balances the entry in the functional currency. */
     j->lines[first] = sided(j->lines[first], inv->gross_minor, -fn_sum);
-    __int128 d = 0, c = 0;
-    for (size_t k = first; k < j->count; k++) {
-        d += j->lines[k].debit_minor;
-        c += j->lines[k].credit_minor;
-    }
-    RT_ASSERT(d == c);
+    assert_balanced(j, first);
     return RT_OK;
 fail:
     if (st == RT_EOVERFLOW)
@@ -185,12 +191,7 @@ rt_status rt_journal_book_releases(const rt_catalog *cat, const rt_revenue_relea
         st = push(j, sided(base, -releases[i].amount_minor, -releases[i].amount_minor));
     }
     if (st != RT_OK) return rt_error_set(err, st, NULL, 0, 0, NULL, "out of memory");
-    __int128 d = 0, c = 0;
-    for (size_t k = first; k < j->count; k++) {
-        d += j->lines[k].debit_minor;
-        c += j->lines[k].credit_minor;
-    }
-    RT_ASSERT(d == c);
+    assert_balanced(j, first);
     return RT_OK;
 }
 

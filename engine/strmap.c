@@ -87,3 +87,13 @@ rt_status rt_strmap_get(const rt_strmap *m, const char *key, size_t len, uint32_
 {
     return rt_strmap_get_hashed(m, rt_strmap_hash(key, len), key, len, value);
 }
+
+size_t rt_strmap_pair(char *buf, size_t n, const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la + lb + 2 > n) return 0;
+    memcpy(buf, a, la);
+    buf[la] = '\x1f';
+    memcpy(buf + la + 1, b, lb + 1);
+    return la + 1 + lb;
+}

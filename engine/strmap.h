@@ -36,4 +36,8 @@ rt_status rt_strmap_get(const rt_strmap *m, const char *key, size_t len, uint32_
 rt_status rt_strmap_get_hashed(const rt_strmap *m, uint64_t hash, const char *key, size_t len,
                                uint32_t *value);
 
+/* Composite keys "a\x1fb" (unit separator between two ids). rt_strmap_pair writes one into
+ * buf (NUL-terminated) and returns its length, or 0 when it does not fit in n bytes. */
+size_t rt_strmap_pair(char *buf, size_t n, const char *a, const char *b);
+
 #endif

@@ -124,3 +124,12 @@ Test(u64map, mix_spreads_sequential_keys)
     cr_assert_neq(a & 0xffff, b & 0xffff);
     cr_assert_eq(rt_u64_mix(0), 0);
 }
+
+Test(strmap, pair_keys)
+{
+    char k[8];
+    cr_assert_eq(rt_strmap_pair(k, sizeof k, "ab", "cde"), 6);
+    cr_assert(memcmp(k, "ab\x1f" "cde", 7) == 0, "NUL-terminated a, unit separator, b");
+    cr_assert_eq(rt_strmap_pair(k, sizeof k, "abc", "defg"), 0, "8 bytes and a NUL do not fit");
+    cr_assert_eq(rt_strmap_pair(k, sizeof k, "", ""), 1);
+}
