@@ -38,4 +38,17 @@ bool rt_billed_contains(const rt_billed_set *s, uint64_t lo, uint64_t hi);
 uint64_t rt_billed_run(const rt_billed_set *s);
 void rt_billed_free(rt_billed_set *s);
 
+/* The billed events of several committed runs, looked up together. A blocked Bloom filter
+ * over all of them (one 64-byte line per fingerprint, ~10 bits per event, about 1% false
+ * hits) answers "billed by none of them" for nearly every new event with one memory read; the
+ * sets themselves are searched only on a filter hit, in the order given. The window refers to
+ * the sets, which must outlive it. */
+typedef struct rt_billed_window rt_billed_window;
+rt_status rt_billed_window_build(rt_billed_set *const *sets, size_t n, rt_billed_window **out);
+/* For each of n fingerprints, the run of the first set that holds it, or 0. Reads are issued
+ * ahead of use, so several are in flight at once. Safe from any number of threads. */
+void rt_billed_window_find(const rt_billed_window *w, const rt_fp128 *fps, size_t n,
+                           uint64_t *runs);
+void rt_billed_window_free(rt_billed_window *w);
+
 #endif

@@ -4,6 +4,8 @@
  * addressed by the low word (the partition is chosen by the high word's top bits). */
 #include "engine/dedup.h"
 
+#include "engine/bigmem.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,7 +18,7 @@ static rt_status part_init(rt_dedup_part *p, size_t expected)
 {
     size_t cap = 64;
     while (cap < expected * 2) cap <<= 1;
-    p->slots = calloc(cap, sizeof *p->slots);
+    p->slots = rt_big_alloc(cap * sizeof *p->slots);
     if (!p->slots) return RT_ENOMEM;
     p->mask = cap - 1;
     p->count = 0;
@@ -37,14 +39,15 @@ rt_status rt_dedup_init(rt_dedup *d, size_t expected)
 
 void rt_dedup_free(rt_dedup *d)
 {
-    for (unsigned i = 0; i < RT_DEDUP_PARTS; i++) free(d->parts[i].slots);
+    for (unsigned i = 0; i < RT_DEDUP_PARTS; i++)
+        if (d->parts[i].slots) rt_big_free(d->parts[i].slots, (d->parts[i].mask + 1) * sizeof(rt_fp128));
     memset(d, 0, sizeof *d);
 }
 
 static rt_status grow(rt_dedup_part *p)
 {
     size_t cap = (p->mask + 1) * 2;
-    rt_fp128 *slots = calloc(cap, sizeof *slots);
+    rt_fp128 *slots = rt_big_alloc(cap * sizeof *slots);
     if (!slots) return RT_ENOMEM;
     for (size_t i = 0; i <= p->mask; i++) {
         rt_fp128 f = p->slots[i];
@@ -53,7 +56,7 @@ static rt_status grow(rt_dedup_part *p)
         while (slots[j].lo || slots[j].hi) j = (j + 1) & (cap - 1);
         slots[j] = f;
     }
-    free(p->slots);
+    rt_big_free(p->slots, (p->mask + 1) * sizeof *p->slots);
     p->slots = slots;
     p->mask = cap - 1;
     return RT_OK;

@@ -163,6 +163,9 @@ typedef struct slot {
      * order within each): part_start[k] .. part_start[k + 1] index by_part. */
     uint32_t *by_part;
     size_t by_part_cap;
+    rt_fp128 *fps;  /* the rated records' fingerprints, for the billed-events window */
+    uint64_t *runs; /* the committed run that billed each, or 0 */
+    size_t fps_cap;
     uint32_t part_start[RT_DEDUP_PARTS + 1];
     rt_status status;
     rt_error err;
@@ -177,6 +180,7 @@ typedef struct pipeline {
     rt_dedup dedup;
     rt_billed_set **prior; /* billed events of committed runs of nearby periods */
     size_t prior_count;
+    rt_billed_window *window; /* the prior sets behind one filter (NULL without any) */
     rt_run_counts counts;
     rt_run_input *inputs;
     rt_output_sink *sink;
@@ -217,18 +221,35 @@ static void rate_slot(pipeline *p, slot *s)
         if (why == RT_REJ_NONE) {
             r->ordinal = (uint64_t)s->chunk.seq << 32 | ev->rec_no;
             r->event = (uint32_t)i;
-            for (size_t k = 0; k < p->prior_count; k++) {
-                if (rt_billed_contains(p->prior[k], r->fp_lo, r->fp_hi)) {
-                    r->flags |= RT_RATED_DUPLICATE;
-                    r->prior_run = (uint32_t)rt_billed_run(p->prior[k]);
-                    break;
-                }
-            }
             s->rated_count++;
         } else if (!rt_event_batch_reject(&s->batch, why, ev->rec_no, ev->line_rel, ev->raw,
                                           ev->raw_len, field, "%s", msg)) {
             s->status = rt_error_set(&s->err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
             return;
+        }
+    }
+    /* Events billed by committed runs of nearby periods: looked up for the whole chunk at
+     * once, so the window's memory reads overlap. */
+    if (p->window && s->rated_count) {
+        if (s->fps_cap < s->rated_count) {
+            rt_fp128 *f = realloc(s->fps, s->rated_count * sizeof *f);
+            uint64_t *u = f ? realloc(s->runs, s->rated_count * sizeof *u) : NULL;
+            if (f) s->fps = f;
+            if (u) s->runs = u;
+            if (!f || !u) {
+                s->status = rt_error_set(&s->err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+                return;
+            }
+            s->fps_cap = s->rated_count;
+        }
+        for (size_t k = 0; k < s->rated_count; k++)
+            s->fps[k] = (rt_fp128){s->rated[k].fp_lo, s->rated[k].fp_hi};
+        rt_billed_window_find(p->window, s->fps, s->rated_count, s->runs);
+        for (size_t k = 0; k < s->rated_count; k++) {
+            if (s->runs[k]) {
+                s->rated[k].flags |= RT_RATED_DUPLICATE;
+                s->rated[k].prior_run = (uint32_t)s->runs[k];
+            }
         }
     }
     /* Group the records to de-duplicate by partition (a counting sort keeps input order). */
@@ -555,6 +576,8 @@ static rt_status load_prior_runs(run_state *rs, const rt_run_config *cfg, unsign
         if (st != RT_OK) return st;
         p->prior_count++;
     }
+    if (p->prior_count && rt_billed_window_build(p->prior, p->prior_count, &p->window) != RT_OK)
+        return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
     return RT_OK;
 }
 
@@ -883,6 +906,7 @@ static void cleanup(run_state *rs, const rt_run_config *cfg)
     if (p->sink) cfg->outputs->destroy(p->sink);
     if (rs->staging_made) remove_tree(rs->staging);
     if (rs->billed_written) unlink(rs->billed_path);
+    rt_billed_window_free(p->window);
     for (size_t i = 0; i < p->prior_count; i++) rt_billed_free(p->prior[i]);
     free(p->prior);
     if (p->slots) {
@@ -891,6 +915,8 @@ static void cleanup(run_state *rs, const rt_run_config *cfg)
             rt_event_batch_free(&p->slots[i].batch);
             free(p->slots[i].rated);
             free(p->slots[i].by_part);
+            free(p->slots[i].fps);
+            free(p->slots[i].runs);
         }
         free(p->slots);
     }

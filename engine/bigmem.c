@@ -1,0 +1,37 @@
+/* bigmem: huge-page-friendly zeroed blocks. */
+#include "engine/bigmem.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+
+#define HUGE_BYTES ((size_t)2 << 20)
+
+void *rt_big_alloc(size_t size)
+{
+    if (size < HUGE_BYTES) return calloc(1, size ? size : 1);
+    size_t len = (size + HUGE_BYTES - 1) / HUGE_BYTES * HUGE_BYTES;
+    /* Map one huge page more, then trim both ends so the block starts on a 2 MiB boundary. */
+    unsigned char *m = mmap(NULL, len + HUGE_BYTES, PROT_READ | PROT_WRITE,
+                            MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) return NULL;
+    uintptr_t at = ((uintptr_t)m + HUGE_BYTES - 1) & ~(uintptr_t)(HUGE_BYTES - 1);
+    size_t head = at - (uintptr_t)m;
+    if (head) munmap(m, head);
+    size_t tail = HUGE_BYTES - head;
+    if (tail) munmap((unsigned char *)at + len, tail);
+#ifdef MADV_HUGEPAGE
+    madvise((void *)at, len, MADV_HUGEPAGE); /* advice only: 4 KiB pages work the same */
+#endif
+    return (void *)at; /* anonymous mappings are zero-filled */
+}
+
+void rt_big_free(void *p, size_t size)
+{
+    if (!p) return;
+    if (size < HUGE_BYTES) {
+        free(p);
+        return;
+    }
+    munmap(p, (size + HUGE_BYTES - 1) / HUGE_BYTES * HUGE_BYTES);
+}

@@ -1,0 +1,18 @@
+/* bigmem: zeroed allocations for large tables probed at random (de-duplication partitions,
+ * billed-event sets).
+ *
+ * Owns nothing beyond the blocks it hands out. Blocks of 2 MiB or more are mapped anonymously,
+ * aligned to 2 MiB and offered to the kernel for transparent huge pages (madvise), because a
+ * random probe into a large table otherwise also misses the TLB (on a virtual machine a TLB
+ * miss is a two-level page walk). Smaller blocks come from calloc. */
+#ifndef RT_BIGMEM_H
+#define RT_BIGMEM_H
+
+#include <stddef.h>
+
+/* size zeroed bytes, or NULL when memory runs out. */
+void *rt_big_alloc(size_t size);
+/* Release a block of rt_big_alloc (size as allocated; NULL is allowed). */
+void rt_big_free(void *p, size_t size);
+
+#endif
