@@ -442,8 +442,13 @@ static rt_status bill_cycle(ctx *c, const sub_info *s, const rt_order_line *L, c
     l->product = s->product;
     uint32_t ch;
     int no_plan;
-    l->charge = rt_catalog_charge_at(c->cat, s->account, s->product_key, rt_time_of_days(cs), &ch,
-                                     &no_plan) == RT_OK ? ch : RT_NO_INDEX;
+    /* The line's charge is the one in force on the first service day it bills: an account
+     * that joined during the cycle had no plan on the cycle's first day. */
+    rt_days priced_day = serv_start < serv_end ? serv_start : cs;
+    l->charge = rt_catalog_charge_at(c->cat, s->account, s->product_key,
+                                     rt_time_of_days(priced_day), &ch, &no_plan) == RT_OK
+                    ? ch
+                    : RT_NO_INDEX;
     l->events = 0;
     l->quantity_base = qty_now;
     l->billable_base = qty_now;
