@@ -1,15 +1,18 @@
 /* sample_gen: `ratel gen`, a deterministic generator of realistic billing inputs.
  *
- * Owns the synthetic world written into an output directory (formats/README.md, "Generated
- * samples"): a price book source (book/) that uses every pricing model the book supports,
- * a rate deck of 10k+ destination prefixes (rate_deck.csv), accounts, an order book
- * (orders.csv.zst, "Order files") and usage (usage.csv.zst or usage.rtu) with skewed
- * account activity, E.164 numbers, realistic call lengths, calls across time-band and DST
- * boundaries, and the requested shares of bad and duplicate records.
+ * Owns the synthetic customers and their activity written into an output directory
+ * (formats/README.md, "Generated samples"): the accounts, their plan assignments and own
+ * discounts (appended to the book source that sample_book writes: every pricing model, a
+ * 10k+ prefix destination deck), an order book (orders.csv.zst, "Order files") and usage
+ * (usage.csv.zst or usage.rtu) with skewed account activity, numbers of the deck, realistic
+ * call lengths, calls across time-band, weekend and DST boundaries, and the requested shares
+ * of bad and duplicate records.
  *
- * Everything derives from the seed through per-block PRNG streams (xoshiro256** seeded by
- * splitmix64), so the bytes written do not depend on the thread count. Usage blocks are
- * generated and compressed in parallel. */
+ * Everything derives from the seed through independent PRNG streams (xoshiro256** seeded by
+ * splitmix64): one per block of usage records and one per account, so the bytes written do
+ * not depend on the thread count. Blocks of accounts and of usage are generated and
+ * compressed in parallel and written in order; nothing grows with the number of records or
+ * accounts but the files. */
 #ifndef RT_SAMPLE_GEN_H
 #define RT_SAMPLE_GEN_H
 
