@@ -21,20 +21,20 @@
 
 typedef struct country {
     const char *cc, *iso, *name;
-    uint8_t digits;           /* of a full number, country code included */
-    const char *fixed;        /* ranges after the country code, space-separated */
+    uint8_t digits;    /* of a full number, country code included */
+    const char *fixed; /* ranges after the country code, space-separated */
     const char *mobile;
     uint8_t fixed_expand, mobile_expand; /* more digits listed under each range */
-    uint16_t weight;          /* share of the international calls it receives */
-    uint16_t fixed_e4, mobile_e4; /* base price per minute, 1e-4 EUR */
+    uint16_t weight;                     /* share of the international calls it receives */
+    uint16_t fixed_e4, mobile_e4;        /* base price per minute, 1e-4 EUR */
 } country;
 
 static const country countries[] = {
     {"33", "FR", "France", 11, "1 2 3 4 5 9", "6 7", 2, 2, 0, 200, 500},
     {"32", "BE", "Belgium", 11, "2 3 4 5 6 7 8 9", "46 47 48 49", 1, 2, 80, 500, 1500},
     {"41", "CH", "Switzerland", 11,
-     "21 22 24 26 27 31 32 33 34 41 43 44 51 52 55 56 58 61 62 71 81 91", "75 76 77 78 79", 1,
-     2, 60, 600, 2000},
+     "21 22 24 26 27 31 32 33 34 41 43 44 51 52 55 56 58 61 62 71 81 91", "75 76 77 78 79", 1, 2,
+     60, 600, 2000},
     {"44", "GB", "United Kingdom", 12, "1 2", "71 72 73 74 75 77 78 79", 2, 2, 120, 400, 1200},
     {"49", "DE", "Germany", 12, "30 40 69 89 211 221 228 231 341 351 511 711 911",
      "151 152 155 157 159 160 162 163 170 171 172 173 174 175 176 177 178 179", 1, 2, 100, 400,
@@ -42,8 +42,8 @@ static const country countries[] = {
     {"34", "ES", "Spain", 11, "8 9", "6 7", 2, 2, 90, 400, 1200},
     {"39", "IT", "Italy", 12, "0", "3", 2, 2, 80, 400, 1200},
     {"31", "NL", "Netherlands", 11,
-     "10 13 15 20 23 24 26 30 33 35 36 38 40 43 45 46 50 53 58 70 71 72 73 74 75 76 77 78 79",
-     "6", 0, 2, 30, 400, 1200},
+     "10 13 15 20 23 24 26 30 33 35 36 38 40 43 45 46 50 53 58 70 71 72 73 74 75 76 77 78 79", "6",
+     0, 2, 30, 400, 1200},
     {"351", "PT", "Portugal", 12, "2", "91 92 93 96", 2, 1, 60, 400, 1200},
     {"352", "LU", "Luxembourg", 12, "2 4", "621 628 661 671 691", 1, 1, 10, 400, 1200},
     {"43", "AT", "Austria", 12, "1 316 512 662 732", "650 660 664 676 680 681 688 699", 1, 1, 15,
@@ -116,7 +116,7 @@ static const nanp_member nanp[] = {
 /* Longer prefixes of another zone inside a country's ranges, or extra destinations. `type`
  * says which of the parent's number lists they join (numbers are drawn from them). */
 typedef struct special {
-    const char *parent;  /* iso of the destination the prefixes belong to */
+    const char *parent; /* iso of the destination the prefixes belong to */
     const char *zone_id, *name, *prefixes;
     uint8_t type, expand;
     uint16_t price_e4;
@@ -142,8 +142,8 @@ static const special specials[] = {
 enum { DECK_PREFIXES_MAX = 40000, DECK_ZONES_MAX = 256, DECK_DESTS_MAX = 128 };
 
 /* A range `stem` and its blocks, `expand` more digits (0: the stem alone). */
-static rt_status add_prefix(rt_gen_deck *d, uint32_t dest_first, const char *digits,
-                            uint32_t zone, uint32_t dest, uint8_t type)
+static rt_status add_prefix(rt_gen_deck *d, uint32_t dest_first, const char *digits, uint32_t zone,
+                            uint32_t dest, uint8_t type)
 {
     /* A prefix listed twice (a block of one range that is another range) keeps the last
      * zone: prefixes of one destination are contiguous, so only they are searched. */
@@ -194,7 +194,8 @@ static rt_status add_ranges(rt_gen_deck *d, uint32_t dest_first, const char *cc,
         if (n && snprintf(stem, sizeof stem, "%s%.*s", cc, (int)n, p) < (int)sizeof stem)
             st = add_range(d, dest_first, stem, expand, zone, dest, type);
         p += n;
-        while (*p == ' ') p++;
+        while (*p == ' ')
+            p++;
     }
     return st;
 }
@@ -215,8 +216,8 @@ static uint32_t add_dest(rt_gen_deck *d, const char *cc, const char *iso, unsign
                          unsigned weight)
 {
     RT_ASSERT(d->dest_count < DECK_DESTS_MAX);
-    d->dests[d->dest_count] = (rt_gen_dest){.cc = cc, .iso = iso, .number_digits = digits,
-                                            .weight = weight};
+    d->dests[d->dest_count] =
+        (rt_gen_dest){.cc = cc, .iso = iso, .number_digits = digits, .weight = weight};
     return d->dest_count++;
 }
 
@@ -225,13 +226,11 @@ static rt_status add_country(rt_gen_deck *d, const country *c)
     uint32_t dest = add_dest(d, c->cc, c->iso, c->digits, c->weight);
     uint32_t first = d->prefix_count;
     uint32_t zf = add_zone(d, c->iso, "_FIX", c->name, " fixed", dest, c->fixed_e4);
-    uint32_t zm = c->mobile[0] ? add_zone(d, c->iso, "_MOB", c->name, " mobile", dest,
-                                          c->mobile_e4)
-                               : zf;
+    uint32_t zm =
+        c->mobile[0] ? add_zone(d, c->iso, "_MOB", c->name, " mobile", dest, c->mobile_e4) : zf;
     /* +7 is Russia's: Kazakhstan only has its ranges. */
-    rt_status st = strcmp(c->iso, "KZ") == 0
-                       ? RT_OK
-                       : add_prefix(d, first, c->cc, zf, dest, RT_GEN_FIXED);
+    rt_status st =
+        strcmp(c->iso, "KZ") == 0 ? RT_OK : add_prefix(d, first, c->cc, zf, dest, RT_GEN_FIXED);
     if (st == RT_OK)
         st = add_ranges(d, first, c->cc, c->fixed, c->fixed_expand, zf, dest, RT_GEN_FIXED);
     if (st == RT_OK)
@@ -271,7 +270,8 @@ static rt_status add_nanp(rt_gen_deck *d)
         snprintf(code, sizeof code, "%u", npa);
         if (code[1] == '9' || (code[1] == '1' && code[2] == '1')) continue;
         bool member = false;
-        for (size_t m = 0; m < RT_ARRAY_LEN(nanp) && !member; m++) member = listed(nanp[m].area_codes, code);
+        for (size_t m = 0; m < RT_ARRAY_LEN(nanp) && !member; m++)
+            member = listed(nanp[m].area_codes, code);
         if (member) continue;
         snprintf(digits, sizeof digits, "1%s", code);
         st = add_prefix(d, first_us, digits, zus, us, RT_GEN_FIXED);
@@ -300,7 +300,8 @@ static rt_status add_special(rt_gen_deck *d, const special *s)
         snprintf(stem, sizeof stem, "%.*s", (int)n, p);
         st = add_range(d, 0, stem, s->expand, z, dest, s->type);
         p += n;
-        while (*p == ' ') p++;
+        while (*p == ' ')
+            p++;
     }
     return st;
 }
@@ -352,10 +353,10 @@ rt_status rt_gen_deck_build(rt_gen_deck *d)
     d->prefix_type = calloc(DECK_PREFIXES_MAX, sizeof *d->prefix_type);
     d->zones = calloc(DECK_ZONES_MAX, sizeof *d->zones);
     d->dests = calloc(DECK_DESTS_MAX, sizeof *d->dests);
-    rt_status st = d->prefix && d->prefix_zone && d->prefix_dest && d->prefix_type && d->zones &&
-                           d->dests
-                       ? RT_OK
-                       : RT_ENOMEM;
+    rt_status st =
+        d->prefix && d->prefix_zone && d->prefix_dest && d->prefix_type && d->zones && d->dests
+            ? RT_OK
+            : RT_ENOMEM;
     for (size_t c = 0; c < RT_ARRAY_LEN(countries) && st == RT_OK; c++)
         st = add_country(d, &countries[c]);
     if (st == RT_OK) st = add_nanp(d);
@@ -401,21 +402,20 @@ static const char company_csv[] =
     "Ratel Demo Telecom SAS,FR40123456789,123456789,1 place du Marche,Paris,75001,FR,"
     "billing@demo-telecom.example,EUR,GEN-,GENC-,30,half_up,half_up,VE,Ventes\n";
 
-static const char gl_accounts_csv[] =
-    "gl_account,label,role\n"
-    "411000,Clients,receivable\n"
-    "418100,Clients - factures a etablir,unbilled_receivable\n"
-    "445710,TVA collectee,vat_payable\n"
-    "487000,Produits constates d'avance,deferred_revenue\n"
-    "706100,Voix,revenue\n"
-    "706200,SMS,revenue\n"
-    "706300,Donnees,revenue\n"
-    "706400,Abonnements,revenue\n"
-    "706410,Abonnements TV,revenue\n"
-    "706500,Frais de mise en service,revenue\n"
-    "706600,Contributions reglementaires,revenue\n"
-    "707000,Ventes de terminaux,revenue\n"
-    "709000,Rabais remises ristournes,revenue\n";
+static const char gl_accounts_csv[] = "gl_account,label,role\n"
+                                      "411000,Clients,receivable\n"
+                                      "418100,Clients - factures a etablir,unbilled_receivable\n"
+                                      "445710,TVA collectee,vat_payable\n"
+                                      "487000,Produits constates d'avance,deferred_revenue\n"
+                                      "706100,Voix,revenue\n"
+                                      "706200,SMS,revenue\n"
+                                      "706300,Donnees,revenue\n"
+                                      "706400,Abonnements,revenue\n"
+                                      "706410,Abonnements TV,revenue\n"
+                                      "706500,Frais de mise en service,revenue\n"
+                                      "706600,Contributions reglementaires,revenue\n"
+                                      "707000,Ventes de terminaux,revenue\n"
+                                      "709000,Rabais remises ristournes,revenue\n";
 
 /* SUB_TV is the one product at the reduced VAT rate. */
 static const char products_csv[] =
@@ -451,14 +451,13 @@ static const char tax_rates_csv[] =
 
 /* Tiers of P_BIZ's graduated data (per GB, a flat fee once past 50 GB) and P_CH's volume
  * data (the whole month at the price of the tier it reaches). */
-static const char tiers_csv[] =
-    "plan_id,charge_id,valid_from,tier,up_to,price,flat_fee\n"
-    "P_BIZ,C_DATA,,1,10000000000,2.00,0\n"
-    "P_BIZ,C_DATA,,2,50000000000,1.00,0\n"
-    "P_BIZ,C_DATA,,3,,0.50,5.00\n"
-    "P_CH,C_DATA,,1,5000000000,3.00,0\n"
-    "P_CH,C_DATA,,2,20000000000,2.00,0\n"
-    "P_CH,C_DATA,,3,,1.00,0\n";
+static const char tiers_csv[] = "plan_id,charge_id,valid_from,tier,up_to,price,flat_fee\n"
+                                "P_BIZ,C_DATA,,1,10000000000,2.00,0\n"
+                                "P_BIZ,C_DATA,,2,50000000000,1.00,0\n"
+                                "P_BIZ,C_DATA,,3,,0.50,5.00\n"
+                                "P_CH,C_DATA,,1,5000000000,3.00,0\n"
+                                "P_CH,C_DATA,,2,20000000000,2.00,0\n"
+                                "P_CH,C_DATA,,3,,1.00,0\n";
 
 static const char allowances_csv[] =
     "plan_id,allowance_id,valid_from,valid_to,charge_id,zone_id,quantity,description\n"
@@ -470,18 +469,17 @@ static const char allowances_csv[] =
     "P_START,A_SMS,,,C_SMS,,100,100 SMS included\n";
 
 /* Peak on working days, off-peak at night, weekend all weekend and on public holidays. */
-static const char time_bands_csv[] =
-    "band_set_id,days,start,end,band_id\n"
-    "CH_STD,mon-fri,00:00,07:00,offpeak\n"
-    "CH_STD,mon-fri,07:00,19:00,peak\n"
-    "CH_STD,mon-fri,19:00,24:00,offpeak\n"
-    "CH_STD,sat-sun,00:00,24:00,weekend\n"
-    "CH_STD,hol,00:00,24:00,weekend\n"
-    "FR_STD,mon-fri,00:00,08:00,offpeak\n"
-    "FR_STD,mon-fri,08:00,20:00,peak\n"
-    "FR_STD,mon-fri,20:00,24:00,offpeak\n"
-    "FR_STD,sat-sun,00:00,24:00,weekend\n"
-    "FR_STD,hol,00:00,24:00,weekend\n";
+static const char time_bands_csv[] = "band_set_id,days,start,end,band_id\n"
+                                     "CH_STD,mon-fri,00:00,07:00,offpeak\n"
+                                     "CH_STD,mon-fri,07:00,19:00,peak\n"
+                                     "CH_STD,mon-fri,19:00,24:00,offpeak\n"
+                                     "CH_STD,sat-sun,00:00,24:00,weekend\n"
+                                     "CH_STD,hol,00:00,24:00,weekend\n"
+                                     "FR_STD,mon-fri,00:00,08:00,offpeak\n"
+                                     "FR_STD,mon-fri,08:00,20:00,peak\n"
+                                     "FR_STD,mon-fri,20:00,24:00,offpeak\n"
+                                     "FR_STD,sat-sun,00:00,24:00,weekend\n"
+                                     "FR_STD,hol,00:00,24:00,weekend\n";
 
 void rt_gen_book_plan_discounts(rt_buf *b)
 {
@@ -502,24 +500,26 @@ static void charges_csv(rt_buf *b, const rt_period *p)
                    "price_per,first_increment,next_increment,setup_fee,min_per_event,"
                    "max_per_event,event_decimals,event_rounding,deck_id,min_per_period,"
                    "cycle_months\n");
-    rt_buf_puts(b, "P_BIZ,C_DATA,,,DATA,Mobile data (per GB; tiered),tiered,0,1000000000,0,0,0,,,"
-                   "4,half_up,,,1\n"
-                   "P_BIZ,C_FIBER,,,SUB_FIBER,Fibre access,recurring,49.90,1,0,0,0,,,2,half_up,,,1\n"
-                   "P_BIZ,C_HANDSET,,,HANDSET,Handset,one_time,299,1,0,0,0,,,2,half_up,,,1\n"
-                   "P_BIZ,C_MOBILE,,,SUB_MOBILE,Mobile lines,recurring,14.99,1,0,0,0,,,2,half_up,,,"
-                   "1\n"
-                   "P_BIZ,C_REGFEE,,,REG_FEE,Regulatory contribution (1.5%),percentage,1.5,1,0,0,0,"
-                   ",,2,half_up,,,1\n"
-                   "P_BIZ,C_SMS,,,SMS,SMS (per started pack of 500),package,4.00,500,0,0,0,,,4,"
-                   "half_up,,,1\n"
-                   "P_BIZ,C_SUPPORT,,,SUB_SUPPORT,Premium support (quarterly),recurring,30.00,1,0,"
-                   "0,0,,,2,half_up,,,3\n"
-                   "P_BIZ,C_VOICE,,,VOICE,Calls,per_unit,0,60,1,1,0,0.02,,4,half_up,WORLD,5.00,1\n");
-    rt_buf_puts(b, "P_CH,C_DATA,,,DATA,Mobile data (per GB; volume),volume,0,1000000000,0,0,0,,,4,"
-                   "half_up,,,1\n"
-                   "P_CH,C_MOBILE,,,SUB_MOBILE,Mobile line,recurring,29.00,1,0,0,0,,,2,half_up,,,1\n"
-                   "P_CH,C_SMS,,,SMS,SMS,flat,0.10,1,0,0,0,,,4,half_up,,,1\n"
-                   "P_CH,C_VOICE,,,VOICE,Calls,per_unit,0,60,10,10,0.05,,,4,down,WORLD,,1\n");
+    rt_buf_puts(b,
+                "P_BIZ,C_DATA,,,DATA,Mobile data (per GB; tiered),tiered,0,1000000000,0,0,0,,,"
+                "4,half_up,,,1\n"
+                "P_BIZ,C_FIBER,,,SUB_FIBER,Fibre access,recurring,49.90,1,0,0,0,,,2,half_up,,,1\n"
+                "P_BIZ,C_HANDSET,,,HANDSET,Handset,one_time,299,1,0,0,0,,,2,half_up,,,1\n"
+                "P_BIZ,C_MOBILE,,,SUB_MOBILE,Mobile lines,recurring,14.99,1,0,0,0,,,2,half_up,,,"
+                "1\n"
+                "P_BIZ,C_REGFEE,,,REG_FEE,Regulatory contribution (1.5%),percentage,1.5,1,0,0,0,"
+                ",,2,half_up,,,1\n"
+                "P_BIZ,C_SMS,,,SMS,SMS (per started pack of 500),package,4.00,500,0,0,0,,,4,"
+                "half_up,,,1\n"
+                "P_BIZ,C_SUPPORT,,,SUB_SUPPORT,Premium support (quarterly),recurring,30.00,1,0,"
+                "0,0,,,2,half_up,,,3\n"
+                "P_BIZ,C_VOICE,,,VOICE,Calls,per_unit,0,60,1,1,0,0.02,,4,half_up,WORLD,5.00,1\n");
+    rt_buf_puts(b,
+                "P_CH,C_DATA,,,DATA,Mobile data (per GB; volume),volume,0,1000000000,0,0,0,,,4,"
+                "half_up,,,1\n"
+                "P_CH,C_MOBILE,,,SUB_MOBILE,Mobile line,recurring,29.00,1,0,0,0,,,2,half_up,,,1\n"
+                "P_CH,C_SMS,,,SMS,SMS,flat,0.10,1,0,0,0,,,4,half_up,,,1\n"
+                "P_CH,C_VOICE,,,VOICE,Calls,per_unit,0,60,10,10,0.05,,,4,down,WORLD,,1\n");
     rt_buf_printf(b,
                   "P_START,C_DATA,,,DATA,Mobile data (per MB),per_unit,0.01,1000000,102400,102400,"
                   "0,,0.50,4,half_even,,,1\n"
@@ -544,28 +544,27 @@ static rt_days easter(int y)
 }
 
 typedef struct holiday {
-    int month, day;   /* a fixed date, or month 0: `day` days after Easter Sunday */
+    int month, day; /* a fixed date, or month 0: `day` days after Easter Sunday */
     const char *name;
 } holiday;
 
 static const holiday fr_holidays[] = {
-    {1, 1, "Jour de l'an"}, {0, 1, "Lundi de Paques"},  {5, 1, "Fete du Travail"},
-    {5, 8, "Victoire 1945"}, {0, 39, "Ascension"},      {0, 50, "Lundi de Pentecote"},
-    {7, 14, "Fete nationale"}, {8, 15, "Assomption"},   {11, 1, "Toussaint"},
+    {1, 1, "Jour de l'an"},     {0, 1, "Lundi de Paques"}, {5, 1, "Fete du Travail"},
+    {5, 8, "Victoire 1945"},    {0, 39, "Ascension"},      {0, 50, "Lundi de Pentecote"},
+    {7, 14, "Fete nationale"},  {8, 15, "Assomption"},     {11, 1, "Toussaint"},
     {11, 11, "Armistice 1918"}, {12, 25, "Noel"},
 };
 
 static const holiday ch_holidays[] = {
-    {1, 1, "Neujahr"},   {0, -2, "Karfreitag"},  {0, 1, "Ostermontag"},
-    {0, 39, "Auffahrt"}, {0, 50, "Pfingstmontag"}, {8, 1, "Bundesfeier"},
+    {1, 1, "Neujahr"},       {0, -2, "Karfreitag"},    {0, 1, "Ostermontag"},
+    {0, 39, "Auffahrt"},     {0, 50, "Pfingstmontag"}, {8, 1, "Bundesfeier"},
     {12, 25, "Weihnachten"}, {12, 26, "Stephanstag"},
 };
 
 static void holidays_of(rt_buf *b, const char *set, const holiday *h, size_t n, int year)
 {
     for (size_t i = 0; i < n; i++) {
-        rt_days d = h[i].month ? rt_days_from_civil(year, (unsigned)h[i].month,
-                                                     (unsigned)h[i].day)
+        rt_days d = h[i].month ? rt_days_from_civil(year, (unsigned)h[i].month, (unsigned)h[i].day)
                                : easter(year) + h[i].day;
         char date[16];
         rt_date_format(d, date, sizeof date);
@@ -659,8 +658,7 @@ static void rates_start(rt_buf *b, const rt_gen_deck *d, const char *mid)
         }
     }
     for (size_t k = 0; k < RT_ARRAY_LEN(bands); k++)
-        rate_row(b, "P_START", "", bands[k].id, 0, "", "", 20000 * bands[k].percent / 100, ",",
-                 "");
+        rate_row(b, "P_START", "", bands[k].id, 0, "", "", 20000 * bands[k].percent / 100, ",", "");
 }
 
 /* P_BIZ and P_CH: home zones per band (a connection fee on French landlines for P_BIZ);
@@ -720,25 +718,40 @@ static rt_status write_text(const char *dir, const char *name, const rt_buf *b, 
 }
 
 enum {
-    F_COMPANY, F_GL, F_PRODUCTS, F_PLANS, F_TAX, F_TIERS, F_ALLOWANCES, F_BANDS, F_CHARGES,
-    F_HOLIDAYS, F_FX, F_ZONES, F_PREFIXES, F_RATES, F_COUNT
+    F_COMPANY,
+    F_GL,
+    F_PRODUCTS,
+    F_PLANS,
+    F_TAX,
+    F_TIERS,
+    F_ALLOWANCES,
+    F_BANDS,
+    F_CHARGES,
+    F_HOLIDAYS,
+    F_FX,
+    F_ZONES,
+    F_PREFIXES,
+    F_RATES,
+    F_COUNT
 };
 
 static const char *const file_names[F_COUNT] = {
-    "company.csv",    "gl_accounts.csv", "products.csv", "plans.csv",    "tax_rates.csv",
-    "tiers.csv",      "allowances.csv",  "time_bands.csv", "charges.csv", "holidays.csv",
-    "fx_rates.csv",   "zones.csv",       "prefixes.csv", "rates.csv",
+    "company.csv",  "gl_accounts.csv", "products.csv",   "plans.csv",   "tax_rates.csv",
+    "tiers.csv",    "allowances.csv",  "time_bands.csv", "charges.csv", "holidays.csv",
+    "fx_rates.csv", "zones.csv",       "prefixes.csv",   "rates.csv",
 };
 
 rt_status rt_gen_book_write(const char *dir, const rt_period *period, const rt_gen_deck *d,
                             rt_error *err)
 {
-    static const char *const fixed[F_CHARGES] = {company_csv,  gl_accounts_csv, products_csv,
-                                                 plans_csv,    tax_rates_csv,   tiers_csv,
+    static const char *const fixed[F_CHARGES] = {company_csv,    gl_accounts_csv, products_csv,
+                                                 plans_csv,      tax_rates_csv,   tiers_csv,
                                                  allowances_csv, time_bands_csv};
     rt_buf b[F_COUNT];
-    for (int i = 0; i < F_COUNT; i++) rt_buf_init(&b[i]);
-    for (int i = 0; i < F_CHARGES; i++) rt_buf_puts(&b[i], fixed[i]);
+    for (int i = 0; i < F_COUNT; i++)
+        rt_buf_init(&b[i]);
+    for (int i = 0; i < F_CHARGES; i++)
+        rt_buf_puts(&b[i], fixed[i]);
     charges_csv(&b[F_CHARGES], period);
     holidays_csv(&b[F_HOLIDAYS], period);
     fx_rates_csv(&b[F_FX], period);
@@ -746,7 +759,9 @@ rt_status rt_gen_book_write(const char *dir, const rt_period *period, const rt_g
     prefixes_csv(&b[F_PREFIXES], d);
     rates_csv(&b[F_RATES], d, period);
     rt_status st = RT_OK;
-    for (int i = 0; i < F_COUNT && st == RT_OK; i++) st = write_text(dir, file_names[i], &b[i], err);
-    for (int i = 0; i < F_COUNT; i++) rt_buf_free(&b[i]);
+    for (int i = 0; i < F_COUNT && st == RT_OK; i++)
+        st = write_text(dir, file_names[i], &b[i], err);
+    for (int i = 0; i < F_COUNT; i++)
+        rt_buf_free(&b[i]);
     return st;
 }

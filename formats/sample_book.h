@@ -37,28 +37,28 @@ enum {
 
 /* A destination country (or territory, or network) that calls go to. */
 typedef struct rt_gen_dest {
-    const char *cc;           /* E.164 country code */
-    const char *iso;          /* short id (ISO 3166 alpha-2, or SAT) */
-    uint32_t number_digits;   /* digits of a full E.164 number, country code included */
-    uint32_t weight;          /* relative share of the international calls it receives */
-    uint32_t first[2];        /* [RT_GEN_FIXED], [RT_GEN_MOBILE]: its prefixes in `pick` */
+    const char *cc;         /* E.164 country code */
+    const char *iso;        /* short id (ISO 3166 alpha-2, or SAT) */
+    uint32_t number_digits; /* digits of a full E.164 number, country code included */
+    uint32_t weight;        /* relative share of the international calls it receives */
+    uint32_t first[2];      /* [RT_GEN_FIXED], [RT_GEN_MOBILE]: its prefixes in `pick` */
     uint32_t count[2];
 } rt_gen_dest;
 
 typedef struct rt_gen_zone {
     char zone_id[24];
     char name[64];
-    uint32_t dest;      /* the destination it belongs to */
-    int64_t price_e4;   /* base price per minute, 1e-4 currency units */
+    uint32_t dest;    /* the destination it belongs to */
+    int64_t price_e4; /* base price per minute, 1e-4 currency units */
 } rt_gen_zone;
 
 typedef struct rt_gen_deck {
     char (*prefix)[RT_GEN_PREFIX_SIZE]; /* digits without '+' */
     uint32_t *prefix_zone;
     uint32_t *prefix_dest;
-    uint8_t *prefix_type;               /* RT_GEN_FIXED or RT_GEN_MOBILE */
+    uint8_t *prefix_type; /* RT_GEN_FIXED or RT_GEN_MOBILE */
     uint32_t prefix_count;
-    uint32_t *pick;                     /* prefix indexes grouped by destination and type */
+    uint32_t *pick; /* prefix indexes grouped by destination and type */
     rt_gen_zone *zones;
     uint32_t zone_count;
     rt_gen_dest *dests;

@@ -36,10 +36,14 @@ static uint64_t splitmix64(uint64_t *x)
 static void rng_seed(rng *r, uint64_t seed, uint64_t stream)
 {
     uint64_t x = seed ^ (stream * UINT64_C(0xD1B54A32D192ED03));
-    for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&x);
+    for (int i = 0; i < 4; i++)
+        r->s[i] = splitmix64(&x);
 }
 
-static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+static uint64_t rotl(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
 
 static uint64_t rng_next(rng *r)
 {
@@ -70,7 +74,7 @@ static uint64_t rng_range(rng *r, uint64_t lo, uint64_t hi)
 static uint64_t rng_skewed(rng *r, uint64_t n)
 {
     unsigned __int128 u = rng_next(r) >> 32; /* 32 bits */
-    unsigned __int128 cube = u * u * u;       /* 96 bits */
+    unsigned __int128 cube = u * u * u;      /* 96 bits */
     return (uint64_t)((cube * n) >> 96);
 }
 
@@ -88,8 +92,10 @@ static char *put_uint(char *p, uint64_t v, int width)
         tmp[n++] = (char)('0' + v % 10);
         v /= 10;
     } while (v);
-    while (n < width) tmp[n++] = '0';
-    while (n) *p++ = tmp[--n];
+    while (n < width)
+        tmp[n++] = '0';
+    while (n)
+        *p++ = tmp[--n];
     return p;
 }
 
@@ -128,7 +134,8 @@ typedef struct world {
 static rt_time_s last_sunday_1am(int year, unsigned month)
 {
     rt_days d = rt_days_from_civil(year, month, rt_days_in_month(year, month));
-    while (rt_iso_weekday(d) != 7) d--;
+    while (rt_iso_weekday(d) != 7)
+        d--;
     return rt_time_of_days(d) + 3600;
 }
 
@@ -141,7 +148,10 @@ static int64_t cet_offset_s(rt_time_s t)
 }
 
 /* The UTC instant of a local (Paris or Zurich) wall-clock time. */
-static rt_time_s cet_to_utc(rt_time_s local) { return local - cet_offset_s(local); }
+static rt_time_s cet_to_utc(rt_time_s local)
+{
+    return local - cet_offset_s(local);
+}
 
 static rt_status world_init(world *w, const rt_gen_opts *o, rt_error *err)
 {
@@ -226,27 +236,30 @@ static bool acct_bit(const acct_info *a, unsigned salt, unsigned per_mille)
 
 /* ---- accounts.csv, account_plans.csv and the accounts' discounts ---- */
 
-static const char *const first_names[] = {"Marie", "Jean", "Hélène", "Luc", "Sophie", "Karim",
-                                          "Camille", "Thomas", "Léa", "Nicolas", "Inès", "Paul"};
-static const char *const last_names[] = {"Martin", "Bernard", "Dubois", "Thomas", "Robert",
-                                         "Richard", "Petit", "Durand", "Leroy", "Moreau",
-                                         "Simon", "Laurent", "Lefèvre", "Michel", "Garcia"};
-static const char *const trades[] = {"Boulangerie", "Garage", "Cabinet", "Atelier", "Pharmacie",
-                                     "Librairie", "Studio", "Transports", "Crêperie", "Agence"};
+static const char *const first_names[] = {"Marie",  "Jean",    "Hélène",  "Luc",
+                                          "Sophie", "Karim",   "Camille", "Thomas",
+                                          "Léa",    "Nicolas", "Inès",    "Paul"};
+static const char *const last_names[] = {"Martin",  "Bernard", "Dubois",  "Thomas", "Robert",
+                                         "Richard", "Petit",   "Durand",  "Leroy",  "Moreau",
+                                         "Simon",   "Laurent", "Lefèvre", "Michel", "Garcia"};
+static const char *const trades[] = {"Boulangerie", "Garage", "Cabinet",    "Atelier",  "Pharmacie",
+                                     "Librairie",   "Studio", "Transports", "Crêperie", "Agence"};
 
 typedef struct town {
     const char *city, *postcode;
 } town;
 
-static const town fr_towns[] = {{"Paris", "75011"},    {"Lyon", "69003"},
-                                {"Marseille", "13006"}, {"Lille", "59000"},
-                                {"Nantes", "44000"},   {"Bordeaux", "33000"},
-                                {"Toulouse", "31000"}, {"Strasbourg", "67000"}};
+static const town fr_towns[] = {
+    {"Paris", "75011"},  {"Lyon", "69003"},     {"Marseille", "13006"}, {"Lille", "59000"},
+    {"Nantes", "44000"}, {"Bordeaux", "33000"}, {"Toulouse", "31000"},  {"Strasbourg", "67000"}};
 static const town be_towns[] = {{"Bruxelles", "1000"}, {"Liège", "4000"}, {"Gent", "9000"}};
 static const town ch_towns[] = {{"Genève", "1204"}, {"Lausanne", "1003"}, {"Zürich", "8001"}};
 
 /* Rows are assembled without printf: the account pass writes millions of them. */
-static void put(rt_buf *b, const char *s) { rt_buf_append(b, s, strlen(s)); }
+static void put(rt_buf *b, const char *s)
+{
+    rt_buf_append(b, s, strlen(s));
+}
 
 static void put_u(rt_buf *b, uint64_t v, int width)
 {
@@ -383,11 +396,11 @@ typedef struct order_writer {
 } order_writer;
 
 typedef struct order_fields {
-    unsigned sub;            /* subscription number of the account, 0 for one-time lines */
+    unsigned sub; /* subscription number of the account, 0 for one-time lines */
     const char *action, *product;
     rt_days effective, booked; /* booked 0: not given (the effective date) */
     const char *qty, *price, *discount;
-    rt_days end;             /* 0: no end date */
+    rt_days end; /* 0: no end date */
     const char *description;
 } order_fields;
 
@@ -439,7 +452,8 @@ static void order_line(order_writer *o, const order_fields *f)
 /* A day strictly inside the period (so the previous state held on its first day). */
 static rt_days day_inside(const world *w, rng *r)
 {
-    return w->period.start_day + 1 + (rt_days)rng_below(r, (uint64_t)rt_period_days(&w->period) - 1);
+    return w->period.start_day + 1 +
+           (rt_days)rng_below(r, (uint64_t)rt_period_days(&w->period) - 1);
 }
 
 /* The subscription an account changes during the period: its mobile line(s). */
@@ -469,11 +483,11 @@ static void period_events(order_writer *o, const world *w, rng *r, const main_su
         order_line(o, &(order_fields){m->sub, "change", m->product, day_inside(w, r), 0, qty, NULL,
                                       NULL, 0, NULL});
     } else if (roll < 150) {
-        order_line(o, &(order_fields){m->sub, "cancel", m->product, day_inside(w, r), 0, NULL,
-                                      NULL, NULL, 0, NULL});
+        order_line(o, &(order_fields){m->sub, "cancel", m->product, day_inside(w, r), 0, NULL, NULL,
+                                      NULL, 0, NULL});
     } else if (roll < 170) {
-        order_line(o, &(order_fields){m->sub, "change", m->product, day_inside(w, r), 0, NULL,
-                                      NULL, "20", 0, NULL});
+        order_line(o, &(order_fields){m->sub, "change", m->product, day_inside(w, r), 0, NULL, NULL,
+                                      "20", 0, NULL});
     } else {
         o->order--; /* nothing this period */
     }
@@ -486,7 +500,7 @@ static void consumer_orders(order_writer *o, const world *w, rng *r, const acct_
     rt_days p0 = w->period.start_day, end = 0;
     bool joined = a->since >= p0;
     uint64_t roll = rng_below(r, 100);
-    if (roll < 3) end = a->since + 365;                   /* a one-year contract */
+    if (roll < 3) end = a->since + 365;                           /* a one-year contract */
     if (roll >= 3 && roll < 5 && !joined) end = day_inside(w, r); /* its term ends now */
     order_begin(o);
     order_line(o, &(order_fields){1, "new", "SUB_MOBILE", a->since, 0, "1", NULL,
@@ -512,11 +526,10 @@ static void business_orders(order_writer *o, const world *w, rng *r, const acct_
     char qty[24];
     snprintf(qty, sizeof qty, "%llu", (unsigned long long)lines);
     order_begin(o);
-    order_line(o, &(order_fields){1, "new", "SUB_FIBER", a->since, 0, "1", NULL, NULL, 0,
-                                  "Fibre access"});
+    order_line(
+        o, &(order_fields){1, "new", "SUB_FIBER", a->since, 0, "1", NULL, NULL, 0, "Fibre access"});
     order_line(o, &(order_fields){2, "new", "SUB_MOBILE", a->since, 0, qty,
-                                  rng_below(r, 10) == 0 ? "12.50" : NULL, NULL, 0,
-                                  "Mobile lines"});
+                                  rng_below(r, 10) == 0 ? "12.50" : NULL, NULL, 0, "Mobile lines"});
     if (joined || rng_below(r, 100) < 3) {
         snprintf(qty, sizeof qty, "%llu", (unsigned long long)rng_range(r, 1, 5));
         order_line(o, &(order_fields){0, "one_time", "HANDSET",
@@ -567,7 +580,8 @@ typedef struct acct_slot {
 
 static void account_block(const world *w, uint64_t first, uint64_t n, acct_slot *s)
 {
-    for (int f = 0; f < AF_COUNT; f++) rt_buf_reset(&s->b[f]);
+    for (int f = 0; f < AF_COUNT; f++)
+        rt_buf_reset(&s->b[f]);
     rt_buf_reset(&s->frame);
     order_writer o = {.b = &s->b[AF_ORDERS]};
     for (uint64_t i = first; i < first + n; i++) {
@@ -592,7 +606,8 @@ static rt_status accounts_open(rt_zwriter **z, const char *out_dir, const char *
                                ZSTD_CCtx *cctx, rt_error *err)
 {
     rt_buf h[AF_COUNT];
-    for (int f = 0; f < AF_COUNT; f++) rt_buf_init(&h[f]);
+    for (int f = 0; f < AF_COUNT; f++)
+        rt_buf_init(&h[f]);
     rt_buf_puts(&h[AF_ACCOUNTS], "account_id,name,street,city,postcode,country,vat_id,email,"
                                  "buyer_reference,currency,tax_jurisdiction,bill_cycle_day,"
                                  "payment_terms_days\n");
@@ -601,8 +616,7 @@ static rt_status accounts_open(rt_zwriter **z, const char *out_dir, const char *
     static const char orders_header[] =
         "order_id,line,subscription_id,action,account_id,product_id,effective_date,booked_date,"
         "quantity,price,discount_percent,end_date,description\n";
-    rt_status st = rt_zframe_compress(cctx, 3, orders_header, strlen(orders_header),
-                                      &h[AF_ORDERS]);
+    rt_status st = rt_zframe_compress(cctx, 3, orders_header, strlen(orders_header), &h[AF_ORDERS]);
     if (st != RT_OK) st = rt_error_set(err, st, out_dir, 0, 0, NULL, "cannot compress");
     for (int f = 0; f < AF_COUNT && st == RT_OK; f++) {
         char path[PATH_MAX];
@@ -614,12 +628,12 @@ static rt_status accounts_open(rt_zwriter **z, const char *out_dir, const char *
         if (st == RT_OK) st = rt_zwriter_open(path, 0, &z[f], err);
         if (st == RT_OK) st = rt_zwriter_write_raw(z[f], h[f].data, h[f].len, err);
     }
-    for (int f = 0; f < AF_COUNT; f++) rt_buf_free(&h[f]);
+    for (int f = 0; f < AF_COUNT; f++)
+        rt_buf_free(&h[f]);
     return st;
 }
 
-static rt_status accounts_put(rt_zwriter **z, const acct_slot *s, const char *book,
-                              rt_error *err)
+static rt_status accounts_put(rt_zwriter **z, const acct_slot *s, const char *book, rt_error *err)
 {
     if (s->st != RT_OK) return rt_error_set(err, s->st, book, 0, 0, NULL, "cannot encode accounts");
     rt_status st = RT_OK;
@@ -633,7 +647,8 @@ static rt_status accounts_put(rt_zwriter **z, const acct_slot *s, const char *bo
 static void acct_slots_free(acct_slot *slots, unsigned n)
 {
     for (unsigned k = 0; slots && k < n; k++) {
-        for (int f = 0; f < AF_COUNT; f++) rt_buf_free(&slots[k].b[f]);
+        for (int f = 0; f < AF_COUNT; f++)
+            rt_buf_free(&slots[k].b[f]);
         rt_buf_free(&slots[k].frame);
         ZSTD_freeCCtx(slots[k].cctx);
     }
@@ -792,7 +807,8 @@ static size_t called_number(const world *w, rng *r, const acct_info *a, int prod
         type = RT_GEN_FIXED;
     } else if (product == U_VOICE && roll >= 850) {
         uint64_t x = rng_below(r, d->intl_cum[d->dest_count - 1]);
-        for (dest = 0; d->intl_cum[dest] <= x; dest++) continue;
+        for (dest = 0; d->intl_cum[dest] <= x; dest++)
+            continue;
         type = (int)rng_below(r, 2);
     }
     const rt_gen_dest *g = &d->dests[dest];
@@ -801,7 +817,8 @@ static size_t called_number(const world *w, rng *r, const acct_info *a, int prod
     char e164[RT_GEN_PREFIX_SIZE + 8];
     size_t n = strlen(pre), digits = g->number_digits < n + 3 ? n + 3 : g->number_digits;
     memcpy(e164, pre, n);
-    while (n < digits && n < 15) e164[n++] = (char)('0' + rng_below(r, 10));
+    while (n < digits && n < 15)
+        e164[n++] = (char)('0' + rng_below(r, 10));
     size_t cc = strlen(g->cc);
     uint64_t form = rng_below(r, 100);
     char *p = out;
@@ -833,7 +850,8 @@ static void good_event(const world *w, rng *r, uint64_t global, char *stripe, rt
     ev->account_len = (uint16_t)account_id(w, index, stripe + ACCOUNT_AT);
     unsigned roll = (unsigned)rng_below(r, 1000);
     int product = 0;
-    while (roll >= product_mix[product]) product++;
+    while (roll >= product_mix[product])
+        product++;
     ev->product = usage_products[product];
     ev->product_len = (uint16_t)strlen(ev->product);
     ev->start_s = start_time(w, r, &a);
@@ -867,7 +885,8 @@ static void bad_called(rng *r, int kind, char *stripe, rt_event *ev)
         return;
     }
     memcpy(p, rng_below(r, 2) ? "+883" : "+979", 4);
-    for (int i = 4; i < 13; i++) p[i] = (char)('0' + rng_below(r, 10));
+    for (int i = 4; i < 13; i++)
+        p[i] = (char)('0' + rng_below(r, 10));
     ev->called_len = 13;
 }
 
@@ -884,20 +903,25 @@ static void make_bad(const world *w, rng *r, int kind, char *stripe, rt_event *e
         ev->product = "VIDEO";
         ev->product_len = 5;
         break;
-    case K_NEGATIVE: ev->qty_mantissa = -1 - (int64_t)rng_below(r, 100); break;
+    case K_NEGATIVE:
+        ev->qty_mantissa = -1 - (int64_t)rng_below(r, 100);
+        break;
     case K_ABSURD: /* an SMS is one message */
         set_product(ev, U_SMS);
         if (ev->called_len == 0) bad_called(r, K_UNKNOWN_DEST, stripe, ev);
         ev->qty_mantissa = 2 + (int64_t)rng_below(r, 1000);
         break;
-    case K_AFTER_PERIOD: ev->start_s = w->period.end_s + (rt_time_s)rng_below(r, 3 * 86400); break;
+    case K_AFTER_PERIOD:
+        ev->start_s = w->period.end_s + (rt_time_s)rng_below(r, 3 * 86400);
+        break;
     case K_UNKNOWN_DEST:
     case K_BAD_NUMBER:
         set_product(ev, U_VOICE);
         bad_called(r, kind, stripe, ev);
         ev->qty_mantissa = call_seconds(r);
         break;
-    default: break; /* text-only kinds are written by csv_record() */
+    default:
+        break; /* text-only kinds are written by csv_record() */
     }
 }
 
@@ -941,7 +965,8 @@ static void csv_record(rt_buf *b, const rt_event *ev, int kind)
     }
     if (kind == K_MALFORMED) { /* more fields than a CSV record may have */
         rt_buf_printf(b, "%.*s", (int)ev->event_id_len, ev->event_id);
-        for (int i = 0; i < RT_CSV_FIELDS_MAX + 6; i++) rt_buf_putc(b, ',');
+        for (int i = 0; i < RT_CSV_FIELDS_MAX + 6; i++)
+            rt_buf_putc(b, ',');
         rt_csv_end(b);
         return;
     }
@@ -955,8 +980,7 @@ static void csv_record(rt_buf *b, const rt_event *ev, int kind)
 }
 
 /* Generate one block and encode it (a CSV frame with its index, or a native block). */
-static void block_job(const world *w, const rt_gen_opts *o, uint64_t block, uint32_t n,
-                      gen_slot *s)
+static void block_job(const world *w, const rt_gen_opts *o, uint64_t block, uint32_t n, gen_slot *s)
 {
     gen_block(w, block, n, s);
     rt_buf_reset(&s->out);
@@ -968,12 +992,13 @@ static void block_job(const world *w, const rt_gen_opts *o, uint64_t block, uint
             s->st = rt_native_block_add(s->blk, &s->ev[i], &why);
             if (s->st != RT_OK) return;
         }
-        s->st = rt_native_block_finish(s->blk, (uint32_t)block, block * RT_GEN_BLOCK_RECORDS,
-                                       level, s->cctx, &s->out);
+        s->st = rt_native_block_finish(s->blk, (uint32_t)block, block * RT_GEN_BLOCK_RECORDS, level,
+                                       s->cctx, &s->out);
         return;
     }
     rt_buf_reset(&s->text);
-    for (uint32_t i = 0; i < n; i++) csv_record(&s->text, &s->ev[i], s->kind[i]);
+    for (uint32_t i = 0; i < n; i++)
+        csv_record(&s->text, &s->ev[i], s->kind[i]);
     s->st = s->text.failed ? RT_ENOMEM
                            : rt_usage_csv_frame(s->cctx, level, s->text.data, s->text.len, &s->out);
 }
@@ -1099,11 +1124,14 @@ rt_status rt_gen_run(const rt_gen_opts *o, rt_gen_result *res, rt_error *err)
 {
     memset(res, 0, sizeof *res);
     if (o->accounts == 0 || o->accounts > RT_GEN_ACCOUNTS_MAX || o->records > RT_GEN_RECORDS_MAX)
-        return rt_error_set(err, RT_EINVAL, NULL, 0, 0, NULL, "accounts must be 1 to %llu, "
-                            "records at most %llu", (unsigned long long)RT_GEN_ACCOUNTS_MAX,
+        return rt_error_set(err, RT_EINVAL, NULL, 0, 0, NULL,
+                            "accounts must be 1 to %llu, "
+                            "records at most %llu",
+                            (unsigned long long)RT_GEN_ACCOUNTS_MAX,
                             (unsigned long long)RT_GEN_RECORDS_MAX);
     if ((uint64_t)o->bad_ppm + o->dup_ppm > RT_GEN_SHARE_SCALE)
-        return rt_error_set(err, RT_EINVAL, NULL, 0, 0, NULL, "bad and duplicate shares add up "
+        return rt_error_set(err, RT_EINVAL, NULL, 0, 0, NULL,
+                            "bad and duplicate shares add up "
                             "to more than 1");
     world w;
     rt_status st = world_init(&w, o, err);

@@ -29,16 +29,16 @@ enum {
 #define RT_GEN_RECORDS_MAX UINT64_C(100000000000)
 
 typedef struct rt_gen_opts {
-    const char *out_dir;  /* created; must not exist or be empty */
-    uint64_t accounts;    /* 1 .. RT_GEN_ACCOUNTS_MAX */
-    uint64_t records;     /* usage records, 0 .. RT_GEN_RECORDS_MAX */
+    const char *out_dir; /* created; must not exist or be empty */
+    uint64_t accounts;   /* 1 .. RT_GEN_ACCOUNTS_MAX */
+    uint64_t records;    /* usage records, 0 .. RT_GEN_RECORDS_MAX */
     uint64_t seed;
-    bool native;          /* usage.rtu instead of usage.csv.zst */
-    uint32_t bad_ppm;     /* share of bad records, parts per million */
-    uint32_t dup_ppm;     /* share of duplicate records, parts per million */
-    const char *period;   /* "YYYY-MM" of the usage (default 2026-10) */
-    unsigned threads;     /* 0: every core */
-    int level;            /* zstd level of usage (0: 3) */
+    bool native;        /* usage.rtu instead of usage.csv.zst */
+    uint32_t bad_ppm;   /* share of bad records, parts per million */
+    uint32_t dup_ppm;   /* share of duplicate records, parts per million */
+    const char *period; /* "YYYY-MM" of the usage (default 2026-10) */
+    unsigned threads;   /* 0: every core */
+    int level;          /* zstd level of usage (0: 3) */
 } rt_gen_opts;
 
 void rt_gen_opts_init(rt_gen_opts *o);

@@ -119,9 +119,9 @@ Test(sample_gen, shares_are_as_asked_and_a_run_counts_them_exactly)
     cr_assert(strstr(m, want), "want %s in %s", want, m);
     /* Every kind of bad record shows up. */
     static const char *const reasons[] = {
-        "MALFORMED",       "MISSING_FIELD",   "BAD_TIME",     "BAD_QUANTITY",
-        "NEGATIVE_QUANTITY", "ABSURD_QUANTITY", "UNKNOWN_ACCOUNT", "UNKNOWN_PRODUCT",
-        "AFTER_PERIOD",    "BAD_NUMBER",      "UNKNOWN_DESTINATION"};
+        "MALFORMED",         "MISSING_FIELD",   "BAD_TIME",           "BAD_QUANTITY",
+        "NEGATIVE_QUANTITY", "ABSURD_QUANTITY", "UNKNOWN_ACCOUNT",    "UNKNOWN_PRODUCT",
+        "AFTER_PERIOD",      "BAD_NUMBER",      "UNKNOWN_DESTINATION"};
     for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++) {
         snprintf(want, sizeof want, "\"%s\": ", reasons[i]);
         cr_assert(strstr(m, want), "no %s in %s", reasons[i], m);
@@ -294,12 +294,14 @@ Test(sample_gen, usage_is_skewed_and_crosses_bands_weekends_and_the_dst_change)
         if (p[12] == '0' || p[12] == '1') around++;
     cr_assert_gt(around, 1000, "%zu calls around the DST change", around);
     /* Account 1 of 500 gets (1/500)^(1/3) = 12.6% of the records, not 0.2%. */
-    for (const char *p = u; (p = strstr(p, ",ACC-0000001,")) != NULL; p++) heavy++;
+    for (const char *p = u; (p = strstr(p, ",ACC-0000001,")) != NULL; p++)
+        heavy++;
     cr_assert_gt(heavy, 10000, "%zu records of the heaviest account", heavy);
     crossings c = {0};
     count_crossings(u, &c);
     cr_log_info("%zu calls: %zu across a band boundary, %zu into a weekend, %zu across the DST "
-                "change", c.calls, c.band, c.weekend, c.dst);
+                "change",
+                c.calls, c.band, c.weekend, c.dst);
     cr_assert_gt(c.calls, 60000);
     cr_assert_gt(c.band, 700);
     cr_assert_gt(c.weekend, 200);
@@ -320,7 +322,9 @@ Test(sample_gen, native_usage_bills_end_to_end)
     gen(dir, 2, true, 70000, &r);
     cr_assert_eq(rt_test_ratel("book import '%s/book' --book '%s/bk' > /dev/null", dir, tmp), 0);
     cr_assert_eq(rt_test_ratel("run --quiet --book '%s/bk' --period 2026-10 --usage "
-                               "'%s/usage.rtu' --out '%s/out'", tmp, dir, tmp), 0);
+                               "'%s/usage.rtu' --out '%s/out'",
+                               tmp, dir, tmp),
+                 0);
     char out[300], want[256];
     snprintf(out, sizeof out, "%s/out", tmp);
     char *m = read_in(out, "manifest.json");
