@@ -653,7 +653,7 @@ rt_status rt_orders_bill(const rt_catalog *cat, const rt_period *period, rt_orde
     ctx c = {cat, period, ob, out, NULL};
     segment *seg = NULL;
     rt_status st = RT_ENOMEM;
-    qsort(ob->lines, ob->count, sizeof *ob->lines, line_cmp);
+    if (ob->count) qsort(ob->lines, ob->count, sizeof *ob->lines, line_cmp);
     c.bad = calloc(ob->count ? ob->count : 1, 1);
     seg = malloc((ob->count + 1) * sizeof *seg);
     if (!c.bad || !seg) goto fail;
@@ -680,9 +680,11 @@ rt_status rt_orders_bill(const rt_catalog *cat, const rt_period *period, rt_orde
     }
     for (size_t i = 0; i < ob->count; i++) out->lines_used += !c.bad[i];
     if ((st = sort_charges(out)) != RT_OK) goto fail;
-    qsort(out->releases, out->release_count, sizeof *out->releases, release_cmp);
+    if (out->release_count)
+        qsort(out->releases, out->release_count, sizeof *out->releases, release_cmp);
     /* Rejects in input order, as usage rejects are (a line is rejected at most once). */
-    qsort(ob->rejects, ob->reject_count, sizeof *ob->rejects, order_reject_cmp);
+    if (ob->reject_count)
+        qsort(ob->rejects, ob->reject_count, sizeof *ob->rejects, order_reject_cmp);
     free(c.bad);
     free(seg);
     return RT_OK;
