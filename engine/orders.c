@@ -442,8 +442,13 @@ static rt_status bill_cycle(ctx *c, const sub_info *s, const rt_order_line *L, c
     l->product = s->product;
     uint32_t ch;
     int no_plan;
-    l->charge = rt_catalog_charge_at(c->cat, s->account, s->product_key, rt_time_of_days(cs), &ch,
-                                     &no_plan) == RT_OK ? ch : RT_NO_INDEX;
+    /* The line's charge is the one in force on the first service day it bills: an account
+     * that joined during the cycle had no plan on the cycle's first day. */
+    rt_days priced_day = serv_start < serv_end ? serv_start : cs;
+    l->charge = rt_catalog_charge_at(c->cat, s->account, s->product_key,
+                                     rt_time_of_days(priced_day), &ch, &no_plan) == RT_OK
+                    ? ch
+                    : RT_NO_INDEX;
     l->events = 0;
     l->quantity_base = qty_now;
     l->billable_base = qty_now;
@@ -648,7 +653,7 @@ rt_status rt_orders_bill(const rt_catalog *cat, const rt_period *period, rt_orde
     ctx c = {cat, period, ob, out, NULL};
     segment *seg = NULL;
     rt_status st = RT_ENOMEM;
-    qsort(ob->lines, ob->count, sizeof *ob->lines, line_cmp);
+    if (ob->count) qsort(ob->lines, ob->count, sizeof *ob->lines, line_cmp);
     c.bad = calloc(ob->count ? ob->count : 1, 1);
     seg = malloc((ob->count + 1) * sizeof *seg);
     if (!c.bad || !seg) goto fail;
@@ -675,9 +680,11 @@ rt_status rt_orders_bill(const rt_catalog *cat, const rt_period *period, rt_orde
     }
     for (size_t i = 0; i < ob->count; i++) out->lines_used += !c.bad[i];
     if ((st = sort_charges(out)) != RT_OK) goto fail;
-    qsort(out->releases, out->release_count, sizeof *out->releases, release_cmp);
+    if (out->release_count)
+        qsort(out->releases, out->release_count, sizeof *out->releases, release_cmp);
     /* Rejects in input order, as usage rejects are (a line is rejected at most once). */
-    qsort(ob->rejects, ob->reject_count, sizeof *ob->rejects, order_reject_cmp);
+    if (ob->reject_count)
+        qsort(ob->rejects, ob->reject_count, sizeof *ob->rejects, order_reject_cmp);
     free(c.bad);
     free(seg);
     return RT_OK;

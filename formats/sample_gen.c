@@ -1,4 +1,4 @@
-/* sample_gen: deterministic generator of books, orders and usage. */
+/* sample_gen: deterministic generator of accounts, orders and usage over the sample book. */
 #include "formats/sample_gen.h"
 
 #include <errno.h>
@@ -13,6 +13,7 @@
 #include "engine/money.h"
 #include "engine/usage.h"
 #include "formats/csv.h"
+#include "formats/sample_book.h"
 #include "formats/usage_csv.h"
 #include "formats/usage_native.h"
 #include "formats/zio.h"
@@ -35,10 +36,14 @@ static uint64_t splitmix64(uint64_t *x)
 static void rng_seed(rng *r, uint64_t seed, uint64_t stream)
 {
     uint64_t x = seed ^ (stream * UINT64_C(0xD1B54A32D192ED03));
-    for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&x);
+    for (int i = 0; i < 4; i++)
+        r->s[i] = splitmix64(&x);
 }
 
-static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+static uint64_t rotl(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
 
 static uint64_t rng_next(rng *r)
 {
@@ -69,9 +74,13 @@ static uint64_t rng_range(rng *r, uint64_t lo, uint64_t hi)
 static uint64_t rng_skewed(rng *r, uint64_t n)
 {
     unsigned __int128 u = rng_next(r) >> 32; /* 32 bits */
-    unsigned __int128 cube = u * u * u;       /* 96 bits */
+    unsigned __int128 cube = u * u * u;      /* 96 bits */
     return (uint64_t)((cube * n) >> 96);
 }
+
+/* Streams: one per usage block, one per account (its orders and attributes). */
+#define STREAM_USAGE UINT64_C(0x5EED000000000000)
+#define STREAM_ACCOUNT UINT64_C(0x0DE5000000000000)
 
 /* ---- small text helpers ---- */
 
@@ -83,8 +92,10 @@ static char *put_uint(char *p, uint64_t v, int width)
         tmp[n++] = (char)('0' + v % 10);
         v /= 10;
     } while (v);
-    while (n < width) tmp[n++] = '0';
-    while (n) *p++ = tmp[--n];
+    while (n < width)
+        tmp[n++] = '0';
+    while (n)
+        *p++ = tmp[--n];
     return p;
 }
 
@@ -98,64 +109,6 @@ static int digits_of(uint64_t v)
     return n;
 }
 
-static rt_status write_text(const char *dir, const char *name, const rt_buf *b, int level,
-                            rt_error *err)
-{
-    char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    if (b->failed) return rt_error_set(err, RT_ENOMEM, path, 0, 0, NULL, "out of memory");
-    rt_zwriter *w;
-    rt_status st = rt_zwriter_open(path, level, &w, err);
-    if (st != RT_OK) return st;
-    if ((st = rt_zwriter_write(w, b->data, b->len, err)) != RT_OK) {
-        rt_zwriter_abort(w);
-        return st;
-    }
-    return rt_zwriter_close(w, NULL, NULL, err);
-}
-
-/* A text file written as it is produced, so that millions of accounts or orders never sit
- * in memory at once. */
-typedef struct text_out {
-    rt_zwriter *z;
-    rt_buf b;
-} text_out;
-
-#define TEXT_FLUSH_BYTES ((size_t)1 << 20)
-
-static rt_status text_open(text_out *t, const char *dir, const char *name, int level,
-                           rt_error *err)
-{
-    char path[PATH_MAX];
-    rt_buf_init(&t->b);
-    if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
-        return rt_error_set(err, RT_EINVAL, dir, 0, 0, NULL, "path too long");
-    return rt_zwriter_open(path, level, &t->z, err);
-}
-
-/* Write what the buffer holds once it is large (or always, with force). */
-static rt_status text_flush(text_out *t, bool force, rt_error *err)
-{
-    if (t->b.failed) return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
-    if (t->b.len < TEXT_FLUSH_BYTES && !force) return RT_OK;
-    rt_status st = rt_zwriter_write(t->z, t->b.data, t->b.len, err);
-    rt_buf_reset(&t->b);
-    return st;
-}
-
-/* Flush and close (st: the writer's status so far; on failure the file is abandoned). */
-static rt_status text_close(text_out *t, rt_status st, rt_error *err)
-{
-    if (st == RT_OK) st = text_flush(t, true, err);
-    if (st == RT_OK)
-        st = rt_zwriter_close(t->z, NULL, NULL, err);
-    else
-        rt_zwriter_abort(t->z);
-    t->z = NULL;
-    rt_buf_free(&t->b);
-    return st;
-}
-
 static rt_status make_dir(const char *path, rt_error *err)
 {
     if (mkdir(path, 0755) != 0 && errno != EEXIST)
@@ -163,40 +116,41 @@ static rt_status make_dir(const char *path, rt_error *err)
     return RT_OK;
 }
 
-/* ---- the world: plans, products, period ---- */
-
-enum { P_VOICE_NAT, P_VOICE_MOB, P_VOICE_INTL, P_SMS, P_DATA, USAGE_PRODUCTS };
-static const char *const usage_products[USAGE_PRODUCTS] = {"VOICE_NAT", "VOICE_MOB",
-                                                           "VOICE_INTL", "SMS", "DATA"};
-/* Cumulative share of records per usage product, in parts per thousand. */
-static const unsigned product_mix[USAGE_PRODUCTS] = {450, 650, 700, 900, 1000};
+/* ---- the world ---- */
 
 typedef struct world {
     rt_period period;
-    rt_time_s dst_switch_s;  /* a European DST change inside the period, or 0 */
+    rt_time_s dst_switch_s; /* a European DST change inside the period, or 0 */
+    uint64_t seed;
     uint64_t accounts;
     int account_digits;
     uint32_t bad_ppm, dup_ppm;
     bool native;
-    const char (*deck)[8];   /* prefixes (digits after '+') */
-    uint32_t deck_count;
+    rt_gen_deck deck;
 } world;
 
-/* Europe/Paris: UTC+1, UTC+2 from the last Sunday of March to the last Sunday of October,
- * both changes at 01:00 UTC. */
+/* Europe/Paris and Europe/Zurich: UTC+1, UTC+2 from the last Sunday of March to the last
+ * Sunday of October, both changes at 01:00 UTC. */
 static rt_time_s last_sunday_1am(int year, unsigned month)
 {
     rt_days d = rt_days_from_civil(year, month, rt_days_in_month(year, month));
-    while (rt_iso_weekday(d) != 7) d--;
+    while (rt_iso_weekday(d) != 7)
+        d--;
     return rt_time_of_days(d) + 3600;
 }
 
-static int64_t paris_offset_s(rt_time_s t)
+static int64_t cet_offset_s(rt_time_s t)
 {
     int y;
     unsigned m, dd;
     rt_civil_from_days(rt_days_of(t), &y, &m, &dd);
     return t >= last_sunday_1am(y, 3) && t < last_sunday_1am(y, 10) ? 7200 : 3600;
+}
+
+/* The UTC instant of a local (Paris or Zurich) wall-clock time. */
+static rt_time_s cet_to_utc(rt_time_s local)
+{
+    return local - cet_offset_s(local);
 }
 
 static rt_status world_init(world *w, const rt_gen_opts *o, rt_error *err)
@@ -208,11 +162,14 @@ static rt_status world_init(world *w, const rt_gen_opts *o, rt_error *err)
         rt_time_s t = last_sunday_1am(w->period.year, m);
         if (rt_period_contains(&w->period, t)) w->dst_switch_s = t;
     }
+    w->seed = o->seed;
     w->accounts = o->accounts;
     w->account_digits = digits_of(o->accounts) < 7 ? 7 : digits_of(o->accounts);
     w->bad_ppm = o->bad_ppm;
     w->dup_ppm = o->dup_ppm;
     w->native = o->native;
+    if (rt_gen_deck_build(&w->deck) != RT_OK)
+        return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
     return RT_OK;
 }
 
@@ -224,275 +181,532 @@ static size_t account_id(const world *w, uint64_t index, char *buf)
     return (size_t)(p - buf);
 }
 
-/* ---- the price book source ----
- * Every pricing model the book supports today: per_unit with price_per and billing
- * increments, flat, setup fee, minimum and maximum per event, event rounding, an
- * effective-dated price change in the middle of the period, recurring (in advance and in
- * arrears) and one_time charges. New models go in as more rows of charges_csv(). */
+/* ---- accounts: who they are ----
+ * Fixed by the account's index (so shares are exact and easy to check): one in 25 is Swiss
+ * (P_CH, CHF), one in 20 a Belgian business (P_BIZ, reverse-charged VAT), one in four a
+ * French business (P_BIZ), one in 100 moves from P_START to P_BIZ on the 10th, the rest are
+ * French consumers (P_START). The rest derives from a hash of the seed and the index, so
+ * usage generation finds an account's start date without a table. */
 
-static void book_static(rt_buf *co, rt_buf *gl, rt_buf *pr, rt_buf *pl, rt_buf *tx)
+enum home { HOME_FR, HOME_BE, HOME_CH };
+
+typedef struct acct_info {
+    rt_gen_plan plan; /* the plan at the period's end */
+    bool migrates;    /* P_START until the 10th of the period, then P_BIZ */
+    uint8_t home;     /* enum home */
+    rt_days since;    /* customer since: the start of its plan and of its subscriptions */
+    uint64_t hash;    /* more attributes */
+} acct_info;
+
+static uint64_t mix64(uint64_t x)
 {
-    rt_buf_puts(co, "name,vat_id,registration_id,street,city,postcode,country,email,"
-                    "functional_currency,invoice_prefix,credit_note_prefix,payment_terms_days,"
-                    "line_rounding,tax_rounding,sales_journal_code,sales_journal_label\n"
-                    "Ratel Demo Telecom SAS,FR40123456789,123456789,1 place du Marche,Paris,"
-                    "75001,FR,billing@demo-telecom.example,EUR,GEN-,GENC-,30,half_up,half_up,"
-                    "VE,Ventes\n");
-    rt_buf_puts(gl, "gl_account,label,role\n411000,Clients,receivable\n"
-                    "445710,TVA collectee,vat_payable\n487000,Produits constates d'avance,"
-                    "deferred_revenue\n706100,Voix,revenue\n706200,SMS,revenue\n"
-                    "706300,Donnees,revenue\n706400,Abonnements,revenue\n"
-                    "706500,Frais et materiel,revenue\n");
-    rt_buf_puts(pr, "product_id,valid_from,valid_to,name,unit,unit_code,quantity_decimals,"
-                    "gl_account,tax_category,revenue_type,max_quantity,billing_timing\n"
-                    "DATA,,,Mobile data,byte,AD,0,706300,standard,usage,,\n"
-                    "HANDSET,,,Handset,each,C62,0,706500,standard,one_time,,\n"
-                    "INSTALL,,,Installation,each,C62,0,706500,standard,one_time,,\n"
-                    "SMS,,,SMS,message,C62,0,706200,standard,usage,1,\n"
-                    "SUB_FIBER,,,Fibre access,month,MON,0,706400,standard,recurring,,arrears\n"
-                    "SUB_MOBILE,,,Mobile line,month,MON,0,706400,standard,recurring,,advance\n"
-                    "VOICE_INTL,,,International calls,second,SEC,0,706100,standard,usage,86400,\n"
-                    "VOICE_MOB,,,Calls to mobiles,second,SEC,0,706100,standard,usage,86400,\n"
-                    "VOICE_NAT,,,National calls,second,SEC,0,706100,standard,usage,86400,\n");
-    rt_buf_puts(pl, "plan_id,name,currency,time_zone\nP_BIZ,Business Pro,EUR,Europe/Paris\n"
-                    "P_START,Mobile Start,EUR,Europe/Paris\n");
-    rt_buf_puts(tx, "jurisdiction,tax_category,valid_from,valid_to,rate_percent,vat_code,"
-                    "exemption_reason\n"
-                    "BE_B2B,standard,,,0,AE,Reverse charge - Art. 196 Directive 2006/112/EC\n"
-                    "FR,standard,,,20,S,\n");
+    return splitmix64(&x);
 }
 
-static void charges_csv(rt_buf *b, const world *w)
+static acct_info account_info(const world *w, uint64_t i)
 {
-    char mid[16];
-    rt_date_format(w->period.start_day + 14, mid, sizeof mid); /* the price change */
-    rt_buf_puts(b, "plan_id,charge_id,valid_from,valid_to,product_id,description,model,price,"
-                   "price_per,first_increment,next_increment,setup_fee,min_per_event,"
-                   "max_per_event,event_decimals,event_rounding\n");
-    rt_buf_puts(b, "P_BIZ,C_DATA,,,DATA,Mobile data (per MB),per_unit,0.005,1000000,1000000,"
-                   "1000000,0,,0.50,4,half_up\n"
-                   "P_BIZ,C_FIBER,,,SUB_FIBER,Fibre access,recurring,49.90,1,0,0,0,,,2,half_up\n"
-                   "P_BIZ,C_HANDSET,,,HANDSET,Handset,one_time,299,1,0,0,0,,,2,half_up\n"
-                   "P_BIZ,C_MOBILE,,,SUB_MOBILE,Mobile line,recurring,14.99,1,0,0,0,,,2,half_up\n"
-                   "P_BIZ,C_SMS,,,SMS,SMS,flat,0.03,1,0,0,0,,,4,half_up\n"
-                   "P_BIZ,C_VOICE_INTL,,,VOICE_INTL,International calls,per_unit,0.25,60,1,1,0,"
-                   "0.05,,4,half_up\n"
-                   "P_BIZ,C_VOICE_MOB,,,VOICE_MOB,Calls to mobiles,per_unit,0.03,60,1,1,0,0.02,"
-                   ",4,half_up\n"
-                   "P_BIZ,C_VOICE_NAT,,,VOICE_NAT,National calls,per_unit,0.012,60,1,1,0.015,,,"
-                   "4,half_up\n");
-    rt_buf_puts(b, "P_START,C_DATA,,,DATA,Mobile data,per_unit,0.01,1000000,102400,102400,0,,"
-                   ",4,half_even\n"
-                   "P_START,C_INSTALL,,,INSTALL,Installation,one_time,49,1,0,0,0,,,2,half_up\n"
-                   "P_START,C_MOBILE,,,SUB_MOBILE,Mobile line,recurring,19.99,1,0,0,0,,,2,"
-                   "half_up\n"
-                   "P_START,C_SMS,,,SMS,SMS,flat,0.05,1,0,0,0,,,4,half_up\n"
-                   "P_START,C_VOICE_INTL,,,VOICE_INTL,International calls,per_unit,0.35,60,60,"
-                   "60,0,,5.00,4,up\n"
-                   "P_START,C_VOICE_MOB,,,VOICE_MOB,Calls to mobiles,per_unit,0.05,60,30,6,0.01,"
-                   ",,4,half_up\n");
-    rt_buf_printf(b,
-                  "P_START,C_VOICE_NAT,,%s,VOICE_NAT,National calls,per_unit,0.02,60,60,60,0,"
-                  ",,4,half_up\n"
-                  "P_START,C_VOICE_NAT,%s,,VOICE_NAT,National calls,per_unit,0.018,60,60,60,0,"
-                  ",,4,half_up\n",
-                  mid, mid);
-}
-
-/* Plan of an account: one in four is a business account, some of them in Belgium. */
-static bool is_business(uint64_t index) { return index % 4 == 1; }
-static bool is_belgian(uint64_t index) { return index % 20 == 5; }
-
-/* accounts.csv and account_plans.csv, streamed. */
-static rt_status write_accounts(const char *dir, const world *w, rt_error *err)
-{
-    text_out ac, ap;
-    rt_status st = text_open(&ac, dir, "accounts.csv", 0, err);
-    if (st != RT_OK) return st;
-    if ((st = text_open(&ap, dir, "account_plans.csv", 0, err)) != RT_OK)
-        return text_close(&ac, st, err);
-    rt_buf_puts(&ac.b, "account_id,name,street,city,postcode,country,vat_id,email,"
-                       "buyer_reference,currency,tax_jurisdiction,bill_cycle_day,"
-                       "payment_terms_days\n");
-    rt_buf_puts(&ap.b, "account_id,plan_id,valid_from,valid_to\n");
-    for (uint64_t i = 0; i < w->accounts && st == RT_OK; i++) {
-        char id[32];
-        size_t n = account_id(w, i, id);
-        bool biz = is_business(i), be = is_belgian(i);
-        rt_buf_printf(&ac.b, "%.*s,%s %llu,%llu rue de la Gare,%s,%05llu,%s,%s,,,EUR,%s,1,\n",
-                      (int)n, id, biz ? "Entreprise" : "Client", (unsigned long long)i + 1,
-                      (unsigned long long)(i % 200 + 1), be ? "Bruxelles" : "Paris",
-                      (unsigned long long)(be ? 1000 + i % 200 : 75001 + i % 20),
-                      be ? "BE" : "FR", be ? "BE0123456789" : "", be ? "BE_B2B" : "FR");
-        rt_buf_printf(&ap.b, "%.*s,%s,2026-01-01,\n", (int)n, id, biz ? "P_BIZ" : "P_START");
-        st = text_flush(&ac, false, err);
-        if (st == RT_OK) st = text_flush(&ap, false, err);
+    acct_info a = {.plan = RT_GEN_START, .home = HOME_FR};
+    if (i % 25 == 7) {
+        a.plan = RT_GEN_CH;
+        a.home = HOME_CH;
+    } else if (i % 20 == 5) {
+        a.plan = RT_GEN_BIZ;
+        a.home = HOME_BE;
+    } else if (i % 4 == 1) {
+        a.plan = RT_GEN_BIZ;
+    } else if (i % 100 == 42) {
+        a.plan = RT_GEN_BIZ;
+        a.migrates = true;
     }
-    st = text_close(&ac, st, err);
-    return text_close(&ap, st, err);
+    a.hash = mix64(w->seed ^ (i + 1) * UINT64_C(0x9E3779B97F4A7C15));
+    rt_days p0 = w->period.start_day, days = rt_period_days(&w->period);
+    /* 3% joined during the period (never the ten heaviest, nor one that changes plan). */
+    if (i >= 10 && !a.migrates && a.hash % 1000 < 30)
+        a.since = p0 + (rt_days)((a.hash >> 10) % (uint64_t)days);
+    else
+        a.since = p0 - 30 - (rt_days)((a.hash >> 10) % 700);
+    return a;
 }
 
-static rt_status write_book(const char *dir, const world *w, rt_error *err)
+/* Account bits beyond the ones account_info uses, for independent yes/no choices. */
+static bool acct_bit(const acct_info *a, unsigned salt, unsigned per_mille)
 {
-    enum { CO, GL, PR, PL, CH, TX, NFILES };
-    static const char *const names[NFILES] = {"company.csv", "gl_accounts.csv", "products.csv",
-                                              "plans.csv",   "charges.csv",     "tax_rates.csv"};
-    rt_buf b[NFILES];
-    for (int i = 0; i < NFILES; i++) rt_buf_init(&b[i]);
-    book_static(&b[CO], &b[GL], &b[PR], &b[PL], &b[TX]);
-    charges_csv(&b[CH], w);
-    rt_status st = make_dir(dir, err);
-    for (int i = 0; i < NFILES && st == RT_OK; i++) st = write_text(dir, names[i], &b[i], 0, err);
-    for (int i = 0; i < NFILES; i++) rt_buf_free(&b[i]);
-    return st == RT_OK ? write_accounts(dir, w, err) : st;
+    return mix64(a->hash + salt) % 1000 < per_mille;
 }
 
-/* ---- rate deck: 10k+ destination prefixes ---- */
+/* ---- accounts.csv, account_plans.csv and the accounts' discounts ---- */
 
-typedef struct country {
-    const char *code; /* E.164 country code */
-    const char *name;
-    unsigned expand;  /* 2 or 3 more digits per prefix */
-} country;
+static const char *const first_names[] = {"Marie",  "Jean",    "Hélène",  "Luc",
+                                          "Sophie", "Karim",   "Camille", "Thomas",
+                                          "Léa",    "Nicolas", "Inès",    "Paul"};
+static const char *const last_names[] = {"Martin",  "Bernard", "Dubois",  "Thomas", "Robert",
+                                         "Richard", "Petit",   "Durand",  "Leroy",  "Moreau",
+                                         "Simon",   "Laurent", "Lefèvre", "Michel", "Garcia"};
+static const char *const trades[] = {"Boulangerie", "Garage", "Cabinet",    "Atelier",  "Pharmacie",
+                                     "Librairie",   "Studio", "Transports", "Crêperie", "Agence"};
 
-static const country countries[] = {
-    {"1", "United States", 3},  {"44", "United Kingdom", 3}, {"49", "Germany", 3},
-    {"33", "France", 3},        {"34", "Spain", 3},          {"39", "Italy", 3},
-    {"32", "Belgium", 3},       {"41", "Switzerland", 3},    {"31", "Netherlands", 2},
-    {"351", "Portugal", 2},     {"352", "Luxembourg", 2},    {"353", "Ireland", 2},
-    {"43", "Austria", 2},       {"45", "Denmark", 2},        {"46", "Sweden", 2},
-    {"47", "Norway", 2},        {"48", "Poland", 2},         {"30", "Greece", 2},
-    {"36", "Hungary", 2},       {"40", "Romania", 2},        {"420", "Czechia", 2},
-    {"212", "Morocco", 2},      {"213", "Algeria", 2},       {"216", "Tunisia", 2},
-    {"221", "Senegal", 2},      {"225", "Cote d'Ivoire", 2}, {"237", "Cameroon", 2},
-    {"27", "South Africa", 2},  {"20", "Egypt", 2},          {"90", "Turkey", 2},
-    {"7", "Russia", 2},         {"86", "China", 2},          {"81", "Japan", 2},
-    {"82", "South Korea", 2},   {"91", "India", 2},          {"61", "Australia", 2},
-    {"55", "Brazil", 2},        {"52", "Mexico", 2},         {"54", "Argentina", 2},
-    {"971", "United Arab Emirates", 2},
-};
+typedef struct town {
+    const char *city, *postcode;
+} town;
 
-static rt_status write_deck(const char *out_dir, world *w, uint64_t seed, rt_error *err)
+static const town fr_towns[] = {
+    {"Paris", "75011"},  {"Lyon", "69003"},     {"Marseille", "13006"}, {"Lille", "59000"},
+    {"Nantes", "44000"}, {"Bordeaux", "33000"}, {"Toulouse", "31000"},  {"Strasbourg", "67000"}};
+static const town be_towns[] = {{"Bruxelles", "1000"}, {"Liège", "4000"}, {"Gent", "9000"}};
+static const town ch_towns[] = {{"Genève", "1204"}, {"Lausanne", "1003"}, {"Zürich", "8001"}};
+
+/* Rows are assembled without printf: the account pass writes millions of them. */
+static void put(rt_buf *b, const char *s)
 {
-    size_t total = 0;
-    for (size_t c = 0; c < RT_ARRAY_LEN(countries); c++)
-        total += countries[c].expand == 3 ? 1000 : 100;
-    char(*deck)[8] = calloc(total, sizeof *deck);
-    if (!deck) return rt_error_set(err, RT_ENOMEM, out_dir, 0, 0, NULL, "out of memory");
-    rt_buf b;
-    rt_buf_init(&b);
-    rt_buf_puts(&b, "prefix,destination,rate_per_minute,valid_from\n");
-    rng r;
-    rng_seed(&r, seed, UINT64_C(0xDEC));
-    size_t n = 0;
-    for (size_t c = 0; c < RT_ARRAY_LEN(countries); c++) {
-        const country *k = &countries[c];
-        unsigned count = k->expand == 3 ? 1000 : 100;
-        for (unsigned i = 0; i < count; i++, n++) {
-            snprintf(deck[n], sizeof deck[n], "%s%0*u", k->code, (int)k->expand, i);
-            bool mobile = i * 10 / count >= 6; /* ranges 6xx-9xx read as mobile */
-            uint64_t nanos = rng_range(&r, 5, 900) * 1000000; /* 0.005 .. 0.900 */
-            char price[48];
-            rt_decimal_format((int64_t)nanos, RT_NANOS_SCALE, -1, 3, '.', price, sizeof price);
-            rt_buf_printf(&b, "+%s,%s %s,%s,2026-01-01\n", deck[n], k->name,
-                          mobile ? "mobile" : "fixed", price);
-        }
+    rt_buf_append(b, s, strlen(s));
+}
+
+static void put_u(rt_buf *b, uint64_t v, int width)
+{
+    char t[24];
+    rt_buf_append(b, t, (size_t)(put_uint(t, v, width) - t));
+}
+
+static void put_date(rt_buf *b, rt_days d)
+{
+    int y;
+    unsigned m, dd;
+    rt_civil_from_days(d, &y, &m, &dd);
+    char t[16], *p = put_uint(t, (uint64_t)y, 4);
+    *p++ = '-';
+    p = put_uint(p, m, 2);
+    *p++ = '-';
+    p = put_uint(p, dd, 2);
+    rt_buf_append(b, t, (size_t)(p - t));
+}
+
+static void put_account(rt_buf *b, const world *w, uint64_t i)
+{
+    char id[32];
+    rt_buf_append(b, id, account_id(w, i, id));
+}
+
+static const char *country_of(const acct_info *a)
+{
+    return a->home == HOME_CH ? "CH" : a->home == HOME_BE ? "BE" : "FR";
+}
+
+/* Name, then VAT id: "Garage Dubois, SARL" (quoted) and a VAT number for businesses. */
+static void account_party(rt_buf *b, const acct_info *a, bool business)
+{
+    uint64_t h = a->hash;
+    const char *last = last_names[(h >> 8) % RT_ARRAY_LEN(last_names)];
+    const town *t = a->home == HOME_CH   ? &ch_towns[(h >> 16) % RT_ARRAY_LEN(ch_towns)]
+                    : a->home == HOME_BE ? &be_towns[(h >> 16) % RT_ARRAY_LEN(be_towns)]
+                                         : &fr_towns[(h >> 16) % RT_ARRAY_LEN(fr_towns)];
+    if (business) {
+        rt_buf_putc(b, '"');
+        put(b, trades[(h >> 24) % RT_ARRAY_LEN(trades)]);
+        rt_buf_putc(b, ' ');
+        put(b, last);
+        put(b, a->home == HOME_BE ? ", BV\"," : ", SARL\",");
+    } else {
+        put(b, first_names[h % RT_ARRAY_LEN(first_names)]);
+        rt_buf_putc(b, ' ');
+        put(b, last);
+        rt_buf_putc(b, ',');
     }
-    w->deck = (const char(*)[8])deck;
-    w->deck_count = (uint32_t)n;
-    rt_status st = write_text(out_dir, "rate_deck.csv", &b, 0, err);
-    rt_buf_free(&b);
-    return st;
+    put_u(b, (h >> 32) % 200 + 1, 0);
+    put(b, " rue de la Gare,");
+    put(b, t->city);
+    rt_buf_putc(b, ',');
+    put(b, t->postcode);
+    rt_buf_putc(b, ',');
+    put(b, country_of(a));
+    rt_buf_putc(b, ',');
+    if (business && a->home == HOME_BE) {
+        put(b, "BE0");
+        put_u(b, h % 1000000000, 9);
+    } else if (business) {
+        put(b, "FR");
+        put_u(b, (h >> 40) % 100, 2);
+        put_u(b, h % 1000000000, 9);
+    }
+    rt_buf_putc(b, ',');
 }
 
-/* ---- order book (formats/README.md, "Order files") ---- */
+static void account_row(rt_buf *b, const world *w, uint64_t i, const acct_info *a)
+{
+    bool business = a->plan == RT_GEN_BIZ && !a->migrates;
+    put_account(b, w, i);
+    rt_buf_putc(b, ',');
+    account_party(b, a, business);
+    put(b, "billing.");
+    put_u(b, i + 1, w->account_digits);
+    put(b, "@example.net,");
+    if (business && acct_bit(a, 1, 300)) put(b, "PO-2026-117");
+    put(b, a->plan == RT_GEN_CH ? ",CHF," : ",EUR,");
+    put(b, a->home == HOME_CH ? "CH_EXPORT" : a->home == HOME_BE ? "BE_B2B" : "FR");
+    put(b, business && acct_bit(a, 2, 200) ? ",1,45\n" : ",1,\n");
+}
 
-static void date_text(rt_days d, char *buf) { rt_date_format(d, buf, 16); }
+static void account_plan_rows(rt_buf *b, const world *w, uint64_t i, const acct_info *a)
+{
+    put_account(b, w, i);
+    rt_buf_putc(b, ',');
+    put(b, a->migrates ? "P_START" : rt_gen_plan_id(a->plan));
+    rt_buf_putc(b, ',');
+    put_date(b, a->since);
+    if (!a->migrates) {
+        put(b, ",\n");
+        return;
+    }
+    rt_days move = w->period.start_day + 9;
+    rt_buf_putc(b, ',');
+    put_date(b, move);
+    rt_buf_putc(b, '\n');
+    put_account(b, w, i);
+    put(b, ",P_BIZ,");
+    put_date(b, move);
+    put(b, ",\n");
+}
+
+/* An account's own discounts: a loyalty discount on the invoice (percent), and for some
+ * businesses a fixed credit on their calls. */
+static void discount_rows(rt_buf *b, const world *w, uint64_t i, const acct_info *a)
+{
+    if (acct_bit(a, 3, 25)) {
+        put(b, "D-LOY-");
+        put_u(b, i + 1, w->account_digits);
+        put(b, ",,,");
+        put_account(b, w, i);
+        put(b, ",,,5,,DISCOUNT,Loyalty discount 5%\n");
+    }
+    if (a->plan == RT_GEN_BIZ && !a->migrates && acct_bit(a, 4, 40)) {
+        put(b, "D-VOX-");
+        put_u(b, i + 1, w->account_digits);
+        put(b, ",,,");
+        put_account(b, w, i);
+        put(b, ",P_BIZ,C_VOICE,,2.00,,Voice credit\n");
+    }
+}
+
+/* ---- orders (formats/README.md, "Order files") ---- */
 
 typedef struct order_writer {
     rt_buf *b;
-    uint64_t next_order;
+    char acc[32];
+    unsigned order, line; /* the account's current order and line */
     uint64_t lines;
 } order_writer;
 
-static void order_line(order_writer *o, unsigned line, const char *sub, const char *action,
-                       const char *acc, const char *product, rt_days eff, const char *qty,
-                       const char *price, const char *discount, const char *end,
-                       const char *description)
+typedef struct order_fields {
+    unsigned sub; /* subscription number of the account, 0 for one-time lines */
+    const char *action, *product;
+    rt_days effective, booked; /* booked 0: not given (the effective date) */
+    const char *qty, *price, *discount;
+    rt_days end; /* 0: no end date */
+    const char *description;
+} order_fields;
+
+static void order_begin(order_writer *o)
 {
-    char d[16];
-    date_text(eff, d);
-    rt_buf_printf(o->b, "ORD-%08llu,%u,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n",
-                  (unsigned long long)o->next_order, line, sub, action, acc, product, d, qty,
-                  price, discount, end, description);
+    o->order++;
+    o->line = 0;
+}
+
+static void order_line(order_writer *o, const order_fields *f)
+{
+    rt_buf *b = o->b;
+    const char *digits = o->acc + 4;
+    put(b, "ORD-");
+    put(b, digits);
+    rt_buf_putc(b, '-');
+    put_u(b, o->order, 0);
+    rt_buf_putc(b, ',');
+    put_u(b, ++o->line, 0);
+    rt_buf_putc(b, ',');
+    if (f->sub) {
+        put(b, "SUB-");
+        put(b, digits);
+        rt_buf_putc(b, '-');
+        put_u(b, f->sub, 0);
+    }
+    const char *text[] = {f->action, o->acc, f->product};
+    for (size_t i = 0; i < RT_ARRAY_LEN(text); i++) {
+        rt_buf_putc(b, ',');
+        put(b, text[i]);
+    }
+    rt_buf_putc(b, ',');
+    put_date(b, f->effective);
+    rt_buf_putc(b, ',');
+    if (f->booked) put_date(b, f->booked);
+    const char *more[] = {f->qty, f->price, f->discount};
+    for (size_t i = 0; i < RT_ARRAY_LEN(more); i++) {
+        rt_buf_putc(b, ',');
+        if (more[i]) put(b, more[i]);
+    }
+    rt_buf_putc(b, ',');
+    if (f->end) put_date(b, f->end);
+    rt_buf_putc(b, ',');
+    if (f->description) put(b, f->description);
+    rt_buf_putc(b, '\n');
     o->lines++;
 }
 
-/* One account's orders: its subscriptions, and changes, cancels and one-time charges in
- * the period for some of them. */
-static void account_orders(order_writer *o, const world *w, rng *r, uint64_t i)
+/* A day strictly inside the period (so the previous state held on its first day). */
+static rt_days day_inside(const world *w, rng *r)
 {
-    char acc[32], sub[48], qty[24], end[16] = "";
-    acc[account_id(w, i, acc)] = '\0';
-    rt_days p0 = w->period.start_day, days = rt_period_days(&w->period);
-    bool biz = is_business(i);
-    rt_days start = rng_below(r, 5) == 0 ? p0 + (rt_days)rng_below(r, (uint64_t)days)
-                                         : p0 - 1 - (rt_days)rng_below(r, 400);
-    uint64_t roll = rng_below(r, 100);
-    if (roll < 5) date_text(start + 365, end);                             /* fixed term */
-    if (roll >= 5 && roll < 7) date_text(p0 + 1 + (rt_days)rng_below(r, (uint64_t)days - 1), end);
-    const char *discount = rng_below(r, 10) == 0 ? "10" : "";
-    snprintf(sub, sizeof sub, "SUB-%s-1", acc);
-    o->next_order++;
-    order_line(o, 1, sub, "new", acc, biz ? "SUB_FIBER" : "SUB_MOBILE", start, "1", "", discount,
-               end, biz ? "Fibre access" : "Mobile line");
-    if (biz) {
-        snprintf(sub, sizeof sub, "SUB-%s-2", acc);
-        snprintf(qty, sizeof qty, "%llu", (unsigned long long)rng_range(r, 2, 20));
-        order_line(o, 2, sub, "new", acc, "SUB_MOBILE", start, qty,
-                   rng_below(r, 10) == 0 ? "12.50" : "", "", "", "Mobile lines");
+    return w->period.start_day + 1 +
+           (rt_days)rng_below(r, (uint64_t)rt_period_days(&w->period) - 1);
+}
+
+/* The subscription an account changes during the period: its mobile line(s). */
+typedef struct main_sub {
+    unsigned sub;
+    const char *product;
+    rt_days start;
+    uint64_t qty;
+} main_sub;
+
+/* Start, change, cancel or a backdated change of the main subscription, for accounts that
+ * had it before the period (a fixed-term one is left alone). */
+static void period_events(order_writer *o, const world *w, rng *r, const main_sub *m)
+{
+    rt_days p0 = w->period.start_day;
+    char qty[24];
+    uint64_t roll = rng_below(r, 1000);
+    if (m->start < p0 - 10 && rng_below(r, 100) == 0) { /* entered late: billed as adjustment */
+        snprintf(qty, sizeof qty, "%llu", (unsigned long long)m->qty + 1);
+        order_begin(o);
+        order_line(o, &(order_fields){m->sub, "change", m->product, p0 - 10, p0 + 2, qty, NULL,
+                                      NULL, 0, NULL});
     }
-    if (days > 2 && rng_below(r, 10) == 0) { /* quantity change in the period */
-        o->next_order++;
-        snprintf(sub, sizeof sub, "SUB-%s-1", acc);
-        order_line(o, 1, sub, "change", acc, biz ? "SUB_FIBER" : "SUB_MOBILE",
-                   p0 + 1 + (rt_days)rng_below(r, (uint64_t)days - 1), "2", "", "", "", "");
-    } else if (days > 2 && rng_below(r, 20) == 0) { /* cancel in the period */
-        o->next_order++;
-        snprintf(sub, sizeof sub, "SUB-%s-1", acc);
-        order_line(o, 1, sub, "cancel", acc, biz ? "SUB_FIBER" : "SUB_MOBILE",
-                   p0 + 1 + (rt_days)rng_below(r, (uint64_t)days - 1), "", "", "", "", "");
-    }
-    if (rng_below(r, 20) == 0) { /* one-time charge */
-        o->next_order++;
-        snprintf(sub, sizeof sub, "OT-%s", acc);
-        order_line(o, 1, sub, "one_time", acc, biz ? "HANDSET" : "INSTALL",
-                   p0 + (rt_days)rng_below(r, (uint64_t)days), "1",
-                   biz && rng_below(r, 2) ? "249" : "", "", "",
-                   biz ? "\"Handset, model X\"" : "Installation");
+    order_begin(o);
+    if (roll < 100) {
+        snprintf(qty, sizeof qty, "%llu", (unsigned long long)m->qty + 1 + rng_below(r, 3));
+        order_line(o, &(order_fields){m->sub, "change", m->product, day_inside(w, r), 0, qty, NULL,
+                                      NULL, 0, NULL});
+    } else if (roll < 150) {
+        order_line(o, &(order_fields){m->sub, "cancel", m->product, day_inside(w, r), 0, NULL, NULL,
+                                      NULL, 0, NULL});
+    } else if (roll < 170) {
+        order_line(o, &(order_fields){m->sub, "change", m->product, day_inside(w, r), 0, NULL, NULL,
+                                      "20", 0, NULL});
+    } else {
+        o->order--; /* nothing this period */
     }
 }
 
-static rt_status write_orders(const char *dir, const world *w, uint64_t seed, uint64_t *lines,
-                              rt_error *err)
+/* A consumer (or one moving to P_BIZ): a mobile line, maybe a TV package, installation when
+ * joining. */
+static void consumer_orders(order_writer *o, const world *w, rng *r, const acct_info *a)
 {
-    text_out t;
-    rt_status st = text_open(&t, dir, "orders.csv.zst", 3, err);
-    if (st != RT_OK) return st;
-    rt_buf_puts(&t.b, "order_id,line,subscription_id,action,account_id,product_id,effective_date,"
-                      "quantity,price,discount_percent,end_date,description\n");
-    order_writer o = {&t.b, 0, 0};
-    rng r;
-    rng_seed(&r, seed, UINT64_C(0x0DE5));
-    for (uint64_t i = 0; i < w->accounts && st == RT_OK; i++) {
-        account_orders(&o, w, &r, i);
-        st = text_flush(&t, false, err);
+    rt_days p0 = w->period.start_day, end = 0;
+    bool joined = a->since >= p0;
+    uint64_t roll = rng_below(r, 100);
+    if (roll < 3) end = a->since + 365;                           /* a one-year contract */
+    if (roll >= 3 && roll < 5 && !joined) end = day_inside(w, r); /* its term ends now */
+    order_begin(o);
+    order_line(o, &(order_fields){1, "new", "SUB_MOBILE", a->since, 0, "1", NULL,
+                                  rng_below(r, 10) == 0 ? "10" : NULL, end, "Mobile line"});
+    if (joined)
+        order_line(o, &(order_fields){0, "one_time", "INSTALL", a->since, 0, "1", NULL, NULL, 0,
+                                      "Installation"});
+    if (!a->migrates && rng_below(r, 100) < 30) {
+        rt_days tv = joined || rng_below(r, 4) ? a->since : p0 + (rt_days)rng_below(r, 28);
+        order_begin(o);
+        order_line(o, &(order_fields){2, "new", "SUB_TV", tv, 0, "1", NULL, NULL, 0, NULL});
     }
-    *lines = o.lines;
-    return text_close(&t, st, err);
+    if (!joined && !end) period_events(o, w, r, &(main_sub){1, "SUB_MOBILE", a->since, 1});
+}
+
+/* A business: fibre (billed in arrears), mobile lines, maybe quarterly support, a handset
+ * when joining or now and then. */
+static void business_orders(order_writer *o, const world *w, rng *r, const acct_info *a)
+{
+    rt_days p0 = w->period.start_day;
+    bool joined = a->since >= p0;
+    uint64_t lines = rng_range(r, 2, 20);
+    char qty[24];
+    snprintf(qty, sizeof qty, "%llu", (unsigned long long)lines);
+    order_begin(o);
+    order_line(
+        o, &(order_fields){1, "new", "SUB_FIBER", a->since, 0, "1", NULL, NULL, 0, "Fibre access"});
+    order_line(o, &(order_fields){2, "new", "SUB_MOBILE", a->since, 0, qty,
+                                  rng_below(r, 10) == 0 ? "12.50" : NULL, NULL, 0, "Mobile lines"});
+    if (joined || rng_below(r, 100) < 3) {
+        snprintf(qty, sizeof qty, "%llu", (unsigned long long)rng_range(r, 1, 5));
+        order_line(o, &(order_fields){0, "one_time", "HANDSET",
+                                      joined ? a->since : p0 + (rt_days)rng_below(r, 28), 0, qty,
+                                      rng_below(r, 2) ? "249" : NULL, NULL, 0,
+                                      "\"Handset, model X\""});
+    }
+    if (rng_below(r, 100) < 30) {
+        rt_days s = joined || rng_below(r, 10) >= 4 ? a->since : day_inside(w, r);
+        order_begin(o);
+        order_line(o, &(order_fields){3, "new", "SUB_SUPPORT", s, 0, "1", NULL, NULL, 0, NULL});
+    }
+    if (!joined) period_events(o, w, r, &(main_sub){2, "SUB_MOBILE", a->since, lines});
+}
+
+static void account_orders(order_writer *o, const world *w, uint64_t i, const acct_info *a)
+{
+    rng r;
+    rng_seed(&r, w->seed, STREAM_ACCOUNT + i);
+    o->acc[account_id(w, i, o->acc)] = '\0';
+    o->order = 0;
+    if (a->plan == RT_GEN_BIZ && !a->migrates) {
+        business_orders(o, w, &r, a);
+    } else if (a->plan == RT_GEN_CH) {
+        char qty[24];
+        snprintf(qty, sizeof qty, "%llu", (unsigned long long)rng_range(&r, 1, 3));
+        order_begin(o);
+        order_line(o, &(order_fields){1, "new", "SUB_MOBILE", a->since, 0, qty, NULL, NULL, 0,
+                                      "Abonnement mobile"});
+    } else {
+        consumer_orders(o, w, &r, a);
+    }
+}
+
+/* ---- the account pass: blocks of accounts in parallel, written in order ---- */
+
+enum { ACCT_BLOCK = 8192, AF_ACCOUNTS = 0, AF_PLANS, AF_DISCOUNTS, AF_ORDERS, AF_COUNT };
+
+/* One block of accounts: the text of its rows in each file; orders compressed as one zstd
+ * frame in the block's thread. */
+typedef struct acct_slot {
+    rt_buf b[AF_COUNT];
+    rt_buf frame;
+    ZSTD_CCtx *cctx;
+    uint64_t order_lines;
+    rt_status st;
+} acct_slot;
+
+static void account_block(const world *w, uint64_t first, uint64_t n, acct_slot *s)
+{
+    for (int f = 0; f < AF_COUNT; f++)
+        rt_buf_reset(&s->b[f]);
+    rt_buf_reset(&s->frame);
+    order_writer o = {.b = &s->b[AF_ORDERS]};
+    for (uint64_t i = first; i < first + n; i++) {
+        acct_info a = account_info(w, i);
+        account_row(&s->b[AF_ACCOUNTS], w, i, &a);
+        account_plan_rows(&s->b[AF_PLANS], w, i, &a);
+        discount_rows(&s->b[AF_DISCOUNTS], w, i, &a);
+        account_orders(&o, w, i, &a);
+    }
+    s->order_lines = o.lines;
+    s->st = RT_ENOMEM;
+    for (int f = 0; f < AF_COUNT; f++)
+        if (s->b[f].failed) return;
+    s->st = rt_zframe_compress(s->cctx, 3, s->b[AF_ORDERS].data, s->b[AF_ORDERS].len, &s->frame);
+}
+
+static const char *const account_files[AF_COUNT] = {"accounts.csv", "account_plans.csv",
+                                                    "discounts.csv", "orders.csv.zst"};
+
+/* Open the four files and write their headers (orders: a zstd frame of its own). */
+static rt_status accounts_open(rt_zwriter **z, const char *out_dir, const char *book,
+                               ZSTD_CCtx *cctx, rt_error *err)
+{
+    rt_buf h[AF_COUNT];
+    for (int f = 0; f < AF_COUNT; f++)
+        rt_buf_init(&h[f]);
+    rt_buf_puts(&h[AF_ACCOUNTS], "account_id,name,street,city,postcode,country,vat_id,email,"
+                                 "buyer_reference,currency,tax_jurisdiction,bill_cycle_day,"
+                                 "payment_terms_days\n");
+    rt_buf_puts(&h[AF_PLANS], "account_id,plan_id,valid_from,valid_to\n");
+    rt_gen_book_plan_discounts(&h[AF_DISCOUNTS]);
+    static const char orders_header[] =
+        "order_id,line,subscription_id,action,account_id,product_id,effective_date,booked_date,"
+        "quantity,price,discount_percent,end_date,description\n";
+    rt_status st = rt_zframe_compress(cctx, 3, orders_header, strlen(orders_header), &h[AF_ORDERS]);
+    if (st != RT_OK) st = rt_error_set(err, st, out_dir, 0, 0, NULL, "cannot compress");
+    for (int f = 0; f < AF_COUNT && st == RT_OK; f++) {
+        char path[PATH_MAX];
+        if (snprintf(path, sizeof path, "%s/%s", f == AF_ORDERS ? out_dir : book,
+                     account_files[f]) >= (int)sizeof path)
+            st = rt_error_set(err, RT_EINVAL, book, 0, 0, NULL, "path too long");
+        else if (h[f].failed)
+            st = rt_error_set(err, RT_ENOMEM, path, 0, 0, NULL, "out of memory");
+        if (st == RT_OK) st = rt_zwriter_open(path, 0, &z[f], err);
+        if (st == RT_OK) st = rt_zwriter_write_raw(z[f], h[f].data, h[f].len, err);
+    }
+    for (int f = 0; f < AF_COUNT; f++)
+        rt_buf_free(&h[f]);
+    return st;
+}
+
+static rt_status accounts_put(rt_zwriter **z, const acct_slot *s, const char *book, rt_error *err)
+{
+    if (s->st != RT_OK) return rt_error_set(err, s->st, book, 0, 0, NULL, "cannot encode accounts");
+    rt_status st = RT_OK;
+    for (int f = 0; f < AF_COUNT && st == RT_OK; f++) {
+        const rt_buf *b = f == AF_ORDERS ? &s->frame : &s->b[f];
+        st = rt_zwriter_write_raw(z[f], b->data, b->len, err);
+    }
+    return st;
+}
+
+static void acct_slots_free(acct_slot *slots, unsigned n)
+{
+    for (unsigned k = 0; slots && k < n; k++) {
+        for (int f = 0; f < AF_COUNT; f++)
+            rt_buf_free(&slots[k].b[f]);
+        rt_buf_free(&slots[k].frame);
+        ZSTD_freeCCtx(slots[k].cctx);
+    }
+    free(slots);
+}
+
+static acct_slot *acct_slots_new(unsigned n)
+{
+    acct_slot *slots = calloc(n, sizeof *slots);
+    for (unsigned k = 0; slots && k < n; k++) {
+        slots[k].cctx = ZSTD_createCCtx();
+        if (!slots[k].cctx) {
+            acct_slots_free(slots, n);
+            return NULL;
+        }
+    }
+    return slots;
+}
+
+/* accounts.csv, account_plans.csv and discounts.csv (in the book) and orders.csv.zst, from
+ * blocks of accounts made in parallel waves and written in order. */
+static rt_status write_accounts(const char *out_dir, const char *book, const world *w,
+                                unsigned threads, uint64_t *order_lines, rt_error *err)
+{
+    rt_zwriter *z[AF_COUNT] = {NULL};
+    unsigned nslots = threads * 2;
+    acct_slot *slots = acct_slots_new(nslots);
+    rt_status st = slots ? accounts_open(z, out_dir, book, slots[0].cctx, err)
+                         : rt_error_set(err, RT_ENOMEM, book, 0, 0, NULL, "out of memory");
+    uint64_t nblocks = (w->accounts + ACCT_BLOCK - 1) / ACCT_BLOCK;
+    for (uint64_t b0 = 0; b0 < nblocks && st == RT_OK; b0 += nslots) {
+        unsigned n = nblocks - b0 < nslots ? (unsigned)(nblocks - b0) : nslots;
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
+        for (unsigned k = 0; k < n; k++) {
+            uint64_t first = (b0 + k) * ACCT_BLOCK, left = w->accounts - first;
+            account_block(w, first, left < ACCT_BLOCK ? left : ACCT_BLOCK, &slots[k]);
+        }
+        for (unsigned k = 0; k < n && st == RT_OK; k++) {
+            *order_lines += slots[k].order_lines;
+            st = accounts_put(z, &slots[k], book, err);
+        }
+    }
+    for (int f = 0; f < AF_COUNT; f++) {
+        if (st == RT_OK)
+            st = rt_zwriter_close(z[f], NULL, NULL, err);
+        else if (z[f])
+            rt_zwriter_abort(z[f]);
+    }
+    acct_slots_free(slots, nslots);
+    return st;
 }
 
 /* ---- usage records ---- */
+
+enum { U_VOICE, U_SMS, U_DATA, USAGE_PRODUCTS };
+static const char *const usage_products[USAGE_PRODUCTS] = {"VOICE", "SMS", "DATA"};
+/* Cumulative share of records per usage product, in parts per thousand. */
+static const unsigned product_mix[USAGE_PRODUCTS] = {700, 900, 1000};
 
 enum kind {
     K_GOOD,
@@ -503,6 +717,8 @@ enum kind {
     K_NEGATIVE,
     K_ABSURD,
     K_AFTER_PERIOD,
+    K_UNKNOWN_DEST,
+    K_BAD_NUMBER,
     /* bad records only text can carry */
     K_BAD_TIME,
     K_BAD_QUANTITY,
@@ -535,43 +751,90 @@ static int64_t call_seconds(rng *r)
     return (int64_t)rng_range(r, 1800, 7200);
 }
 
-/* Start time: mostly uniform over the period; some just before a time-band change (08:00
- * and 20:00 in Paris) and around the DST change so that calls cross them. */
-static rt_time_s start_time(const world *w, rng *r)
+/* A start just before a band boundary of the account's plan (08:00 and 20:00 in Paris,
+ * 07:00 and 19:00 in Zurich), or 0 when it falls before the period. */
+static rt_time_s before_boundary(const world *w, rng *r, const acct_info *a)
+{
+    const rt_period *p = &w->period;
+    rt_days d = p->start_day + (rt_days)rng_below(r, (uint64_t)rt_period_days(p));
+    int64_t hour = (a->plan == RT_GEN_CH ? 7 : 8) + (rng_below(r, 2) ? 12 : 0);
+    rt_time_s t = cet_to_utc(rt_time_of_days(d) + hour * 3600) - (rt_time_s)rng_below(r, 900);
+    return t >= p->start_s ? t : 0;
+}
+
+/* A start in the last half hour of a Friday, local time, so the call runs into the weekend. */
+static rt_time_s before_weekend(const world *w, rng *r)
+{
+    const rt_period *p = &w->period;
+    rt_days fri = p->start_day + (rt_days)((5 + 7 - rt_iso_weekday(p->start_day)) % 7);
+    int64_t fridays = (p->end_day - 1 - fri) / 7 + 1;
+    fri += 7 * (rt_days)rng_below(r, (uint64_t)fridays);
+    return cet_to_utc(rt_time_of_days(fri + 1)) - 1 - (rt_time_s)rng_below(r, 1800);
+}
+
+/* Start time: mostly uniform over the period; some just before a time-band change, a
+ * weekend or across the DST change, so that calls cross them; never before the account's
+ * start. */
+static rt_time_s start_time(const world *w, rng *r, const acct_info *a)
 {
     uint64_t roll = rng_below(r, 100);
     const rt_period *p = &w->period;
-    if (roll < 5) {
-        rt_days d = p->start_day + (rt_days)rng_below(r, (uint64_t)rt_period_days(p));
-        rt_time_s day = rt_time_of_days(d);
-        rt_time_s local = day + (rng_below(r, 2) ? 8 : 20) * 3600;
-        rt_time_s t = local - paris_offset_s(local) - (rt_time_s)rng_below(r, 900);
-        if (t >= p->start_s) return t;
-    } else if (roll < 10 && w->dst_switch_s) {
-        return w->dst_switch_s - 7200 + (rt_time_s)rng_below(r, 14400);
-    }
-    return p->start_s + (rt_time_s)rng_below(r, (uint64_t)(p->end_s - p->start_s));
+    rt_time_s t = 0;
+    if (roll < 6)
+        t = before_boundary(w, r, a);
+    else if (roll < 9)
+        t = before_weekend(w, r);
+    else if (roll < 12 && w->dst_switch_s)
+        t = w->dst_switch_s - 7200 + (rt_time_s)rng_below(r, 14400);
+    if (t < p->start_s || t >= p->end_s)
+        t = p->start_s + (rt_time_s)rng_below(r, (uint64_t)(p->end_s - p->start_s));
+    rt_time_s since = rt_time_of_days(a->since);
+    if (t < since) t = since + (t - p->start_s) % (p->end_s - since);
+    return t;
 }
 
-static size_t e164(const world *w, rng *r, int product, char *out)
+/* A called number drawn from the deck: home fixed, mobile and special numbers and
+ * international destinations by their weight; written as E.164 (+...), with the
+ * international prefix (00...) or, for the plan's own country, in national form (0...). */
+static size_t called_number(const world *w, rng *r, const acct_info *a, int product, char *out)
 {
-    char *p = out;
-    *p++ = '+';
-    size_t total = 11; /* digits of a French number: 33 + 9 */
-    if (product == P_VOICE_INTL) {
-        const char *pre = w->deck[rng_below(r, w->deck_count)];
-        size_t n = strlen(pre);
-        memcpy(p, pre, n);
-        p += n;
-        total = 11 + rng_below(r, 2);
-        if (total < n + 4) total = n + 4;
-    } else {
-        memcpy(p, "33", 2);
-        p += 2;
-        *p++ = (char)(product == P_VOICE_NAT ? '1' + rng_below(r, 5) : '6' + rng_below(r, 2));
+    const rt_gen_deck *d = &w->deck;
+    uint32_t home = a->home == HOME_CH ? d->home_ch : a->home == HOME_BE ? d->home_be : d->home_fr;
+    uint32_t dest = home;
+    int type = RT_GEN_MOBILE;
+    uint64_t roll = rng_below(r, 1000);
+    if (product == U_VOICE && roll < 520) {
+        type = RT_GEN_FIXED;
+    } else if (product == U_VOICE && roll >= 850) {
+        uint64_t x = rng_below(r, d->intl_cum[d->dest_count - 1]);
+        for (dest = 0; d->intl_cum[dest] <= x; dest++)
+            continue;
+        type = (int)rng_below(r, 2);
     }
-    while ((size_t)(p - out - 1) < total) *p++ = (char)('0' + rng_below(r, 10));
-    return (size_t)(p - out);
+    const rt_gen_dest *g = &d->dests[dest];
+    if (g->count[type] == 0) type ^= 1;
+    const char *pre = d->prefix[d->pick[g->first[type] + rng_below(r, g->count[type])]];
+    char e164[RT_GEN_PREFIX_SIZE + 8];
+    size_t n = strlen(pre), digits = g->number_digits < n + 3 ? n + 3 : g->number_digits;
+    memcpy(e164, pre, n);
+    while (n < digits && n < 15)
+        e164[n++] = (char)('0' + rng_below(r, 10));
+    size_t cc = strlen(g->cc);
+    uint64_t form = rng_below(r, 100);
+    char *p = out;
+    if (form < 25 && dest == home && a->home != HOME_BE) { /* national: 0 + number */
+        *p++ = '0';
+        memcpy(p, e164 + cc, n - cc);
+        return 1 + n - cc;
+    }
+    if (form < 30) {
+        memcpy(p, "00", 2);
+        p += 2;
+    } else {
+        *p++ = '+';
+    }
+    memcpy(p, e164, n);
+    return (size_t)(p - out) + n;
 }
 
 static void good_event(const world *w, rng *r, uint64_t global, char *stripe, rt_event *ev)
@@ -581,22 +844,50 @@ static void good_event(const world *w, rng *r, uint64_t global, char *stripe, rt
     id[0] = 'E';
     ev->event_id = id;
     ev->event_id_len = (uint16_t)(put_uint(id + 1, global, 12) - id);
+    uint64_t index = rng_skewed(r, w->accounts);
+    acct_info a = account_info(w, index);
     ev->account = stripe + ACCOUNT_AT;
-    ev->account_len = (uint16_t)account_id(w, rng_skewed(r, w->accounts), stripe + ACCOUNT_AT);
+    ev->account_len = (uint16_t)account_id(w, index, stripe + ACCOUNT_AT);
     unsigned roll = (unsigned)rng_below(r, 1000);
     int product = 0;
-    while (roll >= product_mix[product]) product++;
+    while (roll >= product_mix[product])
+        product++;
     ev->product = usage_products[product];
     ev->product_len = (uint16_t)strlen(ev->product);
-    ev->start_s = start_time(w, r);
+    ev->start_s = start_time(w, r, &a);
     ev->called = stripe + CALLED_AT;
     ev->called_len = 0;
-    if (product == P_DATA) {
+    if (product == U_DATA) {
         ev->qty_mantissa = (int64_t)(rng_skewed(r, 500000000) + 1);
     } else {
-        ev->called_len = (uint16_t)e164(w, r, product, stripe + CALLED_AT);
-        ev->qty_mantissa = product == P_SMS ? 1 : call_seconds(r);
+        ev->called_len = (uint16_t)called_number(w, r, &a, product, stripe + CALLED_AT);
+        ev->qty_mantissa = product == U_SMS ? 1 : call_seconds(r);
     }
+}
+
+static void set_product(rt_event *ev, int product)
+{
+    ev->product = usage_products[product];
+    ev->product_len = (uint16_t)strlen(ev->product);
+}
+
+/* A call to a number no prefix of the deck covers (+883: International Networks; +979:
+ * International Premium Rate), or a number that is not one. */
+static void bad_called(rng *r, int kind, char *stripe, rt_event *ev)
+{
+    static const char *const not_numbers[] = {"anonymous", "+33 1 42 68 53 00", "12"};
+    char *p = stripe + CALLED_AT;
+    ev->called = p;
+    if (kind == K_BAD_NUMBER) {
+        const char *s = not_numbers[rng_below(r, RT_ARRAY_LEN(not_numbers))];
+        ev->called_len = (uint16_t)strlen(s);
+        memcpy(p, s, ev->called_len);
+        return;
+    }
+    memcpy(p, rng_below(r, 2) ? "+883" : "+979", 4);
+    for (int i = 4; i < 13; i++)
+        p[i] = (char)('0' + rng_below(r, 10));
+    ev->called_len = 13;
 }
 
 static void make_bad(const world *w, rng *r, int kind, char *stripe, rt_event *ev)
@@ -612,21 +903,32 @@ static void make_bad(const world *w, rng *r, int kind, char *stripe, rt_event *e
         ev->product = "VIDEO";
         ev->product_len = 5;
         break;
-    case K_NEGATIVE: ev->qty_mantissa = -1 - (int64_t)rng_below(r, 100); break;
-    case K_ABSURD:
-        ev->product = usage_products[P_VOICE_NAT];
-        ev->product_len = (uint16_t)strlen(ev->product);
-        ev->qty_mantissa = 100000 + (int64_t)rng_below(r, 1000000); /* above 86,400 s */
+    case K_NEGATIVE:
+        ev->qty_mantissa = -1 - (int64_t)rng_below(r, 100);
         break;
-    case K_AFTER_PERIOD: ev->start_s = w->period.end_s + (rt_time_s)rng_below(r, 3 * 86400); break;
-    default: break; /* text-only kinds are written by csv_record() */
+    case K_ABSURD: /* an SMS is one message */
+        set_product(ev, U_SMS);
+        if (ev->called_len == 0) bad_called(r, K_UNKNOWN_DEST, stripe, ev);
+        ev->qty_mantissa = 2 + (int64_t)rng_below(r, 1000);
+        break;
+    case K_AFTER_PERIOD:
+        ev->start_s = w->period.end_s + (rt_time_s)rng_below(r, 3 * 86400);
+        break;
+    case K_UNKNOWN_DEST:
+    case K_BAD_NUMBER:
+        set_product(ev, U_VOICE);
+        bad_called(r, kind, stripe, ev);
+        ev->qty_mantissa = call_seconds(r);
+        break;
+    default:
+        break; /* text-only kinds are written by csv_record() */
     }
 }
 
-static void gen_block(const world *w, uint64_t seed, uint64_t block, uint32_t n, gen_slot *s)
+static void gen_block(const world *w, uint64_t block, uint32_t n, gen_slot *s)
 {
     rng r;
-    rng_seed(&r, seed, UINT64_C(0x5EED000000000000) + block);
+    rng_seed(&r, w->seed, STREAM_USAGE + block);
     uint32_t good[RING], ngood = 0;
     uint64_t first = block * RT_GEN_BLOCK_RECORDS;
     int bad_kinds = (w->native ? K_NATIVE_BAD_END : K_COUNT) - K_UNKNOWN_ACCOUNT;
@@ -663,7 +965,8 @@ static void csv_record(rt_buf *b, const rt_event *ev, int kind)
     }
     if (kind == K_MALFORMED) { /* more fields than a CSV record may have */
         rt_buf_printf(b, "%.*s", (int)ev->event_id_len, ev->event_id);
-        for (int i = 0; i < RT_CSV_FIELDS_MAX + 6; i++) rt_buf_putc(b, ',');
+        for (int i = 0; i < RT_CSV_FIELDS_MAX + 6; i++)
+            rt_buf_putc(b, ',');
         rt_csv_end(b);
         return;
     }
@@ -677,10 +980,9 @@ static void csv_record(rt_buf *b, const rt_event *ev, int kind)
 }
 
 /* Generate one block and encode it (a CSV frame with its index, or a native block). */
-static void block_job(const world *w, const rt_gen_opts *o, uint64_t block, uint32_t n,
-                      gen_slot *s)
+static void block_job(const world *w, const rt_gen_opts *o, uint64_t block, uint32_t n, gen_slot *s)
 {
-    gen_block(w, o->seed, block, n, s);
+    gen_block(w, block, n, s);
     rt_buf_reset(&s->out);
     int level = o->level ? o->level : 3;
     if (w->native) {
@@ -690,12 +992,13 @@ static void block_job(const world *w, const rt_gen_opts *o, uint64_t block, uint
             s->st = rt_native_block_add(s->blk, &s->ev[i], &why);
             if (s->st != RT_OK) return;
         }
-        s->st = rt_native_block_finish(s->blk, (uint32_t)block, block * RT_GEN_BLOCK_RECORDS,
-                                       level, s->cctx, &s->out);
+        s->st = rt_native_block_finish(s->blk, (uint32_t)block, block * RT_GEN_BLOCK_RECORDS, level,
+                                       s->cctx, &s->out);
         return;
     }
     rt_buf_reset(&s->text);
-    for (uint32_t i = 0; i < n; i++) csv_record(&s->text, &s->ev[i], s->kind[i]);
+    for (uint32_t i = 0; i < n; i++)
+        csv_record(&s->text, &s->ev[i], s->kind[i]);
     s->st = s->text.failed ? RT_ENOMEM
                            : rt_usage_csv_frame(s->cctx, level, s->text.data, s->text.len, &s->out);
 }
@@ -760,9 +1063,8 @@ static gen_slot *slots_new(unsigned n)
 
 /* Blocks are generated and compressed in parallel waves and written in order. */
 static rt_status generate_usage(const char *dir, const world *w, const rt_gen_opts *o,
-                                rt_gen_result *res, rt_error *err)
+                                unsigned threads, rt_gen_result *res, rt_error *err)
 {
-    unsigned threads = o->threads ? o->threads : (unsigned)omp_get_num_procs();
     unsigned nslots = threads * 2;
     uint64_t nblocks = (o->records + RT_GEN_BLOCK_RECORDS - 1) / RT_GEN_BLOCK_RECORDS;
     gen_slot *slots = slots_new(nslots);
@@ -822,23 +1124,27 @@ rt_status rt_gen_run(const rt_gen_opts *o, rt_gen_result *res, rt_error *err)
 {
     memset(res, 0, sizeof *res);
     if (o->accounts == 0 || o->accounts > RT_GEN_ACCOUNTS_MAX || o->records > RT_GEN_RECORDS_MAX)
-        return rt_error_set(err, RT_EINVAL, NULL, 0, 0, NULL, "accounts must be 1 to %llu, "
-                            "records at most %llu", (unsigned long long)RT_GEN_ACCOUNTS_MAX,
+        return rt_error_set(err, RT_EINVAL, NULL, 0, 0, NULL,
+                            "accounts must be 1 to %llu, "
+                            "records at most %llu",
+                            (unsigned long long)RT_GEN_ACCOUNTS_MAX,
                             (unsigned long long)RT_GEN_RECORDS_MAX);
     if ((uint64_t)o->bad_ppm + o->dup_ppm > RT_GEN_SHARE_SCALE)
-        return rt_error_set(err, RT_EINVAL, NULL, 0, 0, NULL, "bad and duplicate shares add up "
+        return rt_error_set(err, RT_EINVAL, NULL, 0, 0, NULL,
+                            "bad and duplicate shares add up "
                             "to more than 1");
     world w;
     rt_status st = world_init(&w, o, err);
     if (st != RT_OK) return st;
+    unsigned threads = o->threads ? o->threads : (unsigned)omp_get_num_procs();
     char book[PATH_MAX];
     snprintf(book, sizeof book, "%s/book", o->out_dir);
-    if ((st = make_dir(o->out_dir, err)) == RT_OK && (st = write_book(book, &w, err)) == RT_OK &&
-        (st = write_deck(o->out_dir, &w, o->seed, err)) == RT_OK &&
-        (st = write_orders(o->out_dir, &w, o->seed, &res->order_lines, err)) == RT_OK)
-        st = generate_usage(o->out_dir, &w, o, res, err);
+    if ((st = make_dir(o->out_dir, err)) == RT_OK && (st = make_dir(book, err)) == RT_OK &&
+        (st = rt_gen_book_write(book, &w.period, &w.deck, err)) == RT_OK &&
+        (st = write_accounts(o->out_dir, book, &w, threads, &res->order_lines, err)) == RT_OK)
+        st = generate_usage(o->out_dir, &w, o, threads, res, err);
     res->accounts = o->accounts;
-    res->deck_prefixes = w.deck_count;
-    free((void *)w.deck);
+    res->deck_prefixes = w.deck.prefix_count;
+    rt_gen_deck_free(&w.deck);
     return st;
 }

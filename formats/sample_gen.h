@@ -1,15 +1,18 @@
 /* sample_gen: `ratel gen`, a deterministic generator of realistic billing inputs.
  *
- * Owns the synthetic world written into an output directory (formats/README.md, "Generated
- * samples"): a price book source (book/) that uses every pricing model the book supports,
- * a rate deck of 10k+ destination prefixes (rate_deck.csv), accounts, an order book
- * (orders.csv.zst, "Order files") and usage (usage.csv.zst or usage.rtu) with skewed
- * account activity, E.164 numbers, realistic call lengths, calls across time-band and DST
- * boundaries, and the requested shares of bad and duplicate records.
+ * Owns the synthetic customers and their activity written into an output directory
+ * (formats/README.md, "Generated samples"): the accounts, their plan assignments and own
+ * discounts (appended to the book source that sample_book writes: every pricing model, a
+ * 10k+ prefix destination deck), an order book (orders.csv.zst, "Order files") and usage
+ * (usage.csv.zst or usage.rtu) with skewed account activity, numbers of the deck, realistic
+ * call lengths, calls across time-band, weekend and DST boundaries, and the requested shares
+ * of bad and duplicate records.
  *
- * Everything derives from the seed through per-block PRNG streams (xoshiro256** seeded by
- * splitmix64), so the bytes written do not depend on the thread count. Usage blocks are
- * generated and compressed in parallel. */
+ * Everything derives from the seed through independent PRNG streams (xoshiro256** seeded by
+ * splitmix64): one per block of usage records and one per account, so the bytes written do
+ * not depend on the thread count. Blocks of accounts and of usage are generated and
+ * compressed in parallel and written in order; nothing grows with the number of records or
+ * accounts but the files. */
 #ifndef RT_SAMPLE_GEN_H
 #define RT_SAMPLE_GEN_H
 
@@ -26,16 +29,16 @@ enum {
 #define RT_GEN_RECORDS_MAX UINT64_C(100000000000)
 
 typedef struct rt_gen_opts {
-    const char *out_dir;  /* created; must not exist or be empty */
-    uint64_t accounts;    /* 1 .. RT_GEN_ACCOUNTS_MAX */
-    uint64_t records;     /* usage records, 0 .. RT_GEN_RECORDS_MAX */
+    const char *out_dir; /* created; must not exist or be empty */
+    uint64_t accounts;   /* 1 .. RT_GEN_ACCOUNTS_MAX */
+    uint64_t records;    /* usage records, 0 .. RT_GEN_RECORDS_MAX */
     uint64_t seed;
-    bool native;          /* usage.rtu instead of usage.csv.zst */
-    uint32_t bad_ppm;     /* share of bad records, parts per million */
-    uint32_t dup_ppm;     /* share of duplicate records, parts per million */
-    const char *period;   /* "YYYY-MM" of the usage (default 2026-10) */
-    unsigned threads;     /* 0: every core */
-    int level;            /* zstd level of usage (0: 3) */
+    bool native;        /* usage.rtu instead of usage.csv.zst */
+    uint32_t bad_ppm;   /* share of bad records, parts per million */
+    uint32_t dup_ppm;   /* share of duplicate records, parts per million */
+    const char *period; /* "YYYY-MM" of the usage (default 2026-10) */
+    unsigned threads;   /* 0: every core */
+    int level;          /* zstd level of usage (0: 3) */
 } rt_gen_opts;
 
 void rt_gen_opts_init(rt_gen_opts *o);

@@ -244,7 +244,7 @@ static rt_status emit(rt_zwriter *w, const void *data, size_t len, rt_error *err
         if (st != RT_OK) return st;
         if (len > IO_BUF_SIZE) return write_all(w, data, len, err);
     }
-    memcpy(w->out + w->out_len, data, len);
+    if (len) memcpy(w->out + w->out_len, data, len);
     w->out_len += len;
     return RT_OK;
 }

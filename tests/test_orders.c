@@ -2,7 +2,8 @@
  * backdated lines, one-time charges and the release of deferred revenue, with hand-computed
  * figures.
  *
- * The book: company in EUR (lines rounded half-up), plan P with
+ * The book: company in EUR (lines rounded half-up), accounts A1 and A2 on plan P since always
+ * and A3 on P from 2026-10-22, plan P with
  *   C_MON  FEE_M   recurring 31.00 per month, monthly cycle, billed in advance
  *   C_QTR  FEE_Q   recurring 10.00 per month, quarterly cycle (Jan/Apr/Jul/Oct), in advance
  *   C_ARR  FEE_A   recurring 3.00 per month, monthly, in arrears
@@ -56,8 +57,9 @@ static void load_book(fixture *fx)
                "P,C_ONE,SETUP,one_time,49.00,1\nP,C_QTR,FEE_Q,recurring,10.00,3\n");
     write_file(dir, "accounts.csv",
                "account_id,name,country,currency,tax_jurisdiction\nA1,One,FR,EUR,FR\n"
-               "A2,Two,FR,EUR,FR\n");
-    write_file(dir, "account_plans.csv", "account_id,plan_id\nA1,P\nA2,P\n");
+               "A2,Two,FR,EUR,FR\nA3,Three,FR,EUR,FR\n");
+    write_file(dir, "account_plans.csv",
+               "account_id,plan_id,valid_from\nA1,P,\nA2,P,\nA3,P,2026-10-22\n");
     write_file(dir, "tax_rates.csv", "jurisdiction,tax_category,rate_percent\nFR,std,20\n");
     rt_diags d;
     rt_diags_init(&d);
@@ -175,6 +177,28 @@ Test(orders, mid_period_start_and_cancel_are_prorated_by_day)
     cr_assert_eq(r.charges[2].line.service_end_day, rt_days_from_civil(2026, 10, 11));
     /* Earned in October: A1 10.00 (billed now), A2 10.00 (billed in September). */
     cr_assert_eq(released(&r), 2000);
+    rt_order_result_free(&r);
+    rt_order_book_free(&ob);
+    free_fixture(&fx);
+}
+
+Test(orders, a_customer_who_joins_mid_cycle_is_billed_under_its_plans_charge)
+{
+    fixture fx;
+    load_book(&fx);
+    rt_order_book ob;
+    rt_order_result r;
+    /* A3's plan starts on Oct 22 with its subscription: the October catch-up (10 of 31 days
+     * of 31.00) and November are both lines of charge C_MON, although A3 had no plan on the
+     * cycle's first day, so that percentage charges and charge discounts see them. */
+    bill(&fx, HEADER "O1,1,S1,new,A3,FEE_M,2026-10-22,,1,,,,\n", "2026-10", &ob, &r);
+    cr_assert_eq(r.charge_count, 2);
+    cr_assert_eq(net_of(&r, 0), 1000);
+    cr_assert_eq(net_of(&r, 1), 3100);
+    for (size_t i = 0; i < 2; i++) {
+        cr_assert_neq(r.charges[i].line.charge, RT_NO_INDEX, "line %zu has no charge", i);
+        cr_assert_str_eq(fx.cat.charges[r.charges[i].line.charge].charge_id, "C_MON");
+    }
     rt_order_result_free(&r);
     rt_order_book_free(&ob);
     free_fixture(&fx);

@@ -13,10 +13,10 @@ static const char gen_usage[] =
     "                 [--level N]\n"
     "\n"
     "Writes a realistic sample into DIR: book/ (a price book source using every pricing\n"
-    "model), rate_deck.csv (10k+ prefixes), orders.csv.zst, and usage.csv.zst or usage.rtu\n"
-    "with M records (skewed accounts, E.164 numbers, calls across time bands and DST),\n"
-    "F of them bad and F duplicates (shares from 0 to 1). The same seed gives the same bytes\n"
-    "whatever the thread count.\n";
+    "model, with a destination deck of 10k+ prefixes and rates per zone and time band),\n"
+    "orders.csv.zst, and usage.csv.zst or usage.rtu with M records (skewed accounts, numbers\n"
+    "of the deck, calls across time bands, weekends and DST), F of them bad and F duplicates\n"
+    "(shares from 0 to 1). The same seed gives the same bytes whatever the thread count.\n";
 
 static int parse_args(int argc, char **argv, rt_gen_opts *o)
 {
