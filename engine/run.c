@@ -780,6 +780,25 @@ static void record_releases(const run_state *rs, rt_run_record *rec)
     }
 }
 
+/* The output directory's absolute path for the registry. It does not exist yet (the staging
+ * directory is renamed to it after the commit), so its parent is resolved and its name
+ * appended. */
+static void absolute_out_dir(const char *out_dir, char *buf, size_t n)
+{
+    char parent[PATH_MAX], real[PATH_MAX];
+    snprintf(parent, sizeof parent, "%s", out_dir);
+    size_t len = strlen(parent);
+    while (len > 1 && parent[len - 1] == '/') parent[--len] = '\0';
+    char *slash = strrchr(parent, '/');
+    const char *name = slash ? slash + 1 : parent;
+    const char *dir = slash ? (slash == parent ? "/" : parent) : ".";
+    if (slash && slash != parent) *slash = '\0';
+    if (realpath(dir, real))
+        snprintf(buf, n, "%s%s%s", real, strcmp(real, "/") == 0 ? "" : "/", name);
+    else
+        snprintf(buf, n, "%s", out_dir);
+}
+
 static rt_status commit(run_state *rs, const rt_run_config *cfg, rt_run_summary *sum,
                         rt_error *err)
 {
@@ -872,7 +891,7 @@ static rt_status commit(run_state *rs, const rt_run_config *cfg, rt_run_summary 
             return st;
         rs->billed_written = true;
     }
-    if (!realpath(cfg->out_dir, rec.out_dir)) snprintf(rec.out_dir, sizeof rec.out_dir, "%s", cfg->out_dir);
+    absolute_out_dir(cfg->out_dir, rec.out_dir, sizeof rec.out_dir);
     rec.inputs = p->inputs;
     rec.input_count = cfg->usage_count + cfg->order_count;
     if ((st = rt_registry_put_run(rs->txn, &rec, err)) != RT_OK) return st;

@@ -471,6 +471,22 @@ Test(e2e, verify_with_the_book_checks_the_registry)
     cr_assert_eq(rt_test_ratel("verify '%s/out' --book '%s/book' 2> /dev/null", tmp, other), 4);
 }
 
+/* A relative --out (with a trailing slash) is recorded as the absolute path it renames to. */
+Test(e2e, verify_with_the_book_after_a_run_into_a_relative_directory)
+{
+    char tmp[256];
+    rt_test_tmpdir(tmp, sizeof tmp);
+    import_book(tmp);
+    cr_assert_eq(rt_test_sh("cd '%s' && usage=$(cd '%s' && for f in %s; do printf \"'%%s/%%s' \" "
+                            "\"$PWD\" \"$f\"; done) && eval \"'%s' run --quiet --book book "
+                            "--period 2026-10 --usage $usage --out rel/\"",
+                            tmp, RATEL_SOURCE_DIR, USAGE, RATEL_BIN),
+                 0);
+    cr_assert_eq(rt_test_ratel("verify '%s/rel' --book '%s/book' > /dev/null", tmp, tmp), 0);
+    cr_assert_eq(rt_test_sh("cd '%s' && '%s' verify rel --book book > /dev/null", tmp, RATEL_BIN),
+                 0);
+}
+
 /* ---- e-invoices, GL export and usage detail of the sample run ---- */
 
 static const char *ubl_schema_dir(void)
