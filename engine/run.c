@@ -793,10 +793,15 @@ static void absolute_out_dir(const char *out_dir, char *buf, size_t n)
     const char *name = slash ? slash + 1 : parent;
     const char *dir = slash ? (slash == parent ? "/" : parent) : ".";
     if (slash && slash != parent) *slash = '\0';
-    if (realpath(dir, real))
-        snprintf(buf, n, "%s%s%s", real, strcmp(real, "/") == 0 ? "" : "/", name);
-    else
+    size_t rl = 0, nl = strlen(name);
+    if (realpath(dir, real)) rl = strlen(real);
+    if (rl && rl + 1 + nl < n) {
+        memcpy(buf, real, rl);
+        if (real[rl - 1] != '/') buf[rl++] = '/';
+        memcpy(buf + rl, name, nl + 1);
+    } else {
         snprintf(buf, n, "%s", out_dir);
+    }
 }
 
 static rt_status commit(run_state *rs, const rt_run_config *cfg, rt_run_summary *sum,
