@@ -90,6 +90,8 @@ typedef struct emitter {
     uint64_t written; /* bytes of frames emitted since the emitter was reset */
     group_out *groups;
     size_t group_count, group_capacity;
+    struct sort_ent *ents; /* a pass's sort keys, kept from pass to pass (no fresh pages) */
+    size_t ents_cap;
     bool open;
     uint32_t unit_product;
     rt_status status;
@@ -145,6 +147,7 @@ static void emitter_free(emitter *e)
     rt_buf_free(&e->frame);
     rt_buf_free(&e->mem);
     rt_buf_free(&e->records);
+    free(e->ents);
     rt_buf_free(&e->prefix);
     rt_buf_free(&e->unit_cell);
     free(e->groups);
@@ -542,8 +545,8 @@ static int sort_cmp(const void *x, const void *y)
 static rt_status sort_pass(emitter *e, unsigned p, uint64_t lo, uint64_t hi)
 {
     spill_reader sr;
-    sort_ent *ents = NULL;
-    size_t n = 0, cap = 0;
+    sort_ent *ents = e->ents;
+    size_t n = 0, cap = e->ents_cap;
     rt_buf *mem = &e->records;
     rt_buf_reset(mem);
     rt_status st = reader_open(e->d, p, &sr, &e->err);
@@ -563,6 +566,8 @@ static rt_status sort_pass(emitter *e, unsigned p, uint64_t lo, uint64_t hi)
                 break;
             }
             ents = x;
+            e->ents = x;
+            e->ents_cap = cap;
         }
         ents[n++] = (sort_ent){key, h.ordinal, mem->len};
         rt_buf_append(mem, rec, len);
@@ -572,7 +577,6 @@ static rt_status sort_pass(emitter *e, unsigned p, uint64_t lo, uint64_t hi)
     if (st == RT_OK) qsort(ents, n, sizeof *ents, sort_cmp);
     for (size_t i = 0; i < n && st == RT_OK; i++)
         st = emit(e, mem->data + ents[i].off, ents[i].key);
-    free(ents);
     if (st != RT_OK && e->status == RT_OK) e->status = st;
     return st;
 }
