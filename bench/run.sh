@@ -236,6 +236,26 @@ peer_case() { # records
   grep -v '^PEER ' "$work/last.out" >"$work/peer-$records.txt" || true
 }
 
+# The fixture of bench/peer/fixture: ratel and the peer must both give its hand-computed
+# per-account totals (a check of the instrument, not a measurement).
+fixture_check() {
+  local fx=bench/peer/fixture dir=$work/fixture
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  zstd -q "$fx/usage.csv" -o "$dir/usage.csv.zst"
+  "$ratel" book import "$fx/book" --book "$dir/book" >/dev/null
+  "$ratel" run --book "$dir/book" --period 2026-10 --usage "$dir/usage.csv.zst" --out "$dir/out" >/dev/null
+  if node bench/peer/peer.mjs --book "$fx/book" --usage "$dir/usage.csv.zst" --period 2026-10 \
+    --compare "$dir/out/usage_detail_index.csv" --expect "$fx/expected_totals.csv" >"$dir/peer.txt"; then
+    fixture_note="Peer fixture (bench/peer/fixture, decks, bands, intervals): ratel, DuckDB and the hand-computed totals agree."
+    log "peer fixture: ratel, DuckDB and the hand-computed totals agree"
+  else
+    cat "$dir/peer.txt" >&2
+    echo "bench/run.sh: the peer fixture's totals differ (see above)" >&2
+    exit 1
+  fi
+}
+
 # ---- run everything ----
 if [ "$gen_only" = 1 ]; then
   for records in $sizes; do
@@ -245,6 +265,8 @@ if [ "$gen_only" = 1 ]; then
 fi
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 peer_setup
+fixture_note=""
+if [ "$peer_ready" = 1 ]; then fixture_check; fi
 : >"$work/floor.tsv"
 : >"$work/peer.tsv"
 for records in $sizes; do
@@ -306,8 +328,14 @@ report=$work/report.md
     awk -f bench/run_report.awk -v section=peer "$work/peer.tsv" "$results"
     echo
     for records in $sizes; do
-      [ -f "$work/peer-$records.txt" ] && sed 's/^/    /' "$work/peer-$records.txt"
+      if [ -f "$work/peer-$records.txt" ]; then
+        echo "Peer output, $records records (last run):"
+        echo
+        sed 's/^/    /' "$work/peer-$records.txt"
+        echo
+      fi
     done
+    echo "$fixture_note"
   else
     echo "Peer: ${peer_note:-not run}."
   fi
