@@ -2,7 +2,7 @@
 //
 //   node bench/peer/peer.mjs --book BOOK_SRC_DIR --usage usage.csv.zst --period YYYY-MM
 //        [--threads N] [--late-window MONTHS] [--compare usage_detail_index.csv]
-//        [--expect totals.csv] [--out totals.csv]
+//        [--expect totals.csv] [--out totals.csv] [--explain PLAN.txt]
 //
 // It reads the price book source (the CSV files `ratel book import` reads) and the usage
 // CSV.zst file as they are, and computes per account the sum of the event amounts of the
@@ -23,7 +23,8 @@
 // --compare sums ratel's usage_detail_index.csv (the exact sum of each invoice line's event
 // amounts) per account over the same charges and checks that both give the same figures;
 // --expect does the same with a hand-made totals file (account_id,currency,events,amount);
-// both may be given. --out writes the peer's totals in that layout.
+// both may be given. --out writes the peer's totals in that layout. --explain writes the
+// job's query profile (DuckDB's JSON profiling output, per operator) to a file.
 // The last line printed is `PEER key=value...` for bench/run.sh; the exit status is 1 when a
 // comparison finds a difference.
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -36,6 +37,7 @@ function parseArgs(argv) {
   const names = {
     '--book': 'book', '--usage': 'usage', '--period': 'period', '--threads': 'threads',
     '--late-window': 'lateWindow', '--compare': 'compare', '--expect': 'expect', '--out': 'out',
+    '--explain': 'explain',
   };
   for (let i = 2; i < argv.length; i++) {
     const key = names[argv[i]];
@@ -135,7 +137,8 @@ CREATE TABLE plans_t AS SELECT plan_id, currency, coalesce(time_zone, 'UTC') AS 
   coalesce(band_crossing, 'start') = 'split' AS split, country_code AS cc,
   coalesce(national_prefix, '') AS natl, coalesce(international_prefix, '00') AS intl
   FROM src_plans;
-CREATE TABLE charges_t AS SELECT c.plan_id, c.charge_id, from_s(c.valid_from) AS vf,
+CREATE TABLE charges_t AS SELECT row_number() OVER (ORDER BY c.plan_id, c.charge_id, c.valid_from)
+  AS cid, c.plan_id, c.charge_id, from_s(c.valid_from) AS vf,
   to_s(c.valid_to) AS vt, c.product_id, c.model, nanos(coalesce(c.price, '0')) AS price,
   CAST(coalesce(c.price_per, '1') AS HUGEINT) AS per,
   CAST(coalesce(c.first_increment, '0') AS HUGEINT) AS fi,
@@ -150,8 +153,8 @@ CREATE TABLE charges_t AS SELECT c.plan_id, c.charge_id, from_s(c.valid_from) AS
   FROM src_charges c JOIN plans_t p USING (plan_id);
 CREATE TABLE ap_t AS SELECT account_id, plan_id, from_s(valid_from) AS vf, to_s(valid_to) AS vt
   FROM src_account_plans;
--- Accounts with two plans in force at once: their events take the first plan (by plan_id)
--- that charges the product; every other event matches one charge version at most.
+-- Accounts with two plans in force at once (their events take the first plan, by plan_id,
+-- that charges the product; every other event matches one charge version at most).
 CREATE TABLE multi_t AS SELECT DISTINCT a.account_id FROM ap_t a JOIN ap_t b
   ON a.account_id = b.account_id AND a.plan_id < b.plan_id AND a.vf < b.vt AND b.vf < a.vt;
 CREATE TABLE pfx_t AS SELECT deck_id, prefix, length(prefix) AS len, from_s(valid_from) AS vf,
@@ -202,7 +205,7 @@ CREATE TABLE groups_t AS
 
 // ---- the rating job ----
 
-function jobSql(usage, bounds, prefixLengths) {
+function jobSql(usage, bounds, prefixLengths, multiPlan) {
   const lens = prefixLengths.slice().sort((a, b) => b - a);
   const pfxJoins = lens.map((l) => `LEFT JOIN pfx_t p${l} ON p${l}.deck_id = x.deck_id AND ` +
     `p${l}.len = ${l} AND p${l}.prefix = left(x.num, ${l}) AND p${l}.vf <= x.t AND x.t < p${l}.vt`);
@@ -228,20 +231,25 @@ ev AS (
   WHERE event_id IS NOT NULL AND account_id IS NOT NULL AND product_id IS NOT NULL
     AND quantity IS NOT NULL AND regexp_full_match(quantity, '\\+?[0-9]+(\\.[0-9]+)?')),
 -- The charge: the plan in force, its charge version in force, the product version in force.
+-- Only the charge's row number travels through the joins; its terms are joined after.
 matched AS (
-  SELECT e.rn, e.event_id, e.account_id, e.t, e.ts, e.called_number, c.*, p.qd, p.maxq,
-    ltrim(split_part(e.quantity, '.', 1), '+') AS qi, rtrim(split_part(e.quantity, '.', 2), '0') AS qf
+  SELECT e.rn, e.event_id, e.account_id, e.t, e.ts, e.called_number, e.quantity, c.cid,
+    c.plan_id AS cplan, p.qd, p.maxq
   FROM ev e
   JOIN ap_t a ON a.account_id = e.account_id AND a.vf <= e.t AND e.t < a.vt
-  JOIN charges_t c ON c.plan_id = a.plan_id AND c.product_id = e.product_id AND c.vf <= e.t
-    AND e.t < c.vt
+  JOIN (SELECT cid, plan_id, product_id, vf, vt FROM charges_t) c ON c.plan_id = a.plan_id
+    AND c.product_id = e.product_id AND c.vf <= e.t AND e.t < c.vt
   JOIN products_t p ON p.product_id = e.product_id AND p.vf <= e.t AND e.t < p.vt AND p.is_usage
   WHERE e.t >= ${bounds.late} AND e.t < ${bounds.end}),
+${multiPlan ? `-- Some accounts have two plans in force at once: the first (by plan_id) that charges
+-- the product wins.
+resolved AS (SELECT * FROM matched QUALIFY row_number() OVER (PARTITION BY rn ORDER BY cplan) = 1),`
+    : '-- No account has two plans in force at once: an event matches one charge version at most.\nresolved AS (SELECT * FROM matched),'}
 charged AS (
-  SELECT * FROM matched WHERE account_id NOT IN (SELECT account_id FROM multi_t)
-  UNION ALL
-  SELECT * FROM matched WHERE account_id IN (SELECT account_id FROM multi_t)
-  QUALIFY row_number() OVER (PARTITION BY rn ORDER BY plan_id) = 1),
+  SELECT r.rn, r.event_id, r.account_id, r.t, r.ts, r.called_number, r.qd, r.maxq,
+    ltrim(split_part(r.quantity, '.', 1), '+') AS qi, rtrim(split_part(r.quantity, '.', 2), '0') AS qf,
+    c.*
+  FROM resolved r JOIN charges_t c ON c.cid = r.cid),
 -- Quantity in base units (trailing zeros carry no value) and the normalised called number.
 qty AS (
   SELECT *, TRY_CAST(qi || rpad(qf, qd, '0') AS HUGEINT) AS qty,
@@ -371,10 +379,16 @@ async function main() {
     await con.run(`CREATE TABLE src_${table} AS ${bookTableSql(o.book, table)}`);
   await con.run(paramSql());
   const lens = (await rows('SELECT DISTINCT len FROM pfx_t ORDER BY len')).map((r) => Number(r.len));
+  const multiPlan = Number((await rows('SELECT count(*) AS n FROM multi_t'))[0].n) > 0;
   const prepS = secsSince(t0);
 
+  if (o.explain) {
+    await con.run(`SET enable_profiling = 'json'`);
+    await con.run(`SET profiling_output = ${sqlString(o.explain)}`);
+  }
   const t1 = process.hrtime.bigint();
-  await con.run(jobSql(o.usage, bounds, lens));
+  await con.run(jobSql(o.usage, bounds, lens, multiPlan));
+  if (o.explain) await con.run(`SET enable_profiling = 'no_output'`);
   const jobS = secsSince(t1);
 
   const [sum] = await rows(`SELECT count(*) AS accounts, coalesce(sum(events), 0) AS events,
