@@ -22,7 +22,8 @@
 # directory named after the generator's source hash and the parameters; RATEL_BIN is the ratel
 # binary to measure (default: a Release build made into RATEL_BENCH_BUILD, default
 # build/bench); RATEL_BENCH_REPEAT, RATEL_BENCH_SIZES, RATEL_BENCH_ACCOUNTS,
-# RATEL_BENCH_THREADS give the defaults of the options. Exit status 77: a required tool is
+# RATEL_BENCH_THREADS give the defaults of the options; RATEL_BENCH_COMMIT and
+# RATEL_BENCH_BRANCH name the code measured when the tree is not a git checkout. Exit status 77: a required tool is
 # missing (ctest reports the smoke test as skipped).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -283,8 +284,9 @@ load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 # ---- report ----
 report=$work/report.md
 {
-  commit=$(git rev-parse HEAD 2>/dev/null || echo unknown)
-  branch=$(git rev-parse --abbrev-ref HEAD 2>/dev/null || echo unknown)
+  # RATEL_BENCH_COMMIT names the commit when the tree is a copy outside git (git archive).
+  commit=${RATEL_BENCH_COMMIT:-$(git rev-parse HEAD 2>/dev/null || echo unknown)}
+  branch=${RATEL_BENCH_BRANCH:-$(git rev-parse --abbrev-ref HEAD 2>/dev/null || echo unknown)}
   dirty=$(git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo " (with uncommitted changes)" || true)
   cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
   mem=$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
