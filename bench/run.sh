@@ -78,7 +78,11 @@ have_time=0
 bench_dir=${RATEL_BENCH_DIR:-/tmp/ratel-bench}
 mkdir -p "$bench_dir"
 work=$(mktemp -d "$bench_dir/work.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+cleanup() {
+  [ -d "$work/trash" ] && log "deleting the runs' outputs in $work (may take minutes)"
+  rm -rf "$work"
+}
+trap cleanup EXIT
 log() { echo "== $*" >&2; }
 
 # ---- the ratel binary ----
@@ -156,8 +160,29 @@ summary_stages() { # the run summary's "time" line -> 7 stage seconds
 }
 summary_read() { sed -n 's/^ *records *read \([0-9]*\) .*/\1/p' "$1"; }
 
+# A run's outputs (at 1M accounts, two million UBL and HTML files: deleting them takes many
+# minutes on a busy disk) are set aside, and deleted only when the next run might lack room
+# (less free space than twice what the last run wrote) and at exit, never during a measure.
+last_kb=0
+avail_kb() { df -Pk "$work" | awk 'NR == 2 { print $4 }'; }
+set_aside() { # directories...
+  local d
+  mkdir -p "$work/trash"
+  for d in "$@"; do [ -e "$d" ] && mv "$d" "$work/trash/$(date +%s%N)"; done
+  return 0
+}
+make_room() {
+  local s e
+  if [ -d "$work/trash" ] && [ "$(avail_kb)" -lt $((2 * last_kb + 1048576)) ]; then
+    s=$(date +%s)
+    rm -rf "$work/trash"
+    e=$(date +%s)
+    log "deleted earlier outputs to make room ($((e - s)) s, not measured)"
+  fi
+}
+
 run_case() { # records format
-  local records=$1 fmt=$2 dir usage book0 t rep m stages nread
+  local records=$1 fmt=$2 dir usage book0 t rep m stages nread before
   dir=$(dataset "$records" "$fmt")
   usage=$(usage_file "$records" "$fmt")
   book0=$work/book-$fmt-$records
@@ -166,10 +191,12 @@ run_case() { # records format
   echo "$fmt $records $m" >>"$work/imports.tsv"
   for t in $threads_list; do
     for rep in $(seq 1 "$repeat"); do
-      rm -rf "$work/book" "$work/out" "$work/out.staging"
+      set_aside "$work/book" "$work/out" "$work/out.staging"
+      make_room
       cp -r "$book0" "$work/book"
       # Flush earlier runs' dirty pages so that this run's fsyncs pay for its own writes only.
       [ "$smoke" = 1 ] || sync
+      before=$(avail_kb)
       m=$(measure "$ratel" run --book "$work/book" --period "$period" --usage "$usage" \
         --orders "$dir/orders.csv.zst" --out "$work/out" --threads "$t")
       stages=$(summary_stages "$work/last.out")
@@ -179,6 +206,8 @@ run_case() { # records format
         cat "$work/last.out" >&2
         exit 1
       fi
+      last_kb=$((before - $(avail_kb)))
+      [ "$last_kb" -gt 0 ] || last_kb=0
       echo "$fmt $records $t $rep $m $nread $stages" >>"$results"
       log "$(printf '%-6s %9s records, %s thread(s), run %s: %s s' "$fmt" "$records" "$t" "$rep" "${m%% *}")"
       # The peer is checked against the per-account totals of a CSV.zst run.
@@ -187,7 +216,7 @@ run_case() { # records format
       fi
     done
   done
-  rm -rf "$work/book" "$work/out" "$book0"
+  set_aside "$work/book" "$work/out" "$book0"
 }
 
 # ---- the physical floor ----

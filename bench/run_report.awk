@@ -25,7 +25,12 @@ function stats(list,    v, n, i, j, x) {
     med = n % 2 ? v[(n + 1) / 2] + 0 : (v[n / 2] + v[n / 2 + 1]) / 2
     return n
 }
-function mrate(records, secs) { return secs > 0 ? sprintf("%.2f", records / secs / 1e6) : "-" }
+# M records/s, with more decimals below 1 M/s so that slow stages still show a figure.
+function mrate(records, secs,    r) {
+    if (secs <= 0) return "-"
+    r = records / secs / 1e6
+    return sprintf(r < 1 ? "%.3f" : "%.2f", r)
+}
 function add(arr, key, val) { arr[key] = key in arr ? arr[key] " " val : val }
 function label(fmt) { return fmt == "csv" ? "CSV.zst" : fmt == "native" ? "native .rtu" : fmt }
 function num(x) { return x == "-" || x == "" ? "" : x }
@@ -116,19 +121,30 @@ END {
     } else if (section == "peer") {
         print "Peer: the same rating job as SQL in DuckDB (bench/peer/peer.mjs) over the same CSV.zst file; wall time of the whole `node` process (DuckDB start, price book tables, rating, per-account totals), its SQL job alone, and ratel's CSV.zst run with the same threads. totals: per-account sums of the event amounts of the compared charges, DuckDB vs ratel's usage_detail_index.csv."
         print ""
-        print "| records | threads | DuckDB wall s (min / median / max) | DuckDB SQL s (median) | DuckDB peak RSS MiB | ratel wall s (median) | DuckDB / ratel | totals |"
-        print "|---|---|---|---|---|---|---|---|"
+        print ""
+        print "The SQL job does what ratel's load, read, rate and dedup stages do (no invoices, documents, journal or commit), so it is also set beside the sum of those stages."
+        print ""
+        print "| records | threads | DuckDB wall s (min / median / max) | DuckDB SQL s (median) | DuckDB peak RSS MiB | ratel wall s (median) | DuckDB / ratel, wall | ratel load+read+rate+dedup s (median) | DuckDB SQL / those stages | totals |"
+        print "|---|---|---|---|---|---|---|---|---|---|"
         for (p = 1; p <= np; p++) {
             split(porder[p], f, SUBSEP)
             stats(pwall[porder[p]]); pw = sprintf("%.2f / %.2f / %.2f", lo, med, hi); pmed = med
             stats(pjob[porder[p]]); pj = sprintf("%.2f", med)
             k = "csv" SUBSEP f[1] SUBSEP f[2]
             rw = "-"; ratio = "-"
-            if (k in wall) { stats(wall[k]); rw = sprintf("%.2f", med); ratio = sprintf("%.2fx", pmed / med) }
+            rs = "-"; rratio = "-"
+            if (k in wall) {
+                stats(wall[k]); rw = sprintf("%.2f", med); ratio = sprintf("%.2fx", pmed / med)
+                split(stage[k, 10], s10, " "); split(stage[k, 11], s11, " ")
+                split(stage[k, 12], s12, " "); split(stage[k, 13], s13, " ")
+                sums = ""
+                for (i = 1; i in s10; i++) sums = sums " " (s10[i] + s11[i] + s12[i] + s13[i])
+                stats(sums); rs = sprintf("%.2f", med); rratio = med > 0 ? sprintf("%.2fx", pj / med) : "-"
+            }
             m = porder[p] in prss ? sprintf("%.0f", prss[porder[p]] / 1024) : "-"
             tot = peerkv[porder[p], "match"] == "yes" ? "match exactly" : "**differ**"
             tot = tot sprintf(" (%s accounts, %s events)", peerkv[porder[p], "accounts"], peerkv[porder[p], "events"])
-            printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", f[1], f[2], pw, pj, m, rw, ratio, tot
+            printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", f[1], f[2], pw, pj, m, rw, ratio, rs, rratio, tot
         }
     }
 }
