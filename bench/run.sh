@@ -15,16 +15,18 @@
 # of ratel's wall time to it, and the peer: the same rating job as SQL in DuckDB over the same
 # CSV.zst (bench/peer/), whose per-account totals are checked against ratel's.
 #
-# --gen-only only generates (and caches) the workloads. --smoke runs a tiny size once per case (a few seconds; what ctest runs): the peer is run only
-# when bench/peer/node_modules is already installed, since a smoke test downloads nothing.
+# --gen-only only generates (and caches) the workloads. --smoke runs a tiny size once per
+# case (a few seconds; what ctest runs): the peer is run only when bench/peer/node_modules is
+# already installed, since a smoke test downloads nothing. When the peer runs, it is first
+# checked on bench/peer/fixture (ratel, DuckDB and the hand-computed totals must agree).
 #
 # Environment: RATEL_BENCH_DIR (default /tmp/ratel-bench) caches the generated data under a
 # directory named after the generator's source hash and the parameters; RATEL_BIN is the ratel
 # binary to measure (default: a Release build made into RATEL_BENCH_BUILD, default
 # build/bench); RATEL_BENCH_REPEAT, RATEL_BENCH_SIZES, RATEL_BENCH_ACCOUNTS,
 # RATEL_BENCH_THREADS give the defaults of the options; RATEL_BENCH_COMMIT and
-# RATEL_BENCH_BRANCH name the code measured when the tree is not a git checkout. Exit status 77: a required tool is
-# missing (ctest reports the smoke test as skipped).
+# RATEL_BENCH_BRANCH name the code measured when the tree is not a git checkout. Exit status
+# 77: a required tool is missing (ctest reports the smoke test as skipped).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
