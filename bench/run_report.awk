@@ -1,0 +1,150 @@
+# Markdown tables of bench/run.sh from its measurement files (POSIX awk: runs under mawk).
+#
+# results.tsv (ratel runs), one row per run:
+#   1 format  2 records  3 threads  4 rep  5 wall_s  6 rss_kb  7 user_s  8 sys_s  9 read
+#   10 load  11 read  12 rate  13 dedup  14 output  15 bill  16 commit   (stage seconds)
+# floor.tsv: records seconds (one `zstd -dc` each)
+# peer.tsv: records threads rep wall_s rss_kb user_s sys_s key=value... (peer.mjs's PEER line)
+#
+# awk -f run_report.awk -v section=main|stages|scaling results.tsv
+# awk -f run_report.awk -v section=floor floor.tsv results.tsv
+# awk -f run_report.awk -v section=peer peer.tsv results.tsv
+
+# ---- helpers ----
+
+# Sorts the n values of list (a string of space-separated numbers) and sets lo, med, hi.
+function stats(list,    v, n, i, j, x) {
+    n = split(list, v, " ")
+    for (i = 2; i <= n; i++) {
+        x = v[i] + 0
+        for (j = i - 1; j >= 1 && v[j] + 0 > x; j--) v[j + 1] = v[j]
+        v[j + 1] = x
+    }
+    lo = v[1] + 0
+    hi = v[n] + 0
+    med = n % 2 ? v[(n + 1) / 2] + 0 : (v[n / 2] + v[n / 2 + 1]) / 2
+    return n
+}
+# M records/s, with more decimals below 1 M/s so that slow stages still show a figure.
+function mrate(records, secs,    r) {
+    if (secs <= 0) return "-"
+    r = records / secs / 1e6
+    return sprintf(r < 1 ? "%.3f" : "%.2f", r)
+}
+function add(arr, key, val) { arr[key] = key in arr ? arr[key] " " val : val }
+function label(fmt) { return fmt == "csv" ? "CSV.zst" : fmt == "native" ? "native .rtu" : fmt }
+function num(x) { return x == "-" || x == "" ? "" : x }
+
+# ---- input ----
+
+FNR == NR && (section == "floor" || section == "peer") {
+    if (section == "floor") add(floor, $1, $2)
+    else {
+        k = $1 SUBSEP $2
+        add(pwall, k, $4)
+        if ($5 != "-") prss[k] = $5 > prss[k] ? $5 : prss[k]
+        for (i = 8; i <= NF; i++) {
+            split($i, kv, "=")
+            if (kv[1] == "job_s") add(pjob, k, kv[2])
+            else peerkv[k, kv[1]] = kv[2]
+        }
+        if (!(k in pseen)) { pseen[k] = 1; porder[++np] = k }
+    }
+    next
+}
+{
+    k = $1 SUBSEP $2 SUBSEP $3
+    if (!(k in seen)) { seen[k] = 1; order[++ng] = k }
+    add(wall, k, $5)
+    add(cpu, k, (num($7) + num($8)))
+    if ($6 != "-" && $6 + 0 > rss[k] + 0) rss[k] = $6
+    nread[k] = $9
+    for (s = 10; s <= 16; s++) add(stage, k SUBSEP s, $s)
+}
+
+# ---- tables ----
+
+END {
+    if (section == "main") {
+        print "| input | records | threads | runs | wall s (min / median / max) | M records/s end to end (min / median / max) | CPU s (median) | peak RSS MiB |"
+        print "|---|---|---|---|---|---|---|---|"
+        for (g = 1; g <= ng; g++) {
+            split(order[g], f, SUBSEP)
+            n = stats(wall[order[g]])
+            w = sprintf("%.2f / %.2f / %.2f", lo, med, hi)
+            r = sprintf("%s / **%s** / %s", mrate(nread[order[g]], hi), mrate(nread[order[g]], med), mrate(nread[order[g]], lo))
+            stats(cpu[order[g]])
+            c = sprintf("%.2f", med)
+            m = order[g] in rss ? sprintf("%.0f", rss[order[g]] / 1024) : "-"
+            printf "| %s | %s | %s | %d | %s | %s | %s | %s |\n", label(f[1]), f[2], f[3], n, w, r, c, m
+        }
+    } else if (section == "stages") {
+        print "Per stage (run summary): median seconds, then M records/s over the stage (min / median / max)."
+        print ""
+        print "| input | records | threads | load | read | rate (decompress, parse, rate) | dedup | output | bill | commit |"
+        print "|---|---|---|---|---|---|---|---|---|---|"
+        for (g = 1; g <= ng; g++) {
+            split(order[g], f, SUBSEP)
+            line = sprintf("| %s | %s | %s |", label(f[1]), f[2], f[3])
+            for (s = 10; s <= 16; s++) {
+                stats(stage[order[g], s])
+                line = line sprintf(" %.2f s: %s / %s / %s |", med, mrate(nread[order[g]], hi),
+                                    mrate(nread[order[g]], med), mrate(nread[order[g]], lo))
+            }
+            print line
+        }
+    } else if (section == "scaling") {
+        print "| input | records | M records/s, 1 thread (median) | 2 threads (median) | 2 vs 1 (target >= 1.8) |"
+        print "|---|---|---|---|---|"
+        for (g = 1; g <= ng; g++) {
+            split(order[g], f, SUBSEP)
+            if (f[3] != 1) continue
+            k2 = f[1] SUBSEP f[2] SUBSEP 2
+            if (!(k2 in wall)) continue
+            stats(wall[order[g]]); w1 = med
+            stats(wall[k2]); w2 = med
+            printf "| %s | %s | %s | %s | %.2fx |\n", label(f[1]), f[2], mrate(nread[order[g]], w1),
+                   mrate(nread[k2], w2), w1 / w2
+        }
+    } else if (section == "floor") {
+        print "Physical floor: `zstd -dc usage.csv.zst > /dev/null` (one thread) on the same file."
+        print ""
+        print "| records | zstd -dc s (min / median / max) | floor M records/s | ratel CSV.zst threads | ratel wall s (median) | ratel / floor (target <= 2) |"
+        print "|---|---|---|---|---|---|"
+        for (g = 1; g <= ng; g++) {
+            split(order[g], f, SUBSEP)
+            if (f[1] != "csv" || !(f[2] in floor)) continue
+            stats(floor[f[2]]); fl = sprintf("%.3f / %.3f / %.3f", lo, med, hi); fmed = med
+            stats(wall[order[g]])
+            printf "| %s | %s | %s | %s | %.2f | %.2fx |\n", f[2], fl, mrate(nread[order[g]], fmed), f[3], med, med / fmed
+        }
+    } else if (section == "peer") {
+        print "Peer: the same rating job as SQL in DuckDB (bench/peer/peer.mjs) over the same CSV.zst file; wall time of the whole `node` process (DuckDB start, price book tables, rating, per-account totals), its SQL job alone, and ratel's CSV.zst run with the same threads. totals: per-account sums of the event amounts of the compared charges, DuckDB vs ratel's usage_detail_index.csv."
+        print ""
+        print ""
+        print "The SQL job does what ratel's load, read, rate and dedup stages do (no invoices, documents, journal or commit), so it is also set beside the sum of those stages."
+        print ""
+        print "| records | threads | DuckDB wall s (min / median / max) | DuckDB SQL s (median) | DuckDB peak RSS MiB | ratel wall s (median) | DuckDB / ratel, wall | ratel load+read+rate+dedup s (median) | DuckDB SQL / those stages | totals |"
+        print "|---|---|---|---|---|---|---|---|---|---|"
+        for (p = 1; p <= np; p++) {
+            split(porder[p], f, SUBSEP)
+            stats(pwall[porder[p]]); pw = sprintf("%.2f / %.2f / %.2f", lo, med, hi); pmed = med
+            stats(pjob[porder[p]]); pj = sprintf("%.2f", med)
+            k = "csv" SUBSEP f[1] SUBSEP f[2]
+            rw = "-"; ratio = "-"
+            rs = "-"; rratio = "-"
+            if (k in wall) {
+                stats(wall[k]); rw = sprintf("%.2f", med); ratio = sprintf("%.2fx", pmed / med)
+                split(stage[k, 10], s10, " "); split(stage[k, 11], s11, " ")
+                split(stage[k, 12], s12, " "); split(stage[k, 13], s13, " ")
+                sums = ""
+                for (i = 1; i in s10; i++) sums = sums " " (s10[i] + s11[i] + s12[i] + s13[i])
+                stats(sums); rs = sprintf("%.2f", med); rratio = med > 0 ? sprintf("%.2fx", pj / med) : "-"
+            }
+            m = porder[p] in prss ? sprintf("%.0f", prss[porder[p]] / 1024) : "-"
+            tot = peerkv[porder[p], "match"] == "yes" ? "match exactly" : "**differ**"
+            tot = tot sprintf(" (%s accounts, %s events)", peerkv[porder[p], "accounts"], peerkv[porder[p], "events"])
+            printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", f[1], f[2], pw, pj, m, rw, ratio, rs, rratio, tot
+        }
+    }
+}
