@@ -158,7 +158,7 @@ results=$work/results.tsv
 : >"$results"
 : >"$work/imports.tsv"
 summary_stages() { # the run summary's "time" line -> 7 stage seconds
-  sed -n 's/.*(load \([0-9.]*\), read \([0-9.]*\), rate \([0-9.]*\), dedup \([0-9.]*\), output \([0-9.]*\), bill \([0-9.]*\), commit \([0-9.]*\)).*/\1 \2 \3 \4 \5 \6 \7/p' "$1"
+  sed -n 's/.*(load \([0-9.]*\), read \([0-9.]*\), rate \([0-9.]*\), dedup \([0-9.]*\), output \([0-9.]*\), bill \([0-9.]*\), commit \([0-9.]*\)[;)].*/\1 \2 \3 \4 \5 \6 \7/p' "$1"
 }
 summary_read() { sed -n 's/^ *records *read \([0-9]*\) .*/\1/p' "$1"; }
 

@@ -8,7 +8,10 @@
  *   4. output: each chunk's billed events are added to its thread's aggregates and its rows
  *              encoded (parallel), then written in input order (one thread).
  * Integer sums are associative, so per-thread aggregates merge to the same totals for any
- * thread count, and every byte written depends only on the inputs.
+ * thread count, and every byte written depends only on the inputs. The order files are read
+ * and billed on a thread of their own alongside the usage waves (they need only the catalog,
+ * and their result is first used by billing): at a million accounts that takes seconds which
+ * would otherwise be serial.
  *
  * Commit protocol: outputs are written into "<out>.staging" with a marker file naming the run
  * number; the registry transaction (run number, invoice numbers, run record) commits; the
@@ -24,6 +27,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <omp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -543,6 +547,13 @@ typedef struct run_state {
     bool staging_made;
     char billed_path[PATH_MAX];
     bool billed_written; /* the billed-events file exists but the run is not committed */
+    /* The order files, read and billed alongside the usage waves. */
+    const rt_run_config *orders_cfg;
+    pthread_t orders_thread;
+    bool orders_started;
+    rt_status orders_status;
+    rt_error orders_err;
+    uint64_t orders_ns;
 } run_state;
 
 /* Load the billed events of the last committed run of every period within `window` months
@@ -599,11 +610,42 @@ static rt_status read_orders(run_state *rs, const rt_run_config *cfg, rt_error *
     if ((st = rt_orders_bill(&rs->cat, &rs->p.rctx.period, &rs->orders, &rs->order_result, err)) !=
         RT_OK)
         return st;
-    rs->p.counts.order_lines = rs->orders.read;
-    rs->p.counts.order_rejected = rs->orders.reject_count;
     /* Every order line read is either used or rejected. */
     RT_ASSERT(rs->orders.read == rs->order_result.lines_used + rs->orders.reject_count);
     return RT_OK;
+}
+
+static void *orders_main(void *arg)
+{
+    run_state *rs = arg;
+    uint64_t t0 = now_ns();
+    rs->orders_status = read_orders(rs, rs->orders_cfg, &rs->orders_err);
+    rs->orders_ns = now_ns() - t0;
+    return NULL;
+}
+
+/* Start reading and billing the orders on their own thread (on this one when no thread can
+ * be made: the result is the same, only later). */
+static void start_orders(run_state *rs, const rt_run_config *cfg)
+{
+    rs->orders_cfg = cfg;
+    rt_error_clear(&rs->orders_err);
+    if (pthread_create(&rs->orders_thread, NULL, orders_main, rs) == 0)
+        rs->orders_started = true;
+    else
+        orders_main(rs);
+}
+
+/* Wait for the orders; their status (and error) once joined. Safe to call again. */
+static rt_status join_orders(run_state *rs)
+{
+    if (rs->orders_started) {
+        pthread_join(rs->orders_thread, NULL);
+        rs->orders_started = false;
+        rs->p.counts.order_lines = rs->orders.read;
+        rs->p.counts.order_rejected = rs->orders.reject_count;
+    }
+    return rs->orders_status;
 }
 
 static rt_status prepare(run_state *rs, const rt_run_config *cfg, rt_error *err)
@@ -678,7 +720,7 @@ static rt_status prepare(run_state *rs, const rt_run_config *cfg, rt_error *err)
         p->inputs[i].path = (char *)cfg->usage_paths[i];
         p->inputs[i].kind = RT_INPUT_USAGE;
     }
-    if ((st = read_orders(rs, cfg, err)) != RT_OK) return st;
+    start_orders(rs, cfg);
 
     rt_run_staging_path(cfg->out_dir, rs->staging, sizeof rs->staging);
     if (mkdir(rs->staging, 0777) != 0)
@@ -692,11 +734,16 @@ static rt_status bill(run_state *rs, rt_error *err)
 {
     pipeline *p = &rs->p;
     rt_status st;
-    if (rt_agg_init(&rs->total) != RT_OK)
-        return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
-    for (unsigned i = 0; i < p->threads; i++)
+    /* The first thread's aggregates become the total (no copy); the others are merged into
+     * it and freed one by one, so at most one more set is held. Sorting makes the result
+     * independent of which thread added what. */
+    rs->total = p->aggs[0];
+    memset(&p->aggs[0], 0, sizeof p->aggs[0]);
+    for (unsigned i = 1; i < p->threads; i++) {
         if ((st = rt_agg_merge(&rs->total, &p->aggs[i])) != RT_OK)
             return rt_error_set(err, st, NULL, 0, 0, NULL, "cannot merge aggregates");
+        rt_agg_free(&p->aggs[i]);
+    }
     rt_agg_sort(&rs->total);
     return rt_billing_build(&rs->cat, &p->rctx.period, &rs->total, rs->order_result.charges,
                             rs->order_result.charge_count, &rs->invoices, err);
@@ -926,6 +973,7 @@ static rt_status commit(run_state *rs, const rt_run_config *cfg, rt_run_summary 
 static void cleanup(run_state *rs, const rt_run_config *cfg)
 {
     pipeline *p = &rs->p;
+    join_orders(rs);
     rt_registry_abort(rs->txn);
     if (p->sink) cfg->outputs->destroy(p->sink);
     if (rs->staging_made) remove_tree(rs->staging);
@@ -975,6 +1023,11 @@ rt_status rt_run_execute(const rt_run_config *cfg, rt_run_summary *sum, rt_error
     rt_status st = prepare(&rs, cfg, err);
     rs.p.times.load_ns = now_ns() - t0;
     if (st == RT_OK) st = run_waves(&rs.p, err);
+    rt_status ost = join_orders(&rs);
+    if (st == RT_OK && ost != RT_OK) {
+        *err = rs.orders_err;
+        st = ost;
+    }
     uint64_t t1 = now_ns();
     if (st == RT_OK) {
         const rt_run_counts *c = &rs.p.counts;
@@ -987,6 +1040,7 @@ rt_status rt_run_execute(const rt_run_config *cfg, rt_run_summary *sum, rt_error
     sum->counts = rs.p.counts;
     sum->input_bytes = rs.p.bytes_total;
     sum->times = rs.p.times;
+    sum->times.orders_ns = rs.orders_ns;
     sum->times.bill_ns = t2 - t1;
     sum->times.commit_ns = t3 - t2;
     sum->times.total_ns = t3 - t0;

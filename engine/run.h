@@ -138,6 +138,7 @@ typedef struct rt_run_config {
 
 typedef struct rt_stage_times {
     uint64_t load_ns, read_ns, rate_ns, dedup_ns, output_ns, bill_ns, commit_ns, total_ns;
+    uint64_t orders_ns; /* reading and billing the orders, alongside read .. output */
 } rt_stage_times;
 
 typedef struct rt_run_summary {
