@@ -20,6 +20,8 @@ void rt_arena_init(rt_arena *a, size_t block_size);
 void rt_arena_free(rt_arena *a);
 /* Keep the first block, drop the rest, and start filling from its beginning again. */
 void rt_arena_reset(rt_arena *a);
+/* Take over every block of src (which is left empty): they are released with dst. */
+void rt_arena_adopt(rt_arena *dst, rt_arena *src);
 /* size bytes aligned to 16; NULL when memory runs out. Valid until reset or free. */
 void *rt_arena_alloc(rt_arena *a, size_t size);
 /* A NUL-terminated copy of s[0..len). NULL when memory runs out. */

@@ -13,6 +13,8 @@
  * in the period. */
 #include "engine/billing.h"
 
+#include <omp.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -758,45 +760,103 @@ static bool needs_minimum(const rt_catalog *cat, const rt_period *period, uint32
     return false;
 }
 
+/* One invoice to build: its account and the ranges of its aggregates and extra lines. */
+typedef struct bill_task {
+    uint32_t account;
+    size_t agg_first, agg_count, extra_first, extra_count;
+} bill_task;
+
+/* The first failure of one thread: the lowest task index it failed on. */
+typedef struct bill_failure {
+    size_t task; /* SIZE_MAX: none */
+    rt_status status;
+    rt_error err;
+} bill_failure;
+
 rt_status rt_billing_build(const rt_catalog *cat, const rt_period *period,
                            const rt_aggregates *agg, const rt_extra_line *extra,
-                           size_t extra_count, rt_invoice_set *out, rt_error *err)
+                           size_t extra_count, unsigned threads, rt_invoice_set *out,
+                           rt_error *err)
 {
     memset(out, 0, sizeof *out);
-    rt_arena_init(&out->arena, 1 << 20);
+    rt_arena_init(&out->arena, 8 << 20);
+    if (threads == 0) threads = 1;
     /* Accounts in row order: those with usage or lines from orders, and those without either
      * only when a minimum per period applies to them. */
-    size_t accounts = 0;
+    size_t accounts = 0, task_cap = 1024;
+    bill_task *tasks = malloc(task_cap * sizeof *tasks);
+    if (!tasks) return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
     for (size_t a = 0, i = 0, k = 0; a < cat->account_count; a++) {
-        bool any = (i < agg->count && agg->entries[i].account == a) ||
-                   (k < extra_count && extra[k].account == a);
-        while (i < agg->count && agg->entries[i].account == a) i++;
-        while (k < extra_count && extra[k].account == a) k++;
-        if (any || needs_minimum(cat, period, (uint32_t)a)) accounts++;
-    }
-    out->items = calloc(accounts ? accounts : 1, sizeof *out->items);
-    if (!out->items) return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
-    inv_ctx x = {.cat = cat,
-                 .period = period,
-                 .tax_point = period->end_s - 1,
-                 .arena = &out->arena,
-                 .err = err};
-    rt_status st = RT_OK;
-    for (size_t a = 0, i = 0, k = 0; st == RT_OK && a < cat->account_count; a++) {
         RT_ASSERT(i == 0 || i >= agg->count || agg_cmp(&agg->entries[i - 1], &agg->entries[i]) < 0);
         RT_ASSERT(k == 0 || k >= extra_count || extra[k - 1].account <= extra[k].account);
         size_t j = i, m = k;
         while (j < agg->count && agg->entries[j].account == a) j++;
         while (m < extra_count && extra[m].account == a) m++;
-        if (j == i && m == k && !needs_minimum(cat, period, (uint32_t)a)) continue;
-        x.account = (uint32_t)a;
-        st = build_invoice(&x, &agg->entries[i], j - i, &extra[k], m - k, &out->items[out->count]);
-        if (st == RT_OK) out->count++;
+        if (j > i || m > k || needs_minimum(cat, period, (uint32_t)a)) {
+            if (accounts == task_cap) {
+                bill_task *t = realloc(tasks, 2 * task_cap * sizeof *tasks);
+                if (!t) {
+                    free(tasks);
+                    return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+                }
+                tasks = t;
+                task_cap *= 2;
+            }
+            tasks[accounts++] = (bill_task){(uint32_t)a, i, j - i, k, m - k};
+        }
         i = j;
         k = m;
     }
-    free(x.lines);
-    if (st != RT_OK) return st;
-    RT_ASSERT(out->count == accounts);
-    return RT_OK;
+    out->items = calloc(accounts ? accounts : 1, sizeof *out->items);
+    rt_arena *arenas = calloc(threads, sizeof *arenas);
+    bill_failure *fail = calloc(threads, sizeof *fail);
+    if (!out->items || !arenas || !fail) {
+        free(tasks);
+        free(arenas);
+        free(fail);
+        return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+    }
+    /* Invoices are independent: each thread builds a share into its own arena, every invoice
+     * at its own index, so the set does not depend on the thread count. */
+#pragma omp parallel num_threads(threads)
+    {
+        unsigned me = (unsigned)omp_get_thread_num();
+        bill_failure *f = &fail[me];
+        f->task = SIZE_MAX;
+        rt_arena_init(&arenas[me], 8 << 20);
+        inv_ctx x = {.cat = cat,
+                     .period = period,
+                     .tax_point = period->end_s - 1,
+                     .arena = &arenas[me],
+                     .err = &f->err};
+#pragma omp for schedule(dynamic, 256)
+        for (size_t t = 0; t < accounts; t++) {
+            if (f->task != SIZE_MAX) continue; /* this thread failed on an earlier one */
+            const bill_task *b = &tasks[t];
+            x.account = b->account;
+            rt_status st = build_invoice(&x, &agg->entries[b->agg_first], b->agg_count,
+                                         &extra[b->extra_first], b->extra_count, &out->items[t]);
+            if (st != RT_OK) {
+                f->task = t;
+                f->status = st;
+            }
+        }
+        free(x.lines);
+    }
+    /* Chunks are handed out in order and each thread stops at its first failure, so the
+     * lowest failing task of any thread is the first failing invoice in account order. */
+    const bill_failure *first = NULL;
+    for (unsigned i = 0; i < threads; i++)
+        if (fail[i].task != SIZE_MAX && (!first || fail[i].task < first->task)) first = &fail[i];
+    rt_status st = RT_OK;
+    if (first) {
+        st = first->status;
+        if (err) *err = first->err;
+    }
+    for (unsigned i = 0; i < threads; i++) rt_arena_adopt(&out->arena, &arenas[i]);
+    free(arenas);
+    free(fail);
+    free(tasks);
+    out->count = st == RT_OK ? accounts : 0;
+    return st;
 }

@@ -138,11 +138,14 @@ typedef struct rt_extra_line {
  * extra lines sorted by account (usage lines first, then extra lines in their order).
  * Issue date = the first day after the period; due = issue + payment terms (account, else
  * company); tax rates are those in force on the period's last day (the tax point).
+ * Invoices are built on up to `threads` threads; the set is the same for any count.
  * RT_EOVERFLOW, RT_ENOMEM, or RT_ENOTFOUND when a tax rate or product version is missing
- * (validation normally prevents both). */
+ * (validation normally prevents both); the error is that of the first failing invoice in
+ * account order. */
 rt_status rt_billing_build(const rt_catalog *cat, const rt_period *period,
                            const rt_aggregates *agg, const rt_extra_line *extra,
-                           size_t extra_count, rt_invoice_set *out, rt_error *err);
+                           size_t extra_count, unsigned threads, rt_invoice_set *out,
+                           rt_error *err);
 
 /* Price of a period's billable quantity (base units) under a tiered, volume or package
  * charge row, without the events' setup fees, rounded once to the charge's event_decimals

@@ -308,7 +308,7 @@ const rt_table *rt_book_table_by_name(const char *name)
 void rt_book_init(rt_book *book)
 {
     memset(book, 0, sizeof *book);
-    rt_arena_init(&book->arena, 256 * 1024);
+    rt_arena_init(&book->arena, 4 << 20);
 }
 
 void rt_book_free(rt_book *book)

@@ -44,7 +44,7 @@ rt_status rt_stored_invoices_load(rt_store *store, uint64_t run_no, rt_stored_in
                                   rt_error *err)
 {
     memset(out, 0, sizeof *out);
-    rt_arena_init(&out->arena, 1 << 20);
+    rt_arena_init(&out->arena, 8 << 20);
     rt_status st = rt_registry_each_invoice(store, run_no, collect, out, err);
     if (st == RT_ENOMEM) rt_error_set(err, st, NULL, 0, 0, NULL, "out of memory");
     return st;

@@ -22,7 +22,7 @@ const char *rt_order_action_name(rt_order_action a)
 void rt_order_book_init(rt_order_book *ob)
 {
     memset(ob, 0, sizeof *ob);
-    rt_arena_init(&ob->arena, 256 * 1024);
+    rt_arena_init(&ob->arena, 4 << 20);
 }
 
 void rt_order_book_free(rt_order_book *ob)

@@ -746,7 +746,7 @@ static rt_status bill(run_state *rs, rt_error *err)
     }
     rt_agg_sort(&rs->total);
     return rt_billing_build(&rs->cat, &p->rctx.period, &rs->total, rs->order_result.charges,
-                            rs->order_result.charge_count, &rs->invoices, err);
+                            rs->order_result.charge_count, p->threads, &rs->invoices, err);
 }
 
 /* Compare the fresh invoices with those in effect (none unless --rerun): the run's documents
@@ -1023,6 +1023,7 @@ rt_status rt_run_execute(const rt_run_config *cfg, rt_run_summary *sum, rt_error
     rt_status st = prepare(&rs, cfg, err);
     rs.p.times.load_ns = now_ns() - t0;
     if (st == RT_OK) st = run_waves(&rs.p, err);
+    uint64_t tw = now_ns();
     rt_status ost = join_orders(&rs);
     if (st == RT_OK && ost != RT_OK) {
         *err = rs.orders_err;
@@ -1041,6 +1042,7 @@ rt_status rt_run_execute(const rt_run_config *cfg, rt_run_summary *sum, rt_error
     sum->input_bytes = rs.p.bytes_total;
     sum->times = rs.p.times;
     sum->times.orders_ns = rs.orders_ns;
+    sum->times.orders_wait_ns = t1 - tw;
     sum->times.bill_ns = t2 - t1;
     sum->times.commit_ns = t3 - t2;
     sum->times.total_ns = t3 - t0;

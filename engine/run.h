@@ -138,7 +138,8 @@ typedef struct rt_run_config {
 
 typedef struct rt_stage_times {
     uint64_t load_ns, read_ns, rate_ns, dedup_ns, output_ns, bill_ns, commit_ns, total_ns;
-    uint64_t orders_ns; /* reading and billing the orders, alongside read .. output */
+    uint64_t orders_ns;      /* reading and billing the orders, alongside read .. output */
+    uint64_t orders_wait_ns; /* waiting for them after the usage (in no other stage) */
 } rt_stage_times;
 
 typedef struct rt_run_summary {

@@ -132,7 +132,7 @@ static void bill(const ev *events, size_t n, rt_invoice_set *out)
     for (size_t i = 0; i < n; i++)
         add_event(&agg, &events[i]);
     rt_agg_sort(&agg);
-    cr_assert_eq(rt_billing_build(&cat, &ctx.period, &agg, NULL, 0, out, &err), RT_OK, "%s", err.message);
+    cr_assert_eq(rt_billing_build(&cat, &ctx.period, &agg, NULL, 0, 1, out, &err), RT_OK, "%s", err.message);
     rt_agg_free(&agg);
 }
 
@@ -563,7 +563,7 @@ static void build(rt_aggregates *a, rt_invoice_set *set)
 {
     rt_agg_sort(a);
     rt_error err;
-    rt_status st = rt_billing_build(&fcat, &period, a, NULL, 0, set, &err);
+    rt_status st = rt_billing_build(&fcat, &period, a, NULL, 0, 1, set, &err);
     cr_assert_eq(st, RT_OK, "%s", err.message);
 }
 
@@ -722,7 +722,7 @@ Test(invoice, line_amount_out_of_range)
     add(&a, rated_ev(0, 0, 0, 9, INT64_C(9000000000000000000)));
     rt_agg_sort(&a);
     rt_error err;
-    cr_assert_eq(rt_billing_build(&fcat, &period, &a, NULL, 0, &set, &err), RT_EOVERFLOW);
+    cr_assert_eq(rt_billing_build(&fcat, &period, &a, NULL, 0, 1, &set, &err), RT_EOVERFLOW);
     cr_assert(strstr(err.message, "A1"), "%s", err.message);
     rt_invoice_set_free(&set);
     rt_agg_free(&a);
@@ -738,7 +738,7 @@ Test(invoice, missing_tax_rate)
     add(&a, rated_ev(0, 6, 7, 60, 30000000));
     rt_agg_sort(&a);
     rt_error err;
-    cr_assert_eq(rt_billing_build(&fcat, &period, &a, NULL, 0, &set, &err), RT_ENOTFOUND);
+    cr_assert_eq(rt_billing_build(&fcat, &period, &a, NULL, 0, 1, &set, &err), RT_ENOTFOUND);
     cr_assert(strstr(err.message, "XX"), "%s", err.message);
     rt_invoice_set_free(&set);
     rt_agg_free(&a);

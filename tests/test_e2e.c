@@ -612,6 +612,30 @@ Test(e2e, new_outputs_are_byte_identical_for_1_2_and_4_threads)
                      "the output directories differ between 1 and %d threads", t);
 }
 
+Test(e2e, a_generated_month_is_byte_identical_for_1_and_3_threads)
+{
+    /* Thousands of invoices, so that invoice building, documents and tables really are split
+     * between threads (the samples have a few dozen accounts). */
+    char tmp[256];
+    rt_test_tmpdir(tmp, sizeof tmp);
+    cr_assert_eq(rt_test_ratel("gen --out '%s/g' --accounts 3000 --records 30000 --seed 7 "
+                               "--bad-share 0.01 --dup-share 0.01 > /dev/null", tmp), 0);
+    for (int t = 1; t <= 3; t += 2) {
+        cr_assert_eq(rt_test_ratel("book import '%s/g/book' --book '%s/b%d' > /dev/null", tmp, tmp,
+                                   t), 0);
+        cr_assert_eq(rt_test_ratel("run --book '%s/b%d' --period 2026-10 --usage '%s/g/usage.csv.zst' "
+                                   "--orders '%s/g/orders.csv.zst' --out '%s/o%d' --threads %d "
+                                   "--chunk-size 65536 > /dev/null",
+                                   tmp, t, tmp, tmp, tmp, t, t), 0);
+    }
+    cr_assert_eq(rt_test_sh("diff -r '%s/o1' '%s/o3' > /dev/null", tmp, tmp), 0,
+                 "the output directories differ between 1 and 3 threads");
+    char *inv = read_out(tmp, "o3", "invoices.csv");
+    cr_assert_gt(rt_test_count_lines(inv, "GEN-"), 2000, "thousands of invoices");
+    free(inv);
+    cr_assert_eq(rt_test_ratel("verify '%s/o3' --book '%s/b3' > /dev/null", tmp, tmp), 0);
+}
+
 Test(e2e, verify_catches_a_tampered_e_invoice)
 {
     char tmp[256];

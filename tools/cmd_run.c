@@ -80,12 +80,12 @@ static void print_summary(const rt_run_config *cfg, const rt_run_summary *s)
     printf("  journal   %" PRIu64 " lines, debits %s credits\n", s->journal_lines,
            s->journal_debit_minor == s->journal_credit_minor ? "=" : "!=");
     printf("  time      %.3f s, %.0f records/s (load %.3f, read %.3f, rate %.3f, dedup %.3f, "
-           "output %.3f, bill %.3f, commit %.3f; orders %.3f alongside)\n",
+           "output %.3f, bill %.3f, commit %.3f; orders %.3f alongside, waited for %.3f)\n",
            secs, secs > 0 ? (double)c->read / secs : 0, (double)s->times.load_ns / 1e9,
            (double)s->times.read_ns / 1e9, (double)s->times.rate_ns / 1e9,
            (double)s->times.dedup_ns / 1e9, (double)s->times.output_ns / 1e9,
            (double)s->times.bill_ns / 1e9, (double)s->times.commit_ns / 1e9,
-           (double)s->times.orders_ns / 1e9);
+           (double)s->times.orders_ns / 1e9, (double)s->times.orders_wait_ns / 1e9);
 }
 
 int rt_cmd_run(int argc, char **argv)
