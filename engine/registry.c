@@ -367,8 +367,12 @@ rt_status rt_registry_put_invoice(rt_registry_txn *t, uint64_t run_no, const cha
     rt_status st = key.failed || val.failed ? RT_ENOMEM : RT_OK;
     if (st == RT_OK) {
         MDB_val k = {key.len, key.data}, v = {val.len, val.data};
-        st = rt_store_check(mdb_put(t->txn, t->invoices, &k, &v, MDB_NOOVERWRITE), "reg.invoices",
-                            err);
+        /* A run stores its invoices in account order after every earlier run's: appending
+         * fills pages instead of splitting them in half (half the pages to write). A key out
+         * of order is refused by the append and stored the ordinary way. */
+        int rc = mdb_put(t->txn, t->invoices, &k, &v, MDB_APPEND);
+        if (rc == MDB_KEYEXIST) rc = mdb_put(t->txn, t->invoices, &k, &v, MDB_NOOVERWRITE);
+        st = rt_store_check(rc, "reg.invoices", err);
     } else {
         rt_error_set(err, st, NULL, 0, 0, NULL, "out of memory");
     }
