@@ -34,11 +34,34 @@ size_t rt_utf8_seq_len(const unsigned char *s, size_t len)
     return n;
 }
 
+/* 1 for the bytes copied as they are: printable ASCII except & < > " ', and tab, LF, CR.
+ * Text is mostly such bytes, so runs of them are skipped by a table lookup a byte. */
+static const unsigned char plain_byte[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 1, 0, 0, /* 0x00 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x10 */
+    1, 1, 0, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x20 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 1, /* 0x30 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x40 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x50 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x60 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, /* 0x70 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x80 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x90 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xa0 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xb0 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xc0 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xd0 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xe0 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0xf0 */
+};
+
 void rt_markup_text(rt_buf *b, const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t run = 0, i = 0;
-    while (i < len) {
+    for (;;) {
+        while (i < len && plain_byte[p[i]]) i++;
+        if (i == len) break;
         unsigned char c = p[i];
         const char *rep = NULL;
         size_t step = 1;
@@ -58,8 +81,8 @@ void rt_markup_text(rt_buf *b, const char *s, size_t len)
             rep = "&quot;";
         } else if (c == '\'') {
             rep = "&#39;";
-        } else if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
-            rep = " ";
+        } else {
+            rep = " "; /* other control characters (C0 but tab, LF, CR; DEL) */
         }
         if (rep) {
             rt_buf_append(b, s + run, i - run);

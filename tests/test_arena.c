@@ -1,5 +1,5 @@
 /* test_arena: bump allocation: alignment, no overlap, blocks larger than the block size,
- * reset keeping one block, strndup. */
+ * reset keeping one block, strndup, blocks of whole huge pages, adopting another arena. */
 #include <criterion/criterion.h>
 #include <stdint.h>
 #include <string.h>
@@ -75,4 +75,60 @@ Test(arena, strndup)
     cr_assert_str_eq(s, "ACC-0001");
     cr_assert_str_eq(rt_arena_strndup(&a, "", 0), "");
     rt_arena_free(&a);
+}
+
+Test(arena, big_blocks_are_whole_huge_pages)
+{
+    /* A block of 2 MiB or more is rounded up to whole 2 MiB and all of it is usable. */
+    rt_arena a;
+    rt_arena_init(&a, 3 << 20);
+    unsigned char *p = rt_arena_alloc(&a, 100);
+    cr_assert_not_null(p);
+    /* 3 MiB plus the block header, rounded up to 4 MiB, less the header. */
+    cr_assert_geq(a.bytes_allocated, (size_t)3 << 20);
+    cr_assert_lt(a.bytes_allocated, (size_t)4 << 20, "rounded within the last huge page");
+    cr_assert_gt(a.bytes_allocated, ((size_t)4 << 20) - 64, "the rest of the last huge page is usable");
+    /* All of the block's capacity is handed out before a second block is made. */
+    size_t before = a.bytes_allocated;
+    unsigned char *q = rt_arena_alloc(&a, before - 200);
+    cr_assert_not_null(q);
+    cr_assert_eq(a.bytes_allocated, before, "the rounding was usable capacity");
+    memset(p, 1, 100);
+    memset(q, 2, before - 200);
+    cr_assert_eq(p[99], 1);
+    rt_arena_free(&a);
+    cr_assert_eq(a.bytes_allocated, 0);
+}
+
+Test(arena, adopt_takes_every_block)
+{
+    rt_arena dst, src, empty;
+    rt_arena_init(&dst, 1024);
+    rt_arena_init(&src, 512);
+    rt_arena_init(&empty, 512);
+    char *d = rt_arena_strndup(&dst, "kept", 4);
+    char *s1 = rt_arena_strndup(&src, "first", 5);
+    for (int i = 0; i < 10; i++) cr_assert_not_null(rt_arena_alloc(&src, 400)); /* 10 blocks */
+    char *s2 = rt_arena_strndup(&src, "last", 4);
+    size_t total = dst.bytes_allocated + src.bytes_allocated;
+    rt_arena_adopt(&dst, &src);
+    rt_arena_adopt(&dst, &empty); /* nothing to take */
+    cr_assert_null(src.head);
+    cr_assert_eq(src.bytes_allocated, 0);
+    cr_assert_eq(dst.bytes_allocated, total);
+    cr_assert_str_eq(d, "kept");
+    cr_assert_str_eq(s1, "first");
+    cr_assert_str_eq(s2, "last");
+    /* dst goes on filling its own block, then new ones. */
+    char *more = rt_arena_strndup(&dst, "more", 4);
+    cr_assert_str_eq(more, "more");
+    cr_assert_eq(dst.bytes_allocated, total, "'more' fitted in dst's own block");
+    rt_arena_free(&dst); /* frees src's blocks too (ASan would report a leak) */
+    rt_arena_adopt(&src, &empty);
+    rt_arena_init(&empty, 0);
+    rt_arena_strndup(&empty, "x", 1);
+    rt_arena_adopt(&src, &empty); /* into an arena without blocks */
+    cr_assert_not_null(src.head);
+    cr_assert_null(empty.head);
+    rt_arena_free(&src);
 }
