@@ -13,7 +13,7 @@ static char *esc(const char *s, size_t len)
     rt_buf_init(&b);
     rt_markup_text(&b, s, len);
     cr_assert_lt(b.len, sizeof out);
-    memcpy(out, b.data, b.len);
+    if (b.len) memcpy(out, b.data, b.len);
     out[b.len] = '\0';
     rt_buf_free(&b);
     return out;
