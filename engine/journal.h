@@ -61,10 +61,12 @@ void rt_journal_free(rt_journal *j);
  * at the FX rate in force at the entry date (midnight UTC): every revenue and VAT line is
  * converted on its own, rounded half-up to the functional currency's minor units, and the
  * receivable line is their sum, so the entry balances in the functional currency and any
- * conversion rounding difference sits on the receivable line. RT_ENOMEM, RT_EOVERFLOW, or
- * RT_ENOTFOUND when the book lacks a GL account or an FX rate for the entry date. */
+ * conversion rounding difference sits on the receivable line. Booked on up to `threads`
+ * threads; the journal is the same for any count. RT_ENOMEM, RT_EOVERFLOW, or RT_ENOTFOUND
+ * when the book lacks a GL account or an FX rate for the entry date (the error of the first
+ * failing invoice; the journal is then left as it was). */
 rt_status rt_journal_book_invoices(const rt_catalog *cat, const rt_invoice_set *invoices,
-                                   rt_journal *j, rt_error *err);
+                                   unsigned threads, rt_journal *j, rt_error *err);
 
 /* Book the release of deferred revenue for the period: one entry dated `day` with
  * Dr deferred revenue / Cr revenue per product GL account (amounts in the functional

@@ -764,7 +764,8 @@ static rt_status correct(run_state *rs, rt_error *err)
  * corrected run released, then books this run's release. */
 static rt_status book_journal(run_state *rs, rt_error *err)
 {
-    rt_status st = rt_journal_book_invoices(&rs->cat, &rs->invoices, &rs->journal, err);
+    rt_status st = rt_journal_book_invoices(&rs->cat, &rs->invoices, rs->p.threads, &rs->journal,
+                                            err);
     if (st != RT_OK) return st;
     rt_days day = rs->p.rctx.period.end_day - 1;
     const rt_order_result *o = &rs->order_result;

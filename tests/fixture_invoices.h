@@ -234,7 +234,7 @@ static inline size_t fx_invoice(fx *f, const char *account, const char *number,
 static inline void fx_finish(fx *f)
 {
     rt_error err;
-    cr_assert_eq(rt_journal_book_invoices(&f->cat, &f->set, &f->journal, &err), RT_OK);
+    cr_assert_eq(rt_journal_book_invoices(&f->cat, &f->set, 1, &f->journal, &err), RT_OK);
     rt_run_result *r = &f->res;
     r->run_no = 1;
     r->period = f->period;

@@ -80,7 +80,7 @@ Test(journal, foreign_currency_invoices_are_booked_in_the_functional_currency)
     event(&agg, &cat, &p, "B_USD");
     rt_agg_sort(&agg);
     cr_assert_eq(rt_billing_build(&cat, &p, &agg, NULL, 0, 1, &inv, &err), RT_OK, "%s", err.message);
-    cr_assert_eq(rt_journal_book_invoices(&cat, &inv, &j, &err), RT_OK, "%s", err.message);
+    cr_assert_eq(rt_journal_book_invoices(&cat, &inv, 1, &j, &err), RT_OK, "%s", err.message);
 
     /* Entry 1, EUR: no conversion. 0.05 + VAT 0.01 = 0.06. */
     cr_assert_eq(line(&j, 1, RT_JL_RECEIVABLE)->debit_minor, 6);
@@ -157,7 +157,7 @@ Test(journal, a_missing_fx_rate_stops_the_booking)
     event(&agg, &cat, &p, "B_USD");
     rt_agg_sort(&agg);
     cr_assert_eq(rt_billing_build(&cat, &p, &agg, NULL, 0, 1, &inv, &err), RT_OK);
-    cr_assert_eq(rt_journal_book_invoices(&cat, &inv, &j, &err), RT_ENOTFOUND);
+    cr_assert_eq(rt_journal_book_invoices(&cat, &inv, 1, &j, &err), RT_ENOTFOUND);
     cr_assert(strstr(err.message, "no FX rate from USD to EUR on 2026-11-01"), "%s", err.message);
     rt_journal_free(&j);
     rt_invoice_set_free(&inv);
@@ -246,7 +246,7 @@ typedef struct want {
 Test(journal, entries_lines_and_sides)
 {
     rt_error err;
-    cr_assert_eq(rt_journal_book_invoices(&cat, &set, &jr, &err), RT_OK);
+    cr_assert_eq(rt_journal_book_invoices(&cat, &set, 1, &jr, &err), RT_OK);
     static const want w[] = {
         {1, "411", RT_JL_RECEIVABLE, 396, 0, 396},  {1, "7061", RT_JL_REVENUE, 0, 33, -33},
         {1, "7062", RT_JL_REVENUE, 0, 33, -33},     {1, "7063", RT_JL_REVENUE, 0, 300, -300},
@@ -280,7 +280,7 @@ Test(journal, entries_lines_and_sides)
 Test(journal, every_entry_and_the_journal_balance)
 {
     rt_error err;
-    cr_assert_eq(rt_journal_book_invoices(&cat, &set, &jr, &err), RT_OK);
+    cr_assert_eq(rt_journal_book_invoices(&cat, &set, 1, &jr, &err), RT_OK);
     for (uint32_t e = 1; e <= jr.entries; e++) {
         int64_t d = 0, c = 0;
         for (size_t i = 0; i < jr.count; i++)
@@ -305,22 +305,63 @@ Test(journal, every_entry_and_the_journal_balance)
 Test(journal, booking_appends_and_numbers_on)
 {
     rt_error err;
-    cr_assert_eq(rt_journal_book_invoices(&cat, &set, &jr, &err), RT_OK);
-    cr_assert_eq(rt_journal_book_invoices(&cat, &set, &jr, &err), RT_OK);
+    cr_assert_eq(rt_journal_book_invoices(&cat, &set, 1, &jr, &err), RT_OK);
+    cr_assert_eq(rt_journal_book_invoices(&cat, &set, 1, &jr, &err), RT_OK);
     cr_assert_eq(jr.entries, 8);
     cr_assert_eq(jr.count, 28);
     cr_assert_eq(jr.lines[14].entry, 5);
+}
+
+Test(journal, the_same_journal_for_any_thread_count)
+{
+    /* Booked after an existing entry, on 1 to 5 threads (more threads than invoices too):
+     * the same lines with the same entry numbers. */
+    rt_error err;
+    rt_journal one;
+    memset(&one, 0, sizeof one);
+    cr_assert_eq(rt_journal_book_invoices(&cat, &set, 1, &one, &err), RT_OK);
+    cr_assert_eq(rt_journal_book_invoices(&cat, &set, 1, &one, &err), RT_OK);
+    for (unsigned t = 2; t <= 5; t++) {
+        rt_journal many;
+        memset(&many, 0, sizeof many);
+        cr_assert_eq(rt_journal_book_invoices(&cat, &set, 1, &many, &err), RT_OK);
+        cr_assert_eq(rt_journal_book_invoices(&cat, &set, t, &many, &err), RT_OK);
+        cr_assert_eq(many.entries, one.entries, "%u threads", t);
+        cr_assert_eq(many.count, one.count, "%u threads", t);
+        cr_assert_eq(memcmp(many.lines, one.lines, one.count * sizeof *one.lines), 0,
+                     "%u threads", t);
+        rt_journal_free(&many);
+    }
+    rt_journal_free(&one);
+}
+
+Test(journal, a_failing_invoice_leaves_the_journal_as_it_was)
+{
+    /* No FX rate for a currency: the error names it, and nothing is appended. */
+    rt_error err;
+    cr_assert_eq(rt_journal_book_invoices(&cat, &set, 1, &jr, &err), RT_OK);
+    size_t count = jr.count;
+    uint32_t entries = jr.entries;
+    const rt_currency *chf = rt_currency_find("CHF");
+    cr_assert_not_null(chf);
+    const rt_currency *was = set.items[2].currency;
+    set.items[2].currency = chf;
+    cr_assert_eq(rt_journal_book_invoices(&cat, &set, 3, &jr, &err), RT_ENOTFOUND);
+    cr_assert(strstr(err.message, "no FX rate from CHF"), "%s", err.message);
+    cr_assert_eq(jr.count, count);
+    cr_assert_eq(jr.entries, entries);
+    set.items[2].currency = was;
 }
 
 Test(journal, missing_gl_roles)
 {
     rt_error err;
     cat.gl_role[RT_GL_VAT_PAYABLE] = RT_NO_INDEX;
-    cr_assert_eq(rt_journal_book_invoices(&cat, &set, &jr, &err), RT_ENOTFOUND);
+    cr_assert_eq(rt_journal_book_invoices(&cat, &set, 1, &jr, &err), RT_ENOTFOUND);
     cr_assert_eq(jr.count, 0);
     cat.gl_role[RT_GL_VAT_PAYABLE] = 1;
     cat.gl_role[RT_GL_RECEIVABLE] = RT_NO_INDEX;
-    cr_assert_eq(rt_journal_book_invoices(&cat, &set, &jr, &err), RT_ENOTFOUND);
+    cr_assert_eq(rt_journal_book_invoices(&cat, &set, 1, &jr, &err), RT_ENOTFOUND);
 }
 
 Test(journal, kind_names)
