@@ -24,6 +24,7 @@
 #define SPILL_LEVEL (-5)
 #define FRAME_TEXT_BYTES ((size_t)1 << 20)
 #define UNMAPPED_RANK UINT32_C(0x80000000)
+#define NO_GROUP UINT32_MAX
 
 static const char detail_header[] =
     "invoice_number,line,account_id,plan_id,charge_id,event_id,start_time,called_number,"
@@ -115,7 +116,7 @@ struct rt_usage_detail {
     rt_outfile index;
     bool index_open;
     uint64_t out_bytes, out_rows;
-    rt_u64map group_of; /* (account, charge) -> group */
+    uint32_t *first_group; /* per account row: its first group, or NO_GROUP */
     group *groups;
     size_t group_count;
     rt_buf *input_cells; /* the CSV cell of each input's path */
@@ -181,7 +182,7 @@ void rt_usage_detail_destroy(rt_usage_detail *d)
     rt_zwriter_abort(d->out);
     if (d->index_open) rt_outfile_abort(&d->index);
     ZSTD_freeCCtx(d->cctx);
-    rt_u64map_free(&d->group_of);
+    free(d->first_group);
     free(d->groups);
     free(d->dir);
     free(d);
@@ -375,17 +376,15 @@ static rt_status reader_next(spill_reader *sr, const char **rec, size_t *rec_len
 
 static uint64_t record_key(const rt_usage_detail *d, const rec_head *h)
 {
-    uint32_t g, rank = UNMAPPED_RANK | h->charge;
-    if (rt_u64map_get(&d->group_of, UINT64_C(1) << 63 | (uint64_t)h->account << 32 | h->charge,
-                      &g) == RT_OK) {
-        /* The (account, charge) lines are adjacent: find the one of this zone and rate. */
-        for (; g < d->group_count && d->groups[g].account == h->account &&
-               d->groups[g].charge == h->charge;
-             g++) {
-            if (d->groups[g].zone == h->zone && d->groups[g].rate_group == h->rate_group) {
-                rank = g;
-                break;
-            }
+    uint32_t rank = UNMAPPED_RANK | h->charge;
+    /* An account's groups are adjacent (one invoice per account): find the line of this
+     * charge, zone and rate among them. */
+    uint32_t g = h->account < d->res->cat->account_count ? d->first_group[h->account] : NO_GROUP;
+    for (; g != NO_GROUP && g < d->group_count && d->groups[g].account == h->account; g++) {
+        const group *x = &d->groups[g];
+        if (x->charge == h->charge && x->zone == h->zone && x->rate_group == h->rate_group) {
+            rank = g;
+            break;
         }
     }
     return (uint64_t)h->account << 32 | rank;
@@ -715,21 +714,22 @@ static rt_status map_groups(rt_usage_detail *d, rt_error *err)
     for (size_t i = 0; i < set->count; i++)
         n += set->items[i].line_count;
     RT_ASSERT(n < UNMAPPED_RANK);
+    size_t accounts = d->res->cat->account_count;
     d->groups = malloc((n ? n : 1) * sizeof *d->groups);
-    if (!d->groups || rt_u64map_init(&d->group_of, n ? n : 1) != RT_OK)
+    d->first_group = malloc((accounts ? accounts : 1) * sizeof *d->first_group);
+    if (!d->groups || !d->first_group)
         return rt_error_set(err, RT_ENOMEM, RT_DETAIL_NAME, 0, 0, NULL, "out of memory");
+    for (size_t a = 0; a < accounts; a++) d->first_group[a] = NO_GROUP;
     for (size_t i = 0; i < set->count; i++) {
         const rt_invoice *inv = &set->items[i];
         if (inv->type != RT_INVOICE) continue;
         for (size_t k = 0; k < inv->line_count; k++) {
             const rt_invoice_line *l = &inv->lines[k];
             if (l->kind != RT_LINE_USAGE || l->charge == RT_NO_INDEX) continue;
-            uint64_t key = UINT64_C(1) << 63 | (uint64_t)inv->account << 32 | l->charge;
-            uint32_t at;
-            int inserted;
-            if (rt_u64map_upsert(&d->group_of, key, (uint32_t)d->group_count, &at, &inserted) !=
-                RT_OK)
-                return rt_error_set(err, RT_ENOMEM, RT_DETAIL_NAME, 0, 0, NULL, "out of memory");
+            if (d->first_group[inv->account] == NO_GROUP)
+                d->first_group[inv->account] = (uint32_t)d->group_count;
+            else /* one invoice per account: its groups are adjacent */
+                RT_ASSERT(d->groups[d->group_count - 1].account == inv->account);
             d->groups[d->group_count++] = (group){(uint32_t)i, (uint32_t)(k + 1), inv->account,
                                                   l->charge, l->zone, l->rate_group};
         }
