@@ -158,6 +158,7 @@ typedef struct book_share {
     size_t failed_at; /* SIZE_MAX: none */
     rt_status status;
     rt_error err;
+    size_t dest; /* where its lines go in the journal */
 } book_share;
 
 rt_status rt_journal_book_invoices(const rt_catalog *cat, const rt_invoice_set *invoices,
@@ -214,18 +215,28 @@ rt_status rt_journal_book_invoices(const rt_catalog *cat, const rt_invoice_set *
             j->capacity = total;
         }
     }
-    for (unsigned t = 0; t < threads; t++) {
-        if (st == RT_OK) {
+    if (st == RT_OK) {
+        /* Each share is copied to its place by its own thread (a million invoices make
+         * millions of lines: copying them is worth sharing too). */
+        size_t at = j->count;
+        for (unsigned t = 0; t < threads; t++) {
+            share[t].dest = at;
+            at += share[t].j.count;
+        }
+#pragma omp parallel for num_threads(threads) schedule(static, 1)
+        for (unsigned t = 0; t < threads; t++) {
             uint32_t shift = j->entries + (uint32_t)share[t].first;
+            rt_journal_line *to = j->lines + share[t].dest;
+            const rt_journal_line *from = share[t].j.lines;
             for (size_t k = 0; k < share[t].j.count; k++) {
-                rt_journal_line *l = &j->lines[j->count++];
-                *l = share[t].j.lines[k];
-                l->entry += shift;
+                to[k] = from[k];
+                to[k].entry += shift;
             }
         }
-        rt_journal_free(&share[t].j);
+        j->count = total;
+        j->entries += (uint32_t)n;
     }
-    if (st == RT_OK) j->entries += (uint32_t)n;
+    for (unsigned t = 0; t < threads; t++) rt_journal_free(&share[t].j);
     free(share);
     free(product_gl);
     return st;
