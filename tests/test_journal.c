@@ -328,8 +328,15 @@ Test(journal, the_same_journal_for_any_thread_count)
         cr_assert_eq(rt_journal_book_invoices(&cat, &set, t, &many, &err), RT_OK);
         cr_assert_eq(many.entries, one.entries, "%u threads", t);
         cr_assert_eq(many.count, one.count, "%u threads", t);
-        cr_assert_eq(memcmp(many.lines, one.lines, one.count * sizeof *one.lines), 0,
-                     "%u threads", t);
+        for (size_t i = 0; i < one.count; i++) {
+            const rt_journal_line *a = &one.lines[i], *b = &many.lines[i];
+            cr_assert(a->entry == b->entry && a->invoice == b->invoice && a->gl == b->gl &&
+                          a->kind == b->kind && a->subtotal == b->subtotal &&
+                          a->date == b->date && a->debit_minor == b->debit_minor &&
+                          a->credit_minor == b->credit_minor && a->txn_minor == b->txn_minor &&
+                          a->txn_currency == b->txn_currency && a->reversal == b->reversal,
+                      "%u threads, line %zu", t, i);
+        }
         rt_journal_free(&many);
     }
     rt_journal_free(&one);
