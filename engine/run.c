@@ -361,7 +361,8 @@ static rt_status read_wave(pipeline *p, size_t *file, rt_usage_reader **cur,
     while (*n < p->nslots) {
         if (!*cur) {
             if (*file >= cfg->usage_count) break;
-            rt_status st = cfg->open_usage(cfg->usage_paths[*file], cfg->chunk_bytes, cur, err);
+            rt_status st = cfg->open_usage(cfg->open_ctx, cfg->usage_paths[*file], cfg->chunk_bytes,
+                                            cur, err);
             if (st != RT_OK) return st;
         }
         slot *s = &p->slots[*n];

@@ -107,9 +107,10 @@ typedef struct rt_run_progress {
     uint64_t elapsed_ns;
 } rt_run_progress;
 
-/* Open a usage file whose chunks hold about chunk_bytes (0: the reader's default). */
-typedef rt_status (*rt_usage_open_fn)(const char *path, size_t chunk_bytes, rt_usage_reader **out,
-                                      rt_error *err);
+/* Open a usage file whose chunks hold about chunk_bytes (0: the reader's default); ctx is the
+ * config's open_ctx (the opener's options). */
+typedef rt_status (*rt_usage_open_fn)(const void *ctx, const char *path, size_t chunk_bytes,
+                                      rt_usage_reader **out, rt_error *err);
 /* Read one order file into the book (source = its index among the order files). */
 typedef rt_status (*rt_orders_read_fn)(const char *path, uint32_t source, rt_order_book *ob,
                                        rt_input_info *info, rt_error *err);
@@ -130,6 +131,7 @@ typedef struct rt_run_config {
                                     within this many months are checked for duplicates */
     size_t chunk_bytes; /* 0: the reader's default (4 MiB for CSV) */
     rt_usage_open_fn open_usage;
+    const void *open_ctx; /* passed to open_usage */
     rt_orders_read_fn read_orders; /* needed when order_count > 0 */
     const rt_output_ops *outputs;
     void (*progress)(void *ctx, const rt_run_progress *p);

@@ -83,31 +83,9 @@ rt_status rt_usage_open(const char *path, size_t chunk_bytes, rt_usage_reader **
     return open_as(RT_USAGE_AUTO, path, chunk_bytes, out, err);
 }
 
-static rt_status open_csv(const char *p, size_t c, rt_usage_reader **o, rt_error *e)
+rt_status rt_usage_open_opts_fn(const void *ctx, const char *path, size_t chunk_bytes,
+                                rt_usage_reader **out, rt_error *err)
 {
-    return open_as(RT_USAGE_CSV, p, c, o, e);
-}
-static rt_status open_native(const char *p, size_t c, rt_usage_reader **o, rt_error *e)
-{
-    return open_as(RT_USAGE_NATIVE, p, c, o, e);
-}
-static rt_status open_asterisk(const char *p, size_t c, rt_usage_reader **o, rt_error *e)
-{
-    return open_as(RT_USAGE_ASTERISK, p, c, o, e);
-}
-static rt_status open_freeswitch(const char *p, size_t c, rt_usage_reader **o, rt_error *e)
-{
-    return open_as(RT_USAGE_FREESWITCH, p, c, o, e);
-}
-
-rt_usage_open_fn rt_usage_opener(rt_usage_format format)
-{
-    switch (format) {
-    case RT_USAGE_CSV: return open_csv;
-    case RT_USAGE_NATIVE: return open_native;
-    case RT_USAGE_ASTERISK: return open_asterisk;
-    case RT_USAGE_FREESWITCH: return open_freeswitch;
-    case RT_USAGE_AUTO: break;
-    }
-    return rt_usage_open;
+    if (!ctx) return open_as(RT_USAGE_AUTO, path, chunk_bytes, out, err);
+    return rt_usage_open_with(path, ctx, chunk_bytes, out, err);
 }

@@ -41,12 +41,13 @@ rt_status rt_usage_open_with(const char *path, const rt_usage_open_opts *o, size
                              rt_usage_reader **out, rt_error *err);
 
 /* Open path with the reader its name calls for. RT_EINVAL for an unknown extension, else
- * whatever the reader's open returns. Matches rt_usage_open_fn. */
+ * whatever the reader's open returns. */
 rt_status rt_usage_open(const char *path, size_t chunk_bytes, rt_usage_reader **out,
                         rt_error *err);
 
-/* An rt_usage_open_fn that opens every file as `format` with default options (CDRs: product
- * from the dialplan context, UTC times); AUTO gives rt_usage_open. */
-rt_usage_open_fn rt_usage_opener(rt_usage_format format);
+/* An rt_usage_open_fn: ctx is a const rt_usage_open_opts * (NULL: the defaults, every file
+ * opened as its name calls for). */
+rt_status rt_usage_open_opts_fn(const void *ctx, const char *path, size_t chunk_bytes,
+                                rt_usage_reader **out, rt_error *err);
 
 #endif

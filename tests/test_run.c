@@ -107,9 +107,10 @@ static void record(rt_buf *b, unsigned i)
 }
 
 /* The file's name says which records it holds and which fault it has. */
-static rt_status mem_open(const char *path, size_t chunk_bytes, rt_usage_reader **out,
-                          rt_error *err)
+static rt_status mem_open(const void *ctx, const char *path, size_t chunk_bytes,
+                          rt_usage_reader **out, rt_error *err)
 {
+    (void)ctx;
     (void)chunk_bytes;
     mem_reader *m = calloc(1, sizeof *m);
     m->base.ops = &mem_ops;

@@ -239,4 +239,16 @@ Test(usage_asterisk, a_master_csv_is_billed_end_to_end)
     cr_assert_eq(rt_test_sh("cp '%s' '%s'", path, other), 0);
     cr_assert_eq(rt_test_ratel("run --quiet --book '%s/book' --period 2026-10 --usage '%s' "
                                "--usage-format asterisk --rerun --out '%s/out2'", tmp, other, tmp), 0);
+    /* The CDR options on the run: every call as one product, local times at +02:00. */
+    cr_assert_eq(rt_test_ratel("run --quiet --book '%s/book' --period 2026-10 --usage '%s' "
+                               "--cdr-product VOICE_NAT --cdr-utc-offset +02:00 --rerun "
+                               "--out '%s/out3'", tmp, path, tmp), 0);
+    snprintf(p2, sizeof p2, "%s/out3/rated_usage.csv.zst", tmp);
+    rated = rt_test_read(p2, NULL);
+    cr_assert(strstr(rated, ",ACC-0001,VOICE_NAT,2026-10-05T12:03:22Z,122,"), "%s", rated);
+    cr_assert_null(strstr(rated, "VOICE_MOB"), "%s", rated);
+    free(rated);
+    cr_assert_neq(rt_test_ratel("run --quiet --book '%s/book' --period 2026-10 --usage '%s' "
+                                "--cdr-utc-offset 2h --rerun --out '%s/out4' 2> /dev/null",
+                                tmp, path, tmp), 0, "a bad offset is a usage error");
 }

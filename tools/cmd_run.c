@@ -17,10 +17,13 @@ static const char run_usage[] =
     "                 [--threads N] [--rerun] [--late bill|reject] [--quiet]\n"
     "                 [--late-window MONTHS] [--accrue-only] [--chunk-size BYTES]\n"
     "                 [--usage-format csv|native|asterisk|freeswitch]\n"
+    "                 [--cdr-product ID] [--cdr-utc-offset Z|+hh:mm]\n"
     "\n"
     "Rates the usage files against the price book for the period, writes invoices, the\n"
     "revenue journal and a manifest into OUT_DIR (which must not exist) and commits the run\n"
-    "in the book's run registry. A period is billed once; --rerun bills it again.\n";
+    "in the book's run registry. A period is billed once; --rerun bills it again.\n"
+    "CDR files (Asterisk cdr-csv, FreeSWITCH cdr_csv) are rated as --cdr-product (default:\n"
+    "the dialplan context) with their local times at --cdr-utc-offset (default: UTC).\n";
 
 typedef struct progress_state {
     int tty;
@@ -92,6 +95,8 @@ int rt_cmd_run(int argc, char **argv)
 {
     rt_run_config cfg;
     memset(&cfg, 0, sizeof cfg);
+    rt_usage_open_opts open_opts;
+    rt_usage_open_opts_init(&open_opts);
     const char **usage = calloc((size_t)argc + 1, sizeof *usage);
     const char **orders = calloc((size_t)argc + 1, sizeof *orders);
     if (!usage || !orders) {
@@ -154,7 +159,19 @@ int rt_cmd_run(int argc, char **argv)
                 return rt_cli_usage_error("run", "--usage-format takes csv, native, asterisk or "
                                                  "freeswitch");
             }
-            cfg.open_usage = rt_usage_opener(f);
+            open_opts.format = f;
+        } else if (strcmp(a, "--cdr-product") == 0 && has) {
+            if (rt_cdr_opts_set_product(&open_opts.cdr, argv[++i]) != RT_OK) {
+                free(usage);
+                free(orders);
+                return rt_cli_usage_error("run", "--cdr-product takes an id of 1 to 64 bytes");
+            }
+        } else if (strcmp(a, "--cdr-utc-offset") == 0 && has) {
+            if (rt_cdr_parse_utc_offset(argv[++i], &open_opts.cdr.utc_offset_s) != RT_OK) {
+                free(usage);
+                free(orders);
+                return rt_cli_usage_error("run", "--cdr-utc-offset takes Z or +hh:mm");
+            }
         } else if (strcmp(a, "--rerun") == 0) {
             cfg.rerun = true;
         } else if (strcmp(a, "--late") == 0 && has) {
@@ -186,7 +203,8 @@ int rt_cmd_run(int argc, char **argv)
     cfg.order_paths = orders;
     cfg.order_count = norders;
     cfg.read_orders = rt_orders_csv_read;
-    if (!cfg.open_usage) cfg.open_usage = rt_usage_open;
+    cfg.open_usage = rt_usage_open_opts_fn;
+    cfg.open_ctx = &open_opts;
     cfg.outputs = rt_run_outputs();
     progress_state ps = {!quiet && isatty(STDERR_FILENO)};
     cfg.progress = on_progress;
