@@ -160,6 +160,76 @@ void rt_agg_sort(rt_aggregates *a)
     }
 }
 
+/* Merge sorted b into sorted a, equal keys summed, from the back so that a only grows by
+ * b's size (no third array): the entries end at the top of a's grown array and are moved
+ * down once. */
+static rt_status merge_into(rt_aggregates *a, const rt_aggregates *b)
+{
+    size_t na = a->count, nb = b->count, w = na + nb;
+    if (w > a->capacity) {
+        rt_agg_entry *e = realloc(a->entries, w * sizeof *e);
+        if (!e) return RT_ENOMEM;
+        a->entries = e;
+        a->capacity = w;
+    }
+    size_t ia = na, ib = nb;
+    /* w >= ia + ib throughout: the slot written is never one of a's unread entries. */
+    while (ia > 0 || ib > 0) {
+        const rt_agg_entry *x = ia ? &a->entries[ia - 1] : NULL;
+        const rt_agg_entry *y = ib ? &b->entries[ib - 1] : NULL;
+        int c = !x ? -1 : !y ? 1 : agg_cmp(x, y);
+        rt_agg_entry e;
+        if (c > 0) {
+            e = *x;
+            ia--;
+        } else if (c < 0) {
+            e = *y;
+            ib--;
+        } else {
+            e = *x;
+            if (accumulate(&e, y->events, y->quantity_base, y->billable_base, y->amount_nanos) !=
+                RT_OK)
+                return RT_EOVERFLOW;
+            ia--;
+            ib--;
+        }
+        a->entries[--w] = e;
+    }
+    a->count = na + nb - w;
+    memmove(a->entries, a->entries + w, a->count * sizeof *a->entries);
+    return RT_OK;
+}
+
+rt_status rt_agg_merge_sorted(rt_aggregates *parts, unsigned n, unsigned threads,
+                              rt_aggregates *out)
+{
+    memset(out, 0, sizeof *out);
+    if (n == 0) return rt_agg_init(out);
+    if (threads == 0) threads = 1;
+    /* Each part sorted on its own thread; the key is unique within a part. */
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
+    for (unsigned i = 0; i < n; i++)
+        if (parts[i].count > 1)
+            qsort(parts[i].entries, parts[i].count, sizeof *parts[i].entries, agg_cmp);
+    /* The first part becomes the total and takes the others in one by one (n is the thread
+     * count: small). Sums are exact integers, so the result does not depend on which part
+     * held what. */
+    rt_status st = RT_OK;
+    for (unsigned i = 1; i < n && st == RT_OK; i++) {
+        st = merge_into(&parts[0], &parts[i]);
+        if (st == RT_OK) rt_agg_free(&parts[i]);
+    }
+    if (st == RT_OK) {
+        size_t cap = 2048;
+        while (cap < parts[0].count * 2) cap *= 2;
+        st = agg_slots(&parts[0], cap); /* the slots again match the entries' new places */
+    }
+    if (st != RT_OK) return st;
+    *out = parts[0];
+    memset(&parts[0], 0, sizeof parts[0]);
+    return RT_OK;
+}
+
 /* ---- period prices ---- */
 
 static rt_status tier_bound(int64_t up_to_e6, int64_t qdec, int64_t *out)

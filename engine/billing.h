@@ -49,6 +49,13 @@ rt_status rt_agg_merge(rt_aggregates *dst, const rt_aggregates *src);
 /* Sort entries by (account, charge, zone, rate_group): the order invoices and lines are
  * built in (zones in zone id order, rates in band id order, since catalog rows are sorted). */
 void rt_agg_sort(rt_aggregates *a);
+/* The sorted sum of n parts (one per thread): each part sorted on up to `threads` threads,
+ * then merged part by part, equal keys summed. The same entries as merging every part into
+ * one and sorting it. On success the parts are emptied (the first one's arrays become out's);
+ * on error they are left for rt_agg_free. RT_ENOMEM, RT_EOVERFLOW (a quantity sum leaves
+ * int64). */
+rt_status rt_agg_merge_sorted(rt_aggregates *parts, unsigned n, unsigned threads,
+                              rt_aggregates *out);
 
 /* ---- invoices ---- */
 /* What an invoice line bills. Usage lines come from rated events; the others from orders,

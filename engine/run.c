@@ -735,17 +735,10 @@ static rt_status bill(run_state *rs, rt_error *err)
 {
     pipeline *p = &rs->p;
     rt_status st;
-    /* The first thread's aggregates become the total (no copy); the others are merged into
-     * it and freed one by one, so at most one more set is held. Sorting makes the result
-     * independent of which thread added what. */
-    rs->total = p->aggs[0];
-    memset(&p->aggs[0], 0, sizeof p->aggs[0]);
-    for (unsigned i = 1; i < p->threads; i++) {
-        if ((st = rt_agg_merge(&rs->total, &p->aggs[i])) != RT_OK)
-            return rt_error_set(err, st, NULL, 0, 0, NULL, "cannot merge aggregates");
-        rt_agg_free(&p->aggs[i]);
-    }
-    rt_agg_sort(&rs->total);
+    /* Every thread's aggregates sorted in parallel, then merged in one pass. */
+    if ((st = rt_agg_merge_sorted(p->aggs, p->threads, p->threads, &rs->total)) != RT_OK)
+        return rt_error_set(err, st, NULL, 0, 0, NULL, "cannot merge aggregates: %s",
+                            rt_status_str(st));
     return rt_billing_build(&rs->cat, &p->rctx.period, &rs->total, rs->order_result.charges,
                             rs->order_result.charge_count, p->threads, &rs->invoices, err);
 }

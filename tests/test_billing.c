@@ -530,6 +530,40 @@ Test(agg, add_and_merge_are_order_independent)
     for (int k = 0; k < 3; k++) rt_agg_free(&parts[k]);
 }
 
+Test(agg, merge_sorted_equals_merge_then_sort)
+{
+    /* Parts of uneven size (one empty, one with keys no other part has), merged sorted on 1
+     * and 3 threads: the entries of one aggregate of every event, sorted. */
+    enum { N = 3000 };
+    static rt_rated evs[N];
+    uint64_t seed = UINT64_C(20261123);
+    for (size_t i = 0; i < N; i++)
+        evs[i] = rated_ev((uint32_t)(lcg(&seed) % 50), (uint32_t)(lcg(&seed) % 9),
+                          (uint32_t)(lcg(&seed) % 8), (int64_t)(lcg(&seed) % 100000),
+                          (int64_t)(lcg(&seed) % 2000000001) - 1000000000);
+    for (unsigned threads = 1; threads <= 3; threads += 2) {
+        rt_aggregates all, parts[4], out;
+        cr_assert_eq(rt_agg_init(&all), RT_OK);
+        for (int k = 0; k < 4; k++) cr_assert_eq(rt_agg_init(&parts[k]), RT_OK);
+        for (size_t i = 0; i < N; i++) {
+            add(&all, evs[i]);
+            unsigned k = evs[i].account >= 45 ? 3 : (unsigned)((i * 7 / 3) % 3);
+            add(&parts[k == 1 ? 2 : k], evs[i]); /* part 1 stays empty */
+        }
+        rt_agg_sort(&all);
+        cr_assert_eq(rt_agg_merge_sorted(parts, 4, threads, &out), RT_OK);
+        assert_same(&all, &out);
+        for (int k = 0; k < 4; k++) cr_assert_eq(parts[k].count, 0, "the parts are emptied");
+        /* The slots match the new places: adding an existing key finds its entry. */
+        size_t before = out.count;
+        add(&out, evs[0]);
+        cr_assert_eq(out.count, before);
+        rt_agg_free(&all);
+        rt_agg_free(&out);
+        for (int k = 0; k < 4; k++) rt_agg_free(&parts[k]);
+    }
+}
+
 /* ---- rt_tax_amount ---- */
 
 static int64_t tax(int64_t base, int64_t rate_e4, rt_round mode)
