@@ -196,7 +196,7 @@ static rt_status merge_into(rt_aggregates *a, const rt_aggregates *b)
         a->entries[--w] = e;
     }
     a->count = na + nb - w;
-    memmove(a->entries, a->entries + w, a->count * sizeof *a->entries);
+    if (a->count && w) memmove(a->entries, a->entries + w, a->count * sizeof *a->entries);
     return RT_OK;
 }
 
