@@ -141,19 +141,32 @@ rt_status rt_instant_or_date_parse(const char *s, size_t len, rt_time_s *out)
 
 /* ---- formatting ---- */
 
+/* Two decimal digits of v (< 100). */
+static void put2(char *p, unsigned v)
+{
+    p[0] = (char)('0' + v / 10);
+    p[1] = (char)('0' + v % 10);
+}
+
+/* "YYYY-MM-DD" (10 bytes, no terminator) for a year in 0..9999. */
+static void put_ymd(char *p, int y, unsigned m, unsigned d)
+{
+    put2(p, (unsigned)y / 100);
+    put2(p + 2, (unsigned)y % 100);
+    p[4] = '-';
+    put2(p + 5, m);
+    p[7] = '-';
+    put2(p + 8, d);
+}
+
 size_t rt_date_format(rt_days d, char *buf, size_t buf_size)
 {
     int y;
     unsigned m, dd;
     rt_civil_from_days(d, &y, &m, &dd);
     if (y >= 0 && y <= 9999 && buf_size > 10) {
-        unsigned v[4] = {(unsigned)y / 100, (unsigned)y % 100, m, dd};
-        static const unsigned char at[4] = {0, 2, 5, 8};
-        memcpy(buf, "0000-00-00", 11);
-        for (int i = 0; i < 4; i++) {
-            buf[at[i]] = (char)('0' + v[i] / 10);
-            buf[at[i] + 1] = (char)('0' + v[i] % 10);
-        }
+        put_ymd(buf, y, m, dd);
+        buf[10] = '\0';
         return 10;
     }
     int n = snprintf(buf, buf_size, "%04d-%02u-%02u", y, m, dd);
@@ -178,16 +191,15 @@ size_t rt_time_format(rt_time_s t, char *buf, size_t buf_size)
     rt_civil_from_days(d, &y, &m, &dd);
     if (y >= 0 && y <= 9999 && buf_size > 20) {
         /* Once per rated event in the detail files: digits by hand, not printf. */
-        unsigned v[6] = {(unsigned)y / 100, (unsigned)y % 100, m, dd, (unsigned)(sod / 3600),
-                         (unsigned)(sod / 60 % 60)};
-        memcpy(buf, "0000-00-00T00:00:00Z", 21);
-        static const unsigned char at[6] = {0, 2, 5, 8, 11, 14};
-        for (int i = 0; i < 6; i++) {
-            buf[at[i]] = (char)('0' + v[i] / 10);
-            buf[at[i] + 1] = (char)('0' + v[i] % 10);
-        }
-        buf[17] = (char)('0' + sod % 60 / 10);
-        buf[18] = (char)('0' + sod % 10);
+        put_ymd(buf, y, m, dd);
+        buf[10] = 'T';
+        put2(buf + 11, (unsigned)(sod / 3600));
+        buf[13] = ':';
+        put2(buf + 14, (unsigned)(sod / 60 % 60));
+        buf[16] = ':';
+        put2(buf + 17, (unsigned)(sod % 60));
+        buf[19] = 'Z';
+        buf[20] = '\0';
         return 20;
     }
     int n = snprintf(buf, buf_size, "%04d-%02u-%02uT%02d:%02d:%02dZ", y, m, dd, (int)(sod / 3600),

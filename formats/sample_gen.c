@@ -256,11 +256,6 @@ static const town be_towns[] = {{"Bruxelles", "1000"}, {"Liège", "4000"}, {"Gen
 static const town ch_towns[] = {{"Genève", "1204"}, {"Lausanne", "1003"}, {"Zürich", "8001"}};
 
 /* Rows are assembled without printf: the account pass writes millions of them. */
-static void put(rt_buf *b, const char *s)
-{
-    rt_buf_append(b, s, strlen(s));
-}
-
 static void put_u(rt_buf *b, uint64_t v, int width)
 {
     char t[24];
@@ -269,15 +264,8 @@ static void put_u(rt_buf *b, uint64_t v, int width)
 
 static void put_date(rt_buf *b, rt_days d)
 {
-    int y;
-    unsigned m, dd;
-    rt_civil_from_days(d, &y, &m, &dd);
-    char t[16], *p = put_uint(t, (uint64_t)y, 4);
-    *p++ = '-';
-    p = put_uint(p, m, 2);
-    *p++ = '-';
-    p = put_uint(p, dd, 2);
-    rt_buf_append(b, t, (size_t)(p - t));
+    char t[16];
+    rt_buf_append(b, t, rt_date_format(d, t, sizeof t));
 }
 
 static void put_account(rt_buf *b, const world *w, uint64_t i)
@@ -301,29 +289,29 @@ static void account_party(rt_buf *b, const acct_info *a, bool business)
                                          : &fr_towns[(h >> 16) % RT_ARRAY_LEN(fr_towns)];
     if (business) {
         rt_buf_putc(b, '"');
-        put(b, trades[(h >> 24) % RT_ARRAY_LEN(trades)]);
+        rt_buf_puts(b, trades[(h >> 24) % RT_ARRAY_LEN(trades)]);
         rt_buf_putc(b, ' ');
-        put(b, last);
-        put(b, a->home == HOME_BE ? ", BV\"," : ", SARL\",");
+        rt_buf_puts(b, last);
+        rt_buf_puts(b, a->home == HOME_BE ? ", BV\"," : ", SARL\",");
     } else {
-        put(b, first_names[h % RT_ARRAY_LEN(first_names)]);
+        rt_buf_puts(b, first_names[h % RT_ARRAY_LEN(first_names)]);
         rt_buf_putc(b, ' ');
-        put(b, last);
+        rt_buf_puts(b, last);
         rt_buf_putc(b, ',');
     }
     put_u(b, (h >> 32) % 200 + 1, 0);
-    put(b, " rue de la Gare,");
-    put(b, t->city);
+    rt_buf_puts(b, " rue de la Gare,");
+    rt_buf_puts(b, t->city);
     rt_buf_putc(b, ',');
-    put(b, t->postcode);
+    rt_buf_puts(b, t->postcode);
     rt_buf_putc(b, ',');
-    put(b, country_of(a));
+    rt_buf_puts(b, country_of(a));
     rt_buf_putc(b, ',');
     if (business && a->home == HOME_BE) {
-        put(b, "BE0");
+        rt_buf_puts(b, "BE0");
         put_u(b, h % 1000000000, 9);
     } else if (business) {
-        put(b, "FR");
+        rt_buf_puts(b, "FR");
         put_u(b, (h >> 40) % 100, 2);
         put_u(b, h % 1000000000, 9);
     }
@@ -336,24 +324,24 @@ static void account_row(rt_buf *b, const world *w, uint64_t i, const acct_info *
     put_account(b, w, i);
     rt_buf_putc(b, ',');
     account_party(b, a, business);
-    put(b, "billing.");
+    rt_buf_puts(b, "billing.");
     put_u(b, i + 1, w->account_digits);
-    put(b, "@example.net,");
-    if (business && acct_bit(a, 1, 300)) put(b, "PO-2026-117");
-    put(b, a->plan == RT_GEN_CH ? ",CHF," : ",EUR,");
-    put(b, a->home == HOME_CH ? "CH_EXPORT" : a->home == HOME_BE ? "BE_B2B" : "FR");
-    put(b, business && acct_bit(a, 2, 200) ? ",1,45\n" : ",1,\n");
+    rt_buf_puts(b, "@example.net,");
+    if (business && acct_bit(a, 1, 300)) rt_buf_puts(b, "PO-2026-117");
+    rt_buf_puts(b, a->plan == RT_GEN_CH ? ",CHF," : ",EUR,");
+    rt_buf_puts(b, a->home == HOME_CH ? "CH_EXPORT" : a->home == HOME_BE ? "BE_B2B" : "FR");
+    rt_buf_puts(b, business && acct_bit(a, 2, 200) ? ",1,45\n" : ",1,\n");
 }
 
 static void account_plan_rows(rt_buf *b, const world *w, uint64_t i, const acct_info *a)
 {
     put_account(b, w, i);
     rt_buf_putc(b, ',');
-    put(b, a->migrates ? "P_START" : rt_gen_plan_id(a->plan));
+    rt_buf_puts(b, a->migrates ? "P_START" : rt_gen_plan_id(a->plan));
     rt_buf_putc(b, ',');
     put_date(b, a->since);
     if (!a->migrates) {
-        put(b, ",\n");
+        rt_buf_puts(b, ",\n");
         return;
     }
     rt_days move = w->period.start_day + 9;
@@ -361,9 +349,9 @@ static void account_plan_rows(rt_buf *b, const world *w, uint64_t i, const acct_
     put_date(b, move);
     rt_buf_putc(b, '\n');
     put_account(b, w, i);
-    put(b, ",P_BIZ,");
+    rt_buf_puts(b, ",P_BIZ,");
     put_date(b, move);
-    put(b, ",\n");
+    rt_buf_puts(b, ",\n");
 }
 
 /* An account's own discounts: a loyalty discount on the invoice (percent), and for some
@@ -371,18 +359,18 @@ static void account_plan_rows(rt_buf *b, const world *w, uint64_t i, const acct_
 static void discount_rows(rt_buf *b, const world *w, uint64_t i, const acct_info *a)
 {
     if (acct_bit(a, 3, 25)) {
-        put(b, "D-LOY-");
+        rt_buf_puts(b, "D-LOY-");
         put_u(b, i + 1, w->account_digits);
-        put(b, ",,,");
+        rt_buf_puts(b, ",,,");
         put_account(b, w, i);
-        put(b, ",,,5,,DISCOUNT,Loyalty discount 5%\n");
+        rt_buf_puts(b, ",,,5,,DISCOUNT,Loyalty discount 5%\n");
     }
     if (a->plan == RT_GEN_BIZ && !a->migrates && acct_bit(a, 4, 40)) {
-        put(b, "D-VOX-");
+        rt_buf_puts(b, "D-VOX-");
         put_u(b, i + 1, w->account_digits);
-        put(b, ",,,");
+        rt_buf_puts(b, ",,,");
         put_account(b, w, i);
-        put(b, ",P_BIZ,C_VOICE,,2.00,,Voice credit\n");
+        rt_buf_puts(b, ",P_BIZ,C_VOICE,,2.00,,Voice credit\n");
     }
 }
 
@@ -414,23 +402,23 @@ static void order_line(order_writer *o, const order_fields *f)
 {
     rt_buf *b = o->b;
     const char *digits = o->acc + 4;
-    put(b, "ORD-");
-    put(b, digits);
+    rt_buf_puts(b, "ORD-");
+    rt_buf_puts(b, digits);
     rt_buf_putc(b, '-');
     put_u(b, o->order, 0);
     rt_buf_putc(b, ',');
     put_u(b, ++o->line, 0);
     rt_buf_putc(b, ',');
     if (f->sub) {
-        put(b, "SUB-");
-        put(b, digits);
+        rt_buf_puts(b, "SUB-");
+        rt_buf_puts(b, digits);
         rt_buf_putc(b, '-');
         put_u(b, f->sub, 0);
     }
     const char *text[] = {f->action, o->acc, f->product};
     for (size_t i = 0; i < RT_ARRAY_LEN(text); i++) {
         rt_buf_putc(b, ',');
-        put(b, text[i]);
+        rt_buf_puts(b, text[i]);
     }
     rt_buf_putc(b, ',');
     put_date(b, f->effective);
@@ -439,12 +427,12 @@ static void order_line(order_writer *o, const order_fields *f)
     const char *more[] = {f->qty, f->price, f->discount};
     for (size_t i = 0; i < RT_ARRAY_LEN(more); i++) {
         rt_buf_putc(b, ',');
-        if (more[i]) put(b, more[i]);
+        if (more[i]) rt_buf_puts(b, more[i]);
     }
     rt_buf_putc(b, ',');
     if (f->end) put_date(b, f->end);
     rt_buf_putc(b, ',');
-    if (f->description) put(b, f->description);
+    if (f->description) rt_buf_puts(b, f->description);
     rt_buf_putc(b, '\n');
     o->lines++;
 }
