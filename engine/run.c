@@ -904,6 +904,7 @@ static rt_status commit(run_state *rs, const rt_run_config *cfg, rt_run_summary 
         .corrects_run = rs->corrected_run,
         .credit_notes = rs->corr.credit_notes,
         .unchanged = rs->corr.unchanged,
+        .tables_zstd_level = cfg->tables_zstd_level,
     };
     rt_period_format(&p->rctx.period, res.period_text, sizeof res.period_text);
     rt_output_list files = {0};

@@ -68,6 +68,7 @@ typedef struct rt_run_result {
     uint64_t corrects_run; /* --rerun: the run whose invoices this one corrects, else 0 */
     uint64_t credit_notes; /* documents of type RT_CREDIT_NOTE among invoices */
     uint64_t unchanged;    /* invoices of the corrected run left as they were */
+    int tables_zstd_level; /* rt_run_config.tables_zstd_level */
 } rt_run_result;
 
 enum { RT_OUTPUT_FILES_MAX = 32, RT_OUTPUT_NAME_MAX = 64 };
@@ -115,6 +116,9 @@ typedef rt_status (*rt_usage_open_fn)(const void *ctx, const char *path, size_t 
 typedef rt_status (*rt_orders_read_fn)(const char *path, uint32_t source, rt_order_book *ob,
                                        rt_input_info *info, rt_error *err);
 
+/* The zstd level of compressed tables: fast, and text tables shrink about tenfold. */
+enum { RT_TABLES_ZSTD_LEVEL = 1 };
+
 typedef struct rt_run_config {
     const char *book_dir;
     const char *period; /* "YYYY-MM" */
@@ -130,6 +134,8 @@ typedef struct rt_run_config {
     unsigned late_window_months; /* 0: 3. Older events are rejected; runs of the periods
                                     within this many months are checked for duplicates */
     size_t chunk_bytes; /* 0: the reader's default (4 MiB for CSV) */
+    int tables_zstd_level; /* 0: the invoice, journal and GL tables are plain text; else
+                              zstd at this level (1..19), each file named *.zst */
     rt_usage_open_fn open_usage;
     const void *open_ctx; /* passed to open_usage */
     rt_orders_read_fn read_orders; /* needed when order_count > 0 */

@@ -131,12 +131,34 @@ static void write_line(rt_buf *b, const rt_run_result *res, const rt_journal_lin
     rt_buf_putc(b, '\n');
 }
 
-rt_status rt_gl_fec_write(const char *dir, const rt_run_result *res, rt_output_list *files,
-                          rt_error *err)
+typedef struct fec_ctx {
+    const rt_run_result *res;
+    const fec_entry *entries;
+    const rt_currency *fcur;
+} fec_ctx;
+
+/* Entries [from, to): EcritureNum is the entry's rank in chronological order. */
+static uint64_t fec_items(const void *ctx, size_t from, size_t to, rt_buf *b)
+{
+    const fec_ctx *c = ctx;
+    uint64_t rows = 0;
+    for (size_t e = from; e < to; e++) {
+        for (size_t k = 0; k < c->entries[e].count; k++) {
+            const rt_journal_line *l = &c->res->journal->lines[c->entries[e].first + k];
+            write_line(b, c->res, l, e + 1, c->fcur->minor_units, c->fcur);
+        }
+        rows += c->entries[e].count;
+    }
+    return rows;
+}
+
+rt_status rt_gl_fec_write(const char *dir, const rt_run_result *res, unsigned threads,
+                          rt_output_list *files, rt_error *err)
 {
     const rt_company *co = res->cat->company;
-    char name[RT_FEC_NAME_MAX];
-    if (rt_gl_fec_name(co, &res->period, name, sizeof name) != RT_OK) return RT_OK;
+    char fec[RT_FEC_NAME_MAX], name[RT_OUTPUT_NAME_MAX];
+    if (rt_gl_fec_name(co, &res->period, fec, sizeof fec) != RT_OK) return RT_OK;
+    rt_outfile_name(fec, res->tables_zstd_level, name, sizeof name);
     const rt_currency *fcur = rt_currency_find(co->functional_currency);
     RT_ASSERT(fcur); /* the book validates functional_currency as ISO 4217 */
     fec_entry *entries = NULL;
@@ -144,18 +166,14 @@ rt_status rt_gl_fec_write(const char *dir, const rt_run_result *res, rt_output_l
     rt_outfile f;
     rt_status st = collect_entries(res->journal, &entries, &n);
     if (st != RT_OK) return rt_error_set(err, st, name, 0, 0, NULL, "out of memory");
-    if ((st = rt_outfile_open(&f, dir, name, 0, err)) != RT_OK) goto done;
+    if ((st = rt_outfile_open(&f, dir, name, res->tables_zstd_level, err)) != RT_OK) goto done;
     for (int c = 0; c < RT_FEC_COLUMNS; c++) {
         rt_buf_puts(&f.buf, rt_fec_columns[c]);
         rt_buf_putc(&f.buf, c + 1 < RT_FEC_COLUMNS ? '\t' : '\n');
     }
-    for (size_t e = 0; e < n && st == RT_OK; e++) {
-        for (size_t k = 0; k < entries[e].count && st == RT_OK; k++) {
-            const rt_journal_line *l = &res->journal->lines[entries[e].first + k];
-            write_line(&f.buf, res, l, e + 1, fcur->minor_units, fcur);
-            st = rt_outfile_row_done(&f, err);
-        }
-    }
+    fec_ctx c = {res, entries, fcur};
+    /* Entries per chunk: a few megabytes of text. */
+    st = rt_outfile_write_items(&f, n, 4096, threads, fec_items, &c, err);
     if (st == RT_OK)
         st = rt_outfile_close(&f, files, NULL, err);
     else

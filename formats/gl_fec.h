@@ -25,10 +25,11 @@ extern const char *const rt_fec_columns[RT_FEC_COLUMNS];
  * (spaces ignored). RT_ENOTFOUND when the company has no SIREN: no FEC is written then. */
 rt_status rt_gl_fec_name(const rt_company *co, const rt_period *period, char *buf, size_t buf_size);
 
-/* Write the run's journal as dir/<FEC name> and append it to files. Does nothing (RT_OK)
- * when the company has no SIREN. RT_EIO, RT_ENOMEM, RT_ELIMIT. */
-rt_status rt_gl_fec_write(const char *dir, const rt_run_result *res, rt_output_list *files,
-                          rt_error *err);
+/* Write the run's journal as dir/<FEC name> (plus ".zst", compressed, when
+ * res->tables_zstd_level is set), formatting on up to `threads` threads, and append it to
+ * files. Does nothing (RT_OK) when the company has no SIREN. RT_EIO, RT_ENOMEM, RT_ELIMIT. */
+rt_status rt_gl_fec_write(const char *dir, const rt_run_result *res, unsigned threads,
+                          rt_output_list *files, rt_error *err);
 
 typedef struct rt_fec_summary {
     uint64_t entries;

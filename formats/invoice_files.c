@@ -248,38 +248,67 @@ static void write_line_rows(rt_buf *b, const rt_run_result *res, const rt_invoic
     }
 }
 
-rt_status rt_invoice_files_write(const char *dir, const rt_run_result *res,
+static uint64_t json_items(const void *ctx, size_t from, size_t to, rt_buf *b)
+{
+    const rt_run_result *res = ctx;
+    for (size_t i = from; i < to; i++) write_json(b, res, &res->invoices->items[i]);
+    return to - from;
+}
+
+static uint64_t summary_items(const void *ctx, size_t from, size_t to, rt_buf *b)
+{
+    const rt_run_result *res = ctx;
+    for (size_t i = from; i < to; i++) write_summary_row(b, res, &res->invoices->items[i]);
+    return to - from;
+}
+
+static uint64_t line_items(const void *ctx, size_t from, size_t to, rt_buf *b)
+{
+    const rt_run_result *res = ctx;
+    uint64_t rows = 0;
+    for (size_t i = from; i < to; i++) {
+        write_line_rows(b, res, &res->invoices->items[i]);
+        rows += res->invoices->items[i].line_count;
+    }
+    return rows;
+}
+
+/* Invoices per chunk: a few megabytes of text each. */
+enum { JSON_CHUNK = 1024, SUMMARY_CHUNK = 32768, LINES_CHUNK = 4096 };
+
+static rt_status write_one(const char *dir, const rt_run_result *res, unsigned threads,
+                           const char *name, const char *header, size_t chunk,
+                           rt_outfile_items_fn fn, rt_output_list *files, rt_error *err)
+{
+    char full[RT_OUTPUT_NAME_MAX];
+    rt_outfile_name(name, res->tables_zstd_level, full, sizeof full);
+    rt_outfile f;
+    rt_status st = rt_outfile_open(&f, dir, full, res->tables_zstd_level, err);
+    if (st != RT_OK) return st;
+    if (header) rt_buf_puts(&f.buf, header);
+    st = rt_outfile_write_items(&f, res->invoices->count, chunk, threads, fn, res, err);
+    if (st != RT_OK) {
+        rt_outfile_abort(&f);
+        return st;
+    }
+    return rt_outfile_close(&f, files, NULL, err);
+}
+
+rt_status rt_invoice_files_write(const char *dir, const rt_run_result *res, unsigned threads,
                                  rt_output_list *files, rt_error *err)
 {
-    rt_outfile js, sum, lines;
-    rt_status st;
-    memset(&js, 0, sizeof js);
-    memset(&sum, 0, sizeof sum);
-    memset(&lines, 0, sizeof lines);
-    if ((st = rt_outfile_open(&js, dir, "invoices.jsonl", 0, err)) != RT_OK) goto fail;
-    if ((st = rt_outfile_open(&sum, dir, "invoices.csv", 0, err)) != RT_OK) goto fail;
-    if ((st = rt_outfile_open(&lines, dir, "invoice_lines.csv", 0, err)) != RT_OK) goto fail;
-    rt_buf_puts(&sum.buf, "invoice_number,type,account_id,account_name,period,issue_date,"
-                          "due_date,currency,lines,events,net,tax,gross,corrects\n");
-    rt_buf_puts(&lines.buf, "invoice_number,line,account_id,plan_id,charge_id,product_id,"
-                            "description,events,quantity,billable_quantity,unit,unit_price,"
-                            "price_per,net,currency,vat_code,tax_rate,tax_category,gl_account\n");
-    for (size_t i = 0; i < res->invoices->count; i++) {
-        const rt_invoice *inv = &res->invoices->items[i];
-        write_json(&js.buf, res, inv);
-        write_summary_row(&sum.buf, res, inv);
-        write_line_rows(&lines.buf, res, inv);
-        lines.rows += inv->line_count - 1; /* row_done counts one */
-        if ((st = rt_outfile_row_done(&js, err)) != RT_OK) goto fail;
-        if ((st = rt_outfile_row_done(&sum, err)) != RT_OK) goto fail;
-        if ((st = rt_outfile_row_done(&lines, err)) != RT_OK) goto fail;
-    }
-    if ((st = rt_outfile_close(&js, files, NULL, err)) != RT_OK) goto fail;
-    if ((st = rt_outfile_close(&sum, files, NULL, err)) != RT_OK) goto fail;
-    return rt_outfile_close(&lines, files, NULL, err);
-fail:
-    rt_outfile_abort(&js);
-    rt_outfile_abort(&sum);
-    rt_outfile_abort(&lines);
+    rt_status st = write_one(dir, res, threads, "invoices.jsonl", NULL, JSON_CHUNK, json_items,
+                             files, err);
+    if (st == RT_OK)
+        st = write_one(dir, res, threads, "invoices.csv",
+                       "invoice_number,type,account_id,account_name,period,issue_date,"
+                       "due_date,currency,lines,events,net,tax,gross,corrects\n",
+                       SUMMARY_CHUNK, summary_items, files, err);
+    if (st == RT_OK)
+        st = write_one(dir, res, threads, "invoice_lines.csv",
+                       "invoice_number,line,account_id,plan_id,charge_id,product_id,"
+                       "description,events,quantity,billable_quantity,unit,unit_price,"
+                       "price_per,net,currency,vat_code,tax_rate,tax_category,gl_account\n",
+                       LINES_CHUNK, line_items, files, err);
     return st;
 }

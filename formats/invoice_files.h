@@ -8,8 +8,10 @@
 
 #include "engine/run.h"
 
-/* Write the three files into dir and append them to files. */
-rt_status rt_invoice_files_write(const char *dir, const rt_run_result *res,
+/* Write the three files into dir (zstd-compressed and named *.zst when
+ * res->tables_zstd_level is set), formatting on up to `threads` threads, and append them to
+ * files. The bytes do not depend on the thread count. */
+rt_status rt_invoice_files_write(const char *dir, const rt_run_result *res, unsigned threads,
                                  rt_output_list *files, rt_error *err);
 
 /* Text of an invoice line's description: the charge's, else the product's name. */

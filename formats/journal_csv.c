@@ -100,20 +100,33 @@ static void write_row(rt_buf *b, const rt_run_result *res, const rt_journal_line
     rt_csv_end(b);
 }
 
-rt_status rt_journal_csv_write(const char *dir, const rt_run_result *res, rt_output_list *files,
-                               rt_error *err)
+typedef struct rows_ctx {
+    const rt_run_result *res;
+    const rt_currency *fc;
+} rows_ctx;
+
+static uint64_t journal_items(const void *ctx, size_t from, size_t to, rt_buf *b)
 {
+    const rows_ctx *c = ctx;
+    for (size_t i = from; i < to; i++) write_row(b, c->res, &c->res->journal->lines[i], c->fc);
+    return to - from;
+}
+
+rt_status rt_journal_csv_write(const char *dir, const rt_run_result *res, unsigned threads,
+                               rt_output_list *files, rt_error *err)
+{
+    char name[RT_OUTPUT_NAME_MAX];
+    rt_outfile_name("journal.csv", res->tables_zstd_level, name, sizeof name);
     rt_outfile f;
-    rt_status st = rt_outfile_open(&f, dir, "journal.csv", 0, err);
+    rt_status st = rt_outfile_open(&f, dir, name, res->tables_zstd_level, err);
     if (st != RT_OK) return st;
-    const rt_currency *fc = rt_journal_functional_currency(res);
+    rows_ctx c = {res, rt_journal_functional_currency(res)};
     rt_buf_puts(&f.buf, RT_JOURNAL_CSV_HEADER);
-    for (size_t i = 0; i < res->journal->count; i++) {
-        write_row(&f.buf, res, &res->journal->lines[i], fc);
-        if ((st = rt_outfile_row_done(&f, err)) != RT_OK) {
-            rt_outfile_abort(&f);
-            return st;
-        }
+    /* Lines per chunk: about two megabytes of text. */
+    st = rt_outfile_write_items(&f, res->journal->count, 16384, threads, journal_items, &c, err);
+    if (st != RT_OK) {
+        rt_outfile_abort(&f);
+        return st;
     }
     return rt_outfile_close(&f, files, NULL, err);
 }

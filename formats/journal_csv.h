@@ -15,8 +15,10 @@
     "date,journal_code,entry,gl_account,gl_label,debit,credit,currency,txn_amount,"             \
     "txn_currency,reference,label,line_type,customer_id,customer_name\n"
 
-rt_status rt_journal_csv_write(const char *dir, const rt_run_result *res, rt_output_list *files,
-                               rt_error *err);
+/* Write journal.csv (journal.csv.zst when res->tables_zstd_level is set) into dir, formatting
+ * on up to `threads` threads, and append it to files. */
+rt_status rt_journal_csv_write(const char *dir, const rt_run_result *res, unsigned threads,
+                               rt_output_list *files, rt_error *err);
 
 /* The human label of a journal line ("Invoice INV-1 Voice revenue"), into buf. */
 void rt_journal_line_label(const rt_run_result *res, const rt_journal_line *l, char *buf,

@@ -2,7 +2,10 @@
  *
  * Owns the pattern every run output shares: rows are formatted into a memory buffer that is
  * flushed to an rt_zwriter when it fills, and closing records the file's name, size, XXH64 and
- * row count for the manifest. */
+ * row count for the manifest. A large table can instead be formatted in chunks on several
+ * threads and written in order (rt_outfile_write_items). A compressed outfile is a series of
+ * independent zstd frames, one per flush or chunk, so its bytes do not depend on the thread
+ * count either. */
 #ifndef RT_OUTFILE_H
 #define RT_OUTFILE_H
 
@@ -12,16 +15,30 @@
 
 typedef struct rt_outfile {
     rt_zwriter *w;
+    int level;       /* 0: plain; else the zstd level of each frame */
+    ZSTD_CCtx *cctx; /* for the frames of flushes, when compressed */
     rt_buf buf;
+    rt_buf frame;
     uint64_t rows;
     char name[RT_OUTPUT_NAME_MAX];
 } rt_outfile;
+
+/* The name of a table that may be compressed: name, plus ".zst" when level > 0. */
+void rt_outfile_name(const char *name, int level, char *buf, size_t n);
 
 /* Create dir/name; level 0 = plain, >0 = zstd level. */
 rt_status rt_outfile_open(rt_outfile *f, const char *dir, const char *name, int level,
                           rt_error *err);
 /* Flush the buffer when it holds more than a megabyte (call after each row). */
 rt_status rt_outfile_row_done(rt_outfile *f, rt_error *err);
+/* Appends the text of items [from, to) to b and returns how many rows that is. */
+typedef uint64_t (*rt_outfile_items_fn)(const void *ctx, size_t from, size_t to, rt_buf *b);
+
+/* Write items [0, n) after what the buffer holds: chunks of `chunk` items are formatted by fn
+ * (and compressed, for a compressed file) on up to `threads` threads and appended in item
+ * order, so the file is the same for any thread count. fn must only read shared state. */
+rt_status rt_outfile_write_items(rt_outfile *f, size_t n, size_t chunk, unsigned threads,
+                                 rt_outfile_items_fn fn, const void *ctx, rt_error *err);
 /* Flush, fsync, close, and append the file's entry to list (when list is not NULL). */
 rt_status rt_outfile_close(rt_outfile *f, rt_output_list *list, rt_output_file *entry,
                            rt_error *err);

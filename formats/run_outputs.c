@@ -280,38 +280,15 @@ static rt_status write_order_rejects(rt_output_sink *s, const rt_run_result *res
 }
 
 /* The invoice tables, the journal and the FEC file read the run's result and write files of
- * their own: they are written side by side, and listed in this fixed order. */
+ * their own, in this fixed order; each is formatted on every thread. */
 static rt_status write_tables(rt_output_sink *s, const rt_run_result *res, rt_output_list *files,
                               rt_error *err)
 {
-    enum { T_INVOICES, T_JOURNAL, T_FEC, T_COUNT };
-    rt_output_list part[T_COUNT];
-    rt_error perr[T_COUNT];
-    rt_status pst[T_COUNT];
     unsigned threads = (s->nslots + 1) / 2; /* slots are two per thread */
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
-    for (int k = 0; k < T_COUNT; k++) {
-        part[k].count = 0;
-        rt_error_clear(&perr[k]);
-        if (k == T_INVOICES)
-            pst[k] = rt_invoice_files_write(s->dir, res, &part[k], &perr[k]);
-        else if (k == T_JOURNAL)
-            pst[k] = rt_journal_csv_write(s->dir, res, &part[k], &perr[k]);
-        else
-            pst[k] = rt_gl_fec_write(s->dir, res, &part[k], &perr[k]);
-    }
-    for (int k = 0; k < T_COUNT; k++) {
-        if (pst[k] != RT_OK) {
-            *err = perr[k];
-            return pst[k];
-        }
-        for (size_t i = 0; i < part[k].count; i++) {
-            if (files->count == RT_OUTPUT_FILES_MAX)
-                return rt_error_set(err, RT_ELIMIT, NULL, 0, 0, NULL, "too many output files");
-            files->items[files->count++] = part[k].items[i];
-        }
-    }
-    return RT_OK;
+    rt_status st = rt_invoice_files_write(s->dir, res, threads, files, err);
+    if (st == RT_OK) st = rt_journal_csv_write(s->dir, res, threads, files, err);
+    if (st == RT_OK) st = rt_gl_fec_write(s->dir, res, threads, files, err);
+    return st;
 }
 
 static rt_status sink_finish(rt_output_sink *s, const rt_run_result *res, rt_output_list *files,

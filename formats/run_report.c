@@ -71,7 +71,7 @@ static rt_status each_row(report *r, const char *name, const char *const *cols, 
                           row_fn fn)
 {
     char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/%s", r->dir, name);
+    rt_zio_find(r->dir, name, path, sizeof path); /* name.zst with --compress-tables */
     rt_zreader *z;
     rt_status st = rt_zreader_open(path, &z, r->err);
     if (st != RT_OK) return st;

@@ -38,7 +38,7 @@ int rt__vtable_load(const char *dir, const char *name, rt__vtable *t, rt_diags *
     t->name = name;
     rt_buf_init(&t->text);
     rt_arena_init(&t->arena, 64 * 1024);
-    snprintf(path, sizeof path, "%s/%s", dir, name);
+    rt_zio_find(dir, name, path, sizeof path); /* name.zst with --compress-tables */
     if (rt_zio_slurp(path, &t->text, &err) != RT_OK) {
         rt_diags_add(d, name, 0, 0, NULL, "%s", err.message);
         return 0;

@@ -186,13 +186,20 @@ void rt__verify_documents(const rt__vctx *c)
 
 /* ---- FEC ---- */
 
+static bool ends_with(const char *s, const char *tail)
+{
+    size_t n = strlen(s), k = strlen(tail);
+    return n >= k && strcmp(s + n - k, tail) == 0;
+}
+
+/* The FEC file of the manifest: ...FEC<date>.txt, or .txt.zst when compressed. */
 static const char *fec_name(const rt_json *m)
 {
     const rt_json *outputs = rt_json_get(m, "outputs");
     for (const rt_json *o = outputs ? outputs->child : NULL; o; o = o->next) {
         const char *n = rt_json_string(o, "name");
-        if (n && !strchr(n, '/') && strstr(n, "FEC") && strlen(n) > 4 &&
-            strcmp(n + strlen(n) - 4, ".txt") == 0)
+        if (n && !strchr(n, '/') && strstr(n, "FEC") &&
+            (ends_with(n, ".txt") || ends_with(n, ".txt.zst")))
             return n;
     }
     return NULL;
@@ -256,7 +263,11 @@ void rt__verify_fec(const rt__vctx *c)
         rt_buf_free(&b);
         return; /* the checksum pass reported it */
     }
-    rt_gl_fec_check(name, b.data ? b.data : "", b.len, fc->minor_units, &fec, c->d);
+    /* The name rules are those of the FEC itself, whatever it is stored as. */
+    char plain[RT_OUTPUT_NAME_MAX];
+    snprintf(plain, sizeof plain, "%.*s", (int)(strlen(name) - (ends_with(name, ".zst") ? 4 : 0)),
+             name);
+    rt_gl_fec_check(plain, b.data ? b.data : "", b.len, fc->minor_units, &fec, c->d);
     rt_buf_free(&b);
     c->stats->fec_entries = fec.entries;
     if (!c->journal || !journal_sums(c, fc->minor_units, &jr)) return;
@@ -369,7 +380,9 @@ static void check_index_rows(const rt__vctx *c, const rt__vtable *ix, const inde
 void rt__verify_detail(const rt__vctx *c)
 {
     const rt_json *entry = find_output(c->manifest, RT_DETAIL_NAME);
-    if (!entry || !find_output(c->manifest, RT_DETAIL_INDEX_NAME)) return;
+    if (!entry || (!find_output(c->manifest, RT_DETAIL_INDEX_NAME) &&
+                   !find_output(c->manifest, RT_DETAIL_INDEX_NAME ".zst")))
+        return;
     uint64_t file_bytes;
     if (rt_json_u64(entry, "bytes", &file_bytes) != RT_OK) return;
     rt__vtable ix;

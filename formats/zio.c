@@ -148,6 +148,12 @@ void rt_zreader_close(rt_zreader *r)
     free(r);
 }
 
+void rt_zio_find(const char *dir, const char *name, char *path, size_t n)
+{
+    snprintf(path, n, "%s/%s.zst", dir, name);
+    if (access(path, F_OK) != 0) snprintf(path, n, "%s/%s", dir, name);
+}
+
 rt_status rt_zio_slurp(const char *path, rt_buf *b, rt_error *err)
 {
     rt_zreader *r;

@@ -30,6 +30,10 @@ bool rt_zreader_compressed(const rt_zreader *r);
 void rt_zreader_checksum(const rt_zreader *r, uint64_t *bytes, uint64_t *xxh64);
 void rt_zreader_close(rt_zreader *r);
 
+/* The path of a file that may have been written compressed: dir/name.zst when that exists,
+ * else dir/name. */
+void rt_zio_find(const char *dir, const char *name, char *path, size_t n);
+
 /* Read a whole (small) file, decompressing when needed, into b. */
 rt_status rt_zio_slurp(const char *path, rt_buf *b, rt_error *err);
 

@@ -634,6 +634,35 @@ Test(e2e, a_generated_month_is_byte_identical_for_1_and_3_threads)
     cr_assert_gt(rt_test_count_lines(inv, "GEN-"), 2000, "thousands of invoices");
     free(inv);
     cr_assert_eq(rt_test_ratel("verify '%s/o3' --book '%s/b3' > /dev/null", tmp, tmp), 0);
+
+    /* --compress-tables: the same tables as zstd, the same for 1 and 3 threads, verified. */
+    for (int t = 1; t <= 3; t += 2) {
+        cr_assert_eq(rt_test_ratel("book import '%s/g/book' --book '%s/zb%d' > /dev/null", tmp,
+                                   tmp, t), 0);
+        cr_assert_eq(rt_test_ratel("run --book '%s/zb%d' --period 2026-10 --usage "
+                                   "'%s/g/usage.csv.zst' --orders '%s/g/orders.csv.zst' --out "
+                                   "'%s/z%d' --threads %d --chunk-size 65536 --compress-tables "
+                                   "> /dev/null",
+                                   tmp, t, tmp, tmp, tmp, t, t), 0);
+    }
+    cr_assert_eq(rt_test_sh("diff -r '%s/z1' '%s/z3' > /dev/null", tmp, tmp), 0,
+                 "compressed tables differ between 1 and 3 threads");
+    static const char *const tables[] = {"invoices.jsonl", "invoices.csv", "invoice_lines.csv",
+                                         "journal.csv", "123456789FEC20261031.txt",
+                                         "usage_detail_index.csv"};
+    for (size_t i = 0; i < sizeof tables / sizeof *tables; i++) {
+        cr_assert_eq(rt_test_sh("test ! -e '%s/z3/%s' && zstd -q -dc '%s/z3/%s.zst' | "
+                                "cmp -s - '%s/o3/%s'",
+                                tmp, tables[i], tmp, tables[i], tmp, tables[i]),
+                     0, "%s.zst is not %s compressed", tables[i], tables[i]);
+    }
+    cr_assert_eq(rt_test_ratel("verify '%s/z3' --book '%s/zb3' > /dev/null", tmp, tmp), 0);
+    /* The report reads the compressed tables: the same report but for the directory name. */
+    cr_assert_eq(rt_test_ratel("report '%s/z3' > /dev/null", tmp), 0);
+    cr_assert_eq(rt_test_ratel("report '%s/o3' > /dev/null", tmp), 0);
+    cr_assert_eq(rt_test_sh("cd '%s' && sed 's|/z3|/DIR|g' z3.report.html > z.html && "
+                            "sed 's|/o3|/DIR|g' o3.report.html > o.html && cmp -s z.html o.html",
+                            tmp), 0, "the report of compressed tables differs");
 }
 
 Test(e2e, verify_catches_a_tampered_e_invoice)

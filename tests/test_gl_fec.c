@@ -40,7 +40,7 @@ static char *write_fec(fx *f, char *dir, size_t n, size_t *len)
     rt_output_list files = {0};
     rt_error err;
     rt_test_tmpdir(dir, n);
-    cr_assert_eq(rt_gl_fec_write(dir, &f->res, &files, &err), RT_OK, "%s", err.message);
+    cr_assert_eq(rt_gl_fec_write(dir, &f->res, 1, &files, &err), RT_OK, "%s", err.message);
     cr_assert_eq(files.count, 1);
     cr_assert_str_eq(files.items[0].name, FEC_NAME);
     cr_assert_eq(files.items[0].rows, f->journal.count);
@@ -286,7 +286,7 @@ Test(gl_fec, no_siren_no_fec)
     rt_output_list files = {0};
     rt_error err;
     rt_test_tmpdir(dir, sizeof dir);
-    cr_assert_eq(rt_gl_fec_write(dir, &f.res, &files, &err), RT_OK);
+    cr_assert_eq(rt_gl_fec_write(dir, &f.res, 1, &files, &err), RT_OK);
     cr_assert_eq(files.count, 0);
     cr_assert_neq(rt_test_sh("ls '%s'/*FEC* > /dev/null 2>&1", dir), 0);
     fx_free(&f);

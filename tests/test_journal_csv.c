@@ -32,7 +32,7 @@ static char *write_journal(fx *f, char *dir, size_t n)
     rt_output_list files = {0};
     rt_error err;
     rt_test_tmpdir(dir, n);
-    cr_assert_eq(rt_journal_csv_write(dir, &f->res, &files, &err), RT_OK);
+    cr_assert_eq(rt_journal_csv_write(dir, &f->res, 1, &files, &err), RT_OK);
     cr_assert_eq(files.count, 1);
     cr_assert_str_eq(files.items[0].name, "journal.csv");
     cr_assert_eq(files.items[0].rows, 7);

@@ -17,13 +17,14 @@ static const char run_usage[] =
     "                 [--threads N] [--rerun] [--late bill|reject] [--quiet]\n"
     "                 [--late-window MONTHS] [--accrue-only] [--chunk-size BYTES]\n"
     "                 [--usage-format csv|native|asterisk|freeswitch]\n"
-    "                 [--cdr-product ID] [--cdr-utc-offset Z|+hh:mm]\n"
+    "                 [--cdr-product ID] [--cdr-utc-offset Z|+hh:mm] [--compress-tables]\n"
     "\n"
     "Rates the usage files against the price book for the period, writes invoices, the\n"
     "revenue journal and a manifest into OUT_DIR (which must not exist) and commits the run\n"
     "in the book's run registry. A period is billed once; --rerun bills it again.\n"
     "CDR files (Asterisk cdr-csv, FreeSWITCH cdr_csv) are rated as --cdr-product (default:\n"
-    "the dialplan context) with their local times at --cdr-utc-offset (default: UTC).\n";
+    "the dialplan context) with their local times at --cdr-utc-offset (default: UTC).\n"
+    "--compress-tables writes the invoice, journal and FEC tables zstd-compressed (*.zst).\n";
 
 typedef struct progress_state {
     int tty;
@@ -151,6 +152,8 @@ int rt_cmd_run(int argc, char **argv)
             cfg.chunk_bytes = (size_t)b;
         } else if (strcmp(a, "--accrue-only") == 0) {
             cfg.accrue_only = true;
+        } else if (strcmp(a, "--compress-tables") == 0) {
+            cfg.tables_zstd_level = RT_TABLES_ZSTD_LEVEL;
         } else if (strcmp(a, "--usage-format") == 0 && has) {
             rt_usage_format f;
             if (rt_usage_format_parse(argv[++i], &f) != RT_OK) {
