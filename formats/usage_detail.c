@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <omp.h>
+
 #include "engine/money.h"
 #include "engine/u64map.h"
 #include "formats/csv.h"
@@ -80,14 +82,12 @@ typedef struct group_out {
     int64_t amount_nanos;
 } group_out;
 
-/* What turns one partition's sorted records into frames: one per thread. Frames go to `mem`
- * (partitions sorted in parallel, written in order afterwards) or straight to the file (a
- * partition too large to be held, processed alone). */
+/* What turns one unit's sorted records into frames: one per thread. Frames go to `mem` and
+ * are appended to the file, in unit order, when the unit is done. */
 typedef struct emitter {
     const struct rt_usage_detail *d;
     ZSTD_CCtx *cctx;
     rt_buf text, frame, mem, records, prefix, unit_cell;
-    rt_zwriter *file; /* NULL: frames go to mem */
     uint64_t written; /* bytes of frames emitted since the emitter was reset */
     group_out *groups;
     size_t group_count, group_capacity;
@@ -415,13 +415,8 @@ static rt_status flush_frame(emitter *e)
     rt_status st = rt_zframe_compress(e->cctx, DETAIL_LEVEL, e->text.data, e->text.len, &e->frame);
     if (st != RT_OK) return emitter_fail(e, st, "cannot compress a frame");
     rt_buf_reset(&e->text);
-    if (e->file) {
-        if ((st = rt_zwriter_write_raw(e->file, e->frame.data, e->frame.len, &e->err)) != RT_OK)
-            return e->status = st;
-    } else {
-        rt_buf_append(&e->mem, e->frame.data, e->frame.len);
-        if (e->mem.failed) return emitter_fail(e, RT_ENOMEM, "out of memory");
-    }
+    rt_buf_append(&e->mem, e->frame.data, e->frame.len);
+    if (e->mem.failed) return emitter_fail(e, RT_ENOMEM, "out of memory");
     e->written += e->frame.len;
     group_out *g = &e->groups[e->group_count - 1];
     g->bytes += e->frame.len;
@@ -658,28 +653,6 @@ static rt_status count_keys(emitter *e, unsigned p, key_bytes **out, size_t *nou
     return RT_OK;
 }
 
-/* More than the budget: batches of whole keys that fit, one pass each. */
-static rt_status finish_large(emitter *e, unsigned p)
-{
-    key_bytes *kb = NULL;
-    size_t n = 0;
-    size_t budget = e->d->budget;
-    rt_status st = count_keys(e, p, &kb, &n);
-    for (size_t i = 0; i < n && st == RT_OK;) {
-        size_t j = i;
-        uint64_t bytes = 0;
-        while (j < n && (j == i || bytes + kb[j].bytes <= budget))
-            bytes += kb[j++].bytes;
-        if (j == i + 1 && bytes > budget)
-            st = stream_key(e, p, kb[i].key);
-        else
-            st = sort_pass(e, p, kb[i].key, kb[j - 1].key);
-        i = j;
-    }
-    free(kb);
-    return st;
-}
-
 /* Memory to sort a partition in one pass: its records, their sort entries, and as much again
  * for the entries' merge buffer (glibc's qsort is a merge sort). */
 static uint64_t partition_need(const rt_usage_detail *d, unsigned p)
@@ -687,20 +660,68 @@ static uint64_t partition_need(const rt_usage_detail *d, unsigned p)
     return d->spill_bytes[p] + d->spill_records[p] * 2 * sizeof(sort_ent);
 }
 
-/* Sort and emit partition p with e (reset first); frames go to `file`, or to e->mem. */
-static rt_status run_partition(emitter *e, unsigned p, rt_zwriter *file)
+/* A piece of work of the finish: the records of partition p whose keys are in [lo, hi],
+ * sorted in memory, or (stream) one key larger than a thread's budget, streamed in input
+ * order. Each group is its own frames, so how partitions are cut into units does not change
+ * the bytes written. */
+typedef struct unit {
+    unsigned p;
+    bool stream;
+    uint64_t lo, hi;
+} unit;
+
+typedef struct unit_list {
+    unit *items;
+    size_t count, cap;
+} unit_list;
+
+static bool unit_add(unit_list *u, unit x)
 {
-    e->file = file;
+    if (u->count == u->cap) {
+        size_t cap = u->cap ? u->cap * 2 : 64;
+        unit *n = realloc(u->items, cap * sizeof *n);
+        if (!n) return false;
+        u->items = n;
+        u->cap = cap;
+    }
+    u->items[u->count++] = x;
+    return true;
+}
+
+/* Cut partition p, larger than `share`, into batches of whole keys that fit (one pass over
+ * its scratch file each), counting its keys with emitter e. */
+static rt_status plan_large(emitter *e, unsigned p, uint64_t share, unit_list *u)
+{
+    key_bytes *kb = NULL;
+    size_t n = 0;
+    rt_status st = count_keys(e, p, &kb, &n);
+    for (size_t i = 0; i < n && st == RT_OK;) {
+        size_t j = i;
+        uint64_t bytes = 0;
+        while (j < n && (j == i || bytes + kb[j].bytes <= share))
+            bytes += kb[j++].bytes;
+        bool stream = j == i + 1 && bytes > share;
+        if (!unit_add(u, (unit){p, stream, kb[i].key, kb[j - 1].key}))
+            st = emitter_fail(e, RT_ENOMEM, "out of memory");
+        i = j;
+    }
+    free(kb);
+    return st;
+}
+
+/* Sort and emit one unit with e (reset first); its frames go to e->mem. */
+static rt_status run_unit(emitter *e, const unit *u)
+{
     e->written = 0;
     e->group_count = 0;
     e->open = false;
     e->unit_product = RT_NO_INDEX;
     rt_buf_reset(&e->mem);
     rt_buf_reset(&e->text);
-    if (partition_need(e->d, p) <= e->d->budget)
-        sort_pass(e, p, 0, UINT64_MAX);
+    if (u->stream)
+        stream_key(e, u->p, u->lo);
     else
-        finish_large(e, p);
+        sort_pass(e, u->p, u->lo, u->hi);
     if (e->status == RT_OK && e->open) flush_frame(e);
     return e->status;
 }
@@ -786,13 +807,13 @@ static rt_status open_outputs(rt_usage_detail *d, rt_error *err)
     return st;
 }
 
-/* Append what emitter e produced for one partition: its frames (unless it wrote them to the
- * file itself) and one index row per group, at offsets from where its frames start. */
+/* Append what emitter e produced for one unit: its frames and one index row per group, at
+ * offsets from where its frames start. */
 static rt_status commit_partition(rt_usage_detail *d, emitter *e, rt_error *err)
 {
     uint64_t base = d->out_bytes;
     rt_status st = RT_OK;
-    if (!e->file && e->mem.len) st = rt_zwriter_write_raw(d->out, e->mem.data, e->mem.len, err);
+    if (e->mem.len) st = rt_zwriter_write_raw(d->out, e->mem.data, e->mem.len, err);
     d->out_bytes += e->written;
     const rt_catalog *cat = d->res->cat;
     rt_buf *b = &d->index.buf;
@@ -828,45 +849,59 @@ static rt_status commit_partition(rt_usage_detail *d, emitter *e, rt_error *err)
     return st;
 }
 
-/* Partitions that fit a thread's share of the budget are sorted in parallel, a wave of
- * consecutive ones at a time, and written in partition order; a larger one is processed
- * alone with the whole budget, straight into the file. */
+/* The partitions, cut into units that fit a thread's share of the budget, are sorted on every
+ * thread, each unit taken by the next free thread, and appended in order: one thread writes
+ * while the others sort. */
 static rt_status write_partitions(rt_usage_detail *d, rt_error *err)
 {
     uint64_t share = d->budget / d->threads;
-    unsigned p = 0;
-    while (p < RT_DETAIL_PARTITIONS_MAX) {
-        if (!d->spill_made[p]) {
-            p++;
-            continue;
-        }
-        if (partition_need(d, p) > share || d->threads == 1) {
-            rt_status st = run_partition(&d->em[0], p, d->out);
-            if (st != RT_OK)
-                return rt_error_set(err, st, RT_DETAIL_NAME, 0, 0, NULL, "%s",
-                                    d->em[0].err.message);
-            if ((st = commit_partition(d, &d->em[0], err)) != RT_OK) return st;
-            p++;
-            continue;
-        }
-        unsigned wave[RT_DETAIL_PARTITIONS_MAX], n = 0;
-        for (; p < RT_DETAIL_PARTITIONS_MAX && n < d->threads; p++) {
-            if (!d->spill_made[p]) continue;
-            if (partition_need(d, p) > share) break;
-            wave[n++] = p;
-        }
-#pragma omp parallel for num_threads(d->threads) schedule(static, 1)
-        for (unsigned k = 0; k < n; k++)
-            run_partition(&d->em[k], wave[k], NULL);
-        for (unsigned k = 0; k < n; k++) {
-            rt_status st = d->em[k].status;
-            if (st != RT_OK)
-                return rt_error_set(err, st, RT_DETAIL_NAME, 0, 0, NULL, "%s",
-                                    d->em[k].err.message);
-            if ((st = commit_partition(d, &d->em[k], err)) != RT_OK) return st;
+    unit_list u = {0};
+    rt_status st = RT_OK;
+    for (unsigned p = 0; p < RT_DETAIL_PARTITIONS_MAX && st == RT_OK; p++) {
+        if (!d->spill_made[p]) continue;
+        if (partition_need(d, p) > share) {
+            if ((st = plan_large(&d->em[0], p, share, &u)) != RT_OK)
+                st = rt_error_set(err, st, RT_DETAIL_NAME, 0, 0, NULL, "%s", d->em[0].err.message);
+        } else if (!unit_add(&u, (unit){p, false, 0, UINT64_MAX})) {
+            st = rt_error_set(err, RT_ENOMEM, RT_DETAIL_NAME, 0, 0, NULL, "out of memory");
         }
     }
-    return RT_OK;
+    if (st != RT_OK) {
+        free(u.items);
+        return st;
+    }
+    int failed = 0;
+    unsigned threads = d->threads < u.count ? d->threads : (unsigned)(u.count ? u.count : 1);
+#pragma omp parallel num_threads(threads)
+    {
+        emitter *e = &d->em[omp_get_thread_num()];
+#pragma omp for ordered schedule(dynamic, 1)
+        for (size_t k = 0; k < u.count; k++) {
+            int skip;
+#pragma omp atomic read
+            skip = failed;
+            rt_status ust = skip ? RT_OK : run_unit(e, &u.items[k]);
+#pragma omp ordered
+            {
+                if (!failed) {
+                    rt_error cerr;
+                    rt_error_clear(&cerr);
+                    if (ust != RT_OK)
+                        rt_error_set(&cerr, ust, RT_DETAIL_NAME, 0, 0, NULL, "%s", e->err.message);
+                    else
+                        ust = commit_partition(d, e, &cerr);
+                    if (ust != RT_OK) {
+                        st = ust;
+                        *err = cerr;
+#pragma omp atomic write
+                        failed = 1;
+                    }
+                }
+            }
+        }
+    }
+    free(u.items);
+    return st;
 }
 
 static rt_status close_outputs(rt_usage_detail *d, rt_output_list *files, rt_error *err)

@@ -10,9 +10,10 @@
  * Memory stays bounded whatever the run's size: while the run encodes chunks in parallel,
  * each chunk's billed events are spilled, as zstd frames, into partition files by account
  * range (hidden scratch files in the output directory); at the end each partition is sorted
- * in memory when it fits the memory budget, else in several passes over key ranges (and a
- * single invoice line larger than the budget streams through unsorted, as it is already in
- * input order). The scratch files are removed before the run's manifest is written. */
+ * in memory when it fits a thread's share of the memory budget, else cut into key ranges
+ * that do, one pass each (and a single invoice line larger than the share streams through
+ * unsorted, as it is already in input order). These units are sorted on every thread and
+ * appended in order. The scratch files are removed before the run's manifest is written. */
 #ifndef RT_USAGE_DETAIL_H
 #define RT_USAGE_DETAIL_H
 
@@ -21,7 +22,7 @@
 #include "engine/run.h"
 
 enum { RT_DETAIL_PARTITIONS_MAX = 64 };
-/* The default memory budget for sorting one partition at the end of a run. */
+/* The default memory budget for sorting at the end of a run (shared by its threads). */
 #define RT_DETAIL_MEMORY_DEFAULT ((size_t)256 << 20)
 
 #define RT_DETAIL_NAME "usage_detail.csv.zst"

@@ -263,7 +263,7 @@ Test(usage_detail, the_index_locates_each_line_s_frames)
 Test(usage_detail, bytes_do_not_depend_on_slots_or_the_memory_budget)
 {
     fx f;
-    char dir[7][256];
+    char dir[8][256];
     rt_output_list files;
     make_specs();
     fx_load(&f, "EUR");
@@ -272,11 +272,12 @@ Test(usage_detail, bytes_do_not_depend_on_slots_or_the_memory_budget)
      * sort entries); ACC-BE's two lines take about 620 and 680. Default budget with 1, 1 and 2
      * sorting threads (2, 3 and 4 slots); a budget of one byte (every line streams through); 700
      * bytes (ACC-BE sorted in two passes, ACC-X's single line streamed); 2000 bytes with 2 threads
-     * (every partition is above a thread's 1,000, so each is sorted alone in memory); 8000 bytes
-     * with 2 threads (partitions sorted in parallel waves). */
-    enum { RUNS = 7 };
-    const unsigned slots[RUNS] = {2, 3, 4, 1, 2, 4, 4};
-    const size_t budget[RUNS] = {0, 0, 0, 1, 700, 2000, 8000};
+     * (every partition is above a thread's 1,000, so each is cut into key ranges, sorted on
+     * both threads); 1400 bytes with 2 threads (a thread's 700: ACC-BE's two lines are two
+     * units on two threads); 8000 bytes with 2 threads (whole partitions on both threads). */
+    enum { RUNS = 8 };
+    const unsigned slots[RUNS] = {2, 3, 4, 1, 2, 4, 4, 4};
+    const size_t budget[RUNS] = {0, 0, 0, 1, 700, 2000, 1400, 8000};
     for (int i = 0; i < RUNS; i++) {
         rt_test_tmpdir(dir[i], sizeof dir[i]);
         run_detail(&f, dir[i], slots[i], budget[i], &files);
