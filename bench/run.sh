@@ -3,7 +3,7 @@
 #
 #   bench/run.sh [--smoke] [--sizes "10000000 50000000"] [--accounts N] [--repeat N]
 #                [--threads "1 2"] [--formats "csv native"] [--no-peer] [--append FILE]
-#                [--gen-only]
+#                [--gen-only] [--run-option OPTION]...
 #
 # For each usage size it generates a workload with `ratel gen` (cached, see below), imports
 # its price book once per input format, then runs `ratel run` REPEAT times per thread count
@@ -15,6 +15,7 @@
 # of ratel's wall time to it, and the peer: the same rating job as SQL in DuckDB over the same
 # CSV.zst (bench/peer/), whose per-account totals are checked against ratel's.
 #
+# --run-option passes OPTION (e.g. --compress-tables) to every `ratel run` measured.
 # --gen-only only generates (and caches) the workloads. --smoke runs a tiny size once per
 # case (a few seconds; what ctest runs): the peer is run only when bench/peer/node_modules is
 # already installed, since a smoke test downloads nothing. When the peer runs, it is first
@@ -39,6 +40,7 @@ threads_list=${RATEL_BENCH_THREADS:-"1 2"}
 formats="csv native"
 peer=1
 append=""
+run_options=()
 gen_only=0
 seed=1
 bad_share=0.001
@@ -56,6 +58,7 @@ while [ $# -gt 0 ]; do
     --formats) formats=$2; shift ;;
     --no-peer) peer=0 ;;
     --gen-only) gen_only=1 ;;
+    --run-option) run_options+=("$2"); shift ;;
     --append) append=$2; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench/run.sh: unexpected argument '$1' (see --help)" >&2; exit 2 ;;
@@ -200,7 +203,7 @@ run_case() { # records format
       [ "$smoke" = 1 ] || sync
       before=$(avail_kb)
       m=$(measure "$ratel" run --book "$work/book" --period "$period" --usage "$usage" \
-        --orders "$dir/orders.csv.zst" --out "$work/out" --threads "$t")
+        --orders "$dir/orders.csv.zst" --out "$work/out" --threads "$t" ${run_options[@]+"${run_options[@]}"})
       stages=$(summary_stages "$work/last.out")
       nread=$(summary_read "$work/last.out")
       if [ -z "$stages" ] || [ -z "$nread" ]; then
@@ -214,7 +217,11 @@ run_case() { # records format
       log "$(printf '%-6s %9s records, %s thread(s), run %s: %s s' "$fmt" "$records" "$t" "$rep" "${m%% *}")"
       # The peer is checked against the per-account totals of a CSV.zst run.
       if [ "$fmt" = csv ] && [ "$rep" = "$repeat" ]; then
-        cp "$work/out/usage_detail_index.csv" "$work/index-$records.csv"
+        if [ -f "$work/out/usage_detail_index.csv.zst" ]; then # --run-option --compress-tables
+          zstd -q -dc "$work/out/usage_detail_index.csv.zst" >"$work/index-$records.csv"
+        else
+          cp "$work/out/usage_detail_index.csv" "$work/index-$records.csv"
+        fi
       fi
     done
   done
@@ -330,7 +337,7 @@ report=$work/report.md
   echo
   echo "Workload: \`ratel gen --accounts $accounts --seed $seed --bad-share $bad_share --dup-share"
   echo "$dup_share --period $period\`, usage as indexed CSV.zst and native \`.rtu\`; each run is"
-  echo "\`ratel run --book B --period $period --usage FILE --orders orders.csv.zst --out O --threads T\`"
+  echo "\`ratel run --book B --period $period --usage FILE --orders orders.csv.zst --out O --threads T${run_options[*]+ ${run_options[*]}}\`"
   echo "into a fresh copy of the imported book, timed from process start to exit (every output"
   echo "written, fsynced and committed). records/s = records read / wall time."
   echo
