@@ -2,7 +2,9 @@
  *
  * Databases: "reg.runs" (u64 BE run number -> packed record), "reg.periods" ("YYYY-MM" +
  * u64 BE run number -> empty), "reg.series" (series prefix -> u64 LE next number),
- * "reg.invoices" (u64 BE run number + account id -> number + packed invoice). */
+ * "reg.invoices" (u64 BE run number + account id -> number + the invoice's content as one
+ * zstd frame; books written before that hold the content itself, which never begins with the
+ * zstd magic number). */
 #include "engine/registry.h"
 
 #include <stdlib.h>
@@ -353,6 +355,42 @@ rt_status rt_registry_find_period(rt_store *store, const char *period, uint64_t 
 
 /* ---- invoices in effect ---- */
 
+rt_status rt_registry_invoice_encode(ZSTD_CCtx *cctx, const void *content, size_t len,
+                                     rt_buf *out)
+{
+    size_t bound = ZSTD_compressBound(len);
+    if (!rt_buf_reserve(out, bound)) return RT_ENOMEM;
+    /* With its checksum, so that a damaged page is found rather than decoded into content. */
+    if (ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, 1)) ||
+        ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1)))
+        return RT_EZSTD;
+    size_t n = ZSTD_compress2(cctx, out->data + out->len, bound, content, len);
+    if (ZSTD_isError(n)) return RT_EZSTD;
+    out->len += n;
+    return RT_OK;
+}
+
+/* Whether stored bytes are a zstd frame (else content stored as it is, by older versions). */
+static bool is_frame(const void *p, size_t len)
+{
+    static const unsigned char magic[4] = {0x28, 0xb5, 0x2f, 0xfd};
+    return len >= 4 && memcmp(p, magic, 4) == 0;
+}
+
+/* Decode one stored invoice into b (reset first). */
+static rt_status decode(ZSTD_DCtx *dctx, const void *stored, size_t len, rt_buf *b)
+{
+    rt_buf_reset(b);
+    unsigned long long size = ZSTD_getFrameContentSize(stored, len);
+    if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > (1u << 30))
+        return RT_ECORRUPT;
+    if (!rt_buf_reserve(b, (size_t)size + 1)) return RT_ENOMEM;
+    size_t n = ZSTD_decompressDCtx(dctx, b->data, (size_t)size + 1, stored, len);
+    if (ZSTD_isError(n) || n != size) return RT_ECORRUPT;
+    b->len = n;
+    return RT_OK;
+}
+
 rt_status rt_registry_put_invoice(rt_registry_txn *t, uint64_t run_no, const char *account_id,
                                   const char *number, const void *content, size_t len,
                                   rt_error *err)
@@ -389,6 +427,9 @@ rt_status rt_registry_each_invoice(rt_store *store, uint64_t run_no, rt_registry
     rt_status st = read_txn(store, &txn, &dbs, err);
     if (st != RT_OK) return st;
     MDB_cursor *c = NULL;
+    rt_buf content; /* the decoded invoice */
+    rt_buf_init(&content);
+    ZSTD_DCtx *dctx = ZSTD_createDCtx();
     if ((st = rt_store_check(mdb_cursor_open(txn, dbs.invoices, &c), "mdb_cursor_open", err)) !=
         RT_OK)
         goto done;
@@ -397,6 +438,10 @@ rt_status rt_registry_each_invoice(rt_store *store, uint64_t run_no, rt_registry
     MDB_val k = {8, prefix}, v;
     int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
     char account[256], number[64];
+    if (!dctx) {
+        st = rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+        goto done;
+    }
     while (rc == MDB_SUCCESS && k.mv_size > 8 && memcmp(k.mv_data, prefix, 8) == 0) {
         size_t alen = k.mv_size - 8, nlen;
         rt_unpack u;
@@ -410,11 +455,25 @@ rt_status rt_registry_each_invoice(rt_store *store, uint64_t run_no, rt_registry
         account[alen] = '\0';
         memcpy(number, num, nlen);
         number[nlen] = '\0';
-        if ((st = fn(ctx, account, number, u.p, (size_t)(u.end - u.p))) != RT_OK) goto done;
+        const void *data = u.p;
+        size_t dlen = (size_t)(u.end - u.p);
+        if (is_frame(data, dlen)) {
+            if ((st = decode(dctx, data, dlen, &content)) != RT_OK) {
+                rt_error_set(err, st, NULL, 0, 0, NULL, "stored invoice %s of account %s %s",
+                             number, account,
+                             st == RT_ENOMEM ? "does not fit in memory" : "does not decode");
+                goto done;
+            }
+            data = content.data;
+            dlen = content.len;
+        }
+        if ((st = fn(ctx, account, number, data, dlen)) != RT_OK) goto done;
         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
     }
     st = rc == MDB_SUCCESS || rc == MDB_NOTFOUND ? RT_OK : rt_store_check(rc, "reg.invoices", err);
 done:
+    ZSTD_freeDCtx(dctx);
+    rt_buf_free(&content);
     if (c) mdb_cursor_close(c);
     mdb_txn_abort(txn);
     return st;

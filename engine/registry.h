@@ -13,6 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <zstd.h>
+
+#include "engine/buf.h"
 #include "engine/store.h"
 #include "engine/usage.h"
 
@@ -96,15 +99,25 @@ rt_status rt_registry_take_numbers(rt_registry_txn *txn, const char *series, uin
 /* Record a run (run_no from rt_registry_next_run_no). RT_EEXIST if the number is taken. */
 rt_status rt_registry_put_run(rt_registry_txn *txn, const rt_run_record *run, rt_error *err);
 
+/* The stored form of an invoice's content (opaque to the registry; engine/corrections packs
+ * it), appended to out: one zstd frame at level 1 with its checksum, about a third of the
+ * content's size.
+ * cctx is the caller's, one per thread, so that invoices are encoded in parallel before they
+ * are put. RT_EZSTD, RT_ENOMEM. */
+rt_status rt_registry_invoice_encode(ZSTD_CCtx *cctx, const void *content, size_t len,
+                                     rt_buf *out);
+
 /* The invoices in effect for a period after a run: every account's current invoice (new, or
- * carried over unchanged from the run a rerun corrects). Content is opaque to the registry
- * (engine/corrections packs it). */
+ * carried over unchanged from the run a rerun corrects), stored as encoded by
+ * rt_registry_invoice_encode. */
 rt_status rt_registry_put_invoice(rt_registry_txn *txn, uint64_t run_no, const char *account_id,
-                                  const char *number, const void *content, size_t len,
+                                  const char *number, const void *stored, size_t len,
                                   rt_error *err);
 
-/* Call fn for every invoice stored for run_no, in account id order. The pointers are valid
- * only during the call. fn returns RT_OK to go on. */
+/* Call fn for every invoice stored for run_no, in account id order, with its content decoded
+ * (content stored before invoices were compressed, which is not a zstd frame, is passed as
+ * stored). The pointers are valid only during the call. fn returns RT_OK to go on. RT_ECORRUPT
+ * when a stored invoice does not decode. */
 typedef rt_status (*rt_registry_invoice_fn)(void *ctx, const char *account_id,
                                             const char *number, const void *content, size_t len);
 rt_status rt_registry_each_invoice(rt_store *store, uint64_t run_no, rt_registry_invoice_fn fn,

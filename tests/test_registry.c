@@ -1,5 +1,6 @@
 /* test_registry: run numbers, the per-period index, gap-free number series per prefix, the
- * all-or-nothing commit transaction, and the run record's round trip through LMDB. */
+ * all-or-nothing commit transaction, the run record's round trip through LMDB, and stored
+ * invoices (compressed, read back as they were; content of older books; damaged frames). */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -230,4 +231,72 @@ Test(registry, run_record_round_trip)
     rt_run_record_free(&g);
     cr_assert_null(g.inputs);
     cr_assert_eq(rt_registry_get_run(store, 8, &g, &err), RT_ENOTFOUND);
+}
+
+/* What each_invoice hands over, concatenated: "account number len content|". */
+static rt_status gather(void *ctx, const char *account_id, const char *number, const void *content,
+                        size_t len)
+{
+    rt_buf *b = ctx;
+    rt_buf_printf(b, "%s %s %zu ", account_id, number, len);
+    rt_buf_append(b, content, len);
+    rt_buf_putc(b, '|');
+    return RT_OK;
+}
+
+Test(registry, invoices_are_stored_compressed_and_read_back_as_they_were)
+{
+    /* Content as corrections packs it: a format byte, then repetitive text. */
+    char big[4000];
+    big[0] = 1;
+    for (size_t i = 1; i < sizeof big; i++) big[i] = "PLAN-A CHARGE-VOICE product"[i % 27];
+    ZSTD_CCtx *cctx = ZSTD_createCCtx();
+    rt_buf enc;
+    rt_buf_init(&enc);
+    cr_assert_eq(rt_registry_invoice_encode(cctx, big, sizeof big, &enc), RT_OK);
+    cr_assert_lt(enc.len, sizeof big / 4, "%zu bytes", enc.len);
+    size_t big_len = enc.len;
+    cr_assert_eq(rt_registry_invoice_encode(cctx, "\001x", 2, &enc), RT_OK);
+    rt_registry_txn *t = begin();
+    rt_error err;
+    cr_assert_eq(rt_registry_put_invoice(t, 3, "ACC-1", "INV-1", enc.data, big_len, &err), RT_OK);
+    cr_assert_eq(rt_registry_put_invoice(t, 3, "ACC-2", "INV-2", enc.data + big_len,
+                                         enc.len - big_len, &err),
+                 RT_OK);
+    /* Content stored as it is, as books written before compression hold it. */
+    cr_assert_eq(rt_registry_put_invoice(t, 3, "ACC-3", "INV-3", "\001old", 4, &err), RT_OK);
+    cr_assert_eq(rt_registry_put_invoice(t, 4, "ACC-1", "INV-9", "\001other run", 10, &err),
+                 RT_OK);
+    commit(t);
+    rt_buf got, want;
+    rt_buf_init(&got);
+    rt_buf_init(&want);
+    cr_assert_eq(rt_registry_each_invoice(store, 3, gather, &got, &err), RT_OK, "%s",
+                 err.message);
+    rt_buf_printf(&want, "ACC-1 INV-1 %zu ", sizeof big);
+    rt_buf_append(&want, big, sizeof big);
+    rt_buf_puts(&want, "|ACC-2 INV-2 2 \001x|ACC-3 INV-3 4 \001old|");
+    cr_assert_eq(got.len, want.len);
+    cr_assert(memcmp(got.data, want.data, got.len) == 0);
+
+    /* A damaged frame is reported, not handed over: anywhere in the middle, and in its
+     * checksum. */
+    t = begin();
+    enc.data[big_len / 2] ^= 0x55;
+    cr_assert_eq(rt_registry_put_invoice(t, 5, "ACC-1", "INV-5", enc.data, big_len, &err), RT_OK);
+    commit(t);
+    rt_buf_reset(&got);
+    cr_assert_eq(rt_registry_each_invoice(store, 5, gather, &got, &err), RT_ECORRUPT);
+    cr_assert(strstr(err.message, "stored invoice INV-5 of account ACC-1 does not decode"), "%s",
+              err.message);
+    t = begin();
+    enc.data[big_len / 2] ^= 0x55;
+    enc.data[big_len - 1] ^= 0x01;
+    cr_assert_eq(rt_registry_put_invoice(t, 6, "ACC-1", "INV-6", enc.data, big_len, &err), RT_OK);
+    commit(t);
+    cr_assert_eq(rt_registry_each_invoice(store, 6, gather, &got, &err), RT_ECORRUPT);
+    rt_buf_free(&got);
+    rt_buf_free(&want);
+    rt_buf_free(&enc);
+    ZSTD_freeCCtx(cctx);
 }
