@@ -13,8 +13,10 @@
  * and their result is first used by billing): at a million accounts that takes seconds which
  * would otherwise be serial.
  *
- * Commit protocol: outputs are written into "<out>.staging" with a marker file naming the run
- * number; the registry transaction (run number, invoice numbers, run record) commits; the
+ * Commit protocol: outputs are written into "<out>.staging" (on a thread of their own, while
+ * the registry transaction's thread writes the billed events and stores the invoices in
+ * effect) with a marker file naming the run number; the registry transaction (run number,
+ * invoice numbers, invoices in effect, run record) commits; the
  * staging directory is renamed to <out> and the parent directory fsynced. A crash before the
  * commit leaves a staging directory that the next run removes; a crash between commit and
  * rename leaves one that the next run (or verify) renames: that is the only roll-forward. */
@@ -798,12 +800,13 @@ typedef struct store_lane {
 enum { STORE_BATCH = 8192 };
 
 /* The invoices in effect after this run go to the registry: each batch is packed and encoded
- * on every thread, then put in account order on this one (LMDB's write transaction belongs to
- * it). */
-static rt_status store_effective(run_state *rs, uint64_t run_no, rt_error *err)
+ * on `threads` threads, then put in account order on this one (LMDB's write transaction
+ * belongs to it). */
+static rt_status store_effective(run_state *rs, uint64_t run_no, unsigned threads,
+                                 rt_error *err)
 {
     const size_t n = rs->corr.effective_count;
-    const unsigned threads = rs->p.threads ? rs->p.threads : 1;
+    if (threads < 1) threads = 1;
     store_lane *lane = calloc(threads, sizeof *lane);
     size_t *at = malloc(STORE_BATCH * sizeof *at), *len = malloc(STORE_BATCH * sizeof *len);
     unsigned *owner = malloc(STORE_BATCH * sizeof *owner);
@@ -906,6 +909,24 @@ static void absolute_out_dir(const char *out_dir, char *buf, size_t n)
     }
 }
 
+/* Writing the output directory, on a thread of its own (see commit). */
+typedef struct finish_job {
+    const rt_output_ops *ops;
+    rt_output_sink *sink;
+    const rt_run_result *res;
+    rt_output_list *files;
+    uint64_t *manifest_xxh64;
+    rt_status st;
+    rt_error err;
+} finish_job;
+
+static void *finish_main(void *arg)
+{
+    finish_job *j = arg;
+    j->st = j->ops->finish(j->sink, j->res, j->files, j->manifest_xxh64, &j->err);
+    return NULL;
+}
+
 static rt_status commit(run_state *rs, const rt_run_config *cfg, rt_run_summary *sum,
                         rt_error *err)
 {
@@ -969,8 +990,28 @@ static rt_status commit(run_state *rs, const rt_run_config *cfg, rt_run_summary 
     rt_period_format(&p->rctx.period, res.period_text, sizeof res.period_text);
     rt_output_list files = {0};
     uint64_t manifest_xxh64 = 0;
-    if ((st = cfg->outputs->finish(p->sink, &res, &files, &manifest_xxh64, err)) != RT_OK)
-        return st;
+    /* The outputs are written on a thread of their own while this one, the registry
+     * transaction's, writes the billed events and stores the invoices in effect. */
+    finish_job job = {cfg->outputs, p->sink, &res, &files, &manifest_xxh64, RT_OK, {0}};
+    rt_error_clear(&job.err);
+    pthread_t finisher;
+    bool apart = pthread_create(&finisher, NULL, finish_main, &job) == 0;
+    if (!apart) finish_main(&job);
+    if (!cfg->accrue_only) {
+        /* An accrual bills nothing: its events stay billable. */
+        rt_billed_path(cfg->book_dir, run_no, rs->billed_path, sizeof rs->billed_path);
+        st = rt_billed_write(rs->billed_path, &p->dedup, &rec.billed_count, &rec.billed_xxh64,
+                             err);
+        if (st == RT_OK) rs->billed_written = true;
+    }
+    /* One thread: the outputs have the others. */
+    if (st == RT_OK) st = store_effective(rs, run_no, 1, err);
+    if (apart) pthread_join(finisher, NULL);
+    if (job.st != RT_OK) {
+        *err = job.err;
+        return job.st;
+    }
+    if (st != RT_OK) return st;
     if ((st = write_marker(rs->staging, run_no, err)) != RT_OK) return st;
     if ((st = fsync_path(rs->staging, err)) != RT_OK) return st;
 
@@ -991,19 +1032,10 @@ static rt_status commit(run_state *rs, const rt_run_config *cfg, rt_run_summary 
     rec.unchanged = rs->corr.unchanged;
     if (!cfg->accrue_only) record_releases(rs, &rec);
     rec.manifest_xxh64 = manifest_xxh64;
-    if (!cfg->accrue_only) {
-        /* An accrual bills nothing: its events stay billable. */
-        rt_billed_path(cfg->book_dir, run_no, rs->billed_path, sizeof rs->billed_path);
-        if ((st = rt_billed_write(rs->billed_path, &p->dedup, &rec.billed_count,
-                                  &rec.billed_xxh64, err)) != RT_OK)
-            return st;
-        rs->billed_written = true;
-    }
     absolute_out_dir(cfg->out_dir, rec.out_dir, sizeof rec.out_dir);
     rec.inputs = p->inputs;
     rec.input_count = cfg->usage_count + cfg->order_count;
     if ((st = rt_registry_put_run(rs->txn, &rec, err)) != RT_OK) return st;
-    if ((st = store_effective(rs, run_no, err)) != RT_OK) return st;
     st = rt_registry_commit(rs->txn, err);
     rs->txn = NULL;
     if (st != RT_OK) return st;
