@@ -791,87 +791,36 @@ static rt_status book_journal(run_state *rs, rt_error *err)
 }
 
 /* The invoices in effect after this run, for a later rerun to compare with. */
-/* Per thread: the content being packed, the encoded invoices of a batch, a zstd context. */
-typedef struct store_lane {
-    rt_buf pack, enc;
-    ZSTD_CCtx *cctx;
-} store_lane;
-
-enum { STORE_BATCH = 8192 };
-
-/* The invoices in effect after this run go to the registry: each batch is packed and encoded
- * on `threads` threads, then put in account order on this one (LMDB's write transaction
- * belongs to it). */
-static rt_status store_effective(run_state *rs, uint64_t run_no, unsigned threads,
-                                 rt_error *err)
+/* The invoices in effect after this run go to the registry, packed and encoded, in account
+ * order. This runs on the registry transaction's thread (LMDB's write transaction belongs to
+ * it) while the outputs are written on the others (see commit). */
+static rt_status store_effective(run_state *rs, uint64_t run_no, rt_error *err)
 {
-    const size_t n = rs->corr.effective_count;
-    if (threads < 1) threads = 1;
-    store_lane *lane = calloc(threads, sizeof *lane);
-    size_t *at = malloc(STORE_BATCH * sizeof *at), *len = malloc(STORE_BATCH * sizeof *len);
-    unsigned *owner = malloc(STORE_BATCH * sizeof *owner);
-    rt_status *ist = malloc(STORE_BATCH * sizeof *ist);
-    rt_status st = lane && at && len && owner && ist ? RT_OK : RT_ENOMEM;
-    for (unsigned t = 0; lane && t < threads && st == RT_OK; t++) {
-        rt_buf_init(&lane[t].pack);
-        rt_buf_init(&lane[t].enc);
-        if (!(lane[t].cctx = ZSTD_createCCtx())) st = RT_ENOMEM;
-    }
-    if (st != RT_OK) rt_error_set(err, st, NULL, 0, 0, NULL, "out of memory");
-    for (size_t b0 = 0; b0 < n && st == RT_OK; b0 += STORE_BATCH) {
-        size_t bn = n - b0 < STORE_BATCH ? n - b0 : STORE_BATCH;
-#pragma omp parallel num_threads(threads)
-        {
-            store_lane *l = &lane[omp_get_thread_num()];
-            rt_buf_reset(&l->enc);
-#pragma omp for schedule(static)
-            for (size_t k = 0; k < bn; k++) {
-                const rt_effective_invoice *e = &rs->corr.effective[b0 + k];
-                const void *content = NULL;
-                size_t clen = 0;
-                rt_status s = RT_OK;
-                if (e->carried) {
-                    content = e->carried->content;
-                    clen = e->carried->len;
-                } else {
-                    rt_error perr;
-                    rt_buf_reset(&l->pack);
-                    s = rt_invoice_pack(&rs->cat, &rs->invoices.items[e->document], &l->pack,
-                                        &perr);
-                    content = l->pack.data;
-                    clen = l->pack.len;
-                }
-                owner[k] = (unsigned)(l - lane);
-                at[k] = l->enc.len;
-                if (s == RT_OK) s = rt_registry_invoice_encode(l->cctx, content, clen, &l->enc);
-                len[k] = l->enc.len - at[k];
-                ist[k] = s;
-            }
+    rt_buf pack, enc;
+    rt_buf_init(&pack);
+    rt_buf_init(&enc);
+    ZSTD_CCtx *cctx = ZSTD_createCCtx();
+    rt_status st = cctx ? RT_OK : rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+    for (size_t i = 0; i < rs->corr.effective_count && st == RT_OK; i++) {
+        const rt_effective_invoice *e = &rs->corr.effective[i];
+        const char *account = rs->cat.accounts[e->account].account_id;
+        const rt_invoice *inv = e->carried ? NULL : &rs->invoices.items[e->document];
+        const char *number = inv ? inv->number : e->carried->number;
+        rt_buf_reset(&pack);
+        rt_buf_reset(&enc);
+        if (inv && (st = rt_invoice_pack(&rs->cat, inv, &pack, err)) != RT_OK) break;
+        const void *content = inv ? (const void *)pack.data : e->carried->content;
+        size_t len = inv ? pack.len : e->carried->len;
+        if ((st = rt_registry_invoice_encode(cctx, content, len, &enc)) != RT_OK) {
+            rt_error_set(err, st, NULL, 0, 0, NULL, "cannot store invoice %s: %s", number,
+                         st == RT_ENOMEM ? "out of memory" : "zstd error");
+            break;
         }
-        for (size_t k = 0; k < bn && st == RT_OK; k++) {
-            const rt_effective_invoice *e = &rs->corr.effective[b0 + k];
-            const char *account = rs->cat.accounts[e->account].account_id;
-            const char *number =
-                e->carried ? e->carried->number : rs->invoices.items[e->document].number;
-            if (ist[k] != RT_OK) {
-                st = rt_error_set(err, ist[k], NULL, 0, 0, NULL, "cannot store invoice %s: %s",
-                                  number, ist[k] == RT_ENOMEM ? "out of memory" : "zstd error");
-                break;
-            }
-            st = rt_registry_put_invoice(rs->txn, run_no, account, number,
-                                         lane[owner[k]].enc.data + at[k], len[k], err);
-        }
+        st = rt_registry_put_invoice(rs->txn, run_no, account, number, enc.data, enc.len, err);
     }
-    for (unsigned t = 0; lane && t < threads; t++) {
-        rt_buf_free(&lane[t].pack);
-        rt_buf_free(&lane[t].enc);
-        ZSTD_freeCCtx(lane[t].cctx);
-    }
-    free(lane);
-    free(at);
-    free(len);
-    free(owner);
-    free(ist);
+    ZSTD_freeCCtx(cctx);
+    rt_buf_free(&pack);
+    rt_buf_free(&enc);
     return st;
 }
 
@@ -1004,8 +953,7 @@ static rt_status commit(run_state *rs, const rt_run_config *cfg, rt_run_summary 
                              err);
         if (st == RT_OK) rs->billed_written = true;
     }
-    /* One thread: the outputs have the others. */
-    if (st == RT_OK) st = store_effective(rs, run_no, 1, err);
+    if (st == RT_OK) st = store_effective(rs, run_no, err);
     if (apart) pthread_join(finisher, NULL);
     if (job.st != RT_OK) {
         *err = job.err;

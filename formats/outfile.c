@@ -77,7 +77,6 @@ rt_status rt_outfile_write_items(rt_outfile *f, size_t n, size_t chunk, unsigned
         rt_buf_init(&text);
         rt_buf_init(&frame);
         ZSTD_CCtx *cctx = f->level ? ZSTD_createCCtx() : NULL;
-        if (f->level && !cctx) text.failed = true;
 #pragma omp for ordered schedule(static, 1)
         for (size_t c = 0; c < chunks; c++) {
             size_t from = c * chunk, to = from + chunk < n ? from + chunk : n;
@@ -91,7 +90,7 @@ rt_status rt_outfile_write_items(rt_outfile *f, size_t n, size_t chunk, unsigned
             if (!skip) {
                 rt_buf_reset(&text);
                 r = fn(ctx, from, to, &text);
-                if (text.failed) {
+                if (text.failed || (f->level && !cctx)) {
                     cst = rt_error_set(&cerr, RT_ENOMEM, f->name, 0, 0, NULL, "out of memory");
                 } else if (f->level) {
                     rt_buf_reset(&frame);
