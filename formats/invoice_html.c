@@ -212,12 +212,19 @@ rt_status rt_invoice_html(const rt_catalog *cat, const rt_period *per, const rt_
                           rt_doc_view *v, rt_buf *b)
 {
     rt_status st = rt_doc_view_build(v, cat, inv);
-    if (st != RT_OK) return st;
+    return st == RT_OK ? rt_invoice_html_of_view(cat, per, inv, v, b) : st;
+}
+
+rt_status rt_invoice_html_of_view(const rt_catalog *cat, const rt_period *per,
+                                  const rt_invoice *inv, const rt_doc_view *v, rt_buf *b)
+{
     bool credit = inv->type == RT_CREDIT_NOTE;
     rt_buf_puts(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>");
     text(b, credit ? "Credit note " : "Invoice ");
     text(b, inv->number);
-    rt_buf_printf(b, "</title>\n<style>\n%s</style></head>\n<body>\n", style);
+    rt_buf_puts(b, "</title>\n<style>\n");
+    rt_buf_puts(b, style);
+    rt_buf_puts(b, "</style></head>\n<body>\n");
     heading(b, cat, per, inv, credit);
     lines_table(b, v);
     vat_table(b, v);

@@ -19,5 +19,8 @@
  * RT_ENOMEM, RT_EOVERFLOW. */
 rt_status rt_invoice_html(const rt_catalog *cat, const rt_period *period, const rt_invoice *inv,
                           rt_doc_view *view, rt_buf *out);
+/* The same from a view already built for inv (see rt_invoice_ubl_of_view). */
+rt_status rt_invoice_html_of_view(const rt_catalog *cat, const rt_period *period,
+                                  const rt_invoice *inv, const rt_doc_view *view, rt_buf *out);
 
 #endif

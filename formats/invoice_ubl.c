@@ -317,15 +317,20 @@ rt_status rt_invoice_ubl(const rt_catalog *cat, const rt_period *per, const rt_i
                          rt_doc_view *v, rt_buf *b)
 {
     rt_status st = rt_doc_view_build(v, cat, inv);
-    if (st != RT_OK) return st;
+    return st == RT_OK ? rt_invoice_ubl_of_view(cat, per, inv, v, b) : st;
+}
+
+rt_status rt_invoice_ubl_of_view(const rt_catalog *cat, const rt_period *per,
+                                 const rt_invoice *inv, const rt_doc_view *v, rt_buf *b)
+{
     bool credit = inv->type == RT_CREDIT_NOTE;
     const char *root = credit ? "CreditNote" : "Invoice";
     const rt_account *a = &cat->accounts[inv->account];
-    rt_buf_printf(b,
-                  "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                  "<%s xmlns=\"urn:oasis:names:specification:ubl:schema:xsd:%s-2\" "
-                  "xmlns:cac=\"" NS_CAC "\" xmlns:cbc=\"" NS_CBC "\">\n",
-                  root, root);
+    rt_buf_puts(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<");
+    rt_buf_puts(b, root);
+    rt_buf_puts(b, " xmlns=\"urn:oasis:names:specification:ubl:schema:xsd:");
+    rt_buf_puts(b, root);
+    rt_buf_puts(b, "-2\" xmlns:cac=\"" NS_CAC "\" xmlns:cbc=\"" NS_CBC "\">\n");
     header(b, inv, credit);
     cbc(b, "DocumentCurrencyCode", inv->currency->code);
     cbc(b, "BuyerReference", present(a->buyer_reference) ? a->buyer_reference : a->account_id);
@@ -342,6 +347,8 @@ rt_status rt_invoice_ubl(const rt_catalog *cat, const rt_period *per, const rt_i
     monetary_total(b, v);
     for (size_t i = 0; i < v->line_count; i++)
         if (!v->lines[i].allowance) line(b, v, &v->lines[i], credit);
-    rt_buf_printf(b, "\n</%s>\n", root);
+    rt_buf_puts(b, "\n</");
+    rt_buf_puts(b, root);
+    rt_buf_puts(b, ">\n");
     return rt_buf_status(b);
 }

@@ -23,5 +23,9 @@
  * (rt_doc_view_init'ed by the caller, reusable across calls). RT_ENOMEM, RT_EOVERFLOW. */
 rt_status rt_invoice_ubl(const rt_catalog *cat, const rt_period *period, const rt_invoice *inv,
                          rt_doc_view *view, rt_buf *out);
+/* The same from a view already built for inv (rt_doc_view_build), so that one view serves
+ * both documents of an invoice. */
+rt_status rt_invoice_ubl_of_view(const rt_catalog *cat, const rt_period *period,
+                                 const rt_invoice *inv, const rt_doc_view *view, rt_buf *out);
 
 #endif
