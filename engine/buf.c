@@ -76,3 +76,15 @@ void rt_buf_printf(rt_buf *b, const char *fmt, ...)
     }
     b->len += (size_t)n;
 }
+
+void rt_text_join(char *dst, size_t n, const char *const *parts, size_t count)
+{
+    size_t at = 0;
+    for (size_t i = 0; i < count && at + 1 < n; i++) {
+        size_t len = strlen(parts[i]);
+        if (len > n - 1 - at) len = n - 1 - at;
+        memcpy(dst + at, parts[i], len);
+        at += len;
+    }
+    if (n) dst[at] = '\0';
+}

@@ -2,7 +2,8 @@
  *
  * Owns one heap block that grows geometrically. Writes after a failed allocation are ignored
  * and remembered in `failed`, so a writer checks once at the end instead of after every
- * append. Used for encoded records (pack) and for text rows before they are written. */
+ * append. Used for encoded records (pack) and for text rows before they are written. Also
+ * the printf-free text joins of fixed arrays that hot writers use. */
 #ifndef RT_BUF_H
 #define RT_BUF_H
 
@@ -51,5 +52,12 @@ void rt_buf_put_i64(rt_buf *b, int64_t v);
 /* Formatted text; for rows written per event prefer the appenders above (printf is slow). */
 void rt_buf_printf(rt_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static inline rt_status rt_buf_status(const rt_buf *b) { return b->failed ? RT_ENOMEM : RT_OK; }
+
+/* Into a fixed array: dst = the count strings of parts joined, cut to fit n bytes with the
+ * terminator exactly as snprintf("%s%s...") cuts, without printf (labels made per line). */
+void rt_text_join(char *dst, size_t n, const char *const *parts, size_t count);
+#define RT_TEXT_JOIN(dst, n, ...)                                                                 \
+    rt_text_join(dst, n, (const char *const[]){__VA_ARGS__},                                      \
+                 sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
 
 #endif

@@ -143,7 +143,7 @@ static bool measure(rt_doc_line *dl, const rt_doc_view *v, int64_t qty, unsigned
     rt_decimal_format(shown, qd, (int)qd, 0, '.', dl->quantity, sizeof dl->quantity);
     rt_decimal_format(price_nanos < 0 ? -price_nanos : price_nanos, RT_NANOS_SCALE, -1, v->minor,
                       '.', dl->price, sizeof dl->price);
-    snprintf(dl->base_quantity, sizeof dl->base_quantity, "%" PRId64, base);
+    rt_decimal_format(base, 0, 0, 0, '.', dl->base_quantity, sizeof dl->base_quantity);
     dl->unit_code = unit_code;
     dl->measured = true;
     return true;
@@ -157,18 +157,21 @@ static void usage_facts(rt_doc_line *dl, const rt_doc_view *v)
     const rt_charge *ch = &cat->charges[l->charge];
     unsigned qd = (unsigned)p->quantity_decimals;
     char q[RT_DOC_TEXT_MAX], price[RT_DOC_TEXT_MAX];
+    /* Made for every line of every document: joined without printf. */
     rt_decimal_format(l->quantity_base, qd, (int)qd, 0, '.', q, sizeof q);
-    snprintf(dl->used, sizeof dl->used, "%s %s", q, p->unit);
+    RT_TEXT_JOIN(dl->used, sizeof dl->used, q, " ", p->unit);
     rt_decimal_format(l->billable_base, qd, (int)qd, 0, '.', q, sizeof q);
-    snprintf(dl->billed, sizeof dl->billed, "%s %s", q, p->unit);
+    RT_TEXT_JOIN(dl->billed, sizeof dl->billed, q, " ", p->unit);
     rt_decimal_format(ch->price_nanos, RT_NANOS_SCALE, -1, v->minor, '.', price, sizeof price);
     const char *code = v->inv->currency->code;
-    int n;
-    if (ch->model == RT_CHARGE_FLAT)
-        n = snprintf(dl->rate, sizeof dl->rate, "%s %s per event", price, code);
-    else
-        n = snprintf(dl->rate, sizeof dl->rate, "%s %s per %" PRId64 " %s", price, code,
-                     ch->price_per, p->unit);
+    if (ch->model == RT_CHARGE_FLAT) {
+        RT_TEXT_JOIN(dl->rate, sizeof dl->rate, price, " ", code, " per event");
+    } else {
+        char per[24];
+        rt_decimal_format(ch->price_per, 0, 0, 0, '.', per, sizeof per);
+        RT_TEXT_JOIN(dl->rate, sizeof dl->rate, price, " ", code, " per ", per, " ", p->unit);
+    }
+    int n = (int)strlen(dl->rate);
     /* The per-event terms that make quantity x price differ from the line amount. */
     static const char *const what[3] = {" + %s %s per event", ", minimum %s %s per event",
                                         ", maximum %s %s per event"};

@@ -20,6 +20,8 @@ static const rt_invoice *line_invoice(const rt_run_result *res, const rt_journal
     return l->invoice < res->invoices->count ? &res->invoices->items[l->invoice] : NULL;
 }
 
+/* Labels are made for every journal line twice (journal.csv and the FEC): joined without
+ * printf. */
 void rt_journal_line_label(const rt_run_result *res, const rt_journal_line *l, char *buf,
                            size_t n)
 {
@@ -32,30 +34,26 @@ void rt_journal_line_label(const rt_run_result *res, const rt_journal_line *l, c
         const char *text = accrual ? (l->reversal ? "Reversal of unbilled revenue accrued"
                                                   : "Unbilled revenue accrued")
                                    : "Deferred revenue released";
-        snprintf(buf, n, "%s %s%s%s", text, res->period_text, revenue ? " " : "",
-                 revenue ? cat->gl_accounts[l->gl].label : "");
+        RT_TEXT_JOIN(buf, n, text, " ", res->period_text, revenue ? " " : "",
+             revenue ? cat->gl_accounts[l->gl].label : "");
         return;
     }
     const char *what = inv->type == RT_CREDIT_NOTE ? "Credit note" : "Invoice";
-    const char *number = inv ? inv->number : "";
     switch ((rt_journal_kind)l->kind) {
     case RT_JL_RECEIVABLE:
-        snprintf(buf, n, "%s %s %s", what, number, inv ? cat->accounts[inv->account].name : "");
+        RT_TEXT_JOIN(buf, n, what, " ", inv->number, " ", cat->accounts[inv->account].name);
         break;
     case RT_JL_VAT:
-        if (inv && l->subtotal < inv->tax_count) {
+        if (l->subtotal < inv->tax_count) {
             char rate[48];
             rt_decimal_format(inv->taxes[l->subtotal].rate_e4, 4, -1, 0, '.', rate, sizeof rate);
-            snprintf(buf, n, "%s %s VAT %s%%", what, number, rate);
+            RT_TEXT_JOIN(buf, n, what, " ", inv->number, " VAT ", rate, "%");
             break;
         }
         /* fall through */
     default:
         /* Revenue, and kinds booked by later journal rules: the account's label says what. */
-        if (inv)
-            snprintf(buf, n, "%s %s %s", what, number, cat->gl_accounts[l->gl].label);
-        else
-            snprintf(buf, n, "%s", cat->gl_accounts[l->gl].label);
+        RT_TEXT_JOIN(buf, n, what, " ", inv->number, " ", cat->gl_accounts[l->gl].label);
         break;
     }
 }

@@ -1,5 +1,5 @@
 /* test_buf: the growable buffer (growth, failure latch, reset) and its number appenders,
- * checked against printf. */
+ * checked against printf; text joins cut as snprintf cuts. */
 #include <criterion/criterion.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -87,4 +87,25 @@ Test(buf, printf_longer_than_the_room_there_is)
     cr_assert(memcmp(b.data, "<a>[y", 5) == 0);
     cr_assert_eq(b.data[b.len - 1], ']');
     rt_buf_free(&b);
+}
+
+Test(buf, text_join_cuts_like_snprintf)
+{
+    char b[8], s[8];
+    RT_TEXT_JOIN(b, sizeof b, "ab", " ", "cd");
+    cr_assert_str_eq(b, "ab cd");
+    /* Cut to fit with its terminator, as snprintf cuts the same text. */
+    const char *what = b[0] == 'a' ? "Invoice" : "Credit note", *number = "INV-1";
+    RT_TEXT_JOIN(b, sizeof b, what, " ", number);
+    size_t cap = sizeof s;
+    int w = snprintf(s, cap, "%s", what); /* "Invoice" fills the 8 bytes with its terminator */
+    cr_assert_eq(w, 7);
+    cr_assert_str_eq(b, s);
+    cr_assert_str_eq(b, "Invoice");
+    RT_TEXT_JOIN(b, sizeof b, "ab", " ", number);
+    cr_assert_str_eq(b, "ab INV-");
+    RT_TEXT_JOIN(b, sizeof b, "", "", "");
+    cr_assert_str_eq(b, "");
+    RT_TEXT_JOIN(b, 1, "x");
+    cr_assert_str_eq(b, "");
 }
