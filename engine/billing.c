@@ -116,20 +116,6 @@ rt_status rt_agg_add(rt_aggregates *a, const rt_rated *r)
     return RT_OK;
 }
 
-rt_status rt_agg_merge(rt_aggregates *dst, const rt_aggregates *src)
-{
-    for (size_t i = 0; i < src->count; i++) {
-        const rt_agg_entry *s = &src->entries[i];
-        rt_agg_entry *e;
-        rt_status st = entry_for(dst, s->account, s->charge, s->zone, s->rate_group, &e);
-        if (st != RT_OK) return st;
-        if ((st = accumulate(e, s->events, s->quantity_base, s->billable_base, s->amount_nanos)) !=
-            RT_OK)
-            return st;
-    }
-    return RT_OK;
-}
-
 static int u32_cmp(uint32_t a, uint32_t b)
 {
     return a < b ? -1 : a > b;

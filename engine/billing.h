@@ -44,8 +44,6 @@ void rt_agg_free(rt_aggregates *a);
 /* Add one rated event (each of its parts to the entry of its rate; the event is counted once,
  * in its first part). RT_EOVERFLOW when a quantity sum leaves int64; RT_ENOMEM. */
 rt_status rt_agg_add(rt_aggregates *a, const rt_rated *r);
-/* Add every entry of src into dst. */
-rt_status rt_agg_merge(rt_aggregates *dst, const rt_aggregates *src);
 /* Sort entries by (account, charge, zone, rate_group): the order invoices and lines are
  * built in (zones in zone id order, rates in band id order, since catalog rows are sorted). */
 void rt_agg_sort(rt_aggregates *a);

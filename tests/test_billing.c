@@ -340,17 +340,14 @@ Test(billing, aggregates_merge_to_the_same_totals_in_any_split)
               {"A_ZONE", "CALL", "240", "+33212345678"}};
     rt_aggregates one, parts[3], merged;
     cr_assert_eq(rt_agg_init(&one), RT_OK);
-    cr_assert_eq(rt_agg_init(&merged), RT_OK);
     for (int p = 0; p < 3; p++)
         cr_assert_eq(rt_agg_init(&parts[p]), RT_OK);
     for (size_t i = 0; i < 4; i++) {
         add_event(&one, &e[i]);
         add_event(&parts[(i * 2) % 3], &e[i]);
     }
-    for (int p = 2; p >= 0; p--)
-        cr_assert_eq(rt_agg_merge(&merged, &parts[p]), RT_OK);
+    cr_assert_eq(rt_agg_merge_sorted(parts, 3, 1, &merged), RT_OK);
     rt_agg_sort(&one);
-    rt_agg_sort(&merged);
     cr_assert_eq(one.count, 3);
     cr_assert_eq(merged.count, one.count);
     for (size_t i = 0; i < one.count; i++) {
@@ -505,7 +502,6 @@ Test(agg, add_and_merge_are_order_independent)
     rt_aggregates fwd, rev, merged, parts[3];
     cr_assert_eq(rt_agg_init(&fwd), RT_OK);
     cr_assert_eq(rt_agg_init(&rev), RT_OK);
-    cr_assert_eq(rt_agg_init(&merged), RT_OK);
     for (int k = 0; k < 3; k++) cr_assert_eq(rt_agg_init(&parts[k]), RT_OK);
     for (size_t i = 0; i < N; i++) {
         add(&fwd, evs[i]);
@@ -513,11 +509,12 @@ Test(agg, add_and_merge_are_order_independent)
         /* An uneven split, as dynamic scheduling would make. */
         add(&parts[(i * 7 / 3) % 3], evs[i]);
     }
-    static const int order[3] = {2, 0, 1};
-    for (int k = 0; k < 3; k++) cr_assert_eq(rt_agg_merge(&merged, &parts[order[k]]), RT_OK);
+    /* The parts merged in another order than they were filled. */
+    rt_aggregates ordered[3] = {parts[2], parts[0], parts[1]};
+    memset(parts, 0, sizeof parts); /* their arrays are ordered's now */
+    cr_assert_eq(rt_agg_merge_sorted(ordered, 3, 2, &merged), RT_OK);
     rt_agg_sort(&fwd);
     rt_agg_sort(&rev);
-    rt_agg_sort(&merged);
     cr_assert_eq(fwd.count, 36, "4 accounts x 9 charges all occur");
     assert_same(&fwd, &rev);
     assert_same(&fwd, &merged);
@@ -527,7 +524,7 @@ Test(agg, add_and_merge_are_order_independent)
     rt_agg_free(&fwd);
     rt_agg_free(&rev);
     rt_agg_free(&merged);
-    for (int k = 0; k < 3; k++) rt_agg_free(&parts[k]);
+    for (int k = 0; k < 3; k++) rt_agg_free(&ordered[k]);
 }
 
 Test(agg, merge_sorted_equals_merge_then_sort)
