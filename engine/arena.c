@@ -2,10 +2,10 @@
 #include "engine/arena.h"
 
 #include <stdint.h>
-
-#include "engine/bigmem.h"
 #include <stdlib.h>
 #include <string.h>
+
+#include "engine/bigmem.h"
 
 /* Blocks of 2 MiB or more come from bigmem (huge-page-friendly, rounded to whole 2 MiB):
  * a large arena is filled once, front to back, and on a virtual machine faulting it in 4 KiB

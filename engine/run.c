@@ -790,10 +790,10 @@ static rt_status book_journal(run_state *rs, rt_error *err)
                                     rs->order_result.release_count, day, &rs->journal, err);
 }
 
-/* The invoices in effect after this run, for a later rerun to compare with. */
-/* The invoices in effect after this run go to the registry, packed and encoded, in account
- * order. This runs on the registry transaction's thread (LMDB's write transaction belongs to
- * it) while the outputs are written on the others (see commit). */
+/* The invoices in effect after this run (what a later rerun compares with) go to the
+ * registry, packed and encoded, in account order. This runs on the registry transaction's
+ * thread (LMDB's write transaction belongs to it) while the outputs are written on the others
+ * (see commit). */
 static rt_status store_effective(run_state *rs, uint64_t run_no, rt_error *err)
 {
     rt_buf pack, enc;

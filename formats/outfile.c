@@ -3,9 +3,10 @@
 
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include <omp.h>
+#include "engine/ordered.h"
 
 #define FLUSH_BYTES ((size_t)1 << 20)
 
@@ -55,72 +56,67 @@ static rt_status flush(rt_outfile *f, rt_error *err)
     return st;
 }
 
+/* Per thread of rt_outfile_write_items: the chunk's text, its frame, its rows. */
+typedef struct items_lane {
+    rt_buf text, frame;
+    ZSTD_CCtx *cctx;
+    uint64_t rows;
+} items_lane;
+
+typedef struct items_job {
+    rt_outfile *f;
+    size_t n, chunk;
+    rt_outfile_items_fn fn;
+    const void *ctx;
+    items_lane *lane;
+} items_job;
+
+static rt_status items_work(void *ctx, unsigned tid, size_t c, rt_error *err)
+{
+    items_job *j = ctx;
+    items_lane *l = &j->lane[tid];
+    size_t from = c * j->chunk, to = from + j->chunk < j->n ? from + j->chunk : j->n;
+    rt_buf_reset(&l->text);
+    l->rows = j->fn(j->ctx, from, to, &l->text);
+    if (l->text.failed || (j->f->level && !l->cctx && !(l->cctx = ZSTD_createCCtx())))
+        return rt_error_set(err, RT_ENOMEM, j->f->name, 0, 0, NULL, "out of memory");
+    if (!j->f->level) return RT_OK;
+    /* Compressed here, on this thread: the commit only appends. */
+    rt_buf_reset(&l->frame);
+    rt_status st = rt_zframe_compress(l->cctx, j->f->level, l->text.data, l->text.len, &l->frame);
+    return st == RT_OK ? RT_OK
+                       : rt_error_set(err, st, j->f->name, 0, 0, NULL, "cannot compress a frame");
+}
+
+static rt_status items_commit(void *ctx, unsigned tid, size_t c, rt_error *err)
+{
+    (void)c;
+    items_job *j = ctx;
+    items_lane *l = &j->lane[tid];
+    const rt_buf *out = j->f->level ? &l->frame : &l->text;
+    rt_status st = rt_zwriter_write_raw(j->f->w, out->data, out->len, err);
+    if (st == RT_OK) j->f->rows += l->rows;
+    return st;
+}
+
 rt_status rt_outfile_write_items(rt_outfile *f, size_t n, size_t chunk, unsigned threads,
                                  rt_outfile_items_fn fn, const void *ctx, rt_error *err)
 {
     rt_status st = flush(f, err);
     if (st != RT_OK || !n) return st;
     if (!chunk) chunk = 1;
-    size_t chunks = (n + chunk - 1) / chunk;
     if (threads < 1) threads = 1;
-    if (threads > chunks) threads = (unsigned)chunks;
-    /* Each thread formats every threads-th chunk; the ordered section appends them in turn,
-     * so one thread writes while the others format. After a failure the rest is skipped. */
-    int failed = 0;
-    rt_error ferr;
-    rt_error_clear(&ferr);
-    rt_status fst = RT_OK;
-    uint64_t rows = 0;
-#pragma omp parallel num_threads(threads)
-    {
-        rt_buf text, frame;
-        rt_buf_init(&text);
-        rt_buf_init(&frame);
-        ZSTD_CCtx *cctx = f->level ? ZSTD_createCCtx() : NULL;
-#pragma omp for ordered schedule(static, 1)
-        for (size_t c = 0; c < chunks; c++) {
-            size_t from = c * chunk, to = from + chunk < n ? from + chunk : n;
-            uint64_t r = 0;
-            rt_status cst = RT_OK;
-            rt_error cerr;
-            rt_error_clear(&cerr);
-            int skip;
-#pragma omp atomic read
-            skip = failed;
-            if (!skip) {
-                rt_buf_reset(&text);
-                r = fn(ctx, from, to, &text);
-                if (text.failed || (f->level && !cctx)) {
-                    cst = rt_error_set(&cerr, RT_ENOMEM, f->name, 0, 0, NULL, "out of memory");
-                } else if (f->level) {
-                    rt_buf_reset(&frame);
-                    cst = rt_zframe_compress(cctx, f->level, text.data, text.len, &frame);
-                    if (cst != RT_OK)
-                        rt_error_set(&cerr, cst, f->name, 0, 0, NULL, "cannot compress a frame");
-                }
-            }
-#pragma omp ordered
-            {
-                if (!failed && cst == RT_OK) {
-                    const rt_buf *out = f->level ? &frame : &text;
-                    cst = rt_zwriter_write_raw(f->w, out->data, out->len, &cerr);
-                    rows += r;
-                }
-                if (!failed && cst != RT_OK) {
-                    fst = cst;
-                    ferr = cerr;
-#pragma omp atomic write
-                    failed = 1;
-                }
-            }
-        }
-        ZSTD_freeCCtx(cctx);
-        rt_buf_free(&text);
-        rt_buf_free(&frame);
+    items_lane *lane = calloc(threads, sizeof *lane);
+    if (!lane) return rt_error_set(err, RT_ENOMEM, f->name, 0, 0, NULL, "out of memory");
+    items_job j = {f, n, chunk, fn, ctx, lane};
+    st = rt_ordered_run((n + chunk - 1) / chunk, threads, items_work, items_commit, &j, err);
+    for (unsigned t = 0; t < threads; t++) {
+        rt_buf_free(&lane[t].text);
+        rt_buf_free(&lane[t].frame);
+        ZSTD_freeCCtx(lane[t].cctx);
     }
-    f->rows += rows;
-    if (fst != RT_OK) *err = ferr;
-    return fst;
+    free(lane);
+    return st;
 }
 
 rt_status rt_outfile_row_done(rt_outfile *f, rt_error *err)

@@ -10,9 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <omp.h>
-
 #include "engine/money.h"
+#include "engine/ordered.h"
 #include "engine/u64map.h"
 #include "formats/csv.h"
 #include "formats/outfile.h"
@@ -670,27 +669,9 @@ typedef struct unit {
     uint64_t lo, hi;
 } unit;
 
-typedef struct unit_list {
-    unit *items;
-    size_t count, cap;
-} unit_list;
-
-static bool unit_add(unit_list *u, unit x)
-{
-    if (u->count == u->cap) {
-        size_t cap = u->cap ? u->cap * 2 : 64;
-        unit *n = realloc(u->items, cap * sizeof *n);
-        if (!n) return false;
-        u->items = n;
-        u->cap = cap;
-    }
-    u->items[u->count++] = x;
-    return true;
-}
-
 /* Cut partition p, larger than `share`, into batches of whole keys that fit (one pass over
  * its scratch file each), counting its keys with emitter e. */
-static rt_status plan_large(emitter *e, unsigned p, uint64_t share, unit_list *u)
+static rt_status plan_large(emitter *e, unsigned p, uint64_t share, rt_buf *units)
 {
     key_bytes *kb = NULL;
     size_t n = 0;
@@ -700,9 +681,9 @@ static rt_status plan_large(emitter *e, unsigned p, uint64_t share, unit_list *u
         uint64_t bytes = 0;
         while (j < n && (j == i || bytes + kb[j].bytes <= share))
             bytes += kb[j++].bytes;
-        bool stream = j == i + 1 && bytes > share;
-        if (!unit_add(u, (unit){p, stream, kb[i].key, kb[j - 1].key}))
-            st = emitter_fail(e, RT_ENOMEM, "out of memory");
+        unit x = {p, j == i + 1 && bytes > share, kb[i].key, kb[j - 1].key};
+        rt_buf_append(units, &x, sizeof x);
+        if (units->failed) st = emitter_fail(e, RT_ENOMEM, "out of memory");
         i = j;
     }
     free(kb);
@@ -849,58 +830,54 @@ static rt_status commit_partition(rt_usage_detail *d, emitter *e, rt_error *err)
     return st;
 }
 
+typedef struct units_job {
+    rt_usage_detail *d;
+    const unit *units;
+} units_job;
+
+static rt_status unit_work(void *ctx, unsigned tid, size_t k, rt_error *err)
+{
+    const units_job *j = ctx;
+    emitter *e = &j->d->em[tid];
+    rt_status st = run_unit(e, &j->units[k]);
+    return st == RT_OK ? RT_OK
+                       : rt_error_set(err, st, RT_DETAIL_NAME, 0, 0, NULL, "%s", e->err.message);
+}
+
+static rt_status unit_commit(void *ctx, unsigned tid, size_t k, rt_error *err)
+{
+    (void)k;
+    const units_job *j = ctx;
+    return commit_partition(j->d, &j->d->em[tid], err);
+}
+
 /* The partitions, cut into units that fit a thread's share of the budget, are sorted on every
  * thread, each unit taken by the next free thread, and appended in order: one thread writes
  * while the others sort. */
 static rt_status write_partitions(rt_usage_detail *d, rt_error *err)
 {
     uint64_t share = d->budget / d->threads;
-    unit_list u = {0};
+    rt_buf units; /* of unit */
+    rt_buf_init(&units);
     rt_status st = RT_OK;
     for (unsigned p = 0; p < RT_DETAIL_PARTITIONS_MAX && st == RT_OK; p++) {
         if (!d->spill_made[p]) continue;
         if (partition_need(d, p) > share) {
-            if ((st = plan_large(&d->em[0], p, share, &u)) != RT_OK)
+            if ((st = plan_large(&d->em[0], p, share, &units)) != RT_OK)
                 st = rt_error_set(err, st, RT_DETAIL_NAME, 0, 0, NULL, "%s", d->em[0].err.message);
-        } else if (!unit_add(&u, (unit){p, false, 0, UINT64_MAX})) {
-            st = rt_error_set(err, RT_ENOMEM, RT_DETAIL_NAME, 0, 0, NULL, "out of memory");
+        } else {
+            unit x = {p, false, 0, UINT64_MAX};
+            rt_buf_append(&units, &x, sizeof x);
+            if (units.failed)
+                st = rt_error_set(err, RT_ENOMEM, RT_DETAIL_NAME, 0, 0, NULL, "out of memory");
         }
     }
-    if (st != RT_OK) {
-        free(u.items);
-        return st;
+    if (st == RT_OK) {
+        units_job job = {d, (const unit *)(const void *)units.data};
+        st = rt_ordered_run(units.len / sizeof(unit), d->threads, unit_work, unit_commit, &job,
+                            err);
     }
-    int failed = 0;
-    unsigned threads = d->threads < u.count ? d->threads : (unsigned)(u.count ? u.count : 1);
-#pragma omp parallel num_threads(threads)
-    {
-        emitter *e = &d->em[omp_get_thread_num()];
-#pragma omp for ordered schedule(dynamic, 1)
-        for (size_t k = 0; k < u.count; k++) {
-            int skip;
-#pragma omp atomic read
-            skip = failed;
-            rt_status ust = skip ? RT_OK : run_unit(e, &u.items[k]);
-#pragma omp ordered
-            {
-                if (!failed) {
-                    rt_error cerr;
-                    rt_error_clear(&cerr);
-                    if (ust != RT_OK)
-                        rt_error_set(&cerr, ust, RT_DETAIL_NAME, 0, 0, NULL, "%s", e->err.message);
-                    else
-                        ust = commit_partition(d, e, &cerr);
-                    if (ust != RT_OK) {
-                        st = ust;
-                        *err = cerr;
-#pragma omp atomic write
-                        failed = 1;
-                    }
-                }
-            }
-        }
-    }
-    free(u.items);
+    rt_buf_free(&units);
     return st;
 }
 
