@@ -94,24 +94,32 @@ static bool sort_part(const rt_dedup_part *p, rt_fp128 *out)
 }
 
 /* Sorted copy of the set's fingerprints, partitions in parallel. */
-static rt_fp128 *sorted_entries(const rt_dedup *set, uint64_t *count)
+rt_status rt_billed_collect(const rt_dedup *set, unsigned threads, rt_billed_entries *e)
 {
     uint64_t off[RT_DEDUP_PARTS + 1];
     off[0] = 0;
     for (unsigned p = 0; p < RT_DEDUP_PARTS; p++) off[p + 1] = off[p] + set->parts[p].count;
     uint64_t n = off[RT_DEDUP_PARTS];
     rt_fp128 *out = malloc((n ? n : 1) * sizeof *out);
-    if (!out) return NULL;
+    if (!out) return RT_ENOMEM;
     int failed = 0;
-#pragma omp parallel for schedule(dynamic, 4) reduction(| : failed)
+#pragma omp parallel for num_threads(threads ? threads : 1) schedule(dynamic, 4) reduction(| : failed)
     for (unsigned p = 0; p < RT_DEDUP_PARTS; p++)
         if (!sort_part(&set->parts[p], out + off[p])) failed = 1;
     if (failed) {
         free(out);
-        return NULL;
+        return RT_ENOMEM;
     }
-    *count = n;
-    return out;
+    e->items = out;
+    e->count = n;
+    return RT_OK;
+}
+
+void rt_billed_entries_free(rt_billed_entries *e)
+{
+    free(e->items);
+    e->items = NULL;
+    e->count = 0;
 }
 
 static rt_status write_all(int fd, const void *data, size_t len, const char *path, rt_error *err)
@@ -128,8 +136,8 @@ static rt_status write_all(int fd, const void *data, size_t len, const char *pat
     return RT_OK;
 }
 
-rt_status rt_billed_write(const char *path, const rt_dedup *set, uint64_t *count,
-                          uint64_t *xxh64, rt_error *err)
+rt_status rt_billed_write(const char *path, const rt_billed_entries *e, uint64_t *xxh64,
+                          rt_error *err)
 {
     char dir[PATH_MAX], tmp[PATH_MAX + 8];
     snprintf(dir, sizeof dir, "%s", path);
@@ -139,24 +147,18 @@ rt_status rt_billed_write(const char *path, const rt_dedup *set, uint64_t *count
         if (mkdir(dir, 0777) != 0 && errno != EEXIST)
             return rt_error_set(err, RT_EIO, dir, 0, 0, NULL, "cannot create: %s", strerror(errno));
     }
-    uint64_t n;
-    rt_fp128 *e = sorted_entries(set, &n);
-    if (!e) return rt_error_set(err, RT_ENOMEM, path, 0, 0, NULL, "out of memory");
+    uint64_t n = e->count;
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    rt_status st;
-    if (fd < 0) {
-        st = rt_error_set(err, RT_EIO, tmp, 0, 0, NULL, "cannot create: %s", strerror(errno));
-        goto done;
-    }
+    if (fd < 0) return rt_error_set(err, RT_EIO, tmp, 0, 0, NULL, "cannot create: %s", strerror(errno));
     unsigned char header[HEADER_BYTES];
     memcpy(header, MAGIC, 8);
     for (int i = 0; i < 8; i++) header[8 + i] = (unsigned char)(n >> (8 * i));
-    uint64_t h = XXH64(e, n * sizeof *e, 0);
+    uint64_t h = XXH64(e->items, n * sizeof *e->items, 0);
     unsigned char trailer[TRAILER_BYTES];
     for (int i = 0; i < 8; i++) trailer[i] = (unsigned char)(h >> (8 * i));
-    st = write_all(fd, header, sizeof header, tmp, err);
-    if (st == RT_OK) st = write_all(fd, e, n * sizeof *e, tmp, err);
+    rt_status st = write_all(fd, header, sizeof header, tmp, err);
+    if (st == RT_OK) st = write_all(fd, e->items, n * sizeof *e->items, tmp, err);
     if (st == RT_OK) st = write_all(fd, trailer, sizeof trailer, tmp, err);
     if (st == RT_OK && fsync(fd) != 0)
         st = rt_error_set(err, RT_EIO, tmp, 0, 0, NULL, "fsync: %s", strerror(errno));
@@ -164,10 +166,7 @@ rt_status rt_billed_write(const char *path, const rt_dedup *set, uint64_t *count
     if (st == RT_OK && rename(tmp, path) != 0)
         st = rt_error_set(err, RT_EIO, path, 0, 0, NULL, "rename: %s", strerror(errno));
     if (st != RT_OK) unlink(tmp);
-    *count = n;
     *xxh64 = h;
-done:
-    free(e);
     return st;
 }
 

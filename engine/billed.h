@@ -21,11 +21,22 @@ typedef struct rt_billed_set rt_billed_set;
 /* Path of a run's billed-events file inside a book directory. */
 void rt_billed_path(const char *book_dir, uint64_t run_no, char *buf, size_t buf_size);
 
-/* Write every fingerprint held by `set`, sorted, to path (through path.tmp, fsynced, renamed;
- * the directory is created when missing). *count and *xxh64 describe the entries for the
- * registry. RT_EIO, RT_ENOMEM. */
-rt_status rt_billed_write(const char *path, const rt_dedup *set, uint64_t *count,
-                          uint64_t *xxh64, rt_error *err);
+/* The fingerprints of a run's billed events, sorted as its file holds them. */
+typedef struct rt_billed_entries {
+    rt_fp128 *items;
+    uint64_t count;
+} rt_billed_entries;
+
+/* Every fingerprint held by `set`, sorted (partitions on `threads` threads). The
+ * set can be freed afterwards: a run collects them when its usage is read, so that the set's
+ * table (two to four times their size) is not held through billing. RT_ENOMEM. */
+rt_status rt_billed_collect(const rt_dedup *set, unsigned threads, rt_billed_entries *out);
+void rt_billed_entries_free(rt_billed_entries *e);
+
+/* Write the entries to path (through path.tmp, fsynced, renamed; the directory is created
+ * when missing). *xxh64 is their checksum, for the registry. RT_EIO. */
+rt_status rt_billed_write(const char *path, const rt_billed_entries *e, uint64_t *xxh64,
+                          rt_error *err);
 
 /* Map path read-only and check it against what the registry recorded. RT_ENOTFOUND,
  * RT_ECORRUPT (bad magic, size, order or checksum), RT_EIO. */

@@ -14,7 +14,7 @@
 #include "engine/billing.h"
 
 #include <omp.h>
-
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,20 +27,68 @@ static uint64_t agg_hash(uint32_t account, uint32_t charge, uint32_t zone, uint3
                       rt_u64_mix(((uint64_t)zone << 32 | group) + 0x9e3779b97f4a7c15u));
 }
 
+/* A slot holds the entry's index + 1 in its low half and the low half of the key's hash in
+ * its high half: a probe passing other keys does not read their entries (a stranger shares the
+ * tag one time in 2^32 / capacity), and growing places the slots again without reading any
+ * entry or hashing again (the home slot is the tag's low bits at any capacity up to 2^32). */
+static uint64_t slot_value(uint64_t hash, size_t index)
+{
+    return hash << 32 | ((uint64_t)index + 1);
+}
+
+static size_t slot_entry(uint64_t slot)
+{
+    return (size_t)(uint32_t)slot - 1;
+}
+
+static bool slot_tag_is(uint64_t slot, uint64_t hash)
+{
+    return (uint32_t)(slot >> 32) == (uint32_t)hash;
+}
+
+/* Slots for the entries as they lie (a->slots zeroed, a->mask set). */
+static void place_all(rt_aggregates *a)
+{
+    for (size_t i = 0; i < a->count; i++) {
+        const rt_agg_entry *e = &a->entries[i];
+        uint64_t h = agg_hash(e->account, e->charge, e->zone, e->rate_group);
+        size_t s = h & a->mask;
+        while (a->slots[s])
+            s = (s + 1) & a->mask;
+        a->slots[s] = slot_value(h, i);
+    }
+}
+
 static rt_status agg_slots(rt_aggregates *a, size_t capacity)
 {
-    uint32_t *slots = calloc(capacity, sizeof *slots);
+    RT_ASSERT(capacity <= (size_t)1 << 32);
+    uint64_t *slots = calloc(capacity, sizeof *slots);
     if (!slots) return RT_ENOMEM;
     free(a->slots);
     a->slots = slots;
     a->mask = capacity - 1;
-    for (size_t i = 0; i < a->count; i++) {
-        const rt_agg_entry *e = &a->entries[i];
-        size_t s = agg_hash(e->account, e->charge, e->zone, e->rate_group) & a->mask;
-        while (a->slots[s])
-            s = (s + 1) & a->mask;
-        a->slots[s] = (uint32_t)i + 1;
+    place_all(a);
+    return RT_OK;
+}
+
+/* Twice the slots, placed again from the old ones. */
+static rt_status grow_slots(rt_aggregates *a)
+{
+    size_t cap = (a->mask + 1) * 2;
+    if (cap > (size_t)1 << 32) return RT_ENOMEM;
+    uint64_t *slots = calloc(cap, sizeof *slots);
+    if (!slots) return RT_ENOMEM;
+    for (size_t i = 0; i <= a->mask; i++) {
+        uint64_t v = a->slots[i];
+        if (!v) continue;
+        size_t s = (v >> 32) & (cap - 1);
+        while (slots[s])
+            s = (s + 1) & (cap - 1);
+        slots[s] = v;
     }
+    free(a->slots);
+    a->slots = slots;
+    a->mask = cap - 1;
     return RT_OK;
 }
 
@@ -60,9 +108,11 @@ void rt_agg_free(rt_aggregates *a)
 static rt_status entry_for(rt_aggregates *a, uint32_t account, uint32_t charge, uint32_t zone,
                            uint32_t group, rt_agg_entry **out)
 {
-    size_t s = agg_hash(account, charge, zone, group) & a->mask;
+    uint64_t h = agg_hash(account, charge, zone, group);
+    size_t s = h & a->mask;
     for (; a->slots[s]; s = (s + 1) & a->mask) {
-        rt_agg_entry *e = &a->entries[a->slots[s] - 1];
+        if (!slot_tag_is(a->slots[s], h)) continue;
+        rt_agg_entry *e = &a->entries[slot_entry(a->slots[s])];
         if (e->account == account && e->charge == charge && e->zone == zone &&
             e->rate_group == group) {
             *out = e;
@@ -82,9 +132,9 @@ static rt_status entry_for(rt_aggregates *a, uint32_t account, uint32_t charge, 
     e->charge = charge;
     e->zone = zone;
     e->rate_group = group;
-    a->slots[s] = (uint32_t)++a->count;
+    a->slots[s] = slot_value(h, a->count++);
     if (a->count * 2 > a->mask + 1) {
-        rt_status st = agg_slots(a, (a->mask + 1) * 2);
+        rt_status st = grow_slots(a);
         if (st != RT_OK) return st;
     }
     *out = e;
@@ -99,6 +149,17 @@ static rt_status accumulate(rt_agg_entry *e, uint64_t events, int64_t qty, int64
     if (rt_add_i64(e->billable_base, billable, &e->billable_base) != RT_OK) return RT_EOVERFLOW;
     e->amount_nanos += amount; /* |amount| < 2^63 per event; 2^64 events would be needed */
     return RT_OK;
+}
+
+void rt_agg_prefetch(const rt_aggregates *a, const rt_rated *r, int step)
+{
+    uint64_t h = agg_hash(r->account, r->charge, r->zone, r->parts[0].rate_group);
+    const uint64_t *slot = &a->slots[h & a->mask];
+    if (step == 1) {
+        __builtin_prefetch(slot);
+    } else if (*slot && slot_tag_is(*slot, h)) {
+        __builtin_prefetch(&a->entries[slot_entry(*slot)]);
+    }
 }
 
 rt_status rt_agg_add(rt_aggregates *a, const rt_rated *r)
@@ -137,13 +198,7 @@ void rt_agg_sort(rt_aggregates *a)
      * rebuilt against the new positions (same capacity: cannot fail to allocate more). */
     if (a->count > 1) qsort(a->entries, a->count, sizeof *a->entries, agg_cmp);
     memset(a->slots, 0, (a->mask + 1) * sizeof *a->slots);
-    for (size_t i = 0; i < a->count; i++) {
-        const rt_agg_entry *e = &a->entries[i];
-        size_t s = agg_hash(e->account, e->charge, e->zone, e->rate_group) & a->mask;
-        while (a->slots[s])
-            s = (s + 1) & a->mask;
-        a->slots[s] = (uint32_t)i + 1;
-    }
+    place_all(a);
 }
 
 /* Merge sorted b into sorted a, equal keys summed, from the back so that a only grows by

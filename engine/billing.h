@@ -33,7 +33,7 @@ typedef struct rt_agg_entry {
 } rt_agg_entry;
 
 typedef struct rt_aggregates {
-    uint32_t *slots; /* open addressing on (account, charge, zone, rate_group): entry + 1 */
+    uint64_t *slots; /* open addressing on (account, charge, zone, rate_group): hash tag, entry + 1 */
     size_t mask;
     rt_agg_entry *entries;
     size_t count, capacity;
@@ -44,6 +44,10 @@ void rt_agg_free(rt_aggregates *a);
 /* Add one rated event (each of its parts to the entry of its rate; the event is counted once,
  * in its first part). RT_EOVERFLOW when a quantity sum leaves int64; RT_ENOMEM. */
 rt_status rt_agg_add(rt_aggregates *a, const rt_rated *r);
+/* Hints for adding many events in a row (each a random place in tables as large as the
+ * period's lines): step 1 asks for the slot of the event's (first part's) key, step 2, a few
+ * events later, for its entry. They change nothing. */
+void rt_agg_prefetch(const rt_aggregates *a, const rt_rated *r, int step);
 /* Sort entries by (account, charge, zone, rate_group): the order invoices and lines are
  * built in (zones in zone id order, rates in band id order, since catalog rows are sorted). */
 void rt_agg_sort(rt_aggregates *a);

@@ -233,6 +233,28 @@ uint32_t rt_catalog_account(const rt_catalog *c, const char *id, size_t len)
 {
     return lookup(&c->account_index, id, len);
 }
+uint64_t rt_catalog_account_hash(const char *id, size_t len)
+{
+    return rt_strmap_hash(id, len);
+}
+
+void rt_catalog_account_prefetch(const rt_catalog *c, uint64_t hash, int step)
+{
+    if (step == 1) {
+        rt_strmap_prefetch_slot(&c->account_index, hash);
+        return;
+    }
+    uint32_t a = rt_strmap_prefetch_key(&c->account_index, hash);
+    if (a >= c->account_count) return;
+    if (step == 2) {
+        __builtin_prefetch(&c->account_plan_ranges[a]);
+        return;
+    }
+    rt_range32 r = c->account_plan_ranges[a];
+    __builtin_prefetch(&c->account_plans[r.first]);
+    __builtin_prefetch(&c->account_plan_plan[r.first]);
+}
+
 uint32_t rt_catalog_product_key(const rt_catalog *c, const char *id, size_t len)
 {
     return lookup(&c->product_index, id, len);

@@ -29,7 +29,7 @@ typedef struct rt_dedup_part {
 
 typedef struct rt_dedup {
     rt_dedup_part parts[RT_DEDUP_PARTS];
-    size_t count; /* valid after rt_dedup_sum_counts or single-threaded inserts */
+    size_t count; /* valid after rt_dedup_sum_counts (inserts count per partition) */
 } rt_dedup;
 
 rt_status rt_dedup_init(rt_dedup *d, size_t expected);
@@ -44,6 +44,12 @@ static inline unsigned rt_dedup_part_of(uint64_t hi)
 /* Insert into the fingerprint's partition. *seen is set when it was already present.
  * Concurrent calls are safe for fingerprints of different partitions. RT_ENOMEM. */
 rt_status rt_dedup_insert(rt_dedup *d, uint64_t lo, uint64_t hi, bool *seen);
+/* Ask for the memory an insert or lookup of the fingerprint will read first (a hint). */
+static inline void rt_dedup_prefetch(const rt_dedup *d, uint64_t lo, uint64_t hi)
+{
+    const rt_dedup_part *p = &d->parts[rt_dedup_part_of(hi)];
+    __builtin_prefetch(&p->slots[lo & p->mask]);
+}
 bool rt_dedup_contains(const rt_dedup *d, uint64_t lo, uint64_t hi);
 /* Recount d->count from the partitions (after parallel inserts). */
 void rt_dedup_sum_counts(rt_dedup *d);

@@ -183,7 +183,8 @@ typedef struct pipeline {
     unsigned threads, nslots;
     slot *slots;
     rt_aggregates *aggs; /* one per thread */
-    rt_dedup dedup;
+    rt_dedup dedup;            /* freed once the usage is read ... */
+    rt_billed_entries billed;  /* ... for the sorted fingerprints it held, written at commit */
     rt_billed_set **prior; /* billed events of committed runs of nearby periods */
     size_t prior_count;
     rt_billed_window *window; /* the prior sets behind one filter (NULL without any) */
@@ -218,7 +219,27 @@ static void rate_slot(pipeline *p, slot *s)
         s->rated = r;
         s->rated_cap = s->batch.count;
     }
-    for (size_t i = 0; i < s->batch.count; i++) {
+    /* The account lookups go to random places of tables as large as the customer base: their
+     * memory is asked for ahead, in steps (see rt_catalog_account_prefetch), so that several
+     * misses are in flight while events are rated. */
+    enum { AHEAD = 6, RING = 32 };
+    uint64_t hashes[RING];
+    size_t n = s->batch.count;
+    for (size_t j = 0; j < n && j < 3 * AHEAD; j++) {
+        const rt_event *e = &s->batch.events[j];
+        hashes[j % RING] = rt_catalog_account_hash(e->account, e->account_len);
+        rt_catalog_account_prefetch(p->rctx.cat, hashes[j % RING], 1);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (i + 3 * AHEAD < n) {
+            const rt_event *e = &s->batch.events[i + 3 * AHEAD];
+            uint64_t h = rt_catalog_account_hash(e->account, e->account_len);
+            hashes[(i + 3 * AHEAD) % RING] = h;
+            rt_catalog_account_prefetch(p->rctx.cat, h, 1);
+        }
+        if (i + 2 * AHEAD < n)
+            rt_catalog_account_prefetch(p->rctx.cat, hashes[(i + 2 * AHEAD) % RING], 2);
+        if (i + AHEAD < n) rt_catalog_account_prefetch(p->rctx.cat, hashes[(i + AHEAD) % RING], 3);
         const rt_event *ev = &s->batch.events[i];
         rt_rated *r = &s->rated[s->rated_count];
         const char *field = "";
@@ -291,7 +312,15 @@ static rt_status dedup_wave(pipeline *p, unsigned n, rt_error *err)
     for (unsigned part = 0; part < RT_DEDUP_PARTS; part++) {
         for (unsigned i = 0; i < n && !failed; i++) {
             slot *s = &p->slots[i];
-            for (uint32_t q = s->part_start[part]; q < s->part_start[part + 1]; q++) {
+            /* Records and set slots asked for ahead: both are random reads. */
+            enum { AHEAD = 8 };
+            uint32_t end = s->part_start[part + 1];
+            for (uint32_t q = s->part_start[part]; q < end; q++) {
+                if (q + 2 * AHEAD < end) __builtin_prefetch(&s->rated[s->by_part[q + 2 * AHEAD]]);
+                if (q + AHEAD < end) {
+                    const rt_rated *ahead = &s->rated[s->by_part[q + AHEAD]];
+                    rt_dedup_prefetch(&p->dedup, ahead->fp_lo, ahead->fp_hi);
+                }
                 rt_rated *r = &s->rated[s->by_part[q]];
                 bool seen;
                 if (rt_dedup_insert(&p->dedup, r->fp_lo, r->fp_hi, &seen) != RT_OK) {
@@ -329,7 +358,11 @@ static void count_slot(pipeline *p, const slot *s)
 static void output_slot(pipeline *p, unsigned i, rt_aggregates *agg)
 {
     slot *s = &p->slots[i];
-    for (size_t k = 0; k < s->rated_count && s->status == RT_OK; k++) {
+    enum { AHEAD = 8 }; /* the aggregates' memory asked for ahead: see rt_agg_prefetch */
+    size_t n = s->rated_count;
+    for (size_t k = 0; k < n && s->status == RT_OK; k++) {
+        if (k + 2 * AHEAD < n) rt_agg_prefetch(agg, &s->rated[k + 2 * AHEAD], 1);
+        if (k + AHEAD < n) rt_agg_prefetch(agg, &s->rated[k + AHEAD], 2);
         if (s->rated[k].flags & RT_RATED_DUPLICATE) continue;
         if (rt_agg_add(agg, &s->rated[k]) != RT_OK)
             s->status = rt_error_set(&s->err, RT_EOVERFLOW, NULL, 0, 0, NULL,
@@ -737,12 +770,23 @@ static rt_status bill(run_state *rs, rt_error *err)
 {
     pipeline *p = &rs->p;
     rt_status st;
+    /* The fingerprint set is done with: what the billed-events file needs is kept sorted
+     * (a quarter to a half of the table's size), and the table is released before billing,
+     * so that it does not add to the peak. An accrual bills nothing and keeps nothing. */
+    if (!p->cfg->accrue_only) {
+        st = rt_billed_collect(&p->dedup, p->threads, &p->billed);
+        if (st != RT_OK) return rt_error_set(err, st, NULL, 0, 0, NULL, "out of memory");
+    }
+    rt_dedup_free(&p->dedup);
     /* Every thread's aggregates sorted in parallel, then merged in one pass. */
     if ((st = rt_agg_merge_sorted(p->aggs, p->threads, p->threads, &rs->total)) != RT_OK)
         return rt_error_set(err, st, NULL, 0, 0, NULL, "cannot merge aggregates: %s",
                             rt_status_str(st));
-    return rt_billing_build(&rs->cat, &p->rctx.period, &rs->total, rs->order_result.charges,
-                            rs->order_result.charge_count, p->threads, &rs->invoices, err);
+    st = rt_billing_build(&rs->cat, &p->rctx.period, &rs->total, rs->order_result.charges,
+                          rs->order_result.charge_count, p->threads, &rs->invoices, err);
+    /* The invoices hold all the aggregates said. */
+    rt_agg_free(&rs->total);
+    return st;
 }
 
 /* Compare the fresh invoices with those in effect (none unless --rerun): the run's documents
@@ -949,8 +993,8 @@ static rt_status commit(run_state *rs, const rt_run_config *cfg, rt_run_summary 
     if (!cfg->accrue_only) {
         /* An accrual bills nothing: its events stay billable. */
         rt_billed_path(cfg->book_dir, run_no, rs->billed_path, sizeof rs->billed_path);
-        st = rt_billed_write(rs->billed_path, &p->dedup, &rec.billed_count, &rec.billed_xxh64,
-                             err);
+        rec.billed_count = p->billed.count;
+        st = rt_billed_write(rs->billed_path, &p->billed, &rec.billed_xxh64, err);
         if (st == RT_OK) rs->billed_written = true;
     }
     if (st == RT_OK) st = store_effective(rs, run_no, err);
@@ -1034,6 +1078,7 @@ static void cleanup(run_state *rs, const rt_run_config *cfg)
     }
     free(p->inputs);
     rt_dedup_free(&p->dedup);
+    rt_billed_entries_free(&p->billed);
     rt_agg_free(&rs->total);
     rt_order_result_free(&rs->order_result);
     rt_order_book_free(&rs->orders);

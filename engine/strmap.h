@@ -36,6 +36,24 @@ rt_status rt_strmap_get(const rt_strmap *m, const char *key, size_t len, uint32_
 rt_status rt_strmap_get_hashed(const rt_strmap *m, uint64_t hash, const char *key, size_t len,
                                uint32_t *value);
 
+/* Hints for a lookup soon to come, for callers that walk many keys at once (the memory they
+ * touch is unlikely to be cached): the first asks for the key's home slot; the second, issued
+ * once that slot has arrived, for the key bytes it names. Neither changes anything, and the
+ * second returns the home slot's value when its hash matches (a likely answer, unconfirmed),
+ * else UINT32_MAX. */
+static inline void rt_strmap_prefetch_slot(const rt_strmap *m, uint64_t hash)
+{
+    if (m->slots) __builtin_prefetch(&m->slots[hash & m->mask]);
+}
+static inline uint32_t rt_strmap_prefetch_key(const rt_strmap *m, uint64_t hash)
+{
+    if (!m->slots) return UINT32_MAX;
+    const rt_strmap_slot *s = &m->slots[hash & m->mask];
+    if (!s->key || s->hash != hash) return UINT32_MAX;
+    __builtin_prefetch(s->key);
+    return s->value;
+}
+
 /* Composite keys "a\x1fb" (unit separator between two ids). rt_strmap_pair writes one into
  * buf (NUL-terminated) and returns its length, or 0 when it does not fit in n bytes. */
 size_t rt_strmap_pair(char *buf, size_t n, const char *a, const char *b);

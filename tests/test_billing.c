@@ -448,6 +448,33 @@ Test(agg, add_sums_per_account_and_charge)
     rt_agg_free(&a);
 }
 
+Test(agg, growing_keeps_every_key_and_hints_change_nothing)
+{
+    /* Far more keys than the first slots hold: the slots grow (placed again from their hash
+     * tags) many times, and every key still finds its one entry. */
+    rt_aggregates a;
+    cr_assert_eq(rt_agg_init(&a), RT_OK);
+    enum { KEYS = 50000 };
+    for (int round = 0; round < 2; round++) {
+        for (uint32_t k = 0; k < KEYS; k++) {
+            rt_rated r = rated_ev(k / 7, k % 7, 1, 2, 1000);
+            rt_agg_prefetch(&a, &r, 1);
+            rt_agg_prefetch(&a, &r, 2);
+            add(&a, r);
+        }
+        cr_assert_eq(a.count, KEYS, "round %d: one entry per key", round);
+    }
+    rt_agg_sort(&a);
+    for (uint32_t k = 0; k < KEYS; k++) {
+        const rt_agg_entry *e = &a.entries[k];
+        cr_assert(e->account == k / 7 && e->charge == k % 7, "entry %u in key order", k);
+        cr_assert_eq(e->events, 2);
+        cr_assert_eq(e->quantity_base, 4);
+        cr_assert(e->amount_nanos == 2000);
+    }
+    rt_agg_free(&a);
+}
+
 Test(agg, quantity_overflow_is_an_error)
 {
     rt_aggregates a;
