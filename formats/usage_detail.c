@@ -17,8 +17,10 @@
 #include "formats/outfile.h"
 #include "formats/zio.h"
 
-/* Frames are written once and read rarely: zstd level 1, and at most about a megabyte of
- * text per frame so that one line of a large invoice can be read without the rest. */
+/* Frames are written once and read rarely: zstd level 1. A frame holds the rows of one
+ * account (the lines of one invoice), and at most about a megabyte of text, so that one line
+ * of a large invoice can be read without the rest. Where a frame ends depends on the rows
+ * alone: never on how the partitions were cut into units (see write_partitions). */
 #define DETAIL_LEVEL 1
 /* Scratch frames only live until the end of the run: zstd's fastest levels roughly halve the
  * scratch I/O for a fraction of level 1's time. */
@@ -31,7 +33,7 @@ static const char detail_header[] =
     "invoice_number,line,account_id,plan_id,charge_id,event_id,start_time,called_number,"
     "quantity,billable_quantity,unit,amount,currency,late,source_file,source_line\n";
 static const char index_header[] = "invoice_number,line,account_id,plan_id,charge_id,events,"
-                                   "amount,currency,offset,bytes,frames\n";
+                                   "amount,currency,offset,bytes,frames,skip\n";
 
 /* ---- spilled records ----
  * A scratch record is this fixed head (native byte order: the file never leaves the run)
@@ -71,13 +73,13 @@ typedef struct sort_ent {
     size_t off;
 } sort_ent;
 
-/* One invoice line's (or unbilled charge's) group as written: where its frames are, relative
- * to the start of the emitter that wrote them. */
+/* One invoice line's (or unbilled charge's) group as written: the frames its rows are in
+ * (numbered from the emitter's reset) and the text before its first row in the first one. */
 typedef struct group_out {
     uint64_t key;
     rec_head head; /* the group's first record: account and charge */
     const rt_currency *currency;
-    uint64_t offset, bytes, frames, events;
+    uint64_t first_frame, last_frame, skip, events;
     int64_t amount_nanos;
 } group_out;
 
@@ -88,6 +90,8 @@ typedef struct emitter {
     ZSTD_CCtx *cctx;
     rt_buf text, frame, mem, records, prefix, unit_cell;
     uint64_t written; /* bytes of frames emitted since the emitter was reset */
+    rt_buf frame_ends; /* of uint64_t: where each of those frames ends */
+    uint64_t frame_count;
     group_out *groups;
     size_t group_count, group_capacity;
     struct sort_ent *ents; /* a pass's sort keys, kept from pass to pass (no fresh pages) */
@@ -145,6 +149,7 @@ static void emitter_free(emitter *e)
     ZSTD_freeCCtx(e->cctx);
     rt_buf_free(&e->text);
     rt_buf_free(&e->frame);
+    rt_buf_free(&e->frame_ends);
     rt_buf_free(&e->mem);
     rt_buf_free(&e->records);
     free(e->ents);
@@ -417,9 +422,9 @@ static rt_status flush_frame(emitter *e)
     rt_buf_append(&e->mem, e->frame.data, e->frame.len);
     if (e->mem.failed) return emitter_fail(e, RT_ENOMEM, "out of memory");
     e->written += e->frame.len;
-    group_out *g = &e->groups[e->group_count - 1];
-    g->bytes += e->frame.len;
-    g->frames++;
+    rt_buf_append(&e->frame_ends, &e->written, sizeof e->written);
+    if (e->frame_ends.failed) return emitter_fail(e, RT_ENOMEM, "out of memory");
+    e->frame_count++;
     return RT_OK;
 }
 
@@ -451,7 +456,8 @@ static rt_status open_group(emitter *e, uint64_t key, const rec_head *h)
     memset(g, 0, sizeof *g);
     g->key = key;
     g->head = *h;
-    g->offset = e->written;
+    g->first_frame = g->last_frame = e->frame_count;
+    g->skip = e->text.len;
     g->currency = rt_currency_find(cat->plans[cat->charge_plan[h->charge]].currency);
     RT_ASSERT(g->currency); /* plan currencies are validated ISO 4217 codes */
     const group *ln = key_group(d, key);
@@ -514,11 +520,15 @@ static rt_status emit(emitter *e, const char *rec, uint64_t key)
     rec_head h;
     memcpy(&h, rec, sizeof h);
     if (!e->open || key != e->groups[e->group_count - 1].key) {
-        if (e->open && flush_frame(e) != RT_OK) return e->status;
+        /* An account's rows end its frame: the next account starts a frame of its own. */
+        if (e->open && e->groups[e->group_count - 1].head.account != h.account &&
+            flush_frame(e) != RT_OK)
+            return e->status;
         if (open_group(e, key, &h) != RT_OK) return e->status;
     }
     group_out *g = &e->groups[e->group_count - 1];
     detail_row(e, g, &h, rec + sizeof h, rec + sizeof h + h.id_len);
+    g->last_frame = e->frame_count;
     g->events++;
     if (rt_add_i64(g->amount_nanos, h.amount_nanos, &g->amount_nanos) != RT_OK)
         return emitter_fail(e, RT_EOVERFLOW, "line amount overflow");
@@ -659,50 +669,104 @@ static uint64_t partition_need(const rt_usage_detail *d, unsigned p)
     return d->spill_bytes[p] + d->spill_records[p] * 2 * sizeof(sort_ent);
 }
 
-/* A piece of work of the finish: the records of partition p whose keys are in [lo, hi],
- * sorted in memory, or (stream) one key larger than a thread's budget, streamed in input
- * order. Each group is its own frames, so how partitions are cut into units does not change
+/* One pass of a unit over its partition's scratch file: the records whose keys are in
+ * [lo, hi], sorted in memory, or (stream) one key larger than a thread's budget, streamed in
+ * input order. */
+typedef struct step {
+    bool stream;
+    uint64_t lo, hi;
+} step;
+
+/* A piece of work of the finish: whole accounts of partition p, in one or more passes
+ * (steps[first] .. steps[first + count - 1]) that one emitter makes in turn. Frames end at
+ * accounts' ends, so units (which depend on the budget and the thread count) never change
  * the bytes written. */
 typedef struct unit {
     unsigned p;
-    bool stream;
-    uint64_t lo, hi;
+    size_t first, count;
 } unit;
 
-/* Cut partition p, larger than `share`, into batches of whole keys that fit (one pass over
- * its scratch file each), counting its keys with emitter e. */
-static rt_status plan_large(emitter *e, unsigned p, uint64_t share, rt_buf *units)
+static rt_status add_unit(rt_buf *units, rt_buf *steps, unsigned p, const step *first,
+                          size_t count)
+{
+    unit u = {p, steps->len / sizeof(step), count};
+    rt_buf_append(steps, first, count * sizeof *first);
+    rt_buf_append(units, &u, sizeof u);
+    return units->failed || steps->failed ? RT_ENOMEM : RT_OK;
+}
+
+static uint32_t key_account(uint64_t key)
+{
+    return (uint32_t)(key >> 32);
+}
+
+/* Cut partition p, larger than `share`, into units of whole accounts that fit (one pass over
+ * its scratch file each), counting its keys with emitter e. An account larger than the share
+ * is a unit of its own, in passes of whole keys that fit (a key larger than the share is
+ * streamed). */
+static rt_status plan_large(emitter *e, unsigned p, uint64_t share, rt_buf *units, rt_buf *steps)
 {
     key_bytes *kb = NULL;
     size_t n = 0;
+    rt_buf own; /* of step: the passes of one large account */
+    rt_buf_init(&own);
     rt_status st = count_keys(e, p, &kb, &n);
     for (size_t i = 0; i < n && st == RT_OK;) {
+        /* The accounts from i on, whole, while they fit. */
         size_t j = i;
         uint64_t bytes = 0;
-        while (j < n && (j == i || bytes + kb[j].bytes <= share))
-            bytes += kb[j++].bytes;
-        unit x = {p, j == i + 1 && bytes > share, kb[i].key, kb[j - 1].key};
-        rt_buf_append(units, &x, sizeof x);
-        if (units->failed) st = emitter_fail(e, RT_ENOMEM, "out of memory");
+        while (j < n) {
+            size_t k = j;
+            uint64_t acc = 0;
+            while (k < n && key_account(kb[k].key) == key_account(kb[j].key)) acc += kb[k++].bytes;
+            if (j > i && bytes + acc > share) break;
+            bytes += acc;
+            j = k;
+            if (bytes > share) break; /* one account alone is larger than the share */
+        }
+        if (bytes <= share) {
+            step x = {false, kb[i].key, kb[j - 1].key};
+            st = add_unit(units, steps, p, &x, 1);
+        } else {
+            rt_buf_reset(&own);
+            for (size_t a = i; a < j;) {
+                size_t b = a;
+                uint64_t part = 0;
+                while (b < j && (b == a || part + kb[b].bytes <= share)) part += kb[b++].bytes;
+                step x = {b == a + 1 && part > share, kb[a].key, kb[b - 1].key};
+                rt_buf_append(&own, &x, sizeof x);
+                a = b;
+            }
+            st = own.failed ? RT_ENOMEM
+                            : add_unit(units, steps, p, (const step *)(const void *)own.data,
+                                       own.len / sizeof(step));
+        }
+        if (st != RT_OK) st = emitter_fail(e, st, "out of memory");
         i = j;
     }
+    rt_buf_free(&own);
     free(kb);
     return st;
 }
 
 /* Sort and emit one unit with e (reset first); its frames go to e->mem. */
-static rt_status run_unit(emitter *e, const unit *u)
+static rt_status run_unit(emitter *e, const unit *u, const step *steps)
 {
     e->written = 0;
+    e->frame_count = 0;
     e->group_count = 0;
     e->open = false;
     e->unit_product = RT_NO_INDEX;
     rt_buf_reset(&e->mem);
     rt_buf_reset(&e->text);
-    if (u->stream)
-        stream_key(e, u->p, u->lo);
-    else
-        sort_pass(e, u->p, u->lo, u->hi);
+    rt_buf_reset(&e->frame_ends);
+    for (size_t k = 0; k < u->count && e->status == RT_OK; k++) {
+        const step *x = &steps[u->first + k];
+        if (x->stream)
+            stream_key(e, u->p, x->lo);
+        else
+            sort_pass(e, u->p, x->lo, x->hi);
+    }
     if (e->status == RT_OK && e->open) flush_frame(e);
     return e->status;
 }
@@ -788,8 +852,9 @@ static rt_status open_outputs(rt_usage_detail *d, rt_error *err)
     return st;
 }
 
-/* Append what emitter e produced for one unit: its frames and one index row per group, at
- * offsets from where its frames start. */
+/* Append what emitter e produced for one unit: its frames and one index row per group: where
+ * the frame of its first row starts (in the file), the bytes up to the end of the frame of its
+ * last row, how many frames that is, and the text before its first row in the first one. */
 static rt_status commit_partition(rt_usage_detail *d, emitter *e, rt_error *err)
 {
     uint64_t base = d->out_bytes;
@@ -798,8 +863,12 @@ static rt_status commit_partition(rt_usage_detail *d, emitter *e, rt_error *err)
     d->out_bytes += e->written;
     const rt_catalog *cat = d->res->cat;
     rt_buf *b = &d->index.buf;
+    const uint64_t *ends = (const uint64_t *)(const void *)e->frame_ends.data;
+    RT_ASSERT(e->frame_ends.len == e->frame_count * sizeof *ends);
     for (size_t i = 0; i < e->group_count && st == RT_OK; i++) {
         const group_out *g = &e->groups[i];
+        RT_ASSERT(g->last_frame < e->frame_count && g->first_frame <= g->last_frame);
+        uint64_t start = g->first_frame ? ends[g->first_frame - 1] : 0;
         const group *ln = key_group(d, g->key);
         const rt_charge *ch = &cat->charges[g->head.charge];
         put_text(b, ln ? d->res->invoices->items[ln->invoice].number : "");
@@ -818,11 +887,13 @@ static rt_status commit_partition(rt_usage_detail *d, emitter *e, rt_error *err)
         rt_csv_sep(b);
         put_text(b, g->currency->code);
         rt_csv_sep(b);
-        put_u64(b, base + g->offset);
+        put_u64(b, base + start);
         rt_csv_sep(b);
-        put_u64(b, g->bytes);
+        put_u64(b, ends[g->last_frame] - start);
         rt_csv_sep(b);
-        put_u64(b, g->frames);
+        put_u64(b, g->last_frame - g->first_frame + 1);
+        rt_csv_sep(b);
+        put_u64(b, g->skip);
         rt_csv_end(b);
         d->out_rows += g->events;
         st = rt_outfile_row_done(&d->index, err);
@@ -833,13 +904,14 @@ static rt_status commit_partition(rt_usage_detail *d, emitter *e, rt_error *err)
 typedef struct units_job {
     rt_usage_detail *d;
     const unit *units;
+    const step *steps;
 } units_job;
 
 static rt_status unit_work(void *ctx, unsigned tid, size_t k, rt_error *err)
 {
     const units_job *j = ctx;
     emitter *e = &j->d->em[tid];
-    rt_status st = run_unit(e, &j->units[k]);
+    rt_status st = run_unit(e, &j->units[k], j->steps);
     return st == RT_OK ? RT_OK
                        : rt_error_set(err, st, RT_DETAIL_NAME, 0, 0, NULL, "%s", e->err.message);
 }
@@ -857,27 +929,29 @@ static rt_status unit_commit(void *ctx, unsigned tid, size_t k, rt_error *err)
 static rt_status write_partitions(rt_usage_detail *d, rt_error *err)
 {
     uint64_t share = d->budget / d->threads;
-    rt_buf units; /* of unit */
+    rt_buf units, steps; /* of unit, of step */
     rt_buf_init(&units);
+    rt_buf_init(&steps);
     rt_status st = RT_OK;
     for (unsigned p = 0; p < RT_DETAIL_PARTITIONS_MAX && st == RT_OK; p++) {
         if (!d->spill_made[p]) continue;
         if (partition_need(d, p) > share) {
-            if ((st = plan_large(&d->em[0], p, share, &units)) != RT_OK)
+            if ((st = plan_large(&d->em[0], p, share, &units, &steps)) != RT_OK)
                 st = rt_error_set(err, st, RT_DETAIL_NAME, 0, 0, NULL, "%s", d->em[0].err.message);
         } else {
-            unit x = {p, false, 0, UINT64_MAX};
-            rt_buf_append(&units, &x, sizeof x);
-            if (units.failed)
+            step whole = {false, 0, UINT64_MAX};
+            if (add_unit(&units, &steps, p, &whole, 1) != RT_OK)
                 st = rt_error_set(err, RT_ENOMEM, RT_DETAIL_NAME, 0, 0, NULL, "out of memory");
         }
     }
     if (st == RT_OK) {
-        units_job job = {d, (const unit *)(const void *)units.data};
+        units_job job = {d, (const unit *)(const void *)units.data,
+                         (const step *)(const void *)steps.data};
         st = rt_ordered_run(units.len / sizeof(unit), d->threads, unit_work, unit_commit, &job,
                             err);
     }
     rt_buf_free(&units);
+    rt_buf_free(&steps);
     return st;
 }
 

@@ -2,16 +2,18 @@
  *
  * Owns usage_detail.csv.zst (every billed event, grouped by invoice and line, in a
  * deterministic order: account, then invoice and line, then input order) and its index
- * usage_detail_index.csv (one row per invoice line: where its events start in the compressed
- * file, how many bytes and frames they take, how many events and their exact amount), both
- * documented in formats/README.md. Each group of events is one or more whole zstd frames, so
- * a line's events are read by seeking to its offset and decompressing its bytes alone.
+ * usage_detail_index.csv (one row per invoice line: the frames that hold its events in the
+ * compressed file, where in the first one its rows start, how many events and their exact
+ * amount), both documented in formats/README.md. A frame holds the rows of one account (up to
+ * about a megabyte of text), so a line's events are read by seeking to its offset and
+ * decompressing its bytes alone; where frames end depends only on the rows.
  *
  * Memory stays bounded whatever the run's size: while the run encodes chunks in parallel,
  * each chunk's billed events are spilled, as zstd frames, into partition files by account
  * range (hidden scratch files in the output directory); at the end each partition is sorted
- * in memory when it fits a thread's share of the memory budget, else cut into key ranges
- * that do, one pass each (and a single invoice line larger than the share streams through
+ * in memory when it fits a thread's share of the memory budget, else cut into units of whole
+ * accounts that do, one pass each (an account larger than the share is sorted in several
+ * passes by one thread, and a single invoice line larger than the share streams through
  * unsorted, as it is already in input order). These units are sorted on every thread and
  * appended in order. The scratch files are removed before the run's manifest is written. */
 #ifndef RT_USAGE_DETAIL_H

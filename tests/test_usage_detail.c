@@ -216,11 +216,12 @@ Test(usage_detail, the_index_locates_each_line_s_frames)
     const char *p = next_line(ix);
     cr_assert(strncmp(ix,
                       "invoice_number,line,account_id,plan_id,charge_id,events,amount,currency,"
-                      "offset,bytes,frames\n",
-                      90) == 0);
+                      "offset,bytes,frames,skip\n",
+                      95) == 0);
     /* ACC-BE SMS: k = 1, 7, 13, 19, 25 -> 0.02 + 0.08 + 0.14 + 0.20 + 0.26 = 0.70 */
     cr_assert(strncmp(p, "INV-2026-000001,1,ACC-BE,P_MAIN,C_SMS,5,0.70,EUR,", 48) == 0, "%s", ix);
     uint64_t expect_offset = ZSTD_findFrameCompressedSize(z, zlen); /* the header frame */
+    uint64_t prev_offset = expect_offset;
     int n = 0, events = 0;
     rt_arena arena;
     rt_arena_init(&arena, 0);
@@ -229,24 +230,44 @@ Test(usage_detail, the_index_locates_each_line_s_frames)
         uint32_t col;
         rt_csv_record rec;
         cr_assert_eq(rt_csv_parse(&q, q + strlen(q), &arena, &rec, &why, &col), RT_OK);
-        cr_assert_eq(rec.count, 11, "%s", p);
+        cr_assert_eq(rec.count, 12, "%s", p);
         unsigned long long ev = strtoull(rec.fields[5].ptr, NULL, 10),
                            off = strtoull(rec.fields[8].ptr, NULL, 10),
                            bytes = strtoull(rec.fields[9].ptr, NULL, 10),
-                           frames = strtoull(rec.fields[10].ptr, NULL, 10);
-        cr_assert_eq(off, expect_offset, "frames are contiguous");
+                           frames = strtoull(rec.fields[10].ptr, NULL, 10),
+                           skip = strtoull(rec.fields[11].ptr, NULL, 10);
+        /* A frame holds one account's rows: ACC-BE's second line follows its first in their
+         * frame, and each account starts a frame of its own. */
+        if (n == 1 || n == 3) {
+            cr_assert_eq(off, prev_offset, "line %d shares its account's frame", n);
+            cr_assert_gt(skip, 0);
+            cr_assert_eq(off + bytes, expect_offset);
+        } else {
+            cr_assert_eq(off, expect_offset, "line %d starts the next frame", n);
+            cr_assert_eq(skip, 0);
+        }
         cr_assert_eq(frames, 1);
+        prev_offset = off;
         expect_offset = off + bytes;
-        /* The line's bytes decompress alone into exactly its rows of the whole file. */
+        /* The line's bytes decompress alone; its rows start `skip` bytes in, are rows of the
+         * file in order, and all belong to the line. */
         static char text[1 << 16];
         size_t got = ZSTD_decompress(text, sizeof text, z + off, bytes);
         cr_assert(!ZSTD_isError(got));
         text[got] = '\0';
-        cr_assert(strstr(all, text), "a line's frames hold consecutive rows of the file");
+        cr_assert_lt(skip, got);
+        const char *rows_at = text + skip, *end = rows_at;
         int rows = 0;
-        for (const char *q = text; *q; q = next_line(q))
+        for (; *end && rows < (int)ev; end = next_line(end))
             rows++;
         cr_assert_eq(rows, (int)ev);
+        char prefix[64];
+        int plen = snprintf(prefix, sizeof prefix, "%.*s,%.*s,", (int)rec.fields[0].len,
+                            rec.fields[0].ptr, (int)rec.fields[1].len, rec.fields[1].ptr);
+        for (const char *q = rows_at; q < end; q = next_line(q))
+            cr_assert(strncmp(q, prefix, (size_t)plen) == 0, "row of %s: %.40s", prefix, q);
+        text[end - text] = '\0';
+        cr_assert(strstr(all, rows_at), "a line's rows are consecutive rows of the file");
         events += rows;
     }
     rt_arena_free(&arena);
@@ -272,9 +293,10 @@ Test(usage_detail, bytes_do_not_depend_on_slots_or_the_memory_budget)
      * sort entries); ACC-BE's two lines take about 620 and 680. Default budget with 1, 1 and 2
      * sorting threads (2, 3 and 4 slots); a budget of one byte (every line streams through); 700
      * bytes (ACC-BE sorted in two passes, ACC-X's single line streamed); 2000 bytes with 2 threads
-     * (every partition is above a thread's 1,000, so each is cut into key ranges, sorted on
-     * both threads); 1400 bytes with 2 threads (a thread's 700: ACC-BE's two lines are two
-     * units on two threads); 8000 bytes with 2 threads (whole partitions on both threads). */
+     * (every partition is above a thread's 1,000: each is an account larger than the share,
+     * sorted in passes of whole keys); 1400 bytes with 2 threads (a thread's 700: ACC-BE's two
+     * lines are two passes of one unit); 8000 bytes with 2 threads (whole partitions on both
+     * threads). Frames end at accounts' ends whatever the passes. */
     enum { RUNS = 8 };
     const unsigned slots[RUNS] = {2, 3, 4, 1, 2, 4, 4, 4};
     const size_t budget[RUNS] = {0, 0, 0, 1, 700, 2000, 1400, 8000};

@@ -212,6 +212,17 @@ Test(verify, a_gap_in_invoice_numbers)
     caught("invoices.csv:34: invoice_number: gap in the series LT-2026-: 35 follows 32\n", 0);
 }
 
+Test(verify, a_usage_detail_line_that_does_not_follow_the_one_before)
+{
+    /* The sample's first invoice has several usage lines in its account's frame: claiming the
+     * second starts a frame of its own (skip 0) at that frame's offset breaks the chain. */
+    sh("awk -F, -v OFS=, 'NR == 3 { $NF = 0 } { print }' '%1$s/%2$s' > '%1$s/x' && "
+       "mv '%1$s/x' '%1$s/%2$s'",
+       "usage_detail_index.csv");
+    reseal("usage_detail_index.csv");
+    caught("usage_detail_index.csv:3: offset: frames are not contiguous", 1);
+}
+
 Test(verify, a_repeated_invoice_number)
 {
     sh("sed -i 's/^LT-2026-000033,/LT-2026-000032,/' '%s/%s'", "invoices.csv");
