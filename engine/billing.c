@@ -108,6 +108,12 @@ void rt_agg_free(rt_aggregates *a)
 static rt_status entry_for(rt_aggregates *a, uint32_t account, uint32_t charge, uint32_t zone,
                            uint32_t group, rt_agg_entry **out)
 {
+    if (!a->slots) { /* a merged total: indexed on its first add */
+        size_t cap = 2048;
+        while (cap < a->count * 2 + 2) cap *= 2;
+        rt_status st = agg_slots(a, cap);
+        if (st != RT_OK) return st;
+    }
     uint64_t h = agg_hash(account, charge, zone, group);
     size_t s = h & a->mask;
     for (; a->slots[s]; s = (s + 1) & a->mask) {
@@ -153,6 +159,7 @@ static rt_status accumulate(rt_agg_entry *e, uint64_t events, int64_t qty, int64
 
 void rt_agg_prefetch(const rt_aggregates *a, const rt_rated *r, int step)
 {
+    if (!a->slots) return;
     uint64_t h = agg_hash(r->account, r->charge, r->zone, r->parts[0].rate_group);
     const uint64_t *slot = &a->slots[h & a->mask];
     if (step == 1) {
@@ -197,77 +204,105 @@ void rt_agg_sort(rt_aggregates *a)
     /* The key is unique, so qsort's instability cannot change the result. The slots are
      * rebuilt against the new positions (same capacity: cannot fail to allocate more). */
     if (a->count > 1) qsort(a->entries, a->count, sizeof *a->entries, agg_cmp);
+    if (!a->slots) return;
     memset(a->slots, 0, (a->mask + 1) * sizeof *a->slots);
     place_all(a);
 }
 
-/* Merge sorted b into sorted a, equal keys summed, from the back so that a only grows by
- * b's size (no third array): the entries end at the top of a's grown array and are moved
- * down once. */
-static rt_status merge_into(rt_aggregates *a, const rt_aggregates *b)
+/* Sort the few entries of one account by key and sum equal keys (from different parts) into
+ * the first: the number left. */
+static rt_status settle_account(rt_agg_entry *e, size_t n, size_t *left)
 {
-    size_t na = a->count, nb = b->count, w = na + nb;
-    if (w > a->capacity) {
-        rt_agg_entry *e = realloc(a->entries, w * sizeof *e);
-        if (!e) return RT_ENOMEM;
-        a->entries = e;
-        a->capacity = w;
-    }
-    size_t ia = na, ib = nb;
-    /* w >= ia + ib throughout: the slot written is never one of a's unread entries. */
-    while (ia > 0 || ib > 0) {
-        const rt_agg_entry *x = ia ? &a->entries[ia - 1] : NULL;
-        const rt_agg_entry *y = ib ? &b->entries[ib - 1] : NULL;
-        int c = !x ? -1 : !y ? 1 : agg_cmp(x, y);
-        rt_agg_entry e;
-        if (c > 0) {
-            e = *x;
-            ia--;
-        } else if (c < 0) {
-            e = *y;
-            ib--;
-        } else {
-            e = *x;
-            if (accumulate(&e, y->events, y->quantity_base, y->billable_base, y->amount_nanos) !=
-                RT_OK)
-                return RT_EOVERFLOW;
-            ia--;
-            ib--;
+    if (n > 32) {
+        qsort(e, n, sizeof *e, agg_cmp); /* equal keys are summed: order among them is moot */
+    } else {
+        for (size_t i = 1; i < n; i++) {
+            rt_agg_entry x = e[i];
+            size_t j = i;
+            while (j > 0 && agg_cmp(&e[j - 1], &x) > 0) {
+                e[j] = e[j - 1];
+                j--;
+            }
+            e[j] = x;
         }
-        a->entries[--w] = e;
     }
-    a->count = na + nb - w;
-    if (a->count && w) memmove(a->entries, a->entries + w, a->count * sizeof *a->entries);
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (w > 0 && agg_cmp(&e[w - 1], &e[i]) == 0) {
+            if (accumulate(&e[w - 1], e[i].events, e[i].quantity_base, e[i].billable_base,
+                           e[i].amount_nanos) != RT_OK)
+                return RT_EOVERFLOW;
+        } else {
+            e[w++] = e[i];
+        }
+    }
+    *left = w;
     return RT_OK;
 }
 
+/* The parts' entries, placed by account with a counting sort (an account has a few entries
+ * after another: its charges, zones and rates), then each account's sorted and summed. Linear
+ * in the entries, and its only large allocation is the result. */
 rt_status rt_agg_merge_sorted(rt_aggregates *parts, unsigned n, unsigned threads,
                               rt_aggregates *out)
 {
     memset(out, 0, sizeof *out);
-    if (n == 0) return rt_agg_init(out);
     if (threads == 0) threads = 1;
-    /* Each part sorted on its own thread; the key is unique within a part. */
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
-    for (unsigned i = 0; i < n; i++)
-        if (parts[i].count > 1)
-            qsort(parts[i].entries, parts[i].count, sizeof *parts[i].entries, agg_cmp);
-    /* The first part becomes the total and takes the others in one by one (n is the thread
-     * count: small). Sums are exact integers, so the result does not depend on which part
-     * held what. */
-    rt_status st = RT_OK;
-    for (unsigned i = 1; i < n && st == RT_OK; i++) {
-        st = merge_into(&parts[0], &parts[i]);
-        if (st == RT_OK) rt_agg_free(&parts[i]);
+    size_t total = 0;
+    uint32_t accounts = 0;
+    for (unsigned p = 0; p < n; p++) {
+        total += parts[p].count;
+        for (size_t i = 0; i < parts[p].count; i++)
+            if (parts[p].entries[i].account >= accounts) accounts = parts[p].entries[i].account + 1;
     }
-    if (st == RT_OK) {
-        size_t cap = 2048;
-        while (cap < parts[0].count * 2) cap *= 2;
-        st = agg_slots(&parts[0], cap); /* the slots again match the entries' new places */
+    if (total == 0) {
+        for (unsigned p = 0; p < n; p++) rt_agg_free(&parts[p]);
+        return rt_agg_init(out);
     }
-    if (st != RT_OK) return st;
-    *out = parts[0];
-    memset(&parts[0], 0, sizeof parts[0]);
+    /* at[a]: where account a's next entry goes; parts in order. */
+    size_t *at = calloc((size_t)accounts + 1, sizeof *at);
+    size_t *start = calloc((size_t)accounts + 1, sizeof *start);
+    rt_agg_entry *e = malloc(total * sizeof *e);
+    size_t *left = malloc(accounts * sizeof *left);
+    if (!at || !start || !e || !left) {
+        free(at);
+        free(start);
+        free(e);
+        free(left);
+        return RT_ENOMEM;
+    }
+    for (unsigned p = 0; p < n; p++)
+        for (size_t i = 0; i < parts[p].count; i++) at[parts[p].entries[i].account]++;
+    size_t pos = 0;
+    for (uint32_t a = 0; a <= accounts; a++) {
+        size_t c = at[a];
+        start[a] = at[a] = pos;
+        pos += c;
+    }
+    for (unsigned p = 0; p < n; p++) {
+        for (size_t i = 0; i < parts[p].count; i++) e[at[parts[p].entries[i].account]++] = parts[p].entries[i];
+        rt_agg_free(&parts[p]);
+    }
+    free(at);
+    int failed = 0;
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 4096) reduction(| : failed)
+    for (uint32_t a = 0; a < accounts; a++)
+        if (settle_account(e + start[a], start[a + 1] - start[a], &left[a]) != RT_OK) failed = 1;
+    size_t w = 0;
+    for (uint32_t a = 0; a < accounts && !failed; a++) {
+        if (w != start[a]) memmove(e + w, e + start[a], left[a] * sizeof *e);
+        w += left[a];
+    }
+    free(start);
+    free(left);
+    if (failed) {
+        free(e);
+        return RT_EOVERFLOW;
+    }
+    out->entries = e;
+    out->count = w;
+    out->capacity = total;
+    /* out->slots stays NULL: built on the first rt_agg_add, which a run never makes. */
     return RT_OK;
 }
 

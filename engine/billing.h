@@ -33,7 +33,8 @@ typedef struct rt_agg_entry {
 } rt_agg_entry;
 
 typedef struct rt_aggregates {
-    uint64_t *slots; /* open addressing on (account, charge, zone, rate_group): hash tag, entry + 1 */
+    uint64_t *slots; /* open addressing on (account, charge, zone, rate_group): hash tag,
+                      * entry + 1; NULL until needed in a merged total */
     size_t mask;
     rt_agg_entry *entries;
     size_t count, capacity;
@@ -51,11 +52,11 @@ void rt_agg_prefetch(const rt_aggregates *a, const rt_rated *r, int step);
 /* Sort entries by (account, charge, zone, rate_group): the order invoices and lines are
  * built in (zones in zone id order, rates in band id order, since catalog rows are sorted). */
 void rt_agg_sort(rt_aggregates *a);
-/* The sorted sum of n parts (one per thread): each part sorted on up to `threads` threads,
- * then merged part by part, equal keys summed. The same entries as merging every part into
- * one and sorting it. On success the parts are emptied (the first one's arrays become out's);
- * on error they are left for rt_agg_free. RT_ENOMEM, RT_EOVERFLOW (a quantity sum leaves
- * int64). */
+/* The sorted sum of n parts (one per thread): their entries placed by account (a counting
+ * sort), then each account's sorted and equal keys summed, on up to `threads` threads. The
+ * same entries as merging every part into one and sorting it. The parts are emptied, unless
+ * RT_ENOMEM is returned before anything moved; out is indexed (slots) on its first
+ * rt_agg_add. RT_ENOMEM, RT_EOVERFLOW (a quantity sum leaves int64). */
 rt_status rt_agg_merge_sorted(rt_aggregates *parts, unsigned n, unsigned threads,
                               rt_aggregates *out);
 
