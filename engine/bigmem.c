@@ -3,6 +3,7 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 
 #define HUGE_BYTES ((size_t)2 << 20)
@@ -34,4 +35,14 @@ void rt_big_free(void *p, size_t size)
         return;
     }
     munmap(p, (size + HUGE_BYTES - 1) / HUGE_BYTES * HUGE_BYTES);
+}
+
+void *rt_big_realloc(void *p, size_t old_size, size_t new_size)
+{
+    if (!p) return rt_big_alloc(new_size);
+    void *n = rt_big_alloc(new_size);
+    if (!n) return NULL;
+    memcpy(n, p, old_size < new_size ? old_size : new_size);
+    rt_big_free(p, old_size);
+    return n;
 }

@@ -1,5 +1,5 @@
 /* bigmem: zeroed allocations for large tables probed at random (de-duplication partitions,
- * billed-event sets).
+ * billed-event sets, the period aggregates).
  *
  * Owns nothing beyond the blocks it hands out. Blocks of 2 MiB or more are mapped anonymously,
  * aligned to 2 MiB and offered to the kernel for transparent huge pages (madvise), because a
@@ -12,6 +12,9 @@
 
 /* size zeroed bytes, or NULL when memory runs out. */
 void *rt_big_alloc(size_t size);
+/* A block of new_size holding the old one's first bytes (the rest zeroed); the old block is
+ * released. NULL when memory runs out (the old block is then kept). p may be NULL. */
+void *rt_big_realloc(void *p, size_t old_size, size_t new_size);
 /* Release a block of rt_big_alloc (size as allocated; NULL is allowed). */
 void rt_big_free(void *p, size_t size);
 

@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/bigmem.h"
+
 /* ---- aggregates ---- */
 
 static uint64_t agg_hash(uint32_t account, uint32_t charge, uint32_t zone, uint32_t group)
@@ -62,9 +64,9 @@ static void place_all(rt_aggregates *a)
 static rt_status agg_slots(rt_aggregates *a, size_t capacity)
 {
     RT_ASSERT(capacity <= (size_t)1 << 32);
-    uint64_t *slots = calloc(capacity, sizeof *slots);
+    uint64_t *slots = rt_big_alloc(capacity * sizeof *slots);
     if (!slots) return RT_ENOMEM;
-    free(a->slots);
+    if (a->slots) rt_big_free(a->slots, (a->mask + 1) * sizeof *a->slots);
     a->slots = slots;
     a->mask = capacity - 1;
     place_all(a);
@@ -76,7 +78,7 @@ static rt_status grow_slots(rt_aggregates *a)
 {
     size_t cap = (a->mask + 1) * 2;
     if (cap > (size_t)1 << 32) return RT_ENOMEM;
-    uint64_t *slots = calloc(cap, sizeof *slots);
+    uint64_t *slots = rt_big_alloc(cap * sizeof *slots);
     if (!slots) return RT_ENOMEM;
     for (size_t i = 0; i <= a->mask; i++) {
         uint64_t v = a->slots[i];
@@ -86,7 +88,7 @@ static rt_status grow_slots(rt_aggregates *a)
             s = (s + 1) & (cap - 1);
         slots[s] = v;
     }
-    free(a->slots);
+    rt_big_free(a->slots, (a->mask + 1) * sizeof *a->slots);
     a->slots = slots;
     a->mask = cap - 1;
     return RT_OK;
@@ -100,8 +102,8 @@ rt_status rt_agg_init(rt_aggregates *a)
 
 void rt_agg_free(rt_aggregates *a)
 {
-    free(a->slots);
-    free(a->entries);
+    if (a->slots) rt_big_free(a->slots, (a->mask + 1) * sizeof *a->slots);
+    rt_big_free(a->entries, a->capacity * sizeof *a->entries);
     memset(a, 0, sizeof *a);
 }
 
@@ -127,7 +129,8 @@ static rt_status entry_for(rt_aggregates *a, uint32_t account, uint32_t charge, 
     }
     if (a->count == a->capacity) {
         size_t cap = a->capacity ? a->capacity * 2 : 1024;
-        rt_agg_entry *e = realloc(a->entries, cap * sizeof *e);
+        rt_agg_entry *e =
+            rt_big_realloc(a->entries, a->capacity * sizeof *e, cap * sizeof *e);
         if (!e) return RT_ENOMEM;
         a->entries = e;
         a->capacity = cap;
@@ -262,12 +265,12 @@ rt_status rt_agg_merge_sorted(rt_aggregates *parts, unsigned n, unsigned threads
     /* at[a]: where account a's next entry goes; parts in order. */
     size_t *at = calloc((size_t)accounts + 1, sizeof *at);
     size_t *start = calloc((size_t)accounts + 1, sizeof *start);
-    rt_agg_entry *e = malloc(total * sizeof *e);
+    rt_agg_entry *e = rt_big_alloc(total * sizeof *e);
     size_t *left = malloc(accounts * sizeof *left);
     if (!at || !start || !e || !left) {
         free(at);
         free(start);
-        free(e);
+        rt_big_free(e, total * sizeof *e);
         free(left);
         return RT_ENOMEM;
     }
@@ -296,7 +299,7 @@ rt_status rt_agg_merge_sorted(rt_aggregates *parts, unsigned n, unsigned threads
     free(start);
     free(left);
     if (failed) {
-        free(e);
+        rt_big_free(e, total * sizeof *e);
         return RT_EOVERFLOW;
     }
     out->entries = e;

@@ -44,9 +44,9 @@ void rt_dedup_free(rt_dedup *d)
     memset(d, 0, sizeof *d);
 }
 
-static rt_status grow(rt_dedup_part *p)
+/* Move a partition's fingerprints into a table of cap slots (a power of two, larger). */
+static rt_status resize(rt_dedup_part *p, size_t cap)
 {
-    size_t cap = (p->mask + 1) * 2;
     rt_fp128 *slots = rt_big_alloc(cap * sizeof *slots);
     if (!slots) return RT_ENOMEM;
     for (size_t i = 0; i <= p->mask; i++) {
@@ -59,6 +59,26 @@ static rt_status grow(rt_dedup_part *p)
     rt_big_free(p->slots, (p->mask + 1) * sizeof *p->slots);
     p->slots = slots;
     p->mask = cap - 1;
+    return RT_OK;
+}
+
+static rt_status grow(rt_dedup_part *p)
+{
+    return resize(p, (p->mask + 1) * 2);
+}
+
+rt_status rt_dedup_reserve(rt_dedup *d, size_t expected)
+{
+    size_t per = expected / RT_DEDUP_PARTS + 1;
+    for (unsigned i = 0; i < RT_DEDUP_PARTS; i++) {
+        rt_dedup_part *p = &d->parts[i];
+        size_t cap = p->mask + 1;
+        while (cap < per * 2) cap <<= 1;
+        if (cap > p->mask + 1) {
+            rt_status st = resize(p, cap);
+            if (st != RT_OK) return st;
+        }
+    }
     return RT_OK;
 }
 

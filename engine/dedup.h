@@ -35,6 +35,12 @@ typedef struct rt_dedup {
 rt_status rt_dedup_init(rt_dedup *d, size_t expected);
 void rt_dedup_free(rt_dedup *d);
 
+/* Make room for about `expected` fingerprints in all (partitions already larger are left):
+ * a run calls it with an estimate once its first chunks are read, so that the table is not
+ * rebuilt (and its memory touched afresh) once per doubling. Not concurrent with inserts.
+ * RT_ENOMEM. */
+rt_status rt_dedup_reserve(rt_dedup *d, size_t expected);
+
 /* The partition of a fingerprint. */
 static inline unsigned rt_dedup_part_of(uint64_t hi)
 {

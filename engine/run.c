@@ -424,6 +424,24 @@ static rt_status read_wave(pipeline *p, size_t *file, rt_usage_reader **cur,
     return RT_OK;
 }
 
+/* After the first wave: room in the dedup set for the records the inputs hold, estimated from
+ * those rated so far and the share of the input bytes they came from, plus a tenth. Only an
+ * estimate: the set still grows if it falls short. */
+static rt_status reserve_dedup(pipeline *p, const rt_usage_reader *cur, unsigned n,
+                               rt_error *err)
+{
+    uint64_t done = p->bytes_done + (cur && n ? p->slots[n - 1].chunk.source_offset : 0);
+    uint64_t records = 0;
+    for (unsigned i = 0; i < n; i++) records += p->slots[i].rated_count;
+    if (done == 0 || records == 0 || done > p->bytes_total) return RT_OK;
+    unsigned __int128 est = (unsigned __int128)records * p->bytes_total / done;
+    est += est / 10;
+    if (est > (UINT64_C(1) << 32)) est = UINT64_C(1) << 32;
+    if (rt_dedup_reserve(&p->dedup, (size_t)est) != RT_OK)
+        return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+    return RT_OK;
+}
+
 static rt_status run_waves(pipeline *p, rt_error *err)
 {
     const rt_run_config *cfg = p->cfg;
@@ -432,6 +450,7 @@ static rt_status run_waves(pipeline *p, rt_error *err)
     rt_usage_reader **done = calloc(cfg->usage_count + 1, sizeof *done);
     if (!done) return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
     rt_status st = RT_OK;
+    bool first = true;
     for (;;) {
         unsigned n;
         uint64_t t0 = now_ns();
@@ -446,6 +465,8 @@ static rt_status run_waves(pipeline *p, rt_error *err)
         p->times.rate_ns += t2 - t1;
         if ((st = first_failure(p, n, err)) != RT_OK) break;
 
+        if (first && (st = reserve_dedup(p, cur, n, err)) != RT_OK) break;
+        first = false;
         if ((st = dedup_wave(p, n, err)) != RT_OK) break;
         for (unsigned i = 0; i < n; i++) count_slot(p, &p->slots[i]);
         uint64_t t3 = now_ns();

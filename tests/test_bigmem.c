@@ -1,5 +1,5 @@
 /* test_bigmem: small and huge blocks are zeroed, writable to their last byte, 2 MiB aligned
- * when huge, and released. */
+ * when huge, and released; reallocation keeps the bytes and zeroes the rest. */
 #include <criterion/criterion.h>
 #include <stdint.h>
 #include <string.h>
@@ -26,4 +26,24 @@ Test(bigmem, blocks_of_every_size)
     check(((size_t)2 << 20) + 1);
     check((size_t)9 << 20);
     rt_big_free(NULL, 0);
+}
+
+Test(bigmem, realloc_keeps_the_bytes_and_zeroes_the_rest)
+{
+    /* Growing across the huge-block threshold and within it, then shrinking. */
+    const size_t sizes[] = {1000, (size_t)3 << 20, (size_t)7 << 20, 5000};
+    unsigned char *p = rt_big_realloc(NULL, 0, 100);
+    cr_assert_not_null(p);
+    memset(p, 0x5a, 100);
+    size_t have = 100, filled = 100;
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+        p = rt_big_realloc(p, have, sizes[k]);
+        cr_assert_not_null(p);
+        size_t keep = filled < sizes[k] ? filled : sizes[k];
+        for (size_t i = 0; i < keep; i++) cr_assert_eq(p[i], 0x5a, "byte %zu kept", i);
+        for (size_t i = keep; i < sizes[k]; i += 4093) cr_assert_eq(p[i], 0, "byte %zu zeroed", i);
+        memset(p, 0x5a, sizes[k]);
+        have = filled = sizes[k];
+    }
+    rt_big_free(p, have);
 }

@@ -1,5 +1,5 @@
 /* test_dedup: the 128-bit fingerprint set: first sighting versus repeat, the reserved
- * all-zero fingerprint, probe collisions on the low word, growth. */
+ * all-zero fingerprint, probe collisions on the low word, growth, reserving room. */
 #include <criterion/criterion.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -71,5 +71,28 @@ Test(dedup, grows_past_its_initial_size)
         s = s * UINT64_C(6364136223846793005) + 1;
         if (!rt_dedup_contains(&d, s, ~s)) cr_assert_fail("fingerprint %" PRIu64 " lost", i);
     }
+    rt_dedup_free(&d);
+}
+
+Test(dedup, reserve_keeps_what_is_held_and_sizes_for_the_estimate)
+{
+    rt_dedup d;
+    cr_assert_eq(rt_dedup_init(&d, 0), RT_OK);
+    enum { N = 20000 };
+    const uint64_t a = UINT64_C(0x9e3779b97f4a7c15), b = UINT64_C(0xbf58476d1ce4e5b9);
+    for (uint64_t i = 0; i < N; i++)
+        cr_assert_not(insert(&d, i * a, i * b + 1));
+    cr_assert_eq(rt_dedup_reserve(&d, 1000000), RT_OK);
+    /* About a million in all: each partition's table holds its share at half load. */
+    size_t per = 1000000 / RT_DEDUP_PARTS + 1, want = 64;
+    while (want < per * 2) want <<= 1;
+    cr_assert_eq(rt_dedup_bytes(&d), RT_DEDUP_PARTS * want * 16);
+    for (uint64_t i = 0; i < N; i++)
+        cr_assert(insert(&d, i * a, i * b + 1), "fingerprint %" PRIu64 " is still held", i);
+    /* A smaller estimate shrinks nothing. */
+    cr_assert_eq(rt_dedup_reserve(&d, 10), RT_OK);
+    cr_assert_eq(rt_dedup_bytes(&d), RT_DEDUP_PARTS * want * 16);
+    rt_dedup_sum_counts(&d);
+    cr_assert_eq(d.count, N);
     rt_dedup_free(&d);
 }
