@@ -424,17 +424,23 @@ static rt_status read_wave(pipeline *p, size_t *file, rt_usage_reader **cur,
     return RT_OK;
 }
 
-/* After the first wave: room in the dedup set for the records the inputs hold, estimated from
- * those rated so far and the share of the input bytes they came from, plus a tenth. Only an
- * estimate: the set still grows if it falls short. */
+/* After the first wave: room in the dedup set for the records it read plus those the rest of
+ * the file being read holds, at the density (records per stored byte) of its part read, plus
+ * a tenth. Later files are not guessed at (a mix of compressed and plain files would make a
+ * guess wrong by their compression ratio): the set grows for them as it fills. */
 static rt_status reserve_dedup(pipeline *p, const rt_usage_reader *cur, unsigned n,
                                rt_error *err)
 {
-    uint64_t done = p->bytes_done + (cur && n ? p->slots[n - 1].chunk.source_offset : 0);
-    uint64_t records = 0;
-    for (unsigned i = 0; i < n; i++) records += p->slots[i].rated_count;
-    if (done == 0 || records == 0 || done > p->bytes_total) return RT_OK;
-    unsigned __int128 est = (unsigned __int128)records * p->bytes_total / done;
+    uint64_t records = 0, in_cur = 0;
+    for (unsigned i = 0; i < n; i++) {
+        records += p->slots[i].rated_count;
+        if (cur && p->slots[i].reader == cur) in_cur += p->slots[i].rated_count;
+    }
+    unsigned __int128 est = records;
+    struct stat sb;
+    uint64_t at = cur && n ? p->slots[n - 1].chunk.source_offset : 0;
+    if (in_cur && at && stat(cur->path, &sb) == 0 && (uint64_t)sb.st_size > at)
+        est += (unsigned __int128)in_cur * ((uint64_t)sb.st_size - at) / at;
     est += est / 10;
     if (est > (UINT64_C(1) << 32)) est = UINT64_C(1) << 32;
     if (rt_dedup_reserve(&p->dedup, (size_t)est) != RT_OK)
