@@ -103,7 +103,8 @@ rt_status rt_billed_collect(const rt_dedup *set, unsigned threads, rt_billed_ent
     rt_fp128 *out = malloc((n ? n : 1) * sizeof *out);
     if (!out) return RT_ENOMEM;
     int failed = 0;
-#pragma omp parallel for num_threads(threads ? threads : 1) schedule(dynamic, 4) reduction(| : failed)
+    unsigned team = threads ? threads : 1;
+#pragma omp parallel for num_threads(team) schedule(dynamic, 4) reduction(| : failed)
     for (unsigned p = 0; p < RT_DEDUP_PARTS; p++)
         if (!sort_part(&set->parts[p], out + off[p])) failed = 1;
     if (failed) {
@@ -150,7 +151,8 @@ rt_status rt_billed_write(const char *path, const rt_billed_entries *e, uint64_t
     uint64_t n = e->count;
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0) return rt_error_set(err, RT_EIO, tmp, 0, 0, NULL, "cannot create: %s", strerror(errno));
+    if (fd < 0)
+        return rt_error_set(err, RT_EIO, tmp, 0, 0, NULL, "cannot create: %s", strerror(errno));
     unsigned char header[HEADER_BYTES];
     memcpy(header, MAGIC, 8);
     for (int i = 0; i < 8; i++) header[8 + i] = (unsigned char)(n >> (8 * i));

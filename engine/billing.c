@@ -283,7 +283,8 @@ rt_status rt_agg_merge_sorted(rt_aggregates *parts, unsigned n, unsigned threads
         pos += c;
     }
     for (unsigned p = 0; p < n; p++) {
-        for (size_t i = 0; i < parts[p].count; i++) e[at[parts[p].entries[i].account]++] = parts[p].entries[i];
+        for (size_t i = 0; i < parts[p].count; i++)
+            e[at[parts[p].entries[i].account]++] = parts[p].entries[i];
         rt_agg_free(&parts[p]);
     }
     free(at);

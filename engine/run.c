@@ -183,8 +183,8 @@ typedef struct pipeline {
     unsigned threads, nslots;
     slot *slots;
     rt_aggregates *aggs; /* one per thread */
-    rt_dedup dedup;            /* freed once the usage is read ... */
-    rt_billed_entries billed;  /* ... for the sorted fingerprints it held, written at commit */
+    rt_dedup dedup;           /* freed once the usage is read ... */
+    rt_billed_entries billed; /* ... for the sorted fingerprints it held, written at commit */
     rt_billed_set **prior; /* billed events of committed runs of nearby periods */
     size_t prior_count;
     rt_billed_window *window; /* the prior sets behind one filter (NULL without any) */
