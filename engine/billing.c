@@ -262,42 +262,42 @@ rt_status rt_agg_merge_sorted(rt_aggregates *parts, unsigned n, unsigned threads
         for (unsigned p = 0; p < n; p++) rt_agg_free(&parts[p]);
         return rt_agg_init(out);
     }
-    /* at[a]: where account a's next entry goes; parts in order. */
-    size_t *at = calloc((size_t)accounts + 1, sizeof *at);
-    size_t *start = calloc((size_t)accounts + 1, sizeof *start);
+    /* end[a]: where account a's next entry goes (parts in order), then where its entries end;
+     * they start where account a - 1's end. */
+    size_t *end = calloc(accounts, sizeof *end);
     rt_agg_entry *e = rt_big_alloc(total * sizeof *e);
     size_t *left = malloc(accounts * sizeof *left);
-    if (!at || !start || !e || !left) {
-        free(at);
-        free(start);
+    if (!end || !e || !left) {
+        free(end);
         rt_big_free(e, total * sizeof *e);
         free(left);
         return RT_ENOMEM;
     }
     for (unsigned p = 0; p < n; p++)
-        for (size_t i = 0; i < parts[p].count; i++) at[parts[p].entries[i].account]++;
-    size_t pos = 0;
-    for (uint32_t a = 0; a <= accounts; a++) {
-        size_t c = at[a];
-        start[a] = at[a] = pos;
+        for (size_t i = 0; i < parts[p].count; i++) end[parts[p].entries[i].account]++;
+    for (size_t a = 0, pos = 0; a < accounts; a++) {
+        size_t c = end[a];
+        end[a] = pos;
         pos += c;
     }
     for (unsigned p = 0; p < n; p++) {
         for (size_t i = 0; i < parts[p].count; i++)
-            e[at[parts[p].entries[i].account]++] = parts[p].entries[i];
+            e[end[parts[p].entries[i].account]++] = parts[p].entries[i];
         rt_agg_free(&parts[p]);
     }
-    free(at);
     int failed = 0;
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 4096) reduction(| : failed)
-    for (uint32_t a = 0; a < accounts; a++)
-        if (settle_account(e + start[a], start[a + 1] - start[a], &left[a]) != RT_OK) failed = 1;
+    for (uint32_t a = 0; a < accounts; a++) {
+        size_t from = a ? end[a - 1] : 0;
+        if (settle_account(e + from, end[a] - from, &left[a]) != RT_OK) failed = 1;
+    }
     size_t w = 0;
     for (uint32_t a = 0; a < accounts && !failed; a++) {
-        if (w != start[a]) memmove(e + w, e + start[a], left[a] * sizeof *e);
+        size_t from = a ? end[a - 1] : 0;
+        if (w != from) memmove(e + w, e + from, left[a] * sizeof *e);
         w += left[a];
     }
-    free(start);
+    free(end);
     free(left);
     if (failed) {
         rt_big_free(e, total * sizeof *e);

@@ -245,12 +245,19 @@ void rt_catalog_account_prefetch(const rt_catalog *c, uint64_t hash, int step)
         return;
     }
     uint32_t a = rt_strmap_prefetch_key(&c->account_index, hash);
-    if (a >= c->account_count) return;
-    if (step == 2) {
-        __builtin_prefetch(&c->account_plan_ranges[a]);
-        return;
-    }
-    rt_range32 r = c->account_plan_ranges[a];
+    if (a < c->account_count) __builtin_prefetch(&c->account_plan_ranges[a]);
+}
+
+uint32_t rt_catalog_account_hashed(const rt_catalog *c, uint64_t hash, const char *id, size_t len)
+{
+    uint32_t v;
+    return rt_strmap_get_hashed(&c->account_index, hash, id, len, &v) == RT_OK ? v : RT_NO_INDEX;
+}
+
+void rt_catalog_account_plans_prefetch(const rt_catalog *c, uint32_t account)
+{
+    if (account >= c->account_count) return;
+    rt_range32 r = c->account_plan_ranges[account];
     __builtin_prefetch(&c->account_plans[r.first]);
     __builtin_prefetch(&c->account_plan_plan[r.first]);
 }

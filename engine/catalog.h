@@ -127,12 +127,16 @@ void rt_catalog_free(rt_catalog *cat);
 
 /* Account row of an id; RT_NO_INDEX when unknown. */
 uint32_t rt_catalog_account(const rt_catalog *cat, const char *id, size_t len);
-/* Hints for looking up many accounts in a row, each a random place in large tables. With the
- * id's hash (rt_catalog_account_hash), step 1 asks for its index slot; step 2, some lookups
- * later, for the id's bytes and the account's plan range; step 3 for its plan rows. Steps
- * change nothing; rt_catalog_account gives the answer. */
+/* Looking up many accounts in a row, each a random place in large tables, with the memory
+ * asked for ahead: hash each id once (rt_catalog_account_hash); step 1 asks for its index
+ * slot; step 2, some ids later, for the id's bytes and the likely account's plan range; then
+ * rt_catalog_account_hashed answers, and rt_catalog_account_plans_prefetch asks for the plan
+ * rows rating reads next. The hints change nothing. */
 uint64_t rt_catalog_account_hash(const char *id, size_t len);
 void rt_catalog_account_prefetch(const rt_catalog *cat, uint64_t hash, int step);
+uint32_t rt_catalog_account_hashed(const rt_catalog *cat, uint64_t hash, const char *id,
+                                   size_t len);
+void rt_catalog_account_plans_prefetch(const rt_catalog *cat, uint32_t account);
 /* Product key of an id; RT_NO_INDEX when unknown. */
 uint32_t rt_catalog_product_key(const rt_catalog *cat, const char *id, size_t len);
 /* Product row of a product key in force at t; RT_NO_INDEX when no version covers t. */

@@ -14,10 +14,17 @@ static void normalise(uint64_t *lo, uint64_t *hi)
     if (*lo == 0 && *hi == 0) *hi = 1;
 }
 
-static rt_status part_init(rt_dedup_part *p, size_t expected)
+/* Slots for `expected` fingerprints in one partition: a load of at most a half. */
+static size_t capacity_for(size_t expected)
 {
     size_t cap = 64;
     while (cap < expected * 2) cap <<= 1;
+    return cap;
+}
+
+static rt_status part_init(rt_dedup_part *p, size_t expected)
+{
+    size_t cap = capacity_for(expected);
     p->slots = rt_big_alloc(cap * sizeof *p->slots);
     if (!p->slots) return RT_ENOMEM;
     p->mask = cap - 1;
@@ -69,11 +76,9 @@ static rt_status grow(rt_dedup_part *p)
 
 rt_status rt_dedup_reserve(rt_dedup *d, size_t expected)
 {
-    size_t per = expected / RT_DEDUP_PARTS + 1;
+    size_t cap = capacity_for(expected / RT_DEDUP_PARTS + 1);
     for (unsigned i = 0; i < RT_DEDUP_PARTS; i++) {
         rt_dedup_part *p = &d->parts[i];
-        size_t cap = p->mask + 1;
-        while (cap < per * 2) cap <<= 1;
         if (cap > p->mask + 1) {
             rt_status st = resize(p, cap);
             if (st != RT_OK) return st;

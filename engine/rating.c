@@ -386,11 +386,17 @@ static rt_reject_reason base_quantity(const rt_event *ev, const rt_product *prod
 rt_reject_reason rt_rate_event(const rt_rating_ctx *ctx, const rt_event *ev, rt_rated *out,
                                const char **field, char *msg, size_t n)
 {
+    return rt_rate_event_of(ctx, ev, rt_catalog_account(ctx->cat, ev->account, ev->account_len),
+                            out, field, msg, n);
+}
+
+rt_reject_reason rt_rate_event_of(const rt_rating_ctx *ctx, const rt_event *ev, uint32_t account,
+                                  rt_rated *out, const char **field, char *msg, size_t n)
+{
     const rt_catalog *cat = ctx->cat;
     uint32_t flags;
     rt_reject_reason why = check_event(ctx, ev, &flags, field, msg, n);
     if (why != RT_REJ_NONE) return why;
-    uint32_t account = rt_catalog_account(cat, ev->account, ev->account_len);
     if (account == RT_NO_INDEX)
         return fail(field, "account_id", msg, n, RT_REJ_UNKNOWN_ACCOUNT,
                     "account is not in the price book");

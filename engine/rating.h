@@ -126,5 +126,9 @@ rt_reject_reason rt_quote_number(const rt_catalog *cat, uint32_t charge, const c
  * field name (static) and a message. */
 rt_reject_reason rt_rate_event(const rt_rating_ctx *ctx, const rt_event *ev, rt_rated *out,
                                const char **field, char *msg, size_t msg_size);
+/* The same with the event's account row already looked up (rt_catalog_account; RT_NO_INDEX
+ * when unknown): a caller rating many events looks accounts up ahead, memory fetched early. */
+rt_reject_reason rt_rate_event_of(const rt_rating_ctx *ctx, const rt_event *ev, uint32_t account,
+                                  rt_rated *out, const char **field, char *msg, size_t msg_size);
 
 #endif

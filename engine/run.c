@@ -219,32 +219,37 @@ static void rate_slot(pipeline *p, slot *s)
         s->rated = r;
         s->rated_cap = s->batch.count;
     }
-    /* The account lookups go to random places of tables as large as the customer base: their
-     * memory is asked for ahead, in steps (see rt_catalog_account_prefetch), so that several
-     * misses are in flight while events are rated. */
-    enum { AHEAD = 6, RING = 32 };
+    /* The account lookups go to random places of tables as large as the customer base: each
+     * id is hashed once, its memory asked for in steps ahead of its lookup, and the lookup made
+     * ahead of its rating (see rt_catalog_account_prefetch), so that several misses are in
+     * flight while events are rated. */
+    const rt_catalog *cat = p->rctx.cat;
+    const rt_event *evs = s->batch.events;
+    enum { AHEAD = 6, RING = 32 }; /* RING > 3 * AHEAD: a slot is reused after its rating */
     uint64_t hashes[RING];
+    uint32_t accounts[RING];
     size_t n = s->batch.count;
-    for (size_t j = 0; j < n && j < 3 * AHEAD; j++) {
-        const rt_event *e = &s->batch.events[j];
-        hashes[j % RING] = rt_catalog_account_hash(e->account, e->account_len);
-        rt_catalog_account_prefetch(p->rctx.cat, hashes[j % RING], 1);
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (i + 3 * AHEAD < n) {
-            const rt_event *e = &s->batch.events[i + 3 * AHEAD];
-            uint64_t h = rt_catalog_account_hash(e->account, e->account_len);
-            hashes[(i + 3 * AHEAD) % RING] = h;
-            rt_catalog_account_prefetch(p->rctx.cat, h, 1);
+    for (size_t j = 0; j < n + 3 * AHEAD; j++) {
+        if (j < n) { /* step 1 for event j */
+            hashes[j % RING] = rt_catalog_account_hash(evs[j].account, evs[j].account_len);
+            rt_catalog_account_prefetch(cat, hashes[j % RING], 1);
         }
-        if (i + 2 * AHEAD < n)
-            rt_catalog_account_prefetch(p->rctx.cat, hashes[(i + 2 * AHEAD) % RING], 2);
-        if (i + AHEAD < n) rt_catalog_account_prefetch(p->rctx.cat, hashes[(i + AHEAD) % RING], 3);
-        const rt_event *ev = &s->batch.events[i];
+        if (j >= AHEAD && j - AHEAD < n) /* step 2 for event j - AHEAD */
+            rt_catalog_account_prefetch(cat, hashes[(j - AHEAD) % RING], 2);
+        if (j >= 2 * AHEAD && j - 2 * AHEAD < n) { /* the lookup of event j - 2 AHEAD */
+            size_t k = j - 2 * AHEAD;
+            accounts[k % RING] = rt_catalog_account_hashed(cat, hashes[k % RING], evs[k].account,
+                                                           evs[k].account_len);
+            rt_catalog_account_plans_prefetch(cat, accounts[k % RING]);
+        }
+        if (j < 3 * AHEAD) continue;
+        size_t i = j - 3 * AHEAD; /* rated now */
+        const rt_event *ev = &evs[i];
         rt_rated *r = &s->rated[s->rated_count];
         const char *field = "";
         char msg[RT_REJECT_MESSAGE_MAX];
-        rt_reject_reason why = rt_rate_event(&p->rctx, ev, r, &field, msg, sizeof msg);
+        rt_reject_reason why =
+            rt_rate_event_of(&p->rctx, ev, accounts[i % RING], r, &field, msg, sizeof msg);
         if (why == RT_REJ_NONE) {
             r->ordinal = (uint64_t)s->chunk.seq << 32 | ev->rec_no;
             r->event = (uint32_t)i;

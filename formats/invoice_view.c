@@ -171,15 +171,16 @@ static void usage_facts(rt_doc_line *dl, const rt_doc_view *v)
         rt_decimal_format(ch->price_per, 0, 0, 0, '.', per, sizeof per);
         RT_TEXT_JOIN(dl->rate, sizeof dl->rate, price, " ", code, " per ", per, " ", p->unit);
     }
-    int n = (int)strlen(dl->rate);
-    /* The per-event terms that make quantity x price differ from the line amount. */
-    static const char *const what[3] = {" + %s %s per event", ", minimum %s %s per event",
-                                        ", maximum %s %s per event"};
+    /* The per-event terms that make quantity x price differ from the line amount, appended
+     * while there is room. */
+    static const char *const what[3] = {" + ", ", minimum ", ", maximum "};
     int64_t terms[3] = {ch->setup_fee_nanos, ch->min_per_event_nanos, ch->max_per_event_nanos};
-    for (int k = 0; k < 3 && n > 0 && (size_t)n < sizeof dl->rate; k++) {
+    size_t n = strlen(dl->rate);
+    for (int k = 0; k < 3 && n + 1 < sizeof dl->rate; k++) {
         if (terms[k] == RT_UNSET || (k == 0 && terms[k] == 0)) continue;
         rt_decimal_format(terms[k], RT_NANOS_SCALE, -1, v->minor, '.', price, sizeof price);
-        n += snprintf(dl->rate + n, sizeof dl->rate - (size_t)n, what[k], price, code);
+        RT_TEXT_JOIN(dl->rate + n, sizeof dl->rate - n, what[k], price, " ", code, " per event");
+        n += strlen(dl->rate + n);
     }
 }
 

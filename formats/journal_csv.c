@@ -35,7 +35,7 @@ void rt_journal_line_label(const rt_run_result *res, const rt_journal_line *l, c
                                                   : "Unbilled revenue accrued")
                                    : "Deferred revenue released";
         RT_TEXT_JOIN(buf, n, text, " ", res->period_text, revenue ? " " : "",
-             revenue ? cat->gl_accounts[l->gl].label : "");
+                     revenue ? cat->gl_accounts[l->gl].label : "");
         return;
     }
     const char *what = inv->type == RT_CREDIT_NOTE ? "Credit note" : "Invoice";

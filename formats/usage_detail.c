@@ -91,7 +91,6 @@ typedef struct emitter {
     rt_buf text, frame, mem, records, prefix, unit_cell;
     uint64_t written; /* bytes of frames emitted since the emitter was reset */
     rt_buf frame_ends; /* of uint64_t: where each of those frames ends */
-    uint64_t frame_count;
     group_out *groups;
     size_t group_count, group_capacity;
     struct sort_ent *ents; /* a pass's sort keys, kept from pass to pass (no fresh pages) */
@@ -411,6 +410,12 @@ static rt_status emitter_fail(emitter *e, rt_status st, const char *what)
     return e->status;
 }
 
+/* Frames flushed since the emitter's reset: the number of the frame being filled. */
+static uint64_t frames_done(const emitter *e)
+{
+    return e->frame_ends.len / sizeof(uint64_t);
+}
+
 static rt_status flush_frame(emitter *e)
 {
     if (e->text.failed) return emitter_fail(e, RT_ENOMEM, "out of memory");
@@ -424,7 +429,6 @@ static rt_status flush_frame(emitter *e)
     e->written += e->frame.len;
     rt_buf_append(&e->frame_ends, &e->written, sizeof e->written);
     if (e->frame_ends.failed) return emitter_fail(e, RT_ENOMEM, "out of memory");
-    e->frame_count++;
     return RT_OK;
 }
 
@@ -456,7 +460,7 @@ static rt_status open_group(emitter *e, uint64_t key, const rec_head *h)
     memset(g, 0, sizeof *g);
     g->key = key;
     g->head = *h;
-    g->first_frame = g->last_frame = e->frame_count;
+    g->first_frame = g->last_frame = frames_done(e);
     g->skip = e->text.len;
     g->currency = rt_currency_find(cat->plans[cat->charge_plan[h->charge]].currency);
     RT_ASSERT(g->currency); /* plan currencies are validated ISO 4217 codes */
@@ -528,7 +532,7 @@ static rt_status emit(emitter *e, const char *rec, uint64_t key)
     }
     group_out *g = &e->groups[e->group_count - 1];
     detail_row(e, g, &h, rec + sizeof h, rec + sizeof h + h.id_len);
-    g->last_frame = e->frame_count;
+    g->last_frame = frames_done(e);
     g->events++;
     if (rt_add_i64(g->amount_nanos, h.amount_nanos, &g->amount_nanos) != RT_OK)
         return emitter_fail(e, RT_EOVERFLOW, "line amount overflow");
@@ -686,11 +690,16 @@ typedef struct unit {
     size_t first, count;
 } unit;
 
-static rt_status add_unit(rt_buf *units, rt_buf *steps, unsigned p, const step *first,
-                          size_t count)
+/* Append a step to `steps`; a unit is the steps appended since `first` (an index). */
+static void add_step(rt_buf *steps, bool stream, uint64_t lo, uint64_t hi)
 {
-    unit u = {p, steps->len / sizeof(step), count};
-    rt_buf_append(steps, first, count * sizeof *first);
+    step x = {stream, lo, hi};
+    rt_buf_append(steps, &x, sizeof x);
+}
+
+static rt_status add_unit(rt_buf *units, const rt_buf *steps, unsigned p, size_t first)
+{
+    unit u = {p, first, steps->len / sizeof(step) - first};
     rt_buf_append(units, &u, sizeof u);
     return units->failed || steps->failed ? RT_ENOMEM : RT_OK;
 }
@@ -708,8 +717,6 @@ static rt_status plan_large(emitter *e, unsigned p, uint64_t share, rt_buf *unit
 {
     key_bytes *kb = NULL;
     size_t n = 0;
-    rt_buf own; /* of step: the passes of one large account */
-    rt_buf_init(&own);
     rt_status st = count_keys(e, p, &kb, &n);
     for (size_t i = 0; i < n && st == RT_OK;) {
         /* The accounts from i on, whole, while they fit. */
@@ -724,27 +731,22 @@ static rt_status plan_large(emitter *e, unsigned p, uint64_t share, rt_buf *unit
             j = k;
             if (bytes > share) break; /* one account alone is larger than the share */
         }
+        size_t first = steps->len / sizeof(step);
         if (bytes <= share) {
-            step x = {false, kb[i].key, kb[j - 1].key};
-            st = add_unit(units, steps, p, &x, 1);
-        } else {
-            rt_buf_reset(&own);
+            add_step(steps, false, kb[i].key, kb[j - 1].key);
+        } else { /* one account: passes of whole keys that fit */
             for (size_t a = i; a < j;) {
                 size_t b = a;
                 uint64_t part = 0;
                 while (b < j && (b == a || part + kb[b].bytes <= share)) part += kb[b++].bytes;
-                step x = {b == a + 1 && part > share, kb[a].key, kb[b - 1].key};
-                rt_buf_append(&own, &x, sizeof x);
+                add_step(steps, b == a + 1 && part > share, kb[a].key, kb[b - 1].key);
                 a = b;
             }
-            st = own.failed ? RT_ENOMEM
-                            : add_unit(units, steps, p, (const step *)(const void *)own.data,
-                                       own.len / sizeof(step));
         }
-        if (st != RT_OK) st = emitter_fail(e, st, "out of memory");
+        if ((st = add_unit(units, steps, p, first)) != RT_OK)
+            st = emitter_fail(e, st, "out of memory");
         i = j;
     }
-    rt_buf_free(&own);
     free(kb);
     return st;
 }
@@ -753,7 +755,6 @@ static rt_status plan_large(emitter *e, unsigned p, uint64_t share, rt_buf *unit
 static rt_status run_unit(emitter *e, const unit *u, const step *steps)
 {
     e->written = 0;
-    e->frame_count = 0;
     e->group_count = 0;
     e->open = false;
     e->unit_product = RT_NO_INDEX;
@@ -864,10 +865,9 @@ static rt_status commit_partition(rt_usage_detail *d, emitter *e, rt_error *err)
     const rt_catalog *cat = d->res->cat;
     rt_buf *b = &d->index.buf;
     const uint64_t *ends = (const uint64_t *)(const void *)e->frame_ends.data;
-    RT_ASSERT(e->frame_ends.len == e->frame_count * sizeof *ends);
     for (size_t i = 0; i < e->group_count && st == RT_OK; i++) {
         const group_out *g = &e->groups[i];
-        RT_ASSERT(g->last_frame < e->frame_count && g->first_frame <= g->last_frame);
+        RT_ASSERT(g->last_frame < frames_done(e) && g->first_frame <= g->last_frame);
         uint64_t start = g->first_frame ? ends[g->first_frame - 1] : 0;
         const group *ln = key_group(d, g->key);
         const rt_charge *ch = &cat->charges[g->head.charge];
@@ -939,8 +939,9 @@ static rt_status write_partitions(rt_usage_detail *d, rt_error *err)
             if ((st = plan_large(&d->em[0], p, share, &units, &steps)) != RT_OK)
                 st = rt_error_set(err, st, RT_DETAIL_NAME, 0, 0, NULL, "%s", d->em[0].err.message);
         } else {
-            step whole = {false, 0, UINT64_MAX};
-            if (add_unit(&units, &steps, p, &whole, 1) != RT_OK)
+            size_t first = steps.len / sizeof(step);
+            add_step(&steps, false, 0, UINT64_MAX);
+            if (add_unit(&units, &steps, p, first) != RT_OK)
                 st = rt_error_set(err, RT_ENOMEM, RT_DETAIL_NAME, 0, 0, NULL, "out of memory");
         }
     }
