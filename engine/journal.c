@@ -21,13 +21,13 @@ void rt_journal_free(rt_journal *j)
     memset(j, 0, sizeof *j);
 }
 
-/* Every entry balances: the lines from `first` on, debits equal credits. */
-static void assert_balanced(const rt_journal *j, size_t first)
+/* Every entry balances: its n lines' debits equal their credits. */
+static void assert_balanced(const rt_journal_line *lines, size_t n)
 {
     __int128 d = 0, c = 0;
-    for (size_t k = first; k < j->count; k++) {
-        d += j->lines[k].debit_minor;
-        c += j->lines[k].credit_minor;
+    for (size_t k = 0; k < n; k++) {
+        d += lines[k].debit_minor;
+        c += lines[k].credit_minor;
     }
     RT_ASSERT(d == c);
 }
@@ -71,21 +71,74 @@ typedef struct fx {
     unsigned txn_decimals, fn_decimals;
 } fx;
 
-/* Push a credit-side line (revenue or VAT) of `amount` in the transaction currency, and add
- * its signed functional amount to *fn_sum. */
-static rt_status push_credit(rt_journal *j, rt_journal_line base, int64_t amount, const fx *r,
-                             int64_t *fn_sum)
+/* What booking an invoice needs besides the invoice: the book, each product's GL row, the
+ * deferred revenue row, and one thread's scratch: the revenue per GL row of the invoice being
+ * booked (a row is the invoice's when its stamp is the invoice's index + 1) and those rows. */
+typedef struct booker {
+    const rt_catalog *cat;
+    const uint32_t *product_gl;
+    uint32_t deferred;
+    int64_t *sum;
+    uint32_t *stamp;
+    uint32_t *rows;
+    size_t nrows;
+} booker;
+
+/* Gather invoice i's revenue by GL row into b->rows (in GL-row order, so that the entry's
+ * layout is canonical) and b->sum: a line goes to its product's revenue row, or to deferred
+ * revenue when billed in advance. RT_EOVERFLOW, or RT_ENOTFOUND for a line billed in advance
+ * when the book has no deferred revenue account. */
+static rt_status gather(booker *b, const rt_invoice *inv, uint32_t i)
+{
+    const rt_catalog *cat = b->cat;
+    b->nrows = 0;
+    for (size_t k = 0; k < inv->line_count; k++) {
+        const rt_invoice_line *l = &inv->lines[k];
+        if (l->deferred && b->deferred == RT_NO_INDEX) return RT_ENOTFOUND;
+        uint32_t g = l->deferred ? b->deferred : b->product_gl[l->product];
+        if (g == RT_NO_INDEX || (cat->gl_accounts[g].role != RT_GL_REVENUE && g != b->deferred))
+            continue;
+        if (b->stamp[g] != i + 1) {
+            b->stamp[g] = i + 1;
+            b->sum[g] = 0;
+            size_t at = b->nrows++;
+            for (; at > 0 && b->rows[at - 1] > g; at--) b->rows[at] = b->rows[at - 1];
+            b->rows[at] = g;
+        }
+        if (rt_add_i64(b->sum[g], l->net_minor, &b->sum[g]) != RT_OK) return RT_EOVERFLOW;
+    }
+    return RT_OK;
+}
+
+/* The lines invoice i's entry takes: the receivable, one per revenue row, one per VAT
+ * subtotal that is not zero. 0 when gather fails: booking then fails before writing a line. */
+static size_t entry_lines(booker *b, const rt_invoice *inv, uint32_t i)
+{
+    if (gather(b, inv, i) != RT_OK) return 0;
+    size_t n = 1 + b->nrows;
+    for (uint32_t s = 0; s < inv->tax_count; s++) n += inv->taxes[s].tax_minor != 0;
+    return n;
+}
+
+/* A credit-side line (revenue or VAT) of `amount` in the transaction currency, its signed
+ * functional amount added to *fn_sum. */
+static rt_status credit(rt_journal_line base, int64_t amount, const fx *r, int64_t *fn_sum,
+                        rt_journal_line *out)
 {
     int64_t fn;
     if (rt_journal_convert(-amount, r->txn_decimals, r->rate_nanos, r->fn_decimals, &fn) != RT_OK ||
         rt_add_i64(*fn_sum, fn, fn_sum) != RT_OK)
         return RT_EOVERFLOW;
-    return push(j, sided(base, -amount, fn));
+    *out = sided(base, -amount, fn);
+    return RT_OK;
 }
 
-static rt_status book_invoice(const rt_catalog *cat, const uint32_t *product_gl,
-                              const rt_invoice_set *set, uint32_t i, rt_journal *j, rt_error *err)
+/* Book invoice i as entry `entry` into out[0 ..), which has room for entry_lines(b, inv, i)
+ * lines; *written is how many. */
+static rt_status book_invoice(booker *b, const rt_invoice_set *set, uint32_t i, uint32_t entry,
+                              rt_journal_line *out, size_t *written, rt_error *err)
 {
+    const rt_catalog *cat = b->cat;
     const rt_invoice *inv = &set->items[i];
     uint32_t ar = cat->gl_role[RT_GL_RECEIVABLE], vat = cat->gl_role[RT_GL_VAT_PAYABLE];
     RT_ASSERT(ar != RT_NO_INDEX && vat != RT_NO_INDEX);
@@ -99,66 +152,47 @@ static rt_status book_invoice(const rt_catalog *cat, const uint32_t *product_gl,
         return rt_error_set(err, RT_ENOTFOUND, NULL, 0, 0, NULL, "no FX rate from %s to %s on %s",
                             inv->currency->code, fn->code, day);
     }
-    uint32_t entry = ++j->entries;
+    rt_status st = gather(b, inv, i);
+    if (st == RT_ENOTFOUND)
+        return rt_error_set(err, st, NULL, 0, 0, NULL,
+                            "advance billing needs a GL account with role deferred_revenue");
+    if (st != RT_OK) return rt_error_set(err, st, NULL, 0, 0, NULL, "revenue overflow");
     rt_journal_line base = {
         .entry = entry, .invoice = i, .date = inv->issue_day, .txn_currency = inv->currency};
-    size_t first = j->count;
     int64_t fn_sum = 0; /* signed functional amount of the credit-side lines */
-    rt_status st;
-
-    base.gl = ar;
-    base.kind = RT_JL_RECEIVABLE;
-    if ((st = push(j, base)) != RT_OK) goto fail; /* amounts set once the credits are known */
-
-    /* Revenue per GL account, in GL-row order so the entry's layout is canonical; lines billed
-     * in advance go to deferred revenue instead. */
-    uint32_t deferred = cat->gl_role[RT_GL_DEFERRED_REVENUE];
-    for (uint32_t g = 0; g < cat->gl_count; g++) {
-        if (cat->gl_accounts[g].role != RT_GL_REVENUE && g != deferred) continue;
-        int64_t sum = 0;
-        bool any = false;
-        for (size_t k = 0; k < inv->line_count; k++) {
-            const rt_invoice_line *l = &inv->lines[k];
-            uint32_t target = l->deferred ? deferred : product_gl[l->product];
-            if (l->deferred && deferred == RT_NO_INDEX)
-                return rt_error_set(err, RT_ENOTFOUND, NULL, 0, 0, NULL,
-                                    "advance billing needs a GL account with role deferred_revenue");
-            if (target != g) continue;
-            any = true;
-            if (rt_add_i64(sum, l->net_minor, &sum) != RT_OK)
-                return rt_error_set(err, RT_EOVERFLOW, NULL, 0, 0, NULL, "revenue overflow");
-        }
-        if (!any) continue;
-        base.gl = g;
-        base.kind = g == deferred ? RT_JL_DEFERRED : RT_JL_REVENUE;
-        if ((st = push_credit(j, base, sum, &r, &fn_sum)) != RT_OK) goto fail;
+    size_t n = 1;       /* out[0], the receivable, is set once the credits are known */
+    for (size_t k = 0; k < b->nrows && st == RT_OK; k++) {
+        base.gl = b->rows[k];
+        base.kind = base.gl == b->deferred ? RT_JL_DEFERRED : RT_JL_REVENUE;
+        st = credit(base, b->sum[base.gl], &r, &fn_sum, &out[n++]);
     }
-    for (uint32_t s = 0; s < inv->tax_count; s++) {
+    for (uint32_t s = 0; s < inv->tax_count && st == RT_OK; s++) {
         if (inv->taxes[s].tax_minor == 0) continue;
         base.gl = vat;
         base.kind = RT_JL_VAT;
         base.subtotal = s;
-        if ((st = push_credit(j, base, inv->taxes[s].tax_minor, &r, &fn_sum)) != RT_OK) goto fail;
+        st = credit(base, inv->taxes[s].tax_minor, &r, &fn_sum, &out[n++]);
     }
-    /* The receivable balances the entry in the functional currency. */
-    j->lines[first] = sided(j->lines[first], inv->gross_minor, -fn_sum);
-    assert_balanced(j, first);
-    return RT_OK;
-fail:
-    if (st == RT_EOVERFLOW)
+    if (st != RT_OK)
         return rt_error_set(err, st, NULL, 0, 0, NULL, "invoice %s: FX conversion overflows",
                             inv->number);
-    return rt_error_set(err, st, NULL, 0, 0, NULL, "out of memory");
+    base.gl = ar;
+    base.kind = RT_JL_RECEIVABLE;
+    base.subtotal = 0;
+    /* The receivable balances the entry in the functional currency. */
+    out[0] = sided(base, inv->gross_minor, -fn_sum);
+    *written = n;
+    return RT_OK;
 }
 
-/* One thread's share of the invoices: [first, end), booked into its own journal. */
+/* One thread's share of the invoices, [first, end): how many lines its entries take, then
+ * those entries, booked straight into the journal from line `dest` on. */
 typedef struct book_share {
     size_t first, end;
-    rt_journal j;
+    size_t lines, dest;
     size_t failed_at; /* SIZE_MAX: none */
     rt_status status;
     rt_error err;
-    size_t dest; /* where its lines go in the journal */
 } book_share;
 
 rt_status rt_journal_book_invoices(const rt_catalog *cat, const rt_invoice_set *invoices,
@@ -169,74 +203,92 @@ rt_status rt_journal_book_invoices(const rt_catalog *cat, const rt_invoice_set *
         return rt_error_set(err, RT_ENOTFOUND, NULL, 0, 0, NULL,
                             "the price book has no receivable or VAT payable GL account");
     size_t n = invoices->count;
+    RT_ASSERT(n < UINT32_MAX && j->entries <= UINT32_MAX - n);
     if (threads == 0) threads = 1;
     if (threads > n) threads = n ? (unsigned)n : 1;
-    uint32_t *product_gl = malloc((cat->product_count ? cat->product_count : 1) * sizeof *product_gl);
+    size_t gls = cat->gl_count ? cat->gl_count : 1;
+    size_t products = cat->product_count ? cat->product_count : 1;
+    uint32_t *product_gl = malloc(products * sizeof *product_gl);
     book_share *share = calloc(threads, sizeof *share);
-    if (!product_gl || !share) {
-        free(product_gl);
-        free(share);
-        return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
-    }
-    for (size_t p = 0; p < cat->product_count; p++)
-        product_gl[p] = rt_catalog_gl(cat, cat->products[p].gl_account);
-    /* Each invoice makes exactly one entry, so invoice i's entry number is known before it is
-     * booked: contiguous shares are booked in parallel into their own journals, then appended
-     * in order with their entry numbers shifted. The result does not depend on the split. */
-#pragma omp parallel for num_threads(threads) schedule(static, 1)
-    for (unsigned t = 0; t < threads; t++) {
-        book_share *sh = &share[t];
-        sh->first = n * t / threads;
-        sh->end = n * (t + 1) / threads;
-        sh->failed_at = SIZE_MAX;
-        for (size_t i = sh->first; i < sh->end; i++) {
-            rt_status st = book_invoice(cat, product_gl, invoices, (uint32_t)i, &sh->j, &sh->err);
-            if (st != RT_OK) {
-                sh->failed_at = i;
-                sh->status = st;
-                break;
-            }
-        }
+    booker *bk = calloc(threads, sizeof *bk);
+    bool failed = !product_gl || !share || !bk;
+    for (unsigned t = 0; t < threads && !failed; t++) {
+        bk[t] = (booker){cat, product_gl, cat->gl_role[RT_GL_DEFERRED_REVENUE],
+                         malloc(gls * sizeof *bk[t].sum), calloc(gls, sizeof *bk[t].stamp),
+                         malloc(gls * sizeof *bk[t].rows), 0};
+        failed = !bk[t].sum || !bk[t].stamp || !bk[t].rows;
     }
     rt_status st = RT_OK;
-    size_t total = j->count;
-    for (unsigned t = 0; t < threads && st == RT_OK; t++) {
-        if (share[t].failed_at != SIZE_MAX) {
-            st = share[t].status; /* the shares are in invoice order: the first failure */
-            if (err) *err = share[t].err;
+    if (failed) st = rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+    for (size_t p = 0; p < cat->product_count && st == RT_OK; p++)
+        product_gl[p] = rt_catalog_gl(cat, cat->products[p].gl_account);
+    /* Each invoice makes exactly one entry, so invoice i's entry number is known before it is
+     * booked, and so is where its lines go once every share has counted its own: contiguous
+     * shares are counted, then booked, in parallel, each straight into its place. The result
+     * does not depend on the split. */
+    if (st == RT_OK) {
+#pragma omp parallel for num_threads(threads) schedule(static, 1)
+        for (unsigned t = 0; t < threads; t++) {
+            book_share *sh = &share[t];
+            sh->first = n * t / threads;
+            sh->end = n * (t + 1) / threads;
+            sh->failed_at = SIZE_MAX;
+            for (size_t i = sh->first; i < sh->end; i++)
+                sh->lines += entry_lines(&bk[t], &invoices->items[i], (uint32_t)i);
         }
-        total += share[t].j.count;
-    }
-    if (st == RT_OK && total > j->capacity) {
-        rt_journal_line *l = realloc(j->lines, total * sizeof *l);
-        if (!l) st = rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
-        else {
-            j->lines = l;
-            j->capacity = total;
+        size_t total = j->count;
+        for (unsigned t = 0; t < threads; t++) {
+            share[t].dest = total;
+            total += share[t].lines;
+        }
+        if (total > j->capacity) {
+            rt_journal_line *l = realloc(j->lines, total * sizeof *l);
+            if (!l) st = rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+            else {
+                j->lines = l;
+                j->capacity = total;
+            }
         }
     }
     if (st == RT_OK) {
-        /* Each share is copied to its place by its own thread (a million invoices make
-         * millions of lines: copying them is worth sharing too). */
-        size_t at = j->count;
-        for (unsigned t = 0; t < threads; t++) {
-            share[t].dest = at;
-            at += share[t].j.count;
-        }
 #pragma omp parallel for num_threads(threads) schedule(static, 1)
         for (unsigned t = 0; t < threads; t++) {
-            uint32_t shift = j->entries + (uint32_t)share[t].first;
-            rt_journal_line *to = j->lines + share[t].dest;
-            const rt_journal_line *from = share[t].j.lines;
-            for (size_t k = 0; k < share[t].j.count; k++) {
-                to[k] = from[k];
-                to[k].entry += shift;
+            book_share *sh = &share[t];
+            /* Stamps are of the counting pass: clear them, so every row is gathered afresh. */
+            memset(bk[t].stamp, 0, gls * sizeof *bk[t].stamp);
+            size_t at = sh->dest;
+            for (size_t i = sh->first; i < sh->end; i++) {
+                size_t written = 0;
+                uint32_t entry = j->entries + (uint32_t)i + 1;
+                rt_status s = book_invoice(&bk[t], invoices, (uint32_t)i, entry, j->lines + at,
+                                           &written, &sh->err);
+                if (s != RT_OK) {
+                    sh->failed_at = i;
+                    sh->status = s;
+                    break;
+                }
+                assert_balanced(j->lines + at, written);
+                at += written;
+            }
+            RT_ASSERT(sh->failed_at != SIZE_MAX || at == sh->dest + sh->lines);
+        }
+        for (unsigned t = 0; t < threads && st == RT_OK; t++) {
+            if (share[t].failed_at != SIZE_MAX) {
+                st = share[t].status; /* the shares are in invoice order: the first failure */
+                if (err) *err = share[t].err;
             }
         }
-        j->count = total;
-        j->entries += (uint32_t)n;
+        if (st == RT_OK) {
+            j->count = share[threads - 1].dest + share[threads - 1].lines;
+            j->entries += (uint32_t)n;
+        }
     }
-    for (unsigned t = 0; t < threads; t++) rt_journal_free(&share[t].j);
+    for (unsigned t = 0; bk && t < threads; t++) {
+        free(bk[t].sum);
+        free(bk[t].stamp);
+        free(bk[t].rows);
+    }
+    free(bk);
     free(share);
     free(product_gl);
     return st;
@@ -268,7 +320,7 @@ rt_status rt_journal_book_releases(const rt_catalog *cat, const rt_revenue_relea
         st = push(j, sided(base, -releases[i].amount_minor, -releases[i].amount_minor));
     }
     if (st != RT_OK) return rt_error_set(err, st, NULL, 0, 0, NULL, "out of memory");
-    assert_balanced(j, first);
+    assert_balanced(j->lines + first, j->count - first);
     return RT_OK;
 }
 

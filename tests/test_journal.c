@@ -243,6 +243,25 @@ typedef struct want {
     int64_t debit, credit, txn;
 } want;
 
+/* The journal's first n lines are w[0 .. n). */
+static void expect_lines(const want *w, size_t n)
+{
+    cr_assert_geq(jr.count, n);
+    for (size_t i = 0; i < n; i++) {
+        const rt_journal_line *l = &jr.lines[i];
+        cr_assert_eq(l->entry, w[i].entry, "line %zu", i);
+        cr_assert_str_eq(cat.gl_accounts[l->gl].gl_account, w[i].gl, "line %zu", i);
+        cr_assert_eq(l->kind, (uint32_t)w[i].kind, "line %zu", i);
+        cr_assert_eq(l->debit_minor, w[i].debit, "line %zu", i);
+        cr_assert_eq(l->credit_minor, w[i].credit, "line %zu", i);
+        cr_assert_eq(l->txn_minor, w[i].txn, "line %zu", i);
+        cr_assert_eq(l->invoice, w[i].entry - 1);
+        cr_assert_eq(l->date, rt_days_from_civil(2026, 11, 1), "the issue date");
+        cr_assert_str_eq(l->txn_currency->code, "EUR");
+        cr_assert(l->debit_minor >= 0 && l->credit_minor >= 0, "no negative figure");
+    }
+}
+
 Test(journal, entries_lines_and_sides)
 {
     rt_error err;
@@ -259,22 +278,39 @@ Test(journal, entries_lines_and_sides)
     size_t n = sizeof w / sizeof *w;
     cr_assert_eq(jr.count, n);
     cr_assert_eq(jr.entries, 4);
-    for (size_t i = 0; i < n; i++) {
-        const rt_journal_line *l = &jr.lines[i];
-        cr_assert_eq(l->entry, w[i].entry, "line %zu", i);
-        cr_assert_str_eq(cat.gl_accounts[l->gl].gl_account, w[i].gl, "line %zu", i);
-        cr_assert_eq(l->kind, (uint32_t)w[i].kind, "line %zu", i);
-        cr_assert_eq(l->debit_minor, w[i].debit, "line %zu", i);
-        cr_assert_eq(l->credit_minor, w[i].credit, "line %zu", i);
-        cr_assert_eq(l->txn_minor, w[i].txn, "line %zu", i);
-        cr_assert_eq(l->invoice, w[i].entry - 1);
-        cr_assert_eq(l->date, rt_days_from_civil(2026, 11, 1), "the issue date");
-        cr_assert_str_eq(l->txn_currency->code, "EUR");
-        cr_assert(l->debit_minor >= 0 && l->credit_minor >= 0, "no negative figure");
-    }
+    expect_lines(w, n);
     /* The two VAT lines of invoice 1 point at their subtotals. */
     cr_assert_eq(jr.lines[4].subtotal, 0);
     cr_assert_eq(jr.lines[5].subtotal, 1);
+}
+
+Test(journal, lines_billed_in_advance_go_to_deferred_revenue)
+{
+    /* Invoice 1's voice line (GL 7061) billed in advance, with 7062 as the deferred revenue
+     * account: the voice and data amounts make one deferred line, in GL-row order; 7061 has
+     * nothing left. Without a deferred revenue account the booking stops, appending nothing. */
+    rt_error err;
+    rt_invoice_line *lines = (rt_invoice_line *)set.items[0].lines;
+    size_t voice = set.items[0].line_count;
+    for (size_t k = 0; k < set.items[0].line_count; k++)
+        if (strcmp(cat.products[lines[k].product].gl_account, "7061") == 0) voice = k;
+    cr_assert_lt(voice, set.items[0].line_count);
+    lines[voice].deferred = 1;
+    cat.gl_role[RT_GL_DEFERRED_REVENUE] = rt_catalog_gl(&cat, "7062");
+    cr_assert_eq(rt_journal_book_invoices(&cat, &set, 2, &jr, &err), RT_OK);
+    static const want w[] = {
+        {1, "411", RT_JL_RECEIVABLE, 396, 0, 396}, {1, "7062", RT_JL_DEFERRED, 0, 66, -66},
+        {1, "7063", RT_JL_REVENUE, 0, 300, -300},  {1, "4457", RT_JL_VAT, 0, 13, -13},
+        {1, "4457", RT_JL_VAT, 0, 17, -17},        {2, "411", RT_JL_RECEIVABLE, 30, 0, 30},
+    };
+    expect_lines(w, sizeof w / sizeof *w);
+    size_t count = jr.count;
+    cat.gl_role[RT_GL_DEFERRED_REVENUE] = RT_NO_INDEX;
+    cr_assert_eq(rt_journal_book_invoices(&cat, &set, 2, &jr, &err), RT_ENOTFOUND);
+    cr_assert(strstr(err.message, "deferred_revenue"), "%s", err.message);
+    cr_assert_eq(jr.count, count);
+    cr_assert_eq(jr.entries, 4);
+    lines[voice].deferred = 0;
 }
 
 Test(journal, every_entry_and_the_journal_balance)
