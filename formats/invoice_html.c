@@ -29,7 +29,9 @@ static void text(rt_buf *b, const char *s)
     rt_markup_cstr(b, s);
 }
 
-static void tag_text(rt_buf *b, const char *open, const char *s, const char *close)
+/* Inlined into every call: open and close are literals, their lengths known there. */
+static inline __attribute__((always_inline)) void tag_text(rt_buf *b, const char *open,
+                                                           const char *s, const char *close)
 {
     rt_buf_puts(b, open);
     text(b, s);
@@ -117,13 +119,16 @@ static void lines_table(rt_buf *b, const rt_doc_view *v)
     for (size_t i = 0; i < v->line_count; i++) {
         const rt_doc_line *dl = &v->lines[i];
         const rt_invoice_line *l = dl->src;
-        char pct[48], n[64];
+        char pct[48];
         rt_doc_percent(v->inv->taxes[l->subtotal].rate_e4, pct, sizeof pct);
-        rt_buf_printf(b, "<tr><td>%" PRIu32 "</td><td>", dl->number);
+        rt_buf_puts(b, "<tr><td>");
+        rt_buf_put_u64(b, dl->number);
+        rt_buf_puts(b, "</td><td>");
         text(b, rt_invoice_line_description(v->cat, l));
         if (dl->used[0]) {
-            snprintf(n, sizeof n, "%" PRIu64 " %s", l->events, l->events == 1 ? "event" : "events");
-            tag_text(b, "<br><span class=\"muted\">", n, "; used ");
+            rt_buf_puts(b, "<br><span class=\"muted\">");
+            rt_buf_put_u64(b, l->events);
+            rt_buf_puts(b, l->events == 1 ? " event; used " : " events; used ");
             text(b, dl->used);
             rt_buf_puts(b, "</span>");
         }

@@ -18,16 +18,30 @@ static bool present(const char *s)
     return s && s[0];
 }
 
-/* open + name + ">", for element names that are literals of this file (no escaping needed). */
-static void tag(rt_buf *b, const char *open, const char *name)
+/* The element writers below are inlined into every call: element names are literals of this
+ * file, so their lengths are known where the writer is expanded (no strlen per element, and
+ * one reservation per tag). */
+#define UBL_WRITER static inline __attribute__((always_inline))
+
+/* s[0..n) at the end of b, which has room for it. */
+UBL_WRITER void put_known(rt_buf *b, const char *s, size_t n)
 {
-    rt_buf_puts(b, open);
-    rt_buf_puts(b, name);
-    rt_buf_putc(b, '>');
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+}
+
+/* open + name + ">", for element names that are literals of this file (no escaping needed). */
+UBL_WRITER void tag(rt_buf *b, const char *open, const char *name)
+{
+    size_t o = strlen(open), n = strlen(name);
+    if (!rt_buf_reserve(b, o + n + 1)) return;
+    put_known(b, open, o);
+    put_known(b, name, n);
+    b->data[b->len++] = '>';
 }
 
 /* <cbc:name>text</cbc:name>; nothing when text is empty (UBL elements are never empty). */
-static void cbc(rt_buf *b, const char *name, const char *text)
+UBL_WRITER void cbc(rt_buf *b, const char *name, const char *text)
 {
     if (!present(text)) return;
     tag(b, "<cbc:", name);
@@ -36,19 +50,42 @@ static void cbc(rt_buf *b, const char *name, const char *text)
 }
 
 /* <cbc:name attr="value">text</cbc:name>. */
-static void cbc_attr(rt_buf *b, const char *name, const char *attr, const char *value,
-                     const char *text)
+UBL_WRITER void cbc_attr(rt_buf *b, const char *name, const char *attr, const char *value,
+                         const char *text)
 {
     if (!present(text)) return;
-    rt_buf_puts(b, "<cbc:");
-    rt_buf_puts(b, name);
-    rt_buf_putc(b, ' ');
-    rt_buf_puts(b, attr);
-    rt_buf_puts(b, "=\"");
+    size_t n = strlen(name), a = strlen(attr);
+    if (!rt_buf_reserve(b, n + a + 8)) return;
+    put_known(b, "<cbc:", 5);
+    put_known(b, name, n);
+    b->data[b->len++] = ' ';
+    put_known(b, attr, a);
+    put_known(b, "=\"", 2);
     rt_markup_cstr(b, value);
-    rt_buf_puts(b, "\">");
+    rt_buf_append(b, "\">", 2);
     rt_markup_cstr(b, text);
     tag(b, "</cbc:", name);
+}
+
+/* <cbc:name>v</cbc:name>. */
+UBL_WRITER void cbc_u64(rt_buf *b, const char *name, uint64_t v)
+{
+    tag(b, "<cbc:", name);
+    rt_buf_put_u64(b, v);
+    tag(b, "</cbc:", name);
+}
+
+/* A piece of the document already written, found again by its offset in the buffer (which may
+ * move): a line that repeats it is given a copy instead of writing it afresh. */
+typedef struct piece {
+    size_t off, len;
+} piece;
+
+static void repeat(rt_buf *b, piece p)
+{
+    if (!rt_buf_reserve(b, p.len)) return;
+    memcpy(b->data + b->len, b->data + p.off, p.len);
+    b->len += p.len;
 }
 
 static void cbc_amount(rt_buf *b, const rt_doc_view *v, const char *name, int64_t minor)
@@ -240,7 +277,18 @@ static void property(rt_buf *b, const char *name, const char *value)
     rt_buf_puts(b, "</cac:AdditionalItemProperty>");
 }
 
-static void item(rt_buf *b, const rt_doc_view *v, const rt_doc_line *dl)
+/* Enough for the VAT subtotals of any real invoice; a later one is written afresh. */
+enum { UBL_MEMO_TAXES = 8 };
+
+/* What the lines of one document repeat: each VAT subtotal's ClassifiedTaxCategory, and the
+ * last service period written (most lines bill the same one). */
+typedef struct line_memo {
+    piece tax[UBL_MEMO_TAXES]; /* len 0: not written yet */
+    piece period;
+    rt_days start, end;
+} line_memo;
+
+static void item(rt_buf *b, const rt_doc_view *v, const rt_doc_line *dl, line_memo *m)
 {
     const rt_invoice_line *l = dl->src;
     const rt_product *p = l->product != RT_NO_INDEX ? &v->cat->products[l->product] : NULL;
@@ -251,11 +299,18 @@ static void item(rt_buf *b, const rt_doc_view *v, const rt_doc_line *dl)
         cbc(b, "ID", p->product_id);
         rt_buf_puts(b, "</cac:SellersItemIdentification>");
     }
-    tax_category(b, "ClassifiedTaxCategory", &v->inv->taxes[l->subtotal], NULL);
+    piece *tax = l->subtotal < UBL_MEMO_TAXES ? &m->tax[l->subtotal] : NULL;
+    if (tax && tax->len) {
+        repeat(b, *tax);
+    } else {
+        size_t at = b->len;
+        tax_category(b, "ClassifiedTaxCategory", &v->inv->taxes[l->subtotal], NULL);
+        if (tax) *tax = (piece){at, b->len - at};
+    }
     if (dl->used[0]) {
-        char events[32];
-        snprintf(events, sizeof events, "%" PRIu64, l->events);
-        property(b, "Events", events);
+        rt_buf_puts(b, "<cac:AdditionalItemProperty><cbc:Name>Events</cbc:Name>");
+        cbc_u64(b, "Value", l->events);
+        rt_buf_puts(b, "</cac:AdditionalItemProperty>");
         property(b, "Quantity used", dl->used);
         property(b, "Quantity billed", dl->billed);
         property(b, "Rate", dl->rate);
@@ -263,24 +318,32 @@ static void item(rt_buf *b, const rt_doc_view *v, const rt_doc_line *dl)
     rt_buf_puts(b, "</cac:Item>");
 }
 
-static void line(rt_buf *b, const rt_doc_view *v, const rt_doc_line *dl, bool credit)
+static void line(rt_buf *b, const rt_doc_view *v, const rt_doc_line *dl, bool credit,
+                 line_memo *m)
 {
     const char *elem = credit ? "CreditNoteLine" : "InvoiceLine";
     const char *qty = credit ? "CreditedQuantity" : "InvoicedQuantity";
-    char id[16];
-    snprintf(id, sizeof id, "%" PRIu32, dl->number);
     tag(b, "<cac:", elem);
-    cbc(b, "ID", id);
+    cbc_u64(b, "ID", dl->number);
     if (!dl->measured && dl->used[0])
-        cbc(b, "Note",
-            "Quantity 1 is the whole line: each event was rated on its own (billing "
-            "increments, rounding, setup fee, minimum and maximum per event); "
-            "the usage is in the item properties.");
+        rt_buf_puts(b, "<cbc:Note>Quantity 1 is the whole line: each event was rated on its own "
+                       "(billing increments, rounding, setup fee, minimum and maximum per "
+                       "event); the usage is in the item properties.</cbc:Note>");
     cbc_attr(b, qty, "unitCode", dl->unit_code, dl->quantity);
     cbc_amount(b, v, "LineExtensionAmount", dl->net_minor);
-    if (dl->src->service_end_day > dl->src->service_start_day)
-        period(b, dl->src->service_start_day, dl->src->service_end_day);
-    item(b, v, dl);
+    rt_days start = dl->src->service_start_day, end = dl->src->service_end_day;
+    if (end > start) {
+        if (m->period.len && m->start == start && m->end == end) {
+            repeat(b, m->period);
+        } else {
+            size_t at = b->len;
+            period(b, start, end);
+            m->period = (piece){at, b->len - at};
+            m->start = start;
+            m->end = end;
+        }
+    }
+    item(b, v, dl, m);
     rt_buf_puts(b, "<cac:Price>");
     cbc_attr(b, "PriceAmount", "currencyID", v->inv->currency->code, dl->price);
     cbc_attr(b, "BaseQuantity", "unitCode", dl->unit_code, dl->base_quantity);
@@ -345,8 +408,10 @@ rt_status rt_invoice_ubl_of_view(const rt_catalog *cat, const rt_period *per,
     allowances(b, v);
     tax_total(b, v);
     monetary_total(b, v);
+    line_memo memo;
+    memset(&memo, 0, sizeof memo);
     for (size_t i = 0; i < v->line_count; i++)
-        if (!v->lines[i].allowance) line(b, v, &v->lines[i], credit);
+        if (!v->lines[i].allowance) line(b, v, &v->lines[i], credit, &memo);
     rt_buf_puts(b, "\n</");
     rt_buf_puts(b, root);
     rt_buf_puts(b, ">\n");
