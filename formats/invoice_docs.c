@@ -29,7 +29,7 @@ static const doc_kind kinds[2] = {{RT_DOCS_UBL, ".xml", 1}, {RT_DOCS_HTML, ".htm
 /* What one thread keeps between groups: per kind, the group's tar fragment and its frame. */
 typedef struct worker {
     rt_doc_view view;
-    rt_buf doc, tar[2], frame[2];
+    rt_buf tar[2], frame[2];
     ZSTD_CCtx *cctx;
 } worker;
 
@@ -51,11 +51,12 @@ static rt_status render_group(const rt_run_result *res, size_t first, size_t n, 
                 return rt_error_set(err, RT_ELIMIT, kinds[k].file, 0, 0, NULL,
                                     "invoice number '%s' cannot name an archive member",
                                     inv->number);
-            rt_buf_reset(&w->doc);
+            /* Rendered straight into the archive, after its member header. */
+            size_t at = rt_tar_open_member(&w->tar[k]);
             st = kinds[k].ubl
-                     ? rt_invoice_ubl_of_view(res->cat, &res->period, inv, &w->view, &w->doc)
-                     : rt_invoice_html_of_view(res->cat, &res->period, inv, &w->view, &w->doc);
-            if (st == RT_OK) st = rt_tar_member(&w->tar[k], name, w->doc.data, w->doc.len, mtime);
+                     ? rt_invoice_ubl_of_view(res->cat, &res->period, inv, &w->view, &w->tar[k])
+                     : rt_invoice_html_of_view(res->cat, &res->period, inv, &w->view, &w->tar[k]);
+            if (st == RT_OK) st = rt_tar_close_member(&w->tar[k], at, name, mtime);
             if (st != RT_OK)
                 return rt_error_set(err, st, kinds[k].file, 0, 0, name, "cannot render");
         }
@@ -138,7 +139,6 @@ rt_status rt_invoice_docs_write(const char *out_dir, const rt_run_result *res, u
     if (!workers) return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
     for (unsigned t = 0; t < threads; t++) {
         rt_doc_view_init(&workers[t].view);
-        rt_buf_init(&workers[t].doc);
         for (int k = 0; k < 2; k++) {
             rt_buf_init(&workers[t].tar[k]);
             rt_buf_init(&workers[t].frame[k]);
@@ -163,7 +163,6 @@ rt_status rt_invoice_docs_write(const char *out_dir, const rt_run_result *res, u
     }
     for (unsigned t = 0; t < threads; t++) {
         rt_doc_view_free(&workers[t].view);
-        rt_buf_free(&workers[t].doc);
         for (int k = 0; k < 2; k++) {
             rt_buf_free(&workers[t].tar[k]);
             rt_buf_free(&workers[t].frame[k]);

@@ -24,13 +24,23 @@ static unsigned header_sum(const unsigned char *h)
     return sum;
 }
 
-rt_status rt_tar_member(rt_buf *out, const char *name, const void *data, size_t len,
-                        int64_t mtime_s)
+size_t rt_tar_open_member(rt_buf *out)
+{
+    static const unsigned char zeros[RT_TAR_BLOCK];
+    size_t at = out->len;
+    rt_buf_append(out, zeros, sizeof zeros);
+    return at;
+}
+
+rt_status rt_tar_close_member(rt_buf *out, size_t at, const char *name, int64_t mtime_s)
 {
     size_t nlen = strlen(name);
     if (nlen == 0 || nlen > RT_TAR_NAME_MAX) return RT_ELIMIT;
-    unsigned char h[RT_TAR_BLOCK];
-    memset(h, 0, sizeof h);
+    if (out->failed) return RT_ENOMEM;
+    RT_ASSERT(at + RT_TAR_BLOCK <= out->len);
+    size_t len = out->len - at - RT_TAR_BLOCK;
+    unsigned char *h = (unsigned char *)out->data + at;
+    memset(h, 0, RT_TAR_BLOCK);
     memcpy(h, name, nlen);
     octal((char *)h + 100, 8, 0644);
     octal((char *)h + 108, 8, 0);
@@ -44,12 +54,20 @@ rt_status rt_tar_member(rt_buf *out, const char *name, const void *data, size_t 
     octal(sum, 7, header_sum(h));
     memcpy(h + 148, sum, 7);
     h[155] = ' ';
-    rt_buf_append(out, h, sizeof h);
-    rt_buf_append(out, data, len);
     static const unsigned char zeros[RT_TAR_BLOCK];
     size_t pad = (RT_TAR_BLOCK - len % RT_TAR_BLOCK) % RT_TAR_BLOCK;
     rt_buf_append(out, zeros, pad);
     return rt_buf_status(out);
+}
+
+rt_status rt_tar_member(rt_buf *out, const char *name, const void *data, size_t len,
+                        int64_t mtime_s)
+{
+    size_t nlen = strlen(name);
+    if (nlen == 0 || nlen > RT_TAR_NAME_MAX) return RT_ELIMIT;
+    size_t at = rt_tar_open_member(out);
+    rt_buf_append(out, data, len);
+    return rt_tar_close_member(out, at, name, mtime_s);
 }
 
 void rt_tar_end(rt_buf *out)

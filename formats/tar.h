@@ -20,6 +20,13 @@ enum { RT_TAR_BLOCK = 512, RT_TAR_NAME_MAX = 100 };
  * longer than RT_TAR_NAME_MAX; RT_ENOMEM. */
 rt_status rt_tar_member(rt_buf *out, const char *name, const void *data, size_t len,
                         int64_t mtime_s);
+/* A member whose data is written in place: rt_tar_open_member appends a header block to be
+ * filled and returns where it starts; the caller appends the member's data to out; then
+ * rt_tar_close_member fills the header (its size is what was appended since) and pads to a
+ * block. The bytes are those rt_tar_member writes. RT_ELIMIT (the name), RT_ENOMEM (out
+ * failed). */
+size_t rt_tar_open_member(rt_buf *out);
+rt_status rt_tar_close_member(rt_buf *out, size_t at, const char *name, int64_t mtime_s);
 /* Append the end of the archive: two zero blocks. */
 void rt_tar_end(rt_buf *out);
 
