@@ -385,24 +385,39 @@ static const char *describe(ctx *c, const rt_product *p, rt_days from, rt_days t
     return rt_arena_strndup(&c->out->arena, buf, strlen(buf));
 }
 
+/* A subscription's segments as known at the period's start (k = 0) and end (k = 1): the same
+ * for all its cycles. `same` when no line was booked during the period, so both are equal. */
+typedef struct known_segments {
+    const segment *seg[2];
+    size_t nseg[2];
+    bool same;
+} known_segments;
+
 /* Bill one cycle of a subscription: B(C, P.end) - B(C, P.start), and the release of what
  * advance billing deferred: Rec(C, P.end) - Rec(C, P.start). */
-static rt_status bill_cycle(ctx *c, const sub_info *s, const rt_order_line *L, const uint8_t *bad,
-                            size_t n, segment *seg, int32_t cm)
+static rt_status bill_cycle(ctx *c, const sub_info *s, const known_segments *ks, int32_t cm)
 {
     const rt_period *P = c->period;
     rt_days cs = rt_month_start(cm), ce = rt_month_start(cm + (int32_t)s->cycle_months);
     int64_t b[2] = {0, 0}, rec[2] = {0, 0}, qty_now = 0;
     rt_days serv_start = ce, serv_end = cs; /* service days billed, as known now */
     rt_days cut[2] = {P->start_day, P->end_day};
+    bool valued[2] = {false, false};
     for (int k = 0; k < 2; k++) {
         bool billable = s->advance ? cs <= cut[k] : ce <= cut[k];
         if (!billable) continue;
-        size_t nseg = build_segments(L, bad, n, cut[k], s->qdec, seg);
+        const segment *seg = ks->seg[k];
+        size_t nseg = ks->nseg[k];
         __int128 v, earned;
-        rt_status st = cycle_nanos(c, s, seg, nseg, cm, (int32_t)s->cycle_months, RT_DAYS_OPEN, &v);
-        if (st != RT_OK) return st;
-        if ((st = to_minor(c, s, v, &b[k])) != RT_OK) return st;
+        rt_status st;
+        if (k == 1 && ks->same && valued[0]) {
+            b[1] = b[0]; /* the same segments, valued the same way */
+        } else {
+            st = cycle_nanos(c, s, seg, nseg, cm, (int32_t)s->cycle_months, RT_DAYS_OPEN, &v);
+            if (st != RT_OK) return st;
+            if ((st = to_minor(c, s, v, &b[k])) != RT_OK) return st;
+        }
+        valued[k] = true;
         if (s->advance) {
             /* Revenue earned through the cut: the service days before it, valued the same way;
              * once the cycle is over, everything billed (the rounding remainder goes to the
@@ -469,6 +484,7 @@ static rt_status bill_cycle(ctx *c, const sub_info *s, const rt_order_line *L, c
     return push_charge(c, &oc);
 }
 
+/* seg has room for two subscriptions' worth of segments: one per line, plus one, each. */
 static rt_status bill_subscription(ctx *c, size_t first, size_t end, segment *seg)
 {
     const rt_order_line *L = &c->ob->lines[first];
@@ -495,8 +511,17 @@ static rt_status bill_subscription(ctx *c, size_t first, size_t end, segment *se
     int32_t last = rt_month_index(c->period->end_day);
     int32_t from = last - RT_ORDERS_HORIZON_MONTHS;
     from -= ((from % (int32_t)s.cycle_months) + (int32_t)s.cycle_months) % (int32_t)s.cycle_months;
+    /* Segments do not depend on the cycle: built once per cut. */
+    known_segments ks = {{seg, seg + n + 1}, {0, 0}, true};
+    for (int k = 0; k < 2; k++)
+        ks.nseg[k] = build_segments(L, bad, n, k ? c->period->end_day : c->period->start_day,
+                                    s.qdec, seg + (size_t)k * (n + 1));
+    for (size_t i = 0; i < n; i++)
+        if (!bad[i] && L[i].booked_day >= c->period->start_day &&
+            L[i].booked_day < c->period->end_day)
+            ks.same = false;
     for (int32_t cm = from; cm <= last; cm += (int32_t)s.cycle_months) {
-        rt_status st = bill_cycle(c, &s, L, bad, n, seg, cm);
+        rt_status st = bill_cycle(c, &s, &ks, cm);
         if (st == RT_ENOTFOUND) {
             /* The plan stopped pricing the product: the whole subscription is rejected so the
              * order desk sees it, rather than billing some months for free. */
@@ -647,7 +672,7 @@ rt_status rt_orders_bill(const rt_catalog *cat, const rt_period *period, rt_orde
     rt_status st = RT_ENOMEM;
     if (ob->count) qsort(ob->lines, ob->count, sizeof *ob->lines, line_cmp);
     c.bad = calloc(ob->count ? ob->count : 1, 1);
-    seg = malloc((ob->count + 1) * sizeof *seg);
+    seg = malloc(2 * (ob->count + 1) * sizeof *seg);
     if (!c.bad || !seg) goto fail;
 
     if (!reject_duplicate_lines(&c)) goto fail;

@@ -4,6 +4,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 void rt_cli_error(const rt_error *err)
 {
@@ -48,4 +50,34 @@ bool rt_cli_parse_uint(const char *s, uint64_t *out)
     if (*end || s[0] == '-') return false;
     *out = v;
     return true;
+}
+
+/* Whether the kernel gives transparent huge pages only to memory that asks for them. */
+static bool thp_on_request(void)
+{
+    FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+    if (!f) return false;
+    char line[128] = "";
+    bool madvise = fgets(line, sizeof line, f) && strstr(line, "[madvise]");
+    fclose(f);
+    return madvise;
+}
+
+void rt_cli_prefer_huge_pages(char **argv)
+{
+    static const char tunable[] = "glibc.malloc.hugetlb";
+    const char *was = getenv("GLIBC_TUNABLES");
+    if (was && !was[0]) was = NULL;
+    if (getenv("RATEL_NO_HUGE_PAGES") || (was && strstr(was, tunable)) || !thp_on_request())
+        return;
+    char value[1024];
+    int n = snprintf(value, sizeof value, "%s%s%s=1", was ? was : "", was ? ":" : "", tunable);
+    if (n < 0 || (size_t)n >= sizeof value) return;
+    char *keep = was ? strdup(was) : NULL;
+    if (was && !keep) return;
+    if (setenv("GLIBC_TUNABLES", value, 1) == 0) execv("/proc/self/exe", argv);
+    /* Not restarted: carry on as we are, with the environment as it was. */
+    if (keep) setenv("GLIBC_TUNABLES", keep, 1);
+    else unsetenv("GLIBC_TUNABLES");
+    free(keep);
 }

@@ -25,6 +25,13 @@ void rt_cli_diags(const rt_diags *d);
 int rt_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Exit status for a failed library call. */
 int rt_cli_exit_for(rt_status st);
+/* A run touches gigabytes of memory, and where the kernel gives transparent huge pages only
+ * on request (THP "madvise"), glibc's malloc asks for them only when its start-up tunable
+ * glibc.malloc.hugetlb is 1. So, unless GLIBC_TUNABLES already names it or RATEL_NO_HUGE_PAGES
+ * is set, the process is restarted once (execv of /proc/self/exe with the same argv) with it
+ * added; when that fails, it carries on as it is. Memory placement only: outputs are the
+ * same either way. */
+void rt_cli_prefer_huge_pages(char **argv);
 /* Parse a whole unsigned number; false when it is not one. */
 bool rt_cli_parse_uint(const char *s, uint64_t *out);
 

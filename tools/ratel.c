@@ -46,6 +46,7 @@ int main(int argc, char **argv)
         printf("ratel %s\n", RATEL_VERSION);
         return RT_EXIT_OK;
     }
+    rt_cli_prefer_huge_pages(argv);
     if (strcmp(cmd, "book") == 0) return rt_cmd_book(argc - 1, argv + 1);
     if (strcmp(cmd, "run") == 0) return rt_cmd_run(argc - 1, argv + 1);
     if (strcmp(cmd, "verify") == 0) return rt_cmd_verify(argc - 1, argv + 1);
