@@ -17,9 +17,11 @@
 #include "formats/outfile.h"
 #include "formats/zio.h"
 
-/* Frames are written once and read rarely: zstd level 1. A frame holds the rows of one
- * account (the lines of one invoice), and at most about a megabyte of text, so that one line
- * of a large invoice can be read without the rest. Where a frame ends depends on the rows
+/* Frames are written once and read rarely: zstd level 1. A frame holds the rows of one block
+ * of RT_DETAIL_FRAME_ACCOUNTS consecutive account rows (the lines of their invoices) within a
+ * partition, and at most about a megabyte of text, so that one line of a large invoice can be
+ * read without the rest. A frame per account was mostly a couple of kilobytes, where zstd
+ * spends as much on starting a frame as on its text. Where a frame ends depends on the rows
  * alone: never on how the partitions were cut into units (see write_partitions). */
 #define DETAIL_LEVEL 1
 /* Scratch frames only live until the end of the run: zstd's fastest levels roughly halve the
@@ -519,13 +521,20 @@ static void detail_row(emitter *e, const group_out *g, const rec_head *h, const 
     rt_csv_end(b);
 }
 
+/* The block of consecutive account rows that frames hold. */
+static uint32_t account_block(uint32_t account)
+{
+    return account / RT_DETAIL_FRAME_ACCOUNTS;
+}
+
 static rt_status emit(emitter *e, const char *rec, uint64_t key)
 {
     rec_head h;
     memcpy(&h, rec, sizeof h);
     if (!e->open || key != e->groups[e->group_count - 1].key) {
-        /* An account's rows end its frame: the next account starts a frame of its own. */
-        if (e->open && e->groups[e->group_count - 1].head.account != h.account &&
+        /* A block's rows end its frame: the next block starts a frame of its own. */
+        if (e->open &&
+            account_block(e->groups[e->group_count - 1].head.account) != account_block(h.account) &&
             flush_frame(e) != RT_OK)
             return e->status;
         if (open_group(e, key, &h) != RT_OK) return e->status;
@@ -681,10 +690,10 @@ typedef struct step {
     uint64_t lo, hi;
 } step;
 
-/* A piece of work of the finish: whole accounts of partition p, in one or more passes
- * (steps[first] .. steps[first + count - 1]) that one emitter makes in turn. Frames end at
- * accounts' ends, so units (which depend on the budget and the thread count) never change
- * the bytes written. */
+/* A piece of work of the finish: whole blocks of accounts (see account_block) of partition p,
+ * in one or more passes (steps[first] .. steps[first + count - 1]) that one emitter makes in
+ * turn. Frames end at blocks' ends, so units (which depend on the budget and the thread
+ * count) never change the bytes written. */
 typedef struct unit {
     unsigned p;
     size_t first, count;
@@ -704,37 +713,37 @@ static rt_status add_unit(rt_buf *units, const rt_buf *steps, unsigned p, size_t
     return units->failed || steps->failed ? RT_ENOMEM : RT_OK;
 }
 
-static uint32_t key_account(uint64_t key)
+static uint32_t key_block(uint64_t key)
 {
-    return (uint32_t)(key >> 32);
+    return account_block((uint32_t)(key >> 32));
 }
 
-/* Cut partition p, larger than `share`, into units of whole accounts that fit (one pass over
- * its scratch file each), counting its keys with emitter e. An account larger than the share
- * is a unit of its own, in passes of whole keys that fit (a key larger than the share is
- * streamed). */
+/* Cut partition p, larger than `share`, into units of whole blocks of accounts that fit (one
+ * pass over its scratch file each), counting its keys with emitter e. A block larger than the
+ * share is a unit of its own, in passes of whole keys that fit (a key larger than the share
+ * is streamed). */
 static rt_status plan_large(emitter *e, unsigned p, uint64_t share, rt_buf *units, rt_buf *steps)
 {
     key_bytes *kb = NULL;
     size_t n = 0;
     rt_status st = count_keys(e, p, &kb, &n);
     for (size_t i = 0; i < n && st == RT_OK;) {
-        /* The accounts from i on, whole, while they fit. */
+        /* The blocks from i on, whole, while they fit. */
         size_t j = i;
         uint64_t bytes = 0;
         while (j < n) {
             size_t k = j;
-            uint64_t acc = 0;
-            while (k < n && key_account(kb[k].key) == key_account(kb[j].key)) acc += kb[k++].bytes;
-            if (j > i && bytes + acc > share) break;
-            bytes += acc;
+            uint64_t block = 0;
+            while (k < n && key_block(kb[k].key) == key_block(kb[j].key)) block += kb[k++].bytes;
+            if (j > i && bytes + block > share) break;
+            bytes += block;
             j = k;
-            if (bytes > share) break; /* one account alone is larger than the share */
+            if (bytes > share) break; /* one block alone is larger than the share */
         }
         size_t first = steps->len / sizeof(step);
         if (bytes <= share) {
             add_step(steps, false, kb[i].key, kb[j - 1].key);
-        } else { /* one account: passes of whole keys that fit */
+        } else { /* one block: passes of whole keys that fit */
             for (size_t a = i; a < j;) {
                 size_t b = a;
                 uint64_t part = 0;

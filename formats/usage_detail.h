@@ -4,15 +4,15 @@
  * deterministic order: account, then invoice and line, then input order) and its index
  * usage_detail_index.csv (one row per invoice line: the frames that hold its events in the
  * compressed file, where in the first one its rows start, how many events and their exact
- * amount), both documented in formats/README.md. A frame holds the rows of one account (up to
- * about a megabyte of text), so a line's events are read by seeking to its offset and
- * decompressing its bytes alone; where frames end depends only on the rows.
+ * amount), both documented in formats/README.md. A frame holds the rows of a block of
+ * consecutive accounts (up to about a megabyte of text), so a line's events are read by seeking
+ * to its offset and decompressing its bytes alone; where frames end depends only on the rows.
  *
  * Memory stays bounded whatever the run's size: while the run encodes chunks in parallel,
  * each chunk's billed events are spilled, as zstd frames, into partition files by account
  * range (hidden scratch files in the output directory); at the end each partition is sorted
  * in memory when it fits a thread's share of the memory budget, else cut into units of whole
- * accounts that do, one pass each (an account larger than the share is sorted in several
+ * blocks of accounts that do, one pass each (a block larger than the share is sorted in several
  * passes by one thread, and a single invoice line larger than the share streams through
  * unsorted, as it is already in input order). These units are sorted on every thread and
  * appended in order. The scratch files are removed before the run's manifest is written. */
@@ -24,6 +24,9 @@
 #include "engine/run.h"
 
 enum { RT_DETAIL_PARTITIONS_MAX = 64 };
+/* A frame holds the rows of a block of this many consecutive account rows (fewer at the ends
+ * of a partition), cut again after about a megabyte of text. */
+enum { RT_DETAIL_FRAME_ACCOUNTS = 32 };
 /* The default memory budget for sorting at the end of a run (shared by its threads). */
 #define RT_DETAIL_MEMORY_DEFAULT ((size_t)256 << 20)
 

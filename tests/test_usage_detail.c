@@ -81,6 +81,14 @@ static void invoices(fx *f)
     f->res.counts.rated = EVENTS;
 }
 
+/* The book, the events and the invoices every test starts from. */
+static void fx_with_invoices(fx *f)
+{
+    make_specs();
+    fx_load(f, "EUR");
+    invoices(f);
+}
+
 /* Feed the 30 events through the detail writer as the run does: chunks encoded in slots
  * (round robin), written in input order after each wave, then finish. */
 static void run_detail(fx *f, const char *dir, unsigned slots, size_t budget, rt_output_list *files)
@@ -142,9 +150,7 @@ Test(usage_detail, events_are_grouped_by_invoice_and_line_in_input_order)
     fx f;
     char dir[256];
     rt_output_list files;
-    make_specs();
-    fx_load(&f, "EUR");
-    invoices(&f);
+    fx_with_invoices(&f);
     rt_test_tmpdir(dir, sizeof dir);
     run_detail(&f, dir, 2, 0, &files);
     cr_assert_eq(files.count, 2);
@@ -197,9 +203,7 @@ Test(usage_detail, the_index_locates_each_line_s_frames)
     fx f;
     char dir[256];
     rt_output_list files;
-    make_specs();
-    fx_load(&f, "EUR");
-    invoices(&f);
+    fx_with_invoices(&f);
     rt_test_tmpdir(dir, sizeof dir);
     run_detail(&f, dir, 2, 0, &files);
     size_t zlen;
@@ -281,14 +285,36 @@ Test(usage_detail, the_index_locates_each_line_s_frames)
     rt_test_sh("rm -rf '%s'", dir);
 }
 
+/* Write the detail with each of n (slots, budget) pairs into dir[i] (made here): every event
+ * is written, no scratch file is left, and all n give the bytes of the first. */
+static void same_bytes(fx *f, int n, const unsigned *slots, const size_t *budget,
+                       char (*dir)[256])
+{
+    rt_output_list files;
+    for (int i = 0; i < n; i++) {
+        rt_test_tmpdir(dir[i], sizeof dir[i]);
+        run_detail(f, dir[i], slots[i], budget[i], &files);
+        cr_assert_eq(files.items[0].rows, EVENTS);
+        cr_assert_eq(rt_test_sh("test \"$(ls -A '%s' | tr '\\n' ' ')\" = "
+                                "'usage_detail.csv.zst usage_detail_index.csv '",
+                                dir[i]),
+                     0, "only the two files remain in %s", dir[i]);
+    }
+    for (int i = 1; i < n; i++) {
+        cr_assert_eq(rt_test_sh("cmp -s '%s/usage_detail.csv.zst' '%s/usage_detail.csv.zst'",
+                                dir[0], dir[i]),
+                     0, "detail differs for slots %u budget %zu", slots[i], budget[i]);
+        cr_assert_eq(rt_test_sh("cmp -s '%s/usage_detail_index.csv' '%s/usage_detail_index.csv'",
+                                dir[0], dir[i]),
+                     0);
+    }
+}
+
 Test(usage_detail, bytes_do_not_depend_on_slots_or_the_memory_budget)
 {
     fx f;
     char dir[8][256];
-    rt_output_list files;
-    make_specs();
-    fx_load(&f, "EUR");
-    invoices(&f);
+    fx_with_invoices(&f);
     /* Partitions here are one account each, needing about 1,300 bytes to sort (records and
      * sort entries); ACC-BE's two lines take about 620 and 680. Default budget with 1, 1 and 2
      * sorting threads (2, 3 and 4 slots); a budget of one byte (every line streams through); 700
@@ -300,25 +326,64 @@ Test(usage_detail, bytes_do_not_depend_on_slots_or_the_memory_budget)
     enum { RUNS = 8 };
     const unsigned slots[RUNS] = {2, 3, 4, 1, 2, 4, 4, 4};
     const size_t budget[RUNS] = {0, 0, 0, 1, 700, 2000, 1400, 8000};
-    for (int i = 0; i < RUNS; i++) {
-        rt_test_tmpdir(dir[i], sizeof dir[i]);
-        run_detail(&f, dir[i], slots[i], budget[i], &files);
-        cr_assert_eq(files.items[0].rows, EVENTS);
-        /* No scratch file is left behind. */
-        cr_assert_eq(rt_test_sh("test \"$(ls -A '%s' | tr '\\n' ' ')\" = "
-                                "'usage_detail.csv.zst usage_detail_index.csv '",
-                                dir[i]),
-                     0, "only the two files remain in %s", dir[i]);
-    }
-    for (int i = 1; i < RUNS; i++) {
-        cr_assert_eq(rt_test_sh("cmp -s '%s/usage_detail.csv.zst' '%s/usage_detail.csv.zst'",
-                                dir[0], dir[i]),
-                     0, "detail differs for slots %u budget %zu", slots[i], budget[i]);
-        cr_assert_eq(rt_test_sh("cmp -s '%s/usage_detail_index.csv' '%s/usage_detail_index.csv'",
-                                dir[0], dir[i]),
-                     0);
-    }
+    same_bytes(&f, RUNS, slots, budget, dir);
     for (int i = 0; i < RUNS; i++)
+        rt_test_sh("rm -rf '%s'", dir[i]);
+    fx_free(&f);
+}
+
+Test(usage_detail, a_frame_holds_a_block_of_accounts)
+{
+    /* With 200 accounts in the catalog the three used here (rows 0 to 2) share a partition and
+     * a block of RT_DETAIL_FRAME_ACCOUNTS: their rows are one frame after the header's, and
+     * each line after the first starts in it, after the rows before. The same bytes come out
+     * whether the partition is sorted whole, in passes, or streamed. */
+    fx f;
+    char dir[3][256];
+    fx_with_invoices(&f);
+    size_t accounts = f.cat.account_count;
+    cr_assert_lt(accounts, RT_DETAIL_FRAME_ACCOUNTS);
+    f.cat.account_count = 200;
+    const unsigned slots[3] = {2, 4, 1};
+    const size_t budget[3] = {0, 1400, 1};
+    same_bytes(&f, 3, slots, budget, dir);
+    f.cat.account_count = accounts;
+    /* The file as stored (fx_read would decompress it). */
+    char path[512];
+    static char z[1 << 16];
+    snprintf(path, sizeof path, "%s/usage_detail.csv.zst", dir[0]);
+    FILE *fp = fopen(path, "rb");
+    cr_assert_not_null(fp);
+    size_t zlen = fread(z, 1, sizeof z, fp);
+    fclose(fp);
+    size_t header = ZSTD_findFrameCompressedSize(z, zlen);
+    cr_assert(!ZSTD_isError(header));
+    cr_assert_eq(ZSTD_findFrameCompressedSize(z + header, zlen - header), zlen - header,
+                 "one frame after the header's");
+    char *ix = fx_read(dir[0], "usage_detail_index.csv", NULL);
+    rt_arena arena;
+    rt_arena_init(&arena, 0);
+    unsigned long long prev_skip = 0;
+    int n = 0;
+    for (const char *p = next_line(ix); *p; p = next_line(p), n++) {
+        const char *q = p, *why;
+        uint32_t col;
+        rt_csv_record rec;
+        cr_assert_eq(rt_csv_parse(&q, q + strlen(q), &arena, &rec, &why, &col), RT_OK);
+        unsigned long long off = strtoull(rec.fields[8].ptr, NULL, 10),
+                           bytes = strtoull(rec.fields[9].ptr, NULL, 10),
+                           frames = strtoull(rec.fields[10].ptr, NULL, 10),
+                           skip = strtoull(rec.fields[11].ptr, NULL, 10);
+        cr_assert_eq(off, header, "line %d is in the block's frame", n);
+        cr_assert_eq(bytes, zlen - header);
+        cr_assert_eq(frames, 1);
+        cr_assert(n == 0 ? skip == 0 : skip > prev_skip, "line %d starts after the one before", n);
+        prev_skip = skip;
+    }
+    cr_assert_eq(n, 5);
+    rt_arena_free(&arena);
+    free(ix);
+    for (int i = 0; i < 3; i++)
         rt_test_sh("rm -rf '%s'", dir[i]);
     fx_free(&f);
 }
