@@ -402,7 +402,6 @@ static rt_status bill_cycle(ctx *c, const sub_info *s, const known_segments *ks,
     int64_t b[2] = {0, 0}, rec[2] = {0, 0}, qty_now = 0;
     rt_days serv_start = ce, serv_end = cs; /* service days billed, as known now */
     rt_days cut[2] = {P->start_day, P->end_day};
-    bool valued[2] = {false, false};
     for (int k = 0; k < 2; k++) {
         bool billable = s->advance ? cs <= cut[k] : ce <= cut[k];
         if (!billable) continue;
@@ -410,14 +409,15 @@ static rt_status bill_cycle(ctx *c, const sub_info *s, const known_segments *ks,
         size_t nseg = ks->nseg[k];
         __int128 v, earned;
         rt_status st;
-        if (k == 1 && ks->same && valued[0]) {
-            b[1] = b[0]; /* the same segments, valued the same way */
+        /* Billable at the start too (cut[0] < cut[1]) with the same segments: the same value. */
+        bool known_at_start = s->advance ? cs <= cut[0] : ce <= cut[0];
+        if (k == 1 && ks->same && known_at_start) {
+            b[1] = b[0];
         } else {
             st = cycle_nanos(c, s, seg, nseg, cm, (int32_t)s->cycle_months, RT_DAYS_OPEN, &v);
             if (st != RT_OK) return st;
             if ((st = to_minor(c, s, v, &b[k])) != RT_OK) return st;
         }
-        valued[k] = true;
         if (s->advance) {
             /* Revenue earned through the cut: the service days before it, valued the same way;
              * once the cycle is over, everything billed (the rounding remainder goes to the
@@ -511,15 +511,18 @@ static rt_status bill_subscription(ctx *c, size_t first, size_t end, segment *se
     int32_t last = rt_month_index(c->period->end_day);
     int32_t from = last - RT_ORDERS_HORIZON_MONTHS;
     from -= ((from % (int32_t)s.cycle_months) + (int32_t)s.cycle_months) % (int32_t)s.cycle_months;
-    /* Segments do not depend on the cycle: built once per cut. */
-    known_segments ks = {{seg, seg + n + 1}, {0, 0}, true};
-    for (int k = 0; k < 2; k++)
-        ks.nseg[k] = build_segments(L, bad, n, k ? c->period->end_day : c->period->start_day,
-                                    s.qdec, seg + (size_t)k * (n + 1));
+    /* Segments do not depend on the cycle: built once per cut, and once for both when no line
+     * was booked during the period (the two cuts then take the same lines). */
+    known_segments ks = {{seg, seg}, {0, 0}, true};
     for (size_t i = 0; i < n; i++)
         if (!bad[i] && L[i].booked_day >= c->period->start_day &&
             L[i].booked_day < c->period->end_day)
             ks.same = false;
+    ks.nseg[0] = ks.nseg[1] = build_segments(L, bad, n, c->period->start_day, s.qdec, seg);
+    if (!ks.same) {
+        ks.seg[1] = seg + n + 1;
+        ks.nseg[1] = build_segments(L, bad, n, c->period->end_day, s.qdec, seg + n + 1);
+    }
     for (int32_t cm = from; cm <= last; cm += (int32_t)s.cycle_months) {
         rt_status st = bill_cycle(c, &s, &ks, cm);
         if (st == RT_ENOTFOUND) {

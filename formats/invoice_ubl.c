@@ -19,25 +19,15 @@ static bool present(const char *s)
 }
 
 /* The element writers below are inlined into every call: element names are literals of this
- * file, so their lengths are known where the writer is expanded (no strlen per element, and
- * one reservation per tag). */
+ * file, so rt_buf_puts's strlen of them is folded where the writer is expanded. */
 #define UBL_WRITER static inline __attribute__((always_inline))
-
-/* s[0..n) at the end of b, which has room for it. */
-UBL_WRITER void put_known(rt_buf *b, const char *s, size_t n)
-{
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-}
 
 /* open + name + ">", for element names that are literals of this file (no escaping needed). */
 UBL_WRITER void tag(rt_buf *b, const char *open, const char *name)
 {
-    size_t o = strlen(open), n = strlen(name);
-    if (!rt_buf_reserve(b, o + n + 1)) return;
-    put_known(b, open, o);
-    put_known(b, name, n);
-    b->data[b->len++] = '>';
+    rt_buf_puts(b, open);
+    rt_buf_puts(b, name);
+    rt_buf_putc(b, '>');
 }
 
 /* <cbc:name>text</cbc:name>; nothing when text is empty (UBL elements are never empty). */
@@ -54,15 +44,13 @@ UBL_WRITER void cbc_attr(rt_buf *b, const char *name, const char *attr, const ch
                          const char *text)
 {
     if (!present(text)) return;
-    size_t n = strlen(name), a = strlen(attr);
-    if (!rt_buf_reserve(b, n + a + 8)) return;
-    put_known(b, "<cbc:", 5);
-    put_known(b, name, n);
-    b->data[b->len++] = ' ';
-    put_known(b, attr, a);
-    put_known(b, "=\"", 2);
+    rt_buf_puts(b, "<cbc:");
+    rt_buf_puts(b, name);
+    rt_buf_putc(b, ' ');
+    rt_buf_puts(b, attr);
+    rt_buf_puts(b, "=\"");
     rt_markup_cstr(b, value);
-    rt_buf_append(b, "\">", 2);
+    rt_buf_puts(b, "\">");
     rt_markup_cstr(b, text);
     tag(b, "</cbc:", name);
 }
