@@ -359,6 +359,11 @@ static void count_slot(pipeline *p, const slot *s)
     RT_ASSERT(s->batch.records == s->batch.reject_count + s->rated_count);
 }
 
+static rt_chunk_view slot_view(const pipeline *p, const slot *s)
+{
+    return (rt_chunk_view){p->rctx.cat, s->reader, &s->chunk, &s->batch, s->rated, s->rated_count};
+}
+
 /* Aggregate and encode one chunk: runs on any thread, aggregates of the calling thread. */
 static void output_slot(pipeline *p, unsigned i, rt_aggregates *agg)
 {
@@ -374,7 +379,7 @@ static void output_slot(pipeline *p, unsigned i, rt_aggregates *agg)
                                      "aggregate out of range or out of memory");
     }
     if (s->status != RT_OK) return;
-    rt_chunk_view v = {p->rctx.cat, s->reader, &s->chunk, &s->batch, s->rated, s->rated_count};
+    rt_chunk_view v = slot_view(p, s);
     s->status = p->cfg->outputs->encode_chunk(p->sink, i, &v, &s->err);
 }
 
@@ -453,6 +458,30 @@ static rt_status reserve_dedup(pipeline *p, const rt_usage_reader *cur, unsigned
     return RT_OK;
 }
 
+/* After the first wave: let the output writer size its work to the run, whose records are
+ * guessed from the share of all the inputs' bytes the wave read (for sizing only: a mix of
+ * compressed and plain files makes it rough). */
+static rt_status plan_outputs(pipeline *p, const rt_usage_reader *cur, unsigned n,
+                              rt_error *err)
+{
+    const rt_output_ops *ops = p->cfg->outputs;
+    if (!ops->plan || n == 0) return RT_OK;
+    uint64_t records = 0;
+    rt_chunk_view *views = malloc(n * sizeof *views);
+    if (!views) return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+    for (unsigned i = 0; i < n; i++) {
+        views[i] = slot_view(p, &p->slots[i]);
+        records += p->slots[i].rated_count;
+    }
+    uint64_t at = p->bytes_done + (cur ? p->slots[n - 1].chunk.source_offset : 0);
+    unsigned __int128 est = records;
+    if (at && p->bytes_total > at) est = est * p->bytes_total / at;
+    if (est > (UINT64_C(1) << 40)) est = UINT64_C(1) << 40;
+    rt_status st = ops->plan(p->sink, views, n, (uint64_t)est, err);
+    free(views);
+    return st;
+}
+
 static rt_status run_waves(pipeline *p, rt_error *err)
 {
     const rt_run_config *cfg = p->cfg;
@@ -477,8 +506,9 @@ static rt_status run_waves(pipeline *p, rt_error *err)
         if ((st = first_failure(p, n, err)) != RT_OK) break;
 
         if (first && (st = reserve_dedup(p, cur, n, err)) != RT_OK) break;
-        first = false;
         if ((st = dedup_wave(p, n, err)) != RT_OK) break;
+        if (first && (st = plan_outputs(p, cur, n, err)) != RT_OK) break;
+        first = false;
         for (unsigned i = 0; i < n; i++) count_slot(p, &p->slots[i]);
         uint64_t t3 = now_ns();
         p->times.dedup_ns += t3 - t2;

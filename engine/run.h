@@ -99,6 +99,12 @@ typedef struct rt_output_ops {
     rt_status (*finish)(rt_output_sink *s, const rt_run_result *res, rt_output_list *files,
                         uint64_t *manifest_xxh64, rt_error *err);
     void (*destroy)(rt_output_sink *s);
+    /* Optional (NULL: none): called once, after the first wave of chunks is rated and
+     * de-duplicated and before any is encoded, with that wave and an estimate of the run's
+     * records, so that the writer can size its work to the run. What it decides must not
+     * change the bytes written (the wave depends on the thread count). */
+    rt_status (*plan)(rt_output_sink *s, const rt_chunk_view *views, size_t n,
+                      uint64_t records_expected, rt_error *err);
 } rt_output_ops;
 
 typedef struct rt_run_progress {

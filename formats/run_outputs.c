@@ -314,6 +314,13 @@ static rt_status sink_finish(rt_output_sink *s, const rt_run_result *res, rt_out
     return st;
 }
 
-static const rt_output_ops ops = {sink_begin, sink_encode, sink_write, sink_finish, sink_destroy};
+static rt_status sink_plan(rt_output_sink *s, const rt_chunk_view *views, size_t n,
+                           uint64_t records_expected, rt_error *err)
+{
+    return rt_usage_detail_plan(s->detail, views, n, records_expected, err);
+}
+
+static const rt_output_ops ops = {sink_begin,  sink_encode,  sink_write,
+                                  sink_finish, sink_destroy, sink_plan};
 
 const rt_output_ops *rt_run_outputs(void) { return &ops; }

@@ -28,6 +28,8 @@
  * scratch I/O for a fraction of level 1's time. */
 #define SPILL_LEVEL (-5)
 #define FRAME_TEXT_BYTES ((size_t)1 << 20)
+/* Partitions of a run that made no plan (and the fewest a plan makes, for parallel sorting). */
+#define DEFAULT_PARTITIONS 64u
 #define UNMAPPED_RANK UINT32_C(0x80000000)
 #define NO_GROUP UINT32_MAX
 
@@ -108,7 +110,13 @@ struct rt_usage_detail {
     size_t budget;
     unsigned nslots, threads;
     spill_slot *slots;
-    unsigned parts;                         /* partitions, fixed by the first chunk written */
+    /* Partitions: ranges of whole blocks of accounts (see account_block), in order. Without a
+     * plan (rt_usage_detail_plan), min(blocks, DEFAULT_PARTITIONS) ranges of as many blocks
+     * each, fixed by the first chunk written; with one, part_of[block] (ranges of about as
+     * many expected bytes each). */
+    unsigned parts;
+    uint16_t *part_of; /* NULL without a plan */
+    size_t part_blocks; /* entries of part_of */
     int spill_fd[RT_DETAIL_PARTITIONS_MAX]; /* -1 when closed */
     bool spill_made[RT_DETAIL_PARTITIONS_MAX];
     uint64_t spill_records[RT_DETAIL_PARTITIONS_MAX];
@@ -130,19 +138,36 @@ struct rt_usage_detail {
 
 static void spill_path(const rt_usage_detail *d, unsigned p, char *buf, size_t n)
 {
-    snprintf(buf, n, "%s/.detail-%02u.spill", d->dir, p);
+    snprintf(buf, n, "%s/.detail-%03u.spill", d->dir, p);
 }
 
-static unsigned partition_count(const rt_catalog *cat)
+/* The block of consecutive account rows that frames hold. */
+static uint32_t account_block(uint32_t account)
 {
-    size_t n = cat->account_count;
-    return n == 0 ? 1 : n < RT_DETAIL_PARTITIONS_MAX ? (unsigned)n : RT_DETAIL_PARTITIONS_MAX;
+    return account / RT_DETAIL_FRAME_ACCOUNTS;
 }
 
-/* Contiguous account ranges, so partitions in order are accounts in order. */
-static unsigned partition_of(uint32_t account, unsigned parts, size_t accounts)
+static size_t block_count(const rt_catalog *cat)
 {
-    return accounts ? (unsigned)((uint64_t)account * parts / accounts) : 0;
+    return (cat->account_count + RT_DETAIL_FRAME_ACCOUNTS - 1) / RT_DETAIL_FRAME_ACCOUNTS;
+}
+
+/* Partitions without a plan: as many as there are blocks, up to DEFAULT_PARTITIONS. */
+static unsigned default_parts(const rt_catalog *cat)
+{
+    size_t n = block_count(cat);
+    return n == 0 ? 1 : n < DEFAULT_PARTITIONS ? (unsigned)n : DEFAULT_PARTITIONS;
+}
+
+/* Contiguous ranges of whole blocks, so that partitions in order are accounts in order and no
+ * block (so no frame) spans two of them: where partitions end never changes the bytes. */
+static unsigned partition_of(const rt_usage_detail *d, const rt_catalog *cat, unsigned parts,
+                             uint32_t account)
+{
+    uint32_t b = account_block(account);
+    if (d->part_of) return b < d->part_blocks ? d->part_of[b] : parts - 1;
+    size_t blocks = block_count(cat);
+    return b < blocks ? (unsigned)((uint64_t)b * parts / blocks) : parts - 1;
 }
 
 static void emitter_free(emitter *e)
@@ -189,6 +214,7 @@ void rt_usage_detail_destroy(rt_usage_detail *d)
     ZSTD_freeCCtx(d->cctx);
     free(d->first_group);
     free(d->groups);
+    free(d->part_of);
     free(d->dir);
     free(d);
 }
@@ -215,6 +241,73 @@ rt_status rt_usage_detail_open(const char *dir, unsigned slots, size_t memory_by
 fail:
     rt_usage_detail_destroy(d);
     return rt_error_set(err, RT_ENOMEM, dir, 0, 0, NULL, "out of memory");
+}
+
+/* ---- planning the partitions ---- */
+
+/* Cut the blocks into `parts` ranges of about equal weight (weight[b] for block b), each at
+ * least one block. A block heavier than a range's share is a range of its own. */
+static void cut_ranges(const uint64_t *weight, size_t blocks, unsigned parts, uint16_t *part_of)
+{
+    unsigned __int128 total = 0, cum = 0;
+    for (size_t b = 0; b < blocks; b++) total += weight[b];
+    unsigned part = 0;
+    for (size_t b = 0; b < blocks; b++) {
+        part_of[b] = (uint16_t)part;
+        cum += weight[b];
+        if (part + 1 < parts &&
+            (cum * parts >= total * (part + 1) || blocks - b - 1 <= parts - part - 1))
+            part++;
+    }
+}
+
+rt_status rt_usage_detail_plan(rt_usage_detail *d, const rt_chunk_view *views, size_t n,
+                               uint64_t records, rt_error *err)
+{
+    if (n == 0 || d->parts || d->part_of) return RT_OK; /* too late, or already planned */
+    const rt_catalog *cat = views[0].cat;
+    size_t blocks = block_count(cat);
+    if (blocks == 0) return RT_OK;
+    uint64_t *weight = calloc(blocks, sizeof *weight);
+    uint16_t *part_of = malloc(blocks * sizeof *part_of);
+    if (!weight || !part_of) {
+        free(weight);
+        free(part_of);
+        return rt_error_set(err, RT_ENOMEM, RT_DETAIL_NAME, 0, 0, NULL, "out of memory");
+    }
+    /* The sample: where the wave's billed events fall, and what they take to sort. */
+    uint64_t sample = 0, bytes = 0;
+    for (size_t i = 0; i < n; i++) {
+        const rt_chunk_view *v = &views[i];
+        for (size_t k = 0; k < v->rated_count; k++) {
+            const rt_rated *r = &v->rated[k];
+            if (r->flags & RT_RATED_DUPLICATE) continue;
+            const rt_event *ev = &v->batch->events[r->event];
+            uint32_t b = account_block(r->account);
+            if (b < blocks) weight[b]++;
+            sample++;
+            bytes += sizeof(rec_head) + ev->event_id_len + ev->called_len + 2 * sizeof(sort_ent);
+        }
+    }
+    /* Enough partitions for each to take half a thread's share of the budget (room for a
+     * sample that misjudges them), within the blocks there are and the files allowed. */
+    size_t most = blocks < RT_DETAIL_PARTITIONS_MAX ? blocks : RT_DETAIL_PARTITIONS_MAX;
+    size_t parts = blocks < DEFAULT_PARTITIONS ? blocks : DEFAULT_PARTITIONS;
+    uint64_t target = d->budget / d->threads / 2;
+    if (sample && target) {
+        unsigned __int128 need = (unsigned __int128)records * bytes / sample;
+        unsigned __int128 want = (need + target - 1) / target;
+        if (want > parts) parts = want < most ? (size_t)want : most;
+    }
+    /* Weights: the sample's events per block, plus an eighth of them spread evenly, so that a
+     * sample from a few accounts (an input sorted by account) still cuts every range. */
+    for (size_t b = 0; b < blocks; b++) weight[b] = sample ? weight[b] * blocks * 7 + sample : 1;
+    cut_ranges(weight, blocks, (unsigned)parts, part_of);
+    free(weight);
+    d->part_of = part_of;
+    d->part_blocks = blocks;
+    d->parts = (unsigned)parts;
+    return RT_OK;
 }
 
 /* ---- spilling (parallel encode, ordered write) ---- */
@@ -248,7 +341,7 @@ rt_status rt_usage_detail_encode(rt_usage_detail *d, unsigned slot, const rt_chu
                                  rt_error *err)
 {
     spill_slot *s = &d->slots[slot];
-    s->parts = partition_count(v->cat);
+    s->parts = d->part_of ? d->parts : default_parts(v->cat);
     for (unsigned p = 0; p < s->parts; p++) {
         rt_buf_reset(&s->text[p]);
         rt_buf_reset(&s->frames[p]);
@@ -257,7 +350,7 @@ rt_status rt_usage_detail_encode(rt_usage_detail *d, unsigned slot, const rt_chu
     for (size_t k = 0; k < v->rated_count; k++) {
         const rt_rated *r = &v->rated[k];
         if (r->flags & RT_RATED_DUPLICATE) continue;
-        unsigned p = partition_of(r->account, s->parts, v->cat->account_count);
+        unsigned p = partition_of(d, v->cat, s->parts, r->account);
         put_record(&s->text[p], v, r);
         s->records[p]++;
     }
@@ -300,7 +393,7 @@ rt_status rt_usage_detail_write(rt_usage_detail *d, unsigned slot, rt_error *err
 {
     spill_slot *s = &d->slots[slot];
     if (d->parts == 0) d->parts = s->parts;
-    RT_ASSERT(d->parts == s->parts); /* one catalog per run */
+    RT_ASSERT(d->parts == s->parts); /* one catalog and one plan per run */
     for (unsigned p = 0; p < s->parts; p++) {
         if (s->frames[p].len == 0) continue;
         rt_status st = spill_append(d, p, &s->frames[p], err);
@@ -519,12 +612,6 @@ static void detail_row(emitter *e, const group_out *g, const rec_head *h, const 
     rt_csv_sep(b);
     put_u64(b, h->line);
     rt_csv_end(b);
-}
-
-/* The block of consecutive account rows that frames hold. */
-static uint32_t account_block(uint32_t account)
-{
-    return account / RT_DETAIL_FRAME_ACCOUNTS;
 }
 
 static rt_status emit(emitter *e, const char *rec, uint64_t key)

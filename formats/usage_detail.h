@@ -15,7 +15,11 @@
  * blocks of accounts that do, one pass each (a block larger than the share is sorted in several
  * passes by one thread, and a single invoice line larger than the share streams through
  * unsorted, as it is already in input order). These units are sorted on every thread and
- * appended in order. The scratch files are removed before the run's manifest is written. */
+ * appended in order. The scratch files are removed before the run's manifest is written.
+ * Partitions are ranges of whole blocks, so how accounts are partitioned never changes the
+ * bytes: a run plans them (rt_usage_detail_plan) from its first chunks, as many as make each
+ * fit the budget and cut where the events fall (usage is rarely spread evenly over accounts),
+ * so that each is sorted in one pass. */
 #ifndef RT_USAGE_DETAIL_H
 #define RT_USAGE_DETAIL_H
 
@@ -23,7 +27,7 @@
 
 #include "engine/run.h"
 
-enum { RT_DETAIL_PARTITIONS_MAX = 64 };
+enum { RT_DETAIL_PARTITIONS_MAX = 256 };
 /* A frame holds the rows of a block of this many consecutive account rows (fewer at the ends
  * of a partition), cut again after about a megabyte of text. */
 enum { RT_DETAIL_FRAME_ACCOUNTS = 32 };
@@ -39,6 +43,12 @@ typedef struct rt_usage_detail rt_usage_detail;
  * (0: RT_DETAIL_MEMORY_DEFAULT). RT_ENOMEM. */
 rt_status rt_usage_detail_open(const char *dir, unsigned slots, size_t memory_bytes,
                                rt_usage_detail **out, rt_error *err);
+/* Size and cut the partitions for a run of about `records` billed events, whose accounts are
+ * sampled by the chunks views[0..n) (the run's first, rated and de-duplicated): optional,
+ * before the first chunk is encoded; without it the partitions are even ranges of blocks.
+ * RT_ENOMEM. */
+rt_status rt_usage_detail_plan(rt_usage_detail *d, const rt_chunk_view *views, size_t n,
+                               uint64_t records, rt_error *err);
 /* Encode the billed events of one chunk into slot `slot`. Concurrent for distinct slots.
  * RT_ENOMEM, RT_EZSTD. */
 rt_status rt_usage_detail_encode(rt_usage_detail *d, unsigned slot, const rt_chunk_view *v,

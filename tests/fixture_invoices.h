@@ -51,13 +51,31 @@ static inline void fx_write(const char *dir, const char *name, const char *text)
     fclose(f);
 }
 
-/* Write the book source with `cur` as every currency, then load, validate and compile it. */
-static inline void fx_load(fx *f, const char *cur)
+/* `filler` accounts ACC-Fnn before ACC-FR and as many ACC-Gnn before ACC-X, which puts the
+ * three accounts at rows 0, filler + 1 and 2 * filler + 2. */
+static inline void fx_fillers(char *at, size_t room, char letter, int filler, const char *cur)
 {
-    char text[2048];
+    for (int i = 0; i < filler; i++) {
+        int n = snprintf(at, room, "ACC-%c%04d,Filler %d,1 rue F,Paris,75001,FR,,,,%s,FR,\n",
+                         letter, i, i, cur);
+        cr_assert(n > 0 && (size_t)n < room, "fixture text too long");
+        at += n;
+        room -= (size_t)n;
+    }
+}
+
+/* Write the book source with `cur` as every currency and `filler` more accounts between each
+ * of the three (see fx_fillers), then load, validate and compile it. */
+static inline void fx_load_spread(fx *f, const char *cur, int filler)
+{
+    size_t fill_room = 64 * (size_t)filler + 1, room = 2 * fill_room + 2048;
+    char *text = malloc(room), *fill_f = malloc(fill_room), *fill_g = malloc(fill_room),
+         *plans_text = malloc(room);
+    cr_assert(text && fill_f && fill_g && plans_text);
+    fill_f[0] = fill_g[0] = '\0';
     memset(f, 0, sizeof *f);
     rt_test_tmpdir(f->dir, sizeof f->dir);
-    snprintf(text, sizeof text,
+    snprintf(text, room,
              "name,vat_id,registration_id,street,city,postcode,country,email,"
              "functional_currency,invoice_prefix,credit_note_prefix,payment_terms_days,"
              "sales_journal_code,sales_journal_label\n"
@@ -73,7 +91,7 @@ static inline void fx_load(fx *f, const char *cur)
              "DATA,Mobile data,megabyte,4L,3,706100,standard\n"
              "SMS,SMS,message,C62,0,706200,standard\n"
              "VOICE,National calls,second,SEC,0,706100,standard\n");
-    snprintf(text, sizeof text, "plan_id,name,currency\nP_MAIN,Business,%s\n", cur);
+    snprintf(text, room, "plan_id,name,currency\nP_MAIN,Business,%s\n", cur);
     fx_write(f->dir, "plans.csv", text);
     fx_write(f->dir, "charges.csv",
              "plan_id,charge_id,product_id,description,model,price,price_per,first_increment,"
@@ -81,18 +99,31 @@ static inline void fx_load(fx *f, const char *cur)
              "P_MAIN,C_DATA,DATA,Mobile data (per MB),per_unit,0.01,1,0,0,4\n"
              "P_MAIN,C_SMS,SMS,,flat,0.05,1,0,0,4\n"
              "P_MAIN,C_VOICE,VOICE,National calls (per minute),per_unit,0.02,60,60,60,4\n");
-    snprintf(text, sizeof text,
+    fx_fillers(fill_f, fill_room, 'F', filler, cur);
+    fx_fillers(fill_g, fill_room, 'G', filler, cur);
+    snprintf(text, room,
              "account_id,name,street,city,postcode,country,vat_id,email,buyer_reference,currency,"
              "tax_jurisdiction,payment_terms_days\n"
              "ACC-BE,Brasserie Van Damme BV,Grote Markt 7,Brussel,1000,BE,BE0123456789,"
              "ap@vandamme.example,VD-2026,%s,BE_B2B,\n"
+             "%s"
              "ACC-FR,Boulangerie Martin,3 rue des Lilas,Paris,75011,FR,FR11223344556,"
              "compta@martin.example,PO-7731,%s,FR,\n"
+             "%s"
              "ACC-X,\"<Dupont & Fils> \"\"=SUM(A1)\"\"\",1 rue X,Lyon,69001,FR,,,,%s,FR,45\n",
-             cur, cur, cur);
+             cur, fill_f, cur, fill_g, cur);
     fx_write(f->dir, "accounts.csv", text);
-    fx_write(f->dir, "account_plans.csv",
-             "account_id,plan_id\nACC-BE,P_MAIN\nACC-FR,P_MAIN\nACC-X,P_MAIN\n");
+    size_t at = (size_t)snprintf(plans_text, room,
+                                 "account_id,plan_id\nACC-BE,P_MAIN\nACC-FR,P_MAIN\nACC-X,P_MAIN\n");
+    for (int i = 0; i < 2 * filler; i++)
+        at += (size_t)snprintf(plans_text + at, room - at, "ACC-%c%04d,P_MAIN\n",
+                               i < filler ? 'F' : 'G', i % filler);
+    cr_assert_lt(at, room);
+    fx_write(f->dir, "account_plans.csv", plans_text);
+    free(text);
+    free(fill_f);
+    free(fill_g);
+    free(plans_text);
     fx_write(f->dir, "tax_rates.csv",
              "jurisdiction,tax_category,rate_percent,vat_code,exemption_reason\n"
              "BE_B2B,standard,0,AE,Reverse charge - Art. 196 Directive 2006/112/EC\n"
@@ -115,6 +146,8 @@ static inline void fx_load(fx *f, const char *cur)
     rt_arena_init(&f->set.arena, 0);
     f->set.items = f->items;
 }
+
+static inline void fx_load(fx *f, const char *cur) { fx_load_spread(f, cur, 0); }
 
 static inline void fx_free(fx *f)
 {

@@ -143,6 +143,10 @@ typedef enum writer_fault { W_NONE, W_DISK_FULL_IN_WRITE, W_DISK_FULL_IN_FINISH 
 
 static writer_fault wfault;
 static rt_buf captured; /* everything written, in write order */
+/* The plan call: how often, after how many encodes, with how many chunks and records. */
+static unsigned plan_calls, encodes_before_plan, encodes;
+static size_t plan_views;
+static uint64_t plan_records;
 
 struct rt_output_sink {
     char dir[512];
@@ -162,9 +166,22 @@ static rt_status cap_begin(const char *dir, unsigned slots, rt_output_sink **out
     return RT_OK;
 }
 
+static rt_status cap_plan(rt_output_sink *s, const rt_chunk_view *views, size_t n,
+                          uint64_t records_expected, rt_error *err)
+{
+    (void)s;
+    (void)err;
+    if (plan_calls++ == 0) encodes_before_plan = encodes;
+    plan_views = n;
+    plan_records = records_expected;
+    for (size_t i = 0; i < n; i++) cr_assert_not_null(views[i].rated);
+    return RT_OK;
+}
+
 static rt_status cap_encode(rt_output_sink *s, unsigned slot, const rt_chunk_view *v, rt_error *err)
 {
     (void)err;
+    __atomic_fetch_add(&encodes, 1, __ATOMIC_RELAXED);
     rt_buf *b = &s->slot[slot];
     rt_buf_reset(b);
     for (size_t k = 0; k < v->rated_count; k++) {
@@ -236,7 +253,8 @@ static void cap_destroy(rt_output_sink *s)
     free(s);
 }
 
-static const rt_output_ops cap_ops = {cap_begin, cap_encode, cap_write, cap_finish, cap_destroy};
+static const rt_output_ops cap_ops = {cap_begin,  cap_encode,  cap_write,
+                                      cap_finish, cap_destroy, cap_plan};
 
 /* ---- set-up ---- */
 
@@ -271,6 +289,7 @@ static void setup(void)
         rt_test_write(tmp, names[i], "(the test reader makes its records)\n");
     }
     rt_buf_init(&captured);
+    plan_calls = encodes_before_plan = encodes = 0;
     wfault = W_NONE;
 }
 
@@ -368,6 +387,12 @@ Test(run, read_equals_rated_plus_rejected_plus_duplicate)
     cr_assert_eq(sum.totals[0].gross_minor, 6720);
     cr_assert(sum.journal_debit_minor == 6720 && sum.journal_credit_minor == 6720);
     cr_assert_eq(sum.journal_lines, 10, "2 x (receivable, 2 revenue accounts, 2 VAT rates)");
+
+    /* The writer was told of the run's size once, before any chunk was encoded. */
+    cr_assert_eq(plan_calls, 1);
+    cr_assert_eq(encodes_before_plan, 0);
+    cr_assert_geq(plan_views, 1);
+    cr_assert(plan_records >= 1 && plan_records <= 10000, "estimate %" PRIu64, plan_records);
 
     rt_buf_putc(&captured, '\0');
     const char *log = captured.data;

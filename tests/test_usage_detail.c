@@ -81,17 +81,22 @@ static void invoices(fx *f)
     f->res.counts.rated = EVENTS;
 }
 
-/* The book, the events and the invoices every test starts from. */
-static void fx_with_invoices(fx *f)
+/* The book (with `filler` accounts between each two of the three: see fx_load_spread), the
+ * events and the invoices every test starts from. */
+static void fx_with_invoices_spread(fx *f, int filler)
 {
     make_specs();
-    fx_load(f, "EUR");
+    fx_load_spread(f, "EUR", filler);
     invoices(f);
 }
 
-/* Feed the 30 events through the detail writer as the run does: chunks encoded in slots
- * (round robin), written in input order after each wave, then finish. */
-static void run_detail(fx *f, const char *dir, unsigned slots, size_t budget, rt_output_list *files)
+static void fx_with_invoices(fx *f) { fx_with_invoices_spread(f, 0); }
+
+/* Feed the 30 events through the detail writer as the run does: chunks rated in slots (round
+ * robin), the partitions planned from the first wave for `plan` records (0: no plan), each
+ * wave encoded and written in input order, then finish. */
+static void run_detail_planned(fx *f, const char *dir, unsigned slots, size_t budget,
+                               uint64_t plan, rt_output_list *files)
 {
     static rt_run_input input = {.path = "usage.csv"};
     rt_usage_reader reader = {NULL, "usage.csv"};
@@ -103,6 +108,7 @@ static void run_detail(fx *f, const char *dir, unsigned slots, size_t budget, rt
     rt_event_batch batch[8];
     rt_chunk chunk[8];
     rt_rated rated[8][CHUNK];
+    rt_chunk_view views[8];
     cr_assert_leq(slots, 8);
     for (unsigned s = 0; s < slots; s++)
         rt_event_batch_init(&batch[s]);
@@ -127,9 +133,12 @@ static void run_detail(fx *f, const char *dir, unsigned slots, size_t budget, rt
                 rated[s][n].event = (uint32_t)n;
                 rated[s][n].ordinal = (uint64_t)c << 32 | n;
             }
-            rt_chunk_view v = {&f->cat, &reader, &chunk[s], &batch[s], rated[s], n};
-            cr_assert_eq(rt_usage_detail_encode(d, s, &v, &err), RT_OK);
+            views[s] = (rt_chunk_view){&f->cat, &reader, &chunk[s], &batch[s], rated[s], n};
         }
+        if (first == 0 && plan)
+            cr_assert_eq(rt_usage_detail_plan(d, views, in_wave, plan, &err), RT_OK);
+        for (unsigned s = 0; s < in_wave; s++)
+            cr_assert_eq(rt_usage_detail_encode(d, s, &views[s], &err), RT_OK);
         for (unsigned s = 0; s < in_wave; s++)
             cr_assert_eq(rt_usage_detail_write(d, s, &err), RT_OK);
     }
@@ -138,6 +147,11 @@ static void run_detail(fx *f, const char *dir, unsigned slots, size_t budget, rt
     rt_usage_detail_destroy(d);
     for (unsigned s = 0; s < slots; s++)
         rt_event_batch_free(&batch[s]);
+}
+
+static void run_detail(fx *f, const char *dir, unsigned slots, size_t budget, rt_output_list *files)
+{
+    run_detail_planned(f, dir, slots, budget, 0, files);
 }
 
 static const char *next_line(const char *p)
@@ -203,7 +217,7 @@ Test(usage_detail, the_index_locates_each_line_s_frames)
     fx f;
     char dir[256];
     rt_output_list files;
-    fx_with_invoices(&f);
+    fx_with_invoices_spread(&f, 40); /* rows 0, 41 and 82: a block of accounts each */
     rt_test_tmpdir(dir, sizeof dir);
     run_detail(&f, dir, 2, 0, &files);
     size_t zlen;
@@ -240,8 +254,8 @@ Test(usage_detail, the_index_locates_each_line_s_frames)
                            bytes = strtoull(rec.fields[9].ptr, NULL, 10),
                            frames = strtoull(rec.fields[10].ptr, NULL, 10),
                            skip = strtoull(rec.fields[11].ptr, NULL, 10);
-        /* A frame holds one account's rows: ACC-BE's second line follows its first in their
-         * frame, and each account starts a frame of its own. */
+        /* A frame holds one block's rows: ACC-BE's second line follows its first in their
+         * frame, and each account (its own block here) starts a frame of its own. */
         if (n == 1 || n == 3) {
             cr_assert_eq(off, prev_offset, "line %d shares its account's frame", n);
             cr_assert_gt(skip, 0);
@@ -287,13 +301,13 @@ Test(usage_detail, the_index_locates_each_line_s_frames)
 
 /* Write the detail with each of n (slots, budget) pairs into dir[i] (made here): every event
  * is written, no scratch file is left, and all n give the bytes of the first. */
-static void same_bytes(fx *f, int n, const unsigned *slots, const size_t *budget,
-                       char (*dir)[256])
+static void same_bytes_planned(fx *f, int n, const unsigned *slots, const size_t *budget,
+                               const uint64_t *plan, char (*dir)[256])
 {
     rt_output_list files;
     for (int i = 0; i < n; i++) {
         rt_test_tmpdir(dir[i], sizeof dir[i]);
-        run_detail(f, dir[i], slots[i], budget[i], &files);
+        run_detail_planned(f, dir[i], slots[i], budget[i], plan ? plan[i] : 0, &files);
         cr_assert_eq(files.items[0].rows, EVENTS);
         cr_assert_eq(rt_test_sh("test \"$(ls -A '%s' | tr '\\n' ' ')\" = "
                                 "'usage_detail.csv.zst usage_detail_index.csv '",
@@ -310,11 +324,18 @@ static void same_bytes(fx *f, int n, const unsigned *slots, const size_t *budget
     }
 }
 
+static void same_bytes(fx *f, int n, const unsigned *slots, const size_t *budget,
+                       char (*dir)[256])
+{
+    same_bytes_planned(f, n, slots, budget, NULL, dir);
+}
+
 Test(usage_detail, bytes_do_not_depend_on_slots_or_the_memory_budget)
 {
     fx f;
     char dir[8][256];
-    fx_with_invoices(&f);
+    fx_with_invoices_spread(&f, 40); /* rows 0, 41 and 82: a block (so a partition) each */
+    cr_assert_eq(f.cat.account_count, 83);
     /* Partitions here are one account each, needing about 1,300 bytes to sort (records and
      * sort entries); ACC-BE's two lines take about 620 and 680. Default budget with 1, 1 and 2
      * sorting threads (2, 3 and 4 slots); a budget of one byte (every line streams through); 700
@@ -322,11 +343,33 @@ Test(usage_detail, bytes_do_not_depend_on_slots_or_the_memory_budget)
      * (every partition is above a thread's 1,000: each is an account larger than the share,
      * sorted in passes of whole keys); 1400 bytes with 2 threads (a thread's 700: ACC-BE's two
      * lines are two passes of one unit); 8000 bytes with 2 threads (whole partitions on both
-     * threads). Frames end at accounts' ends whatever the passes. */
+     * threads). Frames end at blocks' ends (an account each here) whatever the passes. */
     enum { RUNS = 8 };
     const unsigned slots[RUNS] = {2, 3, 4, 1, 2, 4, 4, 4};
     const size_t budget[RUNS] = {0, 0, 0, 1, 700, 2000, 1400, 8000};
     same_bytes(&f, RUNS, slots, budget, dir);
+    for (int i = 0; i < RUNS; i++)
+        rt_test_sh("rm -rf '%s'", dir[i]);
+    fx_free(&f);
+}
+
+Test(usage_detail, bytes_do_not_depend_on_how_partitions_are_planned)
+{
+    /* 2,203 accounts are 69 blocks: without a plan, 64 even partitions (some of two blocks);
+     * planned from the first wave for 30 records, 64 partitions cut where that wave's events
+     * fall (the three used blocks apart, the others merged); planned for 10^12 records with a
+     * 1,400-byte budget, a partition per block (the most there can be), whose sorts take passes.
+     * Partitions are whole blocks, so the bytes are the same. */
+    fx f;
+    char dir[6][256];
+    fx_with_invoices_spread(&f, 1100);
+    cr_assert_eq(f.cat.account_count, 2203);
+    enum { RUNS = 6 };
+    const unsigned slots[RUNS] = {2, 2, 4, 1, 4, 3};
+    const size_t budget[RUNS] = {0, 0, 0, 1400, 1400, 1};
+    const uint64_t plan[RUNS] = {0, 30, 30, UINT64_C(1000000000000), UINT64_C(1000000000000),
+                                 30};
+    same_bytes_planned(&f, RUNS, slots, budget, plan, dir);
     for (int i = 0; i < RUNS; i++)
         rt_test_sh("rm -rf '%s'", dir[i]);
     fx_free(&f);
