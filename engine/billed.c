@@ -64,13 +64,13 @@ static bool sort_part(const rt_dedup_part *p, rt_fp128 *out)
     size_t nb = (size_t)1 << k, mask = nb - 1;
     uint32_t *start = calloc(nb + 1, sizeof *start);
     if (!start) return false;
-    for (size_t i = 0; i <= p->mask; i++) {
+    for (size_t i = 0; i < p->cap; i++) {
         const rt_fp128 *f = &p->slots[i];
         if (f->lo || f->hi) start[((f->hi >> shift) & mask) + 1]++;
     }
     for (size_t b = 0; b < nb; b++) start[b + 1] += start[b];
     RT_ASSERT(start[nb] == n);
-    for (size_t i = 0; i <= p->mask; i++) {
+    for (size_t i = 0; i < p->cap; i++) {
         const rt_fp128 *f = &p->slots[i];
         if (f->lo || f->hi) out[start[(f->hi >> shift) & mask]++] = *f;
     }

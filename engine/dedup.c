@@ -1,7 +1,10 @@
 /* dedup: partitioned 128-bit fingerprint set, linear probing. The all-zero fingerprint marks an
  * empty slot, so a real all-zero fingerprint is stored as (0, 1): a collision that costs
- * nothing in practice and keeps each partition a flat array. Within a partition, slots are
- * addressed by the low word (the partition is chosen by the high word's top bits). */
+ * nothing in practice and keeps each partition a flat array. Within a partition, a
+ * fingerprint's first slot is the low word scaled to the table's size (the partition is
+ * chosen by the high word's top bits), so a table can have any size: it is sized to its
+ * estimate at a load of at most 0.7 (in whole huge pages) rather than rounded up to a power
+ * of two, which left tables a quarter to a half full: every slot is memory touched afresh. */
 #include "engine/dedup.h"
 
 #include "engine/bigmem.h"
@@ -14,12 +17,22 @@ static void normalise(uint64_t *lo, uint64_t *hi)
     if (*lo == 0 && *hi == 0) *hi = 1;
 }
 
-/* Slots for `expected` fingerprints in one partition: a load of at most a half. */
+/* Tables grow (double) before an insert would take them past a load of 3/4. */
+static bool full(const rt_dedup_part *p)
+{
+    return (p->count + 1) * 4 > p->cap * 3;
+}
+
+/* Slots for `expected` fingerprints in one partition: a load of at most 0.7, in whole cache
+ * lines of four slots; from half a megabyte on, the slots that fill whole 2 MiB huge pages (which
+ * rt_big_alloc rounds to anyway: pages partly used would be touched all the same). */
 static size_t capacity_for(size_t expected)
 {
-    size_t cap = 64;
-    while (cap < expected * 2) cap <<= 1;
-    return cap;
+    enum { HUGE_SLOTS = (2 << 20) / sizeof(rt_fp128) };
+    size_t cap = expected + expected * 3 / 7 + 4; /* >= expected / 0.7 */
+    cap = (cap + 3) & ~(size_t)3;
+    if (cap >= HUGE_SLOTS / 4) cap = (cap + HUGE_SLOTS - 1) / HUGE_SLOTS * HUGE_SLOTS;
+    return cap < 64 ? 64 : cap;
 }
 
 static rt_status part_init(rt_dedup_part *p, size_t expected)
@@ -27,7 +40,7 @@ static rt_status part_init(rt_dedup_part *p, size_t expected)
     size_t cap = capacity_for(expected);
     p->slots = rt_big_alloc(cap * sizeof *p->slots);
     if (!p->slots) return RT_ENOMEM;
-    p->mask = cap - 1;
+    p->cap = cap;
     p->count = 0;
     return RT_OK;
 }
@@ -47,31 +60,26 @@ rt_status rt_dedup_init(rt_dedup *d, size_t expected)
 void rt_dedup_free(rt_dedup *d)
 {
     for (unsigned i = 0; i < RT_DEDUP_PARTS; i++)
-        if (d->parts[i].slots) rt_big_free(d->parts[i].slots, (d->parts[i].mask + 1) * sizeof(rt_fp128));
+        if (d->parts[i].slots) rt_big_free(d->parts[i].slots, d->parts[i].cap * sizeof(rt_fp128));
     memset(d, 0, sizeof *d);
 }
 
-/* Move a partition's fingerprints into a table of cap slots (a power of two, larger). */
+/* Move a partition's fingerprints into a table of cap slots (larger). */
 static rt_status resize(rt_dedup_part *p, size_t cap)
 {
     rt_fp128 *slots = rt_big_alloc(cap * sizeof *slots);
     if (!slots) return RT_ENOMEM;
-    for (size_t i = 0; i <= p->mask; i++) {
+    for (size_t i = 0; i < p->cap; i++) {
         rt_fp128 f = p->slots[i];
         if (!f.lo && !f.hi) continue;
-        size_t j = f.lo & (cap - 1);
-        while (slots[j].lo || slots[j].hi) j = (j + 1) & (cap - 1);
+        size_t j = rt_dedup_home(f.lo, cap);
+        while (slots[j].lo || slots[j].hi) j = j + 1 == cap ? 0 : j + 1;
         slots[j] = f;
     }
-    rt_big_free(p->slots, (p->mask + 1) * sizeof *p->slots);
+    rt_big_free(p->slots, p->cap * sizeof *p->slots);
     p->slots = slots;
-    p->mask = cap - 1;
+    p->cap = cap;
     return RT_OK;
-}
-
-static rt_status grow(rt_dedup_part *p)
-{
-    return resize(p, (p->mask + 1) * 2);
 }
 
 rt_status rt_dedup_reserve(rt_dedup *d, size_t expected)
@@ -79,7 +87,7 @@ rt_status rt_dedup_reserve(rt_dedup *d, size_t expected)
     size_t cap = capacity_for(expected / RT_DEDUP_PARTS + 1);
     for (unsigned i = 0; i < RT_DEDUP_PARTS; i++) {
         rt_dedup_part *p = &d->parts[i];
-        if (cap > p->mask + 1) {
+        if (cap > p->cap) {
             rt_status st = resize(p, cap);
             if (st != RT_OK) return st;
         }
@@ -91,17 +99,17 @@ rt_status rt_dedup_insert(rt_dedup *d, uint64_t lo, uint64_t hi, bool *seen)
 {
     normalise(&lo, &hi);
     rt_dedup_part *p = &d->parts[rt_dedup_part_of(hi)];
-    if ((p->count + 1) * 2 > p->mask + 1) {
-        rt_status st = grow(p);
+    if (full(p)) {
+        rt_status st = resize(p, p->cap * 2);
         if (st != RT_OK) return st;
     }
-    size_t i = lo & p->mask;
+    size_t i = rt_dedup_home(lo, p->cap);
     while (p->slots[i].lo || p->slots[i].hi) {
         if (p->slots[i].lo == lo && p->slots[i].hi == hi) {
             *seen = true;
             return RT_OK;
         }
-        i = (i + 1) & p->mask;
+        i = i + 1 == p->cap ? 0 : i + 1;
     }
     p->slots[i] = (rt_fp128){lo, hi};
     p->count++;
@@ -113,10 +121,10 @@ bool rt_dedup_contains(const rt_dedup *d, uint64_t lo, uint64_t hi)
 {
     normalise(&lo, &hi);
     const rt_dedup_part *p = &d->parts[rt_dedup_part_of(hi)];
-    size_t i = lo & p->mask;
+    size_t i = rt_dedup_home(lo, p->cap);
     while (p->slots[i].lo || p->slots[i].hi) {
         if (p->slots[i].lo == lo && p->slots[i].hi == hi) return true;
-        i = (i + 1) & p->mask;
+        i = i + 1 == p->cap ? 0 : i + 1;
     }
     return false;
 }
@@ -131,6 +139,6 @@ void rt_dedup_sum_counts(rt_dedup *d)
 size_t rt_dedup_bytes(const rt_dedup *d)
 {
     size_t n = 0;
-    for (unsigned i = 0; i < RT_DEDUP_PARTS; i++) n += (d->parts[i].mask + 1) * sizeof(rt_fp128);
+    for (unsigned i = 0; i < RT_DEDUP_PARTS; i++) n += d->parts[i].cap * sizeof(rt_fp128);
     return n;
 }

@@ -23,7 +23,7 @@ enum { RT_DEDUP_PART_BITS = 8, RT_DEDUP_PARTS = 1 << RT_DEDUP_PART_BITS };
 
 typedef struct rt_dedup_part {
     rt_fp128 *slots;
-    size_t mask;
+    size_t cap; /* slots (any size, at least 64) */
     size_t count;
 } rt_dedup_part;
 
@@ -47,6 +47,12 @@ static inline unsigned rt_dedup_part_of(uint64_t hi)
     return (unsigned)(hi >> (64 - RT_DEDUP_PART_BITS));
 }
 
+/* A fingerprint's first slot in a table of cap slots: its low word scaled to cap. */
+static inline size_t rt_dedup_home(uint64_t lo, size_t cap)
+{
+    return (size_t)(((unsigned __int128)lo * cap) >> 64);
+}
+
 /* Insert into the fingerprint's partition. *seen is set when it was already present.
  * Concurrent calls are safe for fingerprints of different partitions. RT_ENOMEM. */
 rt_status rt_dedup_insert(rt_dedup *d, uint64_t lo, uint64_t hi, bool *seen);
@@ -54,7 +60,7 @@ rt_status rt_dedup_insert(rt_dedup *d, uint64_t lo, uint64_t hi, bool *seen);
 static inline void rt_dedup_prefetch(const rt_dedup *d, uint64_t lo, uint64_t hi)
 {
     const rt_dedup_part *p = &d->parts[rt_dedup_part_of(hi)];
-    __builtin_prefetch(&p->slots[lo & p->mask]);
+    __builtin_prefetch(&p->slots[rt_dedup_home(lo, p->cap)]);
 }
 bool rt_dedup_contains(const rt_dedup *d, uint64_t lo, uint64_t hi);
 /* Recount d->count from the partitions (after parallel inserts). */
