@@ -1059,6 +1059,8 @@ static rt_status commit(run_state *rs, const rt_run_config *cfg, rt_run_summary 
         st = rt_billed_write(rs->billed_path, &p->billed, &rec.billed_xxh64, err);
         if (st == RT_OK) rs->billed_written = true;
     }
+    /* Written (or never to be): 16 bytes per event, not held while the outputs are. */
+    rt_billed_entries_free(&p->billed);
     if (st == RT_OK) st = store_effective(rs, run_no, err);
     if (apart) pthread_join(finisher, NULL);
     if (job.st != RT_OK) {
