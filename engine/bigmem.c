@@ -8,10 +8,15 @@
 
 #define HUGE_BYTES ((size_t)2 << 20)
 
+size_t rt_big_usable(size_t size)
+{
+    return size < HUGE_BYTES / 4 ? size : (size + HUGE_BYTES - 1) / HUGE_BYTES * HUGE_BYTES;
+}
+
 void *rt_big_alloc(size_t size)
 {
-    if (size < HUGE_BYTES) return calloc(1, size ? size : 1);
-    size_t len = (size + HUGE_BYTES - 1) / HUGE_BYTES * HUGE_BYTES;
+    size_t len = rt_big_usable(size);
+    if (len < HUGE_BYTES) return calloc(1, size ? size : 1);
     /* Map one huge page more, then trim both ends so the block starts on a 2 MiB boundary. */
     unsigned char *m = mmap(NULL, len + HUGE_BYTES, PROT_READ | PROT_WRITE,
                             MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -30,11 +35,12 @@ void *rt_big_alloc(size_t size)
 void rt_big_free(void *p, size_t size)
 {
     if (!p) return;
-    if (size < HUGE_BYTES) {
+    size_t len = rt_big_usable(size);
+    if (len < HUGE_BYTES) {
         free(p);
         return;
     }
-    munmap(p, (size + HUGE_BYTES - 1) / HUGE_BYTES * HUGE_BYTES);
+    munmap(p, len);
 }
 
 void *rt_big_realloc(void *p, size_t old_size, size_t new_size)

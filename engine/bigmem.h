@@ -1,15 +1,19 @@
 /* bigmem: zeroed allocations for large tables probed at random (de-duplication partitions,
  * billed-event sets, the period aggregates).
  *
- * Owns nothing beyond the blocks it hands out. Blocks of 2 MiB or more are mapped anonymously,
- * aligned to 2 MiB and offered to the kernel for transparent huge pages (madvise), because a
- * random probe into a large table otherwise also misses the TLB (on a virtual machine a TLB
- * miss is a two-level page walk). Smaller blocks come from calloc. */
+ * Owns nothing beyond the blocks it hands out. Blocks of half a megabyte or more are whole
+ * 2 MiB pages, mapped anonymously, aligned to 2 MiB and offered to the kernel for transparent
+ * huge pages (madvise), because a random probe into a large table otherwise also misses the
+ * TLB (on a virtual machine a TLB miss is a two-level page walk), and a huge page is cleared
+ * in one fault instead of 512. Smaller blocks come from calloc. */
 #ifndef RT_BIGMEM_H
 #define RT_BIGMEM_H
 
 #include <stddef.h>
 
+/* The bytes a block of `size` really holds (size, or whole 2 MiB pages from half a megabyte
+ * on): a table can be sized to fill them, since they are touched all the same. */
+size_t rt_big_usable(size_t size);
 /* size zeroed bytes, or NULL when memory runs out. */
 void *rt_big_alloc(size_t size);
 /* A block of new_size holding the old one's first bytes (the rest zeroed); the old block is

@@ -24,15 +24,13 @@ static bool full(const rt_dedup_part *p)
 }
 
 /* Slots for `expected` fingerprints in one partition: a load of at most 0.7, in whole cache
- * lines of four slots; from half a megabyte on, the slots that fill whole 2 MiB huge pages (which
- * rt_big_alloc rounds to anyway: pages partly used would be touched all the same). */
+ * lines of four slots, and as many more as fill the block rt_big_alloc gives. */
 static size_t capacity_for(size_t expected)
 {
-    enum { HUGE_SLOTS = (2 << 20) / sizeof(rt_fp128) };
     size_t cap = expected + expected * 3 / 7 + 4; /* >= expected / 0.7 */
     cap = (cap + 3) & ~(size_t)3;
-    if (cap >= HUGE_SLOTS / 4) cap = (cap + HUGE_SLOTS - 1) / HUGE_SLOTS * HUGE_SLOTS;
-    return cap < 64 ? 64 : cap;
+    if (cap < 64) cap = 64;
+    return rt_big_usable(cap * sizeof(rt_fp128)) / sizeof(rt_fp128);
 }
 
 static rt_status part_init(rt_dedup_part *p, size_t expected)

@@ -434,50 +434,51 @@ static rt_status read_wave(pipeline *p, size_t *file, rt_usage_reader **cur,
     return RT_OK;
 }
 
-/* After the first wave: room in the dedup set for the records it read plus those the rest of
- * the file being read holds, at the density (records per stored byte) of its part read, plus
- * a tenth. Later files are not guessed at (a mix of compressed and plain files would make a
- * guess wrong by their compression ratio): the set grows for them as it fills. */
-static rt_status reserve_dedup(pipeline *p, const rt_usage_reader *cur, unsigned n,
-                               rt_error *err)
+/* After the first wave: the records to expect, extrapolated at the density (records per
+ * stored byte) of what the wave read. *in_file counts the rest of the file being read only,
+ * for the dedup set (later files are not guessed at: a mix of compressed and plain files would
+ * make a guess wrong by their compression ratio, and the set grows for them as it fills);
+ * *in_run counts every input, for sizing the outputs' work only. */
+static void estimate_records(const pipeline *p, const rt_usage_reader *cur, unsigned n,
+                             uint64_t *in_file, uint64_t *in_run)
 {
     uint64_t records = 0, in_cur = 0;
     for (unsigned i = 0; i < n; i++) {
         records += p->slots[i].rated_count;
         if (cur && p->slots[i].reader == cur) in_cur += p->slots[i].rated_count;
     }
-    unsigned __int128 est = records;
-    struct stat sb;
+    const uint64_t most = UINT64_C(1) << 40;
     uint64_t at = cur && n ? p->slots[n - 1].chunk.source_offset : 0;
+    unsigned __int128 file = records, run = records;
+    struct stat sb;
     if (in_cur && at && stat(cur->path, &sb) == 0 && (uint64_t)sb.st_size > at)
-        est += (unsigned __int128)in_cur * ((uint64_t)sb.st_size - at) / at;
-    est += est / 10;
-    if (est > (UINT64_C(1) << 32)) est = UINT64_C(1) << 32;
-    if (rt_dedup_reserve(&p->dedup, (size_t)est) != RT_OK)
+        file += (unsigned __int128)in_cur * ((uint64_t)sb.st_size - at) / at;
+    uint64_t done = p->bytes_done + at;
+    if (done && p->bytes_total > done) run = run * p->bytes_total / done;
+    *in_file = file > most ? most : (uint64_t)file;
+    *in_run = run > most ? most : (uint64_t)run;
+}
+
+/* Room in the dedup set for about `expected` records, plus a tenth (at most 2^32). */
+static rt_status reserve_dedup(pipeline *p, uint64_t expected, rt_error *err)
+{
+    uint64_t room = expected + expected / 10;
+    if (room > (UINT64_C(1) << 32)) room = UINT64_C(1) << 32;
+    if (rt_dedup_reserve(&p->dedup, (size_t)room) != RT_OK)
         return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
     return RT_OK;
 }
 
-/* After the first wave: let the output writer size its work to the run, whose records are
- * guessed from the share of all the inputs' bytes the wave read (for sizing only: a mix of
- * compressed and plain files makes it rough). */
-static rt_status plan_outputs(pipeline *p, const rt_usage_reader *cur, unsigned n,
-                              rt_error *err)
+/* Let the output writer size its work to a run of about `expected` records, from the first
+ * wave. */
+static rt_status plan_outputs(pipeline *p, unsigned n, uint64_t expected, rt_error *err)
 {
     const rt_output_ops *ops = p->cfg->outputs;
     if (!ops->plan || n == 0) return RT_OK;
-    uint64_t records = 0;
     rt_chunk_view *views = malloc(n * sizeof *views);
     if (!views) return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
-    for (unsigned i = 0; i < n; i++) {
-        views[i] = slot_view(p, &p->slots[i]);
-        records += p->slots[i].rated_count;
-    }
-    uint64_t at = p->bytes_done + (cur ? p->slots[n - 1].chunk.source_offset : 0);
-    unsigned __int128 est = records;
-    if (at && p->bytes_total > at) est = est * p->bytes_total / at;
-    if (est > (UINT64_C(1) << 40)) est = UINT64_C(1) << 40;
-    rt_status st = ops->plan(p->sink, views, n, (uint64_t)est, err);
+    for (unsigned i = 0; i < n; i++) views[i] = slot_view(p, &p->slots[i]);
+    rt_status st = ops->plan(p->sink, views, n, expected, err);
     free(views);
     return st;
 }
@@ -505,9 +506,11 @@ static rt_status run_waves(pipeline *p, rt_error *err)
         p->times.rate_ns += t2 - t1;
         if ((st = first_failure(p, n, err)) != RT_OK) break;
 
-        if (first && (st = reserve_dedup(p, cur, n, err)) != RT_OK) break;
+        uint64_t in_file = 0, in_run = 0;
+        if (first) estimate_records(p, cur, n, &in_file, &in_run);
+        if (first && (st = reserve_dedup(p, in_file, err)) != RT_OK) break;
         if ((st = dedup_wave(p, n, err)) != RT_OK) break;
-        if (first && (st = plan_outputs(p, cur, n, err)) != RT_OK) break;
+        if (first && (st = plan_outputs(p, n, in_run, err)) != RT_OK) break;
         first = false;
         for (unsigned i = 0; i < n; i++) count_slot(p, &p->slots[i]);
         uint64_t t3 = now_ns();

@@ -28,8 +28,6 @@
  * scratch I/O for a fraction of level 1's time. */
 #define SPILL_LEVEL (-5)
 #define FRAME_TEXT_BYTES ((size_t)1 << 20)
-/* Partitions of a run that made no plan (and the fewest a plan makes, for parallel sorting). */
-#define DEFAULT_PARTITIONS 64u
 #define UNMAPPED_RANK UINT32_C(0x80000000)
 #define NO_GROUP UINT32_MAX
 
@@ -58,7 +56,6 @@ typedef struct spill_slot {
     rt_buf frames[RT_DETAIL_PARTITIONS_MAX];
     uint64_t records[RT_DETAIL_PARTITIONS_MAX];
     uint64_t bytes[RT_DETAIL_PARTITIONS_MAX];
-    unsigned parts;
     ZSTD_CCtx *cctx;
 } spill_slot;
 
@@ -110,13 +107,10 @@ struct rt_usage_detail {
     size_t budget;
     unsigned nslots, threads;
     spill_slot *slots;
-    /* Partitions: ranges of whole blocks of accounts (see account_block), in order. Without a
-     * plan (rt_usage_detail_plan), min(blocks, DEFAULT_PARTITIONS) ranges of as many blocks
-     * each, fixed by the first chunk written; with one, part_of[block] (ranges of about as
-     * many expected bytes each). */
+    /* Partitions (rt_usage_detail_plan): part_of[block] for each block of accounts (see
+     * account_block), ranges of whole blocks in order. */
     unsigned parts;
-    uint16_t *part_of; /* NULL without a plan */
-    size_t part_blocks; /* entries of part_of */
+    uint16_t *part_of;
     int spill_fd[RT_DETAIL_PARTITIONS_MAX]; /* -1 when closed */
     bool spill_made[RT_DETAIL_PARTITIONS_MAX];
     uint64_t spill_records[RT_DETAIL_PARTITIONS_MAX];
@@ -152,22 +146,12 @@ static size_t block_count(const rt_catalog *cat)
     return (cat->account_count + RT_DETAIL_FRAME_ACCOUNTS - 1) / RT_DETAIL_FRAME_ACCOUNTS;
 }
 
-/* Partitions without a plan: as many as there are blocks, up to DEFAULT_PARTITIONS. */
-static unsigned default_parts(const rt_catalog *cat)
-{
-    size_t n = block_count(cat);
-    return n == 0 ? 1 : n < DEFAULT_PARTITIONS ? (unsigned)n : DEFAULT_PARTITIONS;
-}
-
 /* Contiguous ranges of whole blocks, so that partitions in order are accounts in order and no
- * block (so no frame) spans two of them: where partitions end never changes the bytes. */
-static unsigned partition_of(const rt_usage_detail *d, const rt_catalog *cat, unsigned parts,
-                             uint32_t account)
+ * block (so no frame) spans two of them: where partitions end never changes the bytes. An
+ * event's account is a row of the catalog, so its block has an entry. */
+static unsigned partition_of(const rt_usage_detail *d, uint32_t account)
 {
-    uint32_t b = account_block(account);
-    if (d->part_of) return b < d->part_blocks ? d->part_of[b] : parts - 1;
-    size_t blocks = block_count(cat);
-    return b < blocks ? (unsigned)((uint64_t)b * parts / blocks) : parts - 1;
+    return d->part_of[account_block(account)];
 }
 
 static void emitter_free(emitter *e)
@@ -264,10 +248,10 @@ static void cut_ranges(const uint64_t *weight, size_t blocks, unsigned parts, ui
 rt_status rt_usage_detail_plan(rt_usage_detail *d, const rt_chunk_view *views, size_t n,
                                uint64_t records, rt_error *err)
 {
-    if (n == 0 || d->parts || d->part_of) return RT_OK; /* too late, or already planned */
+    RT_ASSERT(n >= 1 && !d->part_of); /* once, before the first chunk is encoded */
     const rt_catalog *cat = views[0].cat;
     size_t blocks = block_count(cat);
-    if (blocks == 0) return RT_OK;
+    if (blocks == 0) blocks = 1; /* no account, so no event: one empty partition */
     uint64_t *weight = calloc(blocks, sizeof *weight);
     uint16_t *part_of = malloc(blocks * sizeof *part_of);
     if (!weight || !part_of) {
@@ -275,9 +259,10 @@ rt_status rt_usage_detail_plan(rt_usage_detail *d, const rt_chunk_view *views, s
         free(part_of);
         return rt_error_set(err, RT_ENOMEM, RT_DETAIL_NAME, 0, 0, NULL, "out of memory");
     }
-    /* The sample: where the wave's billed events fall, and what they take to sort. */
+    /* The sample: where the wave's billed events fall, and what they take to sort (none
+     * without an estimate of the run: even ranges). */
     uint64_t sample = 0, bytes = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && records; i++) {
         const rt_chunk_view *v = &views[i];
         for (size_t k = 0; k < v->rated_count; k++) {
             const rt_rated *r = &v->rated[k];
@@ -292,7 +277,7 @@ rt_status rt_usage_detail_plan(rt_usage_detail *d, const rt_chunk_view *views, s
     /* Enough partitions for each to take half a thread's share of the budget (room for a
      * sample that misjudges them), within the blocks there are and the files allowed. */
     size_t most = blocks < RT_DETAIL_PARTITIONS_MAX ? blocks : RT_DETAIL_PARTITIONS_MAX;
-    size_t parts = blocks < DEFAULT_PARTITIONS ? blocks : DEFAULT_PARTITIONS;
+    size_t parts = blocks < RT_DETAIL_PARTITIONS_MIN ? blocks : RT_DETAIL_PARTITIONS_MIN;
     uint64_t target = d->budget / d->threads / 2;
     if (sample && target) {
         unsigned __int128 need = (unsigned __int128)records * bytes / sample;
@@ -305,7 +290,6 @@ rt_status rt_usage_detail_plan(rt_usage_detail *d, const rt_chunk_view *views, s
     cut_ranges(weight, blocks, (unsigned)parts, part_of);
     free(weight);
     d->part_of = part_of;
-    d->part_blocks = blocks;
     d->parts = (unsigned)parts;
     return RT_OK;
 }
@@ -341,8 +325,8 @@ rt_status rt_usage_detail_encode(rt_usage_detail *d, unsigned slot, const rt_chu
                                  rt_error *err)
 {
     spill_slot *s = &d->slots[slot];
-    s->parts = d->part_of ? d->parts : default_parts(v->cat);
-    for (unsigned p = 0; p < s->parts; p++) {
+    RT_ASSERT(d->part_of); /* rt_usage_detail_plan first */
+    for (unsigned p = 0; p < d->parts; p++) {
         rt_buf_reset(&s->text[p]);
         rt_buf_reset(&s->frames[p]);
         s->records[p] = 0;
@@ -350,11 +334,11 @@ rt_status rt_usage_detail_encode(rt_usage_detail *d, unsigned slot, const rt_chu
     for (size_t k = 0; k < v->rated_count; k++) {
         const rt_rated *r = &v->rated[k];
         if (r->flags & RT_RATED_DUPLICATE) continue;
-        unsigned p = partition_of(d, v->cat, s->parts, r->account);
+        unsigned p = partition_of(d, r->account);
         put_record(&s->text[p], v, r);
         s->records[p]++;
     }
-    for (unsigned p = 0; p < s->parts; p++) {
+    for (unsigned p = 0; p < d->parts; p++) {
         s->bytes[p] = s->text[p].len;
         if (s->text[p].failed)
             return rt_error_set(err, RT_ENOMEM, RT_DETAIL_NAME, 0, 0, NULL, "out of memory");
@@ -392,9 +376,7 @@ static rt_status spill_append(rt_usage_detail *d, unsigned p, const rt_buf *fram
 rt_status rt_usage_detail_write(rt_usage_detail *d, unsigned slot, rt_error *err)
 {
     spill_slot *s = &d->slots[slot];
-    if (d->parts == 0) d->parts = s->parts;
-    RT_ASSERT(d->parts == s->parts); /* one catalog and one plan per run */
-    for (unsigned p = 0; p < s->parts; p++) {
+    for (unsigned p = 0; p < d->parts; p++) {
         if (s->frames[p].len == 0) continue;
         rt_status st = spill_append(d, p, &s->frames[p], err);
         if (st != RT_OK) return st;

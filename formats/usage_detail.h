@@ -27,7 +27,9 @@
 
 #include "engine/run.h"
 
-enum { RT_DETAIL_PARTITIONS_MAX = 256 };
+/* Partitions of the scratch files: at least MIN (as blocks allow, for parallel sorting), up to
+ * MAX (files open at once). */
+enum { RT_DETAIL_PARTITIONS_MIN = 64, RT_DETAIL_PARTITIONS_MAX = 256 };
 /* A frame holds the rows of a block of this many consecutive account rows (fewer at the ends
  * of a partition), cut again after about a megabyte of text. */
 enum { RT_DETAIL_FRAME_ACCOUNTS = 32 };
@@ -44,12 +46,13 @@ typedef struct rt_usage_detail rt_usage_detail;
 rt_status rt_usage_detail_open(const char *dir, unsigned slots, size_t memory_bytes,
                                rt_usage_detail **out, rt_error *err);
 /* Size and cut the partitions for a run of about `records` billed events, whose accounts are
- * sampled by the chunks views[0..n) (the run's first, rated and de-duplicated): optional,
- * before the first chunk is encoded; without it the partitions are even ranges of blocks.
- * RT_ENOMEM. */
+ * sampled by the chunks views[0..n), n >= 1 (the run's first, rated and de-duplicated): once,
+ * before the first chunk is encoded. records 0 (size unknown): even ranges of blocks,
+ * RT_DETAIL_PARTITIONS_MIN of them as blocks allow. RT_ENOMEM. */
 rt_status rt_usage_detail_plan(rt_usage_detail *d, const rt_chunk_view *views, size_t n,
                                uint64_t records, rt_error *err);
-/* Encode the billed events of one chunk into slot `slot`. Concurrent for distinct slots.
+/* Encode the billed events of one chunk into slot `slot` (after rt_usage_detail_plan).
+ * Concurrent for distinct slots.
  * RT_ENOMEM, RT_EZSTD. */
 rt_status rt_usage_detail_encode(rt_usage_detail *d, unsigned slot, const rt_chunk_view *v,
                                  rt_error *err);

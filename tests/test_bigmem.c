@@ -28,6 +28,21 @@ Test(bigmem, blocks_of_every_size)
     rt_big_free(NULL, 0);
 }
 
+Test(bigmem, blocks_from_half_a_megabyte_are_whole_huge_pages)
+{
+    const size_t huge = (size_t)2 << 20;
+    cr_assert_eq(rt_big_usable(1000), 1000);
+    cr_assert_eq(rt_big_usable(huge / 4 - 1), huge / 4 - 1);
+    cr_assert_eq(rt_big_usable(huge / 4), huge);
+    cr_assert_eq(rt_big_usable(huge + 1), 2 * huge);
+    /* A block of half a megabyte is a whole aligned huge page, writable to its end. */
+    unsigned char *p = rt_big_alloc(huge / 4);
+    cr_assert_not_null(p);
+    cr_assert_eq((uintptr_t)p % huge, 0);
+    memset(p, 0xab, rt_big_usable(huge / 4));
+    rt_big_free(p, huge / 4);
+}
+
 Test(bigmem, realloc_keeps_the_bytes_and_zeroes_the_rest)
 {
     /* Growing across the huge-block threshold and within it, then shrinking. */

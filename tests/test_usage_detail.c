@@ -93,8 +93,8 @@ static void fx_with_invoices_spread(fx *f, int filler)
 static void fx_with_invoices(fx *f) { fx_with_invoices_spread(f, 0); }
 
 /* Feed the 30 events through the detail writer as the run does: chunks rated in slots (round
- * robin), the partitions planned from the first wave for `plan` records (0: no plan), each
- * wave encoded and written in input order, then finish. */
+ * robin), the partitions planned from the first wave for `plan` records (0: size unknown,
+ * even ranges), each wave encoded and written in input order, then finish. */
 static void run_detail_planned(fx *f, const char *dir, unsigned slots, size_t budget,
                                uint64_t plan, rt_output_list *files)
 {
@@ -135,8 +135,7 @@ static void run_detail_planned(fx *f, const char *dir, unsigned slots, size_t bu
             }
             views[s] = (rt_chunk_view){&f->cat, &reader, &chunk[s], &batch[s], rated[s], n};
         }
-        if (first == 0 && plan)
-            cr_assert_eq(rt_usage_detail_plan(d, views, in_wave, plan, &err), RT_OK);
+        if (first == 0) cr_assert_eq(rt_usage_detail_plan(d, views, in_wave, plan, &err), RT_OK);
         for (unsigned s = 0; s < in_wave; s++)
             cr_assert_eq(rt_usage_detail_encode(d, s, &views[s], &err), RT_OK);
         for (unsigned s = 0; s < in_wave; s++)
@@ -355,11 +354,11 @@ Test(usage_detail, bytes_do_not_depend_on_slots_or_the_memory_budget)
 
 Test(usage_detail, bytes_do_not_depend_on_how_partitions_are_planned)
 {
-    /* 2,203 accounts are 69 blocks: without a plan, 64 even partitions (some of two blocks);
-     * planned from the first wave for 30 records, 64 partitions cut where that wave's events
-     * fall (the three used blocks apart, the others merged); planned for 10^12 records with a
-     * 1,400-byte budget, a partition per block (the most there can be), whose sorts take passes.
-     * Partitions are whole blocks, so the bytes are the same. */
+    /* 2,203 accounts are 69 blocks: for a run of unknown size, 64 even partitions (some of two
+     * blocks); planned from the first wave for 30 records, 64 partitions cut where that wave's
+     * events fall (the three used blocks apart, the others merged); planned for 10^12 records
+     * with a 1,400-byte budget, a partition per block (the most there can be), whose sorts take
+     * passes. Partitions are whole blocks, so the bytes are the same. */
     fx f;
     char dir[6][256];
     fx_with_invoices_spread(&f, 1100);
@@ -451,6 +450,7 @@ Test(usage_detail, an_abandoned_writer_leaves_no_scratch_file)
     ev->event_id_len = 4;
     rate(&f, 0, &r);
     rt_chunk_view v = {&f.cat, &reader, &chunk, &batch, &r, 1};
+    cr_assert_eq(rt_usage_detail_plan(d, &v, 1, 0, &err), RT_OK);
     cr_assert_eq(rt_usage_detail_encode(d, 0, &v, &err), RT_OK);
     cr_assert_eq(rt_usage_detail_write(d, 0, &err), RT_OK);
     cr_assert_eq(rt_test_sh("ls -A '%s' | grep -q spill", dir), 0, "a scratch file exists");

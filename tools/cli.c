@@ -65,24 +65,25 @@ static bool thp_on_request(void)
 
 void rt_cli_prefer_huge_pages(char **argv)
 {
-    static const char tunable[] = "glibc.malloc.hugetlb";
-    /* Blocks up to 32 MiB (the largest threshold glibc allows) come from the heap and stay
-     * there when freed, for the next stage to reuse: a page touched afresh costs far more
-     * than one reused (it is cleared, and on virtual machines often handed back and forth). */
-    static const char *const also[] = {"glibc.malloc.mmap_threshold=33554432",
-                                       "glibc.malloc.trim_threshold=17179869184"};
+    /* The first is the one asked for; blocks up to 32 MiB (the largest mmap threshold glibc
+     * allows) then come from the heap and, with trimming off, stay there when freed, for the
+     * next stage to reuse: a page touched afresh costs far more than one reused (it is
+     * cleared, and on virtual machines often handed back and forth). */
+    static const char *const tunables[][2] = {{"glibc.malloc.hugetlb", "1"},
+                                              {"glibc.malloc.mmap_threshold", "33554432"},
+                                              {"glibc.malloc.trim_threshold", "17179869184"}};
     const char *was = getenv("GLIBC_TUNABLES");
     if (was && !was[0]) was = NULL;
-    if (getenv("RATEL_NO_HUGE_PAGES") || (was && strstr(was, tunable)) || !thp_on_request())
+    if (getenv("RATEL_NO_HUGE_PAGES") || (was && strstr(was, tunables[0][0])) ||
+        !thp_on_request())
         return;
     char value[1024];
-    int n = snprintf(value, sizeof value, "%s%s%s=1", was ? was : "", was ? ":" : "", tunable);
-    for (size_t i = 0; i < sizeof also / sizeof also[0] && n > 0 && (size_t)n < sizeof value;
-         i++) {
-        char name[64];
-        snprintf(name, sizeof name, "%.*s", (int)(strchr(also[i], '=') - also[i]), also[i]);
-        if (!was || !strstr(was, name))
-            n += snprintf(value + n, sizeof value - (size_t)n, ":%s", also[i]);
+    int n = snprintf(value, sizeof value, "%s", was ? was : "");
+    for (size_t i = 0; i < sizeof tunables / sizeof tunables[0]; i++) {
+        if (n < 0 || (size_t)n >= sizeof value) return;
+        if (was && strstr(was, tunables[i][0])) continue; /* the caller's choice stands */
+        n += snprintf(value + n, sizeof value - (size_t)n, "%s%s=%s", n ? ":" : "",
+                      tunables[i][0], tunables[i][1]);
     }
     if (n < 0 || (size_t)n >= sizeof value) return;
     char *keep = was ? strdup(was) : NULL;
