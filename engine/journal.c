@@ -375,13 +375,54 @@ rt_status rt_journal_book_accrual(const rt_catalog *cat, const rt_invoice_set *i
     return st;
 }
 
-void rt_journal_totals(const rt_journal *j, __int128 *debit, __int128 *credit)
+/* One thread's share of rt_journal_sum: per currency table row, the two sides. */
+typedef struct sum_share {
+    __int128 debit, credit;
+    __int128 txn[RT_CURRENCY_COUNT][2];
+    bool used[RT_CURRENCY_COUNT];
+} sum_share;
+
+void rt_journal_sum(const rt_journal *j, const rt_currency *functional, unsigned threads,
+                    rt_journal_sums *out)
 {
-    __int128 d = 0, c = 0;
-    for (size_t i = 0; i < j->count; i++) {
-        d += j->lines[i].debit_minor;
-        c += j->lines[i].credit_minor;
+    memset(out, 0, sizeof *out);
+    size_t fi = rt_currency_index(functional);
+    if (threads == 0) threads = 1;
+    if (j->count < (size_t)threads * 65536) threads = 1; /* not worth a team */
+    sum_share *sh = calloc(threads, sizeof *sh);
+    sum_share one;
+    if (!sh) { /* summed on this thread alone, on the stack */
+        memset(&one, 0, sizeof one);
+        threads = 1;
     }
-    *debit = d;
-    *credit = c;
+    sum_share *shares = sh ? sh : &one;
+#pragma omp parallel for num_threads(threads) schedule(static, 1)
+    for (unsigned t = 0; t < threads; t++) {
+        sum_share *s = &shares[t];
+        size_t from = j->count * t / threads, to = j->count * (t + 1) / threads;
+        for (size_t i = from; i < to; i++) {
+            const rt_journal_line *l = &j->lines[i];
+            size_t c = l->txn_currency ? rt_currency_index(l->txn_currency) : fi;
+            s->debit += l->debit_minor;
+            s->credit += l->credit_minor;
+            s->txn[c][l->txn_minor < 0] += l->txn_minor < 0 ? -(__int128)l->txn_minor
+                                                            : (__int128)l->txn_minor;
+            s->used[c] = true;
+        }
+    }
+    for (unsigned t = 0; t < threads; t++) {
+        out->debit_minor += shares[t].debit;
+        out->credit_minor += shares[t].credit;
+    }
+    for (size_t c = 0; c < RT_CURRENCY_COUNT; c++) {
+        rt_journal_currency_sum cs = {rt_currency_at(c), 0, 0};
+        bool used = false;
+        for (unsigned t = 0; t < threads; t++) {
+            used |= shares[t].used[c];
+            cs.debit += shares[t].txn[c][0];
+            cs.credit += shares[t].txn[c][1];
+        }
+        if (used) out->currencies[out->currency_count++] = cs;
+    }
+    free(sh);
 }

@@ -245,6 +245,20 @@ static const rt_currency currencies[] = {
     {"ZAR", 710, 2}, {"ZMW", 967, 2}, {"ZWG", 924, 2},
 };
 
+_Static_assert(RT_ARRAY_LEN(currencies) == RT_CURRENCY_COUNT, "RT_CURRENCY_COUNT is stale");
+
+const rt_currency *rt_currency_at(size_t i)
+{
+    RT_ASSERT(i < RT_CURRENCY_COUNT);
+    return &currencies[i];
+}
+
+size_t rt_currency_index(const rt_currency *c)
+{
+    RT_ASSERT(c >= currencies && c < currencies + RT_CURRENCY_COUNT);
+    return (size_t)(c - currencies);
+}
+
 const rt_currency *rt_currency_find(const char *code)
 {
     if (!code || strlen(code) != 3) return NULL;

@@ -99,4 +99,10 @@ typedef struct rt_currency {
  * currency. The pointer is to static data and valid for the program's lifetime. */
 const rt_currency *rt_currency_find(const char *code);
 
+/* The table is in code order: RT_CURRENCY_COUNT entries, rt_currency_at(i) the i-th, and
+ * rt_currency_index the position of an entry (a pointer rt_currency_find gave). */
+enum { RT_CURRENCY_COUNT = 158 };
+const rt_currency *rt_currency_at(size_t i);
+size_t rt_currency_index(const rt_currency *c);
+
 #endif

@@ -34,48 +34,27 @@ static void kv_str(rt_buf *b, const char *indent, const char *k, const char *v, 
 static void write_journal_totals(rt_buf *b, const rt_run_result *res)
 {
     const rt_journal *j = res->journal;
+    const rt_journal_sums *sums = res->journal_sums;
     const rt_currency *fc = rt_currency_find(res->cat->company->functional_currency);
     RT_ASSERT(fc);
-    __int128 dr, cr;
-    rt_journal_totals(j, &dr, &cr);
-    RT_ASSERT(dr <= INT64_MAX && cr <= INT64_MAX); /* bounded by checked invoice totals */
+    /* bounded by checked invoice totals */
+    RT_ASSERT(sums->debit_minor <= INT64_MAX && sums->credit_minor <= INT64_MAX);
     char ds[48], ks[48];
-    rt_decimal_str((int64_t)dr, fc->minor_units, ds, sizeof ds);
-    rt_decimal_str((int64_t)cr, fc->minor_units, ks, sizeof ks);
+    rt_decimal_str((int64_t)sums->debit_minor, fc->minor_units, ds, sizeof ds);
+    rt_decimal_str((int64_t)sums->credit_minor, fc->minor_units, ks, sizeof ks);
     rt_buf_printf(b,
                   "  \"journal\": {\"entries\": %" PRIu32 ", \"lines\": %zu, \"currency\": \"%s\", "
                   "\"debit\": \"%s\", \"credit\": \"%s\", \"by_currency\": [",
                   j->entries, j->count, fc->code, ds, ks);
-    /* Transaction currencies in code order (a run has few). */
-    const rt_currency *seen[64];
-    size_t n = 0;
-    for (size_t i = 0; i < j->count; i++) {
-        const rt_currency *c = j->lines[i].txn_currency ? j->lines[i].txn_currency : fc;
-        size_t k = 0;
-        while (k < n && seen[k] != c) k++;
-        if (k == n && n < RT_ARRAY_LEN(seen)) seen[n++] = c;
-    }
-    for (size_t a = 1; a < n; a++)
-        for (size_t k = a; k > 0 && strcmp(seen[k - 1]->code, seen[k]->code) > 0; k--) {
-            const rt_currency *t = seen[k];
-            seen[k] = seen[k - 1];
-            seen[k - 1] = t;
-        }
-    for (size_t k = 0; k < n; k++) {
-        __int128 d = 0, c = 0;
-        for (size_t i = 0; i < j->count; i++) {
-            const rt_journal_line *l = &j->lines[i];
-            if ((l->txn_currency ? l->txn_currency : fc) != seen[k]) continue;
-            if (l->txn_minor >= 0) d += l->txn_minor;
-            else c -= l->txn_minor;
-        }
-        RT_ASSERT(d <= INT64_MAX && c <= INT64_MAX);
-        rt_decimal_str((int64_t)d, seen[k]->minor_units, ds, sizeof ds);
-        rt_decimal_str((int64_t)c, seen[k]->minor_units, ks, sizeof ks);
+    for (size_t k = 0; k < sums->currency_count; k++) {
+        const rt_journal_currency_sum *c = &sums->currencies[k];
+        RT_ASSERT(c->debit <= INT64_MAX && c->credit <= INT64_MAX);
+        rt_decimal_str((int64_t)c->debit, c->currency->minor_units, ds, sizeof ds);
+        rt_decimal_str((int64_t)c->credit, c->currency->minor_units, ks, sizeof ks);
         rt_buf_printf(b, "%s\n    {\"currency\": \"%s\", \"debit\": \"%s\", \"credit\": \"%s\"}",
-                      k ? "," : "", seen[k]->code, ds, ks);
+                      k ? "," : "", c->currency->code, ds, ks);
     }
-    rt_buf_puts(b, n ? "\n  ]}\n" : "]}\n");
+    rt_buf_puts(b, sums->currency_count ? "\n  ]}\n" : "]}\n");
 }
 
 static void write_money_by_currency(rt_buf *b, const rt_run_result *res)
