@@ -22,13 +22,16 @@ typedef struct rt_fp128 {
 enum { RT_DEDUP_PART_BITS = 8, RT_DEDUP_PARTS = 1 << RT_DEDUP_PART_BITS };
 
 typedef struct rt_dedup_part {
-    rt_fp128 *slots;
-    size_t cap; /* slots (any size, at least 64) */
+    rt_fp128 *slots; /* its own block, or a share of the set's slab */
+    size_t cap;      /* slots (any size, at least 64) */
     size_t count;
+    bool own;        /* slots is a block of its own (else in the slab) */
 } rt_dedup_part;
 
 typedef struct rt_dedup {
     rt_dedup_part parts[RT_DEDUP_PARTS];
+    rt_fp128 *slab; /* one block shared by the partitions sized by rt_dedup_reserve */
+    size_t slab_bytes;
     size_t count; /* valid after rt_dedup_sum_counts (inserts count per partition) */
 } rt_dedup;
 
@@ -37,8 +40,10 @@ void rt_dedup_free(rt_dedup *d);
 
 /* Make room for about `expected` fingerprints in all (partitions already larger are left):
  * a run calls it with an estimate once its first chunks are read, so that the table is not
- * rebuilt (and its memory touched afresh) once per doubling. Not concurrent with inserts.
- * RT_ENOMEM. */
+ * rebuilt (and its memory touched afresh) once per doubling. The first call that grows
+ * partitions puts them all in one block, each its exact share: 256 blocks would each be
+ * rounded up to whole huge pages, about twice the memory at ten million events. Not
+ * concurrent with inserts. RT_ENOMEM. */
 rt_status rt_dedup_reserve(rt_dedup *d, size_t expected);
 
 /* The partition of a fingerprint. */

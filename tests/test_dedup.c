@@ -100,3 +100,34 @@ Test(dedup, reserve_keeps_what_is_held_and_sizes_for_the_estimate)
     cr_assert_eq(d.count, N);
     rt_dedup_free(&d);
 }
+
+/* A reserve puts every partition it grows in one block, each its exact share; a partition
+ * that outgrows its share moves to a block of its own and keeps what it held. */
+Test(dedup, reserved_partitions_share_one_block_and_grow_out_of_it)
+{
+    rt_dedup d;
+    cr_assert_eq(rt_dedup_init(&d, 0), RT_OK);
+    cr_assert_eq(rt_dedup_reserve(&d, 100000), RT_OK);
+    cr_assert_not_null(d.slab);
+    size_t cap = d.parts[0].cap;
+    cr_assert_eq(d.slab_bytes, RT_DEDUP_PARTS * cap * 16);
+    for (unsigned i = 0; i < RT_DEDUP_PARTS; i++) {
+        cr_assert_eq(d.parts[i].slots, d.slab + i * cap);
+        cr_assert_not(d.parts[i].own);
+    }
+    cr_assert_eq(rt_dedup_bytes(&d), d.slab_bytes);
+    /* Partition 0 only (top bits of hi zero), well past its share. */
+    size_t n = cap * 2;
+    for (uint64_t i = 1; i <= n; i++) cr_assert_not(insert(&d, i * UINT64_C(0x9e3779b97f4a7c15), i));
+    cr_assert(d.parts[0].own && d.parts[0].cap > cap);
+    cr_assert_not(d.parts[1].own);
+    for (uint64_t i = 1; i <= n; i++)
+        cr_assert(rt_dedup_contains(&d, i * UINT64_C(0x9e3779b97f4a7c15), i));
+    cr_assert_eq(rt_dedup_bytes(&d), d.slab_bytes + d.parts[0].cap * 16);
+    /* A second, larger reserve grows the partitions on their own. */
+    cr_assert_eq(rt_dedup_reserve(&d, 400000), RT_OK);
+    cr_assert(d.parts[1].own && d.parts[1].cap > cap);
+    for (uint64_t i = 1; i <= n; i++)
+        cr_assert(rt_dedup_contains(&d, i * UINT64_C(0x9e3779b97f4a7c15), i));
+    rt_dedup_free(&d);
+}
