@@ -400,6 +400,7 @@ typedef struct inv_ctx {
     uint32_t plans[PLANS_MAX];
     size_t plan_count;
     rt_error *err;
+    struct text_memo *texts; /* the thread's line texts, made once each */
 } inv_ctx;
 
 static rt_status oom(inv_ctx *x)
@@ -463,9 +464,59 @@ static bool has_plan(const inv_ctx *x, uint32_t plan)
     return false;
 }
 
+/* Zone and band line texts, made once per (charge, product, zone, rate group) on each thread
+ * and shared by every line that has them (in the thread's arena, which lives as long as the
+ * invoices): a period has a few thousand distinct texts and may have ten million lines. */
+typedef struct text_slot {
+    uint32_t charge, product, zone, group;
+    const char *text; /* NULL: a plain line */
+    bool used;
+} text_slot;
+
+typedef struct text_memo {
+    text_slot *slots;
+    size_t mask, count;
+} text_memo;
+
+static size_t text_home(const text_memo *m, uint32_t charge, uint32_t product, uint32_t zone,
+                        uint32_t group)
+{
+    uint64_t k = ((uint64_t)charge << 32 | product) * UINT64_C(0x9e3779b97f4a7c15);
+    k ^= rt_u64_mix((uint64_t)zone << 32 | group);
+    return (size_t)rt_u64_mix(k) & m->mask;
+}
+
+static text_slot *text_find(text_memo *m, uint32_t charge, uint32_t product, uint32_t zone,
+                            uint32_t group)
+{
+    size_t i = text_home(m, charge, product, zone, group);
+    for (; m->slots[i].used; i = (i + 1) & m->mask) {
+        const text_slot *t = &m->slots[i];
+        if (t->charge == charge && t->product == product && t->zone == zone && t->group == group)
+            break;
+    }
+    return &m->slots[i];
+}
+
+/* Room for one more text (a load of at most a half). false when memory runs out. */
+static bool text_room(text_memo *m)
+{
+    if (m->slots && (m->count + 1) * 2 <= m->mask + 1) return true;
+    size_t cap = m->slots ? (m->mask + 1) * 2 : 1024;
+    text_memo bigger = {calloc(cap, sizeof *bigger.slots), cap - 1, m->count};
+    if (!bigger.slots) return false;
+    for (size_t i = 0; m->slots && i <= m->mask; i++) {
+        const text_slot *t = &m->slots[i];
+        if (t->used) *text_find(&bigger, t->charge, t->product, t->zone, t->group) = *t;
+    }
+    free(m->slots);
+    *m = bigger;
+    return true;
+}
+
 /* "<base> - <zone> (<band>)" for lines of a zone or band; NULL for plain lines. */
-static const char *zone_band_text(inv_ctx *x, uint32_t charge, uint32_t zone, uint32_t group,
-                                  uint32_t product)
+static const char *make_zone_band_text(inv_ctx *x, uint32_t charge, uint32_t zone,
+                                       uint32_t group, uint32_t product)
 {
     const rt_catalog *cat = x->cat;
     const char *band =
@@ -480,6 +531,21 @@ static const char *zone_band_text(inv_ctx *x, uint32_t charge, uint32_t zone, ui
     if (n < 0) return NULL;
     size_t len = (size_t)n < sizeof text ? (size_t)n : sizeof text - 1;
     return rt_arena_strndup(x->arena, text, len);
+}
+
+static const char *zone_band_text(inv_ctx *x, uint32_t charge, uint32_t zone, uint32_t group,
+                                  uint32_t product)
+{
+    text_memo *m = x->texts;
+    if (!text_room(m)) return make_zone_band_text(x, charge, zone, group, product);
+    text_slot *t = text_find(m, charge, product, zone, group);
+    if (!t->used) {
+        const char *text = make_zone_band_text(x, charge, zone, group, product);
+        if (!text && (zone != RT_NO_INDEX || group != RT_NO_INDEX)) return NULL; /* not kept */
+        *t = (text_slot){charge, product, zone, group, text, true};
+        m->count++;
+    }
+    return t->text;
 }
 
 /* "<charge text><suffix>" in the invoice arena (the charge's description, else its
@@ -974,7 +1040,9 @@ rt_status rt_billing_build(const rt_catalog *cat, const rt_period *period,
         bill_failure *f = &fail[me];
         f->task = SIZE_MAX;
         rt_arena_init(&arenas[me], 8 << 20);
+        text_memo texts = {0};
         inv_ctx x = {.cat = cat,
+                     .texts = &texts,
                      .period = period,
                      .tax_point = period->end_s - 1,
                      .arena = &arenas[me],
@@ -992,6 +1060,7 @@ rt_status rt_billing_build(const rt_catalog *cat, const rt_period *period,
             }
         }
         free(x.lines);
+        free(texts.slots);
     }
     /* Chunks are handed out in order and each thread stops at its first failure, so the
      * lowest failing task of any thread is the first failing invoice in account order. */

@@ -62,7 +62,7 @@ static void format_line(const rt_catalog *cat, const rt_invoice *inv, const rt_i
     rt_decimal_format(l->billable_base, qd, (int)qd, 0, '.', t->billable, sizeof t->billable);
     rt_decimal_format(price, RT_NANOS_SCALE, -1, inv->currency->minor_units, '.', t->unit_price,
                       sizeof t->unit_price);
-    snprintf(t->price_per, sizeof t->price_per, "%" PRId64, per);
+    rt_decimal_str(per, 0, t->price_per, sizeof t->price_per);
     rt_decimal_str(l->net_minor, inv->currency->minor_units, t->net, sizeof t->net);
     rt_decimal_format(inv->taxes[l->subtotal].rate_e4, 4, -1, 0, '.', t->rate, sizeof t->rate);
 }
@@ -79,7 +79,8 @@ static void json_kv_u64(rt_buf *b, const char *k, uint64_t v)
 {
     rt_buf_putc(b, ',');
     rt_json_cstr(b, k);
-    rt_buf_printf(b, ":%" PRIu64, v);
+    rt_buf_putc(b, ':');
+    rt_buf_put_u64(b, v);
 }
 
 static void write_json(rt_buf *b, const rt_run_result *res, const rt_invoice *inv)
@@ -114,7 +115,8 @@ static void write_json(rt_buf *b, const rt_run_result *res, const rt_invoice *in
         line_text t;
         format_line(cat, inv, l, &t);
         rt_buf_puts(b, i ? ",{" : "{");
-        rt_buf_printf(b, "\"line\":%zu", i + 1);
+        rt_buf_puts(b, "\"line\":");
+        rt_buf_put_u64(b, i + 1);
         json_kv_str(b, "plan_id", charge_field(cat, l, 1), 1);
         json_kv_str(b, "charge_id", charge_field(cat, l, 0), 1);
         json_kv_str(b, "product_id", p->product_id, 1);
@@ -157,7 +159,7 @@ static void write_summary_row(rt_buf *b, const rt_run_result *res, const rt_invo
 {
     const rt_account *a = &res->cat->accounts[inv->account];
     unsigned md = inv->currency->minor_units;
-    char d1[16], d2[16], net[48], tax[48], gross[48], n[32];
+    char d1[16], d2[16], net[48], tax[48], gross[48];
     rt_date_format(inv->issue_day, d1, sizeof d1);
     rt_date_format(inv->due_day, d2, sizeof d2);
     rt_decimal_str(inv->net_minor, md, net, sizeof net);
@@ -179,11 +181,9 @@ static void write_summary_row(rt_buf *b, const rt_run_result *res, const rt_invo
     rt_csv_sep(b);
     put_raw(b, inv->currency->code);
     rt_csv_sep(b);
-    snprintf(n, sizeof n, "%zu", inv->line_count);
-    put_raw(b, n);
+    rt_csv_put_u64(b, inv->line_count);
     rt_csv_sep(b);
-    snprintf(n, sizeof n, "%" PRIu64, inv->events);
-    put_raw(b, n);
+    rt_csv_put_u64(b, inv->events);
     rt_csv_sep(b);
     put_raw(b, net);
     rt_csv_sep(b);
@@ -203,12 +203,10 @@ static void write_line_rows(rt_buf *b, const rt_run_result *res, const rt_invoic
         const rt_invoice_line *l = &inv->lines[i];
         const rt_product *p = line_product(cat, l);
         line_text t;
-        char n[32];
         format_line(cat, inv, l, &t);
         put_text(b, inv->number);
         rt_csv_sep(b);
-        snprintf(n, sizeof n, "%zu", i + 1);
-        put_raw(b, n);
+        rt_csv_put_u64(b, i + 1);
         rt_csv_sep(b);
         put_text(b, a->account_id);
         rt_csv_sep(b);
@@ -220,8 +218,7 @@ static void write_line_rows(rt_buf *b, const rt_run_result *res, const rt_invoic
         rt_csv_sep(b);
         put_text(b, rt_invoice_line_description(cat, l));
         rt_csv_sep(b);
-        snprintf(n, sizeof n, "%" PRIu64, l->events);
-        put_raw(b, n);
+        rt_csv_put_u64(b, l->events);
         rt_csv_sep(b);
         put_raw(b, t.quantity);
         rt_csv_sep(b);
