@@ -133,15 +133,7 @@ int main(int argc, char **argv)
     unlink(path);
     uint64_t count, xxh;
     uint64_t t2 = now_ns();
-    rt_billed_entries e;
-    if (rt_billed_collect(&d, 2, &e) != RT_OK) {
-        fprintf(stderr, "bench_billed: out of memory\n");
-        return 1;
-    }
-    count = e.count;
-    rt_status wst = rt_billed_write(path, &e, &xxh, &err);
-    rt_billed_entries_free(&e);
-    if (wst != RT_OK) {
+    if (rt_billed_write_set(path, &d, 2, true, &count, &xxh, &err) != RT_OK) {
         fprintf(stderr, "bench_billed: %s\n", err.message);
         return 1;
     }

@@ -7,6 +7,7 @@
 #include "engine/billed.h"
 
 #include "engine/bigmem.h"
+#include "engine/ordered.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -93,36 +95,6 @@ static bool sort_part(const rt_dedup_part *p, rt_fp128 *out)
     return true;
 }
 
-/* Sorted copy of the set's fingerprints, partitions in parallel. */
-rt_status rt_billed_collect(const rt_dedup *set, unsigned threads, rt_billed_entries *e)
-{
-    uint64_t off[RT_DEDUP_PARTS + 1];
-    off[0] = 0;
-    for (unsigned p = 0; p < RT_DEDUP_PARTS; p++) off[p + 1] = off[p] + set->parts[p].count;
-    uint64_t n = off[RT_DEDUP_PARTS];
-    rt_fp128 *out = malloc((n ? n : 1) * sizeof *out);
-    if (!out) return RT_ENOMEM;
-    int failed = 0;
-    unsigned team = threads ? threads : 1;
-#pragma omp parallel for num_threads(team) schedule(dynamic, 4) reduction(| : failed)
-    for (unsigned p = 0; p < RT_DEDUP_PARTS; p++)
-        if (!sort_part(&set->parts[p], out + off[p])) failed = 1;
-    if (failed) {
-        free(out);
-        return RT_ENOMEM;
-    }
-    e->items = out;
-    e->count = n;
-    return RT_OK;
-}
-
-void rt_billed_entries_free(rt_billed_entries *e)
-{
-    free(e->items);
-    e->items = NULL;
-    e->count = 0;
-}
-
 static rt_status write_all(int fd, const void *data, size_t len, const char *path, rt_error *err)
 {
     const char *p = data;
@@ -137,38 +109,119 @@ static rt_status write_all(int fd, const void *data, size_t len, const char *pat
     return RT_OK;
 }
 
-rt_status rt_billed_write(const char *path, const rt_billed_entries *e, uint64_t *xxh64,
-                          rt_error *err)
+/* rt_billed_write_set: partitions sorted on every thread, appended in order. */
+typedef struct sort_buf {
+    rt_fp128 *items;
+    size_t cap;
+} sort_buf;
+
+typedef struct write_job {
+    const rt_dedup *set;
+    sort_buf *bufs; /* one per thread */
+    XXH64_state_t *hash;
+    int fd;
+    const char *tmp;
+} write_job;
+
+static rt_status sort_work(void *ctx, unsigned tid, size_t k, rt_error *err)
 {
-    char dir[PATH_MAX], tmp[PATH_MAX + 8];
+    write_job *j = ctx;
+    const rt_dedup_part *p = &j->set->parts[k];
+    sort_buf *b = &j->bufs[tid];
+    if (p->count > b->cap) {
+        free(b->items);
+        b->cap = p->count + p->count / 4;
+        if (!(b->items = malloc(b->cap * sizeof *b->items))) {
+            b->cap = 0;
+            return rt_error_set(err, RT_ENOMEM, j->tmp, 0, 0, NULL, "out of memory");
+        }
+    }
+    if (!sort_part(p, b->items)) return rt_error_set(err, RT_ENOMEM, j->tmp, 0, 0, NULL, "out of memory");
+    return RT_OK;
+}
+
+static rt_status sort_commit(void *ctx, unsigned tid, size_t k, rt_error *err)
+{
+    write_job *j = ctx;
+    size_t bytes = j->set->parts[k].count * sizeof(rt_fp128);
+    XXH64_update(j->hash, j->bufs[tid].items, bytes);
+    return write_all(j->fd, j->bufs[tid].items, bytes, j->tmp, err);
+}
+
+static rt_status make_parent(const char *path, rt_error *err)
+{
+    char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%s", path);
     char *slash = strrchr(dir, '/');
-    if (slash) {
-        *slash = '\0';
-        if (mkdir(dir, 0777) != 0 && errno != EEXIST)
-            return rt_error_set(err, RT_EIO, dir, 0, 0, NULL, "cannot create: %s", strerror(errno));
-    }
-    uint64_t n = e->count;
+    if (!slash) return RT_OK;
+    *slash = '\0';
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+        return rt_error_set(err, RT_EIO, dir, 0, 0, NULL, "cannot create: %s", strerror(errno));
+    return RT_OK;
+}
+
+rt_status rt_billed_write_set(const char *path, const rt_dedup *set, unsigned threads, bool sync,
+                              uint64_t *count, uint64_t *xxh64, rt_error *err)
+{
+    char tmp[PATH_MAX + 8];
+    rt_status st = make_parent(path, err);
+    if (st != RT_OK) return st;
+    uint64_t n = 0;
+    for (unsigned k = 0; k < RT_DEDUP_PARTS; k++) n += set->parts[k].count;
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    if (threads == 0) threads = 1;
+    sort_buf *bufs = calloc(threads, sizeof *bufs);
+    XXH64_state_t *hash = XXH64_createState();
+    if (!bufs || !hash || XXH64_reset(hash, 0) == XXH_ERROR) {
+        free(bufs);
+        XXH64_freeState(hash);
+        return rt_error_set(err, RT_ENOMEM, path, 0, 0, NULL, "out of memory");
+    }
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0)
-        return rt_error_set(err, RT_EIO, tmp, 0, 0, NULL, "cannot create: %s", strerror(errno));
+    if (fd < 0) st = rt_error_set(err, RT_EIO, tmp, 0, 0, NULL, "cannot create: %s", strerror(errno));
     unsigned char header[HEADER_BYTES];
     memcpy(header, MAGIC, 8);
     for (int i = 0; i < 8; i++) header[8 + i] = (unsigned char)(n >> (8 * i));
-    uint64_t h = XXH64(e->items, n * sizeof *e->items, 0);
+    if (st == RT_OK) st = write_all(fd, header, sizeof header, tmp, err);
+    write_job job = {set, bufs, hash, fd, tmp};
+    if (st == RT_OK)
+        st = rt_ordered_run(RT_DEDUP_PARTS, threads, sort_work, sort_commit, &job, err);
+    uint64_t h = XXH64_digest(hash);
     unsigned char trailer[TRAILER_BYTES];
     for (int i = 0; i < 8; i++) trailer[i] = (unsigned char)(h >> (8 * i));
-    rt_status st = write_all(fd, header, sizeof header, tmp, err);
-    if (st == RT_OK) st = write_all(fd, e->items, n * sizeof *e->items, tmp, err);
     if (st == RT_OK) st = write_all(fd, trailer, sizeof trailer, tmp, err);
-    if (st == RT_OK && fsync(fd) != 0)
+    if (st == RT_OK && sync && fsync(fd) != 0)
         st = rt_error_set(err, RT_EIO, tmp, 0, 0, NULL, "fsync: %s", strerror(errno));
-    close(fd);
+    if (fd >= 0) close(fd);
     if (st == RT_OK && rename(tmp, path) != 0)
         st = rt_error_set(err, RT_EIO, path, 0, 0, NULL, "rename: %s", strerror(errno));
-    if (st != RT_OK) unlink(tmp);
+    if (st != RT_OK && fd >= 0) unlink(tmp);
+    for (unsigned t = 0; t < threads; t++) free(bufs[t].items);
+    free(bufs);
+    XXH64_freeState(hash);
+    *count = n;
     *xxh64 = h;
+    return st;
+}
+
+void rt_billed_pending_path(const char *book_dir, char *buf, size_t n)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    snprintf(buf, n, "%s/billed/pending-%ld-%lld%09ld.fps", book_dir, (long)getpid(),
+             (long long)t.tv_sec, (long)t.tv_nsec);
+}
+
+rt_status rt_billed_publish(const char *pending, const char *path, rt_error *err)
+{
+    int fd = open(pending, O_RDONLY);
+    if (fd < 0) return rt_error_set(err, RT_EIO, pending, 0, 0, NULL, "open: %s", strerror(errno));
+    rt_status st = RT_OK;
+    if (fsync(fd) != 0)
+        st = rt_error_set(err, RT_EIO, pending, 0, 0, NULL, "fsync: %s", strerror(errno));
+    close(fd);
+    if (st == RT_OK && rename(pending, path) != 0)
+        st = rt_error_set(err, RT_EIO, path, 0, 0, NULL, "rename: %s", strerror(errno));
     return st;
 }
 

@@ -1,8 +1,9 @@
 /* billed: the fingerprints of the events each committed run billed, for cross-run dedup.
  *
  * Owns the billed-events file of a run (BOOK_DIR/billed/<run>.fps: the run's event id
- * fingerprints, sorted, with a checksum; layout in formats/README.md), writing it at commit
- * (temporary name, fsync, rename, recorded in the run's registry record), and looking
+ * fingerprints, sorted, with a checksum; layout in formats/README.md), writing it once the
+ * usage is read (under a pending name, published at commit by fsync and rename, and recorded
+ * in the run's registry record), and looking
  * fingerprints up in the files of earlier runs. A loaded file is mapped read-only and indexed by
  * the top bits of the fingerprint, so a lookup touches one short, contiguous range: lookups
  * are lock-free and run on every rating thread. It does not decide which runs to consult
@@ -21,22 +22,21 @@ typedef struct rt_billed_set rt_billed_set;
 /* Path of a run's billed-events file inside a book directory. */
 void rt_billed_path(const char *book_dir, uint64_t run_no, char *buf, size_t buf_size);
 
-/* The fingerprints of a run's billed events, sorted as its file holds them. */
-typedef struct rt_billed_entries {
-    rt_fp128 *items;
-    uint64_t count;
-} rt_billed_entries;
-
-/* Every fingerprint held by `set`, sorted (partitions on `threads` threads). The
- * set can be freed afterwards: a run collects them when its usage is read, so that the set's
- * table (two to four times their size) is not held through billing. RT_ENOMEM. */
-rt_status rt_billed_collect(const rt_dedup *set, unsigned threads, rt_billed_entries *out);
-void rt_billed_entries_free(rt_billed_entries *e);
-
-/* Write the entries to path (through path.tmp, fsynced, renamed; the directory is created
- * when missing). *xxh64 is their checksum, for the registry. RT_EIO. */
-rt_status rt_billed_write(const char *path, const rt_billed_entries *e, uint64_t *xxh64,
-                          rt_error *err);
+/* Write every fingerprint held by `set`, sorted, as a billed-events file at path (through
+ * path.tmp, renamed; the directory is created when missing). Each partition is sorted on one
+ * of `threads` threads into a buffer of that thread's and appended in partition order, so the
+ * sorted whole (16 bytes per event) is never held. sync: fsync before the rename. A run writes
+ * its file as soon as its usage is read, before it has a number (rt_billed_pending_path,
+ * sync false), frees the set, and makes the file its own at commit (rt_billed_publish).
+ * *count and *xxh64 are for the registry. RT_EIO, RT_ENOMEM. */
+rt_status rt_billed_write_set(const char *path, const rt_dedup *set, unsigned threads, bool sync,
+                              uint64_t *count, uint64_t *xxh64, rt_error *err);
+/* Where a run writes its billed events before it has a number: BOOK_DIR/billed/, under a name
+ * no committed run's file has, made of the process id and the time (a run that dies leaves
+ * it behind: nothing reads it). */
+void rt_billed_pending_path(const char *book_dir, char *buf, size_t buf_size);
+/* Make a pending file the run's: fsync it and rename it to path. RT_EIO. */
+rt_status rt_billed_publish(const char *pending, const char *path, rt_error *err);
 
 /* Map path read-only and check it against what the registry recorded. RT_ENOTFOUND,
  * RT_ECORRUPT (bad magic, size, order or checksum), RT_EIO. */

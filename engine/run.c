@@ -14,8 +14,8 @@
  * would otherwise be serial.
  *
  * Commit protocol: outputs are written into "<out>.staging" (on a thread of their own, while
- * the registry transaction's thread writes the billed events and stores the invoices in
- * effect) with a marker file naming the run number; the registry transaction (run number,
+ * the registry transaction's thread publishes the billed events, written under a pending name
+ * once the usage was read, and stores the invoices in effect) with a marker file naming the run number; the registry transaction (run number,
  * invoice numbers, invoices in effect, run record) commits; the
  * staging directory is renamed to <out> and the parent directory fsynced. A crash before the
  * commit leaves a staging directory that the next run removes; a crash between commit and
@@ -183,8 +183,8 @@ typedef struct pipeline {
     unsigned threads, nslots;
     slot *slots;
     rt_aggregates *aggs; /* one per thread */
-    rt_dedup dedup;           /* freed once the usage is read ... */
-    rt_billed_entries billed; /* ... for the sorted fingerprints it held, written at commit */
+    rt_dedup dedup; /* written to the pending billed-events file and freed once the usage is read */
+    uint64_t billed_count, billed_xxh64; /* of that file */
     rt_billed_set **prior; /* billed events of committed runs of nearby periods */
     size_t prior_count;
     rt_billed_window *window; /* the prior sets behind one filter (NULL without any) */
@@ -649,6 +649,8 @@ typedef struct run_state {
     bool staging_made;
     char billed_path[PATH_MAX];
     bool billed_written; /* the billed-events file exists but the run is not committed */
+    char billed_pending[PATH_MAX];
+    bool pending_written; /* the pending billed-events file exists (not yet published) */
     /* The order files, read and billed alongside the usage waves. */
     const rt_run_config *orders_cfg;
     pthread_t orders_thread;
@@ -836,12 +838,16 @@ static rt_status bill(run_state *rs, rt_error *err)
 {
     pipeline *p = &rs->p;
     rt_status st;
-    /* The fingerprint set is done with: what the billed-events file needs is kept sorted
-     * (a quarter to a half of the table's size), and the table is released before billing,
-     * so that it does not add to the peak. An accrual bills nothing and keeps nothing. */
+    /* The fingerprint set is done with: it is written, sorted, as the billed-events file
+     * under a pending name (published at commit), and released before billing, so that
+     * neither it nor a sorted copy adds to the peak. An accrual bills nothing and keeps
+     * nothing. */
     if (!p->cfg->accrue_only) {
-        st = rt_billed_collect(&p->dedup, p->threads, &p->billed);
-        if (st != RT_OK) return rt_error_set(err, st, NULL, 0, 0, NULL, "out of memory");
+        rt_billed_pending_path(p->cfg->book_dir, rs->billed_pending, sizeof rs->billed_pending);
+        st = rt_billed_write_set(rs->billed_pending, &p->dedup, p->threads, false,
+                                 &p->billed_count, &p->billed_xxh64, err);
+        if (st != RT_OK) return st;
+        rs->pending_written = true;
     }
     rt_dedup_free(&p->dedup);
     /* Every thread's aggregates sorted in parallel, then merged in one pass. */
@@ -1062,12 +1068,14 @@ static rt_status commit(run_state *rs, const rt_run_config *cfg, rt_run_summary 
     if (!cfg->accrue_only) {
         /* An accrual bills nothing: its events stay billable. */
         rt_billed_path(cfg->book_dir, run_no, rs->billed_path, sizeof rs->billed_path);
-        rec.billed_count = p->billed.count;
-        st = rt_billed_write(rs->billed_path, &p->billed, &rec.billed_xxh64, err);
-        if (st == RT_OK) rs->billed_written = true;
+        rec.billed_count = p->billed_count;
+        rec.billed_xxh64 = p->billed_xxh64;
+        st = rt_billed_publish(rs->billed_pending, rs->billed_path, err);
+        if (st == RT_OK) {
+            rs->pending_written = false;
+            rs->billed_written = true;
+        }
     }
-    /* Written (or never to be): 16 bytes per event, not held while the outputs are. */
-    rt_billed_entries_free(&p->billed);
     if (st == RT_OK) st = store_effective(rs, run_no, err);
     if (apart) pthread_join(finisher, NULL);
     if (job.st != RT_OK) {
@@ -1130,6 +1138,7 @@ static void cleanup(run_state *rs, const rt_run_config *cfg)
     if (p->sink) cfg->outputs->destroy(p->sink);
     if (rs->staging_made) remove_tree(rs->staging);
     if (rs->billed_written) unlink(rs->billed_path);
+    if (rs->pending_written) unlink(rs->billed_pending);
     rt_billed_window_free(p->window);
     for (size_t i = 0; i < p->prior_count; i++) rt_billed_free(p->prior[i]);
     free(p->prior);
@@ -1150,7 +1159,6 @@ static void cleanup(run_state *rs, const rt_run_config *cfg)
     }
     free(p->inputs);
     rt_dedup_free(&p->dedup);
-    rt_billed_entries_free(&p->billed);
     rt_agg_free(&rs->total);
     rt_order_result_free(&rs->order_result);
     rt_order_book_free(&rs->orders);

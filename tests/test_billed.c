@@ -28,22 +28,12 @@ static rt_fp128 fp(uint64_t i)
 
 /* Write the fingerprints fp(from) .. fp(to - 1) (plus the all-zero one when zero) as run's
  * billed events and load them back. */
-/* What a run does: collect the set's fingerprints sorted, then write them. */
+/* What a run does: write the set's fingerprints, sorted, partition by partition. Loading
+ * checks the order and the checksum. */
 static rt_status write_set(const char *path, const rt_dedup *d, uint64_t *count, uint64_t *xxh,
                            rt_error *err)
 {
-    rt_billed_entries e;
-    cr_assert_eq(rt_billed_collect(d, 2, &e), RT_OK);
-    for (uint64_t i = 1; i < e.count; i++)
-        cr_assert(e.items[i - 1].hi < e.items[i].hi ||
-                      (e.items[i - 1].hi == e.items[i].hi && e.items[i - 1].lo < e.items[i].lo),
-                  "entries %llu and %llu are in order", (unsigned long long)i - 1,
-                  (unsigned long long)i);
-    *count = e.count;
-    rt_status st = rt_billed_write(path, &e, xxh, err);
-    rt_billed_entries_free(&e);
-    cr_assert_null(e.items);
-    return st;
+    return rt_billed_write_set(path, d, 2, true, count, xxh, err);
 }
 
 static rt_billed_set *make(uint64_t run, uint64_t from, uint64_t to, bool zero)
@@ -108,6 +98,47 @@ Test(billed, the_file_is_sorted_by_high_then_low_word)
     for (size_t i = 1; i < 5000; i++)
         cr_assert(e[i - 1].hi < e[i].hi || (e[i - 1].hi == e[i].hi && e[i - 1].lo < e[i].lo));
     free(data);
+}
+
+static rt_status load_as(const char *path, uint64_t count, uint64_t xxh);
+
+/* The file does not depend on the thread count; a pending file is published by a rename. */
+Test(billed, the_file_is_the_same_for_any_thread_count_and_published_by_rename)
+{
+    rt_dedup d;
+    cr_assert_eq(rt_dedup_init(&d, 16), RT_OK);
+    bool seen;
+    for (uint64_t i = 0; i < 30000; i++) {
+        rt_fp128 f = fp(i);
+        cr_assert_eq(rt_dedup_insert(&d, f.lo, f.hi, &seen), RT_OK);
+    }
+    char one[600], many[600], pending[600], final[600];
+    snprintf(one, sizeof one, "%s/one.fps", dir);
+    snprintf(many, sizeof many, "%s/many.fps", dir);
+    uint64_t c1, h1, c3, h3;
+    rt_error err;
+    cr_assert_eq(rt_billed_write_set(one, &d, 1, true, &c1, &h1, &err), RT_OK, "%s", err.message);
+    cr_assert_eq(rt_billed_write_set(many, &d, 3, false, &c3, &h3, &err), RT_OK, "%s", err.message);
+    cr_assert(c1 == 30000 && c3 == c1 && h3 == h1);
+    size_t l1, l3;
+    char *b1 = rt_test_read(one, &l1), *b3 = rt_test_read(many, &l3);
+    cr_assert(b1 && b3 && l1 == l3 && memcmp(b1, b3, l1) == 0);
+    free(b1);
+    free(b3);
+
+    rt_billed_pending_path(dir, pending, sizeof pending);
+    cr_assert(strncmp(pending, dir, strlen(dir)) == 0 && strstr(pending, "/billed/pending-"),
+              "%s", pending);
+    uint64_t cp, hp;
+    cr_assert_eq(rt_billed_write_set(pending, &d, 2, false, &cp, &hp, &err), RT_OK, "%s",
+                 err.message);
+    rt_dedup_free(&d);
+    rt_billed_path(dir, 4, final, sizeof final);
+    cr_assert_eq(rt_billed_publish(pending, final, &err), RT_OK, "%s", err.message);
+    cr_assert_null(rt_test_read(pending, &l1));
+    cr_assert_eq(load_as(final, cp, hp), RT_OK);
+    /* Publishing twice fails cleanly: the pending file is gone. */
+    cr_assert_eq(rt_billed_publish(pending, final, &err), RT_EIO);
 }
 
 static rt_status load_as(const char *path, uint64_t count, uint64_t xxh)

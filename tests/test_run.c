@@ -19,6 +19,7 @@
  *   T-000002 A2: VOICE 6.00, KWH 25.00; VAT 1.20 + 1.38; net 31.00, tax 2.58, gross 33.58
  *   run totals: net 62.03, tax 5.17, gross 67.20. */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -324,10 +325,31 @@ static bool exists(const char *path)
 }
 
 /* Nothing of a failed run may remain: no output, no staging directory, no registry record. */
+/* The names in BOOK_DIR/billed, sorted and joined by spaces ("" when it has none). */
+static void billed_files(char *buf, size_t n)
+{
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/billed", book_dir);
+    buf[0] = '\0';
+    struct dirent **names;
+    int count = scandir(dir, &names, NULL, alphasort);
+    for (int i = 0; i < count; i++) {
+        if (names[i]->d_name[0] != '.') {
+            size_t at = strlen(buf);
+            snprintf(buf + at, n - at, "%s%s", at ? " " : "", names[i]->d_name);
+        }
+        free(names[i]);
+    }
+    if (count >= 0) free(names);
+}
+
 static void assert_no_trace(void)
 {
     cr_assert_not(exists(out_dir), "the output directory appeared");
     cr_assert_not(exists(staging), "the staging directory was left behind");
+    char billed[256];
+    billed_files(billed, sizeof billed);
+    cr_assert_str_eq(billed, "", "no billed-events file, pending or published, is left");
     rt_store *s;
     rt_error err;
     cr_assert_eq(rt_store_open(book_dir, false, &s, &err), RT_OK);
@@ -476,6 +498,9 @@ Test(run, a_failing_output_writer_leaves_no_trace)
     wfault = W_NONE;
     cr_assert_eq(rt_run_execute(&cfg, &sum, &err), RT_OK, "%s", err.message);
     cr_assert_str_eq(sum.first_invoice, "T-000001");
+    char billed[256];
+    billed_files(billed, sizeof billed);
+    cr_assert_str_eq(billed, "1.fps", "the pending file was published as the run's");
 }
 
 Test(run, a_reader_error_mid_file_fails_the_run_cleanly)
