@@ -28,6 +28,17 @@ static rt_fp128 fp(uint64_t i)
 
 /* Write the fingerprints fp(from) .. fp(to - 1) (plus the all-zero one when zero) as run's
  * billed events and load them back. */
+/* A set holding fp(from) .. fp(to - 1). */
+static void fill(rt_dedup *d, uint64_t from, uint64_t to)
+{
+    cr_assert_eq(rt_dedup_init(d, 16), RT_OK);
+    bool seen;
+    for (uint64_t i = from; i < to; i++) {
+        rt_fp128 f = fp(i);
+        cr_assert_eq(rt_dedup_insert(d, f.lo, f.hi, &seen), RT_OK);
+    }
+}
+
 /* What a run does: write the set's fingerprints, sorted, partition by partition. Loading
  * checks the order and the checksum. */
 static rt_status write_set(const char *path, const rt_dedup *d, uint64_t *count, uint64_t *xxh,
@@ -39,12 +50,8 @@ static rt_status write_set(const char *path, const rt_dedup *d, uint64_t *count,
 static rt_billed_set *make(uint64_t run, uint64_t from, uint64_t to, bool zero)
 {
     rt_dedup d;
-    cr_assert_eq(rt_dedup_init(&d, 16), RT_OK);
+    fill(&d, from, to);
     bool seen;
-    for (uint64_t i = from; i < to; i++) {
-        rt_fp128 f = fp(i);
-        cr_assert_eq(rt_dedup_insert(&d, f.lo, f.hi, &seen), RT_OK);
-    }
     if (zero) cr_assert_eq(rt_dedup_insert(&d, 0, 0, &seen), RT_OK);
     char path[600];
     rt_billed_path(dir, run, path, sizeof path);
@@ -106,12 +113,7 @@ static rt_status load_as(const char *path, uint64_t count, uint64_t xxh);
 Test(billed, the_file_is_the_same_for_any_thread_count_and_published_by_rename)
 {
     rt_dedup d;
-    cr_assert_eq(rt_dedup_init(&d, 16), RT_OK);
-    bool seen;
-    for (uint64_t i = 0; i < 30000; i++) {
-        rt_fp128 f = fp(i);
-        cr_assert_eq(rt_dedup_insert(&d, f.lo, f.hi, &seen), RT_OK);
-    }
+    fill(&d, 0, 30000);
     char one[600], many[600], pending[600], final[600];
     snprintf(one, sizeof one, "%s/one.fps", dir);
     snprintf(many, sizeof many, "%s/many.fps", dir);
@@ -153,12 +155,7 @@ static rt_status load_as(const char *path, uint64_t count, uint64_t xxh)
 Test(billed, damaged_or_replaced_files_are_refused)
 {
     rt_dedup d;
-    cr_assert_eq(rt_dedup_init(&d, 16), RT_OK);
-    bool seen;
-    for (uint64_t i = 0; i < 100; i++) {
-        rt_fp128 f = fp(i);
-        rt_dedup_insert(&d, f.lo, f.hi, &seen);
-    }
+    fill(&d, 0, 100);
     char path[600];
     rt_billed_path(dir, 9, path, sizeof path);
     uint64_t count, xxh;
