@@ -21,13 +21,38 @@ void rt_journal_free(rt_journal *j)
     memset(j, 0, sizeof *j);
 }
 
-/* Every entry balances: its n lines' debits equal their credits. */
-static void assert_balanced(const rt_journal_line *lines, size_t n)
+static void sums_add(rt_journal_sums *s, const rt_journal_line *l)
+{
+    size_t c = rt_currency_index(l->txn_currency); /* every booked line has one */
+    s->debit_minor += l->debit_minor;
+    s->credit_minor += l->credit_minor;
+    if (l->txn_minor >= 0)
+        s->txn_debit[c] += l->txn_minor;
+    else
+        s->txn_credit[c] -= (__int128)l->txn_minor;
+    s->used[c] = true;
+}
+
+static void sums_merge(rt_journal_sums *into, const rt_journal_sums *s)
+{
+    into->debit_minor += s->debit_minor;
+    into->credit_minor += s->credit_minor;
+    for (size_t c = 0; c < RT_CURRENCY_COUNT; c++) {
+        into->txn_debit[c] += s->txn_debit[c];
+        into->txn_credit[c] += s->txn_credit[c];
+        into->used[c] |= s->used[c];
+    }
+}
+
+/* Add an entry's n lines, just written, to s; every entry balances: its debits equal its
+ * credits. */
+static void sum_entry(rt_journal_sums *s, const rt_journal_line *lines, size_t n)
 {
     __int128 d = 0, c = 0;
     for (size_t k = 0; k < n; k++) {
         d += lines[k].debit_minor;
         c += lines[k].credit_minor;
+        sums_add(s, &lines[k]);
     }
     RT_ASSERT(d == c);
 }
@@ -42,7 +67,19 @@ static rt_status push(rt_journal *j, rt_journal_line line)
         j->capacity = cap;
     }
     j->lines[j->count++] = line;
+    sums_add(&j->sums, &line);
     return RT_OK;
+}
+
+/* Every entry pushed line by line balances. */
+static void assert_balanced(const rt_journal_line *lines, size_t n)
+{
+    __int128 d = 0, c = 0;
+    for (size_t k = 0; k < n; k++) {
+        d += lines[k].debit_minor;
+        c += lines[k].credit_minor;
+    }
+    RT_ASSERT(d == c);
 }
 
 rt_status rt_journal_convert(int64_t txn_minor, unsigned txn_decimals, int64_t rate_nanos,
@@ -193,6 +230,7 @@ typedef struct book_share {
     size_t failed_at; /* SIZE_MAX: none */
     rt_status status;
     rt_error err;
+    rt_journal_sums sums; /* of its entries */
 } book_share;
 
 rt_status rt_journal_book_invoices(const rt_catalog *cat, const rt_invoice_set *invoices,
@@ -267,7 +305,7 @@ rt_status rt_journal_book_invoices(const rt_catalog *cat, const rt_invoice_set *
                     sh->status = s;
                     break;
                 }
-                assert_balanced(j->lines + at, written);
+                sum_entry(&sh->sums, j->lines + at, written);
                 at += written;
             }
             RT_ASSERT(sh->failed_at != SIZE_MAX || at == sh->dest + sh->lines);
@@ -281,6 +319,7 @@ rt_status rt_journal_book_invoices(const rt_catalog *cat, const rt_invoice_set *
         if (st == RT_OK) {
             j->count = share[threads - 1].dest + share[threads - 1].lines;
             j->entries += (uint32_t)n;
+            for (unsigned t = 0; t < threads; t++) sums_merge(&j->sums, &share[t].sums);
         }
     }
     for (unsigned t = 0; bk && t < threads; t++) {
@@ -373,56 +412,4 @@ rt_status rt_journal_book_accrual(const rt_catalog *cat, const rt_invoice_set *i
     }
     free(by_gl);
     return st;
-}
-
-/* One thread's share of rt_journal_sum: per currency table row, the two sides. */
-typedef struct sum_share {
-    __int128 debit, credit;
-    __int128 txn[RT_CURRENCY_COUNT][2];
-    bool used[RT_CURRENCY_COUNT];
-} sum_share;
-
-void rt_journal_sum(const rt_journal *j, const rt_currency *functional, unsigned threads,
-                    rt_journal_sums *out)
-{
-    memset(out, 0, sizeof *out);
-    size_t fi = rt_currency_index(functional);
-    if (threads == 0) threads = 1;
-    if (j->count < (size_t)threads * 65536) threads = 1; /* not worth a team */
-    sum_share *sh = calloc(threads, sizeof *sh);
-    sum_share one;
-    if (!sh) { /* summed on this thread alone, on the stack */
-        memset(&one, 0, sizeof one);
-        threads = 1;
-    }
-    sum_share *shares = sh ? sh : &one;
-#pragma omp parallel for num_threads(threads) schedule(static, 1)
-    for (unsigned t = 0; t < threads; t++) {
-        sum_share *s = &shares[t];
-        size_t from = j->count * t / threads, to = j->count * (t + 1) / threads;
-        for (size_t i = from; i < to; i++) {
-            const rt_journal_line *l = &j->lines[i];
-            size_t c = l->txn_currency ? rt_currency_index(l->txn_currency) : fi;
-            s->debit += l->debit_minor;
-            s->credit += l->credit_minor;
-            s->txn[c][l->txn_minor < 0] += l->txn_minor < 0 ? -(__int128)l->txn_minor
-                                                            : (__int128)l->txn_minor;
-            s->used[c] = true;
-        }
-    }
-    for (unsigned t = 0; t < threads; t++) {
-        out->debit_minor += shares[t].debit;
-        out->credit_minor += shares[t].credit;
-    }
-    for (size_t c = 0; c < RT_CURRENCY_COUNT; c++) {
-        rt_journal_currency_sum cs = {rt_currency_at(c), 0, 0};
-        bool used = false;
-        for (unsigned t = 0; t < threads; t++) {
-            used |= shares[t].used[c];
-            cs.debit += shares[t].txn[c][0];
-            cs.credit += shares[t].txn[c][1];
-        }
-        if (used) out->currencies[out->currency_count++] = cs;
-    }
-    free(sh);
 }

@@ -48,10 +48,23 @@ typedef struct rt_journal_line {
     uint32_t reversal;    /* 1: the line reverses an earlier booking (accrual reversal) */
 } rt_journal_line;
 
+/* What a journal adds up to: debits and credits in the functional currency, and per
+ * transaction currency the debit-side and credit-side sums of txn_minor, each pair of which
+ * balances on its own. 128-bit sums: they never overflow. */
+typedef struct rt_journal_sums {
+    __int128 debit_minor, credit_minor; /* functional currency */
+    /* by row of the currency table (rt_currency_at), so in code order */
+    __int128 txn_debit[RT_CURRENCY_COUNT], txn_credit[RT_CURRENCY_COUNT];
+    bool used[RT_CURRENCY_COUNT]; /* some line is in that currency */
+} rt_journal_sums;
+
 typedef struct rt_journal {
     rt_journal_line *lines;
     size_t count, capacity;
     uint32_t entries;
+    /* Of the lines, kept as they are booked (each entry summed right after it is written, on
+     * the thread that wrote it): the run summary and the manifest read them, not the lines. */
+    rt_journal_sums sums;
 } rt_journal;
 
 void rt_journal_free(rt_journal *j);
@@ -91,25 +104,5 @@ rt_status rt_journal_book_accrual(const rt_catalog *cat, const rt_invoice_set *i
 rt_status rt_journal_convert(int64_t txn_minor, unsigned txn_decimals, int64_t rate_nanos,
                              unsigned fn_decimals, int64_t *fn_minor);
 
-/* What a journal adds up to: debits and credits in the functional currency, and per
- * transaction currency (in code order) the debit-side and credit-side sums of txn_minor, each
- * pair of which balances on its own. 128-bit sums: they never overflow. */
-typedef struct rt_journal_currency_sum {
-    const rt_currency *currency;
-    __int128 debit, credit; /* in its minor units */
-} rt_journal_currency_sum;
-
-typedef struct rt_journal_sums {
-    __int128 debit_minor, credit_minor; /* functional currency */
-    size_t currency_count;
-    rt_journal_currency_sum currencies[RT_CURRENCY_COUNT];
-} rt_journal_sums;
-
-/* Add up the whole journal in one pass on up to `threads` threads. Lines without a
- * transaction currency count under `functional`. A run sums its journal once, as soon as it is
- * booked, while its lines are still in the cache: the summary and the manifest read the sums,
- * not the lines. */
-void rt_journal_sum(const rt_journal *j, const rt_currency *functional, unsigned threads,
-                    rt_journal_sums *out);
 
 #endif

@@ -643,7 +643,6 @@ typedef struct run_state {
     rt_stored_invoices old;      /* the invoices in effect after it */
     rt_correction_result corr;
     rt_journal journal;
-    rt_journal_sums journal_sums; /* of the journal once booked */
     rt_registry_txn *txn;
     char staging[PATH_MAX];
     bool staging_made;
@@ -1025,8 +1024,6 @@ static rt_status commit(run_state *rs, const rt_run_config *cfg, rt_run_summary 
             return st;
         if ((st = book_journal(rs, err)) != RT_OK) return st;
     }
-    rt_journal_sum(&rs->journal, rt_currency_find(rs->cat.company->functional_currency),
-                   p->threads, &rs->journal_sums);
 
     rt_run_record rec;
     memset(&rec, 0, sizeof rec);
@@ -1046,7 +1043,6 @@ static rt_status commit(run_state *rs, const rt_run_config *cfg, rt_run_summary 
         .orders = &rs->orders,
         .invoices = &rs->invoices,
         .journal = &rs->journal,
-        .journal_sums = &rs->journal_sums,
         .totals = rec.totals,
         .total_count = rec.total_count,
         .accrual = cfg->accrue_only,
@@ -1124,8 +1120,8 @@ static rt_status commit(run_state *rs, const rt_run_config *cfg, rt_run_summary 
     snprintf(sum->last_invoice, sizeof sum->last_invoice, "%s", rec.last_invoice);
     memcpy(sum->totals, rec.totals, sizeof sum->totals);
     sum->total_count = rec.total_count;
-    sum->journal_debit_minor = rs->journal_sums.debit_minor;
-    sum->journal_credit_minor = rs->journal_sums.credit_minor;
+    sum->journal_debit_minor = rs->journal.sums.debit_minor;
+    sum->journal_credit_minor = rs->journal.sums.credit_minor;
     sum->journal_lines = rs->journal.count;
     return RT_OK;
 }

@@ -62,7 +62,6 @@ typedef struct rt_run_result {
     const rt_order_book *orders; /* its rejects go to the rejects file after usage rejects */
     const rt_invoice_set *invoices;
     const rt_journal *journal;
-    const rt_journal_sums *journal_sums; /* of journal */
     const rt_currency_total *totals;
     size_t total_count;
     bool accrual;          /* --accrue-only: no invoices; the journal holds the accrual */

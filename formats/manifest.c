@@ -34,7 +34,7 @@ static void kv_str(rt_buf *b, const char *indent, const char *k, const char *v, 
 static void write_journal_totals(rt_buf *b, const rt_run_result *res)
 {
     const rt_journal *j = res->journal;
-    const rt_journal_sums *sums = res->journal_sums;
+    const rt_journal_sums *sums = &j->sums;
     const rt_currency *fc = rt_currency_find(res->cat->company->functional_currency);
     RT_ASSERT(fc);
     /* bounded by checked invoice totals */
@@ -46,15 +46,17 @@ static void write_journal_totals(rt_buf *b, const rt_run_result *res)
                   "  \"journal\": {\"entries\": %" PRIu32 ", \"lines\": %zu, \"currency\": \"%s\", "
                   "\"debit\": \"%s\", \"credit\": \"%s\", \"by_currency\": [",
                   j->entries, j->count, fc->code, ds, ks);
-    for (size_t k = 0; k < sums->currency_count; k++) {
-        const rt_journal_currency_sum *c = &sums->currencies[k];
-        RT_ASSERT(c->debit <= INT64_MAX && c->credit <= INT64_MAX);
-        rt_decimal_str((int64_t)c->debit, c->currency->minor_units, ds, sizeof ds);
-        rt_decimal_str((int64_t)c->credit, c->currency->minor_units, ks, sizeof ks);
+    size_t shown = 0;
+    for (size_t k = 0; k < RT_CURRENCY_COUNT; k++) { /* table rows are in code order */
+        if (!sums->used[k]) continue;
+        const rt_currency *c = rt_currency_at(k);
+        RT_ASSERT(sums->txn_debit[k] <= INT64_MAX && sums->txn_credit[k] <= INT64_MAX);
+        rt_decimal_str((int64_t)sums->txn_debit[k], c->minor_units, ds, sizeof ds);
+        rt_decimal_str((int64_t)sums->txn_credit[k], c->minor_units, ks, sizeof ks);
         rt_buf_printf(b, "%s\n    {\"currency\": \"%s\", \"debit\": \"%s\", \"credit\": \"%s\"}",
-                      k ? "," : "", c->currency->code, ds, ks);
+                      shown++ ? "," : "", c->code, ds, ks);
     }
-    rt_buf_puts(b, sums->currency_count ? "\n  ]}\n" : "]}\n");
+    rt_buf_puts(b, shown ? "\n  ]}\n" : "]}\n");
 }
 
 static void write_money_by_currency(rt_buf *b, const rt_run_result *res)

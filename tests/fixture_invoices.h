@@ -37,7 +37,6 @@ typedef struct fx {
     rt_invoice_set set;
     rt_invoice items[FX_INVOICES_MAX];
     rt_journal journal;
-    rt_journal_sums journal_sums;
     rt_run_result res;
     rt_currency_total totals[4];
 } fx;
@@ -276,9 +275,6 @@ static inline void fx_finish(fx *f)
     r->cat = &f->cat;
     r->invoices = &f->set;
     r->journal = &f->journal;
-    rt_journal_sum(&f->journal, rt_currency_find(f->cat.company->functional_currency), 1,
-                   &f->journal_sums);
-    r->journal_sums = &f->journal_sums;
     uint64_t events = 0;
     for (size_t i = 0; i < f->set.count; i++)
         events += f->items[i].events;

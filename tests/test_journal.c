@@ -107,72 +107,27 @@ Test(journal, foreign_currency_invoices_are_booked_in_the_functional_currency)
     cr_assert_eq(line(&j, 3, RT_JL_RECEIVABLE)->debit_minor, 4);
     cr_assert_eq(line(&j, 3, RT_JL_RECEIVABLE)->txn_minor, 6);
 
-    /* The sums: functional EUR, and per transaction currency in code order, each balanced. */
-    rt_journal_sums sums;
-    rt_journal_sum(&j, rt_currency_find("EUR"), 2, &sums);
-    cr_assert(sums.debit_minor == sums.credit_minor && sums.debit_minor == 6 + 734 + 4);
-    cr_assert_eq(sums.currency_count, 3);
+    /* The sums kept as the lines were booked: functional EUR, and per transaction currency
+     * (each balanced); no other currency is marked used. */
+    const rt_journal_sums *sums = &j.sums;
+    cr_assert(sums->debit_minor == sums->credit_minor && sums->debit_minor == 6 + 734 + 4);
     static const struct {
         const char *code;
         int64_t side;
     } by_ccy[] = {{"EUR", 6}, {"JPY", 1200}, {"USD", 6}};
+    size_t used = 0;
+    for (size_t k = 0; k < RT_CURRENCY_COUNT; k++) used += sums->used[k];
+    cr_assert_eq(used, 3);
     for (size_t k = 0; k < 3; k++) {
-        cr_assert_str_eq(sums.currencies[k].currency->code, by_ccy[k].code);
-        cr_assert(sums.currencies[k].debit == by_ccy[k].side);
-        cr_assert(sums.currencies[k].credit == by_ccy[k].side);
+        size_t c = rt_currency_index(rt_currency_find(by_ccy[k].code));
+        cr_assert(sums->used[c], "%s", by_ccy[k].code);
+        cr_assert(sums->txn_debit[c] == by_ccy[k].side && sums->txn_credit[c] == by_ccy[k].side);
     }
     rt_journal_free(&j);
     rt_invoice_set_free(&inv);
     rt_agg_free(&agg);
     rt_catalog_free(&cat);
     rt_book_free(&book);
-}
-
-/* A journal too large for one thread is summed in shares; the sums do not depend on how many.
- * Lines without a transaction currency count under the functional one. */
-Test(journal, sums_are_the_same_for_any_thread_count)
-{
-    const rt_currency *eur = rt_currency_find("EUR"), *chf = rt_currency_find("CHF"),
-                      *jpy = rt_currency_find("JPY");
-    rt_journal big = {0};
-    big.count = big.capacity = 400003;
-    big.lines = calloc(big.count, sizeof *big.lines);
-    cr_assert_not_null(big.lines);
-    __int128 want_debit = 0, want_chf_credit = 0;
-    for (size_t i = 0; i < big.count; i++) {
-        rt_journal_line *l = &big.lines[i];
-        int64_t amount = (int64_t)(i % 977) * 1000003 + INT64_C(100000000000000);
-        l->txn_currency = i % 3 == 0 ? chf : i % 3 == 1 ? jpy : NULL;
-        if (i % 2) {
-            l->debit_minor = amount;
-            l->txn_minor = amount;
-            want_debit += amount;
-        } else {
-            l->credit_minor = amount;
-            l->txn_minor = -amount;
-            if (i % 3 == 0) want_chf_credit += amount;
-        }
-    }
-    rt_journal_sums one, many;
-    rt_journal_sum(&big, eur, 1, &one);
-    cr_assert(one.debit_minor == want_debit);
-    cr_assert(one.debit_minor > INT64_MAX); /* 128-bit sums */
-    cr_assert_eq(one.currency_count, 3);
-    cr_assert_str_eq(one.currencies[0].currency->code, "CHF");
-    cr_assert_str_eq(one.currencies[1].currency->code, "EUR");
-    cr_assert_str_eq(one.currencies[2].currency->code, "JPY");
-    cr_assert(one.currencies[0].credit == want_chf_credit);
-    for (unsigned threads = 2; threads <= 5; threads++) {
-        rt_journal_sum(&big, eur, threads, &many);
-        cr_assert(many.debit_minor == one.debit_minor && many.credit_minor == one.credit_minor);
-        cr_assert_eq(many.currency_count, one.currency_count);
-        for (size_t k = 0; k < one.currency_count; k++) {
-            cr_assert_eq(many.currencies[k].currency, one.currencies[k].currency);
-            cr_assert(many.currencies[k].debit == one.currencies[k].debit);
-            cr_assert(many.currencies[k].credit == one.currencies[k].credit);
-        }
-    }
-    rt_journal_free(&big);
 }
 
 Test(journal, conversion_rounds_half_up_away_from_zero)
@@ -385,9 +340,7 @@ Test(journal, every_entry_and_the_journal_balance)
             }
         cr_assert_eq(d, c, "entry %u", e);
     }
-    rt_journal_sums sums;
-    rt_journal_sum(&jr, rt_currency_find(cat.company->functional_currency), 1, &sums);
-    cr_assert(sums.debit_minor == 486 && sums.credit_minor == 486);
+    cr_assert(jr.sums.debit_minor == 486 && jr.sums.credit_minor == 486);
     /* Receivables equal the invoice totals. */
     int64_t ar = 0, gross = 0;
     for (size_t i = 0; i < jr.count; i++)
@@ -432,8 +385,17 @@ Test(journal, the_same_journal_for_any_thread_count)
                           a->txn_currency == b->txn_currency && a->reversal == b->reversal,
                       "%u threads, line %zu", t, i);
         }
+        /* The sums kept by the shares add up to the same. */
+        cr_assert(many.sums.debit_minor == one.sums.debit_minor &&
+                  many.sums.credit_minor == one.sums.credit_minor, "%u threads", t);
+        for (size_t c = 0; c < RT_CURRENCY_COUNT; c++)
+            cr_assert(many.sums.used[c] == one.sums.used[c] &&
+                          many.sums.txn_debit[c] == one.sums.txn_debit[c] &&
+                          many.sums.txn_credit[c] == one.sums.txn_credit[c],
+                      "%u threads, currency %zu", t, c);
         rt_journal_free(&many);
     }
+    cr_assert(one.sums.debit_minor > 0 && one.sums.debit_minor == one.sums.credit_minor);
     rt_journal_free(&one);
 }
 
@@ -444,6 +406,7 @@ Test(journal, a_failing_invoice_leaves_the_journal_as_it_was)
     cr_assert_eq(rt_journal_book_invoices(&cat, &set, 1, &jr, &err), RT_OK);
     size_t count = jr.count;
     uint32_t entries = jr.entries;
+    __int128 debit = jr.sums.debit_minor;
     const rt_currency *chf = rt_currency_find("CHF");
     cr_assert_not_null(chf);
     const rt_currency *was = set.items[2].currency;
@@ -452,6 +415,8 @@ Test(journal, a_failing_invoice_leaves_the_journal_as_it_was)
     cr_assert(strstr(err.message, "no FX rate from CHF"), "%s", err.message);
     cr_assert_eq(jr.count, count);
     cr_assert_eq(jr.entries, entries);
+    cr_assert(jr.sums.debit_minor == debit, "nor added to the sums");
+    cr_assert_not(jr.sums.used[rt_currency_index(chf)]);
     set.items[2].currency = was;
 }
 
