@@ -153,6 +153,34 @@ rt_status rt_decimal_parse(const char *s, size_t len, unsigned scale, int64_t *o
     return rt_mul_i64(mantissa, rt_pow10(scale - got), out);
 }
 
+/* "00" .. "99": two digits per division (amounts are formatted tens of millions of times a
+ * run). */
+static const char two_digits[201] = "0001020304050607080910111213141516171819"
+                                    "2021222324252627282930313233343536373839"
+                                    "4041424344454647484950515253545556575859"
+                                    "6061626364656667686970717273747576777879"
+                                    "8081828384858687888990919293949596979899";
+
+/* Write the `width` lowest decimal digits of v (v < 10^width) ending just before end. */
+static void put_digits(char *end, uint64_t v, unsigned width)
+{
+    for (; width >= 2; width -= 2) {
+        unsigned r = (unsigned)(v % 100);
+        v /= 100;
+        end -= 2;
+        memcpy(end, two_digits + 2 * r, 2);
+    }
+    if (width) *--end = (char)('0' + v);
+}
+
+/* Decimal digits of v (at least 1). */
+static unsigned digit_count(uint64_t v)
+{
+    unsigned n = 1;
+    for (; v >= 10000; v /= 10000) n += 4;
+    return n + (v >= 10) + (v >= 100) + (v >= 1000);
+}
+
 size_t rt_decimal_format(int64_t value, unsigned scale, int decimals, unsigned min_decimals,
                          char sep, char *buf, size_t buf_size)
 {
@@ -160,8 +188,12 @@ size_t rt_decimal_format(int64_t value, unsigned scale, int decimals, unsigned m
     char tmp[48];
     size_t n = 0;
     uint64_t mag = value < 0 ? (uint64_t)0 - (uint64_t)value : (uint64_t)value;
-    uint64_t div = (uint64_t)rt_pow10(scale);
-    uint64_t ip = mag / div, fp = mag % div;
+    uint64_t ip = mag, fp = 0;
+    if (scale) {
+        uint64_t div = (uint64_t)rt_pow10(scale);
+        ip = mag / div;
+        fp = mag % div;
+    }
 
     /* fp currently holds fp_dec decimals; shown is how many are printed. */
     unsigned fp_dec = scale, shown;
@@ -175,29 +207,31 @@ size_t rt_decimal_format(int64_t value, unsigned scale, int decimals, unsigned m
         }
         shown = fp_dec < min_decimals ? min_decimals : fp_dec;
     }
+    /* Shown beyond the value's own decimals: zeros, appended (never a multiplication that
+     * could leave 64 bits). */
+    unsigned pad = 0;
     if (shown > fp_dec)
-        fp *= (uint64_t)rt_pow10(shown - fp_dec);
+        pad = shown - fp_dec;
     else if (shown < fp_dec)
         fp /= (uint64_t)rt_pow10(fp_dec - shown);
-
-    if (value < 0) tmp[n++] = '-';
-    char digits[24];
-    size_t nd = 0;
-    do {
-        digits[nd++] = (char)('0' + ip % 10);
-        ip /= 10;
-    } while (ip);
-    while (nd) tmp[n++] = digits[--nd];
+    unsigned nd = digit_count(ip);
+    size_t len = (value < 0) + nd + (shown ? 1 + shown : 0);
+    RT_ASSERT(len < sizeof tmp);
+    /* Written in place when it fits (it nearly always does), else in tmp and cut. */
+    char *out = len < buf_size ? buf : tmp;
+    if (value < 0) out[n++] = '-';
+    put_digits(out + n + nd, ip, nd);
+    n += nd;
     if (shown > 0) {
-        tmp[n++] = sep;
-        for (unsigned k = shown; k > 0; k--) {
-            tmp[n + k - 1] = (char)('0' + fp % 10);
-            fp /= 10;
-        }
+        out[n++] = sep;
+        put_digits(out + n + shown - pad, fp, shown - pad);
+        for (unsigned k = shown - pad; k < shown; k++) out[n + k] = '0';
         n += shown;
     }
-    if (n >= buf_size) n = buf_size - 1;
-    memcpy(buf, tmp, n);
+    if (out == tmp) {
+        n = buf_size - 1;
+        memcpy(buf, tmp, n);
+    }
     buf[n] = '\0';
     return n;
 }

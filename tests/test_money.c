@@ -2,6 +2,7 @@
  * ISO 4217 minor units. */
 #include <criterion/criterion.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "engine/money.h"
@@ -135,6 +136,67 @@ Test(money, decimal_format)
     cr_assert_str_eq(b, "12,34");
     rt_decimal_str(INT64_MIN, 0, b, sizeof b);
     cr_assert_str_eq(b, "-9223372036854775808");
+}
+
+/* The text against one made with printf from the same integer parts, over values of every
+ * length (powers of ten and their neighbours, the extremes) and every scale and decimals. */
+static void reference(int64_t v, unsigned scale, int decimals, unsigned min_dec, char *out,
+                      size_t n)
+{
+    uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    uint64_t div = 1;
+    for (unsigned i = 0; i < scale; i++) div *= 10;
+    uint64_t ip = mag / div, fp = mag % div;
+    char frac[64];
+    snprintf(frac, sizeof frac, "%0*llu", (int)scale, (unsigned long long)fp);
+    if (scale == 0) frac[0] = '\0';
+    size_t len = strlen(frac);
+    if (decimals >= 0) {
+        while (len < (size_t)decimals) frac[len++] = '0';
+        len = (size_t)decimals;
+    } else {
+        while (len > min_dec && frac[len - 1] == '0') len--;
+        while (len < min_dec) frac[len++] = '0';
+    }
+    frac[len] = '\0';
+    snprintf(out, n, "%s%llu%s%s", v < 0 ? "-" : "", (unsigned long long)ip, len ? "." : "",
+             frac);
+}
+
+Test(money, decimal_format_matches_a_reference)
+{
+    int64_t values[200];
+    size_t nv = 0;
+    values[nv++] = 0;
+    values[nv++] = INT64_MAX;
+    values[nv++] = INT64_MIN;
+    for (int64_t p = 1; p <= INT64_MAX / 10; p *= 10) {
+        int64_t near[] = {p, p - 1, p + 1, p * 7 + 3};
+        for (size_t k = 0; k < 4; k++) {
+            values[nv++] = near[k];
+            values[nv++] = -near[k];
+        }
+    }
+    for (size_t i = 0; i < nv; i++)
+        for (unsigned scale = 0; scale <= 18; scale++)
+            for (int dec = -1; dec <= (int)scale + 2; dec++) {
+                if (dec >= 0 && (unsigned)dec < scale) continue; /* formatting never rounds */
+                for (unsigned min_dec = 0; min_dec <= (dec < 0 ? 3u : 0u); min_dec++) {
+                    char got[48], want[64];
+                    size_t len = rt_decimal_format(values[i], scale, dec, min_dec, '.', got,
+                                                   sizeof got);
+                    reference(values[i], scale, dec, min_dec, want, sizeof want);
+                    cr_assert_str_eq(got, want, "%lld scale %u decimals %d min %u",
+                                     (long long)values[i], scale, dec, min_dec);
+                    cr_assert_eq(len, strlen(want));
+                    /* A buffer too short gets the text cut, NUL-terminated. */
+                    char small[6];
+                    len = rt_decimal_format(values[i], scale, dec, min_dec, '.', small,
+                                            sizeof small);
+                    cr_assert_eq(len, strlen(want) < 5 ? strlen(want) : 5);
+                    cr_assert(strncmp(small, want, len) == 0 && small[len] == '\0');
+                }
+            }
 }
 
 Test(money, round_trip_text)
