@@ -366,3 +366,43 @@ Test(orders, bad_lines_are_rejected_with_reasons)
     rt_order_book_free(&ob);
     free_fixture(&fx);
 }
+
+/* Ids longer than 16 bytes that agree on their first 16 are told apart and ordered as strcmp
+ * orders them (the sort keys hold only the first 16 bytes), and a repeat of a long
+ * (order_id, line) is still caught. */
+Test(orders, long_ids_that_share_a_prefix_sort_and_repeat_correctly)
+{
+    fixture fx;
+    load_book(&fx);
+    rt_order_book ob;
+    rt_order_result r;
+    bill(&fx,
+         HEADER "ORDER-NUMBER-LONG-B,1,SUBSCRIPTION-LONG-0002,new,A1,FEE_M,2026-10-01,,1,,,,\n"
+                "ORDER-NUMBER-LONG-A,1,SUBSCRIPTION-LONG-0001,new,A1,FEE_M,2026-10-01,,2,,,,\n"
+                "ORDER-NUMBER-LONG-A,1,SUBSCRIPTION-LONG-0001,new,A1,FEE_M,2026-10-01,,2,,,,\n"
+                "ORDER-NUMBER-LONG-C,1,SUBSCRIPTION-LONG-0001,change,A1,FEE_M,2026-10-15,,3,,,,\n"
+                "ORDER-NUMBER-LONG-A,2,SUBSCRIPTION-LONG-0003,new,A2,FEE_M,2026-10-01,,1,,,,\n",
+         "2026-10", &ob, &r);
+    cr_assert_eq(ob.read, 5);
+    cr_assert_eq(ob.reject_count, 1);
+    cr_assert_eq(ob.rejects[0].reason, RT_REJ_BAD_ORDER);
+    cr_assert_eq(ob.rejects[0].source_line, 4, "the later copy is the one rejected");
+    cr_assert_eq(r.lines_used, 4);
+    static const struct {
+        const char *sub, *order;
+        uint64_t source_line;
+    } want[] = {{"SUBSCRIPTION-LONG-0001", "ORDER-NUMBER-LONG-A", 3},
+                {"SUBSCRIPTION-LONG-0001", "ORDER-NUMBER-LONG-A", 4},
+                {"SUBSCRIPTION-LONG-0001", "ORDER-NUMBER-LONG-C", 5},
+                {"SUBSCRIPTION-LONG-0002", "ORDER-NUMBER-LONG-B", 2},
+                {"SUBSCRIPTION-LONG-0003", "ORDER-NUMBER-LONG-A", 6}};
+    cr_assert_eq(ob.count, 5);
+    for (size_t i = 0; i < 5; i++) {
+        cr_assert_str_eq(ob.lines[i].subscription_id, want[i].sub, "line %zu", i);
+        cr_assert_str_eq(ob.lines[i].order_id, want[i].order, "line %zu", i);
+        cr_assert_eq(ob.lines[i].source_line, want[i].source_line, "line %zu", i);
+    }
+    rt_order_result_free(&r);
+    rt_order_book_free(&ob);
+    free_fixture(&fx);
+}
