@@ -33,6 +33,17 @@ void rt_order_book_free(rt_order_book *ob)
     memset(ob, 0, sizeof *ob);
 }
 
+bool rt_order_book_reserve(rt_order_book *ob, size_t lines)
+{
+    if (lines <= ob->capacity - ob->count) return true;
+    size_t cap = ob->count + lines;
+    rt_order_line *l = realloc(ob->lines, cap * sizeof *l);
+    if (!l) return false;
+    ob->lines = l;
+    ob->capacity = cap;
+    return true;
+}
+
 rt_order_line *rt_order_book_push(rt_order_book *ob)
 {
     if (ob->count == ob->capacity) {
@@ -674,6 +685,15 @@ rt_status rt_orders_bill(const rt_catalog *cat, const rt_period *period, rt_orde
     segment *seg = NULL;
     rt_status st = RT_ENOMEM;
     if (ob->count) qsort(ob->lines, ob->count, sizeof *ob->lines, line_cmp);
+    /* About a charge per line (lines of a longer cycle make a few more): room for them at
+     * once, so that the array is not moved by doubling (see rt_order_book_reserve). */
+    if (ob->count) {
+        out->charge_capacity = ob->count + ob->count / 8;
+        if (!(out->charges = malloc(out->charge_capacity * sizeof *out->charges))) {
+            out->charge_capacity = 0;
+            goto fail;
+        }
+    }
     c.bad = calloc(ob->count ? ob->count : 1, 1);
     seg = malloc(2 * (ob->count + 1) * sizeof *seg);
     if (!c.bad || !seg) goto fail;

@@ -91,6 +91,11 @@ void rt_order_book_init(rt_order_book *ob);
 void rt_order_book_free(rt_order_book *ob);
 /* A zeroed line appended to the book (valid until the next push); NULL on allocation failure. */
 rt_order_line *rt_order_book_push(rt_order_book *ob);
+/* Make room for `lines` more lines in one step (a reader that knows about how many a file
+ * holds calls it first): glibc moves a large array that doubles (mremap), and on a guest with
+ * shadow page tables every moved page faults again when next read. false when memory runs
+ * out (nothing changes). */
+bool rt_order_book_reserve(rt_order_book *ob, size_t lines);
 /* Record a rejected line; false on allocation failure. */
 bool rt_order_book_reject(rt_order_book *ob, uint32_t reason, uint32_t source, uint64_t line,
                           const char *raw, size_t raw_len, const char *field, const char *fmt,

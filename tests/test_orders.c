@@ -406,3 +406,22 @@ Test(orders, long_ids_that_share_a_prefix_sort_and_repeat_correctly)
     rt_order_book_free(&ob);
     free_fixture(&fx);
 }
+
+/* Reserving grows the book's room once and keeps what it holds. */
+Test(orders, reserve_makes_room_without_changing_the_lines)
+{
+    rt_order_book ob;
+    rt_order_book_init(&ob);
+    rt_order_line *l = rt_order_book_push(&ob);
+    cr_assert_not_null(l);
+    l->line = 7;
+    cr_assert(rt_order_book_reserve(&ob, 1000));
+    cr_assert_geq(ob.capacity, 1001);
+    cr_assert_eq(ob.count, 1);
+    cr_assert_eq(ob.lines[0].line, 7);
+    const rt_order_line *at = ob.lines;
+    for (int i = 0; i < 1000; i++) cr_assert_not_null(rt_order_book_push(&ob));
+    cr_assert_eq(ob.lines, at, "no push moved the lines");
+    cr_assert(rt_order_book_reserve(&ob, 0));
+    rt_order_book_free(&ob);
+}
