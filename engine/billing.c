@@ -100,6 +100,17 @@ rt_status rt_agg_init(rt_aggregates *a)
     return agg_slots(a, 2048);
 }
 
+rt_status rt_agg_reserve(rt_aggregates *a, size_t entries)
+{
+    if (entries <= a->capacity) return RT_OK;
+    rt_agg_entry *e =
+        rt_big_realloc(a->entries, a->capacity * sizeof *e, entries * sizeof *e);
+    if (!e) return RT_ENOMEM;
+    a->entries = e;
+    a->capacity = entries;
+    return RT_OK;
+}
+
 void rt_agg_free(rt_aggregates *a)
 {
     if (a->slots) rt_big_free(a->slots, (a->mask + 1) * sizeof *a->slots);

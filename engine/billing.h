@@ -41,6 +41,12 @@ typedef struct rt_aggregates {
 } rt_aggregates;
 
 rt_status rt_agg_init(rt_aggregates *a);
+/* Room for `entries` entries in one block, so that adding them never copies the table: each
+ * doubling copied it into memory touched for the first time, which costs seconds per GiB on a
+ * guest with shadow page tables. Room not yet used is address space only (bigmem maps it and
+ * pages are touched as entries are added). RT_ENOMEM leaves the table as it was (it then
+ * grows by doubling). */
+rt_status rt_agg_reserve(rt_aggregates *a, size_t entries);
 void rt_agg_free(rt_aggregates *a);
 /* Add one rated event (each of its parts to the entry of its rate; the event is counted once,
  * in its first part). RT_EOVERFLOW when a quantity sum leaves int64; RT_ENOMEM. */

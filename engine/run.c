@@ -469,6 +469,17 @@ static rt_status reserve_dedup(pipeline *p, uint64_t expected, rt_error *err)
     return RT_OK;
 }
 
+/* Give every thread's aggregates room for its share of about `expected` records (and half as
+ * many again, since threads take chunks as they come), so they are not copied while growing.
+ * Only an optimisation: when the room cannot be had, they grow as before. */
+static void reserve_aggs(pipeline *p, uint64_t expected)
+{
+    uint64_t per = expected / p->threads;
+    per += per / 2;
+    if (per > (UINT64_C(1) << 26)) per = UINT64_C(1) << 26;
+    for (unsigned t = 0; t < p->threads; t++) (void)rt_agg_reserve(&p->aggs[t], (size_t)per);
+}
+
 /* Let the output writer size its work to a run of about `expected` records, from the first
  * wave. */
 static rt_status plan_outputs(pipeline *p, unsigned n, uint64_t expected, rt_error *err)
@@ -509,6 +520,7 @@ static rt_status run_waves(pipeline *p, rt_error *err)
         uint64_t in_file = 0, in_run = 0;
         if (first) estimate_records(p, cur, n, &in_file, &in_run);
         if (first && (st = reserve_dedup(p, in_file, err)) != RT_OK) break;
+        if (first) reserve_aggs(p, in_run);
         if ((st = dedup_wave(p, n, err)) != RT_OK) break;
         if (first && (st = plan_outputs(p, n, in_run, err)) != RT_OK) break;
         first = false;

@@ -475,6 +475,28 @@ Test(agg, growing_keeps_every_key_and_hints_change_nothing)
     rt_agg_free(&a);
 }
 
+/* Reserved room keeps the entries already added, and adding up to it never moves them. */
+Test(agg, reserved_room_is_used_without_moving_the_entries)
+{
+    rt_aggregates a;
+    cr_assert_eq(rt_agg_init(&a), RT_OK);
+    add(&a, rated_ev(3, 1, 1, 5, 700));
+    enum { ROOM = 40000 };
+    cr_assert_eq(rt_agg_reserve(&a, ROOM), RT_OK);
+    cr_assert_geq(a.capacity, ROOM);
+    cr_assert_eq(a.count, 1);
+    cr_assert(a.entries[0].account == 3 && a.entries[0].amount_nanos == 700);
+    const rt_agg_entry *at = a.entries;
+    for (uint32_t k = 1; k < ROOM; k++) add(&a, rated_ev(10 + k, 2, 1, 1, 1));
+    cr_assert_eq(a.count, ROOM);
+    cr_assert_eq(a.entries, at, "no add moved the entries");
+    add(&a, rated_ev(3, 1, 1, 5, 700)); /* an existing key still finds its entry */
+    cr_assert(a.entries[0].amount_nanos == 1400 && a.entries[0].events == 2);
+    cr_assert_eq(rt_agg_reserve(&a, 10), RT_OK, "less room than held changes nothing");
+    cr_assert_eq(a.entries, at);
+    rt_agg_free(&a);
+}
+
 Test(agg, quantity_overflow_is_an_error)
 {
     rt_aggregates a;
