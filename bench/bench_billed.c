@@ -133,7 +133,7 @@ int main(int argc, char **argv)
     unlink(path);
     uint64_t count, xxh;
     uint64_t t2 = now_ns();
-    if (rt_billed_write_set(path, &d, 2, true, &count, &xxh, &err) != RT_OK) {
+    if (rt_billed_write_set(path, &d, 2, &count, &xxh, &err) != RT_OK) {
         fprintf(stderr, "bench_billed: %s\n", err.message);
         return 1;
     }

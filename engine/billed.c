@@ -120,7 +120,7 @@ typedef struct write_job {
     sort_buf *bufs; /* one per thread */
     XXH64_state_t *hash;
     int fd;
-    const char *tmp;
+    const char *path;
 } write_job;
 
 static rt_status sort_work(void *ctx, unsigned tid, size_t k, rt_error *err)
@@ -133,10 +133,10 @@ static rt_status sort_work(void *ctx, unsigned tid, size_t k, rt_error *err)
         b->cap = p->count + p->count / 4;
         if (!(b->items = malloc(b->cap * sizeof *b->items))) {
             b->cap = 0;
-            return rt_error_set(err, RT_ENOMEM, j->tmp, 0, 0, NULL, "out of memory");
+            return rt_error_set(err, RT_ENOMEM, j->path, 0, 0, NULL, "out of memory");
         }
     }
-    if (!sort_part(p, b->items)) return rt_error_set(err, RT_ENOMEM, j->tmp, 0, 0, NULL, "out of memory");
+    if (!sort_part(p, b->items)) return rt_error_set(err, RT_ENOMEM, j->path, 0, 0, NULL, "out of memory");
     return RT_OK;
 }
 
@@ -145,7 +145,7 @@ static rt_status sort_commit(void *ctx, unsigned tid, size_t k, rt_error *err)
     write_job *j = ctx;
     size_t bytes = j->set->parts[k].count * sizeof(rt_fp128);
     XXH64_update(j->hash, j->bufs[tid].items, bytes);
-    return write_all(j->fd, j->bufs[tid].items, bytes, j->tmp, err);
+    return write_all(j->fd, j->bufs[tid].items, bytes, j->path, err);
 }
 
 static rt_status make_parent(const char *path, rt_error *err)
@@ -160,15 +160,13 @@ static rt_status make_parent(const char *path, rt_error *err)
     return RT_OK;
 }
 
-rt_status rt_billed_write_set(const char *path, const rt_dedup *set, unsigned threads, bool sync,
+rt_status rt_billed_write_set(const char *path, const rt_dedup *set, unsigned threads,
                               uint64_t *count, uint64_t *xxh64, rt_error *err)
 {
-    char tmp[PATH_MAX + 8];
     rt_status st = make_parent(path, err);
     if (st != RT_OK) return st;
     uint64_t n = 0;
     for (unsigned k = 0; k < RT_DEDUP_PARTS; k++) n += set->parts[k].count;
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
     if (threads == 0) threads = 1;
     sort_buf *bufs = calloc(threads, sizeof *bufs);
     XXH64_state_t *hash = XXH64_createState();
@@ -177,25 +175,23 @@ rt_status rt_billed_write_set(const char *path, const rt_dedup *set, unsigned th
         XXH64_freeState(hash);
         return rt_error_set(err, RT_ENOMEM, path, 0, 0, NULL, "out of memory");
     }
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0) st = rt_error_set(err, RT_EIO, tmp, 0, 0, NULL, "cannot create: %s", strerror(errno));
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) st = rt_error_set(err, RT_EIO, path, 0, 0, NULL, "cannot create: %s", strerror(errno));
     unsigned char header[HEADER_BYTES];
     memcpy(header, MAGIC, 8);
     for (int i = 0; i < 8; i++) header[8 + i] = (unsigned char)(n >> (8 * i));
-    if (st == RT_OK) st = write_all(fd, header, sizeof header, tmp, err);
-    write_job job = {set, bufs, hash, fd, tmp};
+    if (st == RT_OK) st = write_all(fd, header, sizeof header, path, err);
+    write_job job = {set, bufs, hash, fd, path};
     if (st == RT_OK)
         st = rt_ordered_run(RT_DEDUP_PARTS, threads, sort_work, sort_commit, &job, err);
     uint64_t h = XXH64_digest(hash);
     unsigned char trailer[TRAILER_BYTES];
     for (int i = 0; i < 8; i++) trailer[i] = (unsigned char)(h >> (8 * i));
-    if (st == RT_OK) st = write_all(fd, trailer, sizeof trailer, tmp, err);
-    if (st == RT_OK && sync && fsync(fd) != 0)
-        st = rt_error_set(err, RT_EIO, tmp, 0, 0, NULL, "fsync: %s", strerror(errno));
-    if (fd >= 0) close(fd);
-    if (st == RT_OK && rename(tmp, path) != 0)
-        st = rt_error_set(err, RT_EIO, path, 0, 0, NULL, "rename: %s", strerror(errno));
-    if (st != RT_OK && fd >= 0) unlink(tmp);
+    if (st == RT_OK) st = write_all(fd, trailer, sizeof trailer, path, err);
+    if (fd >= 0) {
+        close(fd);
+        if (st != RT_OK) unlink(path);
+    }
     for (unsigned t = 0; t < threads; t++) free(bufs[t].items);
     free(bufs);
     XXH64_freeState(hash);

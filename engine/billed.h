@@ -22,14 +22,14 @@ typedef struct rt_billed_set rt_billed_set;
 /* Path of a run's billed-events file inside a book directory. */
 void rt_billed_path(const char *book_dir, uint64_t run_no, char *buf, size_t buf_size);
 
-/* Write every fingerprint held by `set`, sorted, as a billed-events file at path (through
- * path.tmp, renamed; the directory is created when missing). Each partition is sorted on one
- * of `threads` threads into a buffer of that thread's and appended in partition order, so the
- * sorted whole (16 bytes per event) is never held. sync: fsync before the rename. A run writes
- * its file as soon as its usage is read, before it has a number (rt_billed_pending_path,
- * sync false), frees the set, and makes the file its own at commit (rt_billed_publish).
- * *count and *xxh64 are for the registry. RT_EIO, RT_ENOMEM. */
-rt_status rt_billed_write_set(const char *path, const rt_dedup *set, unsigned threads, bool sync,
+/* Write every fingerprint held by `set`, sorted, as a billed-events file at path (the
+ * directory is created when missing; the file is removed on failure). Each partition is sorted
+ * on one of `threads` threads into a buffer of that thread's and appended in partition order,
+ * so the sorted whole (16 bytes per event) is never held. Not synced: a run writes its file
+ * as soon as its usage is read, before it has a number (rt_billed_pending_path), frees the
+ * set, and rt_billed_publish makes the file durable and its own at commit. *count and *xxh64
+ * are for the registry. RT_EIO, RT_ENOMEM. */
+rt_status rt_billed_write_set(const char *path, const rt_dedup *set, unsigned threads,
                               uint64_t *count, uint64_t *xxh64, rt_error *err);
 /* Where a run writes its billed events before it has a number: BOOK_DIR/billed/, under a name
  * no committed run's file has, made of the process id and the time (a run that dies leaves

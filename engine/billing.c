@@ -411,7 +411,7 @@ typedef struct inv_ctx {
     uint32_t plans[PLANS_MAX];
     size_t plan_count;
     rt_error *err;
-    struct text_memo *texts; /* the thread's line texts, made once each */
+    struct text_memo *texts; /* the thread's zone and band line texts, made once each */
 } inv_ctx;
 
 static rt_status oom(inv_ctx *x)
@@ -475,53 +475,28 @@ static bool has_plan(const inv_ctx *x, uint32_t plan)
     return false;
 }
 
-/* Zone and band line texts, made once per (charge, product, zone, rate group) on each thread
- * and shared by every line that has them (in the thread's arena, which lives as long as the
- * invoices): a period has a few thousand distinct texts and may have ten million lines. */
-typedef struct text_slot {
-    uint32_t charge, product, zone, group;
-    const char *text; /* NULL: a plain line */
-    bool used;
-} text_slot;
-
+/* Zone and band line texts, made once per (charge, zone, rate group) on each thread and shared
+ * by every line that has them (in the thread's arena, which lives as long as the invoices): a
+ * period has a few thousand distinct texts and may have ten million lines. A usage line's
+ * product is its charge's at the tax point, so the three say which text it is. */
 typedef struct text_memo {
-    text_slot *slots;
-    size_t mask, count;
+    rt_u64map index; /* text_key -> row of texts; slots NULL: no memo (out of memory) */
+    const char **texts;
+    size_t count, cap;
 } text_memo;
 
-static size_t text_home(const text_memo *m, uint32_t charge, uint32_t product, uint32_t zone,
-                        uint32_t group)
+/* The three as one non-zero number (mixed radix over the catalog's counts); false in a
+ * catalog too large for that, whose lines then make their texts each time. */
+static bool text_key(const rt_catalog *cat, uint32_t charge, uint32_t zone, uint32_t group,
+                     uint64_t *key)
 {
-    uint64_t k = ((uint64_t)charge << 32 | product) * UINT64_C(0x9e3779b97f4a7c15);
-    k ^= rt_u64_mix((uint64_t)zone << 32 | group);
-    return (size_t)rt_u64_mix(k) & m->mask;
-}
-
-static text_slot *text_find(text_memo *m, uint32_t charge, uint32_t product, uint32_t zone,
-                            uint32_t group)
-{
-    size_t i = text_home(m, charge, product, zone, group);
-    for (; m->slots[i].used; i = (i + 1) & m->mask) {
-        const text_slot *t = &m->slots[i];
-        if (t->charge == charge && t->product == product && t->zone == zone && t->group == group)
-            break;
-    }
-    return &m->slots[i];
-}
-
-/* Room for one more text (a load of at most a half). false when memory runs out. */
-static bool text_room(text_memo *m)
-{
-    if (m->slots && (m->count + 1) * 2 <= m->mask + 1) return true;
-    size_t cap = m->slots ? (m->mask + 1) * 2 : 1024;
-    text_memo bigger = {calloc(cap, sizeof *bigger.slots), cap - 1, m->count};
-    if (!bigger.slots) return false;
-    for (size_t i = 0; m->slots && i <= m->mask; i++) {
-        const text_slot *t = &m->slots[i];
-        if (t->used) *text_find(&bigger, t->charge, t->product, t->zone, t->group) = *t;
-    }
-    free(m->slots);
-    *m = bigger;
+    uint64_t zones = cat->zone_count + 1, groups = cat->rate_group_count + 1, k;
+    uint64_t z = zone == RT_NO_INDEX ? 0 : (uint64_t)zone + 1;
+    uint64_t g = group == RT_NO_INDEX ? 0 : (uint64_t)group + 1;
+    if (__builtin_mul_overflow((uint64_t)charge, zones, &k) || __builtin_add_overflow(k, z, &k) ||
+        __builtin_mul_overflow(k, groups, &k) || __builtin_add_overflow(k, g + 1, &k))
+        return false;
+    *key = k;
     return true;
 }
 
@@ -548,15 +523,24 @@ static const char *zone_band_text(inv_ctx *x, uint32_t charge, uint32_t zone, ui
                                   uint32_t product)
 {
     text_memo *m = x->texts;
-    if (!text_room(m)) return make_zone_band_text(x, charge, zone, group, product);
-    text_slot *t = text_find(m, charge, product, zone, group);
-    if (!t->used) {
-        const char *text = make_zone_band_text(x, charge, zone, group, product);
-        if (!text && (zone != RT_NO_INDEX || group != RT_NO_INDEX)) return NULL; /* not kept */
-        *t = (text_slot){charge, product, zone, group, text, true};
-        m->count++;
+    uint64_t key;
+    uint32_t row;
+    if (!m->index.slots || !text_key(x->cat, charge, zone, group, &key))
+        return make_zone_band_text(x, charge, zone, group, product);
+    if (rt_u64map_get(&m->index, key, &row) == RT_OK) return m->texts[row];
+    const char *text = make_zone_band_text(x, charge, zone, group, product);
+    if (!text && (zone != RT_NO_INDEX || group != RT_NO_INDEX)) return NULL; /* not kept */
+    if (m->count == m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 256;
+        const char **t = realloc(m->texts, cap * sizeof *t);
+        if (!t) return text; /* not kept */
+        m->texts = t;
+        m->cap = cap;
     }
-    return t->text;
+    int inserted;
+    if (rt_u64map_upsert(&m->index, key, (uint32_t)m->count, &row, &inserted) == RT_OK)
+        m->texts[m->count++] = text;
+    return text;
 }
 
 /* "<charge text><suffix>" in the invoice arena (the charge's description, else its
@@ -1052,6 +1036,7 @@ rt_status rt_billing_build(const rt_catalog *cat, const rt_period *period,
         f->task = SIZE_MAX;
         rt_arena_init(&arenas[me], 8 << 20);
         text_memo texts = {0};
+        if (rt_u64map_init(&texts.index, 1024) != RT_OK) texts.index.slots = NULL;
         inv_ctx x = {.cat = cat,
                      .texts = &texts,
                      .period = period,
@@ -1071,7 +1056,8 @@ rt_status rt_billing_build(const rt_catalog *cat, const rt_period *period,
             }
         }
         free(x.lines);
-        free(texts.slots);
+        rt_u64map_free(&texts.index);
+        free(texts.texts);
     }
     /* Chunks are handed out in order and each thread stops at its first failure, so the
      * lowest failing task of any thread is the first failing invoice in account order. */

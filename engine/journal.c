@@ -44,17 +44,23 @@ static void sums_merge(rt_journal_sums *into, const rt_journal_sums *s)
     }
 }
 
-/* Add an entry's n lines, just written, to s; every entry balances: its debits equal its
- * credits. */
-static void sum_entry(rt_journal_sums *s, const rt_journal_line *lines, size_t n)
+
+/* Every entry balances: its n lines' debits equal their credits. */
+static void assert_balanced(const rt_journal_line *lines, size_t n)
 {
     __int128 d = 0, c = 0;
     for (size_t k = 0; k < n; k++) {
         d += lines[k].debit_minor;
         c += lines[k].credit_minor;
-        sums_add(s, &lines[k]);
     }
     RT_ASSERT(d == c);
+}
+
+/* An entry's n lines, just written (so still in the cache), checked and added to s. */
+static void sum_entry(rt_journal_sums *s, const rt_journal_line *lines, size_t n)
+{
+    assert_balanced(lines, n);
+    for (size_t k = 0; k < n; k++) sums_add(s, &lines[k]);
 }
 
 static rt_status push(rt_journal *j, rt_journal_line line)
@@ -71,16 +77,6 @@ static rt_status push(rt_journal *j, rt_journal_line line)
     return RT_OK;
 }
 
-/* Every entry pushed line by line balances. */
-static void assert_balanced(const rt_journal_line *lines, size_t n)
-{
-    __int128 d = 0, c = 0;
-    for (size_t k = 0; k < n; k++) {
-        d += lines[k].debit_minor;
-        c += lines[k].credit_minor;
-    }
-    RT_ASSERT(d == c);
-}
 
 rt_status rt_journal_convert(int64_t txn_minor, unsigned txn_decimals, int64_t rate_nanos,
                              unsigned fn_decimals, int64_t *fn_minor)

@@ -855,8 +855,8 @@ static rt_status bill(run_state *rs, rt_error *err)
      * nothing. */
     if (!p->cfg->accrue_only) {
         rt_billed_pending_path(p->cfg->book_dir, rs->billed_pending, sizeof rs->billed_pending);
-        st = rt_billed_write_set(rs->billed_pending, &p->dedup, p->threads, false,
-                                 &p->billed_count, &p->billed_xxh64, err);
+        st = rt_billed_write_set(rs->billed_pending, &p->dedup, p->threads, &p->billed_count,
+                                 &p->billed_xxh64, err);
         if (st != RT_OK) return st;
         rs->pending_written = true;
     }

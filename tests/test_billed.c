@@ -44,7 +44,7 @@ static void fill(rt_dedup *d, uint64_t from, uint64_t to)
 static rt_status write_set(const char *path, const rt_dedup *d, uint64_t *count, uint64_t *xxh,
                            rt_error *err)
 {
-    return rt_billed_write_set(path, d, 2, true, count, xxh, err);
+    return rt_billed_write_set(path, d, 2, count, xxh, err);
 }
 
 static rt_billed_set *make(uint64_t run, uint64_t from, uint64_t to, bool zero)
@@ -119,8 +119,8 @@ Test(billed, the_file_is_the_same_for_any_thread_count_and_published_by_rename)
     snprintf(many, sizeof many, "%s/many.fps", dir);
     uint64_t c1, h1, c3, h3;
     rt_error err;
-    cr_assert_eq(rt_billed_write_set(one, &d, 1, true, &c1, &h1, &err), RT_OK, "%s", err.message);
-    cr_assert_eq(rt_billed_write_set(many, &d, 3, false, &c3, &h3, &err), RT_OK, "%s", err.message);
+    cr_assert_eq(rt_billed_write_set(one, &d, 1, &c1, &h1, &err), RT_OK, "%s", err.message);
+    cr_assert_eq(rt_billed_write_set(many, &d, 3, &c3, &h3, &err), RT_OK, "%s", err.message);
     cr_assert(c1 == 30000 && c3 == c1 && h3 == h1);
     size_t l1, l3;
     char *b1 = rt_test_read(one, &l1), *b3 = rt_test_read(many, &l3);
@@ -132,7 +132,7 @@ Test(billed, the_file_is_the_same_for_any_thread_count_and_published_by_rename)
     cr_assert(strncmp(pending, dir, strlen(dir)) == 0 && strstr(pending, "/billed/pending-"),
               "%s", pending);
     uint64_t cp, hp;
-    cr_assert_eq(rt_billed_write_set(pending, &d, 2, false, &cp, &hp, &err), RT_OK, "%s",
+    cr_assert_eq(rt_billed_write_set(pending, &d, 2, &cp, &hp, &err), RT_OK, "%s",
                  err.message);
     rt_dedup_free(&d);
     rt_billed_path(dir, 4, final, sizeof final);
