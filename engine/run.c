@@ -662,10 +662,11 @@ typedef struct run_state {
     bool billed_written; /* the billed-events file exists but the run is not committed */
     char billed_pending[PATH_MAX];
     bool pending_written; /* the pending billed-events file exists (not yet published) */
-    /* The order files, read and billed alongside the usage waves. */
+    /* The order files: read and billed alongside the usage waves on a thread of their own
+     * (orders_started), or on the run's one thread once the usage is read (orders_due). */
     const rt_run_config *orders_cfg;
     pthread_t orders_thread;
-    bool orders_started;
+    bool orders_started, orders_due, orders_alongside;
     rt_status orders_status;
     rt_error orders_err;
     uint64_t orders_ns;
@@ -739,28 +740,47 @@ static void *orders_main(void *arg)
     return NULL;
 }
 
-/* Start reading and billing the orders on their own thread (on this one when no thread can
- * be made: the result is the same, only later). */
+/* Start reading and billing the orders on a thread of their own, when the run may use more
+ * than one. A run limited to one thread (or one that cannot make a thread) reads them on
+ * that thread after the usage: the result is the same, only later. */
 static void start_orders(run_state *rs, const rt_run_config *cfg)
 {
     rs->orders_cfg = cfg;
     rt_error_clear(&rs->orders_err);
-    if (pthread_create(&rs->orders_thread, NULL, orders_main, rs) == 0)
-        rs->orders_started = true;
+    if (rs->p.threads >= 2 && pthread_create(&rs->orders_thread, NULL, orders_main, rs) == 0)
+        rs->orders_started = rs->orders_alongside = true;
     else
-        orders_main(rs);
+        rs->orders_due = true;
 }
 
-/* Wait for the orders; their status (and error) once joined. Safe to call again. */
+static void count_orders(run_state *rs)
+{
+    rs->p.counts.order_lines = rs->orders.read;
+    rs->p.counts.order_rejected = rs->orders.reject_count;
+}
+
+/* Wait for the orders (or read them now, when they are due on this thread); their status
+ * (and error). Safe to call again. */
 static rt_status join_orders(run_state *rs)
 {
     if (rs->orders_started) {
         pthread_join(rs->orders_thread, NULL);
         rs->orders_started = false;
-        rs->p.counts.order_lines = rs->orders.read;
-        rs->p.counts.order_rejected = rs->orders.reject_count;
+        count_orders(rs);
+    } else if (rs->orders_due) {
+        rs->orders_due = false;
+        orders_main(rs);
+        count_orders(rs);
     }
     return rs->orders_status;
+}
+
+/* Whatever becomes of the run: a thread still reading the orders is waited for; orders not
+ * yet read are not read any more. */
+static void stop_orders(run_state *rs)
+{
+    rs->orders_due = false;
+    join_orders(rs);
 }
 
 static rt_status prepare(run_state *rs, const rt_run_config *cfg, rt_error *err)
@@ -1141,7 +1161,7 @@ static rt_status commit(run_state *rs, const rt_run_config *cfg, rt_run_summary 
 static void cleanup(run_state *rs, const rt_run_config *cfg)
 {
     pipeline *p = &rs->p;
-    join_orders(rs);
+    stop_orders(rs);
     rt_registry_abort(rs->txn);
     if (p->sink) cfg->outputs->destroy(p->sink);
     if (rs->staging_made) remove_tree(rs->staging);
@@ -1212,6 +1232,7 @@ rt_status rt_run_execute(const rt_run_config *cfg, rt_run_summary *sum, rt_error
     sum->times = rs.p.times;
     sum->times.orders_ns = rs.orders_ns;
     sum->times.orders_wait_ns = t1 - tw;
+    sum->times.orders_alongside = rs.orders_alongside;
     sum->times.bill_ns = t2 - t1;
     sum->times.commit_ns = t3 - t2;
     sum->times.total_ns = t3 - t0;

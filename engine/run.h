@@ -152,8 +152,11 @@ typedef struct rt_run_config {
 
 typedef struct rt_stage_times {
     uint64_t load_ns, read_ns, rate_ns, dedup_ns, output_ns, bill_ns, commit_ns, total_ns;
-    uint64_t orders_ns;      /* reading and billing the orders, alongside read .. output */
-    uint64_t orders_wait_ns; /* waiting for them after the usage (in no other stage) */
+    uint64_t orders_ns;      /* reading and billing the orders: alongside read .. output on
+                                their own thread, or after them with one thread */
+    uint64_t orders_wait_ns; /* waiting for them (or, with one thread, reading them) after the
+                                usage, in no other stage */
+    bool orders_alongside;   /* the orders had a thread of their own (runs of 2+ threads) */
 } rt_stage_times;
 
 typedef struct rt_run_summary {

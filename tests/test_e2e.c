@@ -274,6 +274,36 @@ Test(e2e, an_invalid_book_source_changes_nothing)
  *   (ACC-0016) + 7.09 (ACC-0017) = 73.20; November and December: 9.99 + 9.99 + 50.00 = 69.98.
  *   Order lines: 12 read, 9 used, 3 rejected (unknown account, no charge, change before
  *   start). */
+/* --threads 1 keeps the run on one thread: the orders are read after the usage, not on a
+ * thread of their own, and counted all the same; with 2 threads they are read alongside. */
+Test(e2e, one_thread_reads_the_orders_after_the_usage)
+{
+    char tmp[256];
+    rt_test_tmpdir(tmp, sizeof tmp);
+    for (int t = 1; t <= 2; t++) {
+        char sub[300];
+        snprintf(sub, sizeof sub, "%s/t%d", tmp, t);
+        cr_assert_eq(rt_test_sh("mkdir -p '%s'", sub), 0);
+        import_book(sub);
+        cr_assert_eq(rt_test_sh("cd '%s' && '%s' run --book '%s/book' --period 2026-10 --usage %s "
+                                "--orders data-samples/telco/orders-2026.csv.zst --out '%s/out' "
+                                "--threads %d > '%s/summary.txt'",
+                                RATEL_SOURCE_DIR, RATEL_BIN, sub, USAGE, sub, t, sub),
+                     0);
+        char *sum = read_out(sub, ".", "summary.txt");
+        cr_assert(strstr(sum, "  orders    12 lines = used 9 + rejected 3\n"), "%s", sum);
+        cr_assert(strstr(sum, t == 1 ? " after the usage)\n" : " alongside, waited for "), "%s",
+                  sum);
+        free(sum);
+        char *m = read_out(sub, "out", "manifest.json");
+        cr_assert(strstr(m, "\"orders\": {\"lines\": 12, \"used\": 9, \"rejected\": 3}"), "%s",
+                  m);
+        free(m);
+    }
+    cr_assert_eq(rt_test_sh("diff -r '%s/t1/out' '%s/t2/out' > /dev/null", tmp, tmp), 0,
+                 "the outputs differ between 1 and 2 threads");
+}
+
 Test(e2e, orders_bill_subscriptions_and_release_deferred_revenue)
 {
     char tmp[256];

@@ -24,7 +24,10 @@ static const char run_usage[] =
     "in the book's run registry. A period is billed once; --rerun bills it again.\n"
     "CDR files (Asterisk cdr-csv, FreeSWITCH cdr_csv) are rated as --cdr-product (default:\n"
     "the dialplan context) with their local times at --cdr-utc-offset (default: UTC).\n"
-    "--compress-tables writes the invoice, journal and FEC tables zstd-compressed (*.zst).\n";
+    "--compress-tables writes the invoice, journal and FEC tables zstd-compressed (*.zst).\n"
+    "--threads N (default: every core): the threads that rate, bill and write; with 2 or more\n"
+    "the orders are read on one thread more while the usage is rated, with 1 the run uses one\n"
+    "thread only.\n";
 
 typedef struct progress_state {
     int tty;
@@ -84,12 +87,16 @@ static void print_summary(const rt_run_config *cfg, const rt_run_summary *s)
     printf("  journal   %" PRIu64 " lines, debits %s credits\n", s->journal_lines,
            s->journal_debit_minor == s->journal_credit_minor ? "=" : "!=");
     printf("  time      %.3f s, %.0f records/s (load %.3f, read %.3f, rate %.3f, dedup %.3f, "
-           "output %.3f, bill %.3f, commit %.3f; orders %.3f alongside, waited for %.3f)\n",
+           "output %.3f, bill %.3f, commit %.3f; ",
            secs, secs > 0 ? (double)c->read / secs : 0, (double)s->times.load_ns / 1e9,
            (double)s->times.read_ns / 1e9, (double)s->times.rate_ns / 1e9,
            (double)s->times.dedup_ns / 1e9, (double)s->times.output_ns / 1e9,
-           (double)s->times.bill_ns / 1e9, (double)s->times.commit_ns / 1e9,
-           (double)s->times.orders_ns / 1e9, (double)s->times.orders_wait_ns / 1e9);
+           (double)s->times.bill_ns / 1e9, (double)s->times.commit_ns / 1e9);
+    if (s->times.orders_alongside)
+        printf("orders %.3f alongside, waited for %.3f)\n", (double)s->times.orders_ns / 1e9,
+               (double)s->times.orders_wait_ns / 1e9);
+    else
+        printf("orders %.3f after the usage)\n", (double)s->times.orders_ns / 1e9);
 }
 
 int rt_cmd_run(int argc, char **argv)
