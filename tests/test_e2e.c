@@ -664,6 +664,17 @@ Test(e2e, a_generated_month_is_byte_identical_for_1_and_3_threads)
     cr_assert_gt(rt_test_count_lines(inv, "GEN-"), 2000, "thousands of invoices");
     free(inv);
     cr_assert_eq(rt_test_ratel("verify '%s/o3' --book '%s/b3' > /dev/null", tmp, tmp), 0);
+    /* Calls priced by destination zone and time band show their rate's price, never the
+     * charge's own (0 for a charge that only rates price), in both documents. */
+    for (int k = 0; k < 2; k++) {
+        const char *doc = k ? "ubl" : "html";
+        cr_assert_eq(rt_test_sh("tar -I zstd -xOf '%s/o3/%s.tar.zst' | "
+                                "grep -q 'Calls - .*[1-9] EUR per 60 second, maximum'", tmp, doc),
+                     0, "%s: no call line shows its rate", doc);
+        cr_assert_neq(rt_test_sh("tar -I zstd -xOf '%s/o3/%s.tar.zst' | "
+                                 "grep -q '>0.00 EUR per 60 second'", tmp, doc),
+                      0, "%s: a call line shows a rate of 0.00", doc);
+    }
 
     /* --compress-tables: the same tables as zstd, the same for 1 and 3 threads, verified. */
     for (int t = 1; t <= 3; t += 2) {
