@@ -83,6 +83,37 @@ bool rt_order_book_reject(rt_order_book *ob, uint32_t reason, uint32_t source, u
     return true;
 }
 
+bool rt_order_book_compact(rt_order_book *ob)
+{
+    rt_arena keep;
+    rt_arena_init(&keep, 64 * 1024);
+    for (size_t i = 0; i < ob->reject_count; i++) {
+        rt_order_reject *r = &ob->rejects[i];
+        char *raw = r->raw ? rt_arena_strndup(&keep, r->raw, r->raw_len) : NULL;
+        char *field = rt_arena_strndup(&keep, r->field, strlen(r->field));
+        if ((r->raw && !raw) || !field) {
+            rt_arena_free(&keep);
+            return false;
+        }
+        /* Nothing else points into the old arena once the lines are gone. */
+        r->raw = raw;
+        r->field = field;
+    }
+    free(ob->lines);
+    ob->lines = NULL;
+    ob->count = ob->capacity = 0;
+    rt_arena_free(&ob->arena);
+    ob->arena = keep;
+    return true;
+}
+
+void rt_order_result_drop_charges(rt_order_result *r)
+{
+    free(r->charges);
+    r->charges = NULL;
+    r->charge_count = r->charge_capacity = 0;
+}
+
 void rt_order_result_free(rt_order_result *r)
 {
     free(r->charges);
@@ -601,7 +632,11 @@ static rt_status bill_one_time(ctx *c, size_t i)
     ln->net_minor = minor;
     ln->service_start_day = l->effective_day;
     ln->service_end_day = l->effective_day + 1;
-    ln->description = l->description && l->description[0] ? l->description : NULL;
+    /* Copied: the book's text is released once it is billed (rt_order_book_compact). */
+    if (l->description && l->description[0] &&
+        !(ln->description = rt_arena_strndup(&c->out->arena, l->description,
+                                             strlen(l->description))))
+        return RT_ENOMEM;
     return push_charge(c, &oc);
 }
 

@@ -96,13 +96,18 @@ rt_order_line *rt_order_book_push(rt_order_book *ob);
  * shadow page tables every moved page faults again when next read. false when memory runs
  * out (nothing changes). */
 bool rt_order_book_reserve(rt_order_book *ob, size_t lines);
+/* Once the book is billed: release its lines and the text they were read into, keeping the
+ * rejects (their raw text and field names copied) and the count of lines read, which is all
+ * the run's outputs need. At a million order lines this is hundreds of megabytes that would
+ * otherwise stay to the end of the run. false when memory runs out (nothing changes). */
+bool rt_order_book_compact(rt_order_book *ob);
 /* Record a rejected line; false on allocation failure. */
 bool rt_order_book_reject(rt_order_book *ob, uint32_t reason, uint32_t source, uint64_t line,
                           const char *raw, size_t raw_len, const char *field, const char *fmt,
                           ...) __attribute__((format(printf, 8, 9)));
 
 typedef struct rt_order_result {
-    rt_arena arena; /* descriptions */
+    rt_arena arena; /* descriptions (the invoice lines made from charges point into it) */
     rt_extra_line *charges; /* sorted by account, then subscription and cycle; advance-billed
                                recurring lines have line.deferred set */
     size_t charge_count, charge_capacity;
@@ -112,6 +117,9 @@ typedef struct rt_order_result {
 } rt_order_result;
 
 void rt_order_result_free(rt_order_result *r);
+/* Once the invoices hold them: release the charges, keeping the releases and the texts (the
+ * invoice lines point into the result's arena). */
+void rt_order_result_drop_charges(rt_order_result *r);
 
 /* Bill the order book for a period. Lines that cannot be billed (unknown account or product,
  * no charge in the account's plans, impossible sequence such as a change before the start)

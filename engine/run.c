@@ -728,6 +728,8 @@ static rt_status read_orders(run_state *rs, const rt_run_config *cfg, rt_error *
         return st;
     /* Every order line read is either used or rejected. */
     RT_ASSERT(rs->orders.read == rs->order_result.lines_used + rs->orders.reject_count);
+    if (!rt_order_book_compact(&rs->orders))
+        return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
     return RT_OK;
 }
 
@@ -887,8 +889,9 @@ static rt_status bill(run_state *rs, rt_error *err)
                             rt_status_str(st));
     st = rt_billing_build(&rs->cat, &p->rctx.period, &rs->total, rs->order_result.charges,
                           rs->order_result.charge_count, p->threads, &rs->invoices, err);
-    /* The invoices hold all the aggregates said. */
+    /* The invoices hold all the aggregates and the orders' charges said. */
     rt_agg_free(&rs->total);
+    rt_order_result_drop_charges(&rs->order_result);
     return st;
 }
 

@@ -327,6 +327,12 @@ Test(orders, one_time_charges_are_billed_once)
     cr_assert_eq(net_of(&r, 0), 9800);
     cr_assert_str_eq(r.charges[0].line.description, "Two installs");
     cr_assert_eq(net_of(&r, 1), 3600, "price override 40.00 with 10%% discount");
+    /* The description is the result's own: it outlives the book's text. */
+    cr_assert(rt_order_book_compact(&ob));
+    cr_assert_str_eq(r.charges[0].line.description, "Two installs");
+    rt_order_result_drop_charges(&r);
+    cr_assert_eq(r.charge_count, 0);
+    cr_assert_null(r.charges);
     rt_order_result_free(&r);
     rt_order_book_free(&ob);
     bill(&fx, orders, "2026-11", &ob, &r);
@@ -362,6 +368,21 @@ Test(orders, bad_lines_are_rejected_with_reasons)
         cr_assert_eq(ob.rejects[i].reason, want[i], "reject %zu: %s", i, ob.rejects[i].message);
         cr_assert_eq(ob.rejects[i].source_line, i < 5 ? i + 2 : i + 3);
     }
+    /* Compacted, the book keeps its rejects whole (raw text and field) and its count read,
+     * and drops its lines. */
+    char raw1[128], field1[64];
+    snprintf(raw1, sizeof raw1, "%.*s", (int)ob.rejects[1].raw_len, ob.rejects[1].raw);
+    snprintf(field1, sizeof field1, "%s", ob.rejects[1].field);
+    cr_assert_str_eq(raw1, "O2,1,S2,new,NOPE,FEE_M,2026-10-01,,1,,,,");
+    cr_assert(rt_order_book_compact(&ob));
+    cr_assert_eq(ob.count, 0);
+    cr_assert_null(ob.lines);
+    cr_assert_eq(ob.read, 8);
+    cr_assert_eq(ob.reject_count, 7);
+    cr_assert_eq(ob.rejects[1].reason, RT_REJ_UNKNOWN_ACCOUNT);
+    cr_assert_eq(strncmp(ob.rejects[1].raw, raw1, strlen(raw1)), 0);
+    cr_assert_eq(ob.rejects[1].raw_len, strlen(raw1));
+    cr_assert_str_eq(ob.rejects[1].field, field1);
     rt_order_result_free(&r);
     rt_order_book_free(&ob);
     free_fixture(&fx);
