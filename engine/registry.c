@@ -360,8 +360,11 @@ rt_status rt_registry_invoice_encode(ZSTD_CCtx *cctx, const void *content, size_
 {
     size_t bound = ZSTD_compressBound(len);
     if (!rt_buf_reserve(out, bound)) return RT_ENOMEM;
-    /* With its checksum, so that a damaged page is found rather than decoded into content. */
-    if (ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, 1)) ||
+    /* With its checksum, so that a damaged page is found rather than decoded into content.
+     * Level -1: an invoice is about a kilobyte, where level 1 spends half its time building
+     * the literals' Huffman table for almost nothing. On the million invoices of the 10M
+     * benchmark: 8.2 s against 3.2 s, 502 MB against 506 MB stored. */
+    if (ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, -1)) ||
         ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1)))
         return RT_EZSTD;
     size_t n = ZSTD_compress2(cctx, out->data + out->len, bound, content, len);

@@ -100,7 +100,7 @@ rt_status rt_registry_take_numbers(rt_registry_txn *txn, const char *series, uin
 rt_status rt_registry_put_run(rt_registry_txn *txn, const rt_run_record *run, rt_error *err);
 
 /* The stored form of an invoice's content (opaque to the registry; engine/corrections packs
- * it), appended to out: one zstd frame at level 1 with its checksum, about a third of the
+ * it), appended to out: one zstd frame at level -1 with its checksum, under half of the
  * content's size. cctx is the caller's, reused from invoice to invoice. RT_EZSTD, RT_ENOMEM. */
 rt_status rt_registry_invoice_encode(ZSTD_CCtx *cctx, const void *content, size_t len,
                                      rt_buf *out);
