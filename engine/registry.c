@@ -2,8 +2,10 @@
  *
  * Databases: "reg.runs" (u64 BE run number -> packed record), "reg.periods" ("YYYY-MM" +
  * u64 BE run number -> empty), "reg.series" (series prefix -> u64 LE next number),
- * "reg.invoices" (u64 BE run number + account id -> number + the invoice's content as one
- * zstd frame; books written before that hold the content itself, which never begins with the
+ * "reg.invoices" (u64 BE run number + 0 byte + first account id -> a block of up to
+ * RT_REGISTRY_INVOICE_BLOCK invoices as one zstd frame, see put_block; books written before
+ * blocks hold one entry per invoice: u64 BE run number + account id -> number + the invoice's
+ * content as one zstd frame, or, before that, the content itself, which never begins with the
  * zstd magic number). */
 #include "engine/registry.h"
 
@@ -422,6 +424,133 @@ rt_status rt_registry_put_invoice(rt_registry_txn *t, uint64_t run_no, const cha
     return st;
 }
 
+/* ---- blocks of invoices in effect ----
+ * Value: one zstd frame (level 1, with its checksum) of BLOCK_FORMAT, the invoice count, then
+ * per invoice its account id, number and content (each a varint length and the bytes). Key:
+ * the run (8 bytes, big-endian), a 0 byte and the first account id. No account id starts with
+ * a 0 byte, so the single-invoice entries of older books (run, account id) never take a
+ * block's key. */
+#define BLOCK_FORMAT 1
+enum { ID_MAX = 255, NUMBER_MAX = 63 };
+
+static rt_status put_block(rt_registry_txn *t, uint64_t run_no, const char *first,
+                           const rt_pack *raw, ZSTD_CCtx *cctx, rt_buf *frame, rt_error *err)
+{
+    size_t bound = ZSTD_compressBound(raw->len);
+    rt_buf_reset(frame);
+    if (!rt_buf_reserve(frame, bound))
+        return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+    size_t n = ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters);
+    if (!ZSTD_isError(n)) n = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, 1);
+    if (!ZSTD_isError(n)) n = ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+    if (!ZSTD_isError(n)) n = ZSTD_compress2(cctx, frame->data, bound, raw->data, raw->len);
+    if (ZSTD_isError(n))
+        return rt_error_set(err, RT_EZSTD, NULL, 0, 0, NULL, "cannot compress invoices: %s",
+                            ZSTD_getErrorName(n));
+    frame->len = n;
+    rt_pack key;
+    rt_pack_init(&key);
+    rt_pack_key_u64(&key, run_no);
+    rt_pack_u8(&key, 0);
+    rt_pack_bytes(&key, first, strlen(first));
+    rt_status st = key.failed ? rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory")
+                              : RT_OK;
+    if (st == RT_OK) {
+        MDB_val k = {key.len, key.data}, v = {frame->len, frame->data};
+        /* Runs store after every earlier run's, in account order: appended (see put_invoice). */
+        int rc = mdb_put(t->txn, t->invoices, &k, &v, MDB_APPEND);
+        if (rc == MDB_KEYEXIST) rc = mdb_put(t->txn, t->invoices, &k, &v, MDB_NOOVERWRITE);
+        st = rt_store_check(rc, "reg.invoices", err);
+    }
+    rt_pack_free(&key);
+    return st;
+}
+
+rt_status rt_registry_put_invoices(rt_registry_txn *t, uint64_t run_no, size_t n,
+                                   rt_registry_invoice_src src, void *ctx, rt_error *err)
+{
+    ZSTD_CCtx *cctx = ZSTD_createCCtx();
+    rt_pack raw;
+    rt_buf frame;
+    rt_pack_init(&raw);
+    rt_buf_init(&frame);
+    char first[ID_MAX + 1], prev[ID_MAX + 1] = "";
+    rt_status st = cctx ? RT_OK : rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+    for (size_t i = 0; i < n && st == RT_OK; i += RT_REGISTRY_INVOICE_BLOCK) {
+        size_t m = n - i < RT_REGISTRY_INVOICE_BLOCK ? n - i : RT_REGISTRY_INVOICE_BLOCK;
+        rt_pack_reset(&raw);
+        rt_pack_u8(&raw, BLOCK_FORMAT);
+        rt_pack_uvarint(&raw, m);
+        for (size_t j = 0; j < m && st == RT_OK; j++) {
+            const char *account, *number;
+            const void *content;
+            size_t len;
+            if ((st = src(ctx, i + j, &account, &number, &content, &len, err)) != RT_OK) break;
+            size_t alen = strlen(account);
+            if (alen == 0 || alen > ID_MAX || strlen(number) > NUMBER_MAX) {
+                st = rt_error_set(err, RT_ELIMIT, NULL, 0, 0, account,
+                                  "cannot store invoice '%s': account id or number too long",
+                                  number);
+                break;
+            }
+            if (i + j > 0 && strcmp(account, prev) <= 0) {
+                st = rt_error_set(err, RT_EINVAL, NULL, 0, 0, account,
+                                  "invoices in effect not in account id order");
+                break;
+            }
+            memcpy(prev, account, alen + 1);
+            if (j == 0) memcpy(first, account, alen + 1);
+            rt_pack_str(&raw, account);
+            rt_pack_str(&raw, number);
+            rt_pack_uvarint(&raw, len);
+            rt_pack_bytes(&raw, content, len);
+        }
+        if (st == RT_OK && raw.failed)
+            st = rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+        if (st == RT_OK) st = put_block(t, run_no, first, &raw, cctx, &frame, err);
+    }
+    ZSTD_freeCCtx(cctx);
+    rt_pack_free(&raw);
+    rt_buf_free(&frame);
+    return st;
+}
+
+/* Call fn for each invoice of a block (decoded into b). RT_ECORRUPT when it does not decode. */
+static rt_status each_in_block(ZSTD_DCtx *dctx, const MDB_val *k, const MDB_val *v, rt_buf *b,
+                               rt_registry_invoice_fn fn, void *ctx, rt_error *err)
+{
+    char first[ID_MAX + 1], account[ID_MAX + 1], number[NUMBER_MAX + 1];
+    size_t flen = k->mv_size - 9 < ID_MAX ? k->mv_size - 9 : ID_MAX;
+    memcpy(first, (const char *)k->mv_data + 9, flen);
+    first[flen] = '\0';
+    rt_status st = is_frame(v->mv_data, v->mv_size) ? decode(dctx, v->mv_data, v->mv_size, b)
+                                                    : RT_ECORRUPT;
+    rt_unpack u;
+    rt_unpack_init(&u, b->data, st == RT_OK ? b->len : 0);
+    uint64_t count = 0;
+    if (st == RT_OK && rt_unpack_u8(&u) != BLOCK_FORMAT) st = RT_ECORRUPT;
+    if (st == RT_OK) count = rt_unpack_uvarint(&u);
+    for (uint64_t i = 0; st == RT_OK && i < count; i++) {
+        size_t alen, nlen, clen;
+        const char *a = rt_unpack_str(&u, &alen);
+        const char *num = rt_unpack_str(&u, &nlen);
+        const char *content = rt_unpack_str(&u, &clen);
+        if (u.bad || alen > ID_MAX || nlen > NUMBER_MAX) {
+            st = RT_ECORRUPT;
+            break;
+        }
+        memcpy(account, a, alen);
+        account[alen] = '\0';
+        memcpy(number, num, nlen);
+        number[nlen] = '\0';
+        if ((st = fn(ctx, account, number, content, clen)) != RT_OK) return st;
+    }
+    if (st == RT_OK) st = rt_unpack_done(&u);
+    if (st == RT_OK) return RT_OK;
+    return rt_error_set(err, st, NULL, 0, 0, NULL, "stored invoices from account %s %s", first,
+                        st == RT_ENOMEM ? "do not fit in memory" : "do not decode");
+}
+
 rt_status rt_registry_each_invoice(rt_store *store, uint64_t run_no, rt_registry_invoice_fn fn,
                                    void *ctx, rt_error *err)
 {
@@ -446,6 +575,11 @@ rt_status rt_registry_each_invoice(rt_store *store, uint64_t run_no, rt_registry
         goto done;
     }
     while (rc == MDB_SUCCESS && k.mv_size > 8 && memcmp(k.mv_data, prefix, 8) == 0) {
+        if (((const unsigned char *)k.mv_data)[8] == 0) { /* a block */
+            if ((st = each_in_block(dctx, &k, &v, &content, fn, ctx, err)) != RT_OK) goto done;
+            rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+            continue;
+        }
         size_t alen = k.mv_size - 8, nlen;
         rt_unpack u;
         rt_unpack_init(&u, v.mv_data, v.mv_size);

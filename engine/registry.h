@@ -99,22 +99,37 @@ rt_status rt_registry_take_numbers(rt_registry_txn *txn, const char *series, uin
 /* Record a run (run_no from rt_registry_next_run_no). RT_EEXIST if the number is taken. */
 rt_status rt_registry_put_run(rt_registry_txn *txn, const rt_run_record *run, rt_error *err);
 
-/* The stored form of an invoice's content (opaque to the registry; engine/corrections packs
- * it), appended to out: one zstd frame at level -1 with its checksum, under half of the
- * content's size. cctx is the caller's, reused from invoice to invoice. RT_EZSTD, RT_ENOMEM. */
+/* The invoices in effect for a period after a run: every account's current invoice (new, or
+ * carried over unchanged from the run a rerun corrects), content as engine/corrections packs
+ * it (opaque to the registry). They are stored in blocks of up to RT_REGISTRY_INVOICE_BLOCK
+ * consecutive invoices, each block one zstd frame (level 1, with its checksum) of its
+ * invoices' account ids, numbers and contents, keyed by the run and its first account id:
+ * about an eighth of the contents' size, where an invoice compressed on its own (about a
+ * kilobyte) keeps over two fifths of it, and takes 1.75 times as long even at level -1. */
+enum { RT_REGISTRY_INVOICE_BLOCK = 64 };
+/* Invoice i of those to store: pointers valid until the next call. */
+typedef rt_status (*rt_registry_invoice_src)(void *ctx, size_t i, const char **account_id,
+                                             const char **number, const void **content,
+                                             size_t *len, rt_error *err);
+/* Store the n invoices src gives for run_no, which come in strictly ascending account id
+ * order (RT_EINVAL otherwise, nothing is then to be committed). RT_ENOMEM, RT_EZSTD,
+ * RT_ELIMIT (an account id or number too long), RT_ELMDB, or src's status. */
+rt_status rt_registry_put_invoices(rt_registry_txn *txn, uint64_t run_no, size_t n,
+                                   rt_registry_invoice_src src, void *ctx, rt_error *err);
+
+/* The form books written before blocks hold, one entry per invoice, which
+ * rt_registry_each_invoice still reads (and tests write): the content as one zstd frame with
+ * its checksum (rt_registry_invoice_encode, appended to out; cctx is the caller's), or, in the
+ * oldest books, as it is. RT_EZSTD, RT_ENOMEM. */
 rt_status rt_registry_invoice_encode(ZSTD_CCtx *cctx, const void *content, size_t len,
                                      rt_buf *out);
-
-/* The invoices in effect for a period after a run: every account's current invoice (new, or
- * carried over unchanged from the run a rerun corrects), stored as encoded by
- * rt_registry_invoice_encode. */
 rt_status rt_registry_put_invoice(rt_registry_txn *txn, uint64_t run_no, const char *account_id,
                                   const char *number, const void *stored, size_t len,
                                   rt_error *err);
 
 /* Call fn for every invoice stored for run_no, in account id order, with its content decoded
- * (content stored before invoices were compressed, which is not a zstd frame, is passed as
- * stored). The pointers are valid only during the call. fn returns RT_OK to go on. RT_ECORRUPT
+ * (from blocks, or from single entries; content stored before invoices were compressed, which
+ * is not a zstd frame, is passed as stored). The pointers are valid only during the call. fn returns RT_OK to go on. RT_ECORRUPT
  * when a stored invoice does not decode. */
 typedef rt_status (*rt_registry_invoice_fn)(void *ctx, const char *account_id,
                                             const char *number, const void *content, size_t len);

@@ -941,36 +941,43 @@ static rt_status book_journal(run_state *rs, rt_error *err)
 }
 
 /* The invoices in effect after this run (what a later rerun compares with) go to the
- * registry, packed and encoded, in account order. This runs on the registry transaction's
- * thread (LMDB's write transaction belongs to it) while the outputs are written on the others
- * (see commit). */
+ * registry, packed, in account order (the registry stores them in compressed blocks). This
+ * runs on the registry transaction's thread (LMDB's write transaction belongs to it) while the
+ * outputs are written on the others (see commit). */
+typedef struct effective_src {
+    run_state *rs;
+    rt_buf pack;
+} effective_src;
+
+static rt_status effective_invoice(void *ctx, size_t i, const char **account, const char **number,
+                                   const void **content, size_t *len, rt_error *err)
+{
+    effective_src *x = ctx;
+    run_state *rs = x->rs;
+    const rt_effective_invoice *e = &rs->corr.effective[i];
+    const rt_invoice *inv = e->carried ? NULL : &rs->invoices.items[e->document];
+    *account = rs->cat.accounts[e->account].account_id;
+    if (!inv) {
+        *number = e->carried->number;
+        *content = e->carried->content;
+        *len = e->carried->len;
+        return RT_OK;
+    }
+    rt_buf_reset(&x->pack);
+    rt_status st = rt_invoice_pack(&rs->cat, inv, &x->pack, err);
+    *number = inv->number;
+    *content = x->pack.data;
+    *len = x->pack.len;
+    return st;
+}
+
 static rt_status store_effective(run_state *rs, uint64_t run_no, rt_error *err)
 {
-    rt_buf pack, enc;
-    rt_buf_init(&pack);
-    rt_buf_init(&enc);
-    ZSTD_CCtx *cctx = ZSTD_createCCtx();
-    rt_status st = cctx ? RT_OK : rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
-    for (size_t i = 0; i < rs->corr.effective_count && st == RT_OK; i++) {
-        const rt_effective_invoice *e = &rs->corr.effective[i];
-        const char *account = rs->cat.accounts[e->account].account_id;
-        const rt_invoice *inv = e->carried ? NULL : &rs->invoices.items[e->document];
-        const char *number = inv ? inv->number : e->carried->number;
-        rt_buf_reset(&pack);
-        rt_buf_reset(&enc);
-        if (inv && (st = rt_invoice_pack(&rs->cat, inv, &pack, err)) != RT_OK) break;
-        const void *content = inv ? (const void *)pack.data : e->carried->content;
-        size_t len = inv ? pack.len : e->carried->len;
-        if ((st = rt_registry_invoice_encode(cctx, content, len, &enc)) != RT_OK) {
-            rt_error_set(err, st, NULL, 0, 0, NULL, "cannot store invoice %s: %s", number,
-                         st == RT_ENOMEM ? "out of memory" : "zstd error");
-            break;
-        }
-        st = rt_registry_put_invoice(rs->txn, run_no, account, number, enc.data, enc.len, err);
-    }
-    ZSTD_freeCCtx(cctx);
-    rt_buf_free(&pack);
-    rt_buf_free(&enc);
+    effective_src x = {rs, {0}};
+    rt_buf_init(&x.pack);
+    rt_status st = rt_registry_put_invoices(rs->txn, run_no, rs->corr.effective_count,
+                                            effective_invoice, &x, err);
+    rt_buf_free(&x.pack);
     return st;
 }
 
