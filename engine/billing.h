@@ -97,12 +97,22 @@ typedef struct rt_invoice_line {
     int64_t amount_nanos; /* exact sum of the event amounts */
     int64_t net_minor;    /* rounded at the line rounding point */
     int64_t unit_price_nanos;  /* the line's price per price_per units, when price_per != 0 */
-    int64_t price_per;         /* 0: the line shows its charge's price and price_per */
+    int64_t price_per;         /* 0: the line shows its charge's price (rt_line_price) */
     const char *description;   /* overrides the charge/product text when not NULL */
 } rt_invoice_line;
 /* A run holds one per invoice line (ten million at 10M events): the narrow fields come first,
  * so that the line has no padding. */
 _Static_assert(sizeof(rt_invoice_line) == 96 + sizeof(const char *), "rt_invoice_line has no padding");
+
+/* The price a line shows (invoice tables, documents) and the units it is for: the line's own
+ * when it has one (a line priced by a rate: its destination zone's or time band's), else that
+ * of ch, the charge pricing the line. */
+static inline void rt_line_price(const rt_invoice_line *l, const rt_charge *ch,
+                                 int64_t *price_nanos, int64_t *price_per)
+{
+    *price_nanos = l->price_per ? l->unit_price_nanos : ch->price_nanos;
+    *price_per = l->price_per ? l->price_per : ch->price_per;
+}
 
 typedef struct rt_tax_subtotal {
     uint32_t tax;      /* the first tax rate row with this (code, rate) */

@@ -44,7 +44,6 @@ static void sums_merge(rt_journal_sums *into, const rt_journal_sums *s)
     }
 }
 
-
 /* Every entry balances: its n lines' debits equal their credits. */
 static void assert_balanced(const rt_journal_line *lines, size_t n)
 {
@@ -76,7 +75,6 @@ static rt_status push(rt_journal *j, rt_journal_line line)
     sums_add(&j->sums, &line);
     return RT_OK;
 }
-
 
 rt_status rt_journal_convert(int64_t txn_minor, unsigned txn_decimals, int64_t rate_nanos,
                              unsigned fn_decimals, int64_t *fn_minor)

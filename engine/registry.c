@@ -396,6 +396,18 @@ static rt_status decode(ZSTD_DCtx *dctx, const void *stored, size_t len, rt_buf 
     return RT_OK;
 }
 
+/* One entry of "reg.invoices". A run stores its invoices in account order after every
+ * earlier run's: appending fills pages instead of splitting them in half (half the pages to
+ * write). A key out of order is refused by the append and stored the ordinary way. */
+static rt_status put_invoice_entry(rt_registry_txn *t, const rt_pack *key, const void *val,
+                                   size_t len, rt_error *err)
+{
+    MDB_val k = {key->len, key->data}, v = {len, (void *)val};
+    int rc = mdb_put(t->txn, t->invoices, &k, &v, MDB_APPEND);
+    if (rc == MDB_KEYEXIST) rc = mdb_put(t->txn, t->invoices, &k, &v, MDB_NOOVERWRITE);
+    return rt_store_check(rc, "reg.invoices", err);
+}
+
 rt_status rt_registry_put_invoice(rt_registry_txn *t, uint64_t run_no, const char *account_id,
                                   const char *number, const void *content, size_t len,
                                   rt_error *err)
@@ -409,13 +421,7 @@ rt_status rt_registry_put_invoice(rt_registry_txn *t, uint64_t run_no, const cha
     rt_pack_bytes(&val, content, len);
     rt_status st = key.failed || val.failed ? RT_ENOMEM : RT_OK;
     if (st == RT_OK) {
-        MDB_val k = {key.len, key.data}, v = {val.len, val.data};
-        /* A run stores its invoices in account order after every earlier run's: appending
-         * fills pages instead of splitting them in half (half the pages to write). A key out
-         * of order is refused by the append and stored the ordinary way. */
-        int rc = mdb_put(t->txn, t->invoices, &k, &v, MDB_APPEND);
-        if (rc == MDB_KEYEXIST) rc = mdb_put(t->txn, t->invoices, &k, &v, MDB_NOOVERWRITE);
-        st = rt_store_check(rc, "reg.invoices", err);
+        st = put_invoice_entry(t, &key, val.data, val.len, err);
     } else {
         rt_error_set(err, st, NULL, 0, 0, NULL, "out of memory");
     }
@@ -455,13 +461,7 @@ static rt_status put_block(rt_registry_txn *t, uint64_t run_no, const char *firs
     rt_pack_bytes(&key, first, strlen(first));
     rt_status st = key.failed ? rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory")
                               : RT_OK;
-    if (st == RT_OK) {
-        MDB_val k = {key.len, key.data}, v = {frame->len, frame->data};
-        /* Runs store after every earlier run's, in account order: appended (see put_invoice). */
-        int rc = mdb_put(t->txn, t->invoices, &k, &v, MDB_APPEND);
-        if (rc == MDB_KEYEXIST) rc = mdb_put(t->txn, t->invoices, &k, &v, MDB_NOOVERWRITE);
-        st = rt_store_check(rc, "reg.invoices", err);
-    }
+    if (st == RT_OK) st = put_invoice_entry(t, &key, frame->data, frame->len, err);
     rt_pack_free(&key);
     return st;
 }
@@ -569,7 +569,7 @@ rt_status rt_registry_each_invoice(rt_store *store, uint64_t run_no, rt_registry
     for (int i = 0; i < 8; i++) prefix[i] = (unsigned char)(run_no >> (56 - 8 * i));
     MDB_val k = {8, prefix}, v;
     int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-    char account[256], number[64];
+    char account[ID_MAX + 1], number[NUMBER_MAX + 1];
     if (!dctx) {
         st = rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
         goto done;

@@ -55,9 +55,8 @@ static void format_line(const rt_catalog *cat, const rt_invoice *inv, const rt_i
     const rt_product *p = line_product(cat, l);
     const rt_charge *ch = line_charge(cat, l);
     unsigned qd = (unsigned)p->quantity_decimals;
-    /* A line priced by a zone or band rate carries its own price. */
-    int64_t price = l->price_per ? l->unit_price_nanos : ch->price_nanos;
-    int64_t per = l->price_per ? l->price_per : ch->price_per;
+    int64_t price, per;
+    rt_line_price(l, ch, &price, &per);
     rt_decimal_format(l->quantity_base, qd, (int)qd, 0, '.', t->quantity, sizeof t->quantity);
     rt_decimal_format(l->billable_base, qd, (int)qd, 0, '.', t->billable, sizeof t->billable);
     rt_decimal_format(price, RT_NANOS_SCALE, -1, inv->currency->minor_units, '.', t->unit_price,

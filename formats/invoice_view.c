@@ -162,17 +162,15 @@ static void usage_facts(rt_doc_line *dl, const rt_doc_view *v)
     RT_TEXT_JOIN(dl->used, sizeof dl->used, q, " ", p->unit);
     rt_decimal_format(l->billable_base, qd, (int)qd, 0, '.', q, sizeof q);
     RT_TEXT_JOIN(dl->billed, sizeof dl->billed, q, " ", p->unit);
-    /* A line priced by a rate (a destination zone, a time band) carries that rate's price;
-     * the others show their charge's. */
-    bool own = l->price_per != 0;
-    rt_decimal_format(own ? l->unit_price_nanos : ch->price_nanos, RT_NANOS_SCALE, -1, v->minor,
-                      '.', price, sizeof price);
+    int64_t price_nanos, price_per;
+    rt_line_price(l, ch, &price_nanos, &price_per);
+    rt_decimal_format(price_nanos, RT_NANOS_SCALE, -1, v->minor, '.', price, sizeof price);
     const char *code = v->inv->currency->code;
     if (ch->model == RT_CHARGE_FLAT) {
         RT_TEXT_JOIN(dl->rate, sizeof dl->rate, price, " ", code, " per event");
     } else {
         char per[24];
-        rt_decimal_format(own ? l->price_per : ch->price_per, 0, 0, 0, '.', per, sizeof per);
+        rt_decimal_format(price_per, 0, 0, 0, '.', per, sizeof per);
         RT_TEXT_JOIN(dl->rate, sizeof dl->rate, price, " ", code, " per ", per, " ", p->unit);
     }
     /* The per-event terms that make quantity x price differ from the line amount, appended
@@ -200,13 +198,12 @@ static rt_status build_line(rt_doc_view *v, rt_doc_line *dl, const rt_invoice_li
     if (l->kind == RT_LINE_USAGE && l->charge != RT_NO_INDEX) {
         const rt_charge *ch = &cat->charges[l->charge];
         const rt_product *p = &cat->products[l->product];
-        /* The price of the line's rate when it has one (see usage_facts), else its charge's. */
-        bool own = l->price_per != 0;
-        int64_t price = own ? l->unit_price_nanos : ch->price_nanos;
+        int64_t price, per;
+        rt_line_price(l, ch, &price, &per);
         usage_facts(dl, v);
         if (ch->model == RT_CHARGE_PER_UNIT)
-            measure(dl, v, l->billable_base, (unsigned)p->quantity_decimals, price,
-                    own ? l->price_per : ch->price_per, p->unit_code);
+            measure(dl, v, l->billable_base, (unsigned)p->quantity_decimals, price, per,
+                    p->unit_code);
         else if (ch->model == RT_CHARGE_FLAT && l->events <= INT64_MAX)
             measure(dl, v, (int64_t)l->events, 0, price, 1, "C62");
     }
