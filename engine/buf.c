@@ -53,6 +53,19 @@ void rt_buf_put_u64(rt_buf *b, uint64_t v)
     while (n) b->data[b->len++] = t[--n];
 }
 
+size_t rt_u64_text(uint64_t v, char buf[RT_U64_TEXT_MAX])
+{
+    char t[20];
+    size_t n = 0, k = 0;
+    do {
+        t[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n) buf[k++] = t[--n];
+    buf[k] = '\0';
+    return k;
+}
+
 void rt_buf_put_i64(rt_buf *b, int64_t v)
 {
     if (v < 0) rt_buf_putc(b, '-');

@@ -48,6 +48,9 @@ static inline void rt_buf_putc(rt_buf *b, char c)
 static inline void rt_buf_puts(rt_buf *b, const char *s) { rt_buf_append(b, s, strlen(s)); }
 /* Decimal digits of v (with a '-' when negative), without printf. */
 void rt_buf_put_u64(rt_buf *b, uint64_t v);
+/* The decimal digits of v into buf, NUL-terminated, without printf; returns their count. */
+#define RT_U64_TEXT_MAX 21
+size_t rt_u64_text(uint64_t v, char buf[RT_U64_TEXT_MAX]);
 void rt_buf_put_i64(rt_buf *b, int64_t v);
 /* Formatted text; for rows written per event prefer the appenders above (printf is slow). */
 void rt_buf_printf(rt_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

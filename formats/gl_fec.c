@@ -102,7 +102,7 @@ static void write_line(rt_buf *b, const rt_run_result *res, const rt_journal_lin
     const rt_invoice *inv =
         l->invoice < res->invoices->count ? &res->invoices->items[l->invoice] : NULL;
     char numtext[24], label[512];
-    snprintf(numtext, sizeof numtext, "%" PRIu64, num);
+    rt_u64_text(num, numtext);
     rt_journal_line_label(res, l, label, sizeof label);
     put_text(b, co->sales_journal_code);
     put_text(b, co->sales_journal_label);

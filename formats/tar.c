@@ -19,8 +19,11 @@ static void octal(char *field, size_t width, uint64_t v)
 
 static unsigned header_sum(const unsigned char *h)
 {
+    /* Once per archive member: a plain sum the compiler vectorises, then the checksum field
+     * counted as eight spaces. */
     unsigned sum = 0;
-    for (int i = 0; i < RT_TAR_BLOCK; i++) sum += (i >= 148 && i < 156) ? ' ' : h[i];
+    for (int i = 0; i < RT_TAR_BLOCK; i++) sum += h[i];
+    for (int i = 148; i < 156; i++) sum += (unsigned)' ' - h[i];
     return sum;
 }
 

@@ -94,7 +94,9 @@ typedef struct emitter {
     rt_buf frame_ends; /* of uint64_t: where each of those frames ends */
     group_out *groups;
     size_t group_count, group_capacity;
-    struct sort_ent *ents; /* a pass's sort keys, kept from pass to pass (no fresh pages) */
+    /* A pass's sort keys and the radix sort's other half, kept from pass to pass (no fresh
+     * pages). */
+    struct sort_ent *ents, *ents_tmp;
     size_t ents_cap;
     bool open;
     uint32_t unit_product;
@@ -163,6 +165,7 @@ static void emitter_free(emitter *e)
     rt_buf_free(&e->mem);
     rt_buf_free(&e->records);
     free(e->ents);
+    free(e->ents_tmp);
     rt_buf_free(&e->prefix);
     rt_buf_free(&e->unit_cell);
     free(e->groups);
@@ -626,12 +629,43 @@ static int sort_cmp(const void *x, const void *y)
     return a->ordinal < b->ordinal ? -1 : a->ordinal > b->ordinal;
 }
 
+/* Sort a[0..n) by (key, ordinal) into a or tmp, and return which. A partition's records are
+ * spilled in input order, so their ordinals normally come ascending: then a stable sort on the
+ * key alone gives that order, and a least-significant-digit radix sort does it in a few passes
+ * over the bytes of the key that differ (about a third of qsort's time). Otherwise, qsort. */
+static sort_ent *sort_ents(sort_ent *a, sort_ent *tmp, size_t n, bool ordinals_ascending)
+{
+    if (!ordinals_ascending) {
+        qsort(a, n, sizeof *a, sort_cmp);
+        return a;
+    }
+    uint64_t diff = 0;
+    for (size_t i = 1; i < n; i++) diff |= a[i].key ^ a[0].key;
+    for (unsigned shift = 0; shift < 64 && diff >> shift; shift += 8) {
+        if ((diff >> shift & 0xff) == 0) continue;
+        size_t at[256] = {0};
+        for (size_t i = 0; i < n; i++) at[a[i].key >> shift & 0xff]++;
+        size_t sum = 0;
+        for (unsigned d = 0; d < 256; d++) {
+            size_t c = at[d];
+            at[d] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++) tmp[at[a[i].key >> shift & 0xff]++] = a[i];
+        sort_ent *t = a;
+        a = tmp;
+        tmp = t;
+    }
+    return a;
+}
+
 /* Collect the records of partition p whose key is in [lo, hi], sort and emit them. */
 static rt_status sort_pass(emitter *e, unsigned p, uint64_t lo, uint64_t hi)
 {
     spill_reader sr;
     sort_ent *ents = e->ents;
     size_t n = 0, cap = e->ents_cap;
+    bool ascending = true;
     rt_buf *mem = &e->records;
     rt_buf_reset(mem);
     rt_status st = reader_open(e->d, p, &sr, &e->err);
@@ -646,20 +680,22 @@ static rt_status sort_pass(emitter *e, unsigned p, uint64_t lo, uint64_t hi)
         if (n == cap) {
             cap = cap ? cap * 2 : 4096;
             sort_ent *x = realloc(ents, cap * sizeof *x);
-            if (!x) {
+            if (x) e->ents = ents = x;
+            sort_ent *y = x ? realloc(e->ents_tmp, cap * sizeof *y) : NULL;
+            if (!y) {
                 st = emitter_fail(e, RT_ENOMEM, "out of memory");
                 break;
             }
-            ents = x;
-            e->ents = x;
+            e->ents_tmp = y;
             e->ents_cap = cap;
         }
+        if (n && h.ordinal < ents[n - 1].ordinal) ascending = false;
         ents[n++] = (sort_ent){key, h.ordinal, mem->len};
         rt_buf_append(mem, rec, len);
     }
     reader_close(&sr);
     if (st == RT_OK && mem->failed) st = emitter_fail(e, RT_ENOMEM, "out of memory");
-    if (st == RT_OK) qsort(ents, n, sizeof *ents, sort_cmp);
+    if (st == RT_OK) ents = sort_ents(ents, e->ents_tmp, n, ascending);
     for (size_t i = 0; i < n && st == RT_OK; i++)
         st = emit(e, mem->data + ents[i].off, ents[i].key);
     if (st != RT_OK && e->status == RT_OK) e->status = st;

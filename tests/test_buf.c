@@ -64,6 +64,9 @@ Test(buf, numbers_match_printf)
         rt_buf_put_u64(&b, u[i]);
         snprintf(want, sizeof want, "%" PRIu64, u[i]);
         expect(&b, want);
+        char text[RT_U64_TEXT_MAX];
+        cr_assert_eq(rt_u64_text(u[i], text), strlen(want));
+        cr_assert_str_eq(text, want);
     }
     for (size_t i = 0; i < sizeof s / sizeof s[0]; i++) {
         rt_buf_reset(&b);

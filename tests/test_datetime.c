@@ -260,6 +260,11 @@ Test(datetime, format_dates)
     cr_assert_str_eq(buf, "20261005");
     rt_date_format(-719162, buf, sizeof buf);
     cr_assert_str_eq(buf, "0001-01-01");
+    cr_assert_eq(rt_date_format_compact(-719162, buf, sizeof buf), 8);
+    cr_assert_str_eq(buf, "00010101");
+    char small[8]; /* no room for the terminator: cut as snprintf cuts */
+    cr_assert_eq(rt_date_format_compact(20731, small, sizeof small), 8);
+    cr_assert_str_eq(small, "2026100");
     rt_date_format(47540, buf, sizeof buf);
     cr_assert_str_eq(buf, "2100-02-28");
 }
