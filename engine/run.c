@@ -43,7 +43,7 @@
 
 #define MARKER_NAME ".ratel-run"
 
-static uint64_t now_ns(void)
+uint64_t rt_run_clock_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -505,15 +505,15 @@ static rt_status run_waves(pipeline *p, rt_error *err)
     bool first = true;
     for (;;) {
         unsigned n;
-        uint64_t t0 = now_ns();
+        uint64_t t0 = rt_run_clock_ns();
         if ((st = read_wave(p, &file, &cur, done, &ndone, &n, err)) != RT_OK) break;
-        uint64_t t1 = now_ns();
+        uint64_t t1 = rt_run_clock_ns();
         p->times.read_ns += t1 - t0;
         if (n == 0) break;
 
 #pragma omp parallel for num_threads(p->threads) schedule(dynamic, 1)
         for (unsigned i = 0; i < n; i++) rate_slot(p, &p->slots[i]);
-        uint64_t t2 = now_ns();
+        uint64_t t2 = rt_run_clock_ns();
         p->times.rate_ns += t2 - t1;
         if ((st = first_failure(p, n, err)) != RT_OK) break;
 
@@ -525,7 +525,7 @@ static rt_status run_waves(pipeline *p, rt_error *err)
         if (first && (st = plan_outputs(p, n, in_run, err)) != RT_OK) break;
         first = false;
         for (unsigned i = 0; i < n; i++) count_slot(p, &p->slots[i]);
-        uint64_t t3 = now_ns();
+        uint64_t t3 = rt_run_clock_ns();
         p->times.dedup_ns += t3 - t2;
 
 #pragma omp parallel for num_threads(p->threads) schedule(dynamic, 1)
@@ -534,7 +534,7 @@ static rt_status run_waves(pipeline *p, rt_error *err)
         for (unsigned i = 0; i < n && st == RT_OK; i++)
             st = cfg->outputs->write_chunk(p->sink, i, err);
         if (st != RT_OK) break;
-        p->times.output_ns += now_ns() - t3;
+        p->times.output_ns += rt_run_clock_ns() - t3;
 
         for (size_t k = 0; k < ndone; k++) done[k]->ops->close(done[k]);
         ndone = 0;
@@ -542,7 +542,7 @@ static rt_status run_waves(pipeline *p, rt_error *err)
             uint64_t partial = 0;
             if (cur && n) partial = p->slots[n - 1].chunk.source_offset;
             rt_run_progress pr = {p->counts.read, p->bytes_done + partial, p->bytes_total,
-                                  now_ns() - p->started_ns};
+                                  rt_run_clock_ns() - p->started_ns};
             cfg->progress(cfg->progress_ctx, &pr);
         }
     }
@@ -736,9 +736,9 @@ static rt_status read_orders(run_state *rs, const rt_run_config *cfg, rt_error *
 static void *orders_main(void *arg)
 {
     run_state *rs = arg;
-    uint64_t t0 = now_ns();
+    uint64_t t0 = rt_run_clock_ns();
     rs->orders_status = read_orders(rs, rs->orders_cfg, &rs->orders_err);
-    rs->orders_ns = now_ns() - t0;
+    rs->orders_ns = rt_run_clock_ns() - t0;
     return NULL;
 }
 
@@ -1038,7 +1038,7 @@ static rt_status commit(run_state *rs, const rt_run_config *cfg, rt_run_summary 
 {
     pipeline *p = &rs->p;
     rt_status st;
-    uint64_t run_no, prior;
+    uint64_t run_no, prior, t_begin = rt_run_clock_ns();
     if ((st = rt_registry_begin(rs->store, &rs->txn, err)) != RT_OK) return st;
     /* Checked again inside the writer lock: another run of the period may have committed. */
     st = rt_registry_period_last_run(rs->txn, cfg->period, &prior, err);
@@ -1066,6 +1066,8 @@ static rt_status commit(run_state *rs, const rt_run_config *cfg, rt_run_summary 
             return st;
         if ((st = book_journal(rs, err)) != RT_OK) return st;
     }
+    uint64_t t_books = rt_run_clock_ns();
+    p->times.books_ns = t_books - t_begin;
 
     rt_run_record rec;
     memset(&rec, 0, sizeof rec);
@@ -1092,6 +1094,7 @@ static rt_status commit(run_state *rs, const rt_run_config *cfg, rt_run_summary 
         .credit_notes = rs->corr.credit_notes,
         .unchanged = rs->corr.unchanged,
         .tables_zstd_level = cfg->tables_zstd_level,
+        .times = &p->times,
     };
     rt_period_format(&p->rctx.period, res.period_text, sizeof res.period_text);
     rt_output_list files = {0};
@@ -1115,7 +1118,9 @@ static rt_status commit(run_state *rs, const rt_run_config *cfg, rt_run_summary 
         }
     }
     if (st == RT_OK) st = store_effective(rs, run_no, err);
+    p->times.registry_ns = rt_run_clock_ns() - t_books;
     if (apart) pthread_join(finisher, NULL);
+    uint64_t t_sync = rt_run_clock_ns();
     if (job.st != RT_OK) {
         *err = job.err;
         return job.st;
@@ -1152,6 +1157,7 @@ static rt_status commit(run_state *rs, const rt_run_config *cfg, rt_run_summary 
     rs->staging_made = false;
     rs->billed_written = false;
     if ((st = commit_rename(rs->staging, cfg->out_dir, err)) != RT_OK) return st;
+    p->times.sync_ns = rt_run_clock_ns() - t_sync;
 
     sum->run_no = run_no;
     sum->invoices = rs->corr.new_invoices;
@@ -1217,26 +1223,26 @@ rt_status rt_run_execute(const rt_run_config *cfg, rt_run_summary *sum, rt_error
     memset(sum, 0, sizeof *sum);
     rt_error_clear(err);
     RT_ASSERT(cfg->open_usage && cfg->outputs && cfg->out_dir && cfg->book_dir);
-    uint64_t t0 = now_ns();
+    uint64_t t0 = rt_run_clock_ns();
     rs.p.started_ns = t0;
     rt_status st = prepare(&rs, cfg, err);
-    rs.p.times.load_ns = now_ns() - t0;
+    rs.p.times.load_ns = rt_run_clock_ns() - t0;
     if (st == RT_OK) st = run_waves(&rs.p, err);
-    uint64_t tw = now_ns();
+    uint64_t tw = rt_run_clock_ns();
     rt_status ost = join_orders(&rs);
     if (st == RT_OK && ost != RT_OK) {
         *err = rs.orders_err;
         st = ost;
     }
-    uint64_t t1 = now_ns();
+    uint64_t t1 = rt_run_clock_ns();
     if (st == RT_OK) {
         const rt_run_counts *c = &rs.p.counts;
         RT_ASSERT(c->read == c->rated + c->rejected + c->duplicate);
         st = bill(&rs, err);
     }
-    uint64_t t2 = now_ns();
+    uint64_t t2 = rt_run_clock_ns();
     if (st == RT_OK) st = commit(&rs, cfg, sum, err);
-    uint64_t t3 = now_ns();
+    uint64_t t3 = rt_run_clock_ns();
     sum->counts = rs.p.counts;
     sum->input_bytes = rs.p.bytes_total;
     sum->times = rs.p.times;

@@ -46,6 +46,22 @@ typedef struct rt_chunk_view {
     size_t rated_count;
 } rt_chunk_view;
 
+typedef struct rt_stage_times {
+    uint64_t load_ns, read_ns, rate_ns, dedup_ns, output_ns, bill_ns, commit_ns, total_ns;
+    uint64_t orders_ns;      /* reading and billing the orders: alongside read .. output on
+                                their own thread, or after them with one thread */
+    uint64_t orders_wait_ns; /* waiting for them (or, with one thread, reading them) after the
+                                usage, in no other stage */
+    bool orders_alongside;   /* the orders had a thread of their own (runs of 2+ threads) */
+    /* Within commit_ns, in this order: */
+    uint64_t books_ns;     /* corrections, invoice numbers and the journal */
+    uint64_t detail_ns;    /* the detail files closed, the usage detail sorted and written */
+    uint64_t tables_ns;    /* the invoice tables, the journal and the FEC file */
+    uint64_t documents_ns; /* the UBL and HTML archives, then the manifest */
+    uint64_t registry_ns;  /* billed events and invoices in effect: alongside the three above */
+    uint64_t sync_ns;      /* the marker, fsyncs, the registry's commit and the rename */
+} rt_stage_times;
+
 /* Everything the run produced, as the output writer sees it at the end. */
 typedef struct rt_run_result {
     uint64_t run_no;
@@ -69,6 +85,9 @@ typedef struct rt_run_result {
     uint64_t credit_notes; /* documents of type RT_CREDIT_NOTE among invoices */
     uint64_t unchanged;    /* invoices of the corrected run left as they were */
     int tables_zstd_level; /* rt_run_config.tables_zstd_level */
+    /* Where the writer records how long it took (detail_ns, tables_ns, documents_ns), or NULL.
+     * It must not touch the other fields: they belong to the thread that commits. */
+    rt_stage_times *times;
 } rt_run_result;
 
 enum { RT_OUTPUT_FILES_MAX = 32, RT_OUTPUT_NAME_MAX = 64 };
@@ -150,14 +169,8 @@ typedef struct rt_run_config {
     void *progress_ctx;
 } rt_run_config;
 
-typedef struct rt_stage_times {
-    uint64_t load_ns, read_ns, rate_ns, dedup_ns, output_ns, bill_ns, commit_ns, total_ns;
-    uint64_t orders_ns;      /* reading and billing the orders: alongside read .. output on
-                                their own thread, or after them with one thread */
-    uint64_t orders_wait_ns; /* waiting for them (or, with one thread, reading them) after the
-                                usage, in no other stage */
-    bool orders_alongside;   /* the orders had a thread of their own (runs of 2+ threads) */
-} rt_stage_times;
+/* A monotonic clock in nanoseconds, for the stage times. */
+uint64_t rt_run_clock_ns(void);
 
 typedef struct rt_run_summary {
     uint64_t run_no;

@@ -295,6 +295,7 @@ static rt_status sink_finish(rt_output_sink *s, const rt_run_result *res, rt_out
                              uint64_t *manifest_xxh64, rt_error *err)
 {
     files->count = 0;
+    uint64_t t0 = rt_run_clock_ns();
     rt_status ost = write_order_rejects(s, res, err);
     if (ost != RT_OK) return ost;
     for (int d = 0; d < D_COUNT; d++) {
@@ -307,10 +308,17 @@ static rt_status sink_finish(rt_output_sink *s, const rt_run_result *res, rt_out
         if (st != RT_OK) return st;
     }
     rt_status st = rt_usage_detail_finish(s->detail, res, files, err);
+    uint64_t t1 = rt_run_clock_ns();
     if (st == RT_OK) st = write_tables(s, res, files, err);
+    uint64_t t2 = rt_run_clock_ns();
     /* Slots are two per thread (see rt_output_ops.begin): documents use as many threads. */
     if (st == RT_OK) st = rt_invoice_docs_write(s->dir, res, (s->nslots + 1) / 2, files, err);
     if (st == RT_OK) st = rt_manifest_write(s->dir, res, files, manifest_xxh64, err);
+    if (res->times) {
+        res->times->detail_ns = t1 - t0;
+        res->times->tables_ns = t2 - t1;
+        res->times->documents_ns = rt_run_clock_ns() - t2;
+    }
     return st;
 }
 
