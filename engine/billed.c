@@ -123,11 +123,11 @@ typedef struct write_job {
     const char *path;
 } write_job;
 
-static rt_status sort_work(void *ctx, unsigned tid, size_t k, rt_error *err)
+static rt_status sort_work(void *ctx, unsigned slot, size_t k, rt_error *err)
 {
     write_job *j = ctx;
     const rt_dedup_part *p = &j->set->parts[k];
-    sort_buf *b = &j->bufs[tid];
+    sort_buf *b = &j->bufs[slot];
     if (p->count > b->cap) {
         free(b->items);
         b->cap = p->count + p->count / 4;
@@ -140,12 +140,12 @@ static rt_status sort_work(void *ctx, unsigned tid, size_t k, rt_error *err)
     return RT_OK;
 }
 
-static rt_status sort_commit(void *ctx, unsigned tid, size_t k, rt_error *err)
+static rt_status sort_commit(void *ctx, unsigned slot, size_t k, rt_error *err)
 {
     write_job *j = ctx;
     size_t bytes = j->set->parts[k].count * sizeof(rt_fp128);
-    XXH64_update(j->hash, j->bufs[tid].items, bytes);
-    return write_all(j->fd, j->bufs[tid].items, bytes, j->path, err);
+    XXH64_update(j->hash, j->bufs[slot].items, bytes);
+    return write_all(j->fd, j->bufs[slot].items, bytes, j->path, err);
 }
 
 static rt_status make_parent(const char *path, rt_error *err)
@@ -183,7 +183,7 @@ rt_status rt_billed_write_set(const char *path, const rt_dedup *set, unsigned th
     if (st == RT_OK) st = write_all(fd, header, sizeof header, path, err);
     write_job job = {set, bufs, hash, fd, path};
     if (st == RT_OK)
-        st = rt_ordered_run(RT_DEDUP_PARTS, threads, sort_work, sort_commit, &job, err);
+        st = rt_ordered_run(RT_DEDUP_PARTS, threads, threads, sort_work, sort_commit, &job, err);
     uint64_t h = XXH64_digest(hash);
     unsigned char trailer[TRAILER_BYTES];
     for (int i = 0; i < 8; i++) trailer[i] = (unsigned char)(h >> (8 * i));

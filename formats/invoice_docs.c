@@ -26,7 +26,7 @@ typedef struct doc_kind {
 
 static const doc_kind kinds[2] = {{RT_DOCS_UBL, ".xml", 1}, {RT_DOCS_HTML, ".html", 0}};
 
-/* What one thread keeps between groups: per kind, the group's tar fragment and its frame. */
+/* What one slot keeps between groups: per kind, the group's tar fragment and its frame. */
 typedef struct worker {
     rt_doc_view view;
     rt_buf tar[2], frame[2];
@@ -78,19 +78,19 @@ typedef struct groups_job {
     rt_zwriter *const *zw;
 } groups_job;
 
-static rt_status group_work(void *ctx, unsigned tid, size_t g, rt_error *err)
+static rt_status group_work(void *ctx, unsigned slot, size_t g, rt_error *err)
 {
     const groups_job *j = ctx;
     size_t n = j->res->invoices->count, first = g * RT_DOC_GROUP;
     size_t count = n - first < RT_DOC_GROUP ? n - first : RT_DOC_GROUP;
-    return render_group(j->res, first, count, &j->workers[tid], err);
+    return render_group(j->res, first, count, &j->workers[slot], err);
 }
 
-static rt_status group_commit(void *ctx, unsigned tid, size_t g, rt_error *err)
+static rt_status group_commit(void *ctx, unsigned slot, size_t g, rt_error *err)
 {
     (void)g;
     const groups_job *j = ctx;
-    const worker *w = &j->workers[tid];
+    const worker *w = &j->workers[slot];
     rt_status st = RT_OK;
     for (int k = 0; k < 2 && st == RT_OK; k++)
         st = rt_zwriter_write_raw(j->zw[k], w->frame[k].data, w->frame[k].len, err);
@@ -133,11 +133,12 @@ rt_status rt_invoice_docs_write(const char *out_dir, const rt_run_result *res, u
                                 rt_output_list *files, rt_error *err)
 {
     if (threads == 0) threads = 1;
-    worker *workers = calloc(threads, sizeof *workers);
+    unsigned slots = rt_ordered_slots(threads);
+    worker *workers = calloc(slots, sizeof *workers);
     rt_zwriter *zw[2] = {NULL, NULL};
     rt_status st = RT_OK;
     if (!workers) return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
-    for (unsigned t = 0; t < threads; t++) {
+    for (unsigned t = 0; t < slots; t++) {
         rt_doc_view_init(&workers[t].view);
         for (int k = 0; k < 2; k++) {
             rt_buf_init(&workers[t].tar[k]);
@@ -153,7 +154,8 @@ rt_status rt_invoice_docs_write(const char *out_dir, const rt_run_result *res, u
     }
     groups_job job = {res, workers, zw};
     size_t groups = (res->invoices->count + RT_DOC_GROUP - 1) / RT_DOC_GROUP;
-    if (st == RT_OK) st = rt_ordered_run(groups, threads, group_work, group_commit, &job, err);
+    if (st == RT_OK)
+        st = rt_ordered_run(groups, threads, slots, group_work, group_commit, &job, err);
     for (int k = 0; k < 2; k++) {
         if (st == RT_OK)
             st = close_archive(res, &kinds[k], zw[k], workers[0].cctx, files, err);
@@ -161,7 +163,7 @@ rt_status rt_invoice_docs_write(const char *out_dir, const rt_run_result *res, u
             rt_zwriter_abort(zw[k]);
         zw[k] = NULL;
     }
-    for (unsigned t = 0; t < threads; t++) {
+    for (unsigned t = 0; t < slots; t++) {
         rt_doc_view_free(&workers[t].view);
         for (int k = 0; k < 2; k++) {
             rt_buf_free(&workers[t].tar[k]);

@@ -56,7 +56,7 @@ static rt_status flush(rt_outfile *f, rt_error *err)
     return st;
 }
 
-/* Per thread of rt_outfile_write_items: the chunk's text, its frame, its rows. */
+/* Per slot of rt_outfile_write_items: the chunk's text, its frame, its rows. */
 typedef struct items_lane {
     rt_buf text, frame;
     ZSTD_CCtx *cctx;
@@ -71,10 +71,10 @@ typedef struct items_job {
     items_lane *lane;
 } items_job;
 
-static rt_status items_work(void *ctx, unsigned tid, size_t c, rt_error *err)
+static rt_status items_work(void *ctx, unsigned slot, size_t c, rt_error *err)
 {
     items_job *j = ctx;
-    items_lane *l = &j->lane[tid];
+    items_lane *l = &j->lane[slot];
     size_t from = c * j->chunk, to = from + j->chunk < j->n ? from + j->chunk : j->n;
     rt_buf_reset(&l->text);
     l->rows = j->fn(j->ctx, from, to, &l->text);
@@ -88,11 +88,11 @@ static rt_status items_work(void *ctx, unsigned tid, size_t c, rt_error *err)
                        : rt_error_set(err, st, j->f->name, 0, 0, NULL, "cannot compress a frame");
 }
 
-static rt_status items_commit(void *ctx, unsigned tid, size_t c, rt_error *err)
+static rt_status items_commit(void *ctx, unsigned slot, size_t c, rt_error *err)
 {
     (void)c;
     items_job *j = ctx;
-    items_lane *l = &j->lane[tid];
+    items_lane *l = &j->lane[slot];
     const rt_buf *out = j->f->level ? &l->frame : &l->text;
     rt_status st = rt_zwriter_write_raw(j->f->w, out->data, out->len, err);
     if (st == RT_OK) j->f->rows += l->rows;
@@ -106,11 +106,13 @@ rt_status rt_outfile_write_items(rt_outfile *f, size_t n, size_t chunk, unsigned
     if (st != RT_OK || !n) return st;
     if (!chunk) chunk = 1;
     if (threads < 1) threads = 1;
-    items_lane *lane = calloc(threads, sizeof *lane);
+    unsigned slots = rt_ordered_slots(threads);
+    items_lane *lane = calloc(slots, sizeof *lane);
     if (!lane) return rt_error_set(err, RT_ENOMEM, f->name, 0, 0, NULL, "out of memory");
     items_job j = {f, n, chunk, fn, ctx, lane};
-    st = rt_ordered_run((n + chunk - 1) / chunk, threads, items_work, items_commit, &j, err);
-    for (unsigned t = 0; t < threads; t++) {
+    st = rt_ordered_run((n + chunk - 1) / chunk, threads, slots, items_work, items_commit, &j,
+                        err);
+    for (unsigned t = 0; t < slots; t++) {
         rt_buf_free(&lane[t].text);
         rt_buf_free(&lane[t].frame);
         ZSTD_freeCCtx(lane[t].cctx);

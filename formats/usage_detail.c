@@ -1021,20 +1021,20 @@ typedef struct units_job {
     const step *steps;
 } units_job;
 
-static rt_status unit_work(void *ctx, unsigned tid, size_t k, rt_error *err)
+static rt_status unit_work(void *ctx, unsigned slot, size_t k, rt_error *err)
 {
     const units_job *j = ctx;
-    emitter *e = &j->d->em[tid];
+    emitter *e = &j->d->em[slot];
     rt_status st = run_unit(e, &j->units[k], j->steps);
     return st == RT_OK ? RT_OK
                        : rt_error_set(err, st, RT_DETAIL_NAME, 0, 0, NULL, "%s", e->err.message);
 }
 
-static rt_status unit_commit(void *ctx, unsigned tid, size_t k, rt_error *err)
+static rt_status unit_commit(void *ctx, unsigned slot, size_t k, rt_error *err)
 {
     (void)k;
     const units_job *j = ctx;
-    return commit_partition(j->d, &j->d->em[tid], err);
+    return commit_partition(j->d, &j->d->em[slot], err);
 }
 
 /* The partitions, cut into units that fit a thread's share of the budget, are sorted on every
@@ -1062,8 +1062,10 @@ static rt_status write_partitions(rt_usage_detail *d, rt_error *err)
     if (st == RT_OK) {
         units_job job = {d, (const unit *)(const void *)units.data,
                          (const step *)(const void *)steps.data};
-        st = rt_ordered_run(units.len / sizeof(unit), d->threads, unit_work, unit_commit, &job,
-                            err);
+        /* An emitter per thread, no more: a unit in memory takes up to a thread's share of
+         * the budget (a slot ahead per thread was measured: +130 MB of peak, no faster). */
+        st = rt_ordered_run(units.len / sizeof(unit), d->threads, d->threads, unit_work,
+                            unit_commit, &job, err);
     }
     rt_buf_free(&units);
     rt_buf_free(&steps);
