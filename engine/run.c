@@ -494,6 +494,15 @@ static rt_status plan_outputs(pipeline *p, unsigned n, uint64_t expected, rt_err
     return st;
 }
 
+/* Append the encoded chunks of slots [0, n) to the output files, in order. */
+static rt_status write_pending(pipeline *p, unsigned n, rt_error *err)
+{
+    rt_status st = RT_OK;
+    for (unsigned i = 0; i < n && st == RT_OK; i++)
+        st = p->cfg->outputs->write_chunk(p->sink, i, err);
+    return st;
+}
+
 static rt_status run_waves(pipeline *p, rt_error *err)
 {
     const rt_run_config *cfg = p->cfg;
@@ -503,6 +512,9 @@ static rt_status run_waves(pipeline *p, rt_error *err)
     if (!done) return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
     rt_status st = RT_OK;
     bool first = true;
+    unsigned pending = 0; /* slots of the last wave encoded but not yet written */
+    rt_error werr;
+    rt_error_clear(&werr);
     for (;;) {
         unsigned n;
         uint64_t t0 = rt_run_clock_ns();
@@ -511,10 +523,25 @@ static rt_status run_waves(pipeline *p, rt_error *err)
         p->times.read_ns += t1 - t0;
         if (n == 0) break;
 
-#pragma omp parallel for num_threads(p->threads) schedule(dynamic, 1)
-        for (unsigned i = 0; i < n; i++) rate_slot(p, &p->slots[i]);
+        /* The last wave's encoded chunks are written, in order, by one thread while the
+         * others start rating this wave (the writes only read the output slots, which this
+         * wave does not touch before its output step). */
+        rt_status wst = RT_OK;
+#pragma omp parallel num_threads(p->threads)
+        {
+#pragma omp single nowait
+            wst = write_pending(p, pending, &werr);
+#pragma omp for schedule(dynamic, 1)
+            for (unsigned i = 0; i < n; i++) rate_slot(p, &p->slots[i]);
+        }
+        pending = 0;
         uint64_t t2 = rt_run_clock_ns();
         p->times.rate_ns += t2 - t1;
+        if (wst != RT_OK) {
+            *err = werr;
+            st = wst;
+            break;
+        }
         if ((st = first_failure(p, n, err)) != RT_OK) break;
 
         uint64_t in_file = 0, in_run = 0;
@@ -531,9 +558,7 @@ static rt_status run_waves(pipeline *p, rt_error *err)
 #pragma omp parallel for num_threads(p->threads) schedule(dynamic, 1)
         for (unsigned i = 0; i < n; i++) output_slot(p, i, &p->aggs[omp_get_thread_num()]);
         if ((st = first_failure(p, n, err)) != RT_OK) break;
-        for (unsigned i = 0; i < n && st == RT_OK; i++)
-            st = cfg->outputs->write_chunk(p->sink, i, err);
-        if (st != RT_OK) break;
+        pending = n; /* written while the next wave is rated, or after the last one */
         p->times.output_ns += rt_run_clock_ns() - t3;
 
         for (size_t k = 0; k < ndone; k++) done[k]->ops->close(done[k]);
@@ -545,6 +570,11 @@ static rt_status run_waves(pipeline *p, rt_error *err)
                                   rt_run_clock_ns() - p->started_ns};
             cfg->progress(cfg->progress_ctx, &pr);
         }
+    }
+    if (st == RT_OK && pending) {
+        uint64_t t = rt_run_clock_ns();
+        st = write_pending(p, pending, err);
+        p->times.output_ns += rt_run_clock_ns() - t;
     }
     for (size_t k = 0; k < ndone; k++) done[k]->ops->close(done[k]);
     if (cur) cur->ops->close(cur);
