@@ -296,23 +296,27 @@ static rt_status sink_finish(rt_output_sink *s, const rt_run_result *res, rt_out
 {
     files->count = 0;
     uint64_t t0 = rt_run_clock_ns();
-    rt_status ost = write_order_rejects(s, res, err);
-    if (ost != RT_OK) return ost;
+    rt_status st = write_order_rejects(s, res, err);
+    if (st != RT_OK) return st;
+    /* The detail files are listed first but closed last: their close waits for the disk
+     * (fsync), which by the end of the other outputs has long written them out. */
+    rt_output_file *detail_files = &files->items[files->count];
     for (int d = 0; d < D_COUNT; d++) {
         rt_output_file *o = &files->items[files->count++];
         memset(o, 0, sizeof *o);
         snprintf(o->name, sizeof o->name, "%s", detail_names[d]);
         o->rows = s->rows[d];
-        rt_status st = rt_zwriter_close(s->w[d], &o->bytes, &o->xxh64, err);
-        s->w[d] = NULL;
-        if (st != RT_OK) return st;
     }
-    rt_status st = rt_usage_detail_finish(s->detail, res, files, err);
+    st = rt_usage_detail_finish(s->detail, res, files, err);
     uint64_t t1 = rt_run_clock_ns();
     if (st == RT_OK) st = write_tables(s, res, files, err);
     uint64_t t2 = rt_run_clock_ns();
     /* Slots are two per thread (see rt_output_ops.begin): documents use as many threads. */
     if (st == RT_OK) st = rt_invoice_docs_write(s->dir, res, (s->nslots + 1) / 2, files, err);
+    for (int d = 0; d < D_COUNT && st == RT_OK; d++) {
+        st = rt_zwriter_close(s->w[d], &detail_files[d].bytes, &detail_files[d].xxh64, err);
+        s->w[d] = NULL;
+    }
     if (st == RT_OK) st = rt_manifest_write(s->dir, res, files, manifest_xxh64, err);
     if (res->times) {
         res->times->detail_ns = t1 - t0;
