@@ -1129,13 +1129,19 @@ static rt_status commit(run_state *rs, const rt_run_config *cfg, rt_run_summary 
     rt_period_format(&p->rctx.period, res.period_text, sizeof res.period_text);
     rt_output_list files = {0};
     uint64_t manifest_xxh64 = 0;
-    /* The outputs are written on a thread of their own while this one, the registry
-     * transaction's, writes the billed events and stores the invoices in effect. */
+    /* With 2 or more threads the outputs are written on a thread of their own while this
+     * one, the registry transaction's, writes the billed events and stores the invoices in
+     * effect; with one, first the outputs, then those, on this thread only. */
     finish_job job = {cfg->outputs, p->sink, &res, &files, &manifest_xxh64, RT_OK, {0}};
     rt_error_clear(&job.err);
     pthread_t finisher;
-    bool apart = pthread_create(&finisher, NULL, finish_main, &job) == 0;
+    bool apart = p->threads > 1 && pthread_create(&finisher, NULL, finish_main, &job) == 0;
     if (!apart) finish_main(&job);
+    uint64_t t_reg = rt_run_clock_ns();
+    if (!apart && job.st != RT_OK) {
+        *err = job.err;
+        return job.st;
+    }
     if (!cfg->accrue_only) {
         /* An accrual bills nothing: its events stay billable. */
         rt_billed_path(cfg->book_dir, run_no, rs->billed_path, sizeof rs->billed_path);
@@ -1148,7 +1154,8 @@ static rt_status commit(run_state *rs, const rt_run_config *cfg, rt_run_summary 
         }
     }
     if (st == RT_OK) st = store_effective(rs, run_no, err);
-    p->times.registry_ns = rt_run_clock_ns() - t_books;
+    p->times.registry_ns = rt_run_clock_ns() - (apart ? t_books : t_reg);
+    p->times.registry_alongside = apart;
     if (apart) pthread_join(finisher, NULL);
     uint64_t t_sync = rt_run_clock_ns();
     if (job.st != RT_OK) {

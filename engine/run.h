@@ -58,7 +58,9 @@ typedef struct rt_stage_times {
     uint64_t detail_ns;    /* the detail files closed, the usage detail sorted and written */
     uint64_t tables_ns;    /* the invoice tables, the journal and the FEC file */
     uint64_t documents_ns; /* the UBL and HTML archives, then the manifest */
-    uint64_t registry_ns;  /* billed events and invoices in effect: alongside the three above */
+    uint64_t registry_ns;  /* billed events and invoices in effect: alongside the three above
+                              with 2+ threads, after them with one */
+    bool registry_alongside;
     uint64_t sync_ns;      /* the marker, fsyncs, the registry's commit and the rename */
 } rt_stage_times;
 

@@ -139,6 +139,9 @@ typedef struct rt_usage_reader_ops {
 struct rt_usage_reader {
     const rt_usage_reader_ops *ops;
     const char *path;
+    /* Threads the reader may use of its own accord (the CSV reader decompresses frames it
+     * reads ahead in parallel); 0: as many as there are cores. Set by whoever opens it. */
+    unsigned threads;
 };
 
 #endif

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <omp.h>
 #include <zstd_errors.h>
 #include <stdlib.h>
 #include <string.h>
@@ -714,7 +715,8 @@ static rt_status read_ahead(csv_reader *cr, unsigned *gathered, rt_error *err)
         (*gathered)++;
     }
     unsigned n = *gathered;
-#pragma omp parallel for schedule(dynamic, 1) if (n > 1)
+    int threads = cr->base.threads ? (int)cr->base.threads : omp_get_max_threads();
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1) if (n > 1 && threads > 1)
     for (unsigned i = 0; i < n; i++) ra_decompress(&cr->ra[i]);
     for (unsigned i = 0; i < n; i++)
         if (cr->ra[i].bad)

@@ -54,14 +54,20 @@ rt_status rt_usage_open_with(const char *path, const rt_usage_open_opts *o, size
 {
     rt_usage_format f = o->format != RT_USAGE_AUTO ? o->format : rt_usage_format_of(path);
     rt_cdr_opts cdr = o->cdr;
+    rt_status st = RT_EINVAL;
     switch (f) {
-    case RT_USAGE_CSV: return rt_usage_csv_open(path, chunk_bytes, out, err);
-    case RT_USAGE_NATIVE: return rt_usage_native_open(path, chunk_bytes, out, err);
+    case RT_USAGE_CSV: st = rt_usage_csv_open(path, chunk_bytes, out, err); break;
+    case RT_USAGE_NATIVE: st = rt_usage_native_open(path, chunk_bytes, out, err); break;
     case RT_USAGE_ASTERISK:
     case RT_USAGE_FREESWITCH:
         cdr.flavor = f == RT_USAGE_ASTERISK ? RT_CDR_ASTERISK : RT_CDR_FREESWITCH;
-        return rt_usage_cdr_open(path, chunk_bytes, &cdr, out, err);
+        st = rt_usage_cdr_open(path, chunk_bytes, &cdr, out, err);
+        break;
     case RT_USAGE_AUTO: break;
+    }
+    if (f != RT_USAGE_AUTO) {
+        if (st == RT_OK) (*out)->threads = o->threads;
+        return st;
     }
     return rt_error_set(err, RT_EINVAL, path, 0, 0, NULL,
                         "unknown usage format (expected .csv, .csv.zst, .rtu, "

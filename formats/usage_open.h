@@ -32,7 +32,8 @@ rt_usage_format rt_usage_format_of(const char *path);
 /* How to open a usage file: the format (AUTO: by name) and the CDR options. */
 typedef struct rt_usage_open_opts {
     rt_usage_format format;
-    rt_cdr_opts cdr; /* flavor is set from the format */
+    rt_cdr_opts cdr;  /* flavor is set from the format */
+    unsigned threads; /* rt_usage_reader.threads of the readers opened (0: every core) */
 } rt_usage_open_opts;
 
 void rt_usage_open_opts_init(rt_usage_open_opts *o);

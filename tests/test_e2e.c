@@ -300,13 +300,23 @@ Test(e2e, one_thread_reads_the_orders_after_the_usage)
         const char *parts = strstr(sum, "\n  commit    ");
         cr_assert(c && parts, "%s", sum);
         cr_assert_eq(sscanf(c, ", commit %lf;", &commit), 1, "%s", sum);
-        cr_assert_eq(sscanf(parts, "\n  commit    books %lf, usage detail %lf, tables %lf, "
-                                   "documents %lf (registry %lf alongside), sync %lf\n",
-                            &books, &detail, &tables, &docs, &registry, &sync),
-                     6, "%s", sum);
+        if (t == 1) {
+            /* One thread: the registry's part follows the outputs, on the same thread. */
+            cr_assert_eq(sscanf(parts, "\n  commit    books %lf, usage detail %lf, tables %lf, "
+                                       "documents %lf, registry %lf, sync %lf\n",
+                                &books, &detail, &tables, &docs, &registry, &sync),
+                         6, "%s", sum);
+            cr_assert_leq(books + detail + tables + docs + registry + sync, commit + 0.004,
+                          "%s", sum);
+        } else {
+            cr_assert_eq(sscanf(parts, "\n  commit    books %lf, usage detail %lf, tables %lf, "
+                                       "documents %lf (registry %lf alongside), sync %lf\n",
+                                &books, &detail, &tables, &docs, &registry, &sync),
+                         6, "%s", sum);
+            cr_assert_leq(books + detail + tables + docs + sync, commit + 0.003, "%s", sum);
+            cr_assert_leq(registry, commit + 0.001, "%s", sum);
+        }
         cr_assert_gt(detail + tables + docs, 0, "%s", sum);
-        cr_assert_leq(books + detail + tables + docs + sync, commit + 0.003, "%s", sum);
-        cr_assert_leq(registry, commit + 0.001, "%s", sum);
         free(sum);
         char *m = read_out(sub, "out", "manifest.json");
         cr_assert(strstr(m, "\"orders\": {\"lines\": 12, \"used\": 9, \"rejected\": 3}"), "%s",

@@ -82,7 +82,8 @@ static void describe_reject(rt_buf *b, const rt_reject *r, uint64_t line)
     rt_buf_putc(b, '\n');
 }
 
-static got read_usage(const char *path, size_t chunk_bytes)
+/* Read with `threads` as the reader's own threads (0: every core). */
+static got read_usage_on(const char *path, size_t chunk_bytes, unsigned threads)
 {
     got g;
     memset(&g, 0, sizeof g);
@@ -90,6 +91,8 @@ static got read_usage(const char *path, size_t chunk_bytes)
     rt_usage_reader *r;
     g.open_st = rt_usage_csv_open(path, chunk_bytes, &r, &g.err);
     if (g.open_st != RT_OK) return g;
+    cr_assert_eq(r->threads, 0, "every core unless the opener says otherwise");
+    r->threads = threads;
     rt_chunk chunk;
     memset(&chunk, 0, sizeof chunk);
     rt_event_batch batch;
@@ -126,6 +129,11 @@ static got read_usage(const char *path, size_t chunk_bytes)
     r->ops->close(r);
     rt_buf_putc(&g.text, '\0');
     return g;
+}
+
+static got read_usage(const char *path, size_t chunk_bytes)
+{
+    return read_usage_on(path, chunk_bytes, 0);
 }
 
 static got read_ok(const char *path, size_t chunk_bytes)
@@ -347,6 +355,30 @@ Test(usage_csv, tiny_chunks_give_the_same_records)
     free(text);
 }
 
+Test(usage_csv, frames_of_another_writer_read_ahead_on_one_thread_or_every_core)
+{
+    char *text = awkward(7000);
+    const char *path = file("big.csv", text);
+    got one = read_ok(path, 64 << 20);
+    /* Frames cut anywhere, each with its content size: what the reader reads ahead and
+     * decompresses in parallel (or, told to use one thread, one after another). */
+    cr_assert_eq(rt_test_sh("cd '%s' && split -b 30000 big.csv part. && for f in part.*; do "
+                            "zstd -q -c \"$f\"; done > multi.csv.zst",
+                            tmp),
+                 0);
+    char multi[512];
+    snprintf(multi, sizeof multi, "%s/multi.csv.zst", tmp);
+    for (unsigned threads = 0; threads <= 2; threads++) {
+        got g = read_usage_on(multi, 4096, threads);
+        cr_assert_eq(g.st, RT_OK, "%s", g.err.message);
+        cr_assert_eq(g.records, one.records, "threads %u", threads);
+        cr_assert_str_eq(g.text.data, one.text.data, "threads %u", threads);
+        rt_buf_free(&g.text);
+    }
+    rt_buf_free(&one.text);
+    free(text);
+}
+
 Test(usage_csv, checksum_of_the_file_as_stored)
 {
     const char *path = file("u.csv", HEADER "E1,A1,VOICE,2026-10-05T14:03:22Z,60\n");
@@ -426,4 +458,11 @@ Test(usage_csv, reader_by_file_name)
     r->ops->close(r);
     cr_assert_eq(rt_usage_open(file("u.txt", "x\n"), 0, &r, &err), RT_EINVAL);
     cr_assert(strstr(err.message, ".csv"));
+    /* The run's thread count reaches the reader it opens (`ratel run --threads 1`). */
+    rt_usage_open_opts o;
+    rt_usage_open_opts_init(&o);
+    o.threads = 1;
+    cr_assert_eq(rt_usage_open_with(z, &o, 0, &r, &err), RT_OK, "%s", err.message);
+    cr_assert_eq(r->threads, 1);
+    r->ops->close(r);
 }

@@ -99,7 +99,7 @@ static void run_detail_planned(fx *f, const char *dir, unsigned slots, size_t bu
                                uint64_t plan, rt_output_list *files)
 {
     static rt_run_input input = {.path = "usage.csv"};
-    rt_usage_reader reader = {NULL, "usage.csv"};
+    rt_usage_reader reader = {NULL, "usage.csv", 0};
     rt_usage_detail *d;
     rt_error err;
     f->res.inputs = &input;
@@ -440,7 +440,7 @@ Test(usage_detail, an_abandoned_writer_leaves_no_scratch_file)
     fx_load(&f, "EUR");
     rt_test_tmpdir(dir, sizeof dir);
     cr_assert_eq(rt_usage_detail_open(dir, 1, 0, &d, &err), RT_OK);
-    rt_usage_reader reader = {NULL, "usage.csv"};
+    rt_usage_reader reader = {NULL, "usage.csv", 0};
     rt_event_batch batch;
     rt_chunk chunk = {0};
     rt_rated r;
