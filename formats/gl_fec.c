@@ -49,16 +49,14 @@ static void put_text(rt_buf *b, const char *s)
 static void put_date(rt_buf *b, rt_days d)
 {
     char t[16];
-    rt_date_format_compact(d, t, sizeof t);
-    rt_buf_puts(b, t);
+    rt_buf_append(b, t, rt_date_format_compact(d, t, sizeof t));
     rt_buf_putc(b, '\t');
 }
 
 static void put_amount(rt_buf *b, int64_t v, unsigned minor)
 {
     char t[48];
-    rt_decimal_format(v, minor, (int)minor, 0, ',', t, sizeof t);
-    rt_buf_puts(b, t);
+    rt_buf_append(b, t, rt_decimal_format(v, minor, (int)minor, 0, ',', t, sizeof t));
     rt_buf_putc(b, '\t');
 }
 

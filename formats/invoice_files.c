@@ -37,8 +37,14 @@ static const rt_product *line_product(const rt_catalog *cat, const rt_invoice_li
     return l->product != RT_NO_INDEX ? &cat->products[l->product] : &no_product;
 }
 
+/* A decimal as text with its length (ten million lines carry six each: no strlen). */
+typedef struct dec_text {
+    char s[48];
+    size_t len;
+} dec_text;
+
 typedef struct line_text {
-    char quantity[48], billable[48], unit_price[48], price_per[32], net[48], rate[48];
+    dec_text quantity, billable, unit_price, price_per, net, rate;
 } line_text;
 
 /* A line's plan and charge: empty for lines not priced by a charge (invoice discounts). */
@@ -57,13 +63,19 @@ static void format_line(const rt_catalog *cat, const rt_invoice *inv, const rt_i
     unsigned qd = (unsigned)p->quantity_decimals;
     int64_t price, per;
     rt_line_price(l, ch, &price, &per);
-    rt_decimal_format(l->quantity_base, qd, (int)qd, 0, '.', t->quantity, sizeof t->quantity);
-    rt_decimal_format(l->billable_base, qd, (int)qd, 0, '.', t->billable, sizeof t->billable);
-    rt_decimal_format(price, RT_NANOS_SCALE, -1, inv->currency->minor_units, '.', t->unit_price,
-                      sizeof t->unit_price);
-    rt_decimal_str(per, 0, t->price_per, sizeof t->price_per);
-    rt_decimal_str(l->net_minor, inv->currency->minor_units, t->net, sizeof t->net);
-    rt_decimal_format(inv->taxes[l->subtotal].rate_e4, 4, -1, 0, '.', t->rate, sizeof t->rate);
+    dec_text *d = &t->quantity;
+    d->len = rt_decimal_format(l->quantity_base, qd, (int)qd, 0, '.', d->s, sizeof d->s);
+    d = &t->billable;
+    d->len = rt_decimal_format(l->billable_base, qd, (int)qd, 0, '.', d->s, sizeof d->s);
+    d = &t->unit_price;
+    d->len = rt_decimal_format(price, RT_NANOS_SCALE, -1, inv->currency->minor_units, '.', d->s,
+                               sizeof d->s);
+    d = &t->price_per;
+    d->len = rt_decimal_str(per, 0, d->s, sizeof d->s);
+    d = &t->net;
+    d->len = rt_decimal_str(l->net_minor, inv->currency->minor_units, d->s, sizeof d->s);
+    d = &t->rate;
+    d->len = rt_decimal_format(inv->taxes[l->subtotal].rate_e4, 4, -1, 0, '.', d->s, sizeof d->s);
 }
 
 /* A member: ,"key": (or "key": first) then the value. Keys are literals that need no escaping,
@@ -86,6 +98,16 @@ static void kv_u64(rt_buf *b, const char *key, size_t key_len, uint64_t v)
     ((comma) ? kv_str(b, KEY_NEXT(k), sizeof KEY_NEXT(k) - 1, v)                                  \
              : kv_str(b, KEY_FIRST(k), sizeof KEY_FIRST(k) - 1, v))
 #define KV_U64(b, k, v) kv_u64(b, KEY_NEXT(k), sizeof KEY_NEXT(k) - 1, v)
+
+/* A decimal's text needs no escaping (digits, '-', '.'): quoted as it is. */
+static void kv_dec(rt_buf *b, const char *key, size_t key_len, const dec_text *d)
+{
+    rt_buf_append(b, key, key_len);
+    rt_buf_putc(b, '"');
+    rt_buf_append(b, d->s, d->len);
+    rt_buf_putc(b, '"');
+}
+#define KV_DEC(b, k, d) kv_dec(b, KEY_NEXT(k), sizeof KEY_NEXT(k) - 1, d)
 
 static void write_json(rt_buf *b, const rt_run_result *res, const rt_invoice *inv)
 {
@@ -125,16 +147,16 @@ static void write_json(rt_buf *b, const rt_run_result *res, const rt_invoice *in
         KV_STR(b, "product_id", p->product_id, 1);
         KV_STR(b, "description", rt_invoice_line_description(cat, l), 1);
         KV_U64(b, "events", l->events);
-        KV_STR(b, "quantity", t.quantity, 1);
-        KV_STR(b, "billable_quantity", t.billable, 1);
+        KV_DEC(b, "quantity", &t.quantity);
+        KV_DEC(b, "billable_quantity", &t.billable);
         KV_STR(b, "unit", p->unit, 1);
         KV_STR(b, "unit_code", p->unit_code, 1);
-        KV_STR(b, "unit_price", t.unit_price, 1);
-        KV_STR(b, "price_per", t.price_per, 1);
-        KV_STR(b, "net", t.net, 1);
+        KV_DEC(b, "unit_price", &t.unit_price);
+        KV_DEC(b, "price_per", &t.price_per);
+        KV_DEC(b, "net", &t.net);
         KV_STR(b, "tax_category", p->tax_category, 1);
         KV_STR(b, "vat_code", rt_vat_code_name((rt_vat_code)inv->taxes[l->subtotal].vat_code), 1);
-        KV_STR(b, "tax_rate", t.rate, 1);
+        KV_DEC(b, "tax_rate", &t.rate);
         KV_STR(b, "gl_account", p->gl_account, 1);
         rt_buf_putc(b, '}');
     }
@@ -157,6 +179,7 @@ static void write_json(rt_buf *b, const rt_run_result *res, const rt_invoice *in
 
 static void put_text(rt_buf *b, const char *s) { rt_csv_put_text(b, s, strlen(s)); }
 static void put_raw(rt_buf *b, const char *s) { rt_csv_put_raw(b, s, strlen(s)); }
+static void put_dec(rt_buf *b, const dec_text *d) { rt_buf_append(b, d->s, d->len); }
 
 static void write_summary_row(rt_buf *b, const rt_run_result *res, const rt_invoice *inv)
 {
@@ -223,23 +246,23 @@ static void write_line_rows(rt_buf *b, const rt_run_result *res, const rt_invoic
         rt_csv_sep(b);
         rt_csv_put_u64(b, l->events);
         rt_csv_sep(b);
-        put_raw(b, t.quantity);
+        put_dec(b, &t.quantity);
         rt_csv_sep(b);
-        put_raw(b, t.billable);
+        put_dec(b, &t.billable);
         rt_csv_sep(b);
         put_text(b, p->unit);
         rt_csv_sep(b);
-        put_raw(b, t.unit_price);
+        put_dec(b, &t.unit_price);
         rt_csv_sep(b);
-        put_raw(b, t.price_per);
+        put_dec(b, &t.price_per);
         rt_csv_sep(b);
-        put_raw(b, t.net);
+        put_dec(b, &t.net);
         rt_csv_sep(b);
         put_raw(b, inv->currency->code);
         rt_csv_sep(b);
         put_raw(b, rt_vat_code_name((rt_vat_code)inv->taxes[l->subtotal].vat_code));
         rt_csv_sep(b);
-        put_raw(b, t.rate);
+        put_dec(b, &t.rate);
         rt_csv_sep(b);
         put_text(b, p->tax_category);
         rt_csv_sep(b);
