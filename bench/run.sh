@@ -156,7 +156,9 @@ measure() {
 
 # ---- ratel runs ----
 # results.tsv: format records threads rep wall_s rss_kb user_s sys_s read load read rate
-# dedup output bill commit (stage times in seconds, from the run summary).
+# dedup output bill commit books detail tables documents registry sync (stage times in
+# seconds, from the run summary; the last six are the commit stage's parts, "-" when the
+# binary measured does not print them).
 results=$work/results.tsv
 : >"$results"
 : >"$work/imports.tsv"
@@ -164,6 +166,11 @@ summary_stages() { # the run summary's "time" line -> 7 stage seconds
   sed -n 's/.*(load \([0-9.]*\), read \([0-9.]*\), rate \([0-9.]*\), dedup \([0-9.]*\), output \([0-9.]*\), bill \([0-9.]*\), commit \([0-9.]*\)[;)].*/\1 \2 \3 \4 \5 \6 \7/p' "$1"
 }
 summary_read() { sed -n 's/^ *records *read \([0-9]*\) .*/\1/p' "$1"; }
+summary_commit() { # the run summary's "commit" line -> 6 seconds (or 6 dashes)
+  local c
+  c=$(sed -n 's/^ *commit *books \([0-9.]*\), usage detail \([0-9.]*\), tables \([0-9.]*\), documents \([0-9.]*\)[ ,(]*registry \([0-9.]*\)[ a-z)]*, sync \([0-9.]*\)$/\1 \2 \3 \4 \5 \6/p' "$1")
+  echo "${c:-- - - - - -}"
+}
 
 # A run's outputs (at 1M accounts, two million UBL and HTML files: deleting them takes many
 # minutes on a busy disk) are set aside, and deleted only when the next run might lack room
@@ -213,7 +220,7 @@ run_case() { # records format
       fi
       last_kb=$((before - $(avail_kb)))
       [ "$last_kb" -gt 0 ] || last_kb=0
-      echo "$fmt $records $t $rep $m $nread $stages" >>"$results"
+      echo "$fmt $records $t $rep $m $nread $stages $(summary_commit "$work/last.out")" >>"$results"
       log "$(printf '%-6s %9s records, %s thread(s), run %s: %s s' "$fmt" "$records" "$t" "$rep" "${m%% *}")"
       # The peer is checked against the per-account totals of a CSV.zst run.
       if [ "$fmt" = csv ] && [ "$rep" = "$repeat" ]; then
@@ -355,6 +362,8 @@ report=$work/report.md
   awk -f bench/run_report.awk -v section=main "$results"
   echo
   awk -f bench/run_report.awk -v section=stages "$results"
+  echo
+  awk -f bench/run_report.awk -v section=commit "$results"
   echo
   awk -f bench/run_report.awk -v section=scaling "$results"
   echo

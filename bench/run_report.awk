@@ -3,10 +3,12 @@
 # results.tsv (ratel runs), one row per run:
 #   1 format  2 records  3 threads  4 rep  5 wall_s  6 rss_kb  7 user_s  8 sys_s  9 read
 #   10 load  11 read  12 rate  13 dedup  14 output  15 bill  16 commit   (stage seconds)
+#   17 books  18 usage detail  19 tables  20 documents  21 registry  22 sync   (commit's parts,
+#   "-" when the binary does not print them)
 # floor.tsv: records seconds (one `zstd -dc` each)
 # peer.tsv: records threads rep wall_s rss_kb user_s sys_s key=value... (peer.mjs's PEER line)
 #
-# awk -f run_report.awk -v section=main|stages|scaling results.tsv
+# awk -f run_report.awk -v section=main|stages|commit|scaling results.tsv
 # awk -f run_report.awk -v section=floor floor.tsv results.tsv
 # awk -f run_report.awk -v section=peer peer.tsv results.tsv
 
@@ -59,7 +61,7 @@ FNR == NR && (section == "floor" || section == "peer") {
     add(cpu, k, (num($7) + num($8)))
     if ($6 != "-" && $6 + 0 > rss[k] + 0) rss[k] = $6
     nread[k] = $9
-    for (s = 10; s <= 16; s++) add(stage, k SUBSEP s, $s)
+    for (s = 10; s <= 22 && s <= NF; s++) add(stage, k SUBSEP s, $s)
 }
 
 # ---- tables ----
@@ -90,6 +92,21 @@ END {
                 stats(stage[order[g], s])
                 line = line sprintf(" %.2f s: %s / %s / %s |", med, mrate(nread[order[g]], hi),
                                     mrate(nread[order[g]], med), mrate(nread[order[g]], lo))
+            }
+            print line
+        }
+    } else if (section == "commit") {
+        print "The commit stage's parts (run summary's `commit` line), median seconds: books (corrections, invoice numbers, journal), usage detail, tables (invoice tables, journal, FEC) and documents (UBL and HTML archives) one after another; the registry's part (billed events, invoices in effect) alongside them with 2+ threads, after them with one; sync (marker, fsyncs, registry commit, rename)."
+        print ""
+        print "| input | records | threads | commit | books | usage detail | tables | documents | registry | sync |"
+        print "|---|---|---|---|---|---|---|---|---|---|"
+        for (g = 1; g <= ng; g++) {
+            split(order[g], f, SUBSEP)
+            line = sprintf("| %s | %s | %s |", label(f[1]), f[2], f[3])
+            for (s = 16; s <= 22; s++) {
+                if (!((order[g], s) in stage) || stage[order[g], s] ~ /-/) { line = line " - |"; continue }
+                stats(stage[order[g], s])
+                line = line sprintf(" %.2f |", med)
             }
             print line
         }
