@@ -37,13 +37,20 @@ rt_status rt_gl_fec_name(const rt_company *co, const rt_period *period, char *bu
 
 /* A text field: tabs, line ends and other control characters would break the zoned layout,
  * so each becomes a space. */
+/* A field, its control characters (tabs and newlines would break the row) made spaces, then
+ * the tab that ends it. Eighteen per journal line: one reservation, and a loop the compiler
+ * vectorises, instead of a checked append per byte. */
 static void put_text(rt_buf *b, const char *s)
 {
-    for (const char *p = s ? s : ""; *p; p++) {
-        unsigned char c = (unsigned char)*p;
-        rt_buf_putc(b, c < 0x20 || c == 0x7f ? ' ' : (char)c);
+    size_t n = s ? strlen(s) : 0;
+    if (!rt_buf_reserve(b, n + 1)) return;
+    char *d = b->data + b->len;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        d[i] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
     }
-    rt_buf_putc(b, '\t');
+    d[n] = '\t';
+    b->len += n + 1;
 }
 
 static void put_date(rt_buf *b, rt_days d)
