@@ -22,7 +22,8 @@ static double now_s(void)
 /* Map, touch, rewrite, unmap `bytes`; prints the two writes in s per GiB. */
 static int round_trip(const char *what, size_t bytes)
 {
-    unsigned char *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    unsigned char *p =
+        mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) {
         perror("bench_pages: mmap");
         return 1;

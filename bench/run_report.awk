@@ -34,6 +34,25 @@ function mrate(records, secs,    r) {
     return sprintf(r < 1 ? "%.3f" : "%.2f", r)
 }
 function add(arr, key, val) { arr[key] = key in arr ? arr[key] " " val : val }
+# One table row per case: the median seconds of stage columns from..to, with the stage's
+# M records/s (min / median / max) when rates is set; "-" for a stage the run did not report.
+function stage_rows(from, to, rates,    g, f, line, s, k) {
+    for (g = 1; g <= ng; g++) {
+        k = order[g]
+        split(k, f, SUBSEP)
+        line = sprintf("| %s | %s | %s |", label(f[1]), f[2], f[3])
+        for (s = from; s <= to; s++) {
+            if (!((k, s) in stage) || stage[k, s] ~ /-/) { line = line " - |"; continue }
+            stats(stage[k, s])
+            if (rates)
+                line = line sprintf(" %.2f s: %s / %s / %s |", med, mrate(nread[k], hi),
+                                    mrate(nread[k], med), mrate(nread[k], lo))
+            else
+                line = line sprintf(" %.2f |", med)
+        }
+        print line
+    }
+}
 function label(fmt) { return fmt == "csv" ? "CSV.zst" : fmt == "native" ? "native .rtu" : fmt }
 function num(x) { return x == "-" || x == "" ? "" : x }
 
@@ -85,31 +104,13 @@ END {
         print ""
         print "| input | records | threads | load | read | rate (decompress, parse, rate) | dedup | output | bill | commit |"
         print "|---|---|---|---|---|---|---|---|---|---|"
-        for (g = 1; g <= ng; g++) {
-            split(order[g], f, SUBSEP)
-            line = sprintf("| %s | %s | %s |", label(f[1]), f[2], f[3])
-            for (s = 10; s <= 16; s++) {
-                stats(stage[order[g], s])
-                line = line sprintf(" %.2f s: %s / %s / %s |", med, mrate(nread[order[g]], hi),
-                                    mrate(nread[order[g]], med), mrate(nread[order[g]], lo))
-            }
-            print line
-        }
+        stage_rows(10, 16, 1)
     } else if (section == "commit") {
         print "The commit stage's parts (run summary's `commit` line), median seconds: books (corrections, invoice numbers, journal), usage detail, tables (invoice tables, journal, FEC) and documents (UBL and HTML archives) one after another; the registry's part (billed events, invoices in effect) alongside them with 2+ threads, after them with one; sync (marker, fsyncs, registry commit, rename)."
         print ""
         print "| input | records | threads | commit | books | usage detail | tables | documents | registry | sync |"
         print "|---|---|---|---|---|---|---|---|---|---|"
-        for (g = 1; g <= ng; g++) {
-            split(order[g], f, SUBSEP)
-            line = sprintf("| %s | %s | %s |", label(f[1]), f[2], f[3])
-            for (s = 16; s <= 22; s++) {
-                if (!((order[g], s) in stage) || stage[order[g], s] ~ /-/) { line = line " - |"; continue }
-                stats(stage[order[g], s])
-                line = line sprintf(" %.2f |", med)
-            }
-            print line
-        }
+        stage_rows(16, 22, 0)
     } else if (section == "scaling") {
         print "| input | records | M records/s, 1 thread (median) | 2 threads (median) | 2 vs 1 (target >= 1.8) |"
         print "|---|---|---|---|---|"

@@ -102,7 +102,8 @@ typedef struct rt_invoice_line {
 } rt_invoice_line;
 /* A run holds one per invoice line (ten million at 10M events): the narrow fields come first,
  * so that the line has no padding. */
-_Static_assert(sizeof(rt_invoice_line) == 96 + sizeof(const char *), "rt_invoice_line has no padding");
+_Static_assert(sizeof(rt_invoice_line) == 96 + sizeof(const char *),
+               "rt_invoice_line has no padding");
 
 /* The price a line shows (invoice tables, documents) and the units it is for: the line's own
  * when it has one (a line priced by a rate: its destination zone's or time band's), else that

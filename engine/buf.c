@@ -43,14 +43,8 @@ bool rt_buf_grow(rt_buf *b, size_t extra)
 
 void rt_buf_put_u64(rt_buf *b, uint64_t v)
 {
-    char t[20];
-    size_t n = 0;
-    do {
-        t[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    if (!rt_buf_reserve(b, n)) return;
-    while (n) b->data[b->len++] = t[--n];
+    char t[RT_U64_TEXT_MAX];
+    rt_buf_append(b, t, rt_u64_text(v, t));
 }
 
 size_t rt_u64_text(uint64_t v, char buf[RT_U64_TEXT_MAX])

@@ -148,11 +148,17 @@ static void put2(char *p, unsigned v)
     p[1] = (char)('0' + v % 10);
 }
 
-/* "YYYY-MM-DD" (10 bytes, no terminator) for a year in 0..9999. */
-static void put_ymd(char *p, int y, unsigned m, unsigned d)
+/* "YYYY" (4 bytes, no terminator) for a year in 0..9999. */
+static void put_year(char *p, int y)
 {
     put2(p, (unsigned)y / 100);
     put2(p + 2, (unsigned)y % 100);
+}
+
+/* "YYYY-MM-DD" (10 bytes, no terminator) for a year in 0..9999. */
+static void put_ymd(char *p, int y, unsigned m, unsigned d)
+{
+    put_year(p, y);
     p[4] = '-';
     put2(p + 5, m);
     p[7] = '-';
@@ -180,8 +186,7 @@ size_t rt_date_format_compact(rt_days d, char *buf, size_t buf_size)
     rt_civil_from_days(d, &y, &m, &dd);
     if (y >= 0 && y <= 9999 && buf_size > 8) {
         /* Three times per line of the FEC file: digits by hand, not printf. */
-        put2(buf, (unsigned)y / 100);
-        put2(buf + 2, (unsigned)y % 100);
+        put_year(buf, y);
         put2(buf + 4, m);
         put2(buf + 6, dd);
         buf[8] = '\0';

@@ -1,7 +1,6 @@
 /* ordered: parallel work into slots, committed in item order. */
 #include "engine/ordered.h"
 
-#include <omp.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>

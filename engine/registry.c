@@ -446,10 +446,7 @@ static rt_status put_block(rt_registry_txn *t, uint64_t run_no, const char *firs
     rt_buf_reset(frame);
     if (!rt_buf_reserve(frame, bound))
         return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
-    size_t n = ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters);
-    if (!ZSTD_isError(n)) n = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, 1);
-    if (!ZSTD_isError(n)) n = ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
-    if (!ZSTD_isError(n)) n = ZSTD_compress2(cctx, frame->data, bound, raw->data, raw->len);
+    size_t n = ZSTD_compress2(cctx, frame->data, bound, raw->data, raw->len);
     if (ZSTD_isError(n))
         return rt_error_set(err, RT_EZSTD, NULL, 0, 0, NULL, "cannot compress invoices: %s",
                             ZSTD_getErrorName(n));
@@ -476,6 +473,10 @@ rt_status rt_registry_put_invoices(rt_registry_txn *t, uint64_t run_no, size_t n
     rt_buf_init(&frame);
     char first[ID_MAX + 1], prev[ID_MAX + 1] = "";
     rt_status st = cctx ? RT_OK : rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+    /* Every block at level 1 with its checksum (ZSTD_compress2 keeps the parameters). */
+    if (st == RT_OK && (ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, 1)) ||
+                        ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1))))
+        st = rt_error_set(err, RT_EZSTD, NULL, 0, 0, NULL, "cannot set up zstd");
     for (size_t i = 0; i < n && st == RT_OK; i += RT_REGISTRY_INVOICE_BLOCK) {
         size_t m = n - i < RT_REGISTRY_INVOICE_BLOCK ? n - i : RT_REGISTRY_INVOICE_BLOCK;
         rt_pack_reset(&raw);

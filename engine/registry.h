@@ -129,8 +129,8 @@ rt_status rt_registry_put_invoice(rt_registry_txn *txn, uint64_t run_no, const c
 
 /* Call fn for every invoice stored for run_no, in account id order, with its content decoded
  * (from blocks, or from single entries; content stored before invoices were compressed, which
- * is not a zstd frame, is passed as stored). The pointers are valid only during the call. fn returns RT_OK to go on. RT_ECORRUPT
- * when a stored invoice does not decode. */
+ * is not a zstd frame, is passed as stored). The pointers are valid only during the call. fn
+ * returns RT_OK to go on. RT_ECORRUPT when a stored invoice does not decode. */
 typedef rt_status (*rt_registry_invoice_fn)(void *ctx, const char *account_id,
                                             const char *number, const void *content, size_t len);
 rt_status rt_registry_each_invoice(rt_store *store, uint64_t run_no, rt_registry_invoice_fn fn,

@@ -513,8 +513,6 @@ static rt_status run_waves(pipeline *p, rt_error *err)
     rt_status st = RT_OK;
     bool first = true;
     unsigned pending = 0; /* slots of the last wave encoded but not yet written */
-    rt_error werr;
-    rt_error_clear(&werr);
     for (;;) {
         unsigned n;
         uint64_t t0 = rt_run_clock_ns();
@@ -525,23 +523,20 @@ static rt_status run_waves(pipeline *p, rt_error *err)
 
         /* The last wave's encoded chunks are written, in order, by one thread while the
          * others start rating this wave (the writes only read the output slots, which this
-         * wave does not touch before its output step). */
+         * wave does not touch before its output step; rating reports into the slots, so err
+         * is the writer's alone). */
         rt_status wst = RT_OK;
 #pragma omp parallel num_threads(p->threads)
         {
 #pragma omp single nowait
-            wst = write_pending(p, pending, &werr);
+            wst = write_pending(p, pending, err);
 #pragma omp for schedule(dynamic, 1)
             for (unsigned i = 0; i < n; i++) rate_slot(p, &p->slots[i]);
         }
         pending = 0;
         uint64_t t2 = rt_run_clock_ns();
         p->times.rate_ns += t2 - t1;
-        if (wst != RT_OK) {
-            *err = werr;
-            st = wst;
-            break;
-        }
+        if ((st = wst) != RT_OK) break;
         if ((st = first_failure(p, n, err)) != RT_OK) break;
 
         uint64_t in_file = 0, in_run = 0;

@@ -55,9 +55,9 @@ typedef struct rt_stage_times {
     bool orders_alongside;   /* the orders had a thread of their own (runs of 2+ threads) */
     /* Within commit_ns, in this order: */
     uint64_t books_ns;     /* corrections, invoice numbers and the journal */
-    uint64_t detail_ns;    /* the detail files closed, the usage detail sorted and written */
+    uint64_t detail_ns;    /* the order rejects appended, the usage detail sorted and written */
     uint64_t tables_ns;    /* the invoice tables, the journal and the FEC file */
-    uint64_t documents_ns; /* the UBL and HTML archives, then the manifest */
+    uint64_t documents_ns; /* the UBL and HTML archives, the detail files closed, the manifest */
     uint64_t registry_ns;  /* billed events and invoices in effect: alongside the three above
                               with 2+ threads, after them with one */
     bool registry_alongside;

@@ -35,8 +35,6 @@ rt_status rt_gl_fec_name(const rt_company *co, const rt_period *period, char *bu
 
 /* ---- writing ---- */
 
-/* A text field: tabs, line ends and other control characters would break the zoned layout,
- * so each becomes a space. */
 /* A field, its control characters (tabs and newlines would break the row) made spaces, then
  * the tab that ends it. Eighteen per journal line: one reservation, and a loop the compiler
  * vectorises, instead of a checked append per byte. */

@@ -63,15 +63,13 @@ rt_status rt_usage_open_with(const char *path, const rt_usage_open_opts *o, size
         cdr.flavor = f == RT_USAGE_ASTERISK ? RT_CDR_ASTERISK : RT_CDR_FREESWITCH;
         st = rt_usage_cdr_open(path, chunk_bytes, &cdr, out, err);
         break;
-    case RT_USAGE_AUTO: break;
+    case RT_USAGE_AUTO:
+        return rt_error_set(err, RT_EINVAL, path, 0, 0, NULL,
+                            "unknown usage format (expected .csv, .csv.zst, .rtu, "
+                            ".asterisk.csv, .freeswitch.csv or Master.csv; or name the format)");
     }
-    if (f != RT_USAGE_AUTO) {
-        if (st == RT_OK) (*out)->threads = o->threads;
-        return st;
-    }
-    return rt_error_set(err, RT_EINVAL, path, 0, 0, NULL,
-                        "unknown usage format (expected .csv, .csv.zst, .rtu, "
-                        ".asterisk.csv, .freeswitch.csv or Master.csv; or name the format)");
+    if (st == RT_OK) (*out)->threads = o->threads;
+    return st;
 }
 
 static rt_status open_as(rt_usage_format f, const char *path, size_t chunk_bytes,

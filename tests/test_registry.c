@@ -261,7 +261,8 @@ static rt_status make_invoice(void *ctx, size_t i, const char **account, const c
     snprintf(x->account, sizeof x->account, "ACC-%05zu", k);
     snprintf(x->number, sizeof x->number, "INV-%zu", k);
     x->content[0] = 1;
-    for (size_t j = 1; j < sizeof x->content; j++) x->content[j] = (unsigned char)("abcdefg"[j % 7] + k % 3);
+    for (size_t j = 1; j < sizeof x->content; j++)
+        x->content[j] = (unsigned char)("abcdefg"[j % 7] + k % 3);
     *account = x->account;
     *number = x->number;
     *content = x->content;
