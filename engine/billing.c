@@ -256,18 +256,29 @@ static rt_status settle_account(rt_agg_entry *e, size_t n, size_t *left)
 
 /* The parts' entries, placed by account with a counting sort (an account has a few entries
  * after another: its charges, zones and rates), then each account's sorted and summed. Linear
- * in the entries, and its only large allocation is the result. */
+ * in the entries, and its only large allocation is the result. When the parts hold ascending,
+ * disjoint ranges of accounts (as a run's threads aggregate them), each part is counted and
+ * placed by a thread of its own, since no two parts touch the same account. */
 rt_status rt_agg_merge_sorted(rt_aggregates *parts, unsigned n, unsigned threads,
                               rt_aggregates *out)
 {
     memset(out, 0, sizeof *out);
     if (threads == 0) threads = 1;
     size_t total = 0;
-    uint32_t accounts = 0;
+    uint32_t accounts = 0, last = 0;
+    bool disjoint = true;
     for (unsigned p = 0; p < n; p++) {
+        if (parts[p].count == 0) continue;
+        uint32_t lo = UINT32_MAX, hi = 0;
+        for (size_t i = 0; i < parts[p].count; i++) {
+            uint32_t a = parts[p].entries[i].account;
+            if (a < lo) lo = a;
+            if (a > hi) hi = a;
+        }
+        if (total && lo <= last) disjoint = false;
+        last = hi;
         total += parts[p].count;
-        for (size_t i = 0; i < parts[p].count; i++)
-            if (parts[p].entries[i].account >= accounts) accounts = parts[p].entries[i].account + 1;
+        if (hi >= accounts) accounts = hi + 1;
     }
     if (total == 0) {
         for (unsigned p = 0; p < n; p++) rt_agg_free(&parts[p]);
@@ -284,6 +295,8 @@ rt_status rt_agg_merge_sorted(rt_aggregates *parts, unsigned n, unsigned threads
         free(left);
         return RT_ENOMEM;
     }
+    unsigned movers = disjoint ? (threads < n ? threads : n) : 1;
+#pragma omp parallel for num_threads(movers) schedule(dynamic, 1)
     for (unsigned p = 0; p < n; p++)
         for (size_t i = 0; i < parts[p].count; i++) end[parts[p].entries[i].account]++;
     for (size_t a = 0, pos = 0; a < accounts; a++) {
@@ -291,6 +304,7 @@ rt_status rt_agg_merge_sorted(rt_aggregates *parts, unsigned n, unsigned threads
         end[a] = pos;
         pos += c;
     }
+#pragma omp parallel for num_threads(movers) schedule(dynamic, 1)
     for (unsigned p = 0; p < n; p++) {
         for (size_t i = 0; i < parts[p].count; i++)
             e[end[parts[p].entries[i].account]++] = parts[p].entries[i];

@@ -59,7 +59,8 @@ void rt_agg_prefetch(const rt_aggregates *a, const rt_rated *r, int step);
  * built in (zones in zone id order, rates in band id order, since catalog rows are sorted). */
 void rt_agg_sort(rt_aggregates *a);
 /* The sorted sum of n parts (one per thread): their entries placed by account (a counting
- * sort), then each account's sorted and equal keys summed, on up to `threads` threads. The
+ * sort, each part on a thread of its own when the parts hold ascending, disjoint ranges of
+ * accounts), then each account's sorted and equal keys summed, on up to `threads` threads. The
  * same entries as merging every part into one and sorting it. The parts are emptied, unless
  * RT_ENOMEM is returned before anything moved; out is indexed (slots) on its first
  * rt_agg_add. RT_ENOMEM, RT_EOVERFLOW (a quantity sum leaves int64). */

@@ -3,23 +3,26 @@
  * Pipeline, per wave of `slots` chunks (slots = 2 x threads):
  *   1. read:   chunks are cut from the inputs in order (one thread);
  *   2. rate:   each chunk is parsed and rated on its own thread;
- *   3. dedup:  fingerprints are checked in input order (one thread), so the first occurrence
- *              of an event id is the one billed, whatever the thread count;
- *   4. output: each chunk's billed events are added to its thread's aggregates and its rows
- *              encoded (parallel), then written in input order (one thread).
- * Integer sums are associative, so per-thread aggregates merge to the same totals for any
- * thread count, and every byte written depends only on the inputs. The order files are read
- * and billed on a thread of their own alongside the usage waves (they need only the catalog,
- * and their result is first used by billing): at a million accounts that takes seconds which
- * would otherwise be serial.
+ *   3. dedup:  fingerprints are checked in input order (each partition of them on one
+ *              thread), so the first occurrence of an event id is the one billed, whatever
+ *              the thread count;
+ *   4. output: each thread adds the wave's billed events of its range of accounts to its
+ *              aggregates, then the chunks' rows are encoded (parallel) and written in input
+ *              order (one thread, while the next wave is rated).
+ * No two threads' aggregates share an account, so billing places them side by side; integer
+ * sums are associative, so the totals are the same for any thread count, and every byte
+ * written depends only on the inputs. The order files are read and billed on a thread of their
+ * own alongside the usage waves (they need only the catalog, and their result is first used
+ * by billing): at a million accounts that takes seconds which would otherwise be serial.
  *
  * Commit protocol: outputs are written into "<out>.staging" (on a thread of their own, while
  * the registry transaction's thread publishes the billed events, written under a pending name
- * once the usage was read, and stores the invoices in effect) with a marker file naming the run number; the registry transaction (run number,
- * invoice numbers, invoices in effect, run record) commits; the
- * staging directory is renamed to <out> and the parent directory fsynced. A crash before the
- * commit leaves a staging directory that the next run removes; a crash between commit and
- * rename leaves one that the next run (or verify) renames: that is the only roll-forward. */
+ * once the usage was read, and stores the invoices in effect) with a marker file naming the
+ * run number; the registry transaction (run number, invoice numbers, invoices in effect, run
+ * record) commits; the staging directory is renamed to <out> and the parent directory
+ * fsynced. A crash before the commit leaves a staging directory that the next run removes; a
+ * crash between commit and rename leaves one that the next run (or verify) renames: that is
+ * the only roll-forward. */
 #include "engine/run.h"
 
 #include <dirent.h>
@@ -177,12 +180,27 @@ typedef struct slot {
     rt_error err;
 } slot;
 
+/* What one thread adds to its aggregates in a wave: the rated events of its range of
+ * accounts, from every chunk. */
+typedef struct agg_worker {
+    uint32_t *pick; /* the chunk's rated records in the range, by index */
+    size_t pick_cap;
+    uint64_t rated, duplicate, late; /* counted in the range, added to the run's after the wave */
+    unsigned fail_slot; /* the first chunk whose events could not be added, or UINT_MAX */
+    rt_status status;
+} agg_worker;
+
 typedef struct pipeline {
     const rt_run_config *cfg;
     rt_rating_ctx rctx;
     unsigned threads, nslots;
     slot *slots;
-    rt_aggregates *aggs; /* one per thread */
+    /* Thread t aggregates the accounts [range_end[t - 1], range_end[t]) (from 0 for t = 0)
+     * into aggs[t], so that no two threads' aggregates share a line: the ranges are cut once,
+     * by the events of the first wave, and only decide which thread adds what. */
+    rt_aggregates *aggs;
+    uint32_t *range_end;
+    agg_worker *workers;
     rt_dedup dedup; /* written to the pending billed-events file and freed once the usage is read */
     uint64_t billed_count, billed_xxh64; /* of that file */
     rt_billed_set **prior; /* billed events of committed runs of nearby periods */
@@ -347,15 +365,8 @@ static void count_slot(pipeline *p, const slot *s)
     p->inputs[s->chunk.file_index].info.records += s->batch.records;
     c->rejected += s->batch.reject_count;
     for (size_t k = 0; k < s->batch.reject_count; k++) c->by_reason[s->batch.rejects[k].reason]++;
-    for (size_t k = 0; k < s->rated_count; k++) {
-        if (s->rated[k].flags & RT_RATED_DUPLICATE) {
-            c->duplicate++;
-        } else {
-            c->rated++;
-            if (s->rated[k].flags & RT_RATED_LATE) c->late++;
-        }
-    }
-    /* Every record of the chunk is accounted for exactly once. */
+    /* Every record of the chunk is accounted for exactly once (its rated records are counted
+     * by the threads that aggregate them). */
     RT_ASSERT(s->batch.records == s->batch.reject_count + s->rated_count);
 }
 
@@ -364,23 +375,115 @@ static rt_chunk_view slot_view(const pipeline *p, const slot *s)
     return (rt_chunk_view){p->rctx.cat, s->reader, &s->chunk, &s->batch, s->rated, s->rated_count};
 }
 
-/* Aggregate and encode one chunk: runs on any thread, aggregates of the calling thread. */
-static void output_slot(pipeline *p, unsigned i, rt_aggregates *agg)
+/* Cut the accounts into one range per thread of about equal events, as the first wave's
+ * chunks [0, n) sample them (even ranges of accounts when they bill none). */
+static rt_status cut_ranges(pipeline *p, unsigned n, rt_error *err)
 {
-    slot *s = &p->slots[i];
-    enum { AHEAD = 8 }; /* the aggregates' memory asked for ahead: see rt_agg_prefetch */
-    size_t n = s->rated_count;
-    for (size_t k = 0; k < n && s->status == RT_OK; k++) {
-        if (k + 2 * AHEAD < n) rt_agg_prefetch(agg, &s->rated[k + 2 * AHEAD], 1);
-        if (k + AHEAD < n) rt_agg_prefetch(agg, &s->rated[k + AHEAD], 2);
-        if (s->rated[k].flags & RT_RATED_DUPLICATE) continue;
-        if (rt_agg_add(agg, &s->rated[k]) != RT_OK)
-            s->status = rt_error_set(&s->err, RT_EOVERFLOW, NULL, 0, 0, NULL,
-                                     "aggregate out of range or out of memory");
+    size_t accounts = p->rctx.cat->account_count;
+    for (unsigned t = 0; t < p->threads; t++)
+        p->range_end[t] = (uint32_t)(accounts * (t + 1) / p->threads);
+    if (p->threads == 1) return RT_OK;
+    uint64_t *weight = calloc(accounts ? accounts : 1, sizeof *weight);
+    if (!weight) return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+    uint64_t total = 0;
+    for (unsigned i = 0; i < n; i++) {
+        const slot *s = &p->slots[i];
+        for (size_t k = 0; k < s->rated_count; k++) {
+            if (s->rated[k].flags & RT_RATED_DUPLICATE) continue;
+            weight[s->rated[k].account] += s->rated[k].part_count;
+            total += s->rated[k].part_count;
+        }
     }
-    if (s->status != RT_OK) return;
-    rt_chunk_view v = slot_view(p, s);
-    s->status = p->cfg->outputs->encode_chunk(p->sink, i, &v, &s->err);
+    if (total) {
+        uint64_t sum = 0;
+        unsigned t = 0;
+        for (size_t a = 0; a < accounts && t + 1 < p->threads; a++) {
+            sum += weight[a];
+            /* Range t ends after the account that brings it to its share of the events. */
+            while (t + 1 < p->threads && sum * p->threads >= total * (t + 1))
+                p->range_end[t++] = (uint32_t)(a + 1);
+        }
+    }
+    free(weight);
+    return RT_OK;
+}
+
+/* Thread t's part of a wave's aggregation: the rated events of its accounts in chunks [0, n),
+ * in chunk and input order, counted as rated, late or duplicate. */
+static void aggregate_range(pipeline *p, unsigned n, unsigned t)
+{
+    agg_worker *w = &p->workers[t];
+    rt_aggregates *agg = &p->aggs[t];
+    uint32_t lo = t ? p->range_end[t - 1] : 0, hi = p->range_end[t];
+    enum { AHEAD = 8 }; /* the aggregates' memory asked for ahead: see rt_agg_prefetch */
+    for (unsigned i = 0; i < n && w->fail_slot == UINT_MAX; i++) {
+        const slot *s = &p->slots[i];
+        if (w->pick_cap < s->rated_count) {
+            uint32_t *pk = realloc(w->pick, s->rated_count * sizeof *pk);
+            if (!pk) {
+                w->fail_slot = i;
+                w->status = RT_ENOMEM;
+                return;
+            }
+            w->pick = pk;
+            w->pick_cap = s->rated_count;
+        }
+        size_t m = 0;
+        for (size_t k = 0; k < s->rated_count; k++) {
+            const rt_rated *r = &s->rated[k];
+            if (r->account < lo || r->account >= hi) continue;
+            if (r->flags & RT_RATED_DUPLICATE) {
+                w->duplicate++;
+                continue;
+            }
+            w->rated++;
+            if (r->flags & RT_RATED_LATE) w->late++;
+            w->pick[m++] = (uint32_t)k;
+        }
+        for (size_t q = 0; q < m; q++) {
+            if (q + 2 * AHEAD < m) rt_agg_prefetch(agg, &s->rated[w->pick[q + 2 * AHEAD]], 1);
+            if (q + AHEAD < m) rt_agg_prefetch(agg, &s->rated[w->pick[q + AHEAD]], 2);
+            if (rt_agg_add(agg, &s->rated[w->pick[q]]) != RT_OK) {
+                w->fail_slot = i;
+                w->status = RT_EOVERFLOW;
+                return;
+            }
+        }
+    }
+}
+
+/* Aggregate a wave (every thread its accounts), then encode its chunks (any thread, any
+ * chunk). An aggregation failure is reported at the first chunk it happened in, before that
+ * chunk's encoding would be: as aggregating and encoding chunk after chunk would. */
+static void output_wave(pipeline *p, unsigned n)
+{
+    for (unsigned t = 0; t < p->threads; t++) p->workers[t].fail_slot = UINT_MAX;
+#pragma omp parallel num_threads(p->threads)
+    {
+        aggregate_range(p, n, (unsigned)omp_get_thread_num());
+#pragma omp for schedule(dynamic, 1)
+        for (unsigned i = 0; i < n; i++) {
+            slot *s = &p->slots[i];
+            rt_chunk_view v = slot_view(p, s);
+            s->status = p->cfg->outputs->encode_chunk(p->sink, i, &v, &s->err);
+        }
+    }
+    const agg_worker *first = NULL;
+    for (unsigned t = 0; t < p->threads; t++) {
+        agg_worker *w = &p->workers[t];
+        p->counts.rated += w->rated;
+        p->counts.duplicate += w->duplicate;
+        p->counts.late += w->late;
+        w->rated = w->duplicate = w->late = 0;
+        if (w->fail_slot != UINT_MAX && (!first || w->fail_slot < first->fail_slot)) first = w;
+    }
+    if (first) {
+        slot *s = &p->slots[first->fail_slot];
+        s->status = rt_error_set(&s->err, first->status, NULL, 0, 0, NULL,
+                                 first->status == RT_ENOMEM
+                                     ? "out of memory"
+                                     : "aggregate out of range or out of memory");
+    }
 }
 
 static rt_status first_failure(pipeline *p, unsigned n, rt_error *err)
@@ -470,7 +573,7 @@ static rt_status reserve_dedup(pipeline *p, uint64_t expected, rt_error *err)
 }
 
 /* Give every thread's aggregates room for its share of about `expected` records (and half as
- * many again, since threads take chunks as they come), so they are not copied while growing.
+ * many again, since its range is cut from a sample), so they are not copied while growing.
  * Only an optimisation: when the room cannot be had, they grow as before. */
 static void reserve_aggs(pipeline *p, uint64_t expected)
 {
@@ -543,6 +646,7 @@ static rt_status run_waves(pipeline *p, rt_error *err)
         if (first) estimate_records(p, cur, n, &in_file, &in_run);
         if (first && (st = reserve_dedup(p, in_file, err)) != RT_OK) break;
         if (first) reserve_aggs(p, in_run);
+        if (first && (st = cut_ranges(p, n, err)) != RT_OK) break;
         if ((st = dedup_wave(p, n, err)) != RT_OK) break;
         if (first && (st = plan_outputs(p, n, in_run, err)) != RT_OK) break;
         first = false;
@@ -550,8 +654,7 @@ static rt_status run_waves(pipeline *p, rt_error *err)
         uint64_t t3 = rt_run_clock_ns();
         p->times.dedup_ns += t3 - t2;
 
-#pragma omp parallel for num_threads(p->threads) schedule(dynamic, 1)
-        for (unsigned i = 0; i < n; i++) output_slot(p, i, &p->aggs[omp_get_thread_num()]);
+        output_wave(p, n);
         if ((st = first_failure(p, n, err)) != RT_OK) break;
         pending = n; /* written while the next wave is rated, or after the last one */
         p->times.output_ns += rt_run_clock_ns() - t3;
@@ -864,8 +967,10 @@ static rt_status prepare(run_state *rs, const rt_run_config *cfg, rt_error *err)
     p->nslots = 2 * p->threads;
     p->slots = calloc(p->nslots, sizeof *p->slots);
     p->aggs = calloc(p->threads, sizeof *p->aggs);
+    p->range_end = calloc(p->threads, sizeof *p->range_end);
+    p->workers = calloc(p->threads, sizeof *p->workers);
     p->inputs = calloc(cfg->usage_count + cfg->order_count + 1, sizeof *p->inputs);
-    if (!p->slots || !p->aggs || !p->inputs)
+    if (!p->slots || !p->aggs || !p->range_end || !p->workers || !p->inputs)
         return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
     for (unsigned i = 0; i < p->threads; i++)
         if (rt_agg_init(&p->aggs[i]) != RT_OK)
@@ -1233,6 +1338,10 @@ static void cleanup(run_state *rs, const rt_run_config *cfg)
         for (unsigned i = 0; i < p->threads; i++) rt_agg_free(&p->aggs[i]);
         free(p->aggs);
     }
+    if (p->workers)
+        for (unsigned i = 0; i < p->threads; i++) free(p->workers[i].pick);
+    free(p->workers);
+    free(p->range_end);
     free(p->inputs);
     rt_dedup_free(&p->dedup);
     rt_agg_free(&rs->total);

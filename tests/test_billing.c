@@ -576,38 +576,81 @@ Test(agg, add_and_merge_are_order_independent)
     for (int k = 0; k < 3; k++) rt_agg_free(&ordered[k]);
 }
 
+/* Aggregate evs[0..n) once, and into four parts by part[i]; merge the parts sorted on
+ * `threads` threads (parts 0 and 3 handed over swapped when asked) and check the merge equals
+ * the one aggregate sorted, and that the parts were emptied. */
+static void check_merge(const rt_rated *evs, size_t n, const unsigned char *part, unsigned threads,
+                        bool swap)
+{
+    rt_aggregates all, parts[4], out;
+    cr_assert_eq(rt_agg_init(&all), RT_OK);
+    for (int k = 0; k < 4; k++) cr_assert_eq(rt_agg_init(&parts[k]), RT_OK);
+    for (size_t i = 0; i < n; i++) {
+        add(&all, evs[i]);
+        add(&parts[part[i]], evs[i]);
+    }
+    if (swap) {
+        rt_aggregates t = parts[0];
+        parts[0] = parts[3];
+        parts[3] = t;
+    }
+    rt_agg_sort(&all);
+    cr_assert_eq(rt_agg_merge_sorted(parts, 4, threads, &out), RT_OK);
+    assert_same(&all, &out);
+    for (int k = 0; k < 4; k++) cr_assert_eq(parts[k].count, 0, "the parts are emptied");
+    /* The slots match the new places: adding an existing key finds its entry. */
+    size_t before = out.count;
+    add(&out, evs[0]);
+    cr_assert_eq(out.count, before);
+    rt_agg_free(&all);
+    rt_agg_free(&out);
+    for (int k = 0; k < 4; k++) rt_agg_free(&parts[k]);
+}
+
+static void random_events(rt_rated *evs, size_t n, uint32_t accounts, uint64_t seed)
+{
+    for (size_t i = 0; i < n; i++)
+        evs[i] = rated_ev((uint32_t)(lcg(&seed) % accounts), (uint32_t)(lcg(&seed) % 9),
+                          (uint32_t)(lcg(&seed) % 8), (int64_t)(lcg(&seed) % 100000),
+                          (int64_t)(lcg(&seed) % 2000000001) - 1000000000);
+}
+
 Test(agg, merge_sorted_equals_merge_then_sort)
 {
     /* Parts of uneven size (one empty, one with keys no other part has), merged sorted on 1
      * and 3 threads: the entries of one aggregate of every event, sorted. */
     enum { N = 3000 };
     static rt_rated evs[N];
-    uint64_t seed = UINT64_C(20261123);
-    for (size_t i = 0; i < N; i++)
-        evs[i] = rated_ev((uint32_t)(lcg(&seed) % 50), (uint32_t)(lcg(&seed) % 9),
-                          (uint32_t)(lcg(&seed) % 8), (int64_t)(lcg(&seed) % 100000),
-                          (int64_t)(lcg(&seed) % 2000000001) - 1000000000);
-    for (unsigned threads = 1; threads <= 3; threads += 2) {
-        rt_aggregates all, parts[4], out;
-        cr_assert_eq(rt_agg_init(&all), RT_OK);
-        for (int k = 0; k < 4; k++) cr_assert_eq(rt_agg_init(&parts[k]), RT_OK);
-        for (size_t i = 0; i < N; i++) {
-            add(&all, evs[i]);
-            unsigned k = evs[i].account >= 45 ? 3 : (unsigned)((i * 7 / 3) % 3);
-            add(&parts[k == 1 ? 2 : k], evs[i]); /* part 1 stays empty */
-        }
-        rt_agg_sort(&all);
-        cr_assert_eq(rt_agg_merge_sorted(parts, 4, threads, &out), RT_OK);
-        assert_same(&all, &out);
-        for (int k = 0; k < 4; k++) cr_assert_eq(parts[k].count, 0, "the parts are emptied");
-        /* The slots match the new places: adding an existing key finds its entry. */
-        size_t before = out.count;
-        add(&out, evs[0]);
-        cr_assert_eq(out.count, before);
-        rt_agg_free(&all);
-        rt_agg_free(&out);
-        for (int k = 0; k < 4; k++) rt_agg_free(&parts[k]);
+    static unsigned char part[N];
+    random_events(evs, N, 50, UINT64_C(20261123));
+    for (size_t i = 0; i < N; i++) {
+        unsigned k = evs[i].account >= 45 ? 3 : (unsigned)((i * 7 / 3) % 3);
+        part[i] = (unsigned char)(k == 1 ? 2 : k); /* part 1 stays empty */
     }
+    for (unsigned threads = 1; threads <= 3; threads += 2) check_merge(evs, N, part, threads, false);
+}
+
+Test(agg, merge_sorted_of_account_ranges)
+{
+    /* Parts holding ascending, disjoint ranges of accounts (as a run's threads fill them), one
+     * of them empty and one of a single account: placed part by part on 1 to 4 threads, the
+     * same entries as one aggregate of every event, sorted; and the same when the ranges are
+     * handed over out of order (the general path). */
+    enum { N = 4000 };
+    static rt_rated evs[N];
+    static unsigned char part[N];
+    random_events(evs, N, 60, UINT64_C(20261124));
+    static const uint32_t range_end[4] = {17, 17, 18, 60}; /* part 1 empty, part 2 account 17 */
+    size_t alone = 0;
+    for (size_t i = 0; i < N; i++) {
+        unsigned k = 0;
+        while (evs[i].account >= range_end[k]) k++;
+        part[i] = (unsigned char)k;
+        alone += k == 2;
+    }
+    cr_assert_gt(alone, 0, "account 17 has events");
+    for (unsigned threads = 1; threads <= 4; threads++)
+        for (int swap = 0; swap <= 1; swap++) check_merge(evs, N, part, threads, swap);
 }
 
 /* ---- rt_tax_amount ---- */
