@@ -201,8 +201,10 @@ run_case() { # records format
   rm -rf "$book0"
   m=$(measure "$ratel" book import "$dir/book" --book "$book0")
   echo "$fmt $records $m" >>"$work/imports.tsv"
-  for t in $threads_list; do
-    for rep in $(seq 1 "$repeat"); do
+  # Thread counts take turns, run after run, so that a drift in the machine's speed (seen here:
+  # up to 25% within minutes) weighs on each count alike, not on the scaling figure.
+  for rep in $(seq 1 "$repeat"); do
+    for t in $threads_list; do
       set_aside "$work/book" "$work/out" "$work/out.staging"
       make_room
       cp -r "$book0" "$work/book"
@@ -276,8 +278,8 @@ peer_setup() {
 peer_case() { # records
   local records=$1 dir t rep m line
   dir=$(dataset "$records" csv)
-  for t in $threads_list; do
-    for rep in $(seq 1 "$repeat"); do
+  for rep in $(seq 1 "$repeat"); do
+    for t in $threads_list; do
       m=$(measure node bench/peer/peer.mjs --book "$dir/book" --usage "$(usage_file "$records" csv)" \
         --period "$period" --threads "$t" --compare "$work/index-$records.csv")
       line=$(grep '^PEER ' "$work/last.out" | tail -n 1)
