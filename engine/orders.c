@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/buf.h"
 #include "engine/usage.h"
 
 static const char *const action_names[RT_ORDER_ACTION_COUNT_] = {"new", "change", "cancel",
@@ -420,10 +421,11 @@ static rt_status add_release(ctx *c, uint32_t gl, int64_t amount)
 
 static const char *describe(ctx *c, const rt_product *p, rt_days from, rt_days to, bool adjust)
 {
+    /* Made for every cycle line of every subscription: joined, not printf'd. */
     char a[16], b[16], buf[RT_TEXT_LEN_MAX + 64];
     rt_date_format(from, a, sizeof a);
     rt_date_format(to - 1, b, sizeof b);
-    snprintf(buf, sizeof buf, "%s, %s to %s%s", p->name, a, b, adjust ? " (adjustment)" : "");
+    RT_TEXT_JOIN(buf, sizeof buf, p->name, ", ", a, " to ", b, adjust ? " (adjustment)" : "");
     return rt_arena_strndup(&c->out->arena, buf, strlen(buf));
 }
 
