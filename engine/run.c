@@ -376,7 +376,7 @@ static rt_chunk_view slot_view(const pipeline *p, const slot *s)
 }
 
 /* Cut the accounts into one range per thread of about equal events, as the first wave's
- * chunks [0, n) sample them (even ranges of accounts when they bill none). */
+ * chunks [0, n), de-duplicated, sample them (even ranges of accounts when they bill none). */
 static rt_status cut_ranges(pipeline *p, unsigned n, rt_error *err)
 {
     size_t accounts = p->rctx.cat->account_count;
@@ -460,7 +460,10 @@ static void output_wave(pipeline *p, unsigned n)
     for (unsigned t = 0; t < p->threads; t++) p->workers[t].fail_slot = UINT_MAX;
 #pragma omp parallel num_threads(p->threads)
     {
-        aggregate_range(p, n, (unsigned)omp_get_thread_num());
+        /* Every range is taken, even by a smaller team than asked for. */
+        unsigned team = (unsigned)omp_get_num_threads();
+        for (unsigned t = (unsigned)omp_get_thread_num(); t < p->threads; t += team)
+            aggregate_range(p, n, t);
 #pragma omp for schedule(dynamic, 1)
         for (unsigned i = 0; i < n; i++) {
             slot *s = &p->slots[i];
@@ -646,8 +649,8 @@ static rt_status run_waves(pipeline *p, rt_error *err)
         if (first) estimate_records(p, cur, n, &in_file, &in_run);
         if (first && (st = reserve_dedup(p, in_file, err)) != RT_OK) break;
         if (first) reserve_aggs(p, in_run);
-        if (first && (st = cut_ranges(p, n, err)) != RT_OK) break;
         if ((st = dedup_wave(p, n, err)) != RT_OK) break;
+        if (first && (st = cut_ranges(p, n, err)) != RT_OK) break;
         if (first && (st = plan_outputs(p, n, in_run, err)) != RT_OK) break;
         first = false;
         for (unsigned i = 0; i < n; i++) count_slot(p, &p->slots[i]);

@@ -21,6 +21,7 @@
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <inttypes.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -477,6 +478,26 @@ Test(run, one_thread_and_three_give_identical_results)
               one);
     free(one);
     free(three);
+}
+
+Test(run, a_smaller_openmp_team_than_asked_for_gives_the_same_results)
+{
+    /* Inside an active parallel region, with one active level allowed, every parallel region
+     * of the run gets a team of one thread whatever it asks for: each range of accounts must
+     * still be aggregated, by the threads there are. */
+    char *three = run_with(3, "t3");
+    char *alone = NULL;
+    int levels = omp_get_max_active_levels();
+    omp_set_max_active_levels(1);
+#pragma omp parallel num_threads(2)
+    {
+#pragma omp single
+        alone = run_with(3, "t3-alone");
+    }
+    omp_set_max_active_levels(levels);
+    cr_assert_str_eq(three, alone);
+    free(three);
+    free(alone);
 }
 
 Test(run, a_failing_output_writer_leaves_no_trace)
