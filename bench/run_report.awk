@@ -34,6 +34,19 @@ function mrate(records, secs,    r) {
     return sprintf(r < 1 ? "%.3f" : "%.2f", r)
 }
 function add(arr, key, val) { arr[key] = key in arr ? arr[key] " " val : val }
+# A stage table: its introduction, then the heading of the case columns and of `stages`
+# (separated by " | "), then one row per case (see stage_rows).
+function stage_table(intro, stages, from, to, rates,    n, i, rule, cols) {
+    print intro
+    print ""
+    print "| input | records | threads | " stages " |"
+    n = split("input | records | threads | " stages, cols, " \\| ")
+    rule = "|"
+    for (i = 1; i <= n; i++) rule = rule "---|"
+    print rule
+    stage_rows(from, to, rates)
+}
+
 # One table row per case: the median seconds of stage columns from..to, with the stage's
 # M records/s (min / median / max) when rates is set; "-" for a stage the run did not report.
 function stage_rows(from, to, rates,    g, f, line, s, k) {
@@ -100,17 +113,11 @@ END {
             printf "| %s | %s | %s | %d | %s | %s | %s | %s |\n", label(f[1]), f[2], f[3], n, w, r, c, m
         }
     } else if (section == "stages") {
-        print "Per stage (run summary): median seconds, then M records/s over the stage (min / median / max)."
-        print ""
-        print "| input | records | threads | load | read | rate (decompress, parse, rate) | dedup | output | bill | commit |"
-        print "|---|---|---|---|---|---|---|---|---|---|"
-        stage_rows(10, 16, 1)
+        stage_table("Per stage (run summary): median seconds, then M records/s over the stage (min / median / max).",
+                    "load | read | rate (decompress, parse, rate) | dedup | output | bill | commit", 10, 16, 1)
     } else if (section == "commit") {
-        print "The commit stage's parts (run summary's `commit` line), median seconds: books (corrections, invoice numbers, journal), usage detail, tables (invoice tables, journal, FEC) and documents (UBL and HTML archives) one after another; the registry's part (billed events, invoices in effect) alongside them with 2+ threads, after them with one; sync (marker, fsyncs, registry commit, rename)."
-        print ""
-        print "| input | records | threads | commit | books | usage detail | tables | documents | registry | sync |"
-        print "|---|---|---|---|---|---|---|---|---|---|"
-        stage_rows(16, 22, 0)
+        stage_table("The commit stage's parts (run summary's `commit` line), median seconds: books (corrections, invoice numbers, journal), usage detail, tables (invoice tables, journal, FEC) and documents (UBL and HTML archives) one after another; the registry's part (billed events, invoices in effect) alongside them with 2+ threads, after them with one; sync (marker, fsyncs, registry commit, rename).",
+                    "commit | books | usage detail | tables | documents | registry | sync", 16, 22, 0)
     } else if (section == "scaling") {
         print "| input | records | M records/s, 1 thread (median) | 2 threads (median) | 2 vs 1 (target >= 1.8) |"
         print "|---|---|---|---|---|"

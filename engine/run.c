@@ -1016,7 +1016,8 @@ static rt_status bill(run_state *rs, rt_error *err)
         rs->pending_written = true;
     }
     rt_dedup_free(&p->dedup);
-    /* Every thread's aggregates sorted in parallel, then merged in one pass. */
+    /* Every thread's aggregates (ranges of accounts) sorted, each on its own thread, and
+     * placed side by side. */
     if ((st = rt_agg_merge_sorted(p->aggs, p->threads, p->threads, &rs->total)) != RT_OK)
         return rt_error_set(err, st, NULL, 0, 0, NULL, "cannot merge aggregates: %s",
                             rt_status_str(st));
