@@ -25,7 +25,7 @@ static rt_arena_block *block_new(size_t cap)
     rt_arena_block *b;
     if (total >= BIG_BLOCK) {
         total = (total + BIG_BLOCK - 1) / BIG_BLOCK * BIG_BLOCK;
-        b = rt_big_alloc(total);
+        b = rt_big_alloc_dirty(total);
     } else {
         b = malloc(total);
     }

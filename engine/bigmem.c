@@ -13,34 +13,43 @@ size_t rt_big_usable(size_t size)
     return size < HUGE_BYTES / 4 ? size : (size + HUGE_BYTES - 1) / HUGE_BYTES * HUGE_BYTES;
 }
 
+/* Offer the whole 2 MiB pages inside a block to the kernel for transparent huge pages. The
+ * heap ratel's start-up asks glibc for is advised already; a block malloc maps on its own (a
+ * process started without those tunables) is not. Advice only: 4 KiB pages work the same. */
+static void advise_huge(void *p, size_t len)
+{
+#ifdef MADV_HUGEPAGE
+    uintptr_t lo = ((uintptr_t)p + HUGE_BYTES - 1) & ~(uintptr_t)(HUGE_BYTES - 1);
+    uintptr_t hi = ((uintptr_t)p + len) & ~(uintptr_t)(HUGE_BYTES - 1);
+    if (hi > lo) madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)len;
+#endif
+}
+
 void *rt_big_alloc(size_t size)
 {
     size_t len = rt_big_usable(size);
-    if (len < HUGE_BYTES) return calloc(1, size ? size : 1);
-    /* Map one huge page more, then trim both ends so the block starts on a 2 MiB boundary. */
-    unsigned char *m = mmap(NULL, len + HUGE_BYTES, PROT_READ | PROT_WRITE,
-                            MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (m == MAP_FAILED) return NULL;
-    uintptr_t at = ((uintptr_t)m + HUGE_BYTES - 1) & ~(uintptr_t)(HUGE_BYTES - 1);
-    size_t head = at - (uintptr_t)m;
-    if (head) munmap(m, head);
-    size_t tail = HUGE_BYTES - head;
-    if (tail) munmap((unsigned char *)at + len, tail);
-#ifdef MADV_HUGEPAGE
-    madvise((void *)at, len, MADV_HUGEPAGE); /* advice only: 4 KiB pages work the same */
-#endif
-    return (void *)at; /* anonymous mappings are zero-filled */
+    /* calloc clears only memory that is not fresh from the kernel, and a block freed earlier
+     * in the run is reused from the heap instead of being mapped and cleared afresh. */
+    void *p = calloc(1, len ? len : 1);
+    if (p && len >= HUGE_BYTES) advise_huge(p, len);
+    return p;
+}
+
+void *rt_big_alloc_dirty(size_t size)
+{
+    size_t len = rt_big_usable(size);
+    void *p = malloc(len ? len : 1);
+    if (p && len >= HUGE_BYTES) advise_huge(p, len);
+    return p;
 }
 
 void rt_big_free(void *p, size_t size)
 {
-    if (!p) return;
-    size_t len = rt_big_usable(size);
-    if (len < HUGE_BYTES) {
-        free(p);
-        return;
-    }
-    munmap(p, len);
+    (void)size;
+    free(p);
 }
 
 void *rt_big_realloc(void *p, size_t old_size, size_t new_size)

@@ -65,10 +65,12 @@ static bool thp_on_request(void)
 
 void rt_cli_prefer_huge_pages(char **argv)
 {
-    /* The first is the one asked for; blocks up to 32 MiB (the largest mmap threshold glibc
-     * allows) then come from the heap and, with trimming off, stay there when freed, for the
-     * next stage to reuse: a page touched afresh costs far more than one reused (it is
-     * cleared, and on virtual machines often handed back and forth). One arena: glibc gives
+    /* The first is the one asked for. Then every block comes from the heap (no block of its
+     * own mapped, whatever its size: mmap_max 0; blocks up to the 32 MiB mmap threshold were
+     * already) and, with trimming off, stays there when freed, for the next stage to reuse: a
+     * page touched afresh costs far more than one reused (it is cleared, and on virtual
+     * machines often handed back and forth), and unmapping a block flushes every thread's
+     * TLB. glibc falls back to mapping when the heap cannot grow. One arena: glibc gives
      * every other thread an arena of its own whose heap is never offered huge pages, so the
      * worker threads' buffers were touched 4 KiB at a time (90,000 faults in a 10M run with
      * 2 threads against 8,000 with one arena); the threads allocate blocks and reuse them,
@@ -76,7 +78,8 @@ void rt_cli_prefer_huge_pages(char **argv)
     static const char *const tunables[][2] = {{"glibc.malloc.hugetlb", "1"},
                                               {"glibc.malloc.mmap_threshold", "33554432"},
                                               {"glibc.malloc.trim_threshold", "17179869184"},
-                                              {"glibc.malloc.arena_max", "1"}};
+                                              {"glibc.malloc.arena_max", "1"},
+                                              {"glibc.malloc.mmap_max", "0"}};
     const char *was = getenv("GLIBC_TUNABLES");
     if (was && !was[0]) was = NULL;
     if (getenv("RATEL_NO_HUGE_PAGES") || (was && strstr(was, tunables[0][0])) ||
