@@ -803,13 +803,20 @@ typedef struct run_state {
     char billed_pending[PATH_MAX];
     bool pending_written; /* the pending billed-events file exists (not yet published) */
     /* The order files: read and billed alongside the usage waves on a thread of their own
-     * (orders_started), or on the run's one thread once the usage is read (orders_due). */
+     * (orders_started), or on the run's one thread once the usage is read (orders_due). The
+     * thread starts before the price book is loaded, reads and parses the files while the
+     * book loads (the load runs on one thread), and waits for the catalog to bill them. */
     const rt_run_config *orders_cfg;
     pthread_t orders_thread;
     bool orders_started, orders_due, orders_alongside;
     rt_status orders_status;
     rt_error orders_err;
     uint64_t orders_ns;
+    rt_input_info *order_info; /* per order file, filled where the files are read */
+    pthread_mutex_t catalog_mu;
+    pthread_cond_t catalog_cv;
+    bool catalog_sync;  /* catalog_mu and catalog_cv are initialised */
+    int catalog_state;  /* 0: being built; 1: ready; -1: not coming (the run failed) */
 } run_state;
 
 /* Load the billed events of the last committed run of every period within `window` months
@@ -849,20 +856,45 @@ static rt_status load_prior_runs(run_state *rs, const rt_run_config *cfg, unsign
 }
 
 /* Read every order file and bill the order book for the period. */
+/* Say whether the catalog is ready (1) or will not come (-1), once: the orders thread may be
+ * waiting for it. */
+static void catalog_signal(run_state *rs, int state)
+{
+    if (!rs->catalog_sync) {
+        if (rs->catalog_state == 0) rs->catalog_state = state;
+        return;
+    }
+    pthread_mutex_lock(&rs->catalog_mu);
+    if (rs->catalog_state == 0) rs->catalog_state = state;
+    pthread_cond_broadcast(&rs->catalog_cv);
+    pthread_mutex_unlock(&rs->catalog_mu);
+}
+
+/* Wait until the catalog is ready (true) or will not come (false). */
+static bool catalog_wait(run_state *rs)
+{
+    if (!rs->catalog_sync) return rs->catalog_state == 1;
+    pthread_mutex_lock(&rs->catalog_mu);
+    while (rs->catalog_state == 0) pthread_cond_wait(&rs->catalog_cv, &rs->catalog_mu);
+    bool ready = rs->catalog_state == 1;
+    pthread_mutex_unlock(&rs->catalog_mu);
+    return ready;
+}
+
 static rt_status read_orders(run_state *rs, const rt_run_config *cfg, rt_error *err)
 {
     rt_status st;
     for (size_t i = 0; i < cfg->order_count; i++) {
-        rt_run_input *in = &rs->p.inputs[cfg->usage_count + i];
-        in->path = (char *)cfg->order_paths[i];
-        in->kind = RT_INPUT_ORDERS;
         uint64_t before = rs->orders.read;
         RT_ASSERT(cfg->read_orders != NULL);
-        if ((st = cfg->read_orders(cfg->order_paths[i], (uint32_t)i, &rs->orders, &in->info, err)) !=
-            RT_OK)
+        if ((st = cfg->read_orders(cfg->order_paths[i], (uint32_t)i, &rs->orders,
+                                   &rs->order_info[i], err)) != RT_OK)
             return st;
-        in->info.records = rs->orders.read - before;
+        rs->order_info[i].records = rs->orders.read - before;
     }
+    /* The run failed before its catalog was built: its own error is the one reported. */
+    if (!catalog_wait(rs))
+        return rt_error_set(err, RT_EINVAL, NULL, 0, 0, NULL, "the run stopped before billing");
     if ((st = rt_orders_bill(&rs->cat, &rs->p.rctx.period, &rs->orders, &rs->order_result, err)) !=
         RT_OK)
         return st;
@@ -889,16 +921,33 @@ static void start_orders(run_state *rs, const rt_run_config *cfg)
 {
     rs->orders_cfg = cfg;
     rt_error_clear(&rs->orders_err);
-    if (rs->p.threads >= 2 && pthread_create(&rs->orders_thread, NULL, orders_main, rs) == 0)
-        rs->orders_started = rs->orders_alongside = true;
-    else
-        rs->orders_due = true;
+    if (rs->p.threads >= 2 && pthread_mutex_init(&rs->catalog_mu, NULL) == 0) {
+        if (pthread_cond_init(&rs->catalog_cv, NULL) == 0) {
+            rs->catalog_sync = true;
+            if (pthread_create(&rs->orders_thread, NULL, orders_main, rs) == 0) {
+                rs->orders_started = rs->orders_alongside = true;
+                return;
+            }
+            pthread_cond_destroy(&rs->catalog_cv);
+            rs->catalog_sync = false;
+        }
+        pthread_mutex_destroy(&rs->catalog_mu);
+    }
+    rs->orders_due = true;
 }
 
 static void count_orders(run_state *rs)
 {
     rs->p.counts.order_lines = rs->orders.read;
     rs->p.counts.order_rejected = rs->orders.reject_count;
+    const rt_run_config *cfg = rs->orders_cfg;
+    if (!rs->p.inputs) return; /* the run failed before it listed its inputs */
+    for (size_t i = 0; i < cfg->order_count; i++) {
+        rt_run_input *in = &rs->p.inputs[cfg->usage_count + i];
+        in->path = (char *)cfg->order_paths[i];
+        in->kind = RT_INPUT_ORDERS;
+        in->info = rs->order_info[i];
+    }
 }
 
 /* Wait for the orders (or read them now, when they are due on this thread); their status
@@ -922,6 +971,7 @@ static rt_status join_orders(run_state *rs)
 static void stop_orders(run_state *rs)
 {
     rs->orders_due = false;
+    catalog_signal(rs, -1);
     join_orders(rs);
 }
 
@@ -959,9 +1009,15 @@ static rt_status prepare(run_state *rs, const rt_run_config *cfg, rt_error *err)
 
     rt_book_init(&rs->book);
     rt_order_book_init(&rs->orders);
+    p->threads = cfg->threads ? cfg->threads : (unsigned)omp_get_num_procs();
+    if (p->threads > 256) p->threads = 256;
+    if (!(rs->order_info = calloc(cfg->order_count + 1, sizeof *rs->order_info)))
+        return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+    start_orders(rs, cfg);
     if ((st = rt_pricebook_load(rs->store, &rs->book, &rs->info, err)) != RT_OK) return st;
     if ((st = rt_catalog_build(&rs->book, &rs->cat, err)) != RT_OK) return st;
     rs->cat_built = true;
+    catalog_signal(rs, 1);
     p->rctx.cat = &rs->cat;
     p->rctx.late = cfg->late;
     unsigned window = cfg->late_window_months ? cfg->late_window_months
@@ -974,8 +1030,6 @@ static rt_status prepare(run_state *rs, const rt_run_config *cfg, rt_error *err)
     if ((st = load_prior_runs(rs, cfg, window, err)) != RT_OK) return st;
 
     p->cfg = cfg;
-    p->threads = cfg->threads ? cfg->threads : (unsigned)omp_get_num_procs();
-    if (p->threads > 256) p->threads = 256;
     p->nslots = 2 * p->threads;
     p->slots = calloc(p->nslots, sizeof *p->slots);
     p->aggs = calloc(p->threads, sizeof *p->aggs);
@@ -999,7 +1053,6 @@ static rt_status prepare(run_state *rs, const rt_run_config *cfg, rt_error *err)
         p->inputs[i].path = (char *)cfg->usage_paths[i];
         p->inputs[i].kind = RT_INPUT_USAGE;
     }
-    start_orders(rs, cfg);
 
     rt_run_staging_path(cfg->out_dir, rs->staging, sizeof rs->staging);
     if (mkdir(rs->staging, 0777) != 0)
@@ -1328,6 +1381,11 @@ static void cleanup(run_state *rs, const rt_run_config *cfg)
 {
     pipeline *p = &rs->p;
     stop_orders(rs);
+    if (rs->catalog_sync) {
+        pthread_cond_destroy(&rs->catalog_cv);
+        pthread_mutex_destroy(&rs->catalog_mu);
+    }
+    free(rs->order_info);
     rt_registry_abort(rs->txn);
     if (p->sink) cfg->outputs->destroy(p->sink);
     if (rs->staging_made) remove_tree(rs->staging);
@@ -1381,6 +1439,10 @@ rt_status rt_run_execute(const rt_run_config *cfg, rt_run_summary *sum, rt_error
     rs.p.started_ns = t0;
     rt_status st = prepare(&rs, cfg, err);
     rs.p.times.load_ns = rt_run_clock_ns() - t0;
+    if (st != RT_OK) { /* orders not read yet are not read; a thread reading them stops */
+        rs.orders_due = false;
+        catalog_signal(&rs, -1);
+    }
     if (st == RT_OK) st = run_waves(&rs.p, err);
     uint64_t tw = rt_run_clock_ns();
     rt_status ost = join_orders(&rs);
