@@ -656,3 +656,45 @@ Test(run, staging_path)
     rt_run_staging_path("/srv/runs/2026-10/", buf, sizeof buf);
     cr_assert_str_eq(buf, "/srv/runs/2026-10.staging");
 }
+
+/* An order reader that reads nothing but says it was called. */
+static int orders_read_calls;
+static rt_status count_order_read(const char *path, uint32_t source, rt_order_book *ob,
+                                  rt_input_info *info, rt_error *err)
+{
+    (void)path, (void)source, (void)ob, (void)err;
+    __atomic_add_fetch(&orders_read_calls, 1, __ATOMIC_SEQ_CST);
+    memset(info, 0, sizeof *info);
+    return RT_OK;
+}
+
+Test(run, a_run_failing_while_the_orders_thread_waits_for_the_catalog_stops_it)
+{
+    /* The orders thread starts before the price book loads and waits for the catalog; a book
+     * directory with nothing imported fails the load, and the run must return (not wait for
+     * ever) with the load's error, leaving no trace. */
+    char empty[600];
+    snprintf(empty, sizeof empty, "%s/empty-book", tmp);
+    rt_store *s;
+    rt_error err;
+    cr_assert_eq(rt_store_open(empty, true, &s, &err), RT_OK);
+    rt_store_close(s);
+    const char *paths[1] = {inputs[0]};
+    const char *orders[1] = {"orders.csv"};
+    rt_run_config cfg = config(paths, 1, 2);
+    cfg.book_dir = empty;
+    cfg.order_paths = orders;
+    cfg.order_count = 1;
+    cfg.read_orders = count_order_read;
+    orders_read_calls = 0;
+    rt_run_summary sum;
+    cr_assert_eq(rt_run_execute(&cfg, &sum, &err), RT_ENOTFOUND, "%s", err.message);
+    cr_assert_leq(orders_read_calls, 1);
+    cr_assert_not(exists(out_dir));
+    /* The same with the book in place bills the (empty) orders and commits. */
+    cfg.book_dir = book_dir;
+    orders_read_calls = 0;
+    cr_assert_eq(rt_run_execute(&cfg, &sum, &err), RT_OK, "%s", err.message);
+    cr_assert_eq(orders_read_calls, 1);
+    cr_assert_eq(sum.counts.order_lines, 0);
+}
