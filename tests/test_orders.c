@@ -428,6 +428,51 @@ Test(orders, long_ids_that_share_a_prefix_sort_and_repeat_correctly)
     free_fixture(&fx);
 }
 
+/* Charges come out grouped by account, in the order they were made within an account,
+ * whatever order the subscriptions sort in (here against the accounts': A3, A1, A2, A1), and
+ * the same when the file is already in the order the billing sorts it into. */
+Test(orders, charges_are_grouped_by_account_in_a_stable_order)
+{
+    fixture fx;
+    load_book(&fx);
+    static const char *const books[] = {
+        HEADER "O1,1,S1,new,A3,FEE_A,2026-10-22,,1,,,,\n"
+               "O2,1,S2,new,A1,FEE_M,2026-10-01,,2,,,,\n"
+               "O3,1,S3,new,A2,FEE_M,2026-10-01,,1,,,,\n"
+               "O4,1,S4,new,A1,FEE_A,2026-09-01,,5,,,,\n"
+               "O5,1,,one_time,A3,SETUP,2026-10-25,,1,,,,\n"
+               "O0,1,S0,new,A2,FEE_A,2026-10-01,,1,,,,\n",
+        /* Sorted already (subscription, then one-time lines), order ids ascending. */
+        HEADER "O1,1,,one_time,A3,SETUP,2026-10-25,,1,,,,\n"
+               "O2,1,S1,new,A3,FEE_A,2026-10-22,,1,,,,\n"
+               "O3,1,S2,new,A1,FEE_M,2026-10-01,,2,,,,\n"
+               "O4,1,S3,new,A2,FEE_M,2026-10-01,,1,,,,\n"
+               "O5,1,S4,new,A1,FEE_A,2026-09-01,,5,,,,\n"};
+    for (int b = 0; b < 2; b++) {
+        rt_order_book ob;
+        rt_order_result r;
+        bill(&fx, books[b], "2026-10", &ob, &r);
+        cr_assert_eq(ob.reject_count, 0);
+        cr_assert_geq(r.charge_count, 5);
+        for (size_t i = 1; i < r.charge_count; i++)
+            cr_assert_leq(r.charges[i - 1].account, r.charges[i].account, "book %d charge %zu", b, i);
+        /* Within A1: S2's charges before S4's (the order they were made in). */
+        uint32_t a1 = rt_catalog_account(&fx.cat, "A1", 2);
+        int seen_arrears = 0;
+        for (size_t i = 0; i < r.charge_count; i++) {
+            if (r.charges[i].account != a1) continue;
+            uint32_t product = r.charges[i].line.product;
+            bool arrears = strcmp(fx.cat.products[product].product_id, "FEE_A") == 0;
+            cr_assert(arrears || !seen_arrears, "book %d: S2's monthly fee came after S4", b);
+            seen_arrears |= arrears;
+        }
+        cr_assert(seen_arrears);
+        rt_order_result_free(&r);
+        rt_order_book_free(&ob);
+    }
+    free_fixture(&fx);
+}
+
 /* Reserving grows the book's room once and keeps what it holds. */
 Test(orders, reserve_makes_room_without_changing_the_lines)
 {
