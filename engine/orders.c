@@ -139,6 +139,23 @@ rt_days rt_month_start(int32_t mi)
     return rt_days_from_civil(y, (unsigned)(mi - y * 12 + 1), 1);
 }
 
+/* One month's piece of a segment serving `days` of the month's `month_days`: price x
+ * quantity x days / days in month, rounded half-up to 1e-9; the discount is applied to the
+ * piece, rounded the same way. */
+static rt_status month_piece(int64_t price_nanos, int64_t qty, int64_t qdec, int64_t discount_e4,
+                             int32_t days, int32_t month_days, int64_t *piece)
+{
+    __int128 num = (__int128)price_nanos * qty * days;
+    __int128 den = (__int128)month_days * rt_pow10((unsigned)qdec);
+    /* |price| <= 1e18, |qty| <= RT_ORDER_QTY_MAX and days <= 31 keep num inside 128 bits. */
+    RT_ASSERT(qty >= 0 && qty <= RT_ORDER_QTY_MAX);
+    if (rt_div_round_i128(num, den, RT_ROUND_HALF_UP, piece) != RT_OK) return RT_EOVERFLOW;
+    if (discount_e4 != RT_UNSET &&
+        rt_mul_div_round(*piece, 1000000 - discount_e4, 1000000, RT_ROUND_HALF_UP, piece) != RT_OK)
+        return RT_EOVERFLOW;
+    return RT_OK;
+}
+
 rt_status rt_prorate_nanos(int64_t price_nanos, int64_t qty, int64_t qdec, int64_t discount_e4,
                            rt_days seg_start, rt_days seg_end, int32_t first_month,
                            int32_t months, __int128 *nanos)
@@ -148,18 +165,9 @@ rt_status rt_prorate_nanos(int64_t price_nanos, int64_t qty, int64_t qdec, int64
         rt_days ms = rt_month_start(k), me = rt_month_start(k + 1);
         int32_t days = rt_days_overlap(seg_start, seg_end, ms, me);
         if (days == 0) continue;
-        /* One month's piece: price x quantity x days / days in month, rounded half-up to
-         * 1e-9; the discount is applied to the piece, rounded the same way. */
         int64_t piece;
-        __int128 num = (__int128)price_nanos * qty * days;
-        __int128 den = (__int128)(me - ms) * rt_pow10((unsigned)qdec);
-        /* |price| <= 1e18, |qty| <= RT_ORDER_QTY_MAX and days <= 31 keep num inside 128 bits. */
-        RT_ASSERT(qty >= 0 && qty <= RT_ORDER_QTY_MAX);
-        if (rt_div_round_i128(num, den, RT_ROUND_HALF_UP, &piece) != RT_OK) return RT_EOVERFLOW;
-        if (discount_e4 != RT_UNSET &&
-            rt_mul_div_round(piece, 1000000 - discount_e4, 1000000, RT_ROUND_HALF_UP, &piece) !=
-                RT_OK)
-            return RT_EOVERFLOW;
+        rt_status st = month_piece(price_nanos, qty, qdec, discount_e4, days, me - ms, &piece);
+        if (st != RT_OK) return st;
         sum += piece;
     }
     *nanos = sum;
@@ -362,11 +370,17 @@ static rt_status cycle_nanos(const ctx *c, const sub_info *s, const segment *seg
                              int32_t first_month, int32_t months, rt_days until, __int128 *out)
 {
     __int128 sum = 0;
+    /* The months' first days, once for all segments (a cycle is at most 12 months). */
+    rt_days bound[13];
+    RT_ASSERT(months >= 1 && months <= 12);
+    for (int32_t k = 0; k <= months; k++) bound[k] = rt_month_start(first_month + k);
     for (size_t g = 0; g < nseg; g++) {
         rt_days end = seg[g].end < until ? seg[g].end : until;
-        for (int32_t k = first_month; k < first_month + months; k++) {
-            rt_days ms = rt_month_start(k), me = rt_month_start(k + 1);
-            if (rt_days_overlap(seg[g].start, end, ms, me) == 0) continue;
+        if (seg[g].start >= bound[months] || end <= bound[0]) continue;
+        for (int32_t k = 0; k < months; k++) {
+            rt_days ms = bound[k], me = bound[k + 1];
+            int32_t days = rt_days_overlap(seg[g].start, end, ms, me);
+            if (days == 0) continue;
             int64_t price = seg[g].price_nanos;
             if (price == RT_UNSET) {
                 rt_days first = seg[g].start > ms ? seg[g].start : ms;
@@ -378,9 +392,10 @@ static rt_status cycle_nanos(const ctx *c, const sub_info *s, const segment *seg
                     return RT_ENOTFOUND;
                 price = c->cat->charges[ch].price_nanos;
             }
-            __int128 piece;
-            rt_status st = rt_prorate_nanos(price, seg[g].qty_base, s->qdec, seg[g].discount_e4,
-                                            seg[g].start, end, k, 1, &piece);
+            int64_t piece;
+            rt_status st =
+                month_piece(price, seg[g].qty_base, s->qdec, seg[g].discount_e4, days, me - ms,
+                            &piece);
             if (st != RT_OK) return st;
             sum += piece;
         }
