@@ -6,23 +6,6 @@
 
 void rt_pack_u8(rt_pack *p, uint8_t v) { rt_pack_bytes(p, &v, 1); }
 
-void rt_pack_uvarint(rt_pack *p, uint64_t v)
-{
-    unsigned char b[10];
-    size_t n = 0;
-    while (v >= 0x80) {
-        b[n++] = (unsigned char)(v | 0x80);
-        v >>= 7;
-    }
-    b[n++] = (unsigned char)v;
-    rt_pack_bytes(p, b, n);
-}
-
-void rt_pack_svarint(rt_pack *p, int64_t v)
-{
-    rt_pack_uvarint(p, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
-}
-
 void rt_pack_u64le(rt_pack *p, uint64_t v)
 {
     unsigned char b[8];

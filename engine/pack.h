@@ -25,8 +25,25 @@ static inline void rt_pack_bytes(rt_pack *p, const void *data, size_t len)
     rt_buf_append(p, data, len);
 }
 void rt_pack_u8(rt_pack *p, uint8_t v);
-void rt_pack_uvarint(rt_pack *p, uint64_t v);
-void rt_pack_svarint(rt_pack *p, int64_t v); /* zigzag */
+/* Varints are written per field of every invoice line the registry stores (tens of millions
+ * a run), so they are inline and write straight into the buffer. */
+static inline void rt_pack_uvarint(rt_pack *p, uint64_t v)
+{
+    if (!rt_buf_reserve(p, 10)) return;
+    unsigned char *b = (unsigned char *)p->data + p->len;
+    size_t n = 0;
+    while (v >= 0x80) {
+        b[n++] = (unsigned char)(v | 0x80);
+        v >>= 7;
+    }
+    b[n++] = (unsigned char)v;
+    p->len += n;
+}
+/* zigzag */
+static inline void rt_pack_svarint(rt_pack *p, int64_t v)
+{
+    rt_pack_uvarint(p, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
+}
 void rt_pack_u64le(rt_pack *p, uint64_t v);
 void rt_pack_str(rt_pack *p, const char *s); /* varint length + bytes */
 /* Key parts: order-preserving. */
