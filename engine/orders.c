@@ -26,12 +26,30 @@ void rt_order_book_init(rt_order_book *ob)
     rt_arena_init(&ob->arena, 4 << 20);
 }
 
+static void free_texts(rt_order_book *ob)
+{
+    for (size_t i = 0; i < ob->text_count; i++) free(ob->texts[i]);
+    free(ob->texts);
+    ob->texts = NULL;
+    ob->text_count = 0;
+}
+
 void rt_order_book_free(rt_order_book *ob)
 {
     free(ob->lines);
     free(ob->rejects);
+    free_texts(ob);
     rt_arena_free(&ob->arena);
     memset(ob, 0, sizeof *ob);
+}
+
+bool rt_order_book_adopt(rt_order_book *ob, char *text)
+{
+    char **t = realloc(ob->texts, (ob->text_count + 1) * sizeof *t);
+    if (!t) return false;
+    ob->texts = t;
+    ob->texts[ob->text_count++] = text;
+    return true;
 }
 
 bool rt_order_book_reserve(rt_order_book *ob, size_t lines)
@@ -103,6 +121,7 @@ bool rt_order_book_compact(rt_order_book *ob)
     free(ob->lines);
     ob->lines = NULL;
     ob->count = ob->capacity = 0;
+    free_texts(ob);
     rt_arena_free(&ob->arena);
     ob->arena = keep;
     return true;

@@ -80,6 +80,8 @@ typedef struct rt_order_reject {
 
 typedef struct rt_order_book {
     rt_arena arena;
+    char **texts; /* input texts the book owns (lines' raw text may point into them) */
+    size_t text_count;
     rt_order_line *lines;
     size_t count, capacity;
     rt_order_reject *rejects;
@@ -101,6 +103,10 @@ bool rt_order_book_reserve(rt_order_book *ob, size_t lines);
  * the run's outputs need. At a million order lines this is hundreds of megabytes that would
  * otherwise stay to the end of the run. false when memory runs out (nothing changes). */
 bool rt_order_book_compact(rt_order_book *ob);
+/* Take ownership of a malloc'd input text (freed with the lines, by compact or free), so
+ * that the lines' raw text can point into it instead of being copied. false when memory runs
+ * out (the text is then still the caller's). */
+bool rt_order_book_adopt(rt_order_book *ob, char *text);
 /* Record a rejected line; false on allocation failure. */
 bool rt_order_book_reject(rt_order_book *ob, uint32_t reason, uint32_t source, uint64_t line,
                           const char *raw, size_t raw_len, const char *field, const char *fmt,

@@ -38,7 +38,7 @@ typedef struct row_ctx {
     uint64_t line;
     const rt_csv_record *rec;
     const int *col;
-    const char *raw; /* copy in the arena */
+    const char *raw; /* the line's text, in the book's arena or in a text it owns */
 } row_ctx;
 
 static const rt_csv_field *cell(const row_ctx *r, int k)
@@ -139,8 +139,10 @@ static bool parse_row(row_ctx *r)
     return l->order_id && l->subscription_id && l->account_id && l->product_id && l->description;
 }
 
-rt_status rt_orders_csv_parse(const char *data, size_t len, uint32_t source, rt_order_book *ob,
-                              rt_error *err)
+/* raw_in_place: data lives as long as the book's lines (the book owns it), so their raw text
+ * points into it; else each line's raw text is copied into the book's arena. */
+static rt_status parse(const char *data, size_t len, uint32_t source, rt_order_book *ob,
+                       bool raw_in_place, rt_error *err)
 {
     const char *p = data, *end = data + len, *why;
     uint32_t column;
@@ -183,7 +185,7 @@ rt_status rt_orders_csv_parse(const char *data, size_t len, uint32_t source, rt_
         }
         if (ps == RT_OK && rt_csv_blank(&rec)) continue;
         ob->read++;
-        char *raw = rt_arena_strndup(&ob->arena, rec.raw, rec.raw_len);
+        const char *raw = raw_in_place ? rec.raw : rt_arena_strndup(&ob->arena, rec.raw, rec.raw_len);
         if (!raw) {
             st = rt_error_set(err, RT_ENOMEM, NULL, at, 0, NULL, "out of memory");
             goto done;
@@ -206,13 +208,32 @@ done:
     return st;
 }
 
+rt_status rt_orders_csv_parse(const char *data, size_t len, uint32_t source, rt_order_book *ob,
+                              rt_error *err)
+{
+    return parse(data, len, source, ob, false, err);
+}
+
 rt_status rt_orders_csv_read(const char *path, uint32_t source, rt_order_book *ob,
                              rt_input_info *info, rt_error *err)
 {
     rt_buf b;
     rt_buf_init(&b);
     rt_status st = rt_zio_slurp(path, &b, err);
-    if (st == RT_OK) st = rt_orders_csv_parse(b.data ? b.data : "", b.len, source, ob, err);
+    /* The book keeps the file's text: the lines' raw text points into it (a copy of every
+     * line would be as large as the file, touched afresh). */
+    const char *text = "";
+    size_t len = 0;
+    if (st == RT_OK && b.data) {
+        if (rt_order_book_adopt(ob, b.data)) {
+            text = b.data;
+            len = b.len;
+            rt_buf_init(&b);
+        } else {
+            st = rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+        }
+    }
+    if (st == RT_OK) st = parse(text, len, source, ob, true, err);
     if (st != RT_OK && !err->file[0]) snprintf(err->file, sizeof err->file, "%s", path);
     rt_buf_free(&b);
     if (st == RT_OK && info) {

@@ -473,6 +473,46 @@ Test(orders, charges_are_grouped_by_account_in_a_stable_order)
     free_fixture(&fx);
 }
 
+/* A file read from disk stays in the book, its lines' raw text pointing into it: rejects
+ * found while parsing and while billing keep their exact line text, also once the book is
+ * compacted (the text released with the lines). */
+Test(orders, rejects_of_a_file_read_from_disk_keep_their_raw_text_after_compaction)
+{
+    fixture fx;
+    load_book(&fx);
+    char dir[256], path[300];
+    rt_test_tmpdir(dir, sizeof dir);
+    write_file(dir, "orders.csv",
+               HEADER "O1,1,S1,new,A1,FEE_M,2026-10-01,,1,,,,\n"
+                      "O2,x,S2,new,A1,FEE_M,2026-10-01,,1,,,,\n"
+                      "O3,1,S3,new,NOBODY,FEE_M,2026-10-01,,1,,,,\n");
+    snprintf(path, sizeof path, "%s/orders.csv", dir);
+    rt_order_book ob;
+    rt_order_book_init(&ob);
+    rt_input_info info;
+    rt_error err;
+    cr_assert_eq(rt_orders_csv_read(path, 0, &ob, &info, &err), RT_OK);
+    cr_assert_eq(ob.text_count, 1, "the book owns the file's text");
+    rt_period p;
+    cr_assert_eq(rt_period_parse("2026-10", &p), RT_OK);
+    rt_order_result r;
+    cr_assert_eq(rt_orders_bill(&fx.cat, &p, &ob, &r, &err), RT_OK);
+    cr_assert(rt_order_book_compact(&ob));
+    cr_assert_eq(ob.text_count, 0);
+    cr_assert_eq(ob.reject_count, 2);
+    static const char *const want[] = {"O2,x,S2,new,A1,FEE_M,2026-10-01,,1,,,,",
+                                       "O3,1,S3,new,NOBODY,FEE_M,2026-10-01,,1,,,,"};
+    for (size_t i = 0; i < 2; i++) {
+        cr_assert_eq(ob.rejects[i].raw_len, strlen(want[i]), "reject %zu", i);
+        cr_assert_eq(memcmp(ob.rejects[i].raw, want[i], strlen(want[i])), 0, "reject %zu", i);
+    }
+    cr_assert_eq(ob.rejects[1].reason, RT_REJ_UNKNOWN_ACCOUNT);
+    rt_order_result_free(&r);
+    rt_order_book_free(&ob);
+    rt_test_rmtree(dir);
+    free_fixture(&fx);
+}
+
 /* Reserving grows the book's room once and keeps what it holds. */
 Test(orders, reserve_makes_room_without_changing_the_lines)
 {
