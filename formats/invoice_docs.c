@@ -151,6 +151,7 @@ rt_status rt_invoice_docs_write(const char *out_dir, const rt_run_result *res, u
         char path[PATH_MAX];
         snprintf(path, sizeof path, "%s/%s", out_dir, kinds[k].file);
         st = rt_zwriter_open(path, 0, &zw[k], err);
+        if (st == RT_OK) rt_zwriter_defer_sync(zw[k]); /* the run syncs its outputs together */
     }
     groups_job job = {res, workers, zw};
     size_t groups = (res->invoices->count + RT_DOC_GROUP - 1) / RT_DOC_GROUP;

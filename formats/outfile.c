@@ -36,6 +36,8 @@ rt_status rt_outfile_open(rt_outfile *f, const char *dir, const char *name, int 
     return st;
 }
 
+void rt_outfile_defer_sync(rt_outfile *f) { rt_zwriter_defer_sync(f->w); }
+
 /* Append text to the file: as it is, or as one zstd frame made with cctx into frame. */
 static rt_status put_text(rt_outfile *f, ZSTD_CCtx *cctx, rt_buf *frame, const rt_buf *text,
                           rt_error *err)

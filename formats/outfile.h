@@ -39,7 +39,11 @@ typedef uint64_t (*rt_outfile_items_fn)(const void *ctx, size_t from, size_t to,
  * order, so the file is the same for any thread count. fn must only read shared state. */
 rt_status rt_outfile_write_items(rt_outfile *f, size_t n, size_t chunk, unsigned threads,
                                  rt_outfile_items_fn fn, const void *ctx, rt_error *err);
-/* Flush, fsync, close, and append the file's entry to list (when list is not NULL). */
+/* Leave the fsync out of rt_outfile_close (see rt_zwriter_defer_sync): a run's outputs are
+ * synced together before its manifest is written. */
+void rt_outfile_defer_sync(rt_outfile *f);
+/* Flush, fsync (unless deferred), close, and append the file's entry to list (when list is
+ * not NULL). */
 rt_status rt_outfile_close(rt_outfile *f, rt_output_list *list, rt_output_file *entry,
                            rt_error *err);
 void rt_outfile_abort(rt_outfile *f);

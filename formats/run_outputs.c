@@ -84,6 +84,7 @@ static rt_status sink_begin(const char *dir, unsigned slots, rt_output_sink **ou
         char path[PATH_MAX];
         snprintf(path, sizeof path, "%s/%s", dir, detail_names[d]);
         if ((st = rt_zwriter_open(path, DETAIL_LEVEL, &s->w[d], err)) != RT_OK) goto fail;
+        rt_zwriter_defer_sync(s->w[d]); /* synced with the others in sink_finish */
         rt_buf hdr;
         rt_buf_init(&hdr);
         st = rt_zframe_compress(s->slots[0].cctx, DETAIL_LEVEL, detail_headers[d],
@@ -298,8 +299,7 @@ static rt_status sink_finish(rt_output_sink *s, const rt_run_result *res, rt_out
     uint64_t t0 = rt_run_clock_ns();
     rt_status st = write_order_rejects(s, res, err);
     if (st != RT_OK) return st;
-    /* The detail files are listed first but closed last: their close waits for the disk
-     * (fsync), which by the end of the other outputs has long written them out. */
+    /* The detail files are listed first but closed last, after the other outputs. */
     rt_output_file *detail_files = &files->items[files->count];
     for (int d = 0; d < D_COUNT; d++) {
         rt_output_file *o = &files->items[files->count++];
@@ -316,6 +316,14 @@ static rt_status sink_finish(rt_output_sink *s, const rt_run_result *res, rt_out
     for (int d = 0; d < D_COUNT && st == RT_OK; d++) {
         st = rt_zwriter_close(s->w[d], &detail_files[d].bytes, &detail_files[d].xxh64, err);
         s->w[d] = NULL;
+    }
+    /* Every output was closed without waiting on the disk (each writer defers its fsync, and
+     * the write-out of each was started as it grew): synced here, together, before the
+     * manifest that lists them. */
+    for (size_t i = 0; i < files->count && st == RT_OK; i++) {
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/%s", s->dir, files->items[i].name);
+        st = rt_zio_fsync(path, err);
     }
     if (st == RT_OK) st = rt_manifest_write(s->dir, res, files, manifest_xxh64, err);
     if (res->times) {

@@ -948,11 +948,13 @@ static rt_status open_outputs(rt_usage_detail *d, rt_error *err)
     /* Plain writer fed whole frames: the file is nothing but frames, so offsets are exact. */
     rt_status st = rt_zwriter_open(path, 0, &d->out, err);
     if (st != RT_OK) return st;
+    rt_zwriter_defer_sync(d->out); /* the run syncs its outputs together */
     char index_name[RT_OUTPUT_NAME_MAX];
     int index_level = d->res->tables_zstd_level; /* the index is a table like the others */
     rt_outfile_name(RT_DETAIL_INDEX_NAME, index_level, index_name, sizeof index_name);
     if ((st = rt_outfile_open(&d->index, d->dir, index_name, index_level, err)) != RT_OK)
         return st;
+    rt_outfile_defer_sync(&d->index);
     d->index_open = true;
     rt_buf_puts(&d->index.buf, index_header);
     rt_buf hdr;

@@ -231,6 +231,7 @@ struct rt_zwriter {
     uint64_t bytes;
     uint64_t written_back; /* bytes whose write-out was started (WRITEBACK_STEP) */
     XXH64_state_t *hash;
+    bool defer_sync; /* the caller fsyncs the file after close */
 };
 
 static rt_status write_all(rt_zwriter *w, const void *data, size_t len, rt_error *err)
@@ -339,7 +340,7 @@ rt_status rt_zwriter_close(rt_zwriter *w, uint64_t *bytes, uint64_t *xxh64, rt_e
     if (w->cs) st = compress_some(w, "", 0, ZSTD_e_end, err);
     if (st == RT_OK && w->out_len) st = write_all(w, w->out, w->out_len, err);
     w->out_len = 0;
-    if (st == RT_OK && fsync(w->fd) != 0)
+    if (st == RT_OK && !w->defer_sync && fsync(w->fd) != 0)
         st = rt_error_set(err, RT_EIO, w->path, 0, 0, NULL, "fsync: %s", strerror(errno));
     if (close(w->fd) != 0 && st == RT_OK)
         st = rt_error_set(err, RT_EIO, w->path, 0, 0, NULL, "close: %s", strerror(errno));
@@ -359,6 +360,18 @@ void rt_zwriter_abort(rt_zwriter *w)
     free(w->out);
     free(w->path);
     free(w);
+}
+
+void rt_zwriter_defer_sync(rt_zwriter *w) { w->defer_sync = true; }
+
+rt_status rt_zio_fsync(const char *path, rt_error *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return rt_error_set(err, RT_EIO, path, 0, 0, NULL, "open: %s", strerror(errno));
+    int rc = fsync(fd), e = errno;
+    close(fd);
+    if (rc != 0) return rt_error_set(err, RT_EIO, path, 0, 0, NULL, "fsync: %s", strerror(e));
+    return RT_OK;
 }
 
 rt_status rt_zframe_compress(ZSTD_CCtx *cctx, int level, const void *src, size_t len,

@@ -52,6 +52,11 @@ rt_status rt_zwriter_write_raw(rt_zwriter *w, const void *data, size_t len, rt_e
 /* Finish the last frame, flush, fsync and close. *bytes and *xxh64 describe the file as
  * stored. The writer is freed whatever the result. */
 rt_status rt_zwriter_close(rt_zwriter *w, uint64_t *bytes, uint64_t *xxh64, rt_error *err);
+/* Leave the fsync out of rt_zwriter_close: the caller syncs the file later (rt_zio_fsync),
+ * once several files are written, instead of waiting on the disk at each close. */
+void rt_zwriter_defer_sync(rt_zwriter *w);
+/* fsync the file at path (open it, fsync, close). RT_EIO. */
+rt_status rt_zio_fsync(const char *path, rt_error *err);
 /* Close without finishing (the file is left to be removed by the caller). */
 void rt_zwriter_abort(rt_zwriter *w);
 
