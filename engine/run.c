@@ -855,7 +855,6 @@ static rt_status load_prior_runs(run_state *rs, const rt_run_config *cfg, unsign
     return RT_OK;
 }
 
-/* Read every order file and bill the order book for the period. */
 /* Say whether the catalog is ready (1) or will not come (-1), once: the orders thread may be
  * waiting for it. */
 static void catalog_signal(run_state *rs, int state)
@@ -881,6 +880,7 @@ static bool catalog_wait(run_state *rs)
     return ready;
 }
 
+/* Read every order file and, once the catalog is built, bill the order book for the period. */
 static rt_status read_orders(run_state *rs, const rt_run_config *cfg, rt_error *err)
 {
     rt_status st;
