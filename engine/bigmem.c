@@ -55,9 +55,12 @@ void rt_big_free(void *p, size_t size)
 void *rt_big_realloc(void *p, size_t old_size, size_t new_size)
 {
     if (!p) return rt_big_alloc(new_size);
-    void *n = rt_big_alloc(new_size);
+    /* A heap block: realloc grows it in place where it can (a table growing at the top of
+     * the heap leaves no hole behind), else moves it; only the new part is cleared. */
+    size_t len = rt_big_usable(new_size), keep = old_size < new_size ? old_size : new_size;
+    unsigned char *n = realloc(p, len ? len : 1);
     if (!n) return NULL;
-    memcpy(n, p, old_size < new_size ? old_size : new_size);
-    rt_big_free(p, old_size);
+    memset(n + keep, 0, len - keep);
+    if (len >= HUGE_BYTES) advise_huge(n, len);
     return n;
 }

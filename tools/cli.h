@@ -29,10 +29,10 @@ int rt_cli_exit_for(rt_status st);
  * on request (THP "madvise"), glibc's malloc asks for them only when its start-up tunable
  * glibc.malloc.hugetlb is 1. So, unless GLIBC_TUNABLES already names it or RATEL_NO_HUGE_PAGES
  * is set, the process is restarted once (execv of /proc/self/exe with the same argv) with it
- * added, with malloc's mmap and trim thresholds raised (unless named) so that freed blocks
- * of up to 32 MiB are kept for reuse, and with one malloc arena for every thread (the others'
- * heaps get no huge pages); when that fails, it carries on as it is. Memory placement only:
- * outputs are the same either way. */
+ * added, with malloc's trim threshold raised and its own mappings turned off (unless named)
+ * so that every freed block stays in the heap for reuse, and with one malloc arena for every
+ * thread (the others' heaps get no huge pages); when that fails, it carries on as it is.
+ * Memory placement only: outputs are the same either way. */
 void rt_cli_prefer_huge_pages(char **argv);
 /* Parse a whole unsigned number; false when it is not one. */
 bool rt_cli_parse_uint(const char *s, uint64_t *out);
