@@ -421,6 +421,8 @@ typedef struct inv_ctx {
     rt_arena *arena;
     rt_invoice_line *lines; /* grown with realloc, copied into the arena at the end */
     size_t count, cap;
+    rt_tax_subtotal *taxes; /* the same for the VAT subtotals (at most one per line) */
+    size_t tax_cap;
     size_t usage_count; /* the first lines are the usage lines */
     uint32_t plans[PLANS_MAX];
     size_t plan_count;
@@ -890,8 +892,16 @@ static rt_status finish_invoice(inv_ctx *x, rt_invoice *inv)
     const rt_company *co = cat->company;
     const rt_account *acct = &cat->accounts[x->account];
     inv->lines = rt_arena_alloc(x->arena, (x->count ? x->count : 1) * sizeof *inv->lines);
-    inv->taxes = rt_arena_alloc(x->arena, (x->count ? x->count : 1) * sizeof *inv->taxes);
-    if (!inv->lines || !inv->taxes) return oom(x);
+    if (!inv->lines) return oom(x);
+    /* Subtotals are gathered in the thread's scratch and only as many as there are kept: an
+     * invoice has one or two, and room for one per line cost 32 bytes a line. */
+    if (x->tax_cap < x->count) {
+        rt_tax_subtotal *t = realloc(x->taxes, x->count * sizeof *t);
+        if (!t) return oom(x);
+        x->taxes = t;
+        x->tax_cap = x->count;
+    }
+    inv->taxes = x->taxes;
     for (size_t i = 0; i < x->count; i++) {
         rt_invoice_line *l = &inv->lines[inv->line_count++];
         *l = x->lines[i];
@@ -919,6 +929,13 @@ static rt_status finish_invoice(inv_ctx *x, rt_invoice *inv)
                 RT_OK ||
             rt_add_i64(inv->net_minor, l->net_minor, &inv->net_minor) != RT_OK)
             return overflow(x, "the invoice total");
+    }
+    if (inv->tax_count) {
+        inv->taxes = rt_arena_alloc(x->arena, inv->tax_count * sizeof *inv->taxes);
+        if (!inv->taxes) return oom(x);
+        memcpy(inv->taxes, x->taxes, inv->tax_count * sizeof *inv->taxes);
+    } else {
+        inv->taxes = NULL;
     }
     for (size_t s = 0; s < inv->tax_count; s++) {
         rt_tax_subtotal *t = &inv->taxes[s];
@@ -1070,6 +1087,7 @@ rt_status rt_billing_build(const rt_catalog *cat, const rt_period *period,
             }
         }
         free(x.lines);
+        free(x.taxes);
         rt_u64map_free(&texts.index);
         free(texts.texts);
     }
