@@ -452,7 +452,7 @@ static rt_invoice_line *push_line(inv_ctx *x, rt_line_kind kind)
     }
     rt_invoice_line *l = &x->lines[x->count++];
     memset(l, 0, sizeof *l);
-    l->kind = kind;
+    l->kind = (uint8_t)kind;
     l->charge = l->zone = l->rate_group = RT_NO_INDEX;
     l->service_start_day = x->period->start_day;
     l->service_end_day = x->period->end_day;
@@ -920,10 +920,15 @@ static rt_status finish_invoice(inv_ctx *x, rt_invoice *inv)
         while (s < inv->tax_count &&
                !(inv->taxes[s].vat_code == tr->vat_code && inv->taxes[s].rate_e4 == tr->rate_e4))
             s++;
-        if (s == inv->tax_count)
+        if (s == inv->tax_count) {
+            if (s >= RT_SUBTOTALS_MAX)
+                return rt_error_set(x->err, RT_ELIMIT, NULL, 0, 0, NULL,
+                                    "account %s: more than %u VAT rates on one invoice",
+                                    acct->account_id, (unsigned)RT_SUBTOTALS_MAX);
             inv->taxes[inv->tax_count++] =
                 (rt_tax_subtotal){l->tax, tr->vat_code, tr->rate_e4, 0, 0};
-        l->subtotal = (uint32_t)s;
+        }
+        l->subtotal = (uint16_t)s;
         inv->events += l->events;
         if (rt_add_i64(inv->taxes[s].base_minor, l->net_minor, &inv->taxes[s].base_minor) !=
                 RT_OK ||

@@ -82,12 +82,12 @@ typedef enum rt_line_kind {
 } rt_line_kind;
 
 typedef struct rt_invoice_line {
-    uint32_t kind;    /* rt_line_kind */
+    uint8_t kind;      /* rt_line_kind */
+    uint8_t deferred;  /* 1: billed in advance; its revenue is deferred */
+    uint16_t subtotal; /* index of its VAT subtotal in the invoice (RT_SUBTOTALS_MAX) */
     uint32_t charge;  /* charge row (RT_NO_INDEX for lines not priced by a charge) */
     uint32_t product; /* product row in force at the tax point */
     uint32_t tax;     /* tax rate row */
-    uint32_t subtotal; /* index of its VAT subtotal in the invoice */
-    uint32_t deferred;         /* 1: billed in advance; its revenue is deferred */
     uint32_t zone;             /* destination zone row (RT_NO_INDEX) */
     uint32_t rate_group;       /* rate group of the line (RT_NO_INDEX) */
     rt_days service_start_day; /* service period of the line: [start, end) */
@@ -102,9 +102,11 @@ typedef struct rt_invoice_line {
     const char *description;   /* overrides the charge/product text when not NULL */
 } rt_invoice_line;
 /* A run holds one per invoice line (ten million at 10M events): the narrow fields come first,
- * so that the line has no padding. */
-_Static_assert(sizeof(rt_invoice_line) == 96 + sizeof(const char *),
+ * so that the line has no padding, and the small ones are as narrow as their values. */
+_Static_assert(sizeof(rt_invoice_line) == 88 + sizeof(const char *),
                "rt_invoice_line has no padding");
+/* Distinct VAT (category, rate) pairs on one invoice: more is refused (RT_ELIMIT). */
+#define RT_SUBTOTALS_MAX UINT16_MAX
 
 /* The price a line shows (invoice tables, documents) and the units it is for: the line's own
  * when it has one (a line priced by a rate: its destination zone's or time band's), else that

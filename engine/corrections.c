@@ -166,8 +166,10 @@ static rt_status unpack_line(unpacker *k, rt_invoice_line *l)
 {
     const rt_catalog *cat = k->cat;
     memset(l, 0, sizeof *l);
-    l->kind = (uint32_t)rt_unpack_uvarint(&k->u);
-    l->deferred = (uint32_t)rt_unpack_uvarint(&k->u);
+    uint64_t kind = rt_unpack_uvarint(&k->u), deferred = rt_unpack_uvarint(&k->u);
+    if (kind >= RT_LINE_KIND_COUNT_ || deferred > 1) return RT_ECORRUPT;
+    l->kind = (uint8_t)kind;
+    l->deferred = (uint8_t)deferred;
     char *plan = str(k), *charge = str(k);
     rt_time_s cfrom = rt_unpack_svarint(&k->u);
     char *product = str(k);
@@ -183,9 +185,10 @@ static rt_status unpack_line(unpacker *k, rt_invoice_line *l)
     l->service_start_day = (rt_days)rt_unpack_svarint(&k->u);
     l->service_end_day = (rt_days)rt_unpack_svarint(&k->u);
     l->description = str(k);
-    l->subtotal = (uint32_t)rt_unpack_uvarint(&k->u);
+    uint64_t subtotal = rt_unpack_uvarint(&k->u);
     if (!l->description) return RT_ENOMEM;
-    if (k->u.bad) return RT_ECORRUPT;
+    if (k->u.bad || subtotal >= RT_SUBTOTALS_MAX) return RT_ECORRUPT;
+    l->subtotal = (uint16_t)subtotal;
     l->charge = RT_NO_INDEX;
     if (plan[0] && (l->charge = find_charge(cat, plan, charge, cfrom)) == RT_NO_INDEX)
         return missing(k, "charge", charge);
