@@ -254,16 +254,25 @@ static rt_status settle_account(rt_agg_entry *e, size_t n, size_t *left)
     return RT_OK;
 }
 
+void rt_agg_chunks_free(rt_agg_chunks *c)
+{
+    for (size_t i = 0; i < c->count; i++) rt_agg_free(&c->items[i]);
+    free(c->items);
+    memset(c, 0, sizeof *c);
+}
+
 /* The parts' entries, placed by account with a counting sort (an account has a few entries
- * after another: its charges, zones and rates), then each account's sorted and summed. Linear
- * in the entries, and its only large allocation is the result. When the parts hold ascending,
- * disjoint ranges of accounts (as a run's threads aggregate them), each part is counted and
- * placed by a thread of its own, since no two parts touch the same account. */
+ * after another: its charges, zones and rates) into chunks of whole accounts, then each
+ * account's sorted and summed. Linear in the entries; its large allocations are the chunks.
+ * When the parts hold ascending, disjoint ranges of accounts (as a run's threads aggregate
+ * them), each part is counted and placed by a thread of its own, since no two parts touch the
+ * same account. */
 rt_status rt_agg_merge_sorted(rt_aggregates *parts, unsigned n, unsigned threads,
-                              rt_aggregates *out)
+                              size_t chunk_entries, rt_agg_chunks *out)
 {
     memset(out, 0, sizeof *out);
     if (threads == 0) threads = 1;
+    if (chunk_entries == 0) chunk_entries = 1;
     size_t total = 0;
     uint32_t accounts = 0, last = 0;
     bool disjoint = true;
@@ -282,57 +291,90 @@ rt_status rt_agg_merge_sorted(rt_aggregates *parts, unsigned n, unsigned threads
     }
     if (total == 0) {
         for (unsigned p = 0; p < n; p++) rt_agg_free(&parts[p]);
-        return rt_agg_init(out);
+        return RT_OK;
     }
-    /* end[a]: where account a's next entry goes (parts in order), then where its entries end;
-     * they start where account a - 1's end. */
+    /* end[a]: where in its chunk account a's next entry goes (parts in order), then where its
+     * entries end; they start where account a - 1's end, or at 0 when a opens its chunk. Every
+     * chunk but the last holds at least chunk_entries entries. */
+    size_t max_chunks = total / chunk_entries + 1;
     size_t *end = calloc(accounts, sizeof *end);
-    rt_agg_entry *e = rt_big_alloc(total * sizeof *e);
+    uint32_t *chunk_of = malloc(accounts * sizeof *chunk_of);
     size_t *left = malloc(accounts * sizeof *left);
-    if (!end || !e || !left) {
-        free(end);
-        rt_big_free(e, total * sizeof *e);
-        free(left);
-        return RT_ENOMEM;
-    }
+    uint32_t *first = malloc(max_chunks * sizeof *first); /* each chunk's first account */
+    out->items = calloc(max_chunks, sizeof *out->items);
+    rt_status st = RT_ENOMEM;
+    if (!end || !chunk_of || !left || !first || !out->items) goto done;
     unsigned movers = disjoint ? (threads < n ? threads : n) : 1;
 #pragma omp parallel for num_threads(movers) schedule(dynamic, 1)
     for (unsigned p = 0; p < n; p++)
         for (size_t i = 0; i < parts[p].count; i++) end[parts[p].entries[i].account]++;
-    for (size_t a = 0, pos = 0; a < accounts; a++) {
-        size_t c = end[a];
-        end[a] = pos;
-        pos += c;
+    /* Cut after the account that brings a chunk to chunk_entries: an account is never split,
+     * so that each invoice reads its entries from one chunk. */
+    size_t chunks = 0;
+    bool open = false;
+    for (uint32_t a = 0; a < accounts; a++) {
+        if (!open) {
+            first[chunks] = a;
+            open = true;
+        }
+        rt_aggregates *c = &out->items[chunks];
+        size_t count = end[a];
+        end[a] = c->capacity;
+        chunk_of[a] = (uint32_t)chunks;
+        c->capacity += count;
+        if (c->capacity >= chunk_entries) {
+            chunks++;
+            open = false;
+        }
     }
+    if (open) chunks++; /* the last one, which may hold fewer */
+    out->count = chunks;
+    for (size_t c = 0; c < chunks; c++) {
+        rt_aggregates *x = &out->items[c];
+        if (x->capacity && !(x->entries = rt_big_alloc_dirty(x->capacity * sizeof *x->entries)))
+            goto done;
+    }
+    /* Nothing fails from here on but a sum leaving int64. */
 #pragma omp parallel for num_threads(movers) schedule(dynamic, 1)
     for (unsigned p = 0; p < n; p++) {
-        for (size_t i = 0; i < parts[p].count; i++)
-            e[end[parts[p].entries[i].account]++] = parts[p].entries[i];
+        for (size_t i = 0; i < parts[p].count; i++) {
+            uint32_t a = parts[p].entries[i].account;
+            out->items[chunk_of[a]].entries[end[a]++] = parts[p].entries[i];
+        }
         rt_agg_free(&parts[p]);
     }
     int failed = 0;
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 4096) reduction(| : failed)
     for (uint32_t a = 0; a < accounts; a++) {
-        size_t from = a ? end[a - 1] : 0;
-        if (settle_account(e + from, end[a] - from, &left[a]) != RT_OK) failed = 1;
+        size_t from = a && chunk_of[a - 1] == chunk_of[a] ? end[a - 1] : 0;
+        if (settle_account(out->items[chunk_of[a]].entries + from, end[a] - from, &left[a]) !=
+            RT_OK)
+            failed = 1;
     }
-    size_t w = 0;
-    for (uint32_t a = 0; a < accounts && !failed; a++) {
-        size_t from = a ? end[a - 1] : 0;
-        if (w != from) memmove(e + w, e + from, left[a] * sizeof *e);
-        w += left[a];
-    }
-    free(end);
-    free(left);
     if (failed) {
-        rt_big_free(e, total * sizeof *e);
-        return RT_EOVERFLOW;
+        st = RT_EOVERFLOW;
+        goto done;
     }
-    out->entries = e;
-    out->count = w;
-    out->capacity = total;
-    /* out->slots stays NULL: built on the first rt_agg_add, which a run never makes. */
-    return RT_OK;
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 16)
+    for (size_t c = 0; c < chunks; c++) {
+        rt_agg_entry *e = out->items[c].entries;
+        size_t w = 0;
+        for (uint32_t a = first[c]; a < accounts && chunk_of[a] == c; a++) {
+            size_t from = a > first[c] ? end[a - 1] : 0;
+            if (w != from) memmove(e + w, e + from, left[a] * sizeof *e);
+            w += left[a];
+        }
+        out->items[c].count = w;
+        /* slots stay NULL: built on a first rt_agg_add, which a run never makes. */
+    }
+    st = RT_OK;
+done:
+    free(end);
+    free(chunk_of);
+    free(left);
+    free(first);
+    if (st != RT_OK) rt_agg_chunks_free(out);
+    return st;
 }
 
 /* ---- period prices ---- */
@@ -1007,10 +1049,13 @@ static bool needs_minimum(const rt_catalog *cat, const rt_period *period, uint32
     return false;
 }
 
-/* One invoice to build: its account and the ranges of its aggregates and extra lines. */
+/* One invoice to build: its account, its aggregates (in part `part`, or none) and the range
+ * of its extra lines. */
 typedef struct bill_task {
     uint32_t account;
-    size_t agg_first, agg_count, extra_first, extra_count;
+    uint32_t part; /* UINT32_MAX: no aggregates */
+    const rt_agg_entry *agg;
+    size_t agg_count, extra_first, extra_count;
 } bill_task;
 
 /* The first failure of one thread: the lowest task index it failed on. */
@@ -1021,44 +1066,66 @@ typedef struct bill_failure {
 } bill_failure;
 
 rt_status rt_billing_build(const rt_catalog *cat, const rt_period *period,
-                           const rt_aggregates *agg, const rt_extra_line *extra,
-                           size_t extra_count, unsigned threads, rt_invoice_set *out,
-                           rt_error *err)
+                           rt_aggregates *parts, size_t part_count, bool release,
+                           const rt_extra_line *extra, size_t extra_count, unsigned threads,
+                           rt_invoice_set *out, rt_error *err)
 {
     memset(out, 0, sizeof *out);
     rt_arena_init(&out->arena, 8 << 20);
     if (threads == 0) threads = 1;
+    RT_ASSERT(part_count < UINT32_MAX);
     /* Accounts in row order: those with usage or lines from orders, and those without either
-     * only when a minimum per period applies to them. */
+     * only when a minimum per period applies to them. The parts are read side by side; an
+     * account's entries lie in one part. pending[p]: the invoices still to build from part p. */
     size_t accounts = 0, task_cap = 1024;
     bill_task *tasks = malloc(task_cap * sizeof *tasks);
-    if (!tasks) return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
-    for (size_t a = 0, i = 0, k = 0; a < cat->account_count; a++) {
-        RT_ASSERT(i == 0 || i >= agg->count || agg_cmp(&agg->entries[i - 1], &agg->entries[i]) < 0);
+    size_t *pending = calloc(part_count ? part_count : 1, sizeof *pending);
+    if (!tasks || !pending) {
+        free(tasks);
+        free(pending);
+        return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+    }
+    size_t part = 0, at = 0; /* the next entry: parts[part].entries[at] */
+    const rt_agg_entry *prev = NULL;
+    for (size_t a = 0, k = 0; a < cat->account_count; a++) {
+        while (part < part_count && at == parts[part].count) part++, at = 0;
+        const rt_aggregates *agg = part < part_count ? &parts[part] : NULL;
+        RT_ASSERT(!agg || !prev || agg_cmp(prev, &agg->entries[at]) < 0);
         RT_ASSERT(k == 0 || k >= extra_count || extra[k - 1].account <= extra[k].account);
-        size_t j = i, m = k;
-        while (j < agg->count && agg->entries[j].account == a) j++;
+        size_t j = at, m = k;
+        while (agg && j < agg->count && agg->entries[j].account == a) j++;
         while (m < extra_count && extra[m].account == a) m++;
-        if (j > i || m > k || needs_minimum(cat, period, (uint32_t)a)) {
+        if (j > at || m > k || needs_minimum(cat, period, (uint32_t)a)) {
             if (accounts == task_cap) {
                 bill_task *t = realloc(tasks, 2 * task_cap * sizeof *tasks);
                 if (!t) {
                     free(tasks);
+                    free(pending);
                     return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
                 }
                 tasks = t;
                 task_cap *= 2;
             }
-            tasks[accounts++] = (bill_task){(uint32_t)a, i, j - i, k, m - k};
+            bill_task *b = &tasks[accounts++];
+            *b = (bill_task){(uint32_t)a, UINT32_MAX, NULL, j - at, k, m - k};
+            if (j > at) {
+                b->part = (uint32_t)part;
+                b->agg = agg->entries + at;
+                pending[part]++;
+                prev = &agg->entries[j - 1];
+            }
         }
-        i = j;
+        at = j;
         k = m;
     }
+    while (part < part_count && at == parts[part].count) part++, at = 0;
+    RT_ASSERT(part == part_count); /* every entry read: no account split between parts */
     out->items = calloc(accounts ? accounts : 1, sizeof *out->items);
     rt_arena *arenas = calloc(threads, sizeof *arenas);
     bill_failure *fail = calloc(threads, sizeof *fail);
     if (!out->items || !arenas || !fail) {
         free(tasks);
+        free(pending);
         free(arenas);
         free(fail);
         return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
@@ -1084,12 +1151,17 @@ rt_status rt_billing_build(const rt_catalog *cat, const rt_period *period,
             if (f->task != SIZE_MAX) continue; /* this thread failed on an earlier one */
             const bill_task *b = &tasks[t];
             x.account = b->account;
-            rt_status st = build_invoice(&x, &agg->entries[b->agg_first], b->agg_count,
-                                         &extra[b->extra_first], b->extra_count, &out->items[t]);
+            rt_status st = build_invoice(&x, b->agg, b->agg_count, &extra[b->extra_first],
+                                         b->extra_count, &out->items[t]);
             if (st != RT_OK) {
                 f->task = t;
                 f->status = st;
             }
+            /* The last invoice of a part frees it (after a failure some never come: the
+             * caller frees what is left). */
+            if (release && b->part != UINT32_MAX &&
+                __atomic_sub_fetch(&pending[b->part], 1, __ATOMIC_ACQ_REL) == 0)
+                rt_agg_free(&parts[b->part]);
         }
         free(x.lines);
         free(x.taxes);
@@ -1110,6 +1182,7 @@ rt_status rt_billing_build(const rt_catalog *cat, const rt_period *period,
     free(arenas);
     free(fail);
     free(tasks);
+    free(pending);
     out->count = st == RT_OK ? accounts : 0;
     return st;
 }

@@ -12,6 +12,7 @@
 #ifndef RT_BILLING_H
 #define RT_BILLING_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -58,14 +59,26 @@ void rt_agg_prefetch(const rt_aggregates *a, const rt_rated *r, int step);
 /* Sort entries by (account, charge, zone, rate_group): the order invoices and lines are
  * built in (zones in zone id order, rates in band id order, since catalog rows are sorted). */
 void rt_agg_sort(rt_aggregates *a);
+/* Sorted aggregates in pieces: items[0..count) hold ascending, disjoint ranges of whole
+ * accounts, so that side by side they are in key order. Billing frees each piece as soon as
+ * the invoices of its accounts are built, and the invoices take the memory over. */
+typedef struct rt_agg_chunks {
+    rt_aggregates *items;
+    size_t count;
+} rt_agg_chunks;
+
+void rt_agg_chunks_free(rt_agg_chunks *c);
+
 /* The sorted sum of n parts (one per thread): their entries placed by account (a counting
  * sort, each part on a thread of its own when the parts hold ascending, disjoint ranges of
- * accounts), then each account's sorted and equal keys summed, on up to `threads` threads. The
- * same entries as merging every part into one and sorting it. The parts are emptied, unless
- * RT_ENOMEM is returned before anything moved; out is indexed (slots) on its first
- * rt_agg_add. RT_ENOMEM, RT_EOVERFLOW (a quantity sum leaves int64). */
+ * accounts) into chunks of whole accounts, each but the last cut once it is given
+ * chunk_entries entries or more (capacity), then each account's sorted and equal keys summed
+ * (which leaves fewer where parts share accounts), on up to `threads` threads. Side
+ * by side, the same entries as merging every part into one and sorting it. The parts are
+ * emptied, unless RT_ENOMEM is returned before anything moved; a chunk is indexed (slots) on
+ * its first rt_agg_add. RT_ENOMEM, RT_EOVERFLOW (a quantity sum leaves int64). */
 rt_status rt_agg_merge_sorted(rt_aggregates *parts, unsigned n, unsigned threads,
-                              rt_aggregates *out);
+                              size_t chunk_entries, rt_agg_chunks *out);
 
 /* ---- invoices ---- */
 /* What an invoice line bills. Usage lines come from rated events; the others from orders,
@@ -167,8 +180,11 @@ typedef struct rt_extra_line {
     rt_invoice_line line;
 } rt_extra_line;
 
-/* Build one invoice per account with activity, in account order, from sorted aggregates and
- * extra lines sorted by account (usage lines first, then extra lines in their order).
+/* Build one invoice per account with activity, in account order, from the aggregates in
+ * parts[0..part_count) (sorted: the chunks of rt_agg_merge_sorted, or one part sorted by
+ * rt_agg_sort) and extra lines sorted by account (usage lines first, then extra lines in
+ * their order). With `release`, each part is freed (rt_agg_free) as soon as the invoices
+ * reading it are built, so that the invoices reuse its memory.
  * Issue date = the first day after the period; due = issue + payment terms (account, else
  * company); tax rates are those in force on the period's last day (the tax point).
  * Invoices are built on up to `threads` threads; the set is the same for any count.
@@ -176,9 +192,9 @@ typedef struct rt_extra_line {
  * (validation normally prevents both); the error is that of the first failing invoice in
  * account order. */
 rt_status rt_billing_build(const rt_catalog *cat, const rt_period *period,
-                           const rt_aggregates *agg, const rt_extra_line *extra,
-                           size_t extra_count, unsigned threads, rt_invoice_set *out,
-                           rt_error *err);
+                           rt_aggregates *parts, size_t part_count, bool release,
+                           const rt_extra_line *extra, size_t extra_count, unsigned threads,
+                           rt_invoice_set *out, rt_error *err);
 
 /* Price of a period's billable quantity (base units) under a tiered, volume or package
  * charge row, without the events' setup fees, rounded once to the charge's event_decimals

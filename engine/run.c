@@ -786,7 +786,7 @@ typedef struct run_state {
     rt_catalog cat;
     bool cat_built;
     pipeline p;
-    rt_aggregates total;
+    rt_agg_chunks total;
     rt_order_book orders;
     rt_order_result order_result;
     rt_invoice_set invoices;     /* the run's documents: new invoices and credit notes */
@@ -1079,14 +1079,18 @@ static rt_status bill(run_state *rs, rt_error *err)
     }
     rt_dedup_free(&p->dedup);
     /* Every thread's aggregates (ranges of accounts) sorted, each on its own thread, and
-     * placed side by side. */
-    if ((st = rt_agg_merge_sorted(p->aggs, p->threads, p->threads, &rs->total)) != RT_OK)
+     * placed side by side in chunks of 12 MiB, each freed as soon as its accounts are billed:
+     * the invoices' arena blocks (8 MiB) take its memory over instead of fresh pages, so the
+     * aggregates and the invoices are not both whole at once. */
+    if ((st = rt_agg_merge_sorted(p->aggs, p->threads, p->threads,
+                                  (12 << 20) / sizeof(rt_agg_entry), &rs->total)) != RT_OK)
         return rt_error_set(err, st, NULL, 0, 0, NULL, "cannot merge aggregates: %s",
                             rt_status_str(st));
-    st = rt_billing_build(&rs->cat, &p->rctx.period, &rs->total, rs->order_result.charges,
-                          rs->order_result.charge_count, p->threads, &rs->invoices, err);
+    st = rt_billing_build(&rs->cat, &p->rctx.period, rs->total.items, rs->total.count, true,
+                          rs->order_result.charges, rs->order_result.charge_count, p->threads,
+                          &rs->invoices, err);
     /* The invoices hold all the aggregates and the orders' charges said. */
-    rt_agg_free(&rs->total);
+    rt_agg_chunks_free(&rs->total);
     rt_order_result_drop_charges(&rs->order_result);
     return st;
 }
@@ -1415,7 +1419,7 @@ static void cleanup(run_state *rs, const rt_run_config *cfg)
     free(p->range_end);
     free(p->inputs);
     rt_dedup_free(&p->dedup);
-    rt_agg_free(&rs->total);
+    rt_agg_chunks_free(&rs->total);
     rt_order_result_free(&rs->order_result);
     rt_order_book_free(&rs->orders);
     rt_invoice_set_free(&rs->invoices);

@@ -132,7 +132,7 @@ static void bill(const ev *events, size_t n, rt_invoice_set *out)
     for (size_t i = 0; i < n; i++)
         add_event(&agg, &events[i]);
     rt_agg_sort(&agg);
-    cr_assert_eq(rt_billing_build(&cat, &ctx.period, &agg, NULL, 0, 1, out, &err), RT_OK, "%s", err.message);
+    cr_assert_eq(rt_billing_build(&cat, &ctx.period, &agg, 1, false, NULL, 0, 1, out, &err), RT_OK, "%s", err.message);
     rt_agg_free(&agg);
 }
 
@@ -330,6 +330,20 @@ Test(billing, minimum_percentage_and_discounts)
     rt_invoice_set_free(&s);
 }
 
+/* The entries of chunks side by side, as billing reads them, copied into one table. */
+static void join_chunks(const rt_agg_chunks *c, rt_aggregates *out)
+{
+    cr_assert_eq(rt_agg_init(out), RT_OK);
+    size_t total = 0;
+    for (size_t k = 0; k < c->count; k++) total += c->items[k].count;
+    cr_assert_eq(rt_agg_reserve(out, total + 1), RT_OK);
+    for (size_t k = 0; k < c->count; k++) {
+        memcpy(out->entries + out->count, c->items[k].entries,
+               c->items[k].count * sizeof *out->entries);
+        out->count += c->items[k].count;
+    }
+}
+
 Test(billing, aggregates_merge_to_the_same_totals_in_any_split)
 {
     /* The same events in one aggregate or spread over three (three threads) give the same
@@ -339,6 +353,7 @@ Test(billing, aggregates_merge_to_the_same_totals_in_any_split)
               {"A_ALLOW", "CALL", "360", NULL},
               {"A_ZONE", "CALL", "240", "+33212345678"}};
     rt_aggregates one, parts[3], merged;
+    rt_agg_chunks chunks;
     cr_assert_eq(rt_agg_init(&one), RT_OK);
     for (int p = 0; p < 3; p++)
         cr_assert_eq(rt_agg_init(&parts[p]), RT_OK);
@@ -346,7 +361,10 @@ Test(billing, aggregates_merge_to_the_same_totals_in_any_split)
         add_event(&one, &e[i]);
         add_event(&parts[(i * 2) % 3], &e[i]);
     }
-    cr_assert_eq(rt_agg_merge_sorted(parts, 3, 1, &merged), RT_OK);
+    cr_assert_eq(rt_agg_merge_sorted(parts, 3, 1, 1, &chunks), RT_OK);
+    cr_assert_eq(chunks.count, 2, "one chunk per account at one entry a chunk");
+    join_chunks(&chunks, &merged);
+    rt_agg_chunks_free(&chunks);
     rt_agg_sort(&one);
     cr_assert_eq(one.count, 3);
     cr_assert_eq(merged.count, one.count);
@@ -549,6 +567,7 @@ Test(agg, add_and_merge_are_order_independent)
                     (uint32_t)(lcg(&seed) % 8), (int64_t)(lcg(&seed) % 100000),
                     (int64_t)(lcg(&seed) % 2000000001) - 1000000000);
     rt_aggregates fwd, rev, merged, parts[3];
+    rt_agg_chunks chunks;
     cr_assert_eq(rt_agg_init(&fwd), RT_OK);
     cr_assert_eq(rt_agg_init(&rev), RT_OK);
     for (int k = 0; k < 3; k++) cr_assert_eq(rt_agg_init(&parts[k]), RT_OK);
@@ -561,7 +580,9 @@ Test(agg, add_and_merge_are_order_independent)
     /* The parts merged in another order than they were filled. */
     rt_aggregates ordered[3] = {parts[2], parts[0], parts[1]};
     memset(parts, 0, sizeof parts); /* their arrays are ordered's now */
-    cr_assert_eq(rt_agg_merge_sorted(ordered, 3, 2, &merged), RT_OK);
+    cr_assert_eq(rt_agg_merge_sorted(ordered, 3, 2, 5, &chunks), RT_OK);
+    join_chunks(&chunks, &merged);
+    rt_agg_chunks_free(&chunks);
     rt_agg_sort(&fwd);
     rt_agg_sort(&rev);
     cr_assert_eq(fwd.count, 36, "4 accounts x 9 charges all occur");
@@ -577,12 +598,15 @@ Test(agg, add_and_merge_are_order_independent)
 }
 
 /* Aggregate evs[0..n) once, and into four parts by part[i]; merge the parts sorted on
- * `threads` threads (parts 0 and 3 handed over swapped when asked) and check the merge equals
- * the one aggregate sorted, and that the parts were emptied. */
+ * `threads` threads into chunks cut at chunk_entries (parts 0 and 3 handed over swapped when
+ * asked) and check that the chunks side by side equal the one aggregate sorted, that each
+ * chunk but the last was given enough entries and holds whole accounts, and that the parts
+ * were emptied. */
 static void check_merge(const rt_rated *evs, size_t n, const unsigned char *part, unsigned threads,
-                        bool swap)
+                        bool swap, size_t chunk_entries)
 {
-    rt_aggregates all, parts[4], out;
+    rt_aggregates all, parts[4], joined;
+    rt_agg_chunks out;
     cr_assert_eq(rt_agg_init(&all), RT_OK);
     for (int k = 0; k < 4; k++) cr_assert_eq(rt_agg_init(&parts[k]), RT_OK);
     for (size_t i = 0; i < n; i++) {
@@ -595,15 +619,28 @@ static void check_merge(const rt_rated *evs, size_t n, const unsigned char *part
         parts[3] = t;
     }
     rt_agg_sort(&all);
-    cr_assert_eq(rt_agg_merge_sorted(parts, 4, threads, &out), RT_OK);
-    assert_same(&all, &out);
+    cr_assert_eq(rt_agg_merge_sorted(parts, 4, threads, chunk_entries, &out), RT_OK);
+    join_chunks(&out, &joined);
+    assert_same(&all, &joined);
     for (int k = 0; k < 4; k++) cr_assert_eq(parts[k].count, 0, "the parts are emptied");
-    /* The slots match the new places: adding an existing key finds its entry. */
-    size_t before = out.count;
-    add(&out, evs[0]);
-    cr_assert_eq(out.count, before);
+    for (size_t c = 0; c < out.count; c++) {
+        /* Cut on the entries placed; equal keys of parts sharing accounts are summed after. */
+        cr_assert(c + 1 == out.count || out.items[c].capacity >= chunk_entries, "chunk %zu", c);
+        if (c > 0 && out.items[c].count && out.items[c - 1].count)
+            cr_assert_neq(out.items[c - 1].entries[out.items[c - 1].count - 1].account,
+                          out.items[c].entries[0].account, "an account split at chunk %zu", c);
+    }
+    /* A chunk's slots are built on its first add: adding an existing key finds its entry. */
+    for (size_t c = 0; c < out.count; c++) {
+        if (out.items[c].count == 0 || out.items[c].entries[0].account != all.entries[0].account)
+            continue;
+        size_t before = out.items[c].count;
+        add(&out.items[c], rated_ev(all.entries[0].account, all.entries[0].charge, 0, 1, 0));
+        cr_assert_eq(out.items[c].count, before);
+    }
     rt_agg_free(&all);
-    rt_agg_free(&out);
+    rt_agg_free(&joined);
+    rt_agg_chunks_free(&out);
     for (int k = 0; k < 4; k++) rt_agg_free(&parts[k]);
 }
 
@@ -627,7 +664,9 @@ Test(agg, merge_sorted_equals_merge_then_sort)
         unsigned k = evs[i].account >= 45 ? 3 : (unsigned)((i * 7 / 3) % 3);
         part[i] = (unsigned char)(k == 1 ? 2 : k); /* part 1 stays empty */
     }
-    for (unsigned threads = 1; threads <= 3; threads += 2) check_merge(evs, N, part, threads, false);
+    for (unsigned threads = 1; threads <= 3; threads += 2)
+        for (size_t chunk = 1; chunk <= 1u << 20; chunk *= 64)
+            check_merge(evs, N, part, threads, false, chunk);
 }
 
 Test(agg, merge_sorted_of_account_ranges)
@@ -650,7 +689,9 @@ Test(agg, merge_sorted_of_account_ranges)
     }
     cr_assert_gt(alone, 0, "account 17 has events");
     for (unsigned threads = 1; threads <= 4; threads++)
-        for (int swap = 0; swap <= 1; swap++) check_merge(evs, N, part, threads, swap);
+        for (int swap = 0; swap <= 1; swap++)
+            for (size_t chunk = 1; chunk <= 1u << 20; chunk *= 64)
+                check_merge(evs, N, part, threads, swap, chunk);
 }
 
 /* ---- rt_tax_amount ---- */
@@ -686,7 +727,7 @@ static void build(rt_aggregates *a, rt_invoice_set *set)
 {
     rt_agg_sort(a);
     rt_error err;
-    rt_status st = rt_billing_build(&fcat, &period, a, NULL, 0, 1, set, &err);
+    rt_status st = rt_billing_build(&fcat, &period, a, 1, false, NULL, 0, 1, set, &err);
     cr_assert_eq(st, RT_OK, "%s", err.message);
 }
 
@@ -763,6 +804,50 @@ Test(invoice, issue_due_and_tax_point_dates)
     cr_assert_eq(a2->gross_minor, 6);
     rt_invoice_set_free(&set);
     rt_agg_free(&a);
+}
+
+Test(invoice, chunks_bill_as_one_and_are_released)
+{
+    /* The example in two parts (one per account, as a run's threads hold them), merged into
+     * chunks of one entry and billed with release: the same invoices as one aggregate, and
+     * every chunk freed once its invoices are built. */
+    rt_aggregates one, parts[2];
+    example(&one);
+    for (int k = 0; k < 2; k++) cr_assert_eq(rt_agg_init(&parts[k]), RT_OK);
+    add(&parts[1], rated_ev(1, 7, 5, 1, 50000000));
+    add(&parts[0], rated_ev(0, 6, 7, 60, 200000000));
+    add(&parts[0], rated_ev(0, 1, 2, 1000, 330000000));
+    add(&parts[0], rated_ev(0, 6, 7, 60, 130000000));
+    add(&parts[0], rated_ev(0, 2, 3, 12000, INT64_C(3000000000)));
+    rt_agg_chunks chunks;
+    cr_assert_eq(rt_agg_merge_sorted(parts, 2, 2, 1, &chunks), RT_OK);
+    cr_assert_eq(chunks.count, 2, "one chunk per account");
+    rt_invoice_set want, got;
+    build(&one, &want);
+    rt_error err;
+    cr_assert_eq(rt_billing_build(&fcat, &period, chunks.items, chunks.count, true, NULL, 0, 2,
+                                  &got, &err),
+                 RT_OK, "%s", err.message);
+    for (size_t c = 0; c < chunks.count; c++)
+        cr_assert(chunks.items[c].entries == NULL && chunks.items[c].count == 0,
+                  "chunk %zu released", c);
+    cr_assert_eq(got.count, want.count);
+    for (size_t i = 0; i < want.count; i++) {
+        const rt_invoice *x = &want.items[i], *y = &got.items[i];
+        cr_assert_eq(y->account, x->account);
+        cr_assert_eq(y->line_count, x->line_count);
+        for (size_t l = 0; l < x->line_count; l++) {
+            cr_assert_eq(y->lines[l].charge, x->lines[l].charge);
+            cr_assert_eq(y->lines[l].events, x->lines[l].events);
+            cr_assert_eq(y->lines[l].net_minor, x->lines[l].net_minor);
+        }
+        cr_assert_eq(y->gross_minor, x->gross_minor);
+    }
+    rt_invoice_set_free(&want);
+    rt_invoice_set_free(&got);
+    rt_agg_free(&one);
+    rt_agg_chunks_free(&chunks);
+    for (int k = 0; k < 2; k++) rt_agg_free(&parts[k]);
 }
 
 Test(invoice, tax_rate_in_force_at_the_tax_point)
@@ -845,7 +930,7 @@ Test(invoice, line_amount_out_of_range)
     add(&a, rated_ev(0, 0, 0, 9, INT64_C(9000000000000000000)));
     rt_agg_sort(&a);
     rt_error err;
-    cr_assert_eq(rt_billing_build(&fcat, &period, &a, NULL, 0, 1, &set, &err), RT_EOVERFLOW);
+    cr_assert_eq(rt_billing_build(&fcat, &period, &a, 1, false, NULL, 0, 1, &set, &err), RT_EOVERFLOW);
     cr_assert(strstr(err.message, "A1"), "%s", err.message);
     rt_invoice_set_free(&set);
     rt_agg_free(&a);
@@ -861,7 +946,7 @@ Test(invoice, missing_tax_rate)
     add(&a, rated_ev(0, 6, 7, 60, 30000000));
     rt_agg_sort(&a);
     rt_error err;
-    cr_assert_eq(rt_billing_build(&fcat, &period, &a, NULL, 0, 1, &set, &err), RT_ENOTFOUND);
+    cr_assert_eq(rt_billing_build(&fcat, &period, &a, 1, false, NULL, 0, 1, &set, &err), RT_ENOTFOUND);
     cr_assert(strstr(err.message, "XX"), "%s", err.message);
     rt_invoice_set_free(&set);
     rt_agg_free(&a);

@@ -80,7 +80,7 @@ Test(journal, foreign_currency_invoices_are_booked_in_the_functional_currency)
     event(&agg, &cat, &p, "B_JPY");
     event(&agg, &cat, &p, "B_USD");
     rt_agg_sort(&agg);
-    cr_assert_eq(rt_billing_build(&cat, &p, &agg, NULL, 0, 1, &inv, &err), RT_OK, "%s", err.message);
+    cr_assert_eq(rt_billing_build(&cat, &p, &agg, 1, false, NULL, 0, 1, &inv, &err), RT_OK, "%s", err.message);
     cr_assert_eq(rt_journal_book_invoices(&cat, &inv, 1, &j, &err), RT_OK, "%s", err.message);
 
     /* Entry 1, EUR: no conversion. 0.05 + VAT 0.01 = 0.06. */
@@ -170,7 +170,7 @@ Test(journal, a_missing_fx_rate_stops_the_booking)
     cr_assert_eq(rt_agg_init(&agg), RT_OK);
     event(&agg, &cat, &p, "B_USD");
     rt_agg_sort(&agg);
-    cr_assert_eq(rt_billing_build(&cat, &p, &agg, NULL, 0, 1, &inv, &err), RT_OK);
+    cr_assert_eq(rt_billing_build(&cat, &p, &agg, 1, false, NULL, 0, 1, &inv, &err), RT_OK);
     cr_assert_eq(rt_journal_book_invoices(&cat, &inv, 1, &j, &err), RT_ENOTFOUND);
     cr_assert(strstr(err.message, "no FX rate from USD to EUR on 2026-11-01"), "%s", err.message);
     rt_journal_free(&j);
@@ -235,7 +235,7 @@ static void setup(void)
     add(2, 6, -500000000);
     add(3, 7, 1000000);
     rt_agg_sort(&agg);
-    cr_assert_eq(rt_billing_build(&cat, &period, &agg, NULL, 0, 1, &set, &err), RT_OK);
+    cr_assert_eq(rt_billing_build(&cat, &period, &agg, 1, false, NULL, 0, 1, &set, &err), RT_OK);
     memset(&jr, 0, sizeof jr);
 }
 
