@@ -29,7 +29,7 @@
 #define SPILL_LEVEL (-5)
 #define FRAME_TEXT_BYTES ((size_t)1 << 20)
 #define UNMAPPED_RANK UINT32_C(0x80000000)
-#define NO_GROUP UINT32_MAX
+#define NO_INVOICE UINT32_MAX
 
 static const char detail_header[] =
     "invoice_number,line,account_id,plan_id,charge_id,event_id,start_time,called_number,"
@@ -59,13 +59,6 @@ typedef struct spill_slot {
     ZSTD_CCtx *cctx;
 } spill_slot;
 
-/* One invoice line that usage is billed on: a usage line aggregates one (account, charge,
- * zone, rate group), and the lines of one (account, charge) are adjacent. */
-typedef struct group {
-    uint32_t invoice;
-    uint32_t line; /* 1-based */
-    uint32_t account, charge, zone, rate_group;
-} group;
 
 /* A record to sort: its key (account, then invoice line rank), its input order, where it is. */
 typedef struct sort_ent {
@@ -124,9 +117,7 @@ struct rt_usage_detail {
     rt_outfile index;
     bool index_open;
     uint64_t out_bytes, out_rows;
-    uint32_t *first_group; /* per account row: its first group, or NO_GROUP */
-    group *groups;
-    size_t group_count;
+    uint32_t *invoice_of; /* per account row: its invoice in the run's set, or NO_INVOICE */
     rt_buf *input_cells; /* the CSV cell of each input's path */
     size_t input_cell_count;
     emitter *em;
@@ -185,9 +176,8 @@ static void free_encoders(rt_usage_detail *d)
     d->slots = NULL;
 }
 
-/* What the finish works with (the invoice lines' map, the emitters, the input cells): freed
- * as soon as the detail is written, since the run's other outputs are written after it and
- * would otherwise find the memory taken (about 24 bytes per invoice line). */
+/* What the finish works with (the accounts' invoices, the emitters, the input cells): freed
+ * as soon as the detail is written, since the run's other outputs are written after it. */
 static void free_finish(rt_usage_detail *d)
 {
     for (unsigned t = 0; d->em && t < d->threads; t++)
@@ -199,11 +189,8 @@ static void free_finish(rt_usage_detail *d)
     free(d->input_cells);
     d->input_cells = NULL;
     d->input_cell_count = 0;
-    free(d->first_group);
-    d->first_group = NULL;
-    free(d->groups);
-    d->groups = NULL;
-    d->group_count = 0;
+    free(d->invoice_of);
+    d->invoice_of = NULL;
 }
 
 void rt_usage_detail_destroy(rt_usage_detail *d)
@@ -478,28 +465,36 @@ static rt_status reader_next(spill_reader *sr, const char **rec, size_t *rec_len
 
 /* ---- writing groups ---- */
 
+/* A record's group: its account and the rank of its invoice line among the account's (the
+ * line's index in the invoice), or, for usage no invoice of this run bills (as in an
+ * accrual-only run), UNMAPPED_RANK and its charge. A usage line aggregates one (account,
+ * charge, zone, rate group); they come first in an invoice, so the search is short. */
 static uint64_t record_key(const rt_usage_detail *d, const rec_head *h)
 {
     uint32_t rank = UNMAPPED_RANK | h->charge;
-    /* An account's groups are adjacent (one invoice per account): find the line of this
-     * charge, zone and rate among them. */
-    uint32_t g = h->account < d->res->cat->account_count ? d->first_group[h->account] : NO_GROUP;
-    for (; g != NO_GROUP && g < d->group_count && d->groups[g].account == h->account; g++) {
-        const group *x = &d->groups[g];
-        if (x->charge == h->charge && x->zone == h->zone && x->rate_group == h->rate_group) {
-            rank = g;
-            break;
+    uint32_t i = h->account < d->res->cat->account_count ? d->invoice_of[h->account] : NO_INVOICE;
+    if (i != NO_INVOICE) {
+        const rt_invoice *inv = &d->res->invoices->items[i];
+        for (size_t k = 0; k < inv->line_count; k++) {
+            const rt_invoice_line *l = &inv->lines[k];
+            if (l->charge == h->charge && l->zone == h->zone && l->rate_group == h->rate_group &&
+                l->kind == RT_LINE_USAGE) {
+                rank = (uint32_t)k;
+                break;
+            }
         }
     }
     return (uint64_t)h->account << 32 | rank;
 }
 
-/* The invoice line of a group key, or NULL when no invoice of this run bills the usage (as in
- * an accrual-only run). */
-static const group *key_group(const rt_usage_detail *d, uint64_t key)
+/* The invoice billing a group key, its line's number in *line (1-based), or NULL when no
+ * invoice of this run bills the usage. */
+static const rt_invoice *key_invoice(const rt_usage_detail *d, uint64_t key, uint32_t *line)
 {
     uint32_t rank = (uint32_t)key;
-    return rank & UNMAPPED_RANK ? NULL : &d->groups[rank];
+    if (rank & UNMAPPED_RANK) return NULL;
+    *line = rank + 1;
+    return &d->res->invoices->items[d->invoice_of[key >> 32]];
 }
 
 static rt_status emitter_fail(emitter *e, rt_status st, const char *what)
@@ -565,13 +560,14 @@ static rt_status open_group(emitter *e, uint64_t key, const rec_head *h)
     g->skip = e->text.len;
     g->currency = rt_currency_find(cat->plans[cat->charge_plan[h->charge]].currency);
     RT_ASSERT(g->currency); /* plan currencies are validated ISO 4217 codes */
-    const group *ln = key_group(d, key);
+    uint32_t line = 0;
+    const rt_invoice *inv = key_invoice(d, key, &line);
     const rt_charge *ch = &cat->charges[h->charge];
     rt_buf *b = &e->prefix;
     rt_buf_reset(b);
-    put_text(b, ln ? d->res->invoices->items[ln->invoice].number : "");
+    put_text(b, inv ? inv->number : "");
     rt_csv_sep(b);
-    if (ln) put_u64(b, ln->line);
+    if (inv) put_u64(b, line);
     rt_csv_sep(b);
     put_text(b, cat->accounts[h->account].account_id);
     rt_csv_sep(b);
@@ -909,32 +905,21 @@ static rt_status run_unit(emitter *e, const unit *u, const step *steps)
 
 /* ---- finishing ---- */
 
-static rt_status map_groups(rt_usage_detail *d, rt_error *err)
+/* Each account's invoice (one per account; credit notes bill no usage). */
+static rt_status map_invoices(rt_usage_detail *d, rt_error *err)
 {
     const rt_invoice_set *set = d->res->invoices;
-    size_t n = 0;
-    for (size_t i = 0; i < set->count; i++)
-        n += set->items[i].line_count;
-    RT_ASSERT(n < UNMAPPED_RANK);
     size_t accounts = d->res->cat->account_count;
-    d->groups = malloc((n ? n : 1) * sizeof *d->groups);
-    d->first_group = malloc((accounts ? accounts : 1) * sizeof *d->first_group);
-    if (!d->groups || !d->first_group)
+    d->invoice_of = malloc((accounts ? accounts : 1) * sizeof *d->invoice_of);
+    if (!d->invoice_of)
         return rt_error_set(err, RT_ENOMEM, RT_DETAIL_NAME, 0, 0, NULL, "out of memory");
-    for (size_t a = 0; a < accounts; a++) d->first_group[a] = NO_GROUP;
+    for (size_t a = 0; a < accounts; a++) d->invoice_of[a] = NO_INVOICE;
+    RT_ASSERT(set->count < NO_INVOICE);
     for (size_t i = 0; i < set->count; i++) {
         const rt_invoice *inv = &set->items[i];
         if (inv->type != RT_INVOICE) continue;
-        for (size_t k = 0; k < inv->line_count; k++) {
-            const rt_invoice_line *l = &inv->lines[k];
-            if (l->kind != RT_LINE_USAGE || l->charge == RT_NO_INDEX) continue;
-            if (d->first_group[inv->account] == NO_GROUP)
-                d->first_group[inv->account] = (uint32_t)d->group_count;
-            else /* one invoice per account: its groups are adjacent */
-                RT_ASSERT(d->groups[d->group_count - 1].account == inv->account);
-            d->groups[d->group_count++] = (group){(uint32_t)i, (uint32_t)(k + 1), inv->account,
-                                                  l->charge, l->zone, l->rate_group};
-        }
+        RT_ASSERT(d->invoice_of[inv->account] == NO_INVOICE && inv->line_count < UNMAPPED_RANK);
+        d->invoice_of[inv->account] = (uint32_t)i;
     }
     return RT_OK;
 }
@@ -1006,11 +991,12 @@ static rt_status commit_partition(rt_usage_detail *d, emitter *e, rt_error *err)
         const group_out *g = &e->groups[i];
         RT_ASSERT(g->last_frame < frames_done(e) && g->first_frame <= g->last_frame);
         uint64_t start = g->first_frame ? ends[g->first_frame - 1] : 0;
-        const group *ln = key_group(d, g->key);
+        uint32_t line = 0;
+        const rt_invoice *inv = key_invoice(d, g->key, &line);
         const rt_charge *ch = &cat->charges[g->head.charge];
-        put_text(b, ln ? d->res->invoices->items[ln->invoice].number : "");
+        put_text(b, inv ? inv->number : "");
         rt_csv_sep(b);
-        if (ln) put_u64(b, ln->line);
+        if (inv) put_u64(b, line);
         rt_csv_sep(b);
         put_text(b, cat->accounts[g->head.account].account_id);
         rt_csv_sep(b);
@@ -1117,7 +1103,7 @@ rt_status rt_usage_detail_finish(rt_usage_detail *d, const rt_run_result *res,
 {
     d->res = res;
     free_encoders(d);
-    rt_status st = map_groups(d, err);
+    rt_status st = map_invoices(d, err);
     if (st == RT_OK) st = input_cells(d, err);
     if (st == RT_OK) st = open_outputs(d, err);
     for (unsigned p = 0; p < RT_DETAIL_PARTITIONS_MAX && st == RT_OK; p++) {
