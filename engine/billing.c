@@ -295,7 +295,8 @@ rt_status rt_agg_merge_sorted(rt_aggregates *parts, unsigned n, unsigned threads
     }
     /* end[a]: where in its chunk account a's next entry goes (parts in order), then where its
      * entries end; they start where account a - 1's end, or at 0 when a opens its chunk. Every
-     * chunk but the last holds at least chunk_entries entries. */
+     * chunk but the last is given at least chunk_entries entries (its capacity; fewer are left
+     * where parts that share accounts have equal keys summed). */
     size_t max_chunks = total / chunk_entries + 1;
     size_t *end = calloc(accounts, sizeof *end);
     uint32_t *chunk_of = malloc(accounts * sizeof *chunk_of);
