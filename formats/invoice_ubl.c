@@ -76,18 +76,29 @@ static void repeat(rt_buf *b, piece p)
     b->len += p.len;
 }
 
-static void cbc_amount(rt_buf *b, const rt_doc_view *v, const char *name, int64_t minor)
+/* <cbc:name currencyID="EUR">0.78</cbc:name>: an ISO 4217 code and an amount, neither of
+ * which needs escaping. */
+UBL_WRITER void cbc_amount(rt_buf *b, const rt_doc_view *v, const char *name, int64_t minor)
 {
     char a[48];
-    rt_doc_amount(v, minor, a, sizeof a);
-    cbc_attr(b, name, "currencyID", v->inv->currency->code, a);
+    size_t n = rt_doc_amount(v, minor, a, sizeof a);
+    rt_buf_puts(b, "<cbc:");
+    rt_buf_puts(b, name);
+    rt_buf_puts(b, " currencyID=\"");
+    rt_buf_append(b, v->inv->currency->code, sizeof v->inv->currency->code - 1);
+    rt_buf_puts(b, "\">");
+    rt_buf_append(b, a, n);
+    tag(b, "</cbc:", name);
 }
 
-static void cbc_date(rt_buf *b, const char *name, rt_days d)
+/* <cbc:name>YYYY-MM-DD</cbc:name>. */
+UBL_WRITER void cbc_date(rt_buf *b, const char *name, rt_days d)
 {
     char t[16];
-    rt_date_format(d, t, sizeof t);
-    cbc(b, name, t);
+    size_t n = rt_date_format(d, t, sizeof t);
+    tag(b, "<cbc:", name);
+    rt_buf_append(b, t, n);
+    tag(b, "</cbc:", name);
 }
 
 static void period(rt_buf *b, rt_days start, rt_days end_excl)

@@ -28,9 +28,9 @@ static int64_t signed_by(int64_t x, int sign)
     return sign < 0 ? -x : x;
 }
 
-void rt_doc_amount(const rt_doc_view *v, int64_t minor, char *buf, size_t n)
+size_t rt_doc_amount(const rt_doc_view *v, int64_t minor, char *buf, size_t n)
 {
-    rt_decimal_str(minor, v->minor, buf, n);
+    return rt_decimal_str(minor, v->minor, buf, n);
 }
 
 int64_t rt_doc_tax_base(const rt_doc_view *v, size_t s)

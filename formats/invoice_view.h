@@ -66,8 +66,9 @@ void rt_doc_view_free(rt_doc_view *v);
  * cannot be shown. The view points into inv and cat: valid while they are. */
 rt_status rt_doc_view_build(rt_doc_view *v, const rt_catalog *cat, const rt_invoice *inv);
 
-/* An amount in the view's currency, with exactly its minor units ("0.78"). */
-void rt_doc_amount(const rt_doc_view *v, int64_t minor, char *buf, size_t buf_size);
+/* An amount in the view's currency, with exactly its minor units ("0.78"); its length. Digits,
+ * '-' and '.' only: it needs no escaping in markup. */
+size_t rt_doc_amount(const rt_doc_view *v, int64_t minor, char *buf, size_t buf_size);
 /* A subtotal's taxable base and tax with the document sign applied. */
 int64_t rt_doc_tax_base(const rt_doc_view *v, size_t subtotal);
 int64_t rt_doc_tax_amount(const rt_doc_view *v, size_t subtotal);
