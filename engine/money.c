@@ -173,6 +173,30 @@ static void put_digits(char *end, uint64_t v, unsigned width)
     if (width) *--end = (char)('0' + v);
 }
 
+/* v / 10^k and v % 10^k (k <= 18), each case a constant divisor the compiler turns into a
+ * multiplication: a division by a variable costs tens of cycles, and a run formats tens of
+ * millions of amounts. */
+#define RT_POW10_CASES(X)                                                                      \
+    X(0, 1) X(1, 10) X(2, 100) X(3, 1000) X(4, 10000) X(5, 100000) X(6, 1000000)               \
+    X(7, 10000000) X(8, 100000000) X(9, 1000000000) X(10, 10000000000) X(11, 100000000000)    \
+    X(12, 1000000000000) X(13, 10000000000000) X(14, 100000000000000)                          \
+    X(15, 1000000000000000) X(16, 10000000000000000) X(17, 100000000000000000)                 \
+    X(18, 1000000000000000000)
+
+static uint64_t div_pow10(uint64_t v, unsigned k, uint64_t *rem)
+{
+    switch (k) {
+#define RT_DIV_CASE(n, p)                                                                      \
+    case n:                                                                                    \
+        *rem = v % UINT64_C(p);                                                                \
+        return v / UINT64_C(p);
+        RT_POW10_CASES(RT_DIV_CASE)
+#undef RT_DIV_CASE
+    }
+    RT_ASSERT(k <= 18);
+    return 0;
+}
+
 /* Decimal digits of v (at least 1). */
 static unsigned digit_count(uint64_t v)
 {
@@ -188,18 +212,17 @@ size_t rt_decimal_format(int64_t value, unsigned scale, int decimals, unsigned m
     char tmp[48];
     size_t n = 0;
     uint64_t mag = value < 0 ? (uint64_t)0 - (uint64_t)value : (uint64_t)value;
-    uint64_t ip = mag, fp = 0;
-    if (scale) {
-        uint64_t div = (uint64_t)rt_pow10(scale);
-        ip = mag / div;
-        fp = mag % div;
-    }
+    uint64_t fp, rem;
+    uint64_t ip = div_pow10(mag, scale, &fp);
 
     /* fp currently holds fp_dec decimals; shown is how many are printed. */
     unsigned fp_dec = scale, shown;
     if (decimals >= 0) {
         shown = (unsigned)decimals;
-        if (shown < scale) RT_ASSERT(fp % (uint64_t)rt_pow10(scale - shown) == 0);
+        if (shown < scale) { /* shown decimals only: the rest must be zeros */
+            (void)div_pow10(fp, scale - shown, &rem);
+            RT_ASSERT(rem == 0);
+        }
     } else {
         while (fp_dec > min_decimals && fp_dec > 0 && fp % 10 == 0) {
             fp /= 10;
@@ -213,7 +236,7 @@ size_t rt_decimal_format(int64_t value, unsigned scale, int decimals, unsigned m
     if (shown > fp_dec)
         pad = shown - fp_dec;
     else if (shown < fp_dec)
-        fp /= (uint64_t)rt_pow10(fp_dec - shown);
+        fp = div_pow10(fp, fp_dec - shown, &rem);
     unsigned nd = digit_count(ip);
     size_t len = (value < 0) + nd + (shown ? 1 + shown : 0);
     RT_ASSERT(len < sizeof tmp);
