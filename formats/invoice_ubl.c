@@ -39,16 +39,22 @@ UBL_WRITER void cbc(rt_buf *b, const char *name, const char *text)
     tag(b, "</cbc:", name);
 }
 
-/* <cbc:name attr="value">text</cbc:name>. */
-UBL_WRITER void cbc_attr(rt_buf *b, const char *name, const char *attr, const char *value,
-                         const char *text)
+/* <cbc:name attr=" : the element's value and the rest follow. */
+UBL_WRITER void open_attr(rt_buf *b, const char *name, const char *attr)
 {
-    if (!present(text)) return;
     rt_buf_puts(b, "<cbc:");
     rt_buf_puts(b, name);
     rt_buf_putc(b, ' ');
     rt_buf_puts(b, attr);
     rt_buf_puts(b, "=\"");
+}
+
+/* <cbc:name attr="value">text</cbc:name>. */
+UBL_WRITER void cbc_attr(rt_buf *b, const char *name, const char *attr, const char *value,
+                         const char *text)
+{
+    if (!present(text)) return;
+    open_attr(b, name, attr);
     rt_markup_cstr(b, value);
     rt_buf_puts(b, "\">");
     rt_markup_cstr(b, text);
@@ -82,9 +88,7 @@ UBL_WRITER void cbc_amount(rt_buf *b, const rt_doc_view *v, const char *name, in
 {
     char a[48];
     size_t n = rt_doc_amount(v, minor, a, sizeof a);
-    rt_buf_puts(b, "<cbc:");
-    rt_buf_puts(b, name);
-    rt_buf_puts(b, " currencyID=\"");
+    open_attr(b, name, "currencyID");
     rt_buf_append(b, v->inv->currency->code, sizeof v->inv->currency->code - 1);
     rt_buf_puts(b, "\">");
     rt_buf_append(b, a, n);
