@@ -90,6 +90,12 @@ typedef struct rt_run_result {
     /* Where the writer records how long it took (detail_ns, tables_ns, documents_ns), or NULL.
      * It must not touch the other fields: they belong to the thread that commits. */
     rt_stage_times *times;
+    /* Called once by the writer (or NULL: not called) when the usage detail, the outputs'
+     * largest working memory, is written and its memory freed, whether or not that failed:
+     * the run waits for it before it stores its invoices in the registry alongside, so that
+     * the memory of the two does not add up. */
+    void (*detail_written)(void *ctx);
+    void *detail_ctx;
 } rt_run_result;
 
 enum { RT_OUTPUT_FILES_MAX = 32, RT_OUTPUT_NAME_MAX = 64 };

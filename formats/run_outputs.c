@@ -308,6 +308,7 @@ static rt_status sink_finish(rt_output_sink *s, const rt_run_result *res, rt_out
         o->rows = s->rows[d];
     }
     st = rt_usage_detail_finish(s->detail, res, files, err);
+    if (res->detail_written) res->detail_written(res->detail_ctx);
     uint64_t t1 = rt_run_clock_ns();
     if (st == RT_OK) st = write_tables(s, res, files, err);
     uint64_t t2 = rt_run_clock_ns();

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "engine/run.h"
 #include "formats/book_csv.h"
@@ -144,6 +145,11 @@ static rt_status mem_open(const void *ctx, const char *path, size_t chunk_bytes,
 typedef enum writer_fault { W_NONE, W_DISK_FULL_IN_WRITE, W_DISK_FULL_IN_FINISH } writer_fault;
 
 static writer_fault wfault;
+/* When set, the writer holds back its "usage detail written" signal for a while and records
+ * whether the run's billed-events file was published (by the registry's side) meanwhile. */
+static bool hold_detail;
+static bool published_before_detail;
+static void billed_files(char *buf, size_t n);
 static rt_buf captured; /* everything written, in write order */
 /* The plan call: how often, after how many encodes, with how many chunks and records. */
 static unsigned plan_calls, encodes_before_plan, encodes;
@@ -223,6 +229,16 @@ static rt_status cap_finish(rt_output_sink *s, const rt_run_result *res, rt_outp
     fclose(f);
     if (wfault == W_DISK_FULL_IN_FINISH)
         return rt_error_set(err, RT_EIO, path, 0, 0, NULL, "write: No space left on device");
+    if (hold_detail) {
+        struct timespec pause = {0, 300 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+        char billed[256];
+        billed_files(billed, sizeof billed);
+        /* Only the pending file ("pending-....fps") until then. */
+        published_before_detail = strncmp(billed, "1.fps", 5) == 0 || strstr(billed, " 1.fps");
+        cr_assert_not_null(res->detail_written);
+        res->detail_written(res->detail_ctx);
+    }
     const rt_run_counts *c = &res->counts;
     rt_buf_printf(&captured, "run %" PRIu64 " %s read=%" PRIu64 " rated=%" PRIu64
                   " rejected=%" PRIu64 " duplicate=%" PRIu64 "\n",
@@ -293,6 +309,7 @@ static void setup(void)
     rt_buf_init(&captured);
     plan_calls = encodes_before_plan = encodes = 0;
     wfault = W_NONE;
+    hold_detail = published_before_detail = false;
 }
 
 static void teardown(void)
@@ -522,6 +539,23 @@ Test(run, a_failing_output_writer_leaves_no_trace)
     char billed[256];
     billed_files(billed, sizeof billed);
     cr_assert_str_eq(billed, "1.fps", "the pending file was published as the run's");
+}
+
+/* With 2 threads the registry's side of the commit (the billed events, the invoices in
+ * effect) runs beside the writer, but only once the writer says the usage detail is written:
+ * their memory must not add up. */
+Test(run, the_registry_waits_for_the_usage_detail)
+{
+    const char *paths[2] = {inputs[0], inputs[1]};
+    rt_run_config cfg = config(paths, 2, 2);
+    rt_run_summary sum;
+    rt_error err;
+    hold_detail = true;
+    cr_assert_eq(rt_run_execute(&cfg, &sum, &err), RT_OK, "%s", err.message);
+    cr_assert_not(published_before_detail, "the registry's work started before the signal");
+    char billed[256];
+    billed_files(billed, sizeof billed);
+    cr_assert_str_eq(billed, "1.fps", "published once the writer let it");
 }
 
 Test(run, a_reader_error_mid_file_fails_the_run_cleanly)
