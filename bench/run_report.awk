@@ -116,7 +116,7 @@ END {
         stage_table("Per stage (run summary): median seconds, then M records/s over the stage (min / median / max).",
                     "load | read | rate (decompress, parse, rate) | dedup | output | bill | commit", 10, 16, 1)
     } else if (section == "commit") {
-        stage_table("The commit stage's parts (run summary's `commit` line), median seconds: books (corrections, invoice numbers, journal), usage detail, tables (invoice tables, journal, FEC) and documents (UBL and HTML archives) one after another; the registry's part (billed events, invoices in effect) alongside them with 2+ threads, after them with one; sync (marker, fsyncs, registry commit, rename).",
+        stage_table("The commit stage's parts (run summary's `commit` line), median seconds: books (corrections, invoice numbers, journal), then tables (invoice tables, journal, FEC), usage detail and documents (UBL and HTML archives) one after another (since the twelfth session in that order; the columns keep the summary's); the registry's part (billed events, invoices in effect) alongside the documents with 2+ threads, after them with one; sync (marker, fsyncs, registry commit, rename).",
                     "commit | books | usage detail | tables | documents | registry | sync", 16, 22, 0)
     } else if (section == "scaling") {
         print "| input | records | M records/s, 1 thread (median) | 2 threads (median) | 2 vs 1 (target >= 1.8) |"

@@ -21,6 +21,13 @@ void rt_journal_free(rt_journal *j)
     memset(j, 0, sizeof *j);
 }
 
+void rt_journal_drop_lines(rt_journal *j)
+{
+    free(j->lines);
+    j->lines = NULL;
+    j->capacity = 0;
+}
+
 static void sums_add(rt_journal_sums *s, const rt_journal_line *l)
 {
     size_t c = rt_currency_index(l->txn_currency); /* every booked line has one */

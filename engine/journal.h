@@ -71,6 +71,9 @@ typedef struct rt_journal {
 } rt_journal;
 
 void rt_journal_free(rt_journal *j);
+/* Free the lines once they are written, keeping count, entries and sums (what the run summary
+ * and the manifest read afterwards): the lines must not be read again. */
+void rt_journal_drop_lines(rt_journal *j);
 
 /* Book the invoicing entries of every invoice (in invoice order). Entry dates are the
  * invoices' issue dates. An invoice in another currency than the functional one is converted

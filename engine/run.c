@@ -1215,24 +1215,32 @@ static void absolute_out_dir(const char *out_dir, char *buf, size_t n)
     }
 }
 
-/* Opened once by the writer of the outputs when the usage detail is written (or when it
- * stops); the registry's work waits for it (see commit). */
-typedef struct detail_gate {
+/* What the writer of the outputs tells the run (rt_run_result's hooks, see commit): the
+ * journal's lines are written, so they are freed; the usage detail is written (or the writer
+ * stopped), which opens the gate the registry's work waits at. */
+typedef struct commit_hooks {
+    rt_journal *journal;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool open;
-} detail_gate;
+} commit_hooks;
+
+static void hook_journal_written(void *ctx)
+{
+    commit_hooks *h = ctx;
+    rt_journal_drop_lines(h->journal);
+}
 
 static void gate_open(void *ctx)
 {
-    detail_gate *g = ctx;
+    commit_hooks *g = ctx;
     pthread_mutex_lock(&g->mu);
     g->open = true;
     pthread_cond_broadcast(&g->cv);
     pthread_mutex_unlock(&g->mu);
 }
 
-static void gate_wait(detail_gate *g)
+static void gate_wait(commit_hooks *g)
 {
     pthread_mutex_lock(&g->mu);
     while (!g->open) pthread_cond_wait(&g->cv, &g->mu);
@@ -1246,7 +1254,7 @@ typedef struct finish_job {
     const rt_run_result *res;
     rt_output_list *files;
     uint64_t *manifest_xxh64;
-    detail_gate *gate;
+    commit_hooks *hooks;
     rt_status st;
     rt_error err;
 } finish_job;
@@ -1255,7 +1263,7 @@ static void *finish_main(void *arg)
 {
     finish_job *j = arg;
     j->st = j->ops->finish(j->sink, j->res, j->files, j->manifest_xxh64, &j->err);
-    gate_open(j->gate); /* in case the writer stopped before the usage detail */
+    gate_open(j->hooks); /* in case the writer stopped before the usage detail */
     return NULL;
 }
 
@@ -1325,22 +1333,24 @@ static rt_status commit(run_state *rs, const rt_run_config *cfg, rt_run_summary 
     rt_period_format(&p->rctx.period, res.period_text, sizeof res.period_text);
     rt_output_list files = {0};
     uint64_t manifest_xxh64 = 0;
-    detail_gate gate = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false};
+    commit_hooks hooks = {&rs->journal, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
+                          false};
+    res.journal_written = hook_journal_written;
     res.detail_written = gate_open;
-    res.detail_ctx = &gate;
+    res.hooks_ctx = &hooks;
     /* With 2 or more threads the outputs are written on a thread of their own while this
      * one, the registry transaction's, publishes the billed events and stores the invoices in
      * effect, once the usage detail is written: the registry's dirty pages then reuse the
      * memory the usage detail sorted in, and the two are not held at once (at 50M records
-     * they are a few hundred megabytes each), while the tables and documents, which take
-     * longer, are written. With one thread, first the outputs, then those, on this thread
-     * only. */
-    finish_job job = {cfg->outputs, p->sink, &res, &files, &manifest_xxh64, &gate, RT_OK, {0}};
+     * they are a few hundred megabytes each), while the documents, which take longer, are
+     * written. With one thread, first the outputs, then those, on this thread only. The
+     * journal's lines are freed once written, before the usage detail (see the hooks). */
+    finish_job job = {cfg->outputs, p->sink, &res, &files, &manifest_xxh64, &hooks, RT_OK, {0}};
     rt_error_clear(&job.err);
     pthread_t finisher;
     bool apart = p->threads > 1 && pthread_create(&finisher, NULL, finish_main, &job) == 0;
     if (!apart) finish_main(&job);
-    gate_wait(&gate);
+    gate_wait(&hooks);
     uint64_t t_reg = rt_run_clock_ns();
     if (!apart && job.st != RT_OK) {
         *err = job.err;

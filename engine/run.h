@@ -90,12 +90,16 @@ typedef struct rt_run_result {
     /* Where the writer records how long it took (detail_ns, tables_ns, documents_ns), or NULL.
      * It must not touch the other fields: they belong to the thread that commits. */
     rt_stage_times *times;
-    /* Called once by the writer (or NULL: not called) when the usage detail, the outputs'
-     * largest working memory, is written and its memory freed, whether or not that failed:
-     * the run waits for it before it stores its invoices in the registry alongside, so that
-     * the memory of the two does not add up. */
+    /* Called by the writer once each (NULL: not called), with hooks_ctx, so that the run
+     * releases memory as soon as the outputs are done with it:
+     *  - journal_written: the journal's lines are written (journal and GL files): the run
+     *    frees them, and from then on only the journal's count, entries and sums are valid;
+     *  - detail_written: the usage detail, the outputs' largest working memory, is written
+     *    and its memory freed, or the writer stopped before: the run waits for it before it
+     *    stores its invoices in the registry alongside, so that the two do not add up. */
+    void (*journal_written)(void *ctx);
     void (*detail_written)(void *ctx);
-    void *detail_ctx;
+    void *hooks_ctx;
 } rt_run_result;
 
 enum { RT_OUTPUT_FILES_MAX = 32, RT_OUTPUT_NAME_MAX = 64 };

@@ -292,6 +292,17 @@ static rt_status write_tables(rt_output_sink *s, const rt_run_result *res, rt_ou
     return st;
 }
 
+/* The usage detail's files are written after the tables but listed before them, as they
+ * always were: rotate files[tables_at..detail_at) behind files[detail_at..count). */
+static void list_detail_first(rt_output_list *files, size_t tables_at, size_t detail_at)
+{
+    rt_output_file tables[RT_OUTPUT_FILES_MAX];
+    size_t nt = detail_at - tables_at, nd = files->count - detail_at;
+    memcpy(tables, &files->items[tables_at], nt * sizeof *tables);
+    memmove(&files->items[tables_at], &files->items[detail_at], nd * sizeof *tables);
+    memcpy(&files->items[tables_at + nd], tables, nt * sizeof *tables);
+}
+
 static rt_status sink_finish(rt_output_sink *s, const rt_run_result *res, rt_output_list *files,
                              uint64_t *manifest_xxh64, rt_error *err)
 {
@@ -307,10 +318,18 @@ static rt_status sink_finish(rt_output_sink *s, const rt_run_result *res, rt_out
         snprintf(o->name, sizeof o->name, "%s", detail_names[d]);
         o->rows = s->rows[d];
     }
-    st = rt_usage_detail_finish(s->detail, res, files, err);
-    if (res->detail_written) res->detail_written(res->detail_ctx);
+    /* The tables first, so that the journal's lines are freed (journal_written) before the
+     * usage detail sorts, and the registry's work (detail_written) waits for the sort's memory
+     * to be freed in turn: the three largest working memories of the commit come one after
+     * another, each reusing the last one's. */
+    size_t tables_at = files->count;
+    st = write_tables(s, res, files, err);
+    if (st == RT_OK && res->journal_written) res->journal_written(res->hooks_ctx);
     uint64_t t1 = rt_run_clock_ns();
-    if (st == RT_OK) st = write_tables(s, res, files, err);
+    size_t detail_at = files->count;
+    if (st == RT_OK) st = rt_usage_detail_finish(s->detail, res, files, err);
+    if (res->detail_written) res->detail_written(res->hooks_ctx);
+    if (st == RT_OK) list_detail_first(files, tables_at, detail_at);
     uint64_t t2 = rt_run_clock_ns();
     /* Slots are two per thread (see rt_output_ops.begin): documents use as many threads. */
     if (st == RT_OK) st = rt_invoice_docs_write(s->dir, res, (s->nslots + 1) / 2, files, err);
@@ -328,8 +347,8 @@ static rt_status sink_finish(rt_output_sink *s, const rt_run_result *res, rt_out
     }
     if (st == RT_OK) st = rt_manifest_write(s->dir, res, files, manifest_xxh64, err);
     if (res->times) {
-        res->times->detail_ns = t1 - t0;
-        res->times->tables_ns = t2 - t1;
+        res->times->tables_ns = t1 - t0;
+        res->times->detail_ns = t2 - t1;
         res->times->documents_ns = rt_run_clock_ns() - t2;
     }
     return st;

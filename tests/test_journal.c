@@ -360,6 +360,24 @@ Test(journal, booking_appends_and_numbers_on)
     cr_assert_eq(jr.lines[14].entry, 5);
 }
 
+Test(journal, dropping_the_lines_keeps_what_the_summary_reads)
+{
+    rt_error err;
+    cr_assert_eq(rt_journal_book_invoices(&cat, &set, 1, &jr, &err), RT_OK);
+    size_t count = jr.count;
+    uint32_t entries = jr.entries;
+    rt_journal_sums sums = jr.sums;
+    cr_assert_gt(count, 0);
+    rt_journal_drop_lines(&jr);
+    cr_assert_null(jr.lines);
+    cr_assert_eq(jr.capacity, 0);
+    cr_assert_eq(jr.count, count);
+    cr_assert_eq(jr.entries, entries);
+    cr_assert_eq(memcmp(&jr.sums, &sums, sizeof sums), 0);
+    rt_journal_free(&jr); /* still freed as usual */
+    cr_assert_eq(jr.count, 0);
+}
+
 Test(journal, the_same_journal_for_any_thread_count)
 {
     /* Booked after an existing entry, on 1 to 5 threads (more threads than invoices too):

@@ -237,7 +237,7 @@ static rt_status cap_finish(rt_output_sink *s, const rt_run_result *res, rt_outp
         /* Only the pending file ("pending-....fps") until then. */
         published_before_detail = strncmp(billed, "1.fps", 5) == 0 || strstr(billed, " 1.fps");
         cr_assert_not_null(res->detail_written);
-        res->detail_written(res->detail_ctx);
+        res->detail_written(res->hooks_ctx);
     }
     const rt_run_counts *c = &res->counts;
     rt_buf_printf(&captured, "run %" PRIu64 " %s read=%" PRIu64 " rated=%" PRIu64
