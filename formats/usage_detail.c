@@ -24,6 +24,12 @@
  * spends as much on starting a frame as on its text. Where a frame ends depends on the rows
  * alone: never on how the partitions were cut into units (see write_partitions). */
 #define DETAIL_LEVEL 1
+/* With a hash table of 2^11 entries instead of level 1's 2^13 (zstd 1.5.4): on a frame's
+ * rows, where an invoice line's rows repeat their first and last columns, it is both faster
+ * and smaller (500 MB of the 10M run's detail in 1 MB blocks: 705 -> 909 MB/s, ratio 7.62 ->
+ * 8.05; 2^10 compresses more but its speed levels off; the run's other files lose ratio with
+ * a smaller table and keep the level's). */
+#define DETAIL_HASH_LOG 11
 /* Scratch frames only live until the end of the run: zstd's fastest levels roughly halve the
  * scratch I/O for a fraction of level 1's time. */
 #define SPILL_LEVEL (-5)
@@ -517,7 +523,8 @@ static rt_status flush_frame(emitter *e)
     if (e->text.failed) return emitter_fail(e, RT_ENOMEM, "out of memory");
     if (e->text.len == 0) return RT_OK;
     rt_buf_reset(&e->frame);
-    rt_status st = rt_zframe_compress(e->cctx, DETAIL_LEVEL, e->text.data, e->text.len, &e->frame);
+    rt_status st = rt_zframe_compress_hashed(e->cctx, DETAIL_LEVEL, DETAIL_HASH_LOG, e->text.data,
+                                             e->text.len, &e->frame);
     if (st != RT_OK) return emitter_fail(e, st, "cannot compress a frame");
     rt_buf_reset(&e->text);
     rt_buf_append(&e->mem, e->frame.data, e->frame.len);

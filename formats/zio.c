@@ -374,6 +374,21 @@ rt_status rt_zio_fsync(const char *path, rt_error *err)
     return RT_OK;
 }
 
+rt_status rt_zframe_compress_hashed(ZSTD_CCtx *cctx, int level, int hash_log, const void *src,
+                                    size_t len, rt_buf *out)
+{
+    size_t bound = ZSTD_compressBound(len);
+    if (!rt_buf_reserve(out, bound)) return RT_ENOMEM;
+    ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters);
+    if (ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level)) ||
+        ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_hashLog, hash_log)))
+        return RT_EZSTD;
+    size_t n = ZSTD_compress2(cctx, out->data + out->len, bound, src, len);
+    if (ZSTD_isError(n)) return RT_EZSTD;
+    out->len += n;
+    return RT_OK;
+}
+
 rt_status rt_zframe_compress(ZSTD_CCtx *cctx, int level, const void *src, size_t len,
                              rt_buf *out)
 {
