@@ -205,6 +205,41 @@ Test(zio, multi_frame_files)
     rt_buf_free(&frames);
 }
 
+Test(zio, frames_with_a_chosen_hash_table)
+{
+    /* Rows that repeat their first and last columns, as the usage detail's do. */
+    rt_buf text, frames;
+    rt_buf_init(&text);
+    rt_buf_init(&frames);
+    for (unsigned i = 0; i < 20000; i++)
+        rt_buf_printf(&text, "GEN-000001,1,ACC-0000001,P,C,E%09u,2026-10-%02uT05:55:01Z,%u,EUR\n",
+                      i * 7919u, 1 + i % 28, i % 977);
+    ZSTD_CCtx *cctx = ZSTD_createCCtx();
+    /* The level's own settings and then a chosen table on one context: each frame stands
+     * alone, and the settings of one call do not stay for the next. */
+    cr_assert_eq(rt_zframe_compress_hashed(cctx, 1, 11, text.data, text.len, &frames), RT_OK);
+    size_t first = frames.len;
+    cr_assert_eq(rt_zframe_compress(cctx, 1, text.data, text.len, &frames), RT_OK);
+    cr_assert_eq(rt_zframe_compress_hashed(cctx, 1, 11, text.data, text.len, &frames), RT_OK);
+    cr_assert_eq(memcmp(frames.data, frames.data + frames.len - first, first), 0,
+                 "the same text and settings give the same frame");
+    for (size_t at = 0, k = 0; at < frames.len; k++) {
+        size_t size = ZSTD_findFrameCompressedSize(frames.data + at, frames.len - at);
+        cr_assert_not(ZSTD_isError(size));
+        char *back = malloc(text.len);
+        cr_assert_eq(ZSTD_decompress(back, text.len, frames.data + at, size), text.len, "frame %zu", k);
+        cr_assert_eq(memcmp(back, text.data, text.len), 0, "frame %zu", k);
+        free(back);
+        at += size;
+    }
+    /* A hash log out of zstd's range is refused, not used. */
+    rt_buf_reset(&frames);
+    cr_assert_eq(rt_zframe_compress_hashed(cctx, 1, 99, text.data, text.len, &frames), RT_EZSTD);
+    ZSTD_freeCCtx(cctx);
+    rt_buf_free(&text);
+    rt_buf_free(&frames);
+}
+
 static rt_status read_status(const char *path, size_t cap)
 {
     size_t n;
