@@ -24,11 +24,11 @@
  * spends as much on starting a frame as on its text. Where a frame ends depends on the rows
  * alone: never on how the partitions were cut into units (see write_partitions). */
 #define DETAIL_LEVEL 1
-/* With a hash table of 2^11 entries instead of level 1's 2^13 (zstd 1.5.4): on a frame's
- * rows, where an invoice line's rows repeat their first and last columns, it is both faster
- * and smaller (500 MB of the 10M run's detail in 1 MB blocks: 705 -> 909 MB/s, ratio 7.62 ->
- * 8.05; 2^10 compresses more but its speed levels off; the run's other files lose ratio with
- * a smaller table and keep the level's). */
+/* With a hash table of 2^11 entries instead of level 1's 2^14 (2^13 under 256 KiB; zstd
+ * 1.5.4's ZSTD_getCParams): on a frame's rows, where an invoice line's rows repeat their
+ * first and last columns, it is both faster and smaller (500 MB of the 10M run's detail in
+ * 1 MB blocks: 705 -> 909 MB/s, ratio 7.62 -> 8.05; 2^10 compresses more but its speed levels
+ * off; the run's other files lose ratio with a smaller table and keep the level's). */
 #define DETAIL_HASH_LOG 11
 /* Scratch frames only live until the end of the run: zstd's fastest levels roughly halve the
  * scratch I/O for a fraction of level 1's time. */
