@@ -90,7 +90,7 @@ static void heading(rt_buf *b, const rt_catalog *cat, const rt_period *per, cons
     rt_date_format(inv->due_day, due, sizeof due);
     rt_date_format(per->start_day, from, sizeof from);
     rt_date_format(per->end_day - 1, to, sizeof to);
-    snprintf(span, sizeof span, "%s to %s", from, to);
+    RT_TEXT_JOIN(span, sizeof span, from, " to ", to);
     rt_buf_puts(b, "<div class=\"top\">");
     party_block(b, "From", co->name, co->street, co->postcode, co->city, co->country);
     line_if(b, "VAT ", co->vat_id);
@@ -170,7 +170,9 @@ static void vat_table(rt_buf *b, const rt_doc_view *v)
 static void total_row(rt_buf *b, const rt_doc_view *v, const char *cls, const char *label,
                       int64_t minor)
 {
-    rt_buf_printf(b, "<tr%s><td>", cls);
+    rt_buf_puts(b, "<tr");
+    rt_buf_puts(b, cls);
+    rt_buf_puts(b, "><td>");
     text(b, label);
     rt_buf_puts(b, "</td>");
     amount_cell(b, v, minor);
@@ -180,8 +182,8 @@ static void total_row(rt_buf *b, const rt_doc_view *v, const char *cls, const ch
 static void totals(rt_buf *b, const rt_doc_view *v, bool credit)
 {
     char due[96];
-    snprintf(due, sizeof due, "%s (%s)", credit ? "Total credited" : "Amount due",
-             v->inv->currency->code);
+    RT_TEXT_JOIN(due, sizeof due, credit ? "Total credited" : "Amount due", " (",
+                 v->inv->currency->code, ")");
     rt_buf_puts(b, "<h2>Totals</h2><table class=\"totals\">\n");
     if (v->allowance_count) {
         total_row(b, v, "", "Lines", v->line_extension_minor);
@@ -197,11 +199,12 @@ static void totals(rt_buf *b, const rt_doc_view *v, bool credit)
 static void footer(rt_buf *b, const rt_catalog *cat, const rt_invoice *inv, bool credit)
 {
     const rt_company *co = cat->company;
-    char due[16], terms[256];
+    char due[16], days[RT_DOC_DAYS_MAX], terms[256];
     rt_date_format(inv->due_day, due, sizeof due);
-    snprintf(terms, sizeof terms, "%s within %d days of the issue date, by %s. Please quote %s.",
-             credit ? "This amount is refunded or offset" : "Payment is due",
-             (int)(inv->due_day - inv->issue_day), due, inv->number);
+    rt_doc_terms_days(inv, days);
+    RT_TEXT_JOIN(terms, sizeof terms,
+                 credit ? "This amount is refunded or offset" : "Payment is due", " within ",
+                 days, " days of the issue date, by ", due, ". Please quote ", inv->number, ".");
     tag_text(b, "<h2>Payment terms</h2><p>", terms, "</p>\n<footer class=\"muted\">");
     text(b, co->name);
     if (co->registration_id && co->registration_id[0]) {

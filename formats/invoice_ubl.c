@@ -203,11 +203,11 @@ static void payment(rt_buf *b, const rt_invoice *inv, bool credit)
     if (credit) cbc_date(b, "PaymentDueDate", inv->due_day);
     cbc(b, "PaymentID", inv->number);
     rt_buf_puts(b, "</cac:PaymentMeans>");
-    char due[16], note[128];
+    char due[16], days[RT_DOC_DAYS_MAX], note[128];
     rt_date_format(inv->due_day, due, sizeof due);
-    snprintf(note, sizeof note, "%s within %d days of the issue date, by %s.",
-             credit ? "Refund or offset" : "Payment due", (int)(inv->due_day - inv->issue_day),
-             due);
+    rt_doc_terms_days(inv, days);
+    RT_TEXT_JOIN(note, sizeof note, credit ? "Refund or offset" : "Payment due", " within ", days,
+                 " days of the issue date, by ", due, ".");
     rt_buf_puts(b, "<cac:PaymentTerms>");
     cbc(b, "Note", note);
     rt_buf_puts(b, "</cac:PaymentTerms>");

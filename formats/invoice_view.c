@@ -33,6 +33,13 @@ size_t rt_doc_amount(const rt_doc_view *v, int64_t minor, char *buf, size_t n)
     return rt_decimal_str(minor, v->minor, buf, n);
 }
 
+void rt_doc_terms_days(const rt_invoice *inv, char buf[RT_DOC_DAYS_MAX])
+{
+    int64_t days = (int64_t)inv->due_day - (int64_t)inv->issue_day;
+    if (days < 0) *buf++ = '-';
+    rt_u64_text(days < 0 ? (uint64_t)0 - (uint64_t)days : (uint64_t)days, buf);
+}
+
 int64_t rt_doc_tax_base(const rt_doc_view *v, size_t s)
 {
     return signed_by(v->inv->taxes[s].base_minor, v->sign);
@@ -210,9 +217,9 @@ static rt_status build_line(rt_doc_view *v, rt_doc_line *dl, const rt_invoice_li
     if (!dl->measured) {
         /* One lot priced at the line net: exact whatever happened per event. */
         int64_t net = dl->net_minor;
-        snprintf(dl->quantity, sizeof dl->quantity, "%s", net < 0 ? "-1" : "1");
+        memcpy(dl->quantity, net < 0 ? "-1" : "1", net < 0 ? 3 : 2); /* no printf per line */
         rt_decimal_str(net < 0 ? -net : net, v->minor, dl->price, sizeof dl->price);
-        snprintf(dl->base_quantity, sizeof dl->base_quantity, "1");
+        memcpy(dl->base_quantity, "1", 2);
         dl->unit_code = "C62";
     }
     return RT_OK;

@@ -118,6 +118,30 @@ Test(invoice_html, every_text_from_the_book_is_escaped)
     fx_free(&f);
 }
 
+/* The terms' day count is written as printf's "%d" would: zero and, for a due date before
+ * the issue date (a book's payment terms never make one, but nothing in a document assumes
+ * it), a negative count. */
+Test(invoice_html, terms_count_days_as_they_are)
+{
+    fx f;
+    fx_load(&f, "EUR");
+    rt_invoice_line l[1] = {fx_usage(&f, "ACC-X", "VOICE", 1, 60, 60, 20000000)};
+    size_t i = fx_invoice(&f, "ACC-X", "INV-2026-000002", RT_INVOICE, NULL, l, 1);
+    static const struct {
+        int delta;
+        const char *text;
+    } cases[] = {{0, "within 0 days of the issue date"},
+                 {-2, "within -2 days of the issue date"},
+                 {1000, "within 1000 days of the issue date"}};
+    for (size_t k = 0; k < 3; k++) {
+        f.items[i].due_day = f.items[i].issue_day + cases[k].delta;
+        char *doc = render(&f, i);
+        cr_assert(strstr(doc, cases[k].text), "%s", cases[k].text);
+        free(doc);
+    }
+    fx_free(&f);
+}
+
 Test(invoice_html, credit_note_variant_names_the_reversed_invoice)
 {
     fx f;
