@@ -3,26 +3,19 @@
 
 #include <string.h>
 
-static const int64_t pow10_table[19] = {
-    INT64_C(1),
-    INT64_C(10),
-    INT64_C(100),
-    INT64_C(1000),
-    INT64_C(10000),
-    INT64_C(100000),
-    INT64_C(1000000),
-    INT64_C(10000000),
-    INT64_C(100000000),
-    INT64_C(1000000000),
-    INT64_C(10000000000),
-    INT64_C(100000000000),
-    INT64_C(1000000000000),
-    INT64_C(10000000000000),
-    INT64_C(100000000000000),
-    INT64_C(1000000000000000),
-    INT64_C(10000000000000000),
-    INT64_C(100000000000000000),
-    INT64_C(1000000000000000000),
+/* 10^0 .. 10^RT_SCALE_MAX, listed once: the table rt_pow10 reads and the constant divisors of
+ * div_pow10 are both made from it. */
+#define RT_POW10_CASES(X)                                                                      \
+    X(0, 1) X(1, 10) X(2, 100) X(3, 1000) X(4, 10000) X(5, 100000) X(6, 1000000)               \
+    X(7, 10000000) X(8, 100000000) X(9, 1000000000) X(10, 10000000000) X(11, 100000000000)    \
+    X(12, 1000000000000) X(13, 10000000000000) X(14, 100000000000000)                          \
+    X(15, 1000000000000000) X(16, 10000000000000000) X(17, 100000000000000000)                 \
+    X(18, 1000000000000000000)
+
+static const int64_t pow10_table[RT_SCALE_MAX + 1] = {
+#define RT_POW10_ENTRY(n, p) [n] = INT64_C(p),
+    RT_POW10_CASES(RT_POW10_ENTRY)
+#undef RT_POW10_ENTRY
 };
 
 int64_t rt_pow10(unsigned n)
@@ -173,15 +166,9 @@ static void put_digits(char *end, uint64_t v, unsigned width)
     if (width) *--end = (char)('0' + v);
 }
 
-/* v / 10^k and v % 10^k (k <= 18), each case a constant divisor the compiler turns into a
- * multiplication: a division by a variable costs tens of cycles, and a run formats tens of
- * millions of amounts. */
-#define RT_POW10_CASES(X)                                                                      \
-    X(0, 1) X(1, 10) X(2, 100) X(3, 1000) X(4, 10000) X(5, 100000) X(6, 1000000)               \
-    X(7, 10000000) X(8, 100000000) X(9, 1000000000) X(10, 10000000000) X(11, 100000000000)    \
-    X(12, 1000000000000) X(13, 10000000000000) X(14, 100000000000000)                          \
-    X(15, 1000000000000000) X(16, 10000000000000000) X(17, 100000000000000000)                 \
-    X(18, 1000000000000000000)
+/* v / 10^k and v % 10^k (k <= RT_SCALE_MAX), each case a constant divisor the compiler turns
+ * into a multiplication: a division by a variable costs tens of cycles, and a run formats tens
+ * of millions of amounts. */
 
 static uint64_t div_pow10(uint64_t v, unsigned k, uint64_t *rem)
 {
@@ -193,7 +180,7 @@ static uint64_t div_pow10(uint64_t v, unsigned k, uint64_t *rem)
         RT_POW10_CASES(RT_DIV_CASE)
 #undef RT_DIV_CASE
     }
-    RT_ASSERT(k <= 18);
+    RT_ASSERT(k <= RT_SCALE_MAX);
     return 0;
 }
 
