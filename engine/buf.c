@@ -60,10 +60,17 @@ size_t rt_u64_text(uint64_t v, char buf[RT_U64_TEXT_MAX])
     return k;
 }
 
+size_t rt_i64_text(int64_t v, char buf[RT_I64_TEXT_MAX])
+{
+    if (v >= 0) return rt_u64_text((uint64_t)v, buf);
+    buf[0] = '-';
+    return 1 + rt_u64_text((uint64_t)0 - (uint64_t)v, buf + 1);
+}
+
 void rt_buf_put_i64(rt_buf *b, int64_t v)
 {
-    if (v < 0) rt_buf_putc(b, '-');
-    rt_buf_put_u64(b, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v);
+    char t[RT_I64_TEXT_MAX];
+    rt_buf_append(b, t, rt_i64_text(v, t));
 }
 
 void rt_buf_printf(rt_buf *b, const char *fmt, ...)

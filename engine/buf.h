@@ -51,6 +51,9 @@ void rt_buf_put_u64(rt_buf *b, uint64_t v);
 /* The decimal digits of v into buf, NUL-terminated, without printf; returns their count. */
 #define RT_U64_TEXT_MAX 21
 size_t rt_u64_text(uint64_t v, char buf[RT_U64_TEXT_MAX]);
+/* The same for a signed value, with a '-' when negative (as printf's "%" PRId64). */
+#define RT_I64_TEXT_MAX (1 + RT_U64_TEXT_MAX)
+size_t rt_i64_text(int64_t v, char buf[RT_I64_TEXT_MAX]);
 void rt_buf_put_i64(rt_buf *b, int64_t v);
 /* Formatted text; for rows written per event prefer the appenders above (printf is slow). */
 void rt_buf_printf(rt_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

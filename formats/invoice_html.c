@@ -199,9 +199,9 @@ static void totals(rt_buf *b, const rt_doc_view *v, bool credit)
 static void footer(rt_buf *b, const rt_catalog *cat, const rt_invoice *inv, bool credit)
 {
     const rt_company *co = cat->company;
-    char due[16], days[RT_DOC_DAYS_MAX], terms[256];
+    char due[16], days[RT_I64_TEXT_MAX], terms[256];
     rt_date_format(inv->due_day, due, sizeof due);
-    rt_doc_terms_days(inv, days);
+    rt_i64_text((int64_t)inv->due_day - inv->issue_day, days);
     RT_TEXT_JOIN(terms, sizeof terms,
                  credit ? "This amount is refunded or offset" : "Payment is due", " within ",
                  days, " days of the issue date, by ", due, ". Please quote ", inv->number, ".");

@@ -203,9 +203,9 @@ static void payment(rt_buf *b, const rt_invoice *inv, bool credit)
     if (credit) cbc_date(b, "PaymentDueDate", inv->due_day);
     cbc(b, "PaymentID", inv->number);
     rt_buf_puts(b, "</cac:PaymentMeans>");
-    char due[16], days[RT_DOC_DAYS_MAX], note[128];
+    char due[16], days[RT_I64_TEXT_MAX], note[128];
     rt_date_format(inv->due_day, due, sizeof due);
-    rt_doc_terms_days(inv, days);
+    rt_i64_text((int64_t)inv->due_day - inv->issue_day, days);
     RT_TEXT_JOIN(note, sizeof note, credit ? "Refund or offset" : "Payment due", " within ", days,
                  " days of the issue date, by ", due, ".");
     rt_buf_puts(b, "<cac:PaymentTerms>");

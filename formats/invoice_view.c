@@ -33,13 +33,6 @@ size_t rt_doc_amount(const rt_doc_view *v, int64_t minor, char *buf, size_t n)
     return rt_decimal_str(minor, v->minor, buf, n);
 }
 
-void rt_doc_terms_days(const rt_invoice *inv, char buf[RT_DOC_DAYS_MAX])
-{
-    int64_t days = (int64_t)inv->due_day - (int64_t)inv->issue_day;
-    if (days < 0) *buf++ = '-';
-    rt_u64_text(days < 0 ? (uint64_t)0 - (uint64_t)days : (uint64_t)days, buf);
-}
-
 int64_t rt_doc_tax_base(const rt_doc_view *v, size_t s)
 {
     return signed_by(v->inv->taxes[s].base_minor, v->sign);

@@ -21,7 +21,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine/buf.h"
 #include "engine/billing.h"
 #include "engine/catalog.h"
 
@@ -70,10 +69,6 @@ rt_status rt_doc_view_build(rt_doc_view *v, const rt_catalog *cat, const rt_invo
 /* An amount in the view's currency, with exactly its minor units ("0.78"); its length. Digits,
  * '-' and '.' only: it needs no escaping in markup. */
 size_t rt_doc_amount(const rt_doc_view *v, int64_t minor, char *buf, size_t buf_size);
-/* The days from issue to due date as decimal text ("30", "-2": as printf's "%d" would write
- * them), for the payment terms' sentences, which are made once per document without printf. */
-enum { RT_DOC_DAYS_MAX = RT_U64_TEXT_MAX + 1 };
-void rt_doc_terms_days(const rt_invoice *inv, char buf[RT_DOC_DAYS_MAX]);
 /* A subtotal's taxable base and tax with the document sign applied. */
 int64_t rt_doc_tax_base(const rt_doc_view *v, size_t subtotal);
 int64_t rt_doc_tax_amount(const rt_doc_view *v, size_t subtotal);

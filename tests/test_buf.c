@@ -73,6 +73,9 @@ Test(buf, numbers_match_printf)
         rt_buf_put_i64(&b, s[i]);
         snprintf(want, sizeof want, "%" PRId64, s[i]);
         expect(&b, want);
+        char text[RT_I64_TEXT_MAX];
+        cr_assert_eq(rt_i64_text(s[i], text), strlen(want));
+        cr_assert_str_eq(text, want);
     }
     rt_buf_free(&b);
 }
