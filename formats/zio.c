@@ -392,10 +392,5 @@ rt_status rt_zframe_compress_hashed(ZSTD_CCtx *cctx, int level, int hash_log, co
 rt_status rt_zframe_compress(ZSTD_CCtx *cctx, int level, const void *src, size_t len,
                              rt_buf *out)
 {
-    size_t bound = ZSTD_compressBound(len);
-    if (!rt_buf_reserve(out, bound)) return RT_ENOMEM;
-    size_t n = ZSTD_compressCCtx(cctx, out->data + out->len, bound, src, len, level);
-    if (ZSTD_isError(n)) return RT_EZSTD;
-    out->len += n;
-    return RT_OK;
+    return rt_zframe_compress_hashed(cctx, level, 0, src, len, out);
 }

@@ -64,8 +64,9 @@ void rt_zwriter_abort(rt_zwriter *w);
  * (one per thread). Frames concatenate into a valid zstd stream. RT_EZSTD, RT_ENOMEM. */
 rt_status rt_zframe_compress(ZSTD_CCtx *cctx, int level, const void *src, size_t len,
                              rt_buf *out);
-/* The same with the match finder's hash table at 2^hash_log entries instead of the level's
- * (ZSTD_c_hashLog, ZSTD_HASHLOG_MIN..MAX). */
+/* The same with the match finder's hash table at 2^hash_log entries (ZSTD_c_hashLog,
+ * ZSTD_HASHLOG_MIN..MAX; 0: the level's, as rt_zframe_compress). The context's parameters are
+ * reset first, so one context serves calls with either. */
 rt_status rt_zframe_compress_hashed(ZSTD_CCtx *cctx, int level, int hash_log, const void *src,
                                     size_t len, rt_buf *out);
 
