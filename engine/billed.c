@@ -7,6 +7,7 @@
 #include "engine/billed.h"
 
 #include "engine/bigmem.h"
+#include "engine/bloom.h"
 #include "engine/ordered.h"
 
 #include <errno.h>
@@ -53,12 +54,12 @@ static inline int fp_cmp(const rt_fp128 *a, const rt_fp128 *b)
     return a->lo < b->lo ? -1 : a->lo > b->lo;
 }
 
-/* Sort one partition's fingerprints into out: a counting sort on the bits of hi below the
+/* Sort the n fingerprints among items[0, cap) (empty slots, all zero, skipped) of one
+ * partition into out: a counting sort on the bits of hi below the
  * partition bits (fingerprints are uniform, so each bucket holds a few entries), then an
  * insertion sort within buckets. */
-static bool sort_part(const rt_dedup_part *p, rt_fp128 *out)
+static bool sort_part(const rt_fp128 *items, size_t cap, size_t n, rt_fp128 *out)
 {
-    size_t n = p->count;
     if (n == 0) return true;
     unsigned k = 1;
     while (k < 24 && ((size_t)1 << (k + 2)) < n) k++; /* ~4 entries per bucket */
@@ -66,14 +67,14 @@ static bool sort_part(const rt_dedup_part *p, rt_fp128 *out)
     size_t nb = (size_t)1 << k, mask = nb - 1;
     uint32_t *start = calloc(nb + 1, sizeof *start);
     if (!start) return false;
-    for (size_t i = 0; i < p->cap; i++) {
-        const rt_fp128 *f = &p->slots[i];
+    for (size_t i = 0; i < cap; i++) {
+        const rt_fp128 *f = &items[i];
         if (f->lo || f->hi) start[((f->hi >> shift) & mask) + 1]++;
     }
     for (size_t b = 0; b < nb; b++) start[b + 1] += start[b];
     RT_ASSERT(start[nb] == n);
-    for (size_t i = 0; i < p->cap; i++) {
-        const rt_fp128 *f = &p->slots[i];
+    for (size_t i = 0; i < cap; i++) {
+        const rt_fp128 *f = &items[i];
         if (f->lo || f->hi) out[start[(f->hi >> shift) & mask]++] = *f;
     }
     /* start[b] is now the end of bucket b. */
@@ -109,41 +110,52 @@ static rt_status write_all(int fd, const void *data, size_t len, const char *pat
     return RT_OK;
 }
 
-/* rt_billed_write_set: partitions sorted on every thread, appended in order. */
+/* A billed-events file from partitions of fingerprints: each partition gathered and sorted on
+ * one of the threads into that thread's buffer, appended in partition order, so the sorted
+ * whole (16 bytes per event) is never held. The partitions come from a set (rt_billed_write_set)
+ * or from a writer's spilled pieces (rt_billed_writer_finish). */
 typedef struct sort_buf {
-    rt_fp128 *items;
-    size_t cap;
+    rt_fp128 *items, *raw; /* sorted; gathered (the writer's only) */
+    size_t cap, raw_cap, count;
 } sort_buf;
 
-typedef struct write_job {
+typedef struct write_job write_job;
+/* Fill b->items with partition k's fingerprints sorted, and b->count. */
+typedef rt_status (*gather_fn)(write_job *j, size_t k, sort_buf *b, rt_error *err);
+
+struct write_job {
+    gather_fn gather;
     const rt_dedup *set;
+    rt_billed_writer *writer;
     sort_buf *bufs; /* one per thread */
     XXH64_state_t *hash;
     int fd;
     const char *path;
-} write_job;
+};
+
+static bool grow_buf(rt_fp128 **items, size_t *cap, size_t n)
+{
+    if (n <= *cap) return true;
+    free(*items);
+    *cap = n + n / 4;
+    if (!(*items = malloc(*cap * sizeof **items))) {
+        *cap = 0;
+        return false;
+    }
+    return true;
+}
 
 static rt_status sort_work(void *ctx, unsigned slot, size_t k, rt_error *err)
 {
     write_job *j = ctx;
-    const rt_dedup_part *p = &j->set->parts[k];
-    sort_buf *b = &j->bufs[slot];
-    if (p->count > b->cap) {
-        free(b->items);
-        b->cap = p->count + p->count / 4;
-        if (!(b->items = malloc(b->cap * sizeof *b->items))) {
-            b->cap = 0;
-            return rt_error_set(err, RT_ENOMEM, j->path, 0, 0, NULL, "out of memory");
-        }
-    }
-    if (!sort_part(p, b->items)) return rt_error_set(err, RT_ENOMEM, j->path, 0, 0, NULL, "out of memory");
-    return RT_OK;
+    return j->gather(j, k, &j->bufs[slot], err);
 }
 
 static rt_status sort_commit(void *ctx, unsigned slot, size_t k, rt_error *err)
 {
+    (void)k;
     write_job *j = ctx;
-    size_t bytes = j->set->parts[k].count * sizeof(rt_fp128);
+    size_t bytes = j->bufs[slot].count * sizeof(rt_fp128);
     XXH64_update(j->hash, j->bufs[slot].items, bytes);
     return write_all(j->fd, j->bufs[slot].items, bytes, j->path, err);
 }
@@ -160,44 +172,232 @@ static rt_status make_parent(const char *path, rt_error *err)
     return RT_OK;
 }
 
-rt_status rt_billed_write_set(const char *path, const rt_dedup *set, unsigned threads,
-                              uint64_t *count, uint64_t *xxh64, rt_error *err)
+/* Header, the partitions in order, trailer; the file is removed on failure. */
+static rt_status write_sorted(write_job *job, uint64_t n, unsigned threads, uint64_t *count,
+                              uint64_t *xxh64, rt_error *err)
 {
+    const char *path = job->path;
     rt_status st = make_parent(path, err);
     if (st != RT_OK) return st;
-    uint64_t n = 0;
-    for (unsigned k = 0; k < RT_DEDUP_PARTS; k++) n += set->parts[k].count;
     if (threads == 0) threads = 1;
-    sort_buf *bufs = calloc(threads, sizeof *bufs);
-    XXH64_state_t *hash = XXH64_createState();
-    if (!bufs || !hash || XXH64_reset(hash, 0) == XXH_ERROR) {
-        free(bufs);
-        XXH64_freeState(hash);
+    job->bufs = calloc(threads, sizeof *job->bufs);
+    job->hash = XXH64_createState();
+    if (!job->bufs || !job->hash || XXH64_reset(job->hash, 0) == XXH_ERROR) {
+        free(job->bufs);
+        XXH64_freeState(job->hash);
         return rt_error_set(err, RT_ENOMEM, path, 0, 0, NULL, "out of memory");
     }
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0) st = rt_error_set(err, RT_EIO, path, 0, 0, NULL, "cannot create: %s", strerror(errno));
+    job->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (job->fd < 0)
+        st = rt_error_set(err, RT_EIO, path, 0, 0, NULL, "cannot create: %s", strerror(errno));
     unsigned char header[HEADER_BYTES];
     memcpy(header, MAGIC, 8);
     for (int i = 0; i < 8; i++) header[8 + i] = (unsigned char)(n >> (8 * i));
-    if (st == RT_OK) st = write_all(fd, header, sizeof header, path, err);
-    write_job job = {set, bufs, hash, fd, path};
+    if (st == RT_OK) st = write_all(job->fd, header, sizeof header, path, err);
     if (st == RT_OK)
-        st = rt_ordered_run(RT_DEDUP_PARTS, threads, threads, sort_work, sort_commit, &job, err);
-    uint64_t h = XXH64_digest(hash);
+        st = rt_ordered_run(RT_DEDUP_PARTS, threads, threads, sort_work, sort_commit, job, err);
+    uint64_t h = XXH64_digest(job->hash);
     unsigned char trailer[TRAILER_BYTES];
     for (int i = 0; i < 8; i++) trailer[i] = (unsigned char)(h >> (8 * i));
-    if (st == RT_OK) st = write_all(fd, trailer, sizeof trailer, path, err);
-    if (fd >= 0) {
-        close(fd);
+    if (st == RT_OK) st = write_all(job->fd, trailer, sizeof trailer, path, err);
+    if (job->fd >= 0) {
+        close(job->fd);
         if (st != RT_OK) unlink(path);
     }
-    for (unsigned t = 0; t < threads; t++) free(bufs[t].items);
-    free(bufs);
-    XXH64_freeState(hash);
+    for (unsigned t = 0; t < threads; t++) {
+        free(job->bufs[t].items);
+        free(job->bufs[t].raw);
+    }
+    free(job->bufs);
+    XXH64_freeState(job->hash);
     *count = n;
     *xxh64 = h;
     return st;
+}
+
+static rt_status gather_set(write_job *j, size_t k, sort_buf *b, rt_error *err)
+{
+    const rt_dedup_part *p = &j->set->parts[k];
+    if (!grow_buf(&b->items, &b->cap, p->count) ||
+        !sort_part(p->slots, p->cap, p->count, b->items))
+        return rt_error_set(err, RT_ENOMEM, j->path, 0, 0, NULL, "out of memory");
+    b->count = p->count;
+    return RT_OK;
+}
+
+rt_status rt_billed_write_set(const char *path, const rt_dedup *set, unsigned threads,
+                              uint64_t *count, uint64_t *xxh64, rt_error *err)
+{
+    uint64_t n = 0;
+    for (unsigned k = 0; k < RT_DEDUP_PARTS; k++) n += set->parts[k].count;
+    write_job job = {.gather = gather_set, .set = set, .path = path, .fd = -1};
+    return write_sorted(&job, n, threads, count, xxh64, err);
+}
+
+/* ---- a file written from fingerprints added as they are billed ---- */
+
+typedef struct held_part {
+    rt_fp128 *items;
+    size_t count, cap;
+} held_part;
+
+struct rt_billed_writer {
+    char path[PATH_MAX];
+    char scratch_path[PATH_MAX];
+    size_t budget;
+    held_part part[RT_DEDUP_PARTS];
+    int scratch;    /* unlinked file of the spilled pieces; -1 before the first spill */
+    uint64_t scratch_end;
+    uint32_t (*spilled)[RT_DEDUP_PARTS]; /* per spill, each partition's fingerprints in it */
+    uint64_t *spill_at;                  /* per spill, its offset in the scratch file */
+    size_t spills, spills_cap;
+};
+
+rt_status rt_billed_writer_open(const char *path, size_t budget, rt_billed_writer **out,
+                                rt_error *err)
+{
+    rt_billed_writer *w = calloc(1, sizeof *w);
+    if (!w) return rt_error_set(err, RT_ENOMEM, path, 0, 0, NULL, "out of memory");
+    snprintf(w->path, sizeof w->path, "%s", path);
+    snprintf(w->scratch_path, sizeof w->scratch_path, "%s.spill", path);
+    w->budget = budget;
+    w->scratch = -1;
+    *out = w;
+    return RT_OK;
+}
+
+bool rt_billed_writer_add(rt_billed_writer *w, uint64_t lo, uint64_t hi)
+{
+    if (lo == 0 && hi == 0) hi = 1; /* as rt_dedup stores it */
+    held_part *p = &w->part[rt_dedup_part_of(hi)];
+    if (p->count == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 256;
+        rt_fp128 *items = realloc(p->items, cap * sizeof *items);
+        if (!items) return false;
+        p->items = items;
+        p->cap = cap;
+    }
+    p->items[p->count++] = (rt_fp128){lo, hi};
+    return true;
+}
+
+/* Append every partition's held fingerprints to the scratch file as one spill. */
+static rt_status spill(rt_billed_writer *w, rt_error *err)
+{
+    rt_status st = make_parent(w->scratch_path, err);
+    if (st != RT_OK) return st;
+    if (w->scratch < 0) {
+        /* Unlinked at once: a run that dies leaves nothing behind. */
+        w->scratch = open(w->scratch_path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+        if (w->scratch < 0)
+            return rt_error_set(err, RT_EIO, w->scratch_path, 0, 0, NULL, "cannot create: %s",
+                                strerror(errno));
+        unlink(w->scratch_path);
+    }
+    if (w->spills == w->spills_cap) {
+        size_t cap = w->spills_cap ? w->spills_cap * 2 : 16;
+        uint32_t(*sp)[RT_DEDUP_PARTS] = realloc(w->spilled, cap * sizeof *sp);
+        if (sp) w->spilled = sp;
+        uint64_t *at = sp ? realloc(w->spill_at, cap * sizeof *at) : NULL;
+        if (at) w->spill_at = at;
+        if (!sp || !at) return rt_error_set(err, RT_ENOMEM, w->path, 0, 0, NULL, "out of memory");
+        w->spills_cap = cap;
+    }
+    w->spill_at[w->spills] = w->scratch_end;
+    for (unsigned k = 0; k < RT_DEDUP_PARTS; k++) {
+        held_part *p = &w->part[k];
+        size_t bytes = p->count * sizeof *p->items;
+        if ((st = write_all(w->scratch, p->items, bytes, w->scratch_path, err)) != RT_OK) return st;
+        w->scratch_end += bytes;
+        w->spilled[w->spills][k] = (uint32_t)p->count;
+        p->count = 0;
+    }
+    w->spills++;
+    return RT_OK;
+}
+
+rt_status rt_billed_writer_settle(rt_billed_writer *w, rt_error *err)
+{
+    size_t held = 0, most = 0;
+    for (unsigned k = 0; k < RT_DEDUP_PARTS; k++) {
+        held += w->part[k].count;
+        if (w->part[k].count > most) most = w->part[k].count;
+    }
+    /* A spill's counts are 32-bit: spill before any partition could pass them. */
+    if (held * sizeof(rt_fp128) <= w->budget && most < (UINT32_MAX >> 1)) return RT_OK;
+    return spill(w, err);
+}
+
+static rt_status read_at(int fd, void *buf, size_t len, uint64_t at, const char *path,
+                         rt_error *err)
+{
+    unsigned char *p = buf;
+    while (len) {
+        ssize_t r = pread(fd, p, len, (off_t)at);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0)
+            return rt_error_set(err, RT_EIO, path, 0, 0, NULL, "read: %s",
+                                r < 0 ? strerror(errno) : "the file is shorter than written");
+        p += r;
+        at += (uint64_t)r;
+        len -= (size_t)r;
+    }
+    return RT_OK;
+}
+
+static rt_status gather_writer(write_job *j, size_t k, sort_buf *b, rt_error *err)
+{
+    rt_billed_writer *w = j->writer;
+    const held_part *p = &w->part[k];
+    size_t n = p->count;
+    for (size_t r = 0; r < w->spills; r++) n += w->spilled[r][k];
+    if (!grow_buf(&b->raw, &b->raw_cap, n) || !grow_buf(&b->items, &b->cap, n))
+        return rt_error_set(err, RT_ENOMEM, w->path, 0, 0, NULL, "out of memory");
+    size_t got = 0;
+    for (size_t r = 0; r < w->spills; r++) {
+        uint64_t at = w->spill_at[r];
+        for (size_t q = 0; q < k; q++) at += (uint64_t)w->spilled[r][q] * sizeof(rt_fp128);
+        size_t m = w->spilled[r][k];
+        rt_status st = read_at(w->scratch, b->raw + got, m * sizeof(rt_fp128), at,
+                               w->scratch_path, err);
+        if (st != RT_OK) return st;
+        got += m;
+    }
+    if (p->count) memcpy(b->raw + got, p->items, p->count * sizeof *p->items);
+    if (!sort_part(b->raw, n, n, b->items))
+        return rt_error_set(err, RT_ENOMEM, w->path, 0, 0, NULL, "out of memory");
+    /* Each event is billed once: a fingerprint added twice is a fault of the caller's, and
+     * the file must not hide it. */
+    for (size_t i = 1; i < n; i++)
+        if (b->items[i - 1].lo == b->items[i].lo && b->items[i - 1].hi == b->items[i].hi)
+            return rt_error_set(err, RT_ECORRUPT, w->path, 0, 0, NULL,
+                                "an event fingerprint was billed twice in this run");
+    b->count = n;
+    return RT_OK;
+}
+
+rt_status rt_billed_writer_finish(rt_billed_writer *w, unsigned threads, uint64_t *count,
+                                  uint64_t *xxh64, rt_error *err)
+{
+    uint64_t n = 0;
+    for (unsigned k = 0; k < RT_DEDUP_PARTS; k++) {
+        n += w->part[k].count;
+        for (size_t r = 0; r < w->spills; r++) n += w->spilled[r][k];
+    }
+    write_job job = {.gather = gather_writer, .writer = w, .path = w->path, .fd = -1};
+    return write_sorted(&job, n, threads, count, xxh64, err);
+}
+
+uint64_t rt_billed_writer_spilled_bytes(const rt_billed_writer *w) { return w->scratch_end; }
+
+void rt_billed_writer_free(rt_billed_writer *w)
+{
+    if (!w) return;
+    for (unsigned k = 0; k < RT_DEDUP_PARTS; k++) free(w->part[k].items);
+    if (w->scratch >= 0) close(w->scratch);
+    free(w->spilled);
+    free(w->spill_at);
+    free(w);
 }
 
 void rt_billed_pending_path(const char *book_dir, char *buf, size_t n)
@@ -334,23 +534,13 @@ void rt_billed_free(rt_billed_set *s)
 
 /* ---- a window of sets behind one filter ---- */
 
-enum { BLOOM_WORDS = 8, BLOOM_PROBES = 7, BLOOM_BITS_PER_EVENT = 10, FIND_AHEAD = 16 };
+enum { FIND_AHEAD = 16 };
 
 struct rt_billed_window {
     rt_billed_set *const *sets;
     size_t count;
-    uint64_t *blocks; /* nblocks x BLOOM_WORDS words: one 64-byte line per block */
-    size_t nblocks;
-    unsigned block_bits; /* nblocks = 2^block_bits */
+    rt_bloom filter;
 };
-
-/* The block is chosen by the top bits of hi (so building from sets sorted by hi walks the
- * filter in order), the bits within it by 9-bit slices of lo. */
-static const uint64_t *block_of(const rt_billed_window *w, uint64_t hi)
-{
-    size_t b = w->block_bits ? (size_t)(hi >> (64 - w->block_bits)) : 0;
-    return w->blocks + b * BLOOM_WORDS;
-}
 
 rt_status rt_billed_window_build(rt_billed_set *const *sets, size_t n, rt_billed_window **out)
 {
@@ -360,24 +550,14 @@ rt_status rt_billed_window_build(rt_billed_set *const *sets, size_t n, rt_billed
     w->count = n;
     uint64_t total = 0;
     for (size_t i = 0; i < n; i++) total += sets[i]->count;
-    uint64_t want = total * BLOOM_BITS_PER_EVENT / (BLOOM_WORDS * 64) + 1;
-    while (w->block_bits < 40 && ((uint64_t)1 << w->block_bits) < want) w->block_bits++;
-    w->nblocks = (size_t)1 << w->block_bits;
-    w->blocks = rt_big_alloc(w->nblocks * BLOOM_WORDS * sizeof *w->blocks);
-    if (!w->blocks) {
+    if (rt_bloom_init(&w->filter, total, 0) != RT_OK) {
         free(w);
         return RT_ENOMEM;
     }
-    for (size_t i = 0; i < n; i++) {
-        for (uint64_t k = 0; k < sets[i]->count; k++) {
-            const rt_fp128 *f = &sets[i]->entries[k];
-            uint64_t *blk = (uint64_t *)block_of(w, f->hi);
-            for (unsigned j = 0; j < BLOOM_PROBES; j++) {
-                unsigned bit = (unsigned)(f->lo >> (9 * j)) & 511;
-                blk[bit >> 6] |= UINT64_C(1) << (bit & 63);
-            }
-        }
-    }
+    /* The sets are sorted by hi, which picks the block: the filter is filled in order. */
+    for (size_t i = 0; i < n; i++)
+        for (uint64_t k = 0; k < sets[i]->count; k++)
+            rt_bloom_add(&w->filter, sets[i]->entries[k].lo, sets[i]->entries[k].hi);
     *out = w;
     return RT_OK;
 }
@@ -385,11 +565,7 @@ rt_status rt_billed_window_build(rt_billed_set *const *sets, size_t n, rt_billed
 static uint64_t window_probe(const rt_billed_window *w, uint64_t lo, uint64_t hi)
 {
     if (lo == 0 && hi == 0) hi = 1; /* as rt_dedup stores it */
-    const uint64_t *blk = block_of(w, hi);
-    for (unsigned j = 0; j < BLOOM_PROBES; j++) {
-        unsigned bit = (unsigned)(lo >> (9 * j)) & 511;
-        if (!(blk[bit >> 6] >> (bit & 63) & 1)) return 0;
-    }
+    if (!rt_bloom_test(&w->filter, lo, hi)) return 0;
     for (size_t i = 0; i < w->count; i++)
         if (rt_billed_contains(w->sets[i], lo, hi)) return w->sets[i]->run_no;
     return 0;
@@ -399,7 +575,7 @@ void rt_billed_window_find(const rt_billed_window *w, const rt_fp128 *fps, size_
                            uint64_t *runs)
 {
     for (size_t i = 0; i < n + FIND_AHEAD; i++) {
-        if (i < n) __builtin_prefetch(block_of(w, fps[i].lo || fps[i].hi ? fps[i].hi : 1));
+        if (i < n) rt_bloom_prefetch(&w->filter, fps[i].lo || fps[i].hi ? fps[i].hi : 1);
         if (i >= FIND_AHEAD) {
             size_t j = i - FIND_AHEAD;
             runs[j] = w->count ? window_probe(w, fps[j].lo, fps[j].hi) : 0;
@@ -410,6 +586,6 @@ void rt_billed_window_find(const rt_billed_window *w, const rt_fp128 *fps, size_
 void rt_billed_window_free(rt_billed_window *w)
 {
     if (!w) return;
-    rt_big_free(w->blocks, w->nblocks * BLOOM_WORDS * sizeof *w->blocks);
+    rt_bloom_free(&w->filter);
     free(w);
 }

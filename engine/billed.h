@@ -31,6 +31,31 @@ void rt_billed_path(const char *book_dir, uint64_t run_no, char *buf, size_t buf
  * are for the registry. RT_EIO, RT_ENOMEM. */
 rt_status rt_billed_write_set(const char *path, const rt_dedup *set, unsigned threads,
                               uint64_t *count, uint64_t *xxh64, rt_error *err);
+/* The same file written from fingerprints added as a run bills them, without a set that holds
+ * them all: added fingerprints are held by partition, and once they pass `budget` bytes
+ * appended to a scratch file beside path (unlinked as soon as it is made); finishing sorts each
+ * partition from its pieces on one of the threads. Memory stays at about the budget plus one
+ * partition per thread, whatever the number of events. Each fingerprint must be added once
+ * (finishing fails with RT_ECORRUPT otherwise). */
+typedef struct rt_billed_writer rt_billed_writer;
+rt_status rt_billed_writer_open(const char *path, size_t budget, rt_billed_writer **out,
+                                rt_error *err);
+/* Hold one fingerprint. Concurrent calls are safe for fingerprints of different dedup
+ * partitions (rt_dedup_part_of). False when memory runs out. */
+bool rt_billed_writer_add(rt_billed_writer *w, uint64_t lo, uint64_t hi);
+/* Between adds (no add running): spill what is held when it passes the budget. RT_EIO,
+ * RT_ENOMEM. */
+rt_status rt_billed_writer_settle(rt_billed_writer *w, rt_error *err);
+/* Write the file at path, as rt_billed_write_set would from a set of the added fingerprints
+ * (the same bytes). RT_EIO, RT_ENOMEM, RT_ECORRUPT. */
+rt_status rt_billed_writer_finish(rt_billed_writer *w, unsigned threads, uint64_t *count,
+                                  uint64_t *xxh64, rt_error *err);
+/* Bytes spilled so far (for reports and tests). */
+uint64_t rt_billed_writer_spilled_bytes(const rt_billed_writer *w);
+/* Release it and its scratch file (the finished file, if any, is the caller's). NULL is
+ * allowed. */
+void rt_billed_writer_free(rt_billed_writer *w);
+
 /* Where a run writes its billed events before it has a number: BOOK_DIR/billed/, under a name
  * no committed run's file has, made of the process id and the time (a run that dies leaves
  * it behind: nothing reads it). */

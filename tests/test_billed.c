@@ -1,6 +1,8 @@
 /* test_billed: billed-events files (write, load, order and checksum checks, lookups, the
  * all-zero fingerprint) and windows of several runs behind one filter (first run wins,
- * misses, many fingerprints at once, an empty window). */
+ * misses, many fingerprints at once, an empty window); the writer that spills fingerprints as
+ * a run bills them (the set's bytes, spilled or not; a fingerprint added twice; freed
+ * unfinished). */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -221,4 +223,103 @@ Test(billed, an_empty_window_finds_nothing)
     rt_billed_window_find(w, &f, 1, &run);
     cr_assert_eq(run, 0);
     rt_billed_window_free(w);
+}
+
+/* The writer's file: the bytes rt_billed_write_set writes for a set of the same fingerprints,
+ * whatever was spilled (a budget of 0 spills after every settle) and the thread count. */
+static void write_with_writer(const char *path, size_t budget, unsigned threads, uint64_t n,
+                              uint64_t *count, uint64_t *xxh)
+{
+    rt_billed_writer *w;
+    rt_error err;
+    cr_assert_eq(rt_billed_writer_open(path, budget, &w, &err), RT_OK, "%s", err.message);
+    for (uint64_t i = 0; i < n; i++) {
+        rt_fp128 f = fp(i);
+        cr_assert(rt_billed_writer_add(w, f.lo, f.hi));
+        if (i % 1000 == 999) cr_assert_eq(rt_billed_writer_settle(w, &err), RT_OK, "%s", err.message);
+    }
+    cr_assert(rt_billed_writer_add(w, 0, 0), "the all-zero fingerprint, held as (0, 1)");
+    cr_assert_eq(rt_billed_writer_settle(w, &err), RT_OK, "%s", err.message);
+    if (budget == 0) cr_assert_gt(rt_billed_writer_spilled_bytes(w), n * 16 / 2);
+    if (budget > n * 32) cr_assert_eq(rt_billed_writer_spilled_bytes(w), 0);
+    cr_assert_eq(rt_billed_writer_finish(w, threads, count, xxh, &err), RT_OK, "%s", err.message);
+    rt_billed_writer_free(w);
+}
+
+Test(billed, the_writer_writes_what_the_set_writes_spilled_or_not)
+{
+    rt_dedup d;
+    fill(&d, 0, 25000);
+    bool seen;
+    cr_assert_eq(rt_dedup_insert(&d, 0, 0, &seen), RT_OK);
+    char from_set[600], held[600], spilled[600];
+    snprintf(from_set, sizeof from_set, "%s/set.fps", dir);
+    snprintf(held, sizeof held, "%s/held.fps", dir);
+    snprintf(spilled, sizeof spilled, "%s/sub/spilled.fps", dir);
+    uint64_t c0, h0, c1, h1, c2, h2;
+    rt_error err;
+    cr_assert_eq(rt_billed_write_set(from_set, &d, 2, &c0, &h0, &err), RT_OK, "%s", err.message);
+    rt_dedup_free(&d);
+    write_with_writer(held, 64u << 20, 1, 25000, &c1, &h1);
+    write_with_writer(spilled, 0, 3, 25000, &c2, &h2);
+    cr_assert(c0 == 25001 && c1 == c0 && c2 == c0);
+    cr_assert(h1 == h0 && h2 == h0);
+    size_t l0, l1, l2;
+    char *b0 = rt_test_read(from_set, &l0), *b1 = rt_test_read(held, &l1),
+         *b2 = rt_test_read(spilled, &l2);
+    cr_assert(b0 && b1 && b2 && l1 == l0 && l2 == l0);
+    cr_assert(memcmp(b0, b1, l0) == 0 && memcmp(b0, b2, l0) == 0);
+    free(b0);
+    free(b1);
+    free(b2);
+    cr_assert_eq(load_as(spilled, c2, h2), RT_OK);
+    /* The scratch files are gone (unlinked as soon as made). */
+    char scratch[700];
+    snprintf(scratch, sizeof scratch, "%s.spill", spilled);
+    cr_assert_null(rt_test_read(scratch, &l0));
+}
+
+/* A writer for dir/name that spills at every settle. */
+static rt_billed_writer *spilling_writer(const char *name, char *path, size_t n)
+{
+    snprintf(path, n, "%s/%s", dir, name);
+    rt_billed_writer *w;
+    rt_error err;
+    cr_assert_eq(rt_billed_writer_open(path, 0, &w, &err), RT_OK);
+    return w;
+}
+
+Test(billed, a_fingerprint_billed_twice_fails_the_writer_and_leaves_no_file)
+{
+    char path[600];
+    rt_billed_writer *w = spilling_writer("twice.fps", path, sizeof path);
+    rt_error err;
+    for (uint64_t i = 0; i < 3000; i++) {
+        rt_fp128 f = fp(i % 2000);
+        cr_assert(rt_billed_writer_add(w, f.lo, f.hi));
+        if (i == 1500) cr_assert_eq(rt_billed_writer_settle(w, &err), RT_OK);
+    }
+    uint64_t c, h;
+    cr_assert_eq(rt_billed_writer_finish(w, 2, &c, &h, &err), RT_ECORRUPT);
+    cr_assert(strstr(err.message, "billed twice"), "%s", err.message);
+    rt_billed_writer_free(w);
+    size_t len;
+    cr_assert_null(rt_test_read(path, &len));
+}
+
+Test(billed, a_writer_freed_unfinished_leaves_nothing)
+{
+    char path[600];
+    rt_billed_writer *w = spilling_writer("unfinished.fps", path, sizeof path);
+    rt_error err;
+    for (uint64_t i = 0; i < 500; i++) cr_assert(rt_billed_writer_add(w, fp(i).lo, fp(i).hi));
+    cr_assert_eq(rt_billed_writer_settle(w, &err), RT_OK);
+    cr_assert_gt(rt_billed_writer_spilled_bytes(w), 0);
+    rt_billed_writer_free(w);
+    rt_billed_writer_free(NULL);
+    size_t len;
+    cr_assert_null(rt_test_read(path, &len));
+    char scratch[700];
+    snprintf(scratch, sizeof scratch, "%s.spill", path);
+    cr_assert_null(rt_test_read(scratch, &len));
 }
