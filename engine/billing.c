@@ -330,20 +330,40 @@ rt_status rt_agg_merge_sorted(rt_aggregates *parts, unsigned n, unsigned threads
     }
     if (open) chunks++; /* the last one, which may hold fewer */
     out->count = chunks;
-    for (size_t c = 0; c < chunks; c++) {
-        rt_aggregates *x = &out->items[c];
-        if (x->capacity && !(x->entries = rt_big_alloc_dirty(x->capacity * sizeof *x->entries)))
-            goto done;
-    }
-    /* Nothing fails from here on but a sum leaving int64. */
-#pragma omp parallel for num_threads(movers) schedule(dynamic, 1)
+    /* The parts' indexes are not needed to move their entries (a part indexes itself again
+     * on a next add): their memory goes first, to the chunks. */
     for (unsigned p = 0; p < n; p++) {
-        for (size_t i = 0; i < parts[p].count; i++) {
-            uint32_t a = parts[p].entries[i].account;
-            out->items[chunk_of[a]].entries[end[a]++] = parts[p].entries[i];
+        if (parts[p].slots) rt_big_free(parts[p].slots, (parts[p].mask + 1) * sizeof *parts[p].slots);
+        parts[p].slots = NULL;
+        parts[p].mask = 0;
+    }
+    /* One part after another, each freed once moved, the chunks made as the parts reach
+     * them: the aggregates are never whole twice (a part and the chunks before it are). Each
+     * thread moves the entries of its share of the accounts (a % threads), so an account's
+     * entries keep their order, whatever the thread count. */
+    size_t made = 0;
+    for (unsigned p = 0; p < n; p++) {
+        const rt_aggregates *part = &parts[p];
+        uint32_t top = 0;
+        for (size_t i = 0; i < part->count; i++)
+            if (part->entries[i].account > top) top = part->entries[i].account;
+        size_t upto = part->count ? (size_t)chunk_of[top] + 1 : made;
+        for (; made < upto; made++) {
+            rt_aggregates *x = &out->items[made];
+            if (x->capacity && !(x->entries = rt_big_alloc_dirty(x->capacity * sizeof *x->entries)))
+                goto done;
+        }
+#pragma omp parallel num_threads(threads)
+        {
+            uint32_t team = (uint32_t)omp_get_num_threads(), me = (uint32_t)omp_get_thread_num();
+            for (size_t i = 0; i < part->count; i++) {
+                uint32_t a = part->entries[i].account;
+                if (a % team == me) out->items[chunk_of[a]].entries[end[a]++] = part->entries[i];
+            }
         }
         rt_agg_free(&parts[p]);
     }
+    /* Nothing fails from here on but a sum leaving int64. */
     int failed = 0;
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 4096) reduction(| : failed)
     for (uint32_t a = 0; a < accounts; a++) {

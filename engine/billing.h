@@ -74,9 +74,12 @@ void rt_agg_chunks_free(rt_agg_chunks *c);
  * accounts) into chunks of whole accounts, each but the last cut once it is given
  * chunk_entries entries or more (capacity), then each account's sorted and equal keys summed
  * (which leaves fewer where parts share accounts), on up to `threads` threads. Side
- * by side, the same entries as merging every part into one and sorting it. The parts are
- * emptied, unless RT_ENOMEM is returned before anything moved; a chunk is indexed (slots) on
- * its first rt_agg_add. RT_ENOMEM, RT_EOVERFLOW (a quantity sum leaves int64). */
+ * by side, the same entries as merging every part into one and sorting it. The parts' indexes
+ * are freed first, then the parts one after another as their entries move (each chunk made
+ * when the first part with entries for it is moved), so the aggregates are not held twice:
+ * on return the parts are empty, and after RT_ENOMEM some may be (the run fails then). A
+ * chunk is indexed (slots) on its first rt_agg_add. RT_ENOMEM, RT_EOVERFLOW (a quantity sum
+ * leaves int64). */
 rt_status rt_agg_merge_sorted(rt_aggregates *parts, unsigned n, unsigned threads,
                               size_t chunk_entries, rt_agg_chunks *out);
 
