@@ -442,9 +442,9 @@ rt_reject_reason rt_rate_event_of(const rt_rating_ctx *ctx, const rt_event *ev, 
         out->amount_nanos = amount;
     }
 
-    XXH128_hash_t fp = XXH3_128bits(ev->event_id, ev->event_id_len);
-    out->fp_lo = fp.low64;
-    out->fp_hi = fp.high64;
+    rt_fp128 fp = rt_rate_event_fingerprint(ev);
+    out->fp_lo = fp.lo;
+    out->fp_hi = fp.hi;
     out->account = account;
     out->charge = charge;
     out->product = prow;
@@ -453,4 +453,10 @@ rt_reject_reason rt_rate_event_of(const rt_rating_ctx *ctx, const rt_event *ev, 
     out->quantity_base = qty;
     out->start_s = ev->start_s;
     return RT_REJ_NONE;
+}
+
+rt_fp128 rt_rate_event_fingerprint(const rt_event *ev)
+{
+    XXH128_hash_t fp = XXH3_128bits(ev->event_id, ev->event_id_len);
+    return (rt_fp128){fp.low64, fp.high64};
 }

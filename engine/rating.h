@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "engine/catalog.h"
+#include "engine/dedup.h"
 #include "engine/usage.h"
 
 enum { RT_RATED_LATE = 1 }; /* event before the period, billed under --late bill */
@@ -130,5 +131,7 @@ rt_reject_reason rt_rate_event(const rt_rating_ctx *ctx, const rt_event *ev, rt_
  * when unknown): a caller rating many events looks accounts up ahead, memory fetched early. */
 rt_reject_reason rt_rate_event_of(const rt_rating_ctx *ctx, const rt_event *ev, uint32_t account,
                                   rt_rated *out, const char **field, char *msg, size_t msg_size);
+/* The duplicate fingerprint a rated event gets (fp_lo, fp_hi): XXH3-128 of its id. */
+rt_fp128 rt_rate_event_fingerprint(const rt_event *ev);
 
 #endif

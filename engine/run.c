@@ -41,10 +41,13 @@
 #include <unistd.h>
 
 #include "engine/billed.h"
+#include "engine/bloom.h"
 #include "engine/corrections.h"
 #include "engine/dedup.h"
 
 #define MARKER_NAME ".ratel-run"
+/* The billed fingerprints held in memory before they are spilled (engine/billed). */
+#define BILLED_HELD_BYTES (32u << 20)
 
 uint64_t rt_run_clock_ns(void)
 {
@@ -175,6 +178,8 @@ typedef struct slot {
     rt_fp128 *fps;  /* the rated records' fingerprints, for the billed-events window */
     uint64_t *runs; /* the committed run that billed each, or 0 */
     size_t fps_cap;
+    rt_fp128 *ids; /* the scan's: every parsed event's fingerprint (scan_ids) */
+    size_t ids_cap;
     uint32_t part_start[RT_DEDUP_PARTS + 1];
     rt_status status;
     rt_error err;
@@ -201,7 +206,18 @@ typedef struct pipeline {
     rt_aggregates *aggs;
     uint32_t *range_end;
     agg_worker *workers;
-    rt_dedup dedup; /* written to the pending billed-events file and freed once the usage is read */
+    /* In-run duplicates. The ids are read once ahead of rating (scan_ids) into a filter, and
+     * the fingerprints seen more than once by it (every repeated id, and ~1% of the others)
+     * are the candidates: only those go through the exact set `dedup`, so neither holds one
+     * entry per event. Without candidates (an input that cannot be read twice) every
+     * fingerprint goes through `dedup`. */
+    rt_dedup cand;
+    bool has_cand;
+    rt_dedup dedup;
+    rt_input_info *scanned; /* each usage file as the scan read it (checked against rating's) */
+    /* The fingerprints billed, spilled to a scratch file as they come and written sorted as the
+     * pending billed-events file once the usage is read (NULL for an accrual). */
+    rt_billed_writer *billed;
     uint64_t billed_count, billed_xxh64; /* of that file */
     rt_billed_set **prior; /* billed events of committed runs of nearby periods */
     size_t prior_count;
@@ -338,19 +354,27 @@ static rt_status dedup_wave(pipeline *p, unsigned n, rt_error *err)
             /* Records and set slots asked for ahead: both are random reads. */
             enum { AHEAD = 8 };
             uint32_t end = s->part_start[part + 1];
+            const rt_dedup *first = p->has_cand ? &p->cand : &p->dedup;
             for (uint32_t q = s->part_start[part]; q < end; q++) {
                 if (q + 2 * AHEAD < end) __builtin_prefetch(&s->rated[s->by_part[q + 2 * AHEAD]]);
                 if (q + AHEAD < end) {
                     const rt_rated *ahead = &s->rated[s->by_part[q + AHEAD]];
-                    rt_dedup_prefetch(&p->dedup, ahead->fp_lo, ahead->fp_hi);
+                    rt_dedup_prefetch(first, ahead->fp_lo, ahead->fp_hi);
                 }
                 rt_rated *r = &s->rated[s->by_part[q]];
-                bool seen;
-                if (rt_dedup_insert(&p->dedup, r->fp_lo, r->fp_hi, &seen) != RT_OK) {
+                bool seen = false;
+                /* An id the scan saw once is not repeated: it needs no place in the set. */
+                if ((!p->has_cand || rt_dedup_contains(&p->cand, r->fp_lo, r->fp_hi)) &&
+                    rt_dedup_insert(&p->dedup, r->fp_lo, r->fp_hi, &seen) != RT_OK) {
                     failed = 1;
                     break;
                 }
-                if (seen) r->flags |= RT_RATED_DUPLICATE;
+                if (seen)
+                    r->flags |= RT_RATED_DUPLICATE;
+                else if (p->billed && !rt_billed_writer_add(p->billed, r->fp_lo, r->fp_hi)) {
+                    failed = 1;
+                    break;
+                }
             }
         }
     }
@@ -609,6 +633,217 @@ static rt_status write_pending(pipeline *p, unsigned n, rt_error *err)
     return st;
 }
 
+/* ---- the ids read ahead of rating ---- */
+
+/* What the scan keeps: a filter of the ids seen, and per dedup partition the fingerprints the
+ * filter had seen before (in input order). */
+typedef struct id_scan {
+    rt_bloom seen;
+    rt_fp128 *cand[RT_DEDUP_PARTS];
+    size_t cand_count[RT_DEDUP_PARTS], cand_cap[RT_DEDUP_PARTS];
+    uint64_t events;
+} id_scan;
+
+/* Parse a chunk and take its events' fingerprints (as rating takes them) into s->ids, indexed
+ * by partition through s->by_part and s->part_start. Runs on any thread. */
+static void scan_slot(slot *s)
+{
+    rt_event_batch_clear(&s->batch);
+    s->status = s->reader->ops->parse_chunk(s->reader, &s->chunk, &s->batch, &s->err);
+    if (s->status != RT_OK) return;
+    size_t n = s->batch.count;
+    if (s->ids_cap < n || s->by_part_cap < n) {
+        rt_fp128 *f = s->ids_cap < n ? realloc(s->ids, n * sizeof *f) : s->ids;
+        if (f) s->ids = f, s->ids_cap = s->ids_cap < n ? n : s->ids_cap;
+        uint32_t *bp = s->by_part_cap < n ? realloc(s->by_part, n * sizeof *bp) : s->by_part;
+        if (bp) s->by_part = bp, s->by_part_cap = s->by_part_cap < n ? n : s->by_part_cap;
+        if (!f || !bp) {
+            s->status = rt_error_set(&s->err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+            return;
+        }
+    }
+    memset(s->part_start, 0, sizeof s->part_start);
+    for (size_t k = 0; k < n; k++) {
+        const rt_event *ev = &s->batch.events[k];
+        s->ids[k] = rt_rate_event_fingerprint(ev);
+        s->part_start[rt_dedup_part_of(s->ids[k].hi) + 1]++;
+    }
+    for (unsigned k = 0; k < RT_DEDUP_PARTS; k++) s->part_start[k + 1] += s->part_start[k];
+    uint32_t fill[RT_DEDUP_PARTS];
+    memcpy(fill, s->part_start, sizeof fill);
+    for (size_t k = 0; k < n; k++) s->by_part[fill[rt_dedup_part_of(s->ids[k].hi)]++] = (uint32_t)k;
+}
+
+/* Pass the chunks' fingerprints [0, n) through the filter, each partition on one thread in
+ * input order (a partition owns whole blocks of the filter): those it had seen are candidates. */
+static rt_status scan_filter(pipeline *p, id_scan *sc, unsigned n, rt_error *err)
+{
+    int failed = 0;
+#pragma omp parallel for num_threads(p->threads) schedule(dynamic, 8) reduction(| : failed)
+    for (unsigned part = 0; part < RT_DEDUP_PARTS; part++) {
+        for (unsigned i = 0; i < n && !failed; i++) {
+            const slot *s = &p->slots[i];
+            enum { AHEAD = 8 };
+            uint32_t end = s->part_start[part + 1];
+            for (uint32_t q = s->part_start[part]; q < end; q++) {
+                if (q + AHEAD < end) rt_bloom_prefetch(&sc->seen, s->ids[s->by_part[q + AHEAD]].hi);
+                rt_fp128 f = s->ids[s->by_part[q]];
+                if (!rt_bloom_test_add(&sc->seen, f.lo, f.hi)) continue;
+                if (sc->cand_count[part] == sc->cand_cap[part]) {
+                    size_t cap = sc->cand_cap[part] ? sc->cand_cap[part] * 2 : 64;
+                    rt_fp128 *c = realloc(sc->cand[part], cap * sizeof *c);
+                    if (!c) {
+                        failed = 1;
+                        break;
+                    }
+                    sc->cand[part] = c;
+                    sc->cand_cap[part] = cap;
+                }
+                sc->cand[part][sc->cand_count[part]++] = f;
+            }
+        }
+    }
+    if (failed) return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+    return RT_OK;
+}
+
+/* RT_ID_SCAN_AUTO scans when the run expects more events than this: where the set of every
+ * fingerprint (about 25 bytes an event at its load) would pass 1/16 of the machine's memory
+ * (1.5 GiB, some 64 million events, with 24 GiB). */
+static uint64_t scan_threshold(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+    uint64_t mem = pages > 0 && size > 0 ? (uint64_t)pages * (uint64_t)size : (uint64_t)1 << 34;
+    return mem / 16 / 25;
+}
+
+/* Read every usage file once for its event ids alone, before rating, so that the in-run
+ * de-duplication holds only the ids that occur more than once (and the filter's false hits)
+ * instead of every event: what it holds then grows with the duplicates, not with the records.
+ * Records a parser rejects have no id to scan, and ids of records rating rejects are scanned
+ * all the same: the candidates are a superset of the ids rating will see twice, which is all
+ * the check needs. Inputs that cannot be read twice (not regular files) skip the scan. */
+static rt_status scan_ids(pipeline *p, rt_error *err)
+{
+    const rt_run_config *cfg = p->cfg;
+    if (cfg->id_scan == RT_ID_SCAN_OFF) return RT_OK;
+    for (size_t i = 0; i < cfg->usage_count; i++) {
+        struct stat sb;
+        if (stat(cfg->usage_paths[i], &sb) != 0 || !S_ISREG(sb.st_mode)) return RT_OK;
+    }
+    id_scan *sc = calloc(1, sizeof *sc);
+    rt_usage_reader **open = calloc(p->nslots + 1, sizeof *open);
+    if (!sc || !open) {
+        free(sc);
+        free(open);
+        return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+    }
+    rt_status st = RT_OK;
+    bool skip = false;
+    size_t file = 0, nopen = 0;
+    uint64_t done_bytes = 0;
+    rt_usage_reader *cur = NULL;
+    for (;;) {
+        /* A wave of chunks, cut in order; readers at their end closed after the wave. */
+        unsigned n = 0;
+        while (st == RT_OK && n < p->nslots) {
+            if (!cur) {
+                if (file >= cfg->usage_count) break;
+                st = cfg->open_usage(cfg->open_ctx, cfg->usage_paths[file], cfg->chunk_bytes,
+                                     &cur, err);
+                if (st != RT_OK) break;
+            }
+            slot *s = &p->slots[n];
+            int eof = 0;
+            st = cur->ops->next_chunk(cur, &s->chunk, &eof, err);
+            if (st != RT_OK) {
+                if (!err->file[0]) snprintf(err->file, sizeof err->file, "%s", cur->path);
+                break;
+            }
+            if (eof) {
+                cur->ops->info(cur, &p->scanned[file]);
+                done_bytes += p->scanned[file].bytes;
+                open[nopen++] = cur;
+                cur = NULL;
+                file++;
+                continue;
+            }
+            s->reader = cur;
+            s->status = RT_OK;
+            n++;
+        }
+        if (st != RT_OK || n == 0) break;
+#pragma omp parallel for num_threads(p->threads) schedule(dynamic, 1)
+        for (unsigned i = 0; i < n; i++) scan_slot(&p->slots[i]);
+        if ((st = first_failure(p, n, err)) != RT_OK) break;
+        if (!sc->seen.blocks) {
+            /* Sized from the first wave's density over every input's bytes, with a quarter
+             * to spare: a wrong guess costs more false hits (more candidates), never a
+             * missed duplicate. */
+            uint64_t events = 0, at = done_bytes + (cur ? p->slots[n - 1].chunk.source_offset : 0);
+            for (unsigned i = 0; i < n; i++) events += p->slots[i].batch.count;
+            unsigned __int128 guess = events;
+            if (at && p->bytes_total > at) guess = guess * p->bytes_total / at;
+            uint64_t expected = guess > ((uint64_t)1 << 36) ? (uint64_t)1 << 36 : (uint64_t)guess;
+            if (cfg->id_scan == RT_ID_SCAN_AUTO && expected < scan_threshold()) {
+                skip = true; /* the set of every fingerprint is cheaper than a second read */
+                break;
+            }
+            expected += expected / 4 + 4096;
+            if (rt_bloom_init(&sc->seen, expected, RT_DEDUP_PART_BITS) != RT_OK) {
+                st = rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+                break;
+            }
+        }
+        for (unsigned i = 0; i < n; i++) sc->events += p->slots[i].batch.count;
+        if ((st = scan_filter(p, sc, n, err)) != RT_OK) break;
+        for (size_t k = 0; k < nopen; k++) open[k]->ops->close(open[k]);
+        nopen = 0;
+    }
+    for (size_t k = 0; k < nopen; k++) open[k]->ops->close(open[k]);
+    if (cur) cur->ops->close(cur);
+    free(open);
+    rt_bloom_free(&sc->seen);
+    if (skip) {
+        free(sc);
+        return RT_OK;
+    }
+    /* The candidates as a set, and room in the exact set for all of them. */
+    size_t total = 0;
+    for (unsigned k = 0; k < RT_DEDUP_PARTS; k++) total += sc->cand_count[k];
+    if (st == RT_OK && (rt_dedup_init(&p->cand, total) != RT_OK ||
+                        rt_dedup_reserve(&p->dedup, total + total / 10) != RT_OK))
+        st = rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+    int failed = 0;
+    if (st == RT_OK) {
+#pragma omp parallel for num_threads(p->threads) schedule(dynamic, 8) reduction(| : failed)
+        for (unsigned k = 0; k < RT_DEDUP_PARTS; k++) {
+            bool seen;
+            for (size_t q = 0; q < sc->cand_count[k] && !failed; q++)
+                if (rt_dedup_insert(&p->cand, sc->cand[k][q].lo, sc->cand[k][q].hi, &seen) != RT_OK)
+                    failed = 1;
+        }
+        if (failed) st = rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+    }
+    for (unsigned k = 0; k < RT_DEDUP_PARTS; k++) free(sc->cand[k]);
+    free(sc);
+    if (st == RT_OK) p->has_cand = true;
+    return st;
+}
+
+/* Every usage file was read twice (the scan, then rating): it must have been the same file. */
+static rt_status check_scanned(const pipeline *p, rt_error *err)
+{
+    if (!p->has_cand) return RT_OK;
+    for (size_t i = 0; i < p->cfg->usage_count; i++) {
+        const rt_input_info *a = &p->scanned[i], *b = &p->inputs[i].info;
+        if (a->bytes != b->bytes || a->xxh64 != b->xxh64)
+            return rt_error_set(err, RT_EIO, p->cfg->usage_paths[i], 0, 0, NULL,
+                                "the file changed while the run read it");
+    }
+    return RT_OK;
+}
+
 static rt_status run_waves(pipeline *p, rt_error *err)
 {
     const rt_run_config *cfg = p->cfg;
@@ -647,9 +882,10 @@ static rt_status run_waves(pipeline *p, rt_error *err)
 
         uint64_t in_file = 0, in_run = 0;
         if (first) estimate_records(p, cur, n, &in_file, &in_run);
-        if (first && (st = reserve_dedup(p, in_file, err)) != RT_OK) break;
+        if (first && !p->has_cand && (st = reserve_dedup(p, in_file, err)) != RT_OK) break;
         if (first) reserve_aggs(p, in_run);
         if ((st = dedup_wave(p, n, err)) != RT_OK) break;
+        if (p->billed && (st = rt_billed_writer_settle(p->billed, err)) != RT_OK) break;
         if (first && (st = cut_ranges(p, n, err)) != RT_OK) break;
         if (first && (st = plan_outputs(p, n, in_run, err)) != RT_OK) break;
         first = false;
@@ -677,6 +913,7 @@ static rt_status run_waves(pipeline *p, rt_error *err)
         st = write_pending(p, pending, err);
         p->times.output_ns += rt_run_clock_ns() - t;
     }
+    if (st == RT_OK) st = check_scanned(p, err);
     for (size_t k = 0; k < ndone; k++) done[k]->ops->close(done[k]);
     if (cur) cur->ops->close(cur);
     free(done);
@@ -1044,6 +1281,14 @@ static rt_status prepare(run_state *rs, const rt_run_config *cfg, rt_error *err)
     for (unsigned i = 0; i < p->nslots; i++) rt_event_batch_init(&p->slots[i].batch);
     if (rt_dedup_init(&p->dedup, 1 << 16) != RT_OK)
         return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+    if (!(p->scanned = calloc(cfg->usage_count + 1, sizeof *p->scanned)))
+        return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+    /* An accrual bills nothing and keeps nothing. */
+    if (!cfg->accrue_only) {
+        rt_billed_pending_path(cfg->book_dir, rs->billed_pending, sizeof rs->billed_pending);
+        st = rt_billed_writer_open(rs->billed_pending, BILLED_HELD_BYTES, &p->billed, err);
+        if (st != RT_OK) return st;
+    }
     for (size_t i = 0; i < cfg->usage_count; i++) {
         struct stat sb;
         if (stat(cfg->usage_paths[i], &sb) != 0)
@@ -1066,18 +1311,18 @@ static rt_status bill(run_state *rs, rt_error *err)
 {
     pipeline *p = &rs->p;
     rt_status st;
-    /* The fingerprint set is done with: it is written, sorted, as the billed-events file
-     * under a pending name (published at commit), and released before billing, so that
-     * neither it nor a sorted copy adds to the peak. An accrual bills nothing and keeps
-     * nothing. */
-    if (!p->cfg->accrue_only) {
-        rt_billed_pending_path(p->cfg->book_dir, rs->billed_pending, sizeof rs->billed_pending);
-        st = rt_billed_write_set(rs->billed_pending, &p->dedup, p->threads, &p->billed_count,
-                                 &p->billed_xxh64, err);
+    /* The fingerprints billed are written, sorted, as the billed-events file under a pending
+     * name (published at commit), and the sets released before billing. */
+    if (p->billed) {
+        st = rt_billed_writer_finish(p->billed, p->threads, &p->billed_count, &p->billed_xxh64,
+                                     err);
+        rt_billed_writer_free(p->billed);
+        p->billed = NULL;
         if (st != RT_OK) return st;
         rs->pending_written = true;
     }
     rt_dedup_free(&p->dedup);
+    rt_dedup_free(&p->cand);
     /* Every thread's aggregates (ranges of accounts) sorted, each on its own thread, and
      * placed side by side in chunks of 12 MiB, each freed as soon as its accounts are billed:
      * the invoices' arena blocks (8 MiB) take its memory over instead of fresh pages, so the
@@ -1450,6 +1695,7 @@ static void cleanup(run_state *rs, const rt_run_config *cfg)
             free(p->slots[i].by_part);
             free(p->slots[i].fps);
             free(p->slots[i].runs);
+            free(p->slots[i].ids);
         }
         free(p->slots);
     }
@@ -1463,6 +1709,9 @@ static void cleanup(run_state *rs, const rt_run_config *cfg)
     free(p->range_end);
     free(p->inputs);
     rt_dedup_free(&p->dedup);
+    rt_dedup_free(&p->cand);
+    rt_billed_writer_free(p->billed);
+    free(p->scanned);
     rt_agg_chunks_free(&rs->total);
     rt_order_result_free(&rs->order_result);
     rt_order_book_free(&rs->orders);
@@ -1490,6 +1739,11 @@ rt_status rt_run_execute(const rt_run_config *cfg, rt_run_summary *sum, rt_error
     if (st != RT_OK) { /* orders not read yet are not read; a thread reading them stops */
         rs.orders_due = false;
         catalog_signal(&rs, -1);
+    }
+    if (st == RT_OK) {
+        uint64_t ts = rt_run_clock_ns();
+        st = scan_ids(&rs.p, err);
+        rs.p.times.dedup_ns += rt_run_clock_ns() - ts;
     }
     if (st == RT_OK) st = run_waves(&rs.p, err);
     uint64_t tw = rt_run_clock_ns();

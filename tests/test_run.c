@@ -44,7 +44,11 @@ typedef struct mem_reader {
     uint64_t line;
     unsigned chunks;
     reader_fault fault;
+    bool changed; /* a later open of a "changing" file: other bytes (its checksum differs) */
 } mem_reader;
+
+/* Opens of the test reader's files, and of "changing" ones. */
+static unsigned opens, changing_opens;
 
 enum { RECORDS_PER_CHUNK = 7, FAULT_AT_CHUNK = 3 };
 
@@ -85,7 +89,7 @@ static void mem_info(const rt_usage_reader *r, rt_input_info *info)
 {
     const mem_reader *m = (const mem_reader *)r;
     info->bytes = m->len;
-    info->xxh64 = 0x5eed;
+    info->xxh64 = m->changed ? 0xc4a9 : 0x5eed;
 }
 
 static void mem_close(rt_usage_reader *r)
@@ -119,16 +123,22 @@ static rt_status mem_open(const void *ctx, const char *path, size_t chunk_bytes,
     m->base.ops = &mem_ops;
     m->base.path = path;
     m->line = 1;
+    opens++;
+    if (strstr(path, "changing")) m->changed = ++changing_opens > 1;
     unsigned from = 0, to = 1000;
     if (strstr(path, "part-1")) to = 600;
     if (strstr(path, "part-2")) from = 600;
     if (strstr(path, "read-fault")) m->fault = FAULT_READ;
     if (strstr(path, "parse-fault")) m->fault = FAULT_PARSE;
     bool rejects_only = strstr(path, "rejects-only") != NULL;
+    bool reject_first = strstr(path, "reject-first") != NULL;
     rt_buf b;
     rt_buf_init(&b);
     for (unsigned i = from; i < to; i++) {
-        if (rejects_only)
+        if (reject_first) /* R<k> first under an unknown account, then A1's; D<k> twice A1's */
+            rt_buf_printf(&b, "%c%u,%s,VOICE,2026-10-20T10:00:00Z,60,\n", i % 4 < 2 ? 'R' : 'D',
+                          i / 4, i % 4 == 0 ? "ZZ" : "A1");
+        else if (rejects_only)
             rt_buf_printf(&b, "E%u,ZZ,VOICE,2026-10-20T10:00:00Z,60,\n", i);
         else
             record(&b, i);
@@ -278,6 +288,7 @@ static const rt_output_ops cap_ops = {cap_begin,  cap_encode,  cap_write,
 
 static char tmp[256], book_dir[512], out_dir[512], staging[560];
 static char inputs[3][300];
+static rt_id_scan scan_mode; /* what config() asks for */
 
 static void make_book(const char *dir)
 {
@@ -310,6 +321,8 @@ static void setup(void)
     plan_calls = encodes_before_plan = encodes = 0;
     wfault = W_NONE;
     hold_detail = published_before_detail = false;
+    scan_mode = RT_ID_SCAN_AUTO;
+    opens = changing_opens = 0;
 }
 
 static void teardown(void)
@@ -333,6 +346,7 @@ static rt_run_config config(const char *const *paths, size_t n, unsigned threads
     cfg.late = RT_LATE_BILL;
     cfg.open_usage = mem_open;
     cfg.outputs = &cap_ops;
+    cfg.id_scan = scan_mode;
     return cfg;
 }
 
@@ -467,8 +481,10 @@ Test(run, read_equals_rated_plus_rejected_plus_duplicate)
     rt_store_close(s);
 }
 
-/* Run the data set with `threads` into a fresh book and output; return the captured log. */
-static char *run_with(unsigned threads, const char *name)
+/* Run inputs with `threads` into a fresh book and output (under tmp/name); return the
+ * captured log. */
+static char *run_inputs(const char *const *paths, size_t n, unsigned threads, const char *name,
+                        rt_run_summary *sum)
 {
     char dir[400];
     snprintf(dir, sizeof dir, "%s/%s", tmp, name);
@@ -476,14 +492,20 @@ static char *run_with(unsigned threads, const char *name)
     snprintf(book_dir, sizeof book_dir, "%s/book", dir);
     snprintf(out_dir, sizeof out_dir, "%s/out", dir);
     make_book(book_dir);
-    const char *paths[2] = {inputs[0], inputs[1]};
-    rt_run_config cfg = config(paths, 2, threads);
-    rt_run_summary sum;
+    rt_run_config cfg = config(paths, n, threads);
     rt_error err;
     rt_buf_reset(&captured);
-    cr_assert_eq(rt_run_execute(&cfg, &sum, &err), RT_OK, "%s", err.message);
+    cr_assert_eq(rt_run_execute(&cfg, sum, &err), RT_OK, "%s", err.message);
     rt_buf_putc(&captured, '\0');
     return strdup(captured.data);
+}
+
+/* The data set with `threads`. */
+static char *run_with(unsigned threads, const char *name)
+{
+    const char *paths[2] = {inputs[0], inputs[1]};
+    rt_run_summary sum;
+    return run_inputs(paths, 2, threads, name, &sum);
 }
 
 Test(run, one_thread_and_three_give_identical_results)
@@ -515,6 +537,95 @@ Test(run, a_smaller_openmp_team_than_asked_for_gives_the_same_results)
     cr_assert_str_eq(three, alone);
     free(three);
     free(alone);
+}
+
+/* The ids read ahead of rating (the in-run set then holds only ids seen twice) change nothing
+ * the run writes: not the log, not the billed-events file. */
+Test(run, the_id_scan_changes_nothing_written)
+{
+    char *logs[4];
+    char *billed[4];
+    size_t lens[4];
+    static const char *const names[4] = {"off1", "on1", "off3", "on3"};
+    for (int k = 0; k < 4; k++) {
+        scan_mode = k % 2 ? RT_ID_SCAN_ON : RT_ID_SCAN_OFF;
+        opens = 0;
+        logs[k] = run_with(k < 2 ? 1 : 3, names[k]);
+        cr_assert_eq(opens, k % 2 ? 4 : 2, "each input opened once more for the scan");
+        char path[600];
+        snprintf(path, sizeof path, "%s/billed/1.fps", book_dir);
+        billed[k] = rt_test_read(path, &lens[k]);
+        cr_assert_not_null(billed[k]);
+        cr_assert_eq(lens[k], 16 + 601 * 16 + 8, "every billed event once");
+    }
+    for (int k = 1; k < 4; k++) {
+        cr_assert_str_eq(logs[k], logs[0], "%s", names[k]);
+        cr_assert(lens[k] == lens[0] && memcmp(billed[k], billed[0], lens[0]) == 0, "%s",
+                  names[k]);
+    }
+    cr_assert(strstr(logs[0], "run 1 2026-10 read=1000 rated=601 rejected=300 duplicate=99\n"));
+    for (int k = 0; k < 4; k++) {
+        free(logs[k]);
+        free(billed[k]);
+    }
+}
+
+/* An id whose first record is rejected (unknown account) is billed at its next record: the
+ * scan saw it twice, rating once. */
+Test(run, an_id_first_rejected_is_billed_at_its_next_record_with_or_without_the_scan)
+{
+    char path[400];
+    snprintf(path, sizeof path, "%s/reject-first.csv", tmp);
+    rt_test_write(tmp, "reject-first.csv", "x\n");
+    const char *paths[1] = {path};
+    for (int k = 0; k < 2; k++) {
+        scan_mode = k ? RT_ID_SCAN_ON : RT_ID_SCAN_OFF;
+        rt_run_summary sum;
+        char *log = run_inputs(paths, 1, 2, k ? "rf-scan" : "rf", &sum);
+        /* 1000 records: R0..R249 rejected then billed, D0..D249 billed then repeated. */
+        cr_assert_eq(sum.counts.read, 1000);
+        cr_assert_eq(sum.counts.rejected, 250);
+        cr_assert_eq(sum.counts.rated, 500);
+        cr_assert_eq(sum.counts.duplicate, 250);
+        cr_assert(strstr(log, "reject-first.csv:2 R0 acct=0 charge=6 amount=30000000\n"), "%s",
+                  log);
+        cr_assert(strstr(log, "reject-first.csv:4 D0 acct=0 charge=6 amount=30000000 duplicate\n"));
+        free(log);
+    }
+}
+
+/* The scan reads each input once more: a file that is not the same the second time fails the
+ * run, which leaves nothing behind. */
+Test(run, a_usage_file_that_changes_between_the_scan_and_rating_fails_the_run)
+{
+    char path[400];
+    snprintf(path, sizeof path, "%s/changing.csv", tmp);
+    rt_test_write(tmp, "changing.csv", "x\n");
+    const char *paths[2] = {inputs[0], path};
+    scan_mode = RT_ID_SCAN_ON;
+    rt_run_config cfg = config(paths, 2, 2);
+    rt_run_summary sum;
+    rt_error err;
+    cr_assert_eq(rt_run_execute(&cfg, &sum, &err), RT_EIO);
+    cr_assert_str_eq(err.file, path);
+    cr_assert_str_eq(err.message, "the file changed while the run read it");
+    assert_no_trace();
+}
+
+/* An input that cannot be read twice (a pipe) is not scanned: every id goes to the set. */
+Test(run, an_input_that_is_not_a_regular_file_is_not_scanned)
+{
+    char fifo[400];
+    snprintf(fifo, sizeof fifo, "%s/part-1.pipe", tmp);
+    cr_assert_eq(rt_test_sh("mkfifo '%s'", fifo), 0);
+    const char *paths[2] = {fifo, inputs[1]};
+    scan_mode = RT_ID_SCAN_ON;
+    rt_run_config cfg = config(paths, 2, 2);
+    rt_run_summary sum;
+    rt_error err;
+    cr_assert_eq(rt_run_execute(&cfg, &sum, &err), RT_OK, "%s", err.message);
+    cr_assert_eq(opens, 2, "no input was opened for a scan");
+    cr_assert_eq(sum.counts.duplicate, 99);
 }
 
 Test(run, a_failing_output_writer_leaves_no_trace)
