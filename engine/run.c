@@ -215,8 +215,9 @@ typedef struct pipeline {
     bool has_cand;
     rt_dedup dedup;
     rt_input_info *scanned; /* each usage file as the scan read it (checked against rating's) */
-    /* The fingerprints billed, spilled to a scratch file as they come and written sorted as the
-     * pending billed-events file once the usage is read (NULL for an accrual). */
+    /* After an id scan: the fingerprints billed, spilled to a scratch file as they come and
+     * written sorted as the pending billed-events file once the usage is read (NULL without
+     * a scan, when `dedup` holds them all, and for an accrual). */
     rt_billed_writer *billed;
     uint64_t billed_count, billed_xxh64; /* of that file */
     rt_billed_set **prior; /* billed events of committed runs of nearby periods */
@@ -723,7 +724,7 @@ static uint64_t scan_threshold(void)
  * Records a parser rejects have no id to scan, and ids of records rating rejects are scanned
  * all the same: the candidates are a superset of the ids rating will see twice, which is all
  * the check needs. Inputs that cannot be read twice (not regular files) skip the scan. */
-static rt_status scan_ids(pipeline *p, rt_error *err)
+static rt_status scan_ids(pipeline *p, const char *billed_path, rt_error *err)
 {
     const rt_run_config *cfg = p->cfg;
     if (cfg->id_scan == RT_ID_SCAN_OFF) return RT_OK;
@@ -745,8 +746,10 @@ static rt_status scan_ids(pipeline *p, rt_error *err)
     rt_usage_reader *cur = NULL;
     for (;;) {
         /* A wave of chunks, cut in order; readers at their end closed after the wave. */
-        unsigned n = 0;
-        while (st == RT_OK && n < p->nslots) {
+        /* With auto, one chunk first, to decide. */
+        unsigned n = 0,
+                 want = sc->seen.blocks || cfg->id_scan != RT_ID_SCAN_AUTO ? p->nslots : 1;
+        while (st == RT_OK && n < want) {
             if (!cur) {
                 if (file >= cfg->usage_count) break;
                 st = cfg->open_usage(cfg->open_ctx, cfg->usage_paths[file], cfg->chunk_bytes,
@@ -777,7 +780,7 @@ static rt_status scan_ids(pipeline *p, rt_error *err)
         for (unsigned i = 0; i < n; i++) scan_slot(&p->slots[i]);
         if ((st = first_failure(p, n, err)) != RT_OK) break;
         if (!sc->seen.blocks) {
-            /* Sized from the first wave's density over every input's bytes, with a quarter
+            /* Sized from the first chunks' density over every input's bytes, with a quarter
              * to spare: a wrong guess costs more false hits (more candidates), never a
              * missed duplicate. */
             uint64_t events = 0, at = done_bytes + (cur ? p->slots[n - 1].chunk.source_offset : 0);
@@ -827,6 +830,9 @@ static rt_status scan_ids(pipeline *p, rt_error *err)
     }
     for (unsigned k = 0; k < RT_DEDUP_PARTS; k++) free(sc->cand[k]);
     free(sc);
+    /* No set holds every billed fingerprint now: a writer takes them as they are billed. */
+    if (st == RT_OK && billed_path)
+        st = rt_billed_writer_open(billed_path, BILLED_HELD_BYTES, &p->billed, err);
     if (st == RT_OK) p->has_cand = true;
     return st;
 }
@@ -1284,11 +1290,8 @@ static rt_status prepare(run_state *rs, const rt_run_config *cfg, rt_error *err)
     if (!(p->scanned = calloc(cfg->usage_count + 1, sizeof *p->scanned)))
         return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
     /* An accrual bills nothing and keeps nothing. */
-    if (!cfg->accrue_only) {
+    if (!cfg->accrue_only)
         rt_billed_pending_path(cfg->book_dir, rs->billed_pending, sizeof rs->billed_pending);
-        st = rt_billed_writer_open(rs->billed_pending, BILLED_HELD_BYTES, &p->billed, err);
-        if (st != RT_OK) return st;
-    }
     for (size_t i = 0; i < cfg->usage_count; i++) {
         struct stat sb;
         if (stat(cfg->usage_paths[i], &sb) != 0)
@@ -1312,12 +1315,19 @@ static rt_status bill(run_state *rs, rt_error *err)
     pipeline *p = &rs->p;
     rt_status st;
     /* The fingerprints billed are written, sorted, as the billed-events file under a pending
-     * name (published at commit), and the sets released before billing. */
+     * name (published at commit): from the writer that took them as they were billed (after
+     * an id scan), else from the set, which holds them all. The sets are released before
+     * billing, so that their memory is the aggregates' and invoices'. */
     if (p->billed) {
         st = rt_billed_writer_finish(p->billed, p->threads, &p->billed_count, &p->billed_xxh64,
                                      err);
         rt_billed_writer_free(p->billed);
         p->billed = NULL;
+        if (st != RT_OK) return st;
+        rs->pending_written = true;
+    } else if (!p->cfg->accrue_only) {
+        st = rt_billed_write_set(rs->billed_pending, &p->dedup, p->threads, &p->billed_count,
+                                 &p->billed_xxh64, err);
         if (st != RT_OK) return st;
         rs->pending_written = true;
     }
@@ -1742,7 +1752,7 @@ rt_status rt_run_execute(const rt_run_config *cfg, rt_run_summary *sum, rt_error
     }
     if (st == RT_OK) {
         uint64_t ts = rt_run_clock_ns();
-        st = scan_ids(&rs.p, err);
+        st = scan_ids(&rs.p, cfg->accrue_only ? NULL : rs.billed_pending, err);
         rs.p.times.dedup_ns += rt_run_clock_ns() - ts;
     }
     if (st == RT_OK) st = run_waves(&rs.p, err);
