@@ -158,7 +158,7 @@ enum { RT_TABLES_ZSTD_LEVEL = 1 };
 
 /* Whether usage ids are read once ahead of rating (see rt_run_config.id_scan). */
 typedef enum rt_id_scan {
-    RT_ID_SCAN_AUTO = 0, /* when the in-run duplicate set would pass 1/16 of the memory */
+    RT_ID_SCAN_AUTO = 0, /* when the in-run duplicate set would pass 1/4 of the memory */
     RT_ID_SCAN_ON,
     RT_ID_SCAN_OFF
 } rt_id_scan;

@@ -31,8 +31,8 @@ static const char run_usage[] =
     "thread only.\n"
     "--id-scan: read the usage files once for their event ids before rating, so that the\n"
     "in-run duplicate check holds only ids seen more than once instead of every event\n"
-    "(~25 bytes each); costs a second parse. auto (default): when that set would pass 1/16\n"
-    "of the memory. The outputs are the same either way.\n";
+    "(~25 bytes each); costs a second parse. auto (default): when that set would pass a\n"
+    "quarter of the memory. The outputs are the same either way.\n";
 
 typedef struct progress_state {
     int tty;
