@@ -1,5 +1,7 @@
 /* run: the billing run pipeline and its commit protocol.
  *
+ * Before the waves, with --id-scan, the usage files are read once for their event ids alone
+ * (scan_ids), so that the dedup step holds only ids seen more than once.
  * Pipeline, per wave of `slots` chunks (slots = 2 x threads):
  *   1. read:   chunks are cut from the inputs in order (one thread);
  *   2. rate:   each chunk is parsed and rated on its own thread;
@@ -209,8 +211,8 @@ typedef struct pipeline {
     /* In-run duplicates. The ids are read once ahead of rating (scan_ids) into a filter, and
      * the fingerprints seen more than once by it (every repeated id, and ~1% of the others)
      * are the candidates: only those go through the exact set `dedup`, so neither holds one
-     * entry per event. Without candidates (an input that cannot be read twice) every
-     * fingerprint goes through `dedup`. */
+     * entry per event. Without candidates (no scan: --id-scan off, auto below its threshold,
+     * or an input that cannot be read twice) every fingerprint goes through `dedup`. */
     rt_dedup cand;
     bool has_cand;
     rt_dedup dedup;
@@ -642,7 +644,6 @@ typedef struct id_scan {
     rt_bloom seen;
     rt_fp128 *cand[RT_DEDUP_PARTS];
     size_t cand_count[RT_DEDUP_PARTS], cand_cap[RT_DEDUP_PARTS];
-    uint64_t events;
 } id_scan;
 
 /* Parse a chunk and take its events' fingerprints (as rating takes them) into s->ids, indexed
@@ -747,8 +748,8 @@ static rt_status scan_ids(pipeline *p, const char *billed_path, rt_error *err)
     uint64_t done_bytes = 0;
     rt_usage_reader *cur = NULL;
     for (;;) {
-        /* A wave of chunks, cut in order; readers at their end closed after the wave. */
-        /* With auto, one chunk first, to decide. */
+        /* A wave of chunks, cut in order (with auto, one chunk first, to decide); readers at
+         * their end are closed after the wave. */
         unsigned n = 0,
                  want = sc->seen.blocks || cfg->id_scan != RT_ID_SCAN_AUTO ? p->nslots : 1;
         while (st == RT_OK && n < want) {
@@ -800,7 +801,6 @@ static rt_status scan_ids(pipeline *p, const char *billed_path, rt_error *err)
                 break;
             }
         }
-        for (unsigned i = 0; i < n; i++) sc->events += p->slots[i].batch.count;
         if ((st = scan_filter(p, sc, n, err)) != RT_OK) break;
         for (size_t k = 0; k < nopen; k++) open[k]->ops->close(open[k]);
         nopen = 0;
