@@ -265,8 +265,9 @@ void rt_agg_chunks_free(rt_agg_chunks *c)
  * after another: its charges, zones and rates) into chunks of whole accounts, then each
  * account's sorted and summed. Linear in the entries; its large allocations are the chunks.
  * When the parts hold ascending, disjoint ranges of accounts (as a run's threads aggregate
- * them), each part is counted and placed by a thread of its own, since no two parts touch the
- * same account. */
+ * them), each part is counted by a thread of its own, since no two parts touch the same
+ * account. The parts are placed one after another, each by every thread (a share of the
+ * accounts each) and freed once placed. */
 rt_status rt_agg_merge_sorted(rt_aggregates *parts, unsigned n, unsigned threads,
                               size_t chunk_entries, rt_agg_chunks *out)
 {
@@ -276,6 +277,8 @@ rt_status rt_agg_merge_sorted(rt_aggregates *parts, unsigned n, unsigned threads
     size_t total = 0;
     uint32_t accounts = 0, last = 0;
     bool disjoint = true;
+    uint32_t *top = calloc(n ? n : 1, sizeof *top); /* each part's highest account */
+    if (!top) return RT_ENOMEM;
     for (unsigned p = 0; p < n; p++) {
         if (parts[p].count == 0) continue;
         uint32_t lo = UINT32_MAX, hi = 0;
@@ -285,12 +288,13 @@ rt_status rt_agg_merge_sorted(rt_aggregates *parts, unsigned n, unsigned threads
             if (a > hi) hi = a;
         }
         if (total && lo <= last) disjoint = false;
-        last = hi;
+        last = top[p] = hi;
         total += parts[p].count;
         if (hi >= accounts) accounts = hi + 1;
     }
     if (total == 0) {
         for (unsigned p = 0; p < n; p++) rt_agg_free(&parts[p]);
+        free(top);
         return RT_OK;
     }
     /* end[a]: where in its chunk account a's next entry goes (parts in order), then where its
@@ -344,10 +348,7 @@ rt_status rt_agg_merge_sorted(rt_aggregates *parts, unsigned n, unsigned threads
     size_t made = 0;
     for (unsigned p = 0; p < n; p++) {
         const rt_aggregates *part = &parts[p];
-        uint32_t top = 0;
-        for (size_t i = 0; i < part->count; i++)
-            if (part->entries[i].account > top) top = part->entries[i].account;
-        size_t upto = part->count ? (size_t)chunk_of[top] + 1 : made;
+        size_t upto = part->count ? (size_t)chunk_of[top[p]] + 1 : made;
         for (; made < upto; made++) {
             rt_aggregates *x = &out->items[made];
             if (x->capacity && !(x->entries = rt_big_alloc_dirty(x->capacity * sizeof *x->entries)))
@@ -390,6 +391,7 @@ rt_status rt_agg_merge_sorted(rt_aggregates *parts, unsigned n, unsigned threads
     }
     st = RT_OK;
 done:
+    free(top);
     free(end);
     free(chunk_of);
     free(left);
