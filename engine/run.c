@@ -709,15 +709,70 @@ static rt_status scan_filter(pipeline *p, id_scan *sc, unsigned n, rt_error *err
     return RT_OK;
 }
 
+/* A limit file's number: a decimal count of bytes ("max", or anything else, is no limit). */
+static uint64_t limit_file(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return UINT64_MAX;
+    char text[32] = "";
+    bool got = fgets(text, sizeof text, f) != NULL;
+    fclose(f);
+    uint64_t v = 0;
+    size_t i = 0;
+    for (; got && text[i] >= '0' && text[i] <= '9'; i++) {
+        if (v > (UINT64_MAX - 9) / 10) return UINT64_MAX;
+        v = v * 10 + (uint64_t)(text[i] - '0');
+    }
+    return got && i > 0 && (text[i] == '\n' || text[i] == '\0') ? v : UINT64_MAX;
+}
+
+uint64_t rt_run_memory_limit(const char *proc_cgroup, const char *cgroup_fs, uint64_t physical)
+{
+    uint64_t limit = physical;
+    FILE *f = fopen(proc_cgroup, "r");
+    if (!f) return limit;
+    char line[PATH_MAX + 64];
+    while (fgets(line, sizeof line, f)) {
+        /* "0::PATH" (v2, unified) or "N:memory:PATH" (v1, the memory controller). */
+        char *a = strchr(line, ':'), *b = a ? strchr(a + 1, ':') : NULL;
+        if (!b) continue;
+        bool v2 = b == a + 1 && strncmp(line, "0:", 2) == 0;
+        bool v1 = (size_t)(b - a - 1) == strlen("memory") && strncmp(a + 1, "memory", 6) == 0;
+        if (!v1 && !v2) continue;
+        char *path = b + 1;
+        path[strcspn(path, "\n")] = '\0';
+        /* The group and every ancestor up to the root: the lowest limit holds. */
+        for (;;) {
+            char file[PATH_MAX * 2];
+            snprintf(file, sizeof file, "%s%s%s/%s", cgroup_fs, v1 ? "/memory" : "",
+                     strcmp(path, "/") == 0 ? "" : path,
+                     v1 ? "memory.limit_in_bytes" : "memory.max");
+            uint64_t v = limit_file(file);
+            if (v < limit) limit = v;
+            char *slash = strrchr(path, '/');
+            if (!slash || slash == path) {
+                if (strcmp(path, "/") == 0 || !slash) break;
+                path[1] = '\0'; /* the root */
+                continue;
+            }
+            *slash = '\0';
+        }
+    }
+    fclose(f);
+    return limit;
+}
+
 /* RT_ID_SCAN_AUTO scans when the run expects more events than this: where the set of every
- * fingerprint (about 25 bytes an event at its load) would pass a quarter of the machine's
- * memory (6 GiB, some 250 million events, with 24 GiB). Below that the scan's second parse
- * costs more than the set: at 100M events it took the run from 251 to 300 s for a peak 6%
- * lower, billing's structures (which grow with accounts and charges) setting it then. */
+ * fingerprint (about 25 bytes an event at its load) would pass a quarter of the memory the
+ * run may count on (6 GiB, some 250 million events, with 24 GiB; a container's cgroup limit
+ * when lower). Below that the scan's second parse costs more than the set: at 100M events it
+ * took the run from 251 to 300 s for a peak 6% lower, billing's structures (which grow with
+ * accounts and charges) setting it then. */
 static uint64_t scan_threshold(void)
 {
     long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
     uint64_t mem = pages > 0 && size > 0 ? (uint64_t)pages * (uint64_t)size : (uint64_t)1 << 34;
+    mem = rt_run_memory_limit("/proc/self/cgroup", "/sys/fs/cgroup", mem);
     return mem / 4 / 25;
 }
 

@@ -193,6 +193,12 @@ typedef struct rt_run_config {
     void *progress_ctx;
 } rt_run_config;
 
+/* The memory a run may count on: `physical` bytes, or less when the cgroup the process is in
+ * (read from proc_cgroup, /proc/self/cgroup, and looked up under cgroup_fs, /sys/fs/cgroup),
+ * or one of its ancestors, has a lower limit: cgroup v2's memory.max, or v1's
+ * memory/memory.limit_in_bytes. What cannot be read is taken as no limit. (--id-scan auto.) */
+uint64_t rt_run_memory_limit(const char *proc_cgroup, const char *cgroup_fs, uint64_t physical);
+
 /* A monotonic clock in nanoseconds, for the stage times. */
 uint64_t rt_run_clock_ns(void);
 

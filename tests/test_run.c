@@ -628,6 +628,36 @@ Test(run, an_input_that_is_not_a_regular_file_is_not_scanned)
     cr_assert_eq(sum.counts.duplicate, 99);
 }
 
+/* --id-scan auto counts on the machine's memory or a lower cgroup limit (v2 memory.max or v1
+ * memory.limit_in_bytes, on the process's group or an ancestor). */
+Test(run, the_memory_a_run_counts_on_is_the_lowest_cgroup_limit)
+{
+    const uint64_t phys = UINT64_C(24) << 30;
+    char proc[400], fs[400];
+    snprintf(proc, sizeof proc, "%s/cgroup", tmp);
+    snprintf(fs, sizeof fs, "%s/fs", tmp);
+    cr_assert_eq(rt_run_memory_limit(proc, fs, phys), phys, "no /proc/self/cgroup: no limit");
+
+    /* v2: the group says max, its parent 1 GiB, the root nothing. */
+    cr_assert_eq(rt_test_sh("mkdir -p '%s/a/b' && printf 'max\\n' > '%s/a/b/memory.max' && "
+                            "printf '1073741824\\n' > '%s/a/memory.max'", fs, fs, fs), 0);
+    rt_test_write(tmp, "cgroup", "0::/a/b\n");
+    cr_assert_eq(rt_run_memory_limit(proc, fs, phys), UINT64_C(1) << 30);
+    cr_assert_eq(rt_run_memory_limit(proc, fs, 1000), 1000, "a smaller machine wins");
+    /* The root's own limit counts too; a file that is no number is no limit. */
+    cr_assert_eq(rt_test_sh("printf '536870912\\n' > '%s/memory.max' && "
+                            "printf '12abc\\n' > '%s/a/memory.max'", fs, fs), 0);
+    cr_assert_eq(rt_run_memory_limit(proc, fs, phys), UINT64_C(512) << 20);
+
+    /* v1: the memory controller's line; an unlimited group (a page-rounded INT64_MAX). */
+    cr_assert_eq(rt_test_sh("mkdir -p '%s/memory/x' && printf '9223372036854771712\\n' > "
+                            "'%s/memory/x/memory.limit_in_bytes'", fs, fs), 0);
+    rt_test_write(tmp, "cgroup", "9:name=systemd:/\n4:memory:/x\n1:cpu:/\n");
+    cr_assert_eq(rt_run_memory_limit(proc, fs, phys), phys);
+    cr_assert_eq(rt_test_sh("printf '2147483648\\n' > '%s/memory/memory.limit_in_bytes'", fs), 0);
+    cr_assert_eq(rt_run_memory_limit(proc, fs, phys), UINT64_C(2) << 30);
+}
+
 Test(run, a_failing_output_writer_leaves_no_trace)
 {
     const char *paths[2] = {inputs[0], inputs[1]};
