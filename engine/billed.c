@@ -268,7 +268,7 @@ rt_status rt_billed_writer_open(const char *path, size_t budget, rt_billed_write
 
 bool rt_billed_writer_add(rt_billed_writer *w, uint64_t lo, uint64_t hi)
 {
-    if (lo == 0 && hi == 0) hi = 1; /* as rt_dedup stores it */
+    rt_dedup_normalise(&lo, &hi);
     held_part *p = &w->part[rt_dedup_part_of(hi)];
     if (p->count == p->cap) {
         size_t cap = p->cap ? p->cap * 2 : 256;
@@ -503,7 +503,7 @@ fail:
 
 bool rt_billed_contains(const rt_billed_set *s, uint64_t lo, uint64_t hi)
 {
-    if (lo == 0 && hi == 0) hi = 1; /* as rt_dedup stores it */
+    rt_dedup_normalise(&lo, &hi);
     uint32_t b = (uint32_t)(hi >> (64 - BUCKET_BITS));
     uint64_t a = s->bucket[b], z = s->bucket[b + 1];
     if (a == z) return false;
@@ -564,7 +564,7 @@ rt_status rt_billed_window_build(rt_billed_set *const *sets, size_t n, rt_billed
 
 static uint64_t window_probe(const rt_billed_window *w, uint64_t lo, uint64_t hi)
 {
-    if (lo == 0 && hi == 0) hi = 1; /* as rt_dedup stores it */
+    rt_dedup_normalise(&lo, &hi);
     if (!rt_bloom_test(&w->filter, lo, hi)) return 0;
     for (size_t i = 0; i < w->count; i++)
         if (rt_billed_contains(w->sets[i], lo, hi)) return w->sets[i]->run_no;

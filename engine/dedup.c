@@ -12,11 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void normalise(uint64_t *lo, uint64_t *hi)
-{
-    if (*lo == 0 && *hi == 0) *hi = 1;
-}
-
 /* Tables grow (double) before an insert would take them past a load of 3/4. */
 static bool full(const rt_dedup_part *p)
 {
@@ -128,7 +123,7 @@ rt_status rt_dedup_reserve(rt_dedup *d, size_t expected)
 
 rt_status rt_dedup_insert(rt_dedup *d, uint64_t lo, uint64_t hi, bool *seen)
 {
-    normalise(&lo, &hi);
+    rt_dedup_normalise(&lo, &hi);
     rt_dedup_part *p = &d->parts[rt_dedup_part_of(hi)];
     if (full(p)) { /* a share of the slab is left as it is: it was touched all the same */
         rt_status st = resize(p, p->cap * 2);
@@ -150,7 +145,7 @@ rt_status rt_dedup_insert(rt_dedup *d, uint64_t lo, uint64_t hi, bool *seen)
 
 bool rt_dedup_contains(const rt_dedup *d, uint64_t lo, uint64_t hi)
 {
-    normalise(&lo, &hi);
+    rt_dedup_normalise(&lo, &hi);
     const rt_dedup_part *p = &d->parts[rt_dedup_part_of(hi)];
     size_t i = rt_dedup_home(lo, p->cap);
     while (p->slots[i].lo || p->slots[i].hi) {

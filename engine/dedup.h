@@ -46,6 +46,14 @@ void rt_dedup_free(rt_dedup *d);
  * concurrent with inserts. RT_ENOMEM. */
 rt_status rt_dedup_reserve(rt_dedup *d, size_t expected);
 
+/* The all-zero fingerprint marks an empty slot, so a real one is held as (0, 1): a collision
+ * that costs nothing in practice. Every holder of fingerprints (this set, the billed-events
+ * files, their writer and windows) maps it so, through this. */
+static inline void rt_dedup_normalise(uint64_t *lo, uint64_t *hi)
+{
+    if (*lo == 0 && *hi == 0) *hi = 1;
+}
+
 /* The partition of a fingerprint. */
 static inline unsigned rt_dedup_part_of(uint64_t hi)
 {
