@@ -216,7 +216,6 @@ typedef struct pipeline {
     rt_dedup cand;
     bool has_cand;
     rt_dedup dedup;
-    rt_input_info *scanned; /* each usage file as the scan read it (checked against rating's) */
     /* After an id scan: the fingerprints billed, spilled to a scratch file as they come and
      * written sorted as the pending billed-events file once the usage is read (NULL without
      * a scan, when `dedup` holds them all, and for an accrual). */
@@ -531,12 +530,12 @@ static rt_status first_failure(pipeline *p, unsigned n, rt_error *err)
 
 /* Fill up to nslots chunks from the inputs, in order. Readers that reach their end are
  * closed only after the wave, since their chunks still point at them. */
-static rt_status read_wave(pipeline *p, size_t *file, rt_usage_reader **cur,
+static rt_status read_wave(pipeline *p, unsigned want, size_t *file, rt_usage_reader **cur,
                            rt_usage_reader **done, size_t *ndone, unsigned *n, rt_error *err)
 {
     const rt_run_config *cfg = p->cfg;
     *n = 0;
-    while (*n < p->nslots) {
+    while (*n < want) {
         if (!*cur) {
             if (*file >= cfg->usage_count) break;
             rt_status st = cfg->open_usage(cfg->open_ctx, cfg->usage_paths[*file], cfg->chunk_bytes,
@@ -551,8 +550,14 @@ static rt_status read_wave(pipeline *p, size_t *file, rt_usage_reader **cur,
             return st;
         }
         if (eof) {
-            (*cur)->ops->info(*cur, &p->inputs[*file].info);
-            p->bytes_done += p->inputs[*file].info.bytes;
+            /* A file read a second time (after the id scan) must be the one the scan read. */
+            rt_input_info *in = &p->inputs[*file].info, now = *in;
+            (*cur)->ops->info(*cur, &now);
+            if (p->has_cand && (now.bytes != in->bytes || now.xxh64 != in->xxh64))
+                return rt_error_set(err, RT_EIO, (*cur)->path, 0, 0, NULL,
+                                    "the file changed while the run read it");
+            *in = now;
+            p->bytes_done += in->bytes;
             done[(*ndone)++] = *cur;
             *cur = NULL;
             (*file)++;
@@ -572,6 +577,17 @@ static rt_status read_wave(pipeline *p, size_t *file, rt_usage_reader **cur,
  * for the dedup set (later files are not guessed at: a mix of compressed and plain files would
  * make a guess wrong by their compression ratio, and the set grows for them as it fills);
  * *in_run counts every input, for sizing the outputs' work only. */
+/* `records`, read from the inputs' first p->bytes_done bytes and `at` bytes into the file
+ * being read, scaled to every input's bytes (at most 2^40). */
+static uint64_t extrapolate(const pipeline *p, uint64_t records, uint64_t at)
+{
+    const uint64_t most = UINT64_C(1) << 40;
+    unsigned __int128 run = records;
+    uint64_t done = p->bytes_done + at;
+    if (done && p->bytes_total > done) run = run * p->bytes_total / done;
+    return run > most ? most : (uint64_t)run;
+}
+
 static void estimate_records(const pipeline *p, const rt_usage_reader *cur, unsigned n,
                              uint64_t *in_file, uint64_t *in_run)
 {
@@ -582,14 +598,12 @@ static void estimate_records(const pipeline *p, const rt_usage_reader *cur, unsi
     }
     const uint64_t most = UINT64_C(1) << 40;
     uint64_t at = cur && n ? p->slots[n - 1].chunk.source_offset : 0;
-    unsigned __int128 file = records, run = records;
+    unsigned __int128 file = records;
     struct stat sb;
     if (in_cur && at && stat(cur->path, &sb) == 0 && (uint64_t)sb.st_size > at)
         file += (unsigned __int128)in_cur * ((uint64_t)sb.st_size - at) / at;
-    uint64_t done = p->bytes_done + at;
-    if (done && p->bytes_total > done) run = run * p->bytes_total / done;
     *in_file = file > most ? most : (uint64_t)file;
-    *in_run = run > most ? most : (uint64_t)run;
+    *in_run = extrapolate(p, records, at);
 }
 
 /* Room in the dedup set for about `expected` records, plus a tenth (at most 2^32). */
@@ -791,49 +805,22 @@ static rt_status scan_ids(pipeline *p, const char *billed_path, rt_error *err)
         if (stat(cfg->usage_paths[i], &sb) != 0 || !S_ISREG(sb.st_mode)) return RT_OK;
     }
     id_scan *sc = calloc(1, sizeof *sc);
-    rt_usage_reader **open = calloc(p->nslots + 1, sizeof *open);
-    if (!sc || !open) {
+    rt_usage_reader **done = calloc(cfg->usage_count + 1, sizeof *done);
+    if (!sc || !done) {
         free(sc);
-        free(open);
+        free(done);
         return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
     }
     rt_status st = RT_OK;
     bool skip = false;
-    size_t file = 0, nopen = 0;
-    uint64_t done_bytes = 0;
+    size_t file = 0, ndone = 0;
     rt_usage_reader *cur = NULL;
     for (;;) {
-        /* A wave of chunks, cut in order (with auto, one chunk first, to decide); readers at
-         * their end are closed after the wave. */
-        unsigned n = 0,
-                 want = sc->seen.blocks || cfg->id_scan != RT_ID_SCAN_AUTO ? p->nslots : 1;
-        while (st == RT_OK && n < want) {
-            if (!cur) {
-                if (file >= cfg->usage_count) break;
-                st = cfg->open_usage(cfg->open_ctx, cfg->usage_paths[file], cfg->chunk_bytes,
-                                     &cur, err);
-                if (st != RT_OK) break;
-            }
-            slot *s = &p->slots[n];
-            int eof = 0;
-            st = cur->ops->next_chunk(cur, &s->chunk, &eof, err);
-            if (st != RT_OK) {
-                if (!err->file[0]) snprintf(err->file, sizeof err->file, "%s", cur->path);
-                break;
-            }
-            if (eof) {
-                cur->ops->info(cur, &p->scanned[file]);
-                done_bytes += p->scanned[file].bytes;
-                open[nopen++] = cur;
-                cur = NULL;
-                file++;
-                continue;
-            }
-            s->reader = cur;
-            s->status = RT_OK;
-            n++;
-        }
-        if (st != RT_OK || n == 0) break;
+        /* Waves cut as the rating's are (with auto, one chunk first, to decide); each input's
+         * size and checksum are recorded for the rating's read to check. */
+        unsigned n, want = sc->seen.blocks || cfg->id_scan != RT_ID_SCAN_AUTO ? p->nslots : 1;
+        if ((st = read_wave(p, want, &file, &cur, done, &ndone, &n, err)) != RT_OK) break;
+        if (n == 0) break;
 #pragma omp parallel for num_threads(p->threads) schedule(dynamic, 1)
         for (unsigned i = 0; i < n; i++) scan_slot(&p->slots[i]);
         if ((st = first_failure(p, n, err)) != RT_OK) break;
@@ -841,11 +828,10 @@ static rt_status scan_ids(pipeline *p, const char *billed_path, rt_error *err)
             /* Sized from the first chunks' density over every input's bytes, with a quarter
              * to spare: a wrong guess costs more false hits (more candidates), never a
              * missed duplicate. */
-            uint64_t events = 0, at = done_bytes + (cur ? p->slots[n - 1].chunk.source_offset : 0);
+            uint64_t events = 0;
             for (unsigned i = 0; i < n; i++) events += p->slots[i].batch.count;
-            unsigned __int128 guess = events;
-            if (at && p->bytes_total > at) guess = guess * p->bytes_total / at;
-            uint64_t expected = guess > ((uint64_t)1 << 36) ? (uint64_t)1 << 36 : (uint64_t)guess;
+            uint64_t expected =
+                extrapolate(p, events, cur ? p->slots[n - 1].chunk.source_offset : 0);
             if (cfg->id_scan == RT_ID_SCAN_AUTO && expected < scan_threshold()) {
                 skip = true; /* the set of every fingerprint is cheaper than a second read */
                 break;
@@ -857,13 +843,16 @@ static rt_status scan_ids(pipeline *p, const char *billed_path, rt_error *err)
             }
         }
         if ((st = scan_filter(p, sc, n, err)) != RT_OK) break;
-        for (size_t k = 0; k < nopen; k++) open[k]->ops->close(open[k]);
-        nopen = 0;
+        for (size_t k = 0; k < ndone; k++) done[k]->ops->close(done[k]);
+        ndone = 0;
     }
-    for (size_t k = 0; k < nopen; k++) open[k]->ops->close(open[k]);
+    for (size_t k = 0; k < ndone; k++) done[k]->ops->close(done[k]);
     if (cur) cur->ops->close(cur);
-    free(open);
+    free(done);
     rt_bloom_free(&sc->seen);
+    /* The rating reads from the start again. */
+    p->bytes_done = 0;
+    p->next_seq = 0;
     if (skip) {
         free(sc);
         return RT_OK;
@@ -894,19 +883,6 @@ static rt_status scan_ids(pipeline *p, const char *billed_path, rt_error *err)
     return st;
 }
 
-/* Every usage file was read twice (the scan, then rating): it must have been the same file. */
-static rt_status check_scanned(const pipeline *p, rt_error *err)
-{
-    if (!p->has_cand) return RT_OK;
-    for (size_t i = 0; i < p->cfg->usage_count; i++) {
-        const rt_input_info *a = &p->scanned[i], *b = &p->inputs[i].info;
-        if (a->bytes != b->bytes || a->xxh64 != b->xxh64)
-            return rt_error_set(err, RT_EIO, p->cfg->usage_paths[i], 0, 0, NULL,
-                                "the file changed while the run read it");
-    }
-    return RT_OK;
-}
-
 static rt_status run_waves(pipeline *p, rt_error *err)
 {
     const rt_run_config *cfg = p->cfg;
@@ -920,7 +896,7 @@ static rt_status run_waves(pipeline *p, rt_error *err)
     for (;;) {
         unsigned n;
         uint64_t t0 = rt_run_clock_ns();
-        if ((st = read_wave(p, &file, &cur, done, &ndone, &n, err)) != RT_OK) break;
+        if ((st = read_wave(p, p->nslots, &file, &cur, done, &ndone, &n, err)) != RT_OK) break;
         uint64_t t1 = rt_run_clock_ns();
         p->times.read_ns += t1 - t0;
         if (n == 0) break;
@@ -976,7 +952,6 @@ static rt_status run_waves(pipeline *p, rt_error *err)
         st = write_pending(p, pending, err);
         p->times.output_ns += rt_run_clock_ns() - t;
     }
-    if (st == RT_OK) st = check_scanned(p, err);
     for (size_t k = 0; k < ndone; k++) done[k]->ops->close(done[k]);
     if (cur) cur->ops->close(cur);
     free(done);
@@ -1343,8 +1318,6 @@ static rt_status prepare(run_state *rs, const rt_run_config *cfg, rt_error *err)
             return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
     for (unsigned i = 0; i < p->nslots; i++) rt_event_batch_init(&p->slots[i].batch);
     if (rt_dedup_init(&p->dedup, 1 << 16) != RT_OK)
-        return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
-    if (!(p->scanned = calloc(cfg->usage_count + 1, sizeof *p->scanned)))
         return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
     /* An accrual bills nothing and keeps nothing. */
     if (!cfg->accrue_only)
@@ -1778,7 +1751,6 @@ static void cleanup(run_state *rs, const rt_run_config *cfg)
     rt_dedup_free(&p->dedup);
     rt_dedup_free(&p->cand);
     rt_billed_writer_free(p->billed);
-    free(p->scanned);
     rt_agg_chunks_free(&rs->total);
     rt_order_result_free(&rs->order_result);
     rt_order_book_free(&rs->orders);
