@@ -238,6 +238,44 @@ static int reject_cmp(const void *x, const void *y)
     return a->rec_no < b->rec_no ? -1 : a->rec_no > b->rec_no;
 }
 
+/* Record k's dedup partition, or RT_DEDUP_PARTS to leave it out of the index. */
+typedef unsigned (*part_fn)(const slot *s, size_t k);
+
+/* Index a slot's records [0, n) by dedup partition in input order (a counting sort):
+ * part_start[q] .. part_start[q + 1] of by_part are partition q's. False when memory runs out.
+ * Always inlined, so that each caller's `part` is too: it runs twice per record. */
+static inline __attribute__((always_inline)) bool index_by_part(slot *s, size_t n, part_fn part)
+{
+    if (s->by_part_cap < n) {
+        uint32_t *bp = realloc(s->by_part, n * sizeof *bp);
+        if (!bp) return false;
+        s->by_part = bp;
+        s->by_part_cap = n;
+    }
+    memset(s->part_start, 0, sizeof s->part_start);
+    for (size_t k = 0; k < n; k++) {
+        unsigned q = part(s, k);
+        if (q < RT_DEDUP_PARTS) s->part_start[q + 1]++;
+    }
+    for (unsigned q = 0; q < RT_DEDUP_PARTS; q++) s->part_start[q + 1] += s->part_start[q];
+    uint32_t fill[RT_DEDUP_PARTS];
+    memcpy(fill, s->part_start, sizeof fill);
+    for (size_t k = 0; k < n; k++) {
+        unsigned q = part(s, k);
+        if (q < RT_DEDUP_PARTS) s->by_part[fill[q]++] = (uint32_t)k;
+    }
+    return true;
+}
+
+/* Rated records, but those billed by an earlier run (already duplicates). */
+static unsigned rated_part(const slot *s, size_t k)
+{
+    return s->rated[k].prior_run ? RT_DEDUP_PARTS : rt_dedup_part_of(s->rated[k].fp_hi);
+}
+
+/* Every event the scan parsed. */
+static unsigned id_part(const slot *s, size_t k) { return rt_dedup_part_of(s->ids[k].hi); }
+
 /* Parse and rate one chunk: runs on any thread. */
 static void rate_slot(pipeline *p, slot *s)
 {
@@ -320,24 +358,11 @@ static void rate_slot(pipeline *p, slot *s)
             }
         }
     }
-    /* Group the records to de-duplicate by partition (a counting sort keeps input order). */
-    if (s->by_part_cap < s->rated_count) {
-        uint32_t *bp = realloc(s->by_part, s->rated_count * sizeof *bp);
-        if (!bp) {
-            s->status = rt_error_set(&s->err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
-            return;
-        }
-        s->by_part = bp;
-        s->by_part_cap = s->rated_count;
+    /* The records to de-duplicate (not billed by an earlier run), by partition. */
+    if (!index_by_part(s, s->rated_count, rated_part)) {
+        s->status = rt_error_set(&s->err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+        return;
     }
-    memset(s->part_start, 0, sizeof s->part_start);
-    for (size_t k = 0; k < s->rated_count; k++)
-        if (!s->rated[k].prior_run) s->part_start[rt_dedup_part_of(s->rated[k].fp_hi) + 1]++;
-    for (unsigned k = 0; k < RT_DEDUP_PARTS; k++) s->part_start[k + 1] += s->part_start[k];
-    uint32_t fill[RT_DEDUP_PARTS];
-    memcpy(fill, s->part_start, sizeof fill);
-    for (size_t k = 0; k < s->rated_count; k++)
-        if (!s->rated[k].prior_run) s->by_part[fill[rt_dedup_part_of(s->rated[k].fp_hi)]++] = (uint32_t)k;
 
     /* Parser and rater rejects interleave: one order, by record number. */
     if (parse_rejects && parse_rejects < s->batch.reject_count)
@@ -661,33 +686,25 @@ typedef struct id_scan {
 } id_scan;
 
 /* Parse a chunk and take its events' fingerprints (as rating takes them) into s->ids, indexed
- * by partition through s->by_part and s->part_start. Runs on any thread. */
+ * by partition. Runs on any thread. */
 static void scan_slot(slot *s)
 {
     rt_event_batch_clear(&s->batch);
     s->status = s->reader->ops->parse_chunk(s->reader, &s->chunk, &s->batch, &s->err);
     if (s->status != RT_OK) return;
     size_t n = s->batch.count;
-    if (s->ids_cap < n || s->by_part_cap < n) {
-        rt_fp128 *f = s->ids_cap < n ? realloc(s->ids, n * sizeof *f) : s->ids;
-        if (f) s->ids = f, s->ids_cap = s->ids_cap < n ? n : s->ids_cap;
-        uint32_t *bp = s->by_part_cap < n ? realloc(s->by_part, n * sizeof *bp) : s->by_part;
-        if (bp) s->by_part = bp, s->by_part_cap = s->by_part_cap < n ? n : s->by_part_cap;
-        if (!f || !bp) {
+    if (s->ids_cap < n) {
+        rt_fp128 *f = realloc(s->ids, n * sizeof *f);
+        if (!f) {
             s->status = rt_error_set(&s->err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
             return;
         }
+        s->ids = f;
+        s->ids_cap = n;
     }
-    memset(s->part_start, 0, sizeof s->part_start);
-    for (size_t k = 0; k < n; k++) {
-        const rt_event *ev = &s->batch.events[k];
-        s->ids[k] = rt_rate_event_fingerprint(ev);
-        s->part_start[rt_dedup_part_of(s->ids[k].hi) + 1]++;
-    }
-    for (unsigned k = 0; k < RT_DEDUP_PARTS; k++) s->part_start[k + 1] += s->part_start[k];
-    uint32_t fill[RT_DEDUP_PARTS];
-    memcpy(fill, s->part_start, sizeof fill);
-    for (size_t k = 0; k < n; k++) s->by_part[fill[rt_dedup_part_of(s->ids[k].hi)]++] = (uint32_t)k;
+    for (size_t k = 0; k < n; k++) s->ids[k] = rt_rate_event_fingerprint(&s->batch.events[k]);
+    if (!index_by_part(s, n, id_part))
+        s->status = rt_error_set(&s->err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
 }
 
 /* Pass the chunks' fingerprints [0, n) through the filter, each partition on one thread in
