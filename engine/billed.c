@@ -236,16 +236,11 @@ rt_status rt_billed_write_set(const char *path, const rt_dedup *set, unsigned th
 
 /* ---- a file written from fingerprints added as they are billed ---- */
 
-typedef struct held_part {
-    rt_fp128 *items;
-    size_t count, cap;
-} held_part;
-
 struct rt_billed_writer {
     char path[PATH_MAX];
     char scratch_path[PATH_MAX];
     size_t budget;
-    held_part part[RT_DEDUP_PARTS];
+    rt_fp_list part[RT_DEDUP_PARTS];
     int scratch;    /* unlinked file of the spilled pieces; -1 before the first spill */
     uint64_t scratch_end;
     uint32_t (*spilled)[RT_DEDUP_PARTS]; /* per spill, each partition's fingerprints in it */
@@ -269,16 +264,7 @@ rt_status rt_billed_writer_open(const char *path, size_t budget, rt_billed_write
 bool rt_billed_writer_add(rt_billed_writer *w, uint64_t lo, uint64_t hi)
 {
     rt_dedup_normalise(&lo, &hi);
-    held_part *p = &w->part[rt_dedup_part_of(hi)];
-    if (p->count == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 256;
-        rt_fp128 *items = realloc(p->items, cap * sizeof *items);
-        if (!items) return false;
-        p->items = items;
-        p->cap = cap;
-    }
-    p->items[p->count++] = (rt_fp128){lo, hi};
-    return true;
+    return rt_fp_list_push(&w->part[rt_dedup_part_of(hi)], (rt_fp128){lo, hi});
 }
 
 /* Append every partition's held fingerprints to the scratch file as one spill. */
@@ -305,7 +291,7 @@ static rt_status spill(rt_billed_writer *w, rt_error *err)
     }
     w->spill_at[w->spills] = w->scratch_end;
     for (unsigned k = 0; k < RT_DEDUP_PARTS; k++) {
-        held_part *p = &w->part[k];
+        rt_fp_list *p = &w->part[k];
         size_t bytes = p->count * sizeof *p->items;
         if ((st = write_all(w->scratch, p->items, bytes, w->scratch_path, err)) != RT_OK) return st;
         w->scratch_end += bytes;
@@ -348,7 +334,7 @@ static rt_status read_at(int fd, void *buf, size_t len, uint64_t at, const char 
 static rt_status gather_writer(write_job *j, size_t k, sort_buf *b, rt_error *err)
 {
     rt_billed_writer *w = j->writer;
-    const held_part *p = &w->part[k];
+    const rt_fp_list *p = &w->part[k];
     size_t n = p->count;
     for (size_t r = 0; r < w->spills; r++) n += w->spilled[r][k];
     if (!grow_buf(&b->raw, &b->raw_cap, n) || !grow_buf(&b->items, &b->cap, n))
@@ -393,7 +379,7 @@ uint64_t rt_billed_writer_spilled_bytes(const rt_billed_writer *w) { return w->s
 void rt_billed_writer_free(rt_billed_writer *w)
 {
     if (!w) return;
-    for (unsigned k = 0; k < RT_DEDUP_PARTS; k++) free(w->part[k].items);
+    for (unsigned k = 0; k < RT_DEDUP_PARTS; k++) rt_fp_list_free(&w->part[k]);
     if (w->scratch >= 0) close(w->scratch);
     free(w->spilled);
     free(w->spill_at);

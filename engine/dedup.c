@@ -51,6 +51,25 @@ static rt_status part_init(rt_dedup_part *p, size_t expected)
     return RT_OK;
 }
 
+bool rt_fp_list_push(rt_fp_list *l, rt_fp128 f)
+{
+    if (l->count == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 256;
+        rt_fp128 *items = realloc(l->items, cap * sizeof *items);
+        if (!items) return false;
+        l->items = items;
+        l->cap = cap;
+    }
+    l->items[l->count++] = f;
+    return true;
+}
+
+void rt_fp_list_free(rt_fp_list *l)
+{
+    free(l->items);
+    memset(l, 0, sizeof *l);
+}
+
 rt_status rt_dedup_init(rt_dedup *d, size_t expected)
 {
     memset(d, 0, sizeof *d);

@@ -1,4 +1,5 @@
-/* dedup: the set of event fingerprints already billed in this run.
+/* dedup: the set of event fingerprints already billed in this run (and rt_fp_list, a growing
+ * list of them, for those kept by partition).
  *
  * Owns an open-addressing set of 128-bit fingerprints (XXH3-128 of the event id), split into
  * RT_DEDUP_PARTS partitions by the fingerprint's top bits. Callers feed each partition in
@@ -45,6 +46,15 @@ void rt_dedup_free(rt_dedup *d);
  * rounded up to whole huge pages, about twice the memory at ten million events. Not
  * concurrent with inserts. RT_ENOMEM. */
 rt_status rt_dedup_reserve(rt_dedup *d, size_t expected);
+
+/* A growing list of fingerprints (one per partition, where a run keeps them by partition). */
+typedef struct rt_fp_list {
+    rt_fp128 *items;
+    size_t count, cap;
+} rt_fp_list;
+/* Append (the list doubles as it fills). False when memory runs out. */
+bool rt_fp_list_push(rt_fp_list *l, rt_fp128 f);
+void rt_fp_list_free(rt_fp_list *l);
 
 /* The all-zero fingerprint marks an empty slot, so a real one is held as (0, 1): a collision
  * that costs nothing in practice. Every holder of fingerprints (this set, the billed-events

@@ -681,8 +681,7 @@ static rt_status write_pending(pipeline *p, unsigned n, rt_error *err)
  * filter had seen before (in input order). */
 typedef struct id_scan {
     rt_bloom seen;
-    rt_fp128 *cand[RT_DEDUP_PARTS];
-    size_t cand_count[RT_DEDUP_PARTS], cand_cap[RT_DEDUP_PARTS];
+    rt_fp_list cand[RT_DEDUP_PARTS];
 } id_scan;
 
 /* Parse a chunk and take its events' fingerprints (as rating takes them) into s->ids, indexed
@@ -721,18 +720,11 @@ static rt_status scan_filter(pipeline *p, id_scan *sc, unsigned n, rt_error *err
             for (uint32_t q = s->part_start[part]; q < end; q++) {
                 if (q + AHEAD < end) rt_bloom_prefetch(&sc->seen, s->ids[s->by_part[q + AHEAD]].hi);
                 rt_fp128 f = s->ids[s->by_part[q]];
-                if (!rt_bloom_test_add(&sc->seen, f.lo, f.hi)) continue;
-                if (sc->cand_count[part] == sc->cand_cap[part]) {
-                    size_t cap = sc->cand_cap[part] ? sc->cand_cap[part] * 2 : 64;
-                    rt_fp128 *c = realloc(sc->cand[part], cap * sizeof *c);
-                    if (!c) {
-                        failed = 1;
-                        break;
-                    }
-                    sc->cand[part] = c;
-                    sc->cand_cap[part] = cap;
+                if (rt_bloom_test_add(&sc->seen, f.lo, f.hi) &&
+                    !rt_fp_list_push(&sc->cand[part], f)) {
+                    failed = 1;
+                    break;
                 }
-                sc->cand[part][sc->cand_count[part]++] = f;
             }
         }
     }
@@ -876,7 +868,7 @@ static rt_status scan_ids(pipeline *p, const char *billed_path, rt_error *err)
     }
     /* The candidates as a set, and room in the exact set for all of them. */
     size_t total = 0;
-    for (unsigned k = 0; k < RT_DEDUP_PARTS; k++) total += sc->cand_count[k];
+    for (unsigned k = 0; k < RT_DEDUP_PARTS; k++) total += sc->cand[k].count;
     if (st == RT_OK && (rt_dedup_init(&p->cand, total) != RT_OK ||
                         rt_dedup_reserve(&p->dedup, total + total / 10) != RT_OK))
         st = rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
@@ -885,13 +877,14 @@ static rt_status scan_ids(pipeline *p, const char *billed_path, rt_error *err)
 #pragma omp parallel for num_threads(p->threads) schedule(dynamic, 8) reduction(| : failed)
         for (unsigned k = 0; k < RT_DEDUP_PARTS; k++) {
             bool seen;
-            for (size_t q = 0; q < sc->cand_count[k] && !failed; q++)
-                if (rt_dedup_insert(&p->cand, sc->cand[k][q].lo, sc->cand[k][q].hi, &seen) != RT_OK)
+            for (size_t q = 0; q < sc->cand[k].count && !failed; q++)
+                if (rt_dedup_insert(&p->cand, sc->cand[k].items[q].lo, sc->cand[k].items[q].hi,
+                                    &seen) != RT_OK)
                     failed = 1;
         }
         if (failed) st = rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
     }
-    for (unsigned k = 0; k < RT_DEDUP_PARTS; k++) free(sc->cand[k]);
+    for (unsigned k = 0; k < RT_DEDUP_PARTS; k++) rt_fp_list_free(&sc->cand[k]);
     free(sc);
     /* No set holds every billed fingerprint now: a writer takes them as they are billed. */
     if (st == RT_OK && billed_path)

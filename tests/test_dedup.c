@@ -1,5 +1,6 @@
 /* test_dedup: the 128-bit fingerprint set: first sighting versus repeat, the reserved
- * all-zero fingerprint, probe collisions on the low word, growth, reserving room. */
+ * all-zero fingerprint, probe collisions on the low word, growth, reserving room; the
+ * growing fingerprint list. */
 #include <criterion/criterion.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -130,4 +131,15 @@ Test(dedup, reserved_partitions_share_one_block_and_grow_out_of_it)
     for (uint64_t i = 1; i <= n; i++)
         cr_assert(rt_dedup_contains(&d, i * UINT64_C(0x9e3779b97f4a7c15), i));
     rt_dedup_free(&d);
+}
+
+Test(dedup, a_fingerprint_list_keeps_its_order_as_it_grows)
+{
+    rt_fp_list l = {0};
+    for (uint64_t i = 0; i < 1000; i++) cr_assert(rt_fp_list_push(&l, (rt_fp128){i, ~i}));
+    cr_assert_eq(l.count, 1000);
+    cr_assert_geq(l.cap, 1000);
+    for (uint64_t i = 0; i < 1000; i++) cr_assert(l.items[i].lo == i && l.items[i].hi == ~i);
+    rt_fp_list_free(&l);
+    cr_assert(l.items == NULL && l.count == 0 && l.cap == 0);
 }
