@@ -454,9 +454,3 @@ rt_reject_reason rt_rate_event_of(const rt_rating_ctx *ctx, const rt_event *ev, 
     out->start_s = ev->start_s;
     return RT_REJ_NONE;
 }
-
-rt_fp128 rt_rate_event_fingerprint(const rt_event *ev)
-{
-    XXH128_hash_t fp = XXH3_128bits(ev->event_id, ev->event_id_len);
-    return (rt_fp128){fp.low64, fp.high64};
-}

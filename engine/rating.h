@@ -24,6 +24,7 @@
 #define RT_RATING_H
 
 #include <stdint.h>
+#include <xxhash.h>
 
 #include "engine/catalog.h"
 #include "engine/dedup.h"
@@ -131,7 +132,12 @@ rt_reject_reason rt_rate_event(const rt_rating_ctx *ctx, const rt_event *ev, rt_
  * when unknown): a caller rating many events looks accounts up ahead, memory fetched early. */
 rt_reject_reason rt_rate_event_of(const rt_rating_ctx *ctx, const rt_event *ev, uint32_t account,
                                   rt_rated *out, const char **field, char *msg, size_t msg_size);
-/* The duplicate fingerprint a rated event gets (fp_lo, fp_hi): XXH3-128 of its id. */
-rt_fp128 rt_rate_event_fingerprint(const rt_event *ev);
+/* The duplicate fingerprint a rated event gets (fp_lo, fp_hi): XXH3-128 of its id. Inline:
+ * rating takes it for every event. */
+static inline rt_fp128 rt_rate_event_fingerprint(const rt_event *ev)
+{
+    XXH128_hash_t fp = XXH3_128bits(ev->event_id, ev->event_id_len);
+    return (rt_fp128){fp.low64, fp.high64};
+}
 
 #endif
