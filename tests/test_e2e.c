@@ -837,3 +837,18 @@ Test(e2e, utility_sample_invoices_match_the_hand_computed_figures)
     free(m);
     cr_assert_eq(rt_test_ratel("verify '%s/out' > /dev/null", tmp), 0);
 }
+
+/* Options that take a value from a fixed list refuse any other with exit status 2 (bad
+ * command line) before touching anything. */
+Test(e2e, a_listed_option_value_outside_its_list_is_a_usage_error)
+{
+    static const char *const bad[] = {"--late nope", "--late", "--id-scan maybe",
+                                      "--id-scan ON"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        cr_assert_eq(rt_test_ratel("run --book /nonexistent --period 2026-10 --usage x.csv "
+                                   "--out /nonexistent/o %s 2> /dev/null", bad[i]),
+                     2, "%s", bad[i]);
+    cr_assert_eq(rt_test_ratel("run --book /nonexistent --period 2026-10 --usage x.csv --out "
+                               "/nonexistent/o --late reject --id-scan off 2> /dev/null"),
+                 1, "good values get as far as the missing book");
+}

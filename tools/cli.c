@@ -52,6 +52,13 @@ bool rt_cli_parse_uint(const char *s, uint64_t *out)
     return true;
 }
 
+int rt_cli_choice(const char *s, const char *const *names)
+{
+    for (int i = 0; names[i]; i++)
+        if (strcmp(s, names[i]) == 0) return i;
+    return -1;
+}
+
 /* Whether the kernel gives transparent huge pages only to memory that asks for them. */
 static bool thp_on_request(void)
 {

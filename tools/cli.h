@@ -36,6 +36,8 @@ int rt_cli_exit_for(rt_status st);
 void rt_cli_prefer_huge_pages(char **argv);
 /* Parse a whole unsigned number; false when it is not one. */
 bool rt_cli_parse_uint(const char *s, uint64_t *out);
+/* The index of s among names (NULL-terminated), or -1: an option's value from a fixed list. */
+int rt_cli_choice(const char *s, const char *const *names);
 
 int rt_cmd_book(int argc, char **argv);
 int rt_cmd_run(int argc, char **argv);

@@ -11,6 +11,11 @@
 #include "formats/usage_open.h"
 #include "tools/cli.h"
 
+/* --late and --id-scan take their values' index in these enums (rt_cli_choice). */
+_Static_assert(RT_LATE_BILL == 0 && RT_LATE_REJECT == 1, "--late's names are in enum order");
+_Static_assert(RT_ID_SCAN_AUTO == 0 && RT_ID_SCAN_ON == 1 && RT_ID_SCAN_OFF == 2,
+               "--id-scan's names are in enum order");
+
 static const char run_usage[] =
     "usage: ratel run --book BOOK_DIR --period YYYY-MM --usage FILE... [--orders FILE...]\n"
     "                 --out OUT_DIR\n"
@@ -171,18 +176,14 @@ int rt_cmd_run(int argc, char **argv)
             }
             cfg.chunk_bytes = (size_t)b;
         } else if (strcmp(a, "--id-scan") == 0 && has) {
-            const char *v = argv[++i];
-            if (strcmp(v, "auto") == 0)
-                cfg.id_scan = RT_ID_SCAN_AUTO;
-            else if (strcmp(v, "on") == 0)
-                cfg.id_scan = RT_ID_SCAN_ON;
-            else if (strcmp(v, "off") == 0)
-                cfg.id_scan = RT_ID_SCAN_OFF;
-            else {
+            static const char *const scans[] = {"auto", "on", "off", NULL}; /* rt_id_scan order */
+            int k = rt_cli_choice(argv[++i], scans);
+            if (k < 0) {
                 free(usage);
                 free(orders);
                 return rt_cli_usage_error("run", "--id-scan takes auto, on or off");
             }
+            cfg.id_scan = (rt_id_scan)k;
         } else if (strcmp(a, "--accrue-only") == 0) {
             cfg.accrue_only = true;
         } else if (strcmp(a, "--compress-tables") == 0) {
@@ -211,16 +212,14 @@ int rt_cmd_run(int argc, char **argv)
         } else if (strcmp(a, "--rerun") == 0) {
             cfg.rerun = true;
         } else if (strcmp(a, "--late") == 0 && has) {
-            const char *v = argv[++i];
-            if (strcmp(v, "bill") == 0)
-                cfg.late = RT_LATE_BILL;
-            else if (strcmp(v, "reject") == 0)
-                cfg.late = RT_LATE_REJECT;
-            else {
+            static const char *const lates[] = {"bill", "reject", NULL}; /* rt_late_policy order */
+            int k = rt_cli_choice(argv[++i], lates);
+            if (k < 0) {
                 free(usage);
-        free(orders);
+                free(orders);
                 return rt_cli_usage_error("run", "--late takes bill or reject");
             }
+            cfg.late = (rt_late_policy)k;
         } else if (strcmp(a, "--quiet") == 0) {
             quiet = 1;
         } else {
