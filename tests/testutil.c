@@ -27,11 +27,33 @@ const char *rt_test_src(const char *rel)
     return b;
 }
 
+/* Every directory a test process made, removed when it exits (a Criterion test is a process
+ * of its own and runs its atexit handlers whether it passed or failed), so that a test that
+ * returns early or fails leaves nothing behind. RATEL_TEST_KEEP_TMP=1 keeps them to look at. */
+#define RT_TEST_MAX_TMPDIRS 64
+static char tmpdirs[RT_TEST_MAX_TMPDIRS][4096];
+static unsigned n_tmpdirs;
+static int tmpdirs_registered;
+
+static void remove_tmpdirs(void)
+{
+    const char *keep = getenv("RATEL_TEST_KEEP_TMP");
+    if (keep && *keep && strcmp(keep, "0") != 0) return;
+    for (unsigned i = 0; i < n_tmpdirs; i++) rt_test_rmtree(tmpdirs[i]);
+    n_tmpdirs = 0;
+}
+
 void rt_test_tmpdir(char *buf, size_t size)
 {
     const char *base = getenv("TMPDIR");
     snprintf(buf, size, "%s/ratel-test-XXXXXX", base && *base ? base : "/tmp");
     if (!mkdtemp(buf)) abort();
+    if (!tmpdirs_registered) {
+        if (atexit(remove_tmpdirs) != 0) abort();
+        tmpdirs_registered = 1;
+    }
+    if (n_tmpdirs == RT_TEST_MAX_TMPDIRS || strlen(buf) >= sizeof tmpdirs[0]) abort();
+    memcpy(tmpdirs[n_tmpdirs++], buf, strlen(buf) + 1);
 }
 
 static int run_shell(const char *cmd);
