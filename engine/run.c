@@ -1313,6 +1313,9 @@ static rt_status prepare(run_state *rs, const rt_run_config *cfg, rt_error *err)
     p->rctx.late_limit_s =
         rt_time_of_days(rt_month_start(rt_month_index(p->rctx.period.start_day) - (int32_t)window));
     if ((st = load_prior_runs(rs, cfg, window, err)) != RT_OK) return st;
+    /* Book and prior runs are in memory now: the store's pages (the book file's size) need not
+     * stay mapped through rating and billing. */
+    rt_store_release_pages(rs->store);
 
     p->cfg = cfg;
     p->nslots = 2 * p->threads;

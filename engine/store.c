@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 struct rt_store {
     MDB_env *env;
@@ -81,6 +83,34 @@ void rt_store_close(rt_store *s)
 }
 
 MDB_env *rt_store_env(rt_store *s) { return s->env; }
+
+void rt_store_release_pages(rt_store *s)
+{
+    /* LMDB does not give out its map's address (mdb_env_info has it with MDB_FIXEDMAP only):
+     * the mappings of data.mdb are found in /proc/self/maps by device and inode. */
+    char path[4096];
+    struct stat sb;
+    if (!s) return;
+    snprintf(path, sizeof path, "%s/data.mdb", s->dir);
+    if (stat(path, &sb) != 0) return;
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (!f) return;
+    char line[4096 + 128];
+    while (fgets(line, sizeof line, f)) {
+        unsigned long lo, hi, off, ino;
+        unsigned maj, min;
+        if (sscanf(line, "%lx-%lx %*s %lx %x:%x %lu", &lo, &hi, &off, &maj, &min, &ino) != 6)
+            continue;
+        if (ino != (unsigned long)sb.st_ino || maj != major(sb.st_dev) ||
+            min != minor(sb.st_dev))
+            continue;
+        /* LMDB's map is a read-only shared file mapping (no MDB_WRITEMAP): MADV_DONTNEED only
+         * unmaps its pages, and the next read faults them back from the file. */
+        (void)madvise((void *)lo, hi - lo, MADV_DONTNEED);
+    }
+    fclose(f);
+}
+
 const char *rt_store_dir(const rt_store *s) { return s->dir; }
 
 rt_status rt_store_dbi(MDB_txn *txn, const char *name, bool create, MDB_dbi *dbi, rt_error *err)

@@ -21,6 +21,13 @@ rt_status rt_store_open(const char *dir, bool create, rt_store **out, rt_error *
 void rt_store_close(rt_store *store);
 
 MDB_env *rt_store_env(rt_store *store);
+
+/* Drop this process's mappings of the environment's pages, which stay in the page cache: once
+ * a run has read the whole price book into memory, the map's pages it touched (the size of the
+ * book file) would otherwise count in its resident memory to the end of the run, though
+ * nothing reads them again until the commit, which maps back only the pages it touches. Only
+ * memory accounting changes; reads see the same data. */
+void rt_store_release_pages(rt_store *store);
 const char *rt_store_dir(const rt_store *store);
 
 /* Open (creating when `create` and the transaction is a write one) the named database `name`

@@ -1,7 +1,7 @@
 /* test_pricebook: the price book in LMDB: import/load round trip of every row and field,
  * fingerprint and version, atomicity (a reader that started before an import keeps the old
  * book; a failed import changes nothing), records written before a column existed, corrupt
- * records, and a store without a book. */
+ * records, a store without a book, and the map's pages given back once the book is read. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -311,5 +311,50 @@ Test(pricebook, corrupt_records_are_refused)
     rt_error err;
     cr_assert_eq(rt_pricebook_load(s, &book, NULL, &err), RT_ECORRUPT);
     rt_book_free(&book);
+    rt_store_close(s);
+}
+
+/* Resident kilobytes of this process's mappings of `file` (from /proc/self/smaps: a header
+ * line "start-end perms offset dev inode path" per mapping, then its "Key: value kB" lines). */
+static long mapped_rss_kb(const char *file)
+{
+    FILE *f = fopen("/proc/self/smaps", "r");
+    cr_assert(f);
+    char line[4096];
+    bool in = false;
+    long kb = 0;
+    size_t n = strlen(file);
+    while (fgets(line, sizeof line, f)) {
+        size_t len = strcspn(line, "\n");
+        line[len] = '\0';
+        unsigned long lo, hi;
+        if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2)
+            in = len > n && strcmp(line + len - n, file) == 0;
+        else if (in && strncmp(line, "Rss:", 4) == 0)
+            kb += strtol(line + 4, NULL, 10);
+    }
+    fclose(f);
+    return kb;
+}
+
+Test(pricebook, released_pages_leave_the_book_readable)
+{
+    rt_store *s = open_store(true);
+    (void)import(s, rt_test_src("data-samples/telco/book"));
+    char data[400];
+    snprintf(data, sizeof data, "%s/data.mdb", store_dir);
+    rt_book first, again;
+    rt_book_init(&first);
+    rt_error err;
+    cr_assert_eq(rt_pricebook_load(s, &first, NULL, &err), RT_OK, "%s", err.message);
+    cr_assert_gt(mapped_rss_kb(data), 0, "the load read the book through the map");
+    rt_store_release_pages(s);
+    cr_assert_eq(mapped_rss_kb(data), 0, "no page of the map stays resident");
+    rt_book_init(&again);
+    cr_assert_eq(rt_pricebook_load(s, &again, NULL, &err), RT_OK, "%s", err.message);
+    assert_same_books(&first, &again);
+    cr_assert_gt(mapped_rss_kb(data), 0, "read back from the file");
+    rt_book_free(&first);
+    rt_book_free(&again);
     rt_store_close(s);
 }
