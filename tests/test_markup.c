@@ -1,6 +1,8 @@
 /* test_markup: XML/HTML text escaping: the five markup characters, control characters,
- * UTF-8 kept when valid and replaced when not, long plain runs, UTF-8 sequence lengths. */
+ * UTF-8 kept when valid and replaced when not, long plain runs, UTF-8 sequence lengths, and
+ * the block-wise scan against the rules applied a byte at a time. */
 #include <criterion/criterion.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "engine/buf.h"
@@ -79,4 +81,66 @@ Test(markup, cstr_and_null)
     cr_assert_eq(b.len, 7);
     cr_assert_eq(memcmp(b.data, "R&amp;D", 7), 0);
     rt_buf_free(&b);
+}
+
+/* The escaping written out byte by byte, as the rules in markup.h say, to check the block-wise
+ * scan against. */
+static void reference(rt_buf *b, const unsigned char *s, size_t len)
+{
+    for (size_t i = 0; i < len;) {
+        unsigned char c = s[i];
+        if (c >= 0x80) {
+            size_t n = rt_utf8_seq_len(s + i, len - i);
+            if (n == 0) {
+                rt_buf_puts(b, "\xef\xbf\xbd");
+                i++;
+            } else {
+                rt_buf_append(b, s + i, n);
+                i += n;
+            }
+            continue;
+        }
+        switch (c) {
+        case '&': rt_buf_puts(b, "&amp;"); break;
+        case '<': rt_buf_puts(b, "&lt;"); break;
+        case '>': rt_buf_puts(b, "&gt;"); break;
+        case '"': rt_buf_puts(b, "&quot;"); break;
+        case '\'': rt_buf_puts(b, "&#39;"); break;
+        case '\t':
+        case '\n':
+        case '\r': rt_buf_putc(b, (char)c); break;
+        default: rt_buf_putc(b, c < 0x20 || c == 0x7f ? ' ' : (char)c);
+        }
+        i++;
+    }
+}
+
+Test(markup, block_scan_equals_the_byte_rules_at_every_length_and_offset)
+{
+    /* Mostly plain text with, at a few densities, every byte value that is not: the specials
+     * land at every position of a 16-byte block, in runs and at the ends. */
+    unsigned char text[300];
+    uint64_t x = 0x9e3779b97f4a7c15u;
+    for (unsigned density = 1; density <= 64; density *= 4) {
+        for (unsigned round = 0; round < 40; round++) {
+            for (size_t i = 0; i < sizeof text; i++) {
+                x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                text[i] = (x >> 32) % 64 < density ? (unsigned char)(x >> 8)
+                                                    : (unsigned char)('a' + (x >> 16) % 26);
+            }
+            for (size_t off = 0; off < 17; off++) {
+                size_t len = (x >> 40) % (sizeof text - off);
+                rt_buf got, want;
+                rt_buf_init(&got);
+                rt_buf_init(&want);
+                rt_markup_text(&got, (const char *)text + off, len);
+                reference(&want, text + off, len);
+                cr_assert_eq(got.len, want.len, "density %u offset %zu length %zu", density, off,
+                             len);
+                cr_assert(memcmp(got.data, want.data, got.len) == 0);
+                rt_buf_free(&got);
+                rt_buf_free(&want);
+            }
+        }
+    }
 }
