@@ -156,9 +156,10 @@ measure() {
 
 # ---- ratel runs ----
 # results.tsv: format records threads rep wall_s rss_kb user_s sys_s read load read rate
-# dedup output bill commit books detail tables documents registry sync (stage times in
-# seconds, from the run summary; the last six are the commit stage's parts, "-" when the
-# binary measured does not print them).
+# dedup output bill commit books detail tables documents registry sync decompress parse
+# rating aggregate encode write (stage times in seconds, from the run summary; books .. sync
+# are the commit stage's parts, decompress .. write the thread-seconds of read .. output by
+# step; "-" when the binary measured does not print them).
 results=$work/results.tsv
 : >"$results"
 : >"$work/imports.tsv"
@@ -169,6 +170,11 @@ summary_read() { sed -n 's/^ *records *read \([0-9]*\) .*/\1/p' "$1"; }
 summary_commit() { # the run summary's "commit" line -> 6 seconds (or 6 dashes)
   local c
   c=$(sed -n 's/^ *commit *books \([0-9.]*\), usage detail \([0-9.]*\), tables \([0-9.]*\), documents \([0-9.]*\)[ ,(]*registry \([0-9.]*\)[ a-z)]*, sync \([0-9.]*\)$/\1 \2 \3 \4 \5 \6/p' "$1")
+  echo "${c:-- - - - - -}"
+}
+summary_threads() { # the run summary's "threads" line -> 6 thread-seconds (or 6 dashes)
+  local c
+  c=$(sed -n 's/^ *threads *decompress \([0-9.]*\), parse \([0-9.]*\), rate \([0-9.]*\), aggregate \([0-9.]*\), encode \([0-9.]*\), write \([0-9.]*\) .*/\1 \2 \3 \4 \5 \6/p' "$1")
   echo "${c:-- - - - - -}"
 }
 
@@ -222,7 +228,8 @@ run_case() { # records format
       fi
       last_kb=$((before - $(avail_kb)))
       [ "$last_kb" -gt 0 ] || last_kb=0
-      echo "$fmt $records $t $rep $m $nread $stages $(summary_commit "$work/last.out")" >>"$results"
+      echo "$fmt $records $t $rep $m $nread $stages $(summary_commit "$work/last.out")" \
+        "$(summary_threads "$work/last.out")" >>"$results"
       log "$(printf '%-6s %9s records, %s thread(s), run %s: %s s' "$fmt" "$records" "$t" "$rep" "${m%% *}")"
       # The peer is checked against the per-account totals of a CSV.zst run.
       if [ "$fmt" = csv ] && [ "$rep" = "$repeat" ]; then
@@ -373,13 +380,16 @@ report=$work/report.md
   echo
   awk -f bench/run_report.awk -v section=commit "$results"
   echo
+  awk -f bench/run_report.awk -v section=threads "$results"
+  echo
   awk -f bench/run_report.awk -v section=scaling "$results"
   echo
   awk -f bench/run_report.awk -v section=floor "$work/floor.tsv" "$results"
   echo
   echo "No \`ratel run\` option leaves out the output detail (rated_usage, usage_detail, UBL and"
-  echo "HTML documents), so there is no run without it. Stages are the run summary's: \`rate\`"
-  echo "includes decompressing and parsing the usage (ratel does not time them apart)."
+  echo "HTML documents), so there is no run without it. Stages are the run summary's, in wall"
+  echo "time: \`rate\` decompresses, parses and rates the usage (the table of thread-seconds above"
+  echo "splits it), \`output\` adds the events to the aggregates and encodes the per-event outputs."
   echo
   if [ "$peer_ready" = 1 ] && [ -s "$work/peer.tsv" ]; then
     awk -f bench/run_report.awk -v section=peer "$work/peer.tsv" "$results"

@@ -5,10 +5,12 @@
 #   10 load  11 read  12 rate  13 dedup  14 output  15 bill  16 commit   (stage seconds)
 #   17 books  18 usage detail  19 tables  20 documents  21 registry  22 sync   (commit's parts,
 #   "-" when the binary does not print them)
+#   23 decompress  24 parse  25 rate  26 aggregate  27 encode  28 write   (thread-seconds of
+#   read .. output by step, "-" likewise)
 # floor.tsv: records seconds (one `zstd -dc` each)
 # peer.tsv: records threads rep wall_s rss_kb user_s sys_s key=value... (peer.mjs's PEER line)
 #
-# awk -f run_report.awk -v section=main|stages|commit|scaling results.tsv
+# awk -f run_report.awk -v section=main|stages|commit|threads|scaling results.tsv
 # awk -f run_report.awk -v section=floor floor.tsv results.tsv
 # awk -f run_report.awk -v section=peer peer.tsv results.tsv
 
@@ -93,7 +95,7 @@ FNR == NR && (section == "floor" || section == "peer") {
     add(cpu, k, (num($7) + num($8)))
     if ($6 != "-" && $6 + 0 > rss[k] + 0) rss[k] = $6
     nread[k] = $9
-    for (s = 10; s <= 22 && s <= NF; s++) add(stage, k SUBSEP s, $s)
+    for (s = 10; s <= 28 && s <= NF; s++) add(stage, k SUBSEP s, $s)
 }
 
 # ---- tables ----
@@ -118,6 +120,9 @@ END {
     } else if (section == "commit") {
         stage_table("The commit stage's parts (run summary's `commit` line), median seconds: books (corrections, invoice numbers, journal), then tables (invoice tables, journal, FEC), usage detail and documents (UBL and HTML archives) one after another (since the twelfth session in that order; the columns keep the summary's); the registry's part (billed events, invoices in effect) alongside the documents with 2+ threads, after them with one; sync (marker, fsyncs, registry commit, rename).",
                     "commit | books | usage detail | tables | documents | registry | sync", 16, 22, 0)
+    } else if (section == "threads") {
+        stage_table("The work of the read .. output stages by step (run summary's `threads` line), in thread-seconds (summed over the threads, so with 2 threads up to twice the stages' wall time): median, then M records per thread-second (min / median / max). decompress: the usage chunks' zstd frames (within parsing; 0 for plain input); parse: text or columns to events; rate: plans, charges, prices, the committed runs' billed events; aggregate: events added to the per-account lines; encode: the per-event outputs (rated usage, rejects, duplicates, the usage detail's spill); write: those written to their files.",
+                    "decompress | parse | rate | aggregate | encode | write", 23, 28, 1)
     } else if (section == "scaling") {
         print "| input | records | M records/s, 1 thread (median) | 2 threads (median) | 2 vs 1 (target >= 1.8) |"
         print "|---|---|---|---|---|"

@@ -51,12 +51,7 @@
 /* The billed fingerprints held in memory before they are spilled (engine/billed). */
 #define BILLED_HELD_BYTES (32u << 20)
 
-uint64_t rt_run_clock_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+uint64_t rt_run_clock_ns(void) { return rt_clock_ns(); }
 
 /* ---- file system helpers ---- */
 
@@ -183,6 +178,9 @@ typedef struct slot {
     rt_fp128 *ids; /* the scan's: every parsed event's fingerprint (scan_ids) */
     size_t ids_cap;
     uint32_t part_start[RT_DEDUP_PARTS + 1];
+    /* The thread time spent on this chunk by step (rt_stage_times.thread_ns), and the clock
+     * when its parsing ended. */
+    uint64_t parse_ns, rate_ns, encode_ns, parsed_at;
     rt_status status;
     rt_error err;
 } slot;
@@ -195,6 +193,7 @@ typedef struct agg_worker {
     uint64_t rated, duplicate, late; /* counted in the range, added to the run's after the wave */
     unsigned fail_slot; /* the first chunk whose events could not be added, or UINT_MAX */
     rt_status status;
+    uint64_t aggregate_ns; /* thread time spent adding the range's events, since the last wave */
 } agg_worker;
 
 typedef struct pipeline {
@@ -277,11 +276,12 @@ static unsigned rated_part(const slot *s, size_t k)
 static unsigned id_part(const slot *s, size_t k) { return rt_dedup_part_of(s->ids[k].hi); }
 
 /* Parse and rate one chunk: runs on any thread. */
-static void rate_slot(pipeline *p, slot *s)
+static void rate_chunk(pipeline *p, slot *s)
 {
     rt_event_batch_clear(&s->batch);
     s->rated_count = 0;
     s->status = s->reader->ops->parse_chunk(s->reader, &s->chunk, &s->batch, &s->err);
+    s->parsed_at = rt_run_clock_ns();
     if (s->status != RT_OK) return;
     size_t parse_rejects = s->batch.reject_count;
     if (s->rated_cap < s->batch.count) {
@@ -367,6 +367,17 @@ static void rate_slot(pipeline *p, slot *s)
     /* Parser and rater rejects interleave: one order, by record number. */
     if (parse_rejects && parse_rejects < s->batch.reject_count)
         qsort(s->batch.rejects, s->batch.reject_count, sizeof *s->batch.rejects, reject_cmp);
+}
+
+/* Parse and rate a chunk (rate_chunk), timing the two. Runs on any thread. */
+static void rate_slot(pipeline *p, slot *s)
+{
+    uint64_t t0 = rt_run_clock_ns();
+    s->parsed_at = t0;
+    rate_chunk(p, s);
+    uint64_t t1 = rt_run_clock_ns(), parse = s->parsed_at - t0;
+    s->parse_ns = parse > s->batch.decompress_ns ? parse - s->batch.decompress_ns : 0;
+    s->rate_ns = t1 - s->parsed_at;
 }
 
 /* Mark duplicates: each dedup partition is fed its records in input order (chunk by chunk),
@@ -513,13 +524,18 @@ static void output_wave(pipeline *p, unsigned n)
     {
         /* Every range is taken, even by a smaller team than asked for. */
         unsigned team = (unsigned)omp_get_num_threads();
-        for (unsigned t = (unsigned)omp_get_thread_num(); t < p->threads; t += team)
+        for (unsigned t = (unsigned)omp_get_thread_num(); t < p->threads; t += team) {
+            uint64_t t0 = rt_run_clock_ns();
             aggregate_range(p, n, t);
+            p->workers[t].aggregate_ns += rt_run_clock_ns() - t0;
+        }
 #pragma omp for schedule(dynamic, 1)
         for (unsigned i = 0; i < n; i++) {
             slot *s = &p->slots[i];
             rt_chunk_view v = slot_view(p, s);
+            uint64_t t0 = rt_run_clock_ns();
             s->status = p->cfg->outputs->encode_chunk(p->sink, i, &v, &s->err);
+            s->encode_ns = rt_run_clock_ns() - t0;
         }
     }
     const agg_worker *first = NULL;
@@ -528,7 +544,9 @@ static void output_wave(pipeline *p, unsigned n)
         p->counts.rated += w->rated;
         p->counts.duplicate += w->duplicate;
         p->counts.late += w->late;
+        p->times.thread_ns.aggregate += w->aggregate_ns;
         w->rated = w->duplicate = w->late = 0;
+        w->aggregate_ns = 0;
         if (w->fail_slot != UINT_MAX && (!first || w->fail_slot < first->fail_slot)) first = w;
     }
     if (first) {
@@ -666,12 +684,14 @@ static rt_status plan_outputs(pipeline *p, unsigned n, uint64_t expected, rt_err
     return st;
 }
 
-/* Append the encoded chunks of slots [0, n) to the output files, in order. */
+/* Append the encoded chunks of slots [0, n) to the output files, in order (on one thread). */
 static rt_status write_pending(pipeline *p, unsigned n, rt_error *err)
 {
     rt_status st = RT_OK;
+    uint64_t t0 = rt_run_clock_ns();
     for (unsigned i = 0; i < n && st == RT_OK; i++)
         st = p->cfg->outputs->write_chunk(p->sink, i, err);
+    if (n) p->times.thread_ns.write += rt_run_clock_ns() - t0;
     return st;
 }
 
@@ -943,6 +963,13 @@ static rt_status run_waves(pipeline *p, rt_error *err)
         p->times.dedup_ns += t3 - t2;
 
         output_wave(p, n);
+        for (unsigned i = 0; i < n; i++) {
+            const slot *s = &p->slots[i];
+            p->times.thread_ns.decompress += s->batch.decompress_ns;
+            p->times.thread_ns.parse += s->parse_ns;
+            p->times.thread_ns.rate += s->rate_ns;
+            p->times.thread_ns.encode += s->encode_ns;
+        }
         if ((st = first_failure(p, n, err)) != RT_OK) break;
         pending = n; /* written while the next wave is rated, or after the last one */
         p->times.output_ns += rt_run_clock_ns() - t3;

@@ -62,6 +62,16 @@ typedef struct rt_stage_times {
                               with 2+ threads, after them with one */
     bool registry_alongside;
     uint64_t sync_ns;      /* the marker, fsyncs, the registry's commit and the rename */
+    /* The work of read .. output by step, in thread time (nanoseconds summed over the threads
+     * that did it, so with N threads they may add up to N times the stages' wall time):
+     * decompressing the usage chunks (within the readers' parsing; 0 for plain input, or
+     * when a reader decompresses as it cuts chunks, in read), parsing them into events, rating
+     * the events (plans, charges, prices, the committed runs' billed events), adding them to
+     * the aggregates, encoding the per-event outputs (rated usage, rejects, duplicates, the
+     * usage detail's spill) and writing them. */
+    struct {
+        uint64_t decompress, parse, rate, aggregate, encode, write;
+    } thread_ns;
 } rt_stage_times;
 
 /* Everything the run produced, as the output writer sees it at the end. */

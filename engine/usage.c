@@ -53,6 +53,7 @@ void rt_event_batch_clear(rt_event_batch *b)
     b->count = 0;
     b->reject_count = 0;
     b->records = 0;
+    b->decompress_ns = 0;
     rt_arena_reset(&b->arena);
 }
 

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "engine/arena.h"
 #include "engine/datetime.h"
@@ -99,6 +100,9 @@ typedef struct rt_event_batch {
     rt_reject *rejects;
     size_t reject_count, reject_capacity;
     uint64_t records; /* records in the chunk, set by the reader: parsed events + its rejects */
+    uint64_t decompress_ns; /* of parse_chunk's time, what the reader spent decompressing (0
+                               when the chunk came plain: uncompressed input, or decompressed as
+                               it was cut); for the run's per-stage times only */
     rt_arena arena;   /* text a reader had to copy (unescaped fields); reset with the batch */
 } rt_event_batch;
 
@@ -118,6 +122,14 @@ typedef struct rt_input_info {
     uint64_t xxh64;  /* XXH64 (seed 0) of the file as stored */
     uint64_t records;
 } rt_input_info;
+
+/* A monotonic clock in nanoseconds (a reader's decompress_ns, the run's stage times). */
+static inline uint64_t rt_clock_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * UINT64_C(1000000000) + (uint64_t)ts.tv_nsec;
+}
 
 /* ---- the reader interface ---- */
 typedef struct rt_usage_reader rt_usage_reader;

@@ -364,7 +364,9 @@ static rt_status parse_frame(const csv_reader *cr, const rt_chunk *chunk, rt_eve
     char *text = rt_arena_alloc(&batch->arena, cap);
     if (!text)
         return rt_error_set(err, RT_ENOMEM, cr->path, chunk->first_line, 0, NULL, "out of memory");
+    uint64_t t0 = rt_clock_ns();
     size_t n = ZSTD_decompress(text, (size_t)content, h + CHUNK_PREFIX, (size_t)comp);
+    batch->decompress_ns += rt_clock_ns() - t0;
     if (ZSTD_isError(n))
         return rt_error_set(err, RT_ECORRUPT, cr->path, chunk->first_line, 0, NULL,
                             "corrupt zstd frame: %s", ZSTD_getErrorName(n));

@@ -733,7 +733,9 @@ static rt_status decode_block(const void *block, size_t len, const char *path,
     if (!mem_at) return rt_error_set(err, RT_ENOMEM, path, 0, 0, NULL, "out of memory");
     region mem = {mem_at, mem_at + mem_len};
     unsigned char *payload = region_take(&mem, (size_t)payload_len + 16);
+    uint64_t t0 = rt_clock_ns();
     size_t n = ZSTD_decompress(payload, payload_len, h + BLOCK_HEADER_SIZE, comp);
+    batch->decompress_ns += rt_clock_ns() - t0;
     if (ZSTD_isError(n) || n != payload_len)
         return corrupt(err, path, block_no, "compressed data does not decompress to its size");
     int ok = decode_payload(payload, payload_len, records, batch, &mem);

@@ -112,6 +112,7 @@ typedef struct seen {
     rt_event_batch all;
     uint64_t *lines;
     size_t count;
+    uint64_t decompress_ns; /* the batches', summed */
 } seen;
 
 static rt_status read_all(const char *path, size_t chunk_bytes, seen *s, rt_error *err)
@@ -131,6 +132,7 @@ static rt_status read_all(const char *path, size_t chunk_bytes, seen *s, rt_erro
         rt_event_batch b;
         rt_event_batch_init(&b);
         st = r->ops->parse_chunk(r, &chunk, &b, err);
+        s->decompress_ns += b.decompress_ns;
         for (size_t i = 0; st == RT_OK && i < b.count; i++) {
             rt_event *e = rt_event_batch_push(&s->all);
             *e = b.events[i];
@@ -214,6 +216,10 @@ Test(convert, csv_zst_output_is_multi_frame_at_record_boundaries_and_read_in_par
     cr_assert_eq(read_all(zst, 4096, &b, &err), RT_OK, "%s", err.message);
     cr_assert_eq(a.count, 5000);
     expect_same_events(&a, &b);
+    /* The frames are decompressed as they are parsed, and that time is the batches' own (the
+     * run's decompress step); plain text has none. */
+    cr_assert_eq(a.decompress_ns, 0);
+    cr_assert_gt(b.decompress_ns, 0);
     /* Record 3 spans lines 5 and 6 (the header is line 1); record 4 is on line 7. */
     cr_assert_eq(a.lines[3], 5);
     cr_assert_eq(a.lines[4], 7);

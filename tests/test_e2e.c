@@ -317,6 +317,22 @@ Test(e2e, one_thread_reads_the_orders_after_the_usage)
             cr_assert_leq(registry, commit + 0.001, "%s", sum);
         }
         cr_assert_gt(detail + tables + docs, 0, "%s", sum);
+        /* Read .. output by step in thread time: with one thread, the steps done while rating
+         * (the last wave's outputs written meanwhile) fit in the rate stage, and adding and
+         * encoding in the output stage. */
+        double rate, output, dec, parse, rating, agg, enc, wr;
+        const char *r = strstr(sum, ", rate "), *o = strstr(sum, ", output ");
+        const char *th = strstr(sum, "\n  threads   ");
+        cr_assert(r && o && th, "%s", sum);
+        cr_assert(sscanf(r, ", rate %lf,", &rate) == 1 && sscanf(o, ", output %lf,", &output) == 1);
+        cr_assert_eq(sscanf(th, "\n  threads   decompress %lf, parse %lf, rate %lf, aggregate %lf, "
+                                "encode %lf, write %lf (thread-seconds)\n",
+                            &dec, &parse, &rating, &agg, &enc, &wr),
+                     6, "%s", sum);
+        if (t == 1) {
+            cr_assert_leq(dec + parse + rating + wr, rate + 0.003, "%s", sum);
+            cr_assert_leq(agg + enc, output + 0.003, "%s", sum);
+        }
         free(sum);
         char *m = read_out(sub, "out", "manifest.json");
         cr_assert(strstr(m, "\"orders\": {\"lines\": 12, \"used\": 9, \"rejected\": 3}"), "%s",

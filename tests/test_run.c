@@ -430,6 +430,12 @@ Test(run, read_equals_rated_plus_rejected_plus_duplicate)
     cr_assert_eq(c->by_reason[RT_REJ_NO_CHARGE], 100);
     cr_assert_eq(c->late, 0);
     cr_assert_eq(last, 1000, "the last progress report saw every record");
+    /* Every step of read .. output took some thread time; the test reader decompresses
+     * nothing. */
+    const rt_stage_times *tt = &sum.times;
+    cr_assert_eq(tt->thread_ns.decompress, 0);
+    cr_assert(tt->thread_ns.parse > 0 && tt->thread_ns.rate > 0 && tt->thread_ns.aggregate > 0 &&
+              tt->thread_ns.encode > 0 && tt->thread_ns.write > 0);
     cr_assert_eq(sum.run_no, 1);
     cr_assert_eq(sum.invoices, 2);
     cr_assert_str_eq(sum.first_invoice, "T-000001");

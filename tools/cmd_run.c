@@ -107,6 +107,12 @@ static void print_summary(const rt_run_config *cfg, const rt_run_summary *s)
                (double)s->times.orders_wait_ns / 1e9);
     else
         printf("orders %.3f after the usage)\n", (double)s->times.orders_ns / 1e9);
+    /* Read .. output by step, in seconds of thread time (summed over the threads). */
+    printf("  threads   decompress %.3f, parse %.3f, rate %.3f, aggregate %.3f, encode %.3f, "
+           "write %.3f (thread-seconds)\n",
+           (double)s->times.thread_ns.decompress / 1e9, (double)s->times.thread_ns.parse / 1e9,
+           (double)s->times.thread_ns.rate / 1e9, (double)s->times.thread_ns.aggregate / 1e9,
+           (double)s->times.thread_ns.encode / 1e9, (double)s->times.thread_ns.write / 1e9);
     /* The registry's part runs alongside the outputs, or (one thread) after them. */
     bool along = s->times.registry_alongside;
     printf("  commit    books %.3f, usage detail %.3f, tables %.3f, documents %.3f%sregistry "
