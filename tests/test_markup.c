@@ -137,7 +137,7 @@ Test(markup, block_scan_equals_the_byte_rules_at_every_length_and_offset)
                 reference(&want, text + off, len);
                 cr_assert_eq(got.len, want.len, "density %u offset %zu length %zu", density, off,
                              len);
-                cr_assert(memcmp(got.data, want.data, got.len) == 0);
+                cr_assert(got.len == 0 || memcmp(got.data, want.data, got.len) == 0);
                 rt_buf_free(&got);
                 rt_buf_free(&want);
             }
