@@ -135,8 +135,9 @@ static size_t band_segments(const rt_catalog *cat, uint32_t plan, const rt_produ
 {
     rt_time_s until;
     seg[0] = (segment){0, qty, rt_catalog_band_at(cat, plan, start, &until), RT_NO_INDEX};
-    bool timed = strcmp(prod->unit, "second") == 0;
-    if (cat->plans[plan].band_crossing != RT_CROSSING_SPLIT || !timed || until == RT_TIME_OPEN_END)
+    /* Whether the unit is time is asked last: most plans do not split, and it is a string. */
+    if (cat->plans[plan].band_crossing != RT_CROSSING_SPLIT || until == RT_TIME_OPEN_END ||
+        strcmp(prod->unit, "second") != 0)
         return 1;
     int64_t per_s = rt_pow10((unsigned)prod->quantity_decimals);
     int64_t duration_s = qty / per_s + (qty % per_s != 0);
