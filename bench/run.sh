@@ -10,7 +10,8 @@
 # from the compressed usage file on disk until every output is written and committed, each
 # time into a fresh copy of the imported book (so the period is never "already billed").
 # It prints a Markdown report ready to paste into bench/RESULTS.md: min / median / max
-# records/s end to end and per stage (the run summary's stage times), thread scaling, peak
+# records/s end to end and per stage (the run summary's stage times, and the thread-seconds
+# of its `threads` line: decompress, parse, rate, aggregate, encode, write), thread scaling, peak
 # RSS, the physical floor `zstd -dc FILE > /dev/null` on the same CSV.zst file with the ratio
 # of ratel's wall time to it, and the peer: the same rating job as SQL in DuckDB over the same
 # CSV.zst (bench/peer/), whose per-account totals are checked against ratel's.
