@@ -4,15 +4,26 @@
  * seconds since 1970-01-01T00:00:00Z (rt_time_s), a calendar date is an int32 count of days
  * since 1970-01-01 (rt_days). Owns ISO 8601 parsing (with offsets) and formatting, the
  * proleptic Gregorian calendar arithmetic, and billing periods as half-open [start, end)
- * ranges. Local time in a plan's time zone (time bands, DST) is the timezone module's. */
+ * ranges, and the monotonic clock that times a run's stages. Local time in a plan's time zone
+ * (time bands, DST) is the timezone module's. */
 #ifndef RT_DATETIME_H
 #define RT_DATETIME_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "engine/status.h"
+
+/* A monotonic clock in nanoseconds, for durations: the run's stage times, a reader's
+ * decompression time. */
+static inline uint64_t rt_clock_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * UINT64_C(1000000000) + (uint64_t)ts.tv_nsec;
+}
 
 typedef int64_t rt_time_s; /* seconds since the Unix epoch, UTC */
 typedef int32_t rt_days;   /* days since 1970-01-01 */

@@ -51,8 +51,6 @@
 /* The billed fingerprints held in memory before they are spilled (engine/billed). */
 #define BILLED_HELD_BYTES (32u << 20)
 
-uint64_t rt_run_clock_ns(void) { return rt_clock_ns(); }
-
 /* ---- file system helpers ---- */
 
 void rt_run_staging_path(const char *out_dir, char *buf, size_t n)
@@ -281,7 +279,7 @@ static void rate_chunk(pipeline *p, slot *s)
     rt_event_batch_clear(&s->batch);
     s->rated_count = 0;
     s->status = s->reader->ops->parse_chunk(s->reader, &s->chunk, &s->batch, &s->err);
-    s->parsed_at = rt_run_clock_ns();
+    s->parsed_at = rt_clock_ns();
     if (s->status != RT_OK) return;
     size_t parse_rejects = s->batch.reject_count;
     if (s->rated_cap < s->batch.count) {
@@ -372,10 +370,10 @@ static void rate_chunk(pipeline *p, slot *s)
 /* Parse and rate a chunk (rate_chunk), timing the two. Runs on any thread. */
 static void rate_slot(pipeline *p, slot *s)
 {
-    uint64_t t0 = rt_run_clock_ns();
+    uint64_t t0 = rt_clock_ns();
     s->parsed_at = t0;
     rate_chunk(p, s);
-    uint64_t t1 = rt_run_clock_ns(), parse = s->parsed_at - t0;
+    uint64_t t1 = rt_clock_ns(), parse = s->parsed_at - t0;
     s->parse_ns = parse > s->batch.decompress_ns ? parse - s->batch.decompress_ns : 0;
     s->rate_ns = t1 - s->parsed_at;
 }
@@ -525,17 +523,17 @@ static void output_wave(pipeline *p, unsigned n)
         /* Every range is taken, even by a smaller team than asked for. */
         unsigned team = (unsigned)omp_get_num_threads();
         for (unsigned t = (unsigned)omp_get_thread_num(); t < p->threads; t += team) {
-            uint64_t t0 = rt_run_clock_ns();
+            uint64_t t0 = rt_clock_ns();
             aggregate_range(p, n, t);
-            p->workers[t].aggregate_ns += rt_run_clock_ns() - t0;
+            p->workers[t].aggregate_ns += rt_clock_ns() - t0;
         }
 #pragma omp for schedule(dynamic, 1)
         for (unsigned i = 0; i < n; i++) {
             slot *s = &p->slots[i];
             rt_chunk_view v = slot_view(p, s);
-            uint64_t t0 = rt_run_clock_ns();
+            uint64_t t0 = rt_clock_ns();
             s->status = p->cfg->outputs->encode_chunk(p->sink, i, &v, &s->err);
-            s->encode_ns = rt_run_clock_ns() - t0;
+            s->encode_ns = rt_clock_ns() - t0;
         }
     }
     const agg_worker *first = NULL;
@@ -688,10 +686,10 @@ static rt_status plan_outputs(pipeline *p, unsigned n, uint64_t expected, rt_err
 static rt_status write_pending(pipeline *p, unsigned n, rt_error *err)
 {
     rt_status st = RT_OK;
-    uint64_t t0 = rt_run_clock_ns();
+    uint64_t t0 = rt_clock_ns();
     for (unsigned i = 0; i < n && st == RT_OK; i++)
         st = p->cfg->outputs->write_chunk(p->sink, i, err);
-    if (n) p->times.thread_ns.write += rt_run_clock_ns() - t0;
+    if (n) p->times.thread_ns.write += rt_clock_ns() - t0;
     return st;
 }
 
@@ -925,9 +923,9 @@ static rt_status run_waves(pipeline *p, rt_error *err)
     unsigned pending = 0; /* slots of the last wave encoded but not yet written */
     for (;;) {
         unsigned n;
-        uint64_t t0 = rt_run_clock_ns();
+        uint64_t t0 = rt_clock_ns();
         if ((st = read_wave(p, p->nslots, &file, &cur, done, &ndone, &n, err)) != RT_OK) break;
-        uint64_t t1 = rt_run_clock_ns();
+        uint64_t t1 = rt_clock_ns();
         p->times.read_ns += t1 - t0;
         if (n == 0) break;
 
@@ -944,7 +942,7 @@ static rt_status run_waves(pipeline *p, rt_error *err)
             for (unsigned i = 0; i < n; i++) rate_slot(p, &p->slots[i]);
         }
         pending = 0;
-        uint64_t t2 = rt_run_clock_ns();
+        uint64_t t2 = rt_clock_ns();
         p->times.rate_ns += t2 - t1;
         if ((st = wst) != RT_OK) break;
         if ((st = first_failure(p, n, err)) != RT_OK) break;
@@ -959,7 +957,7 @@ static rt_status run_waves(pipeline *p, rt_error *err)
         if (first && (st = plan_outputs(p, n, in_run, err)) != RT_OK) break;
         first = false;
         for (unsigned i = 0; i < n; i++) count_slot(p, &p->slots[i]);
-        uint64_t t3 = rt_run_clock_ns();
+        uint64_t t3 = rt_clock_ns();
         p->times.dedup_ns += t3 - t2;
 
         output_wave(p, n);
@@ -972,7 +970,7 @@ static rt_status run_waves(pipeline *p, rt_error *err)
         }
         if ((st = first_failure(p, n, err)) != RT_OK) break;
         pending = n; /* written while the next wave is rated, or after the last one */
-        p->times.output_ns += rt_run_clock_ns() - t3;
+        p->times.output_ns += rt_clock_ns() - t3;
 
         for (size_t k = 0; k < ndone; k++) done[k]->ops->close(done[k]);
         ndone = 0;
@@ -980,14 +978,14 @@ static rt_status run_waves(pipeline *p, rt_error *err)
             uint64_t partial = 0;
             if (cur && n) partial = p->slots[n - 1].chunk.source_offset;
             rt_run_progress pr = {p->counts.read, p->bytes_done + partial, p->bytes_total,
-                                  rt_run_clock_ns() - p->started_ns};
+                                  rt_clock_ns() - p->started_ns};
             cfg->progress(cfg->progress_ctx, &pr);
         }
     }
     if (st == RT_OK && pending) {
-        uint64_t t = rt_run_clock_ns();
+        uint64_t t = rt_clock_ns();
         st = write_pending(p, pending, err);
-        p->times.output_ns += rt_run_clock_ns() - t;
+        p->times.output_ns += rt_clock_ns() - t;
     }
     for (size_t k = 0; k < ndone; k++) done[k]->ops->close(done[k]);
     if (cur) cur->ops->close(cur);
@@ -1220,9 +1218,9 @@ static rt_status read_orders(run_state *rs, const rt_run_config *cfg, rt_error *
 static void *orders_main(void *arg)
 {
     run_state *rs = arg;
-    uint64_t t0 = rt_run_clock_ns();
+    uint64_t t0 = rt_clock_ns();
     rs->orders_status = read_orders(rs, rs->orders_cfg, &rs->orders_err);
-    rs->orders_ns = rt_run_clock_ns() - t0;
+    rs->orders_ns = rt_clock_ns() - t0;
     return NULL;
 }
 
@@ -1597,7 +1595,7 @@ static rt_status commit(run_state *rs, const rt_run_config *cfg, rt_run_summary 
 {
     pipeline *p = &rs->p;
     rt_status st;
-    uint64_t run_no, prior, t_begin = rt_run_clock_ns();
+    uint64_t run_no, prior, t_begin = rt_clock_ns();
     if ((st = rt_registry_begin(rs->store, &rs->txn, err)) != RT_OK) return st;
     /* Checked again inside the writer lock: another run of the period may have committed. */
     st = rt_registry_period_last_run(rs->txn, cfg->period, &prior, err);
@@ -1625,7 +1623,7 @@ static rt_status commit(run_state *rs, const rt_run_config *cfg, rt_run_summary 
             return st;
         if ((st = book_journal(rs, err)) != RT_OK) return st;
     }
-    uint64_t t_books = rt_run_clock_ns();
+    uint64_t t_books = rt_clock_ns();
     p->times.books_ns = t_books - t_begin;
 
     rt_run_record rec;
@@ -1676,7 +1674,7 @@ static rt_status commit(run_state *rs, const rt_run_config *cfg, rt_run_summary 
     bool apart = p->threads > 1 && pthread_create(&finisher, NULL, finish_main, &job) == 0;
     if (!apart) finish_main(&job);
     gate_wait(&hooks);
-    uint64_t t_reg = rt_run_clock_ns();
+    uint64_t t_reg = rt_clock_ns();
     if (!apart && job.st != RT_OK) {
         *err = job.err;
         return job.st;
@@ -1693,10 +1691,10 @@ static rt_status commit(run_state *rs, const rt_run_config *cfg, rt_run_summary 
         }
     }
     if (st == RT_OK) st = store_effective(rs, run_no, err);
-    p->times.registry_ns = rt_run_clock_ns() - t_reg;
+    p->times.registry_ns = rt_clock_ns() - t_reg;
     p->times.registry_alongside = apart;
     if (apart) pthread_join(finisher, NULL);
-    uint64_t t_sync = rt_run_clock_ns();
+    uint64_t t_sync = rt_clock_ns();
     if (job.st != RT_OK) {
         *err = job.err;
         return job.st;
@@ -1733,7 +1731,7 @@ static rt_status commit(run_state *rs, const rt_run_config *cfg, rt_run_summary 
     rs->staging_made = false;
     rs->billed_written = false;
     if ((st = commit_rename(rs->staging, cfg->out_dir, err)) != RT_OK) return st;
-    p->times.sync_ns = rt_run_clock_ns() - t_sync;
+    p->times.sync_ns = rt_clock_ns() - t_sync;
 
     sum->run_no = run_no;
     sum->invoices = rs->corr.new_invoices;
@@ -1811,35 +1809,35 @@ rt_status rt_run_execute(const rt_run_config *cfg, rt_run_summary *sum, rt_error
     memset(sum, 0, sizeof *sum);
     rt_error_clear(err);
     RT_ASSERT(cfg->open_usage && cfg->outputs && cfg->out_dir && cfg->book_dir);
-    uint64_t t0 = rt_run_clock_ns();
+    uint64_t t0 = rt_clock_ns();
     rs.p.started_ns = t0;
     rt_status st = prepare(&rs, cfg, err);
-    rs.p.times.load_ns = rt_run_clock_ns() - t0;
+    rs.p.times.load_ns = rt_clock_ns() - t0;
     if (st != RT_OK) { /* orders not read yet are not read; a thread reading them stops */
         rs.orders_due = false;
         catalog_signal(&rs, -1);
     }
     if (st == RT_OK) {
-        uint64_t ts = rt_run_clock_ns();
+        uint64_t ts = rt_clock_ns();
         st = scan_ids(&rs.p, cfg->accrue_only ? NULL : rs.billed_pending, err);
-        rs.p.times.dedup_ns += rt_run_clock_ns() - ts;
+        rs.p.times.dedup_ns += rt_clock_ns() - ts;
     }
     if (st == RT_OK) st = run_waves(&rs.p, err);
-    uint64_t tw = rt_run_clock_ns();
+    uint64_t tw = rt_clock_ns();
     rt_status ost = join_orders(&rs);
     if (st == RT_OK && ost != RT_OK) {
         *err = rs.orders_err;
         st = ost;
     }
-    uint64_t t1 = rt_run_clock_ns();
+    uint64_t t1 = rt_clock_ns();
     if (st == RT_OK) {
         const rt_run_counts *c = &rs.p.counts;
         RT_ASSERT(c->read == c->rated + c->rejected + c->duplicate);
         st = bill(&rs, err);
     }
-    uint64_t t2 = rt_run_clock_ns();
+    uint64_t t2 = rt_clock_ns();
     if (st == RT_OK) st = commit(&rs, cfg, sum, err);
-    uint64_t t3 = rt_run_clock_ns();
+    uint64_t t3 = rt_clock_ns();
     sum->counts = rs.p.counts;
     sum->input_bytes = rs.p.bytes_total;
     sum->times = rs.p.times;

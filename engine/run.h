@@ -209,9 +209,6 @@ typedef struct rt_run_config {
  * memory/memory.limit_in_bytes. What cannot be read is taken as no limit. (--id-scan auto.) */
 uint64_t rt_run_memory_limit(const char *proc_cgroup, const char *cgroup_fs, uint64_t physical);
 
-/* A monotonic clock in nanoseconds, for the stage times. */
-uint64_t rt_run_clock_ns(void);
-
 typedef struct rt_run_summary {
     uint64_t run_no;
     rt_run_counts counts;

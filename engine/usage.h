@@ -10,7 +10,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <time.h>
 
 #include "engine/arena.h"
 #include "engine/datetime.h"
@@ -122,14 +121,6 @@ typedef struct rt_input_info {
     uint64_t xxh64;  /* XXH64 (seed 0) of the file as stored */
     uint64_t records;
 } rt_input_info;
-
-/* A monotonic clock in nanoseconds (a reader's decompress_ns, the run's stage times). */
-static inline uint64_t rt_clock_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * UINT64_C(1000000000) + (uint64_t)ts.tv_nsec;
-}
 
 /* ---- the reader interface ---- */
 typedef struct rt_usage_reader rt_usage_reader;

@@ -307,7 +307,7 @@ static rt_status sink_finish(rt_output_sink *s, const rt_run_result *res, rt_out
                              uint64_t *manifest_xxh64, rt_error *err)
 {
     files->count = 0;
-    uint64_t t0 = rt_run_clock_ns();
+    uint64_t t0 = rt_clock_ns();
     rt_status st = write_order_rejects(s, res, err);
     if (st != RT_OK) return st;
     /* The detail files are listed first but closed last, after the other outputs. */
@@ -325,12 +325,12 @@ static rt_status sink_finish(rt_output_sink *s, const rt_run_result *res, rt_out
     size_t tables_at = files->count;
     st = write_tables(s, res, files, err);
     if (st == RT_OK && res->journal_written) res->journal_written(res->hooks_ctx);
-    uint64_t t1 = rt_run_clock_ns();
+    uint64_t t1 = rt_clock_ns();
     size_t detail_at = files->count;
     if (st == RT_OK) st = rt_usage_detail_finish(s->detail, res, files, err);
     if (res->detail_written) res->detail_written(res->hooks_ctx);
     if (st == RT_OK) list_detail_first(files, tables_at, detail_at);
-    uint64_t t2 = rt_run_clock_ns();
+    uint64_t t2 = rt_clock_ns();
     /* Slots are two per thread (see rt_output_ops.begin): documents use as many threads. */
     if (st == RT_OK) st = rt_invoice_docs_write(s->dir, res, (s->nslots + 1) / 2, files, err);
     for (int d = 0; d < D_COUNT && st == RT_OK; d++) {
@@ -349,7 +349,7 @@ static rt_status sink_finish(rt_output_sink *s, const rt_run_result *res, rt_out
     if (res->times) {
         res->times->tables_ns = t1 - t0;
         res->times->detail_ns = t2 - t1;
-        res->times->documents_ns = rt_run_clock_ns() - t2;
+        res->times->documents_ns = rt_clock_ns() - t2;
     }
     return st;
 }
