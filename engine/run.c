@@ -176,9 +176,7 @@ typedef struct slot {
     rt_fp128 *ids; /* the scan's: every parsed event's fingerprint (scan_ids) */
     size_t ids_cap;
     uint32_t part_start[RT_DEDUP_PARTS + 1];
-    /* The thread time spent on this chunk by step (rt_stage_times.thread_ns), and the clock
-     * when its parsing ended. */
-    uint64_t parse_ns, rate_ns, encode_ns, parsed_at;
+    uint64_t parse_ns, rate_ns, encode_ns; /* thread time on this chunk (rt_stage_times.thread_ns) */
     rt_status status;
     rt_error err;
 } slot;
@@ -273,14 +271,19 @@ static unsigned rated_part(const slot *s, size_t k)
 /* Every event the scan parsed. */
 static unsigned id_part(const slot *s, size_t k) { return rt_dedup_part_of(s->ids[k].hi); }
 
-/* Parse and rate one chunk: runs on any thread. */
-static void rate_chunk(pipeline *p, slot *s)
+/* Parse a slot's chunk into its batch (for rating, or for the id scan); false on failure, in
+ * s->status. Runs on any thread. */
+static bool parse_slot(slot *s)
 {
     rt_event_batch_clear(&s->batch);
     s->rated_count = 0;
     s->status = s->reader->ops->parse_chunk(s->reader, &s->chunk, &s->batch, &s->err);
-    s->parsed_at = rt_clock_ns();
-    if (s->status != RT_OK) return;
+    return s->status == RT_OK;
+}
+
+/* Rate a parsed chunk: runs on any thread. */
+static void rate_parsed(pipeline *p, slot *s)
+{
     size_t parse_rejects = s->batch.reject_count;
     if (s->rated_cap < s->batch.count) {
         rt_rated *r = realloc(s->rated, s->batch.count * sizeof *r);
@@ -367,15 +370,16 @@ static void rate_chunk(pipeline *p, slot *s)
         qsort(s->batch.rejects, s->batch.reject_count, sizeof *s->batch.rejects, reject_cmp);
 }
 
-/* Parse and rate a chunk (rate_chunk), timing the two. Runs on any thread. */
+/* Parse and rate a chunk, timing the two (the reader's decompression apart). Runs on any
+ * thread. */
 static void rate_slot(pipeline *p, slot *s)
 {
     uint64_t t0 = rt_clock_ns();
-    s->parsed_at = t0;
-    rate_chunk(p, s);
-    uint64_t t1 = rt_clock_ns(), parse = s->parsed_at - t0;
-    s->parse_ns = parse > s->batch.decompress_ns ? parse - s->batch.decompress_ns : 0;
-    s->rate_ns = t1 - s->parsed_at;
+    bool parsed = parse_slot(s);
+    uint64_t t1 = rt_clock_ns();
+    s->parse_ns = t1 - t0 > s->batch.decompress_ns ? t1 - t0 - s->batch.decompress_ns : 0;
+    if (parsed) rate_parsed(p, s);
+    s->rate_ns = rt_clock_ns() - t1;
 }
 
 /* Mark duplicates: each dedup partition is fed its records in input order (chunk by chunk),
@@ -706,9 +710,7 @@ typedef struct id_scan {
  * by partition. Runs on any thread. */
 static void scan_slot(slot *s)
 {
-    rt_event_batch_clear(&s->batch);
-    s->status = s->reader->ops->parse_chunk(s->reader, &s->chunk, &s->batch, &s->err);
-    if (s->status != RT_OK) return;
+    if (!parse_slot(s)) return;
     size_t n = s->batch.count;
     if (s->ids_cap < n) {
         rt_fp128 *f = realloc(s->ids, n * sizeof *f);
