@@ -215,6 +215,7 @@ typedef struct pipeline {
      * written sorted as the pending billed-events file once the usage is read (NULL without
      * a scan, when `dedup` holds them all, and for an accrual). */
     rt_billed_writer *billed;
+    bool inputs_regular; /* every usage input is a regular file (one a scan may read twice) */
     uint64_t billed_count, billed_xxh64; /* of that file */
     rt_billed_set **prior; /* billed events of committed runs of nearby periods */
     size_t prior_count;
@@ -829,10 +830,7 @@ static rt_status scan_ids(pipeline *p, const char *billed_path, rt_error *err)
 {
     const rt_run_config *cfg = p->cfg;
     if (cfg->id_scan == RT_ID_SCAN_OFF) return RT_OK;
-    for (size_t i = 0; i < cfg->usage_count; i++) {
-        struct stat sb;
-        if (stat(cfg->usage_paths[i], &sb) != 0 || !S_ISREG(sb.st_mode)) return RT_OK;
-    }
+    if (!p->inputs_regular) return RT_OK;
     id_scan *sc = calloc(1, sizeof *sc);
     rt_usage_reader **done = calloc(cfg->usage_count + 1, sizeof *done);
     if (!sc || !done) {
@@ -1362,12 +1360,14 @@ static rt_status prepare(run_state *rs, const rt_run_config *cfg, rt_error *err)
     /* An accrual bills nothing and keeps nothing. */
     if (!cfg->accrue_only)
         rt_billed_pending_path(cfg->book_dir, rs->billed_pending, sizeof rs->billed_pending);
+    p->inputs_regular = true;
     for (size_t i = 0; i < cfg->usage_count; i++) {
         struct stat sb;
         if (stat(cfg->usage_paths[i], &sb) != 0)
             return rt_error_set(err, RT_ENOTFOUND, cfg->usage_paths[i], 0, 0, NULL,
                                 "cannot open usage file: %s", strerror(errno));
         p->bytes_total += (uint64_t)sb.st_size;
+        if (!S_ISREG(sb.st_mode)) p->inputs_regular = false;
         p->inputs[i].path = (char *)cfg->usage_paths[i];
         p->inputs[i].kind = RT_INPUT_USAGE;
     }
