@@ -561,7 +561,11 @@ void rt_billed_window_find(const rt_billed_window *w, const rt_fp128 *fps, size_
                            uint64_t *runs)
 {
     for (size_t i = 0; i < n + FIND_AHEAD; i++) {
-        if (i < n) rt_bloom_prefetch(&w->filter, fps[i].lo || fps[i].hi ? fps[i].hi : 1);
+        if (i < n) {
+            uint64_t lo = fps[i].lo, hi = fps[i].hi;
+            rt_dedup_normalise(&lo, &hi); /* as window_probe will look it up */
+            rt_bloom_prefetch(&w->filter, hi);
+        }
         if (i >= FIND_AHEAD) {
             size_t j = i - FIND_AHEAD;
             runs[j] = w->count ? window_probe(w, fps[j].lo, fps[j].hi) : 0;
