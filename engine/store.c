@@ -97,9 +97,9 @@ void rt_store_release_pages(rt_store *s)
     if (!f) return;
     char line[4096 + 128];
     while (fgets(line, sizeof line, f)) {
-        unsigned long lo, hi, off, ino;
+        unsigned long lo, hi, ino;
         unsigned maj, min;
-        if (sscanf(line, "%lx-%lx %*s %lx %x:%x %lu", &lo, &hi, &off, &maj, &min, &ino) != 6)
+        if (sscanf(line, "%lx-%lx %*s %*x %x:%x %lu", &lo, &hi, &maj, &min, &ino) != 5)
             continue;
         if (ino != (unsigned long)sb.st_ino || maj != major(sb.st_dev) ||
             min != minor(sb.st_dev))
