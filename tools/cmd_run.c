@@ -131,9 +131,11 @@ int rt_cmd_run(int argc, char **argv)
     rt_usage_open_opts_init(&open_opts);
     const char **usage = calloc((size_t)argc + 1, sizeof *usage);
     const char **orders = calloc((size_t)argc + 1, sizeof *orders);
+/* A bad command line: the path lists freed, the error printed, exit status 2. */
+#define RUN_USAGE_ERROR(...) (free(usage), free(orders), rt_cli_usage_error("run", __VA_ARGS__))
     if (!usage || !orders) {
         free(usage);
-        free(orders);
+    free(orders);
         return RT_EXIT_FAILED;
     }
     int quiet = 0, rc;
@@ -144,7 +146,7 @@ int rt_cmd_run(int argc, char **argv)
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             fputs(run_usage, stdout);
             free(usage);
-        free(orders);
+            free(orders);
             return RT_EXIT_OK;
         } else if (strcmp(a, "--book") == 0 && has) {
             cfg.book_dir = argv[++i];
@@ -159,35 +161,27 @@ int rt_cmd_run(int argc, char **argv)
         } else if (strcmp(a, "--threads") == 0 && has) {
             uint64_t t;
             if (!rt_cli_parse_uint(argv[++i], &t) || t == 0 || t > 256) {
-                free(usage);
-        free(orders);
-                return rt_cli_usage_error("run", "--threads takes a number from 1 to 256");
+                return RUN_USAGE_ERROR("--threads takes a number from 1 to 256");
             }
             cfg.threads = (unsigned)t;
         } else if (strcmp(a, "--late-window") == 0 && has) {
             uint64_t m;
             if (!rt_cli_parse_uint(argv[++i], &m) || m == 0 || m > RT_LATE_WINDOW_MAX_MONTHS) {
-                free(usage);
-                free(orders);
-                return rt_cli_usage_error("run", "--late-window takes months from 1 to %d",
-                                          RT_LATE_WINDOW_MAX_MONTHS);
+                return RUN_USAGE_ERROR("--late-window takes months from 1 to %d",
+                                       RT_LATE_WINDOW_MAX_MONTHS);
             }
             cfg.late_window_months = (unsigned)m;
         } else if (strcmp(a, "--chunk-size") == 0 && has) {
             uint64_t b;
             if (!rt_cli_parse_uint(argv[++i], &b) || b < 4096 || b > ((uint64_t)1 << 30)) {
-                free(usage);
-        free(orders);
-                return rt_cli_usage_error("run", "--chunk-size takes bytes from 4096 to 1 GiB");
+                return RUN_USAGE_ERROR("--chunk-size takes bytes from 4096 to 1 GiB");
             }
             cfg.chunk_bytes = (size_t)b;
         } else if (strcmp(a, "--id-scan") == 0 && has) {
             static const char *const scans[] = {"auto", "on", "off", NULL}; /* rt_id_scan order */
             int k = rt_cli_choice(argv[++i], scans);
             if (k < 0) {
-                free(usage);
-                free(orders);
-                return rt_cli_usage_error("run", "--id-scan takes auto, on or off");
+                return RUN_USAGE_ERROR("--id-scan takes auto, on or off");
             }
             cfg.id_scan = (rt_id_scan)k;
         } else if (strcmp(a, "--accrue-only") == 0) {
@@ -197,23 +191,16 @@ int rt_cmd_run(int argc, char **argv)
         } else if (strcmp(a, "--usage-format") == 0 && has) {
             rt_usage_format f;
             if (rt_usage_format_parse(argv[++i], &f) != RT_OK) {
-                free(usage);
-                free(orders);
-                return rt_cli_usage_error("run", "--usage-format takes csv, native, asterisk or "
-                                                 "freeswitch");
+                return RUN_USAGE_ERROR("--usage-format takes csv, native, asterisk or freeswitch");
             }
             open_opts.format = f;
         } else if (strcmp(a, "--cdr-product") == 0 && has) {
             if (rt_cdr_opts_set_product(&open_opts.cdr, argv[++i]) != RT_OK) {
-                free(usage);
-                free(orders);
-                return rt_cli_usage_error("run", "--cdr-product takes an id of 1 to 64 bytes");
+                return RUN_USAGE_ERROR("--cdr-product takes an id of 1 to 64 bytes");
             }
         } else if (strcmp(a, "--cdr-utc-offset") == 0 && has) {
             if (rt_cdr_parse_utc_offset(argv[++i], &open_opts.cdr.utc_offset_s) != RT_OK) {
-                free(usage);
-                free(orders);
-                return rt_cli_usage_error("run", "--cdr-utc-offset takes Z or +hh:mm");
+                return RUN_USAGE_ERROR("--cdr-utc-offset takes Z or +hh:mm");
             }
         } else if (strcmp(a, "--rerun") == 0) {
             cfg.rerun = true;
@@ -221,24 +208,19 @@ int rt_cmd_run(int argc, char **argv)
             static const char *const lates[] = {"bill", "reject", NULL}; /* rt_late_policy order */
             int k = rt_cli_choice(argv[++i], lates);
             if (k < 0) {
-                free(usage);
-                free(orders);
-                return rt_cli_usage_error("run", "--late takes bill or reject");
+                return RUN_USAGE_ERROR("--late takes bill or reject");
             }
             cfg.late = (rt_late_policy)k;
         } else if (strcmp(a, "--quiet") == 0) {
             quiet = 1;
         } else {
-            free(usage);
-        free(orders);
-            return rt_cli_usage_error("run", "unexpected argument '%s'", a);
+            return RUN_USAGE_ERROR("unexpected argument '%s'", a);
         }
     }
     if (!cfg.book_dir || !cfg.period || !cfg.out_dir || nusage + norders == 0) {
-        free(usage);
-        free(orders);
-        return rt_cli_usage_error("run", "needs --book, --period, --out and --usage or --orders");
+        return RUN_USAGE_ERROR("needs --book, --period, --out and --usage or --orders");
     }
+#undef RUN_USAGE_ERROR
     cfg.usage_paths = usage;
     cfg.usage_count = nusage;
     cfg.order_paths = orders;
@@ -265,6 +247,6 @@ int rt_cmd_run(int argc, char **argv)
         rc = RT_EXIT_OK;
     }
     free(usage);
-        free(orders);
+    free(orders);
     return rc;
 }
