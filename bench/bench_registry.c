@@ -86,21 +86,37 @@ int main(int argc, char **argv)
     memset(&v, 0, sizeof v);
     rt_buf_init(&v.data);
     double t0 = now_s();
-    rt_stored_invoices got;
-    rt_status st = rt_stored_invoices_load(store, run, &got, &err);
+    rt_registry_invoices got;
+    rt_registry_invoices_init(&got);
+    rt_status st = rt_registry_invoices_load(store, run, &got, &err);
     rt_store_close(store);
     if (st != RT_OK) {
         fprintf(stderr, "bench_registry: %s\n", err.message);
-        rt_stored_invoices_free(&got);
+        rt_registry_invoices_free(&got);
         return 1;
     }
+    double loaded = now_s() - t0;
+    size_t held = 0, entries = got.entry_count;
+    for (size_t e = 0; e < got.entry_count; e++) held += got.entries[e].len;
     /* Laid end to end, as a run hands them to the registry one after another. */
+    rt_registry_invoice_reader reader;
+    rt_registry_invoice_reader_init(&reader, &got);
     v.end = malloc((got.count ? got.count : 1) * sizeof *v.end);
-    for (size_t i = 0; v.end && i < got.count; i++) {
-        rt_buf_append(&v.data, got.items[i].content, got.items[i].len);
+    for (size_t i = 0; v.end && st == RT_OK && i < got.count; i++) {
+        const void *content;
+        size_t len;
+        if ((st = rt_registry_invoice_content(&reader, i, &content, &len, &err)) != RT_OK) break;
+        rt_buf_append(&v.data, content, len);
         v.end[v.count++] = v.data.len;
     }
-    rt_stored_invoices_free(&got);
+    rt_registry_invoice_reader_free(&reader);
+    rt_registry_invoices_free(&got);
+    if (st != RT_OK) {
+        fprintf(stderr, "bench_registry: %s\n", err.message);
+        return 1;
+    }
+    printf("run %" PRIu64 ": loaded in %.3f s, %zu entries holding %zu bytes as stored\n", run,
+           loaded, entries, held);
     if (!v.end || v.data.failed) {
         fprintf(stderr, "bench_registry: out of memory\n");
         return 1;

@@ -10,46 +10,6 @@
 
 #define CONTENT_FORMAT 1
 
-void rt_stored_invoices_free(rt_stored_invoices *s)
-{
-    free(s->items);
-    rt_arena_free(&s->arena);
-    memset(s, 0, sizeof *s);
-}
-
-static rt_status collect(void *ctx, const char *account_id, const char *number,
-                         const void *content, size_t len)
-{
-    rt_stored_invoices *s = ctx;
-    if (s->count == s->capacity) {
-        size_t cap = s->capacity ? s->capacity * 2 : 256;
-        rt_stored_invoice *n = realloc(s->items, cap * sizeof *n);
-        if (!n) return RT_ENOMEM;
-        s->items = n;
-        s->capacity = cap;
-    }
-    rt_stored_invoice *it = &s->items[s->count];
-    it->account_id = rt_arena_strndup(&s->arena, account_id, strlen(account_id));
-    it->number = rt_arena_strndup(&s->arena, number, strlen(number));
-    unsigned char *c = rt_arena_alloc(&s->arena, len ? len : 1);
-    if (!it->account_id || !it->number || !c) return RT_ENOMEM;
-    memcpy(c, content, len);
-    it->content = c;
-    it->len = len;
-    s->count++;
-    return RT_OK;
-}
-
-rt_status rt_stored_invoices_load(rt_store *store, uint64_t run_no, rt_stored_invoices *out,
-                                  rt_error *err)
-{
-    memset(out, 0, sizeof *out);
-    rt_arena_init(&out->arena, 8 << 20);
-    rt_status st = rt_registry_each_invoice(store, run_no, collect, out, err);
-    if (st == RT_ENOMEM) rt_error_set(err, st, NULL, 0, 0, NULL, "out of memory");
-    return st;
-}
-
 /* ---- canonical content ---- */
 
 static const char *effective_description(const rt_catalog *cat, const rt_invoice_line *l)
@@ -202,11 +162,12 @@ static rt_status unpack_line(unpacker *k, rt_invoice_line *l)
 
 /* Rebuild a stored invoice as the credit note that reverses it: same lines and VAT breakdown,
  * every amount negated. */
-static rt_status credit_note_of(const rt_catalog *cat, const rt_stored_invoice *s, uint32_t account,
+static rt_status credit_note_of(const rt_catalog *cat, const rt_registry_invoice *s,
+                                const void *content, size_t len, uint32_t account,
                                 rt_arena *arena, rt_invoice *cn, rt_error *err)
 {
     unpacker k = {cat, {0}, arena, s->number, err};
-    rt_unpack_init(&k.u, s->content, s->len);
+    rt_unpack_init(&k.u, content, len);
     memset(cn, 0, sizeof *cn);
     cn->type = RT_CREDIT_NOTE;
     cn->account = account;
@@ -287,13 +248,15 @@ static rt_status take_over(rt_invoice_set *fresh, rt_correction_result *out, rt_
     return RT_OK;
 }
 
-rt_status rt_corrections_build(const rt_catalog *cat, const rt_stored_invoices *old,
+rt_status rt_corrections_build(const rt_catalog *cat, const rt_registry_invoices *old,
                                rt_invoice_set *fresh, rt_correction_result *out, rt_error *err)
 {
     memset(out, 0, sizeof *out);
     /* The fresh invoices' lines live in its arena: the documents take it over. */
     out->documents.arena = fresh->arena;
     if (old->count == 0) return take_over(fresh, out, err);
+    rt_registry_invoice_reader reader;
+    rt_registry_invoice_reader_init(&reader, old);
     size_t cap = fresh->count * 2 + old->count + 1;
     out->documents.items = calloc(cap, sizeof *out->documents.items);
     out->effective = calloc(fresh->count + old->count + 1, sizeof *out->effective);
@@ -307,7 +270,7 @@ rt_status rt_corrections_build(const rt_catalog *cat, const rt_stored_invoices *
     size_t i = 0, j = 0;
     while (i < fresh->count || j < old->count) {
         const rt_invoice *f = i < fresh->count ? &fresh->items[i] : NULL;
-        const rt_stored_invoice *o = j < old->count ? &old->items[j] : NULL;
+        const rt_registry_invoice *o = j < old->count ? &old->items[j] : NULL;
         int c = !f ? 1 : !o ? -1 : strcmp(cat->accounts[f->account].account_id, o->account_id);
         uint32_t account;
         if (c <= 0) {
@@ -326,7 +289,7 @@ rt_status rt_corrections_build(const rt_catalog *cat, const rt_stored_invoices *
         if (c == 0) {
             rt_buf_reset(&content);
             if ((st = rt_invoice_pack(cat, f, &content, err)) != RT_OK) goto done;
-            same = content.len == o->len && memcmp(content.data, o->content, o->len) == 0;
+            same = rt_registry_invoice_same(o, content.data, content.len);
         }
         rt_effective_invoice *e = &out->effective[out->effective_count];
         e->account = account;
@@ -336,8 +299,15 @@ rt_status rt_corrections_build(const rt_catalog *cat, const rt_stored_invoices *
             out->unchanged++;
         } else {
             if (c >= 0) {
+                /* The old invoice's content, decoded with its block's (once per block). */
+                const void *stored;
+                size_t stored_len;
+                if ((st = rt_registry_invoice_content(&reader, j, &stored, &stored_len, err)) !=
+                    RT_OK)
+                    goto done;
                 rt_invoice *cn = &out->documents.items[out->documents.count++];
-                if ((st = credit_note_of(cat, o, account, &out->documents.arena, cn, err)) != RT_OK)
+                if ((st = credit_note_of(cat, o, stored, stored_len, account,
+                                         &out->documents.arena, cn, err)) != RT_OK)
                     goto done;
                 out->credit_notes++;
             }
@@ -352,6 +322,7 @@ rt_status rt_corrections_build(const rt_catalog *cat, const rt_stored_invoices *
         if (c >= 0) j++;
     }
 done:
+    rt_registry_invoice_reader_free(&reader);
     rt_buf_free(&content);
     free(fresh->items);
     memset(fresh, 0, sizeof *fresh);

@@ -15,26 +15,8 @@
 
 #include "engine/billing.h"
 #include "engine/buf.h"
+#include "engine/registry.h"
 #include "engine/store.h"
-
-/* An invoice in effect, as the registry stores it. */
-typedef struct rt_stored_invoice {
-    const char *account_id;
-    const char *number;
-    const unsigned char *content;
-    size_t len;
-} rt_stored_invoice;
-
-typedef struct rt_stored_invoices {
-    rt_arena arena;
-    rt_stored_invoice *items; /* in account id order */
-    size_t count, capacity;
-} rt_stored_invoices;
-
-void rt_stored_invoices_free(rt_stored_invoices *s);
-/* The invoices in effect after committed run run_no. */
-rt_status rt_stored_invoices_load(rt_store *store, uint64_t run_no, rt_stored_invoices *out,
-                                  rt_error *err);
 
 /* The canonical content of an invoice (everything but its number) into out. */
 rt_status rt_invoice_pack(const rt_catalog *cat, const rt_invoice *inv, rt_buf *out,
@@ -43,7 +25,7 @@ rt_status rt_invoice_pack(const rt_catalog *cat, const rt_invoice *inv, rt_buf *
 /* One entry of the set of invoices in effect after this run. */
 typedef struct rt_effective_invoice {
     uint32_t account;          /* account row */
-    const rt_stored_invoice *carried; /* unchanged: the old invoice, kept; else NULL */
+    const rt_registry_invoice *carried; /* unchanged: the old invoice, kept; else NULL */
     uint32_t document;         /* else: index of its new invoice in the documents */
 } rt_effective_invoice;
 
@@ -57,10 +39,11 @@ typedef struct rt_correction_result {
 void rt_correction_result_free(rt_correction_result *r);
 
 /* Compare fresh invoices (the rerun's, one per account, in account order) with the invoices in
- * effect and build the documents. `fresh` is left empty (its invoices move into the result).
+ * effect (as the registry holds them: rt_registry_invoices_load) and build the documents.
+ * `fresh` is left empty (its invoices move into the result).
  * RT_ENOTFOUND when an old invoice names a product, charge or tax rate that is no longer in
  * the price book (a credit note could not be booked); RT_ECORRUPT, RT_ENOMEM. */
-rt_status rt_corrections_build(const rt_catalog *cat, const rt_stored_invoices *old,
+rt_status rt_corrections_build(const rt_catalog *cat, const rt_registry_invoices *old,
                                rt_invoice_set *fresh, rt_correction_result *out, rt_error *err);
 
 #endif

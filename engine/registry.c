@@ -11,6 +11,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "engine/pack.h"
 
@@ -516,53 +517,164 @@ rt_status rt_registry_put_invoices(rt_registry_txn *t, uint64_t run_no, size_t n
     return st;
 }
 
-/* Call fn for each invoice of a block (decoded into b). RT_ECORRUPT when it does not decode. */
-static rt_status each_in_block(ZSTD_DCtx *dctx, const MDB_val *k, const MDB_val *v, rt_buf *b,
-                               rt_registry_invoice_fn fn, void *ctx, rt_error *err)
+/* ---- the invoices in effect, held as stored ---- */
+
+/* How an entry of a held set decodes: a block's frame (BLOCK_FORMAT), one invoice's frame, or
+ * one invoice's content as it is. */
+enum { ENTRY_BLOCK, ENTRY_FRAME, ENTRY_RAW };
+
+void rt_registry_invoices_init(rt_registry_invoices *s)
 {
-    char first[ID_MAX + 1], account[ID_MAX + 1], number[NUMBER_MAX + 1];
-    size_t flen = k->mv_size - 9 < ID_MAX ? k->mv_size - 9 : ID_MAX;
-    memcpy(first, (const char *)k->mv_data + 9, flen);
-    first[flen] = '\0';
-    rt_status st = is_frame(v->mv_data, v->mv_size) ? decode(dctx, v->mv_data, v->mv_size, b)
-                                                    : RT_ECORRUPT;
+    memset(s, 0, sizeof *s);
+    rt_arena_init(&s->arena, (size_t)1 << 20);
+}
+
+void rt_registry_invoices_free(rt_registry_invoices *s)
+{
+    free(s->items);
+    free(s->entries);
+    rt_arena_free(&s->arena);
+    memset(s, 0, sizeof *s);
+}
+
+/* A copy of stored as the set's next entry. */
+static rt_status add_entry(rt_registry_invoices *s, const void *stored, size_t len, uint32_t kind)
+{
+    if (s->entry_count >= UINT32_MAX - 1) return RT_ELIMIT;
+    if (s->entry_count == s->entry_capacity) {
+        size_t cap = s->entry_capacity ? s->entry_capacity * 2 : 256;
+        rt_registry_entry *e = realloc(s->entries, cap * sizeof *e);
+        if (!e) return RT_ENOMEM;
+        s->entries = e;
+        s->entry_capacity = cap;
+    }
+    unsigned char *copy = rt_arena_alloc(&s->arena, len ? len : 1);
+    if (!copy) return RT_ENOMEM;
+    if (len) memcpy(copy, stored, len);
+    s->entries[s->entry_count++] = (rt_registry_entry){copy, len, kind};
+    return RT_OK;
+}
+
+/* An invoice of the set's last entry: content (at offset in the entry's decoded bytes) is
+ * fingerprinted here. */
+static rt_status add_item(rt_registry_invoices *s, const char *account, size_t alen,
+                          const char *number, size_t nlen, const void *content, size_t offset,
+                          size_t len)
+{
+    if (s->count == s->capacity) {
+        size_t cap = s->capacity ? s->capacity * 2 : 1024;
+        rt_registry_invoice *n = realloc(s->items, cap * sizeof *n);
+        if (!n) return RT_ENOMEM;
+        s->items = n;
+        s->capacity = cap;
+    }
+    rt_registry_invoice *it = &s->items[s->count];
+    it->account_id = rt_arena_strndup(&s->arena, account, alen);
+    it->number = rt_arena_strndup(&s->arena, number, nlen);
+    if (!it->account_id || !it->number) return RT_ENOMEM;
+    it->entry = (uint32_t)(s->entry_count - 1);
+    it->offset = offset;
+    it->len = len;
+    XXH128_hash_t fp = XXH3_128bits(content, len);
+    it->content_lo = fp.low64;
+    it->content_hi = fp.high64;
+    s->count++;
+    return RT_OK;
+}
+
+rt_status rt_registry_invoices_add(rt_registry_invoices *s, const char *account_id,
+                                   const char *number, const void *content, size_t len)
+{
+    rt_status st = add_entry(s, content, len, ENTRY_RAW);
+    return st != RT_OK ? st
+                       : add_item(s, account_id, strlen(account_id), number, strlen(number),
+                                  content, 0, len);
+}
+
+/* Index the invoices of a block (its entry just added, decoded into b). RT_ECORRUPT when its
+ * bytes are not a block. */
+static rt_status index_block(rt_registry_invoices *s, const rt_buf *b)
+{
     rt_unpack u;
-    rt_unpack_init(&u, b->data, st == RT_OK ? b->len : 0);
-    uint64_t count = 0;
-    if (st == RT_OK && rt_unpack_u8(&u) != BLOCK_FORMAT) st = RT_ECORRUPT;
-    if (st == RT_OK) count = rt_unpack_uvarint(&u);
-    for (uint64_t i = 0; st == RT_OK && i < count; i++) {
+    rt_unpack_init(&u, b->data, b->len);
+    if (rt_unpack_u8(&u) != BLOCK_FORMAT) return RT_ECORRUPT;
+    uint64_t count = rt_unpack_uvarint(&u);
+    for (uint64_t i = 0; i < count && !u.bad; i++) {
         size_t alen, nlen, clen;
         const char *a = rt_unpack_str(&u, &alen);
         const char *num = rt_unpack_str(&u, &nlen);
         const char *content = rt_unpack_str(&u, &clen);
-        if (u.bad || alen > ID_MAX || nlen > NUMBER_MAX) {
-            st = RT_ECORRUPT;
-            break;
-        }
-        memcpy(account, a, alen);
-        account[alen] = '\0';
-        memcpy(number, num, nlen);
-        number[nlen] = '\0';
-        if ((st = fn(ctx, account, number, content, clen)) != RT_OK) return st;
+        if (u.bad || alen > ID_MAX || nlen > NUMBER_MAX) return RT_ECORRUPT;
+        rt_status st = add_item(s, a, alen, num, nlen, content, (size_t)(content - b->data), clen);
+        if (st != RT_OK) return st;
     }
-    if (st == RT_OK) st = rt_unpack_done(&u);
+    return rt_unpack_done(&u);
+}
+
+/* A block entry of the cursor's (key: the run, a 0 byte, the first account id). */
+static rt_status load_block(rt_registry_invoices *s, ZSTD_DCtx *dctx, const MDB_val *k,
+                            const MDB_val *v, rt_buf *b, rt_error *err)
+{
+    rt_status st = add_entry(s, v->mv_data, v->mv_size, ENTRY_BLOCK);
+    if (st == RT_OK)
+        st = is_frame(v->mv_data, v->mv_size) ? decode(dctx, v->mv_data, v->mv_size, b)
+                                              : RT_ECORRUPT;
+    if (st == RT_OK) st = index_block(s, b);
     if (st == RT_OK) return RT_OK;
+    char first[ID_MAX + 1];
+    size_t flen = k->mv_size - 9 < ID_MAX ? k->mv_size - 9 : ID_MAX;
+    memcpy(first, (const char *)k->mv_data + 9, flen);
+    first[flen] = '\0';
     return rt_error_set(err, st, NULL, 0, 0, NULL, "stored invoices from account %s %s", first,
                         st == RT_ENOMEM ? "do not fit in memory" : "do not decode");
 }
 
-rt_status rt_registry_each_invoice(rt_store *store, uint64_t run_no, rt_registry_invoice_fn fn,
-                                   void *ctx, rt_error *err)
+/* A single-invoice entry of older books (key: the run, the account id; value: the number,
+ * then the content as one frame, or as it is). */
+static rt_status load_single(rt_registry_invoices *s, ZSTD_DCtx *dctx, const MDB_val *k,
+                             const MDB_val *v, rt_buf *b, rt_error *err)
+{
+    size_t alen = k->mv_size - 8, nlen;
+    rt_unpack u;
+    rt_unpack_init(&u, v->mv_data, v->mv_size);
+    const char *num = rt_unpack_str(&u, &nlen);
+    if (u.bad || alen > ID_MAX || nlen > NUMBER_MAX)
+        return rt_error_set(err, RT_ECORRUPT, NULL, 0, 0, NULL, "corrupt stored invoice");
+    const char *account = (const char *)k->mv_data + 8;
+    const void *data = u.p;
+    size_t dlen = (size_t)(u.end - u.p), len = dlen;
+    bool frame = is_frame(data, dlen);
+    rt_status st = add_entry(s, data, dlen, frame ? ENTRY_FRAME : ENTRY_RAW);
+    if (st == RT_OK && frame && (st = decode(dctx, data, dlen, b)) == RT_OK) {
+        data = b->data;
+        len = b->len;
+    }
+    if (st == RT_OK) st = add_item(s, account, alen, num, nlen, data, 0, len);
+    if (st == RT_OK) return RT_OK;
+    char a[ID_MAX + 1], n[NUMBER_MAX + 1];
+    memcpy(a, account, alen);
+    a[alen] = '\0';
+    memcpy(n, num, nlen);
+    n[nlen] = '\0';
+    return rt_error_set(err, st, NULL, 0, 0, NULL, "stored invoice %s of account %s %s", n, a,
+                        st == RT_ENOMEM ? "does not fit in memory" : "does not decode");
+}
+
+rt_status rt_registry_invoices_load(rt_store *store, uint64_t run_no, rt_registry_invoices *s,
+                                    rt_error *err)
 {
     MDB_txn *txn;
     rt_registry_txn dbs;
     rt_status st = read_txn(store, &txn, &dbs, err);
     if (st != RT_OK) return st;
     MDB_cursor *c = NULL;
-    rt_buf content; /* the decoded invoice */
-    rt_buf_init(&content);
+    rt_buf b; /* an entry decoded, to index and check it */
+    rt_buf_init(&b);
     ZSTD_DCtx *dctx = ZSTD_createDCtx();
+    if (!dctx) {
+        st = rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+        goto done;
+    }
     if ((st = rt_store_check(mdb_cursor_open(txn, dbs.invoices, &c), "mdb_cursor_open", err)) !=
         RT_OK)
         goto done;
@@ -570,49 +682,88 @@ rt_status rt_registry_each_invoice(rt_store *store, uint64_t run_no, rt_registry
     for (int i = 0; i < 8; i++) prefix[i] = (unsigned char)(run_no >> (56 - 8 * i));
     MDB_val k = {8, prefix}, v;
     int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-    char account[ID_MAX + 1], number[NUMBER_MAX + 1];
-    if (!dctx) {
-        st = rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
-        goto done;
-    }
     while (rc == MDB_SUCCESS && k.mv_size > 8 && memcmp(k.mv_data, prefix, 8) == 0) {
-        if (((const unsigned char *)k.mv_data)[8] == 0) { /* a block */
-            if ((st = each_in_block(dctx, &k, &v, &content, fn, ctx, err)) != RT_OK) goto done;
-            rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-            continue;
-        }
-        size_t alen = k.mv_size - 8, nlen;
-        rt_unpack u;
-        rt_unpack_init(&u, v.mv_data, v.mv_size);
-        const char *num = rt_unpack_str(&u, &nlen);
-        if (u.bad || alen >= sizeof account || nlen >= sizeof number) {
-            st = rt_error_set(err, RT_ECORRUPT, NULL, 0, 0, NULL, "corrupt stored invoice");
-            goto done;
-        }
-        memcpy(account, (const char *)k.mv_data + 8, alen);
-        account[alen] = '\0';
-        memcpy(number, num, nlen);
-        number[nlen] = '\0';
-        const void *data = u.p;
-        size_t dlen = (size_t)(u.end - u.p);
-        if (is_frame(data, dlen)) {
-            if ((st = decode(dctx, data, dlen, &content)) != RT_OK) {
-                rt_error_set(err, st, NULL, 0, 0, NULL, "stored invoice %s of account %s %s",
-                             number, account,
-                             st == RT_ENOMEM ? "does not fit in memory" : "does not decode");
-                goto done;
-            }
-            data = content.data;
-            dlen = content.len;
-        }
-        if ((st = fn(ctx, account, number, data, dlen)) != RT_OK) goto done;
+        bool block = ((const unsigned char *)k.mv_data)[8] == 0;
+        st = block ? load_block(s, dctx, &k, &v, &b, err) : load_single(s, dctx, &k, &v, &b, err);
+        if (st != RT_OK) goto done;
         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
     }
     st = rc == MDB_SUCCESS || rc == MDB_NOTFOUND ? RT_OK : rt_store_check(rc, "reg.invoices", err);
 done:
     ZSTD_freeDCtx(dctx);
-    rt_buf_free(&content);
+    rt_buf_free(&b);
     if (c) mdb_cursor_close(c);
     mdb_txn_abort(txn);
+    return st;
+}
+
+bool rt_registry_invoice_same(const rt_registry_invoice *it, const void *content, size_t len)
+{
+    if (len != it->len) return false;
+    XXH128_hash_t fp = XXH3_128bits(content, len);
+    return fp.low64 == it->content_lo && fp.high64 == it->content_hi;
+}
+
+void rt_registry_invoice_reader_init(rt_registry_invoice_reader *r,
+                                     const rt_registry_invoices *set)
+{
+    memset(r, 0, sizeof *r);
+    r->set = set;
+    rt_buf_init(&r->bytes);
+    r->entry = UINT32_MAX;
+}
+
+void rt_registry_invoice_reader_free(rt_registry_invoice_reader *r)
+{
+    ZSTD_freeDCtx(r->dctx);
+    rt_buf_free(&r->bytes);
+    memset(r, 0, sizeof *r);
+    r->entry = UINT32_MAX;
+}
+
+rt_status rt_registry_invoice_content(rt_registry_invoice_reader *r, size_t i,
+                                      const void **content, size_t *len, rt_error *err)
+{
+    const rt_registry_invoice *it = &r->set->items[i];
+    const rt_registry_entry *e = &r->set->entries[it->entry];
+    const unsigned char *base = e->stored;
+    size_t have = e->len;
+    if (e->kind != ENTRY_RAW) {
+        if (r->entry != it->entry) {
+            rt_status st = RT_ENOMEM;
+            r->entry = UINT32_MAX;
+            if (r->dctx || (r->dctx = ZSTD_createDCtx())) st = decode(r->dctx, base, have, &r->bytes);
+            if (st != RT_OK)
+                return rt_error_set(err, st, NULL, 0, 0, NULL, "stored invoice %s %s", it->number,
+                                    st == RT_ENOMEM ? "does not fit in memory" : "does not decode");
+            r->entry = it->entry;
+        }
+        base = (const unsigned char *)r->bytes.data;
+        have = r->bytes.len;
+    }
+    if (it->offset > have || it->len > have - it->offset)
+        return rt_error_set(err, RT_ECORRUPT, NULL, 0, 0, NULL, "stored invoice %s does not decode",
+                            it->number);
+    *content = base + it->offset;
+    *len = it->len;
+    return RT_OK;
+}
+
+rt_status rt_registry_each_invoice(rt_store *store, uint64_t run_no, rt_registry_invoice_fn fn,
+                                   void *ctx, rt_error *err)
+{
+    rt_registry_invoices s;
+    rt_registry_invoice_reader r;
+    rt_registry_invoices_init(&s);
+    rt_registry_invoice_reader_init(&r, &s);
+    rt_status st = rt_registry_invoices_load(store, run_no, &s, err);
+    for (size_t i = 0; st == RT_OK && i < s.count; i++) {
+        const void *content = NULL;
+        size_t len = 0;
+        if ((st = rt_registry_invoice_content(&r, i, &content, &len, err)) == RT_OK)
+            st = fn(ctx, s.items[i].account_id, s.items[i].number, content, len);
+    }
+    rt_registry_invoice_reader_free(&r);
+    rt_registry_invoices_free(&s);
     return st;
 }

@@ -2,7 +2,8 @@
  *
  * Owns the run records (period, book fingerprint, input fingerprints, output manifest
  * checksum, counts, totals, invoice number range), the per-period index used to refuse a
- * second run of a committed period, and the gap-free invoice number series. Everything a
+ * second run of a committed period, the gap-free invoice number series, and the invoices in
+ * effect after each run (stored in compressed blocks, and held that way for a rerun). Everything a
  * run commits happens in one write transaction (rt_registry_txn): numbers are taken, the run
  * is recorded, and both become visible together or not at all. It does not write output
  * files (the run does). */
@@ -15,6 +16,7 @@
 
 #include <zstd.h>
 
+#include "engine/arena.h"
 #include "engine/buf.h"
 #include "engine/store.h"
 #include "engine/usage.h"
@@ -126,6 +128,65 @@ rt_status rt_registry_invoice_encode(ZSTD_CCtx *cctx, const void *content, size_
 rt_status rt_registry_put_invoice(rt_registry_txn *txn, uint64_t run_no, const char *account_id,
                                   const char *number, const void *stored, size_t len,
                                   rt_error *err);
+
+/* The invoices in effect after a run, held as the registry stores them, for a rerun to compare
+ * its invoices with and to carry the unchanged ones: every stored entry's bytes (a block's
+ * frame, about an eighth of its invoices' contents) and, per invoice in account id order, its
+ * account id, number and place in its entry. A million invoices hold ~150 MB where their
+ * contents take 1.1 GB (touched afresh, that was most of a rerun's set-up time). A reader
+ * decodes the contents an entry at a time: in account order, each entry once. */
+typedef struct rt_registry_invoice {
+    const char *account_id;
+    const char *number;
+    uint32_t entry;     /* its entry in the set */
+    size_t offset, len; /* its content within the entry's decoded bytes */
+    uint64_t content_lo, content_hi; /* XXH3-128 of the content (rt_registry_invoice_same) */
+} rt_registry_invoice;
+
+typedef struct rt_registry_entry {
+    const unsigned char *stored; /* as stored (in the set's arena) */
+    size_t len;
+    uint32_t kind; /* how it decodes (registry.c) */
+} rt_registry_entry;
+
+typedef struct rt_registry_invoices {
+    rt_arena arena;
+    rt_registry_invoice *items; /* in account id order */
+    size_t count, capacity;
+    rt_registry_entry *entries;
+    size_t entry_count, entry_capacity;
+} rt_registry_invoices;
+
+void rt_registry_invoices_init(rt_registry_invoices *s);
+void rt_registry_invoices_free(rt_registry_invoices *s);
+/* The invoices stored for run_no, into an initialised, empty set. Every entry is decoded once
+ * here, so that a damaged one is found before a rerun relies on it: RT_ECORRUPT, naming it. */
+rt_status rt_registry_invoices_load(rt_store *store, uint64_t run_no, rt_registry_invoices *s,
+                                    rt_error *err);
+/* Append an invoice whose content is held as it is, in an entry of its own (a set built in
+ * memory: tests); account ids must keep ascending. RT_ENOMEM. */
+rt_status rt_registry_invoices_add(rt_registry_invoices *s, const char *account_id,
+                                   const char *number, const void *content, size_t len);
+
+typedef struct rt_registry_invoice_reader {
+    const rt_registry_invoices *set;
+    ZSTD_DCtx *dctx;
+    rt_buf bytes;   /* the decoded entry */
+    uint32_t entry; /* which, or UINT32_MAX */
+} rt_registry_invoice_reader;
+
+void rt_registry_invoice_reader_init(rt_registry_invoice_reader *r,
+                                     const rt_registry_invoices *set);
+void rt_registry_invoice_reader_free(rt_registry_invoice_reader *r);
+/* Whether content is the invoice's own: its length and XXH3-128 fingerprint, taken at load,
+ * so that a rerun finds its unchanged invoices without decoding the old ones (a 128-bit
+ * fingerprint, as the run's duplicate checks rely on). */
+bool rt_registry_invoice_same(const rt_registry_invoice *it, const void *content, size_t len);
+
+/* The content of the set's invoice i: valid until the reader's next call. RT_ENOMEM, or
+ * RT_ECORRUPT (an entry that decoded at load does not now: memory was damaged). */
+rt_status rt_registry_invoice_content(rt_registry_invoice_reader *r, size_t i,
+                                      const void **content, size_t *len, rt_error *err);
 
 /* Call fn for every invoice stored for run_no, in account id order, with its content decoded
  * (from blocks, or from single entries; content stored before invoices were compressed, which

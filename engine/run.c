@@ -1102,7 +1102,7 @@ typedef struct run_state {
     rt_invoice_set invoices;     /* the run's documents: new invoices and credit notes */
     uint64_t corrected_run;      /* --rerun: the committed run of the period it corrects */
     rt_run_record corrected;     /* its record (releases to reverse) */
-    rt_stored_invoices old;      /* the invoices in effect after it */
+    rt_registry_invoices old;    /* the invoices in effect after it */
     rt_correction_result corr;
     rt_journal journal;
     rt_registry_txn *txn;
@@ -1308,13 +1308,11 @@ static rt_status prepare(run_state *rs, const rt_run_config *cfg, rt_error *err)
                             "; use --rerun to bill it again with corrections",
                             cfg->period, prior);
     if (st != RT_OK && st != RT_ENOTFOUND) return st;
-    memset(&rs->old, 0, sizeof rs->old);
-    rt_arena_init(&rs->old.arena, 4096);
+    rt_registry_invoices_init(&rs->old);
     if (st == RT_OK) {
         rs->corrected_run = prior;
         if ((st = rt_registry_get_run(rs->store, prior, &rs->corrected, err)) != RT_OK) return st;
-        rt_stored_invoices_free(&rs->old);
-        if ((st = rt_stored_invoices_load(rs->store, prior, &rs->old, err)) != RT_OK) return st;
+        if ((st = rt_registry_invoices_load(rs->store, prior, &rs->old, err)) != RT_OK) return st;
     }
 
     rt_book_init(&rs->book);
@@ -1472,6 +1470,7 @@ static rt_status book_journal(run_state *rs, rt_error *err)
 typedef struct effective_src {
     run_state *rs;
     rt_buf pack;
+    rt_registry_invoice_reader carried; /* the contents of the invoices carried over */
 } effective_src;
 
 static rt_status effective_invoice(void *ctx, size_t i, const char **account, const char **number,
@@ -1484,9 +1483,8 @@ static rt_status effective_invoice(void *ctx, size_t i, const char **account, co
     *account = rs->cat.accounts[e->account].account_id;
     if (!inv) {
         *number = e->carried->number;
-        *content = e->carried->content;
-        *len = e->carried->len;
-        return RT_OK;
+        return rt_registry_invoice_content(&x->carried, (size_t)(e->carried - rs->old.items),
+                                           content, len, err);
     }
     rt_buf_reset(&x->pack);
     rt_status st = rt_invoice_pack(&rs->cat, inv, &x->pack, err);
@@ -1498,10 +1496,13 @@ static rt_status effective_invoice(void *ctx, size_t i, const char **account, co
 
 static rt_status store_effective(run_state *rs, uint64_t run_no, rt_error *err)
 {
-    effective_src x = {rs, {0}};
+    effective_src x;
+    x.rs = rs;
     rt_buf_init(&x.pack);
+    rt_registry_invoice_reader_init(&x.carried, &rs->old);
     rt_status st = rt_registry_put_invoices(rs->txn, run_no, rs->corr.effective_count,
                                             effective_invoice, &x, err);
+    rt_registry_invoice_reader_free(&x.carried);
     rt_buf_free(&x.pack);
     return st;
 }
@@ -1796,7 +1797,7 @@ static void cleanup(run_state *rs, const rt_run_config *cfg)
     rt_order_book_free(&rs->orders);
     rt_invoice_set_free(&rs->invoices);
     rt_correction_result_free(&rs->corr);
-    rt_stored_invoices_free(&rs->old);
+    rt_registry_invoices_free(&rs->old);
     rt_run_record_free(&rs->corrected);
     rt_journal_free(&rs->journal);
     if (rs->cat_built) rt_catalog_free(&rs->cat);

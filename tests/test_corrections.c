@@ -25,16 +25,18 @@ static rt_invoice_set fresh_of(fx *f)
     return s;
 }
 
-/* An invoice in effect with the content the registry would hold for inv. */
-static rt_stored_invoice stored_of(const fx *f, const rt_invoice *inv, const char *number)
+/* Add to old an invoice in effect with the content the registry would hold for inv. */
+static void add_stored(rt_registry_invoices *old, const fx *f, const rt_invoice *inv,
+                       const char *number)
 {
     rt_buf b;
     rt_buf_init(&b);
     rt_error err;
     cr_assert_eq(rt_invoice_pack(&f->cat, inv, &b, &err), RT_OK);
-    rt_stored_invoice s = {f->cat.accounts[inv->account].account_id, number,
-                           (const unsigned char *)b.data, b.len};
-    return s;
+    cr_assert_eq(rt_registry_invoices_add(old, f->cat.accounts[inv->account].account_id, number,
+                                          b.data, b.len),
+                 RT_OK);
+    rt_buf_free(&b);
 }
 
 Test(corrections, a_first_run_makes_every_invoice_a_new_document_in_place)
@@ -52,8 +54,8 @@ Test(corrections, a_first_run_makes_every_invoice_a_new_document_in_place)
     memcpy(expect, f.items, sizeof expect);
 
     rt_invoice_set fresh = fresh_of(&f);
-    rt_stored_invoices old;
-    memset(&old, 0, sizeof old);
+    rt_registry_invoices old;
+    rt_registry_invoices_init(&old);
     rt_correction_result r;
     rt_error err;
     cr_assert_eq(rt_corrections_build(&f.cat, &old, &fresh, &r, &err), RT_OK);
@@ -74,6 +76,7 @@ Test(corrections, a_first_run_makes_every_invoice_a_new_document_in_place)
     }
     cr_assert_eq(r.documents.items[1].lines[1].quantity_base, 61, "lines still readable");
     rt_correction_result_free(&r);
+    rt_registry_invoices_free(&old);
     fx_free(&f);
 }
 
@@ -88,13 +91,11 @@ Test(corrections, a_rerun_carries_credits_and_replaces)
     fx_invoice(&f, "ACC-BE", "", RT_INVOICE, NULL, &be, 1);
     fx_invoice(&f, "ACC-FR", "", RT_INVOICE, NULL, &fr_old, 1);
     fx_invoice(&f, "ACC-X", "", RT_INVOICE, NULL, &x, 1);
-    rt_stored_invoice kept[3] = {stored_of(&f, &f.items[0], "INV-000001"),
-                                 stored_of(&f, &f.items[1], "INV-000002"),
-                                 stored_of(&f, &f.items[2], "INV-000003")};
-    rt_stored_invoices old;
-    memset(&old, 0, sizeof old);
-    old.items = kept;
-    old.count = old.capacity = 3;
+    rt_registry_invoices old;
+    rt_registry_invoices_init(&old);
+    add_stored(&old, &f, &f.items[0], "INV-000001");
+    add_stored(&old, &f, &f.items[1], "INV-000002");
+    add_stored(&old, &f, &f.items[2], "INV-000003");
 
     /* The rerun bills ACC-BE the same and ACC-FR one more SMS; ACC-X has nothing. */
     f.set.count = 0;
@@ -121,10 +122,10 @@ Test(corrections, a_rerun_carries_credits_and_replaces)
     cr_assert_str_eq(r.documents.items[2].corrects, "INV-000003");
     /* In effect afterwards: ACC-BE's old invoice, ACC-FR's new one. */
     cr_assert_eq(r.effective_count, 2);
-    cr_assert_eq(r.effective[0].carried, &kept[0]);
+    cr_assert_eq(r.effective[0].carried, &old.items[0]);
     cr_assert_null(r.effective[1].carried);
     cr_assert_eq(r.effective[1].document, 1);
     rt_correction_result_free(&r);
-    for (int i = 0; i < 3; i++) free((void *)kept[i].content);
+    rt_registry_invoices_free(&old);
     fx_free(&f);
 }

@@ -312,6 +312,71 @@ Test(registry, invoices_are_stored_in_blocks_and_read_back_in_order)
     rt_buf_free(&want);
 }
 
+Test(registry, invoices_in_effect_are_held_as_stored_and_read_in_any_order)
+{
+    /* 150 invoices in three blocks, then a run in the older single-entry forms. */
+    src_state x = {.out_of_order = SIZE_MAX};
+    rt_registry_txn *t = begin();
+    rt_error err;
+    cr_assert_eq(rt_registry_put_invoices(t, 11, 150, make_invoice, &x, &err), RT_OK, "%s",
+                 err.message);
+    ZSTD_CCtx *cctx = ZSTD_createCCtx();
+    rt_buf enc;
+    rt_buf_init(&enc);
+    cr_assert_eq(rt_registry_invoice_encode(cctx, "\001framed", 8, &enc), RT_OK);
+    cr_assert_eq(rt_registry_put_invoice(t, 12, "ACC-1", "INV-1", enc.data, enc.len, &err), RT_OK);
+    cr_assert_eq(rt_registry_put_invoice(t, 12, "ACC-2", "INV-2", "\001old", 4, &err), RT_OK);
+    commit(t);
+
+    rt_registry_invoices s;
+    rt_registry_invoices_init(&s);
+    cr_assert_eq(rt_registry_invoices_load(store, 11, &s, &err), RT_OK, "%s", err.message);
+    cr_assert_eq(s.count, 150);
+    cr_assert_eq(s.entry_count, 3, "one entry per block");
+    size_t held = 0, contents = 0;
+    for (size_t e = 0; e < s.entry_count; e++) held += s.entries[e].len;
+    for (size_t i = 0; i < s.count; i++) contents += s.items[i].len;
+    cr_assert_lt(held * 4, contents, "held compressed: %zu bytes for %zu", held, contents);
+    /* Backwards, across the blocks: each content as it was stored. */
+    rt_registry_invoice_reader r;
+    rt_registry_invoice_reader_init(&r, &s);
+    for (size_t i = s.count; i-- > 0;) {
+        const char *account, *number;
+        const void *want, *got;
+        size_t want_len, got_len;
+        make_invoice(&x, i, &account, &number, &want, &want_len, &err);
+        cr_assert_str_eq(s.items[i].account_id, account);
+        cr_assert_str_eq(s.items[i].number, number);
+        cr_assert_eq(rt_registry_invoice_content(&r, i, &got, &got_len, &err), RT_OK);
+        cr_assert_eq(got_len, want_len);
+        cr_assert(memcmp(got, want, want_len) == 0, "invoice %zu", i);
+        /* Recognised by its fingerprint, without decoding: the same bytes only. */
+        cr_assert(rt_registry_invoice_same(&s.items[i], want, want_len));
+        unsigned char other[400];
+        memcpy(other, want, want_len);
+        other[want_len - 1] ^= 1;
+        cr_assert_not(rt_registry_invoice_same(&s.items[i], other, want_len));
+        if (want_len > 1) cr_assert_not(rt_registry_invoice_same(&s.items[i], want, want_len - 1));
+    }
+    rt_registry_invoice_reader_free(&r);
+    rt_registry_invoices_free(&s);
+
+    rt_registry_invoices_init(&s);
+    cr_assert_eq(rt_registry_invoices_load(store, 12, &s, &err), RT_OK, "%s", err.message);
+    cr_assert_eq(s.count, 2);
+    rt_registry_invoice_reader_init(&r, &s);
+    const void *got;
+    size_t len;
+    cr_assert_eq(rt_registry_invoice_content(&r, 1, &got, &len, &err), RT_OK);
+    cr_assert(len == 4 && memcmp(got, "\001old", 4) == 0);
+    cr_assert_eq(rt_registry_invoice_content(&r, 0, &got, &len, &err), RT_OK);
+    cr_assert(len == 8 && memcmp(got, "\001framed", 8) == 0);
+    rt_registry_invoice_reader_free(&r);
+    rt_registry_invoices_free(&s);
+    rt_buf_free(&enc);
+    ZSTD_freeCCtx(cctx);
+}
+
 Test(registry, a_damaged_block_is_reported)
 {
     src_state x = {.out_of_order = SIZE_MAX};
