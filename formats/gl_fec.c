@@ -247,23 +247,7 @@ static bool amount_ok(const char *s, size_t len, unsigned minor, bool sign, int6
     return t[i] == '\0' && rt_decimal_parse(t, len, minor, v) == RT_OK;
 }
 
-typedef struct fec_state {
-    const char *name;
-    unsigned minor;
-    rt_diags *d;
-    rt_fec_summary *sum;
-    /* the entry being read */
-    char code[64], num[32];
-    rt_days date;
-    __int128 debit, credit;
-    uint64_t entry_line;
-    bool open;
-    rt_days last_valid;
-    /* last EcritureNum per journal code (sequences are per journal) */
-    char codes[16][64];
-    uint64_t last[16];
-    size_t ncodes;
-} fec_state;
+typedef rt_fec_checker fec_state;
 
 static void close_entry(fec_state *s)
 {
@@ -388,25 +372,28 @@ static void check_name(const char *name, rt_diags *d)
                      "an FEC file is named SIREN (9 digits) + FEC + closing date AAAAMMJJ + .txt");
 }
 
-rt_status rt_gl_fec_check(const char *name, const char *text, size_t len, unsigned minor,
-                          rt_fec_summary *sum, rt_diags *d)
+void rt_gl_fec_check_begin(rt_fec_checker *s, const char *name, unsigned minor,
+                           rt_fec_summary *sum, rt_diags *d)
 {
-    size_t before = rt_diags_total(d);
     memset(sum, 0, sizeof *sum);
-    fec_state s;
-    memset(&s, 0, sizeof s);
-    s.name = name;
-    s.minor = minor;
-    s.d = d;
-    s.sum = sum;
-    s.last_valid = INT32_MIN;
+    memset(s, 0, sizeof *s);
+    s->name = name;
+    s->minor = minor;
+    s->d = d;
+    s->sum = sum;
+    s->last_valid = INT32_MIN;
+    s->before = rt_diags_total(d);
     check_name(name, d);
-    const char *p = text, *end = text + len;
-    uint64_t line = 0;
+}
+
+void rt_gl_fec_check_lines(rt_fec_checker *s, const char *text, size_t len)
+{
+    const char *p = text, *end = text + len, *name = s->name;
+    rt_diags *d = s->d;
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         size_t ll = nl ? (size_t)(nl - p) : (size_t)(end - p);
-        line++;
+        uint64_t line = ++s->line;
         fec_row r;
         if (memchr(p, '\r', ll)) {
             rt_diags_add(d, name, line, 0, NULL, "carriage return inside a record");
@@ -419,12 +406,25 @@ rt_status rt_gl_fec_check(const char *name, const char *text, size_t len, unsign
                     rt_diags_add(d, name, 1, (uint32_t)c + 1, NULL, "header column %d must be %s",
                                  c + 1, rt_fec_columns[c]);
         } else {
-            sum->lines++;
-            check_row(&s, &r, line);
+            s->sum->lines++;
+            check_row(s, &r, line);
         }
         p = nl ? nl + 1 : end;
     }
-    if (line == 0) rt_diags_add(d, name, 0, 0, NULL, "empty file: the header row is missing");
-    close_entry(&s);
-    return rt_diags_total(d) > before ? RT_EVERIFY : RT_OK;
+}
+
+rt_status rt_gl_fec_check_end(rt_fec_checker *s)
+{
+    if (s->line == 0) rt_diags_add(s->d, s->name, 0, 0, NULL, "empty file: the header row is missing");
+    close_entry(s);
+    return rt_diags_total(s->d) > s->before ? RT_EVERIFY : RT_OK;
+}
+
+rt_status rt_gl_fec_check(const char *name, const char *text, size_t len, unsigned minor,
+                          rt_fec_summary *sum, rt_diags *d)
+{
+    rt_fec_checker s;
+    rt_gl_fec_check_begin(&s, name, minor, sum, d);
+    rt_gl_fec_check_lines(&s, text, len);
+    return rt_gl_fec_check_end(&s);
 }

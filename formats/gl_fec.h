@@ -44,4 +44,31 @@ typedef struct rt_fec_summary {
 rt_status rt_gl_fec_check(const char *name, const char *text, size_t len, unsigned minor,
                           rt_fec_summary *sum, rt_diags *diags);
 
+/* The same a piece at a time, for a file too large to hold (`ratel verify`): begin, then the
+ * text in order in pieces of whole lines (the file's last line may lack its line end), then
+ * end, which returns what rt_gl_fec_check would. */
+typedef struct rt_fec_checker {
+    const char *name;
+    unsigned minor;
+    rt_diags *d;
+    rt_fec_summary *sum;
+    size_t before; /* problems in d before the check */
+    uint64_t line; /* lines read */
+    /* the entry being read */
+    char code[64], num[32];
+    rt_days date;
+    __int128 debit, credit;
+    uint64_t entry_line;
+    bool open;
+    rt_days last_valid;
+    /* last EcritureNum per journal code (sequences are per journal) */
+    char codes[16][64];
+    uint64_t last[16];
+    size_t ncodes;
+} rt_fec_checker;
+void rt_gl_fec_check_begin(rt_fec_checker *c, const char *name, unsigned minor,
+                           rt_fec_summary *sum, rt_diags *diags);
+void rt_gl_fec_check_lines(rt_fec_checker *c, const char *text, size_t len);
+rt_status rt_gl_fec_check_end(rt_fec_checker *c);
+
 #endif

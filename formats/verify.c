@@ -17,66 +17,125 @@
 #include "formats/verify_checks.h"
 #include "formats/zio.h"
 
-/* ---- a small CSV table loaded whole (invoices, lines, journal) ---- */
+/* ---- a CSV table read a row at a time (invoices, lines, journal, detail index) ---- */
 
 typedef rt__vtable table;
 
-void rt__vtable_free(rt__vtable *t)
+/* Text read ahead of the row being parsed: whole records are parsed up to the last record
+ * boundary of what was read (rt_csv_last_boundary), the rest waits for the next read. */
+#define SCAN_READ ((size_t)4 << 20)
+
+void rt__vtable_close(rt__vtable *t)
 {
+    if (t->r) rt_zreader_close(t->r);
     rt_buf_free(&t->text);
     rt_arena_free(&t->arena);
-    free(t->rows);
-    t->rows = NULL;
-    t->count = 0;
+    rt_arena_free(&t->scratch);
+    memset(t, 0, sizeof *t);
 }
 
-int rt__vtable_load(const char *dir, const char *name, rt__vtable *t, rt_diags *d)
+/* Keep the unparsed text and read more after it; limit: the end of its whole records. */
+static int fill(rt__vtable *t, rt_diags *d)
+{
+    size_t keep = t->text.len - t->pos;
+    if (t->pos) memmove(t->text.data, t->text.data + t->pos, keep);
+    t->text.len = keep;
+    t->pos = 0;
+    while (!t->eof) {
+        rt_error err;
+        size_t got;
+        if (!rt_buf_reserve(&t->text, SCAN_READ)) {
+            if (d) rt_diags_add(d, t->name, 0, 0, NULL, "out of memory");
+            return 0;
+        }
+        if (rt_zreader_read(t->r, t->text.data + t->text.len, SCAN_READ, &got, &err) != RT_OK) {
+            if (d) rt_diags_add(d, t->name, 0, 0, NULL, "%s", err.message);
+            return 0;
+        }
+        t->text.len += got;
+        t->eof = got == 0;
+        /* A record longer than what was read: read on. */
+        if ((t->limit = rt_csv_last_boundary(t->text.data, t->text.len)) > 0) return 1;
+    }
+    t->limit = t->text.len;
+    return 1;
+}
+
+int rt__vtable_open(const char *dir, const char *name, rt__vtable *t, rt_diags *d)
 {
     char path[PATH_MAX];
     rt_error err;
     memset(t, 0, sizeof *t);
     t->name = name;
     rt_buf_init(&t->text);
-    rt_arena_init(&t->arena, 64 * 1024);
+    rt_arena_init(&t->arena, 4096);
+    rt_arena_init(&t->scratch, 64 * 1024);
     rt_zio_find(dir, name, path, sizeof path); /* name.zst with --compress-tables */
-    if (rt_zio_slurp(path, &t->text, &err) != RT_OK) {
-        rt_diags_add(d, name, 0, 0, NULL, "%s", err.message);
+    if (rt_zreader_open(path, &t->r, &err) != RT_OK) {
+        t->r = NULL;
+        if (d) rt_diags_add(d, name, 0, 0, NULL, "%s", err.message);
         return 0;
     }
-    const char *p = t->text.data ? t->text.data : "", *end = p + t->text.len, *why;
+    if (!fill(t, d)) return 0;
+    const char *p = t->text.data ? t->text.data : "", *why = "";
+    if (t->text.len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) t->pos = 3;
+    p += t->pos;
     uint32_t col;
-    if (rt_csv_parse(&p, end, &t->arena, &t->header, &why, &col) != RT_OK) {
-        rt_diags_add(d, name, 1, col, NULL, "bad header: %s", why);
+    if (rt_csv_parse(&p, t->text.data + t->limit, &t->arena, &t->header, &why, &col) != RT_OK) {
+        if (d) rt_diags_add(d, name, 1, col, NULL, "bad header: %s", why);
         return 0;
     }
-    size_t cap = 0;
-    uint64_t line = 2;
-    rt_csv_record rec;
-    while (p < end) {
-        if (t->count == cap) {
-            cap = cap ? cap * 2 : 256;
-            rt__vrow *r = realloc(t->rows, cap * sizeof *r);
-            if (!r) {
-                rt_diags_add(d, name, 0, 0, NULL, "out of memory");
+    /* The header's fields point into the text, which moves: they are kept in the arena. */
+    for (size_t i = 0; i < t->header.count; i++) {
+        char *f = rt_arena_strndup(&t->arena, t->header.fields[i].ptr, t->header.fields[i].len);
+        if (!f) {
+            if (d) rt_diags_add(d, name, 0, 0, NULL, "out of memory");
+            return 0;
+        }
+        t->header.fields[i].ptr = f;
+    }
+    t->line = 1 + t->header.newlines;
+    t->pos = (size_t)(p - t->text.data);
+    t->row = SIZE_MAX;
+    return 1;
+}
+
+int rt__vtable_next(rt__vtable *t, rt_diags *d)
+{
+    if (!t->r || t->failed) return 0;
+    for (;;) {
+        if (t->pos >= t->limit) {
+            if (t->eof) return 0;
+            if (!fill(t, d)) {
+                t->failed = true;
                 return 0;
             }
-            t->rows = r;
+            continue;
         }
-        if (rt_csv_parse(&p, end, &t->arena, &rec, &why, &col) != RT_OK) {
-            rt_diags_add(d, name, line, col, NULL, "malformed row: %s", why);
+        const char *p = t->text.data + t->pos, *why;
+        uint32_t col;
+        rt_arena_reset(&t->scratch);
+        rt_status st = rt_csv_parse(&p, t->text.data + t->limit, &t->scratch, &t->rec, &why, &col);
+        uint64_t at = t->line;
+        t->pos = (size_t)(p - t->text.data);
+        t->line += t->rec.newlines;
+        if (st != RT_OK) {
+            if (d) rt_diags_add(d, t->name, at, col, NULL, "malformed row: %s", why);
+            t->failed = true;
             return 0;
         }
-        line += rec.newlines;
-        if (rt_csv_blank(&rec)) continue;
-        rt_csv_field *f = rt_arena_alloc(&t->arena, rec.count * sizeof *f);
-        if (!f) {
-            rt_diags_add(d, name, 0, 0, NULL, "out of memory");
-            return 0;
-        }
-        memcpy(f, rec.fields, rec.count * sizeof *f);
-        t->rows[t->count++] = (rt__vrow){f, (uint32_t)rec.count};
+        if (rt_csv_blank(&t->rec)) continue;
+        t->row++;
+        return 1;
     }
-    return 1;
+}
+
+/* Read every row: whether the table is whole and well-formed. */
+int rt__vtable_done(rt__vtable *t, rt_diags *d)
+{
+    while (rt__vtable_next(t, d)) {
+    }
+    return t->r && !t->failed;
 }
 
 int rt__vtable_column(const rt__vtable *t, const char *name, rt_diags *d)
@@ -89,15 +148,14 @@ int rt__vtable_column(const rt__vtable *t, const char *name, rt_diags *d)
     return -1;
 }
 
-void rt__vtable_cell(const rt__vtable *t, size_t row, int col, char *buf, size_t n)
+void rt__vtable_cell(const rt__vtable *t, int col, char *buf, size_t n)
 {
-    const rt__vrow *r = &t->rows[row];
-    if (col < 0 || (size_t)col >= r->count) {
+    if (col < 0 || (size_t)col >= t->rec.count) {
         buf[0] = '\0';
         return;
     }
-    size_t len = r->fields[col].len < n - 1 ? r->fields[col].len : n - 1;
-    memcpy(buf, r->fields[col].ptr, len);
+    size_t len = t->rec.fields[col].len < n - 1 ? t->rec.fields[col].len : n - 1;
+    memcpy(buf, t->rec.fields[col].ptr, len);
     buf[len] = '\0';
 }
 
@@ -106,17 +164,14 @@ static int column(const table *t, const char *name, rt_diags *d)
     return rt__vtable_column(t, name, d);
 }
 
-static void cell(const table *t, size_t row, int col, char *buf, size_t n)
-{
-    rt__vtable_cell(t, row, col, buf, n);
-}
+static void cell(const table *t, int col, char *buf, size_t n) { rt__vtable_cell(t, col, buf, n); }
 
 /* An amount cell in the currency's minor units. */
-static int amount(const table *t, size_t row, int col, const char *currency, int64_t *out,
-                  rt_diags *d)
+static int amount(const table *t, int col, const char *currency, int64_t *out, rt_diags *d)
 {
+    size_t row = t->row;
     char text[64];
-    cell(t, row, col, text, sizeof text);
+    cell(t, col, text, sizeof text);
     const rt_currency *c = rt_currency_find(currency);
     if (!c) {
         rt_diags_add(d, t->name, row + 2, 0, "currency", "unknown currency '%s'", currency);
@@ -403,62 +458,95 @@ static void check_series(series_last *series, size_t *n, const char *file, size_
     series[k].last = seq;
 }
 
-static void check_invoices(const table *inv, inv_sum *sums, rt_diags *d)
+/* invoices.csv, a row at a time: each invoice's sums into ix (one per row). 1 when the table
+ * was read whole. */
+static int check_invoices(const char *dir, inv_index *ix, rt_diags *d)
 {
+    table inv;
+    int ok = 0;
+    if (!rt__vtable_open(dir, "invoices.csv", &inv, d)) goto done;
     series_last series[SERIES_MAX];
-    size_t nseries = 0;
-    int cn = column(inv, "invoice_number", d), cc = column(inv, "currency", d),
-        cnet = column(inv, "net", d), ctax = column(inv, "tax", d), cg = column(inv, "gross", d);
-    if (cn < 0 || cc < 0 || cnet < 0 || ctax < 0 || cg < 0) return;
-    for (size_t i = 0; i < inv->count; i++) {
-        inv_sum *s = &sums[i];
-        cell(inv, i, cn, s->number, sizeof s->number);
-        cell(inv, i, cc, s->currency, sizeof s->currency);
-        if (!amount(inv, i, cnet, s->currency, &s->net, d) || !amount(inv, i, ctax, s->currency, &s->tax, d) ||
-            !amount(inv, i, cg, s->currency, &s->gross, d))
+    size_t nseries = 0, cap = 0;
+    int cn = column(&inv, "invoice_number", d), cc = column(&inv, "currency", d),
+        cnet = column(&inv, "net", d), ctax = column(&inv, "tax", d), cg = column(&inv, "gross", d);
+    bool cols = cn >= 0 && cc >= 0 && cnet >= 0 && ctax >= 0 && cg >= 0;
+    while (rt__vtable_next(&inv, d)) {
+        if (ix->count == cap) {
+            cap = cap ? cap * 2 : 1024;
+            inv_sum *n = realloc(ix->sums, cap * sizeof *n);
+            if (!n) {
+                rt_diags_add(d, inv.name, 0, 0, NULL, "out of memory");
+                goto done;
+            }
+            ix->sums = n;
+        }
+        inv_sum *s = &ix->sums[ix->count++];
+        memset(s, 0, sizeof *s);
+        if (!cols) continue;
+        cell(&inv, cn, s->number, sizeof s->number);
+        cell(&inv, cc, s->currency, sizeof s->currency);
+        if (!amount(&inv, cnet, s->currency, &s->net, d) ||
+            !amount(&inv, ctax, s->currency, &s->tax, d) ||
+            !amount(&inv, cg, s->currency, &s->gross, d))
             continue;
         if (s->net + s->tax != s->gross)
-            rt_diags_add(d, inv->name, i + 2, 0, s->number, "net + tax != gross");
-        check_series(series, &nseries, inv->name, i, s->number, d);
+            rt_diags_add(d, inv.name, inv.row + 2, 0, s->number, "net + tax != gross");
+        check_series(series, &nseries, inv.name, inv.row, s->number, d);
     }
+    ok = !inv.failed;
+done:
+    rt__vtable_close(&inv);
+    return ok;
 }
 
-static void check_lines(const table *lines, const inv_index *ix, rt_diags *d)
+/* invoice_lines.csv against the invoices: 1 when the table was read whole. */
+static int check_lines(const char *dir, const inv_index *ix, rt_diags *d)
 {
-    int cn = column(lines, "invoice_number", d), cnet = column(lines, "net", d),
-        cc = column(lines, "currency", d);
-    if (cn < 0 || cnet < 0 || cc < 0) return;
-    for (size_t i = 0; i < lines->count; i++) {
+    table lines;
+    int ok = 0;
+    if (!rt__vtable_open(dir, "invoice_lines.csv", &lines, d)) goto done;
+    int cn = column(&lines, "invoice_number", d), cnet = column(&lines, "net", d),
+        cc = column(&lines, "currency", d);
+    if (cn < 0 || cnet < 0 || cc < 0) {
+        ok = rt__vtable_done(&lines, d);
+        goto done;
+    }
+    while (rt__vtable_next(&lines, d)) {
         char number[64], cur[8];
         int64_t net;
-        cell(lines, i, cn, number, sizeof number);
-        cell(lines, i, cc, cur, sizeof cur);
+        cell(&lines, cn, number, sizeof number);
+        cell(&lines, cc, cur, sizeof cur);
         inv_sum *s = find_invoice(ix, number);
         if (!s) {
-            rt_diags_add(d, lines->name, i + 2, 0, "invoice_number", "unknown invoice %s", number);
+            rt_diags_add(d, lines.name, lines.row + 2, 0, "invoice_number", "unknown invoice %s",
+                         number);
             continue;
         }
-        if (amount(lines, i, cnet, cur, &net, d)) s->lines_net += net;
+        if (amount(&lines, cnet, cur, &net, d)) s->lines_net += net;
     }
+    if (!(ok = !lines.failed)) goto done;
     for (size_t i = 0; i < ix->count; i++)
         if (ix->sums[i].lines_net != ix->sums[i].net)
             rt_diags_add(d, "invoice_lines.csv", 0, 0, ix->sums[i].number,
                          "lines sum to a different net than the invoice");
+done:
+    rt__vtable_close(&lines);
+    return ok;
 }
 
 /* A journal line's signed transaction-currency amount (debit > 0): the txn_amount column
  * when present (manifest v2), else debit - credit (v1 journals were single-currency). */
-static int txn_amount(const table *j, size_t i, int ctxn, int ctc, int cdr, int ccr,
-                      int64_t *out, rt_diags *d)
+static int txn_amount(const table *j, int ctxn, int ctc, int cdr, int ccr, int64_t *out,
+                      rt_diags *d)
 {
     char cur[8];
     int64_t dr, cr;
     if (ctxn >= 0) {
-        cell(j, i, ctc, cur, sizeof cur);
-        return amount(j, i, ctxn, cur, out, d);
+        cell(j, ctc, cur, sizeof cur);
+        return amount(j, ctxn, cur, out, d);
     }
-    cell(j, i, column(j, "currency", NULL), cur, sizeof cur);
-    if (!amount(j, i, cdr, cur, &dr, d) || !amount(j, i, ccr, cur, &cr, d)) return 0;
+    cell(j, column(j, "currency", NULL), cur, sizeof cur);
+    if (!amount(j, cdr, cur, &dr, d) || !amount(j, ccr, cur, &cr, d)) return 0;
     *out = dr - cr;
     return 1;
 }
@@ -478,27 +566,35 @@ static void entry_end(const table *j, const entry_state *e, bool has_txn, rt_dia
                      "entry %" PRIu64 " does not balance in its transaction currency", e->entry);
 }
 
-static void check_journal(const table *j, const inv_index *ix, rt_diags *d,
-                          rt_verify_stats *st)
+/* journal.csv: every entry balanced and numbered in sequence, receivables and VAT per invoice
+ * as invoiced (ix: NULL when the invoices could not be read). 1 when read whole. */
+static int check_journal(const char *dir, const inv_index *ix, rt_diags *d, rt_verify_stats *st)
 {
-    int ce = column(j, "entry", d), cdr = column(j, "debit", d), ccr = column(j, "credit", d),
-        cc = column(j, "currency", d), cref = column(j, "reference", d),
-        ct = column(j, "line_type", d), ctxn = column(j, "txn_amount", NULL),
-        ctc = column(j, "txn_currency", NULL);
-    if (ce < 0 || cdr < 0 || ccr < 0 || cc < 0 || cref < 0 || ct < 0) return;
+    table j;
+    int ok = 0;
+    if (!rt__vtable_open(dir, "journal.csv", &j, d)) goto done;
+    int ce = column(&j, "entry", d), cdr = column(&j, "debit", d), ccr = column(&j, "credit", d),
+        cc = column(&j, "currency", d), cref = column(&j, "reference", d),
+        ct = column(&j, "line_type", d), ctxn = column(&j, "txn_amount", NULL),
+        ctc = column(&j, "txn_currency", NULL);
+    if (ce < 0 || cdr < 0 || ccr < 0 || cc < 0 || cref < 0 || ct < 0 || !ix) {
+        ok = rt__vtable_done(&j, d);
+        goto done;
+    }
     if ((ctxn < 0) != (ctc < 0)) {
-        rt_diags_add(d, j->name, 1, 0, "txn_amount", "txn_amount and txn_currency go together");
-        return;
+        rt_diags_add(d, j.name, 1, 0, "txn_amount", "txn_amount and txn_currency go together");
+        ok = rt__vtable_done(&j, d);
+        goto done;
     }
     entry_state e = {0, 0, 0, 0};
-    for (size_t i = 0; i < j->count; i++) {
+    while (rt__vtable_next(&j, d)) {
         char en_text[32], cur[8], ref[64], type[32];
-        cell(j, i, ce, en_text, sizeof en_text);
+        cell(&j, ce, en_text, sizeof en_text);
         uint64_t en = strtoull(en_text, NULL, 10);
         if (en != e.entry) {
-            entry_end(j, &e, ctxn >= 0, d);
+            entry_end(&j, &e, ctxn >= 0, d);
             if (en != e.entry + 1)
-                rt_diags_add(d, j->name, i + 2, 0, "entry",
+                rt_diags_add(d, j.name, j.row + 2, 0, "entry",
                              "entry numbers are not sequential: %" PRIu64 " after %" PRIu64, en,
                              e.entry);
             e = (entry_state){en, 0, 0, 0};
@@ -506,11 +602,11 @@ static void check_journal(const table *j, const inv_index *ix, rt_diags *d,
         }
         st->journal_lines++;
         int64_t dr, cr, txn;
-        cell(j, i, cc, cur, sizeof cur);
-        cell(j, i, cref, ref, sizeof ref);
-        cell(j, i, ct, type, sizeof type);
-        if (!amount(j, i, cdr, cur, &dr, d) || !amount(j, i, ccr, cur, &cr, d) ||
-            !txn_amount(j, i, ctxn, ctc, cdr, ccr, &txn, d))
+        cell(&j, cc, cur, sizeof cur);
+        cell(&j, cref, ref, sizeof ref);
+        cell(&j, ct, type, sizeof type);
+        if (!amount(&j, cdr, cur, &dr, d) || !amount(&j, ccr, cur, &cr, d) ||
+            !txn_amount(&j, ctxn, ctc, cdr, ccr, &txn, d))
             continue;
         e.debit += dr;
         e.credit += cr;
@@ -521,7 +617,8 @@ static void check_journal(const table *j, const inv_index *ix, rt_diags *d,
         if (strcmp(type, "receivable") == 0) s->journal_ar += txn;
         if (strcmp(type, "vat") == 0) s->journal_vat -= txn;
     }
-    entry_end(j, &e, ctxn >= 0, d);
+    if (!(ok = !j.failed)) goto done;
+    entry_end(&j, &e, ctxn >= 0, d);
     inv_sum *sums = ix->sums;
     for (size_t i = 0; i < ix->count; i++) {
         if (sums[i].journal_ar != sums[i].gross)
@@ -531,6 +628,9 @@ static void check_journal(const table *j, const inv_index *ix, rt_diags *d,
             rt_diags_add(d, "journal.csv", 0, 0, sums[i].number,
                          "VAT booked differs from the invoice tax");
     }
+done:
+    rt__vtable_close(&j);
+    return ok;
 }
 
 static void check_totals(const rt_json *m, const inv_sum *sums, size_t n, rt_diags *d)
@@ -559,23 +659,38 @@ static void check_totals(const rt_json *m, const inv_sum *sums, size_t n, rt_dia
     }
 }
 
-static void check_ledger(const char *dir, const rt_json *m, const table *inv, const table *lines,
-                         const table *jr, rt_diags *d, rt_verify_stats *st)
+/* Read a table through, for its problems alone: 1 when whole and well-formed. */
+static int table_whole(const char *dir, const char *name, rt_diags *d)
 {
-    inv_index ix = {calloc(inv->count ? inv->count : 1, sizeof(inv_sum)), inv->count, {0}};
-    if (ix.sums && rt_strmap_init(&ix.by_number, inv->count) == RT_OK) {
-        check_invoices(inv, ix.sums, d);
-        for (size_t i = 0; i < inv->count; i++)
+    table t;
+    int ok = rt__vtable_open(dir, name, &t, d) && rt__vtable_done(&t, d);
+    rt__vtable_close(&t);
+    return ok;
+}
+
+/* The invoices, their lines and the journal, each read a row at a time; which of them were
+ * whole and well-formed goes into c, for the checks after. */
+static void check_ledger(rt__vctx *c)
+{
+    inv_index ix = {NULL, 0, {0}};
+    rt_diags *d = c->d;
+    c->invoices = check_invoices(c->dir, &ix, d);
+    if (!c->invoices) {
+        c->lines = table_whole(c->dir, "invoice_lines.csv", d);
+        c->journal = table_whole(c->dir, "journal.csv", d);
+    } else if (rt_strmap_init(&ix.by_number, ix.count) == RT_OK) {
+        for (size_t i = 0; i < ix.count; i++)
             if (rt_strmap_put(&ix.by_number, ix.sums[i].number, strlen(ix.sums[i].number),
                               (uint32_t)i) == RT_EEXIST)
                 rt_diags_add(d, "invoices.csv", i + 2, 0, "invoice_number",
                              "invoice number %s appears twice", ix.sums[i].number);
-        if (lines) check_lines(lines, &ix, d);
-        if (jr) check_journal(jr, &ix, d, st);
-        check_totals(m, ix.sums, inv->count, d);
-        st->invoices = inv->count;
+        c->lines = check_lines(c->dir, &ix, d);
+        c->journal = check_journal(c->dir, &ix, d, c->stats);
+        check_totals(c->manifest, ix.sums, ix.count, d);
+        c->stats->invoices = ix.count;
     } else {
-        rt_diags_add(d, dir, 0, 0, NULL, "out of memory");
+        rt_diags_add(d, c->dir, 0, 0, NULL, "out of memory");
+        c->invoices = false;
     }
     rt_strmap_free(&ix.by_number);
     free(ix.sums);
@@ -600,19 +715,11 @@ rt_status rt_verify_outdir(const char *dir, rt_diags *d, rt_verify_stats *st)
         rt_diags_add(d, RT_MANIFEST_NAME, 0, 0, "format", "not a %s manifest", RT_MANIFEST_FORMAT);
     check_files(dir, m, d, st);
     check_counts(m, d);
-    table inv, lines, jr;
-    int ok_inv = rt__vtable_load(dir, "invoices.csv", &inv, d);
-    int ok_lines = rt__vtable_load(dir, "invoice_lines.csv", &lines, d);
-    int ok_j = rt__vtable_load(dir, "journal.csv", &jr, d);
-    if (ok_inv) check_ledger(dir, m, &inv, ok_lines ? &lines : NULL, ok_j ? &jr : NULL, d, st);
-    rt__vctx c = {dir, m, ok_inv ? &inv : NULL, ok_lines ? &lines : NULL, ok_j ? &jr : NULL, d,
-                  st};
+    rt__vctx c = {dir, m, false, false, false, d, st};
+    check_ledger(&c);
     rt__verify_documents(&c);
     rt__verify_fec(&c);
     rt__verify_detail(&c);
-    rt__vtable_free(&inv);
-    rt__vtable_free(&lines);
-    rt__vtable_free(&jr);
     rt_arena_free(&arena);
     return rt_diags_total(d) > before ? RT_EVERIFY : RT_OK;
 }

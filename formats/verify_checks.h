@@ -1,11 +1,12 @@
 /* verify_checks: internal to `ratel verify` (formats/verify.c and formats/verify_outputs.c).
  *
- * Owns the small CSV table the checks load whole (invoices, lines, journal, detail index) and
+ * Owns the CSV table reader the checks stream (invoices, lines, journal, detail index) and
  * the checks of the files beyond the core ledger: the per-document UBL and HTML files, the
  * FEC file and the itemised usage detail. Not a public API: only verify's files include it. */
 #ifndef RT_VERIFY_CHECKS_H
 #define RT_VERIFY_CHECKS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,38 +16,48 @@
 #include "formats/csv.h"
 #include "formats/json.h"
 #include "formats/verify.h"
+#include "formats/zio.h"
 
-/* A row keeps only its own fields (in the arena): a whole rt_csv_record per row would cost
- * a kilobyte each. */
-typedef struct rt__vrow {
-    const rt_csv_field *fields;
-    uint32_t count;
-} rt__vrow;
-
+/* A table read a row at a time, from a file compressed or not: the checks stream the tables
+ * (at a million invoices, ten million lines: held whole with every field, they took ten
+ * times their text, 10 GB). */
 typedef struct rt__vtable {
     const char *name;
-    rt_buf text;
-    rt_arena arena;
-    rt__vrow *rows;
-    size_t count;
+    rt_zreader *r;
+    rt_buf text;        /* read ahead; [pos, limit) whole records not yet parsed */
+    size_t pos, limit;
+    bool eof, failed;
+    rt_arena arena;     /* the header's fields */
+    rt_arena scratch;   /* the current row's unescaped fields */
     rt_csv_record header;
+    rt_csv_record rec;  /* the current row */
+    uint64_t line;      /* the file's line where the next record starts */
+    size_t row;         /* the current row's index among the data rows (blank lines aside) */
 } rt__vtable;
 
-/* Load dir/name (compressed or not); 0 with a problem in d when it cannot be read. */
-int rt__vtable_load(const char *dir, const char *name, rt__vtable *t, rt_diags *d);
-void rt__vtable_free(rt__vtable *t);
+/* Open dir/name (compressed or not) and read its header; 0 with a problem in d when it cannot
+ * be read. Close it in any case. d may be NULL (a second reading: problems are not repeated). */
+int rt__vtable_open(const char *dir, const char *name, rt__vtable *t, rt_diags *d);
+/* The next data row (blank lines skipped): 1, or 0 at the end or at a problem (reported in d,
+ * and the table marked failed). */
+int rt__vtable_next(rt__vtable *t, rt_diags *d);
+/* Read the rest: 1 when the whole table was read without a problem. */
+int rt__vtable_done(rt__vtable *t, rt_diags *d);
+void rt__vtable_close(rt__vtable *t);
 /* The index of a column, or -1 (with a problem in d when d is not NULL). */
 int rt__vtable_column(const rt__vtable *t, const char *name, rt_diags *d);
-/* A cell as a NUL-terminated string (truncated to n - 1 bytes; "" when absent). */
-void rt__vtable_cell(const rt__vtable *t, size_t row, int col, char *buf, size_t n);
+/* A cell of the current row as a NUL-terminated string (truncated to n - 1 bytes; "" when
+ * absent). */
+void rt__vtable_cell(const rt__vtable *t, int col, char *buf, size_t n);
 
-/* The tables the output checks share, loaded by verify.c (NULL when absent or unreadable). */
+/* What the output checks share: which tables verify.c read whole and well-formed (the checks
+ * read them again, by name, a row at a time). */
 typedef struct rt__vctx {
     const char *dir;
     const rt_json *manifest;
-    const rt__vtable *invoices;
-    const rt__vtable *lines;
-    const rt__vtable *journal;
+    bool invoices; /* invoices.csv */
+    bool lines;    /* invoice_lines.csv */
+    bool journal;  /* journal.csv */
     rt_diags *d;
     rt_verify_stats *stats;
 } rt__vctx;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "formats/verify.h"
+#include "formats/verify_checks.h"
 #include "formats/zio.h"
 #include "testutil.h"
 
@@ -279,4 +280,81 @@ Test(verify, the_manifest_itself)
     caught("not valid JSON near byte 11", 1);
     sh("rm '%s/%s'", "manifest.json");
     caught("manifest.json: cannot open", 1);
+}
+
+/* The checks read the tables a row at a time (at a million invoices they are gigabytes of
+ * text): a table of several reads' worth, with quoted fields across lines at every place in
+ * the reads, a compressed copy, and a last row without its line end, reads back row by row
+ * as written. */
+Test(verify, tables_are_read_a_row_at_a_time_across_reads)
+{
+    char dir[256], path[320];
+    rt_test_tmpdir(dir, sizeof dir);
+    rt_buf text;
+    rt_buf_init(&text);
+    rt_buf_puts(&text, "\xEF\xBB\xBFid,note,amount\n");
+    enum { ROWS = 250000 };
+    for (unsigned i = 0; i < ROWS; i++) {
+        rt_buf_printf(&text, "%u,", i);
+        if (i % 7 == 3)
+            rt_buf_printf(&text, "\"line one %u\nline \"\"two\"\"\",", i);
+        else
+            rt_buf_printf(&text, "plain note %u with some padding to make it long,", i);
+        rt_buf_printf(&text, "%u.%02u%s", i / 100, i % 100, i + 1 < ROWS ? "\n" : "");
+        if (i % 1000 == 999) rt_buf_puts(&text, "\n"); /* blank lines are skipped */
+    }
+    cr_assert_gt(text.len, (size_t)3 * (4 << 20), "%zu bytes", text.len);
+    snprintf(path, sizeof path, "%s/plain.csv", dir);
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f);
+    cr_assert_eq(fwrite(text.data, 1, text.len, f), text.len);
+    fclose(f);
+    cr_assert_eq(rt_test_sh("zstd -q -c '%s' > '%s/packed.csv.zst'", path, dir), 0);
+    const char *names[2] = {"plain.csv", "packed.csv"};
+    for (int k = 0; k < 2; k++) {
+        rt_diags d;
+        rt_diags_init(&d);
+        rt__vtable t;
+        cr_assert(rt__vtable_open(dir, names[k], &t, &d), "%s", names[k]);
+        int cid = rt__vtable_column(&t, "id", &d), cnote = rt__vtable_column(&t, "note", &d),
+            camt = rt__vtable_column(&t, "amount", &d);
+        cr_assert(cid == 0 && cnote == 1 && camt == 2, "the header, its BOM skipped");
+        unsigned i = 0;
+        while (rt__vtable_next(&t, &d)) {
+            char id[32], note[96], amt[32], want[96];
+            rt__vtable_cell(&t, cid, id, sizeof id);
+            rt__vtable_cell(&t, cnote, note, sizeof note);
+            rt__vtable_cell(&t, camt, amt, sizeof amt);
+            cr_assert_eq(t.row, i);
+            cr_assert_eq(strtoul(id, NULL, 10), i, "%s row %u: id %s", names[k], i, id);
+            if (i % 7 == 3)
+                snprintf(want, sizeof want, "line one %u\nline \"two\"", i);
+            else
+                snprintf(want, sizeof want, "plain note %u with some padding to make it long", i);
+            cr_assert_str_eq(note, want, "%s row %u", names[k], i);
+            snprintf(want, sizeof want, "%u.%02u", i / 100, i % 100);
+            cr_assert_str_eq(amt, want, "%s row %u", names[k], i);
+            i++;
+        }
+        cr_assert_eq(i, ROWS, "%s: %u rows", names[k], i);
+        cr_assert_not(t.failed);
+        cr_assert_eq(rt_diags_total(&d), 0);
+        rt__vtable_close(&t);
+        rt_diags_free(&d);
+    }
+    /* A malformed row is reported with its line, and the reading stops there. */
+    f = fopen(path, "ab");
+    fputs("\n1,\"unterminated,2\n", f);
+    fclose(f);
+    rt_diags d;
+    rt_diags_init(&d);
+    rt__vtable t;
+    cr_assert(rt__vtable_open(dir, "plain.csv", &t, &d));
+    cr_assert_not(rt__vtable_done(&t, &d));
+    cr_assert(t.failed);
+    cr_assert_eq(rt_diags_total(&d), 1);
+    rt__vtable_close(&t);
+    rt_diags_free(&d);
+    rt_buf_free(&text);
+    rt_test_rmtree(dir);
 }
