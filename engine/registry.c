@@ -732,7 +732,8 @@ rt_status rt_registry_invoice_content(rt_registry_invoice_reader *r, size_t i,
         if (r->entry != it->entry) {
             rt_status st = RT_ENOMEM;
             r->entry = UINT32_MAX;
-            if (r->dctx || (r->dctx = ZSTD_createDCtx())) st = decode(r->dctx, base, have, &r->bytes);
+            if (r->dctx || (r->dctx = ZSTD_createDCtx()))
+                st = decode(r->dctx, base, have, &r->bytes);
             if (st != RT_OK)
                 return rt_error_set(err, st, NULL, 0, 0, NULL, "stored invoice %s %s", it->number,
                                     st == RT_ENOMEM ? "does not fit in memory" : "does not decode");

@@ -138,8 +138,8 @@ rt_status rt_registry_put_invoice(rt_registry_txn *txn, uint64_t run_no, const c
 typedef struct rt_registry_invoice {
     const char *account_id;
     const char *number;
-    uint32_t entry;     /* its entry in the set */
-    size_t offset, len; /* its content within the entry's decoded bytes */
+    uint32_t entry;                  /* its entry in the set */
+    size_t offset, len;              /* its content within the entry's decoded bytes */
     uint64_t content_lo, content_hi; /* XXH3-128 of the content (rt_registry_invoice_same) */
 } rt_registry_invoice;
 
@@ -185,8 +185,8 @@ bool rt_registry_invoice_same(const rt_registry_invoice *it, const void *content
 
 /* The content of the set's invoice i: valid until the reader's next call. RT_ENOMEM, or
  * RT_ECORRUPT (an entry that decoded at load does not now: memory was damaged). */
-rt_status rt_registry_invoice_content(rt_registry_invoice_reader *r, size_t i,
-                                      const void **content, size_t *len, rt_error *err);
+rt_status rt_registry_invoice_content(rt_registry_invoice_reader *r, size_t i, const void **content,
+                                      size_t *len, rt_error *err);
 
 /* Call fn for every invoice stored for run_no, in account id order, with its content decoded
  * (from blocks, or from single entries; content stored before invoices were compressed, which

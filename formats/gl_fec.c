@@ -372,8 +372,8 @@ static void check_name(const char *name, rt_diags *d)
                      "an FEC file is named SIREN (9 digits) + FEC + closing date AAAAMMJJ + .txt");
 }
 
-void rt_gl_fec_check_begin(rt_fec_checker *s, const char *name, unsigned minor,
-                           rt_fec_summary *sum, rt_diags *d)
+void rt_gl_fec_check_begin(rt_fec_checker *s, const char *name, unsigned minor, rt_fec_summary *sum,
+                           rt_diags *d)
 {
     memset(sum, 0, sizeof *sum);
     memset(s, 0, sizeof *s);
@@ -415,7 +415,8 @@ void rt_gl_fec_check_lines(rt_fec_checker *s, const char *text, size_t len)
 
 rt_status rt_gl_fec_check_end(rt_fec_checker *s)
 {
-    if (s->line == 0) rt_diags_add(s->d, s->name, 0, 0, NULL, "empty file: the header row is missing");
+    if (s->line == 0)
+        rt_diags_add(s->d, s->name, 0, 0, NULL, "empty file: the header row is missing");
     close_entry(s);
     return rt_diags_total(s->d) > s->before ? RT_EVERIFY : RT_OK;
 }

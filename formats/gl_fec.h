@@ -66,8 +66,8 @@ typedef struct rt_fec_checker {
     uint64_t last[16];
     size_t ncodes;
 } rt_fec_checker;
-void rt_gl_fec_check_begin(rt_fec_checker *c, const char *name, unsigned minor,
-                           rt_fec_summary *sum, rt_diags *diags);
+void rt_gl_fec_check_begin(rt_fec_checker *c, const char *name, unsigned minor, rt_fec_summary *sum,
+                           rt_diags *diags);
 void rt_gl_fec_check_lines(rt_fec_checker *c, const char *text, size_t len);
 rt_status rt_gl_fec_check_end(rt_fec_checker *c);
 

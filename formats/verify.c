@@ -52,12 +52,15 @@ static int fill(rt__vtable *t, rt_diags *d)
             if (d) rt_diags_add(d, t->name, 0, 0, NULL, "%s", err.message);
             return 0;
         }
+        if (got == 0) {
+            t->eof = true;
+            break;
+        }
         t->text.len += got;
-        t->eof = got == 0;
         /* A record longer than what was read: read on. */
         if ((t->limit = rt_csv_last_boundary(t->text.data, t->text.len)) > 0) return 1;
     }
-    t->limit = t->text.len;
+    t->limit = t->text.len; /* the end of the file ends the last record */
     return 1;
 }
 
@@ -74,30 +77,33 @@ int rt__vtable_open(const char *dir, const char *name, rt__vtable *t, rt_diags *
     if (rt_zreader_open(path, &t->r, &err) != RT_OK) {
         t->r = NULL;
         if (d) rt_diags_add(d, name, 0, 0, NULL, "%s", err.message);
-        return 0;
+        goto fail;
     }
-    if (!fill(t, d)) return 0;
+    if (!fill(t, d)) goto fail;
     const char *p = t->text.data ? t->text.data : "", *why = "";
     if (t->text.len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) t->pos = 3;
     p += t->pos;
     uint32_t col;
     if (rt_csv_parse(&p, t->text.data + t->limit, &t->arena, &t->header, &why, &col) != RT_OK) {
         if (d) rt_diags_add(d, name, 1, col, NULL, "bad header: %s", why);
-        return 0;
+        goto fail;
     }
     /* The header's fields point into the text, which moves: they are kept in the arena. */
     for (size_t i = 0; i < t->header.count; i++) {
         char *f = rt_arena_strndup(&t->arena, t->header.fields[i].ptr, t->header.fields[i].len);
         if (!f) {
             if (d) rt_diags_add(d, name, 0, 0, NULL, "out of memory");
-            return 0;
+            goto fail;
         }
         t->header.fields[i].ptr = f;
     }
     t->line = 1 + t->header.newlines;
     t->pos = (size_t)(p - t->text.data);
-    t->row = SIZE_MAX;
+    t->row = SIZE_MAX; /* no row yet: the first is row 0 */
     return 1;
+fail:
+    t->failed = true;
+    return 0;
 }
 
 int rt__vtable_next(rt__vtable *t, rt_diags *d)

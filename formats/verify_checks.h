@@ -24,15 +24,15 @@
 typedef struct rt__vtable {
     const char *name;
     rt_zreader *r;
-    rt_buf text;        /* read ahead; [pos, limit) whole records not yet parsed */
+    rt_buf text; /* read ahead; [pos, limit) whole records not yet parsed */
     size_t pos, limit;
     bool eof, failed;
-    rt_arena arena;     /* the header's fields */
-    rt_arena scratch;   /* the current row's unescaped fields */
+    rt_arena arena;   /* the header's fields */
+    rt_arena scratch; /* the current row's unescaped fields */
     rt_csv_record header;
-    rt_csv_record rec;  /* the current row */
-    uint64_t line;      /* the file's line where the next record starts */
-    size_t row;         /* the current row's index among the data rows (blank lines aside) */
+    rt_csv_record rec; /* the current row */
+    uint64_t line;     /* the file's line where the next record starts */
+    size_t row;        /* the current row's index among the data rows (blank lines aside) */
 } rt__vtable;
 
 /* Open dir/name (compressed or not) and read its header; 0 with a problem in d when it cannot

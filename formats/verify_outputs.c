@@ -296,7 +296,8 @@ void rt__verify_fec(const rt__vctx *c)
         b.len += got;
         size_t whole = b.len;
         if (got > 0)
-            while (whole > 0 && b.data[whole - 1] != '\n') whole--;
+            while (whole > 0 && b.data[whole - 1] != '\n')
+                whole--;
         rt_gl_fec_check_lines(&check, b.data, whole);
         memmove(b.data, b.data + whole, b.len - whole);
         b.len -= whole;
@@ -351,7 +352,7 @@ typedef struct index_cols {
 typedef struct line_events {
     rt_strmap invoices; /* invoice number -> its row (keys in arena) */
     rt_arena arena;
-    uint64_t *keys;     /* (row + 1) << 32 | line, ascending */
+    uint64_t *keys; /* (row + 1) << 32 | line, ascending */
     uint32_t *events;
     size_t count, cap, next;
 } line_events;
@@ -412,7 +413,8 @@ static int line_events_sort(line_events *le)
 unsorted:;
     key_event *ke = malloc(n * sizeof *ke);
     if (!ke) return 0;
-    for (size_t i = 0; i < n; i++) ke[i] = (key_event){le->keys[i], le->events[i]};
+    for (size_t i = 0; i < n; i++)
+        ke[i] = (key_event){le->keys[i], le->events[i]};
     qsort(ke, n, sizeof *ke, key_event_cmp);
     for (size_t i = 0; i < n; i++) {
         le->keys[i] = ke[i].key;
@@ -526,8 +528,8 @@ static void check_index_rows(const rt__vctx *c, rt__vtable *ix, const index_cols
     if (!ix->failed && at != file_bytes)
         rt_diags_add(c->d, RT_DETAIL_NAME, 0, 0, NULL,
                      "the index covers %" PRIu64 " of %" PRIu64 " bytes", at, file_bytes);
-    if (!ix->failed &&
-        rt_json_u64(rt_json_get(c->manifest, "counts"), "rated", &rated) == RT_OK && total != rated)
+    if (!ix->failed && rt_json_u64(rt_json_get(c->manifest, "counts"), "rated", &rated) == RT_OK &&
+        total != rated)
         rt_diags_add(c->d, RT_DETAIL_INDEX_NAME, 0, 0, "events",
                      "%" PRIu64 " events, counts.rated is %" PRIu64, total, rated);
     c->stats->detail_events = total;
