@@ -21,8 +21,8 @@
 
 typedef rt__vtable table;
 
-/* Text read ahead of the row being parsed: whole records are parsed up to the last record
- * boundary of what was read (rt_csv_last_boundary), the rest waits for the next read. */
+/* Text read at a time; a record cut by the end of what was read is parsed again once the
+ * next read is after it. */
 #define SCAN_READ ((size_t)4 << 20)
 
 void rt__vtable_close(rt__vtable *t)
@@ -34,34 +34,50 @@ void rt__vtable_close(rt__vtable *t)
     memset(t, 0, sizeof *t);
 }
 
-/* Keep the unparsed text and read more after it; limit: the end of its whole records. */
+/* Keep the text not parsed yet and read more after it (or find the end of the file). */
 static int fill(rt__vtable *t, rt_diags *d)
 {
     size_t keep = t->text.len - t->pos;
     if (t->pos) memmove(t->text.data, t->text.data + t->pos, keep);
     t->text.len = keep;
     t->pos = 0;
-    while (!t->eof) {
-        rt_error err;
-        size_t got;
-        if (!rt_buf_reserve(&t->text, SCAN_READ)) {
-            if (d) rt_diags_add(d, t->name, 0, 0, NULL, "out of memory");
-            return 0;
-        }
-        if (rt_zreader_read(t->r, t->text.data + t->text.len, SCAN_READ, &got, &err) != RT_OK) {
-            if (d) rt_diags_add(d, t->name, 0, 0, NULL, "%s", err.message);
-            return 0;
-        }
-        if (got == 0) {
-            t->eof = true;
-            break;
-        }
-        t->text.len += got;
-        /* A record longer than what was read: read on. */
-        if ((t->limit = rt_csv_last_boundary(t->text.data, t->text.len)) > 0) return 1;
+    rt_error err;
+    size_t got;
+    if (!rt_buf_reserve(&t->text, SCAN_READ)) {
+        if (d) rt_diags_add(d, t->name, 0, 0, NULL, "out of memory");
+        return 0;
     }
-    t->limit = t->text.len; /* the end of the file ends the last record */
+    if (rt_zreader_read(t->r, t->text.data + t->text.len, SCAN_READ, &got, &err) != RT_OK) {
+        if (d) rt_diags_add(d, t->name, 0, 0, NULL, "%s", err.message);
+        return 0;
+    }
+    t->text.len += got;
+    t->eof = got == 0;
     return 1;
+}
+
+/* Parse the record at pos into rec (*st: how it parsed), reading on while it runs to the end
+ * of what was read: it may go on in the next read (a quote cut there parses as malformed).
+ * 1 when there was a record; 0 at the end of the file, or when a read failed (reported). */
+static int parse_one(rt__vtable *t, rt_arena *a, rt_csv_record *rec, rt_diags *d, rt_status *st,
+                     const char **why, uint32_t *col)
+{
+    for (;;) {
+        if (t->pos < t->text.len) {
+            const char *end = t->text.data + t->text.len, *p = t->text.data + t->pos;
+            *st = rt_csv_parse(&p, end, a, rec, why, col);
+            if (p < end || t->eof || (*st == RT_OK && end[-1] == '\n')) {
+                t->pos = (size_t)(p - t->text.data);
+                return 1;
+            }
+        } else if (t->eof) {
+            return 0;
+        }
+        if (!fill(t, d)) {
+            t->failed = true;
+            return 0;
+        }
+    }
 }
 
 int rt__vtable_open(const char *dir, const char *name, rt__vtable *t, rt_diags *d)
@@ -80,11 +96,17 @@ int rt__vtable_open(const char *dir, const char *name, rt__vtable *t, rt_diags *
         goto fail;
     }
     if (!fill(t, d)) goto fail;
-    const char *p = t->text.data ? t->text.data : "", *why = "";
-    if (t->text.len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) t->pos = 3;
-    p += t->pos;
-    uint32_t col;
-    if (rt_csv_parse(&p, t->text.data + t->limit, &t->arena, &t->header, &why, &col) != RT_OK) {
+    if (t->text.len >= 3 && memcmp(t->text.data, "\xEF\xBB\xBF", 3) == 0) t->pos = 3;
+    const char *why = "";
+    uint32_t col = 0;
+    rt_status st = RT_OK;
+    if (t->pos >= t->text.len) { /* an empty file: a header of one empty field, as parsed */
+        const char *p = "";
+        st = rt_csv_parse(&p, p, &t->arena, &t->header, &why, &col);
+    } else if (!parse_one(t, &t->arena, &t->header, d, &st, &why, &col)) {
+        goto fail;
+    }
+    if (st != RT_OK) {
         if (d) rt_diags_add(d, name, 1, col, NULL, "bad header: %s", why);
         goto fail;
     }
@@ -98,7 +120,6 @@ int rt__vtable_open(const char *dir, const char *name, rt__vtable *t, rt_diags *
         t->header.fields[i].ptr = f;
     }
     t->line = 1 + t->header.newlines;
-    t->pos = (size_t)(p - t->text.data);
     t->row = SIZE_MAX; /* no row yet: the first is row 0 */
     return 1;
 fail:
@@ -110,20 +131,12 @@ int rt__vtable_next(rt__vtable *t, rt_diags *d)
 {
     if (!t->r || t->failed) return 0;
     for (;;) {
-        if (t->pos >= t->limit) {
-            if (t->eof) return 0;
-            if (!fill(t, d)) {
-                t->failed = true;
-                return 0;
-            }
-            continue;
-        }
-        const char *p = t->text.data + t->pos, *why;
-        uint32_t col;
+        const char *why = "";
+        uint32_t col = 0;
+        rt_status st = RT_OK;
         rt_arena_reset(&t->scratch);
-        rt_status st = rt_csv_parse(&p, t->text.data + t->limit, &t->scratch, &t->rec, &why, &col);
+        if (!parse_one(t, &t->scratch, &t->rec, d, &st, &why, &col)) return 0;
         uint64_t at = t->line;
-        t->pos = (size_t)(p - t->text.data);
         t->line += t->rec.newlines;
         if (st != RT_OK) {
             if (d) rt_diags_add(d, t->name, at, col, NULL, "malformed row: %s", why);

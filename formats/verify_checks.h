@@ -24,8 +24,8 @@
 typedef struct rt__vtable {
     const char *name;
     rt_zreader *r;
-    rt_buf text; /* read ahead; [pos, limit) whole records not yet parsed */
-    size_t pos, limit;
+    rt_buf text; /* read ahead; from pos on not parsed yet */
+    size_t pos;
     bool eof, failed;
     rt_arena arena;   /* the header's fields */
     rt_arena scratch; /* the current row's unescaped fields */
