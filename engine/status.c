@@ -128,6 +128,16 @@ void rt_diags_add(rt_diags *d, const char *file, uint64_t line, uint32_t column,
     va_end(ap);
 }
 
+void rt_diags_append(rt_diags *d, const rt_diags *from)
+{
+    for (size_t i = 0; i < from->count; i++) {
+        const rt_error *e = &from->items[i];
+        rt_diags_add(d, e->file, e->line, e->column, e->field[0] ? e->field : NULL, "%s",
+                     e->message);
+    }
+    d->dropped += from->dropped;
+}
+
 size_t rt_diags_total(const rt_diags *d) { return d->count + d->dropped; }
 
 void rt__assert_fail(const char *expr, const char *file, int line)

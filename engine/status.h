@@ -72,6 +72,9 @@ void rt_diags_free(rt_diags *d);
 /* Append one error. Never fails: on allocation failure the error is counted as dropped. */
 void rt_diags_add(rt_diags *d, const char *file, uint64_t line, uint32_t column,
                   const char *field, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* Append every problem of `from` after those of d, in order (for checks run in parallel, each
+ * into a list of its own, then gathered in a fixed order). */
+void rt_diags_append(rt_diags *d, const rt_diags *from);
 /* Number of problems recorded, including dropped ones. */
 size_t rt_diags_total(const rt_diags *d);
 

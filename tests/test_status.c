@@ -91,3 +91,37 @@ Test(status, diags_collect_and_cap)
     rt_diags_free(&d);
     cr_assert_eq(rt_diags_total(&d), 0);
 }
+
+Test(status, diags_append_keeps_order_fields_and_the_cap)
+{
+    rt_diags a, b;
+    rt_diags_init(&a);
+    rt_diags_init(&b);
+    rt_diags_add(&a, "a.csv", 1, 2, "x", "first");
+    rt_diags_add(&b, "b.csv", 7, 3, "amount", "second %d", 2);
+    rt_diags_add(&b, NULL, 0, 0, NULL, "third");
+    b.dropped = 4;
+    rt_diags_append(&a, &b);
+    cr_assert_eq(a.count, 3);
+    cr_assert_eq(a.dropped, 4);
+    cr_assert_str_eq(a.items[0].message, "first");
+    cr_assert_str_eq(a.items[1].file, "b.csv");
+    cr_assert_eq(a.items[1].line, 7);
+    cr_assert_eq(a.items[1].column, 3);
+    cr_assert_str_eq(a.items[1].field, "amount");
+    cr_assert_str_eq(a.items[1].message, "second 2");
+    cr_assert_str_eq(a.items[2].file, "");
+    cr_assert_str_eq(a.items[2].field, "");
+    cr_assert_str_eq(a.items[2].message, "third");
+    cr_assert_eq(rt_diags_total(&a), 7);
+    /* Past the cap, appended problems are counted as dropped. */
+    rt_diags full;
+    rt_diags_init(&full);
+    for (int i = 0; i < RT_DIAGS_MAX; i++) rt_diags_add(&full, NULL, 0, 0, NULL, "p%d", i);
+    rt_diags_append(&full, &b);
+    cr_assert_eq(full.count, RT_DIAGS_MAX);
+    cr_assert_eq(full.dropped, 2 + 4);
+    rt_diags_free(&full);
+    rt_diags_free(&a);
+    rt_diags_free(&b);
+}
