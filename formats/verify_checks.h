@@ -51,7 +51,8 @@ int rt__vtable_column(const rt__vtable *t, const char *name, rt_diags *d);
 void rt__vtable_cell(const rt__vtable *t, int col, char *buf, size_t n);
 
 /* What the output checks share: which tables verify.c read whole and well-formed (the checks
- * read them again, by name, a row at a time). */
+ * read them again, by name, a row at a time). The three checks below run in parallel, each
+ * with a d of its own: each sets only its own fields of stats. */
 typedef struct rt__vctx {
     const char *dir;
     const rt_json *manifest;
