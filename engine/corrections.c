@@ -1,6 +1,7 @@
 /* corrections: stored invoices, comparison, credit notes. */
 #include "engine/corrections.h"
 
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -248,82 +249,211 @@ static rt_status take_over(rt_invoice_set *fresh, rt_correction_result *out, rt_
     return RT_OK;
 }
 
+/* One step of the merge of the fresh invoices with those in effect, both in account id order:
+ * an account with a fresh invoice, an old one, or both (RT_NO_INDEX for none). */
+typedef struct merge_step {
+    uint32_t fresh, old;
+} merge_step;
+
+typedef struct step_failure {
+    size_t step; /* SIZE_MAX: none */
+    rt_status status;
+    rt_error err;
+} step_failure;
+
+/* The first failure in step order: each thread takes steps in ascending order and stops at
+ * its first failure, so the lowest failing step of any thread is the first of all. */
+static const step_failure *first_failure(const step_failure *f, unsigned n)
+{
+    const step_failure *first = NULL;
+    for (unsigned i = 0; i < n; i++)
+        if (f[i].step != SIZE_MAX && (!first || f[i].step < first->step)) first = &f[i];
+    return first;
+}
+
+static rt_status step_fail(step_failure *f, size_t step, rt_status st)
+{
+    f->step = step;
+    f->status = st;
+    return st;
+}
+
+/* The merge's steps, in account id order (one thread: the comparisons are cheap next to what
+ * follows). */
+static merge_step *merge_steps(const rt_catalog *cat, const rt_invoice_set *fresh,
+                               const rt_registry_invoices *old, size_t *count)
+{
+    merge_step *steps = malloc((fresh->count + old->count + 1) * sizeof *steps);
+    if (!steps) return NULL;
+    size_t i = 0, j = 0, n = 0;
+    while (i < fresh->count || j < old->count) {
+        int c = i == fresh->count ? 1
+                : j == old->count
+                    ? -1
+                    : strcmp(cat->accounts[fresh->items[i].account].account_id,
+                             old->items[j].account_id);
+        steps[n++] = (merge_step){c <= 0 ? (uint32_t)i : RT_NO_INDEX,
+                                  c >= 0 ? (uint32_t)j : RT_NO_INDEX};
+        if (c <= 0) i++;
+        if (c >= 0) j++;
+    }
+    *count = n;
+    return steps;
+}
+
+/* Per step: the account row, and whether its fresh invoice is the one in effect unchanged
+ * (packed and compared by fingerprint, without decoding the old one). */
+static rt_status classify_step(const rt_catalog *cat, const rt_invoice_set *fresh,
+                               const rt_registry_invoices *old, const merge_step *s,
+                               rt_buf *content, uint32_t *account, uint8_t *same, rt_error *err)
+{
+    *same = 0;
+    if (s->fresh != RT_NO_INDEX) {
+        const rt_invoice *f = &fresh->items[s->fresh];
+        *account = f->account;
+        if (s->old == RT_NO_INDEX) return RT_OK;
+        rt_buf_reset(content);
+        rt_status st = rt_invoice_pack(cat, f, content, err);
+        if (st != RT_OK) return st;
+        *same = rt_registry_invoice_same(&old->items[s->old], content->data, content->len);
+        return RT_OK;
+    }
+    const rt_registry_invoice *o = &old->items[s->old];
+    *account = rt_catalog_account(cat, o->account_id, strlen(o->account_id));
+    if (*account == RT_NO_INDEX)
+        return rt_error_set(err, RT_ENOTFOUND, NULL, 0, 0, NULL,
+                            "invoice %s cannot be credited: account '%s' is no longer in the "
+                            "price book",
+                            o->number, o->account_id);
+    return RT_OK;
+}
+
+/* The documents of a changed step: the old invoice's credit note, then the fresh invoice,
+ * from document index `doc` on. */
+static rt_status build_step(const rt_catalog *cat, rt_invoice_set *fresh,
+                            const rt_registry_invoices *old, const merge_step *s, uint32_t account,
+                            rt_registry_invoice_reader *reader, rt_arena *arena,
+                            rt_invoice *doc, rt_error *err)
+{
+    if (s->old != RT_NO_INDEX) {
+        /* The old invoice's content, decoded with its block's (once per block and thread). */
+        const void *stored;
+        size_t stored_len;
+        rt_status st = rt_registry_invoice_content(reader, s->old, &stored, &stored_len, err);
+        if (st != RT_OK) return st;
+        if ((st = credit_note_of(cat, &old->items[s->old], stored, stored_len, account, arena,
+                                 doc++, err)) != RT_OK)
+            return st;
+    }
+    if (s->fresh != RT_NO_INDEX) *doc = fresh->items[s->fresh];
+    return RT_OK;
+}
+
 rt_status rt_corrections_build(const rt_catalog *cat, const rt_registry_invoices *old,
-                               rt_invoice_set *fresh, rt_correction_result *out, rt_error *err)
+                               rt_invoice_set *fresh, unsigned threads, rt_correction_result *out,
+                               rt_error *err)
 {
     memset(out, 0, sizeof *out);
     /* The fresh invoices' lines live in its arena: the documents take it over. */
     out->documents.arena = fresh->arena;
     if (old->count == 0) return take_over(fresh, out, err);
-    rt_registry_invoice_reader reader;
-    rt_registry_invoice_reader_init(&reader, old);
-    size_t cap = fresh->count * 2 + old->count + 1;
-    out->documents.items = calloc(cap, sizeof *out->documents.items);
-    out->effective = calloc(fresh->count + old->count + 1, sizeof *out->effective);
-    rt_buf content;
-    rt_buf_init(&content);
+    if (threads == 0) threads = 1;
+    size_t n = 0;
+    merge_step *steps = merge_steps(cat, fresh, old, &n);
+    uint32_t *account = malloc((n + 1) * sizeof *account);
+    uint32_t *doc = malloc((n + 1) * sizeof *doc);
+    uint8_t *same = malloc(n + 1);
+    step_failure *fail = calloc(threads, sizeof *fail);
+    rt_arena *arenas = calloc(threads, sizeof *arenas);
+    out->effective = calloc(n + 1, sizeof *out->effective);
     rt_status st = RT_OK;
-    if (!out->documents.items || !out->effective) {
+    if (!steps || !account || !doc || !same || !fail || !arenas || !out->effective) {
         st = rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
         goto done;
     }
-    size_t i = 0, j = 0;
-    while (i < fresh->count || j < old->count) {
-        const rt_invoice *f = i < fresh->count ? &fresh->items[i] : NULL;
-        const rt_registry_invoice *o = j < old->count ? &old->items[j] : NULL;
-        int c = !f ? 1 : !o ? -1 : strcmp(cat->accounts[f->account].account_id, o->account_id);
-        uint32_t account;
-        if (c <= 0) {
-            account = f->account;
-        } else {
-            account = rt_catalog_account(cat, o->account_id, strlen(o->account_id));
-            if (account == RT_NO_INDEX) {
-                st = rt_error_set(err, RT_ENOTFOUND, NULL, 0, 0, NULL,
-                                  "invoice %s cannot be credited: account '%s' is no longer in "
-                                  "the price book",
-                                  o->number, o->account_id);
-                goto done;
-            }
+    /* Every step is classified on its own (packing each fresh invoice that has an old one is
+     * most of the work): in parallel, into per-step arrays. */
+#pragma omp parallel num_threads(threads)
+    {
+        step_failure *f = &fail[omp_get_thread_num()];
+        f->step = SIZE_MAX;
+        rt_buf content;
+        rt_buf_init(&content);
+#pragma omp for schedule(dynamic, 1024)
+        for (size_t k = 0; k < n; k++) {
+            if (f->step != SIZE_MAX) continue;
+            rt_status s = classify_step(cat, fresh, old, &steps[k], &content, &account[k],
+                                        &same[k], &f->err);
+            if (s != RT_OK) step_fail(f, k, s);
         }
-        bool same = false;
-        if (c == 0) {
-            rt_buf_reset(&content);
-            if ((st = rt_invoice_pack(cat, f, &content, err)) != RT_OK) goto done;
-            same = rt_registry_invoice_same(o, content.data, content.len);
-        }
+        rt_buf_free(&content);
+    }
+    /* Up to the first failing step (all of them when none fails), the documents' places, in
+     * account order: a changed step's credit note, then its new invoice. */
+    const step_failure *failed = first_failure(fail, threads);
+    size_t upto = failed ? failed->step : n, docs = 0;
+    rt_status classify_st = failed ? failed->status : RT_OK;
+    rt_error classify_err = failed ? failed->err : (rt_error){0};
+    for (size_t k = 0; k < upto; k++) {
+        const merge_step *s = &steps[k];
         rt_effective_invoice *e = &out->effective[out->effective_count];
-        e->account = account;
-        if (same) {
-            e->carried = o;
+        e->account = account[k];
+        doc[k] = (uint32_t)docs;
+        if (same[k]) {
+            e->carried = &old->items[s->old];
             out->effective_count++;
             out->unchanged++;
-        } else {
-            if (c >= 0) {
-                /* The old invoice's content, decoded with its block's (once per block). */
-                const void *stored;
-                size_t stored_len;
-                if ((st = rt_registry_invoice_content(&reader, j, &stored, &stored_len, err)) !=
-                    RT_OK)
-                    goto done;
-                rt_invoice *cn = &out->documents.items[out->documents.count++];
-                if ((st = credit_note_of(cat, o, stored, stored_len, account,
-                                         &out->documents.arena, cn, err)) != RT_OK)
-                    goto done;
-                out->credit_notes++;
-            }
-            if (c <= 0) {
-                e->document = (uint32_t)out->documents.count;
-                out->documents.items[out->documents.count++] = *f;
-                out->new_invoices++;
-                out->effective_count++;
-            }
+            continue;
         }
-        if (c <= 0) i++;
-        if (c >= 0) j++;
+        if (s->old != RT_NO_INDEX) docs++, out->credit_notes++;
+        if (s->fresh != RT_NO_INDEX) {
+            e->document = (uint32_t)docs++;
+            out->new_invoices++;
+            out->effective_count++;
+        }
     }
+    out->documents.items = malloc((docs ? docs : 1) * sizeof *out->documents.items);
+    if (!out->documents.items) {
+        st = rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+        goto done;
+    }
+    /* The documents, each at its place, in parallel: credit notes decode their old invoices
+     * (each thread with its reader, its own block at a time) into the thread's arena; new
+     * invoices are the fresh ones, moved. Most of the time is the first touch of their
+     * memory, which the threads share. */
+#pragma omp parallel num_threads(threads)
+    {
+        unsigned me = (unsigned)omp_get_thread_num();
+        step_failure *f = &fail[me];
+        f->step = SIZE_MAX;
+        rt_arena_init(&arenas[me], 8 << 20);
+        rt_registry_invoice_reader reader;
+        rt_registry_invoice_reader_init(&reader, old);
+#pragma omp for schedule(dynamic, 1024)
+        for (size_t k = 0; k < upto; k++) {
+            if (f->step != SIZE_MAX || same[k]) continue;
+            rt_status s = build_step(cat, fresh, old, &steps[k], account[k], &reader,
+                                     &arenas[me], &out->documents.items[doc[k]], &f->err);
+            if (s != RT_OK) step_fail(f, k, s);
+        }
+        rt_registry_invoice_reader_free(&reader);
+    }
+    for (unsigned t = 0; t < threads; t++) rt_arena_adopt(&out->documents.arena, &arenas[t]);
+    if ((failed = first_failure(fail, threads)) != NULL) {
+        st = failed->status;
+        if (err) *err = failed->err;
+    } else if (classify_st != RT_OK) {
+        st = classify_st;
+        if (err) *err = classify_err;
+    }
+    out->documents.count = st == RT_OK ? docs : 0; /* after a failure, some are not built */
 done:
-    rt_registry_invoice_reader_free(&reader);
-    rt_buf_free(&content);
+    free(steps);
+    free(account);
+    free(doc);
+    free(same);
+    free(fail);
+    free(arenas);
     free(fresh->items);
     memset(fresh, 0, sizeof *fresh);
     return st;

@@ -40,10 +40,12 @@ void rt_correction_result_free(rt_correction_result *r);
 
 /* Compare fresh invoices (the rerun's, one per account, in account order) with the invoices in
  * effect (as the registry holds them: rt_registry_invoices_load) and build the documents.
- * `fresh` is left empty (its invoices move into the result).
- * RT_ENOTFOUND when an old invoice names a product, charge or tax rate that is no longer in
- * the price book (a credit note could not be booked); RT_ECORRUPT, RT_ENOMEM. */
+ * `fresh` is left empty (its invoices move into the result). On `threads` threads (0: one),
+ * with the same result on any number. RT_ENOTFOUND when an old invoice names an account,
+ * product, charge or tax rate that is no longer in the price book (a credit note could not be
+ * booked; the first such invoice in account order is named); RT_ECORRUPT, RT_ENOMEM. */
 rt_status rt_corrections_build(const rt_catalog *cat, const rt_registry_invoices *old,
-                               rt_invoice_set *fresh, rt_correction_result *out, rt_error *err);
+                               rt_invoice_set *fresh, unsigned threads, rt_correction_result *out,
+                               rt_error *err);
 
 #endif

@@ -1422,7 +1422,8 @@ static rt_status bill(run_state *rs, rt_error *err)
  * become credit notes and new invoices; unchanged invoices are carried. */
 static rt_status correct(run_state *rs, rt_error *err)
 {
-    rt_status st = rt_corrections_build(&rs->cat, &rs->old, &rs->invoices, &rs->corr, err);
+    rt_status st = rt_corrections_build(&rs->cat, &rs->old, &rs->invoices, rs->p.threads,
+                                        &rs->corr, err);
     if (st != RT_OK) return st;
     rs->invoices = rs->corr.documents;
     memset(&rs->corr.documents, 0, sizeof rs->corr.documents);

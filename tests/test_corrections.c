@@ -58,7 +58,7 @@ Test(corrections, a_first_run_makes_every_invoice_a_new_document_in_place)
     rt_registry_invoices_init(&old);
     rt_correction_result r;
     rt_error err;
-    cr_assert_eq(rt_corrections_build(&f.cat, &old, &fresh, &r, &err), RT_OK);
+    cr_assert_eq(rt_corrections_build(&f.cat, &old, &fresh, 1, &r, &err), RT_OK);
 
     cr_assert_eq(fresh.count, 0, "the fresh invoices moved into the result");
     cr_assert_null(fresh.items);
@@ -105,7 +105,7 @@ Test(corrections, a_rerun_carries_credits_and_replaces)
     rt_invoice_set fresh = fresh_of(&f);
     rt_correction_result r;
     rt_error err;
-    cr_assert_eq(rt_corrections_build(&f.cat, &old, &fresh, &r, &err), RT_OK, "%s", err.message);
+    cr_assert_eq(rt_corrections_build(&f.cat, &old, &fresh, 1, &r, &err), RT_OK, "%s", err.message);
 
     cr_assert_eq(r.unchanged, 1);
     cr_assert_eq(r.credit_notes, 2);
@@ -126,6 +126,157 @@ Test(corrections, a_rerun_carries_credits_and_replaces)
     cr_assert_null(r.effective[1].carried);
     cr_assert_eq(r.effective[1].document, 1);
     rt_correction_result_free(&r);
+    rt_registry_invoices_free(&old);
+    fx_free(&f);
+}
+
+/* A fresh set of `n` invoices, copies of the templates given per account row (NULL: none). */
+static rt_invoice_set fresh_rows(const rt_invoice *const *tpl, size_t rows)
+{
+    rt_invoice_set s;
+    memset(&s, 0, sizeof s);
+    rt_arena_init(&s.arena, 4096);
+    s.items = malloc((rows + 1) * sizeof *s.items);
+    cr_assert_not_null(s.items);
+    for (size_t k = 0; k < rows; k++)
+        if (tpl[k]) {
+            s.items[s.count] = *tpl[k];
+            s.items[s.count++].account = (uint32_t)k;
+        }
+    return s;
+}
+
+/* Thousands of accounts, every case (unchanged, changed, vanished, new) mixed through them:
+ * one thread and several give the same documents in the same places, and the counts the
+ * cases add up to. */
+Test(corrections, a_rerun_gives_the_same_documents_on_any_thread_count)
+{
+    fx f;
+    fx_load_spread(&f, "EUR", 1500);
+    size_t rows = f.cat.account_count;
+    cr_assert_eq(rows, 3003);
+    rt_invoice_line a = fx_usage(&f, "ACC-BE", "VOICE", 3, 300, 360, 120000000);
+    rt_invoice_line b[2] = {fx_usage(&f, "ACC-BE", "SMS", 2, 2, 2, 100000000),
+                            fx_usage(&f, "ACC-BE", "DATA", 4, 1500, 1500, 15000000)};
+    fx_invoice(&f, "ACC-BE", "", RT_INVOICE, NULL, &a, 1);
+    fx_invoice(&f, "ACC-BE", "", RT_INVOICE, NULL, b, 2);
+    const rt_invoice *ta = &f.items[0], *tb = &f.items[1];
+
+    /* In effect: template A for every row but one in three. The rerun: A for even rows, B for
+     * odd ones, none for one row in five. */
+    rt_registry_invoices old;
+    rt_registry_invoices_init(&old);
+    const rt_invoice **tpl = calloc(rows, sizeof *tpl);
+    cr_assert_not_null(tpl);
+    size_t same = 0, changed = 0, vanished = 0, added = 0;
+    for (size_t k = 0; k < rows; k++) {
+        bool in_effect = k % 3 != 2, billed = k % 5 != 4;
+        if (in_effect) {
+            char number[32];
+            snprintf(number, sizeof number, "INV-%06zu", k);
+            rt_invoice inv = *ta;
+            inv.account = (uint32_t)k;
+            add_stored(&old, &f, &inv, number);
+        }
+        if (billed) tpl[k] = k % 2 == 0 ? ta : tb;
+        if (in_effect && billed) *(k % 2 == 0 ? &same : &changed) += 1;
+        else if (in_effect) vanished++;
+        else if (billed) added++;
+    }
+
+    rt_correction_result r[2];
+    unsigned threads[2] = {1, 4};
+    rt_error err;
+    for (int t = 0; t < 2; t++) {
+        rt_invoice_set fresh = fresh_rows(tpl, rows);
+        cr_assert_eq(rt_corrections_build(&f.cat, &old, &fresh, threads[t], &r[t], &err), RT_OK,
+                     "%s", err.message);
+        cr_assert_eq(r[t].unchanged, same);
+        cr_assert_eq(r[t].credit_notes, changed + vanished);
+        cr_assert_eq(r[t].new_invoices, changed + added);
+        cr_assert_eq(r[t].documents.count, 2 * changed + vanished + added);
+        cr_assert_eq(r[t].effective_count, same + changed + added);
+    }
+    for (size_t i = 0; i < r[0].effective_count; i++) {
+        const rt_effective_invoice *x = &r[0].effective[i], *y = &r[1].effective[i];
+        cr_assert_eq(x->account, y->account);
+        cr_assert_eq(x->carried, y->carried, "the same old invoice carried");
+        if (!x->carried) cr_assert_eq(x->document, y->document);
+        if (x->carried) cr_assert_eq(x->account % 2, 0, "only unchanged invoices are carried");
+    }
+    rt_buf px, py;
+    rt_buf_init(&px);
+    rt_buf_init(&py);
+    for (size_t i = 0; i < r[0].documents.count; i++) {
+        const rt_invoice *x = &r[0].documents.items[i], *y = &r[1].documents.items[i];
+        cr_assert_eq(x->type, y->type, "document %zu", i);
+        cr_assert_eq(x->account, y->account, "document %zu", i);
+        cr_assert_str_eq(x->corrects, y->corrects, "document %zu", i);
+        if (i) cr_assert_leq(r[0].documents.items[i - 1].account, x->account, "account order");
+        if (x->type == RT_CREDIT_NOTE) {
+            char number[32];
+            snprintf(number, sizeof number, "INV-%06u", x->account);
+            cr_assert_str_eq(x->corrects, number);
+            cr_assert_eq(x->net_minor, -ta->net_minor);
+        }
+        rt_buf_reset(&px);
+        rt_buf_reset(&py);
+        cr_assert_eq(rt_invoice_pack(&f.cat, x, &px, &err), RT_OK);
+        cr_assert_eq(rt_invoice_pack(&f.cat, y, &py, &err), RT_OK);
+        cr_assert(px.len == py.len && memcmp(px.data, py.data, px.len) == 0,
+                  "document %zu has the same content on 1 and 4 threads", i);
+    }
+    rt_buf_free(&px);
+    rt_buf_free(&py);
+    rt_correction_result_free(&r[0]);
+    rt_correction_result_free(&r[1]);
+    free(tpl);
+    rt_registry_invoices_free(&old);
+    fx_free(&f);
+}
+
+/* Old invoices whose accounts left the book cannot be credited: on any thread count, the run
+ * fails naming the first of them in account order. */
+Test(corrections, the_first_invoice_that_cannot_be_credited_is_named_on_any_thread_count)
+{
+    fx f;
+    fx_load_spread(&f, "EUR", 1500);
+    rt_invoice_line a = fx_usage(&f, "ACC-BE", "VOICE", 3, 300, 360, 120000000);
+    fx_invoice(&f, "ACC-BE", "", RT_INVOICE, NULL, &a, 1);
+    rt_registry_invoices old;
+    rt_registry_invoices_init(&old);
+    rt_buf b;
+    rt_buf_init(&b);
+    rt_error err;
+    cr_assert_eq(rt_invoice_pack(&f.cat, &f.items[0], &b, &err), RT_OK);
+    /* Every account in effect; among them two gone from the book, sorting after ACC-F0700
+     * and after ACC-G1400 (in different chunks of the threads' work). */
+    for (size_t k = 0; k < f.cat.account_count; k++) {
+        const char *id = f.cat.accounts[k].account_id;
+        char number[32];
+        snprintf(number, sizeof number, "INV-%06zu", k);
+        cr_assert_eq(rt_registry_invoices_add(&old, id, number, b.data, b.len), RT_OK);
+        if (strcmp(id, "ACC-F0700") == 0 || strcmp(id, "ACC-G1400") == 0) {
+            char gone[32];
+            snprintf(gone, sizeof gone, "%s-GONE", id);
+            cr_assert_eq(rt_registry_invoices_add(&old, gone, id[4] == 'F' ? "GONE-1" : "GONE-2",
+                                                  b.data, b.len),
+                         RT_OK);
+        }
+    }
+    rt_buf_free(&b);
+    unsigned threads[3] = {1, 2, 4};
+    for (int t = 0; t < 3; t++) {
+        const rt_invoice *none = NULL;
+        rt_invoice_set fresh = fresh_rows(&none, 0);
+        rt_correction_result r;
+        cr_assert_eq(rt_corrections_build(&f.cat, &old, &fresh, threads[t], &r, &err),
+                     RT_ENOTFOUND);
+        cr_assert(strstr(err.message, "GONE-1") && strstr(err.message, "ACC-F0700-GONE"), "%s",
+                  err.message);
+        cr_assert_eq(r.documents.count, 0, "no document survives a failure");
+        rt_correction_result_free(&r);
+    }
     rt_registry_invoices_free(&old);
     fx_free(&f);
 }
