@@ -81,6 +81,7 @@ static uint64_t rng_skewed(rng *r, uint64_t n)
 /* Streams: one per usage block, one per account (its orders and attributes). */
 #define STREAM_USAGE UINT64_C(0x5EED000000000000)
 #define STREAM_ACCOUNT UINT64_C(0x0DE5000000000000)
+#define STREAM_BAD UINT64_C(0xBAD0000000000000) /* + record: a bad record's details */
 
 /* ---- small text helpers ---- */
 
@@ -715,6 +716,13 @@ enum kind {
     K_COUNT
 };
 #define K_NATIVE_BAD_END K_BAD_TIME
+/* Every format draws a bad record's kind among all of them, so that the formats' records
+ * stay the same: native blocks cannot carry the text-only kinds and carry these instead. */
+static int native_kind(int kind)
+{
+    if (kind < K_NATIVE_BAD_END) return kind;
+    return K_UNKNOWN_ACCOUNT + (kind - K_NATIVE_BAD_END) % (K_NATIVE_BAD_END - K_UNKNOWN_ACCOUNT);
+}
 
 enum { STRIPE = 96, ID_AT = 0, ACCOUNT_AT = 24, CALLED_AT = 48, SPARE_AT = 72, RING = 64 };
 
@@ -919,7 +927,6 @@ static void gen_block(const world *w, uint64_t block, uint32_t n, gen_slot *s)
     rng_seed(&r, w->seed, STREAM_USAGE + block);
     uint32_t good[RING], ngood = 0;
     uint64_t first = block * RT_GEN_BLOCK_RECORDS;
-    int bad_kinds = (w->native ? K_NATIVE_BAD_END : K_COUNT) - K_UNKNOWN_ACCOUNT;
     s->bad = s->dups = 0;
     for (uint32_t i = 0; i < n; i++) {
         uint64_t roll = rng_below(&r, RT_GEN_SHARE_SCALE);
@@ -934,8 +941,14 @@ static void gen_block(const world *w, uint64_t block, uint32_t n, gen_slot *s)
         good_event(w, &r, first + i, stripe, &s->ev[i]);
         s->kind[i] = K_GOOD;
         if (roll < (uint64_t)w->dup_ppm + w->bad_ppm) {
-            s->kind[i] = (uint8_t)(K_UNKNOWN_ACCOUNT + (int)rng_below(&r, (uint64_t)bad_kinds));
-            make_bad(w, &r, s->kind[i], stripe, &s->ev[i]);
+            /* One draw of the block's stream whatever the kind and format; the details from
+             * the record's own stream. So the CSV and native files of a seed hold the same
+             * records but for the bad ones only text can carry. */
+            int kind = K_UNKNOWN_ACCOUNT + (int)rng_below(&r, K_COUNT - K_UNKNOWN_ACCOUNT);
+            s->kind[i] = (uint8_t)(w->native ? native_kind(kind) : kind);
+            rng rb;
+            rng_seed(&rb, w->seed, STREAM_BAD + first + i);
+            make_bad(w, &rb, s->kind[i], stripe, &s->ev[i]);
             s->bad++;
         } else {
             good[ngood++ % RING] = i;
