@@ -3,7 +3,7 @@
 #
 #   bench/run.sh [--smoke] [--sizes "10000000 50000000"] [--accounts N] [--repeat N]
 #                [--threads "1 2"] [--formats "csv native"] [--no-peer] [--append FILE]
-#                [--gen-only] [--run-option OPTION]...
+#                [--gen-only] [--run-option OPTION]... [--follow-ups]
 #
 # For each usage size it generates a workload with `ratel gen` (cached, see below), imports
 # its price book once per input format, then runs `ratel run` REPEAT times per thread count
@@ -17,6 +17,12 @@
 # CSV.zst (bench/peer/), whose per-account totals are checked against ratel's.
 #
 # --run-option passes OPTION (e.g. --compress-tables) to every `ratel run` measured.
+# --follow-ups also measures, after each case's last run, what a billing team runs next on
+# that committed period, REPEAT times per thread count, each on a fresh copy of the book that
+# holds the run: `ratel verify` of its output (--book, so the registry is checked too);
+# `ratel run --rerun` with the same inputs (nothing changes: every invoice is carried); and
+# `ratel run --rerun` without the order file (every invoice that billed an order is credited
+# and issued again). --smoke measures them too.
 # --gen-only only generates (and caches) the workloads. --smoke runs a tiny size once per
 # case (a few seconds; what ctest runs): the peer is run only when bench/peer/node_modules is
 # already installed, since a smoke test downloads nothing. When the peer runs, it is first
@@ -43,6 +49,7 @@ peer=1
 append=""
 run_options=()
 gen_only=0
+follow_ups=0
 seed=1
 bad_share=0.001
 dup_share=0.001
@@ -59,6 +66,7 @@ while [ $# -gt 0 ]; do
     --formats) formats=$2; shift ;;
     --no-peer) peer=0 ;;
     --gen-only) gen_only=1 ;;
+    --follow-ups) follow_ups=1 ;;
     --run-option) run_options+=("$2"); shift ;;
     --append) append=$2; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
@@ -70,6 +78,7 @@ if [ "$smoke" = 1 ]; then
   sizes=20000
   accounts=2000
   repeat=1
+  follow_ups=1
 fi
 
 for tool in zstd awk sort; do
@@ -173,6 +182,11 @@ summary_commit() { # the run summary's "commit" line -> 6 seconds (or 6 dashes)
   c=$(sed -n 's/^ *commit *books \([0-9.]*\), usage detail \([0-9.]*\), tables \([0-9.]*\), documents \([0-9.]*\)[ ,(]*registry \([0-9.]*\)[ a-z)]*, sync \([0-9.]*\)$/\1 \2 \3 \4 \5 \6/p' "$1")
   echo "${c:-- - - - - -}"
 }
+summary_rerun() { # the run summary's "rerun" line -> credit notes, new invoices, unchanged
+  local c
+  c=$(sed -n 's/^ *rerun *corrects run [0-9]*: \([0-9]*\) credit notes, \([0-9]*\) new invoices, \([0-9]*\) invoices unchanged$/\1 \2 \3/p' "$1")
+  echo "${c:-- - -}"
+}
 summary_threads() { # the run summary's "threads" line -> 6 thread-seconds (or 6 dashes)
   local c
   c=$(sed -n 's/^ *threads *decompress \([0-9.]*\), parse \([0-9.]*\), rate \([0-9.]*\), aggregate \([0-9.]*\), encode \([0-9.]*\), write \([0-9.]*\) .*/\1 \2 \3 \4 \5 \6/p' "$1")
@@ -242,7 +256,46 @@ run_case() { # records format
       fi
     done
   done
+  if [ "$follow_ups" = 1 ]; then follow_up_case "$records" "$fmt"; fi
   set_aside "$work/book" "$work/out" "$book0"
+}
+
+# ---- after a run: verify, rerun ----
+# followups.tsv: format records case threads rep wall_s rss_kb user_s sys_s books_s
+# credit_notes new_invoices unchanged ("-" where the case has none); case is verify,
+# rerun-same or rerun-changed.
+follow_up_case() { # records format; $work/book and $work/out hold the case's last run
+  # The output stays where the run wrote it (verify --book checks the registry names it).
+  local records=$1 fmt=$2 dir usage committed=$work/committed rep t m c orders
+  dir=$(dataset "$records" "$fmt")
+  usage=$(usage_file "$records" "$fmt")
+  set_aside "$committed"
+  mv "$work/book" "$committed"
+  for rep in $(seq 1 "$repeat"); do
+    for t in $threads_list; do
+      # verify reads the output on every core; it is measured once per round.
+      if [ "$t" = "${threads_list%% *}" ]; then
+        m=$(measure "$ratel" verify "$work/out" --book "$committed")
+        echo "$fmt $records verify - $rep $m - - - -" >>"$work/followups.tsv"
+        log "$(printf '%-6s %9s records, verify, run %s: %s s' "$fmt" "$records" "$rep" "${m%% *}")"
+      fi
+      for c in rerun-same rerun-changed; do
+        orders=(--orders "$dir/orders.csv.zst")
+        [ "$c" = rerun-changed ] && orders=()
+        set_aside "$work/book" "$work/rerun" "$work/rerun.staging"
+        make_room
+        cp -r "$committed" "$work/book"
+        [ "$smoke" = 1 ] || sync
+        m=$(measure "$ratel" run --book "$work/book" --period "$period" --usage "$usage" \
+          ${orders[@]+"${orders[@]}"} --out "$work/rerun" --threads "$t" --rerun \
+          ${run_options[@]+"${run_options[@]}"})
+        echo "$fmt $records $c $t $rep $m $(summary_commit "$work/last.out" | cut -d' ' -f1)" \
+          "$(summary_rerun "$work/last.out")" >>"$work/followups.tsv"
+        log "$(printf '%-6s %9s records, %s, %s thread(s), run %s: %s s' "$fmt" "$records" "$c" "$t" "$rep" "${m%% *}")"
+      done
+    done
+  done
+  set_aside "$committed" "$work/rerun"
 }
 
 # ---- the physical floor ----
@@ -331,6 +384,7 @@ fixture_note=""
 if [ "$peer_ready" = 1 ]; then fixture_check; fi
 : >"$work/floor.tsv"
 : >"$work/peer.tsv"
+: >"$work/followups.tsv"
 for records in $sizes; do
   for fmt in $formats; do generate "$records" "$fmt"; done
   for fmt in $formats; do run_case "$records" "$fmt"; done
@@ -387,6 +441,10 @@ report=$work/report.md
   echo
   awk -f bench/run_report.awk -v section=floor "$work/floor.tsv" "$results"
   echo
+  if [ -s "$work/followups.tsv" ]; then
+    awk -f bench/run_report.awk -v section=followups "$work/followups.tsv" "$results"
+    echo
+  fi
   echo "No \`ratel run\` option leaves out the output detail (rated_usage, usage_detail, UBL and"
   echo "HTML documents), so there is no run without it. Stages are the run summary's, in wall"
   echo "time: \`rate\` decompresses, parses and rates the usage (the table of thread-seconds above"

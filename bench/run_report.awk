@@ -9,10 +9,14 @@
 #   read .. output by step, "-" likewise)
 # floor.tsv: records seconds (one `zstd -dc` each)
 # peer.tsv: records threads rep wall_s rss_kb user_s sys_s key=value... (peer.mjs's PEER line)
+# followups.tsv: format records case threads rep wall_s rss_kb user_s sys_s books_s
+#   credit_notes new_invoices unchanged (case: verify, rerun-same, rerun-changed; "-" where
+#   the case has none)
 #
 # awk -f run_report.awk -v section=main|stages|commit|threads|scaling results.tsv
 # awk -f run_report.awk -v section=floor floor.tsv results.tsv
 # awk -f run_report.awk -v section=peer peer.tsv results.tsv
+# awk -f run_report.awk -v section=followups followups.tsv results.tsv
 
 # ---- helpers ----
 
@@ -68,14 +72,30 @@ function stage_rows(from, to, rates,    g, f, line, s, k) {
         print line
     }
 }
+# A table's introduction (none when empty), then its heading: columns separated by " | ".
+function table_head(intro, columns,    n, i, rule, cols) {
+    if (intro != "") { print intro; print "" }
+    print "| " columns " |"
+    n = split(columns, cols, " \\| ")
+    rule = "|"
+    for (i = 1; i <= n; i++) rule = rule "---|"
+    print rule
+}
 function label(fmt) { return fmt == "csv" ? "CSV.zst" : fmt == "native" ? "native .rtu" : fmt }
 function num(x) { return x == "-" || x == "" ? "" : x }
 
 # ---- input ----
 
-FNR == NR && (section == "floor" || section == "peer") {
+FNR == NR && (section == "floor" || section == "peer" || section == "followups") {
     if (section == "floor") add(floor, $1, $2)
-    else {
+    else if (section == "followups") {
+        k = $1 SUBSEP $2 SUBSEP $3 SUBSEP $4
+        if (!(k in fseen)) { fseen[k] = 1; forder[++nf] = k }
+        add(fwall, k, $6)
+        if ($7 != "-" && $7 + 0 > frss[k] + 0) frss[k] = $7
+        if ($10 != "-") add(fbooks, k, $10)
+        fdocs[k] = $11 == "-" ? "-" : sprintf("%s, %s, %s", $11, $12, $13)
+    } else {
         k = $1 SUBSEP $2
         add(pwall, k, $4)
         if ($5 != "-") prss[k] = $5 > prss[k] ? $5 : prss[k]
@@ -137,16 +157,29 @@ END {
                    mrate(nread[k2], w2), w1 / w2
         }
     } else if (section == "floor") {
-        print "Physical floor: `zstd -dc usage.csv.zst > /dev/null` (one thread) on the same file."
-        print ""
-        print "| records | zstd -dc s (min / median / max) | floor M records/s | ratel CSV.zst threads | ratel wall s (median) | ratel / floor (target <= 2) |"
-        print "|---|---|---|---|---|---|"
+        table_head("Physical floor: `zstd -dc usage.csv.zst > /dev/null` (one thread) on the same file.",
+                   "records | zstd -dc s (min / median / max) | floor M records/s | ratel CSV.zst threads | ratel wall s (median) | ratel / floor (target <= 2)")
         for (g = 1; g <= ng; g++) {
             split(order[g], f, SUBSEP)
             if (f[1] != "csv" || !(f[2] in floor)) continue
             stats(floor[f[2]]); fl = sprintf("%.3f / %.3f / %.3f", lo, med, hi); fmed = med
             stats(wall[order[g]])
             printf "| %s | %s | %s | %s | %.2f | %.2fx |\n", f[2], fl, mrate(nread[order[g]], fmed), f[3], med, med / fmed
+        }
+    } else if (section == "followups") {
+        table_head("After the run: `ratel verify OUT --book BOOK` of the case's last output, then `ratel run ... --rerun` on fresh copies of the book that holds it, with the same inputs (rerun-same: every invoice carried) and without the order file (rerun-changed: every invoice that billed an order credited and issued again). books: the rerun's comparison, credit notes, numbers and journal (the commit's first part).",
+                   "input | records | after the run | threads | runs | wall s (min / median / max) | the run itself, wall s (median) | books s (median) | credit notes, new invoices, unchanged | peak RSS MiB")
+        for (g = 1; g <= nf; g++) {
+            k = forder[g]
+            split(k, f, SUBSEP)
+            n = stats(fwall[k]); w = sprintf("%.2f / %.2f / %.2f", lo, med, hi)
+            rk = f[1] SUBSEP f[2] SUBSEP f[4]
+            rw = "-"
+            if (rk in wall) { stats(wall[rk]); rw = sprintf("%.2f", med) }
+            b = "-"
+            if (k in fbooks) { stats(fbooks[k]); b = sprintf("%.2f", med) }
+            m = k in frss ? sprintf("%.0f", frss[k] / 1024) : "-"
+            printf "| %s | %s | %s | %s | %d | %s | %s | %s | %s | %s |\n", label(f[1]), f[2], f[3], f[4], n, w, rw, b, fdocs[k], m
         }
     } else if (section == "peer") {
         print "Peer: the same rating job as SQL in DuckDB (bench/peer/peer.mjs) over the same CSV.zst file; wall time of the whole `node` process (DuckDB start, price book tables, rating, per-account totals), its SQL job alone, and ratel's CSV.zst run with the same threads. totals: per-account sums of the event amounts of the compared charges, DuckDB vs ratel's usage_detail_index.csv."
