@@ -2,6 +2,9 @@
 #include "formats/verify.h"
 
 #include <dirent.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <stdbool.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -206,9 +209,44 @@ static int amount(const table *t, int col, const char *currency, int64_t *out, r
 
 /* ---- files against the manifest ---- */
 
-/* Count CSV records in a (possibly compressed) file without holding it in memory: a line end
- * ends a record when the quotes before it are balanced. */
-static int count_records(const char *path, uint64_t *records, rt_error *err)
+/* Records ended in p[0..n): CSV (quoted): a line end ends a record when the quotes before it
+ * are balanced (*quotes counts them across calls; a quote inside a field is doubled, so the
+ * parity holds); JSONL: every line end ends one (a JSON string holds a line end, or a quote,
+ * only escaped, and an escaped quote leaves the parity to the text: a name with one quote is
+ * one quote). The files of a large run are gigabytes of text: whole 16-byte blocks are
+ * checked at once where SSE2 is there, and a block with no quote has its line ends counted
+ * in one go. */
+static uint64_t count_ends(const char *p, size_t n, bool quoted, uint64_t *quotes)
+{
+    uint64_t ends = 0;
+    size_t i = 0;
+#if defined(__SSE2__)
+    const __m128i nl = _mm_set1_epi8('\n'), quot = _mm_set1_epi8('"');
+    for (; n - i >= 16; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        unsigned mn = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, nl));
+        unsigned mq = quoted ? (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, quot)) : 0;
+        if (mq == 0) {
+            if (*quotes % 2 == 0) ends += (uint64_t)__builtin_popcount(mn);
+            continue;
+        }
+        for (unsigned m = mn | mq; m; m &= m - 1) { /* in order, lowest bit first */
+            unsigned bit = m & -m;
+            if (mq & bit) (*quotes)++;
+            else if (*quotes % 2 == 0) ends++;
+        }
+    }
+#endif
+    for (; i < n; i++) {
+        if (quoted && p[i] == '"') (*quotes)++;
+        else if (p[i] == '\n' && *quotes % 2 == 0) ends++;
+    }
+    return ends;
+}
+
+/* Count the records of a (possibly compressed) CSV or JSONL file without holding it in
+ * memory (see count_ends). */
+static int count_records(const char *path, bool quoted, uint64_t *records, rt_error *err)
 {
     rt_zreader *r;
     if (rt_zreader_open(path, &r, err) != RT_OK) return 0;
@@ -223,10 +261,7 @@ static int count_records(const char *path, uint64_t *records, rt_error *err)
             break;
         }
         if (got == 0) break;
-        for (size_t i = 0; i < got; i++) {
-            if (buf[i] == '"') quotes++;
-            else if (buf[i] == '\n' && quotes % 2 == 0) n++;
-        }
+        n += count_ends(buf, got, quoted, &quotes);
         last_nl = buf[got - 1] == '\n';
     }
     if (ok && !last_nl) n++;
@@ -273,7 +308,7 @@ static void check_one_file(const char *dir, const rt_json *o, rt_diags *d, rt_ve
     bool csv = strstr(name, ".csv") != NULL, jsonl = strstr(name, ".jsonl") != NULL;
     if (!csv && !jsonl) return;
     uint64_t records;
-    if (!count_records(path, &records, &err)) {
+    if (!count_records(path, csv, &records, &err)) {
         rt_diags_add(d, name, 0, 0, NULL, "%s", err.message);
     } else if (csv && records != rows + 1) {
         rt_diags_add(d, name, 0, 0, NULL, "holds %" PRIu64 " rows, the manifest says %" PRIu64,

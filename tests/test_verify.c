@@ -254,6 +254,24 @@ Test(verify, manifest_rows_against_the_files)
     caught("invoice_lines.csv: holds 146 rows, the manifest says 147\n", 1);
 }
 
+/* A name with a lone double quote: doubled in the CSV tables, escaped in the JSONL file, where
+ * it leaves an odd number of quotes on the line; every line still counts. */
+Test(verify, a_name_with_a_lone_double_quote_passes)
+{
+    cr_assert_eq(rt_test_sh("cp -r '%s' '%s/src' && sed -i 's/^ACC-0001,Boulangerie Martin,/"
+                            "ACC-0001,\"Boulangerie \"\"Chez Martin\",/' '%s/src/accounts.csv'",
+                            rt_test_src("data-samples/telco/book"), tmp, tmp),
+                 0);
+    cr_assert_eq(rt_test_ratel("book import '%s/src' --book '%s/qbook' > /dev/null", tmp, tmp), 0);
+    cr_assert_eq(rt_test_sh("cd '%s' && '%s' run --quiet --book '%s/qbook' --period 2026-10 "
+                            "--usage %s --out '%s/q'",
+                            RATEL_SOURCE_DIR, RATEL_BIN, tmp, USAGE, tmp),
+                 0);
+    cr_assert_eq(rt_test_sh("grep -q 'Boulangerie \\\\\"Chez Martin' '%s/q/invoices.jsonl'", tmp),
+                 0, "the JSONL file escapes the quote");
+    cr_assert_eq(rt_test_ratel("verify '%s/q' > /dev/null", tmp), 0);
+}
+
 Test(verify, invoice_totals)
 {
     sh("sed -i '2s/,0.65,0.13,0.78,$/,0.66,0.13,0.78,/' '%s/%s'", "invoices.csv");
