@@ -37,7 +37,6 @@
 # 77: a required tool is missing (ctest reports the smoke test as skipped).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$(pwd)
 
 smoke=0
 sizes=${RATEL_BENCH_SIZES:-"10000000 50000000"}

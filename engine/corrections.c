@@ -271,11 +271,10 @@ static const step_failure *first_failure(const step_failure *f, unsigned n)
     return first;
 }
 
-static rt_status step_fail(step_failure *f, size_t step, rt_status st)
+static void step_fail(step_failure *f, size_t step, rt_status st)
 {
     f->step = step;
     f->status = st;
-    return st;
 }
 
 /* The merge's steps, in account id order (one thread: the comparisons are cheap next to what
