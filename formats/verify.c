@@ -46,11 +46,11 @@ static int fill(rt__vtable *t, rt_diags *d)
     t->pos = 0;
     rt_error err;
     size_t got;
-    if (!rt_buf_reserve(&t->text, SCAN_READ)) {
+    if (!rt_buf_reserve(&t->text, t->read_size)) {
         if (d) rt_diags_add(d, t->name, 0, 0, NULL, "out of memory");
         return 0;
     }
-    if (rt_zreader_read(t->r, t->text.data + t->text.len, SCAN_READ, &got, &err) != RT_OK) {
+    if (rt_zreader_read(t->r, t->text.data + t->text.len, t->read_size, &got, &err) != RT_OK) {
         if (d) rt_diags_add(d, t->name, 0, 0, NULL, "%s", err.message);
         return 0;
     }
@@ -59,9 +59,24 @@ static int fill(rt__vtable *t, rt_diags *d)
     return 1;
 }
 
-/* Parse the record at pos into rec (*st: how it parsed), reading on while it runs to the end
- * of what was read: it may go on in the next read (a quote cut there parses as malformed).
- * 1 when there was a record; 0 at the end of the file, or when a read failed (reported). */
+/* More than any record of the tables verify reads: a malformed one that runs further (a quote
+ * opened and never closed) stands as malformed rather than the reader holding the rest of the
+ * file. */
+#define RECORD_MAX ((size_t)64 << 20)
+
+/* Whether the record at pos, which parsed as malformed, may only be cut by the read: no record
+ * ends in what was read from it on (a quote opened in it runs to the end of the read). Only
+ * asked of malformed records, so the parsing of good ones does not scan the text twice. */
+static bool cut_short(const rt__vtable *t)
+{
+    size_t rest = t->text.len - t->pos;
+    return rest < RECORD_MAX && rt_csv_last_boundary(t->text.data + t->pos, rest) == 0;
+}
+
+/* Parse the record at pos into rec (*st: how it parsed), reading on while it may go on in the
+ * next read: a good record that runs to the end of what was read without its line end, or a
+ * malformed one that may be malformed only for the cut (a quoted field cut there). 1 when
+ * there was a record; 0 at the end of the file, or when a read failed (reported). */
 static int parse_one(rt__vtable *t, rt_arena *a, rt_csv_record *rec, rt_diags *d, rt_status *st,
                      const char **why, uint32_t *col)
 {
@@ -69,7 +84,7 @@ static int parse_one(rt__vtable *t, rt_arena *a, rt_csv_record *rec, rt_diags *d
         if (t->pos < t->text.len) {
             const char *end = t->text.data + t->text.len, *p = t->text.data + t->pos;
             *st = rt_csv_parse(&p, end, a, rec, why, col);
-            if (p < end || t->eof || (*st == RT_OK && end[-1] == '\n')) {
+            if (t->eof || (*st == RT_OK ? p < end || end[-1] == '\n' : !cut_short(t))) {
                 t->pos = (size_t)(p - t->text.data);
                 return 1;
             }
@@ -85,10 +100,17 @@ static int parse_one(rt__vtable *t, rt_arena *a, rt_csv_record *rec, rt_diags *d
 
 int rt__vtable_open(const char *dir, const char *name, rt__vtable *t, rt_diags *d)
 {
+    return rt__vtable_open_sized(dir, name, SCAN_READ, t, d);
+}
+
+int rt__vtable_open_sized(const char *dir, const char *name, size_t read_size, rt__vtable *t,
+                          rt_diags *d)
+{
     char path[PATH_MAX];
     rt_error err;
     memset(t, 0, sizeof *t);
     t->name = name;
+    t->read_size = read_size ? read_size : 1;
     rt_buf_init(&t->text);
     rt_arena_init(&t->arena, 4096);
     rt_arena_init(&t->scratch, 64 * 1024);
@@ -98,8 +120,12 @@ int rt__vtable_open(const char *dir, const char *name, rt__vtable *t, rt_diags *
         if (d) rt_diags_add(d, name, 0, 0, NULL, "%s", err.message);
         goto fail;
     }
-    if (!fill(t, d)) goto fail;
+    do /* enough for a byte order mark, however little a read brings */
+        if (!fill(t, d)) goto fail;
+    while (!t->eof && t->text.len < 3);
     if (t->text.len >= 3 && memcmp(t->text.data, "\xEF\xBB\xBF", 3) == 0) t->pos = 3;
+    while (t->pos >= t->text.len && !t->eof) /* whether anything follows the mark */
+        if (!fill(t, d)) goto fail;
     const char *why = "";
     uint32_t col = 0;
     rt_status st = RT_OK;

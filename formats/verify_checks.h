@@ -33,11 +33,15 @@ typedef struct rt__vtable {
     rt_csv_record rec; /* the current row */
     uint64_t line;     /* the file's line where the next record starts */
     size_t row;        /* the current row's index among the data rows (blank lines aside) */
+    size_t read_size;  /* bytes read at a time */
 } rt__vtable;
 
 /* Open dir/name (compressed or not) and read its header; 0 with a problem in d when it cannot
  * be read. Close it in any case. d may be NULL (a second reading: problems are not repeated). */
 int rt__vtable_open(const char *dir, const char *name, rt__vtable *t, rt_diags *d);
+/* The same, reading read_size bytes at a time (the fuzz target cuts records anywhere). */
+int rt__vtable_open_sized(const char *dir, const char *name, size_t read_size, rt__vtable *t,
+                          rt_diags *d);
 /* The next data row (blank lines skipped): 1, or 0 at the end or at a problem (reported in d,
  * and the table marked failed). */
 int rt__vtable_next(rt__vtable *t, rt_diags *d);

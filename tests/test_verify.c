@@ -376,3 +376,50 @@ Test(verify, tables_are_read_a_row_at_a_time_across_reads)
     rt_buf_free(&text);
     rt_test_rmtree(dir);
 }
+
+/* Every record read whole however the reads cut it: a small table (a byte order mark, quoted
+ * fields with line ends and doubled quotes, CRLF, a blank line, a last row without its line
+ * end) read 1, 2, ... bytes at a time gives the rows one read gives. A quoted field cut after
+ * a line end inside it once parsed as an unterminated quote, and a first read of no more than
+ * the mark as an empty file. */
+Test(verify, a_table_cut_at_every_byte_reads_the_same)
+{
+    char dir[256], path[320];
+    rt_test_tmpdir(dir, sizeof dir);
+    static const char text[] = "\xEF\xBB\xBFid,note\r\n"
+                               "1,\"line one\nline \"\"two\"\"\"\r\n"
+                               "\n"
+                               "2,\"a,b\"\n"
+                               "3,last";
+    snprintf(path, sizeof path, "%s/t.csv", dir);
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f);
+    cr_assert_eq(fwrite(text, 1, sizeof text - 1, f), sizeof text - 1);
+    fclose(f);
+    static const char *const want[3][2] = {
+        {"1", "line one\nline \"two\""}, {"2", "a,b"}, {"3", "last"}};
+    static const uint64_t lines[3] = {2, 4, 6}; /* where the reader stands before each row */
+    for (size_t size = 1; size <= sizeof text; size++) {
+        rt_diags d;
+        rt_diags_init(&d);
+        rt__vtable t;
+        cr_assert(rt__vtable_open_sized(dir, "t.csv", size, &t, &d), "reads of %zu", size);
+        cr_assert_eq(rt__vtable_column(&t, "note", &d), 1, "reads of %zu: the header", size);
+        for (int r = 0; r < 3; r++) {
+            uint64_t at = t.line;
+            cr_assert(rt__vtable_next(&t, &d), "reads of %zu: row %d", size, r);
+            char id[16], note[64];
+            rt__vtable_cell(&t, 0, id, sizeof id);
+            rt__vtable_cell(&t, 1, note, sizeof note);
+            cr_assert_str_eq(id, want[r][0], "reads of %zu: row %d", size, r);
+            cr_assert_str_eq(note, want[r][1], "reads of %zu: row %d", size, r);
+            cr_assert_eq(at, lines[r], "reads of %zu: row %d read from line %llu", size, r,
+                         (unsigned long long)at);
+        }
+        cr_assert(rt__vtable_done(&t, &d), "reads of %zu: the whole table", size);
+        cr_assert_eq(d.count, 0, "reads of %zu", size);
+        rt__vtable_close(&t);
+        rt_diags_free(&d);
+    }
+    rt_test_rmtree(dir);
+}
