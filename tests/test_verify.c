@@ -301,9 +301,9 @@ Test(verify, the_manifest_itself)
 }
 
 /* The checks read the tables a row at a time (at a million invoices they are gigabytes of
- * text): a table of several reads' worth, with quoted fields across lines at every place in
- * the reads, a compressed copy, and a last row without its line end, reads back row by row
- * as written. */
+ * text): a table of several reads' worth, with quoted fields across lines, a compressed copy,
+ * and a last row without its line end, reads back row by row as written (every place of a
+ * cut: the test after it). */
 Test(verify, tables_are_read_a_row_at_a_time_across_reads)
 {
     char dir[256], path[320];
