@@ -42,14 +42,8 @@ function mrate(records, secs,    r) {
 function add(arr, key, val) { arr[key] = key in arr ? arr[key] " " val : val }
 # A stage table: its introduction, then the heading of the case columns and of `stages`
 # (separated by " | "), then one row per case (see stage_rows).
-function stage_table(intro, stages, from, to, rates,    n, i, rule, cols) {
-    print intro
-    print ""
-    print "| input | records | threads | " stages " |"
-    n = split("input | records | threads | " stages, cols, " \\| ")
-    rule = "|"
-    for (i = 1; i <= n; i++) rule = rule "---|"
-    print rule
+function stage_table(intro, stages, from, to, rates) {
+    table_head(intro, "input | records | threads | " stages)
     stage_rows(from, to, rates)
 }
 

@@ -1081,13 +1081,6 @@ typedef struct bill_task {
     size_t agg_count, extra_first, extra_count;
 } bill_task;
 
-/* The first failure of one thread: the lowest task index it failed on. */
-typedef struct bill_failure {
-    size_t task; /* SIZE_MAX: none */
-    rt_status status;
-    rt_error err;
-} bill_failure;
-
 rt_status rt_billing_build(const rt_catalog *cat, const rt_period *period,
                            rt_aggregates *parts, size_t part_count, bool release,
                            const rt_extra_line *extra, size_t extra_count, unsigned threads,
@@ -1145,7 +1138,7 @@ rt_status rt_billing_build(const rt_catalog *cat, const rt_period *period,
     RT_ASSERT(part == part_count); /* every entry read: no account split between parts */
     out->items = calloc(accounts ? accounts : 1, sizeof *out->items);
     rt_arena *arenas = calloc(threads, sizeof *arenas);
-    bill_failure *fail = calloc(threads, sizeof *fail);
+    rt_failure *fail = calloc(threads, sizeof *fail);
     if (!out->items || !arenas || !fail) {
         free(tasks);
         free(pending);
@@ -1158,8 +1151,8 @@ rt_status rt_billing_build(const rt_catalog *cat, const rt_period *period,
 #pragma omp parallel num_threads(threads)
     {
         unsigned me = (unsigned)omp_get_thread_num();
-        bill_failure *f = &fail[me];
-        f->task = SIZE_MAX;
+        rt_failure *f = &fail[me];
+        rt_failure_clear(f);
         rt_arena_init(&arenas[me], 8 << 20);
         text_memo texts = {0};
         if (rt_u64map_init(&texts.index, 1024) != RT_OK) texts.index.slots = NULL;
@@ -1171,15 +1164,12 @@ rt_status rt_billing_build(const rt_catalog *cat, const rt_period *period,
                      .err = &f->err};
 #pragma omp for schedule(dynamic, 256)
         for (size_t t = 0; t < accounts; t++) {
-            if (f->task != SIZE_MAX) continue; /* this thread failed on an earlier one */
+            if (f->item != SIZE_MAX) continue; /* this thread failed on an earlier one */
             const bill_task *b = &tasks[t];
             x.account = b->account;
             rt_status st = build_invoice(&x, b->agg, b->agg_count, &extra[b->extra_first],
                                          b->extra_count, &out->items[t]);
-            if (st != RT_OK) {
-                f->task = t;
-                f->status = st;
-            }
+            if (st != RT_OK) rt_failure_set(f, t, st);
             /* The last invoice of a part frees it (after a failure some never come: the
              * caller frees what is left). */
             if (release && b->part != UINT32_MAX &&
@@ -1191,11 +1181,9 @@ rt_status rt_billing_build(const rt_catalog *cat, const rt_period *period,
         rt_u64map_free(&texts.index);
         free(texts.texts);
     }
-    /* Chunks are handed out in order and each thread stops at its first failure, so the
-     * lowest failing task of any thread is the first failing invoice in account order. */
-    const bill_failure *first = NULL;
-    for (unsigned i = 0; i < threads; i++)
-        if (fail[i].task != SIZE_MAX && (!first || fail[i].task < first->task)) first = &fail[i];
+    /* Chunks are handed out in order and each thread stops at its first failure: the first
+     * failing invoice in account order. */
+    const rt_failure *first = rt_failure_first(fail, threads);
     rt_status st = RT_OK;
     if (first) {
         st = first->status;

@@ -250,32 +250,15 @@ static rt_status take_over(rt_invoice_set *fresh, rt_correction_result *out, rt_
 }
 
 /* One step of the merge of the fresh invoices with those in effect, both in account id order:
- * an account with a fresh invoice, an old one, or both (RT_NO_INDEX for none). */
+ * an account with a fresh invoice, an old one, or both (RT_NO_INDEX for none); then, once
+ * classified, its account row and whether the fresh invoice is the old one unchanged; then
+ * where its documents go. */
 typedef struct merge_step {
     uint32_t fresh, old;
+    uint32_t account;
+    uint32_t doc;
+    bool same;
 } merge_step;
-
-typedef struct step_failure {
-    size_t step; /* SIZE_MAX: none */
-    rt_status status;
-    rt_error err;
-} step_failure;
-
-/* The first failure in step order: each thread takes steps in ascending order and stops at
- * its first failure, so the lowest failing step of any thread is the first of all. */
-static const step_failure *first_failure(const step_failure *f, unsigned n)
-{
-    const step_failure *first = NULL;
-    for (unsigned i = 0; i < n; i++)
-        if (f[i].step != SIZE_MAX && (!first || f[i].step < first->step)) first = &f[i];
-    return first;
-}
-
-static void step_fail(step_failure *f, size_t step, rt_status st)
-{
-    f->step = step;
-    f->status = st;
-}
 
 /* The merge's steps, in account id order (one thread: the comparisons are cheap next to what
  * follows). */
@@ -291,8 +274,8 @@ static merge_step *merge_steps(const rt_catalog *cat, const rt_invoice_set *fres
                     ? -1
                     : strcmp(cat->accounts[fresh->items[i].account].account_id,
                              old->items[j].account_id);
-        steps[n++] = (merge_step){c <= 0 ? (uint32_t)i : RT_NO_INDEX,
-                                  c >= 0 ? (uint32_t)j : RT_NO_INDEX};
+        steps[n++] = (merge_step){.fresh = c <= 0 ? (uint32_t)i : RT_NO_INDEX,
+                                  .old = c >= 0 ? (uint32_t)j : RT_NO_INDEX};
         if (c <= 0) i++;
         if (c >= 0) j++;
     }
@@ -300,26 +283,25 @@ static merge_step *merge_steps(const rt_catalog *cat, const rt_invoice_set *fres
     return steps;
 }
 
-/* Per step: the account row, and whether its fresh invoice is the one in effect unchanged
- * (packed and compared by fingerprint, without decoding the old one). */
+/* A step's account row, and whether its fresh invoice is the one in effect unchanged (packed
+ * and compared by fingerprint, without decoding the old one). */
 static rt_status classify_step(const rt_catalog *cat, const rt_invoice_set *fresh,
-                               const rt_registry_invoices *old, const merge_step *s,
-                               rt_buf *content, uint32_t *account, uint8_t *same, rt_error *err)
+                               const rt_registry_invoices *old, merge_step *s, rt_buf *content,
+                               rt_error *err)
 {
-    *same = 0;
     if (s->fresh != RT_NO_INDEX) {
         const rt_invoice *f = &fresh->items[s->fresh];
-        *account = f->account;
+        s->account = f->account;
         if (s->old == RT_NO_INDEX) return RT_OK;
         rt_buf_reset(content);
         rt_status st = rt_invoice_pack(cat, f, content, err);
         if (st != RT_OK) return st;
-        *same = rt_registry_invoice_same(&old->items[s->old], content->data, content->len);
+        s->same = rt_registry_invoice_same(&old->items[s->old], content->data, content->len);
         return RT_OK;
     }
     const rt_registry_invoice *o = &old->items[s->old];
-    *account = rt_catalog_account(cat, o->account_id, strlen(o->account_id));
-    if (*account == RT_NO_INDEX)
+    s->account = rt_catalog_account(cat, o->account_id, strlen(o->account_id));
+    if (s->account == RT_NO_INDEX)
         return rt_error_set(err, RT_ENOTFOUND, NULL, 0, 0, NULL,
                             "invoice %s cannot be credited: account '%s' is no longer in the "
                             "price book",
@@ -328,9 +310,9 @@ static rt_status classify_step(const rt_catalog *cat, const rt_invoice_set *fres
 }
 
 /* The documents of a changed step: the old invoice's credit note, then the fresh invoice,
- * from document index `doc` on. */
+ * from `doc` on. */
 static rt_status build_step(const rt_catalog *cat, rt_invoice_set *fresh,
-                            const rt_registry_invoices *old, const merge_step *s, uint32_t account,
+                            const rt_registry_invoices *old, const merge_step *s,
                             rt_registry_invoice_reader *reader, rt_arena *arena,
                             rt_invoice *doc, rt_error *err)
 {
@@ -340,8 +322,8 @@ static rt_status build_step(const rt_catalog *cat, rt_invoice_set *fresh,
         size_t stored_len;
         rt_status st = rt_registry_invoice_content(reader, s->old, &stored, &stored_len, err);
         if (st != RT_OK) return st;
-        if ((st = credit_note_of(cat, &old->items[s->old], stored, stored_len, account, arena,
-                                 doc++, err)) != RT_OK)
+        if ((st = credit_note_of(cat, &old->items[s->old], stored, stored_len, s->account,
+                                 arena, doc++, err)) != RT_OK)
             return st;
     }
     if (s->fresh != RT_NO_INDEX) *doc = fresh->items[s->fresh];
@@ -359,46 +341,42 @@ rt_status rt_corrections_build(const rt_catalog *cat, const rt_registry_invoices
     if (threads == 0) threads = 1;
     size_t n = 0;
     merge_step *steps = merge_steps(cat, fresh, old, &n);
-    uint32_t *account = malloc((n + 1) * sizeof *account);
-    uint32_t *doc = malloc((n + 1) * sizeof *doc);
-    uint8_t *same = malloc(n + 1);
-    step_failure *fail = calloc(threads, sizeof *fail);
+    rt_failure *fail = calloc(threads, sizeof *fail);
     rt_arena *arenas = calloc(threads, sizeof *arenas);
     out->effective = calloc(n + 1, sizeof *out->effective);
     rt_status st = RT_OK;
-    if (!steps || !account || !doc || !same || !fail || !arenas || !out->effective) {
+    if (!steps || !fail || !arenas || !out->effective) {
         st = rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
         goto done;
     }
     /* Every step is classified on its own (packing each fresh invoice that has an old one is
-     * most of the work): in parallel, into per-step arrays. */
+     * most of the work): in parallel. */
 #pragma omp parallel num_threads(threads)
     {
-        step_failure *f = &fail[omp_get_thread_num()];
-        f->step = SIZE_MAX;
+        rt_failure *f = &fail[omp_get_thread_num()];
+        rt_failure_clear(f);
         rt_buf content;
         rt_buf_init(&content);
 #pragma omp for schedule(dynamic, 1024)
         for (size_t k = 0; k < n; k++) {
-            if (f->step != SIZE_MAX) continue;
-            rt_status s = classify_step(cat, fresh, old, &steps[k], &content, &account[k],
-                                        &same[k], &f->err);
-            if (s != RT_OK) step_fail(f, k, s);
+            if (f->item != SIZE_MAX) continue; /* this thread failed on an earlier step */
+            rt_status s = classify_step(cat, fresh, old, &steps[k], &content, &f->err);
+            if (s != RT_OK) rt_failure_set(f, k, s);
         }
         rt_buf_free(&content);
     }
     /* Up to the first failing step (all of them when none fails), the documents' places, in
      * account order: a changed step's credit note, then its new invoice. */
-    const step_failure *failed = first_failure(fail, threads);
-    size_t upto = failed ? failed->step : n, docs = 0;
+    const rt_failure *failed = rt_failure_first(fail, threads);
+    size_t upto = failed ? failed->item : n, docs = 0;
     rt_status classify_st = failed ? failed->status : RT_OK;
     rt_error classify_err = failed ? failed->err : (rt_error){0};
     for (size_t k = 0; k < upto; k++) {
-        const merge_step *s = &steps[k];
+        merge_step *s = &steps[k];
         rt_effective_invoice *e = &out->effective[out->effective_count];
-        e->account = account[k];
-        doc[k] = (uint32_t)docs;
-        if (same[k]) {
+        e->account = s->account;
+        s->doc = (uint32_t)docs;
+        if (s->same) {
             e->carried = &old->items[s->old];
             out->effective_count++;
             out->unchanged++;
@@ -423,22 +401,23 @@ rt_status rt_corrections_build(const rt_catalog *cat, const rt_registry_invoices
 #pragma omp parallel num_threads(threads)
     {
         unsigned me = (unsigned)omp_get_thread_num();
-        step_failure *f = &fail[me];
-        f->step = SIZE_MAX;
+        rt_failure *f = &fail[me];
+        rt_failure_clear(f);
         rt_arena_init(&arenas[me], 8 << 20);
         rt_registry_invoice_reader reader;
         rt_registry_invoice_reader_init(&reader, old);
 #pragma omp for schedule(dynamic, 1024)
         for (size_t k = 0; k < upto; k++) {
-            if (f->step != SIZE_MAX || same[k]) continue;
-            rt_status s = build_step(cat, fresh, old, &steps[k], account[k], &reader,
-                                     &arenas[me], &out->documents.items[doc[k]], &f->err);
-            if (s != RT_OK) step_fail(f, k, s);
+            const merge_step *s = &steps[k];
+            if (f->item != SIZE_MAX || s->same) continue;
+            rt_status bs = build_step(cat, fresh, old, s, &reader, &arenas[me],
+                                      &out->documents.items[s->doc], &f->err);
+            if (bs != RT_OK) rt_failure_set(f, k, bs);
         }
         rt_registry_invoice_reader_free(&reader);
     }
     for (unsigned t = 0; t < threads; t++) rt_arena_adopt(&out->documents.arena, &arenas[t]);
-    if ((failed = first_failure(fail, threads)) != NULL) {
+    if ((failed = rt_failure_first(fail, threads)) != NULL) {
         st = failed->status;
         if (err) *err = failed->err;
     } else if (classify_st != RT_OK) {
@@ -448,9 +427,6 @@ rt_status rt_corrections_build(const rt_catalog *cat, const rt_registry_invoices
     out->documents.count = st == RT_OK ? docs : 0; /* after a failure, some are not built */
 done:
     free(steps);
-    free(account);
-    free(doc);
-    free(same);
     free(fail);
     free(arenas);
     free(fresh->items);

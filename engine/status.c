@@ -140,6 +140,14 @@ void rt_diags_append(rt_diags *d, const rt_diags *from)
 
 size_t rt_diags_total(const rt_diags *d) { return d->count + d->dropped; }
 
+const rt_failure *rt_failure_first(const rt_failure *f, size_t n)
+{
+    const rt_failure *first = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (f[i].item != SIZE_MAX && (!first || f[i].item < first->item)) first = &f[i];
+    return first;
+}
+
 void rt__assert_fail(const char *expr, const char *file, int line)
 {
     /* An invariant is broken: this is a bug, not bad input. Stopping is the only safe act. */

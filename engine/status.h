@@ -78,6 +78,25 @@ void rt_diags_append(rt_diags *d, const rt_diags *from);
 /* Number of problems recorded, including dropped ones. */
 size_t rt_diags_total(const rt_diags *d);
 
+/* One thread's failure among items worked on in parallel: the item it failed on, with its
+ * status and error. When every thread takes its items in ascending order and stops at its
+ * first failure, the lowest failing item of all the threads is the first failing item of all
+ * (rt_failure_first), whatever the thread count. */
+typedef struct rt_failure {
+    size_t item; /* SIZE_MAX: none */
+    rt_status status;
+    rt_error err;
+} rt_failure;
+
+static inline void rt_failure_clear(rt_failure *f) { f->item = SIZE_MAX; }
+static inline void rt_failure_set(rt_failure *f, size_t item, rt_status status)
+{
+    f->item = item;
+    f->status = status;
+}
+/* The lowest failing item of f[0..n), or NULL when none failed. */
+const rt_failure *rt_failure_first(const rt_failure *f, size_t n);
+
 /* ---- invariants ----
  * RT_ASSERT stays on in release builds: a wrong invoice is worse than a stopped run.
  * RT_DASSERT is for expensive checks and only runs in debug builds. */

@@ -41,6 +41,9 @@ typedef struct rt_csv_record {
 rt_status rt_csv_parse(const char **pos, const char *end, rt_arena *arena, rt_csv_record *rec,
                        const char **why, uint32_t *column);
 
+/* Line ends in p[0..len) (counted 16 bytes at a time where SSE2 is there). */
+size_t rt_csv_newlines(const char *p, size_t len);
+
 /* True when the record is a blank line (a single empty unquoted field). */
 bool rt_csv_blank(const rt_csv_record *rec);
 

@@ -169,9 +169,7 @@ static rt_status parse(const char *data, size_t len, uint32_t source, rt_order_b
     uint64_t line = 1 + rec.newlines;
     /* Every record ends a line: the newlines left bound the records, so the book grows once
      * (rt_order_book_reserve says why). */
-    size_t newlines = 0;
-    for (const char *q = p; q < end && (q = memchr(q, '\n', (size_t)(end - q))); q++) newlines++;
-    if (!rt_order_book_reserve(ob, newlines + 1)) {
+    if (!rt_order_book_reserve(ob, rt_csv_newlines(p, (size_t)(end - p)) + 1)) {
         st = rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
         goto done;
     }

@@ -327,17 +327,6 @@ static uint64_t get_u64(const unsigned char *p)
     return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32;
 }
 
-static uint64_t count_newlines(const char *p, size_t len)
-{
-    uint64_t n = 0;
-    const char *end = p + len;
-    while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-        n++;
-        p++;
-    }
-    return n;
-}
-
 static bool even_quotes(const char *p, size_t len)
 {
     size_t n = 0;
@@ -478,7 +467,7 @@ static rt_status emit_carry(csv_reader *cr, rt_chunk *chunk, size_t cut, rt_erro
     put_u32((unsigned char *)chunk->data, CHUNK_TEXT);
     chunk->len = CHUNK_PREFIX + cut;
     chunk->first_line = cr->next_line;
-    cr->next_line += count_newlines(chunk->data + CHUNK_PREFIX, cut);
+    cr->next_line += rt_csv_newlines(chunk->data + CHUNK_PREFIX, cut);
     return RT_OK;
 }
 
@@ -688,7 +677,7 @@ static void ra_decompress(ra_frame *f)
     size_t n = ZSTD_decompress(f->buf + CHUNK_PREFIX, (size_t)f->content, f->comp, f->comp_len);
     f->bad = ZSTD_isError(n) || n != f->content;
     const char *text = f->buf + CHUNK_PREFIX;
-    f->newlines = f->bad ? 0 : count_newlines(text, n);
+    f->newlines = f->bad ? 0 : rt_csv_newlines(text, n);
     f->aligned = !f->bad && n > 0 && text[n - 1] == '\n' && even_quotes(text, n);
 }
 
@@ -1109,7 +1098,7 @@ rt_status rt_usage_csv_frame(ZSTD_CCtx *cctx, int level, const char *text, size_
     p[5] = aligned ? 1 : 0; /* flags: ends at a record boundary */
     put_u32(p + 8, (uint32_t)n);
     put_u64(p + 16, len);
-    put_u64(p + 24, count_newlines(text, len));
+    put_u64(p + 24, rt_csv_newlines(text, len));
     out->len += 8 + INDEX_PAYLOAD + n;
     return RT_OK;
 }
