@@ -243,6 +243,10 @@ static bool parse_record(const rt_csv_record *rec, const columns *c, uint32_t re
     int64_t mantissa;
     unsigned scale;
     rt_status st = parse_quantity(f[COL_QTY]->ptr, f[COL_QTY]->len, &mantissa, &scale);
+    if (st == RT_EOVERFLOW) /* a number, but with more digits than any quantity */
+        return rt_event_batch_reject(b, RT_REJ_ABSURD_QUANTITY, rec_no, line_rel, rec->raw,
+                                     rec->raw_len, "quantity",
+                                     "quantity has more than 18 digits") != NULL;
     if (st != RT_OK)
         return rt_event_batch_reject(b, RT_REJ_BAD_QUANTITY, rec_no, line_rel, rec->raw,
                                      rec->raw_len, "quantity",

@@ -266,7 +266,8 @@ Test(usage_csv, record_rejects_and_their_lines)
              "E8,A1,VOICE,2026-10-05T14:03:22Z,60,%s\n"              /* 13 */
              "E9,A1,VOICE,2026-10-05T14:03:22Z,-5\n"                 /* 14 */
              ",A1,VOICE,2026-10-05T14:03:22Z,1\n"                    /* 15 */
-             "E10,A1,VOICE,2026-10-05T14:03:22Z,\"1\n",              /* 16: unterminated */
+             "E11,A1,VOICE,2026-10-05T14:03:22Z,99999999999999999999\n" /* 16 */
+             "E10,A1,VOICE,2026-10-05T14:03:22Z,\"1\n",              /* 17: unterminated */
              id128, id129, long_number);
     got g = read_ok(file("u.csv", text), 0);
     has_line(&g, "R 2 MISSING_FIELD start_time: start_time is missing|raw=E1,A1,VOICE\n");
@@ -282,10 +283,11 @@ Test(usage_csv, record_rejects_and_their_lines)
     has_line(&g, "R 13 FIELD_TOO_LONG called_number: called_number is longer than 32 bytes|raw=E8");
     has_line(&g, "E 14 E9|A1|VOICE|" T1 "|-5e-0||"); /* negative is the rater's to reject */
     has_line(&g, "R 15 MISSING_FIELD event_id: event_id is missing|raw=,A1,");
-    has_line(&g, "R 16 MALFORMED : malformed CSV at column 5: unterminated quote|raw=E10,");
-    cr_assert_eq(g.records, 13);
+    has_line(&g, "R 16 ABSURD_QUANTITY quantity: quantity has more than 18 digits|raw=E11,");
+    has_line(&g, "R 17 MALFORMED : malformed CSV at column 5: unterminated quote|raw=E10,");
+    cr_assert_eq(g.records, 14);
     cr_assert_eq(g.events, 3);
-    cr_assert_eq(g.rejects, 10);
+    cr_assert_eq(g.rejects, 11);
     rt_buf_free(&g.text);
 }
 
