@@ -9,7 +9,6 @@
 #include "engine/pack.h"
 #include "engine/registry.h"
 
-#define CONTENT_FORMAT 1
 
 /* ---- canonical content ---- */
 
@@ -21,9 +20,10 @@ static const char *effective_description(const rt_catalog *cat, const rt_invoice
     return cat->products[l->product].name;
 }
 
-rt_status rt_invoice_pack(const rt_catalog *cat, const rt_invoice *inv, rt_buf *b, rt_error *err)
+rt_status rt_invoice_pack_format(const rt_catalog *cat, const rt_invoice *inv, unsigned format,
+                                 rt_buf *b, rt_error *err)
 {
-    rt_pack_u8(b, CONTENT_FORMAT);
+    rt_pack_u8(b, (uint8_t)format);
     rt_pack_str(b, inv->currency->code);
     rt_pack_svarint(b, inv->issue_day);
     rt_pack_svarint(b, inv->due_day);
@@ -63,6 +63,13 @@ rt_status rt_invoice_pack(const rt_catalog *cat, const rt_invoice *inv, rt_buf *
         rt_pack_svarint(b, l->service_end_day);
         rt_pack_str(b, effective_description(cat, l));
         rt_pack_uvarint(b, l->subtotal);
+        if (format >= 2) { /* the price shown; units 0: none (a line no charge prices) */
+            int64_t price = l->unit_price_nanos, per = l->price_per;
+            if (!per && l->charge != RT_NO_INDEX) rt_line_price(l, &cat->charges[l->charge], &price, &per);
+            if (!per) price = 0;
+            rt_pack_svarint(b, price);
+            rt_pack_svarint(b, per);
+        }
     }
     rt_pack_uvarint(b, inv->tax_count);
     for (size_t s = 0; s < inv->tax_count; s++) {
@@ -74,6 +81,11 @@ rt_status rt_invoice_pack(const rt_catalog *cat, const rt_invoice *inv, rt_buf *
     }
     if (b->failed) return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
     return RT_OK;
+}
+
+rt_status rt_invoice_pack(const rt_catalog *cat, const rt_invoice *inv, rt_buf *b, rt_error *err)
+{
+    return rt_invoice_pack_format(cat, inv, RT_INVOICE_CONTENT, b, err);
 }
 
 /* ---- rebuilding a stored invoice against today's book ---- */
@@ -123,7 +135,7 @@ static uint32_t find_product(const rt_catalog *cat, const char *id, rt_time_s fr
     return RT_NO_INDEX;
 }
 
-static rt_status unpack_line(unpacker *k, rt_invoice_line *l)
+static rt_status unpack_line(unpacker *k, unsigned format, rt_invoice_line *l)
 {
     const rt_catalog *cat = k->cat;
     memset(l, 0, sizeof *l);
@@ -147,6 +159,11 @@ static rt_status unpack_line(unpacker *k, rt_invoice_line *l)
     l->service_end_day = (rt_days)rt_unpack_svarint(&k->u);
     l->description = str(k);
     uint64_t subtotal = rt_unpack_uvarint(&k->u);
+    if (format >= 2) { /* the price the invoice showed, whatever the book says now */
+        l->unit_price_nanos = rt_unpack_svarint(&k->u);
+        l->price_per = rt_unpack_svarint(&k->u);
+        if (l->price_per < 0) return RT_ECORRUPT;
+    }
     if (!l->description) return RT_ENOMEM;
     if (k->u.bad || subtotal >= RT_SUBTOTALS_MAX) return RT_ECORRUPT;
     l->subtotal = (uint16_t)subtotal;
@@ -174,7 +191,8 @@ static rt_status credit_note_of(const rt_catalog *cat, const rt_registry_invoice
     cn->account = account;
     snprintf(cn->corrects, sizeof cn->corrects, "%s", s->number);
     rt_status st = RT_ECORRUPT;
-    if (rt_unpack_u8(&k.u) != CONTENT_FORMAT) goto bad;
+    unsigned format = rt_unpack_u8(&k.u);
+    if (format != RT_INVOICE_CONTENT && format != RT_INVOICE_CONTENT_1) goto bad;
     char *cur = str(&k);
     if (!cur) return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
     cn->currency = rt_currency_find(cur);
@@ -191,7 +209,7 @@ static rt_status credit_note_of(const rt_catalog *cat, const rt_registry_invoice
     if (!cn->lines) return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
     for (uint64_t i = 0; i < nl; i++) {
         rt_invoice_line *l = &cn->lines[cn->line_count++];
-        if ((st = unpack_line(&k, l)) != RT_OK) {
+        if ((st = unpack_line(&k, format, l)) != RT_OK) {
             if (st == RT_ENOTFOUND) return st;
             goto bad;
         }
@@ -297,6 +315,14 @@ static rt_status classify_step(const rt_catalog *cat, const rt_invoice_set *fres
         rt_status st = rt_invoice_pack(cat, f, content, err);
         if (st != RT_OK) return st;
         s->same = rt_registry_invoice_same(&old->items[s->old], content->data, content->len);
+        if (!s->same) {
+            /* Perhaps stored in format 1 (the invoices in effect may hold both): compared in
+             * it too, so that an invoice is not reissued only because the format grew. */
+            rt_buf_reset(content);
+            if ((st = rt_invoice_pack_format(cat, f, RT_INVOICE_CONTENT_1, content, err)) != RT_OK)
+                return st;
+            s->same = rt_registry_invoice_same(&old->items[s->old], content->data, content->len);
+        }
         return RT_OK;
     }
     const rt_registry_invoice *o = &old->items[s->old];

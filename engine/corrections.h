@@ -18,9 +18,17 @@
 #include "engine/registry.h"
 #include "engine/store.h"
 
+/* The stored content's formats (its first byte). 1 had no line prices, so a credit note of
+ * such an invoice shows the prices of the book it is made with; 2 adds each line's price as
+ * the invoice showed it and the units it is for. Both are read; 2 is written. */
+enum { RT_INVOICE_CONTENT_1 = 1, RT_INVOICE_CONTENT = 2 };
+
 /* The canonical content of an invoice (everything but its number) into out. */
 rt_status rt_invoice_pack(const rt_catalog *cat, const rt_invoice *inv, rt_buf *out,
                           rt_error *err);
+/* The same in an earlier format (format 1: what runs before format 2 stored). */
+rt_status rt_invoice_pack_format(const rt_catalog *cat, const rt_invoice *inv, unsigned format,
+                                 rt_buf *out, rt_error *err);
 
 /* One entry of the set of invoices in effect after this run. */
 typedef struct rt_effective_invoice {

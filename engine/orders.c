@@ -485,7 +485,7 @@ static rt_status bill_cycle(ctx *c, const sub_info *s, const known_segments *ks,
 {
     const rt_period *P = c->period;
     rt_days cs = rt_month_start(cm), ce = rt_month_start(cm + (int32_t)s->cycle_months);
-    int64_t b[2] = {0, 0}, rec[2] = {0, 0}, qty_now = 0;
+    int64_t b[2] = {0, 0}, rec[2] = {0, 0}, qty_now = 0, price_now = RT_UNSET;
     rt_days serv_start = ce, serv_end = cs; /* service days billed, as known now */
     rt_days cut[2] = {P->start_day, P->end_day};
     for (int k = 0; k < 2; k++) {
@@ -521,6 +521,7 @@ static rt_status bill_cycle(ctx *c, const sub_info *s, const known_segments *ks,
             for (size_t g = 0; g < nseg; g++) {
                 if (seg[g].start >= ce || seg[g].end <= cs) continue;
                 qty_now = seg[g].qty_base;
+                price_now = seg[g].price_nanos;
                 rt_days a = seg[g].start > cs ? seg[g].start : cs;
                 rt_days e = seg[g].end < ce ? seg[g].end : ce;
                 if (a < serv_start) serv_start = a;
@@ -550,6 +551,10 @@ static rt_status bill_cycle(ctx *c, const sub_info *s, const known_segments *ks,
                                      rt_time_of_days(priced_day), &ch, &no_plan) == RT_OK
                     ? ch
                     : RT_NO_INDEX;
+    if (price_now != RT_UNSET) { /* the order's own price, per month and unit */
+        l->unit_price_nanos = price_now;
+        l->price_per = 1;
+    }
     l->events = 0;
     l->quantity_base = qty_now;
     l->billable_base = qty_now;
@@ -673,6 +678,8 @@ static rt_status bill_one_time(ctx *c, size_t i)
     ln->billable_base = qty;
     ln->amount_nanos = nanos;
     ln->net_minor = minor;
+    ln->unit_price_nanos = price; /* the line's own price, or its charge's */
+    ln->price_per = per;
     ln->service_start_day = l->effective_day;
     ln->service_end_day = l->effective_day + 1;
     /* Copied: the book's text is released once it is billed (rt_order_book_compact). */

@@ -25,18 +25,26 @@ static rt_invoice_set fresh_of(fx *f)
     return s;
 }
 
-/* Add to old an invoice in effect with the content the registry would hold for inv. */
-static void add_stored(rt_registry_invoices *old, const fx *f, const rt_invoice *inv,
-                       const char *number)
+/* Add to old an invoice in effect with the content the registry would hold for inv, in a
+ * content format (RT_INVOICE_CONTENT: what runs store now; RT_INVOICE_CONTENT_1: earlier). */
+static void add_stored_as(rt_registry_invoices *old, const fx *f, const rt_invoice *inv,
+                          const char *number, unsigned format)
 {
     rt_buf b;
     rt_buf_init(&b);
     rt_error err;
-    cr_assert_eq(rt_invoice_pack(&f->cat, inv, &b, &err), RT_OK);
+    cr_assert_eq(rt_invoice_pack_format(&f->cat, inv, format, &b, &err), RT_OK);
+    cr_assert_eq(((const uint8_t *)b.data)[0], format);
     cr_assert_eq(rt_registry_invoices_add(old, f->cat.accounts[inv->account].account_id, number,
                                           b.data, b.len),
                  RT_OK);
     rt_buf_free(&b);
+}
+
+static void add_stored(rt_registry_invoices *old, const fx *f, const rt_invoice *inv,
+                       const char *number)
+{
+    add_stored_as(old, f, inv, number, RT_INVOICE_CONTENT);
 }
 
 Test(corrections, a_first_run_makes_every_invoice_a_new_document_in_place)
@@ -277,6 +285,71 @@ Test(corrections, the_first_invoice_that_cannot_be_credited_is_named_on_any_thre
         cr_assert_eq(r.documents.count, 0, "no document survives a failure");
         rt_correction_result_free(&r);
     }
+    rt_registry_invoices_free(&old);
+    fx_free(&f);
+}
+
+/* A credit note shows the prices its invoice showed, whatever the book says at the rerun: the
+ * stored content carries each line's price, a rate's (ACC-BE's calls) as a charge's (its SMS).
+ * Invoices stored in format 1 (no prices) are still compared (ACC-X, unchanged, is carried) and
+ * credited (ACC-FR: its credit note shows the book's price, all format 1 knows). */
+Test(corrections, credit_notes_show_the_prices_their_invoices_showed)
+{
+    fx f;
+    fx_load(&f, "EUR");
+    rt_invoice_line be[2] = {fx_usage(&f, "ACC-BE", "SMS", 2, 2, 2, 100000000),
+                             fx_usage(&f, "ACC-BE", "VOICE", 3, 300, 360, 144000000)};
+    be[1].unit_price_nanos = 24000000; /* priced by a rate: 0.024 per 60 */
+    be[1].price_per = 60;
+    rt_invoice_line fr = fx_usage(&f, "ACC-FR", "SMS", 2, 2, 2, 100000000);
+    rt_invoice_line x = fx_usage(&f, "ACC-X", "DATA", 4, 1500, 1500, 15000000);
+    fx_invoice(&f, "ACC-BE", "", RT_INVOICE, NULL, be, 2);
+    fx_invoice(&f, "ACC-FR", "", RT_INVOICE, NULL, &fr, 1);
+    fx_invoice(&f, "ACC-X", "", RT_INVOICE, NULL, &x, 1);
+    rt_registry_invoices old;
+    rt_registry_invoices_init(&old);
+    add_stored(&old, &f, &f.items[0], "INV-000001");
+    add_stored_as(&old, &f, &f.items[1], "INV-000002", RT_INVOICE_CONTENT_1);
+    add_stored_as(&old, &f, &f.items[2], "INV-000003", RT_INVOICE_CONTENT_1);
+
+    /* The book's SMS and data prices change (as an edited charge re-imported would). */
+    rt_charge *sms = (rt_charge *)&f.cat.charges[fr.charge];
+    cr_assert_eq(sms->price_nanos, 50000000);
+    sms->price_nanos = 40000000;
+    ((rt_charge *)&f.cat.charges[x.charge])->price_nanos = 20000000;
+
+    /* The rerun: ACC-BE and ACC-FR billed less, ACC-X the same. */
+    f.set.count = 0;
+    rt_invoice_line be_new[2] = {fx_usage(&f, "ACC-BE", "SMS", 2, 2, 2, 80000000), be[1]};
+    rt_invoice_line fr_new = fx_usage(&f, "ACC-FR", "SMS", 2, 2, 2, 80000000);
+    fx_invoice(&f, "ACC-BE", "", RT_INVOICE, NULL, be_new, 2);
+    fx_invoice(&f, "ACC-FR", "", RT_INVOICE, NULL, &fr_new, 1);
+    fx_invoice(&f, "ACC-X", "", RT_INVOICE, NULL, &x, 1);
+    rt_invoice_set fresh = fresh_of(&f);
+    rt_correction_result r;
+    rt_error err;
+    cr_assert_eq(rt_corrections_build(&f.cat, &old, &fresh, 1, &r, &err), RT_OK, "%s", err.message);
+
+    cr_assert_eq(r.unchanged, 1, "ACC-X: compared in format 1, carried");
+    cr_assert_eq(r.effective[2].carried, &old.items[2]);
+    cr_assert_eq(r.credit_notes, 2);
+    cr_assert_eq(r.documents.count, 4);
+    const rt_invoice *cn_be = &r.documents.items[0], *cn_fr = &r.documents.items[2];
+    cr_assert_str_eq(cn_be->corrects, "INV-000001");
+    int64_t price, per;
+    rt_line_price(&cn_be->lines[0], sms, &price, &per);
+    cr_assert_eq(price, 50000000, "the SMS price the invoice showed, not the book's 0.04");
+    cr_assert_eq(per, 1);
+    rt_line_price(&cn_be->lines[1], &f.cat.charges[be[1].charge], &price, &per);
+    cr_assert_eq(price, 24000000, "the call's rate");
+    cr_assert_eq(per, 60);
+    cr_assert_eq(cn_be->lines[1].net_minor, -14);
+    cr_assert_str_eq(cn_fr->corrects, "INV-000002");
+    cr_assert_eq(cn_fr->lines[0].price_per, 0, "format 1: no price of its own");
+    rt_line_price(&cn_fr->lines[0], sms, &price, &per);
+    cr_assert_eq(price, 40000000);
+    cr_assert_eq(cn_fr->net_minor, -10, "the amounts are the stored ones");
+    rt_correction_result_free(&r);
     rt_registry_invoices_free(&old);
     fx_free(&f);
 }

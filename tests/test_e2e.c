@@ -469,6 +469,13 @@ Test(e2e, a_rerun_after_a_price_correction_issues_credit_notes_and_new_invoices)
     size_t cns = rt_test_count_lines(inv, "LTC-2026-"), news = rt_test_count_lines(inv, "LT-2026-");
     cr_assert_eq(cns, news, "every changed invoice is credited and reissued");
     free(inv);
+    /* The credit note shows the SMS price its invoice showed (0.03), the new invoice 0.025. */
+    char *lines = read_out(tmp, "rerun", "invoice_lines.csv");
+    rt_test_line(lines, "LTC-2026-000001,2,", row, sizeof row);
+    cr_assert(strstr(row, ",C_SMS,SMS,SMS,2,2,2,message,0.03,1,-0.06,EUR,"), "%s", row);
+    rt_test_line(lines, "LT-2026-000034,2,", row, sizeof row);
+    cr_assert(strstr(row, ",C_SMS,SMS,SMS,2,2,2,message,0.025,1,0.05,EUR,"), "%s", row);
+    free(lines);
 
     char *j = read_out(tmp, "rerun", "journal.csv");
     cr_assert(strstr(j, "2026-11-01,VE,1,411000,Clients,0.00,60.50,EUR,-60.50,EUR,LTC-2026-000001,"));

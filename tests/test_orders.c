@@ -265,6 +265,16 @@ Test(orders, uneven_daily_release_puts_the_rounding_remainder_in_the_last_period
         rt_order_book_free(&ob);
     }
     cr_assert_eq(billed[0], 988);
+    {   /* The September line shows the order's price, per month and unit. */
+        rt_order_book ob;
+        rt_order_result r;
+        bill(&fx, orders, "2026-09", &ob, &r);
+        cr_assert_eq(r.charge_count, 1);
+        cr_assert_eq(r.charges[0].line.unit_price_nanos, 3330000000);
+        cr_assert_eq(r.charges[0].line.price_per, 1);
+        rt_order_result_free(&r);
+        rt_order_book_free(&ob);
+    }
     cr_assert_eq(rel[0], 0);
     cr_assert_eq(rel[1], 322);
     cr_assert_eq(rel[2], 333);
@@ -288,6 +298,7 @@ Test(orders, arrears_change_of_quantity_mid_month)
     cr_assert_eq(net_of(&r, 0), 735);
     cr_assert_eq(r.charges[0].line.deferred, 0);
     cr_assert_eq(r.charges[0].line.quantity_base, 4);
+    cr_assert_eq(r.charges[0].line.price_per, 0, "no price of its own: the charge's shows");
     cr_assert_eq(r.release_count, 0, "arrears revenue is never deferred");
     rt_order_result_free(&r);
     rt_order_book_free(&ob);
@@ -327,6 +338,12 @@ Test(orders, one_time_charges_are_billed_once)
     cr_assert_eq(net_of(&r, 0), 9800);
     cr_assert_str_eq(r.charges[0].line.description, "Two installs");
     cr_assert_eq(net_of(&r, 1), 3600, "price override 40.00 with 10%% discount");
+    /* The price each line shows: the charge's, or the line's own (before its discount). */
+    int64_t price, per;
+    rt_line_price(&r.charges[0].line, &fx.cat.charges[r.charges[0].line.charge], &price, &per);
+    cr_assert(price == 49000000000 && per == 1);
+    rt_line_price(&r.charges[1].line, &fx.cat.charges[r.charges[1].line.charge], &price, &per);
+    cr_assert(price == 40000000000 && per == 1, "%lld per %lld", (long long)price, (long long)per);
     /* The description is the result's own: it outlives the book's text. */
     cr_assert(rt_order_book_compact(&ob));
     cr_assert_str_eq(r.charges[0].line.description, "Two installs");
