@@ -332,6 +332,25 @@ static void summary(rt_buf *b, const rt_json *m)
                   read, rated, late, rejected, dup,
                   read == rated + rejected + dup ? "read = rated + rejected + duplicate"
                                                  : "NO: read differs from the sum");
+    const rt_json *o = rt_json_get(m, "orders");
+    uint64_t lines = 0, used = 0, orders_rejected = 0;
+    if (o && rt_json_u64(o, "lines", &lines) == RT_OK && rt_json_u64(o, "used", &used) == RT_OK &&
+        rt_json_u64(o, "rejected", &orders_rejected) == RT_OK && lines > 0)
+        rt_buf_printf(b,
+                      "<tr><th>order lines</th><td>%" PRIu64 " (used %" PRIu64
+                      ", rejected %" PRIu64 ")</td></tr>\n",
+                      lines, used, orders_rejected);
+    /* A rerun: what it changed in the corrected run's invoices. */
+    uint64_t corrects = 0, unchanged = 0, invoices = 0, credit_notes = 0;
+    if (rt_json_u64(m, "corrects_run", &corrects) == RT_OK) {
+        rt_json_u64(m, "unchanged_invoices", &unchanged);
+        rt_json_u64(rt_json_get(m, "invoices"), "count", &invoices);
+        rt_json_u64(rt_json_get(m, "credit_notes"), "count", &credit_notes);
+        rt_buf_printf(b,
+                      "<tr><th>rerun of run %" PRIu64 "</th><td>%" PRIu64 " credit notes, %" PRIu64
+                      " new invoices, %" PRIu64 " invoices unchanged</td></tr>\n",
+                      corrects, credit_notes, invoices, unchanged);
+    }
     const rt_json *totals = rt_json_get(m, "totals");
     for (const rt_json *t = totals ? totals->child : NULL; t; t = t->next) {
         const char *cur = rt_json_string(t, "currency"), *net = rt_json_string(t, "net"),

@@ -48,3 +48,33 @@ Test(run_report, shows_counts_revenue_hours_accounts_and_rejects)
     cr_assert_eq(rt_run_report_write(out, html, &err), RT_EEXIST);
     cr_assert_eq(rt_test_ratel("verify '%s' > /dev/null", out), 0);
 }
+
+/* A rerun's report says what it changed in the run it corrects, and counts the order lines. */
+Test(run_report, a_rerun_shows_its_corrections_and_order_lines)
+{
+    char tmp[256], html[320];
+    rt_test_tmpdir(tmp, sizeof tmp);
+    cr_assert_eq(rt_test_ratel("book import '%s' --book '%s/book' > /dev/null",
+                               rt_test_src("data-samples/telco/book"), tmp), 0);
+    const char *names[2] = {"first", "again"}, *extra[2] = {"", "--rerun"};
+    for (int i = 0; i < 2; i++)
+        cr_assert_eq(rt_test_sh("cd '%s' && '%s' run --quiet --book '%s/book' --period 2026-10 "
+                                "--usage data-samples/telco/usage-2026-10-voice.csv.zst "
+                                "data-samples/telco/usage-2026-10-other.csv.zst "
+                                "--orders data-samples/telco/orders-2026.csv.zst --out '%s/%s' %s",
+                                RATEL_SOURCE_DIR, RATEL_BIN, tmp, tmp, names[i], extra[i]),
+                     0);
+    char out[300];
+    snprintf(out, sizeof out, "%s/again", tmp);
+    snprintf(html, sizeof html, "%s/report.html", tmp);
+    rt_error err;
+    cr_assert_eq(rt_run_report_write(out, html, &err), RT_OK, "%s", err.message);
+    char *text = rt_test_read(html, NULL);
+    cr_assert_not_null(text);
+    cr_assert(strstr(text, "<h1>ratel run 2, period 2026-10</h1>"));
+    cr_assert(strstr(text, "<tr><th>rerun of run 1</th><td>0 credit notes, 0 new invoices, "
+                           "33 invoices unchanged</td></tr>"),
+              "%s", text);
+    cr_assert(strstr(text, "<tr><th>order lines</th><td>"));
+    free(text);
+}
