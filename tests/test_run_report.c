@@ -7,6 +7,16 @@
 #include "formats/run_report.h"
 #include "testutil.h"
 
+/* The report of the run in out, written to html, as text (malloc'd). */
+static char *report_of(const char *out, const char *html)
+{
+    rt_error err;
+    cr_assert_eq(rt_run_report_write(out, html, &err), RT_OK, "%s", err.message);
+    char *text = rt_test_read(html, NULL);
+    cr_assert_not_null(text);
+    return text;
+}
+
 Test(run_report, shows_counts_revenue_hours_accounts_and_rejects)
 {
     char tmp[256], out[300], html[320];
@@ -20,10 +30,7 @@ Test(run_report, shows_counts_revenue_hours_accounts_and_rejects)
                             RATEL_SOURCE_DIR, RATEL_BIN, tmp, out),
                  0);
     snprintf(html, sizeof html, "%s/report.html", tmp);
-    rt_error err;
-    cr_assert_eq(rt_run_report_write(out, html, &err), RT_OK, "%s", err.message);
-    char *text = rt_test_read(html, NULL);
-    cr_assert_not_null(text);
+    char *text = report_of(out, html);
     cr_assert(strstr(text, "<h1>ratel run 1, period 2026-10</h1>"));
     cr_assert(strstr(text, "<tr><th>records read</th><td>3732</td></tr>"));
     cr_assert(strstr(text, "read = rated + rejected + duplicate"));
@@ -45,6 +52,7 @@ Test(run_report, shows_counts_revenue_hours_accounts_and_rejects)
     cr_assert_eq(accounts, 10);
     free(text);
     /* The report never overwrites, and the run directory is left as committed. */
+    rt_error err;
     cr_assert_eq(rt_run_report_write(out, html, &err), RT_EEXIST);
     cr_assert_eq(rt_test_ratel("verify '%s' > /dev/null", out), 0);
 }
@@ -67,10 +75,7 @@ Test(run_report, a_rerun_shows_its_corrections_and_order_lines)
     char out[300];
     snprintf(out, sizeof out, "%s/again", tmp);
     snprintf(html, sizeof html, "%s/report.html", tmp);
-    rt_error err;
-    cr_assert_eq(rt_run_report_write(out, html, &err), RT_OK, "%s", err.message);
-    char *text = rt_test_read(html, NULL);
-    cr_assert_not_null(text);
+    char *text = report_of(out, html);
     cr_assert(strstr(text, "<h1>ratel run 2, period 2026-10</h1>"));
     cr_assert(strstr(text, "<tr><th>rerun of run 1</th><td>0 credit notes, 0 new invoices, "
                            "33 invoices unchanged</td></tr>"),
