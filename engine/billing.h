@@ -166,7 +166,17 @@ typedef struct rt_invoice {
     int64_t tax_minor;
     int64_t gross_minor;
     uint64_t events;
+    /* Credit notes made from a stored invoice: each line's connection fee as the invoice
+     * showed it (see rt_line_setup_fee); NULL: taken from the book. */
+    const int64_t *setup_fees;
 } rt_invoice;
+
+/* The connection fee line i of inv shows per event (nanos; RT_UNSET or 0: none; RT_UNSET on
+ * lines other than usage): a credit note's stored one (inv->setup_fees); else, on a line priced
+ * by a rate, its rate group's first interval in force at the tax point's last second (where
+ * billing took the line's price), or the charge's when the rate has none; on any other line the
+ * charge's. */
+int64_t rt_line_setup_fee(const rt_catalog *cat, const rt_invoice *inv, size_t i);
 
 typedef struct rt_invoice_set {
     rt_arena arena; /* lines and subtotals */

@@ -63,12 +63,17 @@ rt_status rt_invoice_pack_format(const rt_catalog *cat, const rt_invoice *inv, u
         rt_pack_svarint(b, l->service_end_day);
         rt_pack_str(b, effective_description(cat, l));
         rt_pack_uvarint(b, l->subtotal);
-        if (format >= 2) { /* the price shown; units 0: none (a line no charge prices) */
+        if (format >= 2) {
+            /* What the line shows: its price (units 0: none, a line no charge prices) and the
+             * connection fee per event. */
             int64_t price = l->unit_price_nanos, per = l->price_per;
-            if (!per && l->charge != RT_NO_INDEX) rt_line_price(l, &cat->charges[l->charge], &price, &per);
+            if (!per && l->charge != RT_NO_INDEX)
+                rt_line_price(l, &cat->charges[l->charge], &price, &per);
             if (!per) price = 0;
+            int64_t fee = rt_line_setup_fee(cat, inv, i);
             rt_pack_svarint(b, price);
             rt_pack_svarint(b, per);
+            rt_pack_svarint(b, fee == RT_UNSET ? 0 : fee);
         }
     }
     rt_pack_uvarint(b, inv->tax_count);
@@ -135,7 +140,7 @@ static uint32_t find_product(const rt_catalog *cat, const char *id, rt_time_s fr
     return RT_NO_INDEX;
 }
 
-static rt_status unpack_line(unpacker *k, unsigned format, rt_invoice_line *l)
+static rt_status unpack_line(unpacker *k, unsigned format, rt_invoice_line *l, int64_t *fee)
 {
     const rt_catalog *cat = k->cat;
     memset(l, 0, sizeof *l);
@@ -162,6 +167,7 @@ static rt_status unpack_line(unpacker *k, unsigned format, rt_invoice_line *l)
     if (format >= 2) { /* the price the invoice showed, whatever the book says now */
         l->unit_price_nanos = rt_unpack_svarint(&k->u);
         l->price_per = rt_unpack_svarint(&k->u);
+        *fee = rt_unpack_svarint(&k->u);
         if (l->price_per < 0) return RT_ECORRUPT;
     }
     if (!l->description) return RT_ENOMEM;
@@ -206,10 +212,15 @@ static rt_status credit_note_of(const rt_catalog *cat, const rt_registry_invoice
     uint64_t nl = rt_unpack_uvarint(&k.u);
     if (k.u.bad || !cn->currency || nl > 1000000) goto bad;
     cn->lines = rt_arena_alloc(arena, (nl ? nl : 1) * sizeof *cn->lines);
+    int64_t *fees = NULL; /* format 1 has none: the book's show */
+    if (format >= 2 && !(fees = rt_arena_alloc(arena, (nl ? nl : 1) * sizeof *fees)))
+        cn->lines = NULL;
     if (!cn->lines) return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+    cn->setup_fees = fees;
     for (uint64_t i = 0; i < nl; i++) {
         rt_invoice_line *l = &cn->lines[cn->line_count++];
-        if ((st = unpack_line(&k, format, l)) != RT_OK) {
+        int64_t unused;
+        if ((st = unpack_line(&k, format, l, fees ? &fees[i] : &unused)) != RT_OK) {
             if (st == RT_ENOTFOUND) return st;
             goto bad;
         }

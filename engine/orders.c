@@ -541,6 +541,7 @@ static rt_status bill_cycle(ctx *c, const sub_info *s, const known_segments *ks,
     oc.line.deferred = s->advance;
     rt_invoice_line *l = &oc.line;
     l->kind = RT_LINE_RECURRING;
+    l->zone = l->rate_group = RT_NO_INDEX;
     l->product = s->product;
     uint32_t ch;
     int no_plan;
@@ -671,6 +672,7 @@ static rt_status bill_one_time(ctx *c, size_t i)
     oc.account = a;
     rt_invoice_line *ln = &oc.line;
     ln->kind = RT_LINE_ONE_TIME;
+    ln->zone = ln->rate_group = RT_NO_INDEX;
     ln->charge = ch;
     ln->product = prow;
     ln->events = 0;

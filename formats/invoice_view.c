@@ -176,7 +176,8 @@ static void usage_facts(rt_doc_line *dl, const rt_doc_view *v)
     /* The per-event terms that make quantity x price differ from the line amount, appended
      * while there is room. */
     static const char *const what[3] = {" + ", ", minimum ", ", maximum "};
-    int64_t terms[3] = {ch->setup_fee_nanos, ch->min_per_event_nanos, ch->max_per_event_nanos};
+    int64_t terms[3] = {rt_line_setup_fee(cat, v->inv, (size_t)(l - v->inv->lines)),
+                        ch->min_per_event_nanos, ch->max_per_event_nanos};
     size_t n = strlen(dl->rate);
     for (int k = 0; k < 3 && n + 1 < sizeof dl->rate; k++) {
         if (terms[k] == RT_UNSET || (k == 0 && terms[k] == 0)) continue;

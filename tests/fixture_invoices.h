@@ -179,6 +179,7 @@ static inline rt_invoice_line fx_usage(const fx *f, const char *account, const c
     int no_plan;
     cr_assert_eq(rt_catalog_charge_at(&f->cat, a, pk, t, &l.charge, &no_plan), RT_OK);
     l.kind = RT_LINE_USAGE;
+    l.zone = l.rate_group = RT_NO_INDEX; /* priced by the charge */
     l.product = rt_catalog_product_at(&f->cat, pk, t);
     l.tax = rt_catalog_tax_at(&f->cat, f->cat.accounts[a].tax_jurisdiction,
                               f->cat.products[l.product].tax_category, t);

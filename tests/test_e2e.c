@@ -742,6 +742,14 @@ Test(e2e, a_generated_month_is_byte_identical_for_1_and_3_threads)
         cr_assert_neq(rt_test_sh("tar -I zstd -xOf '%s/o3/%s.tar.zst' | "
                                  "grep -q '>0.00 EUR per 60 second'", tmp, doc),
                       0, "%s: a call line shows a rate of 0.00", doc);
+        /* The rates with a connection fee (special numbers, 0.10 a call) show it, on the
+         * invoices and on the rerun's credit notes (as their invoices showed it). */
+        cr_assert_eq(rt_test_sh("tar -I zstd -xOf '%s/o3/%s.tar.zst' | "
+                                "grep -q 'EUR per 60 second + 0.10 EUR per event'", tmp, doc),
+                     0, "%s: no call line shows its rate's connection fee", doc);
+        cr_assert_eq(rt_test_sh("tar -I zstd -xOf '%s/r3/%s.tar.zst' --wildcards 'GENC-*' | "
+                                "grep -q 'EUR per 60 second + 0.10 EUR per event'", tmp, doc),
+                     0, "%s: no credit note line shows its rate's connection fee", doc);
     }
 
     /* --compress-tables: the same tables as zstd, the same for 1 and 3 threads, verified. */

@@ -50,6 +50,10 @@ static void rate(const fx *f, int k, rt_rated *r)
         rt_catalog_charge_at(&f->cat, r->account, pk, f->period.start_s, &r->charge, &no_plan),
         RT_OK);
     r->product = rt_catalog_product_at(&f->cat, pk, f->period.start_s);
+    r->zone = RT_NO_INDEX; /* priced by the charge, as the rater leaves it */
+    r->part_count = 1;
+    r->parts[0].rate_group = RT_NO_INDEX;
+    r->parts[0].band = RT_BAND_NONE;
     r->quantity_base = r->billable_base = 60 + k;
     r->amount_nanos = (int64_t)(k + 1) * 10000000;
     r->start_s = f->period.start_s + k * 3600;
