@@ -462,6 +462,17 @@ rt_status rt_period_amount(const rt_catalog *cat, uint32_t charge, int64_t qdec,
     return rt_add_i64(priced, fees, amount_nanos);
 }
 
+const rt_tier *rt_tier_reached(const rt_catalog *cat, uint32_t charge, int64_t qdec, int64_t q)
+{
+    rt_range32 r = cat->charge_tiers[charge];
+    for (uint32_t i = r.first; i < r.first + r.count; i++) {
+        int64_t upper;
+        tier_bound(cat->tiers[i].up_to_e6, qdec, &upper);
+        if (q <= upper) return &cat->tiers[i];
+    }
+    return r.count ? &cat->tiers[r.first + r.count - 1] : NULL;
+}
+
 /* ---- invoice context ---- */
 
 void rt_invoice_set_free(rt_invoice_set *s)
@@ -689,6 +700,16 @@ static rt_status add_usage_lines(inv_ctx *x, const rt_agg_entry *e, size_t n)
                                  l->billable_base, &priced) != RT_OK ||
                 rt_add_i64(l->amount_nanos, priced, &l->amount_nanos) != RT_OK)
                 return overflow(x, "a period price");
+            /* A tiered or volume line shows the price of the tier its total reaches. */
+            const rt_tier *t = ch->model == RT_CHARGE_PACKAGE
+                                   ? NULL
+                                   : rt_tier_reached(cat, l->charge,
+                                                     cat->products[l->product].quantity_decimals,
+                                                     l->billable_base);
+            if (t) {
+                l->unit_price_nanos = t->price_nanos;
+                l->price_per = ch->price_per;
+            }
         }
         if (l->rate_group != RT_NO_INDEX) rate_price(cat, l->rate_group, x->tax_point, l);
         l->description = zone_band_text(x, l->charge, l->zone, l->rate_group, l->product);

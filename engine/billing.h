@@ -209,6 +209,12 @@ rt_status rt_billing_build(const rt_catalog *cat, const rt_period *period,
                            const rt_extra_line *extra, size_t extra_count, unsigned threads,
                            rt_invoice_set *out, rt_error *err);
 
+/* The tier of a tiered or volume charge row that a period total of q base units reaches (the
+ * first whose upper bound is at least q; the last when none), or NULL when it has no tiers:
+ * a volume charge prices the whole total at its price, a tiered one the units above the
+ * tier's lower bound. qdec: the product's quantity decimals. */
+const rt_tier *rt_tier_reached(const rt_catalog *cat, uint32_t charge, int64_t qdec, int64_t q);
+
 /* Price of a period's billable quantity (base units) under a tiered, volume or package
  * charge row, without the events' setup fees, rounded once to the charge's event_decimals
  * with its event_rounding. Tiered: each tier's share at its price, plus the flat fee of

@@ -149,6 +149,59 @@ static bool measure(rt_doc_line *dl, const rt_doc_view *v, int64_t qty, unsigned
     return true;
 }
 
+/* The rate of a tiered or volume line: volume, the tier its total falls in, whose price
+ * prices it all; tiered (graduated), each tier the total reaches with its price and bound,
+ * appended while there is room. A tier's flat fee follows its price. */
+static void tier_rate(rt_doc_line *dl, const rt_doc_view *v, const rt_invoice_line *l,
+                      const rt_charge *ch, const rt_product *p)
+{
+    const rt_catalog *cat = v->cat;
+    const char *code = v->inv->currency->code;
+    int64_t qdec = p->quantity_decimals;
+    const rt_tier *reached = rt_tier_reached(cat, l->charge, qdec, l->billable_base);
+    rt_range32 r = cat->charge_tiers[l->charge];
+    char per[24], price[RT_DOC_TEXT_MAX], bound[RT_DOC_TEXT_MAX], fee[RT_DOC_TEXT_MAX];
+    rt_decimal_format(ch->price_per, 0, 0, 0, '.', per, sizeof per);
+    size_t n = 0;
+    const char *lower = NULL; /* the bound of the tier before, formatted in bound */
+    for (uint32_t i = r.first; reached && i < r.first + r.count && n + 1 < sizeof dl->rate; i++) {
+        const rt_tier *t = &cat->tiers[i];
+        bool last = t == reached;
+        if (ch->model == RT_CHARGE_VOLUME && !last) {
+            rt_decimal_format(t->up_to_e6, 6, -1, 0, '.', bound, sizeof bound);
+            lower = bound;
+            continue;
+        }
+        rt_decimal_format(t->price_nanos, RT_NANOS_SCALE, -1, v->minor, '.', price, sizeof price);
+        RT_TEXT_JOIN(dl->rate + n, sizeof dl->rate - n, n ? "; " : "", price, " ", code, " per ",
+                     per, " ", p->unit);
+        n += strlen(dl->rate + n);
+        if (t->flat_fee_nanos > 0) {
+            rt_decimal_format(t->flat_fee_nanos, RT_NANOS_SCALE, -1, v->minor, '.', fee,
+                              sizeof fee);
+            RT_TEXT_JOIN(dl->rate + n, sizeof dl->rate - n, " + ", fee, " ", code);
+            n += strlen(dl->rate + n);
+        }
+        const char *scope = ch->model == RT_CHARGE_VOLUME ? " on the whole quantity" : "";
+        if (t->up_to_e6 != RT_UNSET && !(last && ch->model == RT_CHARGE_TIERED && lower)) {
+            rt_decimal_format(t->up_to_e6, 6, -1, 0, '.', bound, sizeof bound);
+            RT_TEXT_JOIN(dl->rate + n, sizeof dl->rate - n, scope, " (tier up to ", bound, " ",
+                         p->unit, ")");
+        } else if (lower) {
+            RT_TEXT_JOIN(dl->rate + n, sizeof dl->rate - n, scope, " (tier above ", lower, " ",
+                         p->unit, ")");
+        } else {
+            RT_TEXT_JOIN(dl->rate + n, sizeof dl->rate - n, scope);
+        }
+        n += strlen(dl->rate + n);
+        if (ch->model == RT_CHARGE_TIERED && t->up_to_e6 != RT_UNSET) {
+            rt_decimal_format(t->up_to_e6, 6, -1, 0, '.', bound, sizeof bound);
+            lower = bound;
+        }
+        if (last) break;
+    }
+}
+
 static void usage_facts(rt_doc_line *dl, const rt_doc_view *v)
 {
     const rt_catalog *cat = v->cat;
@@ -168,6 +221,8 @@ static void usage_facts(rt_doc_line *dl, const rt_doc_view *v)
     const char *code = v->inv->currency->code;
     if (ch->model == RT_CHARGE_FLAT) {
         RT_TEXT_JOIN(dl->rate, sizeof dl->rate, price, " ", code, " per event");
+    } else if (ch->model == RT_CHARGE_TIERED || ch->model == RT_CHARGE_VOLUME) {
+        tier_rate(dl, v, l, ch, p);
     } else {
         char per[24];
         rt_decimal_format(price_per, 0, 0, 0, '.', per, sizeof per);
