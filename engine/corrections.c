@@ -9,7 +9,6 @@
 #include "engine/pack.h"
 #include "engine/registry.h"
 
-
 /* ---- canonical content ---- */
 
 static const char *effective_description(const rt_catalog *cat, const rt_invoice_line *l)

@@ -150,31 +150,33 @@ static bool measure(rt_doc_line *dl, const rt_doc_view *v, int64_t qty, unsigned
 }
 
 /* The rate of a tiered or volume line: volume, the tier its total falls in, whose price
- * prices it all; tiered (graduated), each tier the total reaches with its price and bound,
- * appended while there is room. A tier's flat fee follows its price. */
+ * prices it all; tiered (graduated), each tier the total reaches; each with its price, flat
+ * fee and range, appended while there is room. */
 static void tier_rate(rt_doc_line *dl, const rt_doc_view *v, const rt_invoice_line *l,
                       const rt_charge *ch, const rt_product *p)
 {
     const rt_catalog *cat = v->cat;
-    const char *code = v->inv->currency->code;
-    int64_t qdec = p->quantity_decimals;
-    const rt_tier *reached = rt_tier_reached(cat, l->charge, qdec, l->billable_base);
+    const char *code = v->inv->currency->code, *unit = p->unit;
+    const rt_tier *reached =
+        rt_tier_reached(cat, l->charge, p->quantity_decimals, l->billable_base);
     rt_range32 r = cat->charge_tiers[l->charge];
-    char per[24], price[RT_DOC_TEXT_MAX], bound[RT_DOC_TEXT_MAX], fee[RT_DOC_TEXT_MAX];
+    bool volume = ch->model == RT_CHARGE_VOLUME;
+    char per[24], price[RT_DOC_TEXT_MAX], fee[RT_DOC_TEXT_MAX];
+    char lower[RT_DOC_TEXT_MAX] = "", upper[RT_DOC_TEXT_MAX]; /* the tier's range */
     rt_decimal_format(ch->price_per, 0, 0, 0, '.', per, sizeof per);
     size_t n = 0;
-    const char *lower = NULL; /* the bound of the tier before, formatted in bound */
     for (uint32_t i = r.first; reached && i < r.first + r.count && n + 1 < sizeof dl->rate; i++) {
         const rt_tier *t = &cat->tiers[i];
-        bool last = t == reached;
-        if (ch->model == RT_CHARGE_VOLUME && !last) {
-            rt_decimal_format(t->up_to_e6, 6, -1, 0, '.', bound, sizeof bound);
-            lower = bound;
+        upper[0] = '\0';
+        if (t->up_to_e6 != RT_UNSET)
+            rt_decimal_format(t->up_to_e6, 6, -1, 0, '.', upper, sizeof upper);
+        if (volume && t != reached) {
+            memcpy(lower, upper, sizeof lower);
             continue;
         }
         rt_decimal_format(t->price_nanos, RT_NANOS_SCALE, -1, v->minor, '.', price, sizeof price);
         RT_TEXT_JOIN(dl->rate + n, sizeof dl->rate - n, n ? "; " : "", price, " ", code, " per ",
-                     per, " ", p->unit);
+                     per, " ", unit);
         n += strlen(dl->rate + n);
         if (t->flat_fee_nanos > 0) {
             rt_decimal_format(t->flat_fee_nanos, RT_NANOS_SCALE, -1, v->minor, '.', fee,
@@ -182,23 +184,21 @@ static void tier_rate(rt_doc_line *dl, const rt_doc_view *v, const rt_invoice_li
             RT_TEXT_JOIN(dl->rate + n, sizeof dl->rate - n, " + ", fee, " ", code);
             n += strlen(dl->rate + n);
         }
-        const char *scope = ch->model == RT_CHARGE_VOLUME ? " on the whole quantity" : "";
-        if (t->up_to_e6 != RT_UNSET && !(last && ch->model == RT_CHARGE_TIERED && lower)) {
-            rt_decimal_format(t->up_to_e6, 6, -1, 0, '.', bound, sizeof bound);
-            RT_TEXT_JOIN(dl->rate + n, sizeof dl->rate - n, scope, " (tier up to ", bound, " ",
-                         p->unit, ")");
-        } else if (lower) {
-            RT_TEXT_JOIN(dl->rate + n, sizeof dl->rate - n, scope, " (tier above ", lower, " ",
-                         p->unit, ")");
-        } else {
+        const char *scope = volume ? " on the whole quantity" : "";
+        if (lower[0] && upper[0])
+            RT_TEXT_JOIN(dl->rate + n, sizeof dl->rate - n, scope, " (", lower, " to ", upper, " ",
+                         unit, ")");
+        else if (upper[0])
+            RT_TEXT_JOIN(dl->rate + n, sizeof dl->rate - n, scope, " (up to ", upper, " ", unit,
+                         ")");
+        else if (lower[0])
+            RT_TEXT_JOIN(dl->rate + n, sizeof dl->rate - n, scope, " (above ", lower, " ", unit,
+                         ")");
+        else
             RT_TEXT_JOIN(dl->rate + n, sizeof dl->rate - n, scope);
-        }
         n += strlen(dl->rate + n);
-        if (ch->model == RT_CHARGE_TIERED && t->up_to_e6 != RT_UNSET) {
-            rt_decimal_format(t->up_to_e6, 6, -1, 0, '.', bound, sizeof bound);
-            lower = bound;
-        }
-        if (last) break;
+        memcpy(lower, upper, sizeof lower);
+        if (t == reached) break;
     }
 }
 

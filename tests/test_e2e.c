@@ -876,11 +876,11 @@ Test(e2e, utility_sample_invoices_match_the_hand_computed_figures)
     cr_assert(strstr(row, ",300.000,300.000,kWh,0.21,1,67.50,"), "%s", row);
     /* The documents' rate: the volume tier, or each graduated tier the total reaches. */
     cr_assert_eq(rt_test_sh("tar -I zstd -xOf '%s/out/html.tar.zst' ER-2026-000003.html | grep -q "
-                            "'0.19 EUR per 1 kWh on the whole quantity (tier up to 5000 kWh)'",
+                            "'0.19 EUR per 1 kWh on the whole quantity (1000 to 5000 kWh)'",
                             tmp), 0);
     cr_assert_eq(rt_test_sh("tar -I zstd -xOf '%s/out/ubl.tar.zst' ER-2026-000001.xml | grep -q "
-                            "'0.25 EUR per 1 kWh (tier up to 150 kWh); 0.22 EUR per 1 kWh (tier up "
-                            "to 400 kWh); 0.20 EUR per 1 kWh (tier above 400 kWh)'",
+                            "'0.25 EUR per 1 kWh (up to 150 kWh); 0.22 EUR per 1 kWh (150 to 400 "
+                            "kWh); 0.20 EUR per 1 kWh (above 400 kWh)'",
                             tmp), 0);
     free(lines);
 
