@@ -659,18 +659,28 @@ static void rate_price(const rt_catalog *cat, uint32_t g, rt_time_s tp, rt_invoi
     l->price_per = r->price_per != RT_UNSET ? r->price_per : ch->price_per;
 }
 
-int64_t rt_line_setup_fee(const rt_catalog *cat, const rt_invoice *inv, size_t i)
+rt_line_terms rt_line_terms_of(const rt_catalog *cat, const rt_invoice *inv, size_t i,
+                               rt_rate_step buf[RT_RATE_INTERVALS_MAX])
 {
     const rt_invoice_line *l = &inv->lines[i];
-    if (l->kind != RT_LINE_USAGE || l->charge == RT_NO_INDEX) return RT_UNSET;
-    if (inv->setup_fees) return inv->setup_fees[i];
-    int64_t fee = cat->charges[l->charge].setup_fee_nanos;
-    if (l->rate_group == RT_NO_INDEX) return fee;
+    rt_line_terms t = {RT_UNSET, buf, 0};
+    if (l->kind != RT_LINE_USAGE || l->charge == RT_NO_INDEX) return t;
+    if (inv->terms) return inv->terms[i];
+    const rt_charge *ch = &cat->charges[l->charge];
+    t.setup_fee_nanos = ch->setup_fee_nanos;
+    if (l->rate_group == RT_NO_INDEX) return t;
     uint32_t rows[RT_RATE_INTERVALS_MAX];
     size_t n = rt_catalog_rate_intervals(cat, l->rate_group,
                                          rt_time_of_days(inv->tax_point_day + 1) - 1, rows);
-    const rt_rate *r = &cat->rates[n ? rows[0] : cat->rate_groups[l->rate_group].first];
-    return r->setup_fee_nanos != RT_UNSET ? r->setup_fee_nanos : fee;
+    const rt_rate *first = &cat->rates[n ? rows[0] : cat->rate_groups[l->rate_group].first];
+    if (first->setup_fee_nanos != RT_UNSET) t.setup_fee_nanos = first->setup_fee_nanos;
+    for (size_t k = 1; k < n; k++) {
+        const rt_rate *r = &cat->rates[rows[k]];
+        buf[t.step_count++] = (rt_rate_step){r->interval_start, r->price_nanos,
+                                             r->price_per != RT_UNSET ? r->price_per
+                                                                      : ch->price_per};
+    }
+    return t;
 }
 
 /* ---- 1. usage lines ---- */

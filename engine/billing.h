@@ -166,17 +166,34 @@ typedef struct rt_invoice {
     int64_t tax_minor;
     int64_t gross_minor;
     uint64_t events;
-    /* Credit notes made from a stored invoice: each line's connection fee as the invoice
-     * showed it (see rt_line_setup_fee); NULL: taken from the book. */
-    const int64_t *setup_fees;
+    /* Credit notes made from a stored invoice: each line's rate terms as the invoice showed
+     * them (see rt_line_terms); NULL: taken from the book. */
+    const struct rt_line_terms *terms;
 } rt_invoice;
 
-/* The connection fee line i of inv shows per event (nanos; RT_UNSET or 0: none; RT_UNSET on
- * lines other than usage): a credit note's stored one (inv->setup_fees); else, on a line priced
- * by a rate, its rate group's first interval in force at the tax point's last second (where
- * billing took the line's price), or the charge's when the rate has none; on any other line the
- * charge's. */
-int64_t rt_line_setup_fee(const rt_catalog *cat, const rt_invoice *inv, size_t i);
+/* A rate interval after the first: from from_base base units of an event on, price_nanos per
+ * price_per units. */
+typedef struct rt_rate_step {
+    int64_t from_base;
+    int64_t price_nanos;
+    int64_t price_per;
+} rt_rate_step;
+
+/* What a usage line shows of its rate beside its price (rt_line_price): the connection fee per
+ * event (RT_UNSET or 0: none) and the rate's later intervals. */
+typedef struct rt_line_terms {
+    int64_t setup_fee_nanos;
+    const rt_rate_step *steps;
+    uint32_t step_count;
+} rt_line_terms;
+
+/* The terms line i of inv shows (fee RT_UNSET and no steps on lines other than usage): a
+ * credit note's stored ones (inv->terms); else, on a line priced by a rate, its rate group's
+ * intervals in force at the tax point's last second (where billing took the line's price):
+ * the first's connection fee (the charge's when it has none) and the later ones into buf; on
+ * any other line the charge's fee. */
+rt_line_terms rt_line_terms_of(const rt_catalog *cat, const rt_invoice *inv, size_t i,
+                               rt_rate_step buf[RT_RATE_INTERVALS_MAX]);
 
 typedef struct rt_invoice_set {
     rt_arena arena; /* lines and subtotals */

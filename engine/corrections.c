@@ -69,10 +69,17 @@ rt_status rt_invoice_pack_format(const rt_catalog *cat, const rt_invoice *inv, u
             if (!per && l->charge != RT_NO_INDEX)
                 rt_line_price(l, &cat->charges[l->charge], &price, &per);
             if (!per) price = 0;
-            int64_t fee = rt_line_setup_fee(cat, inv, i);
+            rt_rate_step buf[RT_RATE_INTERVALS_MAX];
+            rt_line_terms lt = rt_line_terms_of(cat, inv, i, buf);
             rt_pack_svarint(b, price);
             rt_pack_svarint(b, per);
-            rt_pack_svarint(b, fee == RT_UNSET ? 0 : fee);
+            rt_pack_svarint(b, lt.setup_fee_nanos == RT_UNSET ? 0 : lt.setup_fee_nanos);
+            rt_pack_uvarint(b, lt.step_count);
+            for (uint32_t k = 0; k < lt.step_count; k++) {
+                rt_pack_svarint(b, lt.steps[k].from_base);
+                rt_pack_svarint(b, lt.steps[k].price_nanos);
+                rt_pack_svarint(b, lt.steps[k].price_per);
+            }
         }
     }
     rt_pack_uvarint(b, inv->tax_count);
@@ -139,7 +146,8 @@ static uint32_t find_product(const rt_catalog *cat, const char *id, rt_time_s fr
     return RT_NO_INDEX;
 }
 
-static rt_status unpack_line(unpacker *k, unsigned format, rt_invoice_line *l, int64_t *fee)
+static rt_status unpack_line(unpacker *k, unsigned format, rt_invoice_line *l,
+                             rt_line_terms *terms)
 {
     const rt_catalog *cat = k->cat;
     memset(l, 0, sizeof *l);
@@ -166,8 +174,19 @@ static rt_status unpack_line(unpacker *k, unsigned format, rt_invoice_line *l, i
     if (format >= 2) { /* the price the invoice showed, whatever the book says now */
         l->unit_price_nanos = rt_unpack_svarint(&k->u);
         l->price_per = rt_unpack_svarint(&k->u);
-        *fee = rt_unpack_svarint(&k->u);
-        if (l->price_per < 0) return RT_ECORRUPT;
+        terms->setup_fee_nanos = rt_unpack_svarint(&k->u);
+        uint64_t steps = rt_unpack_uvarint(&k->u);
+        if (l->price_per < 0 || steps >= RT_RATE_INTERVALS_MAX) return RT_ECORRUPT;
+        rt_rate_step *st = NULL;
+        if (steps && !(st = rt_arena_alloc(k->arena, steps * sizeof *st))) return RT_ENOMEM;
+        for (uint64_t j = 0; j < steps; j++) {
+            st[j].from_base = rt_unpack_svarint(&k->u);
+            st[j].price_nanos = rt_unpack_svarint(&k->u);
+            st[j].price_per = rt_unpack_svarint(&k->u);
+            if (st[j].price_per <= 0) return RT_ECORRUPT;
+        }
+        terms->steps = st;
+        terms->step_count = (uint32_t)steps;
     }
     if (!l->description) return RT_ENOMEM;
     if (k->u.bad || subtotal >= RT_SUBTOTALS_MAX) return RT_ECORRUPT;
@@ -211,15 +230,15 @@ static rt_status credit_note_of(const rt_catalog *cat, const rt_registry_invoice
     uint64_t nl = rt_unpack_uvarint(&k.u);
     if (k.u.bad || !cn->currency || nl > 1000000) goto bad;
     cn->lines = rt_arena_alloc(arena, (nl ? nl : 1) * sizeof *cn->lines);
-    int64_t *fees = NULL; /* format 1 has none: the book's show */
-    if (format >= 2 && !(fees = rt_arena_alloc(arena, (nl ? nl : 1) * sizeof *fees)))
+    rt_line_terms *terms = NULL; /* format 1 has none: the book's show */
+    if (format >= 2 && !(terms = rt_arena_alloc(arena, (nl ? nl : 1) * sizeof *terms)))
         cn->lines = NULL;
     if (!cn->lines) return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
-    cn->setup_fees = fees;
+    cn->terms = terms;
     for (uint64_t i = 0; i < nl; i++) {
         rt_invoice_line *l = &cn->lines[cn->line_count++];
-        int64_t unused;
-        if ((st = unpack_line(&k, format, l, fees ? &fees[i] : &unused)) != RT_OK) {
+        rt_line_terms unused;
+        if ((st = unpack_line(&k, format, l, terms ? &terms[i] : &unused)) != RT_OK) {
             if (st == RT_ENOTFOUND) return st;
             goto bad;
         }

@@ -228,15 +228,32 @@ static void usage_facts(rt_doc_line *dl, const rt_doc_view *v)
         rt_decimal_format(price_per, 0, 0, 0, '.', per, sizeof per);
         RT_TEXT_JOIN(dl->rate, sizeof dl->rate, price, " ", code, " per ", per, " ", p->unit);
     }
-    /* The per-event terms that make quantity x price differ from the line amount, appended
-     * while there is room. */
-    static const char *const what[3] = {" + ", ", minimum ", ", maximum "};
-    int64_t terms[3] = {rt_line_setup_fee(cat, v->inv, (size_t)(l - v->inv->lines)),
-                        ch->min_per_event_nanos, ch->max_per_event_nanos};
+    /* The terms that make quantity x price differ from the line amount, appended while there
+     * is room: the connection fee, the rate's later intervals, the minimum and maximum. */
+    rt_rate_step buf[RT_RATE_INTERVALS_MAX];
+    rt_line_terms t = rt_line_terms_of(cat, v->inv, (size_t)(l - v->inv->lines), buf);
     size_t n = strlen(dl->rate);
-    for (int k = 0; k < 3 && n + 1 < sizeof dl->rate; k++) {
-        if (terms[k] == RT_UNSET || (k == 0 && terms[k] == 0)) continue;
-        rt_decimal_format(terms[k], RT_NANOS_SCALE, -1, v->minor, '.', price, sizeof price);
+    if (t.setup_fee_nanos != RT_UNSET && t.setup_fee_nanos != 0) {
+        rt_decimal_format(t.setup_fee_nanos, RT_NANOS_SCALE, -1, v->minor, '.', price,
+                          sizeof price);
+        RT_TEXT_JOIN(dl->rate + n, sizeof dl->rate - n, " + ", price, " ", code, " per event");
+        n += strlen(dl->rate + n);
+    }
+    for (uint32_t k = 0; ch->model == RT_CHARGE_PER_UNIT && k < t.step_count; k++) {
+        char from[RT_DOC_TEXT_MAX], per[24];
+        rt_decimal_format(t.steps[k].from_base, qd, -1, 0, '.', from, sizeof from);
+        rt_decimal_format(t.steps[k].price_nanos, RT_NANOS_SCALE, -1, v->minor, '.', price,
+                          sizeof price);
+        rt_decimal_format(t.steps[k].price_per, 0, 0, 0, '.', per, sizeof per);
+        RT_TEXT_JOIN(dl->rate + n, sizeof dl->rate - n, "; from ", from, " ", p->unit, " ", price,
+                     " ", code, " per ", per, " ", p->unit);
+        n += strlen(dl->rate + n);
+    }
+    static const char *const what[2] = {", minimum ", ", maximum "};
+    int64_t bounds[2] = {ch->min_per_event_nanos, ch->max_per_event_nanos};
+    for (int k = 0; k < 2 && n + 1 < sizeof dl->rate; k++) {
+        if (bounds[k] == RT_UNSET) continue;
+        rt_decimal_format(bounds[k], RT_NANOS_SCALE, -1, v->minor, '.', price, sizeof price);
         RT_TEXT_JOIN(dl->rate + n, sizeof dl->rate - n, what[k], price, " ", code, " per event");
         n += strlen(dl->rate + n);
     }
