@@ -224,9 +224,12 @@ static void usage_facts(rt_doc_line *dl, const rt_doc_view *v)
     } else if (ch->model == RT_CHARGE_TIERED || ch->model == RT_CHARGE_VOLUME) {
         tier_rate(dl, v, l, ch, p);
     } else {
+        /* A package is priced per started block of price_per units. */
         char per[24];
         rt_decimal_format(price_per, 0, 0, 0, '.', per, sizeof per);
-        RT_TEXT_JOIN(dl->rate, sizeof dl->rate, price, " ", code, " per ", per, " ", p->unit);
+        RT_TEXT_JOIN(dl->rate, sizeof dl->rate, price, " ", code,
+                     ch->model == RT_CHARGE_PACKAGE ? " per started " : " per ", per, " ",
+                     p->unit);
     }
     /* The terms that make quantity x price differ from the line amount, appended while there
      * is room: the connection fee, the rate's later intervals, the minimum and maximum. */

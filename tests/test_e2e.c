@@ -750,6 +750,10 @@ Test(e2e, a_generated_month_is_byte_identical_for_1_and_3_threads)
         cr_assert_eq(rt_test_sh("tar -I zstd -xOf '%s/r3/%s.tar.zst' --wildcards 'GENC-*' | "
                                 "grep -q 'EUR per 60 second + 0.10 EUR per event'", tmp, doc),
                      0, "%s: no credit note line shows its rate's connection fee", doc);
+        /* A package says its price is per started block. */
+        cr_assert_eq(rt_test_sh("tar -I zstd -xOf '%s/o3/%s.tar.zst' | "
+                                "grep -q '4.00 EUR per started 500 message'", tmp, doc),
+                     0, "%s: no package line shows its block", doc);
         /* A rate with a second interval (from 300 seconds on) shows it, on both. */
         for (int r = 0; r < 2; r++)
             cr_assert_eq(rt_test_sh("tar -I zstd -xOf '%s/%s/%s.tar.zst' --wildcards '%s' | grep -q "
