@@ -663,11 +663,13 @@ rt_line_terms rt_line_terms_of(const rt_catalog *cat, const rt_invoice *inv, siz
                                rt_rate_step buf[RT_RATE_INTERVALS_MAX])
 {
     const rt_invoice_line *l = &inv->lines[i];
-    rt_line_terms t = {RT_UNSET, buf, 0};
+    rt_line_terms t = {RT_UNSET, RT_UNSET, RT_UNSET, buf, 0};
     if (l->kind != RT_LINE_USAGE || l->charge == RT_NO_INDEX) return t;
     if (inv->terms) return inv->terms[i];
     const rt_charge *ch = &cat->charges[l->charge];
     t.setup_fee_nanos = ch->setup_fee_nanos;
+    t.min_per_event_nanos = ch->min_per_event_nanos;
+    t.max_per_event_nanos = ch->max_per_event_nanos;
     if (l->rate_group == RT_NO_INDEX) return t;
     uint32_t rows[RT_RATE_INTERVALS_MAX];
     size_t n = rt_catalog_rate_intervals(cat, l->rate_group,

@@ -180,18 +180,20 @@ typedef struct rt_rate_step {
 } rt_rate_step;
 
 /* What a usage line shows of its rate beside its price (rt_line_price): the connection fee per
- * event (RT_UNSET or 0: none) and the rate's later intervals. */
+ * event (RT_UNSET or 0: none), the rate's later intervals, and the charge's minimum and
+ * maximum per event (RT_UNSET: none). */
 typedef struct rt_line_terms {
     int64_t setup_fee_nanos;
+    int64_t min_per_event_nanos, max_per_event_nanos;
     const rt_rate_step *steps;
     uint32_t step_count;
 } rt_line_terms;
 
 /* The terms line i of inv shows (fee RT_UNSET and no steps on lines other than usage): a
- * credit note's stored ones (inv->terms); else, on a line priced by a rate, its rate group's
- * intervals in force at the tax point's last second (where billing took the line's price):
- * the first's connection fee (the charge's when it has none) and the later ones into buf; on
- * any other line the charge's fee. */
+ * credit note's stored ones (inv->terms); else the charge's minimum and maximum, and on a
+ * line priced by a rate, its rate group's intervals in force at the tax point's last second
+ * (where billing took the line's price): the first's connection fee (the charge's when it has
+ * none) and the later ones into buf; on any other line the charge's fee. */
 rt_line_terms rt_line_terms_of(const rt_catalog *cat, const rt_invoice *inv, size_t i,
                                rt_rate_step buf[RT_RATE_INTERVALS_MAX]);
 

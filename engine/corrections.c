@@ -74,6 +74,8 @@ rt_status rt_invoice_pack_format(const rt_catalog *cat, const rt_invoice *inv, u
             rt_pack_svarint(b, price);
             rt_pack_svarint(b, per);
             rt_pack_svarint(b, lt.setup_fee_nanos == RT_UNSET ? 0 : lt.setup_fee_nanos);
+            rt_pack_svarint(b, lt.min_per_event_nanos);
+            rt_pack_svarint(b, lt.max_per_event_nanos);
             rt_pack_uvarint(b, lt.step_count);
             for (uint32_t k = 0; k < lt.step_count; k++) {
                 rt_pack_svarint(b, lt.steps[k].from_base);
@@ -151,6 +153,7 @@ static rt_status unpack_line(unpacker *k, unsigned format, rt_invoice_line *l,
 {
     const rt_catalog *cat = k->cat;
     memset(l, 0, sizeof *l);
+    l->zone = l->rate_group = RT_NO_INDEX; /* not stored: the stored terms stand for them */
     uint64_t kind = rt_unpack_uvarint(&k->u), deferred = rt_unpack_uvarint(&k->u);
     if (kind >= RT_LINE_KIND_COUNT_ || deferred > 1) return RT_ECORRUPT;
     l->kind = (uint8_t)kind;
@@ -175,6 +178,8 @@ static rt_status unpack_line(unpacker *k, unsigned format, rt_invoice_line *l,
         l->unit_price_nanos = rt_unpack_svarint(&k->u);
         l->price_per = rt_unpack_svarint(&k->u);
         terms->setup_fee_nanos = rt_unpack_svarint(&k->u);
+        terms->min_per_event_nanos = rt_unpack_svarint(&k->u);
+        terms->max_per_event_nanos = rt_unpack_svarint(&k->u);
         uint64_t steps = rt_unpack_uvarint(&k->u);
         if (l->price_per < 0 || steps >= RT_RATE_INTERVALS_MAX) return RT_ECORRUPT;
         rt_rate_step *st = NULL;

@@ -21,7 +21,8 @@
 /* The stored content's formats (its first byte). 1 had no line prices, so a credit note of
  * such an invoice shows the prices of the book it is made with; 2 adds each line's price as
  * the invoice showed it, the units it is for and its other rate terms (rt_line_terms: the
- * connection fee per event and the rate's later intervals). Both are read; 2 is written. */
+ * connection fee per event, the rate's later intervals, the minimum and maximum per event).
+ * Both are read; 2 is written. */
 enum { RT_INVOICE_CONTENT_1 = 1, RT_INVOICE_CONTENT = 2 };
 
 /* The canonical content of an invoice (everything but its number) into out. */

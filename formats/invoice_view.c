@@ -253,7 +253,7 @@ static void usage_facts(rt_doc_line *dl, const rt_doc_view *v)
         n += strlen(dl->rate + n);
     }
     static const char *const what[2] = {", minimum ", ", maximum "};
-    int64_t bounds[2] = {ch->min_per_event_nanos, ch->max_per_event_nanos};
+    int64_t bounds[2] = {t.min_per_event_nanos, t.max_per_event_nanos};
     for (int k = 0; k < 2 && n + 1 < sizeof dl->rate; k++) {
         if (bounds[k] == RT_UNSET) continue;
         rt_decimal_format(bounds[k], RT_NANOS_SCALE, -1, v->minor, '.', price, sizeof price);

@@ -315,7 +315,9 @@ Test(corrections, credit_notes_show_the_prices_their_invoices_showed)
     /* The book's SMS and data prices change (as an edited charge re-imported would). */
     rt_charge *sms = (rt_charge *)&f.cat.charges[fr.charge];
     cr_assert_eq(sms->price_nanos, 50000000);
+    cr_assert_eq(sms->max_per_event_nanos, RT_UNSET);
     sms->price_nanos = 40000000;
+    sms->max_per_event_nanos = 1000000000; /* and gets a maximum of 1.00 an event */
     ((rt_charge *)&f.cat.charges[x.charge])->price_nanos = 20000000;
 
     /* The rerun: ACC-BE and ACC-FR billed less, ACC-X the same. */
@@ -344,6 +346,11 @@ Test(corrections, credit_notes_show_the_prices_their_invoices_showed)
     cr_assert_eq(price, 24000000, "the call's rate");
     cr_assert_eq(per, 60);
     cr_assert_eq(cn_be->lines[1].net_minor, -14);
+    rt_rate_step buf[RT_RATE_INTERVALS_MAX];
+    cr_assert_eq(rt_line_terms_of(&f.cat, cn_be, 0, buf).max_per_event_nanos, RT_UNSET,
+                 "no maximum, as the invoice showed");
+    cr_assert_eq(rt_line_terms_of(&f.cat, cn_fr, 0, buf).max_per_event_nanos, 1000000000,
+                 "format 1: the book's terms");
     cr_assert_str_eq(cn_fr->corrects, "INV-000002");
     cr_assert_eq(cn_fr->lines[0].price_per, 0, "format 1: no price of its own");
     rt_line_price(&cn_fr->lines[0], sms, &price, &per);
