@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "engine/bigmem.h"
+#include "engine/buf.h"
 
 /* ---- aggregates ---- */
 
@@ -598,14 +599,29 @@ static const char *make_zone_band_text(inv_ctx *x, uint32_t charge, uint32_t zon
 {
     const rt_catalog *cat = x->cat;
     const char *band =
-        group == RT_NO_INDEX ? "" : cat->rates[cat->rate_groups[group].first].band_id;
+        group == RT_NO_INDEX
+            ? ""
+            : cat->rates[cat->rate_group_rows[cat->rate_groups[group].first]].band_id;
     if (zone == RT_NO_INDEX && !band[0]) return NULL;
     const char *base = cat->charges[charge].description;
     if (!base[0]) base = cat->products[product].name;
+    /* A rate version that starts or ends within the period says when: its calls are on a line
+     * of their own beside the other version's. */
+    char when[48] = "", day[16];
+    if (group != RT_NO_INDEX && cat->rate_group_from[group] > x->period->start_s) {
+        rt_date_format(rt_days_of(cat->rate_group_from[group]), day, sizeof day);
+        RT_TEXT_JOIN(when, sizeof when, band[0] ? ", from " : "from ", day);
+    }
+    if (group != RT_NO_INDEX && cat->rate_group_to[group] < x->period->end_s) {
+        rt_date_format(rt_days_of(cat->rate_group_to[group] - 1), day, sizeof day);
+        size_t w = strlen(when);
+        RT_TEXT_JOIN(when + w, sizeof when - w, band[0] || w ? ", until " : "until ", day);
+    }
+    bool paren = band[0] || when[0];
     char text[3 * RT_TEXT_LEN_MAX];
-    int n = snprintf(text, sizeof text, "%s%s%s%s%s%s", base, zone != RT_NO_INDEX ? " - " : "",
-                     zone != RT_NO_INDEX ? cat->zones[zone].name : "", band[0] ? " (" : "", band,
-                     band[0] ? ")" : "");
+    int n = snprintf(text, sizeof text, "%s%s%s%s%s%s%s", base, zone != RT_NO_INDEX ? " - " : "",
+                     zone != RT_NO_INDEX ? cat->zones[zone].name : "", paren ? " (" : "", band,
+                     when, paren ? ")" : "");
     if (n < 0) return NULL;
     size_t len = (size_t)n < sizeof text ? (size_t)n : sizeof text - 1;
     return rt_arena_strndup(x->arena, text, len);
@@ -647,14 +663,14 @@ static const char *charge_text(inv_ctx *x, uint32_t charge, uint32_t product, co
     return rt_arena_strndup(x->arena, text, (size_t)n < sizeof text ? (size_t)n : sizeof text - 1);
 }
 
-/* The price shown on a line priced by a rate group: its first interval in force at the tax
- * point (or its first row). */
-static void rate_price(const rt_catalog *cat, uint32_t g, rt_time_s tp, rt_invoice_line *l)
+/* The price shown on a line priced by a rate group: its first interval (the group is the
+ * version of the rates its calls were rated under). */
+static void rate_price(const rt_catalog *cat, uint32_t g, rt_invoice_line *l)
 {
     const rt_charge *ch = &cat->charges[l->charge];
     uint32_t rows[RT_RATE_INTERVALS_MAX];
-    size_t n = rt_catalog_rate_intervals(cat, g, tp, rows);
-    const rt_rate *r = &cat->rates[n ? rows[0] : cat->rate_groups[g].first];
+    rt_catalog_rate_rows(cat, g, rows);
+    const rt_rate *r = &cat->rates[rows[0]];
     l->unit_price_nanos = r->price_nanos;
     l->price_per = r->price_per != RT_UNSET ? r->price_per : ch->price_per;
 }
@@ -672,9 +688,8 @@ rt_line_terms rt_line_terms_of(const rt_catalog *cat, const rt_invoice *inv, siz
     t.max_per_event_nanos = ch->max_per_event_nanos;
     if (l->rate_group == RT_NO_INDEX) return t;
     uint32_t rows[RT_RATE_INTERVALS_MAX];
-    size_t n = rt_catalog_rate_intervals(cat, l->rate_group,
-                                         rt_time_of_days(inv->tax_point_day + 1) - 1, rows);
-    const rt_rate *first = &cat->rates[n ? rows[0] : cat->rate_groups[l->rate_group].first];
+    size_t n = rt_catalog_rate_rows(cat, l->rate_group, rows);
+    const rt_rate *first = &cat->rates[rows[0]];
     if (first->setup_fee_nanos != RT_UNSET) t.setup_fee_nanos = first->setup_fee_nanos;
     for (size_t k = 1; k < n; k++) {
         const rt_rate *r = &cat->rates[rows[k]];
@@ -723,7 +738,7 @@ static rt_status add_usage_lines(inv_ctx *x, const rt_agg_entry *e, size_t n)
                 l->price_per = ch->price_per;
             }
         }
-        if (l->rate_group != RT_NO_INDEX) rate_price(cat, l->rate_group, x->tax_point, l);
+        if (l->rate_group != RT_NO_INDEX) rate_price(cat, l->rate_group, l);
         l->description = zone_band_text(x, l->charge, l->zone, l->rate_group, l->product);
     }
     x->usage_count = x->count;

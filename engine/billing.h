@@ -191,9 +191,9 @@ typedef struct rt_line_terms {
 
 /* The terms line i of inv shows (fee RT_UNSET and no steps on lines other than usage): a
  * credit note's stored ones (inv->terms); else the charge's minimum and maximum, and on a
- * line priced by a rate, its rate group's intervals in force at the tax point's last second
- * (where billing took the line's price): the first's connection fee (the charge's when it has
- * none) and the later ones into buf; on any other line the charge's fee. */
+ * line priced by a rate, its rate group's intervals (the version its calls were rated under):
+ * the first's connection fee (the charge's when it has none) and the later ones into buf; on
+ * any other line the charge's fee. */
 rt_line_terms rt_line_terms_of(const rt_catalog *cat, const rt_invoice *inv, size_t i,
                                rt_rate_step buf[RT_RATE_INTERVALS_MAX]);
 

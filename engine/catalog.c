@@ -535,15 +535,94 @@ static uint64_t rate_key(uint32_t charge_key, uint32_t zone, uint32_t band)
     return ((uint64_t)charge_key + 1) << 40 | z << 16 | band;
 }
 
+static int time_cmp(const void *x, const void *y)
+{
+    rt_time_s a = *(const rt_time_s *)x, b = *(const rt_time_s *)y;
+    return a < b ? -1 : a > b;
+}
+
+/* Grow the group arrays to hold `need` groups and `rows_need` rows. */
+static rt_status rate_room(rt_catalog *c, size_t need, size_t rows_need, size_t *cap,
+                           size_t *rows_cap)
+{
+    if (need > *cap) {
+        size_t n = *cap * 2 > need ? *cap * 2 : need;
+        rt_range32 *g = realloc(c->rate_groups, n * sizeof *g);
+        if (g) c->rate_groups = g;
+        rt_time_s *f = realloc(c->rate_group_from, n * sizeof *f);
+        if (f) c->rate_group_from = f;
+        rt_time_s *t = realloc(c->rate_group_to, n * sizeof *t);
+        if (t) c->rate_group_to = t;
+        uint32_t *x = realloc(c->rate_group_next, n * sizeof *x);
+        if (x) c->rate_group_next = x;
+        if (!g || !f || !t || !x) return RT_ENOMEM;
+        *cap = n;
+    }
+    if (rows_need > *rows_cap) {
+        size_t n = *rows_cap * 2 > rows_need ? *rows_cap * 2 : rows_need;
+        uint32_t *r = realloc(c->rate_group_rows, n * sizeof *r);
+        if (!r) return RT_ENOMEM;
+        c->rate_group_rows = r;
+        *rows_cap = n;
+    }
+    return RT_OK;
+}
+
+/* The versions of one key's rows [i, j) (sorted by interval_start): between consecutive
+ * validity bounds of its rows, the rows in force throughout form a group, linked in time
+ * order; the first goes into the index. */
+static rt_status build_rate_versions(rt_catalog *c, size_t i, size_t j, uint64_t key,
+                                     size_t *cap, size_t *rows_cap, size_t *nrows)
+{
+    size_t nb = 2 * (j - i);
+    rt_time_s *bounds = malloc(nb * sizeof *bounds);
+    if (!bounds) return RT_ENOMEM;
+    for (size_t k = i; k < j; k++) {
+        bounds[2 * (k - i)] = c->rates[k].valid_from;
+        bounds[2 * (k - i) + 1] = c->rates[k].valid_to;
+    }
+    qsort(bounds, nb, sizeof *bounds, time_cmp);
+    rt_status st = RT_OK;
+    uint32_t prev = RT_NO_INDEX;
+    for (size_t b = 0; st == RT_OK && b + 1 < nb; b++) {
+        rt_time_s from = bounds[b], to = bounds[b + 1];
+        if (from == to) continue;
+        size_t first = *nrows;
+        if ((st = rate_room(c, c->rate_group_count + 1, *nrows + (j - i), cap, rows_cap)) != RT_OK)
+            break;
+        for (size_t k = i; k < j; k++)
+            if (c->rates[k].valid_from <= from && c->rates[k].valid_to >= to)
+                c->rate_group_rows[(*nrows)++] = (uint32_t)k;
+        if (*nrows == first) continue; /* a gap: no rate in force */
+        uint32_t g = (uint32_t)c->rate_group_count++;
+        c->rate_groups[g] = (rt_range32){(uint32_t)first, (uint32_t)(*nrows - first)};
+        c->rate_group_from[g] = from;
+        c->rate_group_to[g] = to;
+        c->rate_group_next[g] = RT_NO_INDEX;
+        if (prev != RT_NO_INDEX) {
+            c->rate_group_next[prev] = g;
+        } else {
+            uint32_t got;
+            int inserted;
+            st = rt_u64map_upsert(&c->rate_index, key, g, &got, &inserted);
+            RT_ASSERT(st != RT_OK || inserted);
+        }
+        prev = g;
+    }
+    free(bounds);
+    return st;
+}
+
 static rt_status build_rates(rt_catalog *c)
 {
     size_t n = c->rate_count;
     if (c->charge_key_count >= RATE_KEY_CHARGES_MAX || c->zone_count >= RATE_KEY_ZONES_MAX)
         return RT_ELIMIT;
-    c->rate_groups = calloc_n(n, sizeof *c->rate_groups);
     c->charge_key_rated = calloc_n(c->charge_key_count, sizeof *c->charge_key_rated);
-    if (!c->rate_groups || !c->charge_key_rated) return RT_ENOMEM;
-    rt_status st = rt_u64map_init(&c->rate_index, n);
+    if (!c->charge_key_rated) return RT_ENOMEM;
+    size_t cap = 0, rows_cap = 0, nrows = 0;
+    rt_status st = rate_room(c, n ? n : 1, n ? n : 1, &cap, &rows_cap);
+    if (st == RT_OK) st = rt_u64map_init(&c->rate_index, n);
     for (size_t i = 0; st == RT_OK && i < n;) {
         const rt_rate *r = &c->rates[i];
         size_t j = i;
@@ -561,11 +640,7 @@ static rt_status build_rates(rt_catalog *c)
             r->band_id[0] ? lookup(&c->band_index, r->band_id, strlen(r->band_id)) : RT_BAND_NONE;
         RT_ASSERT((zone != RT_NO_INDEX) == (r->zone_id[0] != 0) && band != RT_NO_INDEX);
         c->charge_key_rated[key] = 1;
-        uint32_t g = (uint32_t)c->rate_group_count++, got;
-        int inserted;
-        c->rate_groups[g] = (rt_range32){(uint32_t)i, (uint32_t)(j - i)};
-        st = rt_u64map_upsert(&c->rate_index, rate_key(key, zone, band), g, &got, &inserted);
-        RT_ASSERT(st != RT_OK || inserted);
+        st = build_rate_versions(c, i, j, rate_key(key, zone, band), &cap, &rows_cap, &nrows);
         i = j;
     }
     return st;
@@ -673,6 +748,10 @@ static void free_pricing(rt_catalog *c)
     free(c->holiday_days);
     rt_u64map_free(&c->rate_index);
     free(c->rate_groups);
+    free(c->rate_group_rows);
+    free(c->rate_group_from);
+    free(c->rate_group_to);
+    free(c->rate_group_next);
     free(c->charge_key_rated);
 }
 
@@ -764,9 +843,19 @@ size_t rt_catalog_rate_intervals(const rt_catalog *c, uint32_t g, rt_time_s t, u
     rt_range32 r = c->rate_groups[g];
     size_t n = 0;
     for (uint32_t i = r.first; i < r.first + r.count && n < RT_RATE_INTERVALS_MAX; i++) {
-        const rt_rate *x = &c->rates[i];
-        if (in_force(x->valid_from, x->valid_to, t)) rows[n++] = i;
+        uint32_t row = c->rate_group_rows[i];
+        const rt_rate *x = &c->rates[row];
+        if (in_force(x->valid_from, x->valid_to, t)) rows[n++] = row;
     }
+    return n;
+}
+
+size_t rt_catalog_rate_rows(const rt_catalog *c, uint32_t g, uint32_t *rows)
+{
+    rt_range32 r = c->rate_groups[g];
+    size_t n = 0;
+    for (uint32_t i = r.first; i < r.first + r.count && n < RT_RATE_INTERVALS_MAX; i++)
+        rows[n++] = c->rate_group_rows[i];
     return n;
 }
 
@@ -781,6 +870,9 @@ uint32_t rt_catalog_rate_group(const rt_catalog *c, uint32_t charge, uint32_t zo
         if ((k == 0 || k == 2) && band == RT_BAND_NONE) continue;
         uint32_t g;
         if (rt_u64map_get(&c->rate_index, rate_key(key, zones[k], bands[k]), &g) != RT_OK) continue;
+        while (g != RT_NO_INDEX && !in_force(c->rate_group_from[g], c->rate_group_to[g], t))
+            g = c->rate_group_next[g]; /* the version in force at t */
+        if (g == RT_NO_INDEX) continue;
         uint32_t rows[RT_RATE_INTERVALS_MAX];
         size_t n = rt_catalog_rate_intervals(c, g, t, rows);
         if (n > 0 && c->rates[rows[0]].interval_start == 0) return g;

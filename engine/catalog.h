@@ -98,8 +98,15 @@ typedef struct rt_catalog {
     struct rt_band_rule *band_rules;
     rt_days *holiday_days;
     /* rates */
-    rt_u64map rate_index;      /* (charge key, zone, band) -> rate group */
-    rt_range32 *rate_groups;   /* rows of each group in rates[], by interval_start */
+    /* A rate group is one version of the rates of a (charge key, zone, band): the rows in
+     * force over the whole of [rate_group_from, rate_group_to), one per interval; a rate
+     * changed mid-month makes two groups, so calls before and after the change are billed
+     * on lines of their own. */
+    rt_u64map rate_index;      /* (charge key, zone, band) -> its first rate group */
+    rt_range32 *rate_groups;   /* per group: its rows in rate_group_rows, by interval_start */
+    uint32_t *rate_group_rows; /* rows of rates[] */
+    rt_time_s *rate_group_from, *rate_group_to;
+    uint32_t *rate_group_next; /* per group: the next version of its key, RT_NO_INDEX */
     uint8_t *charge_key_rated; /* per charge key: 1 when rates price it */
     size_t rate_group_count;
 } rt_catalog;
@@ -196,6 +203,9 @@ uint32_t rt_catalog_rate_group(const rt_catalog *cat, uint32_t charge, uint32_t 
  * (RT_RATE_INTERVALS_MAX). Returns how many. */
 size_t rt_catalog_rate_intervals(const rt_catalog *cat, uint32_t group, rt_time_s t,
                                  uint32_t *rows);
+/* The rate rows of group g, all in force over its version's time (what a line priced by the
+ * group shows). Returns how many (at least 1). */
+size_t rt_catalog_rate_rows(const rt_catalog *cat, uint32_t group, uint32_t *rows);
 
 /* Units of the functional currency per unit of `currency` at t, in nanos; RT_UNSET when the
  * book has no rate in force (1 unit = 10^9 for the functional currency itself). */

@@ -717,6 +717,14 @@ Test(e2e, a_generated_month_is_byte_identical_for_1_and_3_threads)
     char *inv = read_out(tmp, "o3", "invoices.csv");
     cr_assert_gt(rt_test_count_lines(inv, "GEN-"), 2000, "thousands of invoices");
     free(inv);
+    /* The UK mobile rates change on the 15th: calls before and after are on lines of their
+     * own, each at its version's price. */
+    cr_assert_eq(rt_test_sh("grep -q 'United Kingdom mobile (peak, until 2026-10-14)\",[0-9]*,[0-9]*,"
+                            "[0-9]*,second,0.144,60,' '%s/o3/invoice_lines.csv' && grep -q 'United "
+                            "Kingdom mobile (peak, from 2026-10-15)\",[0-9]*,[0-9]*,[0-9]*,second,"
+                            "0.1152,60,' '%s/o3/invoice_lines.csv'",
+                            tmp, tmp),
+                 0, "no lines of the two versions of a rate");
     cr_assert_eq(rt_test_ratel("verify '%s/o3' --book '%s/b3' > /dev/null", tmp, tmp), 0);
     /* A rerun of the month without its orders changes every invoice that billed an order:
      * thousands of credit notes and new invoices, compared and built on every thread, the same

@@ -58,20 +58,24 @@ static void write_book(const char *dir)
     rt_test_write(dir, "holidays.csv", "band_set_id,date,name\nSTD,2026-11-11,Armistice\n");
     rt_test_write(dir, "rates.csv",
                   "plan_id,charge_id,zone_id,band_id,interval_start,price,price_per,"
-                  "first_increment,next_increment,setup_fee\n"
-                  "P_DST,C_CALL,,day,0,0.10,,,,\n"
-                  "P_DST,C_CALL,,night,0,0.05,,,,\n"
-                  "P_INT,C_CALL,UK_FIX,,0,0.4,60,30,30,0.8\n"
-                  "P_INT,C_CALL,UK_FIX,,60,0.2,60,10,10,\n"
-                  "P_SPLIT,C_CALL,UK_FIX,offpeak,0,0.06,,,,\n"
-                  "P_SPLIT,C_CALL,UK_FIX,peak,0,0.10,,,,\n"
-                  "P_SPLIT,C_CALL,UK_FIX,weekend,0,0.04,,,,\n"
-                  "P_SPLIT,C_CALL,UK_MOB,,0,0.20,,,,0.05\n"
-                  "P_SPLIT,C_SMS,,,0,0.08,,,,\n"
-                  "P_SPLIT,C_SMS,UK_MOB,,0,0.15,,,,\n"
-                  "P_START,C_CALL,UK_FIX,offpeak,0,0.06,,,,\n"
-                  "P_START,C_CALL,UK_FIX,peak,0,0.10,,,,\n"
-                  "P_START,C_CALL,UK_FIX,weekend,0,0.04,,,,\n");
+                  "first_increment,next_increment,setup_fee,valid_from,valid_to\n"
+                  "P_DST,C_CALL,,day,0,0.10,,,,,,\n"
+                  "P_DST,C_CALL,,night,0,0.05,,,,,,\n"
+                  "P_INT,C_CALL,UK_FIX,,0,0.4,60,30,30,0.8,,\n"
+                  "P_INT,C_CALL,UK_FIX,,60,0.2,60,10,10,,,\n"
+                  "P_SPLIT,C_CALL,UK_FIX,offpeak,0,0.06,,,,,,\n"
+                  "P_SPLIT,C_CALL,UK_FIX,peak,0,0.10,,,,,,\n"
+                  "P_SPLIT,C_CALL,UK_FIX,weekend,0,0.04,,,,,,\n"
+                  "P_SPLIT,C_CALL,UK_MOB,,0,0.20,,,,0.05,,\n"
+                  "P_SPLIT,C_SMS,,,0,0.08,,,,,,\n"
+                  "P_SPLIT,C_SMS,UK_MOB,,0,0.15,,,,,,\n"
+                  "P_START,C_CALL,UK_FIX,offpeak,0,0.06,,,,,,\n"
+                  "P_START,C_CALL,UK_FIX,peak,0,0.10,,,,,,\n"
+                  "P_START,C_CALL,UK_FIX,weekend,0,0.04,,,,,,\n"
+                  /* changed mid-month; the interval from 120 s is not */
+                  "P_START,C_CALL,UK_MOB,,0,0.30,,,,,,2026-10-15\n"
+                  "P_START,C_CALL,UK_MOB,,0,0.25,,,,,2026-10-15,\n"
+                  "P_START,C_CALL,UK_MOB,,120,0.10,,,,,,\n");
 }
 
 static rt_book book;
@@ -686,4 +690,37 @@ Test(frate, fingerprint_is_the_event_id_hash)
     outcome b = rated("A2", "SMS", "2026-10-21T10:00:00Z", "1");
     cr_assert(a.r.fp_lo == b.r.fp_lo && a.r.fp_hi == b.r.fp_hi, "same event id, same fingerprint");
     cr_assert(a.r.fp_lo != 0 || a.r.fp_hi != 0);
+}
+
+/* A rate changed mid-month: two versions of the (charge, zone, band), each holding the rows
+ * in force throughout (the interval from 120 s, unchanged, in both); a call is rated by the
+ * version in force at its start, and billing puts each version's calls on a line of its own
+ * (the group is part of the line's key). 180 s in 60 s steps: [0, 120) at 0.30 or 0.25 a
+ * minute, [120, 180) at 0.10: 0.70 before the change, 0.60 after. */
+Test(rating, a_rate_changed_mid_month_makes_two_versions)
+{
+    rt_rated before, after;
+    cr_assert_eq(rate("A_START", "CALL", "2026-10-10T10:00:00Z", 180, "+447700900123", &before),
+                 RT_REJ_NONE);
+    cr_assert_eq(before.amount_nanos, E4(7000));
+    cr_assert_eq(rate("A_START", "CALL", "2026-10-20T10:00:00Z", 180, "+447700900123", &after),
+                 RT_REJ_NONE);
+    cr_assert_eq(after.amount_nanos, E4(6000));
+    const rt_catalog *cat = ctx.cat;
+    uint32_t g1 = before.parts[0].rate_group, g2 = after.parts[0].rate_group;
+    cr_assert_neq(g1, g2);
+    cr_assert_eq(cat->rate_group_next[g1], g2, "the versions are linked in time order");
+    rt_time_s change;
+    cr_assert_eq(rt_time_parse("2026-10-15T00:00:00Z", 20, &change), RT_OK);
+    cr_assert_eq(cat->rate_group_to[g1], change);
+    cr_assert_eq(cat->rate_group_from[g2], change);
+    uint32_t rows1[RT_RATE_INTERVALS_MAX], rows2[RT_RATE_INTERVALS_MAX];
+    cr_assert_eq(rt_catalog_rate_rows(cat, g1, rows1), 2);
+    cr_assert_eq(rt_catalog_rate_rows(cat, g2, rows2), 2);
+    cr_assert_eq(cat->rates[rows1[0]].price_nanos, 300000000);
+    cr_assert_eq(cat->rates[rows2[0]].price_nanos, 250000000);
+    cr_assert_eq(rows1[1], rows2[1], "the unchanged interval is one row in both");
+    cr_assert_eq(rt_catalog_rate_group(cat, before.charge, before.zone, before.parts[0].band,
+                                       change - 1),
+                 g1);
 }
