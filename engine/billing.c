@@ -598,22 +598,20 @@ static const char *make_zone_band_text(inv_ctx *x, uint32_t charge, uint32_t zon
                                        uint32_t group, uint32_t product)
 {
     const rt_catalog *cat = x->cat;
-    const char *band =
-        group == RT_NO_INDEX
-            ? ""
-            : cat->rates[cat->rate_group_rows[cat->rate_groups[group].first]].band_id;
+    const char *band = group == RT_NO_INDEX ? "" : rt_catalog_rate_first(cat, group)->band_id;
     if (zone == RT_NO_INDEX && !band[0]) return NULL;
     const char *base = cat->charges[charge].description;
     if (!base[0]) base = cat->products[product].name;
     /* A rate version that starts or ends within the period says when: its calls are on a line
      * of their own beside the other version's. */
     char when[48] = "", day[16];
-    if (group != RT_NO_INDEX && cat->rate_group_from[group] > x->period->start_s) {
-        rt_date_format(rt_days_of(cat->rate_group_from[group]), day, sizeof day);
+    const rt_rate_group *v = group == RT_NO_INDEX ? NULL : &cat->rate_groups[group];
+    if (v && v->from > x->period->start_s) {
+        rt_date_format(rt_days_of(v->from), day, sizeof day);
         RT_TEXT_JOIN(when, sizeof when, band[0] ? ", from " : "from ", day);
     }
-    if (group != RT_NO_INDEX && cat->rate_group_to[group] < x->period->end_s) {
-        rt_date_format(rt_days_of(cat->rate_group_to[group] - 1), day, sizeof day);
+    if (v && v->to < x->period->end_s) {
+        rt_date_format(rt_days_of(v->to - 1), day, sizeof day);
         size_t w = strlen(when);
         RT_TEXT_JOIN(when + w, sizeof when - w, band[0] || w ? ", until " : "until ", day);
     }
@@ -668,9 +666,7 @@ static const char *charge_text(inv_ctx *x, uint32_t charge, uint32_t product, co
 static void rate_price(const rt_catalog *cat, uint32_t g, rt_invoice_line *l)
 {
     const rt_charge *ch = &cat->charges[l->charge];
-    uint32_t rows[RT_RATE_INTERVALS_MAX];
-    rt_catalog_rate_rows(cat, g, rows);
-    const rt_rate *r = &cat->rates[rows[0]];
+    const rt_rate *r = rt_catalog_rate_first(cat, g);
     l->unit_price_nanos = r->price_nanos;
     l->price_per = r->price_per != RT_UNSET ? r->price_per : ch->price_per;
 }
@@ -687,10 +683,9 @@ rt_line_terms rt_line_terms_of(const rt_catalog *cat, const rt_invoice *inv, siz
     t.min_per_event_nanos = ch->min_per_event_nanos;
     t.max_per_event_nanos = ch->max_per_event_nanos;
     if (l->rate_group == RT_NO_INDEX) return t;
+    t.setup_fee_nanos = rt_catalog_rate_setup_fee(cat, l->rate_group, ch);
     uint32_t rows[RT_RATE_INTERVALS_MAX];
     size_t n = rt_catalog_rate_rows(cat, l->rate_group, rows);
-    const rt_rate *first = &cat->rates[rows[0]];
-    if (first->setup_fee_nanos != RT_UNSET) t.setup_fee_nanos = first->setup_fee_nanos;
     for (size_t k = 1; k < n; k++) {
         const rt_rate *r = &cat->rates[rows[k]];
         buf[t.step_count++] = (rt_rate_step){r->interval_start, r->price_nanos,

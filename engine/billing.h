@@ -133,6 +133,18 @@ static inline void rt_line_price(const rt_invoice_line *l, const rt_charge *ch,
     *price_nanos = l->price_per ? l->unit_price_nanos : ch->price_nanos;
     *price_per = l->price_per ? l->price_per : ch->price_per;
 }
+/* The same for any line: 0 at 1 on a line that has no price of its own and no charge (an
+ * invoice discount). */
+static inline void rt_line_shown_price(const rt_catalog *cat, const rt_invoice_line *l,
+                                       int64_t *price_nanos, int64_t *price_per)
+{
+    if (l->charge != RT_NO_INDEX) {
+        rt_line_price(l, &cat->charges[l->charge], price_nanos, price_per);
+    } else {
+        *price_nanos = l->price_per ? l->unit_price_nanos : 0;
+        *price_per = l->price_per ? l->price_per : 1;
+    }
+}
 
 typedef struct rt_tax_subtotal {
     uint32_t tax;      /* the first tax rate row with this (code, rate) */

@@ -541,21 +541,15 @@ static int time_cmp(const void *x, const void *y)
     return a < b ? -1 : a > b;
 }
 
-/* Grow the group arrays to hold `need` groups and `rows_need` rows. */
+/* Grow the group array to hold `need` groups, and the rows to hold `rows_need`. */
 static rt_status rate_room(rt_catalog *c, size_t need, size_t rows_need, size_t *cap,
                            size_t *rows_cap)
 {
     if (need > *cap) {
         size_t n = *cap * 2 > need ? *cap * 2 : need;
-        rt_range32 *g = realloc(c->rate_groups, n * sizeof *g);
-        if (g) c->rate_groups = g;
-        rt_time_s *f = realloc(c->rate_group_from, n * sizeof *f);
-        if (f) c->rate_group_from = f;
-        rt_time_s *t = realloc(c->rate_group_to, n * sizeof *t);
-        if (t) c->rate_group_to = t;
-        uint32_t *x = realloc(c->rate_group_next, n * sizeof *x);
-        if (x) c->rate_group_next = x;
-        if (!g || !f || !t || !x) return RT_ENOMEM;
+        rt_rate_group *g = realloc(c->rate_groups, n * sizeof *g);
+        if (!g) return RT_ENOMEM;
+        c->rate_groups = g;
         *cap = n;
     }
     if (rows_need > *rows_cap) {
@@ -595,12 +589,10 @@ static rt_status build_rate_versions(rt_catalog *c, size_t i, size_t j, uint64_t
                 c->rate_group_rows[(*nrows)++] = (uint32_t)k;
         if (*nrows == first) continue; /* a gap: no rate in force */
         uint32_t g = (uint32_t)c->rate_group_count++;
-        c->rate_groups[g] = (rt_range32){(uint32_t)first, (uint32_t)(*nrows - first)};
-        c->rate_group_from[g] = from;
-        c->rate_group_to[g] = to;
-        c->rate_group_next[g] = RT_NO_INDEX;
+        c->rate_groups[g] = (rt_rate_group){(uint32_t)first, (uint32_t)(*nrows - first),
+                                            RT_NO_INDEX, from, to};
         if (prev != RT_NO_INDEX) {
-            c->rate_group_next[prev] = g;
+            c->rate_groups[prev].next = g;
         } else {
             uint32_t got;
             int inserted;
@@ -749,9 +741,6 @@ static void free_pricing(rt_catalog *c)
     rt_u64map_free(&c->rate_index);
     free(c->rate_groups);
     free(c->rate_group_rows);
-    free(c->rate_group_from);
-    free(c->rate_group_to);
-    free(c->rate_group_next);
     free(c->charge_key_rated);
 }
 
@@ -838,23 +827,11 @@ static bool in_force(rt_time_s from, rt_time_s to, rt_time_s t)
     return from <= t && t < to;
 }
 
-size_t rt_catalog_rate_intervals(const rt_catalog *c, uint32_t g, rt_time_s t, uint32_t *rows)
-{
-    rt_range32 r = c->rate_groups[g];
-    size_t n = 0;
-    for (uint32_t i = r.first; i < r.first + r.count && n < RT_RATE_INTERVALS_MAX; i++) {
-        uint32_t row = c->rate_group_rows[i];
-        const rt_rate *x = &c->rates[row];
-        if (in_force(x->valid_from, x->valid_to, t)) rows[n++] = row;
-    }
-    return n;
-}
-
 size_t rt_catalog_rate_rows(const rt_catalog *c, uint32_t g, uint32_t *rows)
 {
-    rt_range32 r = c->rate_groups[g];
+    const rt_rate_group *r = &c->rate_groups[g];
     size_t n = 0;
-    for (uint32_t i = r.first; i < r.first + r.count && n < RT_RATE_INTERVALS_MAX; i++)
+    for (uint32_t i = r->first; i < r->first + r->count && n < RT_RATE_INTERVALS_MAX; i++)
         rows[n++] = c->rate_group_rows[i];
     return n;
 }
@@ -870,12 +847,9 @@ uint32_t rt_catalog_rate_group(const rt_catalog *c, uint32_t charge, uint32_t zo
         if ((k == 0 || k == 2) && band == RT_BAND_NONE) continue;
         uint32_t g;
         if (rt_u64map_get(&c->rate_index, rate_key(key, zones[k], bands[k]), &g) != RT_OK) continue;
-        while (g != RT_NO_INDEX && !in_force(c->rate_group_from[g], c->rate_group_to[g], t))
-            g = c->rate_group_next[g]; /* the version in force at t */
-        if (g == RT_NO_INDEX) continue;
-        uint32_t rows[RT_RATE_INTERVALS_MAX];
-        size_t n = rt_catalog_rate_intervals(c, g, t, rows);
-        if (n > 0 && c->rates[rows[0]].interval_start == 0) return g;
+        while (g != RT_NO_INDEX && !in_force(c->rate_groups[g].from, c->rate_groups[g].to, t))
+            g = c->rate_groups[g].next; /* the version in force at t */
+        if (g != RT_NO_INDEX && rt_catalog_rate_first(c, g)->interval_start == 0) return g;
     }
     return RT_NO_INDEX;
 }

@@ -98,18 +98,22 @@ typedef struct rt_catalog {
     struct rt_band_rule *band_rules;
     rt_days *holiday_days;
     /* rates */
-    /* A rate group is one version of the rates of a (charge key, zone, band): the rows in
-     * force over the whole of [rate_group_from, rate_group_to), one per interval; a rate
-     * changed mid-month makes two groups, so calls before and after the change are billed
-     * on lines of their own. */
     rt_u64map rate_index;      /* (charge key, zone, band) -> its first rate group */
-    rt_range32 *rate_groups;   /* per group: its rows in rate_group_rows, by interval_start */
-    uint32_t *rate_group_rows; /* rows of rates[] */
-    rt_time_s *rate_group_from, *rate_group_to;
-    uint32_t *rate_group_next; /* per group: the next version of its key, RT_NO_INDEX */
+    struct rt_rate_group *rate_groups;
+    uint32_t *rate_group_rows; /* rows of rates[], each group's in a run */
     uint8_t *charge_key_rated; /* per charge key: 1 when rates price it */
     size_t rate_group_count;
 } rt_catalog;
+
+/* A rate group: one version of the rates of a (charge key, zone, band), the rows in force
+ * over the whole of [from, to), one per interval. A rate changed mid-month makes two groups,
+ * so calls before and after the change are rated by theirs and billed on lines of their own;
+ * a group's rows need no time check within its span. */
+typedef struct rt_rate_group {
+    uint32_t first, count; /* its rows in rate_group_rows, by interval_start */
+    uint32_t next;         /* the next version of its key, RT_NO_INDEX */
+    rt_time_s from, to;
+} rt_rate_group;
 
 /* One rule of a compiled band set. */
 typedef struct rt_band_rule {
@@ -199,13 +203,23 @@ uint32_t rt_catalog_band_at(const rt_catalog *cat, uint32_t plan, rt_time_s t, r
 uint32_t rt_catalog_rate_group(const rt_catalog *cat, uint32_t charge, uint32_t zone, uint32_t band,
                                rt_time_s t);
 
-/* The rate rows of group g in force at t, one per interval, by interval_start, into rows
- * (RT_RATE_INTERVALS_MAX). Returns how many. */
-size_t rt_catalog_rate_intervals(const rt_catalog *cat, uint32_t group, rt_time_s t,
-                                 uint32_t *rows);
-/* The rate rows of group g, all in force over its version's time (what a line priced by the
- * group shows). Returns how many (at least 1). */
+/* The rate rows of group g, one per interval, by interval_start, into rows
+ * (RT_RATE_INTERVALS_MAX): all in force over the group's span, where rt_catalog_rate_group
+ * found it. Returns how many (at least 1). */
 size_t rt_catalog_rate_rows(const rt_catalog *cat, uint32_t group, uint32_t *rows);
+/* The first rate row of group g (its interval from 0 when it has one). */
+static inline const rt_rate *rt_catalog_rate_first(const rt_catalog *cat, uint32_t group)
+{
+    return &cat->rates[cat->rate_group_rows[cat->rate_groups[group].first]];
+}
+/* The connection fee of a call priced by group g under charge ch: its interval from 0's, else
+ * the charge's. */
+static inline int64_t rt_catalog_rate_setup_fee(const rt_catalog *cat, uint32_t group,
+                                                const rt_charge *ch)
+{
+    int64_t fee = rt_catalog_rate_first(cat, group)->setup_fee_nanos;
+    return fee != RT_UNSET ? fee : ch->setup_fee_nanos;
+}
 
 /* Units of the functional currency per unit of `currency` at t, in nanos; RT_UNSET when the
  * book has no rate in force (1 unit = 10^9 for the functional currency itself). */

@@ -63,12 +63,9 @@ rt_status rt_invoice_pack_format(const rt_catalog *cat, const rt_invoice *inv, u
         rt_pack_str(b, effective_description(cat, l));
         rt_pack_uvarint(b, l->subtotal);
         if (format >= 2) {
-            /* What the line shows: its price (units 0: none, a line no charge prices) and the
-             * connection fee per event. */
-            int64_t price = l->unit_price_nanos, per = l->price_per;
-            if (!per && l->charge != RT_NO_INDEX)
-                rt_line_price(l, &cat->charges[l->charge], &price, &per);
-            if (!per) price = 0;
+            /* What the line shows: its price and the units it is for, and its rate terms. */
+            int64_t price, per;
+            rt_line_shown_price(cat, l, &price, &per);
             rt_rate_step buf[RT_RATE_INTERVALS_MAX];
             rt_line_terms lt = rt_line_terms_of(cat, inv, i, buf);
             rt_pack_svarint(b, price);

@@ -259,7 +259,7 @@ static rt_reject_reason rate_with_rates(const rt_catalog *cat, uint32_t charge,
             out->parts[out->part_count++] = (rt_rated_part){0, 0, 0, g, seg[s].band};
         out->parts[k].quantity_base += seg[s].to - seg[s].from;
         uint32_t rows[RT_RATE_INTERVALS_MAX];
-        size_t nrows = rt_catalog_rate_intervals(cat, g, start, rows);
+        size_t nrows = rt_catalog_rate_rows(cat, g, rows); /* the version in force at start */
         if (ch->model == RT_CHARGE_FLAT) {
             /* A flat price is per event: the rate of the band the event starts in. */
             if (rt_billable_quantity(qty, ch->first_increment, ch->next_increment,
@@ -285,10 +285,7 @@ static rt_reject_reason rate_with_rates(const rt_catalog *cat, uint32_t charge,
                         "the event's amount does not fit the money representation");
     }
     /* The connection fee is the first rate's (the one in force when the call starts). */
-    uint32_t rows[RT_RATE_INTERVALS_MAX];
-    rt_catalog_rate_intervals(cat, out->parts[0].rate_group, start, rows);
-    int64_t setup = cat->rates[rows[0]].setup_fee_nanos;
-    if (setup == RT_UNSET) setup = ch->setup_fee_nanos;
+    int64_t setup = rt_catalog_rate_setup_fee(cat, out->parts[0].rate_group, ch);
     if (finish_parts(ch, setup, charged, out) != RT_OK)
         return fail(field, "quantity", msg, n, RT_REJ_OVERFLOW,
                     "the event's amount does not fit the money representation");
@@ -336,7 +333,7 @@ rt_reject_reason rt_quote_number(const rt_catalog *cat, uint32_t charge, const c
     if (!cat->charge_key_rated[cat->charge_key[charge]]) return RT_REJ_NONE;
     q->rate_group = rt_catalog_rate_group(cat, charge, q->zone, q->band, t);
     if (q->rate_group == RT_NO_INDEX) return RT_REJ_UNKNOWN_DESTINATION;
-    q->row_count = rt_catalog_rate_intervals(cat, q->rate_group, t, q->rows);
+    q->row_count = rt_catalog_rate_rows(cat, q->rate_group, q->rows);
     return RT_REJ_NONE;
 }
 

@@ -47,22 +47,13 @@ typedef struct line_text {
     dec_text quantity, billable, unit_price, price_per, net, rate;
 } line_text;
 
-/* A line's plan and charge: empty for lines not priced by a charge (invoice discounts). */
-static const rt_charge no_charge = {.plan_id = "", .charge_id = "", .price_per = 1};
-
-static const rt_charge *line_charge(const rt_catalog *cat, const rt_invoice_line *l)
-{
-    return l->charge == RT_NO_INDEX ? &no_charge : &cat->charges[l->charge];
-}
-
 static void format_line(const rt_catalog *cat, const rt_invoice *inv, const rt_invoice_line *l,
                         line_text *t)
 {
     const rt_product *p = line_product(cat, l);
-    const rt_charge *ch = line_charge(cat, l);
     unsigned qd = (unsigned)p->quantity_decimals;
     int64_t price, per;
-    rt_line_price(l, ch, &price, &per);
+    rt_line_shown_price(cat, l, &price, &per);
     dec_text *d = &t->quantity;
     d->len = rt_decimal_format(l->quantity_base, qd, (int)qd, 0, '.', d->s, sizeof d->s);
     d = &t->billable;

@@ -149,23 +149,43 @@ static bool measure(rt_doc_line *dl, const rt_doc_view *v, int64_t qty, unsigned
     return true;
 }
 
+/* Append lead, an amount in the document's currency and tail to the line's rate text at *n,
+ * as far as there is room. */
+static void put_money(rt_doc_line *dl, size_t *n, const rt_doc_view *v, const char *lead,
+                      int64_t nanos, const char *tail)
+{
+    char amount[RT_DOC_TEXT_MAX];
+    rt_decimal_format(nanos, RT_NANOS_SCALE, -1, v->minor, '.', amount, sizeof amount);
+    RT_TEXT_JOIN(dl->rate + *n, sizeof dl->rate - *n, lead, amount, " ", v->inv->currency->code,
+                 tail);
+    *n += strlen(dl->rate + *n);
+}
+
+/* The same for a price: "<price> <currency><per_word><per> <unit>". */
+static void put_price(rt_doc_line *dl, size_t *n, const rt_doc_view *v, const char *lead,
+                      int64_t price_nanos, const char *per_word, int64_t per, const char *unit)
+{
+    char per_text[24], tail[RT_DOC_PHRASE_MAX];
+    rt_decimal_format(per, 0, 0, 0, '.', per_text, sizeof per_text);
+    RT_TEXT_JOIN(tail, sizeof tail, per_word, per_text, " ", unit);
+    put_money(dl, n, v, lead, price_nanos, tail);
+}
+
 /* The rate of a tiered or volume line: volume, the tier its total falls in, whose price
  * prices it all; tiered (graduated), each tier the total reaches; each with its price, flat
- * fee and range, appended while there is room. */
-static void tier_rate(rt_doc_line *dl, const rt_doc_view *v, const rt_invoice_line *l,
+ * fee and range. */
+static void tier_rate(rt_doc_line *dl, size_t *n, const rt_doc_view *v, const rt_invoice_line *l,
                       const rt_charge *ch, const rt_product *p)
 {
     const rt_catalog *cat = v->cat;
-    const char *code = v->inv->currency->code, *unit = p->unit;
+    const char *unit = p->unit;
     const rt_tier *reached =
         rt_tier_reached(cat, l->charge, p->quantity_decimals, l->billable_base);
     rt_range32 r = cat->charge_tiers[l->charge];
     bool volume = ch->model == RT_CHARGE_VOLUME;
-    char per[24], price[RT_DOC_TEXT_MAX], fee[RT_DOC_TEXT_MAX];
     char lower[RT_DOC_TEXT_MAX] = "", upper[RT_DOC_TEXT_MAX]; /* the tier's range */
-    rt_decimal_format(ch->price_per, 0, 0, 0, '.', per, sizeof per);
-    size_t n = 0;
-    for (uint32_t i = r.first; reached && i < r.first + r.count && n + 1 < sizeof dl->rate; i++) {
+    for (uint32_t i = r.first; reached && i < r.first + r.count && *n + 1 < sizeof dl->rate;
+         i++) {
         const rt_tier *t = &cat->tiers[i];
         upper[0] = '\0';
         if (t->up_to_e6 != RT_UNSET)
@@ -174,29 +194,21 @@ static void tier_rate(rt_doc_line *dl, const rt_doc_view *v, const rt_invoice_li
             memcpy(lower, upper, sizeof lower);
             continue;
         }
-        rt_decimal_format(t->price_nanos, RT_NANOS_SCALE, -1, v->minor, '.', price, sizeof price);
-        RT_TEXT_JOIN(dl->rate + n, sizeof dl->rate - n, n ? "; " : "", price, " ", code, " per ",
-                     per, " ", unit);
-        n += strlen(dl->rate + n);
-        if (t->flat_fee_nanos > 0) {
-            rt_decimal_format(t->flat_fee_nanos, RT_NANOS_SCALE, -1, v->minor, '.', fee,
-                              sizeof fee);
-            RT_TEXT_JOIN(dl->rate + n, sizeof dl->rate - n, " + ", fee, " ", code);
-            n += strlen(dl->rate + n);
-        }
+        put_price(dl, n, v, *n ? "; " : "", t->price_nanos, " per ", ch->price_per, unit);
+        if (t->flat_fee_nanos > 0) put_money(dl, n, v, " + ", t->flat_fee_nanos, "");
         const char *scope = volume ? " on the whole quantity" : "";
         if (lower[0] && upper[0])
-            RT_TEXT_JOIN(dl->rate + n, sizeof dl->rate - n, scope, " (", lower, " to ", upper, " ",
-                         unit, ")");
+            RT_TEXT_JOIN(dl->rate + *n, sizeof dl->rate - *n, scope, " (", lower, " to ", upper,
+                         " ", unit, ")");
         else if (upper[0])
-            RT_TEXT_JOIN(dl->rate + n, sizeof dl->rate - n, scope, " (up to ", upper, " ", unit,
-                         ")");
+            RT_TEXT_JOIN(dl->rate + *n, sizeof dl->rate - *n, scope, " (up to ", upper, " ",
+                         unit, ")");
         else if (lower[0])
-            RT_TEXT_JOIN(dl->rate + n, sizeof dl->rate - n, scope, " (above ", lower, " ", unit,
-                         ")");
+            RT_TEXT_JOIN(dl->rate + *n, sizeof dl->rate - *n, scope, " (above ", lower, " ",
+                         unit, ")");
         else
-            RT_TEXT_JOIN(dl->rate + n, sizeof dl->rate - n, scope);
-        n += strlen(dl->rate + n);
+            RT_TEXT_JOIN(dl->rate + *n, sizeof dl->rate - *n, scope);
+        *n += strlen(dl->rate + *n);
         memcpy(lower, upper, sizeof lower);
         if (t == reached) break;
     }
@@ -209,57 +221,40 @@ static void usage_facts(rt_doc_line *dl, const rt_doc_view *v)
     const rt_product *p = &cat->products[l->product];
     const rt_charge *ch = &cat->charges[l->charge];
     unsigned qd = (unsigned)p->quantity_decimals;
-    char q[RT_DOC_TEXT_MAX], price[RT_DOC_TEXT_MAX];
+    char q[RT_DOC_TEXT_MAX];
     /* Made for every line of every document: joined without printf. */
     rt_decimal_format(l->quantity_base, qd, (int)qd, 0, '.', q, sizeof q);
     RT_TEXT_JOIN(dl->used, sizeof dl->used, q, " ", p->unit);
     rt_decimal_format(l->billable_base, qd, (int)qd, 0, '.', q, sizeof q);
     RT_TEXT_JOIN(dl->billed, sizeof dl->billed, q, " ", p->unit);
+    /* The rate, then the terms that make quantity x price differ from the line amount: the
+     * connection fee, the rate's later intervals, the minimum and maximum; as far as there is
+     * room. */
+    size_t n = 0;
     int64_t price_nanos, price_per;
     rt_line_price(l, ch, &price_nanos, &price_per);
-    rt_decimal_format(price_nanos, RT_NANOS_SCALE, -1, v->minor, '.', price, sizeof price);
-    const char *code = v->inv->currency->code;
-    if (ch->model == RT_CHARGE_FLAT) {
-        RT_TEXT_JOIN(dl->rate, sizeof dl->rate, price, " ", code, " per event");
-    } else if (ch->model == RT_CHARGE_TIERED || ch->model == RT_CHARGE_VOLUME) {
-        tier_rate(dl, v, l, ch, p);
-    } else {
-        /* A package is priced per started block of price_per units. */
-        char per[24];
-        rt_decimal_format(price_per, 0, 0, 0, '.', per, sizeof per);
-        RT_TEXT_JOIN(dl->rate, sizeof dl->rate, price, " ", code,
-                     ch->model == RT_CHARGE_PACKAGE ? " per started " : " per ", per, " ",
-                     p->unit);
-    }
-    /* The terms that make quantity x price differ from the line amount, appended while there
-     * is room: the connection fee, the rate's later intervals, the minimum and maximum. */
+    if (ch->model == RT_CHARGE_FLAT)
+        put_money(dl, &n, v, "", price_nanos, " per event");
+    else if (ch->model == RT_CHARGE_TIERED || ch->model == RT_CHARGE_VOLUME)
+        tier_rate(dl, &n, v, l, ch, p);
+    else /* a package is priced per started block of price_per units */
+        put_price(dl, &n, v, "", price_nanos,
+                  ch->model == RT_CHARGE_PACKAGE ? " per started " : " per ", price_per, p->unit);
     rt_rate_step buf[RT_RATE_INTERVALS_MAX];
     rt_line_terms t = rt_line_terms_of(cat, v->inv, (size_t)(l - v->inv->lines), buf);
-    size_t n = strlen(dl->rate);
-    if (t.setup_fee_nanos != RT_UNSET && t.setup_fee_nanos != 0) {
-        rt_decimal_format(t.setup_fee_nanos, RT_NANOS_SCALE, -1, v->minor, '.', price,
-                          sizeof price);
-        RT_TEXT_JOIN(dl->rate + n, sizeof dl->rate - n, " + ", price, " ", code, " per event");
-        n += strlen(dl->rate + n);
-    }
+    if (t.setup_fee_nanos != RT_UNSET && t.setup_fee_nanos != 0)
+        put_money(dl, &n, v, " + ", t.setup_fee_nanos, " per event");
     for (uint32_t k = 0; ch->model == RT_CHARGE_PER_UNIT && k < t.step_count; k++) {
-        char from[RT_DOC_TEXT_MAX], per[24];
+        char from[RT_DOC_TEXT_MAX], lead[RT_DOC_PHRASE_MAX];
         rt_decimal_format(t.steps[k].from_base, qd, -1, 0, '.', from, sizeof from);
-        rt_decimal_format(t.steps[k].price_nanos, RT_NANOS_SCALE, -1, v->minor, '.', price,
-                          sizeof price);
-        rt_decimal_format(t.steps[k].price_per, 0, 0, 0, '.', per, sizeof per);
-        RT_TEXT_JOIN(dl->rate + n, sizeof dl->rate - n, "; from ", from, " ", p->unit, " ", price,
-                     " ", code, " per ", per, " ", p->unit);
-        n += strlen(dl->rate + n);
+        RT_TEXT_JOIN(lead, sizeof lead, "; from ", from, " ", p->unit, " ");
+        put_price(dl, &n, v, lead, t.steps[k].price_nanos, " per ", t.steps[k].price_per,
+                  p->unit);
     }
-    static const char *const what[2] = {", minimum ", ", maximum "};
-    int64_t bounds[2] = {t.min_per_event_nanos, t.max_per_event_nanos};
-    for (int k = 0; k < 2 && n + 1 < sizeof dl->rate; k++) {
-        if (bounds[k] == RT_UNSET) continue;
-        rt_decimal_format(bounds[k], RT_NANOS_SCALE, -1, v->minor, '.', price, sizeof price);
-        RT_TEXT_JOIN(dl->rate + n, sizeof dl->rate - n, what[k], price, " ", code, " per event");
-        n += strlen(dl->rate + n);
-    }
+    if (t.min_per_event_nanos != RT_UNSET)
+        put_money(dl, &n, v, ", minimum ", t.min_per_event_nanos, " per event");
+    if (t.max_per_event_nanos != RT_UNSET)
+        put_money(dl, &n, v, ", maximum ", t.max_per_event_nanos, " per event");
 }
 
 static rt_status build_line(rt_doc_view *v, rt_doc_line *dl, const rt_invoice_line *l,

@@ -709,11 +709,11 @@ Test(rating, a_rate_changed_mid_month_makes_two_versions)
     const rt_catalog *cat = ctx.cat;
     uint32_t g1 = before.parts[0].rate_group, g2 = after.parts[0].rate_group;
     cr_assert_neq(g1, g2);
-    cr_assert_eq(cat->rate_group_next[g1], g2, "the versions are linked in time order");
+    cr_assert_eq(cat->rate_groups[g1].next, g2, "the versions are linked in time order");
     rt_time_s change;
     cr_assert_eq(rt_time_parse("2026-10-15T00:00:00Z", 20, &change), RT_OK);
-    cr_assert_eq(cat->rate_group_to[g1], change);
-    cr_assert_eq(cat->rate_group_from[g2], change);
+    cr_assert_eq(cat->rate_groups[g1].to, change);
+    cr_assert_eq(cat->rate_groups[g2].from, change);
     uint32_t rows1[RT_RATE_INTERVALS_MAX], rows2[RT_RATE_INTERVALS_MAX];
     cr_assert_eq(rt_catalog_rate_rows(cat, g1, rows1), 2);
     cr_assert_eq(rt_catalog_rate_rows(cat, g2, rows2), 2);

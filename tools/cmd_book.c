@@ -280,7 +280,7 @@ static void show_quote_rates(const rt_catalog *cat, uint32_t charge, const rt_nu
         printf(" (the charge's own price)\n");
         return;
     }
-    const rt_rate *g = &cat->rates[cat->rate_group_rows[cat->rate_groups[q->rate_group].first]];
+    const rt_rate *g = rt_catalog_rate_first(cat, q->rate_group);
     printf("    rate for zone %s, band %s:\n", g->zone_id[0] ? g->zone_id : "(any)",
            g->band_id[0] ? g->band_id : "(any)");
     for (size_t i = 0; i < q->row_count; i++) {
