@@ -208,6 +208,10 @@ typedef struct ctx {
     rt_order_result *out;
     uint8_t *bad;     /* per line: rejected */
     line_rows *rows;  /* per line: valid once check_line accepted it */
+    const rt_currency *functional; /* the company's currency: releases are booked in it */
+    /* Set when a release could not be valued: no FX rate for this currency on this day. */
+    const rt_currency *fx_missing;
+    rt_days fx_missing_day;
 } ctx;
 
 static int line_cmp(const void *x, const void *y)
@@ -380,6 +384,7 @@ typedef struct sub_info {
     int64_t cycle_months;
     bool advance;
     const rt_currency *currency;
+    rt_days first_cut; /* the first period end after its first line was booked */
 } sub_info;
 
 /* Value in nanos of months [first_month, first_month + months) of the segments, clipped to
@@ -479,8 +484,34 @@ typedef struct known_segments {
     bool same;
 } known_segments;
 
+/* The release of deferred revenue of a cycle in the functional currency: what was earned
+ * through the period's end less what was earned through its start (rec[1] - rec[0], in the
+ * subscription's currency), each converted at the FX rate the deferral was booked at: that
+ * of the issue date of the invoice that first billed the cycle, the first period end on or
+ * after both the cycle's start and the booking of the subscription's first line. So a cycle
+ * releases, over its life, what its first invoice deferred. RT_ENOTFOUND (c->fx_missing set)
+ * when the book has no rate for that day. */
+static rt_status release_value(ctx *c, const sub_info *s, rt_days cs, const int64_t rec[2],
+                               int64_t *out)
+{
+    if (s->currency == c->functional) return rt_sub_i64(rec[1], rec[0], out);
+    rt_days day = s->first_cut > cs ? s->first_cut : cs;
+    int64_t rate = rt_catalog_fx_at(c->cat, s->currency->code, rt_time_of_days(day));
+    if (rate == RT_UNSET || rate <= 0) {
+        c->fx_missing = s->currency;
+        c->fx_missing_day = day;
+        return RT_ENOTFOUND;
+    }
+    int64_t v[2];
+    for (int k = 0; k < 2; k++)
+        if (rt_journal_convert(rec[k], s->currency->minor_units, rate,
+                               c->functional->minor_units, &v[k]) != RT_OK)
+            return RT_EOVERFLOW;
+    return rt_sub_i64(v[1], v[0], out);
+}
+
 /* Bill one cycle of a subscription: B(C, P.end) - B(C, P.start), and the release of what
- * advance billing deferred: Rec(C, P.end) - Rec(C, P.start). */
+ * advance billing deferred: Rec(C, P.end) - Rec(C, P.start), in the functional currency. */
 static rt_status bill_cycle(ctx *c, const sub_info *s, const known_segments *ks, int32_t cm)
 {
     const rt_period *P = c->period;
@@ -531,7 +562,9 @@ static rt_status bill_cycle(ctx *c, const sub_info *s, const known_segments *ks,
     const rt_product *p = &c->cat->products[s->product];
     if (s->advance && rec[1] != rec[0]) {
         uint32_t gl = rt_catalog_gl(c->cat, p->gl_account);
-        rt_status st = add_release(c, gl, rec[1] - rec[0]);
+        int64_t value;
+        rt_status st = release_value(c, s, cs, rec, &value);
+        if (st == RT_OK && value != 0) st = add_release(c, gl, value);
         if (st != RT_OK) return st;
     }
     if (b[1] == b[0]) return RT_OK;
@@ -592,6 +625,7 @@ static rt_status bill_subscription(ctx *c, size_t first, size_t end, segment *se
     s.qdec = cat->products[s.product].quantity_decimals;
     s.advance = cat->products[s.product].billing_timing == RT_BILL_IN_ADVANCE;
     s.currency = rt_currency_find(cat->accounts[s.account].currency);
+    s.first_cut = rt_month_start(rt_month_index(L[head].booked_day) + 1);
     uint32_t ch;
     int no_plan;
     s.cycle_months = rt_catalog_charge_at(cat, s.account, s.product_key,
@@ -617,7 +651,7 @@ static rt_status bill_subscription(ctx *c, size_t first, size_t end, segment *se
     }
     for (int32_t cm = from; cm <= last; cm += (int32_t)s.cycle_months) {
         rt_status st = bill_cycle(c, &s, &ks, cm);
-        if (st == RT_ENOTFOUND) {
+        if (st == RT_ENOTFOUND && !c->fx_missing) {
             /* The plan stopped pricing the product: the whole subscription is rejected so the
              * order desk sees it, rather than billing some months for free. */
             for (size_t i = 0; i < n; i++)
@@ -793,7 +827,9 @@ rt_status rt_orders_bill(const rt_catalog *cat, const rt_period *period, rt_orde
 {
     memset(out, 0, sizeof *out);
     rt_arena_init(&out->arena, 64 * 1024);
-    ctx c = {cat, period, ob, out, NULL, NULL};
+    ctx c = {cat, period, ob, out, NULL, NULL, rt_currency_find(cat->company->functional_currency),
+             NULL, 0};
+    RT_ASSERT(c.functional != NULL);
     segment *seg = NULL;
     rt_status st = RT_ENOMEM;
     size_t sorted = 1;
@@ -849,6 +885,14 @@ fail:
     free(c.rows);
     free(seg);
     if (st == RT_OK) st = RT_ENOMEM;
+    if (c.fx_missing) {
+        char day[16];
+        rt_date_format(c.fx_missing_day, day, sizeof day);
+        return rt_error_set(err, RT_ENOTFOUND, NULL, 0, 0, "orders",
+                            "no FX rate from %s to %s on %s, the day a recurring charge's "
+                            "deferred revenue was booked (needed to release it)",
+                            c.fx_missing->code, c.functional->code, day);
+    }
     return rt_error_set(err, st, NULL, 0, 0, "orders", "cannot bill the order book: %s",
                         rt_status_str(st));
 }

@@ -117,7 +117,8 @@ typedef struct rt_order_result {
     rt_extra_line *charges; /* sorted by account, then subscription and cycle; advance-billed
                                recurring lines have line.deferred set */
     size_t charge_count, charge_capacity;
-    rt_revenue_release *releases; /* sorted by GL row; zero amounts omitted */
+    rt_revenue_release *releases; /* in the functional currency, sorted by GL row; zero
+                                     amounts omitted */
     size_t release_count;
     uint64_t lines_used; /* order lines that contributed to the period (or will) */
 } rt_order_result;
@@ -130,7 +131,8 @@ void rt_order_result_drop_charges(rt_order_result *r);
 /* Bill the order book for a period. Lines that cannot be billed (unknown account or product,
  * no charge in the account's plans, impossible sequence such as a change before the start)
  * are moved to the book's rejects; the rest yield invoice lines and the release of deferred
- * revenue. Lines are sorted in place. RT_ENOMEM, RT_EOVERFLOW. */
+ * revenue. Lines are sorted in place. RT_ENOMEM, RT_EOVERFLOW, or RT_ENOTFOUND when a release
+ * in another currency than the functional one has no FX rate for the day it was deferred. */
 rt_status rt_orders_bill(const rt_catalog *cat, const rt_period *period, rt_order_book *ob,
                          rt_order_result *out, rt_error *err);
 

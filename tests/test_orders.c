@@ -7,7 +7,10 @@
  *   C_MON  FEE_M   recurring 31.00 per month, monthly cycle, billed in advance
  *   C_QTR  FEE_Q   recurring 10.00 per month, quarterly cycle (Jan/Apr/Jul/Oct), in advance
  *   C_ARR  FEE_A   recurring 3.00 per month, monthly, in arrears
- *   C_ONE  SETUP   one_time 49.00 per unit */
+ *   C_ONE  SETUP   one_time 49.00 per unit
+ * and account A4, billed in CHF on plan PC (C_MON: FEE_M at 31.00 CHF per month, in advance),
+ * CHF at 1.065 EUR until 2026-11-01 and 1.0712 from then; A5, in GBP on plan PG (the same fee
+ * in GBP), GBP at 1.15 EUR from 2026-11-01 only. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
@@ -50,16 +53,23 @@ static void load_book(fixture *fx)
                "FEE_M,Monthly fee,month,MON,706,std,recurring,advance\n"
                "FEE_Q,Quarterly fee,month,MON,706,std,recurring,advance\n"
                "SETUP,Set-up,each,C62,708,std,one_time,\n");
-    write_file(dir, "plans.csv", "plan_id,name,currency\nP,Plan,EUR\n");
+    write_file(dir, "plans.csv",
+               "plan_id,name,currency\nP,Plan,EUR\nPC,Plan CHF,CHF\nPG,Plan GBP,GBP\n");
     write_file(dir, "charges.csv",
                "plan_id,charge_id,product_id,model,price,cycle_months\n"
                "P,C_ARR,FEE_A,recurring,3.00,1\nP,C_MON,FEE_M,recurring,31.00,1\n"
-               "P,C_ONE,SETUP,one_time,49.00,1\nP,C_QTR,FEE_Q,recurring,10.00,3\n");
+               "P,C_ONE,SETUP,one_time,49.00,1\nP,C_QTR,FEE_Q,recurring,10.00,3\n"
+               "PC,C_MON,FEE_M,recurring,31.00,1\nPG,C_MON,FEE_M,recurring,31.00,1\n");
     write_file(dir, "accounts.csv",
                "account_id,name,country,currency,tax_jurisdiction\nA1,One,FR,EUR,FR\n"
-               "A2,Two,FR,EUR,FR\nA3,Three,FR,EUR,FR\n");
+               "A2,Two,FR,EUR,FR\nA3,Three,FR,EUR,FR\nA4,Four,CH,CHF,FR\n"
+               "A5,Five,GB,GBP,FR\n");
     write_file(dir, "account_plans.csv",
-               "account_id,plan_id,valid_from\nA1,P,\nA2,P,\nA3,P,2026-10-22\n");
+               "account_id,plan_id,valid_from\nA1,P,\nA2,P,\nA3,P,2026-10-22\nA4,PC,\n"
+               "A5,PG,\n");
+    write_file(dir, "fx_rates.csv",
+               "currency,valid_from,valid_to,rate\nCHF,,2026-11-01,1.065\n"
+               "CHF,2026-11-01,,1.0712\nGBP,2026-11-01,,1.15\n");
     write_file(dir, "tax_rates.csv", "jurisdiction,tax_category,rate_percent\nFR,std,20\n");
     rt_diags d;
     rt_diags_init(&d);
@@ -199,6 +209,58 @@ Test(orders, a_customer_who_joins_mid_cycle_is_billed_under_its_plans_charge)
         cr_assert_neq(r.charges[i].line.charge, RT_NO_INDEX, "line %zu has no charge", i);
         cr_assert_str_eq(fx.cat.charges[r.charges[i].line.charge].charge_id, "C_MON");
     }
+    rt_order_result_free(&r);
+    rt_order_book_free(&ob);
+    free_fixture(&fx);
+}
+
+Test(orders, a_release_in_another_currency_is_valued_at_the_rate_its_deferral_was_booked_at)
+{
+    fixture fx;
+    load_book(&fx);
+    rt_order_book ob;
+    rt_order_result r;
+    /* Booked long before: October (31.00 CHF) was billed by September's run, issued Oct 1 at
+     * 1.065, so its release is 33.015 -> 33.02 EUR; November's, billed by October's run
+     * (issued Nov 1, 1.0712), is released by November's run at that rate: 33.2072 -> 33.21. */
+    const char *early = HEADER "O1,1,S1,new,A4,FEE_M,2026-01-01,2026-01-01,1,,,,\n";
+    bill(&fx, early, "2026-10", &ob, &r);
+    cr_assert_eq(released(&r), 3302);
+    rt_order_result_free(&r);
+    rt_order_book_free(&ob);
+    bill(&fx, early, "2026-11", &ob, &r);
+    cr_assert_eq(released(&r), 3321);
+    rt_order_result_free(&r);
+    rt_order_book_free(&ob);
+    /* Booked Oct 20 from Oct 10: October's run bills Oct 10-31 (22/31 x 31.00 = 22.00 CHF)
+     * and November (31.00), issued Nov 1 at 1.0712; the October part is released now at that
+     * rate, 23.5664 -> 23.57 EUR, not at October's 1.065 (23.43). */
+    bill(&fx, HEADER "O1,1,S1,new,A4,FEE_M,2026-10-10,2026-10-20,1,,,,\n", "2026-10", &ob, &r);
+    cr_assert_eq(released(&r), 2357);
+    rt_order_result_free(&r);
+    rt_order_book_free(&ob);
+    free_fixture(&fx);
+}
+
+Test(orders, a_release_without_an_fx_rate_for_its_deferral_day_fails_the_billing)
+{
+    fixture fx;
+    load_book(&fx);
+    rt_order_book ob;
+    rt_order_result r;
+    rt_period p;
+    rt_error err;
+    /* October's GBP fee was deferred on Oct 1, when the book has no GBP rate. */
+    const char *orders = HEADER "O1,1,S1,new,A5,FEE_M,2026-01-01,2026-01-01,1,,,,\n";
+    cr_assert_eq(rt_period_parse("2026-10", &p), RT_OK);
+    rt_order_book_init(&ob);
+    cr_assert_eq(rt_orders_csv_parse(orders, strlen(orders), 0, &ob, &err), RT_OK);
+    cr_assert_eq(rt_orders_bill(&fx.cat, &p, &ob, &r, &err), RT_ENOTFOUND);
+    cr_assert(strstr(err.message, "no FX rate from GBP to EUR on 2026-10-01"), "%s", err.message);
+    rt_order_book_free(&ob);
+    /* November's was deferred on Nov 1, when there is one. */
+    bill(&fx, orders, "2026-11", &ob, &r);
+    cr_assert_eq(released(&r), 3565); /* 31.00 x 1.15 */
     rt_order_result_free(&r);
     rt_order_book_free(&ob);
     free_fixture(&fx);
