@@ -671,6 +671,12 @@ static void rate_price(const rt_catalog *cat, uint32_t g, rt_invoice_line *l)
     l->price_per = r->price_per != RT_UNSET ? r->price_per : ch->price_per;
 }
 
+int64_t rt_invoice_fx_rate(const rt_catalog *cat, const rt_invoice *inv)
+{
+    if (inv->fx_rate_nanos > 0) return inv->fx_rate_nanos;
+    return rt_catalog_fx_at(cat, inv->currency->code, rt_time_of_days(inv->issue_day));
+}
+
 rt_line_terms rt_line_terms_of(const rt_catalog *cat, const rt_invoice *inv, size_t i,
                                rt_rate_step buf[RT_RATE_INTERVALS_MAX])
 {

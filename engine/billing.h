@@ -181,6 +181,9 @@ typedef struct rt_invoice {
     /* Credit notes made from a stored invoice: each line's rate terms as the invoice showed
      * them (see rt_line_terms); NULL: taken from the book. */
     const struct rt_line_terms *terms;
+    /* Credit notes made from a stored invoice: the FX rate to the functional currency (nanos
+     * per unit) its journal entry was booked at; 0: the book's (rt_invoice_fx_rate). */
+    int64_t fx_rate_nanos;
 } rt_invoice;
 
 /* A rate interval after the first: from from_base base units of an event on, price_nanos per
@@ -206,6 +209,11 @@ typedef struct rt_line_terms {
  * line priced by a rate, its rate group's intervals (the version its calls were rated under):
  * the first's connection fee (the charge's when it has none) and the later ones into buf; on
  * any other line the charge's fee. */
+/* The FX rate (functional currency nanos per unit of the invoice's currency) the journal
+ * books inv at: a credit note's stored one, else the book's in force at the issue date
+ * (midnight UTC); RT_UNSET when the book has none. */
+int64_t rt_invoice_fx_rate(const rt_catalog *cat, const rt_invoice *inv);
+
 rt_line_terms rt_line_terms_of(const rt_catalog *cat, const rt_invoice *inv, size_t i,
                                rt_rate_step buf[RT_RATE_INTERVALS_MAX]);
 

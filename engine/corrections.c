@@ -89,6 +89,7 @@ rt_status rt_invoice_pack_format(const rt_catalog *cat, const rt_invoice *inv, u
         rt_pack_svarint(b, t->base_minor);
         rt_pack_svarint(b, t->tax_minor);
     }
+    if (format >= 3) rt_pack_svarint(b, rt_invoice_fx_rate(cat, inv));
     if (b->failed) return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
     return RT_OK;
 }
@@ -218,7 +219,7 @@ static rt_status credit_note_of(const rt_catalog *cat, const rt_registry_invoice
     snprintf(cn->corrects, sizeof cn->corrects, "%s", s->number);
     rt_status st = RT_ECORRUPT;
     unsigned format = rt_unpack_u8(&k.u);
-    if (format != RT_INVOICE_CONTENT && format != RT_INVOICE_CONTENT_1) goto bad;
+    if (format < RT_INVOICE_CONTENT_1 || format > RT_INVOICE_CONTENT) goto bad;
     char *cur = str(&k);
     if (!cur) return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
     cn->currency = rt_currency_find(cur);
@@ -261,6 +262,10 @@ static rt_status credit_note_of(const rt_catalog *cat, const rt_registry_invoice
     for (size_t i = 0; i < cn->line_count; i++) {
         if (cn->lines[i].subtotal >= cn->tax_count) goto bad;
         cn->taxes[cn->lines[i].subtotal].tax = cn->lines[i].tax;
+    }
+    if (format >= 3) { /* the rate its entry was booked at (RT_UNSET: the book had none) */
+        int64_t rate = rt_unpack_svarint(&k.u);
+        cn->fx_rate_nanos = rate > 0 ? rate : 0;
     }
     if (rt_unpack_done(&k.u) != RT_OK) goto bad;
     return RT_OK;
@@ -346,12 +351,13 @@ static rt_status classify_step(const rt_catalog *cat, const rt_invoice_set *fres
         rt_status st = rt_invoice_pack(cat, f, content, err);
         if (st != RT_OK) return st;
         s->same = rt_registry_invoice_same(&old->items[s->old], content->data, content->len);
-        if (!s->same) {
-            /* Perhaps stored in format 1 (the invoices in effect may hold both): compared in
-             * it too, so that an invoice is not reissued only because the format grew. */
+        /* Perhaps stored in an earlier format (the invoices in effect may hold several):
+         * compared in those too, so that an invoice is not reissued only because the format
+         * grew. */
+        for (unsigned format = RT_INVOICE_CONTENT - 1; !s->same && format >= RT_INVOICE_CONTENT_1;
+             format--) {
             rt_buf_reset(content);
-            if ((st = rt_invoice_pack_format(cat, f, RT_INVOICE_CONTENT_1, content, err)) != RT_OK)
-                return st;
+            if ((st = rt_invoice_pack_format(cat, f, format, content, err)) != RT_OK) return st;
             s->same = rt_registry_invoice_same(&old->items[s->old], content->data, content->len);
         }
         return RT_OK;

@@ -21,14 +21,16 @@
 /* The stored content's formats (its first byte). 1 had no line prices, so a credit note of
  * such an invoice shows the prices of the book it is made with; 2 adds each line's price as
  * the invoice showed it, the units it is for and its other rate terms (rt_line_terms: the
- * connection fee per event, the rate's later intervals, the minimum and maximum per event).
- * Both are read; 2 is written. */
-enum { RT_INVOICE_CONTENT_1 = 1, RT_INVOICE_CONTENT = 2 };
+ * connection fee per event, the rate's later intervals, the minimum and maximum per event);
+ * 3 adds the FX rate its journal entry was booked at (the book's at its issue date), so that
+ * its credit note reverses the entry at that rate whatever the book says at the rerun (1 and
+ * 2: the book's). All three are read; 3 is written. */
+enum { RT_INVOICE_CONTENT_1 = 1, RT_INVOICE_CONTENT_2 = 2, RT_INVOICE_CONTENT = 3 };
 
 /* The canonical content of an invoice (everything but its number) into out. */
 rt_status rt_invoice_pack(const rt_catalog *cat, const rt_invoice *inv, rt_buf *out,
                           rt_error *err);
-/* The same in an earlier format (format 1: what runs before format 2 stored). */
+/* The same in an earlier format (what runs before the current format stored). */
 rt_status rt_invoice_pack_format(const rt_catalog *cat, const rt_invoice *inv, unsigned format,
                                  rt_buf *out, rt_error *err);
 

@@ -182,8 +182,7 @@ static rt_status book_invoice(booker *b, const rt_invoice_set *set, uint32_t i, 
     RT_ASSERT(ar != RT_NO_INDEX && vat != RT_NO_INDEX);
     const rt_currency *fn = rt_currency_find(cat->company->functional_currency);
     RT_ASSERT(fn != NULL);
-    fx r = {rt_catalog_fx_at(cat, inv->currency->code, rt_time_of_days(inv->issue_day)),
-            inv->currency->minor_units, fn->minor_units};
+    fx r = {rt_invoice_fx_rate(cat, inv), inv->currency->minor_units, fn->minor_units};
     if (r.rate_nanos == RT_UNSET) {
         char day[16];
         rt_date_format(inv->issue_day, day, sizeof day);

@@ -26,7 +26,8 @@ static rt_invoice_set fresh_of(fx *f)
 }
 
 /* Add to old an invoice in effect with the content the registry would hold for inv, in a
- * content format (RT_INVOICE_CONTENT: what runs store now; RT_INVOICE_CONTENT_1: earlier). */
+ * content format (RT_INVOICE_CONTENT: what runs store now; RT_INVOICE_CONTENT_1 and _2:
+ * earlier). */
 static void add_stored_as(rt_registry_invoices *old, const fx *f, const rt_invoice *inv,
                           const char *number, unsigned format)
 {
@@ -92,7 +93,8 @@ Test(corrections, a_rerun_carries_credits_and_replaces)
 {
     fx f;
     fx_load(&f, "EUR");
-    /* In effect: ACC-BE (to stay as it is), ACC-FR (to change) and ACC-X (to vanish). */
+    /* In effect: ACC-BE (to stay as it is; stored by a run before format 3, so compared in
+     * format 2), ACC-FR (to change) and ACC-X (to vanish). */
     rt_invoice_line be = fx_usage(&f, "ACC-BE", "VOICE", 3, 300, 360, 120000000);
     rt_invoice_line fr_old = fx_usage(&f, "ACC-FR", "SMS", 2, 2, 2, 100000000);
     rt_invoice_line x = fx_usage(&f, "ACC-X", "DATA", 4, 1500, 1500, 15000000);
@@ -101,7 +103,7 @@ Test(corrections, a_rerun_carries_credits_and_replaces)
     fx_invoice(&f, "ACC-X", "", RT_INVOICE, NULL, &x, 1);
     rt_registry_invoices old;
     rt_registry_invoices_init(&old);
-    add_stored(&old, &f, &f.items[0], "INV-000001");
+    add_stored_as(&old, &f, &f.items[0], "INV-000001", RT_INVOICE_CONTENT_2);
     add_stored(&old, &f, &f.items[1], "INV-000002");
     add_stored(&old, &f, &f.items[2], "INV-000003");
 
@@ -356,6 +358,10 @@ Test(corrections, credit_notes_show_the_prices_their_invoices_showed)
     rt_line_price(&cn_fr->lines[0], sms, &price, &per);
     cr_assert_eq(price, 40000000);
     cr_assert_eq(cn_fr->net_minor, -10, "the amounts are the stored ones");
+    /* The FX rate its entry was booked at (the functional currency's own here), stored from
+     * format 3 on; format 1 and 2 contents leave it to the book. */
+    cr_assert_eq(cn_be->fx_rate_nanos, RT_NANOS_PER_UNIT);
+    cr_assert_eq(cn_fr->fx_rate_nanos, 0);
     rt_correction_result_free(&r);
     rt_registry_invoices_free(&old);
     fx_free(&f);

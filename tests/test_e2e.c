@@ -502,6 +502,64 @@ Test(e2e, a_rerun_after_a_price_correction_issues_credit_notes_and_new_invoices)
     free(again);
 }
 
+/* Sum over journal.csv of debit - credit (in minor units) of the rows whose gl_account is gl,
+ * txn_currency cur and reference starts with ref (the columns before the label, which may
+ * hold commas, are plain). */
+static long journal_side(const char *tmp, const char *out, const char *gl, const char *cur,
+                         const char *ref)
+{
+    char cmd[1024], buf[64] = "";
+    snprintf(cmd, sizeof cmd,
+             "awk -F, '$4 == \"%s\" && $10 == \"%s\" && index($11, \"%s\") == 1 "
+             "{ s += ($6 - $7) * 100 } END { printf \"%%.0f\", s }' '%s/%s/journal.csv'",
+             gl, cur, ref, tmp, out);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    cr_assert_not_null(fgets(buf, sizeof buf, p));
+    pclose(p);
+    return strtol(buf, NULL, 10);
+}
+
+/* A generated month's Swiss accounts are billed in CHF (fx_rates.csv: 1.0712 EUR from the
+ * issue date). Correcting that rate and rerunning reissues their invoices; each credit note
+ * reverses its invoice's entry at the rate it was booked at (the registry keeps it), not the
+ * corrected one, so the receivable and deferred revenue of the CHF invoices net to nothing,
+ * and the new invoices are booked at the new rate. */
+Test(e2e, a_rerun_after_an_fx_rate_correction_reverses_invoices_at_their_rate)
+{
+    char tmp[256];
+    rt_test_tmpdir(tmp, sizeof tmp);
+    cr_assert_eq(rt_test_ratel("gen --out '%s/g' --accounts 300 --records 5000 --seed 3 "
+                               "> /dev/null", tmp), 0);
+    cr_assert_eq(rt_test_ratel("book import '%s/g/book' --book '%s/b' > /dev/null", tmp, tmp), 0);
+    const char *run = "run --book '%s/b' --period 2026-10 --usage '%s/g/usage.csv.zst' --orders "
+                      "'%s/g/orders.csv.zst' --out '%s/%s' %s > /dev/null";
+    cr_assert_eq(rt_test_ratel(run, tmp, tmp, tmp, tmp, "o", ""), 0);
+    cr_assert_eq(rt_test_sh("grep -q '^CHF,2026-11-01,,1.0712$' '%s/g/book/fx_rates.csv' && "
+                            "sed -i 's/^CHF,2026-11-01,,1.0712$/CHF,2026-11-01,,1.08/' "
+                            "'%s/g/book/fx_rates.csv'", tmp, tmp), 0);
+    cr_assert_eq(rt_test_ratel("book import '%s/g/book' --book '%s/b' > /dev/null", tmp, tmp), 0);
+    cr_assert_eq(rt_test_ratel(run, tmp, tmp, tmp, tmp, "r", "--rerun"), 0);
+
+    long ar = journal_side(tmp, "o", "411000", "CHF", "GEN-");
+    long deferred = journal_side(tmp, "o", "487000", "CHF", "GEN-");
+    cr_assert_gt(ar, 0, "the month has CHF invoices");
+    cr_assert_lt(deferred, 0, "and CHF fees billed in advance");
+    cr_assert_eq(journal_side(tmp, "r", "411000", "CHF", "GENC-"), -ar,
+                 "the credit notes reverse the receivable as booked");
+    cr_assert_eq(journal_side(tmp, "r", "487000", "CHF", "GENC-"), -deferred,
+                 "and the deferred revenue");
+    long ar_new = journal_side(tmp, "r", "411000", "CHF", "GEN-");
+    cr_assert(ar_new > ar, "the new invoices at 1.08: %ld against %ld", ar_new, ar);
+    cr_assert_eq(rt_test_sh("awk -F, '$10 == \"CHF\" && index($11, \"GEN-\") == 1' '%s/r/journal.csv' "
+                            "| grep -q .", tmp), 0);
+    /* Every CHF invoice and nothing else was reissued. */
+    cr_assert_eq(rt_test_sh("test $(grep -c ',CHF,' '%s/o/invoices.csv') -eq "
+                            "$(grep -c '^GENC-.*,CHF,' '%s/r/invoices.csv') && "
+                            "! grep -q '^GENC-.*,EUR,' '%s/r/invoices.csv'", tmp, tmp, tmp), 0);
+    cr_assert_eq(rt_test_ratel("verify '%s/r' --book '%s/b' > /dev/null", tmp, tmp), 0);
+}
+
 /* Month-end accrual: the usage of the sample is accrued net of VAT (299.91 = the net of its 33
  * invoices, which are all usage) per revenue account, reversed on the first of November; no
  * invoice is issued and the billing run of the period still runs afterwards. */

@@ -123,6 +123,19 @@ Test(journal, foreign_currency_invoices_are_booked_in_the_functional_currency)
         cr_assert(sums->used[c], "%s", by_ccy[k].code);
         cr_assert(sums->txn_debit[c] == by_ccy[k].side && sums->txn_credit[c] == by_ccy[k].side);
     }
+    /* A credit note made from a stored invoice carries the rate its invoice was booked at:
+     * that one, not the book's (USD 0.4 instead of 0.5): revenue 0.05 -> 0.02, VAT 0.01 ->
+     * 0.004 -> 0.00, receivable 0.02. */
+    rt_journal j2 = {0};
+    inv.items[2].fx_rate_nanos = 400000000;
+    cr_assert_eq(rt_invoice_fx_rate(&cat, &inv.items[2]), 400000000);
+    cr_assert_eq(rt_invoice_fx_rate(&cat, &inv.items[1]), 6123000, "the book's JPY rate");
+    cr_assert_eq(rt_journal_book_invoices(&cat, &inv, 1, &j2, &err), RT_OK, "%s", err.message);
+    cr_assert_eq(line(&j2, 3, RT_JL_REVENUE)->credit_minor, 2);
+    cr_assert_eq(line(&j2, 3, RT_JL_VAT)->credit_minor, 0);
+    cr_assert_eq(line(&j2, 3, RT_JL_RECEIVABLE)->debit_minor, 2);
+    cr_assert_eq(line(&j2, 3, RT_JL_RECEIVABLE)->txn_minor, 6);
+    rt_journal_free(&j2);
     rt_journal_free(&j);
     rt_invoice_set_free(&inv);
     rt_agg_free(&agg);
