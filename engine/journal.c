@@ -369,23 +369,37 @@ rt_status rt_journal_book_releases(const rt_catalog *cat, const rt_revenue_relea
     return RT_OK;
 }
 
-static rt_status accrual_entry(const rt_catalog *cat, const int64_t *by_gl, int64_t total,
-                               rt_days day, bool reversal, rt_journal *j)
+/* One accrual entry in currency row c of the currency table: Dr unbilled receivable / Cr
+ * revenue per GL row, the transaction amounts txn[g] converted at rate_nanos (each on its own,
+ * half-up; the receivable is their sum, as on an invoice), or the reversal of exactly that. */
+static rt_status accrual_entry(const rt_catalog *cat, size_t c, const int64_t *txn,
+                               int64_t rate_nanos, rt_days day, bool reversal, rt_journal *j)
 {
     const rt_currency *fc = rt_currency_find(cat->company->functional_currency);
+    const rt_currency *cur = rt_currency_at(c);
     rt_journal_line base = {.entry = ++j->entries, .invoice = RT_JOURNAL_NO_INVOICE, .date = day,
-                            .txn_currency = fc, .reversal = reversal};
-    int64_t sign = reversal ? -1 : 1;
-    base.gl = cat->gl_role[RT_GL_UNBILLED_RECEIVABLE];
-    base.kind = RT_JL_UNBILLED;
-    rt_status st = push(j, sided(base, sign * total, sign * total));
+                            .txn_currency = cur, .reversal = reversal};
+    int64_t sign = reversal ? -1 : 1, fn_total = 0, txn_total = 0;
+    size_t first = j->count;
+    rt_status st = push(j, base); /* the receivable, set once the credits are known */
     for (uint32_t g = 0; g < cat->gl_count && st == RT_OK; g++) {
-        if (!by_gl[g]) continue;
+        if (!txn[g]) continue;
+        int64_t fn;
+        if (rt_journal_convert(txn[g], cur->minor_units, rate_nanos, fc->minor_units, &fn) !=
+                RT_OK ||
+            rt_add_i64(fn_total, fn, &fn_total) != RT_OK ||
+            rt_add_i64(txn_total, txn[g], &txn_total) != RT_OK)
+            return RT_EOVERFLOW;
         base.gl = g;
         base.kind = RT_JL_UNBILLED_REVENUE;
-        st = push(j, sided(base, -sign * by_gl[g], -sign * by_gl[g]));
+        st = push(j, sided(base, -sign * txn[g], -sign * fn));
     }
-    return st;
+    if (st != RT_OK) return st;
+    base.gl = cat->gl_role[RT_GL_UNBILLED_RECEIVABLE];
+    base.kind = RT_JL_UNBILLED;
+    j->lines[first] = sided(base, sign * txn_total, sign * fn_total);
+    assert_balanced(j->lines + first, j->count - first);
+    return RT_OK;
 }
 
 rt_status rt_journal_book_accrual(const rt_catalog *cat, const rt_invoice_set *invoices,
@@ -394,28 +408,51 @@ rt_status rt_journal_book_accrual(const rt_catalog *cat, const rt_invoice_set *i
     if (cat->gl_role[RT_GL_UNBILLED_RECEIVABLE] == RT_NO_INDEX)
         return rt_error_set(err, RT_ENOTFOUND, NULL, 0, 0, NULL,
                             "accruals need a GL account with role unbilled_receivable");
-    int64_t *by_gl = calloc(cat->gl_count ? cat->gl_count : 1, sizeof *by_gl);
+    const rt_currency *fc = rt_currency_find(cat->company->functional_currency);
+    RT_ASSERT(fc != NULL);
+    /* Net per currency and GL row, in the invoices' currency: by_gl[c * gl_count + g]. */
+    size_t rows = cat->gl_count ? cat->gl_count : 1;
+    int64_t *by_gl = calloc(RT_CURRENCY_COUNT * rows, sizeof *by_gl);
+    bool used[RT_CURRENCY_COUNT] = {false};
     if (!by_gl) return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
-    int64_t total = 0;
     rt_status st = RT_OK;
     for (size_t i = 0; i < invoices->count && st == RT_OK; i++) {
         const rt_invoice *inv = &invoices->items[i];
+        size_t c = rt_currency_index(inv->currency);
         for (size_t k = 0; k < inv->line_count; k++) {
             const rt_invoice_line *l = &inv->lines[k];
-            if (l->kind != RT_LINE_USAGE) continue;
             uint32_t g = rt_catalog_gl(cat, cat->products[l->product].gl_account);
-            if (rt_add_i64(by_gl[g], l->net_minor, &by_gl[g]) != RT_OK ||
-                rt_add_i64(total, l->net_minor, &total) != RT_OK) {
+            if (rt_add_i64(by_gl[c * rows + g], l->net_minor, &by_gl[c * rows + g]) != RT_OK) {
                 st = rt_error_set(err, RT_EOVERFLOW, NULL, 0, 0, NULL, "accrual overflow");
                 break;
             }
         }
     }
-    if (st == RT_OK && total != 0) {
-        st = accrual_entry(cat, by_gl, total, period->end_day - 1, false, j);
-        if (st == RT_OK) st = accrual_entry(cat, by_gl, total, period->end_day, true, j);
-        if (st != RT_OK) rt_error_set(err, st, NULL, 0, 0, NULL, "out of memory");
+    for (size_t c = 0; c < RT_CURRENCY_COUNT; c++)
+        for (size_t g = 0; g < rows && !used[c]; g++) used[c] = by_gl[c * rows + g] != 0;
+    /* Converted at the rate in force on the accrual's date; the reversal mirrors it. */
+    rt_days day = period->end_day - 1;
+    int64_t rate[RT_CURRENCY_COUNT];
+    for (size_t c = 0; c < RT_CURRENCY_COUNT && st == RT_OK; c++) {
+        if (!used[c]) continue;
+        const rt_currency *cur = rt_currency_at(c);
+        rate[c] = rt_catalog_fx_at(cat, cur->code, rt_time_of_days(day));
+        if (rate[c] == RT_UNSET || rate[c] <= 0) {
+            char d[16];
+            rt_date_format(day, d, sizeof d);
+            st = rt_error_set(err, RT_ENOTFOUND, NULL, 0, 0, NULL,
+                              "no FX rate from %s to %s on %s", cur->code, fc->code, d);
+        }
     }
+    for (int reversal = 0; reversal < 2 && st == RT_OK; reversal++)
+        for (size_t c = 0; c < RT_CURRENCY_COUNT && st == RT_OK; c++) {
+            if (!used[c]) continue;
+            st = accrual_entry(cat, c, by_gl + c * rows, rate[c],
+                               reversal ? period->end_day : day, reversal, j);
+            if (st != RT_OK)
+                rt_error_set(err, st, NULL, 0, 0, NULL,
+                             st == RT_EOVERFLOW ? "accrual conversion overflows" : "out of memory");
+        }
     free(by_gl);
     return st;
 }

@@ -101,9 +101,13 @@ rt_status rt_journal_book_releases(const rt_catalog *cat, const rt_revenue_relea
                                    size_t count, rt_days day, rt_journal *j, rt_error *err);
 
 /* Month-end accrual of usage rated but not invoiced (`--accrue-only`): from the would-be
- * invoices, one entry dated the period's last day, Dr unbilled receivable / Cr revenue per
- * product GL account (usage lines, net of VAT), and its reversal dated the next period's first
- * day. RT_ENOTFOUND when the book has no unbilled receivable account. */
+ * invoices (of the usage alone: the run leaves the orders' lines out), per currency of theirs
+ * (in currency-table order) one entry dated the period's last day, Dr unbilled receivable /
+ * Cr revenue per product GL account (every line, net of VAT: usage, allowances, minimums,
+ * percentages, discounts), each GL sum converted to the functional currency at the FX rate in
+ * force on that day (half-up; the receivable is their sum), then the reversal of each dated
+ * the next period's first day. RT_ENOTFOUND when the book has no unbilled receivable account
+ * or no FX rate for that day; RT_EOVERFLOW, RT_ENOMEM. */
 rt_status rt_journal_book_accrual(const rt_catalog *cat, const rt_invoice_set *invoices,
                                   const rt_period *period, rt_journal *j, rt_error *err);
 /* A transaction-currency amount (txn_decimals) in the functional currency (fn_decimals) at

@@ -1409,9 +1409,14 @@ static rt_status bill(run_state *rs, rt_error *err)
                                   (12 << 20) / sizeof(rt_agg_entry), &rs->total)) != RT_OK)
         return rt_error_set(err, st, NULL, 0, 0, NULL, "cannot merge aggregates: %s",
                             rt_status_str(st));
+    /* An accrual is of the usage alone: its would-be invoices leave the orders' lines out, so
+     * that what the period rules add (allowances, minimums, percentages, discounts) is
+     * reckoned on the usage. */
+    bool orders = !p->cfg->accrue_only;
     st = rt_billing_build(&rs->cat, &p->rctx.period, rs->total.items, rs->total.count, true,
-                          rs->order_result.charges, rs->order_result.charge_count, p->threads,
-                          &rs->invoices, err);
+                          orders ? rs->order_result.charges : NULL,
+                          orders ? rs->order_result.charge_count : 0, p->threads, &rs->invoices,
+                          err);
     /* The invoices hold all the aggregates and the orders' charges said. */
     rt_agg_chunks_free(&rs->total);
     rt_order_result_drop_charges(&rs->order_result);

@@ -587,6 +587,46 @@ Test(e2e, accrue_only_books_unbilled_revenue_and_its_reversal)
     free(m);
 }
 
+/* An accrual of a generated month (with its orders, CHF accounts, allowances, minimums, a
+ * percentage charge and discounts) accrues what the usage alone bills: per GL account and
+ * currency, the revenue of a billing run of the same usage without the orders, every line
+ * (allowances, minimums, percentages and discounts included), the CHF entry converted at
+ * October's rate (1.065) and the EUR one not converted. */
+Test(e2e, an_accrual_accrues_what_the_usage_alone_bills_in_each_currency)
+{
+    char tmp[256];
+    rt_test_tmpdir(tmp, sizeof tmp);
+    cr_assert_eq(rt_test_ratel("gen --out '%s/g' --accounts 300 --records 5000 --seed 5 "
+                               "> /dev/null", tmp), 0);
+    char orders[512];
+    snprintf(orders, sizeof orders, "--orders '%s/g/orders.csv.zst' --accrue-only", tmp);
+    for (int k = 0; k < 2; k++) {
+        cr_assert_eq(rt_test_ratel("book import '%s/g/book' --book '%s/b%d' > /dev/null", tmp,
+                                   tmp, k), 0);
+        cr_assert_eq(rt_test_ratel("run --book '%s/b%d' --period 2026-10 --usage "
+                                   "'%s/g/usage.csv.zst' --out '%s/o%d' %s > /dev/null",
+                                   tmp, k, tmp, tmp, k, k ? "" : orders),
+                     0);
+    }
+    /* Revenue rows (GL 70...) per account and transaction currency, sums that are not 0: the
+     * accrual's of October 31 against the billing run's. */
+    const char *sums = "awk -F, '$4 ~ /^70/ %s { s[$4 \" \" $10] += $9 * 100 } END { for (k in s) if "
+                       "(s[k]) printf \"%%s %%.0f\\n\", k, s[k] }' '%s/o%d/journal.csv' | sort > '%s/s%d'";
+    cr_assert_eq(rt_test_sh(sums, "&& $1 == \"2026-10-31\"", tmp, 0, tmp, 0), 0);
+    cr_assert_eq(rt_test_sh(sums, "", tmp, 1, tmp, 1), 0);
+    cr_assert_eq(rt_test_sh("cmp -s '%s/s0' '%s/s1'", tmp, tmp), 0,
+                 "the accrual is not what the usage bills");
+    cr_assert_eq(rt_test_sh("grep -q '^709000 EUR ' '%s/s0' && grep -q ' CHF ' '%s/s0'", tmp,
+                            tmp), 0, "discounts and CHF revenue are accrued");
+    /* The CHF entry: the receivable converted at 1.065 (its txn amount x 1.065, within the
+     * half-cent of each of its revenue lines). */
+    cr_assert_eq(rt_test_sh("awk -F, '$1 == \"2026-10-31\" && $4 == \"418100\" && $10 == "
+                            "\"CHF\" { d = $6 - $9 * 1.065; if (d < 0) d = -d; found = 1; "
+                            "exit !(d < 0.05) } END { exit !found }' '%s/o0/journal.csv'", tmp),
+                 0);
+    cr_assert_eq(rt_test_ratel("verify '%s/o0' > /dev/null", tmp), 0);
+}
+
 /* verify --book ties an output directory to the run the registry committed. */
 Test(e2e, verify_with_the_book_checks_the_registry)
 {

@@ -11,6 +11,9 @@
 static void write_book(const char *dir)
 {
     rt_test_base_book(dir);
+    rt_test_write(dir, "gl_accounts.csv",
+                  "gl_account,label,role\n411000,Clients,receivable\n418100,Unbilled,"
+                  "unbilled_receivable\n445710,TVA,vat_payable\n706000,Ventes,revenue\n");
     rt_test_write(dir, "accounts.csv",
                   "account_id,name,country,currency,tax_jurisdiction\n"
                   "B_EUR,Euro,FR,EUR,FR\nB_JPY,Yen,FR,JPY,FR\nB_USD,Dollar,FR,USD,FR\n");
@@ -61,27 +64,47 @@ static const rt_journal_line *line(const rt_journal *j, uint32_t entry, rt_journ
     return NULL;
 }
 
-Test(journal, foreign_currency_invoices_are_booked_in_the_functional_currency)
-{
-    char dir[256];
-    rt_test_tmpdir(dir, sizeof dir);
-    write_book(dir);
+/* The book above and October's invoices of one SMS for each of B_EUR, B_JPY and B_USD. */
+typedef struct three {
     rt_book book;
     rt_catalog cat;
-    rt_test_load_book(dir, &book, &cat);
     rt_period p;
     rt_aggregates agg;
     rt_invoice_set inv;
+} three;
+
+static void three_bill(three *t)
+{
+    char dir[256];
+    rt_error err;
+    rt_test_tmpdir(dir, sizeof dir);
+    write_book(dir);
+    rt_test_load_book(dir, &t->book, &t->cat);
+    cr_assert_eq(rt_period_parse("2026-10", &t->p), RT_OK);
+    cr_assert_eq(rt_agg_init(&t->agg), RT_OK);
+    event(&t->agg, &t->cat, &t->p, "B_EUR");
+    event(&t->agg, &t->cat, &t->p, "B_JPY");
+    event(&t->agg, &t->cat, &t->p, "B_USD");
+    rt_agg_sort(&t->agg);
+    cr_assert_eq(rt_billing_build(&t->cat, &t->p, &t->agg, 1, false, NULL, 0, 1, &t->inv, &err),
+                 RT_OK, "%s", err.message);
+}
+
+static void three_free(three *t)
+{
+    rt_invoice_set_free(&t->inv);
+    rt_agg_free(&t->agg);
+    rt_catalog_free(&t->cat);
+    rt_book_free(&t->book);
+}
+
+Test(journal, foreign_currency_invoices_are_booked_in_the_functional_currency)
+{
+    three t;
+    three_bill(&t);
     rt_journal j = {0};
     rt_error err;
-    cr_assert_eq(rt_period_parse("2026-10", &p), RT_OK);
-    cr_assert_eq(rt_agg_init(&agg), RT_OK);
-    event(&agg, &cat, &p, "B_EUR");
-    event(&agg, &cat, &p, "B_JPY");
-    event(&agg, &cat, &p, "B_USD");
-    rt_agg_sort(&agg);
-    cr_assert_eq(rt_billing_build(&cat, &p, &agg, 1, false, NULL, 0, 1, &inv, &err), RT_OK, "%s", err.message);
-    cr_assert_eq(rt_journal_book_invoices(&cat, &inv, 1, &j, &err), RT_OK, "%s", err.message);
+    cr_assert_eq(rt_journal_book_invoices(&t.cat, &t.inv, 1, &j, &err), RT_OK, "%s", err.message);
 
     /* Entry 1, EUR: no conversion. 0.05 + VAT 0.01 = 0.06. */
     cr_assert_eq(line(&j, 1, RT_JL_RECEIVABLE)->debit_minor, 6);
@@ -127,20 +150,52 @@ Test(journal, foreign_currency_invoices_are_booked_in_the_functional_currency)
      * that one, not the book's (USD 0.4 instead of 0.5): revenue 0.05 -> 0.02, VAT 0.01 ->
      * 0.004 -> 0.00, receivable 0.02. */
     rt_journal j2 = {0};
-    inv.items[2].fx_rate_nanos = 400000000;
-    cr_assert_eq(rt_invoice_fx_rate(&cat, &inv.items[2]), 400000000);
-    cr_assert_eq(rt_invoice_fx_rate(&cat, &inv.items[1]), 6123000, "the book's JPY rate");
-    cr_assert_eq(rt_journal_book_invoices(&cat, &inv, 1, &j2, &err), RT_OK, "%s", err.message);
+    t.inv.items[2].fx_rate_nanos = 400000000;
+    cr_assert_eq(rt_invoice_fx_rate(&t.cat, &t.inv.items[2]), 400000000);
+    cr_assert_eq(rt_invoice_fx_rate(&t.cat, &t.inv.items[1]), 6123000, "the book's JPY rate");
+    cr_assert_eq(rt_journal_book_invoices(&t.cat, &t.inv, 1, &j2, &err), RT_OK, "%s", err.message);
     cr_assert_eq(line(&j2, 3, RT_JL_REVENUE)->credit_minor, 2);
     cr_assert_eq(line(&j2, 3, RT_JL_VAT)->credit_minor, 0);
     cr_assert_eq(line(&j2, 3, RT_JL_RECEIVABLE)->debit_minor, 2);
     cr_assert_eq(line(&j2, 3, RT_JL_RECEIVABLE)->txn_minor, 6);
     rt_journal_free(&j2);
     rt_journal_free(&j);
-    rt_invoice_set_free(&inv);
-    rt_agg_free(&agg);
-    rt_catalog_free(&cat);
-    rt_book_free(&book);
+    three_free(&t);
+}
+
+/* The accrual of invoices in three currencies: one entry per currency (in code order), each
+ * converted at the rate in force on the period's last day (USD 0.4, October's), then their
+ * reversals on the next period's first day. */
+Test(journal, an_accrual_books_each_currency_converted_at_the_period_end)
+{
+    three t;
+    three_bill(&t);
+    rt_journal j = {0};
+    rt_error err;
+    const rt_period p = t.p;
+    cr_assert_eq(rt_journal_book_accrual(&t.cat, &t.inv, &p, &j, &err), RT_OK, "%s", err.message);
+    cr_assert_eq(j.entries, 6);
+    cr_assert_eq(j.count, 12);
+    /* EUR 0.05; JPY 1000 at 0.006123 = 6.123 -> 6.12; USD 0.05 at 0.4 = 0.02. */
+    static const struct {
+        const char *code;
+        int64_t txn, fn;
+    } want[] = {{"EUR", 5, 5}, {"JPY", 1000, 612}, {"USD", 5, 2}};
+    for (uint32_t e = 1; e <= 6; e++) {
+        const rt_journal_line *ub = line(&j, e, RT_JL_UNBILLED);
+        const rt_journal_line *rv = line(&j, e, RT_JL_UNBILLED_REVENUE);
+        size_t k = (e - 1) % 3;
+        bool reversal = e > 3;
+        cr_assert_str_eq(ub->txn_currency->code, want[k].code);
+        cr_assert_eq(ub->date, reversal ? p.end_day : p.end_day - 1);
+        cr_assert_eq(ub->reversal, reversal);
+        cr_assert_eq(reversal ? ub->credit_minor : ub->debit_minor, want[k].fn, "entry %u", e);
+        cr_assert_eq(ub->txn_minor, reversal ? -want[k].txn : want[k].txn);
+        cr_assert_eq(reversal ? rv->debit_minor : rv->credit_minor, want[k].fn);
+    }
+    cr_assert(j.sums.debit_minor == j.sums.credit_minor);
+    rt_journal_free(&j);
+    three_free(&t);
 }
 
 Test(journal, conversion_rounds_half_up_away_from_zero)
