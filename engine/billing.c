@@ -495,6 +495,7 @@ typedef struct inv_ctx {
     const rt_period *period;
     rt_time_s tax_point;
     uint32_t account;
+    const rt_currency *currency; /* the account's */
     rt_arena *arena;
     rt_invoice_line *lines; /* grown with realloc, copied into the arena at the end */
     size_t count, cap;
@@ -530,7 +531,9 @@ static rt_invoice_line *push_line(inv_ctx *x, rt_line_kind kind)
     rt_invoice_line *l = &x->lines[x->count++];
     memset(l, 0, sizeof *l);
     l->kind = (uint8_t)kind;
-    l->charge = l->zone = l->rate_group = RT_NO_INDEX;
+    /* The tax rate is found at the end from the line's product, unless the line names its own
+     * (an invoice discount's share of a VAT category). */
+    l->charge = l->zone = l->rate_group = l->tax = RT_NO_INDEX;
     l->service_start_day = x->period->start_day;
     l->service_end_day = x->period->end_day;
     return l;
@@ -857,7 +860,22 @@ static rt_status apply_allowances(inv_ctx *x)
 
 /* ---- 3. minimums and 4. percentages ---- */
 
-/* Sum of the amounts of the lines of charge key k (or of every non-percentage charge of
+/* A line's amount as the invoice will show it: rounded to the currency's minor units at the
+ * line rounding, in nanos. The period rules that take their base from other lines (minimums,
+ * percentages, discounts) take these, so that what they add can be recomputed from the
+ * invoice: a 5.00 minimum over a usage line of 0.005, shown 0.01, tops up 4.99, not 4.995
+ * (which would show 5.00 and bill 5.01 in all). */
+static __int128 shown_nanos(const inv_ctx *x, int64_t amount_nanos)
+{
+    unsigned d = x->currency->minor_units;
+    int64_t minor;
+    if (rt_rescale(amount_nanos, RT_NANOS_SCALE, d, (rt_round)x->cat->company->line_rounding,
+                   &minor) != RT_OK)
+        return amount_nanos; /* only at the edge of the range, which billing rejects anyway */
+    return (__int128)minor * rt_pow10(RT_NANOS_SCALE - d);
+}
+
+/* Sum of the shown amounts of the lines of charge key k (or of every non-percentage charge of
  * plan when k is RT_NO_INDEX). */
 static __int128 lines_sum(const inv_ctx *x, uint32_t k, uint32_t plan)
 {
@@ -869,7 +887,7 @@ static __int128 lines_sum(const inv_ctx *x, uint32_t k, uint32_t plan)
                              : x->cat->charge_plan[l->charge] != plan ||
                                    x->cat->charges[l->charge].model == RT_CHARGE_PERCENTAGE)
             continue;
-        sum += l->amount_nanos;
+        sum += shown_nanos(x, l->amount_nanos);
     }
     return sum;
 }
@@ -960,6 +978,87 @@ static rt_status discount_amount(const rt_discount *d, __int128 base, int64_t *o
     return RT_OK;
 }
 
+/* The VAT category of a line: the one it names (an invoice discount's share), else its
+ * product's. */
+static const char *line_category(const inv_ctx *x, const rt_invoice_line *l)
+{
+    if (l->tax != RT_NO_INDEX) return x->cat->tax_rates[l->tax].tax_category;
+    return x->cat->products[l->product].tax_category;
+}
+
+/* An invoice discount's base per VAT category of the lines so far, in line order. */
+enum { DISCOUNT_CATEGORIES_MAX = 32 };
+typedef struct category_base {
+    const char *category;
+    __int128 base;
+} category_base;
+
+/* Push a discount line of d of amount_nanos (positive: it is negated) on the lines of charge
+ * (RT_NO_INDEX: an invoice discount), with its own tax rate row (RT_NO_INDEX: its product's). */
+static rt_status push_discount(inv_ctx *x, const rt_discount *d, uint32_t charge, uint32_t tax,
+                               int64_t amount_nanos)
+{
+    const rt_catalog *cat = x->cat;
+    rt_invoice_line *l = push_line(x, RT_LINE_DISCOUNT);
+    if (!l) return oom(x);
+    l->charge = charge;
+    l->tax = tax;
+    if (d->product_id[0]) {
+        uint32_t pk = rt_catalog_product_key(cat, d->product_id, strlen(d->product_id));
+        l->product = rt_catalog_product_for(cat, pk, x->tax_point);
+    } else {
+        l->product = rt_catalog_product_for(cat, cat->charge_product_key[charge], x->tax_point);
+    }
+    l->amount_nanos = -amount_nanos;
+    l->description = d->description[0] ? d->description : NULL;
+    return RT_OK;
+}
+
+/* An invoice discount of amount_nanos shared between the VAT categories of its base, as
+ * EN 16931 wants of a document-level allowance (one category each) and so that no category's
+ * VAT base is lowered by another's discount: the amount is rounded to the currency's minor
+ * units, then each category with a positive base takes its share of that in minor units
+ * (rounded down), the largest one the rest; one discount line per share, in the order the
+ * categories first appear. */
+static rt_status share_discount(inv_ctx *x, const rt_discount *d, const category_base *cb,
+                                size_t n, int64_t amount_nanos)
+{
+    const rt_catalog *cat = x->cat;
+    const rt_account *acct = &cat->accounts[x->account];
+    unsigned dec = x->currency->minor_units;
+    int64_t scale = rt_pow10(RT_NANOS_SCALE - dec), total;
+    if (rt_rescale(amount_nanos, RT_NANOS_SCALE, dec, (rt_round)cat->company->line_rounding,
+                   &total) != RT_OK)
+        return overflow(x, "a discount");
+    __int128 positive = 0;
+    size_t largest = n;
+    for (size_t c = 0; c < n; c++) {
+        if (cb[c].base <= 0) continue;
+        positive += cb[c].base;
+        if (largest == n || cb[c].base > cb[largest].base) largest = c;
+    }
+    RT_ASSERT(largest < n && positive > 0); /* the discount is never more than the base */
+    int64_t part[DISCOUNT_CATEGORIES_MAX], rest = total;
+    for (size_t c = 0; c < n; c++) {
+        part[c] = cb[c].base > 0 ? (int64_t)((__int128)total * cb[c].base / positive) : 0;
+        rest -= part[c];
+    }
+    part[largest] += rest;
+    for (size_t c = 0; c < n; c++) {
+        if (part[c] == 0) continue;
+        uint32_t tax = rt_catalog_tax_at(cat, acct->tax_jurisdiction, cb[c].category, x->tax_point);
+        if (tax == RT_NO_INDEX)
+            return rt_error_set(x->err, RT_ENOTFOUND, NULL, 0, 0, NULL,
+                                "no tax rate for jurisdiction %s, category %s on the tax point",
+                                acct->tax_jurisdiction, cb[c].category);
+        rt_status st = push_discount(x, d, RT_NO_INDEX, tax, part[c] * scale);
+        if (st != RT_OK) return st;
+    }
+    return RT_OK;
+}
+
+/* A discount on its charge's lines so far, or on every line so far (an invoice discount),
+ * reckoned on their shown amounts. */
 static rt_status apply_discount(inv_ctx *x, const rt_discount *d)
 {
     const rt_catalog *cat = x->cat;
@@ -967,28 +1066,34 @@ static rt_status apply_discount(inv_ctx *x, const rt_discount *d)
         d->charge_id[0] ? rt_catalog_charge_key(cat, d->plan_id, d->charge_id) : RT_NO_INDEX;
     __int128 base = 0;
     uint32_t charge = RT_NO_INDEX;
+    category_base cb[DISCOUNT_CATEGORIES_MAX];
+    size_t ncb = 0;
     for (size_t i = 0; i < x->count; i++) {
         const rt_invoice_line *l = &x->lines[i];
         if (k != RT_NO_INDEX && (l->charge == RT_NO_INDEX || cat->charge_key[l->charge] != k))
             continue;
         if (charge == RT_NO_INDEX) charge = l->charge;
-        base += l->amount_nanos;
+        __int128 v = shown_nanos(x, l->amount_nanos);
+        base += v;
+        if (k != RT_NO_INDEX) continue;
+        const char *category = line_category(x, l);
+        size_t c = 0;
+        while (c < ncb && strcmp(cb[c].category, category) != 0) c++;
+        if (c == ncb) {
+            if (ncb == DISCOUNT_CATEGORIES_MAX)
+                return rt_error_set(x->err, RT_ELIMIT, NULL, 0, 0, NULL,
+                                    "account %s: more than %d VAT categories under discount %s",
+                                    cat->accounts[x->account].account_id,
+                                    DISCOUNT_CATEGORIES_MAX, d->discount_id);
+            cb[ncb++] = (category_base){category, 0};
+        }
+        cb[c].base += v;
     }
     int64_t amount;
     if (discount_amount(d, base, &amount) != RT_OK) return overflow(x, "a discount");
     if (amount == 0) return RT_OK;
-    rt_invoice_line *l = push_line(x, RT_LINE_DISCOUNT);
-    if (!l) return oom(x);
-    l->charge = k != RT_NO_INDEX ? charge : RT_NO_INDEX;
-    if (d->product_id[0]) {
-        uint32_t pk = rt_catalog_product_key(cat, d->product_id, strlen(d->product_id));
-        l->product = rt_catalog_product_for(cat, pk, x->tax_point);
-    } else {
-        l->product = rt_catalog_product_for(cat, cat->charge_product_key[charge], x->tax_point);
-    }
-    l->amount_nanos = -amount;
-    l->description = d->description[0] ? d->description : NULL;
-    return RT_OK;
+    if (k == RT_NO_INDEX) return share_discount(x, d, cb, ncb, amount);
+    return push_discount(x, d, charge, RT_NO_INDEX, amount);
 }
 
 /* The account's own discounts, then its plans' discounts (each by discount_id): charge
@@ -1037,7 +1142,8 @@ static rt_status finish_invoice(inv_ctx *x, rt_invoice *inv)
                        (rt_round)co->line_rounding, &l->net_minor) != RT_OK)
             return overflow(x, "a line amount");
         const rt_product *p = &cat->products[l->product];
-        l->tax = rt_catalog_tax_at(cat, acct->tax_jurisdiction, p->tax_category, x->tax_point);
+        if (l->tax == RT_NO_INDEX)
+            l->tax = rt_catalog_tax_at(cat, acct->tax_jurisdiction, p->tax_category, x->tax_point);
         if (l->tax == RT_NO_INDEX)
             return rt_error_set(x->err, RT_ENOTFOUND, NULL, 0, 0, NULL,
                                 "no tax rate for jurisdiction %s, category %s on the tax point",
@@ -1090,6 +1196,7 @@ static rt_status add_extra_lines(inv_ctx *x, const rt_extra_line *extra, size_t 
         rt_invoice_line *l = push_line(x, (rt_line_kind)extra[i].line.kind);
         if (!l) return oom(x);
         *l = extra[i].line;
+        l->tax = RT_NO_INDEX; /* its product's, found at the end */
     }
     return RT_OK;
 }
@@ -1101,7 +1208,7 @@ static rt_status build_invoice(inv_ctx *x, const rt_agg_entry *e, size_t n,
     const rt_account *acct = &cat->accounts[x->account];
     memset(inv, 0, sizeof *inv);
     inv->account = x->account;
-    inv->currency = rt_currency_find(acct->currency);
+    inv->currency = x->currency = rt_currency_find(acct->currency);
     RT_ASSERT(inv->currency != NULL);
     inv->tax_point_day = x->period->end_day - 1;
     inv->issue_day = x->period->end_day;

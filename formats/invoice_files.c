@@ -37,6 +37,13 @@ static const rt_product *line_product(const rt_catalog *cat, const rt_invoice_li
     return l->product != RT_NO_INDEX ? &cat->products[l->product] : &no_product;
 }
 
+/* The tax category the line is taxed in: its tax rate's (an invoice discount's share names
+ * the category it lowers, not its product's). */
+static const char *line_tax_category(const rt_catalog *cat, const rt_invoice_line *l)
+{
+    return l->tax != RT_NO_INDEX ? cat->tax_rates[l->tax].tax_category : "";
+}
+
 /* A decimal as text with its length (ten million lines carry six each: no strlen). */
 typedef struct dec_text {
     char s[48];
@@ -145,7 +152,7 @@ static void write_json(rt_buf *b, const rt_run_result *res, const rt_invoice *in
         KV_DEC(b, "unit_price", &t.unit_price);
         KV_DEC(b, "price_per", &t.price_per);
         KV_DEC(b, "net", &t.net);
-        KV_STR(b, "tax_category", p->tax_category, 1);
+        KV_STR(b, "tax_category", line_tax_category(cat, l), 1);
         KV_STR(b, "vat_code", rt_vat_code_name((rt_vat_code)inv->taxes[l->subtotal].vat_code), 1);
         KV_DEC(b, "tax_rate", &t.rate);
         KV_STR(b, "gl_account", p->gl_account, 1);
@@ -255,7 +262,7 @@ static void write_line_rows(rt_buf *b, const rt_run_result *res, const rt_invoic
         rt_csv_sep(b);
         put_dec(b, &t.rate);
         rt_csv_sep(b);
-        put_text(b, p->tax_category);
+        put_text(b, line_tax_category(cat, l));
         rt_csv_sep(b);
         put_text(b, p->gl_account);
         rt_csv_end(b);

@@ -20,7 +20,8 @@ static void write_book(const char *dir)
         dir, "accounts.csv",
         "account_id,name,country,currency,tax_jurisdiction\n"
         "A_ALLOW,a,FR,EUR,FR\nA_MIN,a,FR,EUR,FR\nA_MIN0,a,FR,EUR,FR\nA_PKG,a,FR,EUR,FR\n"
-        "A_TIER,a,FR,EUR,FR\nA_VOL,a,FR,EUR,FR\nA_ZONE,a,FR,EUR,FR\nA_TALLOW,a,FR,EUR,FR\n");
+        "A_TIER,a,FR,EUR,FR\nA_VOL,a,FR,EUR,FR\nA_ZONE,a,FR,EUR,FR\nA_TALLOW,a,FR,EUR,FR\n"
+        "A_HALF,a,FR,EUR,FR\nA_MIX,a,FR,EUR,FR\nA_MIX5,a,FR,EUR,FR\n");
     rt_test_write(dir, "products.csv",
                   "product_id,name,unit,unit_code,quantity_decimals,gl_account,tax_category\n"
                   "CALL,Calls,second,SEC,0,706000,standard\n"
@@ -28,14 +29,16 @@ static void write_book(const char *dir)
                   "SMS,SMS,message,C62,0,706000,standard\n"
                   "DISC,Discount,each,C62,0,709000,standard\n"
                   "FEE,Regulatory fee,each,C62,0,706000,standard\n"
-                  "KWH,Energy,kWh,KWH,3,706000,standard\n");
+                  "KWH,Energy,kWh,KWH,3,706000,standard\n"
+                  "HEAT,Heat,kWh,KWH,3,706000,reduced\n");
     rt_test_write(dir, "plans.csv",
                   "plan_id,name,currency\nP_ALLOW,a,EUR\nP_MIN,a,EUR\nP_PKG,a,EUR\n"
-                  "P_TIER,a,EUR\nP_VOL,a,EUR\nP_ZONE,a,EUR\nP_TALLOW,a,EUR\n");
+                  "P_TIER,a,EUR\nP_VOL,a,EUR\nP_ZONE,a,EUR\nP_TALLOW,a,EUR\nP_HALF,a,EUR\n"
+                  "P_MIX,a,EUR\n");
     rt_test_write(dir, "account_plans.csv",
                   "account_id,plan_id\nA_ALLOW,P_ALLOW\nA_MIN,P_MIN\nA_MIN0,P_MIN\n"
                   "A_PKG,P_PKG\nA_TIER,P_TIER\nA_VOL,P_VOL\nA_ZONE,P_ZONE\n"
-                  "A_TALLOW,P_TALLOW\n");
+                  "A_TALLOW,P_TALLOW\nA_HALF,P_HALF\nA_MIX,P_MIX\nA_MIX5,P_MIX\n");
     rt_test_write(dir, "charges.csv",
                   "plan_id,charge_id,product_id,model,price,price_per,first_increment,"
                   "next_increment,event_decimals,deck_id,min_per_period\n"
@@ -47,7 +50,10 @@ static void write_book(const char *dir)
                   "P_VOL,C_KWH,KWH,volume,0,1,0,0,4,,\n"
                   "P_ZONE,C_CALL,CALL,per_unit,0,60,1,1,4,D,\n"
                   "P_TALLOW,C_KWH,KWH,tiered,0,1,0,0,4,,\n"
-                  "P_TALLOW,C_SMS,SMS,flat,0.07,1,0,0,4,,\n");
+                  "P_TALLOW,C_SMS,SMS,flat,0.07,1,0,0,4,,\n"
+                  "P_HALF,C_CALL,CALL,per_unit,0.005,1,1,1,9,,5\n"
+                  "P_MIX,C_CALL,CALL,per_unit,0.10,60,1,1,9,,\n"
+                  "P_MIX,C_HEAT,HEAT,per_unit,0.20,1,0,0,4,,\n");
     rt_test_write(dir, "tiers.csv",
                   "plan_id,charge_id,valid_from,tier,up_to,price,flat_fee\n"
                   "P_TIER,C_KWH,,1,100,0.30,\nP_TIER,C_KWH,,2,300,0.25,\nP_TIER,C_KWH,,3,,0.20,\n"
@@ -69,7 +75,9 @@ static void write_book(const char *dir)
     rt_test_write(dir, "discounts.csv",
                   "discount_id,account_id,plan_id,charge_id,percent,amount,product_id,description\n"
                   "D_CALL,A_MIN,P_MIN,C_CALL,10,,,Loyalty 10%\n"
-                  "D_INV,A_MIN,,,,1,DISC,Welcome credit\n");
+                  "D_INV,A_MIN,,,,1,DISC,Welcome credit\n"
+                  "D_ALL,A_MIX,,,100,,DISC,Free month\n"
+                  "D_FIVE,A_MIX5,,,5,,DISC,Loyalty 5%\n");
 }
 
 static rt_book book;
@@ -327,6 +335,69 @@ Test(billing, minimum_percentage_and_discounts)
     cr_assert_eq(zero->lines[0].net_minor, 500);
     cr_assert_eq(zero->lines[1].net_minor, 15);
     cr_assert_eq(zero->gross_minor, 618);
+    rt_invoice_set_free(&s);
+}
+
+/* A minimum is reckoned on the lines as they show: A_HALF's one 1 s call at 0.005 shows 0.01,
+ * so the 5.00 minimum tops up 4.99 (on the exact 0.005 it would top up 4.995, shown 5.00:
+ * 5.01 billed for a 5.00 minimum). */
+Test(billing, a_minimum_tops_up_the_lines_as_they_show)
+{
+    ev e[] = {{"A_HALF", "CALL", "1", NULL}};
+    rt_invoice_set s;
+    bill(e, 1, &s);
+    const rt_invoice *inv = invoice_of(&s, "A_HALF");
+    cr_assert_not_null(inv);
+    cr_assert_eq(inv->line_count, 2);
+    cr_assert_eq(inv->lines[0].amount_nanos, 5000000);
+    cr_assert_eq(inv->lines[0].net_minor, 1);
+    cr_assert_eq(inv->lines[1].kind, RT_LINE_MINIMUM);
+    cr_assert_eq(inv->lines[1].net_minor, 499);
+    cr_assert_eq(inv->net_minor, 500);
+    rt_invoice_set_free(&s);
+}
+
+/* An invoice discount is shared between the VAT categories of the lines it discounts, so that
+ * each category's base is lowered by its own share only. A_MIX: calls 10 minutes at 0.10 =
+ * 1.00 (standard, 20%) and heat 10 kWh at 0.20 = 2.00 (reduced, 5.5%); 100% off: -1.00 at
+ * 20% and -2.00 at 5.5%, nothing left and no VAT (all at 20% would leave a 20% base of -2.00
+ * and a 5.5% one of 2.00: VAT -0.29). A_MIX5: calls 700 s = 1.1667 -> 1.17 and heat 2.00;
+ * 5% of 3.17 = 0.1585 -> 0.16: 16 x 117/317 = 5.9 -> 5 and 16 x 200/317 = 10.1 -> 10 cents,
+ * the cent left to the larger base: -0.05 at 20%, -0.11 at 5.5%. */
+Test(billing, an_invoice_discount_is_shared_between_vat_categories)
+{
+    ev e[] = {{"A_MIX", "CALL", "600", NULL}, {"A_MIX", "HEAT", "10", NULL},
+              {"A_MIX5", "CALL", "700", NULL}, {"A_MIX5", "HEAT", "10", NULL}};
+    rt_invoice_set s;
+    bill(e, 4, &s);
+    const rt_invoice *all = invoice_of(&s, "A_MIX"), *five = invoice_of(&s, "A_MIX5");
+    cr_assert(all && five);
+    static const struct {
+        const char *account;
+        int64_t net[4];
+        const char *category[4];
+    } want[] = {{"A_MIX", {100, 200, -100, -200}, {"standard", "reduced", "standard", "reduced"}},
+                {"A_MIX5", {117, 200, -5, -11}, {"standard", "reduced", "standard", "reduced"}}};
+    for (size_t k = 0; k < 2; k++) {
+        const rt_invoice *inv = invoice_of(&s, want[k].account);
+        cr_assert_eq(inv->line_count, 4);
+        for (size_t i = 0; i < 4; i++) {
+            const rt_invoice_line *l = &inv->lines[i];
+            cr_assert_eq(l->net_minor, want[k].net[i], "%s line %zu", want[k].account, i);
+            cr_assert_str_eq(cat.tax_rates[l->tax].tax_category, want[k].category[i]);
+            cr_assert_eq(l->kind, i < 2 ? RT_LINE_USAGE : RT_LINE_DISCOUNT);
+            if (i >= 2) cr_assert_str_eq(cat.products[l->product].product_id, "DISC");
+        }
+        cr_assert_eq(inv->tax_count, 2);
+    }
+    cr_assert_eq(all->net_minor, 0);
+    cr_assert_eq(all->tax_minor, 0);
+    cr_assert_eq(all->taxes[0].base_minor, 0);
+    cr_assert_eq(all->taxes[1].base_minor, 0);
+    cr_assert_eq(five->net_minor, 301);
+    cr_assert_eq(five->taxes[0].base_minor, 112); /* 20% of 1.12 = 0.224 -> 0.22 */
+    cr_assert_eq(five->taxes[1].base_minor, 189); /* 5.5% of 1.89 = 0.104 -> 0.10 */
+    cr_assert_eq(five->tax_minor, 32);
     rt_invoice_set_free(&s);
 }
 
