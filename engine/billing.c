@@ -2,7 +2,8 @@
  *
  * An invoice is built in a fixed order, each step seeing the lines of the steps before:
  *   1. usage lines, one per aggregate (account, charge version, zone, rate), in aggregate
- *      order; tiered, volume and package charges are priced here on the period total;
+ *      order; tiered, volume and package charges are priced here on the period total, their
+ *      versions' aggregates on one line priced by the version in force at the tax point;
  *   2. allowances: free units consumed from the usage lines (see apply_allowances);
  *   3. minimum per period: a top-up line for a charge whose lines sum below its minimum;
  *   4. percentage charges: a percentage of the plan's other lines;
@@ -706,24 +707,59 @@ rt_line_terms rt_line_terms_of(const rt_catalog *cat, const rt_invoice *inv, siz
 
 /* ---- 1. usage lines ---- */
 
+/* Whether aggregate e joins line l, the previous usage line: the same charge of a period
+ * model (tiered, volume, package), zone and rate group in another version. Such a charge is
+ * priced once on the period's total, so its versions' usage is one line: priced version by
+ * version, each part would start again from the first tier or block. */
+static bool joins_period_line(const rt_catalog *cat, const rt_invoice_line *l,
+                              const rt_agg_entry *e)
+{
+    return l->charge != e->charge && cat->charge_key[l->charge] == cat->charge_key[e->charge] &&
+           l->zone == e->zone && l->rate_group == e->rate_group &&
+           rt_charge_model_is_period((rt_charge_model)cat->charges[e->charge].model);
+}
+
 static rt_status add_usage_lines(inv_ctx *x, const rt_agg_entry *e, size_t n)
 {
     const rt_catalog *cat = x->cat;
+    size_t first = x->count;
     for (size_t i = 0; i < n; i++) {
+        if (x->count > first && joins_period_line(cat, &x->lines[x->count - 1], &e[i])) {
+            rt_invoice_line *l = &x->lines[x->count - 1];
+            if (e[i].amount_nanos > INT64_MAX || e[i].amount_nanos < INT64_MIN ||
+                rt_add_i64(l->amount_nanos, (int64_t)e[i].amount_nanos, &l->amount_nanos) !=
+                    RT_OK ||
+                rt_add_i64(l->quantity_base, e[i].quantity_base, &l->quantity_base) != RT_OK ||
+                rt_add_i64(l->billable_base, e[i].billable_base, &l->billable_base) != RT_OK)
+                return overflow(x, "a line amount");
+            l->events += e[i].events;
+            l->charge = e[i].charge; /* the later version, unless the tax point's is found below */
+            continue;
+        }
         rt_invoice_line *l = push_line(x, RT_LINE_USAGE);
         if (!l) return oom(x);
         l->charge = e[i].charge;
         l->zone = e[i].zone;
         l->rate_group = e[i].rate_group;
-        l->product =
-            rt_catalog_product_for(cat, cat->charge_product_key[e[i].charge], x->tax_point);
         l->events = e[i].events;
         l->quantity_base = e[i].quantity_base;
         l->billable_base = e[i].billable_base;
         if (e[i].amount_nanos > INT64_MAX || e[i].amount_nanos < INT64_MIN)
             return overflow(x, "a line amount");
         l->amount_nanos = (int64_t)e[i].amount_nanos;
+    }
+    for (size_t i = first; i < x->count; i++) {
+        rt_invoice_line *l = &x->lines[i];
         const rt_charge *ch = &cat->charges[l->charge];
+        if (rt_charge_model_is_period((rt_charge_model)ch->model)) {
+            /* Priced by the version in force at the tax point, as the other period rules are
+             * (else by the latest with usage: the charge ended during the period). */
+            uint32_t v = rt_catalog_charge_version_at(cat, cat->charge_key[l->charge], x->tax_point);
+            if (v != RT_NO_INDEX) l->charge = v;
+            ch = &cat->charges[l->charge];
+        }
+        l->product =
+            rt_catalog_product_for(cat, cat->charge_product_key[l->charge], x->tax_point);
         if (rt_charge_model_is_period((rt_charge_model)ch->model)) {
             /* The events carry their setup fees; the quantity is priced on the total. */
             int64_t priced;

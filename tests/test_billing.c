@@ -21,7 +21,7 @@ static void write_book(const char *dir)
         "account_id,name,country,currency,tax_jurisdiction\n"
         "A_ALLOW,a,FR,EUR,FR\nA_MIN,a,FR,EUR,FR\nA_MIN0,a,FR,EUR,FR\nA_PKG,a,FR,EUR,FR\n"
         "A_TIER,a,FR,EUR,FR\nA_VOL,a,FR,EUR,FR\nA_ZONE,a,FR,EUR,FR\nA_TALLOW,a,FR,EUR,FR\n"
-        "A_HALF,a,FR,EUR,FR\nA_MIX,a,FR,EUR,FR\nA_MIX5,a,FR,EUR,FR\n");
+        "A_HALF,a,FR,EUR,FR\nA_MIX,a,FR,EUR,FR\nA_MIX5,a,FR,EUR,FR\nA_TV,a,FR,EUR,FR\n");
     rt_test_write(dir, "products.csv",
                   "product_id,name,unit,unit_code,quantity_decimals,gl_account,tax_category\n"
                   "CALL,Calls,second,SEC,0,706000,standard\n"
@@ -34,32 +34,39 @@ static void write_book(const char *dir)
     rt_test_write(dir, "plans.csv",
                   "plan_id,name,currency\nP_ALLOW,a,EUR\nP_MIN,a,EUR\nP_PKG,a,EUR\n"
                   "P_TIER,a,EUR\nP_VOL,a,EUR\nP_ZONE,a,EUR\nP_TALLOW,a,EUR\nP_HALF,a,EUR\n"
-                  "P_MIX,a,EUR\n");
+                  "P_MIX,a,EUR\nP_TV,a,EUR\n");
     rt_test_write(dir, "account_plans.csv",
                   "account_id,plan_id\nA_ALLOW,P_ALLOW\nA_MIN,P_MIN\nA_MIN0,P_MIN\n"
                   "A_PKG,P_PKG\nA_TIER,P_TIER\nA_VOL,P_VOL\nA_ZONE,P_ZONE\n"
-                  "A_TALLOW,P_TALLOW\nA_HALF,P_HALF\nA_MIX,P_MIX\nA_MIX5,P_MIX\n");
+                  "A_TALLOW,P_TALLOW\nA_HALF,P_HALF\nA_MIX,P_MIX\nA_MIX5,P_MIX\n"
+                  "A_TV,P_TV\n");
     rt_test_write(dir, "charges.csv",
                   "plan_id,charge_id,product_id,model,price,price_per,first_increment,"
-                  "next_increment,event_decimals,deck_id,min_per_period\n"
-                  "P_ALLOW,C_CALL,CALL,per_unit,0.10,60,1,1,4,,\n"
-                  "P_MIN,C_CALL,CALL,per_unit,0.10,60,1,1,4,,5\n"
-                  "P_MIN,C_FEE,FEE,percentage,3,1,0,0,4,,\n"
-                  "P_PKG,C_DATA,DATA,package,5,1000000000,0,0,4,,\n"
-                  "P_TIER,C_KWH,KWH,tiered,0,1,0,0,4,,\n"
-                  "P_VOL,C_KWH,KWH,volume,0,1,0,0,4,,\n"
-                  "P_ZONE,C_CALL,CALL,per_unit,0,60,1,1,4,D,\n"
-                  "P_TALLOW,C_KWH,KWH,tiered,0,1,0,0,4,,\n"
-                  "P_TALLOW,C_SMS,SMS,flat,0.07,1,0,0,4,,\n"
-                  "P_HALF,C_CALL,CALL,per_unit,0.005,1,1,1,9,,5\n"
-                  "P_MIX,C_CALL,CALL,per_unit,0.10,60,1,1,9,,\n"
-                  "P_MIX,C_HEAT,HEAT,per_unit,0.20,1,0,0,4,,\n");
+                  "next_increment,event_decimals,deck_id,min_per_period,valid_from,valid_to\n"
+                  "P_ALLOW,C_CALL,CALL,per_unit,0.10,60,1,1,4,,,,\n"
+                  "P_MIN,C_CALL,CALL,per_unit,0.10,60,1,1,4,,5,,\n"
+                  "P_MIN,C_FEE,FEE,percentage,3,1,0,0,4,,,,\n"
+                  "P_PKG,C_DATA,DATA,package,5,1000000000,0,0,4,,,,\n"
+                  "P_TIER,C_KWH,KWH,tiered,0,1,0,0,4,,,,\n"
+                  "P_VOL,C_KWH,KWH,volume,0,1,0,0,4,,,,\n"
+                  "P_ZONE,C_CALL,CALL,per_unit,0,60,1,1,4,D,,,\n"
+                  "P_TALLOW,C_KWH,KWH,tiered,0,1,0,0,4,,,,\n"
+                  "P_TALLOW,C_SMS,SMS,flat,0.07,1,0,0,4,,,,\n"
+                  "P_HALF,C_CALL,CALL,per_unit,0.005,1,1,1,9,,5,,\n"
+                  "P_MIX,C_CALL,CALL,per_unit,0.10,60,1,1,9,,,,\n"
+                  "P_MIX,C_HEAT,HEAT,per_unit,0.20,1,0,0,4,,,,\n"
+                  "P_TV,C_KWH,KWH,tiered,0,1,0,0,4,,,,2026-10-15\n"
+                  "P_TV,C_KWH,KWH,tiered,0,1,0,0,4,,,2026-10-15,\n"
+                  "P_TV,C_DATA,DATA,package,1.00,1000000,0,0,4,,,,2026-10-15\n"
+                  "P_TV,C_DATA,DATA,package,1.20,1000000,0,0,4,,,2026-10-15,\n");
     rt_test_write(dir, "tiers.csv",
                   "plan_id,charge_id,valid_from,tier,up_to,price,flat_fee\n"
                   "P_TIER,C_KWH,,1,100,0.30,\nP_TIER,C_KWH,,2,300,0.25,\nP_TIER,C_KWH,,3,,0.20,\n"
                   "P_VOL,C_KWH,,1,100,0.30,\nP_VOL,C_KWH,,2,300,0.25,2\nP_VOL,C_KWH,,3,,0.20,\n"
                   "P_TALLOW,C_KWH,,1,100,0.30,\nP_TALLOW,C_KWH,,2,300,0.25,\n"
-                  "P_TALLOW,C_KWH,,3,,0.20,\n");
+                  "P_TALLOW,C_KWH,,3,,0.20,\n"
+                  "P_TV,C_KWH,,1,100,0.30,\nP_TV,C_KWH,,2,,0.25,\n"
+                  "P_TV,C_KWH,2026-10-15,1,100,0.40,\nP_TV,C_KWH,2026-10-15,2,,0.35,\n");
     rt_test_write(dir, "zones.csv", "deck_id,zone_id,name\nD,Z1,Zone one\nD,Z2,Zone two\n");
     rt_test_write(dir, "prefixes.csv", "deck_id,prefix,zone_id\nD,331,Z1\nD,332,Z2\n");
     rt_test_write(dir, "rates.csv",
@@ -106,7 +113,8 @@ typedef struct ev {
     const char *account, *product, *quantity, *called;
 } ev;
 
-static void add_event(rt_aggregates *agg, const ev *e)
+/* Rate event e on day `day` of the period (1-based) and add it to agg. */
+static void add_event_on(rt_aggregates *agg, const ev *e, int day)
 {
     rt_event x;
     memset(&x, 0, sizeof x);
@@ -118,7 +126,7 @@ static void add_event(rt_aggregates *agg, const ev *e)
     x.product_len = (uint16_t)strlen(e->product);
     x.called = e->called ? e->called : "";
     x.called_len = (uint16_t)strlen(x.called);
-    x.start_s = ctx.period.start_s + 86400;
+    x.start_s = ctx.period.start_s + 86400 * (day - 1);
     unsigned scale;
     cr_assert_eq(rt_decimal_parse_any(e->quantity, strlen(e->quantity), 6, &x.qty_mantissa, &scale),
                  RT_OK);
@@ -130,6 +138,8 @@ static void add_event(rt_aggregates *agg, const ev *e)
     cr_assert_eq(why, RT_REJ_NONE, "%s %s: %s", e->account, e->product, msg);
     cr_assert_eq(rt_agg_add(agg, &r), RT_OK);
 }
+
+static void add_event(rt_aggregates *agg, const ev *e) { add_event_on(agg, e, 2); }
 
 /* Rate the events, aggregate, and build the invoices. */
 static void bill(const ev *events, size_t n, rt_invoice_set *out)
@@ -398,6 +408,41 @@ Test(billing, an_invoice_discount_is_shared_between_vat_categories)
     cr_assert_eq(five->taxes[0].base_minor, 112); /* 20% of 1.12 = 0.224 -> 0.22 */
     cr_assert_eq(five->taxes[1].base_minor, 189); /* 5.5% of 1.89 = 0.104 -> 0.10 */
     cr_assert_eq(five->tax_minor, 32);
+    rt_invoice_set_free(&s);
+}
+
+/* A tiered or package charge whose price changes during the period is still priced once on
+ * the period's total, by the version in force at the tax point, on one line: A_TV's 80 kWh
+ * before the change and 80 after are 160 kWh at the new tiers, 100 x 0.40 + 60 x 0.35 =
+ * 61.00 (per version, each from the first tier: 24.00 + 32.00 = 56.00, the first tier given
+ * twice); 400,000 bytes before and after are one started block of 1,000,000 at 1.20 (per
+ * version: two blocks, 2.20). */
+Test(billing, a_period_charge_is_priced_once_across_its_versions)
+{
+    ev e[] = {{"A_TV", "KWH", "80", NULL}, {"A_TV", "KWH", "80", NULL},
+              {"A_TV", "DATA", "400000", NULL}, {"A_TV", "DATA", "400000", NULL}};
+    rt_aggregates agg;
+    rt_invoice_set s;
+    rt_error err;
+    cr_assert_eq(rt_agg_init(&agg), RT_OK);
+    for (size_t i = 0; i < 4; i++) add_event_on(&agg, &e[i], i % 2 ? 20 : 5);
+    rt_agg_sort(&agg);
+    cr_assert_eq(rt_billing_build(&cat, &ctx.period, &agg, 1, false, NULL, 0, 1, &s, &err), RT_OK,
+                 "%s", err.message);
+    rt_agg_free(&agg);
+    const rt_invoice *inv = invoice_of(&s, "A_TV");
+    cr_assert_not_null(inv);
+    cr_assert_eq(inv->line_count, 2);
+    const rt_invoice_line *data = &inv->lines[0], *kwh = &inv->lines[1];
+    cr_assert_eq(data->net_minor, 120);
+    cr_assert_eq(data->events, 2);
+    cr_assert_eq(data->billable_base, 800000);
+    cr_assert_eq(kwh->net_minor, 6100);
+    cr_assert_eq(kwh->events, 2);
+    cr_assert_eq(kwh->quantity_base, 160000);
+    cr_assert_eq(kwh->unit_price_nanos, 350000000, "the tier the total reaches, new version");
+    cr_assert_eq(cat.charges[kwh->charge].valid_from, cat.charges[charge_of("P_TV", "C_KWH") + 1].valid_from,
+                 "the version in force at the tax point");
     rt_invoice_set_free(&s);
 }
 
