@@ -9,7 +9,9 @@
 rt_status rt_billable_quantity(int64_t q, int64_t first, int64_t next, int64_t *out)
 {
     RT_ASSERT(q >= 0 && first >= 0 && next >= 0);
-    if (q == 0 || first == 0) {
+    /* Only 0/0 leaves the quantity as is: a first step of 0 with a next step (0/60, 0/6)
+     * still bills whole steps of `next` from the start, as the tariff says. */
+    if (q == 0 || (first == 0 && next == 0)) {
         *out = q;
         return RT_OK;
     }
@@ -17,7 +19,7 @@ rt_status rt_billable_quantity(int64_t q, int64_t first, int64_t next, int64_t *
         *out = first;
         return RT_OK;
     }
-    RT_ASSERT(next > 0);
+    RT_ASSERT(next > 0); /* book import rejects a first step without a next one */
     int64_t rest = q - first;
     int64_t steps = rest / next + (rest % next != 0);
     int64_t extra;
