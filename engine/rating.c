@@ -376,10 +376,20 @@ static rt_reject_reason base_quantity(const rt_event *ev, const rt_product *prod
     if (scale > prod->quantity_decimals)
         return fail(field, "quantity", msg, n, RT_REJ_BAD_QUANTITY,
                     "quantity has more decimals than the product's unit allows");
+    /* The message names the limit passed: the engine's holds for every product, so blaming
+     * the product's maximum would send someone to look for a max_quantity it may not have. */
     if (rt_mul_i64(mantissa, rt_pow10((unsigned)(prod->quantity_decimals - scale)), qty) != RT_OK ||
-        *qty > RT_QUANTITY_MAX || (prod->max_quantity != RT_UNSET && *qty > prod->max_quantity))
+        *qty > RT_QUANTITY_MAX)
         return fail(field, "quantity", msg, n, RT_REJ_ABSURD_QUANTITY,
-                    "quantity is above the product's maximum");
+                    "quantity is above the engine's limit of 10^15 base units for any product");
+    if (prod->max_quantity != RT_UNSET && *qty > prod->max_quantity) {
+        *field = "quantity";
+        char max[48];
+        rt_decimal_format(prod->max_quantity, (unsigned)prod->quantity_decimals, -1, 0, '.', max,
+                          sizeof max);
+        snprintf(msg, n, "quantity is above the product's max_quantity of %s", max);
+        return RT_REJ_ABSURD_QUANTITY;
+    }
     return RT_REJ_NONE;
 }
 

@@ -691,6 +691,26 @@ Test(frate, quantity_limits)
              "quantity");
 }
 
+/* An absurd quantity names the limit it passed: the engine's own, which every product has,
+ * or the product's max_quantity, which only some have. */
+Test(frate, an_absurd_quantity_says_which_limit_it_passed)
+{
+    /* KWH has no max_quantity: 10^12 kWh + 1 Wh is above 10^15 Wh. */
+    outcome o = frate("A1", "KWH", "2026-10-20T10:00:00Z", "1000000000000.001");
+    cr_assert_eq(o.why, RT_REJ_ABSURD_QUANTITY);
+    cr_assert_str_eq(o.msg, "quantity is above the engine's limit of 10^15 base units for any "
+                            "product");
+    o = frate("A1", "KWH", "2026-10-20T10:00:00Z", "9223372036854776");
+    cr_assert_eq(o.why, RT_REJ_ABSURD_QUANTITY);
+    cr_assert_str_eq(o.msg, "quantity is above the engine's limit of 10^15 base units for any "
+                            "product");
+    /* VOICE's max_quantity is 86400 s. */
+    o = frate("A1", "VOICE", "2026-10-20T10:00:00Z", "86401");
+    cr_assert_eq(o.why, RT_REJ_ABSURD_QUANTITY);
+    cr_assert_str_eq(o.field, "quantity");
+    cr_assert_str_eq(o.msg, "quantity is above the product's max_quantity of 86400");
+}
+
 Test(frate, amount_overflow)
 {
     /* BIG costs one billion per unit: 10 units are 10^19 nanos. */
