@@ -166,6 +166,21 @@ Test(usage_csv, header_in_any_order_and_extra_columns)
     rt_buf_free(&g.text);
 }
 
+/* RFC 3339 section 5.6 allows a lowercase "t" and "z": the same instant as the uppercase. */
+Test(usage_csv, lowercase_t_and_z_in_start_time)
+{
+    got g = read_ok(file("u.csv", HEADER "E1,A1,VOICE,2026-10-05t14:03:22z,60,\n"
+                                         "E2,A1,VOICE,2026-10-05t16:03:22+02:00,60,\n"
+                                         "E3,A1,VOICE,2026-10-05T14:03:22z,60,\n"),
+                    0);
+    cr_assert_eq(g.events, 3);
+    cr_assert_eq(g.rejects, 0);
+    has_line(&g, "E 2 E1|A1|VOICE|" T1 "|60e-0||");
+    has_line(&g, "E 3 E2|A1|VOICE|" T1 "|60e-0||");
+    has_line(&g, "E 4 E3|A1|VOICE|" T1 "|60e-0||");
+    rt_buf_free(&g.text);
+}
+
 Test(usage_csv, called_number_is_optional)
 {
     got g = read_ok(file("u.csv", "event_id,account_id,product_id,start_time,quantity\n"
