@@ -973,8 +973,9 @@ static void validate_charge_models(validator *v)
             DIAG(v, RT_T_CHARGES, i, "min_per_period",
                  "a minimum per period needs a usage charge, not %s", rt_charge_model_name(m));
         if (m == RT_CHARGE_PERCENTAGE &&
-            (c[i].first_increment != 0 || c[i].setup_fee_nanos != 0 ||
-             c[i].min_per_event_nanos != RT_UNSET || c[i].max_per_event_nanos != RT_UNSET))
+            (c[i].first_increment != 0 || c[i].next_increment != 0 ||
+             c[i].setup_fee_nanos != 0 || c[i].min_per_event_nanos != RT_UNSET ||
+             c[i].max_per_event_nanos != RT_UNSET))
             DIAG(v, RT_T_CHARGES, i, "model",
                  "a percentage charge has no increments, setup fee or per-event bounds");
         if (rt_charge_model_is_period(m) &&
@@ -1085,6 +1086,24 @@ static const rt_charge *check_charge_zone(validator *v, rt_table_id tid, size_t 
     return ch;
 }
 
+/* Whether a rate row bills with a first step but no next one under some version of its
+ * charge (first row `ci`), taking the charge's increment where the row leaves one empty: the
+ * row's own pair is checked apart, but a first step of its own over the charge's 0/0, or an
+ * empty first step under the charge's 60/60 with a next step of 0, is the same mistake. */
+static bool rate_lacks_next_step(const validator *v, const rt_rate *r, uint32_t ci)
+{
+    const rt_charge *c = RT_BOOK_ROWS(v->book, RT_T_CHARGES, rt_charge);
+    for (size_t k = ci; k < RT_BOOK_COUNT(v->book, RT_T_CHARGES) &&
+                        strcmp(c[k].plan_id, c[ci].plan_id) == 0 &&
+                        strcmp(c[k].charge_id, c[ci].charge_id) == 0;
+         k++) {
+        int64_t first = r->first_increment != RT_UNSET ? r->first_increment : c[k].first_increment;
+        int64_t next = r->next_increment != RT_UNSET ? r->next_increment : c[k].next_increment;
+        if (first > 0 && next == 0) return true;
+    }
+    return false;
+}
+
 static void validate_rates(validator *v)
 {
     const rt_book *b = v->book;
@@ -1103,10 +1122,11 @@ static void validate_rates(validator *v)
         if (unknown_band)
             DIAG(v, RT_T_RATES, i, "band_id", "band '%s' is not in band set '%s' of plan '%s'",
                  r[i].band_id, pl->band_set_id, pl->plan_id);
-        if (r[i].first_increment != RT_UNSET && r[i].first_increment > 0 &&
-            r[i].next_increment == 0)
+        if (ch && rate_lacks_next_step(v, &r[i], find_pair(&v->charge_ids, r[i].plan_id,
+                                                           r[i].charge_id)))
             DIAG(v, RT_T_RATES, i, "next_increment",
-                 "next_increment must be at least 1 when first_increment is set");
+                 "next_increment must be at least 1 when first_increment is set (the rate's or "
+                 "the charge's)");
         bool group_start = i == 0 || strcmp(r[i].plan_id, r[i - 1].plan_id) ||
                            strcmp(r[i].charge_id, r[i - 1].charge_id) ||
                            strcmp(r[i].zone_id, r[i - 1].zone_id) ||

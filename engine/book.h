@@ -162,8 +162,8 @@ typedef struct rt_charge {
     int32_t model;                /* rt_charge_model */
     int64_t price_nanos;          /* per price_per units (per_unit) or per event (flat) */
     int64_t price_per;            /* units the price is for: 60 = per minute of seconds */
-    int64_t first_increment;      /* base units billed for the first step (0 = no rounding) */
-    int64_t next_increment;       /* base units of every following step */
+    int64_t first_increment;      /* base units billed for the first step (0: none) */
+    int64_t next_increment;       /* base units of every following step (0/0: no rounding) */
     int64_t setup_fee_nanos;      /* added to every event (connection fee) */
     int64_t min_per_event_nanos;  /* RT_UNSET: none */
     int64_t max_per_event_nanos;  /* RT_UNSET: none */

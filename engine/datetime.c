@@ -85,7 +85,9 @@ rt_status rt_time_parse(const char *s, size_t len, rt_time_s *out)
     int hh, mm, ss;
     if (len < 19) return RT_EPARSE;
     if (rt_date_parse(s, 10, &day) != RT_OK) return RT_EPARSE;
-    if ((s[10] != 'T' && s[10] != ' ') || s[13] != ':' || s[16] != ':') return RT_EPARSE;
+    /* RFC 3339 (section 5.6) lets the T and the Z be lowercase; exports write them so. */
+    if ((s[10] != 'T' && s[10] != 't' && s[10] != ' ') || s[13] != ':' || s[16] != ':')
+        return RT_EPARSE;
     if (!digits(s + 11, 2, &hh) || !digits(s + 14, 2, &mm) || !digits(s + 17, 2, &ss))
         return RT_EPARSE;
     /* A leap second (ss == 60) is refused: POSIX time has none, and a CDR that carries one is

@@ -51,7 +51,8 @@ static inline rt_days rt_days_of(rt_time_s t)
 static inline rt_time_s rt_time_of_days(rt_days d) { return (rt_time_s)d * RT_SECONDS_PER_DAY; }
 
 /* Parse an ISO 8601 instant: "YYYY-MM-DDThh:mm:ss" followed by "Z", "+hh:mm", "-hh:mm",
- * "+hhmm" or "+hh"; a space may replace the 'T'; fractional seconds (".123") are accepted
+ * "+hhmm" or "+hh"; a space may replace the 'T'; 'T' and 'Z' may be lowercase (RFC 3339
+ * section 5.6); fractional seconds (".123") are accepted
  * and truncated toward the start of the second. Without an offset the time is taken as UTC.
  * RT_EPARSE on anything else, including impossible dates (2026-02-30) and hours > 23. */
 rt_status rt_time_parse(const char *s, size_t len, rt_time_s *out);

@@ -9,7 +9,9 @@
 rt_status rt_billable_quantity(int64_t q, int64_t first, int64_t next, int64_t *out)
 {
     RT_ASSERT(q >= 0 && first >= 0 && next >= 0);
-    if (q == 0 || first == 0) {
+    /* Only 0/0 leaves the quantity as is: a first step of 0 with a next step (0/60, 0/6)
+     * still bills whole steps of `next` from the start, as the tariff says. */
+    if (q == 0 || (first == 0 && next == 0)) {
         *out = q;
         return RT_OK;
     }
@@ -17,7 +19,7 @@ rt_status rt_billable_quantity(int64_t q, int64_t first, int64_t next, int64_t *
         *out = first;
         return RT_OK;
     }
-    RT_ASSERT(next > 0);
+    RT_ASSERT(next > 0); /* book import rejects a first step without a next one */
     int64_t rest = q - first;
     int64_t steps = rest / next + (rest % next != 0);
     int64_t extra;
@@ -374,10 +376,20 @@ static rt_reject_reason base_quantity(const rt_event *ev, const rt_product *prod
     if (scale > prod->quantity_decimals)
         return fail(field, "quantity", msg, n, RT_REJ_BAD_QUANTITY,
                     "quantity has more decimals than the product's unit allows");
+    /* The message names the limit passed: the engine's holds for every product, so blaming
+     * the product's maximum would send someone to look for a max_quantity it may not have. */
     if (rt_mul_i64(mantissa, rt_pow10((unsigned)(prod->quantity_decimals - scale)), qty) != RT_OK ||
-        *qty > RT_QUANTITY_MAX || (prod->max_quantity != RT_UNSET && *qty > prod->max_quantity))
+        *qty > RT_QUANTITY_MAX)
         return fail(field, "quantity", msg, n, RT_REJ_ABSURD_QUANTITY,
-                    "quantity is above the product's maximum");
+                    "quantity is above the engine's limit of 10^15 base units for any product");
+    if (prod->max_quantity != RT_UNSET && *qty > prod->max_quantity) {
+        *field = "quantity";
+        char max[48];
+        rt_decimal_format(prod->max_quantity, (unsigned)prod->quantity_decimals, -1, 0, '.', max,
+                          sizeof max);
+        snprintf(msg, n, "quantity is above the product's max_quantity of %s", max);
+        return RT_REJ_ABSURD_QUANTITY;
+    }
     return RT_REJ_NONE;
 }
 

@@ -78,8 +78,9 @@ typedef struct rt_rating_ctx {
 } rt_rating_ctx;
 
 /* Billable quantity under first/next increments: 0 stays 0; up to `first` bills `first`;
- * beyond, `first` plus whole steps of `next`. first == 0 means no rounding. RT_EOVERFLOW
- * when the result does not fit. */
+ * beyond, `first` plus whole steps of `next` (so 0/60 bills 61 as 120). Only 0/0 means no
+ * rounding; `first` > 0 needs `next` > 0 (asserted). RT_EOVERFLOW when the result does not
+ * fit. */
 rt_status rt_billable_quantity(int64_t quantity, int64_t first, int64_t next, int64_t *out);
 
 /* Amount of one event of `billable` base units under a charge whose product has

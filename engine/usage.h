@@ -77,7 +77,8 @@ typedef struct rt_reject {
     uint32_t line_rel;
     uint32_t raw_len;
     const char *raw; /* original text, a view into the chunk */
-    const char *field; /* static name of the offending field, or "" */
+    const char *field; /* name of the offending field, or "": static, or owned by the reader
+                        * that made the reject (a header's column name) */
     char message[RT_REJECT_MESSAGE_MAX];
 } rt_reject;
 

@@ -139,6 +139,18 @@ static bool parse_row(row_ctx *r)
     return l->order_id && l->subscription_id && l->account_id && l->product_id && l->description;
 }
 
+/* Copies of the header's column names in the book's arena (which rejects may point into:
+ * compaction copies their field), for the field of a malformed line; NULL when memory runs
+ * out. */
+static const char **header_names(rt_order_book *ob, const rt_csv_record *rec)
+{
+    const char **out = rt_arena_alloc(&ob->arena, (rec->count ? rec->count : 1) * sizeof *out);
+    for (size_t i = 0; out && i < rec->count; i++)
+        if (!(out[i] = rt_arena_strndup(&ob->arena, rec->fields[i].ptr, rec->fields[i].len)))
+            return NULL;
+    return out;
+}
+
 /* raw_in_place: data lives as long as the book's lines (the book owns it), so their raw text
  * points into it; else each line's raw text is copied into the book's arena. */
 static rt_status parse(const char *data, size_t len, uint32_t source, rt_order_book *ob,
@@ -166,6 +178,12 @@ static rt_status parse(const char *data, size_t len, uint32_t source, rt_order_b
             goto done;
         }
     }
+    size_t header_count = rec.count;
+    const char **header = header_names(ob, &rec);
+    if (!header) {
+        st = rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+        goto done;
+    }
     uint64_t line = 1 + rec.newlines;
     /* Every record ends a line: the newlines left bound the records, so the book grows once
      * (rt_order_book_reserve says why). */
@@ -190,7 +208,9 @@ static rt_status parse(const char *data, size_t len, uint32_t source, rt_order_b
         }
         bool ok;
         if (ps != RT_OK) {
-            ok = rt_order_book_reject(ob, RT_REJ_MALFORMED, source, at, raw, rec.raw_len, "",
+            /* The column by its header name, as other rejects name theirs; none beyond it. */
+            const char *field = column >= 1 && column <= header_count ? header[column - 1] : "";
+            ok = rt_order_book_reject(ob, RT_REJ_MALFORMED, source, at, raw, rec.raw_len, field,
                                       "malformed CSV at column %u: %s", column, why);
         } else {
             row_ctx r = {ob, source, at, &rec, col, raw};

@@ -41,6 +41,10 @@ typedef struct columns {
     int at[COL_COUNT]; /* CSV column index, -1 when absent (only called_number may be) */
     rt_usage_csv_mapper map; /* other layouts: maps every record (no header) */
     const void *map_ctx;
+    /* Every column's name in the header, ignored ones too, owned by the reader (which outlives
+     * its chunks' rejects); NULL without a header. */
+    const char *const *names;
+    uint32_t name_count;
 } columns;
 
 /* Frames without a usable index (other writers) are read ahead and decompressed in parallel:
@@ -98,6 +102,7 @@ typedef struct csv_reader {
     ra_frame ra[RA_FRAMES]; /* decompressed ahead, waiting in file order from ra_head */
     unsigned ra_head, ra_count;
     void *map_ctx; /* the mapper's context, owned */
+    void *header_names; /* cols.names and the names' text, one allocation */
 } csv_reader;
 
 /* ---- parsing records ---- */
@@ -272,6 +277,16 @@ static bool parse_record(const rt_csv_record *rec, const columns *c, uint32_t re
     return true;
 }
 
+/* The header name of a 1-based CSV column, or "" when it is not known: beyond the header, or
+ * a layout without one (switch CDRs). */
+static const char *column_name(const columns *c, uint32_t column)
+{
+    if (c->map || column == 0) return "";
+    for (int k = 0; k < COL_COUNT; k++)
+        if (c->at[k] >= 0 && (uint32_t)c->at[k] + 1 == column) return col_names[k];
+    return column <= c->name_count ? c->names[column - 1] : "";
+}
+
 /* Parse whole records; *lines is the number of line ends consumed. */
 static rt_status parse_records(const char *data, size_t len, const columns *c,
                                rt_event_batch *b, uint64_t *lines)
@@ -292,8 +307,8 @@ static rt_status parse_records(const char *data, size_t len, const columns *c,
         if (st != RT_OK) {
             if (rec.raw_len > RT_RECORD_LEN_MAX) rec.raw_len = RT_RECORD_LEN_MAX;
             if (!rt_event_batch_reject(b, RT_REJ_MALFORMED, rec_no++, at_line, rec.raw,
-                                       rec.raw_len, "", "malformed CSV at column %u: %s",
-                                       column, why))
+                                       rec.raw_len, column_name(c, column),
+                                       "malformed CSV at column %u: %s", column, why))
                 return RT_ENOMEM;
             continue;
         }
@@ -400,14 +415,14 @@ static rt_status csv_parse_chunk(const rt_usage_reader *r, const rt_chunk *chunk
 rt_status rt_usage_csv_parse_mapped(const char *data, size_t len, rt_usage_csv_mapper map,
                                     const void *ctx, rt_event_batch *batch)
 {
-    columns c = {{0}, map, ctx};
+    columns c = {{0}, map, ctx, NULL, 0};
     uint64_t lines;
     return parse_records(data, len, &c, batch, &lines);
 }
 
 rt_status rt_usage_csv_parse_buffer(const char *data, size_t len, rt_event_batch *batch)
 {
-    columns c = {{0, 1, 2, 3, 4, 5}, NULL, NULL};
+    columns c = {{0, 1, 2, 3, 4, 5}, NULL, NULL, NULL, 0};
     uint64_t lines;
     return parse_records(data, len, &c, batch, &lines);
 }
@@ -864,6 +879,7 @@ static void csv_close(rt_usage_reader *r)
         free(cr->ra[i].buf);
     }
     free(cr->map_ctx);
+    free(cr->header_names);
     free(cr->cbuf);
     free(cr->path);
     free(cr);
@@ -897,6 +913,27 @@ static rt_status fill_header_text(csv_reader *cr, rt_error *err)
         if (st != RT_OK) return st;
     }
     return RT_OK;
+}
+
+/* Keep a copy of every column name of the header, for the field of a reject that can only
+ * give a column number (a malformed record). */
+static bool keep_header_names(csv_reader *cr, const rt_csv_record *rec)
+{
+    size_t bytes = rec->count * sizeof(char *);
+    for (size_t i = 0; i < rec->count; i++) bytes += rec->fields[i].len + 1;
+    char **names = malloc(bytes ? bytes : 1);
+    if (!names) return false;
+    char *text = (char *)(names + rec->count);
+    for (size_t i = 0; i < rec->count; i++) {
+        names[i] = text;
+        memcpy(text, rec->fields[i].ptr, rec->fields[i].len);
+        text += rec->fields[i].len;
+        *text++ = '\0';
+    }
+    cr->header_names = names;
+    cr->cols.names = (const char *const *)names;
+    cr->cols.name_count = (uint32_t)rec->count;
+    return true;
 }
 
 static rt_status read_header(csv_reader *cr, rt_error *err)
@@ -935,7 +972,9 @@ static rt_status read_header(csv_reader *cr, rt_error *err)
                 }
                 cr->cols.at[k] = (int)i;
             }
+    bool kept = keep_header_names(cr, &rec);
     rt_arena_free(&scratch);
+    if (!kept) return rt_error_set(err, RT_ENOMEM, cr->path, 1, 0, NULL, "out of memory");
     for (int k = 0; k < COL_CALLED; k++)
         if (cr->cols.at[k] < 0)
             return rt_error_set(err, RT_EPARSE, cr->path, 1, 0, col_names[k],

@@ -755,6 +755,38 @@ Test(book, charge_rules)
     free(p);
 }
 
+#define RATES_HEADER                                                                            \
+    "plan_id,charge_id,zone_id,band_id,interval_start,valid_from,valid_to,price,price_per,"     \
+    "first_increment,next_increment,setup_fee\n"
+
+/* A rate row bills with its own increments where it has them, else its charge's: the pair it
+ * ends up with needs a next step when it has a first one, or rating has no step to take. */
+Test(book, rate_increments_taken_from_the_charge_need_a_next_step)
+{
+    static const char *const bad[] = {
+        /* C_DATA is 0/0: a rate's own first step of 60 has no next one. */
+        RATES_HEADER "PA,C_DATA,,,0,,,0.01,1000000,60,,\n",
+        /* C_VOICE is 60/60 in both versions: a rate's next step of 0 leaves 60/0. */
+        RATES_HEADER "PA,C_VOICE,,,0,,,0.06,,,0,\n",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        expect_problem("rates.csv", bad[i], 1,
+                       "rates.csv:2:11: next_increment: next_increment must be at least 1 when "
+                       "first_increment is set (the rate's or the charge's)\n");
+    /* 0/N is a tariff of its own (whole steps of N from the start): accepted. */
+    size_t n;
+    char *p = problems("rates.csv", RATES_HEADER "PA,C_DATA,,,0,,,0.01,1000000,0,60,\n", &n);
+    cr_assert_eq(n, 0, "%s", p);
+    free(p);
+}
+
+Test(book, a_percentage_charge_has_no_next_increment_either)
+{
+    expect_problem("charges.csv", MINI_BOOK_CHARGES "PB,C_PCT,,,KWH,percentage,1.5,1,0,60,\n", 0,
+                   "charges.csv:11:6: model: a percentage charge has no increments, setup fee "
+                   "or per-event bounds\n");
+}
+
 Test(book, min_above_max_per_event)
 {
     expect_problem("charges.csv",

@@ -116,6 +116,11 @@ Test(datetime, parse_utc_forms)
     const rt_time_s want = INT64_C(1791209002);
     cr_assert_eq(parse_ok("2026-10-05T14:03:22Z"), want);
     cr_assert_eq(parse_ok("2026-10-05T14:03:22z"), want);
+    /* RFC 3339 section 5.6: "T" and "Z" may alternatively be lower case. */
+    cr_assert_eq(parse_ok("2026-10-05t14:03:22z"), want);
+    cr_assert_eq(parse_ok("2026-10-05t14:03:22Z"), want);
+    cr_assert_eq(parse_ok("2026-10-05t16:03:22+02:00"), want);
+    cr_assert_eq(parse_ok("2026-10-05t14:03:22.5z"), want);
     cr_assert_eq(parse_ok("2026-10-05 14:03:22Z"), want, "a space may replace the T");
     cr_assert_eq(parse_ok("2026-10-05T14:03:22"), want, "no offset means UTC");
     cr_assert_eq(parse_ok("2026-10-05 14:03:22"), want);
@@ -169,7 +174,8 @@ Test(datetime, parse_refuses_impossible_and_malformed_text)
     parse_bad("2026-10-05");              /* a date is not an instant */
     parse_bad("2026-10-05T14:03");        /* truncated */
     parse_bad("2026-10-05T14:03:2");      /* truncated */
-    parse_bad("2026-10-05t14:03:22Z");    /* only T or a space */
+    parse_bad("2026-10-05x14:03:22Z");    /* only T, t or a space */
+    parse_bad("2026-10-05T14:03:22x");    /* only Z, z or an offset */
     parse_bad("2026-10-05T14:03:22+");    /* truncated offset */
     parse_bad("2026-10-05T14:03:22+1");   /* one-digit offset */
     parse_bad("2026-10-05T14:03:22+01:"); /* truncated minutes */

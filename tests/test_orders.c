@@ -467,6 +467,28 @@ Test(orders, bad_lines_are_rejected_with_reasons)
     free_fixture(&fx);
 }
 
+/* A line that is not valid CSV names its column in field by its header name, as the other
+ * rejects do, and keeps it through compaction; a column beyond the header has none. */
+Test(orders, a_malformed_line_names_its_column)
+{
+    rt_order_book ob;
+    rt_error err;
+    rt_order_book_init(&ob);
+    const char *orders = HEADER "O1,1,S1,new,A1,FEE_M,\"2026\"-10-01,,1,,,,\n"
+                                "O2,1,S2,new,A1,FEE_M,2026-10-01,,1,,,,\"x\"y\n"
+                                "O3,1,S3,new,A1,FEE_M,2026-10-01,,1,,,,,\"x\"y\n";
+    cr_assert_eq(rt_orders_csv_parse(orders, strlen(orders), 0, &ob, &err), RT_OK);
+    cr_assert_eq(ob.reject_count, 3);
+    static const char *const want[] = {"effective_date", "description", ""};
+    for (size_t i = 0; i < 3; i++) {
+        cr_assert_eq(ob.rejects[i].reason, RT_REJ_MALFORMED);
+        cr_assert_str_eq(ob.rejects[i].field, want[i], "%s", ob.rejects[i].message);
+    }
+    cr_assert(rt_order_book_compact(&ob));
+    cr_assert_str_eq(ob.rejects[0].field, "effective_date");
+    rt_order_book_free(&ob);
+}
+
 /* Ids longer than 16 bytes that agree on their first 16 are told apart and ordered as strcmp
  * orders them (the sort keys hold only the first 16 bytes), and a repeat of a long
  * (order_id, line) is still caught. */

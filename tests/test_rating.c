@@ -22,7 +22,8 @@ static void write_book(const char *dir)
     rt_test_write(dir, "accounts.csv",
                   "account_id,name,country,currency,tax_jurisdiction\n"
                   "A_DST,Dst,FR,EUR,FR\nA_INT,Int,FR,EUR,FR\nA_SPLIT,Split,FR,EUR,FR\n"
-                  "A_START,Start,FR,EUR,FR\n");
+                  "A_START,Start,FR,EUR,FR\nA_ZERO,Zero,FR,EUR,FR\nA_ZRATE,Zrate,FR,EUR,FR\n"
+                  "A_ZSPLIT,Zsplit,FR,EUR,FR\n");
     rt_test_write(dir, "products.csv",
                   "product_id,name,unit,unit_code,gl_account,tax_category\n"
                   "CALL,Calls,second,SEC,706000,standard\nSMS,SMS,message,C62,706000,standard\n");
@@ -32,10 +33,13 @@ static void write_book(const char *dir)
                   "P_DST,Dst,EUR,Europe/Paris,DST,split,33,0\n"
                   "P_INT,Intervals,EUR,UTC,,start,,\n"
                   "P_SPLIT,Split,EUR,Europe/Paris,STD,split,33,0\n"
-                  "P_START,Start,EUR,Europe/Paris,STD,start,33,0\n");
+                  "P_START,Start,EUR,Europe/Paris,STD,start,33,0\n"
+                  "P_ZERO,Zero first,EUR,UTC,,start,,\n"
+                  "P_ZRATE,Zero first rates,EUR,UTC,,start,,\n"
+                  "P_ZSPLIT,Zero first split,EUR,Europe/Paris,STD,split,33,0\n");
     rt_test_write(dir, "account_plans.csv",
                   "account_id,plan_id\nA_DST,P_DST\nA_INT,P_INT\nA_SPLIT,P_SPLIT\n"
-                  "A_START,P_START\n");
+                  "A_START,P_START\nA_ZERO,P_ZERO\nA_ZRATE,P_ZRATE\nA_ZSPLIT,P_ZSPLIT\n");
     rt_test_write(dir, "charges.csv",
                   "plan_id,charge_id,product_id,model,price,price_per,first_increment,"
                   "next_increment,event_decimals,deck_id\n"
@@ -43,7 +47,10 @@ static void write_book(const char *dir)
                   "P_INT,C_CALL,CALL,per_unit,0,60,1,1,4,WORLD\n"
                   "P_SPLIT,C_CALL,CALL,per_unit,0,60,60,60,4,WORLD\n"
                   "P_SPLIT,C_SMS,SMS,flat,0,1,0,0,4,WORLD\n"
-                  "P_START,C_CALL,CALL,per_unit,0,60,60,60,4,WORLD\n");
+                  "P_START,C_CALL,CALL,per_unit,0,60,60,60,4,WORLD\n"
+                  "P_ZERO,C_CALL,CALL,per_unit,0.60,60,0,60,4,\n"
+                  "P_ZRATE,C_CALL,CALL,per_unit,0,60,1,1,4,\n"
+                  "P_ZSPLIT,C_CALL,CALL,per_unit,0,60,0,60,4,\n");
     rt_test_write(dir, "zones.csv",
                   "deck_id,zone_id,name\nWORLD,FR,France\nWORLD,UK_FIX,UK fixed\n"
                   "WORLD,UK_MOB,UK mobile\n");
@@ -75,7 +82,11 @@ static void write_book(const char *dir)
                   /* changed mid-month; the interval from 120 s is not */
                   "P_START,C_CALL,UK_MOB,,0,0.30,,,,,,2026-10-15\n"
                   "P_START,C_CALL,UK_MOB,,0,0.25,,,,,2026-10-15,\n"
-                  "P_START,C_CALL,UK_MOB,,120,0.10,,,,,,\n");
+                  "P_START,C_CALL,UK_MOB,,120,0.10,,,,,,\n"
+                  "P_ZRATE,C_CALL,,,0,0.40,60,0,30,0.05,,\n"
+                  "P_ZSPLIT,C_CALL,,offpeak,0,0.06,,,,,,\n"
+                  "P_ZSPLIT,C_CALL,,peak,0,0.10,,,,,,\n"
+                  "P_ZSPLIT,C_CALL,,weekend,0,0.04,,,,,,\n");
 }
 
 static rt_book book;
@@ -216,6 +227,38 @@ Test(rating, rate_intervals_apply_after_their_start)
     cr_assert_eq(r.amount_nanos, 0);
 }
 
+/* A first increment of 0 with a next increment bills whole steps of the next one from the
+ * first second: the common 0/60 and 0/6 tariffs. */
+Test(rating, a_zero_first_increment_still_rounds_to_the_next_increment)
+{
+    rt_rated r;
+    /* The charge's own price, 0.60/min, 0/60: 61 s bills 120 s = 1.2000. */
+    cr_assert_eq(rate("A_ZERO", "CALL", "2026-10-05T10:00:00Z", 61, "", &r), RT_REJ_NONE);
+    cr_assert_eq(r.billable_base, 120);
+    cr_assert_eq(r.amount_nanos, E4(12000));
+    cr_assert_eq(rate("A_ZERO", "CALL", "2026-10-05T10:00:00Z", 30, "", &r), RT_REJ_NONE);
+    cr_assert_eq(r.billable_base, 60);
+    cr_assert_eq(r.amount_nanos, E4(6000));
+    cr_assert_eq(rate("A_ZERO", "CALL", "2026-10-05T10:00:00Z", 0, "", &r), RT_REJ_NONE);
+    cr_assert_eq(r.billable_base, 0);
+    cr_assert_eq(r.amount_nanos, 0);
+    /* A rate's own 0/30 (the charge has 1/1): 45 s bills 60 s at 0.40/min = 0.4000, + the
+     * connection fee 0.05 = 0.4500. */
+    cr_assert_eq(rate("A_ZRATE", "CALL", "2026-10-05T10:00:00Z", 45, "", &r), RT_REJ_NONE);
+    cr_assert_eq(r.billable_base, 60);
+    cr_assert_eq(r.amount_nanos, E4(4500));
+    /* A split call under 0/60, Monday 2026-10-05 19:59:30 in Paris (17:59:30Z), 61 s: 30 s
+     * peak -> 60 s at 0.10 = 0.1000; 31 s offpeak -> 60 s at 0.06 = 0.0600. */
+    cr_assert_eq(rate("A_ZSPLIT", "CALL", "2026-10-05T17:59:30Z", 61, "", &r), RT_REJ_NONE);
+    cr_assert_eq(r.part_count, 2);
+    cr_assert_eq(r.parts[0].billable_base, 60);
+    cr_assert_eq(r.parts[0].amount_nanos, E4(1000));
+    cr_assert_eq(r.parts[1].billable_base, 60);
+    cr_assert_eq(r.parts[1].amount_nanos, E4(600));
+    cr_assert_eq(r.billable_base, 120);
+    cr_assert_eq(r.amount_nanos, E4(1600));
+}
+
 Test(rating, the_longest_prefix_picks_the_zone_and_its_rate)
 {
     rt_rated r;
@@ -293,6 +336,8 @@ Test(rating, increments_for_0_1_30_60_61_seconds)
         {60, 60, {0, 60, 60, 60, 120}},
         {30, 6, {0, 30, 30, 60, 66}},
         {1, 1, {0, 1, 30, 60, 61}},
+        {0, 60, {0, 60, 60, 60, 120}}, /* no first step: whole steps of next from 0 */
+        {0, 6, {0, 6, 30, 60, 66}},
         {0, 0, {0, 1, 30, 60, 61}}, /* no rounding */
     };
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++)
@@ -310,7 +355,10 @@ Test(rating, increments_other_steps)
     cr_assert_eq(billable(59, 1, 1), 59);
     cr_assert_eq(billable(250000, 102400, 102400), 307200);
     cr_assert_eq(billable(2500001, 1000000, 1000000), 3000000);
-    cr_assert_eq(billable(1, 0, 60), 1, "first 0 means no rounding whatever next says");
+    cr_assert_eq(billable(1, 0, 60), 60, "first 0 still rounds up to whole steps of next");
+    cr_assert_eq(billable(3, 0, 2), 4);
+    cr_assert_eq(billable(4, 0, 2), 4);
+    cr_assert_eq(billable(0, 0, 2), 0, "a zero quantity bills 0");
 }
 
 Test(rating, increments_overflow_is_an_error)
@@ -323,6 +371,8 @@ Test(rating, increments_overflow_is_an_error)
     cr_assert_eq(rt_billable_quantity(INT64_MAX, 1, 1, &out), RT_OK);
     cr_assert_eq(out, INT64_MAX);
     cr_assert_eq(rt_billable_quantity(INT64_MAX - 5, 60, 60, &out), RT_EOVERFLOW);
+    /* 922337203685477581 steps of 10 from 0 = 9223372036854775810 > INT64_MAX */
+    cr_assert_eq(rt_billable_quantity(INT64_MAX, 0, 10, &out), RT_EOVERFLOW);
 }
 
 /* ---- the amount of one event ---- */
@@ -639,6 +689,26 @@ Test(frate, quantity_limits)
              "quantity");
     rejected("A1", "KWH", "2026-10-20T10:00:00Z", "9223372036854776", RT_REJ_ABSURD_QUANTITY,
              "quantity");
+}
+
+/* An absurd quantity names the limit it passed: the engine's own, which every product has,
+ * or the product's max_quantity, which only some have. */
+Test(frate, an_absurd_quantity_says_which_limit_it_passed)
+{
+    /* KWH has no max_quantity: 10^12 kWh + 1 Wh is above 10^15 Wh. */
+    outcome o = frate("A1", "KWH", "2026-10-20T10:00:00Z", "1000000000000.001");
+    cr_assert_eq(o.why, RT_REJ_ABSURD_QUANTITY);
+    cr_assert_str_eq(o.msg, "quantity is above the engine's limit of 10^15 base units for any "
+                            "product");
+    o = frate("A1", "KWH", "2026-10-20T10:00:00Z", "9223372036854776");
+    cr_assert_eq(o.why, RT_REJ_ABSURD_QUANTITY);
+    cr_assert_str_eq(o.msg, "quantity is above the engine's limit of 10^15 base units for any "
+                            "product");
+    /* VOICE's max_quantity is 86400 s. */
+    o = frate("A1", "VOICE", "2026-10-20T10:00:00Z", "86401");
+    cr_assert_eq(o.why, RT_REJ_ABSURD_QUANTITY);
+    cr_assert_str_eq(o.field, "quantity");
+    cr_assert_str_eq(o.msg, "quantity is above the product's max_quantity of 86400");
 }
 
 Test(frate, amount_overflow)

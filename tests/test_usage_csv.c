@@ -166,6 +166,21 @@ Test(usage_csv, header_in_any_order_and_extra_columns)
     rt_buf_free(&g.text);
 }
 
+/* RFC 3339 section 5.6 allows a lowercase "t" and "z": the same instant as the uppercase. */
+Test(usage_csv, lowercase_t_and_z_in_start_time)
+{
+    got g = read_ok(file("u.csv", HEADER "E1,A1,VOICE,2026-10-05t14:03:22z,60,\n"
+                                         "E2,A1,VOICE,2026-10-05t16:03:22+02:00,60,\n"
+                                         "E3,A1,VOICE,2026-10-05T14:03:22z,60,\n"),
+                    0);
+    cr_assert_eq(g.events, 3);
+    cr_assert_eq(g.rejects, 0);
+    has_line(&g, "E 2 E1|A1|VOICE|" T1 "|60e-0||");
+    has_line(&g, "E 3 E2|A1|VOICE|" T1 "|60e-0||");
+    has_line(&g, "E 4 E3|A1|VOICE|" T1 "|60e-0||");
+    rt_buf_free(&g.text);
+}
+
 Test(usage_csv, called_number_is_optional)
 {
     got g = read_ok(file("u.csv", "event_id,account_id,product_id,start_time,quantity\n"
@@ -276,7 +291,8 @@ Test(usage_csv, record_rejects_and_their_lines)
     has_line(&g, "R 5 BAD_QUANTITY quantity: quantity is not a decimal number|raw=E4,");
     has_line(&g, "R 6 BAD_QUANTITY quantity: quantity has more than 6 decimals|raw=E5,");
     has_line(&g, "E 7 E6\\nstill E6|A1|VOICE|");
-    has_line(&g, "R 10 MALFORMED : malformed CSV at column 3: text after a closing quote|"
+    has_line(&g, "R 10 MALFORMED product_id: malformed CSV at column 3: text after a closing "
+                 "quote|"
                  "raw=E7,A1,\"VOI\"CE,2026-10-05T14:03:22Z,60\n");
     has_line(&g, "E 11 iiii");
     has_line(&g, "R 12 FIELD_TOO_LONG event_id: event_id is longer than 128 bytes|raw=iii");
@@ -284,10 +300,28 @@ Test(usage_csv, record_rejects_and_their_lines)
     has_line(&g, "E 14 E9|A1|VOICE|" T1 "|-5e-0||"); /* negative is the rater's to reject */
     has_line(&g, "R 15 MISSING_FIELD event_id: event_id is missing|raw=,A1,");
     has_line(&g, "R 16 ABSURD_QUANTITY quantity: quantity has more than 18 digits|raw=E11,");
-    has_line(&g, "R 17 MALFORMED : malformed CSV at column 5: unterminated quote|raw=E10,");
+    has_line(&g, "R 17 MALFORMED quantity: malformed CSV at column 5: unterminated quote|"
+                 "raw=E10,");
     cr_assert_eq(g.records, 14);
     cr_assert_eq(g.events, 3);
     cr_assert_eq(g.rejects, 11);
+    rt_buf_free(&g.text);
+}
+
+/* A malformed record names the column in `field` by its header name, as the other rejects
+ * do: a column ratel ignores too, and none beyond the header. */
+Test(usage_csv, a_malformed_record_names_its_column)
+{
+    got g = read_ok(file("u.csv", "note,event_id,account_id,product_id,start_time,quantity\n"
+                                  "\"a\"b,E1,A1,VOICE,2026-10-05T14:03:22Z,60\n"      /* 2 */
+                                  "x,E2,A1,VOICE,\"2026\"-10-05,60\n"                /* 3 */
+                                  "x,E3,A1,VOICE,2026-10-05T14:03:22Z,60,\"y\"z\n"), /* 4 */
+                    0);
+    has_line(&g, "R 2 MALFORMED note: malformed CSV at column 1: text after a closing quote|");
+    has_line(&g, "R 3 MALFORMED start_time: malformed CSV at column 5: text after a closing "
+                 "quote|");
+    has_line(&g, "R 4 MALFORMED : malformed CSV at column 7: text after a closing quote|");
+    cr_assert_eq(g.rejects, 3);
     rt_buf_free(&g.text);
 }
 
