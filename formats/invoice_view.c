@@ -294,10 +294,12 @@ rt_status rt_doc_view_build(rt_doc_view *v, const rt_catalog *cat, const rt_invo
     v->cat = cat;
     v->inv = inv;
     v->minor = inv->currency->minor_units;
-    v->sign = inv->type == RT_CREDIT_NOTE &&
-                      (inv->gross_minor < 0 || (inv->gross_minor == 0 && inv->net_minor < 0))
-                  ? -1
-                  : 1;
+    /* The engine stores a credit note as its invoice with every amount negated
+     * (engine/corrections.c), so negating it again shows the invoice's own figures: positive
+     * for the credit of a normal invoice, negative for the credit of a negative one, which is
+     * what reverses it. The sign of the stored total cannot decide this: the credit note of a
+     * negative invoice is stored positive and would otherwise be shown reversed twice. */
+    v->sign = inv->type == RT_CREDIT_NOTE ? -1 : 1;
     if (inv->line_count > v->line_capacity) {
         rt_doc_line *l = realloc(v->lines, inv->line_count * sizeof *l);
         if (!l) return RT_ENOMEM;

@@ -2,9 +2,10 @@
  *
  * Owns the presentation rules that the UBL and HTML documents share, so that both always show
  * the same figures:
- *  - the document sign: a credit note is shown with positive amounts (UBL's CreditNote and a
- *    printed credit note carry the reversal in their type, not in negative figures), whatever
- *    sign the engine stores its amounts with;
+ *  - the document sign: a credit note shows the figures of the invoice it reverses (UBL's
+ *    CreditNote and a printed credit note carry the reversal in their type, not in negated
+ *    figures): the engine stores it with every amount negated, and the view negates them back,
+ *    so the credit of a normal invoice reads positive and that of a negative invoice negative;
  *  - discount lines become document-level allowances (EN 16931 BG-20);
  *  - each line's quantity and price: the measured form (real quantity, unit code, the charge's
  *    price and base quantity) whenever quantity x price / base quantity equals the line net
@@ -47,7 +48,7 @@ typedef struct rt_doc_line {
 typedef struct rt_doc_view {
     const rt_catalog *cat;
     const rt_invoice *inv;
-    int sign;       /* +1, or -1 when a credit note's amounts are stored negative */
+    int sign;       /* +1, or -1 for a credit note (stored with its invoice's amounts negated) */
     unsigned minor; /* the currency's minor units */
     rt_doc_line *lines;
     size_t line_count, line_capacity;

@@ -264,6 +264,19 @@ static inline size_t fx_invoice(fx *f, const char *account, const char *number,
     return f->set.count++;
 }
 
+/* An invoice of ACC-FR with a negative total: 600 s of calls (0.20) and a goodwill credit of
+ * 0.50, net -0.30, VAT -0.06, gross -0.36. With sign -1, its credit note as the engine stores
+ * it: every amount negated (gross +0.36). */
+static inline size_t fx_negative_invoice(fx *f, const char *number, rt_invoice_type type,
+                                         const char *corrects, int sign)
+{
+    rt_invoice_line l[2] = {
+        fx_usage(f, "ACC-FR", "VOICE", 1, 600, 600, sign * 200000000),
+        fx_discount(f, "ACC-FR", "VOICE", "Goodwill credit", sign * -50),
+    };
+    return fx_invoice(f, "ACC-FR", number, type, corrects, l, 2);
+}
+
 /* Book the journal and fill the run result, as the run does at commit. */
 static inline void fx_finish(fx *f)
 {

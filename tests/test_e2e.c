@@ -41,6 +41,7 @@
  *   net 0.19, VAT 0.00, gross 0.19
  */
 #include <criterion/criterion.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,6 +137,62 @@ static int64_t column_sum(const char *text, int col, int filter_col, const char 
     }
     rt_arena_free(&arena);
     return sum;
+}
+
+/* Every credit note of tmp/out (numbers starting with cn_prefix) shows its invoice's gross as
+ * the amount it credits, in UBL (PayableAmount) and HTML (total credited): invoices.csv holds
+ * the reversal, the invoice's gross negated. Returns how many credit the invoice of a negative
+ * total (a reversal stored positive), whose documents must show a negative figure. */
+static size_t assert_credit_notes_credit_their_invoices(const char *tmp, const char *out,
+                                                        const char *cn_prefix)
+{
+    static const char *const docs[2][2] = {
+        {"ubl", "<cbc:PayableAmount currencyID=\"[A-Z]*\">[-0-9.]*"},
+        {"html", "Total credited ([A-Z]*)</td><td class=\"num\">[-0-9.]*"},
+    };
+    char *shown[2];
+    for (int k = 0; k < 2; k++) {
+        cr_assert_eq(rt_test_sh("tar -I zstd -xOf '%s/%s/%s.tar.zst' --wildcards '%s*' | grep -o "
+                                "'%s' | sed 's/.*>//' > '%s/%s.credited'",
+                                tmp, out, docs[k][0], cn_prefix, docs[k][1], tmp, docs[k][0]),
+                     0);
+        char name[64];
+        snprintf(name, sizeof name, "%s.credited", docs[k][0]);
+        shown[k] = read_out(tmp, ".", name);
+    }
+    char *inv = read_out(tmp, out, "invoices.csv");
+    rt_arena arena;
+    rt_arena_init(&arena, 4096);
+    const char *p = inv, *end = inv + strlen(inv), *why, *at[2] = {shown[0], shown[1]};
+    uint32_t c;
+    rt_csv_record rec;
+    size_t notes = 0, of_negative = 0;
+    cr_assert_eq(rt_csv_parse(&p, end, &arena, &rec, &why, &c), RT_OK); /* header */
+    while (p < end) {
+        cr_assert_eq(rt_csv_parse(&p, end, &arena, &rec, &why, &c), RT_OK);
+        if (rec.fields[1].len != 11 || memcmp(rec.fields[1].ptr, "credit_note", 11) != 0)
+            continue;
+        int64_t gross, credited;
+        cr_assert_eq(rt_decimal_parse(rec.fields[12].ptr, rec.fields[12].len, 2, &gross), RT_OK);
+        for (int k = 0; k < 2; k++) {
+            const char *nl = strchr(at[k], '\n');
+            cr_assert_not_null(nl, "%s: fewer credit notes than invoices.csv", docs[k][0]);
+            cr_assert_eq(rt_decimal_parse(at[k], (size_t)(nl - at[k]), 2, &credited), RT_OK);
+            cr_assert_eq(credited, -gross, "%s: credit note %.*s credits %.*s, not %" PRId64 " minor units",
+                         docs[k][0], (int)rec.fields[0].len, rec.fields[0].ptr,
+                         (int)(nl - at[k]), at[k], -gross);
+            at[k] = nl + 1;
+        }
+        notes++;
+        of_negative += gross > 0;
+    }
+    cr_assert_gt(notes, 0, "no credit note to check");
+    cr_assert(!*at[0] && !*at[1], "more credit notes in the documents than in invoices.csv");
+    rt_arena_free(&arena);
+    free(inv);
+    free(shown[0]);
+    free(shown[1]);
+    return of_negative;
 }
 
 Test(e2e, journal_balances_and_receivables_equal_invoice_totals)
@@ -739,6 +796,9 @@ Test(e2e, a_generated_month_is_byte_identical_for_1_and_3_threads)
     char *rinv = read_out(tmp, "r3", "invoices.csv");
     cr_assert_gt(rt_test_count_lines(rinv, "GENC-"), 2000, "thousands of credit notes");
     free(rinv);
+    /* Each credits its invoice's total, also those of invoices with a negative total. */
+    cr_assert_gt(assert_credit_notes_credit_their_invoices(tmp, "r3", "GENC-"), 0,
+                 "no credit note of a negative invoice");
     cr_assert_eq(rt_test_ratel("verify '%s/r3' --book '%s/b3' > /dev/null", tmp, tmp), 0);
     /* Calls priced by destination zone and time band show their rate's price, never the
      * charge's own (0 for a charge that only rates price), in both documents. */
