@@ -284,12 +284,33 @@ static void property(rt_buf *b, const char *name, const char *value)
 enum { UBL_MEMO_TAXES = 8 };
 
 /* What the lines of one document repeat: each VAT subtotal's ClassifiedTaxCategory, and the
- * last service period written (most lines bill the same one). */
+ * last service period written (most lines bill the same one); and the document's period,
+ * [doc_start, doc_end), which a line's period must lie within. */
 typedef struct line_memo {
     piece tax[UBL_MEMO_TAXES]; /* len 0: not written yet */
     piece period;
     rt_days start, end;
+    rt_days doc_start, doc_end;
 } line_memo;
+
+/* Whether a line's service period [start, end) is written as its cac:InvoicePeriod: only when
+ * it lies within the document's, as Peppol requires (PEPPOL-EN16931-R110 and R111). A fee
+ * billed in advance (next month's service) or a back-dated adjustment (an earlier month's)
+ * lies outside: it names its service days in an item property instead (and in its
+ * description), so that the information stays in the document. */
+static bool period_within(const line_memo *m, rt_days start, rt_days end)
+{
+    return end > start && start >= m->doc_start && end <= m->doc_end;
+}
+
+static void service_days(rt_buf *b, rt_days start, rt_days end)
+{
+    char from[16], to[16], text[48];
+    rt_date_format(start, from, sizeof from);
+    rt_date_format(end - 1, to, sizeof to); /* the last day, as a period's EndDate */
+    RT_TEXT_JOIN(text, sizeof text, from, " to ", to);
+    property(b, "Service period", text);
+}
 
 static void item(rt_buf *b, const rt_doc_view *v, const rt_doc_line *dl, line_memo *m)
 {
@@ -318,6 +339,8 @@ static void item(rt_buf *b, const rt_doc_view *v, const rt_doc_line *dl, line_me
         property(b, "Quantity billed", dl->billed);
         property(b, "Rate", dl->rate);
     }
+    rt_days start = l->service_start_day, end = l->service_end_day;
+    if (end > start && !period_within(m, start, end)) service_days(b, start, end);
     rt_buf_puts(b, "</cac:Item>");
 }
 
@@ -335,7 +358,7 @@ static void line(rt_buf *b, const rt_doc_view *v, const rt_doc_line *dl, bool cr
     cbc_attr(b, qty, "unitCode", dl->unit_code, dl->quantity);
     cbc_amount(b, v, "LineExtensionAmount", dl->net_minor);
     rt_days start = dl->src->service_start_day, end = dl->src->service_end_day;
-    if (end > start) {
+    if (period_within(m, start, end)) {
         if (m->period.len && m->start == start && m->end == end) {
             repeat(b, m->period);
         } else {
@@ -413,6 +436,8 @@ rt_status rt_invoice_ubl_of_view(const rt_catalog *cat, const rt_period *per,
     monetary_total(b, v);
     line_memo memo;
     memset(&memo, 0, sizeof memo);
+    memo.doc_start = per->start_day;
+    memo.doc_end = per->end_day;
     for (size_t i = 0; i < v->line_count; i++)
         if (!v->lines[i].allowance) line(b, v, &v->lines[i], credit, &memo);
     rt_buf_puts(b, "\n</");

@@ -437,6 +437,20 @@ Test(e2e, orders_bill_subscriptions_and_release_deferred_revenue)
     cr_assert_eq(rt_test_count_lines(rej, "BAD_ORDER,data-samples/telco/orders-2026.csv.zst,13,"), 1);
     free(rej);
     cr_assert_eq(rt_test_ratel("verify '%s/oct' > /dev/null", tmp), 0);
+    /* Peppol R110/R111: every period in the e-invoices lies within October; November's fees
+     * billed in advance name their service days in an item property. */
+    cr_assert_eq(rt_test_sh("tar -I zstd -xOf '%s/oct/ubl.tar.zst' | grep -o "
+                            "'<cbc:[A-Za-z]*Date>[0-9-]*</cbc:[A-Za-z]*Date></cac:InvoicePeriod>' "
+                            "| grep -v '>2026-10-' | grep -q .", tmp),
+                 1, "a line period ends outside October");
+    cr_assert_eq(rt_test_sh("tar -I zstd -xOf '%s/oct/ubl.tar.zst' | grep -o "
+                            "'<cac:InvoicePeriod><cbc:StartDate>[0-9-]*<' | grep -v '>2026-10-' | "
+                            "grep -q .", tmp),
+                 1, "a line period starts outside October");
+    cr_assert_eq(rt_test_sh("tar -I zstd -xOf '%s/oct/ubl.tar.zst' | grep -q '<cbc:Name>Service "
+                            "period</cbc:Name><cbc:Value>2026-11-01 to 2026-11-30</cbc:Value>'",
+                            tmp),
+                 0, "November's fee does not name its service days");
 
     const char *later[] = {"2026-11", "2026-12"};
     for (int i = 0; i < 2; i++) {

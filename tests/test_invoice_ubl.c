@@ -378,6 +378,54 @@ Test(invoice_ubl, text_is_escaped_and_amounts_follow_the_currency_minor_units)
     fx_free(&f);
 }
 
+static size_t count(const char *doc, const char *what)
+{
+    size_t n = 0;
+    for (const char *p = strstr(doc, what); p; p = strstr(p + 1, what))
+        n++;
+    return n;
+}
+
+/* PEPPOL-EN16931-R110/R111: a line's InvoicePeriod lies within the document's (October). A
+ * fee billed in advance for November and a back-dated one for September carry their service
+ * days in an item property instead. */
+Test(invoice_ubl, line_periods_lie_within_the_document_period)
+{
+    fx f;
+    fx_load(&f, "EUR");
+    rt_invoice_line l[3] = {
+        fx_usage(&f, "ACC-FR", "SMS", 3, 3, 3, 150000000),
+        fx_usage(&f, "ACC-FR", "SMS", 2, 2, 2, 100000000),
+        fx_usage(&f, "ACC-FR", "SMS", 1, 1, 1, 50000000),
+    };
+    /* Line 2 bills November in advance, line 3 is a September adjustment. */
+    const rt_days november = f.period.end_day, september = f.period.start_day - 30;
+    l[1].service_start_day = november;
+    l[1].service_end_day = november + 30;
+    l[2].service_start_day = september;
+    l[2].service_end_day = september + 30;
+    size_t i = fx_invoice(&f, "ACC-FR", "INV-2026-000006", RT_INVOICE, NULL, l, 3);
+    char *doc = render(&f, i);
+    static const char *const expect[] = {
+        "<cbc:LineExtensionAmount currencyID=\"EUR\">0.15</cbc:LineExtensionAmount>"
+        "<cac:InvoicePeriod><cbc:StartDate>2026-10-01</cbc:StartDate><cbc:EndDate>2026-10-31"
+        "</cbc:EndDate></cac:InvoicePeriod><cac:Item>",
+        "<cbc:LineExtensionAmount currencyID=\"EUR\">0.10</cbc:LineExtensionAmount><cac:Item>",
+        "<cac:AdditionalItemProperty><cbc:Name>Service period</cbc:Name><cbc:Value>2026-11-01 "
+        "to 2026-11-30</cbc:Value></cac:AdditionalItemProperty></cac:Item>",
+        "<cbc:LineExtensionAmount currencyID=\"EUR\">0.05</cbc:LineExtensionAmount><cac:Item>",
+        "<cac:AdditionalItemProperty><cbc:Name>Service period</cbc:Name><cbc:Value>2026-09-01 "
+        "to 2026-09-30</cbc:Value></cac:AdditionalItemProperty></cac:Item>",
+    };
+    for (size_t k = 0; k < sizeof expect / sizeof *expect; k++)
+        cr_assert(strstr(doc, expect[k]), "missing: %s\nin:\n%s", expect[k], doc);
+    cr_assert_eq(count(doc, "<cac:InvoicePeriod>"), 2, "the document's and line 1's only");
+    cr_assert_eq(count(doc, "<cbc:Name>Service period</cbc:Name>"), 2);
+    assert_schema_valid(doc, "Invoice");
+    free(doc);
+    fx_free(&f);
+}
+
 Test(invoice_ubl, document_file_names_are_safe_and_distinct)
 {
     char a[128], b[128];
