@@ -119,7 +119,63 @@ typedef struct party {
     const char *id; /* buyer identifier (BT-46); NULL for the seller */
     const char *name, *street, *city, *postcode, *country, *vat_id, *email;
     const char *legal_id, *legal_scheme;
+    const char *endpoint_scheme; /* EAS code of endpoint_id; NULL: no electronic address */
+    char endpoint_id[RT_DOC_TEXT_MAX];
 } party;
+
+/* ---- electronic addresses ---- */
+
+/* The Peppol EAS codes of VAT number schemes, by the VAT number's two-letter prefix (Greece's
+ * is EL). A country whose VAT number has no scheme in Peppol's EAS list is not here. */
+static const struct vat_scheme {
+    char prefix[3], eas[5];
+} vat_schemes[] = {
+    {"AD", "9922"}, {"AL", "9923"}, {"BA", "9924"}, {"BE", "9925"}, {"BG", "9926"},
+    {"CH", "9927"}, {"CY", "9928"}, {"CZ", "9929"}, {"DE", "9930"}, {"EE", "9931"},
+    {"EL", "9933"}, {"FR", "9957"}, {"GB", "9932"}, {"GR", "9933"}, {"HR", "9934"},
+    {"IE", "9935"}, {"LI", "9936"}, {"LT", "9937"}, {"LU", "9938"}, {"LV", "9939"},
+    {"MC", "9940"}, {"ME", "9941"}, {"MK", "9942"}, {"MT", "9943"}, {"NL", "9944"},
+    {"PL", "9945"}, {"PT", "9946"}, {"RO", "9947"}, {"RS", "9948"}, {"SI", "9949"},
+    {"SK", "9950"}, {"SM", "9951"}, {"TR", "9952"}, {"VA", "9953"},
+};
+
+/* text without its spaces (SIREN and VAT numbers are often written in groups) into buf; false
+ * when it is empty, does not fit or holds anything but ASCII letters and digits. */
+static bool compact_id(const char *text, char *buf, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; text && text[i]; i++) {
+        char c = text[i];
+        if (c == ' ') continue;
+        if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')) ||
+            k + 1 >= n)
+            return false;
+        buf[k++] = c;
+    }
+    buf[k] = '\0';
+    return k > 0;
+}
+
+/* Set p's electronic address (BT-34, BT-49), which Peppol routes on: a French SIREN
+ * (registration_id, 9 digits) as EAS 0002, else the VAT number under its country's EAS VAT
+ * scheme. An e-mail address is no Peppol address (EAS "EM" is not in Peppol's list,
+ * PEPPOL-EN16931-CL008): a party with neither has none. */
+static void endpoint(party *p, const char *registration_id)
+{
+    char *id = p->endpoint_id;
+    size_t n = sizeof p->endpoint_id;
+    p->endpoint_scheme = NULL;
+    if (present(p->country) && strcmp(p->country, "FR") == 0 &&
+        compact_id(registration_id, id, n) && strlen(id) == 9 &&
+        strspn(id, "0123456789") == 9) {
+        p->endpoint_scheme = "0002";
+        return;
+    }
+    if (!compact_id(p->vat_id, id, n) || strlen(id) < 3) return;
+    for (size_t i = 0; i < sizeof vat_schemes / sizeof *vat_schemes; i++)
+        if (id[0] == vat_schemes[i].prefix[0] && id[1] == vat_schemes[i].prefix[1])
+            p->endpoint_scheme = vat_schemes[i].eas;
+}
 
 static void postal_address(rt_buf *b, const party *p)
 {
@@ -136,8 +192,8 @@ static void write_party(rt_buf *b, const char *role, const party *p)
 {
     tag(b, "<cac:", role);
     rt_buf_puts(b, "<cac:Party>");
-    /* Peppol routes on the electronic address; the book knows an e-mail address. */
-    if (present(p->email)) cbc_attr(b, "EndpointID", "schemeID", "EM", p->email);
+    if (p->endpoint_scheme)
+        cbc_attr(b, "EndpointID", "schemeID", p->endpoint_scheme, p->endpoint_id);
     if (present(p->id)) {
         rt_buf_puts(b, "<cac:PartyIdentification>");
         cbc(b, "ID", p->id);
@@ -183,11 +239,25 @@ static void parties(rt_buf *b, const rt_catalog *cat, const rt_invoice *inv)
 {
     const rt_company *co = cat->company;
     const rt_account *a = &cat->accounts[inv->account];
-    party seller = {
-        NULL,       co->name,  co->street,          co->city,        co->postcode, co->country,
-        co->vat_id, co->email, co->registration_id, legal_scheme(co)};
-    party buyer = {a->account_id, a->name,   a->street, a->city, a->postcode,
-                   a->country,    a->vat_id, a->email,  NULL,    NULL};
+    party seller = {.name = co->name,
+                    .street = co->street,
+                    .city = co->city,
+                    .postcode = co->postcode,
+                    .country = co->country,
+                    .vat_id = co->vat_id,
+                    .email = co->email,
+                    .legal_id = co->registration_id,
+                    .legal_scheme = legal_scheme(co)};
+    party buyer = {.id = a->account_id,
+                   .name = a->name,
+                   .street = a->street,
+                   .city = a->city,
+                   .postcode = a->postcode,
+                   .country = a->country,
+                   .vat_id = a->vat_id,
+                   .email = a->email};
+    endpoint(&seller, co->registration_id);
+    endpoint(&buyer, NULL); /* accounts.csv holds no registration number */
     write_party(b, "AccountingSupplierParty", &seller);
     write_party(b, "AccountingCustomerParty", &buyer);
 }

@@ -663,6 +663,9 @@ Test(e2e, sample_run_ubl_documents_are_schema_valid_and_match_the_invoices)
     char *inv = read_out(tmp, "docs", "LT-2026-000001.xml");
     cr_assert(strstr(inv, "<cbc:PayableAmount currencyID=\"EUR\">0.78</cbc:PayableAmount>"));
     cr_assert(strstr(inv, "<cbc:BuyerReference>PO-7731</cbc:BuyerReference>"));
+    /* Peppol electronic addresses: the seller's SIREN, the buyer's French VAT number. */
+    cr_assert(strstr(inv, "<cbc:EndpointID schemeID=\"0002\">123456789</cbc:EndpointID>"));
+    cr_assert(strstr(inv, "<cbc:EndpointID schemeID=\"9957\">FR11223344556</cbc:EndpointID>"));
     /* C_VOICE_NAT v1: 900 s billed x 0.02 / 60 = 0.30 exactly: the real quantity. */
     cr_assert(strstr(inv, "<cbc:InvoicedQuantity unitCode=\"SEC\">900</cbc:InvoicedQuantity>"
                           "<cbc:LineExtensionAmount currencyID=\"EUR\">0.30</cbc:LineExtensionAmount>"),
@@ -677,6 +680,13 @@ Test(e2e, sample_run_ubl_documents_are_schema_valid_and_match_the_invoices)
                          "charge - Art. 196 Directive 2006/112/EC</cbc:TaxExemptionReason>"),
               "%s", rc);
     cr_assert(strstr(rc, "<cbc:PayableAmount currencyID=\"EUR\">0.19</cbc:PayableAmount>"));
+    cr_assert(strstr(rc, "<cbc:EndpointID schemeID=\"9925\">BE0123456789</cbc:EndpointID>"));
+    free(rc);
+    /* No e-mail address as EndpointID (EAS "EM" is not in Peppol's list). */
+    cr_assert_neq(rt_test_sh("grep -l 'schemeID=\"EM\"' '%s'/docs/*.xml > /dev/null", tmp), 0);
+    /* ACC-0004 has no VAT number: no electronic address of the buyer. */
+    rc = read_out(tmp, "docs", "LT-2026-000004.xml");
+    cr_assert_null(strstr(strstr(rc, "<cac:AccountingCustomerParty>"), "EndpointID"));
     free(rc);
     char *html = read_out(tmp, "docs", "LT-2026-000003.html");
     cr_assert(strstr(html, "Reverse charge - Art. 196 Directive 2006/112/EC"));

@@ -156,7 +156,8 @@ Test(invoice_ubl, invoice_is_schema_valid_with_exact_amounts)
         "<cbc:DocumentCurrencyCode>EUR</cbc:DocumentCurrencyCode><cbc:BuyerReference>PO-7731"
         "</cbc:BuyerReference><cac:InvoicePeriod><cbc:StartDate>2026-10-01</cbc:StartDate>"
         "<cbc:EndDate>2026-10-31</cbc:EndDate></cac:InvoicePeriod>",
-        "<cbc:EndpointID schemeID=\"EM\">billing@lumen.example</cbc:EndpointID>",
+        "<cac:AccountingSupplierParty><cac:Party><cbc:EndpointID schemeID=\"0002\">123456789"
+        "</cbc:EndpointID><cac:PartyName>",
         "<cac:PartyTaxScheme><cbc:CompanyID>FR40123456789</cbc:CompanyID>",
         "<cac:PartyLegalEntity><cbc:RegistrationName>Lumen Test SAS</cbc:RegistrationName>"
         "<cbc:CompanyID>123 456 789</cbc:CompanyID></cac:PartyLegalEntity>",
@@ -423,6 +424,54 @@ Test(invoice_ubl, line_periods_lie_within_the_document_period)
     cr_assert_eq(count(doc, "<cbc:Name>Service period</cbc:Name>"), 2);
     assert_schema_valid(doc, "Invoice");
     free(doc);
+    fx_free(&f);
+}
+
+/* PEPPOL-EN16931-CL008: an EndpointID's scheme is in Peppol's EAS list (an e-mail address, "EM",
+ * is not). The seller, French with a SIREN, is addressed by it (0002, without its spaces); a
+ * buyer by its VAT number under its country's EAS VAT scheme (9957 France, 9925 Belgium); a
+ * buyer without one (ACC-X) and a seller with neither have no EndpointID. */
+Test(invoice_ubl, electronic_addresses_use_peppol_eas_schemes)
+{
+    fx f;
+    fx_load(&f, "EUR");
+    const char *buyers[][2] = {
+        {"ACC-FR", "<cbc:EndpointID schemeID=\"9957\">FR11223344556</cbc:EndpointID>"},
+        {"ACC-BE", "<cbc:EndpointID schemeID=\"9925\">BE0123456789</cbc:EndpointID>"},
+        {"ACC-X", NULL},
+    };
+    for (size_t k = 0; k < sizeof buyers / sizeof *buyers; k++) {
+        rt_invoice_line l[1] = {fx_usage(&f, buyers[k][0], "SMS", 1, 1, 1, 50000000)};
+        char *doc = render(&f, fx_invoice(&f, buyers[k][0], "INV-2026-000007", RT_INVOICE, NULL,
+                                          l, 1));
+        const char *buyer = strstr(doc, "<cac:AccountingCustomerParty>");
+        cr_assert_not_null(buyer);
+        cr_assert(strstr(doc, "<cbc:EndpointID schemeID=\"0002\">123456789</cbc:EndpointID>") <
+                      buyer, "the seller's SIREN: %s", doc);
+        if (buyers[k][1])
+            cr_assert(strstr(buyer, buyers[k][1]), "%s: %s", buyers[k][0], buyer);
+        else
+            cr_assert_null(strstr(buyer, "EndpointID"), "%s: %s", buyers[k][0], buyer);
+        cr_assert_null(strstr(doc, "schemeID=\"EM\""));
+        assert_schema_valid(doc, "Invoice");
+        free(doc);
+    }
+    /* A seller without a SIREN is addressed by its VAT number; without either, not at all. */
+    const rt_company *book_company = f.cat.company;
+    rt_company co = *book_company;
+    f.cat.company = &co;
+    co.registration_id = "";
+    rt_invoice_line l[1] = {fx_usage(&f, "ACC-X", "SMS", 1, 1, 1, 50000000)};
+    size_t i = fx_invoice(&f, "ACC-X", "INV-2026-000008", RT_INVOICE, NULL, l, 1);
+    char *doc = render(&f, i);
+    cr_assert(strstr(doc, "<cbc:EndpointID schemeID=\"9957\">FR40123456789</cbc:EndpointID>"),
+              "%s", doc);
+    free(doc);
+    co.vat_id = "";
+    doc = render(&f, i);
+    cr_assert_null(strstr(doc, "EndpointID"), "%s", doc);
+    free(doc);
+    f.cat.company = book_company;
     fx_free(&f);
 }
 
