@@ -406,9 +406,9 @@ static void item(rt_buf *b, const rt_doc_view *v, const rt_doc_line *dl, line_me
         cbc_u64(b, "Value", l->events);
         rt_buf_puts(b, "</cac:AdditionalItemProperty>");
         property(b, "Quantity used", dl->used);
-        property(b, "Quantity billed", dl->billed);
-        property(b, "Rate", dl->rate);
     }
+    property(b, "Quantity billed", dl->billed);
+    property(b, "Rate", dl->rate);
     rt_days start = l->service_start_day, end = l->service_end_day;
     if (end > start && !period_within(m, start, end)) service_days(b, start, end);
     rt_buf_puts(b, "</cac:Item>");
@@ -425,6 +425,11 @@ static void line(rt_buf *b, const rt_doc_view *v, const rt_doc_line *dl, bool cr
         rt_buf_puts(b, "<cbc:Note>Quantity 1 is the whole line: each event was rated on its own "
                        "(billing increments, rounding, setup fee, minimum and maximum per "
                        "event); the usage is in the item properties.</cbc:Note>");
+    else if (!dl->measured && dl->billed[0])
+        rt_buf_puts(b, "<cbc:Note>Quantity 1 is the whole line: its amount is not quantity x "
+                       "price (service days prorated, several months, a discount or "
+                       "rounding); the quantity and price are in the item properties."
+                       "</cbc:Note>");
     cbc_attr(b, qty, "unitCode", dl->unit_code, dl->quantity);
     cbc_amount(b, v, "LineExtensionAmount", dl->net_minor);
     rt_days start = dl->src->service_start_day, end = dl->src->service_end_day;

@@ -451,6 +451,20 @@ Test(e2e, orders_bill_subscriptions_and_release_deferred_revenue)
                             "period</cbc:Name><cbc:Value>2026-11-01 to 2026-11-30</cbc:Value>'",
                             tmp),
                  0, "November's fee does not name its service days");
+    /* ACC-0003's 2 SIM cards at 10.00 (one-time): their quantity, unit and price, not one lot
+     * of 20.00; ACC-0001's November fee (1 x 9.99 a month) likewise. */
+    cr_assert_eq(rt_test_sh("tar -I zstd -xOf '%s/oct/ubl.tar.zst' LT-2026-000003.xml | grep -q "
+                            "'<cbc:InvoicedQuantity unitCode=\"H87\">2</cbc:InvoicedQuantity>"
+                            "<cbc:LineExtensionAmount currencyID=\"EUR\">20.00<'", tmp),
+                 0, "the SIM cards are not 2 H87");
+    cr_assert_eq(rt_test_sh("tar -I zstd -xOf '%s/oct/ubl.tar.zst' LT-2026-000001.xml | grep -q "
+                            "'<cbc:InvoicedQuantity unitCode=\"MON\">1</cbc:InvoicedQuantity>"
+                            "<cbc:LineExtensionAmount currencyID=\"EUR\">9.99<'", tmp),
+                 0, "the monthly fee is not 1 MON");
+    cr_assert_eq(rt_test_sh("tar -I zstd -xOf '%s/oct/html.tar.zst' LT-2026-000003.html | grep -q "
+                            "'SIM card</td><td class=\"num\">2 each</td><td class=\"num\">10.00 "
+                            "EUR per 1 each<'", tmp),
+                 0, "the page does not show 2 SIM cards at 10.00");
 
     const char *later[] = {"2026-11", "2026-12"};
     for (int i = 0; i < 2; i++) {

@@ -184,6 +184,24 @@ Test(invoice_html, credit_note_of_a_negative_invoice_shows_the_invoice_figures)
     fx_free(&f);
 }
 
+/* Order lines (fx_order_invoice) show their quantity in the product's unit and their price:
+ * 2 SIM cards at 10.00, and 18 mobile lines at 14.99 a month prorated to 87.03. */
+Test(invoice_html, order_lines_show_their_quantity_unit_and_price)
+{
+    fx f;
+    fx_load(&f, "EUR");
+    char *doc = render(&f, fx_order_invoice(&f, "INV-2026-000009"));
+    static const char *const expect[] = {
+        "<tr><td>1</td><td>SIM card</td><td class=\"num\">2 each</td><td class=\"num\">10.00 "
+        "EUR per 1 each</td><td class=\"num\">S 20%</td><td class=\"num\">20.00</td></tr>",
+        "<tr><td>3</td><td>Mobile line</td><td class=\"num\">18 month</td><td class=\"num\">"
+        "14.99 EUR per 1 month</td><td class=\"num\">S 20%</td><td class=\"num\">87.03</td>",
+    };
+    assert_contains_all(doc, expect, sizeof expect / sizeof *expect);
+    free(doc);
+    fx_free(&f);
+}
+
 Test(invoice_html, reverse_charge_and_discounts_are_explained)
 {
     fx f;

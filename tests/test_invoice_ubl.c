@@ -475,6 +475,49 @@ Test(invoice_ubl, electronic_addresses_use_peppol_eas_schemes)
     fx_free(&f);
 }
 
+/* Every piece of expect is in doc, its `lines` lines hold net = quantity x price / base, and
+ * it is a schema-valid Invoice. Frees doc. */
+static void assert_invoice_doc(char *doc, const char *const *expect, size_t n, int lines)
+{
+    for (size_t k = 0; k < n; k++)
+        cr_assert(strstr(doc, expect[k]), "missing: %s\nin:\n%s", expect[k], doc);
+    cr_assert_eq(check_lines(doc, "InvoiceLine", "InvoicedQuantity", 2), lines);
+    assert_schema_valid(doc, "Invoice");
+    free(doc);
+}
+
+/* Order lines (fx_order_invoice) use the measured form when quantity x price gives the net
+ * exactly: 2 SIM cards at 10.00 (20.00), 18 mobile lines at 14.99 a month (269.82), a
+ * cancelled line's credit (-14.99) as -1 line. The prorated line (18 lines for 10 of 31 days:
+ * 87.03) is a lot with a note, its quantity and price in the item properties. */
+Test(invoice_ubl, order_lines_show_their_quantity_unit_and_price)
+{
+    fx f;
+    fx_load(&f, "EUR");
+    char *doc = render(&f, fx_order_invoice(&f, "INV-2026-000009"));
+    static const char *const expect[] = {
+        "<cbc:ID>1</cbc:ID><cbc:InvoicedQuantity unitCode=\"H87\">2</cbc:InvoicedQuantity>"
+        "<cbc:LineExtensionAmount currencyID=\"EUR\">20.00</cbc:LineExtensionAmount>",
+        "<cac:Price><cbc:PriceAmount currencyID=\"EUR\">10.00</cbc:PriceAmount><cbc:BaseQuantity "
+        "unitCode=\"H87\">1</cbc:BaseQuantity></cac:Price>",
+        "<cbc:ID>2</cbc:ID><cbc:InvoicedQuantity unitCode=\"MON\">18</cbc:InvoicedQuantity>"
+        "<cbc:LineExtensionAmount currencyID=\"EUR\">269.82</cbc:LineExtensionAmount>",
+        "<cac:Price><cbc:PriceAmount currencyID=\"EUR\">14.99</cbc:PriceAmount><cbc:BaseQuantity "
+        "unitCode=\"MON\">1</cbc:BaseQuantity></cac:Price>",
+        "<cbc:ID>3</cbc:ID><cbc:Note>Quantity 1 is the whole line: its amount is not quantity x "
+        "price",
+        "<cbc:InvoicedQuantity unitCode=\"C62\">1</cbc:InvoicedQuantity><cbc:LineExtensionAmount "
+        "currencyID=\"EUR\">87.03</cbc:LineExtensionAmount>",
+        "<cac:AdditionalItemProperty><cbc:Name>Quantity billed</cbc:Name><cbc:Value>18 month"
+        "</cbc:Value></cac:AdditionalItemProperty><cac:AdditionalItemProperty><cbc:Name>Rate"
+        "</cbc:Name><cbc:Value>14.99 EUR per 1 month</cbc:Value>",
+        "<cbc:ID>4</cbc:ID><cbc:InvoicedQuantity unitCode=\"MON\">-1</cbc:InvoicedQuantity>"
+        "<cbc:LineExtensionAmount currencyID=\"EUR\">-14.99</cbc:LineExtensionAmount>",
+    };
+    assert_invoice_doc(doc, expect, sizeof expect / sizeof *expect, 4);
+    fx_free(&f);
+}
+
 Test(invoice_ubl, document_file_names_are_safe_and_distinct)
 {
     char a[128], b[128];
