@@ -235,6 +235,21 @@ static const char *legal_scheme(const rt_company *co)
     return n == 9 ? "0002" : NULL;
 }
 
+/* Whether the document has a VAT subtotal of category code; whether all of them are. */
+static bool has_category(const rt_invoice *inv, rt_vat_code code)
+{
+    for (size_t s = 0; s < inv->tax_count; s++)
+        if (inv->taxes[s].vat_code == (int32_t)code) return true;
+    return false;
+}
+
+static bool only_category(const rt_invoice *inv, rt_vat_code code)
+{
+    for (size_t s = 0; s < inv->tax_count; s++)
+        if (inv->taxes[s].vat_code != (int32_t)code) return false;
+    return inv->tax_count > 0;
+}
+
 static void parties(rt_buf *b, const rt_catalog *cat, const rt_invoice *inv)
 {
     const rt_company *co = cat->company;
@@ -258,8 +273,22 @@ static void parties(rt_buf *b, const rt_catalog *cat, const rt_invoice *inv)
                    .email = a->email};
     endpoint(&seller, co->registration_id);
     endpoint(&buyer, NULL); /* accounts.csv holds no registration number */
+    /* A supply outside the scope of VAT names no VAT identifier (EN 16931 BR-O-02: neither
+     * the seller's nor the buyer's); a VAT number may still be the electronic address. */
+    if (only_category(inv, RT_VAT_O)) seller.vat_id = buyer.vat_id = NULL;
     write_party(b, "AccountingSupplierParty", &seller);
     write_party(b, "AccountingCustomerParty", &buyer);
+}
+
+/* An intra-community supply (K) names the country it is delivered to (EN 16931 BR-IC-12):
+ * the buyer's, the only place the book knows. */
+static void delivery(rt_buf *b, const rt_catalog *cat, const rt_invoice *inv)
+{
+    const char *country = cat->accounts[inv->account].country;
+    if (!has_category(inv, RT_VAT_K) || !present(country)) return;
+    rt_buf_puts(b, "<cac:Delivery><cac:DeliveryLocation><cac:Address><cac:Country>");
+    cbc(b, "IdentificationCode", country);
+    rt_buf_puts(b, "</cac:Country></cac:Address></cac:DeliveryLocation></cac:Delivery>");
 }
 
 /* ---- payment, allowances, taxes, totals ---- */
@@ -505,6 +534,7 @@ rt_status rt_invoice_ubl_of_view(const rt_catalog *cat, const rt_period *per,
         rt_buf_puts(b, "</cac:InvoiceDocumentReference></cac:BillingReference>");
     }
     parties(b, cat, inv);
+    delivery(b, cat, inv);
     payment(b, inv, credit);
     allowances(b, v);
     tax_total(b, v);

@@ -658,17 +658,32 @@ static const char *ubl_schema_dir(void)
     return env && env[0] ? env : RATEL_SCHEMA_DIR;
 }
 
+/* Whether the extracted document tmp/docs/name holds text. */
+static bool doc_has(const char *tmp, const char *name, const char *text)
+{
+    char *doc = read_out(tmp, "docs", name);
+    bool has = strstr(doc, text) != NULL;
+    free(doc);
+    return has;
+}
+
+/* The documents come as two tar archives: extract tmp/out's into tmp/docs, as a customer
+ * would. */
+static void extract_documents(const char *tmp, const char *out)
+{
+    cr_assert_eq(rt_test_sh("mkdir '%s/docs' && tar -C '%s/docs' --zstd -xf '%s/%s/ubl.tar.zst' "
+                            "&& tar -C '%s/docs' --zstd -xf '%s/%s/html.tar.zst'",
+                            tmp, tmp, tmp, out, tmp, tmp, out),
+                 0);
+}
+
 Test(e2e, sample_run_ubl_documents_are_schema_valid_and_match_the_invoices)
 {
     char tmp[256];
     rt_test_tmpdir(tmp, sizeof tmp);
     import_book(tmp);
     cr_assert_eq(run_sample(tmp, "out", ""), 0);
-    /* The documents come as two tar archives: extract them as a customer would. */
-    cr_assert_eq(rt_test_sh("mkdir '%s/docs' && tar -C '%s/docs' --zstd -xf '%s/out/ubl.tar.zst' "
-                            "&& tar -C '%s/docs' --zstd -xf '%s/out/html.tar.zst'",
-                            tmp, tmp, tmp, tmp, tmp),
-                 0);
+    extract_documents(tmp, "out");
     cr_assert_eq(rt_test_sh("test $(ls '%s/docs' | grep -c '\\.xml$') -eq 33", tmp), 0,
                  "one UBL document per invoice");
     cr_assert_eq(rt_test_sh("test \"$(tar --zstd -tf '%s/out/ubl.tar.zst' | head -2 | tr '\\n' ' ')\" = "
@@ -717,6 +732,32 @@ Test(e2e, sample_run_ubl_documents_are_schema_valid_and_match_the_invoices)
                             "'%s/xmllint.txt'",
                             xsd, tmp, tmp),
                  0, "see %s/xmllint.txt", tmp);
+}
+
+/* The telco book with Belgian business customers as intra-community supplies (K) and French
+ * ones outside the scope of VAT (O): a K invoice names its deliver-to country (BR-IC-12), an
+ * O invoice no VAT identifier (BR-O-02). */
+Test(e2e, intra_community_and_out_of_scope_invoices_follow_en16931)
+{
+    char tmp[256];
+    rt_test_tmpdir(tmp, sizeof tmp);
+    cr_assert_eq(rt_test_sh("cp -r '%s' '%s/src' && cd '%s/src' && sed -i -e "
+                            "'s/^BE_B2B,standard,,,0,AE,.*/BE_B2B,standard,,,0,K,Intra-community "
+                            "supply/' -e 's/^FR,standard,,,20,S,$/FR,standard,,,0,O,Outside the "
+                            "scope of VAT/' tax_rates.csv && grep -q ',K,' tax_rates.csv && "
+                            "grep -q ',O,' tax_rates.csv",
+                            rt_test_src("data-samples/telco/book"), tmp, tmp),
+                 0);
+    cr_assert_eq(rt_test_ratel("book import '%s/src' --book '%s/book' > /dev/null", tmp, tmp), 0);
+    cr_assert_eq(run_sample(tmp, "out", ""), 0);
+    extract_documents(tmp, "out");
+    cr_assert(doc_has(tmp, "LT-2026-000003.xml",
+                      "<cac:Delivery><cac:DeliveryLocation><cac:Address><cac:Country>"
+                      "<cbc:IdentificationCode>BE</cbc:IdentificationCode></cac:Country>"));
+    cr_assert(doc_has(tmp, "LT-2026-000001.xml", "<cbc:ID>O</cbc:ID>"));
+    cr_assert(!doc_has(tmp, "LT-2026-000001.xml", "PartyTaxScheme"));
+    cr_assert(!doc_has(tmp, "LT-2026-000001.xml", "<cac:Delivery>"));
+    cr_assert_eq(rt_test_ratel("verify '%s/out' > /dev/null", tmp), 0);
 }
 
 Test(e2e, sample_run_fec_follows_the_rules_and_equals_the_journal)

@@ -518,6 +518,41 @@ Test(invoice_ubl, order_lines_show_their_quantity_unit_and_price)
     fx_free(&f);
 }
 
+/* ACC-BE's invoice of one SMS (0.05, VAT 0), its VAT category made `code`. */
+static char *render_in_category(fx *f, const char *number, rt_vat_code code)
+{
+    rt_invoice_line l[1] = {fx_usage(f, "ACC-BE", "SMS", 1, 1, 1, 50000000)};
+    size_t i = fx_invoice(f, "ACC-BE", number, RT_INVOICE, NULL, l, 1);
+    f->items[i].taxes[0].vat_code = (int32_t)code;
+    return render(f, i);
+}
+
+/* BR-O-02: an invoice outside the scope of VAT (O) carries neither the seller's nor the
+ * buyer's VAT identifier. BR-IC-12: an intra-community supply (K) has a deliver-to country,
+ * the buyer's. */
+Test(invoice_ubl, out_of_scope_and_intra_community_rules)
+{
+    fx f;
+    fx_load(&f, "EUR");
+    char *o = render_in_category(&f, "INV-2026-000010", RT_VAT_O);
+    cr_assert(strstr(o, "<cbc:ID>O</cbc:ID>"), "%s", o);
+    cr_assert_null(strstr(o, "<cac:PartyTaxScheme>"), "%s", o);
+    cr_assert_null(strstr(o, "<cac:Delivery>"), "%s", o);
+    assert_schema_valid(o, "Invoice");
+    free(o);
+    char *k = render_in_category(&f, "INV-2026-000011", RT_VAT_K);
+    cr_assert(strstr(k, "</cac:AccountingCustomerParty><cac:Delivery><cac:DeliveryLocation>"
+                        "<cac:Address><cac:Country><cbc:IdentificationCode>BE"
+                        "</cbc:IdentificationCode></cac:Country></cac:Address>"
+                        "</cac:DeliveryLocation></cac:Delivery><cac:PaymentMeans>"),
+              "%s", k);
+    cr_assert(strstr(k, "<cac:PartyTaxScheme><cbc:CompanyID>FR40123456789</cbc:CompanyID>"));
+    cr_assert(strstr(k, "<cac:PartyTaxScheme><cbc:CompanyID>BE0123456789</cbc:CompanyID>"));
+    assert_schema_valid(k, "Invoice");
+    free(k);
+    fx_free(&f);
+}
+
 Test(invoice_ubl, document_file_names_are_safe_and_distinct)
 {
     char a[128], b[128];
