@@ -135,9 +135,10 @@ static void lines_table(rt_buf *b, const rt_doc_view *v)
             rt_buf_puts(b, "</span>");
         }
         rt_buf_puts(b, "</td>");
-        /* People read the billed usage and the tariff; the e-invoice may show one lot. */
-        tag_text(b, "<td class=\"num\">", dl->used[0] ? dl->billed : dl->quantity, "</td>");
-        tag_text(b, "<td class=\"num\">", dl->used[0] ? dl->rate : dl->price, "</td>");
+        /* People read the billed quantity in its unit and the tariff (usage and order lines);
+         * the e-invoice may show one lot. */
+        tag_text(b, "<td class=\"num\">", dl->billed[0] ? dl->billed : dl->quantity, "</td>");
+        tag_text(b, "<td class=\"num\">", dl->rate[0] ? dl->rate : dl->price, "</td>");
         tag_text(b, "<td class=\"num\">",
                  rt_vat_code_name((rt_vat_code)v->inv->taxes[l->subtotal].vat_code), " ");
         tag_text(b, "", pct, "%</td>");

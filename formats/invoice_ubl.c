@@ -119,7 +119,63 @@ typedef struct party {
     const char *id; /* buyer identifier (BT-46); NULL for the seller */
     const char *name, *street, *city, *postcode, *country, *vat_id, *email;
     const char *legal_id, *legal_scheme;
+    const char *endpoint_scheme; /* EAS code of endpoint_id; NULL: no electronic address */
+    char endpoint_id[RT_DOC_TEXT_MAX];
 } party;
+
+/* ---- electronic addresses ---- */
+
+/* The Peppol EAS codes of VAT number schemes, by the VAT number's two-letter prefix (Greece's
+ * is EL). A country whose VAT number has no scheme in Peppol's EAS list is not here. */
+static const struct vat_scheme {
+    char prefix[3], eas[5];
+} vat_schemes[] = {
+    {"AD", "9922"}, {"AL", "9923"}, {"BA", "9924"}, {"BE", "9925"}, {"BG", "9926"},
+    {"CH", "9927"}, {"CY", "9928"}, {"CZ", "9929"}, {"DE", "9930"}, {"EE", "9931"},
+    {"EL", "9933"}, {"FR", "9957"}, {"GB", "9932"}, {"GR", "9933"}, {"HR", "9934"},
+    {"IE", "9935"}, {"LI", "9936"}, {"LT", "9937"}, {"LU", "9938"}, {"LV", "9939"},
+    {"MC", "9940"}, {"ME", "9941"}, {"MK", "9942"}, {"MT", "9943"}, {"NL", "9944"},
+    {"PL", "9945"}, {"PT", "9946"}, {"RO", "9947"}, {"RS", "9948"}, {"SI", "9949"},
+    {"SK", "9950"}, {"SM", "9951"}, {"TR", "9952"}, {"VA", "9953"},
+};
+
+/* text without its spaces (SIREN and VAT numbers are often written in groups) into buf; false
+ * when it is empty, does not fit or holds anything but ASCII letters and digits. */
+static bool compact_id(const char *text, char *buf, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; text && text[i]; i++) {
+        char c = text[i];
+        if (c == ' ') continue;
+        if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')) ||
+            k + 1 >= n)
+            return false;
+        buf[k++] = c;
+    }
+    buf[k] = '\0';
+    return k > 0;
+}
+
+/* Set p's electronic address (BT-34, BT-49), which Peppol routes on: a French SIREN
+ * (registration_id, 9 digits) as EAS 0002, else the VAT number under its country's EAS VAT
+ * scheme. An e-mail address is no Peppol address (EAS "EM" is not in Peppol's list,
+ * PEPPOL-EN16931-CL008): a party with neither has none. */
+static void endpoint(party *p, const char *registration_id)
+{
+    char *id = p->endpoint_id;
+    size_t n = sizeof p->endpoint_id;
+    p->endpoint_scheme = NULL;
+    if (present(p->country) && strcmp(p->country, "FR") == 0 &&
+        compact_id(registration_id, id, n) && strlen(id) == 9 &&
+        strspn(id, "0123456789") == 9) {
+        p->endpoint_scheme = "0002";
+        return;
+    }
+    if (!compact_id(p->vat_id, id, n) || strlen(id) < 3) return;
+    for (size_t i = 0; i < sizeof vat_schemes / sizeof *vat_schemes; i++)
+        if (id[0] == vat_schemes[i].prefix[0] && id[1] == vat_schemes[i].prefix[1])
+            p->endpoint_scheme = vat_schemes[i].eas;
+}
 
 static void postal_address(rt_buf *b, const party *p)
 {
@@ -136,8 +192,8 @@ static void write_party(rt_buf *b, const char *role, const party *p)
 {
     tag(b, "<cac:", role);
     rt_buf_puts(b, "<cac:Party>");
-    /* Peppol routes on the electronic address; the book knows an e-mail address. */
-    if (present(p->email)) cbc_attr(b, "EndpointID", "schemeID", "EM", p->email);
+    if (p->endpoint_scheme)
+        cbc_attr(b, "EndpointID", "schemeID", p->endpoint_scheme, p->endpoint_id);
     if (present(p->id)) {
         rt_buf_puts(b, "<cac:PartyIdentification>");
         cbc(b, "ID", p->id);
@@ -179,17 +235,60 @@ static const char *legal_scheme(const rt_company *co)
     return n == 9 ? "0002" : NULL;
 }
 
+/* Whether the document has a VAT subtotal of category code; whether all of them are. */
+static bool has_category(const rt_invoice *inv, rt_vat_code code)
+{
+    for (size_t s = 0; s < inv->tax_count; s++)
+        if (inv->taxes[s].vat_code == (int32_t)code) return true;
+    return false;
+}
+
+static bool only_category(const rt_invoice *inv, rt_vat_code code)
+{
+    for (size_t s = 0; s < inv->tax_count; s++)
+        if (inv->taxes[s].vat_code != (int32_t)code) return false;
+    return inv->tax_count > 0;
+}
+
 static void parties(rt_buf *b, const rt_catalog *cat, const rt_invoice *inv)
 {
     const rt_company *co = cat->company;
     const rt_account *a = &cat->accounts[inv->account];
-    party seller = {
-        NULL,       co->name,  co->street,          co->city,        co->postcode, co->country,
-        co->vat_id, co->email, co->registration_id, legal_scheme(co)};
-    party buyer = {a->account_id, a->name,   a->street, a->city, a->postcode,
-                   a->country,    a->vat_id, a->email,  NULL,    NULL};
+    party seller = {.name = co->name,
+                    .street = co->street,
+                    .city = co->city,
+                    .postcode = co->postcode,
+                    .country = co->country,
+                    .vat_id = co->vat_id,
+                    .email = co->email,
+                    .legal_id = co->registration_id,
+                    .legal_scheme = legal_scheme(co)};
+    party buyer = {.id = a->account_id,
+                   .name = a->name,
+                   .street = a->street,
+                   .city = a->city,
+                   .postcode = a->postcode,
+                   .country = a->country,
+                   .vat_id = a->vat_id,
+                   .email = a->email};
+    endpoint(&seller, co->registration_id);
+    endpoint(&buyer, NULL); /* accounts.csv holds no registration number */
+    /* A supply outside the scope of VAT names no VAT identifier (EN 16931 BR-O-02: neither
+     * the seller's nor the buyer's); a VAT number may still be the electronic address. */
+    if (only_category(inv, RT_VAT_O)) seller.vat_id = buyer.vat_id = NULL;
     write_party(b, "AccountingSupplierParty", &seller);
     write_party(b, "AccountingCustomerParty", &buyer);
+}
+
+/* An intra-community supply (K) names the country it is delivered to (EN 16931 BR-IC-12):
+ * the buyer's, the only place the book knows. */
+static void delivery(rt_buf *b, const rt_catalog *cat, const rt_invoice *inv)
+{
+    const char *country = cat->accounts[inv->account].country;
+    if (!has_category(inv, RT_VAT_K) || !present(country)) return;
+    rt_buf_puts(b, "<cac:Delivery><cac:DeliveryLocation><cac:Address><cac:Country>");
+    cbc(b, "IdentificationCode", country);
+    rt_buf_puts(b, "</cac:Country></cac:Address></cac:DeliveryLocation></cac:Delivery>");
 }
 
 /* ---- payment, allowances, taxes, totals ---- */
@@ -284,12 +383,33 @@ static void property(rt_buf *b, const char *name, const char *value)
 enum { UBL_MEMO_TAXES = 8 };
 
 /* What the lines of one document repeat: each VAT subtotal's ClassifiedTaxCategory, and the
- * last service period written (most lines bill the same one). */
+ * last service period written (most lines bill the same one); and the document's period,
+ * [doc_start, doc_end), which a line's period must lie within. */
 typedef struct line_memo {
     piece tax[UBL_MEMO_TAXES]; /* len 0: not written yet */
     piece period;
     rt_days start, end;
+    rt_days doc_start, doc_end;
 } line_memo;
+
+/* Whether a line's service period [start, end) is written as its cac:InvoicePeriod: only when
+ * it lies within the document's, as Peppol requires (PEPPOL-EN16931-R110 and R111). A fee
+ * billed in advance (next month's service) or a back-dated adjustment (an earlier month's)
+ * lies outside: it names its service days in an item property instead (and in its
+ * description), so that the information stays in the document. */
+static bool period_within(const line_memo *m, rt_days start, rt_days end)
+{
+    return end > start && start >= m->doc_start && end <= m->doc_end;
+}
+
+static void service_days(rt_buf *b, rt_days start, rt_days end)
+{
+    char from[16], to[16], text[48];
+    rt_date_format(start, from, sizeof from);
+    rt_date_format(end - 1, to, sizeof to); /* the last day, as a period's EndDate */
+    RT_TEXT_JOIN(text, sizeof text, from, " to ", to);
+    property(b, "Service period", text);
+}
 
 static void item(rt_buf *b, const rt_doc_view *v, const rt_doc_line *dl, line_memo *m)
 {
@@ -315,9 +435,11 @@ static void item(rt_buf *b, const rt_doc_view *v, const rt_doc_line *dl, line_me
         cbc_u64(b, "Value", l->events);
         rt_buf_puts(b, "</cac:AdditionalItemProperty>");
         property(b, "Quantity used", dl->used);
-        property(b, "Quantity billed", dl->billed);
-        property(b, "Rate", dl->rate);
     }
+    property(b, "Quantity billed", dl->billed);
+    property(b, "Rate", dl->rate);
+    rt_days start = l->service_start_day, end = l->service_end_day;
+    if (end > start && !period_within(m, start, end)) service_days(b, start, end);
     rt_buf_puts(b, "</cac:Item>");
 }
 
@@ -332,10 +454,15 @@ static void line(rt_buf *b, const rt_doc_view *v, const rt_doc_line *dl, bool cr
         rt_buf_puts(b, "<cbc:Note>Quantity 1 is the whole line: each event was rated on its own "
                        "(billing increments, rounding, setup fee, minimum and maximum per "
                        "event); the usage is in the item properties.</cbc:Note>");
+    else if (!dl->measured && dl->billed[0])
+        rt_buf_puts(b, "<cbc:Note>Quantity 1 is the whole line: its amount is not quantity x "
+                       "price (service days prorated, several months, a discount or "
+                       "rounding); the quantity and price are in the item properties."
+                       "</cbc:Note>");
     cbc_attr(b, qty, "unitCode", dl->unit_code, dl->quantity);
     cbc_amount(b, v, "LineExtensionAmount", dl->net_minor);
     rt_days start = dl->src->service_start_day, end = dl->src->service_end_day;
-    if (end > start) {
+    if (period_within(m, start, end)) {
         if (m->period.len && m->start == start && m->end == end) {
             repeat(b, m->period);
         } else {
@@ -407,12 +534,15 @@ rt_status rt_invoice_ubl_of_view(const rt_catalog *cat, const rt_period *per,
         rt_buf_puts(b, "</cac:InvoiceDocumentReference></cac:BillingReference>");
     }
     parties(b, cat, inv);
+    delivery(b, cat, inv);
     payment(b, inv, credit);
     allowances(b, v);
     tax_total(b, v);
     monetary_total(b, v);
     line_memo memo;
     memset(&memo, 0, sizeof memo);
+    memo.doc_start = per->start_day;
+    memo.doc_end = per->end_day;
     for (size_t i = 0; i < v->line_count; i++)
         if (!v->lines[i].allowance) line(b, v, &v->lines[i], credit, &memo);
     rt_buf_puts(b, "\n</");

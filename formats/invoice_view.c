@@ -124,18 +124,18 @@ static bool identity_holds(int64_t qty, unsigned qd, int64_t price_nanos, int64_
     return products_equal(qty, price_nanos, rhs, (__int128)base * rt_pow10(qd));
 }
 
-/* The measured form of a usage line, when quantity x price / base equals the net the
- * document shows exactly. qty is the quantity in base units (qd decimals), base the price's
- * quantity in units. A credit note stored negative may carry its quantities positive or
- * negated: both are tried. */
+/* The measured form of a line, when quantity x price / base equals the net the document
+ * shows exactly. qty is the quantity in base units (qd decimals), base the price's quantity
+ * in units. The quantity negated is tried too: a credit note stored negative may carry its
+ * quantities positive or negated, and a negative order line (a cancelled subscription's
+ * credit) its quantity positive. */
 static bool measure(rt_doc_line *dl, const rt_doc_view *v, int64_t qty, unsigned qd,
                     int64_t price_nanos, int64_t base, const char *unit_code)
 {
     if (price_nanos == INT64_MIN || qty == INT64_MIN || base <= 0 || v->minor > RT_NANOS_SCALE)
         return false;
     if (!identity_holds(qty, qd, price_nanos, base, dl->net_minor, v->minor)) {
-        if (v->sign > 0 || !identity_holds(-qty, qd, price_nanos, base, dl->net_minor, v->minor))
-            return false;
+        if (!identity_holds(-qty, qd, price_nanos, base, dl->net_minor, v->minor)) return false;
         qty = -qty;
     }
     /* A price is never shown negative (EN 16931 BR-27): its sign moves to the quantity. */
@@ -257,6 +257,25 @@ static void usage_facts(rt_doc_line *dl, const rt_doc_view *v)
         put_money(dl, &n, v, ", maximum ", t.max_per_event_nanos, " per event");
 }
 
+/* A recurring or one-time line (from orders): its quantity in the product's unit and its
+ * price (the order's own or the charge's, per month and unit or per price_per units), in the
+ * measured form when quantity x price / base gives the net exactly (no proration, no
+ * discount, a one-month cycle), else as one lot with these facts beside it. */
+static void order_facts(rt_doc_line *dl, const rt_doc_view *v)
+{
+    const rt_invoice_line *l = dl->src;
+    const rt_product *p = &v->cat->products[l->product];
+    unsigned qd = (unsigned)p->quantity_decimals;
+    int64_t price, per;
+    rt_line_shown_price(v->cat, l, &price, &per);
+    char q[RT_DOC_TEXT_MAX];
+    rt_decimal_format(l->billable_base, qd, (int)qd, 0, '.', q, sizeof q);
+    RT_TEXT_JOIN(dl->billed, sizeof dl->billed, q, " ", p->unit);
+    size_t n = 0;
+    put_price(dl, &n, v, "", price, " per ", per, p->unit);
+    measure(dl, v, l->billable_base, qd, price, per, p->unit_code);
+}
+
 static rt_status build_line(rt_doc_view *v, rt_doc_line *dl, const rt_invoice_line *l,
                             uint32_t number)
 {
@@ -277,6 +296,9 @@ static rt_status build_line(rt_doc_view *v, rt_doc_line *dl, const rt_invoice_li
                     p->unit_code);
         else if (ch->model == RT_CHARGE_FLAT && l->events <= INT64_MAX)
             measure(dl, v, (int64_t)l->events, 0, price, 1, "C62");
+    } else if ((l->kind == RT_LINE_RECURRING || l->kind == RT_LINE_ONE_TIME) &&
+               l->product != RT_NO_INDEX) {
+        order_facts(dl, v);
     }
     if (!dl->measured) {
         /* One lot priced at the line net: exact whatever happened per event. */
@@ -294,10 +316,12 @@ rt_status rt_doc_view_build(rt_doc_view *v, const rt_catalog *cat, const rt_invo
     v->cat = cat;
     v->inv = inv;
     v->minor = inv->currency->minor_units;
-    v->sign = inv->type == RT_CREDIT_NOTE &&
-                      (inv->gross_minor < 0 || (inv->gross_minor == 0 && inv->net_minor < 0))
-                  ? -1
-                  : 1;
+    /* The engine stores a credit note as its invoice with every amount negated
+     * (engine/corrections.c), so negating it again shows the invoice's own figures: positive
+     * for the credit of a normal invoice, negative for the credit of a negative one, which is
+     * what reverses it. The sign of the stored total cannot decide this: the credit note of a
+     * negative invoice is stored positive and would otherwise be shown reversed twice. */
+    v->sign = inv->type == RT_CREDIT_NOTE ? -1 : 1;
     if (inv->line_count > v->line_capacity) {
         rt_doc_line *l = realloc(v->lines, inv->line_count * sizeof *l);
         if (!l) return RT_ENOMEM;

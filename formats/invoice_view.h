@@ -2,15 +2,17 @@
  *
  * Owns the presentation rules that the UBL and HTML documents share, so that both always show
  * the same figures:
- *  - the document sign: a credit note is shown with positive amounts (UBL's CreditNote and a
- *    printed credit note carry the reversal in their type, not in negative figures), whatever
- *    sign the engine stores its amounts with;
+ *  - the document sign: a credit note shows the figures of the invoice it reverses (UBL's
+ *    CreditNote and a printed credit note carry the reversal in their type, not in negated
+ *    figures): the engine stores it with every amount negated, and the view negates them back,
+ *    so the credit of a normal invoice reads positive and that of a negative invoice negative;
  *  - discount lines become document-level allowances (EN 16931 BG-20);
- *  - each line's quantity and price: the measured form (real quantity, unit code, the charge's
+ *  - each line's quantity and price: the measured form (real quantity, unit code, the line's
  *    price and base quantity) whenever quantity x price / base quantity equals the line net
  *    exactly, else the lot form (quantity 1 of "C62", price = line net), because per-event
- *    rounding, setup fees and minimum/maximum amounts per event break that identity, which
- *    EN 16931 (BR-CO-10 sums) and Peppol (line net = quantity x price / base quantity) need;
+ *    rounding, setup fees and minimum/maximum amounts per event (usage) or proration,
+ *    discounts and cycles of several months (orders) break that identity, which EN 16931
+ *    (BR-CO-10 sums) and Peppol (line net = quantity x price / base quantity) need;
  *  - VAT exemption reason texts and VATEX codes per category;
  *  - the file name of a document.
  * It writes no file and holds no state beyond one view. */
@@ -37,8 +39,9 @@ typedef struct rt_doc_line {
     const char *unit_code;               /* unit code of quantity and base_quantity */
     char price[RT_DOC_TEXT_MAX];         /* PriceAmount, never negative */
     char base_quantity[RT_DOC_TEXT_MAX]; /* BaseQuantity */
-    /* Usage facts (usage lines only, else empty): quantity used and billed in the product's
-     * unit, and the charge's price as "0.02 per 60 second". */
+    /* Usage facts (used: usage lines only, else empty; billed and rate: usage, recurring and
+     * one-time lines): quantity used and billed in the product's unit, and the line's price as
+     * "0.02 EUR per 60 second". */
     char used[RT_DOC_PHRASE_MAX];
     char billed[RT_DOC_PHRASE_MAX];
     char rate[RT_DOC_PHRASE_MAX];
@@ -47,7 +50,7 @@ typedef struct rt_doc_line {
 typedef struct rt_doc_view {
     const rt_catalog *cat;
     const rt_invoice *inv;
-    int sign;       /* +1, or -1 when a credit note's amounts are stored negative */
+    int sign;       /* +1, or -1 for a credit note (stored with its invoice's amounts negated) */
     unsigned minor; /* the currency's minor units */
     rt_doc_line *lines;
     size_t line_count, line_capacity;

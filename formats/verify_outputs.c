@@ -81,7 +81,9 @@ static void check_ubl(const rt__vctx *c, const char *name, const char *doc, cons
     if (!amount_text(r->gross, r->currency, &want) || !amount_text(payable, r->currency, &got)) {
         rt_diags_add(c->d, name, 0, 0, "PayableAmount", "missing or not an amount in %s",
                      r->currency);
-    } else if (got != (credit && want < 0 ? -want : want)) {
+    } else if (got != (credit ? -want : want)) {
+        /* A credit note shows the gross of the invoice it reverses; invoices.csv holds the
+         * reversal, that gross negated. */
         rt_diags_add(c->d, name, 0, 0, "PayableAmount", "is %s, invoices.csv says %s", payable,
                      r->gross);
     }

@@ -4,7 +4,8 @@
  *
  * The book: Lumen Test SAS (SIREN 123 456 789, VAT FR40123456789, functional currency as
  * given), products VOICE (second, SEC), SMS (message, C62) and DATA (megabyte with 3
- * decimals, 4L), plan P_MAIN with
+ * decimals, 4L), and LINE (month, MON) and SIM (each, H87), which no charge prices (order
+ * lines with a price of their own), plan P_MAIN with
  *   C_VOICE 0.02 per 60 s in 60/60 steps,  C_SMS flat 0.05,  C_DATA 0.01 per MB,
  * accounts ACC-BE (reverse charge, VAT code AE at 0% with a reason), ACC-FR (20%) and
  * ACC-X (a name that needs escaping everywhere, 45-day terms). Invoices are built like the
@@ -89,6 +90,8 @@ static inline void fx_load_spread(fx *f, const char *cur, int filler)
     fx_write(f->dir, "products.csv",
              "product_id,name,unit,unit_code,quantity_decimals,gl_account,tax_category\n"
              "DATA,Mobile data,megabyte,4L,3,706100,standard\n"
+             "LINE,Mobile line,month,MON,0,706200,standard\n"
+             "SIM,SIM card,each,H87,0,706200,standard\n"
              "SMS,SMS,message,C62,0,706200,standard\n"
              "VOICE,National calls,second,SEC,0,706100,standard\n");
     snprintf(text, room, "plan_id,name,currency\nP_MAIN,Business,%s\n", cur);
@@ -196,6 +199,14 @@ static inline rt_invoice_line fx_usage(const fx *f, const char *account, const c
     return l;
 }
 
+/* net_minor of account's currency in nanos. */
+static inline int64_t fx_nanos(const fx *f, const char *account, int64_t net_minor)
+{
+    return net_minor *
+           rt_pow10(RT_NANOS_SCALE -
+                    rt_currency_find(f->cat.accounts[fx_account(f, account)].currency)->minor_units);
+}
+
 /* A discount of net_minor (negative) on the product's tax category. */
 static inline rt_invoice_line fx_discount(const fx *f, const char *account, const char *product,
                                           const char *text, int64_t net_minor)
@@ -205,10 +216,35 @@ static inline rt_invoice_line fx_discount(const fx *f, const char *account, cons
     l.charge = RT_NO_INDEX;
     l.description = text;
     l.net_minor = net_minor;
-    l.amount_nanos =
-        net_minor *
-        rt_pow10(RT_NANOS_SCALE -
-                 rt_currency_find(f->cat.accounts[fx_account(f, account)].currency)->minor_units);
+    l.amount_nanos = fx_nanos(f, account, net_minor);
+    return l;
+}
+
+/* A line from orders (kind RT_LINE_RECURRING or RT_LINE_ONE_TIME) of a product no charge
+ * prices, at the order's own price per unit: quantity in base units and the net as billed
+ * (a prorated or discounted line's is not quantity x price). Service period: the period. */
+static inline rt_invoice_line fx_order_line(const fx *f, const char *account, const char *product,
+                                            rt_line_kind kind, int64_t quantity,
+                                            int64_t price_nanos, int64_t net_minor)
+{
+    rt_invoice_line l;
+    memset(&l, 0, sizeof l);
+    uint32_t a = fx_account(f, account),
+             pk = rt_catalog_product_key(&f->cat, product, strlen(product));
+    rt_time_s t = f->period.end_s - 1;
+    l.kind = (uint8_t)kind;
+    l.charge = l.zone = l.rate_group = RT_NO_INDEX;
+    l.product = rt_catalog_product_at(&f->cat, pk, t);
+    l.tax = rt_catalog_tax_at(&f->cat, f->cat.accounts[a].tax_jurisdiction,
+                              f->cat.products[l.product].tax_category, t);
+    cr_assert_neq(l.tax, RT_NO_INDEX);
+    l.quantity_base = l.billable_base = quantity;
+    l.unit_price_nanos = price_nanos;
+    l.price_per = 1;
+    l.net_minor = net_minor;
+    l.amount_nanos = fx_nanos(f, account, net_minor);
+    l.service_start_day = f->period.start_day;
+    l.service_end_day = f->period.end_day;
     return l;
 }
 
@@ -262,6 +298,33 @@ static inline size_t fx_invoice(fx *f, const char *account, const char *number,
     }
     inv->gross_minor = inv->net_minor + inv->tax_minor;
     return f->set.count++;
+}
+
+/* An invoice of ACC-FR with a negative total: 600 s of calls (0.20) and a goodwill credit of
+ * 0.50, net -0.30, VAT -0.06, gross -0.36. With sign -1, its credit note as the engine stores
+ * it: every amount negated (gross +0.36). */
+static inline size_t fx_negative_invoice(fx *f, const char *number, rt_invoice_type type,
+                                         const char *corrects, int sign)
+{
+    rt_invoice_line l[2] = {
+        fx_usage(f, "ACC-FR", "VOICE", 1, 600, 600, sign * 200000000),
+        fx_discount(f, "ACC-FR", "VOICE", "Goodwill credit", sign * -50),
+    };
+    return fx_invoice(f, "ACC-FR", number, type, corrects, l, 2);
+}
+
+/* An invoice of ACC-FR with lines from orders: 1 two SIM cards at 10.00 (one-time, 20.00),
+ * 2 eighteen mobile lines at 14.99 a month (269.82), 3 the same prorated to 10 of 31 days
+ * (87.03), 4 a cancelled line's credit (-14.99); net 362.86. */
+static inline size_t fx_order_invoice(fx *f, const char *number)
+{
+    rt_invoice_line l[4] = {
+        fx_order_line(f, "ACC-FR", "SIM", RT_LINE_ONE_TIME, 2, 10000000000, 2000),
+        fx_order_line(f, "ACC-FR", "LINE", RT_LINE_RECURRING, 18, 14990000000, 26982),
+        fx_order_line(f, "ACC-FR", "LINE", RT_LINE_RECURRING, 18, 14990000000, 8703),
+        fx_order_line(f, "ACC-FR", "LINE", RT_LINE_RECURRING, 1, 14990000000, -1499),
+    };
+    return fx_invoice(f, "ACC-FR", number, RT_INVOICE, NULL, l, 4);
 }
 
 /* Book the journal and fill the run result, as the run does at commit. */

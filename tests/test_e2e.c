@@ -41,6 +41,7 @@
  *   net 0.19, VAT 0.00, gross 0.19
  */
 #include <criterion/criterion.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,6 +137,62 @@ static int64_t column_sum(const char *text, int col, int filter_col, const char 
     }
     rt_arena_free(&arena);
     return sum;
+}
+
+/* Every credit note of tmp/out (numbers starting with cn_prefix) shows its invoice's gross as
+ * the amount it credits, in UBL (PayableAmount) and HTML (total credited): invoices.csv holds
+ * the reversal, the invoice's gross negated. Returns how many credit the invoice of a negative
+ * total (a reversal stored positive), whose documents must show a negative figure. */
+static size_t assert_credit_notes_credit_their_invoices(const char *tmp, const char *out,
+                                                        const char *cn_prefix)
+{
+    static const char *const docs[2][2] = {
+        {"ubl", "<cbc:PayableAmount currencyID=\"[A-Z]*\">[-0-9.]*"},
+        {"html", "Total credited ([A-Z]*)</td><td class=\"num\">[-0-9.]*"},
+    };
+    char *shown[2];
+    for (int k = 0; k < 2; k++) {
+        cr_assert_eq(rt_test_sh("tar -I zstd -xOf '%s/%s/%s.tar.zst' --wildcards '%s*' | grep -o "
+                                "'%s' | sed 's/.*>//' > '%s/%s.credited'",
+                                tmp, out, docs[k][0], cn_prefix, docs[k][1], tmp, docs[k][0]),
+                     0);
+        char name[64];
+        snprintf(name, sizeof name, "%s.credited", docs[k][0]);
+        shown[k] = read_out(tmp, ".", name);
+    }
+    char *inv = read_out(tmp, out, "invoices.csv");
+    rt_arena arena;
+    rt_arena_init(&arena, 4096);
+    const char *p = inv, *end = inv + strlen(inv), *why, *at[2] = {shown[0], shown[1]};
+    uint32_t c;
+    rt_csv_record rec;
+    size_t notes = 0, of_negative = 0;
+    cr_assert_eq(rt_csv_parse(&p, end, &arena, &rec, &why, &c), RT_OK); /* header */
+    while (p < end) {
+        cr_assert_eq(rt_csv_parse(&p, end, &arena, &rec, &why, &c), RT_OK);
+        if (rec.fields[1].len != 11 || memcmp(rec.fields[1].ptr, "credit_note", 11) != 0)
+            continue;
+        int64_t gross, credited;
+        cr_assert_eq(rt_decimal_parse(rec.fields[12].ptr, rec.fields[12].len, 2, &gross), RT_OK);
+        for (int k = 0; k < 2; k++) {
+            const char *nl = strchr(at[k], '\n');
+            cr_assert_not_null(nl, "%s: fewer credit notes than invoices.csv", docs[k][0]);
+            cr_assert_eq(rt_decimal_parse(at[k], (size_t)(nl - at[k]), 2, &credited), RT_OK);
+            cr_assert_eq(credited, -gross, "%s: credit note %.*s credits %.*s, not %" PRId64 " minor units",
+                         docs[k][0], (int)rec.fields[0].len, rec.fields[0].ptr,
+                         (int)(nl - at[k]), at[k], -gross);
+            at[k] = nl + 1;
+        }
+        notes++;
+        of_negative += gross > 0;
+    }
+    cr_assert_gt(notes, 0, "no credit note to check");
+    cr_assert(!*at[0] && !*at[1], "more credit notes in the documents than in invoices.csv");
+    rt_arena_free(&arena);
+    free(inv);
+    free(shown[0]);
+    free(shown[1]);
+    return of_negative;
 }
 
 Test(e2e, journal_balances_and_receivables_equal_invoice_totals)
@@ -380,6 +437,34 @@ Test(e2e, orders_bill_subscriptions_and_release_deferred_revenue)
     cr_assert_eq(rt_test_count_lines(rej, "BAD_ORDER,data-samples/telco/orders-2026.csv.zst,13,"), 1);
     free(rej);
     cr_assert_eq(rt_test_ratel("verify '%s/oct' > /dev/null", tmp), 0);
+    /* Peppol R110/R111: every period in the e-invoices lies within October; November's fees
+     * billed in advance name their service days in an item property. */
+    cr_assert_eq(rt_test_sh("tar -I zstd -xOf '%s/oct/ubl.tar.zst' | grep -o "
+                            "'<cbc:[A-Za-z]*Date>[0-9-]*</cbc:[A-Za-z]*Date></cac:InvoicePeriod>' "
+                            "| grep -v '>2026-10-' | grep -q .", tmp),
+                 1, "a line period ends outside October");
+    cr_assert_eq(rt_test_sh("tar -I zstd -xOf '%s/oct/ubl.tar.zst' | grep -o "
+                            "'<cac:InvoicePeriod><cbc:StartDate>[0-9-]*<' | grep -v '>2026-10-' | "
+                            "grep -q .", tmp),
+                 1, "a line period starts outside October");
+    cr_assert_eq(rt_test_sh("tar -I zstd -xOf '%s/oct/ubl.tar.zst' | grep -q '<cbc:Name>Service "
+                            "period</cbc:Name><cbc:Value>2026-11-01 to 2026-11-30</cbc:Value>'",
+                            tmp),
+                 0, "November's fee does not name its service days");
+    /* ACC-0003's 2 SIM cards at 10.00 (one-time): their quantity, unit and price, not one lot
+     * of 20.00; ACC-0001's November fee (1 x 9.99 a month) likewise. */
+    cr_assert_eq(rt_test_sh("tar -I zstd -xOf '%s/oct/ubl.tar.zst' LT-2026-000003.xml | grep -q "
+                            "'<cbc:InvoicedQuantity unitCode=\"H87\">2</cbc:InvoicedQuantity>"
+                            "<cbc:LineExtensionAmount currencyID=\"EUR\">20.00<'", tmp),
+                 0, "the SIM cards are not 2 H87");
+    cr_assert_eq(rt_test_sh("tar -I zstd -xOf '%s/oct/ubl.tar.zst' LT-2026-000001.xml | grep -q "
+                            "'<cbc:InvoicedQuantity unitCode=\"MON\">1</cbc:InvoicedQuantity>"
+                            "<cbc:LineExtensionAmount currencyID=\"EUR\">9.99<'", tmp),
+                 0, "the monthly fee is not 1 MON");
+    cr_assert_eq(rt_test_sh("tar -I zstd -xOf '%s/oct/html.tar.zst' LT-2026-000003.html | grep -q "
+                            "'SIM card</td><td class=\"num\">2 each</td><td class=\"num\">10.00 "
+                            "EUR per 1 each<'", tmp),
+                 0, "the page does not show 2 SIM cards at 10.00");
 
     const char *later[] = {"2026-11", "2026-12"};
     for (int i = 0; i < 2; i++) {
@@ -671,17 +756,32 @@ static const char *ubl_schema_dir(void)
     return env && env[0] ? env : RATEL_SCHEMA_DIR;
 }
 
+/* Whether the extracted document tmp/docs/name holds text. */
+static bool doc_has(const char *tmp, const char *name, const char *text)
+{
+    char *doc = read_out(tmp, "docs", name);
+    bool has = strstr(doc, text) != NULL;
+    free(doc);
+    return has;
+}
+
+/* The documents come as two tar archives: extract tmp/out's into tmp/docs, as a customer
+ * would. */
+static void extract_documents(const char *tmp, const char *out)
+{
+    cr_assert_eq(rt_test_sh("mkdir '%s/docs' && tar -C '%s/docs' --zstd -xf '%s/%s/ubl.tar.zst' "
+                            "&& tar -C '%s/docs' --zstd -xf '%s/%s/html.tar.zst'",
+                            tmp, tmp, tmp, out, tmp, tmp, out),
+                 0);
+}
+
 Test(e2e, sample_run_ubl_documents_are_schema_valid_and_match_the_invoices)
 {
     char tmp[256];
     rt_test_tmpdir(tmp, sizeof tmp);
     import_book(tmp);
     cr_assert_eq(run_sample(tmp, "out", ""), 0);
-    /* The documents come as two tar archives: extract them as a customer would. */
-    cr_assert_eq(rt_test_sh("mkdir '%s/docs' && tar -C '%s/docs' --zstd -xf '%s/out/ubl.tar.zst' "
-                            "&& tar -C '%s/docs' --zstd -xf '%s/out/html.tar.zst'",
-                            tmp, tmp, tmp, tmp, tmp),
-                 0);
+    extract_documents(tmp, "out");
     cr_assert_eq(rt_test_sh("test $(ls '%s/docs' | grep -c '\\.xml$') -eq 33", tmp), 0,
                  "one UBL document per invoice");
     cr_assert_eq(rt_test_sh("test \"$(tar --zstd -tf '%s/out/ubl.tar.zst' | head -2 | tr '\\n' ' ')\" = "
@@ -690,6 +790,9 @@ Test(e2e, sample_run_ubl_documents_are_schema_valid_and_match_the_invoices)
     char *inv = read_out(tmp, "docs", "LT-2026-000001.xml");
     cr_assert(strstr(inv, "<cbc:PayableAmount currencyID=\"EUR\">0.78</cbc:PayableAmount>"));
     cr_assert(strstr(inv, "<cbc:BuyerReference>PO-7731</cbc:BuyerReference>"));
+    /* Peppol electronic addresses: the seller's SIREN, the buyer's French VAT number. */
+    cr_assert(strstr(inv, "<cbc:EndpointID schemeID=\"0002\">123456789</cbc:EndpointID>"));
+    cr_assert(strstr(inv, "<cbc:EndpointID schemeID=\"9957\">FR11223344556</cbc:EndpointID>"));
     /* C_VOICE_NAT v1: 900 s billed x 0.02 / 60 = 0.30 exactly: the real quantity. */
     cr_assert(strstr(inv, "<cbc:InvoicedQuantity unitCode=\"SEC\">900</cbc:InvoicedQuantity>"
                           "<cbc:LineExtensionAmount currencyID=\"EUR\">0.30</cbc:LineExtensionAmount>"),
@@ -704,6 +807,13 @@ Test(e2e, sample_run_ubl_documents_are_schema_valid_and_match_the_invoices)
                          "charge - Art. 196 Directive 2006/112/EC</cbc:TaxExemptionReason>"),
               "%s", rc);
     cr_assert(strstr(rc, "<cbc:PayableAmount currencyID=\"EUR\">0.19</cbc:PayableAmount>"));
+    cr_assert(strstr(rc, "<cbc:EndpointID schemeID=\"9925\">BE0123456789</cbc:EndpointID>"));
+    free(rc);
+    /* No e-mail address as EndpointID (EAS "EM" is not in Peppol's list). */
+    cr_assert_neq(rt_test_sh("grep -l 'schemeID=\"EM\"' '%s'/docs/*.xml > /dev/null", tmp), 0);
+    /* ACC-0004 has no VAT number: no electronic address of the buyer. */
+    rc = read_out(tmp, "docs", "LT-2026-000004.xml");
+    cr_assert_null(strstr(strstr(rc, "<cac:AccountingCustomerParty>"), "EndpointID"));
     free(rc);
     char *html = read_out(tmp, "docs", "LT-2026-000003.html");
     cr_assert(strstr(html, "Reverse charge - Art. 196 Directive 2006/112/EC"));
@@ -720,6 +830,32 @@ Test(e2e, sample_run_ubl_documents_are_schema_valid_and_match_the_invoices)
                             "'%s/xmllint.txt'",
                             xsd, tmp, tmp),
                  0, "see %s/xmllint.txt", tmp);
+}
+
+/* The telco book with Belgian business customers as intra-community supplies (K) and French
+ * ones outside the scope of VAT (O): a K invoice names its deliver-to country (BR-IC-12), an
+ * O invoice no VAT identifier (BR-O-02). */
+Test(e2e, intra_community_and_out_of_scope_invoices_follow_en16931)
+{
+    char tmp[256];
+    rt_test_tmpdir(tmp, sizeof tmp);
+    cr_assert_eq(rt_test_sh("cp -r '%s' '%s/src' && cd '%s/src' && sed -i -e "
+                            "'s/^BE_B2B,standard,,,0,AE,.*/BE_B2B,standard,,,0,K,Intra-community "
+                            "supply/' -e 's/^FR,standard,,,20,S,$/FR,standard,,,0,O,Outside the "
+                            "scope of VAT/' tax_rates.csv && grep -q ',K,' tax_rates.csv && "
+                            "grep -q ',O,' tax_rates.csv",
+                            rt_test_src("data-samples/telco/book"), tmp, tmp),
+                 0);
+    cr_assert_eq(rt_test_ratel("book import '%s/src' --book '%s/book' > /dev/null", tmp, tmp), 0);
+    cr_assert_eq(run_sample(tmp, "out", ""), 0);
+    extract_documents(tmp, "out");
+    cr_assert(doc_has(tmp, "LT-2026-000003.xml",
+                      "<cac:Delivery><cac:DeliveryLocation><cac:Address><cac:Country>"
+                      "<cbc:IdentificationCode>BE</cbc:IdentificationCode></cac:Country>"));
+    cr_assert(doc_has(tmp, "LT-2026-000001.xml", "<cbc:ID>O</cbc:ID>"));
+    cr_assert(!doc_has(tmp, "LT-2026-000001.xml", "PartyTaxScheme"));
+    cr_assert(!doc_has(tmp, "LT-2026-000001.xml", "<cac:Delivery>"));
+    cr_assert_eq(rt_test_ratel("verify '%s/out' > /dev/null", tmp), 0);
 }
 
 Test(e2e, sample_run_fec_follows_the_rules_and_equals_the_journal)
@@ -837,6 +973,9 @@ Test(e2e, a_generated_month_is_byte_identical_for_1_and_3_threads)
     char *rinv = read_out(tmp, "r3", "invoices.csv");
     cr_assert_gt(rt_test_count_lines(rinv, "GENC-"), 2000, "thousands of credit notes");
     free(rinv);
+    /* Each credits its invoice's total, also those of invoices with a negative total. */
+    cr_assert_gt(assert_credit_notes_credit_their_invoices(tmp, "r3", "GENC-"), 0,
+                 "no credit note of a negative invoice");
     cr_assert_eq(rt_test_ratel("verify '%s/r3' --book '%s/b3' > /dev/null", tmp, tmp), 0);
     /* Calls priced by destination zone and time band show their rate's price, never the
      * charge's own (0 for a charge that only rates price), in both documents. */

@@ -163,6 +163,45 @@ Test(invoice_html, credit_note_variant_names_the_reversed_invoice)
     fx_free(&f);
 }
 
+/* The credit note of a negative invoice (usage 0.20, discount -0.50, VAT -0.06, gross -0.36),
+ * stored with its amounts negated, shows the invoice's figures: it credits -0.36. */
+Test(invoice_html, credit_note_of_a_negative_invoice_shows_the_invoice_figures)
+{
+    fx f;
+    fx_load(&f, "EUR");
+    size_t c = fx_negative_invoice(&f, "AV-2026-000002", RT_CREDIT_NOTE, "INV-2026-000005", -1);
+    cr_assert_eq(f.items[c].gross_minor, 36);
+    char *doc = render(&f, c);
+    const char *expect[] = {
+        "<td class=\"num\">0.20</td></tr>",
+        "<td class=\"num\">-0.50</td></tr>",
+        "<tr><td>Total excluding VAT</td><td class=\"num\">-0.30</td></tr>",
+        "<tr><td>VAT</td><td class=\"num\">-0.06</td></tr>",
+        "<tr class=\"due\"><td>Total credited (EUR)</td><td class=\"num\">-0.36</td></tr>",
+    };
+    assert_contains_all(doc, expect, sizeof expect / sizeof *expect);
+    free(doc);
+    fx_free(&f);
+}
+
+/* Order lines (fx_order_invoice) show their quantity in the product's unit and their price:
+ * 2 SIM cards at 10.00, and 18 mobile lines at 14.99 a month prorated to 87.03. */
+Test(invoice_html, order_lines_show_their_quantity_unit_and_price)
+{
+    fx f;
+    fx_load(&f, "EUR");
+    char *doc = render(&f, fx_order_invoice(&f, "INV-2026-000009"));
+    static const char *const expect[] = {
+        "<tr><td>1</td><td>SIM card</td><td class=\"num\">2 each</td><td class=\"num\">10.00 "
+        "EUR per 1 each</td><td class=\"num\">S 20%</td><td class=\"num\">20.00</td></tr>",
+        "<tr><td>3</td><td>Mobile line</td><td class=\"num\">18 month</td><td class=\"num\">"
+        "14.99 EUR per 1 month</td><td class=\"num\">S 20%</td><td class=\"num\">87.03</td>",
+    };
+    assert_contains_all(doc, expect, sizeof expect / sizeof *expect);
+    free(doc);
+    fx_free(&f);
+}
+
 Test(invoice_html, reverse_charge_and_discounts_are_explained)
 {
     fx f;

@@ -156,7 +156,8 @@ Test(invoice_ubl, invoice_is_schema_valid_with_exact_amounts)
         "<cbc:DocumentCurrencyCode>EUR</cbc:DocumentCurrencyCode><cbc:BuyerReference>PO-7731"
         "</cbc:BuyerReference><cac:InvoicePeriod><cbc:StartDate>2026-10-01</cbc:StartDate>"
         "<cbc:EndDate>2026-10-31</cbc:EndDate></cac:InvoicePeriod>",
-        "<cbc:EndpointID schemeID=\"EM\">billing@lumen.example</cbc:EndpointID>",
+        "<cac:AccountingSupplierParty><cac:Party><cbc:EndpointID schemeID=\"0002\">123456789"
+        "</cbc:EndpointID><cac:PartyName>",
         "<cac:PartyTaxScheme><cbc:CompanyID>FR40123456789</cbc:CompanyID>",
         "<cac:PartyLegalEntity><cbc:RegistrationName>Lumen Test SAS</cbc:RegistrationName>"
         "<cbc:CompanyID>123 456 789</cbc:CompanyID></cac:PartyLegalEntity>",
@@ -210,7 +211,6 @@ Test(invoice_ubl, credit_note_is_schema_valid_and_shows_positive_amounts)
     fx_load(&f, "EUR");
     fr_invoice(&f, "INV-2026-000001", RT_INVOICE, NULL, 1);
     size_t neg = fr_invoice(&f, "AV-2026-000001", RT_CREDIT_NOTE, "INV-2026-000001", -1);
-    size_t pos = fr_invoice(&f, "AV-2026-000001", RT_CREDIT_NOTE, "INV-2026-000001", 1);
     cr_assert_eq(f.items[neg].gross_minor, -56);
     char *doc = render(&f, neg);
     const char *expect[] = {
@@ -234,12 +234,57 @@ Test(invoice_ubl, credit_note_is_schema_valid_and_shows_positive_amounts)
     cr_assert_null(strstr(doc, "<cbc:DueDate>"));
     cr_assert_null(strstr(doc, ">-"), "a credit note shows no negative figure");
     cr_assert_eq(check_lines(doc, "CreditNoteLine", "CreditedQuantity", 2), 3);
-    /* Stored negative or positive, the credit note reads the same. */
-    char *doc2 = render(&f, pos);
-    cr_assert_str_eq(doc, doc2);
     assert_schema_valid(doc, "CreditNote");
     free(doc);
-    free(doc2);
+    fx_free(&f);
+}
+
+/* The text from the first `from` to the next `to` after it (NUL-terminated, malloc'd). */
+static char *section(const char *doc, const char *from, const char *to)
+{
+    const char *a = strstr(doc, from);
+    cr_assert_not_null(a, "missing: %s", from);
+    const char *e = strstr(a, to);
+    cr_assert_not_null(e, "missing: %s", to);
+    return strndup(a, (size_t)(e - a));
+}
+
+/* A discount larger than the usage makes a negative invoice (fx_negative_invoice: net 0.20 -
+ * 0.50 = -0.30, VAT -0.06, gross -0.36). The engine stores its credit note with every amount negated (+0.36):
+ * the credit note must show the invoice's own figures, payable -0.36, which reverses it, as
+ * invoices.csv and the journal do (the customer owes 0.36 back). */
+Test(invoice_ubl, credit_note_of_a_negative_invoice_shows_the_invoice_figures)
+{
+    fx f;
+    fx_load(&f, "EUR");
+    size_t i = fx_negative_invoice(&f, "INV-2026-000005", RT_INVOICE, NULL, 1);
+    size_t c = fx_negative_invoice(&f, "AV-2026-000002", RT_CREDIT_NOTE, "INV-2026-000005", -1);
+    cr_assert_eq(f.items[i].gross_minor, -36);
+    cr_assert_eq(f.items[c].gross_minor, 36);
+    char *inv = render(&f, i), *cn = render(&f, c);
+    cr_assert(strstr(cn, "<cbc:PayableAmount currencyID=\"EUR\">-0.36</cbc:PayableAmount>"), "%s",
+              cn);
+    /* Totals, VAT and allowances read as on the invoice. */
+    static const char *const parts[][2] = {
+        {"<cac:AllowanceCharge>", "<cac:TaxTotal>"},
+        {"<cac:TaxTotal>", "</cac:TaxTotal>"},
+        {"<cac:LegalMonetaryTotal>", "</cac:LegalMonetaryTotal>"},
+    };
+    for (size_t k = 0; k < sizeof parts / sizeof *parts; k++) {
+        char *a = section(inv, parts[k][0], parts[k][1]);
+        char *b = section(cn, parts[k][0], parts[k][1]);
+        cr_assert_str_eq(a, b);
+        free(a);
+        free(b);
+    }
+    /* The usage line is credited positive, as it was invoiced. */
+    cr_assert(strstr(cn, "<cbc:CreditedQuantity unitCode=\"SEC\">600</cbc:CreditedQuantity>"
+                         "<cbc:LineExtensionAmount currencyID=\"EUR\">0.20"),
+              "%s", cn);
+    cr_assert_eq(check_lines(cn, "CreditNoteLine", "CreditedQuantity", 2), 1);
+    assert_schema_valid(cn, "CreditNote");
+    free(inv);
+    free(cn);
     fx_free(&f);
 }
 
@@ -331,6 +376,180 @@ Test(invoice_ubl, text_is_escaped_and_amounts_follow_the_currency_minor_units)
     cr_assert_eq(check_lines(doc, "InvoiceLine", "InvoicedQuantity", 0), 1);
     assert_schema_valid(doc, "Invoice");
     free(doc);
+    fx_free(&f);
+}
+
+static size_t count(const char *doc, const char *what)
+{
+    size_t n = 0;
+    for (const char *p = strstr(doc, what); p; p = strstr(p + 1, what))
+        n++;
+    return n;
+}
+
+/* PEPPOL-EN16931-R110/R111: a line's InvoicePeriod lies within the document's (October). A
+ * fee billed in advance for November and a back-dated one for September carry their service
+ * days in an item property instead. */
+Test(invoice_ubl, line_periods_lie_within_the_document_period)
+{
+    fx f;
+    fx_load(&f, "EUR");
+    rt_invoice_line l[3] = {
+        fx_usage(&f, "ACC-FR", "SMS", 3, 3, 3, 150000000),
+        fx_usage(&f, "ACC-FR", "SMS", 2, 2, 2, 100000000),
+        fx_usage(&f, "ACC-FR", "SMS", 1, 1, 1, 50000000),
+    };
+    /* Line 2 bills November in advance, line 3 is a September adjustment. */
+    const rt_days november = f.period.end_day, september = f.period.start_day - 30;
+    l[1].service_start_day = november;
+    l[1].service_end_day = november + 30;
+    l[2].service_start_day = september;
+    l[2].service_end_day = september + 30;
+    size_t i = fx_invoice(&f, "ACC-FR", "INV-2026-000006", RT_INVOICE, NULL, l, 3);
+    char *doc = render(&f, i);
+    static const char *const expect[] = {
+        "<cbc:LineExtensionAmount currencyID=\"EUR\">0.15</cbc:LineExtensionAmount>"
+        "<cac:InvoicePeriod><cbc:StartDate>2026-10-01</cbc:StartDate><cbc:EndDate>2026-10-31"
+        "</cbc:EndDate></cac:InvoicePeriod><cac:Item>",
+        "<cbc:LineExtensionAmount currencyID=\"EUR\">0.10</cbc:LineExtensionAmount><cac:Item>",
+        "<cac:AdditionalItemProperty><cbc:Name>Service period</cbc:Name><cbc:Value>2026-11-01 "
+        "to 2026-11-30</cbc:Value></cac:AdditionalItemProperty></cac:Item>",
+        "<cbc:LineExtensionAmount currencyID=\"EUR\">0.05</cbc:LineExtensionAmount><cac:Item>",
+        "<cac:AdditionalItemProperty><cbc:Name>Service period</cbc:Name><cbc:Value>2026-09-01 "
+        "to 2026-09-30</cbc:Value></cac:AdditionalItemProperty></cac:Item>",
+    };
+    for (size_t k = 0; k < sizeof expect / sizeof *expect; k++)
+        cr_assert(strstr(doc, expect[k]), "missing: %s\nin:\n%s", expect[k], doc);
+    cr_assert_eq(count(doc, "<cac:InvoicePeriod>"), 2, "the document's and line 1's only");
+    cr_assert_eq(count(doc, "<cbc:Name>Service period</cbc:Name>"), 2);
+    assert_schema_valid(doc, "Invoice");
+    free(doc);
+    fx_free(&f);
+}
+
+/* PEPPOL-EN16931-CL008: an EndpointID's scheme is in Peppol's EAS list (an e-mail address, "EM",
+ * is not). The seller, French with a SIREN, is addressed by it (0002, without its spaces); a
+ * buyer by its VAT number under its country's EAS VAT scheme (9957 France, 9925 Belgium); a
+ * buyer without one (ACC-X) and a seller with neither have no EndpointID. */
+Test(invoice_ubl, electronic_addresses_use_peppol_eas_schemes)
+{
+    fx f;
+    fx_load(&f, "EUR");
+    const char *buyers[][2] = {
+        {"ACC-FR", "<cbc:EndpointID schemeID=\"9957\">FR11223344556</cbc:EndpointID>"},
+        {"ACC-BE", "<cbc:EndpointID schemeID=\"9925\">BE0123456789</cbc:EndpointID>"},
+        {"ACC-X", NULL},
+    };
+    for (size_t k = 0; k < sizeof buyers / sizeof *buyers; k++) {
+        rt_invoice_line l[1] = {fx_usage(&f, buyers[k][0], "SMS", 1, 1, 1, 50000000)};
+        char *doc = render(&f, fx_invoice(&f, buyers[k][0], "INV-2026-000007", RT_INVOICE, NULL,
+                                          l, 1));
+        const char *buyer = strstr(doc, "<cac:AccountingCustomerParty>");
+        cr_assert_not_null(buyer);
+        cr_assert(strstr(doc, "<cbc:EndpointID schemeID=\"0002\">123456789</cbc:EndpointID>") <
+                      buyer, "the seller's SIREN: %s", doc);
+        if (buyers[k][1])
+            cr_assert(strstr(buyer, buyers[k][1]), "%s: %s", buyers[k][0], buyer);
+        else
+            cr_assert_null(strstr(buyer, "EndpointID"), "%s: %s", buyers[k][0], buyer);
+        cr_assert_null(strstr(doc, "schemeID=\"EM\""));
+        assert_schema_valid(doc, "Invoice");
+        free(doc);
+    }
+    /* A seller without a SIREN is addressed by its VAT number; without either, not at all. */
+    const rt_company *book_company = f.cat.company;
+    rt_company co = *book_company;
+    f.cat.company = &co;
+    co.registration_id = "";
+    rt_invoice_line l[1] = {fx_usage(&f, "ACC-X", "SMS", 1, 1, 1, 50000000)};
+    size_t i = fx_invoice(&f, "ACC-X", "INV-2026-000008", RT_INVOICE, NULL, l, 1);
+    char *doc = render(&f, i);
+    cr_assert(strstr(doc, "<cbc:EndpointID schemeID=\"9957\">FR40123456789</cbc:EndpointID>"),
+              "%s", doc);
+    free(doc);
+    co.vat_id = "";
+    doc = render(&f, i);
+    cr_assert_null(strstr(doc, "EndpointID"), "%s", doc);
+    free(doc);
+    f.cat.company = book_company;
+    fx_free(&f);
+}
+
+/* Every piece of expect is in doc, its `lines` lines hold net = quantity x price / base, and
+ * it is a schema-valid Invoice. Frees doc. */
+static void assert_invoice_doc(char *doc, const char *const *expect, size_t n, int lines)
+{
+    for (size_t k = 0; k < n; k++)
+        cr_assert(strstr(doc, expect[k]), "missing: %s\nin:\n%s", expect[k], doc);
+    cr_assert_eq(check_lines(doc, "InvoiceLine", "InvoicedQuantity", 2), lines);
+    assert_schema_valid(doc, "Invoice");
+    free(doc);
+}
+
+/* Order lines (fx_order_invoice) use the measured form when quantity x price gives the net
+ * exactly: 2 SIM cards at 10.00 (20.00), 18 mobile lines at 14.99 a month (269.82), a
+ * cancelled line's credit (-14.99) as -1 line. The prorated line (18 lines for 10 of 31 days:
+ * 87.03) is a lot with a note, its quantity and price in the item properties. */
+Test(invoice_ubl, order_lines_show_their_quantity_unit_and_price)
+{
+    fx f;
+    fx_load(&f, "EUR");
+    char *doc = render(&f, fx_order_invoice(&f, "INV-2026-000009"));
+    static const char *const expect[] = {
+        "<cbc:ID>1</cbc:ID><cbc:InvoicedQuantity unitCode=\"H87\">2</cbc:InvoicedQuantity>"
+        "<cbc:LineExtensionAmount currencyID=\"EUR\">20.00</cbc:LineExtensionAmount>",
+        "<cac:Price><cbc:PriceAmount currencyID=\"EUR\">10.00</cbc:PriceAmount><cbc:BaseQuantity "
+        "unitCode=\"H87\">1</cbc:BaseQuantity></cac:Price>",
+        "<cbc:ID>2</cbc:ID><cbc:InvoicedQuantity unitCode=\"MON\">18</cbc:InvoicedQuantity>"
+        "<cbc:LineExtensionAmount currencyID=\"EUR\">269.82</cbc:LineExtensionAmount>",
+        "<cac:Price><cbc:PriceAmount currencyID=\"EUR\">14.99</cbc:PriceAmount><cbc:BaseQuantity "
+        "unitCode=\"MON\">1</cbc:BaseQuantity></cac:Price>",
+        "<cbc:ID>3</cbc:ID><cbc:Note>Quantity 1 is the whole line: its amount is not quantity x "
+        "price",
+        "<cbc:InvoicedQuantity unitCode=\"C62\">1</cbc:InvoicedQuantity><cbc:LineExtensionAmount "
+        "currencyID=\"EUR\">87.03</cbc:LineExtensionAmount>",
+        "<cac:AdditionalItemProperty><cbc:Name>Quantity billed</cbc:Name><cbc:Value>18 month"
+        "</cbc:Value></cac:AdditionalItemProperty><cac:AdditionalItemProperty><cbc:Name>Rate"
+        "</cbc:Name><cbc:Value>14.99 EUR per 1 month</cbc:Value>",
+        "<cbc:ID>4</cbc:ID><cbc:InvoicedQuantity unitCode=\"MON\">-1</cbc:InvoicedQuantity>"
+        "<cbc:LineExtensionAmount currencyID=\"EUR\">-14.99</cbc:LineExtensionAmount>",
+    };
+    assert_invoice_doc(doc, expect, sizeof expect / sizeof *expect, 4);
+    fx_free(&f);
+}
+
+/* ACC-BE's invoice of one SMS (0.05, VAT 0), its VAT category made `code`. */
+static char *render_in_category(fx *f, const char *number, rt_vat_code code)
+{
+    rt_invoice_line l[1] = {fx_usage(f, "ACC-BE", "SMS", 1, 1, 1, 50000000)};
+    size_t i = fx_invoice(f, "ACC-BE", number, RT_INVOICE, NULL, l, 1);
+    f->items[i].taxes[0].vat_code = (int32_t)code;
+    return render(f, i);
+}
+
+/* BR-O-02: an invoice outside the scope of VAT (O) carries neither the seller's nor the
+ * buyer's VAT identifier. BR-IC-12: an intra-community supply (K) has a deliver-to country,
+ * the buyer's. */
+Test(invoice_ubl, out_of_scope_and_intra_community_rules)
+{
+    fx f;
+    fx_load(&f, "EUR");
+    char *o = render_in_category(&f, "INV-2026-000010", RT_VAT_O);
+    cr_assert(strstr(o, "<cbc:ID>O</cbc:ID>"), "%s", o);
+    cr_assert_null(strstr(o, "<cac:PartyTaxScheme>"), "%s", o);
+    cr_assert_null(strstr(o, "<cac:Delivery>"), "%s", o);
+    assert_schema_valid(o, "Invoice");
+    free(o);
+    char *k = render_in_category(&f, "INV-2026-000011", RT_VAT_K);
+    cr_assert(strstr(k, "</cac:AccountingCustomerParty><cac:Delivery><cac:DeliveryLocation>"
+                        "<cac:Address><cac:Country><cbc:IdentificationCode>BE"
+                        "</cbc:IdentificationCode></cac:Country></cac:Address>"
+                        "</cac:DeliveryLocation></cac:Delivery><cac:PaymentMeans>"),
+              "%s", k);
+    cr_assert(strstr(k, "<cac:PartyTaxScheme><cbc:CompanyID>FR40123456789</cbc:CompanyID>"));
+    cr_assert(strstr(k, "<cac:PartyTaxScheme><cbc:CompanyID>BE0123456789</cbc:CompanyID>"));
+    assert_schema_valid(k, "Invoice");
+    free(k);
     fx_free(&f);
 }
 
