@@ -1002,14 +1002,18 @@ static bool discount_applies(const inv_ctx *x, const rt_discount *d)
     return plan != RT_NO_INDEX && has_plan(x, plan);
 }
 
-/* A percentage (half-up to 1e-9) or a fixed amount of base, never more than the base. */
+/* A percentage of base (half-up to 1e-9; negative for a negative base), or a fixed amount,
+ * never more than a positive base (none on a base of 0 or less). */
 static rt_status discount_amount(const rt_discount *d, __int128 base, int64_t *out)
 {
     *out = 0;
-    if (base <= 0) return RT_OK;
-    if (base > INT64_MAX) return RT_EOVERFLOW;
+    if (base > INT64_MAX || base < -INT64_MAX) return RT_EOVERFLOW;
+    /* A percentage of a negative base (a credit for service cancelled after it was billed,
+     * discounted then) takes the discount back in the same proportion: the customer is
+     * credited what was paid, not the undiscounted price. */
     if (d->percent_e4 != RT_UNSET)
         return rt_mul_div_round((int64_t)base, d->percent_e4, 1000000, RT_ROUND_HALF_UP, out);
+    if (base <= 0) return RT_OK;
     *out = (__int128)d->amount_nanos < base ? d->amount_nanos : (int64_t)base;
     return RT_OK;
 }
@@ -1053,9 +1057,10 @@ static rt_status push_discount(inv_ctx *x, const rt_discount *d, uint32_t charge
 /* An invoice discount of amount_nanos shared between the VAT categories of its base, as
  * EN 16931 wants of a document-level allowance (one category each) and so that no category's
  * VAT base is lowered by another's discount: the amount is rounded to the currency's minor
- * units, then each category with a positive base takes its share of that in minor units
- * (rounded down), the largest one the rest; one discount line per share, in the order the
- * categories first appear. */
+ * units, then each category whose base has the sign of the whole base (positive, or negative
+ * when the discount is taken back from a credit) takes its share of that in minor units
+ * (rounded toward zero), the largest one the rest; one discount line per share, in the order
+ * the categories first appear. */
 static rt_status share_discount(inv_ctx *x, const rt_discount *d, const category_base *cb,
                                 size_t n, int64_t amount_nanos)
 {
@@ -1066,17 +1071,18 @@ static rt_status share_discount(inv_ctx *x, const rt_discount *d, const category
     if (rt_rescale(amount_nanos, RT_NANOS_SCALE, dec, (rt_round)cat->company->line_rounding,
                    &total) != RT_OK)
         return overflow(x, "a discount");
-    __int128 positive = 0;
+    int sign = amount_nanos > 0 ? 1 : -1;
+    __int128 same = 0; /* the bases of the discount's sign, summed */
     size_t largest = n;
     for (size_t c = 0; c < n; c++) {
-        if (cb[c].base <= 0) continue;
-        positive += cb[c].base;
-        if (largest == n || cb[c].base > cb[largest].base) largest = c;
+        if (cb[c].base * sign <= 0) continue;
+        same += cb[c].base;
+        if (largest == n || cb[c].base * sign > cb[largest].base * sign) largest = c;
     }
-    RT_ASSERT(largest < n && positive > 0); /* the discount is never more than the base */
+    RT_ASSERT(largest < n); /* a discount comes from a base of its sign */
     int64_t part[DISCOUNT_CATEGORIES_MAX], rest = total;
     for (size_t c = 0; c < n; c++) {
-        part[c] = cb[c].base > 0 ? (int64_t)((__int128)total * cb[c].base / positive) : 0;
+        part[c] = cb[c].base * sign > 0 ? (int64_t)((__int128)total * cb[c].base / same) : 0;
         rest -= part[c];
     }
     part[largest] += rest;

@@ -446,6 +446,40 @@ Test(billing, a_period_charge_is_priced_once_across_its_versions)
     rt_invoice_set_free(&s);
 }
 
+/* A percentage discount of a negative base takes the discount back: A_MIX5's only line is a
+ * credit of -2.00 for heat cancelled after it was billed with 5% off (a 5.5% line from the
+ * orders); the 5% invoice discount on it is +0.10, so the customer gets back 1.90, what was
+ * paid, not 2.00. */
+Test(billing, a_percentage_discount_of_a_credit_is_taken_back)
+{
+    rt_aggregates agg;
+    rt_invoice_set s;
+    rt_error err;
+    cr_assert_eq(rt_agg_init(&agg), RT_OK);
+    rt_extra_line credit;
+    memset(&credit, 0, sizeof credit);
+    credit.account = rt_catalog_account(&cat, "A_MIX5", 6);
+    credit.line.kind = RT_LINE_RECURRING;
+    credit.line.charge = charge_of("P_MIX", "C_HEAT");
+    credit.line.product = rt_catalog_product_at(&cat, rt_catalog_product_key(&cat, "HEAT", 4),
+                                                ctx.period.start_s);
+    credit.line.zone = credit.line.rate_group = RT_NO_INDEX;
+    credit.line.amount_nanos = -2000000000;
+    credit.line.service_start_day = ctx.period.start_day;
+    credit.line.service_end_day = ctx.period.end_day;
+    cr_assert_eq(rt_billing_build(&cat, &ctx.period, &agg, 1, false, &credit, 1, 1, &s, &err),
+                 RT_OK, "%s", err.message);
+    const rt_invoice *inv = invoice_of(&s, "A_MIX5");
+    cr_assert_not_null(inv);
+    cr_assert_eq(inv->line_count, 2);
+    cr_assert_eq(inv->lines[1].kind, RT_LINE_DISCOUNT);
+    cr_assert_eq(inv->lines[1].net_minor, 10);
+    cr_assert_str_eq(cat.tax_rates[inv->lines[1].tax].tax_category, "reduced");
+    cr_assert_eq(inv->net_minor, -190);
+    rt_invoice_set_free(&s);
+    rt_agg_free(&agg);
+}
+
 /* The entries of chunks side by side, as billing reads them, copied into one table. */
 static void join_chunks(const rt_agg_chunks *c, rt_aggregates *out)
 {
