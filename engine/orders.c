@@ -510,6 +510,46 @@ static rt_status release_value(ctx *c, const sub_info *s, rt_days cs, const int6
     return rt_sub_i64(v[1], v[0], out);
 }
 
+/* The segment of seg[0 .. n) in force on day d, or NULL. */
+static const segment *segment_on(const segment *seg, size_t n, rt_days d)
+{
+    for (size_t i = 0; i < n; i++)
+        if (seg[i].start <= d && d < seg[i].end) return &seg[i];
+    return NULL;
+}
+
+static bool same_terms(const segment *a, const segment *b)
+{
+    if (!a || !b) return a == b;
+    return a->qty_base == b->qty_base && a->price_nanos == b->price_nanos &&
+           a->discount_e4 == b->discount_e4;
+}
+
+/* The days of [cs, ce) whose terms (in service or not, quantity, price, discount) differ
+ * between what was known at the period's start and at its end, as [*from, *to): what an
+ * adjustment of an already billed cycle bills or credits (a cancel on the 20th: the 20th to
+ * the cycle's end). *from >= *to when none differ (the book's price changed instead). */
+static void changed_days(const known_segments *ks, rt_days cs, rt_days ce, rt_days *from,
+                         rt_days *to)
+{
+    *from = ce;
+    *to = cs;
+    for (rt_days d = cs, next; d < ce; d = next) {
+        next = ce; /* the next day on which any segment starts or ends */
+        for (int k = 0; k < 2; k++)
+            for (size_t i = 0; i < ks->nseg[k]; i++) {
+                const segment *g = &ks->seg[k][i];
+                if (g->start > d && g->start < next) next = g->start;
+                if (g->end > d && g->end < next) next = g->end;
+            }
+        if (same_terms(segment_on(ks->seg[0], ks->nseg[0], d),
+                       segment_on(ks->seg[1], ks->nseg[1], d)))
+            continue;
+        if (d < *from) *from = d;
+        if (next > *to) *to = next;
+    }
+}
+
 /* Bill one cycle of a subscription: B(C, P.end) - B(C, P.start), and the release of what
  * advance billing deferred: Rec(C, P.end) - Rec(C, P.start), in the functional currency. */
 static rt_status bill_cycle(ctx *c, const sub_info *s, const known_segments *ks, int32_t cm)
@@ -600,6 +640,17 @@ static rt_status bill_cycle(ctx *c, const sub_info *s, const known_segments *ks,
         /* Cancelled before the cycle began: the line is a full credit of the cycle. */
         serv_start = cs;
         serv_end = ce;
+    }
+    if (b[0] != 0 && !ks->same) {
+        /* An adjustment of a cycle billed before: its days are those whose terms changed,
+         * not the days in service as known now (a cancel on the 20th credits the 20th to the
+         * end, which a label of the 1st to the 19th would misstate). */
+        rt_days from, to;
+        changed_days(ks, cs, ce, &from, &to);
+        if (from < to) {
+            serv_start = from;
+            serv_end = to;
+        }
     }
     l->service_start_day = serv_start;
     l->service_end_day = serv_end;

@@ -418,7 +418,8 @@ Test(e2e, orders_bill_subscriptions_and_release_deferred_revenue)
     cr_assert(strstr(row, ",EUR,3,3,20.19,0.00,20.19"), "%s", row);
     free(inv);
     char *lines = read_out(tmp, "oct", "invoice_lines.csv");
-    cr_assert(strstr(lines, "\"Mobile Start monthly fee, 2026-10-01 to 2026-10-19 (adjustment)\""
+    /* A cancel from the 20th credits the 20th to the 31st (12 days of 31). */
+    cr_assert(strstr(lines, "\"Mobile Start monthly fee, 2026-10-20 to 2026-10-31 (adjustment)\""
                             ",0,1,1,month,9.99,1,-3.87,"));
     cr_assert(strstr(lines, "\"Mobile Start monthly fee, 2026-10-10 to 2026-10-31 (adjustment)\""
                             ",0,1,1,month,9.99,1,7.09,"));

@@ -184,9 +184,37 @@ Test(orders, mid_period_start_and_cancel_are_prorated_by_day)
     cr_assert_eq(net_of(&r, 1), 3100);
     cr_assert_eq(r.charges[2].account, 1);
     cr_assert_eq(net_of(&r, 2), -2100);
-    cr_assert_eq(r.charges[2].line.service_end_day, rt_days_from_civil(2026, 10, 11));
+    /* The credit is for the days cancelled, Oct 11 to 31, and says so. */
+    cr_assert_eq(r.charges[2].line.service_start_day, rt_days_from_civil(2026, 10, 11));
+    cr_assert_eq(r.charges[2].line.service_end_day, rt_days_from_civil(2026, 11, 1));
+    cr_assert_str_eq(r.charges[2].line.description, "Monthly fee, 2026-10-11 to 2026-10-31 (adjustment)");
     /* Earned in October: A1 10.00 (billed now), A2 10.00 (billed in September). */
     cr_assert_eq(released(&r), 2000);
+    rt_order_result_free(&r);
+    rt_order_book_free(&ob);
+    free_fixture(&fx);
+}
+
+/* An adjustment names the days it bills: A2's October, billed in advance by September's run
+ * at one unit, goes to two units from Oct 21 (booked Oct 5): +1 unit for the 21st to the
+ * 31st, 11/31 x 31.00 = 11.00, labelled with those days. */
+Test(orders, an_adjustment_names_the_days_whose_terms_changed)
+{
+    fixture fx;
+    load_book(&fx);
+    rt_order_book ob;
+    rt_order_result r;
+    bill(&fx,
+         HEADER "O2,1,S2,new,A2,FEE_M,2026-03-01,,1,,,,\n"
+                "O2,2,S2,change,A2,FEE_M,2026-10-21,2026-10-05,2,,,,\n",
+         "2026-10", &ob, &r);
+    cr_assert_eq(r.charge_count, 2, "the October adjustment and November");
+    cr_assert_eq(net_of(&r, 0), 1100);
+    cr_assert_eq(r.charges[0].line.service_start_day, rt_days_from_civil(2026, 10, 21));
+    cr_assert_eq(r.charges[0].line.service_end_day, rt_days_from_civil(2026, 11, 1));
+    cr_assert_str_eq(r.charges[0].line.description,
+                     "Monthly fee, 2026-10-21 to 2026-10-31 (adjustment)");
+    cr_assert_eq(net_of(&r, 1), 6200);
     rt_order_result_free(&r);
     rt_order_book_free(&ob);
     free_fixture(&fx);
