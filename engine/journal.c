@@ -123,8 +123,8 @@ typedef struct booker {
 } booker;
 
 /* Gather invoice i's revenue by GL row into b->rows (in GL-row order, so that the entry's
- * layout is canonical) and b->sum: a line goes to its product's revenue row, or to deferred
- * revenue when billed in advance. RT_EOVERFLOW, or RT_ENOTFOUND for a line billed in advance
+ * layout is canonical; rows that sum to 0 left out) and b->sum: a line goes to its product's
+ * revenue row, or to deferred revenue when billed in advance. RT_EOVERFLOW, or RT_ENOTFOUND for a line billed in advance
  * when the book has no deferred revenue account. */
 static rt_status gather(booker *b, const rt_invoice *inv, uint32_t i)
 {
@@ -145,6 +145,15 @@ static rt_status gather(booker *b, const rt_invoice *inv, uint32_t i)
         }
         if (rt_add_i64(b->sum[g], l->net_minor, &b->sum[g]) != RT_OK) return RT_EOVERFLOW;
     }
+    /* A row that sums to nothing (usage all within an allowance, a line and its credit) gets
+     * no line, as a VAT subtotal of 0 gets none: a GL import reads no 0.00 / 0.00 rows. Unless
+     * nothing else would be credited, so that every entry keeps a credit side. */
+    bool vat = false;
+    for (uint32_t s = 0; s < inv->tax_count; s++) vat = vat || inv->taxes[s].tax_minor != 0;
+    size_t kept = 0;
+    for (size_t r = 0; r < b->nrows; r++)
+        if (b->sum[b->rows[r]] != 0) b->rows[kept++] = b->rows[r];
+    if (kept > 0 || vat) b->nrows = kept;
     return RT_OK;
 }
 

@@ -366,6 +366,40 @@ Test(journal, entries_lines_and_sides)
     cr_assert_eq(jr.lines[5].subtotal, 1);
 }
 
+/* A GL account whose lines net to nothing gets no 0.00 / 0.00 line: A1's voice billed under
+ * the first version and credited under the second (+0.30, -0.30, both 7061) beside 0.10 of
+ * data (7062) books the receivable, 7062 and VAT only. */
+Test(journal, a_gl_account_that_nets_to_nothing_gets_no_line)
+{
+    rt_aggregates a;
+    rt_invoice_set s2;
+    rt_journal j = {0};
+    rt_error err;
+    uint32_t voice = cat.charge_key_rows[rt_catalog_charge_key(&cat, "PA", "C_VOICE")].first;
+    uint32_t data = cat.charge_key_rows[rt_catalog_charge_key(&cat, "PA", "C_DATA")].first;
+    rt_aggregates saved = agg;
+    cr_assert_eq(rt_agg_init(&agg), RT_OK);
+    add(0, voice, 300000000);
+    add(0, voice + 1, -300000000);
+    add(0, data, 100000000);
+    rt_agg_sort(&agg);
+    cr_assert_eq(rt_billing_build(&cat, &period, &agg, 1, false, NULL, 0, 1, &s2, &err), RT_OK);
+    a = agg;
+    agg = saved;
+    cr_assert_eq(s2.items[0].line_count, 3);
+    cr_assert_eq(rt_journal_book_invoices(&cat, &s2, 1, &j, &err), RT_OK);
+    cr_assert_eq(j.count, 3);
+    cr_assert_eq(j.lines[0].kind, RT_JL_RECEIVABLE);
+    cr_assert_eq(j.lines[0].debit_minor, 12);
+    cr_assert_str_eq(cat.gl_accounts[j.lines[1].gl].gl_account, "7062");
+    cr_assert_eq(j.lines[1].credit_minor, 10);
+    cr_assert_eq(j.lines[2].kind, RT_JL_VAT);
+    cr_assert_eq(j.lines[2].credit_minor, 2);
+    rt_journal_free(&j);
+    rt_invoice_set_free(&s2);
+    rt_agg_free(&a);
+}
+
 Test(journal, lines_billed_in_advance_go_to_deferred_revenue)
 {
     /* Invoice 1's voice line (GL 7061) billed in advance, with 7062 as the deferred revenue
