@@ -707,16 +707,22 @@ rt_line_terms rt_line_terms_of(const rt_catalog *cat, const rt_invoice *inv, siz
 
 /* ---- 1. usage lines ---- */
 
-/* Whether aggregate e joins line l, the previous usage line: the same charge of a period
- * model (tiered, volume, package), zone and rate group in another version. Such a charge is
- * priced once on the period's total, so its versions' usage is one line: priced version by
- * version, each part would start again from the first tier or block. */
-static bool joins_period_line(const rt_catalog *cat, const rt_invoice_line *l,
-                              const rt_agg_entry *e)
+/* The usage line among lines[first .. count) that aggregate e of a period model (tiered,
+ * volume, package) joins: the same charge in another version, zone and rate group; NULL for
+ * none or another model. Such a charge is priced once on the period's total, so its versions'
+ * usage is one line: priced version by version, each part would start again from the first
+ * tier or block. */
+static rt_invoice_line *period_line_of(inv_ctx *x, size_t first, const rt_agg_entry *e)
 {
-    return l->charge != e->charge && cat->charge_key[l->charge] == cat->charge_key[e->charge] &&
-           l->zone == e->zone && l->rate_group == e->rate_group &&
-           rt_charge_model_is_period((rt_charge_model)cat->charges[e->charge].model);
+    const rt_catalog *cat = x->cat;
+    if (!rt_charge_model_is_period((rt_charge_model)cat->charges[e->charge].model)) return NULL;
+    for (size_t i = x->count; i-- > first;) {
+        rt_invoice_line *l = &x->lines[i];
+        if (cat->charge_key[l->charge] == cat->charge_key[e->charge] && l->zone == e->zone &&
+            l->rate_group == e->rate_group)
+            return l;
+    }
+    return NULL;
 }
 
 static rt_status add_usage_lines(inv_ctx *x, const rt_agg_entry *e, size_t n)
@@ -724,8 +730,8 @@ static rt_status add_usage_lines(inv_ctx *x, const rt_agg_entry *e, size_t n)
     const rt_catalog *cat = x->cat;
     size_t first = x->count;
     for (size_t i = 0; i < n; i++) {
-        if (x->count > first && joins_period_line(cat, &x->lines[x->count - 1], &e[i])) {
-            rt_invoice_line *l = &x->lines[x->count - 1];
+        rt_invoice_line *l = period_line_of(x, first, &e[i]);
+        if (l) {
             if (e[i].amount_nanos > INT64_MAX || e[i].amount_nanos < INT64_MIN ||
                 rt_add_i64(l->amount_nanos, (int64_t)e[i].amount_nanos, &l->amount_nanos) !=
                     RT_OK ||
@@ -736,8 +742,7 @@ static rt_status add_usage_lines(inv_ctx *x, const rt_agg_entry *e, size_t n)
             l->charge = e[i].charge; /* the later version, unless the tax point's is found below */
             continue;
         }
-        rt_invoice_line *l = push_line(x, RT_LINE_USAGE);
-        if (!l) return oom(x);
+        if (!(l = push_line(x, RT_LINE_USAGE))) return oom(x);
         l->charge = e[i].charge;
         l->zone = e[i].zone;
         l->rate_group = e[i].rate_group;
