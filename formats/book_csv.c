@@ -1,8 +1,10 @@
 /* book_csv: price book source directory reader and writer. */
 #include "formats/book_csv.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -170,10 +172,31 @@ rt_status rt_book_csv_table(const rt_book *book, rt_table_id id, rt_buf *b)
     return rt_buf_status(b);
 }
 
+/* Whether dir holds anything but "." and "..". */
+static bool dir_has_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return true; /* not a directory we can read: not ours to write into */
+    const struct dirent *e;
+    bool any = false;
+    while (!any && (e = readdir(d)) != NULL)
+        any = strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+    closedir(d);
+    return any;
+}
+
 rt_status rt_book_csv_write(const char *dir, const rt_book *book, rt_error *err)
 {
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
-        return rt_error_set(err, RT_EIO, dir, 0, 0, NULL, "cannot create: %s", strerror(errno));
+    /* Into a new or empty directory only: written into another (a run's output directory, an
+     * older source), the export would mix with files it did not write, which a later import
+     * would read or ignore. */
+    if (mkdir(dir, 0777) != 0) {
+        if (errno != EEXIST)
+            return rt_error_set(err, RT_EIO, dir, 0, 0, NULL, "cannot create: %s", strerror(errno));
+        if (dir_has_entries(dir))
+            return rt_error_set(err, RT_EEXIST, dir, 0, 0, NULL,
+                                "exists and is not an empty directory");
+    }
     rt_buf b;
     rt_buf_init(&b);
     rt_status st = RT_OK;

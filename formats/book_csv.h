@@ -16,8 +16,8 @@
  * sorted by key afterwards; cross-table validation is the caller's (rt_book_validate). */
 rt_status rt_book_csv_read(const char *dir, rt_book *book, rt_diags *diags);
 
-/* Write every table of book as dir/<table>.csv (dir is created if needed; files are
- * replaced). RT_EIO with the path in err. */
+/* Write every table of book as dir/<table>.csv into dir, which is created, or must be an
+ * empty directory. RT_EEXIST when it holds anything, RT_EIO with the path in err. */
 rt_status rt_book_csv_write(const char *dir, const rt_book *book, rt_error *err);
 
 /* One table as CSV text (header and rows), for `book show` and tests. */

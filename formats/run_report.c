@@ -340,9 +340,10 @@ static void summary(rt_buf *b, const rt_json *m)
                       "<tr><th>order lines</th><td>%" PRIu64 " (used %" PRIu64
                       ", rejected %" PRIu64 ")</td></tr>\n",
                       lines, used, orders_rejected);
-    /* A rerun: what it changed in the corrected run's invoices. */
+    /* A rerun: what it changed in the corrected run's invoices (corrects_run is 0 in a run
+     * that corrects none). */
     uint64_t corrects = 0, unchanged = 0, invoices = 0, credit_notes = 0;
-    if (rt_json_u64(m, "corrects_run", &corrects) == RT_OK) {
+    if (rt_json_u64(m, "corrects_run", &corrects) == RT_OK && corrects > 0) {
         rt_json_u64(m, "unchanged_invoices", &unchanged);
         rt_json_u64(rt_json_get(m, "invoices"), "count", &invoices);
         rt_json_u64(rt_json_get(m, "credit_notes"), "count", &credit_notes);

@@ -1178,3 +1178,41 @@ Test(e2e, a_listed_option_value_outside_its_list_is_a_usage_error)
                                "/nonexistent/o --late reject --id-scan off 2> /dev/null"),
                  1, "good values get as far as the missing book");
 }
+
+/* A scheduler's slip is a usage error, not another run: an option given twice (a second
+ * --period would bill another month), a malformed period, an option without its value. */
+Test(e2e, a_repeated_option_or_a_malformed_period_is_a_usage_error)
+{
+    static const char *const bad[] = {"--period 2026-11", "--threads 1 --threads 2",
+                                      "--rerun --rerun", "--late bill --late reject",
+                                      "--threads"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        cr_assert_eq(rt_test_ratel("run --book /nonexistent --period 2026-10 --usage x.csv "
+                                   "--out /nonexistent/o %s 2> /dev/null", bad[i]),
+                     2, "%s", bad[i]);
+    static const char *const periods[] = {"2026-13", "2026-1", "2026-00", "26-10", "2026-10x"};
+    for (size_t i = 0; i < sizeof periods / sizeof *periods; i++)
+        cr_assert_eq(rt_test_ratel("run --book /nonexistent --period %s --usage x.csv "
+                                   "--out /nonexistent/o 2> /dev/null", periods[i]),
+                     2, "%s", periods[i]);
+    /* --usage and --orders may be given several times. */
+    cr_assert_eq(rt_test_ratel("run --book /nonexistent --period 2026-10 --usage x.csv --usage "
+                               "y.csv --out /nonexistent/o 2> /dev/null"),
+                 1, "as far as the missing book");
+}
+
+/* book export writes a new or empty directory only: into a run's output directory it would
+ * mix the book's files with the run's. */
+Test(e2e, book_export_refuses_a_directory_that_holds_files)
+{
+    char tmp[256];
+    rt_test_tmpdir(tmp, sizeof tmp);
+    import_book(tmp);
+    cr_assert_eq(run_sample(tmp, "out", ""), 0);
+    cr_assert_eq(rt_test_ratel("book export --book '%s/book' '%s/out' 2> /dev/null", tmp, tmp), 1);
+    cr_assert_eq(rt_test_ratel("verify '%s/out' > /dev/null", tmp), 0, "the run is untouched");
+    cr_assert_eq(rt_test_sh("mkdir '%s/empty'", tmp), 0);
+    cr_assert_eq(rt_test_ratel("book export --book '%s/book' '%s/empty' > /dev/null", tmp, tmp), 0);
+    cr_assert_eq(rt_test_ratel("book export --book '%s/book' '%s/new' > /dev/null", tmp, tmp), 0);
+    cr_assert_eq(rt_test_sh("diff -r '%s/empty' '%s/new'", tmp, tmp), 0);
+}

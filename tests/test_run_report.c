@@ -33,6 +33,7 @@ Test(run_report, shows_counts_revenue_hours_accounts_and_rejects)
     char *text = report_of(out, html);
     cr_assert(strstr(text, "<h1>ratel run 1, period 2026-10</h1>"));
     cr_assert(strstr(text, "<tr><th>records read</th><td>3732</td></tr>"));
+    cr_assert_null(strstr(text, "rerun of run"), "a first run corrects none");
     cr_assert(strstr(text, "read = rated + rejected + duplicate"));
     cr_assert(strstr(text, "net 299.91, tax 59.93, gross 359.84"));
     /* Revenue by product, largest first: data 130.89 EUR (as the accrual test finds). */

@@ -140,9 +140,26 @@ int rt_cmd_run(int argc, char **argv)
     }
     int quiet = 0, rc;
     size_t nusage = 0, norders = 0;
+    /* Options given once: a second --period (or --threads...) is refused rather than taking
+     * the last, so a scheduler's slip cannot bill another month. --usage and --orders add. */
+    static const char *const once[] = {
+        "--book",         "--period",       "--out",         "--threads",       "--late-window",
+        "--chunk-size",   "--id-scan",      "--accrue-only", "--compress-tables",
+        "--usage-format", "--cdr-product",  "--cdr-utc-offset", "--rerun",      "--late",
+        "--quiet",        NULL};
+    static const char *const valued[] = {
+        "--book",       "--period",     "--out",         "--usage",        "--orders",
+        "--threads",    "--late-window", "--chunk-size", "--id-scan",      "--usage-format",
+        "--cdr-product", "--cdr-utc-offset", "--late",   NULL};
+    uint32_t seen = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int has = i + 1 < argc;
+        int one = rt_cli_choice(a, once);
+        if (one >= 0 && (seen >> one & 1u)) return RUN_USAGE_ERROR("%s is given twice", a);
+        if (one >= 0) seen |= 1u << one;
+        if (!has && rt_cli_choice(a, valued) >= 0)
+            return RUN_USAGE_ERROR("%s needs a value", a);
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             fputs(run_usage, stdout);
             free(usage);
@@ -220,6 +237,9 @@ int rt_cmd_run(int argc, char **argv)
     if (!cfg.book_dir || !cfg.period || !cfg.out_dir || nusage + norders == 0) {
         return RUN_USAGE_ERROR("needs --book, --period, --out and --usage or --orders");
     }
+    rt_period period;
+    if (rt_period_parse(cfg.period, &period) != RT_OK)
+        return RUN_USAGE_ERROR("--period takes a month as YYYY-MM, not '%s'", cfg.period);
 #undef RUN_USAGE_ERROR
     cfg.usage_paths = usage;
     cfg.usage_count = nusage;
