@@ -1166,14 +1166,21 @@ Test(e2e, utility_sample_invoices_match_the_hand_computed_figures)
 
 /* Options that take a value from a fixed list refuse any other with exit status 2 (bad
  * command line) before touching anything. */
+/* Each of `extra` added to a run's command line is a usage error (exit 2); `period` is the
+ * run's --period. */
+static void expect_usage_errors(const char *period, const char *const *extra, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        cr_assert_eq(rt_test_ratel("run --book /nonexistent --period %s --usage x.csv "
+                                   "--out /nonexistent/o %s 2> /dev/null", period, extra[i]),
+                     2, "%s %s", period, extra[i]);
+}
+
 Test(e2e, a_listed_option_value_outside_its_list_is_a_usage_error)
 {
     static const char *const bad[] = {"--late nope", "--late", "--id-scan maybe",
                                       "--id-scan ON"};
-    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
-        cr_assert_eq(rt_test_ratel("run --book /nonexistent --period 2026-10 --usage x.csv "
-                                   "--out /nonexistent/o %s 2> /dev/null", bad[i]),
-                     2, "%s", bad[i]);
+    expect_usage_errors("2026-10", bad, sizeof bad / sizeof *bad);
     cr_assert_eq(rt_test_ratel("run --book /nonexistent --period 2026-10 --usage x.csv --out "
                                "/nonexistent/o --late reject --id-scan off 2> /dev/null"),
                  1, "good values get as far as the missing book");
@@ -1186,15 +1193,11 @@ Test(e2e, a_repeated_option_or_a_malformed_period_is_a_usage_error)
     static const char *const bad[] = {"--period 2026-11", "--threads 1 --threads 2",
                                       "--rerun --rerun", "--late bill --late reject",
                                       "--threads"};
-    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
-        cr_assert_eq(rt_test_ratel("run --book /nonexistent --period 2026-10 --usage x.csv "
-                                   "--out /nonexistent/o %s 2> /dev/null", bad[i]),
-                     2, "%s", bad[i]);
+    expect_usage_errors("2026-10", bad, sizeof bad / sizeof *bad);
+    static const char *const none[] = {""};
     static const char *const periods[] = {"2026-13", "2026-1", "2026-00", "26-10", "2026-10x"};
     for (size_t i = 0; i < sizeof periods / sizeof *periods; i++)
-        cr_assert_eq(rt_test_ratel("run --book /nonexistent --period %s --usage x.csv "
-                                   "--out /nonexistent/o 2> /dev/null", periods[i]),
-                     2, "%s", periods[i]);
+        expect_usage_errors(periods[i], none, 1);
     /* --usage and --orders may be given several times. */
     cr_assert_eq(rt_test_ratel("run --book /nonexistent --period 2026-10 --usage x.csv --usage "
                                "y.csv --out /nonexistent/o 2> /dev/null"),
