@@ -119,7 +119,8 @@ static void round_trip(const char *from)
     }
     rt_book_free(&a);
     rt_book_free(&b);
-    rt_test_rmtree(d1);
+    rt_test_rmtree(d1); /* an export writes a new or empty directory only */
+    rt_test_rmtree(d2);
 }
 
 Test(book_csv, export_import_export_is_byte_identical)
