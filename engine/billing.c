@@ -1059,38 +1059,49 @@ static rt_status push_discount(inv_ctx *x, const rt_discount *d, uint32_t charge
     return RT_OK;
 }
 
-/* An invoice discount of amount_nanos shared between the VAT categories of its base, as
- * EN 16931 wants of a document-level allowance (one category each) and so that no category's
- * VAT base is lowered by another's discount: the amount is rounded to the currency's minor
- * units, then each category whose base has the sign of the whole base (positive, or negative
- * when the discount is taken back from a credit) takes its share of that in minor units
- * (rounded toward zero), the largest one the rest; one discount line per share, in the order
- * the categories first appear. */
+/* An invoice discount shared between the VAT categories of its base, as EN 16931 wants of a
+ * document-level allowance (one category each) and so that each VAT base is lowered by its
+ * own share only. A percentage is taken of each category's base on its own (negative for a
+ * negative base: a category of credits gets its discount back), each share rounded as a
+ * line. A fixed amount_nanos, rounded to the currency's minor units, is shared in proportion
+ * to the positive bases in minor units (rounded down), the largest base taking the rest. One
+ * discount line per share that is not 0, in the order the categories first appear. */
 static rt_status share_discount(inv_ctx *x, const rt_discount *d, const category_base *cb,
                                 size_t n, int64_t amount_nanos)
 {
     const rt_catalog *cat = x->cat;
     const rt_account *acct = &cat->accounts[x->account];
     unsigned dec = x->currency->minor_units;
-    int64_t scale = rt_pow10(RT_NANOS_SCALE - dec), total;
-    if (rt_rescale(amount_nanos, RT_NANOS_SCALE, dec, (rt_round)cat->company->line_rounding,
-                   &total) != RT_OK)
-        return overflow(x, "a discount");
-    int sign = amount_nanos > 0 ? 1 : -1;
-    __int128 same = 0; /* the bases of the discount's sign, summed */
-    size_t largest = n;
-    for (size_t c = 0; c < n; c++) {
-        if (cb[c].base * sign <= 0) continue;
-        same += cb[c].base;
-        if (largest == n || cb[c].base * sign > cb[largest].base * sign) largest = c;
+    int64_t scale = rt_pow10(RT_NANOS_SCALE - dec);
+    int64_t part[DISCOUNT_CATEGORIES_MAX];
+    if (d->percent_e4 != RT_UNSET) {
+        for (size_t c = 0; c < n; c++) {
+            int64_t exact;
+            if (discount_amount(d, cb[c].base, &exact) != RT_OK ||
+                rt_rescale(exact, RT_NANOS_SCALE, dec, (rt_round)cat->company->line_rounding,
+                           &part[c]) != RT_OK)
+                return overflow(x, "a discount");
+        }
+    } else {
+        int64_t total, rest;
+        if (rt_rescale(amount_nanos, RT_NANOS_SCALE, dec, (rt_round)cat->company->line_rounding,
+                       &total) != RT_OK)
+            return overflow(x, "a discount");
+        __int128 positive = 0;
+        size_t largest = n;
+        for (size_t c = 0; c < n; c++) {
+            if (cb[c].base <= 0) continue;
+            positive += cb[c].base;
+            if (largest == n || cb[c].base > cb[largest].base) largest = c;
+        }
+        RT_ASSERT(largest < n); /* a fixed discount comes from a positive base */
+        rest = total;
+        for (size_t c = 0; c < n; c++) {
+            part[c] = cb[c].base > 0 ? (int64_t)((__int128)total * cb[c].base / positive) : 0;
+            rest -= part[c];
+        }
+        part[largest] += rest;
     }
-    RT_ASSERT(largest < n); /* a discount comes from a base of its sign */
-    int64_t part[DISCOUNT_CATEGORIES_MAX], rest = total;
-    for (size_t c = 0; c < n; c++) {
-        part[c] = cb[c].base * sign > 0 ? (int64_t)((__int128)total * cb[c].base / same) : 0;
-        rest -= part[c];
-    }
-    part[largest] += rest;
     for (size_t c = 0; c < n; c++) {
         if (part[c] == 0) continue;
         uint32_t tax = rt_catalog_tax_at(cat, acct->tax_jurisdiction, cb[c].category, x->tax_point);
@@ -1138,8 +1149,11 @@ static rt_status apply_discount(inv_ctx *x, const rt_discount *d)
     }
     int64_t amount;
     if (discount_amount(d, base, &amount) != RT_OK) return overflow(x, "a discount");
+    /* A percentage of an invoice is reckoned per category, whose bases may not add up to
+     * more than 0 (a credit beside a charge). */
+    if (k == RT_NO_INDEX && (amount != 0 || d->percent_e4 != RT_UNSET))
+        return share_discount(x, d, cb, ncb, amount);
     if (amount == 0) return RT_OK;
-    if (k == RT_NO_INDEX) return share_discount(x, d, cb, ncb, amount);
     return push_discount(x, d, charge, RT_NO_INDEX, amount);
 }
 

@@ -1070,11 +1070,10 @@ Test(e2e, verify_catches_a_tampered_e_invoice)
  *     31 days x 0.45 = 13.95. VAT 18.994 -> 18.99 + 0.76725 -> 0.77. 108.92 + 19.76 = 128.68.
  *   U-0002 (heures creuses, 5% loyalty discount): hc 262.000 kWh x 0.21 = 55.02; hp
  *     187.500 kWh x 0.27 = 50.625 -> 50.63 (the 04:30Z readings are hp until the clocks go
- *     back on 2026-10-25, hc after); standing 17.05; discount 5% of the lines shown, 122.70 =
- *     6.135 -> 6.14, shared between the VAT rates: 6.14 x 105.65 / 122.70 = 5.2867 -> 5.28
- *     and 6.14 x 17.05 / 122.70 = 0.853 -> 0.85, the cent left to the larger: -5.29 at 20%,
- *     -0.85 at 5.5%. VAT 20% of 100.36 = 20.072 -> 20.07, 5.5% of 16.20 = 0.891 -> 0.89.
- *     116.56 + 20.96 = 137.52.
+ *     back on 2026-10-25, hc after); standing 17.05; discount 5% of the lines shown, per VAT
+ *     rate: 5% of 105.65 = 5.2825 -> -5.28 at 20%, 5% of 17.05 = 0.8525 -> -0.85 at 5.5%.
+ *     VAT 20% of 100.37 = 20.074 -> 20.07, 5.5% of 16.20 = 0.891 -> 0.89.
+ *     116.57 + 20.96 = 137.53.
  *   U-0003 (volume): 3210.5 kWh x 0.19 = 609.995 -> 610.00; standing 37.20; capacity 1.5% of
  *     the lines shown, 647.20 = 9.708 -> 9.71. VAT 123.94 + 2.05. 656.91 + 125.99 = 782.90.
  *   U-0004 (volume, minimum 100): 5 kWh x 0.21 = 1.05; top-up 98.95; standing 37.20;
@@ -1101,7 +1100,7 @@ Test(e2e, utility_sample_invoices_match_the_hand_computed_figures)
         "ER-2026-000001,invoice,U-0001,Marie Dupont,2026-10,2026-11-01,2026-11-16,EUR,2,62,"
         "108.92,19.76,128.68,",
         "ER-2026-000002,invoice,U-0002,Jean Martin,2026-10,2026-11-01,2026-11-16,EUR,5,124,"
-        "116.56,20.96,137.52,",
+        "116.57,20.96,137.53,",
         "ER-2026-000003,invoice,U-0003,Boulangerie du Parc SARL,2026-10,2026-11-01,2026-11-16,"
         "EUR,3,32,656.91,125.99,782.90,",
         "ER-2026-000004,invoice,U-0004,Atelier Fermeture SARL,2026-10,2026-11-01,2026-11-16,EUR,"
@@ -1125,7 +1124,7 @@ Test(e2e, utility_sample_invoices_match_the_hand_computed_figures)
     cr_assert(strstr(row, ",Electricity (hp),55,187.500,187.500,kWh,0.27,1,50.63,"), "%s", row);
     rt_test_line(lines, "ER-2026-000002,4,", row, sizeof row);
     cr_assert(strstr(row, ",DISCOUNT,Loyalty discount 5%,") &&
-                  strstr(row, ",-5.29,EUR,S,20,standard,709000"),
+                  strstr(row, ",-5.28,EUR,S,20,standard,709000"),
               "%s", row);
     rt_test_line(lines, "ER-2026-000002,5,", row, sizeof row);
     cr_assert(strstr(row, ",DISCOUNT,Loyalty discount 5%,") &&
