@@ -56,7 +56,7 @@ rt_status rt_invoice_pack_format(const rt_catalog *cat, const rt_invoice *inv, u
         rt_pack_uvarint(b, l->events);
         rt_pack_svarint(b, l->quantity_base);
         rt_pack_svarint(b, l->billable_base);
-        rt_pack_svarint(b, l->amount_nanos);
+        if (format < 3) rt_pack_svarint(b, l->amount_nanos); /* 3: what it shows, no more */
         rt_pack_svarint(b, l->net_minor);
         rt_pack_svarint(b, l->service_start_day);
         rt_pack_svarint(b, l->service_end_day);
@@ -127,12 +127,11 @@ static rt_status missing(unpacker *k, const char *what, const char *id)
 static uint32_t find_charge(const rt_catalog *cat, const char *plan, const char *charge,
                             rt_time_s from)
 {
-    for (size_t i = 0; i < cat->charge_count; i++) {
-        const rt_charge *c = &cat->charges[i];
-        if (c->valid_from == from && strcmp(c->plan_id, plan) == 0 &&
-            strcmp(c->charge_id, charge) == 0)
-            return (uint32_t)i;
-    }
+    uint32_t k = rt_catalog_charge_key(cat, plan, charge);
+    if (k == RT_NO_INDEX) return RT_NO_INDEX;
+    rt_range32 r = cat->charge_key_rows[k];
+    for (uint32_t i = r.first; i < r.first + r.count; i++)
+        if (cat->charges[i].valid_from == from) return i;
     return RT_NO_INDEX;
 }
 
@@ -146,8 +145,8 @@ static uint32_t find_product(const rt_catalog *cat, const char *id, rt_time_s fr
     return RT_NO_INDEX;
 }
 
-static rt_status unpack_line(unpacker *k, unsigned format, rt_invoice_line *l,
-                             rt_line_terms *terms)
+static rt_status unpack_line(unpacker *k, unsigned format, unsigned minor_units,
+                             rt_invoice_line *l, rt_line_terms *terms)
 {
     const rt_catalog *cat = k->cat;
     memset(l, 0, sizeof *l);
@@ -166,8 +165,11 @@ static rt_status unpack_line(unpacker *k, unsigned format, rt_invoice_line *l,
     l->events = rt_unpack_uvarint(&k->u);
     l->quantity_base = rt_unpack_svarint(&k->u);
     l->billable_base = rt_unpack_svarint(&k->u);
-    l->amount_nanos = rt_unpack_svarint(&k->u);
+    if (format < 3) l->amount_nanos = rt_unpack_svarint(&k->u);
     l->net_minor = rt_unpack_svarint(&k->u);
+    if (format >= 3 && rt_mul_i64(l->net_minor, rt_pow10(RT_NANOS_SCALE - minor_units),
+                                  &l->amount_nanos) != RT_OK)
+        return RT_ECORRUPT;
     l->service_start_day = (rt_days)rt_unpack_svarint(&k->u);
     l->service_end_day = (rt_days)rt_unpack_svarint(&k->u);
     l->description = str(k);
@@ -205,73 +207,87 @@ static rt_status unpack_line(unpacker *k, unsigned format, rt_invoice_line *l,
     return RT_OK;
 }
 
-/* Rebuild a stored invoice as the credit note that reverses it: same lines and VAT breakdown,
- * every amount negated. */
-static rt_status credit_note_of(const rt_catalog *cat, const rt_registry_invoice *s,
-                                const void *content, size_t len, uint32_t account,
-                                rt_arena *arena, rt_invoice *cn, rt_error *err)
+/* Rebuild a stored invoice against today's book into *inv (its lines and terms in arena), its
+ * amounts negated when `negate` (a credit note's). RT_ENOTFOUND when a row it names is no
+ * longer in the book, RT_ECORRUPT, RT_ENOMEM. */
+static rt_status unpack_invoice(const rt_catalog *cat, const rt_registry_invoice *s,
+                                const void *content, size_t len, uint32_t account, bool negate,
+                                rt_arena *arena, rt_invoice *inv, rt_error *err)
 {
     unpacker k = {cat, {0}, arena, s->number, err};
     rt_unpack_init(&k.u, content, len);
-    memset(cn, 0, sizeof *cn);
-    cn->type = RT_CREDIT_NOTE;
-    cn->account = account;
-    snprintf(cn->corrects, sizeof cn->corrects, "%s", s->number);
+    memset(inv, 0, sizeof *inv);
+    inv->account = account;
+    int64_t sign = negate ? -1 : 1;
     rt_status st = RT_ECORRUPT;
     unsigned format = rt_unpack_u8(&k.u);
     if (format < RT_INVOICE_CONTENT_1 || format > RT_INVOICE_CONTENT) goto bad;
     char *cur = str(&k);
     if (!cur) return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
-    cn->currency = rt_currency_find(cur);
-    cn->issue_day = (rt_days)rt_unpack_svarint(&k.u);
-    cn->due_day = (rt_days)rt_unpack_svarint(&k.u);
-    cn->tax_point_day = (rt_days)rt_unpack_svarint(&k.u);
-    cn->net_minor = -rt_unpack_svarint(&k.u);
-    cn->tax_minor = -rt_unpack_svarint(&k.u);
-    cn->gross_minor = -rt_unpack_svarint(&k.u);
-    cn->events = rt_unpack_uvarint(&k.u);
+    inv->currency = rt_currency_find(cur);
+    inv->issue_day = (rt_days)rt_unpack_svarint(&k.u);
+    inv->due_day = (rt_days)rt_unpack_svarint(&k.u);
+    inv->tax_point_day = (rt_days)rt_unpack_svarint(&k.u);
+    inv->net_minor = sign * rt_unpack_svarint(&k.u);
+    inv->tax_minor = sign * rt_unpack_svarint(&k.u);
+    inv->gross_minor = sign * rt_unpack_svarint(&k.u);
+    inv->events = rt_unpack_uvarint(&k.u);
     uint64_t nl = rt_unpack_uvarint(&k.u);
-    if (k.u.bad || !cn->currency || nl > 1000000) goto bad;
-    cn->lines = rt_arena_alloc(arena, (nl ? nl : 1) * sizeof *cn->lines);
+    if (k.u.bad || !inv->currency || nl > 1000000) goto bad;
+    inv->lines = rt_arena_alloc(arena, (nl ? nl : 1) * sizeof *inv->lines);
     rt_line_terms *terms = NULL; /* format 1 has none: the book's show */
     if (format >= 2 && !(terms = rt_arena_alloc(arena, (nl ? nl : 1) * sizeof *terms)))
-        cn->lines = NULL;
-    if (!cn->lines) return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
-    cn->terms = terms;
+        inv->lines = NULL;
+    if (!inv->lines) return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+    inv->terms = terms;
     for (uint64_t i = 0; i < nl; i++) {
-        rt_invoice_line *l = &cn->lines[cn->line_count++];
+        rt_invoice_line *l = &inv->lines[inv->line_count++];
         rt_line_terms unused;
-        if ((st = unpack_line(&k, format, l, terms ? &terms[i] : &unused)) != RT_OK) {
+        if ((st = unpack_line(&k, format, inv->currency->minor_units, l,
+                              terms ? &terms[i] : &unused)) != RT_OK) {
             if (st == RT_ENOTFOUND) return st;
             goto bad;
         }
-        l->amount_nanos = -l->amount_nanos;
-        l->net_minor = -l->net_minor;
+        l->amount_nanos *= sign;
+        l->net_minor *= sign;
     }
     uint64_t nt = rt_unpack_uvarint(&k.u);
     if (k.u.bad || nt > nl) goto bad;
-    cn->taxes = rt_arena_alloc(arena, (nt ? nt : 1) * sizeof *cn->taxes);
-    if (!cn->taxes) return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+    inv->taxes = rt_arena_alloc(arena, (nt ? nt : 1) * sizeof *inv->taxes);
+    if (!inv->taxes) return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
     for (uint64_t i = 0; i < nt; i++) {
-        rt_tax_subtotal *t = &cn->taxes[cn->tax_count++];
+        rt_tax_subtotal *t = &inv->taxes[inv->tax_count++];
         t->vat_code = (int32_t)rt_unpack_svarint(&k.u);
         t->rate_e4 = rt_unpack_svarint(&k.u);
-        t->base_minor = -rt_unpack_svarint(&k.u);
-        t->tax_minor = -rt_unpack_svarint(&k.u);
+        t->base_minor = sign * rt_unpack_svarint(&k.u);
+        t->tax_minor = sign * rt_unpack_svarint(&k.u);
     }
-    for (size_t i = 0; i < cn->line_count; i++) {
-        if (cn->lines[i].subtotal >= cn->tax_count) goto bad;
-        cn->taxes[cn->lines[i].subtotal].tax = cn->lines[i].tax;
+    for (size_t i = 0; i < inv->line_count; i++) {
+        if (inv->lines[i].subtotal >= inv->tax_count) goto bad;
+        inv->taxes[inv->lines[i].subtotal].tax = inv->lines[i].tax;
     }
     if (format >= 3) { /* the rate its entry was booked at (RT_UNSET: the book had none) */
         int64_t rate = rt_unpack_svarint(&k.u);
-        cn->fx_rate_nanos = rate > 0 ? rate : 0;
+        inv->fx_rate_nanos = rate > 0 ? rate : 0;
     }
     if (rt_unpack_done(&k.u) != RT_OK) goto bad;
     return RT_OK;
 bad:
     return rt_error_set(err, RT_ECORRUPT, NULL, 0, 0, NULL, "stored invoice %s is corrupt",
                         s->number);
+}
+
+/* Rebuild a stored invoice as the credit note that reverses it: same lines and VAT breakdown,
+ * every amount negated. */
+static rt_status credit_note_of(const rt_catalog *cat, const rt_registry_invoice *s,
+                                const void *content, size_t len, uint32_t account,
+                                rt_arena *arena, rt_invoice *cn, rt_error *err)
+{
+    rt_status st = unpack_invoice(cat, s, content, len, account, true, arena, cn, err);
+    if (st != RT_OK) return st;
+    cn->type = RT_CREDIT_NOTE;
+    snprintf(cn->corrects, sizeof cn->corrects, "%s", s->number);
+    return RT_OK;
 }
 
 /* ---- the plan ---- */
@@ -337,11 +353,46 @@ static merge_step *merge_steps(const rt_catalog *cat, const rt_invoice_set *fres
     return steps;
 }
 
-/* A step's account row, and whether its fresh invoice is the one in effect unchanged (packed
- * and compared by fingerprint, without decoding the old one). */
+/* Whether the stored content of an invoice in an earlier format shows what `packed` (the
+ * fresh invoice in the current format) shows: format 2 is rebuilt against the book and packed
+ * in the current format, which holds only what an invoice shows (format 2 kept the lines'
+ * exact amounts, which a change of the rules that derive lines can move without moving a
+ * cent); format 1, which has no prices, is compared as it was packed. A stored invoice that
+ * cannot be rebuilt (a row of it no longer in the book) is not the same. */
+static rt_status same_as_earlier(const rt_catalog *cat, const rt_invoice *f,
+                                 const rt_registry_invoice *o, const void *stored,
+                                 size_t stored_len, const rt_buf *packed, rt_buf *scratch,
+                                 rt_arena *arena, bool *same, rt_error *err)
+{
+    unsigned format = stored_len ? ((const uint8_t *)stored)[0] : 0;
+    *same = false;
+    rt_buf_reset(scratch);
+    if (format == RT_INVOICE_CONTENT_1) {
+        rt_status st = rt_invoice_pack_format(cat, f, RT_INVOICE_CONTENT_1, scratch, err);
+        if (st != RT_OK) return st;
+        *same = scratch->len == stored_len && memcmp(scratch->data, stored, stored_len) == 0;
+        return RT_OK;
+    }
+    if (format != RT_INVOICE_CONTENT_2) return RT_OK;
+    rt_invoice was;
+    rt_error ignored;
+    rt_arena_reset(arena);
+    rt_status st = unpack_invoice(cat, o, stored, stored_len, f->account, false, arena, &was,
+                                  &ignored);
+    if (st == RT_ENOTFOUND || st == RT_ECORRUPT) return RT_OK;
+    if (st != RT_OK) return rt_error_set(err, st, NULL, 0, 0, NULL, "out of memory");
+    if ((st = rt_invoice_pack(cat, &was, scratch, err)) != RT_OK) return st;
+    *same = scratch->len == packed->len && memcmp(scratch->data, packed->data, packed->len) == 0;
+    return RT_OK;
+}
+
+/* A step's account row, and whether its fresh invoice is the one in effect unchanged: packed
+ * and compared by fingerprint, without decoding the old one, when it was stored in the current
+ * format; else its content is read (reader) and compared as same_as_earlier says. */
 static rt_status classify_step(const rt_catalog *cat, const rt_invoice_set *fresh,
                                const rt_registry_invoices *old, merge_step *s, rt_buf *content,
-                               rt_error *err)
+                               rt_buf *scratch, rt_registry_invoice_reader *reader,
+                               rt_arena *arena, rt_error *err)
 {
     if (s->fresh != RT_NO_INDEX) {
         const rt_invoice *f = &fresh->items[s->fresh];
@@ -351,16 +402,13 @@ static rt_status classify_step(const rt_catalog *cat, const rt_invoice_set *fres
         rt_status st = rt_invoice_pack(cat, f, content, err);
         if (st != RT_OK) return st;
         s->same = rt_registry_invoice_same(&old->items[s->old], content->data, content->len);
-        /* Perhaps stored in an earlier format (the invoices in effect may hold several):
-         * compared in those too, so that an invoice is not reissued only because the format
-         * grew. */
-        for (unsigned format = RT_INVOICE_CONTENT - 1; !s->same && format >= RT_INVOICE_CONTENT_1;
-             format--) {
-            rt_buf_reset(content);
-            if ((st = rt_invoice_pack_format(cat, f, format, content, err)) != RT_OK) return st;
-            s->same = rt_registry_invoice_same(&old->items[s->old], content->data, content->len);
-        }
-        return RT_OK;
+        if (s->same) return RT_OK;
+        const void *stored;
+        size_t stored_len;
+        if ((st = rt_registry_invoice_content(reader, s->old, &stored, &stored_len, err)) != RT_OK)
+            return st;
+        return same_as_earlier(cat, f, &old->items[s->old], stored, stored_len, content, scratch,
+                               arena, &s->same, err);
     }
     const rt_registry_invoice *o = &old->items[s->old];
     s->account = rt_catalog_account(cat, o->account_id, strlen(o->account_id));
@@ -418,14 +466,23 @@ rt_status rt_corrections_build(const rt_catalog *cat, const rt_registry_invoices
     {
         rt_failure *f = &fail[omp_get_thread_num()];
         rt_failure_clear(f);
-        rt_buf content;
+        rt_buf content, scratch;
         rt_buf_init(&content);
+        rt_buf_init(&scratch);
+        rt_arena arena; /* an invoice in an earlier format, rebuilt to be compared */
+        rt_arena_init(&arena, 64 << 10);
+        rt_registry_invoice_reader reader;
+        rt_registry_invoice_reader_init(&reader, old);
 #pragma omp for schedule(dynamic, 1024)
         for (size_t k = 0; k < n; k++) {
             if (f->item != SIZE_MAX) continue; /* this thread failed on an earlier step */
-            rt_status s = classify_step(cat, fresh, old, &steps[k], &content, &f->err);
+            rt_status s = classify_step(cat, fresh, old, &steps[k], &content, &scratch, &reader,
+                                        &arena, &f->err);
             if (s != RT_OK) rt_failure_set(f, k, s);
         }
+        rt_registry_invoice_reader_free(&reader);
+        rt_arena_free(&arena);
+        rt_buf_free(&scratch);
         rt_buf_free(&content);
     }
     /* Up to the first failing step (all of them when none fails), the documents' places, in

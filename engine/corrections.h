@@ -22,9 +22,12 @@
  * such an invoice shows the prices of the book it is made with; 2 adds each line's price as
  * the invoice showed it, the units it is for and its other rate terms (rt_line_terms: the
  * connection fee per event, the rate's later intervals, the minimum and maximum per event);
- * 3 adds the FX rate its journal entry was booked at (the book's at its issue date), so that
- * its credit note reverses the entry at that rate whatever the book says at the rerun (1 and
- * 2: the book's). All three are read; 3 is written. */
+ * 3 holds only what the invoice shows (not its lines' exact amounts, which a change of the
+ * rules that derive lines can move without moving a cent) and adds the FX rate its journal
+ * entry was booked at (the book's at its issue date), so that its credit note reverses the
+ * entry at that rate whatever the book says at the rerun (1 and 2: the book's). All three are
+ * read; 3 is written. A fresh invoice is compared with one stored in format 2 by rebuilding
+ * that and packing it in format 3, with one in format 1 in format 1. */
 enum { RT_INVOICE_CONTENT_1 = 1, RT_INVOICE_CONTENT_2 = 2, RT_INVOICE_CONTENT = 3 };
 
 /* The canonical content of an invoice (everything but its number) into out. */

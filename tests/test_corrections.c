@@ -291,6 +291,42 @@ Test(corrections, the_first_invoice_that_cannot_be_credited_is_named_on_any_thre
     fx_free(&f);
 }
 
+/* An invoice stored in format 2 (with its lines' exact amounts) is compared on what it shows:
+ * rebuilt and packed in the current format. ACC-BE's fresh invoice differs from the stored one
+ * only in a line's exact amount (a rule that derives lines now reckons on shown amounts), not
+ * in a cent: carried. ACC-FR's differs by a cent: credited and reissued. */
+Test(corrections, an_earlier_format_is_compared_on_what_the_invoice_shows)
+{
+    fx f;
+    fx_load(&f, "EUR");
+    rt_invoice_line be = fx_usage(&f, "ACC-BE", "VOICE", 3, 300, 360, 120000000);
+    rt_invoice_line fr = fx_usage(&f, "ACC-FR", "SMS", 2, 2, 2, 100000000);
+    fx_invoice(&f, "ACC-BE", "", RT_INVOICE, NULL, &be, 1);
+    fx_invoice(&f, "ACC-FR", "", RT_INVOICE, NULL, &fr, 1);
+    rt_registry_invoices old;
+    rt_registry_invoices_init(&old);
+    add_stored_as(&old, &f, &f.items[0], "INV-000001", RT_INVOICE_CONTENT_2);
+    add_stored_as(&old, &f, &f.items[1], "INV-000002", RT_INVOICE_CONTENT_2);
+    f.set.count = 0;
+    rt_invoice_line be_new = be, fr_new = fx_usage(&f, "ACC-FR", "SMS", 3, 3, 3, 150000000);
+    be_new.amount_nanos += 4000000; /* 0.12 -> 0.124: still 0.12 */
+    fx_invoice(&f, "ACC-BE", "", RT_INVOICE, NULL, &be_new, 1);
+    fx_invoice(&f, "ACC-FR", "", RT_INVOICE, NULL, &fr_new, 1);
+    cr_assert_eq(f.items[0].lines[0].net_minor, 12);
+    rt_invoice_set fresh = fresh_of(&f);
+    rt_correction_result r;
+    rt_error err;
+    cr_assert_eq(rt_corrections_build(&f.cat, &old, &fresh, 2, &r, &err), RT_OK, "%s", err.message);
+    cr_assert_eq(r.unchanged, 1);
+    cr_assert_eq(r.effective[0].carried, &old.items[0]);
+    cr_assert_eq(r.credit_notes, 1);
+    cr_assert_eq(r.new_invoices, 1);
+    cr_assert_str_eq(r.documents.items[0].corrects, "INV-000002");
+    rt_correction_result_free(&r);
+    rt_registry_invoices_free(&old);
+    fx_free(&f);
+}
+
 /* A credit note shows the prices its invoice showed, whatever the book says at the rerun: the
  * stored content carries each line's price, a rate's (ACC-BE's calls) as a charge's (its SMS).
  * Invoices stored in format 1 (no prices) are still compared (ACC-X, unchanged, is carried) and
