@@ -738,7 +738,8 @@ static rt_status add_usage_lines(inv_ctx *x, const rt_agg_entry *e, size_t n)
                 rt_add_i64(l->quantity_base, e[i].quantity_base, &l->quantity_base) != RT_OK ||
                 rt_add_i64(l->billable_base, e[i].billable_base, &l->billable_base) != RT_OK)
                 return overflow(x, "a line amount");
-            l->events += e[i].events;
+            if (__builtin_add_overflow(l->events, e[i].events, &l->events))
+                return overflow(x, "a line's events");
             l->charge = e[i].charge; /* the later version, unless the tax point's is found below */
             continue;
         }
@@ -759,7 +760,8 @@ static rt_status add_usage_lines(inv_ctx *x, const rt_agg_entry *e, size_t n)
         if (rt_charge_model_is_period((rt_charge_model)ch->model)) {
             /* Priced by the version in force at the tax point, as the other period rules are
              * (else by the latest with usage: the charge ended during the period). */
-            uint32_t v = rt_catalog_charge_version_at(cat, cat->charge_key[l->charge], x->tax_point);
+            uint32_t v =
+                rt_catalog_charge_version_at(cat, cat->charge_key[l->charge], x->tax_point);
             if (v != RT_NO_INDEX) l->charge = v;
             ch = &cat->charges[l->charge];
         }
@@ -901,19 +903,36 @@ static rt_status apply_allowances(inv_ctx *x)
 
 /* ---- 3. minimums and 4. percentages ---- */
 
-/* A line's amount as the invoice will show it: rounded to the currency's minor units at the
- * line rounding, in nanos. The period rules that take their base from other lines (minimums,
- * percentages, discounts) take these, so that what they add can be recomputed from the
- * invoice: a 5.00 minimum over a usage line of 0.005, shown 0.01, tops up 4.99, not 4.995
- * (which would show 5.00 and bill 5.01 in all). */
+/* The line rounding point, in one place: an amount (nanos) as an invoice line shows it, in the
+ * currency's minor units, rounded with company.line_rounding. RT_EOVERFLOW. */
+static rt_status line_minor(const inv_ctx *x, int64_t amount_nanos, int64_t *minor)
+{
+    return rt_rescale(amount_nanos, RT_NANOS_SCALE, x->currency->minor_units,
+                      (rt_round)x->cat->company->line_rounding, minor);
+}
+
+/* The tax rate row of a VAT category for the account at the tax point, or RT_ENOTFOUND (with
+ * the error set) when the book has none. */
+static rt_status tax_row(inv_ctx *x, const char *category, uint32_t *row)
+{
+    const rt_account *acct = &x->cat->accounts[x->account];
+    *row = rt_catalog_tax_at(x->cat, acct->tax_jurisdiction, category, x->tax_point);
+    if (*row != RT_NO_INDEX) return RT_OK;
+    return rt_error_set(x->err, RT_ENOTFOUND, NULL, 0, 0, NULL,
+                        "no tax rate for jurisdiction %s, category %s on the tax point",
+                        acct->tax_jurisdiction, category);
+}
+
+/* A line's amount as the invoice will show it (line_minor), in nanos. The period rules that
+ * take their base from other lines (minimums, percentages, discounts) take these, so that
+ * what they add can be recomputed from the invoice: a 5.00 minimum over a usage line of
+ * 0.005, shown 0.01, tops up 4.99, not 4.995 (which would show 5.00 and bill 5.01 in all). */
 static __int128 shown_nanos(const inv_ctx *x, int64_t amount_nanos)
 {
-    unsigned d = x->currency->minor_units;
     int64_t minor;
-    if (rt_rescale(amount_nanos, RT_NANOS_SCALE, d, (rt_round)x->cat->company->line_rounding,
-                   &minor) != RT_OK)
+    if (line_minor(x, amount_nanos, &minor) != RT_OK)
         return amount_nanos; /* only at the edge of the range, which billing rejects anyway */
-    return (__int128)minor * rt_pow10(RT_NANOS_SCALE - d);
+    return (__int128)minor * rt_pow10(RT_NANOS_SCALE - x->currency->minor_units);
 }
 
 /* Sum of the shown amounts of the lines of charge key k (or of every non-percentage charge of
@@ -1069,24 +1088,18 @@ static rt_status push_discount(inv_ctx *x, const rt_discount *d, uint32_t charge
 static rt_status share_discount(inv_ctx *x, const rt_discount *d, const category_base *cb,
                                 size_t n, int64_t amount_nanos)
 {
-    const rt_catalog *cat = x->cat;
-    const rt_account *acct = &cat->accounts[x->account];
-    unsigned dec = x->currency->minor_units;
-    int64_t scale = rt_pow10(RT_NANOS_SCALE - dec);
+    int64_t scale = rt_pow10(RT_NANOS_SCALE - x->currency->minor_units);
     int64_t part[DISCOUNT_CATEGORIES_MAX];
     if (d->percent_e4 != RT_UNSET) {
         for (size_t c = 0; c < n; c++) {
             int64_t exact;
             if (discount_amount(d, cb[c].base, &exact) != RT_OK ||
-                rt_rescale(exact, RT_NANOS_SCALE, dec, (rt_round)cat->company->line_rounding,
-                           &part[c]) != RT_OK)
+                line_minor(x, exact, &part[c]) != RT_OK)
                 return overflow(x, "a discount");
         }
     } else {
         int64_t total, rest;
-        if (rt_rescale(amount_nanos, RT_NANOS_SCALE, dec, (rt_round)cat->company->line_rounding,
-                       &total) != RT_OK)
-            return overflow(x, "a discount");
+        if (line_minor(x, amount_nanos, &total) != RT_OK) return overflow(x, "a discount");
         __int128 positive = 0;
         size_t largest = n;
         for (size_t c = 0; c < n; c++) {
@@ -1104,12 +1117,9 @@ static rt_status share_discount(inv_ctx *x, const rt_discount *d, const category
     }
     for (size_t c = 0; c < n; c++) {
         if (part[c] == 0) continue;
-        uint32_t tax = rt_catalog_tax_at(cat, acct->tax_jurisdiction, cb[c].category, x->tax_point);
-        if (tax == RT_NO_INDEX)
-            return rt_error_set(x->err, RT_ENOTFOUND, NULL, 0, 0, NULL,
-                                "no tax rate for jurisdiction %s, category %s on the tax point",
-                                acct->tax_jurisdiction, cb[c].category);
-        rt_status st = push_discount(x, d, RT_NO_INDEX, tax, part[c] * scale);
+        uint32_t tax;
+        rt_status st = tax_row(x, cb[c].category, &tax);
+        if (st == RT_OK) st = push_discount(x, d, RT_NO_INDEX, tax, part[c] * scale);
         if (st != RT_OK) return st;
     }
     return RT_OK;
@@ -1199,16 +1209,12 @@ static rt_status finish_invoice(inv_ctx *x, rt_invoice *inv)
     for (size_t i = 0; i < x->count; i++) {
         rt_invoice_line *l = &inv->lines[inv->line_count++];
         *l = x->lines[i];
-        if (rt_rescale(l->amount_nanos, RT_NANOS_SCALE, inv->currency->minor_units,
-                       (rt_round)co->line_rounding, &l->net_minor) != RT_OK)
+        if (line_minor(x, l->amount_nanos, &l->net_minor) != RT_OK)
             return overflow(x, "a line amount");
-        const rt_product *p = &cat->products[l->product];
-        if (l->tax == RT_NO_INDEX)
-            l->tax = rt_catalog_tax_at(cat, acct->tax_jurisdiction, p->tax_category, x->tax_point);
-        if (l->tax == RT_NO_INDEX)
-            return rt_error_set(x->err, RT_ENOTFOUND, NULL, 0, 0, NULL,
-                                "no tax rate for jurisdiction %s, category %s on the tax point",
-                                acct->tax_jurisdiction, p->tax_category);
+        rt_status st;
+        if (l->tax == RT_NO_INDEX &&
+            (st = tax_row(x, cat->products[l->product].tax_category, &l->tax)) != RT_OK)
+            return st;
         const rt_tax_rate *tr = &cat->tax_rates[l->tax];
         /* VAT breakdown key: (category code, rate), per EN 16931 BG-23. */
         size_t s = 0;

@@ -87,11 +87,13 @@ rt_status rt_agg_merge_sorted(rt_aggregates *parts, unsigned n, unsigned threads
 /* What an invoice line bills. Usage lines come from rated events; the others from orders,
  * period-level rules and corrections. */
 typedef enum rt_line_kind {
-    RT_LINE_USAGE = 0, /* aggregated rated usage of one charge version */
+    RT_LINE_USAGE = 0, /* aggregated rated usage of one charge version (of every version in
+                          the period for a tiered, volume or package charge) */
     RT_LINE_RECURRING, /* a subscription fee for service days (prorated) */
     RT_LINE_ONE_TIME,  /* an order's one-time charge (installation, hardware) */
     RT_LINE_MINIMUM,   /* top-up to a charge's minimum per period */
-    RT_LINE_DISCOUNT,  /* a discount (negative amount) */
+    RT_LINE_DISCOUNT,  /* a discount (negative, but for a percentage taken back from a
+                          credit) */
     RT_LINE_ALLOWANCE, /* free units of an allowance (negative amount) */
     RT_LINE_PERCENTAGE, /* a charge computed as a percentage of the plan's other charges */
     RT_LINE_KIND_COUNT_
@@ -103,7 +105,8 @@ typedef struct rt_invoice_line {
     uint16_t subtotal; /* index of its VAT subtotal in the invoice (RT_SUBTOTALS_MAX) */
     uint32_t charge;  /* charge row (RT_NO_INDEX for lines not priced by a charge) */
     uint32_t product; /* product row in force at the tax point */
-    uint32_t tax;     /* tax rate row */
+    uint32_t tax;     /* tax rate row: its product's category's, but for an invoice
+                         discount's share, which names the category it lowers */
     uint32_t zone;             /* destination zone row (RT_NO_INDEX) */
     uint32_t rate_group;       /* rate group of the line (RT_NO_INDEX) */
     rt_days service_start_day; /* service period of the line: [start, end) */
@@ -204,16 +207,16 @@ typedef struct rt_line_terms {
     uint32_t step_count;
 } rt_line_terms;
 
-/* The terms line i of inv shows (fee RT_UNSET and no steps on lines other than usage): a
- * credit note's stored ones (inv->terms); else the charge's minimum and maximum, and on a
- * line priced by a rate, its rate group's intervals (the version its calls were rated under):
- * the first's connection fee (the charge's when it has none) and the later ones into buf; on
- * any other line the charge's fee. */
 /* The FX rate (functional currency nanos per unit of the invoice's currency) the journal
  * books inv at: a credit note's stored one, else the book's in force at the issue date
  * (midnight UTC); RT_UNSET when the book has none. */
 int64_t rt_invoice_fx_rate(const rt_catalog *cat, const rt_invoice *inv);
 
+/* The terms line i of inv shows (fee RT_UNSET and no steps on lines other than usage): a
+ * credit note's stored ones (inv->terms); else the charge's minimum and maximum, and on a
+ * line priced by a rate, its rate group's intervals (the version its calls were rated under):
+ * the first's connection fee (the charge's when it has none) and the later ones into buf; on
+ * any other line the charge's fee. */
 rt_line_terms rt_line_terms_of(const rt_catalog *cat, const rt_invoice *inv, size_t i,
                                rt_rate_step buf[RT_RATE_INTERVALS_MAX]);
 

@@ -124,8 +124,8 @@ typedef struct booker {
 
 /* Gather invoice i's revenue by GL row into b->rows (in GL-row order, so that the entry's
  * layout is canonical; rows that sum to 0 left out) and b->sum: a line goes to its product's
- * revenue row, or to deferred revenue when billed in advance. RT_EOVERFLOW, or RT_ENOTFOUND for a line billed in advance
- * when the book has no deferred revenue account. */
+ * revenue row, or to deferred revenue when billed in advance. RT_EOVERFLOW, or RT_ENOTFOUND
+ * for a line billed in advance when the book has no deferred revenue account. */
 static rt_status gather(booker *b, const rt_invoice *inv, uint32_t i)
 {
     const rt_catalog *cat = b->cat;

@@ -81,8 +81,8 @@ void rt_journal_drop_lines(rt_journal *j);
  * its invoice was booked at when the registry kept it (rt_invoice_fx_rate): every revenue and
  * VAT line is converted on its own, rounded half-up to the functional currency's minor
  * units, and the receivable line is their sum, so the entry balances in the functional
- * currency and any conversion rounding difference sits on the receivable line. Booked on up to `threads`
- * threads; the journal is the same for any count. RT_ENOMEM, RT_EOVERFLOW, or RT_ENOTFOUND
+ * currency and any conversion rounding difference sits on the receivable line. Booked on up
+ * to `threads` threads; the journal is the same for any count. RT_ENOMEM, RT_EOVERFLOW, or RT_ENOTFOUND
  * when the book lacks a GL account or an FX rate for the entry date (the error of the first
  * failing invoice; the journal is then left as it was). */
 rt_status rt_journal_book_invoices(const rt_catalog *cat, const rt_invoice_set *invoices,

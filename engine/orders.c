@@ -488,9 +488,12 @@ typedef struct known_segments {
  * through the period's end less what was earned through its start (rec[1] - rec[0], in the
  * subscription's currency), each converted at the FX rate the deferral was booked at: that
  * of the issue date of the invoice that first billed the cycle, the first period end on or
- * after both the cycle's start and the booking of the subscription's first line. So a cycle
- * releases, over its life, what its first invoice deferred. RT_ENOTFOUND (c->fx_missing set)
- * when the book has no rate for that day. */
+ * after both the cycle's start and the booking of the subscription's first line (periods are
+ * calendar months, so period ends are months' first days). Converted cumulatively, a cycle's
+ * releases add up to its value at that rate; what its invoices deferred can differ by a
+ * conversion rounding (an invoice's deferred lines are converted as one sum) or by an
+ * adjustment billed later at another rate (formats/README.md). RT_ENOTFOUND (c->fx_missing
+ * set) when the book has no rate for that day. */
 static rt_status release_value(ctx *c, const sub_info *s, rt_days cs, const int64_t rec[2],
                                int64_t *out)
 {
@@ -612,6 +615,7 @@ static rt_status bill_cycle(ctx *c, const sub_info *s, const known_segments *ks,
     memset(&oc, 0, sizeof oc);
     oc.account = s->account;
     oc.line.deferred = s->advance;
+    oc.line.tax = RT_NO_INDEX; /* its product's, found by billing */
     rt_invoice_line *l = &oc.line;
     l->kind = RT_LINE_RECURRING;
     l->zone = l->rate_group = RT_NO_INDEX;
@@ -757,7 +761,7 @@ static rt_status bill_one_time(ctx *c, size_t i)
     oc.account = a;
     rt_invoice_line *ln = &oc.line;
     ln->kind = RT_LINE_ONE_TIME;
-    ln->zone = ln->rate_group = RT_NO_INDEX;
+    ln->zone = ln->rate_group = ln->tax = RT_NO_INDEX; /* tax: its product's, found by billing */
     ln->charge = ch;
     ln->product = prow;
     ln->events = 0;

@@ -471,29 +471,25 @@ static rt_status reader_next(spill_reader *sr, const char **rec, size_t *rec_len
 
 /* ---- writing groups ---- */
 
-/* Whether a usage line bills the events of charge row `charge`: its own, or, for a tiered,
- * volume or package charge, any version of it (they are one line, priced on the total). */
-static bool line_bills_charge(const rt_catalog *cat, const rt_invoice_line *l, uint32_t charge)
-{
-    return l->charge == charge ||
-           (cat->charge_key[l->charge] == cat->charge_key[charge] &&
-            rt_charge_model_is_period((rt_charge_model)cat->charges[charge].model));
-}
-
 /* A record's group: its account and the rank of its invoice line among the account's (the
  * line's index in the invoice), or, for usage no invoice of this run bills (as in an
  * accrual-only run), UNMAPPED_RANK and its charge. A usage line aggregates one (account,
- * charge, zone, rate group); they come first in an invoice, so the search is short. */
+ * charge version, zone, rate group), or for a tiered, volume or package charge every version
+ * of it (one line, priced on the total); they come first in an invoice, so the search is
+ * short. */
 static uint64_t record_key(const rt_usage_detail *d, const rec_head *h)
 {
+    const rt_catalog *cat = d->res->cat;
     uint32_t rank = UNMAPPED_RANK | h->charge;
-    uint32_t i = h->account < d->res->cat->account_count ? d->invoice_of[h->account] : NO_INVOICE;
+    uint32_t i = h->account < cat->account_count ? d->invoice_of[h->account] : NO_INVOICE;
     if (i != NO_INVOICE) {
         const rt_invoice *inv = &d->res->invoices->items[i];
+        bool any_version = rt_charge_model_is_period((rt_charge_model)cat->charges[h->charge].model);
         for (size_t k = 0; k < inv->line_count; k++) {
             const rt_invoice_line *l = &inv->lines[k];
             if (l->kind == RT_LINE_USAGE && l->zone == h->zone && l->rate_group == h->rate_group &&
-                line_bills_charge(d->res->cat, l, h->charge)) {
+                (l->charge == h->charge ||
+                 (any_version && cat->charge_key[l->charge] == cat->charge_key[h->charge]))) {
                 rank = (uint32_t)k;
                 break;
             }

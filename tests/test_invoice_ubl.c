@@ -471,6 +471,17 @@ Test(invoice_ubl, electronic_addresses_use_peppol_eas_schemes)
     doc = render(&f, i);
     cr_assert_null(strstr(doc, "EndpointID"), "%s", doc);
     free(doc);
+    /* The VAT schemes of countries outside the 99xx run: Austria 9914, Italy 0211. */
+    static const char *const vat[][2] = {{"ATU12345678", "9914"}, {"IT12345678901", "0211"}};
+    for (size_t k = 0; k < 2; k++) {
+        co.vat_id = vat[k][0];
+        doc = render(&f, i);
+        char want[96];
+        snprintf(want, sizeof want, "<cbc:EndpointID schemeID=\"%s\">%s</cbc:EndpointID>", vat[k][1],
+                 vat[k][0]);
+        cr_assert(strstr(doc, want), "%s", doc);
+        free(doc);
+    }
     f.cat.company = book_company;
     fx_free(&f);
 }
