@@ -73,6 +73,7 @@ enum { TP_FIELDS_MAX = 16 };
 typedef struct tp_row {
     uint32_t line;
     uint32_t count;
+    bool bad; /* its problems were reported by check_rows: used by no plan */
     const char *f[TP_FIELDS_MAX]; /* NUL-terminated copies in the arena */
 } tp_row;
 
@@ -148,6 +149,7 @@ static rt_status read_file(tp *t, const char *dir, int which)
         }
         tp_row *r = &f->rows[f->count++];
         r->line = (uint32_t)at;
+        r->bad = false;
         r->count = rec.count < TP_FIELDS_MAX ? (uint32_t)rec.count : TP_FIELDS_MAX;
         for (uint32_t k = 0; k < r->count; k++) {
             r->f[k] = rt_arena_strndup(&t->arena, rec.fields[k].ptr, rec.fields[k].len);
@@ -554,6 +556,49 @@ static rt_status emit_band_set(tp *t, plan_map *pm, bool *has_bands)
 /* ---- decks, charges, rates ---- */
 
 /* Zones and prefixes of the destinations the plan rates ('+' dropped from prefixes). */
+/* Whether a Destinations prefix is 1 to 15 digits (after a leading '+'); *out the digits. */
+static bool prefix_ok(const char *s, const char **out, size_t *len)
+{
+    const char *p = s + (s[0] == '+');
+    size_t n = strlen(p), k = 0;
+    while (k < n && p[k] >= '0' && p[k] <= '9')
+        k++;
+    *out = p;
+    *len = n;
+    return n > 0 && k == n && n <= RT_PREFIX_DIGITS_MAX;
+}
+
+/* Every row of Rates.csv and Destinations.csv checked once, each field on its own, whether or
+ * not a plan uses it (a bad row no plan uses is a problem of the source all the same); a bad
+ * row is marked so that the plans that use it skip it without reporting it again. */
+static void check_rows(tp *t)
+{
+    tp_file *rf = &t->files[F_RATES], *df = &t->files[F_DEST];
+    for (size_t i = 0; i < rf->count; i++) {
+        tp_row *r = &rf->rows[i];
+        int64_t connect, price = 0, unit = 1, incr, gis;
+        bool ok = money(t, F_RATES, r, 1, "ConnectFee", &connect);
+        ok = money(t, F_RATES, r, 2, "Rate", &price) && ok;
+        bool unit_ok = duration(t, F_RATES, r, 3, "RateUnit", &unit);
+        ok = unit_ok && ok;
+        ok = duration(t, F_RATES, r, 4, "RateIncrement", &incr) && ok;
+        ok = duration(t, F_RATES, r, 5, "GroupIntervalStart", &gis) && ok;
+        if (unit_ok && unit == 0 && price != 0) {
+            DIAG(t, F_RATES, r, 4, "RateUnit", "a rate per 0 units");
+            ok = false;
+        }
+        r->bad = !ok;
+    }
+    for (size_t i = 0; i < df->count; i++) {
+        tp_row *r = &df->rows[i];
+        const char *p;
+        size_t n;
+        if (prefix_ok(r->f[1], &p, &n)) continue;
+        DIAG(t, F_DEST, r, 2, "Prefix", "'%s' is not a prefix of 1 to 15 digits", r->f[1]);
+        r->bad = true;
+    }
+}
+
 static rt_status emit_deck(tp *t, plan_map *pm)
 {
     const tp_file *dst = &t->files[F_DEST];
@@ -576,14 +621,9 @@ static rt_status emit_deck(tp *t, plan_map *pm)
         if (z) *z = (rt_zone){pm->deck, dup_str(t, e->dest), dup_str(t, e->dest)};
         for (; st == RT_OK && d < dst->count && strcmp(dst->rows[d].f[0], e->dest) == 0; d++) {
             const tp_row *r = &dst->rows[d];
-            const char *p = r->f[1] + (r->f[1][0] == '+');
-            size_t n = strlen(p), k = 0;
-            while (k < n && p[k] >= '0' && p[k] <= '9')
-                k++;
-            if (n == 0 || k != n || n > RT_PREFIX_DIGITS_MAX) {
-                DIAG(t, F_DEST, r, 2, "Prefix", "'%s' is not a prefix of 1 to 15 digits", r->f[1]);
-                continue;
-            }
+            const char *p;
+            size_t n;
+            if (r->bad || !prefix_ok(r->f[1], &p, &n)) continue; /* reported by check_rows */
             rt_status ps = rt_strmap_put(&seen, p, n, 0);
             if (ps == RT_EEXIST) {
                 DIAG(t, F_DEST, r, 2, "Prefix",
@@ -631,16 +671,14 @@ static rt_status emit_rates(tp *t, plan_map *pm, const entry *e, const char *cha
     for (; st == RT_OK && i < rf->count && strcmp(rf->rows[i].f[0], tag) == 0; i++) {
         const tp_row *r = &rf->rows[i];
         int64_t connect, price, unit, incr, gis;
+        if (r->bad) continue; /* reported by check_rows */
+        /* check_rows found these good: they parse without a problem. */
         if (!money(t, F_RATES, r, 1, "ConnectFee", &connect) ||
             !money(t, F_RATES, r, 2, "Rate", &price) ||
             !duration(t, F_RATES, r, 3, "RateUnit", &unit) ||
             !duration(t, F_RATES, r, 4, "RateIncrement", &incr) ||
             !duration(t, F_RATES, r, 5, "GroupIntervalStart", &gis))
             continue;
-        if (unit == 0 && price != 0) {
-            DIAG(t, F_RATES, r, 4, "RateUnit", "a rate per 0 units");
-            continue;
-        }
         rt_rate *x = append(t, RT_T_RATES, &st);
         if (!x) break;
         *x = (rt_rate){pm->plan,
@@ -881,6 +919,7 @@ rt_status rt_book_cgrates_read(const char *dir, const rt_cgrates_options *opt, r
     rt_status st = RT_OK;
     for (int i = 0; i < F_COUNT && st == RT_OK; i++)
         st = read_file(&t, dir, i);
+    if (st == RT_OK) check_rows(&t);
     if (st == RT_OK) st = index_file(&t, F_DEST, &t.dests);
     if (st == RT_OK) st = index_file(&t, F_RATES, &t.rates);
     if (st == RT_OK) st = index_file(&t, F_DRATES, &t.drates);

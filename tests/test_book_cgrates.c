@@ -223,14 +223,16 @@ Test(cgrates_cli, import_then_show_and_a_bad_tariff_plan_changes_nothing)
     cr_assert_eq(rt_test_ratel("book export --book '%s/b' '%s/before' > /dev/null", tmp, tmp), 0);
 
     /* A bad copy: a rate with 10 decimals, a timing on a day of the month, an unknown
-     * subject, a prefix with a letter. */
+     * subject, a prefix with a letter; and rows no plan uses: a rate with two bad fields, a
+     * destination with a bad prefix (every problem is reported, each once). */
     cr_assert_eq(rt_test_sh("cp -r '%s' '%s'", rt_test_src("data-samples/cgrates/tp"), tp), 0);
     cr_assert_eq(
         rt_test_sh("cd '%s' && sed -i 's/^RT_SMS,0,0.05,/RT_SMS,0,0.0500000001,/' "
                    "Rates.csv && sed -i 's/^PEAK,\\*any,\\*any,\\*any,/PEAK,*any,*any,1,/' "
                    "Timings.csv && echo 'cgrates.org,call,NOBODY,2026-01-01T00:00:00Z,"
                    "RP_RETAIL,' >> RatingProfiles.csv && echo 'DST_FR,+33x' >> "
-                   "Destinations.csv",
+                   "Destinations.csv && echo 'RT_UNUSED,0,abc,60x,60s,0s' >> Rates.csv && "
+                   "echo 'DST_UNUSED,+3a3' >> Destinations.csv",
                    tp),
         0);
     cr_assert_eq(rt_test_ratel("book import-cgrates '%s' --book '%s/b' --tenant cgrates.org "
@@ -250,6 +252,12 @@ Test(cgrates_cli, import_then_show_and_a_bad_tariff_plan_changes_nothing)
     cr_assert(strstr(err, "Destinations.csv:6:2: Prefix: '+33x' is not a prefix of 1 to 15 "
                           "digits"),
               "%s", err);
+    cr_assert(strstr(err, "Rates.csv:9:3: Rate: 'abc' is not an amount"), "%s", err);
+    cr_assert(strstr(err, "Rates.csv:9:4: RateUnit: '60x' is not a duration"), "%s", err);
+    cr_assert(strstr(err, "Destinations.csv:7:2: Prefix: '+3a3' is not a prefix"), "%s", err);
+    size_t rate8 = 0;
+    for (const char *p = err; (p = strstr(p, "Rates.csv:8:3:")) != NULL; p++) rate8++;
+    cr_assert_eq(rate8, 1, "a bad row a plan uses is reported once: %s", err);
     free(err);
     cr_assert_eq(rt_test_ratel("book export --book '%s/b' '%s/after' > /dev/null", tmp, tmp), 0);
     cr_assert_eq(rt_test_sh("diff -r '%s/before' '%s/after'", tmp, tmp), 0);
