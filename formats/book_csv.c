@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -132,6 +133,56 @@ done:
     return st;
 }
 
+static int name_cmp(const void *x, const void *y)
+{
+    return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* A .csv (or .csv.zst) file of dir that is not one of the book's tables is a problem: most
+ * likely a misspelt name ("discount.csv"), whose rows would otherwise be left out without a
+ * word. Reported in name order; other files (a README) are not the book's business. */
+static rt_status unknown_files(const char *dir, rt_diags *diags)
+{
+    DIR *d = opendir(dir);
+    if (!d) return RT_OK; /* read_table has reported what cannot be read */
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    rt_status st = RT_OK;
+    const struct dirent *e;
+    while (st == RT_OK && (e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        bool csv = (len > 4 && strcmp(e->d_name + len - 4, ".csv") == 0) ||
+                   (len > 8 && strcmp(e->d_name + len - 8, ".csv.zst") == 0);
+        bool known = false;
+        for (unsigned i = 0; csv && !known && i < RT_T_COUNT_; i++)
+            known = strcmp(e->d_name, rt_book_table((rt_table_id)i)->file) == 0;
+        if (!csv || known) continue;
+        if (n == cap) {
+            size_t c = cap ? cap * 2 : 8;
+            char **m = realloc(names, c * sizeof *m);
+            if (!m) {
+                st = RT_ENOMEM;
+                break;
+            }
+            names = m;
+            cap = c;
+        }
+        if (!(names[n] = strdup(e->d_name))) st = RT_ENOMEM;
+        else n++;
+    }
+    closedir(d);
+    if (n > 1) qsort(names, n, sizeof *names, name_cmp);
+    for (size_t i = 0; i < n; i++) {
+        if (st == RT_OK)
+            rt_diags_add(diags, names[i], 0, 0, NULL,
+                         "not a price book file (the book's are named as in formats/README.md, "
+                         "e.g. discounts.csv, fx_rates.csv): a misspelt name?");
+        free(names[i]);
+    }
+    free(names);
+    return st;
+}
+
 rt_status rt_book_csv_read(const char *dir, rt_book *book, rt_diags *diags)
 {
     size_t before = rt_diags_total(diags);
@@ -144,7 +195,9 @@ rt_status rt_book_csv_read(const char *dir, rt_book *book, rt_diags *diags)
         rt_status st = read_table(dir, rt_book_table((rt_table_id)i), book, diags);
         if (st != RT_OK) return st;
     }
-    rt_status st = rt_book_sort(book);
+    rt_status st = unknown_files(dir, diags);
+    if (st != RT_OK) return st;
+    st = rt_book_sort(book);
     if (st != RT_OK) return st;
     return rt_diags_total(diags) > before ? RT_EINVALID : RT_OK;
 }

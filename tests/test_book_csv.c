@@ -1,7 +1,8 @@
 /* test_book_csv: the price book source directory: the telco sample reads and validates;
  * export -> import -> export is byte-identical; bad sources report every problem at once
  * with file:line:column (unknown and repeated columns, missing files and columns, empty
- * files, rows with the wrong field count, malformed rows); BOM, CRLF, zstd sources. */
+ * files, rows with the wrong field count, malformed rows, .csv files that are no table);
+ * BOM, CRLF, zstd sources. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -215,6 +216,22 @@ Test(book_csv, missing_and_empty_files)
     cr_assert_str_eq(p, "/nonexistent/ratel/book: not a directory\n");
     free(p);
     rt_book_free(&book);
+}
+
+/* A .csv file that is not one of the book's tables is a problem (a misspelt "discount.csv"
+ * would otherwise leave every discount out without a word); other files are not. */
+Test(book_csv, a_csv_file_that_is_no_table_is_a_problem)
+{
+    rt_test_write(src, "README", "notes\n");
+    rt_test_write(src, "discount.csv", "discount_id,percent\nD,5\n");
+    rt_test_write(src, "old_rates.csv.zst", "x");
+    size_t n;
+    char *p = problems_of(&n);
+    cr_assert_eq(n, 2, "%s", p);
+    cr_assert(strstr(p, "discount.csv: not a price book file"), "%s", p);
+    cr_assert(strstr(p, "old_rates.csv.zst: not a price book file"), "%s", p);
+    cr_assert(strstr(p, "discount.csv") < strstr(p, "old_rates.csv.zst"), "in name order");
+    free(p);
 }
 
 Test(book_csv, rows_with_the_wrong_field_count_or_malformed)
