@@ -694,8 +694,8 @@ rt_line_terms rt_line_terms_of(const rt_catalog *cat, const rt_invoice *inv, siz
     t.max_per_event_nanos = ch->max_per_event_nanos;
     if (l->rate_group == RT_NO_INDEX) return t;
     t.setup_fee_nanos = rt_catalog_rate_setup_fee(cat, l->rate_group, ch);
-    uint32_t rows[RT_RATE_INTERVALS_MAX];
-    size_t n = rt_catalog_rate_rows(cat, l->rate_group, rows);
+    size_t n;
+    const uint32_t *rows = rt_catalog_rate_rows(cat, l->rate_group, &n);
     for (size_t k = 1; k < n; k++) {
         const rt_rate *r = &cat->rates[rows[k]];
         buf[t.step_count++] = (rt_rate_step){r->interval_start, r->price_nanos,
@@ -756,18 +756,18 @@ static rt_status add_usage_lines(inv_ctx *x, const rt_agg_entry *e, size_t n)
     }
     for (size_t i = first; i < x->count; i++) {
         rt_invoice_line *l = &x->lines[i];
-        const rt_charge *ch = &cat->charges[l->charge];
-        if (rt_charge_model_is_period((rt_charge_model)ch->model)) {
+        bool period = rt_charge_model_is_period((rt_charge_model)cat->charges[l->charge].model);
+        if (period) {
             /* Priced by the version in force at the tax point, as the other period rules are
              * (else by the latest with usage: the charge ended during the period). */
             uint32_t v =
                 rt_catalog_charge_version_at(cat, cat->charge_key[l->charge], x->tax_point);
             if (v != RT_NO_INDEX) l->charge = v;
-            ch = &cat->charges[l->charge];
         }
+        const rt_charge *ch = &cat->charges[l->charge];
         l->product =
             rt_catalog_product_for(cat, cat->charge_product_key[l->charge], x->tax_point);
-        if (rt_charge_model_is_period((rt_charge_model)ch->model)) {
+        if (period) {
             /* The events carry their setup fees; the quantity is priced on the total. */
             int64_t priced;
             if (rt_period_amount(cat, l->charge, cat->products[l->product].quantity_decimals,

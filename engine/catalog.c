@@ -827,15 +827,6 @@ static bool in_force(rt_time_s from, rt_time_s to, rt_time_s t)
     return from <= t && t < to;
 }
 
-size_t rt_catalog_rate_rows(const rt_catalog *c, uint32_t g, uint32_t *rows)
-{
-    const rt_rate_group *r = &c->rate_groups[g];
-    size_t n = 0;
-    for (uint32_t i = r->first; i < r->first + r->count && n < RT_RATE_INTERVALS_MAX; i++)
-        rows[n++] = c->rate_group_rows[i];
-    return n;
-}
-
 uint32_t rt_catalog_rate_group(const rt_catalog *c, uint32_t charge, uint32_t zone, uint32_t band,
                                rt_time_s t)
 {

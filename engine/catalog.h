@@ -203,10 +203,15 @@ uint32_t rt_catalog_band_at(const rt_catalog *cat, uint32_t plan, rt_time_s t, r
 uint32_t rt_catalog_rate_group(const rt_catalog *cat, uint32_t charge, uint32_t zone, uint32_t band,
                                rt_time_s t);
 
-/* The rate rows of group g, one per interval, by interval_start, into rows
- * (RT_RATE_INTERVALS_MAX): all in force over the group's span, where rt_catalog_rate_group
- * found it. Returns how many (at least 1). */
-size_t rt_catalog_rate_rows(const rt_catalog *cat, uint32_t group, uint32_t *rows);
+/* The rate rows of group g, one per interval, by interval_start (at most
+ * RT_RATE_INTERVALS_MAX, at least 1): all in force over the group's span, where
+ * rt_catalog_rate_group found it. *count is how many; valid as long as the catalog. */
+static inline const uint32_t *rt_catalog_rate_rows(const rt_catalog *cat, uint32_t group,
+                                                   size_t *count)
+{
+    *count = cat->rate_groups[group].count;
+    return cat->rate_group_rows + cat->rate_groups[group].first;
+}
 /* The first rate row of group g (its interval from 0 when it has one). */
 static inline const rt_rate *rt_catalog_rate_first(const rt_catalog *cat, uint32_t group)
 {

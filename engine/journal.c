@@ -104,6 +104,16 @@ static rt_journal_line sided(rt_journal_line l, int64_t txn_signed, int64_t fn_s
     return l;
 }
 
+/* RT_ENOTFOUND: the book has no FX rate from cur to the functional currency fn on day. */
+static rt_status no_fx_rate(rt_error *err, const rt_currency *cur, const rt_currency *fn,
+                            rt_days day)
+{
+    char d[16];
+    rt_date_format(day, d, sizeof d);
+    return rt_error_set(err, RT_ENOTFOUND, NULL, 0, 0, NULL, "no FX rate from %s to %s on %s",
+                        cur->code, fn->code, d);
+}
+
 typedef struct fx {
     int64_t rate_nanos;
     unsigned txn_decimals, fn_decimals;
@@ -192,12 +202,7 @@ static rt_status book_invoice(booker *b, const rt_invoice_set *set, uint32_t i, 
     const rt_currency *fn = rt_currency_find(cat->company->functional_currency);
     RT_ASSERT(fn != NULL);
     fx r = {rt_invoice_fx_rate(cat, inv), inv->currency->minor_units, fn->minor_units};
-    if (r.rate_nanos == RT_UNSET) {
-        char day[16];
-        rt_date_format(inv->issue_day, day, sizeof day);
-        return rt_error_set(err, RT_ENOTFOUND, NULL, 0, 0, NULL, "no FX rate from %s to %s on %s",
-                            inv->currency->code, fn->code, day);
-    }
+    if (r.rate_nanos == RT_UNSET) return no_fx_rate(err, inv->currency, fn, inv->issue_day);
     rt_status st = gather(b, inv, i);
     if (st == RT_ENOTFOUND)
         return rt_error_set(err, st, NULL, 0, 0, NULL,
@@ -379,34 +384,34 @@ rt_status rt_journal_book_releases(const rt_catalog *cat, const rt_revenue_relea
 }
 
 /* One accrual entry in currency row c of the currency table: Dr unbilled receivable / Cr
- * revenue per GL row, the transaction amounts txn[g] converted at rate_nanos (each on its own,
- * half-up; the receivable is their sum, as on an invoice), or the reversal of exactly that. */
+ * revenue per GL row, the transaction amounts txn[g] converted at rate_nanos as an invoice's
+ * credit lines are (credit(): each on its own, the receivable their sum), or the reversal of
+ * exactly that. */
 static rt_status accrual_entry(const rt_catalog *cat, size_t c, const int64_t *txn,
                                int64_t rate_nanos, rt_days day, bool reversal, rt_journal *j)
 {
     const rt_currency *fc = rt_currency_find(cat->company->functional_currency);
     const rt_currency *cur = rt_currency_at(c);
+    fx r = {rate_nanos, cur->minor_units, fc->minor_units};
     rt_journal_line base = {.entry = ++j->entries, .invoice = RT_JOURNAL_NO_INVOICE, .date = day,
                             .txn_currency = cur, .reversal = reversal};
-    int64_t sign = reversal ? -1 : 1, fn_total = 0, txn_total = 0;
+    int64_t sign = reversal ? -1 : 1, fn_sum = 0, txn_total = 0;
     size_t first = j->count;
     rt_status st = push(j, base); /* the receivable, set once the credits are known */
     for (uint32_t g = 0; g < cat->gl_count && st == RT_OK; g++) {
         if (!txn[g]) continue;
-        int64_t fn;
-        if (rt_journal_convert(txn[g], cur->minor_units, rate_nanos, fc->minor_units, &fn) !=
-                RT_OK ||
-            rt_add_i64(fn_total, fn, &fn_total) != RT_OK ||
-            rt_add_i64(txn_total, txn[g], &txn_total) != RT_OK)
-            return RT_EOVERFLOW;
+        rt_journal_line line;
         base.gl = g;
         base.kind = RT_JL_UNBILLED_REVENUE;
-        st = push(j, sided(base, -sign * txn[g], -sign * fn));
+        if (credit(base, sign * txn[g], &r, &fn_sum, &line) != RT_OK ||
+            rt_add_i64(txn_total, txn[g], &txn_total) != RT_OK)
+            return RT_EOVERFLOW;
+        st = push(j, line);
     }
     if (st != RT_OK) return st;
     base.gl = cat->gl_role[RT_GL_UNBILLED_RECEIVABLE];
     base.kind = RT_JL_UNBILLED;
-    j->lines[first] = sided(base, sign * txn_total, sign * fn_total);
+    j->lines[first] = sided(base, sign * txn_total, -fn_sum);
     assert_balanced(j->lines + first, j->count - first);
     return RT_OK;
 }
@@ -446,12 +451,7 @@ rt_status rt_journal_book_accrual(const rt_catalog *cat, const rt_invoice_set *i
         if (!used[c]) continue;
         const rt_currency *cur = rt_currency_at(c);
         rate[c] = rt_catalog_fx_at(cat, cur->code, rt_time_of_days(day));
-        if (rate[c] == RT_UNSET || rate[c] <= 0) {
-            char d[16];
-            rt_date_format(day, d, sizeof d);
-            st = rt_error_set(err, RT_ENOTFOUND, NULL, 0, 0, NULL,
-                              "no FX rate from %s to %s on %s", cur->code, fc->code, d);
-        }
+        if (rate[c] == RT_UNSET || rate[c] <= 0) st = no_fx_rate(err, cur, fc, day);
     }
     for (int reversal = 0; reversal < 2 && st == RT_OK; reversal++)
         for (size_t c = 0; c < RT_CURRENCY_COUNT && st == RT_OK; c++) {

@@ -615,7 +615,6 @@ static rt_status bill_cycle(ctx *c, const sub_info *s, const known_segments *ks,
     memset(&oc, 0, sizeof oc);
     oc.account = s->account;
     oc.line.deferred = s->advance;
-    oc.line.tax = RT_NO_INDEX; /* its product's, found by billing */
     rt_invoice_line *l = &oc.line;
     l->kind = RT_LINE_RECURRING;
     l->zone = l->rate_group = RT_NO_INDEX;
@@ -761,7 +760,7 @@ static rt_status bill_one_time(ctx *c, size_t i)
     oc.account = a;
     rt_invoice_line *ln = &oc.line;
     ln->kind = RT_LINE_ONE_TIME;
-    ln->zone = ln->rate_group = ln->tax = RT_NO_INDEX; /* tax: its product's, found by billing */
+    ln->zone = ln->rate_group = RT_NO_INDEX;
     ln->charge = ch;
     ln->product = prow;
     ln->events = 0;

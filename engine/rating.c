@@ -6,6 +6,8 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "engine/buf.h"
+
 rt_status rt_billable_quantity(int64_t q, int64_t first, int64_t next, int64_t *out)
 {
     RT_ASSERT(q >= 0 && first >= 0 && next >= 0);
@@ -260,8 +262,8 @@ static rt_reject_reason rate_with_rates(const rt_catalog *cat, uint32_t charge,
         if (k == out->part_count)
             out->parts[out->part_count++] = (rt_rated_part){0, 0, 0, g, seg[s].band};
         out->parts[k].quantity_base += seg[s].to - seg[s].from;
-        uint32_t rows[RT_RATE_INTERVALS_MAX];
-        size_t nrows = rt_catalog_rate_rows(cat, g, rows); /* the version in force at start */
+        size_t nrows;
+        const uint32_t *rows = rt_catalog_rate_rows(cat, g, &nrows); /* the version at start */
         if (ch->model == RT_CHARGE_FLAT) {
             /* A flat price is per event: the rate of the band the event starts in. */
             if (rt_billable_quantity(qty, ch->first_increment, ch->next_increment,
@@ -335,7 +337,8 @@ rt_reject_reason rt_quote_number(const rt_catalog *cat, uint32_t charge, const c
     if (!cat->charge_key_rated[cat->charge_key[charge]]) return RT_REJ_NONE;
     q->rate_group = rt_catalog_rate_group(cat, charge, q->zone, q->band, t);
     if (q->rate_group == RT_NO_INDEX) return RT_REJ_UNKNOWN_DESTINATION;
-    q->row_count = rt_catalog_rate_rows(cat, q->rate_group, q->rows);
+    const uint32_t *rows = rt_catalog_rate_rows(cat, q->rate_group, &q->row_count);
+    memcpy(q->rows, rows, q->row_count * sizeof *rows);
     return RT_REJ_NONE;
 }
 
@@ -383,12 +386,11 @@ static rt_reject_reason base_quantity(const rt_event *ev, const rt_product *prod
         return fail(field, "quantity", msg, n, RT_REJ_ABSURD_QUANTITY,
                     "quantity is above the engine's limit of 10^15 base units for any product");
     if (prod->max_quantity != RT_UNSET && *qty > prod->max_quantity) {
-        *field = "quantity";
-        char max[48];
+        char max[48], text[96];
         rt_decimal_format(prod->max_quantity, (unsigned)prod->quantity_decimals, -1, 0, '.', max,
                           sizeof max);
-        snprintf(msg, n, "quantity is above the product's max_quantity of %s", max);
-        return RT_REJ_ABSURD_QUANTITY;
+        RT_TEXT_JOIN(text, sizeof text, "quantity is above the product's max_quantity of ", max);
+        return fail(field, "quantity", msg, n, RT_REJ_ABSURD_QUANTITY, text);
     }
     return RT_REJ_NONE;
 }

@@ -136,6 +136,15 @@ size_t rt_csv_newlines(const char *p, size_t len)
     return n;
 }
 
+const char **rt_csv_field_strings(const rt_csv_record *rec, rt_arena *arena)
+{
+    const char **out = rt_arena_alloc(arena, (rec->count ? rec->count : 1) * sizeof *out);
+    for (size_t i = 0; out && i < rec->count; i++)
+        if (!(out[i] = rt_arena_strndup(arena, rec->fields[i].ptr, rec->fields[i].len)))
+            return NULL;
+    return out;
+}
+
 bool rt_csv_blank(const rt_csv_record *rec)
 {
     return rec->count == 1 && rec->fields[0].len == 0 && rec->raw_len == 0;

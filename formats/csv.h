@@ -44,6 +44,10 @@ rt_status rt_csv_parse(const char **pos, const char *end, rt_arena *arena, rt_cs
 /* Line ends in p[0..len) (counted 16 bytes at a time where SSE2 is there). */
 size_t rt_csv_newlines(const char *p, size_t len);
 
+/* Copies of the record's fields as NUL-terminated strings in arena (a header's column names,
+ * kept past the buffer the header was parsed from); NULL when memory runs out. */
+const char **rt_csv_field_strings(const rt_csv_record *rec, rt_arena *arena);
+
 /* True when the record is a blank line (a single empty unquoted field). */
 bool rt_csv_blank(const rt_csv_record *rec);
 

@@ -139,18 +139,6 @@ static bool parse_row(row_ctx *r)
     return l->order_id && l->subscription_id && l->account_id && l->product_id && l->description;
 }
 
-/* Copies of the header's column names in the book's arena (which rejects may point into:
- * compaction copies their field), for the field of a malformed line; NULL when memory runs
- * out. */
-static const char **header_names(rt_order_book *ob, const rt_csv_record *rec)
-{
-    const char **out = rt_arena_alloc(&ob->arena, (rec->count ? rec->count : 1) * sizeof *out);
-    for (size_t i = 0; out && i < rec->count; i++)
-        if (!(out[i] = rt_arena_strndup(&ob->arena, rec->fields[i].ptr, rec->fields[i].len)))
-            return NULL;
-    return out;
-}
-
 /* raw_in_place: data lives as long as the book's lines (the book owns it), so their raw text
  * points into it; else each line's raw text is copied into the book's arena. */
 static rt_status parse(const char *data, size_t len, uint32_t source, rt_order_book *ob,
@@ -179,7 +167,9 @@ static rt_status parse(const char *data, size_t len, uint32_t source, rt_order_b
         }
     }
     size_t header_count = rec.count;
-    const char **header = header_names(ob, &rec);
+    /* The header's column names, for the field of a malformed line: in the book's arena,
+     * which rejects may point into (compaction copies their field). */
+    const char **header = rt_csv_field_strings(&rec, &ob->arena);
     if (!header) {
         st = rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
         goto done;

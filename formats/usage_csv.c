@@ -102,7 +102,7 @@ typedef struct csv_reader {
     ra_frame ra[RA_FRAMES]; /* decompressed ahead, waiting in file order from ra_head */
     unsigned ra_head, ra_count;
     void *map_ctx; /* the mapper's context, owned */
-    void *header_names; /* cols.names and the names' text, one allocation */
+    rt_arena names; /* cols.names: the header's column names */
 } csv_reader;
 
 /* ---- parsing records ---- */
@@ -281,10 +281,8 @@ static bool parse_record(const rt_csv_record *rec, const columns *c, uint32_t re
  * a layout without one (switch CDRs). */
 static const char *column_name(const columns *c, uint32_t column)
 {
-    if (c->map || column == 0) return "";
-    for (int k = 0; k < COL_COUNT; k++)
-        if (c->at[k] >= 0 && (uint32_t)c->at[k] + 1 == column) return col_names[k];
-    return column <= c->name_count ? c->names[column - 1] : "";
+    if (c->map || column == 0 || column > c->name_count) return "";
+    return c->names[column - 1];
 }
 
 /* Parse whole records; *lines is the number of line ends consumed. */
@@ -879,7 +877,7 @@ static void csv_close(rt_usage_reader *r)
         free(cr->ra[i].buf);
     }
     free(cr->map_ctx);
-    free(cr->header_names);
+    rt_arena_free(&cr->names);
     free(cr->cbuf);
     free(cr->path);
     free(cr);
@@ -913,27 +911,6 @@ static rt_status fill_header_text(csv_reader *cr, rt_error *err)
         if (st != RT_OK) return st;
     }
     return RT_OK;
-}
-
-/* Keep a copy of every column name of the header, for the field of a reject that can only
- * give a column number (a malformed record). */
-static bool keep_header_names(csv_reader *cr, const rt_csv_record *rec)
-{
-    size_t bytes = rec->count * sizeof(char *);
-    for (size_t i = 0; i < rec->count; i++) bytes += rec->fields[i].len + 1;
-    char **names = malloc(bytes ? bytes : 1);
-    if (!names) return false;
-    char *text = (char *)(names + rec->count);
-    for (size_t i = 0; i < rec->count; i++) {
-        names[i] = text;
-        memcpy(text, rec->fields[i].ptr, rec->fields[i].len);
-        text += rec->fields[i].len;
-        *text++ = '\0';
-    }
-    cr->header_names = names;
-    cr->cols.names = (const char *const *)names;
-    cr->cols.name_count = (uint32_t)rec->count;
-    return true;
 }
 
 static rt_status read_header(csv_reader *cr, rt_error *err)
@@ -972,9 +949,13 @@ static rt_status read_header(csv_reader *cr, rt_error *err)
                 }
                 cr->cols.at[k] = (int)i;
             }
-    bool kept = keep_header_names(cr, &rec);
+    /* Every column name, kept for the field of a reject that can only give a column number
+     * (a malformed record). */
+    rt_arena_init(&cr->names, 1024);
+    cr->cols.names = rt_csv_field_strings(&rec, &cr->names);
+    cr->cols.name_count = (uint32_t)rec.count;
     rt_arena_free(&scratch);
-    if (!kept) return rt_error_set(err, RT_ENOMEM, cr->path, 1, 0, NULL, "out of memory");
+    if (!cr->cols.names) return rt_error_set(err, RT_ENOMEM, cr->path, 1, 0, NULL, "out of memory");
     for (int k = 0; k < COL_CALLED; k++)
         if (cr->cols.at[k] < 0)
             return rt_error_set(err, RT_EPARSE, cr->path, 1, 0, col_names[k],

@@ -784,9 +784,11 @@ Test(rating, a_rate_changed_mid_month_makes_two_versions)
     cr_assert_eq(rt_time_parse("2026-10-15T00:00:00Z", 20, &change), RT_OK);
     cr_assert_eq(cat->rate_groups[g1].to, change);
     cr_assert_eq(cat->rate_groups[g2].from, change);
-    uint32_t rows1[RT_RATE_INTERVALS_MAX], rows2[RT_RATE_INTERVALS_MAX];
-    cr_assert_eq(rt_catalog_rate_rows(cat, g1, rows1), 2);
-    cr_assert_eq(rt_catalog_rate_rows(cat, g2, rows2), 2);
+    size_t n1, n2;
+    const uint32_t *rows1 = rt_catalog_rate_rows(cat, g1, &n1);
+    const uint32_t *rows2 = rt_catalog_rate_rows(cat, g2, &n2);
+    cr_assert_eq(n1, 2);
+    cr_assert_eq(n2, 2);
     cr_assert_eq(cat->rates[rows1[0]].price_nanos, 300000000);
     cr_assert_eq(cat->rates[rows2[0]].price_nanos, 250000000);
     cr_assert_eq(rows1[1], rows2[1], "the unchanged interval is one row in both");
