@@ -113,6 +113,15 @@ rt_status rt_agg_reserve(rt_aggregates *a, size_t entries)
     return RT_OK;
 }
 
+rt_status rt_agg_from_entries(rt_aggregates *a, const rt_agg_entry *entries, size_t n)
+{
+    memset(a, 0, sizeof *a);
+    if (rt_agg_reserve(a, n ? n : 1) != RT_OK) return RT_ENOMEM;
+    if (n) memcpy(a->entries, entries, n * sizeof *entries);
+    a->count = n;
+    return RT_OK;
+}
+
 void rt_agg_free(rt_aggregates *a)
 {
     if (a->slots) rt_big_free(a->slots, (a->mask + 1) * sizeof *a->slots);

@@ -177,6 +177,9 @@ typedef struct slot {
     size_t ids_cap;
     uint32_t part_start[RT_DEDUP_PARTS + 1];
     uint64_t parse_ns, rate_ns, encode_ns; /* thread time on this chunk (rt_stage_times.thread_ns) */
+    /* Distributed runs: another process rates this chunk. Until the wave's duplicates are
+     * marked, rated[] holds only the fingerprints it sent (by_part in order); after, nothing. */
+    bool foreign;
     rt_status status;
     rt_error err;
 } slot;
@@ -226,6 +229,10 @@ typedef struct pipeline {
     uint32_t next_seq;
     rt_stage_times times;
     uint64_t bytes_total, bytes_done, started_ns;
+    /* Distributed runs (cfg->peers, else NULL): what this process sends and receives. */
+    const rt_peers *peers;
+    rt_buf xout, xin;
+    uint64_t *xlens; /* per process */
 } pipeline;
 
 static int reject_cmp(const void *x, const void *y)
@@ -535,6 +542,7 @@ static void output_wave(pipeline *p, unsigned n)
 #pragma omp for schedule(dynamic, 1)
         for (unsigned i = 0; i < n; i++) {
             slot *s = &p->slots[i];
+            if (s->foreign) continue; /* encoded by the process that rated it */
             rt_chunk_view v = slot_view(p, s);
             uint64_t t0 = rt_clock_ns();
             s->status = p->cfg->outputs->encode_chunk(p->sink, i, &v, &s->err);
@@ -682,7 +690,8 @@ static rt_status plan_outputs(pipeline *p, unsigned n, uint64_t expected, rt_err
     rt_chunk_view *views = malloc(n * sizeof *views);
     if (!views) return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
     for (unsigned i = 0; i < n; i++) views[i] = slot_view(p, &p->slots[i]);
-    rt_status st = ops->plan(p->sink, views, n, expected, err);
+    /* Every process of a distributed run plans alike (from the catalog alone). */
+    rt_status st = ops->plan(p->sink, views, n, p->peers ? 0 : expected, err);
     free(views);
     return st;
 }
@@ -696,6 +705,439 @@ static rt_status write_pending(pipeline *p, unsigned n, rt_error *err)
         st = p->cfg->outputs->write_chunk(p->sink, i, err);
     if (n) p->times.thread_ns.write += rt_clock_ns() - t0;
     return st;
+}
+
+/* ---- distributed runs (cfg->peers) ----
+ *
+ * Every process runs the same waves: it cuts the same chunks, rates those whose sequence
+ * number falls to it (seq mod size), and then:
+ *   1. exchange_rated (every process to every process): each process's status, the number of
+ *      chunks it cut, and per chunk it rated its status and the fingerprints to check for
+ *      duplicates (by partition, in input order), so that every process marks duplicates
+ *      over every chunk in input order, exactly as one process would;
+ *   2. each process aggregates and encodes its chunks;
+ *   3. exchange_encoded (to rank 0): per chunk its status, counts and encoded rows, which
+ *      rank 0 writes in input order; rank 0 then tells every process the wave's first
+ *      failure, if any.
+ * After the waves the aggregates go to rank 0 (exchange_aggregates), which bills and commits,
+ * and finally tells the others how that went. Every call is made by every process in the
+ * same order, whatever fails, so that no process waits for one that stopped. */
+
+static bool is_root(const pipeline *p) { return !p->peers || p->peers->rank == 0; }
+
+typedef struct x_reader {
+    const char *data;
+    size_t len, at;
+    bool bad;
+} x_reader;
+
+static bool x_take(x_reader *r, void *dst, size_t n)
+{
+    if (r->bad || r->len - r->at < n) {
+        r->bad = true;
+        return false;
+    }
+    if (dst) memcpy(dst, r->data + r->at, n);
+    r->at += n;
+    return true;
+}
+
+/* The status st (with err) as a record: code RT_OK and nothing else when it succeeded. */
+static rt_error x_status(rt_status st, const rt_error *err)
+{
+    rt_error e;
+    rt_error_clear(&e);
+    if (st != RT_OK) {
+        if (err) e = *err;
+        e.code = st;
+    }
+    return e;
+}
+
+/* A failure of process `rank` as every process reports it: named after the process when it
+ * is not rank 0 (whose errors are the ones a run in one process would give). */
+static rt_status x_failure(const rt_error *e, unsigned rank, rt_error *err)
+{
+    if (err) {
+        *err = *e;
+        if (rank) {
+            /* The prefix, then as much of the message as fits. */
+            const char *parts[] = {"process ", NULL, ": ", e->message};
+            char num[RT_U64_TEXT_MAX];
+            rt_u64_text(rank, num);
+            parts[1] = num;
+            rt_text_join(err->message, sizeof err->message, parts, 4);
+        }
+    }
+    return e->code;
+}
+
+static rt_status x_memory(rt_error *err)
+{
+    return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+}
+
+static rt_status x_damaged(unsigned rank, rt_error *err)
+{
+    return rt_error_set(err, RT_ECORRUPT, NULL, 0, 0, NULL,
+                        "process %u sent what this process cannot read (are they the same "
+                        "build of ratel?)", rank);
+}
+
+/* Every process's status: the first failure by rank becomes every process's. */
+static rt_status x_agree(pipeline *p, rt_status st, rt_error *err)
+{
+    if (!p->peers) return st;
+    rt_error mine = x_status(st, err);
+    if (p->peers->allgather(p->peers, &mine, sizeof mine, &p->xin, p->xlens) != RT_OK)
+        return x_memory(err);
+    for (unsigned r = 0; r < p->peers->size; r++) {
+        rt_error e;
+        if (p->xlens[r] != sizeof e) return x_damaged(r, err);
+        memcpy(&e, p->xin.data + r * sizeof e, sizeof e);
+        if (e.code != RT_OK) return x_failure(&e, r, err);
+    }
+    return RT_OK;
+}
+
+/* What must be the same on every process before the waves: the build, the price book and
+ * the inputs' sizes (chunks are cut alike only from the same bytes). */
+typedef struct x_hello {
+    rt_error status;
+    char version[16];
+    uint64_t book_fingerprint, book_version, input_bytes, usage_count;
+} x_hello;
+
+static rt_status x_check(pipeline *p, rt_status st, const rt_pricebook_info *book,
+                         rt_error *err)
+{
+    if (!p->peers) return st;
+    x_hello mine;
+    memset(&mine, 0, sizeof mine);
+    mine.status = x_status(st, err);
+    snprintf(mine.version, sizeof mine.version, "%s", RATEL_VERSION);
+    mine.book_fingerprint = book->fingerprint;
+    mine.book_version = book->version;
+    mine.input_bytes = p->bytes_total;
+    mine.usage_count = p->cfg ? p->cfg->usage_count : 0;
+    if (p->peers->allgather(p->peers, &mine, sizeof mine, &p->xin, p->xlens) != RT_OK)
+        return x_memory(err);
+    x_hello h0, h;
+    for (unsigned r = 0; r < p->peers->size; r++) {
+        if (p->xlens[r] != sizeof h) return x_damaged(r, err);
+        memcpy(&h, p->xin.data + r * sizeof h, sizeof h);
+        if (h.status.code != RT_OK) return x_failure(&h.status, r, err);
+        if (r == 0) {
+            h0 = h;
+            continue;
+        }
+        const char *what = NULL;
+        if (strcmp(h.version, h0.version) != 0)
+            what = "runs another version of ratel";
+        else if (h.book_fingerprint != h0.book_fingerprint || h.book_version != h0.book_version)
+            what = "has another price book";
+        else if (h.input_bytes != h0.input_bytes || h.usage_count != h0.usage_count)
+            what = "reads usage files of other sizes";
+        if (what)
+            return rt_error_set(err, RT_EINVAL, NULL, 0, 0, NULL,
+                                "process %u %s than process 0: a distributed run needs the same "
+                                "build, book and inputs on every process", r, what);
+    }
+    return RT_OK;
+}
+
+/* A foreign chunk before rating: nothing of its own to rate, count or encode. */
+static void x_foreign(slot *s)
+{
+    rt_event_batch_clear(&s->batch);
+    s->batch.decompress_ns = 0;
+    s->rated_count = 0;
+    s->parse_ns = s->rate_ns = s->encode_ns = 0;
+    s->status = RT_OK;
+    s->foreign = true;
+}
+
+/* Step 1: statuses and fingerprints to every process. `own` is this process's status apart
+ * from its chunks (reading the wave, writing the last one); *n the chunks it cut. On return
+ * the foreign chunks of the wave hold their fingerprints, or their status. */
+static rt_status exchange_rated(pipeline *p, rt_status own, const rt_error *own_err,
+                                unsigned n, rt_error *err)
+{
+    rt_buf *b = &p->xout;
+    rt_buf_reset(b);
+    rt_error e = x_status(own, own_err);
+    uint32_t cut = n;
+    rt_buf_append(b, &e, sizeof e);
+    rt_buf_append(b, &cut, sizeof cut);
+    for (unsigned i = 0; i < n && own == RT_OK; i++) {
+        const slot *s = &p->slots[i];
+        if (s->foreign) continue;
+        rt_error se = x_status(s->status, &s->err);
+        rt_buf_append(b, &i, sizeof i);
+        rt_buf_append(b, &se, sizeof se);
+        if (s->status != RT_OK) continue;
+        rt_buf_append(b, s->part_start, sizeof s->part_start);
+        uint32_t m = s->part_start[RT_DEDUP_PARTS];
+        if (!rt_buf_reserve(b, (size_t)m * sizeof(rt_fp128))) break;
+        for (uint32_t q = 0; q < m; q++) {
+            const rt_rated *r = &s->rated[s->by_part[q]];
+            rt_fp128 f = {r->fp_lo, r->fp_hi};
+            rt_buf_append(b, &f, sizeof f);
+        }
+    }
+    if (b->failed) { /* only the status, then: every process stops */
+        rt_buf_reset(b);
+        e = x_status(RT_ENOMEM, NULL);
+        snprintf(e.message, sizeof e.message, "out of memory");
+        rt_buf_append(b, &e, sizeof e);
+        rt_buf_append(b, &cut, sizeof cut);
+    }
+    if (p->peers->allgather(p->peers, b->data, b->len, &p->xin, p->xlens) != RT_OK)
+        return x_memory(err);
+    /* Process statuses first (by rank), then the chunk counts, then the chunks. */
+    size_t at = 0;
+    for (unsigned r = 0; r < p->peers->size; r++) {
+        x_reader rd = {p->xin.data + at, p->xlens[r], 0, false};
+        rt_error pe;
+        uint32_t pn;
+        if (!x_take(&rd, &pe, sizeof pe) || !x_take(&rd, &pn, sizeof pn)) return x_damaged(r, err);
+        if (pe.code != RT_OK) return x_failure(&pe, r, err);
+        if (pn != n)
+            return rt_error_set(err, RT_EINVAL, NULL, 0, 0, NULL,
+                                "process %u cut %u chunks of the usage where process %u cut %u: "
+                                "the inputs differ between the processes", r, pn,
+                                p->peers->rank, n);
+        at += p->xlens[r];
+    }
+    at = 0;
+    for (unsigned r = 0; r < p->peers->size; r++) {
+        x_reader rd = {p->xin.data + at, p->xlens[r], 0, false};
+        at += p->xlens[r];
+        x_take(&rd, NULL, sizeof(rt_error) + sizeof(uint32_t));
+        if (r == p->peers->rank) continue;
+        while (rd.at < rd.len) {
+            uint32_t i;
+            rt_error se;
+            if (!x_take(&rd, &i, sizeof i) || !x_take(&rd, &se, sizeof se) || i >= n ||
+                !p->slots[i].foreign)
+                return x_damaged(r, err);
+            slot *s = &p->slots[i];
+            s->status = se.code;
+            s->err = se;
+            if (se.code != RT_OK) continue;
+            if (!x_take(&rd, s->part_start, sizeof s->part_start)) return x_damaged(r, err);
+            uint32_t m = s->part_start[RT_DEDUP_PARTS];
+            if (rd.len - rd.at < (size_t)m * sizeof(rt_fp128)) return x_damaged(r, err);
+            if (s->rated_cap < m) {
+                rt_rated *nr = realloc(s->rated, m * sizeof *nr);
+                if (!nr) return x_memory(err);
+                s->rated = nr;
+                s->rated_cap = m;
+            }
+            if (s->by_part_cap < m) {
+                uint32_t *bp = realloc(s->by_part, m * sizeof *bp);
+                if (!bp) return x_memory(err);
+                s->by_part = bp;
+                s->by_part_cap = m;
+            }
+            for (uint32_t q = 0; q < m; q++) {
+                rt_fp128 f;
+                x_take(&rd, &f, sizeof f);
+                s->rated[q].fp_lo = f.lo;
+                s->rated[q].fp_hi = f.hi;
+                s->rated[q].flags = 0;
+                s->by_part[q] = q;
+            }
+            s->rated_count = m;
+        }
+    }
+    return RT_OK;
+}
+
+/* After the duplicates are marked: the foreign chunks' fingerprints are done with. */
+static void x_forget_foreign(pipeline *p, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        if (p->slots[i].foreign) p->slots[i].rated_count = 0;
+}
+
+/* What a process sends rank 0 per chunk it rated (after the counts of the wave). */
+typedef struct x_chunk_head {
+    uint32_t slot, file_index;
+    rt_error status;
+    uint64_t records, rejected;
+    uint64_t by_reason[RT_REJ_REASON_COUNT_];
+    uint64_t packed; /* bytes of encoded rows that follow */
+} x_chunk_head;
+
+/* Step 3: chunks to rank 0, written there in input order; then the wave's first failure to
+ * every process. `before` are this process's counts before the wave's aggregation; `own`
+ * (with *err) its status apart from its chunks (marking duplicates, planning). */
+static rt_status exchange_encoded(pipeline *p, unsigned n, const rt_run_counts *before,
+                                  rt_status own, rt_error *err)
+{
+    const rt_output_ops *ops = p->cfg->outputs;
+    rt_buf *b = &p->xout;
+    rt_buf_reset(b);
+    rt_error own_err = x_status(own, err);
+    if (!is_root(p)) {
+        rt_buf_append(b, &own_err, sizeof own_err);
+    }
+    if (!is_root(p) && own == RT_OK) {
+        uint64_t wave[3] = {p->counts.rated - before->rated,
+                            p->counts.duplicate - before->duplicate,
+                            p->counts.late - before->late};
+        rt_buf_append(b, wave, sizeof wave);
+        for (unsigned i = 0; i < n; i++) {
+            const slot *s = &p->slots[i];
+            if (s->foreign) continue;
+            x_chunk_head h;
+            memset(&h, 0, sizeof h);
+            h.slot = i;
+            h.file_index = s->chunk.file_index;
+            h.status = x_status(s->status, &s->err);
+            h.records = s->batch.records;
+            h.rejected = s->batch.reject_count;
+            for (size_t k = 0; k < s->batch.reject_count; k++)
+                h.by_reason[s->batch.rejects[k].reason]++;
+            size_t head_at = b->len;
+            rt_buf_append(b, &h, sizeof h);
+            if (s->status != RT_OK) continue;
+            size_t start = b->len;
+            if (ops->pack_chunk(p->sink, i, b) != RT_OK) break;
+            h.packed = b->len - start;
+            if (!b->failed) memcpy(b->data + head_at, &h, sizeof h);
+        }
+    }
+    rt_status st = b->failed ? RT_ENOMEM : RT_OK;
+    if (p->peers->gather(p->peers, b->data, b->failed ? 0 : b->len, &p->xin, p->xlens) != RT_OK)
+        st = RT_ENOMEM;
+    rt_error verdict;
+    rt_error_clear(&verdict);
+    if (is_root(p) && own != RT_OK) {
+        verdict = own_err;
+        st = own;
+    }
+    if (is_root(p)) {
+        size_t at = p->xlens[0];
+        for (unsigned r = 1; r < p->peers->size && st == RT_OK; r++) {
+            x_reader rd = {p->xin.data + at, p->xlens[r], 0, false};
+            at += p->xlens[r];
+            uint64_t wave[3];
+            rt_error pe;
+            if (rd.len == 0) { /* it had no memory for what it was to send */
+                st = rt_error_set(&verdict, RT_ENOMEM, NULL, 0, 0, NULL,
+                                  "process %u: out of memory", r);
+                break;
+            }
+            if (x_take(&rd, &pe, sizeof pe) && pe.code != RT_OK) {
+                st = x_failure(&pe, r, &verdict);
+                break;
+            }
+            if (!x_take(&rd, wave, sizeof wave)) {
+                st = x_damaged(r, &verdict);
+                break;
+            }
+            p->counts.rated += wave[0];
+            p->counts.duplicate += wave[1];
+            p->counts.late += wave[2];
+            while (rd.at < rd.len && st == RT_OK) {
+                x_chunk_head h;
+                if (!x_take(&rd, &h, sizeof h) || h.slot >= n || !p->slots[h.slot].foreign ||
+                    rd.len - rd.at < h.packed) {
+                    st = x_damaged(r, &verdict);
+                    break;
+                }
+                slot *s = &p->slots[h.slot];
+                s->status = h.status.code;
+                s->err = h.status;
+                if (s->status == RT_OK)
+                    s->status = ops->unpack_chunk(p->sink, h.slot, rd.data + rd.at,
+                                                  (size_t)h.packed, &s->err);
+                rd.at += (size_t)h.packed;
+                rt_run_counts *c = &p->counts;
+                c->read += h.records;
+                p->inputs[h.file_index].info.records += h.records;
+                c->rejected += h.rejected;
+                for (unsigned k = 0; k < RT_REJ_REASON_COUNT_; k++)
+                    c->by_reason[k] += h.by_reason[k];
+            }
+        }
+        if (st == RT_OK) {
+            rt_error fe;
+            rt_error_clear(&fe);
+            st = first_failure(p, n, &fe);
+            verdict = x_status(st, &fe);
+        } else if (verdict.code == RT_OK) { /* the gather found no memory */
+            rt_error_set(&verdict, st, NULL, 0, 0, NULL, "out of memory");
+        }
+    }
+    /* Rank 0's verdict to every process (a process that could not send is told so too). */
+    rt_buf_reset(b);
+    rt_buf_append(b, &verdict, sizeof verdict);
+    if (p->peers->bcast(p->peers, b) != RT_OK || b->len != sizeof verdict) return x_memory(err);
+    memcpy(&verdict, b->data, sizeof verdict);
+    if (verdict.code != RT_OK) return x_failure(&verdict, 0, err);
+    return st == RT_OK ? RT_OK : x_memory(err);
+}
+
+/* After the waves: every process's aggregates to rank 0, which keeps them as parts to bill
+ * (*parts, *nparts: its own threads' first, then one per process). */
+static rt_status exchange_aggregates(pipeline *p, rt_aggregates **parts, unsigned *nparts,
+                                     rt_error *err)
+{
+    rt_buf *b = &p->xout;
+    rt_buf_reset(b);
+    *parts = NULL;
+    *nparts = 0;
+    if (!is_root(p)) {
+        /* Their count first: an empty block is a process that had no memory to send. */
+        uint64_t count = 0;
+        for (unsigned t = 0; t < p->threads; t++) count += p->aggs[t].count;
+        rt_buf_append(b, &count, sizeof count);
+        for (unsigned t = 0; t < p->threads; t++)
+            rt_buf_append(b, p->aggs[t].entries, p->aggs[t].count * sizeof(rt_agg_entry));
+        for (unsigned t = 0; t < p->threads; t++) rt_agg_free(&p->aggs[t]);
+    }
+    rt_status st = b->failed ? RT_ENOMEM : RT_OK;
+    if (p->peers->gather(p->peers, b->data, b->failed ? 0 : b->len, &p->xin, p->xlens) != RT_OK)
+        st = RT_ENOMEM;
+    rt_buf_free(b);
+    if (!is_root(p)) return st == RT_OK ? RT_OK : x_memory(err);
+    if (st != RT_OK) return x_memory(err);
+    unsigned total = p->threads + p->peers->size - 1;
+    rt_aggregates *all = calloc(total, sizeof *all);
+    if (!all) return x_memory(err);
+    memcpy(all, p->aggs, p->threads * sizeof *all);
+    memset(p->aggs, 0, p->threads * sizeof *p->aggs);
+    size_t at = p->xlens[0];
+    for (unsigned r = 1; r < p->peers->size && st == RT_OK; r++) {
+        uint64_t count = 0, len = p->xlens[r];
+        if (len == 0) {
+            st = rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "process %u: out of memory", r);
+            break;
+        }
+        if (len >= sizeof count) memcpy(&count, p->xin.data + at, sizeof count);
+        if (len < sizeof count || (len - sizeof count) / sizeof(rt_agg_entry) != count ||
+            (len - sizeof count) % sizeof(rt_agg_entry)) {
+            st = x_damaged(r, err);
+            break;
+        }
+        if (rt_agg_from_entries(&all[p->threads + r - 1],
+                                (const rt_agg_entry *)(const void *)(p->xin.data + at + sizeof count),
+                                (size_t)count) != RT_OK)
+            st = x_memory(err);
+        at += len;
+    }
+    rt_buf_free(&p->xin);
+    if (st != RT_OK) {
+        for (unsigned k = 0; k < total; k++) rt_agg_free(&all[k]);
+        free(all);
+        return st;
+    }
+    *parts = all;
+    *nparts = total;
+    return RT_OK;
 }
 
 /* ---- the ids read ahead of rating ---- */
@@ -911,6 +1353,26 @@ static rt_status scan_ids(pipeline *p, const char *billed_path, rt_error *err)
     return st;
 }
 
+/* A rated wave's duplicates marked and its chunks counted (sizing the run's structures after
+ * the first wave). */
+static rt_status settle_wave(pipeline *p, bool first, const rt_usage_reader *cur, unsigned n,
+                             rt_error *err)
+{
+    rt_status st;
+    uint64_t in_file = 0, in_run = 0;
+    if (first) estimate_records(p, cur, n, &in_file, &in_run);
+    if (first && !p->has_cand && (st = reserve_dedup(p, in_file, err)) != RT_OK) return st;
+    if (first) reserve_aggs(p, in_run);
+    if ((st = dedup_wave(p, n, err)) != RT_OK) return st;
+    if (p->peers) x_forget_foreign(p, n);
+    if (p->billed && (st = rt_billed_writer_settle(p->billed, err)) != RT_OK) return st;
+    if (first && (st = cut_ranges(p, n, err)) != RT_OK) return st;
+    if (first && (st = plan_outputs(p, n, in_run, err)) != RT_OK) return st;
+    for (unsigned i = 0; i < n; i++)
+        if (!p->slots[i].foreign) count_slot(p, &p->slots[i]);
+    return RT_OK;
+}
+
 static rt_status run_waves(pipeline *p, rt_error *err)
 {
     const rt_run_config *cfg = p->cfg;
@@ -922,54 +1384,67 @@ static rt_status run_waves(pipeline *p, rt_error *err)
     bool first = true;
     unsigned pending = 0; /* slots of the last wave encoded but not yet written */
     for (;;) {
-        unsigned n;
+        unsigned n = 0;
         uint64_t t0 = rt_clock_ns();
-        if ((st = read_wave(p, p->nslots, &file, &cur, done, &ndone, &n, err)) != RT_OK) break;
+        st = read_wave(p, p->nslots, &file, &cur, done, &ndone, &n, err);
         uint64_t t1 = rt_clock_ns();
         p->times.read_ns += t1 - t0;
-        if (n == 0) break;
+        if (!p->peers && (st != RT_OK || n == 0)) break;
 
         /* The last wave's encoded chunks are written, in order, by one thread while the
          * others start rating this wave (the writes only read the output slots, which this
          * wave does not touch before its output step; rating reports into the slots, so err
          * is the writer's alone). */
         rt_status wst = RT_OK;
+        if (st == RT_OK && n > 0) {
+            for (unsigned i = 0; i < n; i++) {
+                p->slots[i].foreign = false;
+                if (p->peers && p->slots[i].chunk.seq % p->peers->size != p->peers->rank)
+                    x_foreign(&p->slots[i]);
+            }
 #pragma omp parallel num_threads(p->threads)
-        {
+            {
 #pragma omp single nowait
-            wst = write_pending(p, pending, err);
+                wst = write_pending(p, pending, err);
 #pragma omp for schedule(dynamic, 1)
-            for (unsigned i = 0; i < n; i++) rate_slot(p, &p->slots[i]);
+                for (unsigned i = 0; i < n; i++)
+                    if (!p->slots[i].foreign) rate_slot(p, &p->slots[i]);
+            }
+            pending = 0;
         }
-        pending = 0;
         uint64_t t2 = rt_clock_ns();
         p->times.rate_ns += t2 - t1;
-        if ((st = wst) != RT_OK) break;
+        if (p->peers) {
+            rt_error own_err = *err; /* the read's or the write's */
+            st = exchange_rated(p, st != RT_OK ? st : wst, &own_err, n, err);
+            if (st != RT_OK || n == 0) break;
+        } else if ((st = wst) != RT_OK) {
+            break;
+        }
         if ((st = first_failure(p, n, err)) != RT_OK) break;
 
-        uint64_t in_file = 0, in_run = 0;
-        if (first) estimate_records(p, cur, n, &in_file, &in_run);
-        if (first && !p->has_cand && (st = reserve_dedup(p, in_file, err)) != RT_OK) break;
-        if (first) reserve_aggs(p, in_run);
-        if ((st = dedup_wave(p, n, err)) != RT_OK) break;
-        if (p->billed && (st = rt_billed_writer_settle(p->billed, err)) != RT_OK) break;
-        if (first && (st = cut_ranges(p, n, err)) != RT_OK) break;
-        if (first && (st = plan_outputs(p, n, in_run, err)) != RT_OK) break;
+        st = settle_wave(p, first, cur, n, err);
         first = false;
-        for (unsigned i = 0; i < n; i++) count_slot(p, &p->slots[i]);
         uint64_t t3 = rt_clock_ns();
         p->times.dedup_ns += t3 - t2;
 
-        output_wave(p, n);
-        for (unsigned i = 0; i < n; i++) {
-            const slot *s = &p->slots[i];
-            p->times.thread_ns.decompress += s->batch.decompress_ns;
-            p->times.thread_ns.parse += s->parse_ns;
-            p->times.thread_ns.rate += s->rate_ns;
-            p->times.thread_ns.encode += s->encode_ns;
+        rt_run_counts before = p->counts;
+        if (st == RT_OK) {
+            output_wave(p, n);
+            for (unsigned i = 0; i < n; i++) {
+                const slot *s = &p->slots[i];
+                p->times.thread_ns.decompress += s->batch.decompress_ns;
+                p->times.thread_ns.parse += s->parse_ns;
+                p->times.thread_ns.rate += s->rate_ns;
+                p->times.thread_ns.encode += s->encode_ns;
+            }
         }
-        if ((st = first_failure(p, n, err)) != RT_OK) break;
-        pending = n; /* written while the next wave is rated, or after the last one */
+        if (p->peers)
+            st = exchange_encoded(p, n, &before, st, err);
+        else if (st == RT_OK)
+            st = first_failure(p, n, err);
+        if (st != RT_OK) break;
+        pending = is_root(p) ? n : 0; /* written while the next wave is rated, or after */
         p->times.output_ns += rt_clock_ns() - t3;
 
         for (size_t k = 0; k < ndone; k++) done[k]->ops->close(done[k]);
@@ -1123,6 +1598,11 @@ typedef struct run_state {
     rt_error orders_err;
     uint64_t orders_ns;
     rt_input_info *order_info; /* per order file, filled where the files are read */
+    /* Distributed runs: rank 0's thread count, which sizes every process's waves; and on
+     * rank 0 the aggregates to bill (its threads', then one part per other process). */
+    unsigned wave_threads;
+    rt_aggregates *parts;
+    unsigned nparts;
     pthread_mutex_t catalog_mu;
     pthread_cond_t catalog_cv;
     bool catalog_sync;  /* catalog_mu and catalog_cv are initialised */
@@ -1293,6 +1773,10 @@ static rt_status prepare(run_state *rs, const rt_run_config *cfg, rt_error *err)
         return rt_error_set(err, RT_EINVAL, NULL, 0, 0, "period", "'%s' is not YYYY-MM",
                             cfg->period ? cfg->period : "");
     if ((st = rt_store_open(cfg->book_dir, false, &rs->store, err)) != RT_OK) return st;
+    rt_registry_invoices_init(&rs->old);
+    /* The other processes of a distributed run only rate: the output directory, the period's
+     * runs and the staging directory are rank 0's. */
+    if (!is_root(p)) goto book;
     bool rolled;
     if ((st = rt_run_recover(rs->store, cfg->out_dir, &rolled, err)) != RT_OK) return st;
     if ((st = check_out_dir(cfg->out_dir, err)) != RT_OK) return st;
@@ -1308,13 +1792,13 @@ static rt_status prepare(run_state *rs, const rt_run_config *cfg, rt_error *err)
                             "; use --rerun to bill it again with corrections",
                             cfg->period, prior);
     if (st != RT_OK && st != RT_ENOTFOUND) return st;
-    rt_registry_invoices_init(&rs->old);
     if (st == RT_OK) {
         rs->corrected_run = prior;
         if ((st = rt_registry_get_run(rs->store, prior, &rs->corrected, err)) != RT_OK) return st;
         if ((st = rt_registry_invoices_load(rs->store, prior, &rs->old, err)) != RT_OK) return st;
     }
 
+book:
     rt_book_init(&rs->book);
     rt_order_book_init(&rs->orders);
     p->threads = cfg->threads ? cfg->threads : (unsigned)omp_get_num_procs();
@@ -1341,7 +1825,9 @@ static rt_status prepare(run_state *rs, const rt_run_config *cfg, rt_error *err)
     rt_store_release_pages(rs->store);
 
     p->cfg = cfg;
-    p->nslots = 2 * p->threads;
+    /* A distributed run's waves are cut alike everywhere: rank 0's two chunks per thread for
+     * every process. */
+    p->nslots = p->peers ? 2 * rs->wave_threads * p->peers->size : 2 * p->threads;
     p->slots = calloc(p->nslots, sizeof *p->slots);
     p->aggs = calloc(p->threads, sizeof *p->aggs);
     p->range_end = calloc(p->threads, sizeof *p->range_end);
@@ -1370,6 +1856,7 @@ static rt_status prepare(run_state *rs, const rt_run_config *cfg, rt_error *err)
         p->inputs[i].kind = RT_INPUT_USAGE;
     }
 
+    if (!is_root(p)) return cfg->outputs->begin(NULL, p->nslots, &p->sink, err);
     rt_run_staging_path(cfg->out_dir, rs->staging, sizeof rs->staging);
     if (mkdir(rs->staging, 0777) != 0)
         return rt_error_set(err, RT_EIO, rs->staging, 0, 0, NULL, "cannot create: %s",
@@ -1405,7 +1892,8 @@ static rt_status bill(run_state *rs, rt_error *err)
      * placed side by side in chunks of 12 MiB, each freed as soon as its accounts are billed:
      * the invoices' arena blocks (8 MiB) take its memory over instead of fresh pages, so the
      * aggregates and the invoices are not both whole at once. */
-    if ((st = rt_agg_merge_sorted(p->aggs, p->threads, p->threads,
+    if ((st = rt_agg_merge_sorted(rs->parts ? rs->parts : p->aggs,
+                                  rs->parts ? rs->nparts : p->threads, p->threads,
                                   (12 << 20) / sizeof(rt_agg_entry), &rs->total)) != RT_OK)
         return rt_error_set(err, st, NULL, 0, 0, NULL, "cannot merge aggregates: %s",
                             rt_status_str(st));
@@ -1790,6 +2278,11 @@ static void cleanup(run_state *rs, const rt_run_config *cfg)
         for (unsigned i = 0; i < p->threads; i++) rt_agg_free(&p->aggs[i]);
         free(p->aggs);
     }
+    for (unsigned i = 0; i < rs->nparts; i++) rt_agg_free(&rs->parts[i]);
+    free(rs->parts);
+    rt_buf_free(&p->xout);
+    rt_buf_free(&p->xin);
+    free(p->xlens);
     if (p->workers)
         for (unsigned i = 0; i < p->threads; i++) free(p->workers[i].pick);
     free(p->workers);
@@ -1811,16 +2304,62 @@ static void cleanup(run_state *rs, const rt_run_config *cfg)
     rt_store_close(rs->store);
 }
 
-rt_status rt_run_execute(const rt_run_config *cfg, rt_run_summary *sum, rt_error *err)
+/* A distributed run's first step, before anything can fail: rank 0's thread count to every
+ * process (it sizes the waves). */
+static rt_status share_threads(run_state *rs, const rt_run_config *cfg, rt_error *err)
+{
+    pipeline *p = &rs->p;
+    unsigned t = cfg->threads ? cfg->threads : (unsigned)omp_get_num_procs();
+    if (t > 256) t = 256;
+    if (!(p->xlens = calloc(p->peers->size, sizeof *p->xlens))) return x_memory(err);
+    rt_buf_reset(&p->xout);
+    rt_buf_append(&p->xout, &t, sizeof t);
+    if (p->peers->bcast(p->peers, &p->xout) != RT_OK || p->xout.len != sizeof t)
+        return x_memory(err);
+    memcpy(&rs->wave_threads, p->xout.data, sizeof t);
+    return RT_OK;
+}
+
+/* Rank 0's final status to the other processes of a distributed run, which return it. */
+static rt_status share_outcome(pipeline *p, rt_status st, rt_error *err)
+{
+    rt_error e = x_status(st, err);
+    rt_buf_reset(&p->xout);
+    rt_buf_append(&p->xout, &e, sizeof e);
+    if (p->peers->bcast(p->peers, &p->xout) != RT_OK || p->xout.len != sizeof e)
+        return x_memory(err);
+    memcpy(&e, p->xout.data, sizeof e);
+    if (e.code != RT_OK && err) *err = e;
+    return e.code;
+}
+
+rt_status rt_run_execute(const rt_run_config *cfg_in, rt_run_summary *sum, rt_error *err)
 {
     run_state rs;
     memset(&rs, 0, sizeof rs);
     memset(sum, 0, sizeof *sum);
     rt_error_clear(err);
-    RT_ASSERT(cfg->open_usage && cfg->outputs && cfg->out_dir && cfg->book_dir);
+    RT_ASSERT(cfg_in->open_usage && cfg_in->outputs && cfg_in->out_dir && cfg_in->book_dir);
+    /* In a distributed run the ids are not scanned ahead, and only rank 0 reads the orders
+     * and shows progress. */
+    rt_run_config dcfg = *cfg_in;
+    const rt_run_config *cfg = cfg_in;
+    if (cfg_in->peers) {
+        RT_ASSERT(cfg_in->outputs->pack_chunk && cfg_in->outputs->unpack_chunk);
+        dcfg.id_scan = RT_ID_SCAN_OFF;
+        if (cfg_in->peers->rank != 0) {
+            dcfg.order_count = 0;
+            dcfg.progress = NULL;
+        }
+        cfg = &dcfg;
+        rs.p.peers = cfg->peers;
+    }
     uint64_t t0 = rt_clock_ns();
     rs.p.started_ns = t0;
-    rt_status st = prepare(&rs, cfg, err);
+    rt_status st = RT_OK;
+    if (rs.p.peers) st = share_threads(&rs, cfg, err);
+    if (st == RT_OK) st = prepare(&rs, cfg, err);
+    if (rs.p.peers) st = x_check(&rs.p, st, &rs.info, err);
     rs.p.times.load_ns = rt_clock_ns() - t0;
     if (st != RT_OK) { /* orders not read yet are not read; a thread reading them stops */
         rs.orders_due = false;
@@ -1832,6 +2371,18 @@ rt_status rt_run_execute(const rt_run_config *cfg, rt_run_summary *sum, rt_error
         rs.p.times.dedup_ns += rt_clock_ns() - ts;
     }
     if (st == RT_OK) st = run_waves(&rs.p, err);
+    if (rs.p.peers) {
+        /* The waves ended alike everywhere (their exchanges saw to it) but for rank 0's last
+         * write; then the aggregates go to rank 0, and the others wait for its outcome. */
+        st = x_agree(&rs.p, st, err);
+        if (st == RT_OK) st = exchange_aggregates(&rs.p, &rs.parts, &rs.nparts, err);
+        if (!is_root(&rs.p)) {
+            st = share_outcome(&rs.p, st == RT_OK ? RT_OK : st, err);
+            sum->counts = rs.p.counts;
+            cleanup(&rs, cfg);
+            return st;
+        }
+    }
     uint64_t tw = rt_clock_ns();
     rt_status ost = join_orders(&rs);
     if (st == RT_OK && ost != RT_OK) {
@@ -1846,6 +2397,7 @@ rt_status rt_run_execute(const rt_run_config *cfg, rt_run_summary *sum, rt_error
     }
     uint64_t t2 = rt_clock_ns();
     if (st == RT_OK) st = commit(&rs, cfg, sum, err);
+    if (rs.p.peers) st = share_outcome(&rs.p, st, err);
     uint64_t t3 = rt_clock_ns();
     sum->counts = rs.p.counts;
     sum->input_bytes = rs.p.bytes_total;

@@ -19,6 +19,7 @@
 #include "engine/billing.h"
 #include "engine/journal.h"
 #include "engine/orders.h"
+#include "engine/peers.h"
 #include "engine/pricebook.h"
 #include "engine/registry.h"
 
@@ -146,6 +147,14 @@ typedef struct rt_output_ops {
      * change the bytes written (the wave depends on the thread count). */
     rt_status (*plan)(rt_output_sink *s, const rt_chunk_view *views, size_t n,
                       uint64_t records_expected, rt_error *err);
+    /* Distributed runs (rt_run_config.peers): begin with dir NULL makes a writer that only
+     * encodes; pack_chunk appends what encode_chunk left in a slot to `out`, and unpack_chunk
+     * puts such bytes into a slot of rank 0's writer, to be written by write_chunk as if
+     * encoded there. plan is then called with records_expected 0 on every process, so that
+     * they all plan alike. unpack: RT_ECORRUPT, RT_ENOMEM. */
+    rt_status (*pack_chunk)(rt_output_sink *s, unsigned slot, rt_buf *out);
+    rt_status (*unpack_chunk)(rt_output_sink *s, unsigned slot, const char *data, size_t len,
+                              rt_error *err);
 } rt_output_ops;
 
 typedef struct rt_run_progress {
@@ -199,6 +208,17 @@ typedef struct rt_run_config {
     const void *open_ctx; /* passed to open_usage */
     rt_orders_read_fn read_orders; /* needed when order_count > 0 */
     const rt_output_ops *outputs;
+    /* A distributed run (NULL: one process): every process of the job calls rt_run_execute
+     * with the same configuration, the same price book (its own copy, or a shared one) and
+     * the same input files at the same paths. Every process cuts the same chunks; chunk k is
+     * parsed, rated and encoded by process k mod size; every process checks every event id
+     * for duplicates (the set is the same everywhere); each process aggregates the events it
+     * rated; rank 0 reads the orders, writes the per-event files in input order from the
+     * chunks the others encoded, takes their aggregates, bills, writes the rest and commits,
+     * so its output directory is byte for byte that of a run in one process. The other
+     * processes write nothing and return rank 0's status (the error is reported by rank 0,
+     * which names the process where it arose). The id scan is off (--id-scan is ignored). */
+    const rt_peers *peers;
     void (*progress)(void *ctx, const rt_run_progress *p);
     void *progress_ctx;
 } rt_run_config;

@@ -72,7 +72,7 @@ static rt_status sink_begin(const char *dir, unsigned slots, rt_output_sink **ou
     rt_output_sink *s = calloc(1, sizeof *s);
     rt_status st = RT_ENOMEM;
     if (!s) goto fail;
-    s->dir = strdup(dir);
+    s->dir = strdup(dir ? dir : "");
     s->nslots = slots;
     s->slots = calloc(slots, sizeof *s->slots);
     if (!s->dir || !s->slots) goto fail;
@@ -80,7 +80,9 @@ static rt_status sink_begin(const char *dir, unsigned slots, rt_output_sink **ou
         s->slots[i].cctx = ZSTD_createCCtx();
         if (!s->slots[i].cctx) goto fail;
     }
-    for (int d = 0; d < D_COUNT; d++) {
+    /* Without a directory: a process of a distributed run that encodes its chunks for rank
+     * 0 to write (pack_chunk), and writes nothing itself. */
+    for (int d = 0; d < D_COUNT && dir; d++) {
         char path[PATH_MAX];
         snprintf(path, sizeof path, "%s/%s", dir, detail_names[d]);
         if ((st = rt_zwriter_open(path, DETAIL_LEVEL, &s->w[d], err)) != RT_OK) goto fail;
@@ -93,7 +95,7 @@ static rt_status sink_begin(const char *dir, unsigned slots, rt_output_sink **ou
         rt_buf_free(&hdr);
         if (st != RT_OK) goto fail;
     }
-    if ((st = rt_usage_detail_open(dir, slots, 0, &s->detail, err)) != RT_OK) goto fail;
+    if ((st = rt_usage_detail_open(s->dir, slots, 0, &s->detail, err)) != RT_OK) goto fail;
     *out = s;
     return RT_OK;
 fail:
@@ -248,6 +250,46 @@ static rt_status sink_write(rt_output_sink *s, unsigned slot, rt_error *err)
     return rt_usage_detail_write(s->detail, slot, err);
 }
 
+/* A slot's encoded rows as bytes (rows and frame of each detail file, then the usage
+ * detail's), and back into a slot of rank 0's writer. */
+static rt_status sink_pack(rt_output_sink *s, unsigned slot, rt_buf *out)
+{
+    const sink_slot *sl = &s->slots[slot];
+    for (int d = 0; d < D_COUNT; d++) {
+        uint64_t head[2] = {sl->rows[d], sl->frames[d].len};
+        rt_buf_append(out, head, sizeof head);
+        rt_buf_append(out, sl->frames[d].data, sl->frames[d].len);
+    }
+    rt_usage_detail_pack(s->detail, slot, out);
+    return rt_buf_status(out);
+}
+
+static rt_status sink_unpack(rt_output_sink *s, unsigned slot, const char *data, size_t len,
+                             rt_error *err)
+{
+    sink_slot *sl = &s->slots[slot];
+    size_t at = 0;
+    for (int d = 0; d < D_COUNT; d++) {
+        uint64_t head[2];
+        if (len - at < sizeof head) goto bad;
+        memcpy(head, data + at, sizeof head);
+        at += sizeof head;
+        if (len - at < head[1]) goto bad;
+        sl->rows[d] = head[0];
+        rt_buf_reset(&sl->frames[d]);
+        rt_buf_append(&sl->frames[d], data + at, (size_t)head[1]);
+        if (sl->frames[d].failed)
+            return rt_error_set(err, RT_ENOMEM, detail_names[d], 0, 0, NULL, "out of memory");
+        at += (size_t)head[1];
+    }
+    size_t used = 0;
+    rt_status st = rt_usage_detail_unpack(s->detail, slot, data + at, len - at, &used, err);
+    if (st == RT_OK && at + used != len) goto bad;
+    return st;
+bad:
+    return rt_error_set(err, RT_ECORRUPT, NULL, 0, 0, NULL, "a peer's encoded chunk is damaged");
+}
+
 /* Rejected order lines follow the usage rejects, in order-file order. */
 static rt_status write_order_rejects(rt_output_sink *s, const rt_run_result *res, rt_error *err)
 {
@@ -360,7 +402,7 @@ static rt_status sink_plan(rt_output_sink *s, const rt_chunk_view *views, size_t
     return rt_usage_detail_plan(s->detail, views, n, records_expected, err);
 }
 
-static const rt_output_ops ops = {sink_begin,  sink_encode,  sink_write,
-                                  sink_finish, sink_destroy, sink_plan};
+static const rt_output_ops ops = {sink_begin,   sink_encode, sink_write, sink_finish,
+                                  sink_destroy, sink_plan,   sink_pack,  sink_unpack};
 
 const rt_output_ops *rt_run_outputs(void) { return &ops; }

@@ -368,6 +368,49 @@ rt_status rt_usage_detail_encode(rt_usage_detail *d, unsigned slot, const rt_chu
     return RT_OK;
 }
 
+void rt_usage_detail_pack(const rt_usage_detail *d, unsigned slot, rt_buf *out)
+{
+    const spill_slot *s = &d->slots[slot];
+    uint64_t parts = d->parts;
+    rt_buf_append(out, &parts, sizeof parts);
+    for (unsigned p = 0; p < d->parts; p++) {
+        uint64_t head[3] = {s->records[p], s->bytes[p], s->frames[p].len};
+        rt_buf_append(out, head, sizeof head);
+        rt_buf_append(out, s->frames[p].data, s->frames[p].len);
+    }
+}
+
+rt_status rt_usage_detail_unpack(rt_usage_detail *d, unsigned slot, const char *data,
+                                 size_t len, size_t *used, rt_error *err)
+{
+    spill_slot *s = &d->slots[slot];
+    size_t at = 0;
+    uint64_t parts;
+    if (len < sizeof parts) goto bad;
+    memcpy(&parts, data, sizeof parts);
+    at += sizeof parts;
+    if (parts != d->parts) goto bad;
+    for (unsigned p = 0; p < d->parts; p++) {
+        uint64_t head[3];
+        if (len - at < sizeof head) goto bad;
+        memcpy(head, data + at, sizeof head);
+        at += sizeof head;
+        if (len - at < head[2]) goto bad;
+        s->records[p] = head[0];
+        s->bytes[p] = head[1];
+        rt_buf_reset(&s->frames[p]);
+        rt_buf_append(&s->frames[p], data + at, (size_t)head[2]);
+        if (s->frames[p].failed)
+            return rt_error_set(err, RT_ENOMEM, RT_DETAIL_NAME, 0, 0, NULL, "out of memory");
+        at += (size_t)head[2];
+    }
+    *used = at;
+    return RT_OK;
+bad:
+    return rt_error_set(err, RT_ECORRUPT, RT_DETAIL_NAME, 0, 0, NULL,
+                        "a peer's encoded chunk is damaged");
+}
+
 /* Scratch files are appended to and read back by this run only: no buffering beyond whole
  * frames and no fsync (a crash removes the staging directory with them). */
 static rt_status spill_append(rt_usage_detail *d, unsigned p, const rt_buf *frames, rt_error *err)

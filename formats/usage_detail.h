@@ -56,6 +56,12 @@ rt_status rt_usage_detail_plan(rt_usage_detail *d, const rt_chunk_view *views, s
  * RT_ENOMEM, RT_EZSTD. */
 rt_status rt_usage_detail_encode(rt_usage_detail *d, unsigned slot, const rt_chunk_view *v,
                                  rt_error *err);
+/* Distributed runs: what rt_usage_detail_encode left in slot `slot`, appended to `out`, and
+ * put back into a slot of another process's writer (planned alike, see rt_run_config.peers).
+ * unpack: RT_ECORRUPT when the bytes are not what pack wrote, RT_ENOMEM. */
+void rt_usage_detail_pack(const rt_usage_detail *d, unsigned slot, rt_buf *out);
+rt_status rt_usage_detail_unpack(rt_usage_detail *d, unsigned slot, const char *data,
+                                 size_t len, size_t *used, rt_error *err);
 /* Append what slot `slot` holds to the partition files. In input order, one thread. RT_EIO. */
 rt_status rt_usage_detail_write(rt_usage_detail *d, unsigned slot, rt_error *err);
 /* Sort the partitions, write the two files, append them to files, remove the scratch files.

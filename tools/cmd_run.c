@@ -23,7 +23,7 @@ static const char run_usage[] =
     "                 [--late-window MONTHS] [--accrue-only] [--chunk-size BYTES]\n"
     "                 [--usage-format csv|native|asterisk|freeswitch]\n"
     "                 [--cdr-product ID] [--cdr-utc-offset Z|+hh:mm] [--compress-tables]\n"
-    "                 [--id-scan auto|on|off]\n"
+    "                 [--id-scan auto|on|off] [--distributed]\n"
     "\n"
     "Rates the usage files against the price book for the period, writes invoices, the\n"
     "revenue journal and a manifest into OUT_DIR (which must not exist) and commits the run\n"
@@ -37,7 +37,11 @@ static const char run_usage[] =
     "--id-scan: read the usage files once for their event ids before rating, so that the\n"
     "in-run duplicate check holds only ids seen more than once instead of every event\n"
     "(~25 bytes each); costs a second parse. auto (default): when that set would pass a\n"
-    "quarter of the memory. The outputs are the same either way.\n";
+    "quarter of the memory. The outputs are the same either way.\n"
+    "--distributed: one process of a run across several (started by Open MPI's mpirun, every\n"
+    "process with the same arguments, book and inputs): the chunks are rated by all, rank 0\n"
+    "writes OUT_DIR and commits; the outputs are those of a run in one process. Every process\n"
+    "exits with the run's status; only rank 0 prints.\n";
 
 typedef struct progress_state {
     int tty;
@@ -138,7 +142,7 @@ int rt_cmd_run(int argc, char **argv)
     free(orders);
         return RT_EXIT_FAILED;
     }
-    int quiet = 0, rc;
+    int quiet = 0, distributed = 0, rc;
     size_t nusage = 0, norders = 0;
     /* Options given once: a second --period (or --threads...) is refused rather than taking
      * the last, so a scheduler's slip cannot bill another month. --usage and --orders add. */
@@ -146,7 +150,7 @@ int rt_cmd_run(int argc, char **argv)
         "--book",         "--period",       "--out",         "--threads",       "--late-window",
         "--chunk-size",   "--id-scan",      "--accrue-only", "--compress-tables",
         "--usage-format", "--cdr-product",  "--cdr-utc-offset", "--rerun",      "--late",
-        "--quiet",        NULL};
+        "--quiet",        "--distributed", NULL};
     static const char *const valued[] = {
         "--book",       "--period",     "--out",         "--usage",        "--orders",
         "--threads",    "--late-window", "--chunk-size", "--id-scan",      "--usage-format",
@@ -230,6 +234,12 @@ int rt_cmd_run(int argc, char **argv)
             cfg.late = (rt_late_policy)k;
         } else if (strcmp(a, "--quiet") == 0) {
             quiet = 1;
+        } else if (strcmp(a, "--distributed") == 0) {
+#ifdef RATEL_HAVE_MPI
+            distributed = 1;
+#else
+            return RUN_USAGE_ERROR("--distributed: this ratel was built without Open MPI");
+#endif
         } else {
             return RUN_USAGE_ERROR("unexpected argument '%s'", a);
         }
@@ -250,22 +260,41 @@ int rt_cmd_run(int argc, char **argv)
     open_opts.threads = cfg.threads; /* 0 (every core) unless --threads */
     cfg.open_ctx = &open_opts;
     cfg.outputs = rt_run_outputs();
-    progress_state ps = {!quiet && isatty(STDERR_FILENO)};
+    rt_run_summary sum;
+    rt_error err;
+    bool speak = true; /* in a distributed run, rank 0 alone prints */
+#ifdef RATEL_HAVE_MPI
+    rt_peers peers;
+    if (distributed) {
+        if (rt_peers_mpi_open(NULL, NULL, &peers, &err) != RT_OK) {
+            rt_cli_error(&err);
+            free(usage);
+            free(orders);
+            return RT_EXIT_USAGE;
+        }
+        cfg.peers = &peers;
+        speak = peers.rank == 0;
+    }
+#endif
+    progress_state ps = {speak && !quiet && isatty(STDERR_FILENO)};
     cfg.progress = on_progress;
     cfg.progress_ctx = &ps;
 
-    rt_run_summary sum;
-    rt_error err;
     rt_status st = rt_run_execute(&cfg, &sum, &err);
     if (ps.tty) fprintf(stderr, "\r%78s\r", "");
     if (st != RT_OK) {
-        rt_cli_error(&err);
-        fprintf(stderr, "ratel: run failed; nothing was committed\n");
+        if (speak) {
+            rt_cli_error(&err);
+            fprintf(stderr, "ratel: run failed; nothing was committed\n");
+        }
         rc = rt_cli_exit_for(st);
     } else {
-        if (!quiet) print_summary(&cfg, &sum);
+        if (!quiet && speak) print_summary(&cfg, &sum);
         rc = RT_EXIT_OK;
     }
+#ifdef RATEL_HAVE_MPI
+    if (distributed) rt_peers_mpi_close(&peers);
+#endif
     free(usage);
     free(orders);
     return rc;

@@ -1,0 +1,44 @@
+/* peers: the processes of a distributed run, as the run sees them.
+ *
+ * Owns the contract between the run (engine/run.c) and the transport that joins its
+ * processes: a rank and a size, and three collective calls that every process makes in the
+ * same order from its main thread, each moving a block of bytes of any length (several GiB
+ * included). Rank 0 is the one that commits. The engine knows nothing of the transport: the
+ * one implementation, over Open MPI, is engine/peers_mpi.c, built only when Open MPI is found
+ * (RATEL_HAVE_MPI), so that the library and its tests build without it.
+ *
+ * A transport failure (a process gone) ends the job through the transport (Open MPI's
+ * default handler aborts every process); these calls return an error only for memory. */
+#ifndef RT_PEERS_H
+#define RT_PEERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/buf.h"
+#include "engine/status.h"
+
+typedef struct rt_peers rt_peers;
+struct rt_peers {
+    unsigned rank, size;
+    /* Every process's `len` bytes to every process: `all` (reset first) holds them in rank
+     * order, lens[r] (lens has `size` entries) the length of rank r's. */
+    rt_status (*allgather)(const rt_peers *pe, const void *data, size_t len, rt_buf *all,
+                           uint64_t *lens);
+    /* The same to rank 0 only (elsewhere `all` is left empty and lens untouched). */
+    rt_status (*gather)(const rt_peers *pe, const void *data, size_t len, rt_buf *all,
+                        uint64_t *lens);
+    /* Rank 0's `b` to every process (replacing what `b` held there). */
+    rt_status (*bcast)(const rt_peers *pe, rt_buf *b);
+    void *ctx;
+};
+
+#ifdef RATEL_HAVE_MPI
+/* Join the Open MPI job this process was started in (mpirun), with one thread making MPI
+ * calls. Exit status 2 material: RT_EINVAL when MPI cannot start. */
+rt_status rt_peers_mpi_open(int *argc, char ***argv, rt_peers *pe, rt_error *err);
+/* Leave it (every process, after its last collective call). */
+void rt_peers_mpi_close(rt_peers *pe);
+#endif
+
+#endif

@@ -1,0 +1,146 @@
+/* peers_mpi: engine/peers.h over Open MPI (a communicator of its own, duplicated from
+ * MPI_COMM_WORLD). MPI counts are ints: every block goes as its 64-bit length, then in pieces
+ * of at most 1 GiB. */
+#include "engine/peers.h"
+
+#include <mpi.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PIECE ((size_t)1 << 30)
+
+static MPI_Comm comm_of(const rt_peers *pe) { return *(const MPI_Comm *)pe->ctx; }
+
+static void send_bytes(MPI_Comm c, int to, const char *data, size_t len)
+{
+    for (size_t at = 0; at < len; at += PIECE) {
+        size_t n = len - at < PIECE ? len - at : PIECE;
+        MPI_Send(data + at, (int)n, MPI_BYTE, to, 1, c);
+    }
+}
+
+static void recv_bytes(MPI_Comm c, int from, char *data, size_t len)
+{
+    for (size_t at = 0; at < len; at += PIECE) {
+        size_t n = len - at < PIECE ? len - at : PIECE;
+        MPI_Recv(data + at, (int)n, MPI_BYTE, from, 1, c, MPI_STATUS_IGNORE);
+    }
+}
+
+static void bcast_bytes(MPI_Comm c, char *data, size_t len, int root)
+{
+    for (size_t at = 0; at < len; at += PIECE) {
+        size_t n = len - at < PIECE ? len - at : PIECE;
+        MPI_Bcast(data + at, (int)n, MPI_BYTE, root, c);
+    }
+}
+
+/* Bytes there is no memory for are still taken (into a scratch piece), so that the job stays
+ * in step and the caller reports RT_ENOMEM; without even the piece the job is aborted. */
+static void drain(MPI_Comm c, int from, uint64_t len, bool bcast)
+{
+    char *tmp = malloc(PIECE);
+    if (!tmp) MPI_Abort(c, 1);
+    for (uint64_t at = 0; at < len; at += PIECE) {
+        size_t n = len - at < PIECE ? (size_t)(len - at) : PIECE;
+        if (bcast)
+            MPI_Bcast(tmp, (int)n, MPI_BYTE, from, c);
+        else
+            MPI_Recv(tmp, (int)n, MPI_BYTE, from, 1, c, MPI_STATUS_IGNORE);
+    }
+    free(tmp);
+}
+
+static rt_status mpi_gather(const rt_peers *pe, const void *data, size_t len, rt_buf *all,
+                            uint64_t *lens)
+{
+    MPI_Comm c = comm_of(pe);
+    rt_buf_reset(all);
+    uint64_t mine = len;
+    if (pe->rank != 0) {
+        MPI_Send(&mine, 1, MPI_UINT64_T, 0, 0, c);
+        send_bytes(c, 0, data, len);
+        return RT_OK;
+    }
+    lens[0] = mine;
+    rt_buf_append(all, data, len);
+    for (unsigned r = 1; r < pe->size; r++) {
+        MPI_Recv(&lens[r], 1, MPI_UINT64_T, (int)r, 0, c, MPI_STATUS_IGNORE);
+        if (!rt_buf_reserve(all, lens[r])) {
+            drain(c, (int)r, lens[r], false);
+            continue;
+        }
+        recv_bytes(c, (int)r, all->data + all->len, lens[r]);
+        all->len += lens[r];
+    }
+    return rt_buf_status(all);
+}
+
+static rt_status mpi_bcast(const rt_peers *pe, rt_buf *b)
+{
+    MPI_Comm c = comm_of(pe);
+    uint64_t len = pe->rank == 0 ? b->len : 0;
+    MPI_Bcast(&len, 1, MPI_UINT64_T, 0, c);
+    if (pe->rank != 0) {
+        rt_buf_reset(b);
+        if (!rt_buf_reserve(b, len)) {
+            drain(c, 0, len, true);
+            return RT_ENOMEM;
+        }
+        b->len = len;
+    }
+    bcast_bytes(c, b->data, len, 0);
+    return RT_OK;
+}
+
+/* Every rank's block in turn, broadcast from it. */
+static rt_status mpi_allgather(const rt_peers *pe, const void *data, size_t len, rt_buf *all,
+                               uint64_t *lens)
+{
+    MPI_Comm c = comm_of(pe);
+    uint64_t mine = len;
+    MPI_Allgather(&mine, 1, MPI_UINT64_T, lens, 1, MPI_UINT64_T, c);
+    uint64_t total = 0;
+    for (unsigned r = 0; r < pe->size; r++) total += lens[r];
+    rt_buf_reset(all);
+    bool room = rt_buf_reserve(all, total);
+    for (unsigned r = 0; r < pe->size; r++) {
+        if (room) {
+            char *at = all->data + all->len;
+            if (r == pe->rank) memcpy(at, data, len);
+            bcast_bytes(c, at, lens[r], (int)r);
+            all->len += lens[r];
+        } else if (r == pe->rank) {
+            bcast_bytes(c, (char *)data, len, (int)r);
+        } else {
+            drain(c, (int)r, lens[r], true);
+        }
+    }
+    return room ? RT_OK : RT_ENOMEM;
+}
+
+rt_status rt_peers_mpi_open(int *argc, char ***argv, rt_peers *pe, rt_error *err)
+{
+    int provided = 0, inited = 0;
+    MPI_Initialized(&inited);
+    if (!inited && MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS)
+        return rt_error_set(err, RT_EINVAL, NULL, 0, 0, NULL, "cannot start Open MPI");
+    MPI_Comm *c = malloc(sizeof *c);
+    if (!c) return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+    MPI_Comm_dup(MPI_COMM_WORLD, c);
+    int rank = 0, size = 1;
+    MPI_Comm_rank(*c, &rank);
+    MPI_Comm_size(*c, &size);
+    *pe = (rt_peers){(unsigned)rank, (unsigned)size, mpi_allgather, mpi_gather, mpi_bcast, c};
+    return RT_OK;
+}
+
+void rt_peers_mpi_close(rt_peers *pe)
+{
+    if (!pe->ctx) return;
+    MPI_Comm_free((MPI_Comm *)pe->ctx);
+    free(pe->ctx);
+    pe->ctx = NULL;
+    MPI_Finalize();
+}
