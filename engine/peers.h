@@ -1,8 +1,8 @@
 /* peers: the processes of a distributed run, as the run sees them.
  *
  * Owns the contract between the run (engine/run.c) and the transport that joins its
- * processes: a rank and a size, and three collective calls that every process makes in the
- * same order from its main thread, each moving a block of bytes of any length (several GiB
+ * processes: a rank and a size, and four collective calls that every process makes in the
+ * same order from its main thread, each moving blocks of bytes of any length (several GiB
  * included). Rank 0 is the one that commits. The engine knows nothing of the transport: the
  * one implementation, over Open MPI, is engine/peers_mpi.c, built only when Open MPI is found
  * (RATEL_HAVE_MPI), so that the library and its tests build without it.
@@ -28,6 +28,11 @@ struct rt_peers {
     /* The same to rank 0 only (elsewhere `all` is left empty and lens untouched). */
     rt_status (*gather)(const rt_peers *pe, const void *data, size_t len, rt_buf *all,
                         uint64_t *lens);
+    /* Blocks to their processes: `data` holds one block per process in rank order, lens_out[d]
+     * bytes for process d; `all` (reset first) receives the blocks sent to this process in
+     * rank order, lens_in[r] bytes from process r. */
+    rt_status (*alltoall)(const rt_peers *pe, const void *data, const uint64_t *lens_out,
+                          rt_buf *all, uint64_t *lens_in);
     /* Rank 0's `b` to every process (replacing what `b` held there). */
     rt_status (*bcast)(const rt_peers *pe, rt_buf *b);
     void *ctx;

@@ -5,6 +5,7 @@
 
 #include <mpi.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -120,6 +121,51 @@ static rt_status mpi_allgather(const rt_peers *pe, const void *data, size_t len,
     return room ? RT_OK : RT_ENOMEM;
 }
 
+/* Every piece of every block posted at once (non-blocking), then waited for. Without memory
+ * for what comes in the job is aborted: the blocks cannot be taken piece by piece in step
+ * with senders that do not wait. */
+static rt_status mpi_alltoall(const rt_peers *pe, const void *data, const uint64_t *lens_out,
+                              rt_buf *all, uint64_t *lens_in)
+{
+    MPI_Comm c = comm_of(pe);
+    unsigned n = pe->size;
+    MPI_Alltoall(lens_out, 1, MPI_UINT64_T, lens_in, 1, MPI_UINT64_T, c);
+    uint64_t total = 0;
+    size_t pieces = 0;
+    for (unsigned r = 0; r < n; r++) {
+        total += lens_in[r];
+        pieces += (size_t)((lens_in[r] + PIECE - 1) / PIECE + (lens_out[r] + PIECE - 1) / PIECE);
+    }
+    rt_buf_reset(all);
+    MPI_Request *req = malloc((pieces ? pieces : 1) * sizeof *req);
+    if (!req || !rt_buf_reserve(all, total)) {
+        fprintf(stderr, "ratel: process %u: out of memory for the aggregates of the others\n",
+                pe->rank);
+        MPI_Abort(c, 1);
+    }
+    size_t k = 0;
+    uint64_t at = 0;
+    for (unsigned r = 0; r < n; r++) {
+        for (uint64_t off = 0; off < lens_in[r]; off += PIECE) {
+            size_t len = lens_in[r] - off < PIECE ? (size_t)(lens_in[r] - off) : PIECE;
+            MPI_Irecv(all->data + at + off, (int)len, MPI_BYTE, (int)r, 2, c, &req[k++]);
+        }
+        at += lens_in[r];
+    }
+    at = 0;
+    for (unsigned r = 0; r < n; r++) {
+        for (uint64_t off = 0; off < lens_out[r]; off += PIECE) {
+            size_t len = lens_out[r] - off < PIECE ? (size_t)(lens_out[r] - off) : PIECE;
+            MPI_Isend((const char *)data + at + off, (int)len, MPI_BYTE, (int)r, 2, c, &req[k++]);
+        }
+        at += lens_out[r];
+    }
+    MPI_Waitall((int)k, req, MPI_STATUSES_IGNORE);
+    free(req);
+    all->len = total;
+    return RT_OK;
+}
+
 rt_status rt_peers_mpi_open(int *argc, char ***argv, rt_peers *pe, rt_error *err)
 {
     int provided = 0, inited = 0;
@@ -132,7 +178,8 @@ rt_status rt_peers_mpi_open(int *argc, char ***argv, rt_peers *pe, rt_error *err
     int rank = 0, size = 1;
     MPI_Comm_rank(*c, &rank);
     MPI_Comm_size(*c, &size);
-    *pe = (rt_peers){(unsigned)rank, (unsigned)size, mpi_allgather, mpi_gather, mpi_bcast, c};
+    *pe = (rt_peers){(unsigned)rank, (unsigned)size, mpi_allgather, mpi_gather,
+                     mpi_alltoall,   mpi_bcast,      c};
     return RT_OK;
 }
 

@@ -17,6 +17,9 @@
  * own alongside the usage waves (they need only the catalog, and their result is first used
  * by billing): at a million accounts that takes seconds which would otherwise be serial.
  *
+ * A distributed run (cfg->peers: processes joined by Open MPI) runs these waves on every
+ * process, each rating its share of the chunks; see "distributed runs" below.
+ *
  * Commit protocol: outputs are written into "<out>.staging" (on a thread of their own, while
  * the registry transaction's thread publishes the billed events, written under a pending name
  * once the usage was read, and stores the invoices in effect) with a marker file naming the
@@ -719,8 +722,8 @@ static rt_status write_pending(pipeline *p, unsigned n, rt_error *err)
  *   3. exchange_encoded (to rank 0): per chunk its status, counts and encoded rows, which
  *      rank 0 writes in input order; rank 0 then tells every process the wave's first
  *      failure, if any.
- * After the waves the aggregates go to rank 0 (exchange_aggregates), which bills and commits,
- * and finally tells the others how that went. Every call is made by every process in the
+ * After the waves the aggregates are summed by their accounts' owners and go to rank 0
+ * (exchange_aggregates), which bills and commits, and finally tells the others how that went. Every call is made by every process in the
  * same order, whatever fails, so that no process waits for one that stopped. */
 
 static bool is_root(const pipeline *p) { return !p->peers || p->peers->rank == 0; }
@@ -1081,58 +1084,150 @@ static rt_status exchange_encoded(pipeline *p, unsigned n, const rt_run_counts *
     return st == RT_OK ? RT_OK : x_memory(err);
 }
 
-/* After the waves: every process's aggregates to rank 0, which keeps them as parts to bill
- * (*parts, *nparts: its own threads' first, then one per process). */
+/* The process that sums an account's aggregates: by a hash of its row, so that each takes
+ * about as many accounts of every part of the book. */
+static unsigned account_owner(uint32_t account, unsigned size)
+{
+    return (unsigned)(((uint64_t)account * UINT64_C(0x9E3779B97F4A7C15)) >> 33) % size;
+}
+
+/* Received entries as parts to merge: one per block of lens[0..n) bytes in `in`, starting at
+ * parts[0]. A block must hold whole entries (else the process that sent it is named). */
+static rt_status parts_of_blocks(const rt_buf *in, const uint64_t *lens, unsigned n,
+                                 rt_aggregates *parts, rt_error *err)
+{
+    size_t at = 0;
+    for (unsigned r = 0; r < n; r++) {
+        if (lens[r] % sizeof(rt_agg_entry)) return x_damaged(r, err);
+        if (rt_agg_from_entries(&parts[r], (const rt_agg_entry *)(const void *)(in->data + at),
+                                (size_t)(lens[r] / sizeof(rt_agg_entry))) != RT_OK)
+            return x_memory(err);
+        at += lens[r];
+    }
+    return RT_OK;
+}
+
+static void free_parts(rt_aggregates *parts, unsigned n)
+{
+    for (unsigned k = 0; k < n; k++) rt_agg_free(&parts[k]);
+    free(parts);
+}
+
+/* After the waves, the aggregates partitioned by account hash: every process sends each of
+ * its entries to the account's owner (alltoall), each owner sums what it was sent for its
+ * accounts, and the sums go to rank 0, which keeps them as parts to bill (*parts, *nparts:
+ * one per process, no two sharing an account). So rank 0 takes every account's sum once,
+ * however many processes saw its events. Failures are agreed on before the gather. */
 static rt_status exchange_aggregates(pipeline *p, rt_aggregates **parts, unsigned *nparts,
                                      rt_error *err)
 {
-    rt_buf *b = &p->xout;
-    rt_buf_reset(b);
+    unsigned size = p->peers->size;
     *parts = NULL;
     *nparts = 0;
-    if (!is_root(p)) {
-        /* Their count first: an empty block is a process that had no memory to send. */
-        uint64_t count = 0;
-        for (unsigned t = 0; t < p->threads; t++) count += p->aggs[t].count;
-        rt_buf_append(b, &count, sizeof count);
-        for (unsigned t = 0; t < p->threads; t++)
-            rt_buf_append(b, p->aggs[t].entries, p->aggs[t].count * sizeof(rt_agg_entry));
-        for (unsigned t = 0; t < p->threads; t++) rt_agg_free(&p->aggs[t]);
+    rt_status st = RT_OK;
+    /* 1. Entries by owner, in one buffer of `size` blocks. */
+    uint64_t *lens_out = calloc(size, sizeof *lens_out);
+    uint64_t *start = calloc(size, sizeof *start);
+    rt_buf *b = &p->xout;
+    rt_buf_reset(b);
+    if (!lens_out || !start) st = x_memory(err);
+    for (unsigned t = 0; t < p->threads && st == RT_OK; t++)
+        for (size_t i = 0; i < p->aggs[t].count; i++)
+            lens_out[account_owner(p->aggs[t].entries[i].account, size)] += sizeof(rt_agg_entry);
+    uint64_t bytes = 0;
+    for (unsigned d = 0; d < size && st == RT_OK; d++) {
+        start[d] = bytes;
+        bytes += lens_out[d];
     }
-    rt_status st = b->failed ? RT_ENOMEM : RT_OK;
-    if (p->peers->gather(p->peers, b->data, b->failed ? 0 : b->len, &p->xin, p->xlens) != RT_OK)
-        st = RT_ENOMEM;
+    if (st == RT_OK && !rt_buf_reserve(b, bytes)) st = x_memory(err);
+    if (st == RT_OK) {
+        for (unsigned t = 0; t < p->threads; t++) {
+            for (size_t i = 0; i < p->aggs[t].count; i++) {
+                const rt_agg_entry *e = &p->aggs[t].entries[i];
+                unsigned d = account_owner(e->account, size);
+                memcpy(b->data + start[d], e, sizeof *e);
+                start[d] += sizeof *e;
+            }
+            rt_agg_free(&p->aggs[t]);
+        }
+        b->len = bytes;
+    }
+    free(start);
+    st = x_agree(p, st, err);
+    /* 2. Each owner's share, summed. */
+    if (st == RT_OK && p->peers->alltoall(p->peers, b->data, lens_out, &p->xin, p->xlens) != RT_OK)
+        st = x_memory(err);
+    free(lens_out);
     rt_buf_free(b);
-    if (!is_root(p)) return st == RT_OK ? RT_OK : x_memory(err);
-    if (st != RT_OK) return x_memory(err);
-    unsigned total = p->threads + p->peers->size - 1;
-    rt_aggregates *all = calloc(total, sizeof *all);
-    if (!all) return x_memory(err);
-    memcpy(all, p->aggs, p->threads * sizeof *all);
-    memset(p->aggs, 0, p->threads * sizeof *p->aggs);
-    size_t at = p->xlens[0];
-    for (unsigned r = 1; r < p->peers->size && st == RT_OK; r++) {
-        uint64_t count = 0, len = p->xlens[r];
-        if (len == 0) {
-            st = rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "process %u: out of memory", r);
-            break;
-        }
-        if (len >= sizeof count) memcpy(&count, p->xin.data + at, sizeof count);
-        if (len < sizeof count || (len - sizeof count) / sizeof(rt_agg_entry) != count ||
-            (len - sizeof count) % sizeof(rt_agg_entry)) {
-            st = x_damaged(r, err);
-            break;
-        }
-        if (rt_agg_from_entries(&all[p->threads + r - 1],
-                                (const rt_agg_entry *)(const void *)(p->xin.data + at + sizeof count),
-                                (size_t)count) != RT_OK)
-            st = x_memory(err);
-        at += len;
+    rt_aggregates *got = st == RT_OK ? calloc(size, sizeof *got) : NULL;
+    if (st == RT_OK && !got) st = x_memory(err);
+    if (st == RT_OK) st = parts_of_blocks(&p->xin, p->xlens, size, got, err);
+    rt_buf_free(&p->xin);
+    rt_agg_chunks mine;
+    memset(&mine, 0, sizeof mine);
+    if (st == RT_OK &&
+        rt_agg_merge_sorted(got, size, p->threads, (12 << 20) / sizeof(rt_agg_entry), &mine) !=
+            RT_OK)
+        st = rt_error_set(err, RT_EOVERFLOW, NULL, 0, 0, NULL,
+                          "cannot merge aggregates: out of memory or a sum out of range");
+    if (got) free_parts(got, size);
+    /* 3. The sums to rank 0 (the others' in one block each; rank 0 keeps its chunks). */
+    st = x_agree(p, st, err);
+    rt_status agreed = st;
+    if (st == RT_OK && !is_root(p)) {
+        for (size_t c = 0; c < mine.count; c++)
+            rt_buf_append(b, mine.items[c].entries, mine.items[c].count * sizeof(rt_agg_entry));
+        if (b->failed) st = x_memory(err);
+        rt_agg_chunks_free(&mine);
     }
+    /* A process without the memory to send sends nothing, which rank 0 takes as a failure
+     * when it expected entries: the count of what each sends goes first. */
+    uint64_t count = st == RT_OK ? b->len / sizeof(rt_agg_entry) : UINT64_MAX;
+    rt_buf head;
+    rt_buf_init(&head);
+    rt_buf_append(&head, &count, sizeof count);
+    if (count != UINT64_MAX) rt_buf_append(&head, b->data, b->len);
+    rt_buf_free(b);
+    rt_status gs = st;
+    if (agreed == RT_OK) {
+        if (p->peers->gather(p->peers, head.failed ? NULL : head.data,
+                             head.failed ? 0 : head.len, &p->xin, p->xlens) != RT_OK)
+            gs = x_memory(err);
+    }
+    rt_buf_free(&head);
+    if (!is_root(p)) {
+        rt_agg_chunks_free(&mine);
+        return st;
+    }
+    st = gs;
+    unsigned total = (unsigned)mine.count + size - 1;
+    rt_aggregates *all = st == RT_OK ? calloc(total ? total : 1, sizeof *all) : NULL;
+    if (st == RT_OK && !all) st = x_memory(err);
+    if (st == RT_OK) {
+        memcpy(all, mine.items, mine.count * sizeof *all);
+        free(mine.items);
+        memset(&mine, 0, sizeof mine);
+        size_t at = p->xlens[0];
+        for (unsigned r = 1; r < size && st == RT_OK; r++) {
+            uint64_t n = UINT64_MAX, len = p->xlens[r];
+            if (len >= sizeof n) memcpy(&n, p->xin.data + at, sizeof n);
+            if (n == UINT64_MAX)
+                st = rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "process %u: out of memory",
+                                  r);
+            else if (len - sizeof n != n * sizeof(rt_agg_entry))
+                st = x_damaged(r, err);
+            else if (rt_agg_from_entries(&all[total - size + r],
+                                         (const rt_agg_entry *)(const void *)(p->xin.data + at +
+                                                                              sizeof n),
+                                         (size_t)n) != RT_OK)
+                st = x_memory(err);
+            at += len;
+        }
+    }
+    rt_agg_chunks_free(&mine);
     rt_buf_free(&p->xin);
     if (st != RT_OK) {
-        for (unsigned k = 0; k < total; k++) rt_agg_free(&all[k]);
-        free(all);
+        if (all) free_parts(all, total);
         return st;
     }
     *parts = all;

@@ -213,11 +213,13 @@ typedef struct rt_run_config {
      * the same input files at the same paths. Every process cuts the same chunks; chunk k is
      * parsed, rated and encoded by process k mod size; every process checks every event id
      * for duplicates (the set is the same everywhere); each process aggregates the events it
-     * rated; rank 0 reads the orders, writes the per-event files in input order from the
-     * chunks the others encoded, takes their aggregates, bills, writes the rest and commits,
-     * so its output directory is byte for byte that of a run in one process. The other
-     * processes write nothing and return rank 0's status (the error is reported by rank 0,
-     * which names the process where it arose). The id scan is off (--id-scan is ignored). */
+     * rated, and after the last chunk the aggregates are summed by the account's owner (a
+     * hash of its row); rank 0 reads the orders, writes the per-event files in input order
+     * from the chunks the others encoded, takes the owners' sums, bills, writes the rest and
+     * commits, so its output directory is byte for byte that of a run in one process. The
+     * other processes write nothing and return rank 0's status (the error is reported by
+     * rank 0, which names the process where it arose). The id scan is off (--id-scan is
+     * ignored). */
     const rt_peers *peers;
     void (*progress)(void *ctx, const rt_run_progress *p);
     void *progress_ctx;
