@@ -8,10 +8,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define PIECE ((size_t)1 << 30)
 
 static MPI_Comm comm_of(const rt_peers *pe) { return *(const MPI_Comm *)pe->ctx; }
+
+/* Wait for a request without holding a core: Open MPI's blocking calls poll, so a process
+ * waiting for rank 0's commit (seconds to minutes) would take a core from it on a shared
+ * machine. A short spin first (most waits in a wave are short), then naps of 200 us. */
+static void wait_for(MPI_Request *r)
+{
+    int done = 0;
+    for (int spin = 0; spin < 2000 && !done; spin++) MPI_Test(r, &done, MPI_STATUS_IGNORE);
+    while (!done) {
+        struct timespec nap = {0, 200000};
+        nanosleep(&nap, NULL);
+        MPI_Test(r, &done, MPI_STATUS_IGNORE);
+    }
+}
 
 static void send_bytes(MPI_Comm c, int to, const char *data, size_t len)
 {
@@ -67,7 +82,9 @@ static rt_status mpi_gather(const rt_peers *pe, const void *data, size_t len, rt
     lens[0] = mine;
     rt_buf_append(all, data, len);
     for (unsigned r = 1; r < pe->size; r++) {
-        MPI_Recv(&lens[r], 1, MPI_UINT64_T, (int)r, 0, c, MPI_STATUS_IGNORE);
+        MPI_Request req;
+        MPI_Irecv(&lens[r], 1, MPI_UINT64_T, (int)r, 0, c, &req);
+        wait_for(&req);
         if (!rt_buf_reserve(all, lens[r])) {
             drain(c, (int)r, lens[r], false);
             continue;
@@ -82,7 +99,9 @@ static rt_status mpi_bcast(const rt_peers *pe, rt_buf *b)
 {
     MPI_Comm c = comm_of(pe);
     uint64_t len = pe->rank == 0 ? b->len : 0;
-    MPI_Bcast(&len, 1, MPI_UINT64_T, 0, c);
+    MPI_Request req;
+    MPI_Ibcast(&len, 1, MPI_UINT64_T, 0, c, &req);
+    wait_for(&req);
     if (pe->rank != 0) {
         rt_buf_reset(b);
         if (!rt_buf_reserve(b, len)) {
@@ -101,7 +120,9 @@ static rt_status mpi_allgather(const rt_peers *pe, const void *data, size_t len,
 {
     MPI_Comm c = comm_of(pe);
     uint64_t mine = len;
-    MPI_Allgather(&mine, 1, MPI_UINT64_T, lens, 1, MPI_UINT64_T, c);
+    MPI_Request req;
+    MPI_Iallgather(&mine, 1, MPI_UINT64_T, lens, 1, MPI_UINT64_T, c, &req);
+    wait_for(&req);
     uint64_t total = 0;
     for (unsigned r = 0; r < pe->size; r++) total += lens[r];
     rt_buf_reset(all);
@@ -129,7 +150,9 @@ static rt_status mpi_alltoall(const rt_peers *pe, const void *data, const uint64
 {
     MPI_Comm c = comm_of(pe);
     unsigned n = pe->size;
-    MPI_Alltoall(lens_out, 1, MPI_UINT64_T, lens_in, 1, MPI_UINT64_T, c);
+    MPI_Request head;
+    MPI_Ialltoall(lens_out, 1, MPI_UINT64_T, lens_in, 1, MPI_UINT64_T, c, &head);
+    wait_for(&head);
     uint64_t total = 0;
     size_t pieces = 0;
     for (unsigned r = 0; r < n; r++) {
@@ -160,7 +183,7 @@ static rt_status mpi_alltoall(const rt_peers *pe, const void *data, const uint64
         }
         at += lens_out[r];
     }
-    MPI_Waitall((int)k, req, MPI_STATUSES_IGNORE);
+    for (size_t i = 0; i < k; i++) wait_for(&req[i]);
     free(req);
     all->len = total;
     return RT_OK;

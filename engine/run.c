@@ -693,8 +693,7 @@ static rt_status plan_outputs(pipeline *p, unsigned n, uint64_t expected, rt_err
     rt_chunk_view *views = malloc(n * sizeof *views);
     if (!views) return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
     for (unsigned i = 0; i < n; i++) views[i] = slot_view(p, &p->slots[i]);
-    /* Every process of a distributed run plans alike (from the catalog alone). */
-    rt_status st = ops->plan(p->sink, views, n, p->peers ? 0 : expected, err);
+    rt_status st = ops->plan(p->sink, views, n, expected, err);
     free(views);
     return st;
 }
@@ -962,6 +961,39 @@ static void x_forget_foreign(pipeline *p, unsigned n)
 {
     for (unsigned i = 0; i < n; i++)
         if (p->slots[i].foreign) p->slots[i].rated_count = 0;
+}
+
+/* After the first wave's duplicates are marked (`st`: how that went here): rank 0 plans the
+ * outputs from its chunks and its estimate of the run, and every other process takes its
+ * plan, so that the chunks they encode are written alike; or every process stops. */
+static rt_status share_plan(pipeline *p, unsigned n, uint64_t expected, rt_status st,
+                            rt_error *err)
+{
+    const rt_output_ops *ops = p->cfg->outputs;
+    if (st == RT_OK && is_root(p)) st = plan_outputs(p, n, expected, err);
+    rt_buf *b = &p->xout;
+    rt_buf_reset(b);
+    rt_error e = x_status(st, err);
+    rt_buf_append(b, &e, sizeof e);
+    if (st == RT_OK && is_root(p) && ops->pack_plan(p->sink, p->rctx.cat, b) != RT_OK) {
+        rt_buf_reset(b);
+        e = x_status(x_memory(err), err);
+        rt_buf_append(b, &e, sizeof e);
+    }
+    if (b->failed) return x_memory(err);
+    if (p->peers->allgather(p->peers, b->data, b->len, &p->xin, p->xlens) != RT_OK)
+        return x_memory(err);
+    size_t at = 0;
+    for (unsigned r = 0; r < p->peers->size; r++) {
+        if (p->xlens[r] < sizeof e) return x_damaged(r, err);
+        memcpy(&e, p->xin.data + at, sizeof e);
+        if (e.code != RT_OK) return x_failure(&e, r, err);
+        at += p->xlens[r];
+    }
+    if (!is_root(p))
+        st = ops->unpack_plan(p->sink, p->rctx.cat, p->xin.data + sizeof e,
+                              p->xlens[0] - sizeof e, err);
+    return x_agree(p, st, err); /* every process, rank 0 too */
 }
 
 /* What a process sends rank 0 per chunk it rated (after the counts of the wave). */
@@ -1451,18 +1483,20 @@ static rt_status scan_ids(pipeline *p, const char *billed_path, rt_error *err)
 /* A rated wave's duplicates marked and its chunks counted (sizing the run's structures after
  * the first wave). */
 static rt_status settle_wave(pipeline *p, bool first, const rt_usage_reader *cur, unsigned n,
-                             rt_error *err)
+                             uint64_t *expected, rt_error *err)
 {
     rt_status st;
     uint64_t in_file = 0, in_run = 0;
     if (first) estimate_records(p, cur, n, &in_file, &in_run);
+    *expected = in_run;
     if (first && !p->has_cand && (st = reserve_dedup(p, in_file, err)) != RT_OK) return st;
     if (first) reserve_aggs(p, in_run);
     if ((st = dedup_wave(p, n, err)) != RT_OK) return st;
     if (p->peers) x_forget_foreign(p, n);
     if (p->billed && (st = rt_billed_writer_settle(p->billed, err)) != RT_OK) return st;
     if (first && (st = cut_ranges(p, n, err)) != RT_OK) return st;
-    if (first && (st = plan_outputs(p, n, in_run, err)) != RT_OK) return st;
+    /* A distributed run's plan is rank 0's, shared once every process got this far. */
+    if (first && !p->peers && (st = plan_outputs(p, n, in_run, err)) != RT_OK) return st;
     for (unsigned i = 0; i < n; i++)
         if (!p->slots[i].foreign) count_slot(p, &p->slots[i]);
     return RT_OK;
@@ -1518,7 +1552,9 @@ static rt_status run_waves(pipeline *p, rt_error *err)
         }
         if ((st = first_failure(p, n, err)) != RT_OK) break;
 
-        st = settle_wave(p, first, cur, n, err);
+        uint64_t expected = 0;
+        st = settle_wave(p, first, cur, n, &expected, err);
+        if (first && p->peers) st = share_plan(p, n, expected, st, err);
         first = false;
         uint64_t t3 = rt_clock_ns();
         p->times.dedup_ns += t3 - t2;
@@ -2440,7 +2476,8 @@ rt_status rt_run_execute(const rt_run_config *cfg_in, rt_run_summary *sum, rt_er
     rt_run_config dcfg = *cfg_in;
     const rt_run_config *cfg = cfg_in;
     if (cfg_in->peers) {
-        RT_ASSERT(cfg_in->outputs->pack_chunk && cfg_in->outputs->unpack_chunk);
+        RT_ASSERT(cfg_in->outputs->pack_chunk && cfg_in->outputs->unpack_chunk &&
+                  cfg_in->outputs->pack_plan && cfg_in->outputs->unpack_plan);
         dcfg.id_scan = RT_ID_SCAN_OFF;
         if (cfg_in->peers->rank != 0) {
             dcfg.order_count = 0;

@@ -150,11 +150,15 @@ typedef struct rt_output_ops {
     /* Distributed runs (rt_run_config.peers): begin with dir NULL makes a writer that only
      * encodes; pack_chunk appends what encode_chunk left in a slot to `out`, and unpack_chunk
      * puts such bytes into a slot of rank 0's writer, to be written by write_chunk as if
-     * encoded there. plan is then called with records_expected 0 on every process, so that
-     * they all plan alike. unpack: RT_ECORRUPT, RT_ENOMEM. */
+     * encoded there. Only rank 0 calls plan; pack_plan gives what it decided as bytes, and
+     * the other processes' writers take them with unpack_plan instead of planning, so that
+     * every process encodes for the same plan. unpack: RT_ECORRUPT, RT_ENOMEM. */
     rt_status (*pack_chunk)(rt_output_sink *s, unsigned slot, rt_buf *out);
     rt_status (*unpack_chunk)(rt_output_sink *s, unsigned slot, const char *data, size_t len,
                               rt_error *err);
+    rt_status (*pack_plan)(rt_output_sink *s, const rt_catalog *cat, rt_buf *out);
+    rt_status (*unpack_plan)(rt_output_sink *s, const rt_catalog *cat, const char *data,
+                             size_t len, rt_error *err);
 } rt_output_ops;
 
 typedef struct rt_run_progress {

@@ -402,7 +402,21 @@ static rt_status sink_plan(rt_output_sink *s, const rt_chunk_view *views, size_t
     return rt_usage_detail_plan(s->detail, views, n, records_expected, err);
 }
 
-static const rt_output_ops ops = {sink_begin,   sink_encode, sink_write, sink_finish,
-                                  sink_destroy, sink_plan,   sink_pack,  sink_unpack};
+static rt_status sink_pack_plan(rt_output_sink *s, const rt_catalog *cat, rt_buf *out)
+{
+    rt_usage_detail_plan_pack(s->detail, cat, out);
+    return rt_buf_status(out);
+}
+
+static rt_status sink_unpack_plan(rt_output_sink *s, const rt_catalog *cat, const char *data,
+                                  size_t len, rt_error *err)
+{
+    return rt_usage_detail_plan_unpack(s->detail, cat, data, len, err);
+}
+
+static const rt_output_ops ops = {sink_begin,     sink_encode,     sink_write,
+                                  sink_finish,    sink_destroy,    sink_plan,
+                                  sink_pack,      sink_unpack,     sink_pack_plan,
+                                  sink_unpack_plan};
 
 const rt_output_ops *rt_run_outputs(void) { return &ops; }

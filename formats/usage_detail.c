@@ -311,6 +311,44 @@ rt_status rt_usage_detail_plan(rt_usage_detail *d, const rt_chunk_view *views, s
     return RT_OK;
 }
 
+void rt_usage_detail_plan_pack(const rt_usage_detail *d, const rt_catalog *cat, rt_buf *out)
+{
+    RT_ASSERT(d->part_of);
+    uint64_t head[2] = {d->parts, block_count(cat)};
+    if (head[1] == 0) head[1] = 1; /* as rt_usage_detail_plan counts them */
+    rt_buf_append(out, head, sizeof head);
+    rt_buf_append(out, d->part_of, (size_t)head[1] * sizeof *d->part_of);
+}
+
+rt_status rt_usage_detail_plan_unpack(rt_usage_detail *d, const rt_catalog *cat,
+                                      const char *data, size_t len, rt_error *err)
+{
+    RT_ASSERT(!d->part_of);
+    uint64_t head[2];
+    size_t blocks = block_count(cat);
+    if (blocks == 0) blocks = 1;
+    if (len < sizeof head) goto bad;
+    memcpy(head, data, sizeof head);
+    if (head[0] == 0 || head[0] > RT_DETAIL_PARTITIONS_MAX || head[1] != blocks ||
+        len != sizeof head + blocks * sizeof *d->part_of)
+        goto bad;
+    uint16_t *part_of = malloc(blocks * sizeof *part_of);
+    if (!part_of) return rt_error_set(err, RT_ENOMEM, RT_DETAIL_NAME, 0, 0, NULL, "out of memory");
+    memcpy(part_of, data + sizeof head, blocks * sizeof *part_of);
+    for (size_t b = 0; b < blocks; b++) {
+        if (part_of[b] >= head[0] || (b && part_of[b] < part_of[b - 1])) {
+            free(part_of);
+            goto bad;
+        }
+    }
+    d->part_of = part_of;
+    d->parts = (unsigned)head[0];
+    return RT_OK;
+bad:
+    return rt_error_set(err, RT_ECORRUPT, RT_DETAIL_NAME, 0, 0, NULL,
+                        "rank 0's plan of the usage detail is damaged");
+}
+
 /* ---- spilling (parallel encode, ordered write) ---- */
 
 static void put_record(rt_buf *b, const rt_chunk_view *v, const rt_rated *r)

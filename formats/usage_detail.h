@@ -51,6 +51,12 @@ rt_status rt_usage_detail_open(const char *dir, unsigned slots, size_t memory_by
  * RT_DETAIL_PARTITIONS_MIN of them as blocks allow. RT_ENOMEM. */
 rt_status rt_usage_detail_plan(rt_usage_detail *d, const rt_chunk_view *views, size_t n,
                                uint64_t records, rt_error *err);
+/* Distributed runs: rank 0's plan as bytes, and those bytes as another process's plan
+ * (instead of rt_usage_detail_plan), so that every process spills to the same partitions.
+ * unpack: RT_ECORRUPT (not a plan for this catalog), RT_ENOMEM. */
+void rt_usage_detail_plan_pack(const rt_usage_detail *d, const rt_catalog *cat, rt_buf *out);
+rt_status rt_usage_detail_plan_unpack(rt_usage_detail *d, const rt_catalog *cat,
+                                      const char *data, size_t len, rt_error *err);
 /* Encode the billed events of one chunk into slot `slot` (after rt_usage_detail_plan).
  * Concurrent for distinct slots.
  * RT_ENOMEM, RT_EZSTD. */

@@ -281,8 +281,8 @@ static void cap_destroy(rt_output_sink *s)
     free(s);
 }
 
-static const rt_output_ops cap_ops = {cap_begin,   cap_encode, cap_write, cap_finish,
-                                      cap_destroy, cap_plan,   NULL,      NULL};
+static const rt_output_ops cap_ops = {cap_begin, cap_encode, cap_write, cap_finish, cap_destroy,
+                                      cap_plan,  NULL,       NULL,      NULL,       NULL};
 
 /* ---- set-up ---- */
 
