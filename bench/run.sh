@@ -100,15 +100,8 @@ trap cleanup EXIT
 log() { echo "== $*" >&2; }
 
 # ---- the ratel binary ----
-if [ -n "${RATEL_BIN:-}" ]; then
-  ratel=$RATEL_BIN
-else
-  build=${RATEL_BENCH_BUILD:-build/bench}
-  log "release build in $build"
-  cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DRATEL_TESTS=OFF >/dev/null
-  cmake --build "$build" -j2 --target ratel >/dev/null
-  ratel=$build/ratel
-fi
+. bench/common.sh
+ratel=$(bench_ratel)
 [ -x "$ratel" ] || { echo "bench/run.sh: no ratel binary at $ratel" >&2; exit 1; }
 
 # ---- generated workloads (cached) ----

@@ -11,6 +11,7 @@
 #include "engine/ordered.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
@@ -232,6 +233,95 @@ rt_status rt_billed_write_set(const char *path, const rt_dedup *set, unsigned th
     for (unsigned k = 0; k < RT_DEDUP_PARTS; k++) n += set->parts[k].count;
     write_job job = {.gather = gather_set, .set = set, .path = path, .fd = -1};
     return write_sorted(&job, n, threads, count, xxh64, err);
+}
+
+/* ---- a file written from partitions handed in order (distributed runs) ---- */
+
+rt_status rt_billed_sort_part(const rt_dedup *set, unsigned k, rt_fp128 *out)
+{
+    const rt_dedup_part *p = &set->parts[k];
+    return sort_part(p->slots, p->cap, p->count, out) ? RT_OK : RT_ENOMEM;
+}
+
+struct rt_billed_file {
+    char path[PATH_MAX];
+    int fd;
+    uint64_t count, written;
+    XXH64_state_t *hash;
+};
+
+rt_status rt_billed_file_open(const char *path, uint64_t count, rt_billed_file **out,
+                              rt_error *err)
+{
+    rt_status st = make_parent(path, err);
+    if (st != RT_OK) return st;
+    rt_billed_file *f = calloc(1, sizeof *f);
+    if (f) f->hash = XXH64_createState();
+    if (!f || !f->hash || XXH64_reset(f->hash, 0) == XXH_ERROR) {
+        if (f) XXH64_freeState(f->hash);
+        free(f);
+        return rt_error_set(err, RT_ENOMEM, path, 0, 0, NULL, "out of memory");
+    }
+    snprintf(f->path, sizeof f->path, "%s", path);
+    f->count = count;
+    f->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (f->fd < 0) {
+        st = rt_error_set(err, RT_EIO, path, 0, 0, NULL, "cannot create: %s", strerror(errno));
+        XXH64_freeState(f->hash);
+        free(f);
+        return st;
+    }
+    unsigned char header[HEADER_BYTES];
+    memcpy(header, MAGIC, 8);
+    for (int i = 0; i < 8; i++) header[8 + i] = (unsigned char)(count >> (8 * i));
+    if ((st = write_all(f->fd, header, sizeof header, path, err)) != RT_OK) {
+        rt_billed_file_abort(f);
+        return st;
+    }
+    *out = f;
+    return RT_OK;
+}
+
+rt_status rt_billed_file_append(rt_billed_file *f, const rt_fp128 *items, size_t n,
+                                rt_error *err)
+{
+    if (f->written + n > f->count)
+        return rt_error_set(err, RT_ECORRUPT, f->path, 0, 0, NULL,
+                            "more billed events than the %" PRIu64 " announced", f->count);
+    f->written += n;
+    XXH64_update(f->hash, items, n * sizeof *items);
+    return write_all(f->fd, items, n * sizeof *items, f->path, err);
+}
+
+rt_status rt_billed_file_close(rt_billed_file *f, uint64_t *xxh64, rt_error *err)
+{
+    rt_status st = RT_OK;
+    if (f->written != f->count)
+        st = rt_error_set(err, RT_ECORRUPT, f->path, 0, 0, NULL,
+                          "%" PRIu64 " billed events written of the %" PRIu64 " announced",
+                          f->written, f->count);
+    uint64_t h = XXH64_digest(f->hash);
+    unsigned char trailer[TRAILER_BYTES];
+    for (int i = 0; i < 8; i++) trailer[i] = (unsigned char)(h >> (8 * i));
+    if (st == RT_OK) st = write_all(f->fd, trailer, sizeof trailer, f->path, err);
+    if (st != RT_OK) {
+        rt_billed_file_abort(f);
+        return st;
+    }
+    close(f->fd);
+    XXH64_freeState(f->hash);
+    free(f);
+    *xxh64 = h;
+    return RT_OK;
+}
+
+void rt_billed_file_abort(rt_billed_file *f)
+{
+    if (!f) return;
+    close(f->fd);
+    unlink(f->path);
+    XXH64_freeState(f->hash);
+    free(f);
 }
 
 /* ---- a file written from fingerprints added as they are billed ---- */

@@ -31,6 +31,21 @@ void rt_billed_path(const char *book_dir, uint64_t run_no, char *buf, size_t buf
  * are for the registry. RT_EIO, RT_ENOMEM. */
 rt_status rt_billed_write_set(const char *path, const rt_dedup *set, unsigned threads,
                               uint64_t *count, uint64_t *xxh64, rt_error *err);
+/* The same file written from its partitions handed in order, for a distributed run whose
+ * dedup partitions are on several processes: rt_billed_sort_part sorts partition k of a set
+ * into out (room for its count); the file is opened announcing the count, given each
+ * partition's sorted fingerprints in partition order (rt_billed_file_append), and closed
+ * (trailer; RT_ECORRUPT when the count was not met) or aborted (removed). The same bytes as
+ * rt_billed_write_set of one set holding them all. RT_EIO, RT_ENOMEM. */
+typedef struct rt_billed_file rt_billed_file;
+rt_status rt_billed_sort_part(const rt_dedup *set, unsigned k, rt_fp128 *out);
+rt_status rt_billed_file_open(const char *path, uint64_t count, rt_billed_file **out,
+                              rt_error *err);
+rt_status rt_billed_file_append(rt_billed_file *f, const rt_fp128 *items, size_t n,
+                                rt_error *err);
+rt_status rt_billed_file_close(rt_billed_file *f, uint64_t *xxh64, rt_error *err);
+void rt_billed_file_abort(rt_billed_file *f);
+
 /* The same file written from fingerprints added as a run bills them, without a set that holds
  * them all: added fingerprints are held by partition, and once they pass `budget` bytes
  * appended to a scratch file beside path (unlinked as soon as it is made); finishing sorts each

@@ -235,8 +235,15 @@ typedef struct pipeline {
     /* Distributed runs (cfg->peers, else NULL): what this process sends and receives. */
     const rt_peers *peers;
     rt_buf xout, xin;
-    uint64_t *xlens; /* per process */
+    uint64_t *xlens;    /* per process */
+    rt_error x_later;   /* a failure of exchange_rated's second half, shared by the next step */
 } pipeline;
+
+/* Distributed runs: dedup partition `part` is marked by process part mod size. */
+static bool owns_part(const pipeline *p, unsigned part)
+{
+    return part % p->peers->size == p->peers->rank;
+}
 
 static int reject_cmp(const void *x, const void *y)
 {
@@ -400,6 +407,8 @@ static rt_status dedup_wave(pipeline *p, unsigned n, rt_error *err)
     int failed = 0;
 #pragma omp parallel for num_threads(p->threads) schedule(dynamic, 8) reduction(| : failed)
     for (unsigned part = 0; part < RT_DEDUP_PARTS; part++) {
+        /* A distributed run's partitions are each on one process (see exchange_rated). */
+        if (p->peers && !owns_part(p, part)) continue;
         for (unsigned i = 0; i < n && !failed; i++) {
             slot *s = &p->slots[i];
             /* Records and set slots asked for ahead: both are random reads. */
@@ -714,15 +723,18 @@ static rt_status write_pending(pipeline *p, unsigned n, rt_error *err)
  * Every process runs the same waves: it cuts the same chunks, rates those whose sequence
  * number falls to it (seq mod size), and then:
  *   1. exchange_rated (every process to every process): each process's status, the number of
- *      chunks it cut, and per chunk it rated its status and the fingerprints to check for
- *      duplicates (by partition, in input order), so that every process marks duplicates
- *      over every chunk in input order, exactly as one process would;
+ *      chunks it cut, and per chunk it rated its status and partition bounds; then each
+ *      chunk's fingerprints to the processes that own their dedup partitions (partition k:
+ *      process k mod size), each of which marks the duplicates of its partitions over every
+ *      chunk in input order, exactly as one process would, and sends those it found in other
+ *      processes' chunks back to them (exchange_duplicates);
  *   2. each process aggregates and encodes its chunks;
  *   3. exchange_encoded (to rank 0): per chunk its status, counts and encoded rows, which
  *      rank 0 writes in input order; rank 0 then tells every process the wave's first
  *      failure, if any.
  * After the waves the aggregates are summed by their accounts' owners and go to rank 0
- * (exchange_aggregates), which bills and commits, and finally tells the others how that went. Every call is made by every process in the
+ * (exchange_aggregates), rank 0 writes the billed-events file from every process's sorted
+ * partitions (write_billed), bills and commits, and finally tells the others how that went. Every call is made by every process in the
  * same order, whatever fails, so that no process waits for one that stopped. */
 
 static bool is_root(const pipeline *p) { return !p->peers || p->peers->rank == 0; }
@@ -859,12 +871,36 @@ static void x_foreign(slot *s)
     s->foreign = true;
 }
 
-/* Step 1: statuses and fingerprints to every process. `own` is this process's status apart
- * from its chunks (reading the wave, writing the last one); *n the chunks it cut. On return
- * the foreign chunks of the wave hold their fingerprints, or their status. */
+/* A foreign chunk's room for the fingerprints of its m records (rated[q] for by_part q). */
+static bool shadow_room(slot *s, uint32_t m)
+{
+    if (s->rated_cap < m) {
+        rt_rated *nr = realloc(s->rated, m * sizeof *nr);
+        if (!nr) return false;
+        s->rated = nr;
+        s->rated_cap = m;
+    }
+    if (s->by_part_cap < m) {
+        uint32_t *bp = realloc(s->by_part, m * sizeof *bp);
+        if (!bp) return false;
+        s->by_part = bp;
+        s->by_part_cap = m;
+    }
+    for (uint32_t q = 0; q < m; q++) s->by_part[q] = q;
+    s->rated_count = m;
+    return true;
+}
+
+/* Step 1: statuses and partition bounds to every process, then every chunk's fingerprints to
+ * the processes that own their dedup partitions (partition k: process k mod size). `own` is
+ * this process's status apart from its chunks (reading the wave, writing the last one); n
+ * the chunks it cut. On return the foreign chunks hold their status and, in the partitions
+ * this process owns, their fingerprints. A failure to send the fingerprints is left in
+ * p->x_later, for the next step to share. */
 static rt_status exchange_rated(pipeline *p, rt_status own, const rt_error *own_err,
                                 unsigned n, rt_error *err)
 {
+    unsigned size = p->peers->size, me = p->peers->rank;
     rt_buf *b = &p->xout;
     rt_buf_reset(b);
     rt_error e = x_status(own, own_err);
@@ -877,15 +913,7 @@ static rt_status exchange_rated(pipeline *p, rt_status own, const rt_error *own_
         rt_error se = x_status(s->status, &s->err);
         rt_buf_append(b, &i, sizeof i);
         rt_buf_append(b, &se, sizeof se);
-        if (s->status != RT_OK) continue;
-        rt_buf_append(b, s->part_start, sizeof s->part_start);
-        uint32_t m = s->part_start[RT_DEDUP_PARTS];
-        if (!rt_buf_reserve(b, (size_t)m * sizeof(rt_fp128))) break;
-        for (uint32_t q = 0; q < m; q++) {
-            const rt_rated *r = &s->rated[s->by_part[q]];
-            rt_fp128 f = {r->fp_lo, r->fp_hi};
-            rt_buf_append(b, &f, sizeof f);
-        }
+        if (s->status == RT_OK) rt_buf_append(b, s->part_start, sizeof s->part_start);
     }
     if (b->failed) { /* only the status, then: every process stops */
         rt_buf_reset(b);
@@ -898,7 +926,7 @@ static rt_status exchange_rated(pipeline *p, rt_status own, const rt_error *own_
         return x_memory(err);
     /* Process statuses first (by rank), then the chunk counts, then the chunks. */
     size_t at = 0;
-    for (unsigned r = 0; r < p->peers->size; r++) {
+    for (unsigned r = 0; r < size; r++) {
         x_reader rd = {p->xin.data + at, p->xlens[r], 0, false};
         rt_error pe;
         uint32_t pn;
@@ -907,50 +935,150 @@ static rt_status exchange_rated(pipeline *p, rt_status own, const rt_error *own_
         if (pn != n)
             return rt_error_set(err, RT_EINVAL, NULL, 0, 0, NULL,
                                 "process %u cut %u chunks of the usage where process %u cut %u: "
-                                "the inputs differ between the processes", r, pn,
-                                p->peers->rank, n);
+                                "the inputs differ between the processes", r, pn, me, n);
         at += p->xlens[r];
     }
     at = 0;
-    for (unsigned r = 0; r < p->peers->size; r++) {
+    bool room = true;
+    for (unsigned r = 0; r < size; r++) {
         x_reader rd = {p->xin.data + at, p->xlens[r], 0, false};
         at += p->xlens[r];
         x_take(&rd, NULL, sizeof(rt_error) + sizeof(uint32_t));
-        if (r == p->peers->rank) continue;
+        if (r == me) continue;
         while (rd.at < rd.len) {
             uint32_t i;
             rt_error se;
             if (!x_take(&rd, &i, sizeof i) || !x_take(&rd, &se, sizeof se) || i >= n ||
-                !p->slots[i].foreign)
+                !p->slots[i].foreign || p->slots[i].chunk.seq % size != r)
                 return x_damaged(r, err);
             slot *s = &p->slots[i];
             s->status = se.code;
             s->err = se;
             if (se.code != RT_OK) continue;
             if (!x_take(&rd, s->part_start, sizeof s->part_start)) return x_damaged(r, err);
-            uint32_t m = s->part_start[RT_DEDUP_PARTS];
-            if (rd.len - rd.at < (size_t)m * sizeof(rt_fp128)) return x_damaged(r, err);
-            if (s->rated_cap < m) {
-                rt_rated *nr = realloc(s->rated, m * sizeof *nr);
-                if (!nr) return x_memory(err);
-                s->rated = nr;
-                s->rated_cap = m;
+            for (unsigned k = 0; k < RT_DEDUP_PARTS; k++)
+                if (s->part_start[k + 1] < s->part_start[k]) return x_damaged(r, err);
+            if (room && !shadow_room(s, s->part_start[RT_DEDUP_PARTS])) room = false;
+        }
+    }
+    for (unsigned i = 0; i < n; i++)
+        if (p->slots[i].status != RT_OK) return RT_OK; /* the caller stops at the first one */
+
+    /* The fingerprints, by the owner of their partition: per destination, every chunk of
+     * this process in order, its partitions of that destination in order. */
+    uint64_t *lens_out = calloc(size, sizeof *lens_out);
+    rt_buf_reset(b);
+    for (unsigned d = 0; d < size && lens_out; d++) {
+        size_t before = b->len;
+        for (unsigned i = 0; i < n; i++) {
+            const slot *s = &p->slots[i];
+            if (s->foreign) continue;
+            for (unsigned k = d; k < RT_DEDUP_PARTS; k += size) {
+                for (uint32_t q = s->part_start[k]; q < s->part_start[k + 1]; q++) {
+                    const rt_rated *r = &s->rated[s->by_part[q]];
+                    rt_fp128 f = {r->fp_lo, r->fp_hi};
+                    rt_buf_append(b, &f, sizeof f);
+                }
             }
-            if (s->by_part_cap < m) {
-                uint32_t *bp = realloc(s->by_part, m * sizeof *bp);
-                if (!bp) return x_memory(err);
-                s->by_part = bp;
-                s->by_part_cap = m;
+        }
+        lens_out[d] = b->len - before;
+    }
+    bool sent = lens_out && !b->failed;
+    if (!sent) { /* nothing is sent; every process learns why at the next step */
+        if (lens_out) memset(lens_out, 0, size * sizeof *lens_out);
+        rt_error_set(&p->x_later, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+    }
+    uint64_t zero[1] = {0};
+    rt_status st = p->peers->alltoall(p->peers, b->data, lens_out ? lens_out : zero, &p->xin,
+                                      p->xlens);
+    free(lens_out);
+    if (st != RT_OK || !room) {
+        rt_error_set(&p->x_later, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+        return RT_OK;
+    }
+    /* Into the foreign chunks' partitions of this process (its own chunks have theirs). */
+    at = 0;
+    for (unsigned r = 0; r < size; r++) {
+        x_reader rd = {p->xin.data + at, p->xlens[r], 0, false};
+        at += p->xlens[r];
+        if (r == me || rd.len == 0) continue; /* 0: the sender could not send (see x_later) */
+        for (unsigned i = 0; i < n; i++) {
+            slot *s = &p->slots[i];
+            if (s->chunk.seq % size != r) continue;
+            for (unsigned k = me; k < RT_DEDUP_PARTS; k += size) {
+                for (uint32_t q = s->part_start[k]; q < s->part_start[k + 1]; q++) {
+                    rt_fp128 f;
+                    if (!x_take(&rd, &f, sizeof f)) return x_damaged(r, err);
+                    s->rated[q].fp_lo = f.lo;
+                    s->rated[q].fp_hi = f.hi;
+                    s->rated[q].flags = 0;
+                }
             }
-            for (uint32_t q = 0; q < m; q++) {
-                rt_fp128 f;
-                x_take(&rd, &f, sizeof f);
-                s->rated[q].fp_lo = f.lo;
-                s->rated[q].fp_hi = f.hi;
-                s->rated[q].flags = 0;
-                s->by_part[q] = q;
-            }
-            s->rated_count = m;
+        }
+        if (rd.at != rd.len) return x_damaged(r, err);
+    }
+    return RT_OK;
+}
+
+/* Step 1b, after each process marked duplicates in its partitions: those it found in
+ * foreign chunks go to the chunks' processes, with every process's status (`st`, or a
+ * failure step 1 left in p->x_later), so that every process stops at the same place. */
+static rt_status exchange_duplicates(pipeline *p, unsigned n, rt_status st, rt_error *err)
+{
+    unsigned size = p->peers->size, me = p->peers->rank;
+    rt_error e = x_status(st, err);
+    if (st == RT_OK && p->x_later.code != RT_OK) e = p->x_later;
+    rt_error_clear(&p->x_later);
+    uint64_t *lens_out = calloc(size, sizeof *lens_out);
+    if (!lens_out) return x_memory(err); /* (a few bytes: the job would not go much further) */
+    rt_buf *b = &p->xout;
+    rt_buf_reset(b);
+    for (unsigned d = 0; d < size; d++) {
+        size_t before = b->len;
+        rt_buf_append(b, &e, sizeof e);
+        for (unsigned i = 0; i < n && e.code == RT_OK; i++) {
+            const slot *s = &p->slots[i];
+            if (!s->foreign || s->chunk.seq % size != d) continue;
+            for (unsigned k = me; k < RT_DEDUP_PARTS; k += size)
+                for (uint32_t q = s->part_start[k]; q < s->part_start[k + 1]; q++)
+                    if (s->rated[q].flags & RT_RATED_DUPLICATE) {
+                        uint32_t at[2] = {i, q};
+                        rt_buf_append(b, at, sizeof at);
+                    }
+        }
+        lens_out[d] = b->len - before;
+    }
+    if (b->failed) { /* a status alone to every process */
+        rt_buf_reset(b);
+        rt_error_set(&e, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+        for (unsigned d = 0; d < size; d++) {
+            rt_buf_append(b, &e, sizeof e);
+            lens_out[d] = sizeof e;
+        }
+    }
+    rt_status xs = p->peers->alltoall(p->peers, b->data, lens_out, &p->xin, p->xlens);
+    free(lens_out);
+    if (xs != RT_OK) return x_memory(err);
+    size_t at = 0;
+    for (unsigned r = 0; r < size; r++) {
+        rt_error pe;
+        if (p->xlens[r] < sizeof pe) return x_damaged(r, err);
+        memcpy(&pe, p->xin.data + at, sizeof pe);
+        if (pe.code != RT_OK) return x_failure(&pe, r, err);
+        at += p->xlens[r];
+    }
+    at = 0;
+    for (unsigned r = 0; r < size; r++) {
+        x_reader rd = {p->xin.data + at, p->xlens[r], 0, false};
+        at += p->xlens[r];
+        x_take(&rd, NULL, sizeof(rt_error));
+        while (rd.at < rd.len) {
+            uint32_t pos[2];
+            if (!x_take(&rd, pos, sizeof pos) || pos[0] >= n || p->slots[pos[0]].foreign ||
+                pos[1] >= p->slots[pos[0]].part_start[RT_DEDUP_PARTS])
+                return x_damaged(r, err);
+            slot *s = &p->slots[pos[0]];
+            s->rated[s->by_part[pos[1]]].flags |= RT_RATED_DUPLICATE;
         }
     }
     return RT_OK;
@@ -1267,6 +1395,101 @@ static rt_status exchange_aggregates(pipeline *p, rt_aggregates **parts, unsigne
     return RT_OK;
 }
 
+/* After the waves (not for an accrual, which keeps nothing): the billed-events file, written
+ * by rank 0 at `path` from every process's dedup partitions. Each process sorts its
+ * partitions (on its threads) and frees its set; then, partition after partition in order,
+ * the owner sends its sorted fingerprints to rank 0, which appends them. Rank 0's *count and
+ * *xxh64 are for the registry. Every process returns the same status. */
+static rt_status write_billed(pipeline *p, const char *path, uint64_t *count, uint64_t *xxh64,
+                              rt_error *err)
+{
+    unsigned size = p->peers->size;
+    size_t start[RT_DEDUP_PARTS + 1];
+    start[0] = 0;
+    for (unsigned k = 0; k < RT_DEDUP_PARTS; k++)
+        start[k + 1] = start[k] + (owns_part(p, k) ? p->dedup.parts[k].count : 0);
+    rt_fp128 *sorted = malloc((start[RT_DEDUP_PARTS] ? start[RT_DEDUP_PARTS] : 1) * sizeof *sorted);
+    rt_status st = sorted ? RT_OK : x_memory(err);
+    int failed = 0;
+    if (st == RT_OK) {
+#pragma omp parallel for num_threads(p->threads) schedule(dynamic, 4) reduction(| : failed)
+        for (unsigned k = 0; k < RT_DEDUP_PARTS; k++)
+            if (owns_part(p, k) && rt_billed_sort_part(&p->dedup, k, sorted + start[k]) != RT_OK)
+                failed = 1;
+        if (failed) st = x_memory(err);
+    }
+    rt_dedup_free(&p->dedup);
+    /* The total, for the header; and every status, so that all go on or none. */
+    rt_error e = x_status(st, err);
+    rt_buf *b = &p->xout;
+    rt_buf_reset(b);
+    uint64_t mine = start[RT_DEDUP_PARTS];
+    rt_buf_append(b, &e, sizeof e);
+    rt_buf_append(b, &mine, sizeof mine);
+    if (p->peers->allgather(p->peers, b->data, b->len, &p->xin, p->xlens) != RT_OK) {
+        free(sorted);
+        return x_memory(err);
+    }
+    uint64_t total = 0;
+    for (unsigned r = 0; r < size; r++) {
+        if (p->xlens[r] != sizeof e + sizeof mine) {
+            free(sorted);
+            return x_damaged(r, err);
+        }
+        memcpy(&e, p->xin.data + r * p->xlens[r], sizeof e);
+        memcpy(&mine, p->xin.data + r * p->xlens[r] + sizeof e, sizeof mine);
+        if (e.code != RT_OK) {
+            free(sorted);
+            return x_failure(&e, r, err);
+        }
+        total += mine;
+    }
+    rt_billed_file *f = NULL;
+    if (is_root(p)) st = rt_billed_file_open(path, total, &f, err);
+    /* Every round is made whatever rank 0 met, so that the processes stay in step. */
+    for (unsigned k = 0; k < RT_DEDUP_PARTS; k++) {
+        bool mine_k = owns_part(p, k);
+        const rt_fp128 *part = sorted + start[k];
+        size_t n = start[k + 1] - start[k];
+        if (p->peers->gather(p->peers, mine_k && !is_root(p) ? (const void *)part : NULL,
+                             mine_k && !is_root(p) ? n * sizeof *part : 0, &p->xin,
+                             p->xlens) != RT_OK &&
+            st == RT_OK)
+            st = x_memory(err);
+        if (!is_root(p) || st != RT_OK) continue;
+        if (mine_k) {
+            st = rt_billed_file_append(f, part, n, err);
+        } else {
+            unsigned from = k % size;
+            size_t at = 0;
+            for (unsigned r = 0; r < from; r++) at += p->xlens[r];
+            if (p->xlens[from] % sizeof(rt_fp128)) {
+                st = x_damaged(from, err);
+                continue;
+            }
+            rt_fp128 *got = malloc(p->xlens[from] ? p->xlens[from] : 1);
+            if (!got) {
+                st = x_memory(err);
+                continue;
+            }
+            memcpy(got, p->xin.data + at, p->xlens[from]);
+            st = rt_billed_file_append(f, got, p->xlens[from] / sizeof *got, err);
+            free(got);
+        }
+    }
+    free(sorted);
+    rt_buf_free(&p->xin);
+    if (is_root(p)) {
+        if (st == RT_OK) {
+            st = rt_billed_file_close(f, xxh64, err);
+            *count = total;
+        } else {
+            rt_billed_file_abort(f);
+        }
+    }
+    return x_agree(p, st, err);
+}
+
 /* ---- the ids read ahead of rating ---- */
 
 /* What the scan keeps: a filter of the ids seen, and per dedup partition the fingerprints the
@@ -1489,10 +1712,19 @@ static rt_status settle_wave(pipeline *p, bool first, const rt_usage_reader *cur
     uint64_t in_file = 0, in_run = 0;
     if (first) estimate_records(p, cur, n, &in_file, &in_run);
     *expected = in_run;
-    if (first && !p->has_cand && (st = reserve_dedup(p, in_file, err)) != RT_OK) return st;
+    if (p->peers) {
+        /* Every process its partitions' share of the set; the duplicates found go to the
+         * chunks' processes, whatever happened here. */
+        st = first ? reserve_dedup(p, in_file, err) : RT_OK; /* (pages of the others'
+                                                                  partitions stay untouched) */
+        if (st == RT_OK) st = dedup_wave(p, n, err);
+        if ((st = exchange_duplicates(p, n, st, err)) != RT_OK) return st;
+        x_forget_foreign(p, n);
+    } else {
+        if (first && !p->has_cand && (st = reserve_dedup(p, in_file, err)) != RT_OK) return st;
+        if ((st = dedup_wave(p, n, err)) != RT_OK) return st;
+    }
     if (first) reserve_aggs(p, in_run);
-    if ((st = dedup_wave(p, n, err)) != RT_OK) return st;
-    if (p->peers) x_forget_foreign(p, n);
     if (p->billed && (st = rt_billed_writer_settle(p->billed, err)) != RT_OK) return st;
     if (first && (st = cut_ranges(p, n, err)) != RT_OK) return st;
     /* A distributed run's plan is rank 0's, shared once every process got this far. */
@@ -2011,7 +2243,7 @@ static rt_status bill(run_state *rs, rt_error *err)
         p->billed = NULL;
         if (st != RT_OK) return st;
         rs->pending_written = true;
-    } else if (!p->cfg->accrue_only) {
+    } else if (!p->cfg->accrue_only && !p->peers) { /* (a distributed run wrote it: write_billed) */
         st = rt_billed_write_set(rs->billed_pending, &p->dedup, p->threads, &p->billed_count,
                                  &p->billed_xxh64, err);
         if (st != RT_OK) return st;
@@ -2508,6 +2740,11 @@ rt_status rt_run_execute(const rt_run_config *cfg_in, rt_run_summary *sum, rt_er
          * write; then the aggregates go to rank 0, and the others wait for its outcome. */
         st = x_agree(&rs.p, st, err);
         if (st == RT_OK) st = exchange_aggregates(&rs.p, &rs.parts, &rs.nparts, err);
+        if (st == RT_OK && !cfg->accrue_only) {
+            st = write_billed(&rs.p, rs.billed_pending, &rs.p.billed_count, &rs.p.billed_xxh64,
+                              err);
+            if (st == RT_OK && is_root(&rs.p)) rs.pending_written = true;
+        }
         if (!is_root(&rs.p)) {
             st = share_outcome(&rs.p, st == RT_OK ? RT_OK : st, err);
             sum->counts = rs.p.counts;

@@ -215,8 +215,10 @@ typedef struct rt_run_config {
     /* A distributed run (NULL: one process): every process of the job calls rt_run_execute
      * with the same configuration, the same price book (its own copy, or a shared one) and
      * the same input files at the same paths. Every process cuts the same chunks; chunk k is
-     * parsed, rated and encoded by process k mod size; every process checks every event id
-     * for duplicates (the set is the same everywhere); each process aggregates the events it
+     * parsed, rated and encoded by process k mod size; the duplicate set's partitions are
+     * dealt out to the processes, each marking the duplicates of its partitions over every
+     * chunk in input order (rank 0 writes the billed-events file from every process's
+     * partitions); each process aggregates the events it
      * rated, and after the last chunk the aggregates are summed by the account's owner (a
      * hash of its row); rank 0 reads the orders, writes the per-event files in input order
      * from the chunks the others encoded, takes the owners' sums, bills, writes the rest and

@@ -151,6 +151,13 @@ Test(distributed, generated_month_rerun_and_next_period_match_on_two_and_three, 
             assert_same(tmp, out, name);
         }
     }
+    /* The billed-events files of the committed runs (written by rank 0 from every process's
+     * partitions of the duplicate set) are those of the one-process runs. */
+    for (int run = 1; run <= 3; run++)
+        for (int i = 1; i < 3; i++)
+            cr_assert_eq(rt_test_sh("cmp -s '%s/book-one/billed/%d.fps' '%s/book-%s/billed/%d.fps'",
+                                    tmp, run, tmp, books[i], run),
+                         0, "run %d's billed events, %s processes", run, books[i]);
     /* The figures are real: duplicates, rejects and, in November, events billed in October. */
     char path[400];
     snprintf(path, sizeof path, "%s/m-three/manifest.json", tmp);
