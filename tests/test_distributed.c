@@ -70,7 +70,7 @@ static size_t count(const char *text, const char *needle)
     return n;
 }
 
-Test(distributed, telco_sample_on_two_processes_is_the_one_process_run, .timeout = 300)
+Test(distributed, telco_sample_on_two_processes_is_the_one_process_run)
 {
     char tmp[256], args[2048];
     rt_test_tmpdir(tmp, sizeof tmp);
@@ -108,7 +108,7 @@ Test(distributed, telco_sample_on_two_processes_is_the_one_process_run, .timeout
     rt_test_rmtree(tmp);
 }
 
-Test(distributed, generated_month_rerun_and_next_period_match_on_two_and_three, .timeout = 600)
+Test(distributed, generated_month_rerun_and_next_period_match_on_two_and_three)
 {
     char tmp[256], args[2048];
     rt_test_tmpdir(tmp, sizeof tmp);
@@ -171,7 +171,7 @@ Test(distributed, generated_month_rerun_and_next_period_match_on_two_and_three, 
     rt_test_rmtree(tmp);
 }
 
-Test(distributed, a_failure_on_any_process_fails_every_process, .timeout = 300)
+Test(distributed, a_failure_on_any_process_fails_every_process)
 {
     char tmp[256], args[4096];
     rt_test_tmpdir(tmp, sizeof tmp);
