@@ -113,11 +113,11 @@ rt_status rt_agg_reserve(rt_aggregates *a, size_t entries)
     return RT_OK;
 }
 
-rt_status rt_agg_from_entries(rt_aggregates *a, const rt_agg_entry *entries, size_t n)
+rt_status rt_agg_from_entries(rt_aggregates *a, const void *entries, size_t n)
 {
     memset(a, 0, sizeof *a);
     if (rt_agg_reserve(a, n ? n : 1) != RT_OK) return RT_ENOMEM;
-    if (n) memcpy(a->entries, entries, n * sizeof *entries);
+    if (n) memcpy(a->entries, entries, n * sizeof *a->entries);
     a->count = n;
     return RT_OK;
 }

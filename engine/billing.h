@@ -69,10 +69,11 @@ typedef struct rt_agg_chunks {
 
 void rt_agg_chunks_free(rt_agg_chunks *c);
 
-/* Aggregates holding a copy of entries[0..n) (another process's, in a distributed run), not
+/* Aggregates holding a copy of the n entries at `entries` (rt_agg_entry's, at any alignment:
+ * another process's, as received, in a distributed run), not
  * indexed (indexed on a first rt_agg_add, as a merged total): a part for rt_agg_merge_sorted.
  * RT_ENOMEM. */
-rt_status rt_agg_from_entries(rt_aggregates *a, const rt_agg_entry *entries, size_t n);
+rt_status rt_agg_from_entries(rt_aggregates *a, const void *entries, size_t n);
 
 /* The sorted sum of n parts (one per thread): their entries placed by account (a counting
  * sort, each part on a thread of its own when the parts hold ascending, disjoint ranges of

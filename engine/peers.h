@@ -7,8 +7,9 @@
  * one implementation, over Open MPI, is engine/peers_mpi.c, built only when Open MPI is found
  * (RATEL_HAVE_MPI), so that the library and its tests build without it.
  *
- * A transport failure (a process gone) ends the job through the transport (Open MPI's
- * default handler aborts every process); these calls return an error only for memory. */
+ * A transport failure (a process gone), or no memory for what a call is to receive, ends the
+ * job through the transport (Open MPI aborts every process): a process that left the calls
+ * while the others wait for it would hang them all. The calls return RT_OK otherwise. */
 #ifndef RT_PEERS_H
 #define RT_PEERS_H
 
@@ -21,6 +22,9 @@
 typedef struct rt_peers rt_peers;
 struct rt_peers {
     unsigned rank, size;
+    /* Two arrays of `size` entries for the caller (lengths in and out), made with the peers
+     * so that a call never needs memory it might not get. */
+    uint64_t *lens_in, *lens_out;
     /* Every process's `len` bytes to every process: `all` (reset first) holds them in rank
      * order, lens[r] (lens has `size` entries) the length of rank r's. */
     rt_status (*allgather)(const rt_peers *pe, const void *data, size_t len, rt_buf *all,

@@ -12,7 +12,13 @@
 
 #define PIECE ((size_t)1 << 30)
 
-static MPI_Comm comm_of(const rt_peers *pe) { return *(const MPI_Comm *)pe->ctx; }
+/* The peers' context: their communicator, and whether MPI was started here. */
+typedef struct mpi_ctx {
+    MPI_Comm comm;
+    bool initialized_here; /* MPI_Init was ours, so MPI_Finalize is too */
+} mpi_ctx;
+
+static MPI_Comm comm_of(const rt_peers *pe) { return ((const mpi_ctx *)pe->ctx)->comm; }
 
 /* Wait for a request without holding a core: Open MPI's blocking calls poll, so a process
  * waiting for rank 0's commit (seconds to minutes) would take a core from it on a shared
@@ -32,7 +38,9 @@ static void send_bytes(MPI_Comm c, int to, const char *data, size_t len)
 {
     for (size_t at = 0; at < len; at += PIECE) {
         size_t n = len - at < PIECE ? len - at : PIECE;
-        MPI_Send(data + at, (int)n, MPI_BYTE, to, 1, c);
+        MPI_Request req;
+        MPI_Isend(data + at, (int)n, MPI_BYTE, to, 1, c, &req);
+        wait_for(&req);
     }
 }
 
@@ -40,7 +48,9 @@ static void recv_bytes(MPI_Comm c, int from, char *data, size_t len)
 {
     for (size_t at = 0; at < len; at += PIECE) {
         size_t n = len - at < PIECE ? len - at : PIECE;
-        MPI_Recv(data + at, (int)n, MPI_BYTE, from, 1, c, MPI_STATUS_IGNORE);
+        MPI_Request req;
+        MPI_Irecv(data + at, (int)n, MPI_BYTE, from, 1, c, &req);
+        wait_for(&req);
     }
 }
 
@@ -48,24 +58,18 @@ static void bcast_bytes(MPI_Comm c, char *data, size_t len, int root)
 {
     for (size_t at = 0; at < len; at += PIECE) {
         size_t n = len - at < PIECE ? len - at : PIECE;
-        MPI_Bcast(data + at, (int)n, MPI_BYTE, root, c);
+        MPI_Request req;
+        MPI_Ibcast(data + at, (int)n, MPI_BYTE, root, c, &req);
+        wait_for(&req);
     }
 }
 
-/* Bytes there is no memory for are still taken (into a scratch piece), so that the job stays
- * in step and the caller reports RT_ENOMEM; without even the piece the job is aborted. */
-static void drain(MPI_Comm c, int from, uint64_t len, bool bcast)
+/* No memory for what is to come in: the job ends (see engine/peers.h). */
+static void no_room(const rt_peers *pe, MPI_Comm c)
 {
-    char *tmp = malloc(PIECE);
-    if (!tmp) MPI_Abort(c, 1);
-    for (uint64_t at = 0; at < len; at += PIECE) {
-        size_t n = len - at < PIECE ? (size_t)(len - at) : PIECE;
-        if (bcast)
-            MPI_Bcast(tmp, (int)n, MPI_BYTE, from, c);
-        else
-            MPI_Recv(tmp, (int)n, MPI_BYTE, from, 1, c, MPI_STATUS_IGNORE);
-    }
-    free(tmp);
+    fprintf(stderr, "ratel: process %u: out of memory for what the other processes sent\n",
+            pe->rank);
+    MPI_Abort(c, 1);
 }
 
 static rt_status mpi_gather(const rt_peers *pe, const void *data, size_t len, rt_buf *all,
@@ -75,20 +79,20 @@ static rt_status mpi_gather(const rt_peers *pe, const void *data, size_t len, rt
     rt_buf_reset(all);
     uint64_t mine = len;
     if (pe->rank != 0) {
-        MPI_Send(&mine, 1, MPI_UINT64_T, 0, 0, c);
+        MPI_Request req;
+        MPI_Isend(&mine, 1, MPI_UINT64_T, 0, 0, c, &req);
+        wait_for(&req);
         send_bytes(c, 0, data, len);
         return RT_OK;
     }
     lens[0] = mine;
     rt_buf_append(all, data, len);
+    if (all->failed) no_room(pe, c);
     for (unsigned r = 1; r < pe->size; r++) {
         MPI_Request req;
         MPI_Irecv(&lens[r], 1, MPI_UINT64_T, (int)r, 0, c, &req);
         wait_for(&req);
-        if (!rt_buf_reserve(all, lens[r])) {
-            drain(c, (int)r, lens[r], false);
-            continue;
-        }
+        if (!rt_buf_reserve(all, lens[r])) no_room(pe, c);
         recv_bytes(c, (int)r, all->data + all->len, lens[r]);
         all->len += lens[r];
     }
@@ -104,10 +108,7 @@ static rt_status mpi_bcast(const rt_peers *pe, rt_buf *b)
     wait_for(&req);
     if (pe->rank != 0) {
         rt_buf_reset(b);
-        if (!rt_buf_reserve(b, len)) {
-            drain(c, 0, len, true);
-            return RT_ENOMEM;
-        }
+        if (!rt_buf_reserve(b, len)) no_room(pe, c);
         b->len = len;
     }
     bcast_bytes(c, b->data, len, 0);
@@ -126,25 +127,17 @@ static rt_status mpi_allgather(const rt_peers *pe, const void *data, size_t len,
     uint64_t total = 0;
     for (unsigned r = 0; r < pe->size; r++) total += lens[r];
     rt_buf_reset(all);
-    bool room = rt_buf_reserve(all, total);
+    if (!rt_buf_reserve(all, total)) no_room(pe, c);
     for (unsigned r = 0; r < pe->size; r++) {
-        if (room) {
-            char *at = all->data + all->len;
-            if (r == pe->rank) memcpy(at, data, len);
-            bcast_bytes(c, at, lens[r], (int)r);
-            all->len += lens[r];
-        } else if (r == pe->rank) {
-            bcast_bytes(c, (char *)data, len, (int)r);
-        } else {
-            drain(c, (int)r, lens[r], true);
-        }
+        char *at = all->data + all->len;
+        if (r == pe->rank) memcpy(at, data, len);
+        bcast_bytes(c, at, lens[r], (int)r);
+        all->len += lens[r];
     }
-    return room ? RT_OK : RT_ENOMEM;
+    return RT_OK;
 }
 
-/* Every piece of every block posted at once (non-blocking), then waited for. Without memory
- * for what comes in the job is aborted: the blocks cannot be taken piece by piece in step
- * with senders that do not wait. */
+/* Every piece of every block posted at once (non-blocking), then waited for. */
 static rt_status mpi_alltoall(const rt_peers *pe, const void *data, const uint64_t *lens_out,
                               rt_buf *all, uint64_t *lens_in)
 {
@@ -161,11 +154,7 @@ static rt_status mpi_alltoall(const rt_peers *pe, const void *data, const uint64
     }
     rt_buf_reset(all);
     MPI_Request *req = malloc((pieces ? pieces : 1) * sizeof *req);
-    if (!req || !rt_buf_reserve(all, total)) {
-        fprintf(stderr, "ratel: process %u: out of memory for the aggregates of the others\n",
-                pe->rank);
-        MPI_Abort(c, 1);
-    }
+    if (!req || !rt_buf_reserve(all, total)) no_room(pe, c);
     size_t k = 0;
     uint64_t at = 0;
     for (unsigned r = 0; r < n; r++) {
@@ -195,22 +184,36 @@ rt_status rt_peers_mpi_open(int *argc, char ***argv, rt_peers *pe, rt_error *err
     MPI_Initialized(&inited);
     if (!inited && MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS)
         return rt_error_set(err, RT_EINVAL, NULL, 0, 0, NULL, "cannot start Open MPI");
-    MPI_Comm *c = malloc(sizeof *c);
-    if (!c) return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
-    MPI_Comm_dup(MPI_COMM_WORLD, c);
+    if (inited) MPI_Query_thread(&provided);
+    mpi_ctx *x = calloc(1, sizeof *x);
     int rank = 0, size = 1;
-    MPI_Comm_rank(*c, &rank);
-    MPI_Comm_size(*c, &size);
-    *pe = (rt_peers){(unsigned)rank, (unsigned)size, mpi_allgather, mpi_gather,
-                     mpi_alltoall,   mpi_bcast,      c};
+    if (x) {
+        x->initialized_here = !inited;
+        MPI_Comm_dup(MPI_COMM_WORLD, &x->comm);
+        MPI_Comm_rank(x->comm, &rank);
+        MPI_Comm_size(x->comm, &size);
+    }
+    uint64_t *lens = x ? calloc(2 * (size_t)size, sizeof *lens) : NULL;
+    if (!x || !lens || provided < MPI_THREAD_FUNNELED) {
+        /* No process can go on alone: the job ends (a message from each process). */
+        fprintf(stderr, "ratel: process %d: %s\n", rank,
+                provided < MPI_THREAD_FUNNELED && x && lens
+                    ? "this Open MPI cannot be called from the thread that started it"
+                    : "out of memory");
+        MPI_Abort(MPI_COMM_WORLD, 1);
+    }
+    *pe = (rt_peers){(unsigned)rank, (unsigned)size, lens, lens + size, mpi_allgather,
+                     mpi_gather, mpi_alltoall, mpi_bcast, x};
     return RT_OK;
 }
 
 void rt_peers_mpi_close(rt_peers *pe)
 {
-    if (!pe->ctx) return;
-    MPI_Comm_free((MPI_Comm *)pe->ctx);
-    free(pe->ctx);
+    mpi_ctx *x = pe->ctx;
+    if (!x) return;
+    MPI_Comm_free(&x->comm);
+    if (x->initialized_here) MPI_Finalize();
+    free(pe->lens_in);
+    free(x);
     pe->ctx = NULL;
-    MPI_Finalize();
 }

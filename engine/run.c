@@ -50,6 +50,9 @@
 #include "engine/corrections.h"
 #include "engine/dedup.h"
 
+#include <xxhash.h>
+#include <zstd.h>
+
 #define MARKER_NAME ".ratel-run"
 /* The billed fingerprints held in memory before they are spilled (engine/billed). */
 #define BILLED_HELD_BYTES (32u << 20)
@@ -183,6 +186,7 @@ typedef struct slot {
     /* Distributed runs: another process rates this chunk. Until the wave's duplicates are
      * marked, rated[] holds only the fingerprints it sent (by_part in order); after, nothing. */
     bool foreign;
+    bool came; /* rank 0: its rows came from its process (exchange_encoded) */
     rt_status status;
     rt_error err;
 } slot;
@@ -237,6 +241,7 @@ typedef struct pipeline {
     rt_buf xout, xin;
     uint64_t *xlens;    /* per process */
     rt_error x_later;   /* a failure of exchange_rated's second half, shared by the next step */
+    uint64_t window_digest, sizes_digest; /* compared between processes (x_check) */
 } pipeline;
 
 /* Distributed runs: dedup partition `part` is marked by process part mod size. */
@@ -814,13 +819,25 @@ static rt_status x_agree(pipeline *p, rt_status st, rt_error *err)
     return RT_OK;
 }
 
-/* What must be the same on every process before the waves: the build, the price book and
- * the inputs' sizes (chunks are cut alike only from the same bytes). */
+/* What must be the same on every process before the waves: the build (and what it sends
+ * raw), the command line, the price book and the committed runs it holds, the inputs'
+ * sizes (chunks are cut alike only from the same bytes). */
 typedef struct x_hello {
     rt_error status;
     char version[16];
-    uint64_t book_fingerprint, book_version, input_bytes, usage_count;
+    uint64_t build;
+    uint64_t args;
+    uint64_t book_fingerprint, book_version, window;
+    uint64_t inputs;
 } x_hello;
+
+static uint64_t build_digest(void)
+{
+    const uint32_t one = 1;
+    uint64_t parts[5] = {ZSTD_versionNumber(), sizeof(rt_rated), sizeof(rt_agg_entry),
+                         sizeof(rt_error), *(const unsigned char *)&one};
+    return XXH3_64bits(parts, sizeof parts);
+}
 
 static rt_status x_check(pipeline *p, rt_status st, const rt_pricebook_info *book,
                          rt_error *err)
@@ -830,12 +847,13 @@ static rt_status x_check(pipeline *p, rt_status st, const rt_pricebook_info *boo
     memset(&mine, 0, sizeof mine);
     mine.status = x_status(st, err);
     snprintf(mine.version, sizeof mine.version, "%s", RATEL_VERSION);
+    mine.build = build_digest();
+    mine.args = p->cfg ? p->cfg->args_digest : 0;
     mine.book_fingerprint = book->fingerprint;
     mine.book_version = book->version;
-    mine.input_bytes = p->bytes_total;
-    mine.usage_count = p->cfg ? p->cfg->usage_count : 0;
-    if (p->peers->allgather(p->peers, &mine, sizeof mine, &p->xin, p->xlens) != RT_OK)
-        return x_memory(err);
+    mine.window = p->window_digest;
+    mine.inputs = p->sizes_digest;
+    p->peers->allgather(p->peers, &mine, sizeof mine, &p->xin, p->xlens);
     x_hello h0, h;
     for (unsigned r = 0; r < p->peers->size; r++) {
         if (p->xlens[r] != sizeof h) return x_damaged(r, err);
@@ -846,16 +864,57 @@ static rt_status x_check(pipeline *p, rt_status st, const rt_pricebook_info *boo
             continue;
         }
         const char *what = NULL;
-        if (strcmp(h.version, h0.version) != 0)
-            what = "runs another version of ratel";
+        if (strcmp(h.version, h0.version) != 0 || h.build != h0.build)
+            what = "runs another build of ratel (or of zstd) than process 0";
+        else if (h.args != h0.args)
+            what = "was given other arguments than process 0";
         else if (h.book_fingerprint != h0.book_fingerprint || h.book_version != h0.book_version)
-            what = "has another price book";
-        else if (h.input_bytes != h0.input_bytes || h.usage_count != h0.usage_count)
-            what = "reads usage files of other sizes";
+            what = "has another price book than process 0";
+        else if (h.window != h0.window)
+            what = "has other committed runs in its book's registry than process 0 (copy rank "
+                   "0's book to it again)";
+        else if (h.inputs != h0.inputs)
+            what = "reads usage files of other sizes than process 0";
         if (what)
             return rt_error_set(err, RT_EINVAL, NULL, 0, 0, NULL,
-                                "process %u %s than process 0: a distributed run needs the same "
-                                "build, book and inputs on every process", r, what);
+                                "process %u %s: a distributed run needs the same build, "
+                                "arguments, book and inputs on every process",
+                                r, what);
+    }
+    return RT_OK;
+}
+
+/* After the waves: `st` agreed on, and every input read as rank 0 read it (its size and
+ * XXH64, taken at its end by every process). */
+static rt_status x_agree_inputs(pipeline *p, rt_status st, rt_error *err)
+{
+    uint64_t digest = 0;
+    size_t inputs = p->cfg && p->inputs ? p->cfg->usage_count : 0; /* (none: prepare failed) */
+    for (size_t i = 0; i < inputs; i++) {
+        uint64_t two[3] = {digest, p->inputs[i].info.bytes, p->inputs[i].info.xxh64};
+        digest = XXH3_64bits(two, sizeof two);
+    }
+    rt_error e = x_status(st, err);
+    rt_buf *b = &p->xout;
+    rt_buf_reset(b);
+    rt_buf_append(b, &e, sizeof e);
+    rt_buf_append(b, &digest, sizeof digest);
+    if (b->failed) return x_memory(err); /* (a few dozen bytes into a buffer that held more) */
+    p->peers->allgather(p->peers, b->data, b->len, &p->xin, p->xlens);
+    const size_t one = sizeof e + sizeof digest;
+    uint64_t d0 = 0;
+    for (unsigned r = 0; r < p->peers->size; r++) {
+        if (p->xlens[r] != one) return x_damaged(r, err);
+        uint64_t d;
+        memcpy(&e, p->xin.data + r * one, sizeof e);
+        memcpy(&d, p->xin.data + r * one + sizeof e, sizeof d);
+        if (e.code != RT_OK) return x_failure(&e, r, err);
+        if (r == 0) d0 = d;
+        if (d != d0)
+            return rt_error_set(err, RT_EINVAL, NULL, 0, 0, NULL,
+                                "process %u read usage files with other contents than process "
+                                "0: a distributed run needs the same inputs on every process",
+                                r);
     }
     return RT_OK;
 }
@@ -924,7 +983,7 @@ static rt_status exchange_rated(pipeline *p, rt_status own, const rt_error *own_
     }
     if (p->peers->allgather(p->peers, b->data, b->len, &p->xin, p->xlens) != RT_OK)
         return x_memory(err);
-    /* Process statuses first (by rank), then the chunk counts, then the chunks. */
+    /* Each process's status and count of chunks (by rank), then the chunks. */
     size_t at = 0;
     for (unsigned r = 0; r < size; r++) {
         x_reader rd = {p->xin.data + at, p->xlens[r], 0, false};
@@ -966,9 +1025,9 @@ static rt_status exchange_rated(pipeline *p, rt_status own, const rt_error *own_
 
     /* The fingerprints, by the owner of their partition: per destination, every chunk of
      * this process in order, its partitions of that destination in order. */
-    uint64_t *lens_out = calloc(size, sizeof *lens_out);
+    uint64_t *lens_out = p->peers->lens_out;
     rt_buf_reset(b);
-    for (unsigned d = 0; d < size && lens_out; d++) {
+    for (unsigned d = 0; d < size; d++) {
         size_t before = b->len;
         for (unsigned i = 0; i < n; i++) {
             const slot *s = &p->slots[i];
@@ -983,39 +1042,51 @@ static rt_status exchange_rated(pipeline *p, rt_status own, const rt_error *own_
         }
         lens_out[d] = b->len - before;
     }
-    bool sent = lens_out && !b->failed;
-    if (!sent) { /* nothing is sent; every process learns why at the next step */
-        if (lens_out) memset(lens_out, 0, size * sizeof *lens_out);
+    if (b->failed) { /* nothing is sent; every process learns why at the next step */
+        memset(lens_out, 0, size * sizeof *lens_out);
         rt_error_set(&p->x_later, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
     }
-    uint64_t zero[1] = {0};
-    rt_status st = p->peers->alltoall(p->peers, b->data, lens_out ? lens_out : zero, &p->xin,
-                                      p->xlens);
-    free(lens_out);
-    if (st != RT_OK || !room) {
+    p->peers->alltoall(p->peers, b->data, lens_out, &p->xin, p->xlens);
+    if (!room) {
         rt_error_set(&p->x_later, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
         return RT_OK;
     }
-    /* Into the foreign chunks' partitions of this process (its own chunks have theirs). */
+    /* Into the foreign chunks' partitions of this process (its own chunks have theirs). A
+     * block that is not what the bounds say (a sender that could not send, or damage) is a
+     * failure for the next step to share: no foreign chunk is marked from a partial block. */
     at = 0;
     for (unsigned r = 0; r < size; r++) {
         x_reader rd = {p->xin.data + at, p->xlens[r], 0, false};
         at += p->xlens[r];
-        if (r == me || rd.len == 0) continue; /* 0: the sender could not send (see x_later) */
+        if (r == me) continue;
+        uint64_t expect = 0;
+        for (unsigned i = 0; i < n; i++) {
+            const slot *s = &p->slots[i];
+            if (s->chunk.seq % size != r) continue;
+            for (unsigned k = me; k < RT_DEDUP_PARTS; k += size)
+                expect += (uint64_t)(s->part_start[k + 1] - s->part_start[k]) * sizeof(rt_fp128);
+        }
+        if (rd.len != expect) {
+            if (p->x_later.code == RT_OK)
+                rt_error_set(&p->x_later, RT_ECORRUPT, NULL, 0, 0, NULL,
+                             "process %u sent %" PRIu64 " bytes of fingerprints where %" PRIu64
+                             " were due",
+                             r, (uint64_t)rd.len, expect);
+            continue;
+        }
         for (unsigned i = 0; i < n; i++) {
             slot *s = &p->slots[i];
             if (s->chunk.seq % size != r) continue;
             for (unsigned k = me; k < RT_DEDUP_PARTS; k += size) {
                 for (uint32_t q = s->part_start[k]; q < s->part_start[k + 1]; q++) {
                     rt_fp128 f;
-                    if (!x_take(&rd, &f, sizeof f)) return x_damaged(r, err);
+                    x_take(&rd, &f, sizeof f);
                     s->rated[q].fp_lo = f.lo;
                     s->rated[q].fp_hi = f.hi;
                     s->rated[q].flags = 0;
                 }
             }
         }
-        if (rd.at != rd.len) return x_damaged(r, err);
     }
     return RT_OK;
 }
@@ -1029,8 +1100,7 @@ static rt_status exchange_duplicates(pipeline *p, unsigned n, rt_status st, rt_e
     rt_error e = x_status(st, err);
     if (st == RT_OK && p->x_later.code != RT_OK) e = p->x_later;
     rt_error_clear(&p->x_later);
-    uint64_t *lens_out = calloc(size, sizeof *lens_out);
-    if (!lens_out) return x_memory(err); /* (a few bytes: the job would not go much further) */
+    uint64_t *lens_out = p->peers->lens_out;
     rt_buf *b = &p->xout;
     rt_buf_reset(b);
     for (unsigned d = 0; d < size; d++) {
@@ -1056,9 +1126,7 @@ static rt_status exchange_duplicates(pipeline *p, unsigned n, rt_status st, rt_e
             lens_out[d] = sizeof e;
         }
     }
-    rt_status xs = p->peers->alltoall(p->peers, b->data, lens_out, &p->xin, p->xlens);
-    free(lens_out);
-    if (xs != RT_OK) return x_memory(err);
+    p->peers->alltoall(p->peers, b->data, lens_out, &p->xin, p->xlens);
     size_t at = 0;
     for (unsigned r = 0; r < size; r++) {
         rt_error pe;
@@ -1108,9 +1176,12 @@ static rt_status share_plan(pipeline *p, unsigned n, uint64_t expected, rt_statu
         e = x_status(x_memory(err), err);
         rt_buf_append(b, &e, sizeof e);
     }
-    if (b->failed) return x_memory(err);
-    if (p->peers->allgather(p->peers, b->data, b->len, &p->xin, p->xlens) != RT_OK)
-        return x_memory(err);
+    if (b->failed) { /* the status alone */
+        rt_buf_reset(b);
+        e = x_status(x_memory(err), err);
+        rt_buf_append(b, &e, sizeof e);
+    }
+    p->peers->allgather(p->peers, b->data, b->len, &p->xin, p->xlens);
     size_t at = 0;
     for (unsigned r = 0; r < p->peers->size; r++) {
         if (p->xlens[r] < sizeof e) return x_damaged(r, err);
@@ -1126,7 +1197,7 @@ static rt_status share_plan(pipeline *p, unsigned n, uint64_t expected, rt_statu
 
 /* What a process sends rank 0 per chunk it rated (after the counts of the wave). */
 typedef struct x_chunk_head {
-    uint32_t slot, file_index;
+    uint32_t slot;
     rt_error status;
     uint64_t records, rejected;
     uint64_t by_reason[RT_REJ_REASON_COUNT_];
@@ -1157,7 +1228,6 @@ static rt_status exchange_encoded(pipeline *p, unsigned n, const rt_run_counts *
             x_chunk_head h;
             memset(&h, 0, sizeof h);
             h.slot = i;
-            h.file_index = s->chunk.file_index;
             h.status = x_status(s->status, &s->err);
             h.records = s->batch.records;
             h.rejected = s->batch.reject_count;
@@ -1181,6 +1251,7 @@ static rt_status exchange_encoded(pipeline *p, unsigned n, const rt_run_counts *
         verdict = own_err;
         st = own;
     }
+    for (unsigned i = 0; i < n; i++) p->slots[i].came = false; /* each foreign chunk comes once */
     if (is_root(p)) {
         size_t at = p->xlens[0];
         for (unsigned r = 1; r < p->peers->size && st == RT_OK; r++) {
@@ -1212,6 +1283,11 @@ static rt_status exchange_encoded(pipeline *p, unsigned n, const rt_run_counts *
                     break;
                 }
                 slot *s = &p->slots[h.slot];
+                if (s->chunk.seq % p->peers->size != r || s->came) {
+                    st = x_damaged(r, &verdict);
+                    break;
+                }
+                s->came = true;
                 s->status = h.status.code;
                 s->err = h.status;
                 if (s->status == RT_OK)
@@ -1220,12 +1296,15 @@ static rt_status exchange_encoded(pipeline *p, unsigned n, const rt_run_counts *
                 rd.at += (size_t)h.packed;
                 rt_run_counts *c = &p->counts;
                 c->read += h.records;
-                p->inputs[h.file_index].info.records += h.records;
+                p->inputs[s->chunk.file_index].info.records += h.records;
                 c->rejected += h.rejected;
                 for (unsigned k = 0; k < RT_REJ_REASON_COUNT_; k++)
                     c->by_reason[k] += h.by_reason[k];
             }
         }
+        for (unsigned i = 0; i < n && st == RT_OK; i++)
+            if (p->slots[i].foreign && !p->slots[i].came)
+                st = x_damaged(p->slots[i].chunk.seq % p->peers->size, &verdict);
         if (st == RT_OK) {
             rt_error fe;
             rt_error_clear(&fe);
@@ -1259,7 +1338,7 @@ static rt_status parts_of_blocks(const rt_buf *in, const uint64_t *lens, unsigne
     size_t at = 0;
     for (unsigned r = 0; r < n; r++) {
         if (lens[r] % sizeof(rt_agg_entry)) return x_damaged(r, err);
-        if (rt_agg_from_entries(&parts[r], (const rt_agg_entry *)(const void *)(in->data + at),
+        if (rt_agg_from_entries(&parts[r], in->data + at,
                                 (size_t)(lens[r] / sizeof(rt_agg_entry))) != RT_OK)
             return x_memory(err);
         at += lens[r];
@@ -1286,11 +1365,12 @@ static rt_status exchange_aggregates(pipeline *p, rt_aggregates **parts, unsigne
     *nparts = 0;
     rt_status st = RT_OK;
     /* 1. Entries by owner, in one buffer of `size` blocks. */
-    uint64_t *lens_out = calloc(size, sizeof *lens_out);
+    uint64_t *lens_out = p->peers->lens_out;
+    memset(lens_out, 0, size * sizeof *lens_out);
     uint64_t *start = calloc(size, sizeof *start);
     rt_buf *b = &p->xout;
     rt_buf_reset(b);
-    if (!lens_out || !start) st = x_memory(err);
+    if (!start) st = x_memory(err);
     for (unsigned t = 0; t < p->threads && st == RT_OK; t++)
         for (size_t i = 0; i < p->aggs[t].count; i++)
             lens_out[account_owner(p->aggs[t].entries[i].account, size)] += sizeof(rt_agg_entry);
@@ -1315,9 +1395,7 @@ static rt_status exchange_aggregates(pipeline *p, rt_aggregates **parts, unsigne
     free(start);
     st = x_agree(p, st, err);
     /* 2. Each owner's share, summed. */
-    if (st == RT_OK && p->peers->alltoall(p->peers, b->data, lens_out, &p->xin, p->xlens) != RT_OK)
-        st = x_memory(err);
-    free(lens_out);
+    if (st == RT_OK) p->peers->alltoall(p->peers, b->data, lens_out, &p->xin, p->xlens);
     rt_buf_free(b);
     rt_aggregates *got = st == RT_OK ? calloc(size, sizeof *got) : NULL;
     if (st == RT_OK && !got) st = x_memory(err);
@@ -1325,11 +1403,12 @@ static rt_status exchange_aggregates(pipeline *p, rt_aggregates **parts, unsigne
     rt_buf_free(&p->xin);
     rt_agg_chunks mine;
     memset(&mine, 0, sizeof mine);
+    rt_status ms;
     if (st == RT_OK &&
-        rt_agg_merge_sorted(got, size, p->threads, (12 << 20) / sizeof(rt_agg_entry), &mine) !=
-            RT_OK)
-        st = rt_error_set(err, RT_EOVERFLOW, NULL, 0, 0, NULL,
-                          "cannot merge aggregates: out of memory or a sum out of range");
+        (ms = rt_agg_merge_sorted(got, size, p->threads, (12 << 20) / sizeof(rt_agg_entry),
+                                  &mine)) != RT_OK)
+        st = rt_error_set(err, ms, NULL, 0, 0, NULL, "cannot merge aggregates: %s",
+                          rt_status_str(ms));
     if (got) free_parts(got, size);
     /* 3. The sums to rank 0 (the others' in one block each; rank 0 keeps its chunks). */
     st = x_agree(p, st, err);
@@ -1342,11 +1421,12 @@ static rt_status exchange_aggregates(pipeline *p, rt_aggregates **parts, unsigne
     }
     /* A process without the memory to send sends nothing, which rank 0 takes as a failure
      * when it expected entries: the count of what each sends goes first. */
-    uint64_t count = st == RT_OK ? b->len / sizeof(rt_agg_entry) : UINT64_MAX;
+    /* The count in 16 bytes, so that the entries after it keep their alignment. */
+    uint64_t count[2] = {st == RT_OK ? b->len / sizeof(rt_agg_entry) : UINT64_MAX, 0};
     rt_buf head;
     rt_buf_init(&head);
-    rt_buf_append(&head, &count, sizeof count);
-    if (count != UINT64_MAX) rt_buf_append(&head, b->data, b->len);
+    rt_buf_append(&head, count, sizeof count);
+    if (count[0] != UINT64_MAX) rt_buf_append(&head, b->data, b->len);
     rt_buf_free(b);
     rt_status gs = st;
     if (agreed == RT_OK) {
@@ -1369,17 +1449,15 @@ static rt_status exchange_aggregates(pipeline *p, rt_aggregates **parts, unsigne
         memset(&mine, 0, sizeof mine);
         size_t at = p->xlens[0];
         for (unsigned r = 1; r < size && st == RT_OK; r++) {
-            uint64_t n = UINT64_MAX, len = p->xlens[r];
-            if (len >= sizeof n) memcpy(&n, p->xin.data + at, sizeof n);
-            if (n == UINT64_MAX)
+            uint64_t hdr[2] = {UINT64_MAX, 0}, len = p->xlens[r];
+            if (len >= sizeof hdr) memcpy(hdr, p->xin.data + at, sizeof hdr);
+            if (hdr[0] == UINT64_MAX)
                 st = rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "process %u: out of memory",
                                   r);
-            else if (len - sizeof n != n * sizeof(rt_agg_entry))
+            else if (len - sizeof hdr != hdr[0] * sizeof(rt_agg_entry))
                 st = x_damaged(r, err);
-            else if (rt_agg_from_entries(&all[total - size + r],
-                                         (const rt_agg_entry *)(const void *)(p->xin.data + at +
-                                                                              sizeof n),
-                                         (size_t)n) != RT_OK)
+            else if (rt_agg_from_entries(&all[total - size + r], p->xin.data + at + sizeof hdr,
+                                         (size_t)hdr[0]) != RT_OK)
                 st = x_memory(err);
             at += len;
         }
@@ -1399,9 +1477,10 @@ static rt_status exchange_aggregates(pipeline *p, rt_aggregates **parts, unsigne
  * by rank 0 at `path` from every process's dedup partitions. Each process sorts its
  * partitions (on its threads) and frees its set; then, partition after partition in order,
  * the owner sends its sorted fingerprints to rank 0, which appends them. Rank 0's *count and
- * *xxh64 are for the registry. Every process returns the same status. */
+ * *xxh64 are for the registry, and *written says the file exists (to be removed if the run
+ * fails after all). Every process returns the same status. */
 static rt_status write_billed(pipeline *p, const char *path, uint64_t *count, uint64_t *xxh64,
-                              rt_error *err)
+                              bool *written, rt_error *err)
 {
     unsigned size = p->peers->size;
     size_t start[RT_DEDUP_PARTS + 1];
@@ -1467,14 +1546,9 @@ static rt_status write_billed(pipeline *p, const char *path, uint64_t *count, ui
                 st = x_damaged(from, err);
                 continue;
             }
-            rt_fp128 *got = malloc(p->xlens[from] ? p->xlens[from] : 1);
-            if (!got) {
-                st = x_memory(err);
-                continue;
-            }
-            memcpy(got, p->xin.data + at, p->xlens[from]);
-            st = rt_billed_file_append(f, got, p->xlens[from] / sizeof *got, err);
-            free(got);
+            /* (Only the owner sends: its block is at offset 0 of the gathered bytes, aligned.) */
+            st = rt_billed_file_append(f, (const rt_fp128 *)(const void *)(p->xin.data + at),
+                                       p->xlens[from] / sizeof(rt_fp128), err);
         }
     }
     free(sorted);
@@ -1483,6 +1557,7 @@ static rt_status write_billed(pipeline *p, const char *path, uint64_t *count, ui
         if (st == RT_OK) {
             st = rt_billed_file_close(f, xxh64, err);
             *count = total;
+            *written = st == RT_OK;
         } else {
             rt_billed_file_abort(f);
         }
@@ -1717,7 +1792,8 @@ static rt_status settle_wave(pipeline *p, bool first, const rt_usage_reader *cur
          * chunks' processes, whatever happened here. */
         st = first ? reserve_dedup(p, in_file, err) : RT_OK; /* (pages of the others'
                                                                   partitions stay untouched) */
-        if (st == RT_OK) st = dedup_wave(p, n, err);
+        /* Not when the fingerprints did not all come (the foreign chunks may lack room). */
+        if (st == RT_OK && p->x_later.code == RT_OK) st = dedup_wave(p, n, err);
         if ((st = exchange_duplicates(p, n, st, err)) != RT_OK) return st;
         x_forget_foreign(p, n);
     } else {
@@ -1997,6 +2073,8 @@ static rt_status load_prior_runs(run_state *rs, const rt_run_config *cfg, unsign
         if ((st = rt_registry_get_run(rs->store, run_no, &rec, err)) != RT_OK) return st;
         char path[PATH_MAX];
         rt_billed_path(cfg->book_dir, run_no, path, sizeof path);
+        uint64_t seen[4] = {p->window_digest, run_no, rec.billed_count, rec.billed_xxh64};
+        p->window_digest = XXH3_64bits(seen, sizeof seen);
         st = rt_billed_load(path, rec.billed_count, rec.billed_xxh64, run_no,
                             &p->prior[p->prior_count], err);
         rt_run_record_free(&rec);
@@ -2214,18 +2292,20 @@ book:
             return rt_error_set(err, RT_ENOTFOUND, cfg->usage_paths[i], 0, 0, NULL,
                                 "cannot open usage file: %s", strerror(errno));
         p->bytes_total += (uint64_t)sb.st_size;
+        uint64_t sized[2] = {p->sizes_digest, (uint64_t)sb.st_size};
+        p->sizes_digest = XXH3_64bits(sized, sizeof sized);
         if (!S_ISREG(sb.st_mode)) p->inputs_regular = false;
         p->inputs[i].path = (char *)cfg->usage_paths[i];
         p->inputs[i].kind = RT_INPUT_USAGE;
     }
 
-    if (!is_root(p)) return cfg->outputs->begin(NULL, p->nslots, &p->sink, err);
+    if (!is_root(p)) return cfg->outputs->begin(NULL, p->nslots, p->threads, &p->sink, err);
     rt_run_staging_path(cfg->out_dir, rs->staging, sizeof rs->staging);
     if (mkdir(rs->staging, 0777) != 0)
         return rt_error_set(err, RT_EIO, rs->staging, 0, 0, NULL, "cannot create: %s",
                             strerror(errno));
     rs->staging_made = true;
-    return cfg->outputs->begin(rs->staging, p->nslots, &p->sink, err);
+    return cfg->outputs->begin(rs->staging, p->nslots, p->threads, &p->sink, err);
 }
 
 static rt_status bill(run_state *rs, rt_error *err)
@@ -2645,7 +2725,6 @@ static void cleanup(run_state *rs, const rt_run_config *cfg)
     free(rs->parts);
     rt_buf_free(&p->xout);
     rt_buf_free(&p->xin);
-    free(p->xlens);
     if (p->workers)
         for (unsigned i = 0; i < p->threads; i++) free(p->workers[i].pick);
     free(p->workers);
@@ -2674,7 +2753,7 @@ static rt_status share_threads(run_state *rs, const rt_run_config *cfg, rt_error
     pipeline *p = &rs->p;
     unsigned t = cfg->threads ? cfg->threads : (unsigned)omp_get_num_procs();
     if (t > 256) t = 256;
-    if (!(p->xlens = calloc(p->peers->size, sizeof *p->xlens))) return x_memory(err);
+    p->xlens = p->peers->lens_in;
     rt_buf_reset(&p->xout);
     rt_buf_append(&p->xout, &t, sizeof t);
     if (p->peers->bcast(p->peers, &p->xout) != RT_OK || p->xout.len != sizeof t)
@@ -2738,15 +2817,14 @@ rt_status rt_run_execute(const rt_run_config *cfg_in, rt_run_summary *sum, rt_er
     if (rs.p.peers) {
         /* The waves ended alike everywhere (their exchanges saw to it) but for rank 0's last
          * write; then the aggregates go to rank 0, and the others wait for its outcome. */
-        st = x_agree(&rs.p, st, err);
+        st = x_agree_inputs(&rs.p, st, err);
         if (st == RT_OK) st = exchange_aggregates(&rs.p, &rs.parts, &rs.nparts, err);
-        if (st == RT_OK && !cfg->accrue_only) {
+        st = x_agree(&rs.p, st, err);
+        if (st == RT_OK && !cfg->accrue_only)
             st = write_billed(&rs.p, rs.billed_pending, &rs.p.billed_count, &rs.p.billed_xxh64,
-                              err);
-            if (st == RT_OK && is_root(&rs.p)) rs.pending_written = true;
-        }
+                              &rs.pending_written, err);
         if (!is_root(&rs.p)) {
-            st = share_outcome(&rs.p, st == RT_OK ? RT_OK : st, err);
+            st = share_outcome(&rs.p, st, err);
             sum->counts = rs.p.counts;
             cleanup(&rs, cfg);
             return st;

@@ -129,8 +129,10 @@ typedef struct rt_output_list {
 /* The writer of a run's output directory. */
 typedef struct rt_output_sink rt_output_sink;
 typedef struct rt_output_ops {
-    /* Start writing into dir (it exists and is empty). `slots` chunk encoders are used. */
-    rt_status (*begin)(const char *dir, unsigned slots, rt_output_sink **out, rt_error *err);
+    /* Start writing into dir (it exists and is empty). `slots` chunk encoders are used; the
+     * run has `threads` threads (the writer's own parallel work takes as many). */
+    rt_status (*begin)(const char *dir, unsigned slots, unsigned threads, rt_output_sink **out,
+                       rt_error *err);
     /* Encode the rows of one chunk into slot `slot`. Called concurrently for distinct slots. */
     rt_status (*encode_chunk)(rt_output_sink *s, unsigned slot, const rt_chunk_view *v,
                               rt_error *err);
@@ -227,6 +229,9 @@ typedef struct rt_run_config {
      * rank 0, which names the process where it arose). The id scan is off (--id-scan is
      * ignored). */
     const rt_peers *peers;
+    /* Distributed runs: a digest of what the process was told (its command line), which
+     * every process must share with rank 0 (0 when the caller has none). */
+    uint64_t args_digest;
     void (*progress)(void *ctx, const rt_run_progress *p);
     void *progress_ctx;
 } rt_run_config;

@@ -42,6 +42,7 @@ typedef struct sink_slot {
 struct rt_output_sink {
     char *dir;
     unsigned nslots;
+    unsigned threads; /* the run's: the tables and documents are formatted on as many */
     sink_slot *slots;
     rt_zwriter *w[D_COUNT];
     uint64_t rows[D_COUNT];
@@ -67,13 +68,15 @@ static void sink_destroy(rt_output_sink *s)
     free(s);
 }
 
-static rt_status sink_begin(const char *dir, unsigned slots, rt_output_sink **out, rt_error *err)
+static rt_status sink_begin(const char *dir, unsigned slots, unsigned threads,
+                            rt_output_sink **out, rt_error *err)
 {
     rt_output_sink *s = calloc(1, sizeof *s);
     rt_status st = RT_ENOMEM;
     if (!s) goto fail;
     s->dir = strdup(dir ? dir : "");
     s->nslots = slots;
+    s->threads = threads ? threads : (slots + 1) / 2;
     s->slots = calloc(slots, sizeof *s->slots);
     if (!s->dir || !s->slots) goto fail;
     for (unsigned i = 0; i < slots; i++) {
@@ -95,7 +98,8 @@ static rt_status sink_begin(const char *dir, unsigned slots, rt_output_sink **ou
         rt_buf_free(&hdr);
         if (st != RT_OK) goto fail;
     }
-    if ((st = rt_usage_detail_open(s->dir, slots, 0, &s->detail, err)) != RT_OK) goto fail;
+    if ((st = rt_usage_detail_open(s->dir, slots, threads, 0, &s->detail, err)) != RT_OK)
+        goto fail;
     *out = s;
     return RT_OK;
 fail:
@@ -327,7 +331,7 @@ static rt_status write_order_rejects(rt_output_sink *s, const rt_run_result *res
 static rt_status write_tables(rt_output_sink *s, const rt_run_result *res, rt_output_list *files,
                               rt_error *err)
 {
-    unsigned threads = (s->nslots + 1) / 2; /* slots are two per thread */
+    unsigned threads = s->threads;
     rt_status st = rt_invoice_files_write(s->dir, res, threads, files, err);
     if (st == RT_OK) st = rt_journal_csv_write(s->dir, res, threads, files, err);
     if (st == RT_OK) st = rt_gl_fec_write(s->dir, res, threads, files, err);
@@ -373,8 +377,7 @@ static rt_status sink_finish(rt_output_sink *s, const rt_run_result *res, rt_out
     if (res->detail_written) res->detail_written(res->hooks_ctx);
     if (st == RT_OK) list_detail_first(files, tables_at, detail_at);
     uint64_t t2 = rt_clock_ns();
-    /* Slots are two per thread (see rt_output_ops.begin): documents use as many threads. */
-    if (st == RT_OK) st = rt_invoice_docs_write(s->dir, res, (s->nslots + 1) / 2, files, err);
+    if (st == RT_OK) st = rt_invoice_docs_write(s->dir, res, s->threads, files, err);
     for (int d = 0; d < D_COUNT && st == RT_OK; d++) {
         st = rt_zwriter_close(s->w[d], &detail_files[d].bytes, &detail_files[d].xxh64, err);
         s->w[d] = NULL;

@@ -220,16 +220,17 @@ void rt_usage_detail_destroy(rt_usage_detail *d)
     free(d);
 }
 
-rt_status rt_usage_detail_open(const char *dir, unsigned slots, size_t memory_bytes,
-                               rt_usage_detail **out, rt_error *err)
+rt_status rt_usage_detail_open(const char *dir, unsigned slots, unsigned threads,
+                               size_t memory_bytes, rt_usage_detail **out, rt_error *err)
 {
     rt_usage_detail *d = calloc(1, sizeof *d);
     if (!d) goto fail;
     d->dir = strdup(dir);
     d->budget = memory_bytes ? memory_bytes : RT_DETAIL_MEMORY_DEFAULT;
     d->nslots = slots;
-    /* The run gives two slots per thread; the end of the run sorts with as many threads. */
-    d->threads = slots >= 2 ? slots / 2 : 1;
+    /* A run in one process gives two slots per thread (a distributed one more: its waves
+     * hold every process's chunks); the end of the run sorts with the run's threads. */
+    d->threads = threads ? threads : slots >= 2 ? slots / 2 : 1;
     d->slots = calloc(slots ? slots : 1, sizeof *d->slots);
     d->em = calloc(d->threads, sizeof *d->em);
     for (unsigned p = 0; p < RT_DETAIL_PARTITIONS_MAX; p++)

@@ -41,10 +41,11 @@ enum { RT_DETAIL_FRAME_ACCOUNTS = 32 };
 
 typedef struct rt_usage_detail rt_usage_detail;
 
-/* Start writing into dir with `slots` parallel encoders and a sort budget of memory_bytes
- * (0: RT_DETAIL_MEMORY_DEFAULT). RT_ENOMEM. */
-rt_status rt_usage_detail_open(const char *dir, unsigned slots, size_t memory_bytes,
-                               rt_usage_detail **out, rt_error *err);
+/* Start writing into dir with `slots` parallel encoders, `threads` to sort with at the end
+ * (0: half the slots, at least 1) and a sort budget of memory_bytes (0:
+ * RT_DETAIL_MEMORY_DEFAULT). RT_ENOMEM. */
+rt_status rt_usage_detail_open(const char *dir, unsigned slots, unsigned threads,
+                               size_t memory_bytes, rt_usage_detail **out, rt_error *err);
 /* Size and cut the partitions for a run of about `records` billed events, whose accounts are
  * sampled by the chunks views[0..n), n >= 1 (the run's first, rated and de-duplicated): once,
  * before the first chunk is encoded. records 0 (size unknown): even ranges of blocks,

@@ -171,53 +171,74 @@ Test(distributed, generated_month_rerun_and_next_period_match_on_two_and_three)
     rt_test_rmtree(tmp);
 }
 
+/* Two processes with the same command line (relative paths) in working directories of their
+ * own, tmp/A (rank 0) and tmp/B, as on two machines; the log in tmp/NAME.log. */
+static int pair(const char *tmp, const char *name, const char *args)
+{
+    return rt_test_sh("cd '%s' && " MPIRUN " -np 1 -wdir '%s/A' '%s' run --distributed --quiet %s "
+                      ": -np 1 -wdir '%s/B' '%s' run --distributed --quiet %s > '%s/%s.log' 2>&1",
+                      tmp, tmp, RATEL_BIN, args, tmp, RATEL_BIN, args, tmp, name);
+}
+
+static void expect_failure(const char *tmp, const char *name, const char *args, const char *says)
+{
+    cr_assert_neq(pair(tmp, name, args), 0, "%s", name);
+    char *log = read_log(tmp, name);
+    cr_assert_eq(count(log, says), 1, "%s: %s", name, log);
+    cr_assert_eq(count(log, "nothing was committed"), 1, "%s: %s", name, log);
+    free(log);
+    cr_assert_neq(rt_test_sh("ls -d '%s'/A/x* '%s'/B/x* > /dev/null 2>&1", tmp, tmp), 0);
+}
+
 Test(distributed, a_failure_on_any_process_fails_every_process)
 {
-    char tmp[256], args[4096];
+    char tmp[256], path[400];
     rt_test_tmpdir(tmp, sizeof tmp);
-    char b0[300], b1[300];
-    snprintf(b0, sizeof b0, "%s/b0", tmp);
-    snprintf(b1, sizeof b1, "%s/b1", tmp);
-    import(rt_test_src("data-samples/telco/book"), b0);
-    import(rt_test_src("data-samples/utility/book"), b1);
-    /* Process 1 opens another price book (mpirun's colon gives each process its arguments). */
-    const char *common = "--distributed --quiet --period 2026-10 --usage " SAMPLE_USAGE;
-    snprintf(args, sizeof args,
-             "cd '%s' && " MPIRUN " -np 1 '%s' run %s --book '%s' --out '%s/x' : -np 1 '%s' run %s "
-             "--book '%s' --out '%s/x' > '%s/book.log' 2>&1",
-             RATEL_SOURCE_DIR, RATEL_BIN, common, b0, tmp, RATEL_BIN, common, b1, tmp, tmp);
-    cr_assert_neq(rt_test_sh("%s", args), 0);
-    char *log = read_log(tmp, "book");
-    cr_assert_eq(count(log, "ratel: process 1 has another price book than process 0"), 1, "%s",
-                 log);
-    cr_assert_eq(count(log, "nothing was committed"), 1, "%s", log);
+    rt_test_sh("mkdir -p '%s/A' '%s/B' && zstd -qdc '%s' > '%s/A/u.csv' && cp '%s/A/u.csv' '%s/B/'",
+               tmp, tmp, rt_test_src("data-samples/telco/usage-2026-10-voice.csv.zst"), tmp, tmp,
+               tmp);
+    snprintf(path, sizeof path, "%s/A/b", tmp);
+    import(rt_test_src("data-samples/telco/book"), path);
+    snprintf(path, sizeof path, "%s/B/b", tmp);
+    import(rt_test_src("data-samples/utility/book"), path);
+    const char *run = "--book b --period 2026-10 --usage u.csv --out x";
+
+    /* Another price book on process 1. */
+    expect_failure(tmp, "book", run, "ratel: process 1 has another price book than process 0");
+    rt_test_rmtree(path);
+    import(rt_test_src("data-samples/telco/book"), path);
+    /* Other arguments (mpirun's colon syntax gives each process its own). */
+    cr_assert_neq(rt_test_sh("cd '%s' && " MPIRUN " -np 1 -wdir '%s/A' '%s' run --distributed %s : "
+                             "-np 1 -wdir '%s/B' '%s' run --distributed %s --late reject > "
+                             "'%s/args.log' 2>&1",
+                             tmp, tmp, RATEL_BIN, run, tmp, RATEL_BIN, run, tmp),
+                  0);
+    char *log = read_log(tmp, "args");
+    cr_assert_eq(count(log, "process 1 was given other arguments than process 0"), 1, "%s", log);
     free(log);
-    /* Process 1 cannot open a usage file: named, with the process. */
-    snprintf(args, sizeof args,
-             "cd '%s' && " MPIRUN " -np 1 '%s' run %s --book '%s' --out '%s/x' : -np 1 '%s' run "
-             "--distributed --quiet --period 2026-10 --usage data-samples/telco/nothing.csv.zst "
-             "--book '%s' --out '%s/x' > '%s/usage.log' 2>&1",
-             RATEL_SOURCE_DIR, RATEL_BIN, common, b0, tmp, RATEL_BIN, b0, tmp, tmp);
-    cr_assert_neq(rt_test_sh("%s", args), 0);
-    log = read_log(tmp, "usage");
-    cr_assert(strstr(log, "nothing.csv.zst: process 1: cannot open usage file"), "%s", log);
-    free(log);
+    /* A book whose registry lacks a run rank 0's has (November, billed on A only): the
+     * duplicates of that run would go unseen on process 1. */
+    cr_assert_eq(rt_test_sh("cd '%s/A' && '%s' run --quiet --book b --period 2026-11 --usage u.csv "
+                            "--out nov --late bill",
+                            tmp, RATEL_BIN),
+                 0);
+    expect_failure(tmp, "window", run, "has other committed runs in its book's registry");
+    rt_test_sh("rm -rf '%s/B/b' && cp -r '%s/A/b' '%s/B/b'", tmp, tmp, tmp);
+    /* A usage file of the same size and other contents on process 1: found once read. */
+    rt_test_sh("sed -i '2s/0/1/' '%s/B/u.csv'", tmp);
+    expect_failure(tmp, "contents", run, "process 1 read usage files with other contents");
+    /* A usage file missing on process 1. */
+    rt_test_sh("rm '%s/B/u.csv'", tmp);
+    expect_failure(tmp, "missing", run, "u.csv: process 1: cannot open usage file");
     /* A damaged input fails every process as it fails one, with the same message. */
-    rt_test_sh("head -c 3000 '%s' > '%s/cut.csv.zst'",
-               rt_test_src("data-samples/telco/usage-2026-10-voice.csv.zst"), tmp);
-    snprintf(args, sizeof args,
-             "--quiet --book '%s' --period 2026-10 --usage '%s/cut.csv.zst' --out '%s/x'", b0,
-             tmp, tmp);
-    cr_assert_neq(mpi_run(tmp, 2, "cut", args), 0);
-    log = read_log(tmp, "cut");
-    cr_assert_eq(count(log, "cut.csv.zst: truncated zstd frame"), 1, "%s", log);
-    free(log);
-    /* Nothing was left behind, and the book still bills the month. */
-    cr_assert_neq(rt_test_sh("ls -d '%s'/x* > /dev/null 2>&1", tmp), 0);
-    snprintf(args, sizeof args,
-             "--quiet --book '%s' --period 2026-10 --usage " SAMPLE_USAGE " --out '%s/ok'", b0,
-             tmp);
-    cr_assert_eq(one_run(args), 0);
+    rt_test_sh("head -c 3000 '%s' > '%s/A/cut.csv.zst' && cp '%s/A/cut.csv.zst' '%s/B/'",
+               rt_test_src("data-samples/telco/usage-2026-10-voice.csv.zst"), tmp, tmp, tmp);
+    expect_failure(tmp, "cut", "--book b --period 2026-10 --usage cut.csv.zst --out x",
+                   "cut.csv.zst: truncated zstd frame");
+    /* Nothing was left behind, and the book still bills the month, distributed. */
+    rt_test_sh("cp '%s/A/u.csv' '%s/B/u.csv'", tmp, tmp);
+    cr_assert_eq(pair(tmp, "ok", run), 0);
+    cr_assert_eq(rt_test_ratel("verify '%s/A/x' > /dev/null", tmp), 0);
     rt_test_rmtree(tmp);
 }
 #endif

@@ -173,8 +173,10 @@ struct rt_output_sink {
     unsigned writes;
 };
 
-static rt_status cap_begin(const char *dir, unsigned slots, rt_output_sink **out, rt_error *err)
+static rt_status cap_begin(const char *dir, unsigned slots, unsigned threads,
+                           rt_output_sink **out, rt_error *err)
 {
+    (void)threads;
     (void)err;
     rt_output_sink *s = calloc(1, sizeof *s);
     snprintf(s->dir, sizeof s->dir, "%s", dir);

@@ -108,7 +108,7 @@ static void run_detail_planned(fx *f, const char *dir, unsigned slots, size_t bu
     rt_error err;
     f->res.inputs = &input;
     f->res.input_count = 1;
-    cr_assert_eq(rt_usage_detail_open(dir, slots, budget, &d, &err), RT_OK);
+    cr_assert_eq(rt_usage_detail_open(dir, slots, 0, budget, &d, &err), RT_OK);
     rt_event_batch batch[8];
     rt_chunk chunk[8];
     rt_rated rated[8][CHUNK];
@@ -443,7 +443,7 @@ Test(usage_detail, an_abandoned_writer_leaves_no_scratch_file)
     make_specs();
     fx_load(&f, "EUR");
     rt_test_tmpdir(dir, sizeof dir);
-    cr_assert_eq(rt_usage_detail_open(dir, 1, 0, &d, &err), RT_OK);
+    cr_assert_eq(rt_usage_detail_open(dir, 1, 0, 0, &d, &err), RT_OK);
     rt_usage_reader reader = {NULL, "usage.csv", 0};
     rt_event_batch batch;
     rt_chunk chunk = {0};

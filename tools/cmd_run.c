@@ -5,6 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <xxhash.h>
+
 #include "engine/run.h"
 #include "formats/orders_csv.h"
 #include "formats/run_outputs.h"
@@ -274,6 +276,14 @@ int rt_cmd_run(int argc, char **argv)
         }
         cfg.peers = &peers;
         speak = peers.rank == 0;
+        /* Every process must have been given the same command line (mpirun's colon syntax
+         * can give each its own). */
+        XXH3_state_t *h = XXH3_createState();
+        if (h && XXH3_64bits_reset(h) == XXH_OK) {
+            for (int i = 1; i < argc; i++) XXH3_64bits_update(h, argv[i], strlen(argv[i]) + 1);
+            cfg.args_digest = XXH3_64bits_digest(h);
+        }
+        XXH3_freeState(h);
     }
 #endif
     progress_state ps = {speak && !quiet && isatty(STDERR_FILENO)};
