@@ -1444,7 +1444,7 @@ static rt_status exchange_aggregates(pipeline *p, rt_aggregates **parts, unsigne
     rt_aggregates *all = st == RT_OK ? calloc(total ? total : 1, sizeof *all) : NULL;
     if (st == RT_OK && !all) st = x_memory(err);
     if (st == RT_OK) {
-        memcpy(all, mine.items, mine.count * sizeof *all);
+        if (mine.count) memcpy(all, mine.items, mine.count * sizeof *all);
         free(mine.items);
         memset(&mine, 0, sizeof mine);
         size_t at = p->xlens[0];
