@@ -2573,7 +2573,7 @@ static rt_status commit(run_state *rs, const rt_run_config *cfg, rt_run_summary 
     rt_run_result res = {
         .run_no = run_no,
         .period = p->rctx.period,
-        .rerun = cfg->rerun,
+        .rerun = rs->corrected_run != 0, /* --rerun of a period never billed is a first run */
         .late = cfg->late,
         .cat = &rs->cat,
         .book = rs->info,
@@ -2645,7 +2645,8 @@ static rt_status commit(run_state *rs, const rt_run_config *cfg, rt_run_summary 
 
     rec.run_no = run_no;
     memcpy(rec.period, res.period_text, sizeof rec.period);
-    rec.flags = (cfg->rerun ? RT_RUN_FLAG_RERUN : 0) | (cfg->accrue_only ? RT_RUN_FLAG_ACCRUAL : 0);
+    rec.flags = (rs->corrected_run ? RT_RUN_FLAG_RERUN : 0) |
+                (cfg->accrue_only ? RT_RUN_FLAG_ACCRUAL : 0);
     rec.book_fingerprint = rs->info.fingerprint;
     rec.book_version = rs->info.version;
     rec.read = p->counts.read;

@@ -1218,3 +1218,24 @@ Test(e2e, book_export_refuses_a_directory_that_holds_files)
     cr_assert_eq(rt_test_ratel("book export --book '%s/book' '%s/new' > /dev/null", tmp, tmp), 0);
     cr_assert_eq(rt_test_sh("diff -r '%s/empty' '%s/new'", tmp, tmp), 0);
 }
+
+Test(e2e, a_rerun_of_a_period_never_billed_is_a_first_run)
+{
+    char tmp[256];
+    rt_test_tmpdir(tmp, sizeof tmp);
+    import_book(tmp);
+    /* A scheduler that always passes --rerun: the first billing of the period corrects
+     * nothing, and its manifest and registry record say so. */
+    cr_assert_eq(run_sample(tmp, "out", "--rerun"), 0);
+    char *m = read_out(tmp, "out", "manifest.json");
+    cr_assert(strstr(m, "\"rerun\": false"), "%s", m);
+    cr_assert(strstr(m, "\"corrects_run\": 0,"), "%s", m);
+    free(m);
+    /* The next --rerun corrects it. */
+    cr_assert_eq(run_sample(tmp, "again", "--rerun"), 0);
+    m = read_out(tmp, "again", "manifest.json");
+    cr_assert(strstr(m, "\"rerun\": true"), "%s", m);
+    cr_assert(strstr(m, "\"corrects_run\": 1,"), "%s", m);
+    free(m);
+    rt_test_rmtree(tmp);
+}
