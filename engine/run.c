@@ -184,8 +184,13 @@ typedef struct slot {
     uint32_t part_start[RT_DEDUP_PARTS + 1];
     uint64_t parse_ns, rate_ns, encode_ns; /* thread time on this chunk (rt_stage_times.thread_ns) */
     /* Distributed runs: another process rates this chunk. Until the wave's duplicates are
-     * marked, rated[] holds only the fingerprints it sent (by_part in order); after, nothing. */
+     * marked, xfp[q] holds the fingerprint of its q-th record in partition order (part_start
+     * bounds them; only this process's partitions are filled) and xdup[q] whether it is a
+     * duplicate; rated[] holds nothing of it. */
     bool foreign;
+    rt_fp128 *xfp;
+    uint8_t *xdup;
+    size_t x_cap;
     bool came; /* rank 0: its rows came from its process (exchange_encoded) */
     rt_status status;
     rt_error err;
@@ -419,6 +424,19 @@ static rt_status dedup_wave(pipeline *p, unsigned n, rt_error *err)
             /* Records and set slots asked for ahead: both are random reads. */
             enum { AHEAD = 8 };
             uint32_t end = s->part_start[part + 1];
+            if (s->foreign) { /* fingerprints another process sent (no candidates then) */
+                for (uint32_t q = s->part_start[part]; q < end; q++) {
+                    if (q + AHEAD < end)
+                        rt_dedup_prefetch(&p->dedup, s->xfp[q + AHEAD].lo, s->xfp[q + AHEAD].hi);
+                    bool seen = false;
+                    if (rt_dedup_insert(&p->dedup, s->xfp[q].lo, s->xfp[q].hi, &seen) != RT_OK) {
+                        failed = 1;
+                        break;
+                    }
+                    s->xdup[q] = seen;
+                }
+                continue;
+            }
             const rt_dedup *first = p->has_cand ? &p->cand : &p->dedup;
             for (uint32_t q = s->part_start[part]; q < end; q++) {
                 if (q + 2 * AHEAD < end) __builtin_prefetch(&s->rated[s->by_part[q + 2 * AHEAD]]);
@@ -930,22 +948,18 @@ static void x_foreign(slot *s)
     s->foreign = true;
 }
 
-/* A foreign chunk's room for the fingerprints of its m records (rated[q] for by_part q). */
+/* A foreign chunk's room for the fingerprints of its m records (xfp, xdup). rated_count
+ * says m until the duplicates are marked (the run's estimates count it). */
 static bool shadow_room(slot *s, uint32_t m)
 {
-    if (s->rated_cap < m) {
-        rt_rated *nr = realloc(s->rated, m * sizeof *nr);
-        if (!nr) return false;
-        s->rated = nr;
-        s->rated_cap = m;
+    if (s->x_cap < m) {
+        rt_fp128 *f = realloc(s->xfp, m * sizeof *f);
+        if (f) s->xfp = f;
+        uint8_t *d = f ? realloc(s->xdup, m) : NULL;
+        if (d) s->xdup = d;
+        if (!f || !d) return false;
+        s->x_cap = m;
     }
-    if (s->by_part_cap < m) {
-        uint32_t *bp = realloc(s->by_part, m * sizeof *bp);
-        if (!bp) return false;
-        s->by_part = bp;
-        s->by_part_cap = m;
-    }
-    for (uint32_t q = 0; q < m; q++) s->by_part[q] = q;
     s->rated_count = m;
     return true;
 }
@@ -1078,13 +1092,10 @@ static rt_status exchange_rated(pipeline *p, rt_status own, const rt_error *own_
             slot *s = &p->slots[i];
             if (s->chunk.seq % size != r) continue;
             for (unsigned k = me; k < RT_DEDUP_PARTS; k += size) {
-                for (uint32_t q = s->part_start[k]; q < s->part_start[k + 1]; q++) {
-                    rt_fp128 f;
-                    x_take(&rd, &f, sizeof f);
-                    s->rated[q].fp_lo = f.lo;
-                    s->rated[q].fp_hi = f.hi;
-                    s->rated[q].flags = 0;
-                }
+                uint32_t lo = s->part_start[k], cnt = s->part_start[k + 1] - lo;
+                if (!cnt) continue;
+                x_take(&rd, s->xfp + lo, cnt * sizeof(rt_fp128));
+                memset(s->xdup + lo, 0, cnt);
             }
         }
     }
@@ -1111,7 +1122,7 @@ static rt_status exchange_duplicates(pipeline *p, unsigned n, rt_status st, rt_e
             if (!s->foreign || s->chunk.seq % size != d) continue;
             for (unsigned k = me; k < RT_DEDUP_PARTS; k += size)
                 for (uint32_t q = s->part_start[k]; q < s->part_start[k + 1]; q++)
-                    if (s->rated[q].flags & RT_RATED_DUPLICATE) {
+                    if (s->xdup[q]) {
                         uint32_t at[2] = {i, q};
                         rt_buf_append(b, at, sizeof at);
                     }
@@ -2715,6 +2726,8 @@ static void cleanup(run_state *rs, const rt_run_config *cfg)
             free(p->slots[i].fps);
             free(p->slots[i].runs);
             free(p->slots[i].ids);
+            free(p->slots[i].xfp);
+            free(p->slots[i].xdup);
         }
         free(p->slots);
     }
