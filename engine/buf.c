@@ -73,6 +73,25 @@ void rt_buf_put_i64(rt_buf *b, int64_t v)
     rt_buf_append(b, t, rt_i64_text(v, t));
 }
 
+void rt_buf_put_framed(rt_buf *b, const uint64_t *head, size_t n, const void *bytes)
+{
+    rt_buf_append(b, head, n * sizeof *head);
+    rt_buf_append(b, bytes, (size_t)head[n - 1]);
+}
+
+bool rt_buf_take_framed(const char *data, size_t len, size_t *at, uint64_t *head, size_t n,
+                        rt_buf *bytes)
+{
+    if (*at > len || len - *at < n * sizeof *head) return false;
+    memcpy(head, data + *at, n * sizeof *head);
+    size_t after = *at + n * sizeof *head;
+    if (len - after < head[n - 1]) return false;
+    rt_buf_reset(bytes);
+    rt_buf_append(bytes, data + after, (size_t)head[n - 1]);
+    *at = after + (size_t)head[n - 1];
+    return !bytes->failed;
+}
+
 void rt_buf_printf(rt_buf *b, const char *fmt, ...)
 {
     /* One pass when the text fits the room there is (the usual case), a second when not. */

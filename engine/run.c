@@ -2217,6 +2217,13 @@ static void stop_orders(run_state *rs)
     join_orders(rs);
 }
 
+/* The threads a run uses: cfg->threads, or every core (at most 256). */
+static unsigned run_threads(const rt_run_config *cfg)
+{
+    unsigned t = cfg->threads ? cfg->threads : (unsigned)omp_get_num_procs();
+    return t > 256 ? 256 : t;
+}
+
 static rt_status prepare(run_state *rs, const rt_run_config *cfg, rt_error *err)
 {
     pipeline *p = &rs->p;
@@ -2253,8 +2260,7 @@ static rt_status prepare(run_state *rs, const rt_run_config *cfg, rt_error *err)
 book:
     rt_book_init(&rs->book);
     rt_order_book_init(&rs->orders);
-    p->threads = cfg->threads ? cfg->threads : (unsigned)omp_get_num_procs();
-    if (p->threads > 256) p->threads = 256;
+    p->threads = run_threads(cfg);
     if (!(rs->order_info = calloc(cfg->order_count + 1, sizeof *rs->order_info)))
         return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
     start_orders(rs, cfg);
@@ -2765,8 +2771,7 @@ static void cleanup(run_state *rs, const rt_run_config *cfg)
 static rt_status share_threads(run_state *rs, const rt_run_config *cfg, rt_error *err)
 {
     pipeline *p = &rs->p;
-    unsigned t = cfg->threads ? cfg->threads : (unsigned)omp_get_num_procs();
-    if (t > 256) t = 256;
+    unsigned t = run_threads(cfg);
     p->xlens = p->peers->lens_in;
     rt_buf_reset(&p->xout);
     rt_buf_append(&p->xout, &t, sizeof t);

@@ -261,8 +261,7 @@ static rt_status sink_pack(rt_output_sink *s, unsigned slot, rt_buf *out)
     const sink_slot *sl = &s->slots[slot];
     for (int d = 0; d < D_COUNT; d++) {
         uint64_t head[2] = {sl->rows[d], sl->frames[d].len};
-        rt_buf_append(out, head, sizeof head);
-        rt_buf_append(out, sl->frames[d].data, sl->frames[d].len);
+        rt_buf_put_framed(out, head, 2, sl->frames[d].data);
     }
     rt_usage_detail_pack(s->detail, slot, out);
     return rt_buf_status(out);
@@ -275,16 +274,12 @@ static rt_status sink_unpack(rt_output_sink *s, unsigned slot, const char *data,
     size_t at = 0;
     for (int d = 0; d < D_COUNT; d++) {
         uint64_t head[2];
-        if (len - at < sizeof head) goto bad;
-        memcpy(head, data + at, sizeof head);
-        at += sizeof head;
-        if (len - at < head[1]) goto bad;
+        if (!rt_buf_take_framed(data, len, &at, head, 2, &sl->frames[d])) {
+            if (sl->frames[d].failed)
+                return rt_error_set(err, RT_ENOMEM, detail_names[d], 0, 0, NULL, "out of memory");
+            goto bad;
+        }
         sl->rows[d] = head[0];
-        rt_buf_reset(&sl->frames[d]);
-        rt_buf_append(&sl->frames[d], data + at, (size_t)head[1]);
-        if (sl->frames[d].failed)
-            return rt_error_set(err, RT_ENOMEM, detail_names[d], 0, 0, NULL, "out of memory");
-        at += (size_t)head[1];
     }
     size_t used = 0;
     rt_status st = rt_usage_detail_unpack(s->detail, slot, data + at, len - at, &used, err);

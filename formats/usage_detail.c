@@ -414,8 +414,7 @@ void rt_usage_detail_pack(const rt_usage_detail *d, unsigned slot, rt_buf *out)
     rt_buf_append(out, &parts, sizeof parts);
     for (unsigned p = 0; p < d->parts; p++) {
         uint64_t head[3] = {s->records[p], s->bytes[p], s->frames[p].len};
-        rt_buf_append(out, head, sizeof head);
-        rt_buf_append(out, s->frames[p].data, s->frames[p].len);
+        rt_buf_put_framed(out, head, 3, s->frames[p].data);
     }
 }
 
@@ -431,17 +430,13 @@ rt_status rt_usage_detail_unpack(rt_usage_detail *d, unsigned slot, const char *
     if (parts != d->parts) goto bad;
     for (unsigned p = 0; p < d->parts; p++) {
         uint64_t head[3];
-        if (len - at < sizeof head) goto bad;
-        memcpy(head, data + at, sizeof head);
-        at += sizeof head;
-        if (len - at < head[2]) goto bad;
+        if (!rt_buf_take_framed(data, len, &at, head, 3, &s->frames[p])) {
+            if (s->frames[p].failed)
+                return rt_error_set(err, RT_ENOMEM, RT_DETAIL_NAME, 0, 0, NULL, "out of memory");
+            goto bad;
+        }
         s->records[p] = head[0];
         s->bytes[p] = head[1];
-        rt_buf_reset(&s->frames[p]);
-        rt_buf_append(&s->frames[p], data + at, (size_t)head[2]);
-        if (s->frames[p].failed)
-            return rt_error_set(err, RT_ENOMEM, RT_DETAIL_NAME, 0, 0, NULL, "out of memory");
-        at += (size_t)head[2];
     }
     *used = at;
     return RT_OK;

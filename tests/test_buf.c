@@ -115,3 +115,32 @@ Test(buf, text_join_cuts_like_snprintf)
     RT_TEXT_JOIN(b, 1, "x");
     cr_assert_str_eq(b, "");
 }
+
+Test(buf, a_framed_block_reads_back_and_a_short_one_is_refused)
+{
+    rt_buf b, got;
+    rt_buf_init(&b);
+    rt_buf_init(&got);
+    uint64_t head[2] = {7, 5};
+    rt_buf_put_framed(&b, head, 2, "hello");
+    uint64_t zero[2] = {9, 0};
+    rt_buf_put_framed(&b, zero, 2, NULL);
+    size_t at = 0;
+    uint64_t h[2];
+    cr_assert(rt_buf_take_framed(b.data, b.len, &at, h, 2, &got));
+    cr_assert_eq(h[0], 7);
+    cr_assert_eq(got.len, 5);
+    cr_assert_eq(memcmp(got.data, "hello", 5), 0);
+    cr_assert(rt_buf_take_framed(b.data, b.len, &at, h, 2, &got));
+    cr_assert_eq(h[0], 9);
+    cr_assert_eq(got.len, 0);
+    cr_assert_eq(at, b.len);
+    /* A block cut short: its head, or its bytes. */
+    at = 0;
+    cr_assert_not(rt_buf_take_framed(b.data, 10, &at, h, 2, &got));
+    at = 0;
+    cr_assert_not(rt_buf_take_framed(b.data, 2 * sizeof(uint64_t) + 4, &at, h, 2, &got));
+    cr_assert_eq(at, 0);
+    rt_buf_free(&b);
+    rt_buf_free(&got);
+}
