@@ -69,6 +69,9 @@ work=$(mktemp -d "$bench_dir/dist.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 "$ratel" book import "$data/book" --book "$work/book0" >/dev/null
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+# Open MPI's session files under the work directory: mpiruns started at once (ctest's jobs)
+# race to create a shared one under /tmp.
+export OMPI_MCA_orte_tmpdir_base=$work
 
 # One run: NP processes (0: one process without mpirun) -> "wall rss0 rss_max_other" and the
 # run summary in $work/NAME.out.

@@ -2,8 +2,8 @@
  *
  * Owns the contract between the run (engine/run.c) and the transport that joins its
  * processes: a rank and a size, and four collective calls that every process makes in the
- * same order from its main thread, each moving blocks of bytes of any length (several GiB
- * included). Rank 0 is the one that commits. The engine knows nothing of the transport: the
+ * same order, from one thread at a time, each moving blocks of bytes of any length (several
+ * GiB included). Rank 0 is the one that commits. The engine knows nothing of the transport: the
  * one implementation, over Open MPI, is engine/peers_mpi.c, built only when Open MPI is found
  * (RATEL_HAVE_MPI), so that the library and its tests build without it.
  *
@@ -42,9 +42,17 @@ struct rt_peers {
     void *ctx;
 };
 
+/* A status as the record a process sends the others: code RT_OK and nothing else when st
+ * succeeded, else err with st as its code. */
+rt_error rt_peers_status(rt_status st, const rt_error *err);
+/* A failure of process `rank` as every process reports it (into err; returns its code):
+ * prefixed "process N: " when it is not rank 0, whose errors are those a run in one process
+ * would give. */
+rt_status rt_peers_failure(const rt_error *e, unsigned rank, rt_error *err);
+
 #ifdef RATEL_HAVE_MPI
-/* Join the Open MPI job this process was started in (mpirun), with one thread making MPI
- * calls. Exit status 2 material: RT_EINVAL when MPI cannot start. */
+/* Join the Open MPI job this process was started in (mpirun), any one thread at a time making
+ * MPI calls (rank 0's writer makes them from a thread of its own). Exit status 2 material: RT_EINVAL when MPI cannot start. */
 rt_status rt_peers_mpi_open(int *argc, char ***argv, rt_peers *pe, rt_error *err);
 /* Leave it (every process, after its last collective call). */
 void rt_peers_mpi_close(rt_peers *pe);

@@ -182,7 +182,7 @@ rt_status rt_peers_mpi_open(int *argc, char ***argv, rt_peers *pe, rt_error *err
 {
     int provided = 0, inited = 0;
     MPI_Initialized(&inited);
-    if (!inited && MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS)
+    if (!inited && MPI_Init_thread(argc, argv, MPI_THREAD_SERIALIZED, &provided) != MPI_SUCCESS)
         return rt_error_set(err, RT_EINVAL, NULL, 0, 0, NULL, "cannot start Open MPI");
     if (inited) MPI_Query_thread(&provided);
     mpi_ctx *x = calloc(1, sizeof *x);
@@ -194,11 +194,11 @@ rt_status rt_peers_mpi_open(int *argc, char ***argv, rt_peers *pe, rt_error *err
         MPI_Comm_size(x->comm, &size);
     }
     uint64_t *lens = x ? calloc(2 * (size_t)size, sizeof *lens) : NULL;
-    if (!x || !lens || provided < MPI_THREAD_FUNNELED) {
+    if (!x || !lens || provided < MPI_THREAD_SERIALIZED) {
         /* No process can go on alone: the job ends (a message from each process). */
         fprintf(stderr, "ratel: process %d: %s\n", rank,
-                provided < MPI_THREAD_FUNNELED && x && lens
-                    ? "this Open MPI cannot be called from the thread that started it"
+                provided < MPI_THREAD_SERIALIZED && x && lens
+                    ? "this Open MPI cannot be called from more than one thread"
                     : "out of memory");
         MPI_Abort(MPI_COMM_WORLD, 1);
     }

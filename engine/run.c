@@ -779,36 +779,6 @@ static bool x_take(x_reader *r, void *dst, size_t n)
     return true;
 }
 
-/* The status st (with err) as a record: code RT_OK and nothing else when it succeeded. */
-static rt_error x_status(rt_status st, const rt_error *err)
-{
-    rt_error e;
-    rt_error_clear(&e);
-    if (st != RT_OK) {
-        if (err) e = *err;
-        e.code = st;
-    }
-    return e;
-}
-
-/* A failure of process `rank` as every process reports it: named after the process when it
- * is not rank 0 (whose errors are the ones a run in one process would give). */
-static rt_status x_failure(const rt_error *e, unsigned rank, rt_error *err)
-{
-    if (err) {
-        *err = *e;
-        if (rank) {
-            /* The prefix, then as much of the message as fits. */
-            const char *parts[] = {"process ", NULL, ": ", e->message};
-            char num[RT_U64_TEXT_MAX];
-            rt_u64_text(rank, num);
-            parts[1] = num;
-            rt_text_join(err->message, sizeof err->message, parts, 4);
-        }
-    }
-    return e->code;
-}
-
 static rt_status x_memory(rt_error *err)
 {
     return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
@@ -825,14 +795,14 @@ static rt_status x_damaged(unsigned rank, rt_error *err)
 static rt_status x_agree(pipeline *p, rt_status st, rt_error *err)
 {
     if (!p->peers) return st;
-    rt_error mine = x_status(st, err);
+    rt_error mine = rt_peers_status(st, err);
     if (p->peers->allgather(p->peers, &mine, sizeof mine, &p->xin, p->xlens) != RT_OK)
         return x_memory(err);
     for (unsigned r = 0; r < p->peers->size; r++) {
         rt_error e;
         if (p->xlens[r] != sizeof e) return x_damaged(r, err);
         memcpy(&e, p->xin.data + r * sizeof e, sizeof e);
-        if (e.code != RT_OK) return x_failure(&e, r, err);
+        if (e.code != RT_OK) return rt_peers_failure(&e, r, err);
     }
     return RT_OK;
 }
@@ -863,7 +833,7 @@ static rt_status x_check(pipeline *p, rt_status st, const rt_pricebook_info *boo
     if (!p->peers) return st;
     x_hello mine;
     memset(&mine, 0, sizeof mine);
-    mine.status = x_status(st, err);
+    mine.status = rt_peers_status(st, err);
     snprintf(mine.version, sizeof mine.version, "%s", RATEL_VERSION);
     mine.build = build_digest();
     mine.args = p->cfg ? p->cfg->args_digest : 0;
@@ -876,7 +846,7 @@ static rt_status x_check(pipeline *p, rt_status st, const rt_pricebook_info *boo
     for (unsigned r = 0; r < p->peers->size; r++) {
         if (p->xlens[r] != sizeof h) return x_damaged(r, err);
         memcpy(&h, p->xin.data + r * sizeof h, sizeof h);
-        if (h.status.code != RT_OK) return x_failure(&h.status, r, err);
+        if (h.status.code != RT_OK) return rt_peers_failure(&h.status, r, err);
         if (r == 0) {
             h0 = h;
             continue;
@@ -912,7 +882,7 @@ static rt_status x_agree_inputs(pipeline *p, rt_status st, rt_error *err)
         uint64_t two[3] = {digest, p->inputs[i].info.bytes, p->inputs[i].info.xxh64};
         digest = XXH3_64bits(two, sizeof two);
     }
-    rt_error e = x_status(st, err);
+    rt_error e = rt_peers_status(st, err);
     rt_buf *b = &p->xout;
     rt_buf_reset(b);
     rt_buf_append(b, &e, sizeof e);
@@ -926,7 +896,7 @@ static rt_status x_agree_inputs(pipeline *p, rt_status st, rt_error *err)
         uint64_t d;
         memcpy(&e, p->xin.data + r * one, sizeof e);
         memcpy(&d, p->xin.data + r * one + sizeof e, sizeof d);
-        if (e.code != RT_OK) return x_failure(&e, r, err);
+        if (e.code != RT_OK) return rt_peers_failure(&e, r, err);
         if (r == 0) d0 = d;
         if (d != d0)
             return rt_error_set(err, RT_EINVAL, NULL, 0, 0, NULL,
@@ -976,21 +946,21 @@ static rt_status exchange_rated(pipeline *p, rt_status own, const rt_error *own_
     unsigned size = p->peers->size, me = p->peers->rank;
     rt_buf *b = &p->xout;
     rt_buf_reset(b);
-    rt_error e = x_status(own, own_err);
+    rt_error e = rt_peers_status(own, own_err);
     uint32_t cut = n;
     rt_buf_append(b, &e, sizeof e);
     rt_buf_append(b, &cut, sizeof cut);
     for (unsigned i = 0; i < n && own == RT_OK; i++) {
         const slot *s = &p->slots[i];
         if (s->foreign) continue;
-        rt_error se = x_status(s->status, &s->err);
+        rt_error se = rt_peers_status(s->status, &s->err);
         rt_buf_append(b, &i, sizeof i);
         rt_buf_append(b, &se, sizeof se);
         if (s->status == RT_OK) rt_buf_append(b, s->part_start, sizeof s->part_start);
     }
     if (b->failed) { /* only the status, then: every process stops */
         rt_buf_reset(b);
-        e = x_status(RT_ENOMEM, NULL);
+        e = rt_peers_status(RT_ENOMEM, NULL);
         snprintf(e.message, sizeof e.message, "out of memory");
         rt_buf_append(b, &e, sizeof e);
         rt_buf_append(b, &cut, sizeof cut);
@@ -1004,7 +974,7 @@ static rt_status exchange_rated(pipeline *p, rt_status own, const rt_error *own_
         rt_error pe;
         uint32_t pn;
         if (!x_take(&rd, &pe, sizeof pe) || !x_take(&rd, &pn, sizeof pn)) return x_damaged(r, err);
-        if (pe.code != RT_OK) return x_failure(&pe, r, err);
+        if (pe.code != RT_OK) return rt_peers_failure(&pe, r, err);
         if (pn != n)
             return rt_error_set(err, RT_EINVAL, NULL, 0, 0, NULL,
                                 "process %u cut %u chunks of the usage where process %u cut %u: "
@@ -1108,7 +1078,7 @@ static rt_status exchange_rated(pipeline *p, rt_status own, const rt_error *own_
 static rt_status exchange_duplicates(pipeline *p, unsigned n, rt_status st, rt_error *err)
 {
     unsigned size = p->peers->size, me = p->peers->rank;
-    rt_error e = x_status(st, err);
+    rt_error e = rt_peers_status(st, err);
     if (st == RT_OK && p->x_later.code != RT_OK) e = p->x_later;
     rt_error_clear(&p->x_later);
     uint64_t *lens_out = p->peers->lens_out;
@@ -1143,7 +1113,7 @@ static rt_status exchange_duplicates(pipeline *p, unsigned n, rt_status st, rt_e
         rt_error pe;
         if (p->xlens[r] < sizeof pe) return x_damaged(r, err);
         memcpy(&pe, p->xin.data + at, sizeof pe);
-        if (pe.code != RT_OK) return x_failure(&pe, r, err);
+        if (pe.code != RT_OK) return rt_peers_failure(&pe, r, err);
         at += p->xlens[r];
     }
     at = 0;
@@ -1180,16 +1150,16 @@ static rt_status share_plan(pipeline *p, unsigned n, uint64_t expected, rt_statu
     if (st == RT_OK && is_root(p)) st = plan_outputs(p, n, expected, err);
     rt_buf *b = &p->xout;
     rt_buf_reset(b);
-    rt_error e = x_status(st, err);
+    rt_error e = rt_peers_status(st, err);
     rt_buf_append(b, &e, sizeof e);
     if (st == RT_OK && is_root(p) && ops->pack_plan(p->sink, p->rctx.cat, b) != RT_OK) {
         rt_buf_reset(b);
-        e = x_status(x_memory(err), err);
+        e = rt_peers_status(x_memory(err), err);
         rt_buf_append(b, &e, sizeof e);
     }
     if (b->failed) { /* the status alone */
         rt_buf_reset(b);
-        e = x_status(x_memory(err), err);
+        e = rt_peers_status(x_memory(err), err);
         rt_buf_append(b, &e, sizeof e);
     }
     p->peers->allgather(p->peers, b->data, b->len, &p->xin, p->xlens);
@@ -1197,7 +1167,7 @@ static rt_status share_plan(pipeline *p, unsigned n, uint64_t expected, rt_statu
     for (unsigned r = 0; r < p->peers->size; r++) {
         if (p->xlens[r] < sizeof e) return x_damaged(r, err);
         memcpy(&e, p->xin.data + at, sizeof e);
-        if (e.code != RT_OK) return x_failure(&e, r, err);
+        if (e.code != RT_OK) return rt_peers_failure(&e, r, err);
         at += p->xlens[r];
     }
     if (!is_root(p))
@@ -1224,7 +1194,7 @@ static rt_status exchange_encoded(pipeline *p, unsigned n, const rt_run_counts *
     const rt_output_ops *ops = p->cfg->outputs;
     rt_buf *b = &p->xout;
     rt_buf_reset(b);
-    rt_error own_err = x_status(own, err);
+    rt_error own_err = rt_peers_status(own, err);
     if (!is_root(p)) {
         rt_buf_append(b, &own_err, sizeof own_err);
     }
@@ -1239,7 +1209,7 @@ static rt_status exchange_encoded(pipeline *p, unsigned n, const rt_run_counts *
             x_chunk_head h;
             memset(&h, 0, sizeof h);
             h.slot = i;
-            h.status = x_status(s->status, &s->err);
+            h.status = rt_peers_status(s->status, &s->err);
             h.records = s->batch.records;
             h.rejected = s->batch.reject_count;
             for (size_t k = 0; k < s->batch.reject_count; k++)
@@ -1276,7 +1246,7 @@ static rt_status exchange_encoded(pipeline *p, unsigned n, const rt_run_counts *
                 break;
             }
             if (x_take(&rd, &pe, sizeof pe) && pe.code != RT_OK) {
-                st = x_failure(&pe, r, &verdict);
+                st = rt_peers_failure(&pe, r, &verdict);
                 break;
             }
             if (!x_take(&rd, wave, sizeof wave)) {
@@ -1320,7 +1290,7 @@ static rt_status exchange_encoded(pipeline *p, unsigned n, const rt_run_counts *
             rt_error fe;
             rt_error_clear(&fe);
             st = first_failure(p, n, &fe);
-            verdict = x_status(st, &fe);
+            verdict = rt_peers_status(st, &fe);
         } else if (verdict.code == RT_OK) { /* the gather found no memory */
             rt_error_set(&verdict, st, NULL, 0, 0, NULL, "out of memory");
         }
@@ -1330,7 +1300,7 @@ static rt_status exchange_encoded(pipeline *p, unsigned n, const rt_run_counts *
     rt_buf_append(b, &verdict, sizeof verdict);
     if (p->peers->bcast(p->peers, b) != RT_OK || b->len != sizeof verdict) return x_memory(err);
     memcpy(&verdict, b->data, sizeof verdict);
-    if (verdict.code != RT_OK) return x_failure(&verdict, 0, err);
+    if (verdict.code != RT_OK) return rt_peers_failure(&verdict, 0, err);
     return st == RT_OK ? RT_OK : x_memory(err);
 }
 
@@ -1365,9 +1335,10 @@ static void free_parts(rt_aggregates *parts, unsigned n)
 
 /* After the waves, the aggregates partitioned by account hash: every process sends each of
  * its entries to the account's owner (alltoall), each owner sums what it was sent for its
- * accounts, and the sums go to rank 0, which keeps them as parts to bill (*parts, *nparts:
- * one per process, no two sharing an account). So rank 0 takes every account's sum once,
- * however many processes saw its events. Failures are agreed on before the gather. */
+ * accounts, and the sums go to every process, which keeps them as parts to bill (*parts,
+ * *nparts: one per process, no two sharing an account). So every process takes every
+ * account's sum once, however many processes saw its events. Failures are agreed on before
+ * the sums are sent; a process that cannot send its sums fails every process alike. */
 static rt_status exchange_aggregates(pipeline *p, rt_aggregates **parts, unsigned *nparts,
                                      rt_error *err)
 {
@@ -1421,17 +1392,18 @@ static rt_status exchange_aggregates(pipeline *p, rt_aggregates **parts, unsigne
         st = rt_error_set(err, ms, NULL, 0, 0, NULL, "cannot merge aggregates: %s",
                           rt_status_str(ms));
     if (got) free_parts(got, size);
-    /* 3. The sums to rank 0 (the others' in one block each; rank 0 keeps its chunks). */
+    /* 3. The sums to every process (each bills every account: the tables and documents are
+     * then shared out, engine/spread): the others' in one block each, a process's own chunks
+     * kept. */
     st = x_agree(p, st, err);
     rt_status agreed = st;
-    if (st == RT_OK && !is_root(p)) {
+    if (st == RT_OK) {
         for (size_t c = 0; c < mine.count; c++)
             rt_buf_append(b, mine.items[c].entries, mine.items[c].count * sizeof(rt_agg_entry));
         if (b->failed) st = x_memory(err);
-        rt_agg_chunks_free(&mine);
     }
-    /* A process without the memory to send sends nothing, which rank 0 takes as a failure
-     * when it expected entries: the count of what each sends goes first. */
+    /* A process without the memory to send sends nothing, which the others take as a failure
+     * when they expected entries: the count of what each sends goes first. */
     /* The count in 16 bytes, so that the entries after it keep their alignment. */
     uint64_t count[2] = {st == RT_OK ? b->len / sizeof(rt_agg_entry) : UINT64_MAX, 0};
     rt_buf head;
@@ -1439,27 +1411,23 @@ static rt_status exchange_aggregates(pipeline *p, rt_aggregates **parts, unsigne
     rt_buf_append(&head, count, sizeof count);
     if (count[0] != UINT64_MAX) rt_buf_append(&head, b->data, b->len);
     rt_buf_free(b);
-    rt_status gs = st;
     if (agreed == RT_OK) {
-        if (p->peers->gather(p->peers, head.failed ? NULL : head.data,
-                             head.failed ? 0 : head.len, &p->xin, p->xlens) != RT_OK)
-            gs = x_memory(err);
+        if (p->peers->allgather(p->peers, head.failed ? NULL : head.data,
+                                head.failed ? 0 : head.len, &p->xin, p->xlens) != RT_OK)
+            st = x_memory(err);
+    } else {
+        st = agreed;
     }
     rt_buf_free(&head);
-    if (!is_root(p)) {
-        rt_agg_chunks_free(&mine);
-        return st;
-    }
-    st = gs;
-    unsigned total = (unsigned)mine.count + size - 1;
+    unsigned total = (unsigned)mine.count + size - 1, rank = p->peers->rank;
     rt_aggregates *all = st == RT_OK ? calloc(total ? total : 1, sizeof *all) : NULL;
     if (st == RT_OK && !all) st = x_memory(err);
     if (st == RT_OK) {
         if (mine.count) memcpy(all, mine.items, mine.count * sizeof *all);
         free(mine.items);
         memset(&mine, 0, sizeof mine);
-        size_t at = p->xlens[0];
-        for (unsigned r = 1; r < size && st == RT_OK; r++) {
+        size_t at = 0, k = total - (size - 1);
+        for (unsigned r = 0; r < size && st == RT_OK; r++) {
             uint64_t hdr[2] = {UINT64_MAX, 0}, len = p->xlens[r];
             if (len >= sizeof hdr) memcpy(hdr, p->xin.data + at, sizeof hdr);
             if (hdr[0] == UINT64_MAX)
@@ -1467,8 +1435,8 @@ static rt_status exchange_aggregates(pipeline *p, rt_aggregates **parts, unsigne
                                   r);
             else if (len - sizeof hdr != hdr[0] * sizeof(rt_agg_entry))
                 st = x_damaged(r, err);
-            else if (rt_agg_from_entries(&all[total - size + r], p->xin.data + at + sizeof hdr,
-                                         (size_t)hdr[0]) != RT_OK)
+            else if (r != rank && rt_agg_from_entries(&all[k++], p->xin.data + at + sizeof hdr,
+                                                      (size_t)hdr[0]) != RT_OK)
                 st = x_memory(err);
             at += len;
         }
@@ -1510,7 +1478,7 @@ static rt_status write_billed(pipeline *p, const char *path, uint64_t *count, ui
     }
     rt_dedup_free(&p->dedup);
     /* The total, for the header; and every status, so that all go on or none. */
-    rt_error e = x_status(st, err);
+    rt_error e = rt_peers_status(st, err);
     rt_buf *b = &p->xout;
     rt_buf_reset(b);
     uint64_t mine = start[RT_DEDUP_PARTS];
@@ -1530,7 +1498,7 @@ static rt_status write_billed(pipeline *p, const char *path, uint64_t *count, ui
         memcpy(&mine, p->xin.data + r * p->xlens[r] + sizeof e, sizeof mine);
         if (e.code != RT_OK) {
             free(sorted);
-            return x_failure(&e, r, err);
+            return rt_peers_failure(&e, r, err);
         }
         total += mine;
     }
@@ -1967,13 +1935,10 @@ static rt_status totals_by_currency(const rt_invoice_set *inv, rt_currency_total
     return RT_OK;
 }
 
-static rt_status number_series(rt_registry_txn *txn, const char *prefix, rt_invoice_set *docs,
-                               uint32_t type, rt_error *err)
+/* Number the documents of one type, in document (account) order, from `next` on. */
+static rt_status apply_numbers(const char *prefix, rt_invoice_set *docs, uint32_t type,
+                               uint64_t next, rt_error *err)
 {
-    uint64_t count = 0, next;
-    for (size_t i = 0; i < docs->count; i++) count += docs->items[i].type == type;
-    rt_status st = rt_registry_take_numbers(txn, prefix, count, &next, err);
-    if (st != RT_OK) return st;
     /* prefix, then the number with at least six digits (zero-padded): a million of them on
      * the committing thread, so without printf. */
     size_t plen = strlen(prefix);
@@ -1993,13 +1958,26 @@ static rt_status number_series(rt_registry_txn *txn, const char *prefix, rt_invo
     return RT_OK;
 }
 
-/* Invoices from the invoice series and credit notes from theirs, each gap-free and in document
- * (account) order. */
-static rt_status assign_numbers(rt_registry_txn *txn, const rt_company *co, rt_invoice_set *docs,
-                                rt_error *err)
+/* The series' next numbers, taken from the registry, and the documents numbered from them
+ * (*first: the first number taken). */
+static rt_status number_series(rt_registry_txn *txn, const char *prefix, rt_invoice_set *docs,
+                               uint32_t type, uint64_t *first, rt_error *err)
 {
-    rt_status st = number_series(txn, co->invoice_prefix, docs, RT_INVOICE, err);
-    if (st == RT_OK) st = number_series(txn, co->credit_note_prefix, docs, RT_CREDIT_NOTE, err);
+    uint64_t count = 0;
+    for (size_t i = 0; i < docs->count; i++) count += docs->items[i].type == type;
+    rt_status st = rt_registry_take_numbers(txn, prefix, count, first, err);
+    return st == RT_OK ? apply_numbers(prefix, docs, type, *first, err) : st;
+}
+
+/* Invoices from the invoice series and credit notes from theirs, each gap-free and in document
+ * (account) order; first[0] and first[1], the first number each took (what the other
+ * processes of a distributed run number from). */
+static rt_status assign_numbers(rt_registry_txn *txn, const rt_company *co, rt_invoice_set *docs,
+                                uint64_t first[2], rt_error *err)
+{
+    rt_status st = number_series(txn, co->invoice_prefix, docs, RT_INVOICE, &first[0], err);
+    if (st == RT_OK)
+        st = number_series(txn, co->credit_note_prefix, docs, RT_CREDIT_NOTE, &first[1], err);
     return st;
 }
 
@@ -2053,6 +2031,7 @@ typedef struct run_state {
     unsigned wave_threads;
     rt_aggregates *parts;
     unsigned nparts;
+    rt_spread spread; /* the writers' exchange (share_books on) */
     pthread_mutex_t catalog_mu;
     pthread_cond_t catalog_cv;
     bool catalog_sync;  /* catalog_mu and catalog_cv are initialised */
@@ -2233,12 +2212,14 @@ static rt_status prepare(run_state *rs, const rt_run_config *cfg, rt_error *err)
                             cfg->period ? cfg->period : "");
     if ((st = rt_store_open(cfg->book_dir, false, &rs->store, err)) != RT_OK) return st;
     rt_registry_invoices_init(&rs->old);
-    /* The other processes of a distributed run only rate: the output directory, the period's
-     * runs and the staging directory are rank 0's. */
-    if (!is_root(p)) goto book;
-    bool rolled;
-    if ((st = rt_run_recover(rs->store, cfg->out_dir, &rolled, err)) != RT_OK) return st;
-    if ((st = check_out_dir(cfg->out_dir, err)) != RT_OK) return st;
+    /* The output directory and the staging directory are rank 0's; every process of a
+     * distributed run bills, so each reads the period's runs (a rerun's from its copy of the
+     * book, which x_check compares with rank 0's: window_digest). */
+    if (is_root(p)) {
+        bool rolled;
+        if ((st = rt_run_recover(rs->store, cfg->out_dir, &rolled, err)) != RT_OK) return st;
+        if ((st = check_out_dir(cfg->out_dir, err)) != RT_OK) return st;
+    }
     uint64_t prior;
     st = rt_registry_find_period(rs->store, cfg->period, &prior, err);
     if (cfg->accrue_only && (st == RT_OK || st == RT_ENOTFOUND)) st = RT_ENOTFOUND;
@@ -2255,9 +2236,10 @@ static rt_status prepare(run_state *rs, const rt_run_config *cfg, rt_error *err)
         rs->corrected_run = prior;
         if ((st = rt_registry_get_run(rs->store, prior, &rs->corrected, err)) != RT_OK) return st;
         if ((st = rt_registry_invoices_load(rs->store, prior, &rs->old, err)) != RT_OK) return st;
+        uint64_t seen[3] = {p->window_digest, prior, rs->corrected.manifest_xxh64};
+        p->window_digest = XXH3_64bits(seen, sizeof seen);
     }
 
-book:
     rt_book_init(&rs->book);
     rt_order_book_init(&rs->orders);
     p->threads = run_threads(cfg);
@@ -2543,16 +2525,124 @@ static void *finish_main(void *arg)
 {
     finish_job *j = arg;
     j->st = j->ops->finish(j->sink, j->res, j->files, j->manifest_xxh64, &j->err);
+    /* (A distributed run: the processes' writers end together, and agree on how.) */
+    if (j->res->spread) j->st = rt_spread_end(j->res->spread, j->st, &j->err);
     gate_open(j->hooks); /* in case the writer stopped before the usage detail */
     return NULL;
 }
 
-static rt_status commit(run_state *rs, const rt_run_config *cfg, rt_run_summary *sum,
-                        rt_error *err)
+/* What each process of a distributed run billed, to be compared with rank 0's: the
+ * documents (in account order: type, account, lines, events and amounts) and the order files
+ * (sizes and XXH64s). */
+static uint64_t books_digest(const run_state *rs)
+{
+    XXH3_state_t *h = XXH3_createState();
+    if (!h) return 0; /* (a process that cannot tell is told it differs) */
+    XXH3_64bits_reset(h);
+    const rt_invoice_set *d = &rs->invoices;
+    for (size_t i = 0; i < d->count; i++) {
+        const rt_invoice *inv = &d->items[i];
+        uint64_t v[7] = {inv->type,      inv->account,         inv->line_count,
+                         inv->events,    (uint64_t)inv->net_minor, (uint64_t)inv->tax_minor,
+                         (uint64_t)inv->gross_minor};
+        XXH3_64bits_update(h, v, sizeof v);
+    }
+    const rt_run_config *cfg = rs->p.cfg;
+    for (size_t i = 0; cfg && rs->order_info && i < cfg->order_count; i++) {
+        uint64_t v[2] = {rs->order_info[i].bytes, rs->order_info[i].xxh64};
+        XXH3_64bits_update(h, v, sizeof v);
+    }
+    uint64_t digest = XXH3_64bits_digest(h) | 1;
+    XXH3_freeState(h);
+    return digest;
+}
+
+/* A distributed run, once every process has billed (and rank 0 numbered its documents, first):
+ * st agreed on, each process's documents compared with rank 0's, and rank 0's first numbers
+ * to the others (into first). On success every process goes on to write (engine/spread). */
+static rt_status share_books(run_state *rs, rt_status st, uint64_t first[2], rt_error *err)
+{
+    pipeline *p = &rs->p;
+    struct {
+        rt_error status;
+        uint64_t first[2], digest;
+    } mine, r0, h;
+    memset(&mine, 0, sizeof mine);
+    memset(&r0, 0, sizeof r0);
+    mine.status = rt_peers_status(st, err);
+    memcpy(mine.first, first, sizeof mine.first);
+    mine.digest = st == RT_OK ? books_digest(rs) : 0;
+    p->peers->allgather(p->peers, &mine, sizeof mine, &p->xin, p->xlens);
+    for (unsigned r = 0; r < p->peers->size; r++) {
+        if (p->xlens[r] != sizeof h) return x_damaged(r, err);
+        memcpy(&h, p->xin.data + r * sizeof h, sizeof h);
+        if (h.status.code != RT_OK) return rt_peers_failure(&h.status, r, err);
+        if (r == 0) r0 = h;
+        else if (h.digest != r0.digest || !h.digest)
+            return rt_error_set(err, RT_EINVAL, NULL, 0, 0, NULL,
+                                "process %u billed other documents than process 0 (are its "
+                                "order files the same?): a distributed run needs the same "
+                                "build, arguments, book and inputs on every process", r);
+    }
+    rt_buf_reset(&p->xin);
+    memcpy(first, r0.first, sizeof r0.first);
+    return RT_OK;
+}
+
+/* A distributed run's process other than rank 0, once it has billed: the accrual or the
+ * corrections, the documents numbered as rank 0 numbered them, the journal, and its part of
+ * the writers' work (the tables and documents, for rank 0 to write); rank 0's outcome comes
+ * after (share_outcome). */
+static rt_status assist(run_state *rs, const rt_run_config *cfg, rt_status st, rt_error *err)
+{
+    pipeline *p = &rs->p;
+    uint64_t first[2] = {0, 0};
+    if (st == RT_OK && cfg->accrue_only) {
+        st = rt_journal_book_accrual(&rs->cat, &rs->invoices, &p->rctx.period, &rs->journal,
+                                     err);
+        rt_invoice_set_free(&rs->invoices);
+        rt_arena_init(&rs->invoices.arena, 4096);
+    } else if (st == RT_OK) {
+        st = correct(rs, err);
+    }
+    if ((st = share_books(rs, st, first, err)) != RT_OK) return st;
+    if (!cfg->accrue_only) {
+        const rt_company *co = rs->cat.company;
+        st = apply_numbers(co->invoice_prefix, &rs->invoices, RT_INVOICE, first[0], err);
+        if (st == RT_OK)
+            st = apply_numbers(co->credit_note_prefix, &rs->invoices, RT_CREDIT_NOTE, first[1],
+                               err);
+        if (st == RT_OK) st = book_journal(rs, err);
+    }
+    commit_hooks hooks = {&rs->journal, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
+                          false};
+    rt_run_result res = {
+        .period = p->rctx.period,
+        .cat = &rs->cat,
+        .invoices = &rs->invoices,
+        .journal = &rs->journal,
+        .accrual = cfg->accrue_only,
+        .tables_zstd_level = cfg->tables_zstd_level,
+        .journal_written = hook_journal_written,
+        .hooks_ctx = &hooks,
+        .spread = &rs->spread,
+    };
+    rt_period_format(&p->rctx.period, res.period_text, sizeof res.period_text);
+    rt_output_list files = {0};
+    uint64_t manifest_xxh64 = 0;
+    if (st == RT_OK) st = cfg->outputs->finish(p->sink, &res, &files, &manifest_xxh64, err);
+    return rt_spread_end(&rs->spread, st, err);
+}
+
+/* Rank 0's books before its outputs: the registry's write transaction begun, the period
+ * checked again, the run's number, then the accrual, or the corrections, the documents'
+ * numbers (first[2], see assign_numbers) and the journal; and the totals for its record. */
+static rt_status commit_books(run_state *rs, const rt_run_config *cfg, uint64_t *run_no,
+                              uint64_t first[2], rt_run_record *rec, rt_error *err)
 {
     pipeline *p = &rs->p;
     rt_status st;
-    uint64_t run_no, prior, t_begin = rt_clock_ns();
+    uint64_t prior;
     if ((st = rt_registry_begin(rs->store, &rs->txn, err)) != RT_OK) return st;
     /* Checked again inside the writer lock: another run of the period may have committed. */
     st = rt_registry_period_last_run(rs->txn, cfg->period, &prior, err);
@@ -2566,7 +2656,7 @@ static rt_status commit(run_state *rs, const rt_run_config *cfg, rt_run_summary 
         return rt_error_set(err, RT_ECOMMITTED, NULL, 0, 0, "period",
                             "period %s was billed again by run %" PRIu64 " while this rerun was "
                             "rating", cfg->period, prior);
-    if ((st = rt_registry_next_run_no(rs->txn, &run_no, err)) != RT_OK) return st;
+    if ((st = rt_registry_next_run_no(rs->txn, run_no, err)) != RT_OK) return st;
     if (cfg->accrue_only) {
         /* Accrue what the invoices would bill, then issue none of them. */
         if ((st = rt_journal_book_accrual(&rs->cat, &rs->invoices, &p->rctx.period, &rs->journal,
@@ -2576,17 +2666,29 @@ static rt_status commit(run_state *rs, const rt_run_config *cfg, rt_run_summary 
         rt_arena_init(&rs->invoices.arena, 4096);
     } else {
         if ((st = correct(rs, err)) != RT_OK) return st;
-        if ((st = assign_numbers(rs->txn, rs->cat.company, &rs->invoices, err)) != RT_OK)
+        if ((st = assign_numbers(rs->txn, rs->cat.company, &rs->invoices, first, err)) != RT_OK)
             return st;
         if ((st = book_journal(rs, err)) != RT_OK) return st;
     }
+    memset(rec, 0, sizeof *rec);
+    return totals_by_currency(&rs->invoices, rec->totals, &rec->total_count, err);
+}
+
+static rt_status commit(run_state *rs, const rt_run_config *cfg, rt_status st,
+                        rt_run_summary *sum, rt_error *err)
+{
+    pipeline *p = &rs->p;
+    uint64_t run_no = 0, first[2] = {0, 0}, t_begin = rt_clock_ns();
+    rt_run_record rec;
+    memset(&rec, 0, sizeof rec);
+    if (st == RT_OK) st = commit_books(rs, cfg, &run_no, first, &rec, err);
+    /* A distributed run: the other processes number their documents as rank 0 did, and from
+     * here on every process writes (engine/spread) until the writer's end. */
+    if (p->peers) st = share_books(rs, st, first, err);
+    if (st != RT_OK) return st;
     uint64_t t_books = rt_clock_ns();
     p->times.books_ns = t_books - t_begin;
 
-    rt_run_record rec;
-    memset(&rec, 0, sizeof rec);
-    if ((st = totals_by_currency(&rs->invoices, rec.totals, &rec.total_count, err)) != RT_OK)
-        return st;
     rt_run_result res = {
         .run_no = run_no,
         .period = p->rctx.period,
@@ -2610,6 +2712,7 @@ static rt_status commit(run_state *rs, const rt_run_config *cfg, rt_run_summary 
         .tables_zstd_level = cfg->tables_zstd_level,
         .times = &p->times,
     };
+    res.spread = p->peers ? &rs->spread : NULL;
     rt_period_format(&p->rctx.period, res.period_text, sizeof res.period_text);
     rt_output_list files = {0};
     uint64_t manifest_xxh64 = 0;
@@ -2745,6 +2848,7 @@ static void cleanup(run_state *rs, const rt_run_config *cfg)
     free(rs->parts);
     rt_buf_free(&p->xout);
     rt_buf_free(&p->xin);
+    if (p->peers) rt_spread_free(&rs->spread);
     if (p->workers)
         for (unsigned i = 0; i < p->threads; i++) free(p->workers[i].pick);
     free(p->workers);
@@ -2784,7 +2888,7 @@ static rt_status share_threads(run_state *rs, const rt_run_config *cfg, rt_error
 /* Rank 0's final status to the other processes of a distributed run, which return it. */
 static rt_status share_outcome(pipeline *p, rt_status st, rt_error *err)
 {
-    rt_error e = x_status(st, err);
+    rt_error e = rt_peers_status(st, err);
     rt_buf_reset(&p->xout);
     rt_buf_append(&p->xout, &e, sizeof e);
     if (p->peers->bcast(p->peers, &p->xout) != RT_OK || p->xout.len != sizeof e)
@@ -2801,20 +2905,17 @@ rt_status rt_run_execute(const rt_run_config *cfg_in, rt_run_summary *sum, rt_er
     memset(sum, 0, sizeof *sum);
     rt_error_clear(err);
     RT_ASSERT(cfg_in->open_usage && cfg_in->outputs && cfg_in->out_dir && cfg_in->book_dir);
-    /* In a distributed run the ids are not scanned ahead, and only rank 0 reads the orders
-     * and shows progress. */
+    /* In a distributed run the ids are not scanned ahead, and only rank 0 shows progress. */
     rt_run_config dcfg = *cfg_in;
     const rt_run_config *cfg = cfg_in;
     if (cfg_in->peers) {
         RT_ASSERT(cfg_in->outputs->pack_chunk && cfg_in->outputs->unpack_chunk &&
                   cfg_in->outputs->pack_plan && cfg_in->outputs->unpack_plan);
         dcfg.id_scan = RT_ID_SCAN_OFF;
-        if (cfg_in->peers->rank != 0) {
-            dcfg.order_count = 0;
-            dcfg.progress = NULL;
-        }
+        if (cfg_in->peers->rank != 0) dcfg.progress = NULL;
         cfg = &dcfg;
         rs.p.peers = cfg->peers;
+        rt_spread_init(&rs.spread, cfg->peers);
     }
     uint64_t t0 = rt_clock_ns();
     rs.p.started_ns = t0;
@@ -2835,19 +2936,13 @@ rt_status rt_run_execute(const rt_run_config *cfg_in, rt_run_summary *sum, rt_er
     if (st == RT_OK) st = run_waves(&rs.p, err);
     if (rs.p.peers) {
         /* The waves ended alike everywhere (their exchanges saw to it) but for rank 0's last
-         * write; then the aggregates go to rank 0, and the others wait for its outcome. */
+         * write; then the aggregates go to every process, and each bills. */
         st = x_agree_inputs(&rs.p, st, err);
         if (st == RT_OK) st = exchange_aggregates(&rs.p, &rs.parts, &rs.nparts, err);
         st = x_agree(&rs.p, st, err);
         if (st == RT_OK && !cfg->accrue_only)
             st = write_billed(&rs.p, rs.billed_pending, &rs.p.billed_count, &rs.p.billed_xxh64,
                               &rs.pending_written, err);
-        if (!is_root(&rs.p)) {
-            st = share_outcome(&rs.p, st, err);
-            sum->counts = rs.p.counts;
-            cleanup(&rs, cfg);
-            return st;
-        }
     }
     uint64_t tw = rt_clock_ns();
     rt_status ost = join_orders(&rs);
@@ -2862,7 +2957,11 @@ rt_status rt_run_execute(const rt_run_config *cfg_in, rt_run_summary *sum, rt_er
         st = bill(&rs, err);
     }
     uint64_t t2 = rt_clock_ns();
-    if (st == RT_OK) st = commit(&rs, cfg, sum, err);
+    /* (A distributed run's processes meet in commit or assist whatever failed before.) */
+    if (!is_root(&rs.p))
+        st = assist(&rs, cfg, st, err);
+    else if (st == RT_OK || rs.p.peers)
+        st = commit(&rs, cfg, st, sum, err);
     if (rs.p.peers) st = share_outcome(&rs.p, st, err);
     uint64_t t3 = rt_clock_ns();
     sum->counts = rs.p.counts;

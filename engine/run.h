@@ -22,6 +22,7 @@
 #include "engine/peers.h"
 #include "engine/pricebook.h"
 #include "engine/registry.h"
+#include "engine/spread.h"
 
 enum { RT_RATED_DUPLICATE = 2 }; /* flag on rt_rated: an earlier event had the same id */
 enum { RT_LATE_WINDOW_DEFAULT_MONTHS = 3, RT_LATE_WINDOW_MAX_MONTHS = 24 };
@@ -111,6 +112,10 @@ typedef struct rt_run_result {
     void (*journal_written)(void *ctx);
     void (*detail_written)(void *ctx);
     void *hooks_ctx;
+    /* A distributed run: the processes share out the tables' and documents' work
+     * (engine/spread); every process but rank 0 writes with a sink begun without a directory,
+     * and its writer takes only its part in those (finish lists nothing). NULL otherwise. */
+    rt_spread *spread;
 } rt_run_result;
 
 enum { RT_OUTPUT_FILES_MAX = 32, RT_OUTPUT_NAME_MAX = 64 };

@@ -171,6 +171,7 @@ rt_status rt_gl_fec_write(const char *dir, const rt_run_result *res, unsigned th
     if (st != RT_OK) return rt_error_set(err, st, name, 0, 0, NULL, "out of memory");
     if ((st = rt_outfile_open(&f, dir, name, res->tables_zstd_level, err)) != RT_OK) goto done;
     rt_outfile_defer_sync(&f); /* the run syncs its outputs together */
+    f.spread = res->spread;
     for (int c = 0; c < RT_FEC_COLUMNS; c++) {
         rt_buf_puts(&f.buf, rt_fec_columns[c]);
         rt_buf_putc(&f.buf, c + 1 < RT_FEC_COLUMNS ? '\t' : '\n');

@@ -86,6 +86,39 @@ static rt_status group_work(void *ctx, unsigned slot, size_t g, rt_error *err)
     return render_group(j->res, first, count, &j->workers[slot], err);
 }
 
+/* A distributed run: a group's two frames travel to rank 0. */
+static rt_status group_pack(void *ctx, unsigned slot, rt_buf *out)
+{
+    const groups_job *j = ctx;
+    const worker *w = &j->workers[slot];
+    for (int k = 0; k < 2; k++) {
+        uint64_t len = w->frame[k].len;
+        rt_buf_put_framed(out, &len, 1, w->frame[k].data);
+    }
+    return rt_buf_status(out);
+}
+
+static rt_status group_put(void *ctx, size_t g, const char *data, size_t len, rt_error *err)
+{
+    (void)g;
+    const groups_job *j = ctx;
+    size_t at = 0;
+    for (int k = 0; k < 2; k++) {
+        uint64_t flen;
+        if (len - at < sizeof flen ||
+            (memcpy(&flen, data + at, sizeof flen), len - at - sizeof flen < flen))
+            return rt_error_set(err, RT_ECORRUPT, kinds[k].file, 0, 0, NULL,
+                                "documents from another process are damaged");
+        at += sizeof flen;
+        rt_status st = rt_zwriter_write_raw(j->zw[k], data + at, (size_t)flen, err);
+        if (st != RT_OK) return st;
+        at += (size_t)flen;
+    }
+    return at == len ? RT_OK
+                     : rt_error_set(err, RT_ECORRUPT, kinds[0].file, 0, 0, NULL,
+                                    "documents from another process are damaged");
+}
+
 static rt_status group_commit(void *ctx, unsigned slot, size_t g, rt_error *err)
 {
     (void)g;
@@ -147,7 +180,8 @@ rt_status rt_invoice_docs_write(const char *out_dir, const rt_run_result *res, u
         if (!(workers[t].cctx = ZSTD_createCCtx()))
             st = rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
     }
-    for (int k = 0; k < 2 && st == RT_OK; k++) {
+    /* (A distributed run's other processes render their groups and write nothing.) */
+    for (int k = 0; k < 2 && st == RT_OK && out_dir; k++) {
         char path[PATH_MAX];
         snprintf(path, sizeof path, "%s/%s", out_dir, kinds[k].file);
         st = rt_zwriter_open(path, 0, &zw[k], err);
@@ -156,8 +190,11 @@ rt_status rt_invoice_docs_write(const char *out_dir, const rt_run_result *res, u
     groups_job job = {res, workers, zw};
     size_t groups = (res->invoices->count + RT_DOC_GROUP - 1) / RT_DOC_GROUP;
     if (st == RT_OK)
-        st = rt_ordered_run(groups, threads, slots, group_work, group_commit, &job, err);
-    for (int k = 0; k < 2; k++) {
+        st = res->spread ? rt_spread_run(res->spread, groups, threads, slots, group_work,
+                                         group_pack, group_put, &job, err)
+                         : rt_ordered_run(groups, threads, slots, group_work, group_commit, &job,
+                                          err);
+    for (int k = 0; k < 2 && out_dir; k++) {
         if (st == RT_OK)
             st = close_archive(res, &kinds[k], zw[k], workers[0].cctx, files, err);
         else

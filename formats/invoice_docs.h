@@ -18,7 +18,8 @@ enum { RT_DOC_GROUP = 64 };
 #define RT_DOCS_HTML "html.tar.zst"
 
 /* Write both archives into out_dir with up to `threads` threads and append them to files
- * (rows = documents). RT_EIO, RT_ENOMEM, RT_EZSTD, RT_ELIMIT (a number too long for a member
+ * (rows = documents). With res->spread (a distributed run) the groups are rendered by every
+ * process; out_dir NULL: a process other than rank 0, which writes and lists nothing. RT_EIO, RT_ENOMEM, RT_EZSTD, RT_ELIMIT (a number too long for a member
  * name). */
 rt_status rt_invoice_docs_write(const char *out_dir, const rt_run_result *res, unsigned threads,
                                 rt_output_list *files, rt_error *err);

@@ -307,6 +307,7 @@ static rt_status write_one(const char *dir, const rt_run_result *res, unsigned t
     rt_status st = rt_outfile_open(&f, dir, full, res->tables_zstd_level, err);
     if (st != RT_OK) return st;
     rt_outfile_defer_sync(&f); /* the run syncs its outputs together */
+    f.spread = res->spread;
     if (header) rt_buf_puts(&f.buf, header);
     st = rt_outfile_write_items(&f, res->invoices->count, chunk, threads, fn, res, err);
     if (st != RT_OK) {

@@ -128,6 +128,7 @@ rt_status rt_journal_csv_write(const char *dir, const rt_run_result *res, unsign
     rt_status st = rt_outfile_open(&f, dir, name, res->tables_zstd_level, err);
     if (st != RT_OK) return st;
     rt_outfile_defer_sync(&f); /* the run syncs its outputs together */
+    f.spread = res->spread;
     rows_ctx c = {res, rt_journal_functional_currency(res)};
     rt_buf_puts(&f.buf, RT_JOURNAL_CSV_HEADER);
     /* Lines per chunk: about two megabytes of text. */

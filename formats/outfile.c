@@ -24,6 +24,7 @@ rt_status rt_outfile_open(rt_outfile *f, const char *dir, const char *name, int 
     rt_buf_init(&f->frame);
     f->level = level;
     snprintf(f->name, sizeof f->name, "%s", name);
+    if (!dir) return RT_OK;
     snprintf(path, sizeof path, "%s/%s", dir, name);
     if (level > 0 && !(f->cctx = ZSTD_createCCtx()))
         return rt_error_set(err, RT_ENOMEM, name, 0, 0, NULL, "out of memory");
@@ -36,14 +37,17 @@ rt_status rt_outfile_open(rt_outfile *f, const char *dir, const char *name, int 
     return st;
 }
 
-void rt_outfile_defer_sync(rt_outfile *f) { rt_zwriter_defer_sync(f->w); }
+void rt_outfile_defer_sync(rt_outfile *f)
+{
+    if (f->w) rt_zwriter_defer_sync(f->w);
+}
 
 /* Append text to the file: as it is, or as one zstd frame made with cctx into frame. */
 static rt_status put_text(rt_outfile *f, ZSTD_CCtx *cctx, rt_buf *frame, const rt_buf *text,
                           rt_error *err)
 {
     if (text->failed) return rt_error_set(err, RT_ENOMEM, f->name, 0, 0, NULL, "out of memory");
-    if (!text->len) return RT_OK;
+    if (!text->len || !f->w) return RT_OK;
     if (!f->level) return rt_zwriter_write_raw(f->w, text->data, text->len, err);
     rt_buf_reset(frame);
     rt_status st = rt_zframe_compress(cctx, f->level, text->data, text->len, frame);
@@ -90,6 +94,30 @@ static rt_status items_work(void *ctx, unsigned slot, size_t c, rt_error *err)
                        : rt_error_set(err, st, j->f->name, 0, 0, NULL, "cannot compress a frame");
 }
 
+/* A distributed run: a chunk's rows and bytes (text or frame) travel to rank 0. */
+static rt_status items_pack(void *ctx, unsigned slot, rt_buf *out)
+{
+    items_job *j = ctx;
+    items_lane *l = &j->lane[slot];
+    const rt_buf *bytes = j->f->level ? &l->frame : &l->text;
+    uint64_t head[2] = {l->rows, bytes->len};
+    rt_buf_put_framed(out, head, 2, bytes->data);
+    return rt_buf_status(out);
+}
+
+static rt_status items_put(void *ctx, size_t c, const char *data, size_t len, rt_error *err)
+{
+    (void)c;
+    items_job *j = ctx;
+    uint64_t head[2];
+    if (len < sizeof head || (memcpy(head, data, sizeof head), len - sizeof head != head[1]))
+        return rt_error_set(err, RT_ECORRUPT, j->f->name, 0, 0, NULL,
+                            "a chunk from another process is damaged");
+    rt_status st = rt_zwriter_write_raw(j->f->w, data + sizeof head, (size_t)head[1], err);
+    if (st == RT_OK) j->f->rows += head[0];
+    return st;
+}
+
 static rt_status items_commit(void *ctx, unsigned slot, size_t c, rt_error *err)
 {
     (void)c;
@@ -112,8 +140,10 @@ rt_status rt_outfile_write_items(rt_outfile *f, size_t n, size_t chunk, unsigned
     items_lane *lane = calloc(slots, sizeof *lane);
     if (!lane) return rt_error_set(err, RT_ENOMEM, f->name, 0, 0, NULL, "out of memory");
     items_job j = {f, n, chunk, fn, ctx, lane};
-    st = rt_ordered_run((n + chunk - 1) / chunk, threads, slots, items_work, items_commit, &j,
-                        err);
+    size_t chunks = (n + chunk - 1) / chunk;
+    st = f->spread ? rt_spread_run(f->spread, chunks, threads, slots, items_work, items_pack,
+                                   items_put, &j, err)
+                   : rt_ordered_run(chunks, threads, slots, items_work, items_commit, &j, err);
     for (unsigned t = 0; t < slots; t++) {
         rt_buf_free(&lane[t].text);
         rt_buf_free(&lane[t].frame);
@@ -137,6 +167,10 @@ rt_status rt_outfile_close(rt_outfile *f, rt_output_list *list, rt_output_file *
     snprintf(e.name, sizeof e.name, "%s", f->name);
     e.rows = f->rows;
     rt_status st = flush(f, err);
+    if (!f->w) { /* (a process that writes nothing: nothing to list) */
+        rt_outfile_abort(f);
+        return st;
+    }
     if (st == RT_OK) {
         st = rt_zwriter_close(f->w, &e.bytes, &e.xxh64, err);
     } else {

@@ -5,12 +5,15 @@
  * row count for the manifest. A large table can instead be formatted in chunks on several
  * threads and written in order (rt_outfile_write_items). A compressed outfile is a series of
  * independent zstd frames, one per flush or chunk, so its bytes do not depend on the thread
- * count either. */
+ * count either. In a distributed run (engine/spread) the chunks are formatted by every
+ * process and written by rank 0; the other processes open their outfiles without a directory
+ * and write nothing. */
 #ifndef RT_OUTFILE_H
 #define RT_OUTFILE_H
 
 #include "engine/buf.h"
 #include "engine/run.h"
+#include "engine/spread.h"
 #include "formats/zio.h"
 
 typedef struct rt_outfile {
@@ -21,12 +24,17 @@ typedef struct rt_outfile {
     rt_buf frame;
     uint64_t rows;
     char name[RT_OUTPUT_NAME_MAX];
+    /* Set after opening, in a distributed run (rt_run_result.spread): chunks of
+     * rt_outfile_write_items are shared out among the processes. */
+    rt_spread *spread;
 } rt_outfile;
 
 /* The name of a table that may be compressed: name, plus ".zst" when level > 0. */
 void rt_outfile_name(const char *name, int level, char *buf, size_t n);
 
-/* Create dir/name; level 0 = plain, >0 = zstd level. */
+/* Create dir/name; level 0 = plain, >0 = zstd level. dir NULL: a distributed run's process
+ * other than rank 0, which writes nothing (what it is given is dropped, and closing lists
+ * nothing) but takes its part in rt_outfile_write_items. */
 rt_status rt_outfile_open(rt_outfile *f, const char *dir, const char *name, int level,
                           rt_error *err);
 /* Flush the buffer when it holds more than a megabyte (call after each row). */

@@ -41,6 +41,7 @@ typedef struct sink_slot {
 
 struct rt_output_sink {
     char *dir;
+    bool writes; /* false: begun without a directory (see sink_begin) */
     unsigned nslots;
     unsigned threads; /* the run's: the tables and documents are formatted on as many */
     sink_slot *slots;
@@ -75,6 +76,7 @@ static rt_status sink_begin(const char *dir, unsigned slots, unsigned threads,
     rt_status st = RT_ENOMEM;
     if (!s) goto fail;
     s->dir = strdup(dir ? dir : "");
+    s->writes = dir != NULL;
     s->nslots = slots;
     s->threads = threads ? threads : (slots + 1) / 2;
     s->slots = calloc(slots, sizeof *s->slots);
@@ -327,9 +329,10 @@ static rt_status write_tables(rt_output_sink *s, const rt_run_result *res, rt_ou
                               rt_error *err)
 {
     unsigned threads = s->threads;
-    rt_status st = rt_invoice_files_write(s->dir, res, threads, files, err);
-    if (st == RT_OK) st = rt_journal_csv_write(s->dir, res, threads, files, err);
-    if (st == RT_OK) st = rt_gl_fec_write(s->dir, res, threads, files, err);
+    const char *dir = s->writes ? s->dir : NULL;
+    rt_status st = rt_invoice_files_write(dir, res, threads, files, err);
+    if (st == RT_OK) st = rt_journal_csv_write(dir, res, threads, files, err);
+    if (st == RT_OK) st = rt_gl_fec_write(dir, res, threads, files, err);
     return st;
 }
 
@@ -348,6 +351,14 @@ static rt_status sink_finish(rt_output_sink *s, const rt_run_result *res, rt_out
                              uint64_t *manifest_xxh64, rt_error *err)
 {
     files->count = 0;
+    if (!s->writes) {
+        /* A distributed run's process other than rank 0: its part of the tables' and the
+         * documents' work (res->spread), in rank 0's order, and nothing written. */
+        rt_status st = write_tables(s, res, files, err);
+        if (st == RT_OK && res->journal_written) res->journal_written(res->hooks_ctx);
+        if (st == RT_OK) st = rt_invoice_docs_write(NULL, res, s->threads, files, err);
+        return st;
+    }
     uint64_t t0 = rt_clock_ns();
     rt_status st = write_order_rejects(s, res, err);
     if (st != RT_OK) return st;

@@ -2,8 +2,10 @@
  * distributed runs, engine/peers_mpi.c), end to end: the output directory of a run across 2
  * and 3 processes is byte for byte that of a run in one process (the telco sample; a
  * generated month with duplicates and bad records cut into many chunks; its rerun; the next
- * period, whose duplicates were billed by the first), and a failure on any process fails the
- * run on every process, reported once by rank 0, with nothing committed.
+ * period, whose duplicates were billed by the first; an accrual), and a failure on any process
+ * fails the run on every process, reported once by rank 0, with nothing committed. Every
+ * process bills and formats its share of the tables and documents (engine/spread), which
+ * rank 0 writes.
  *
  * Built with Open MPI (RATEL_TEST_MPIEXEC is mpirun); without it, only the refusal of the
  * flag is tested. */
@@ -26,14 +28,18 @@
     "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 "                                \
     "ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0 "                                      \
     "LSAN_OPTIONS=suppressions=" RATEL_SOURCE_DIR "/tests/lsan-mpi.supp:print_suppressions=0 "
-#define MPIRUN MPI_ENV "'" RATEL_TEST_MPIEXEC "' --oversubscribe -x LSAN_OPTIONS -x ASAN_OPTIONS"
+/* Its first argument is the directory Open MPI keeps its session files under: one per test,
+ * as mpiruns started at once race to create a shared one (mkdir: File exists). */
+#define MPIRUN                                                                                  \
+    MPI_ENV "OMPI_MCA_orte_tmpdir_base='%s' '" RATEL_TEST_MPIEXEC "' --oversubscribe "            \
+            "-x LSAN_OPTIONS -x ASAN_OPTIONS"
 
 /* `ratel run ARGS` on n processes, from the source directory, every process's exit status
  * and output in tmp/NAME.log; the status mpirun returns. */
 static int mpi_run(const char *tmp, unsigned n, const char *name, const char *args)
 {
     return rt_test_sh("cd '%s' && " MPIRUN " -np %u '%s' run --distributed %s > '%s/%s.log' 2>&1",
-                      RATEL_SOURCE_DIR, n, RATEL_BIN, args, tmp, name);
+                      RATEL_SOURCE_DIR, tmp, n, RATEL_BIN, args, tmp, name);
 }
 
 static int one_run(const char *args)
@@ -130,8 +136,9 @@ Test(distributed, generated_month_rerun_and_next_period_match_on_two_and_three)
         {"m", "--period 2026-10 --orders '%s/g/orders.csv.zst'"},
         {"r", "--period 2026-10 --rerun"},
         {"n", "--period 2026-11 --late bill"},
+        {"a", "--period 2026-10 --accrue-only --orders '%s/g/orders.csv.zst'"},
     };
-    for (int s = 0; s < 3; s++) {
+    for (int s = 0; s < 4; s++) {
         char extra[600], out[64];
         snprintf(extra, sizeof extra, steps[s][1], tmp);
         snprintf(out, sizeof out, "%s-one", steps[s][0]);
@@ -177,7 +184,7 @@ static int pair(const char *tmp, const char *name, const char *args)
 {
     return rt_test_sh("cd '%s' && " MPIRUN " -np 1 -wdir '%s/A' '%s' run --distributed --quiet %s "
                       ": -np 1 -wdir '%s/B' '%s' run --distributed --quiet %s > '%s/%s.log' 2>&1",
-                      tmp, tmp, RATEL_BIN, args, tmp, RATEL_BIN, args, tmp, name);
+                      tmp, tmp, tmp, RATEL_BIN, args, tmp, RATEL_BIN, args, tmp, name);
 }
 
 static void expect_failure(const char *tmp, const char *name, const char *args, const char *says)
@@ -211,7 +218,7 @@ Test(distributed, a_failure_on_any_process_fails_every_process)
     cr_assert_neq(rt_test_sh("cd '%s' && " MPIRUN " -np 1 -wdir '%s/A' '%s' run --distributed %s : "
                              "-np 1 -wdir '%s/B' '%s' run --distributed %s --late reject > "
                              "'%s/args.log' 2>&1",
-                             tmp, tmp, RATEL_BIN, run, tmp, RATEL_BIN, run, tmp),
+                             tmp, tmp, tmp, RATEL_BIN, run, tmp, RATEL_BIN, run, tmp),
                   0);
     char *log = read_log(tmp, "args");
     cr_assert_eq(count(log, "process 1 was given other arguments than process 0"), 1, "%s", log);
@@ -227,6 +234,16 @@ Test(distributed, a_failure_on_any_process_fails_every_process)
     /* A usage file of the same size and other contents on process 1: found once read. */
     rt_test_sh("sed -i '2s/0/1/' '%s/B/u.csv'", tmp);
     expect_failure(tmp, "contents", run, "process 1 read usage files with other contents");
+    /* An order file of the same size and other contents on process 1: found when the
+     * processes compare what they billed, before any output is written. */
+    rt_test_sh("cp '%s/A/u.csv' '%s/B/u.csv'", tmp, tmp);
+    rt_test_sh("zstd -qdc '%s' > '%s/A/o.csv' && sed 's/On-site installation/On-site "
+               "Installation/' '%s/A/o.csv' > '%s/B/o.csv'",
+               rt_test_src(SAMPLE_ORDERS), tmp, tmp, tmp);
+    char with_orders[256];
+    snprintf(with_orders, sizeof with_orders, "%s --orders o.csv", run);
+    expect_failure(tmp, "orders", with_orders,
+                   "ratel: process 1 billed other documents than process 0");
     /* A usage file missing on process 1. */
     rt_test_sh("rm '%s/B/u.csv'", tmp);
     expect_failure(tmp, "missing", run, "u.csv: process 1: cannot open usage file");

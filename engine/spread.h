@@ -1,0 +1,60 @@
+/* spread: ordered work (engine/ordered) shared out among the processes of a distributed run.
+ *
+ * Owns how the other processes help rank 0 write its output directory. Every process holds the
+ * same items (the run's invoices and journal lines, billed on each) and runs the same writers;
+ * where a writer would call rt_ordered_run it calls rt_spread_run, which cuts the items into
+ * rounds of one block per process (rank 0 sizes the blocks: at least its slots, and about 32
+ * rounds a step), works each process's block on its own threads, and sends each item's result,
+ * packed, to rank 0, which commits every item of the round in item order: the files rank 0 writes
+ * are the bytes one process writes. Only rank 0 writes.
+ *
+ * Every call is collective (engine/peers.h): a step starts with rank 0 saying go (or that it
+ * has ended), each round ends with rank 0's verdict, and rt_spread_end, called once by every
+ * process after its last step whatever failed, ends the exchange: rank 0 says it has ended and
+ * every process's status is agreed on. A process that failed, or that has fewer steps than
+ * rank 0, takes part in rank 0's next step as a failure, which fails it everywhere; the first
+ * failure (in item order within a round, else by rank) is every process's, named after its
+ * process (rt_peers_failure). */
+#ifndef RT_SPREAD_H
+#define RT_SPREAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "engine/buf.h"
+#include "engine/ordered.h"
+#include "engine/peers.h"
+
+typedef struct rt_spread {
+    const rt_peers *peers;
+    bool ended;   /* rank 0: its end sent; the others: rank 0's end received */
+    rt_error end; /* the others: rank 0's status at its end */
+    rt_buf out;
+    rt_buf in[2];      /* rank 0: two rounds' blocks, one received while the other commits */
+    uint64_t *lens[2]; /* rank 0: their lengths by rank */
+} rt_spread;
+
+void rt_spread_init(rt_spread *sp, const rt_peers *peers);
+void rt_spread_free(rt_spread *sp);
+
+/* Append the result of the item in slot `slot` (its work done) to out. */
+typedef rt_status (*rt_spread_pack_fn)(void *ctx, unsigned slot, rt_buf *out);
+/* Rank 0: commit item k from the bytes its pack gave (on whichever process worked it): called
+ * in item order, one call at a time, on a thread of the spread's own. RT_ECORRUPT when
+ * data[0..len) is not such bytes. */
+typedef rt_status (*rt_spread_put_fn)(void *ctx, size_t k, const char *data, size_t len,
+                                      rt_error *err);
+
+/* Items [0, n) as rt_ordered_run(n, threads, slots, work, commit, ctx) would do them in one
+ * process (n and the item boundaries the same on every process; threads and slots this
+ * process's own): work and pack on every process, put on rank 0, in item order, while the
+ * next round is worked. Returns the agreed status. */
+rt_status rt_spread_run(rt_spread *sp, size_t n, unsigned threads, unsigned slots,
+                        rt_ordered_work_fn work, rt_spread_pack_fn pack, rt_spread_put_fn put,
+                        void *ctx, rt_error *err);
+
+/* After a process's last step, with its status (st, err): the agreed status of every process,
+ * the same everywhere. */
+rt_status rt_spread_end(rt_spread *sp, rt_status st, rt_error *err);
+
+#endif
