@@ -34,6 +34,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <omp.h>
@@ -1397,28 +1398,28 @@ static rt_status exchange_aggregates(pipeline *p, rt_aggregates **parts, unsigne
      * kept. */
     st = x_agree(p, st, err);
     rt_status agreed = st;
-    if (st == RT_OK) {
+    /* The count first, in 16 bytes (so that the entries after it keep their alignment), then
+     * the entries. A process without the memory to send them sends the count UINT64_MAX (in
+     * the room a failed buffer is left), which every process takes as its failure. */
+    uint64_t count[2] = {0, 0};
+    for (size_t c = 0; c < mine.count; c++) count[0] += mine.items[c].count;
+    rt_buf_reset(b);
+    if (agreed == RT_OK && rt_buf_reserve(b, sizeof count + count[0] * sizeof(rt_agg_entry))) {
+        rt_buf_append(b, count, sizeof count);
         for (size_t c = 0; c < mine.count; c++)
             rt_buf_append(b, mine.items[c].entries, mine.items[c].count * sizeof(rt_agg_entry));
-        if (b->failed) st = x_memory(err);
+    } else if (agreed == RT_OK) {
+        st = x_memory(err);
     }
-    /* A process without the memory to send sends nothing, which the others take as a failure
-     * when they expected entries: the count of what each sends goes first. */
-    /* The count in 16 bytes, so that the entries after it keep their alignment. */
-    uint64_t count[2] = {st == RT_OK ? b->len / sizeof(rt_agg_entry) : UINT64_MAX, 0};
-    rt_buf head;
-    rt_buf_init(&head);
-    rt_buf_append(&head, count, sizeof count);
-    if (count[0] != UINT64_MAX) rt_buf_append(&head, b->data, b->len);
-    rt_buf_free(b);
+    uint64_t failed[2] = {UINT64_MAX, 0};
     if (agreed == RT_OK) {
-        if (p->peers->allgather(p->peers, head.failed ? NULL : head.data,
-                                head.failed ? 0 : head.len, &p->xin, p->xlens) != RT_OK)
+        if (p->peers->allgather(p->peers, b->failed ? (const void *)failed : b->data,
+                                b->failed ? sizeof failed : b->len, &p->xin, p->xlens) != RT_OK)
             st = x_memory(err);
     } else {
         st = agreed;
     }
-    rt_buf_free(&head);
+    rt_buf_free(b);
     unsigned total = (unsigned)mine.count + size - 1, rank = p->peers->rank;
     rt_aggregates *all = st == RT_OK ? calloc(total ? total : 1, sizeof *all) : NULL;
     if (st == RT_OK && !all) st = x_memory(err);
@@ -2531,21 +2532,47 @@ static void *finish_main(void *arg)
     return NULL;
 }
 
-/* What each process of a distributed run billed, to be compared with rank 0's: the
- * documents (in account order: type, account, lines, events and amounts) and the order files
- * (sizes and XXH64s). */
+/* What each process of a distributed run billed and booked, to be compared with rank 0's
+ * before any process writes: every document (all it holds but its number, which only rank 0
+ * has yet: header, lines, VAT subtotals), every journal line, and the order files (sizes and
+ * XXH64s). 0: no memory to tell. */
+static void digest_text(XXH3_state_t *h, const char *s)
+{
+    XXH3_64bits_update(h, s ? s : "", s ? strlen(s) + 1 : 1);
+}
+
 static uint64_t books_digest(const run_state *rs)
 {
     XXH3_state_t *h = XXH3_createState();
-    if (!h) return 0; /* (a process that cannot tell is told it differs) */
+    if (!h) return 0;
     XXH3_64bits_reset(h);
     const rt_invoice_set *d = &rs->invoices;
     for (size_t i = 0; i < d->count; i++) {
         const rt_invoice *inv = &d->items[i];
-        uint64_t v[7] = {inv->type,      inv->account,         inv->line_count,
-                         inv->events,    (uint64_t)inv->net_minor, (uint64_t)inv->tax_minor,
-                         (uint64_t)inv->gross_minor};
+        int64_t v[12] = {inv->type,           inv->account,   inv->issue_day,
+                         inv->due_day,        inv->tax_point_day, (int64_t)inv->line_count,
+                         (int64_t)inv->tax_count, inv->net_minor, inv->tax_minor,
+                         inv->gross_minor,    (int64_t)inv->events, inv->fx_rate_nanos};
         XXH3_64bits_update(h, v, sizeof v);
+        digest_text(h, inv->currency ? inv->currency->code : NULL);
+        digest_text(h, inv->corrects);
+        for (size_t k = 0; k < inv->line_count; k++) {
+            const rt_invoice_line *l = &inv->lines[k];
+            /* Every field up to the description (the line has no padding). */
+            XXH3_64bits_update(h, l, offsetof(rt_invoice_line, description));
+            digest_text(h, l->description);
+        }
+        for (size_t k = 0; k < inv->tax_count; k++) {
+            const rt_tax_subtotal *t = &inv->taxes[k];
+            int64_t tv[5] = {t->tax, t->vat_code, t->rate_e4, t->base_minor, t->tax_minor};
+            XXH3_64bits_update(h, tv, sizeof tv);
+        }
+    }
+    const rt_journal *j = &rs->journal;
+    for (size_t i = 0; j->lines && i < j->count; i++) {
+        const rt_journal_line *l = &j->lines[i];
+        XXH3_64bits_update(h, l, offsetof(rt_journal_line, txn_currency));
+        digest_text(h, l->txn_currency ? l->txn_currency->code : NULL);
     }
     const rt_run_config *cfg = rs->p.cfg;
     for (size_t i = 0; cfg && rs->order_info && i < cfg->order_count; i++) {
@@ -2557,7 +2584,8 @@ static uint64_t books_digest(const run_state *rs)
     return digest;
 }
 
-/* A distributed run, once every process has billed (and rank 0 numbered its documents, first):
+/* A distributed run, once every process has billed and booked (and rank 0 numbered its
+ * documents, first):
  * st agreed on, each process's documents compared with rank 0's, and rank 0's first numbers
  * to the others (into first). On success every process goes on to write (engine/spread). */
 static rt_status share_books(run_state *rs, rt_status st, uint64_t first[2], rt_error *err)
@@ -2572,6 +2600,7 @@ static rt_status share_books(run_state *rs, rt_status st, uint64_t first[2], rt_
     mine.status = rt_peers_status(st, err);
     memcpy(mine.first, first, sizeof mine.first);
     mine.digest = st == RT_OK ? books_digest(rs) : 0;
+    if (st == RT_OK && !mine.digest) mine.status = rt_peers_status(x_memory(err), err);
     p->peers->allgather(p->peers, &mine, sizeof mine, &p->xin, p->xlens);
     for (unsigned r = 0; r < p->peers->size; r++) {
         if (p->xlens[r] != sizeof h) return x_damaged(r, err);
@@ -2590,7 +2619,7 @@ static rt_status share_books(run_state *rs, rt_status st, uint64_t first[2], rt_
 }
 
 /* A distributed run's process other than rank 0, once it has billed: the accrual or the
- * corrections, the documents numbered as rank 0 numbered them, the journal, and its part of
+ * corrections and the journal, the documents numbered as rank 0 numbered them, and its part of
  * the writers' work (the tables and documents, for rank 0 to write); rank 0's outcome comes
  * after (share_outcome). */
 static rt_status assist(run_state *rs, const rt_run_config *cfg, rt_status st, rt_error *err)
@@ -2603,7 +2632,10 @@ static rt_status assist(run_state *rs, const rt_run_config *cfg, rt_status st, r
         rt_invoice_set_free(&rs->invoices);
         rt_arena_init(&rs->invoices.arena, 4096);
     } else if (st == RT_OK) {
+        /* The journal before the numbers (it refers to documents by index), so that it is
+         * compared with rank 0's. */
         st = correct(rs, err);
+        if (st == RT_OK) st = book_journal(rs, err);
     }
     if ((st = share_books(rs, st, first, err)) != RT_OK) return st;
     if (!cfg->accrue_only) {
@@ -2612,7 +2644,6 @@ static rt_status assist(run_state *rs, const rt_run_config *cfg, rt_status st, r
         if (st == RT_OK)
             st = apply_numbers(co->credit_note_prefix, &rs->invoices, RT_CREDIT_NOTE, first[1],
                                err);
-        if (st == RT_OK) st = book_journal(rs, err);
     }
     commit_hooks hooks = {&rs->journal, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
                           false};

@@ -7,11 +7,12 @@
 #include <string.h>
 
 /* Rank 0's word at the start of a step (go: n items, `per` a process per round) or at its end
- * (end: its status). Sent raw: the processes are checked to be the same build. */
+ * (end: its status). Sent raw (and zeroed first): the processes are checked to be the same
+ * build. */
 enum { SAY_GO = 1, SAY_END = 2, ROUNDS = 32 };
 typedef struct say {
     uint32_t kind, zero;
-    uint64_t n, per;
+    uint64_t step, n, per; /* step: rank 0's count of its steps, this one included */
     rt_error status;
 } say;
 
@@ -29,8 +30,14 @@ void rt_spread_init(rt_spread *sp, const rt_peers *peers)
     rt_buf_init(&sp->out);
     for (int i = 0; i < 2; i++) {
         rt_buf_init(&sp->in[i]);
-        /* (Without them rank 0 commits each round before the next, not during it.) */
         sp->lens[i] = peers->rank == 0 ? calloc(peers->size, sizeof *sp->lens[i]) : NULL;
+    }
+    /* Without both, rank 0 commits each round before the next, not during it. */
+    if (!sp->lens[0] || !sp->lens[1]) {
+        for (int i = 0; i < 2; i++) {
+            free(sp->lens[i]);
+            sp->lens[i] = NULL;
+        }
     }
     rt_error_clear(&sp->end);
     /* Room for the small messages, so that saying a failure needs no memory later. */
@@ -67,12 +74,16 @@ static rt_status out_of_step(rt_error *err)
                         "ratel, with the same inputs?)");
 }
 
-/* Rank 0's `s` to every process (into *s there). A word that does not arrive whole is taken
- * as rank 0's end with a failure. */
+/* Rank 0's `s` to every process (into *s there; rank 0 sends it from where it is, needing
+ * no memory). A word that does not arrive whole is taken as rank 0's end with a failure. */
 static void say_all(rt_spread *sp, say *s)
 {
+    if (sp->peers->rank == 0) {
+        rt_buf word = {(char *)s, sizeof *s, sizeof *s, false};
+        sp->peers->bcast(sp->peers, &word);
+        return;
+    }
     rt_buf_reset(&sp->out);
-    if (sp->peers->rank == 0) rt_buf_append(&sp->out, s, sizeof *s);
     if (sp->peers->bcast(sp->peers, &sp->out) == RT_OK && sp->out.len == sizeof *s) {
         memcpy(s, sp->out.data, sizeof *s);
         return;
@@ -86,12 +97,16 @@ static void say_all(rt_spread *sp, say *s)
  * it failed. */
 static rt_status verdict_all(rt_spread *sp, rt_error *v, rt_error *err)
 {
-    rt_buf_reset(&sp->out);
-    if (sp->peers->rank == 0) rt_buf_append(&sp->out, v, sizeof *v);
-    if (sp->peers->bcast(sp->peers, &sp->out) != RT_OK || sp->out.len != sizeof *v)
-        damaged(0, v);
-    else
-        memcpy(v, sp->out.data, sizeof *v);
+    if (sp->peers->rank == 0) {
+        rt_buf word = {(char *)v, sizeof *v, sizeof *v, false};
+        sp->peers->bcast(sp->peers, &word);
+    } else {
+        rt_buf_reset(&sp->out);
+        if (sp->peers->bcast(sp->peers, &sp->out) == RT_OK && sp->out.len == sizeof *v)
+            memcpy(v, sp->out.data, sizeof *v);
+        else
+            damaged(0, v);
+    }
     if (v->code != RT_OK && err) *err = *v;
     return v->code;
 }
@@ -144,7 +159,9 @@ static void work_block(rt_spread *sp, size_t base, size_t per, size_t n, unsigne
 {
     size_t from, to;
     block_of(base, per, sp->peers->rank, n, &from, &to);
-    block_head h = {*mine, 0};
+    block_head h;
+    memset(&h, 0, sizeof h);
+    h.status = *mine;
     rt_buf *b = &sp->out;
     rt_buf_reset(b);
     rt_buf_append(b, &h, sizeof h);
@@ -331,6 +348,7 @@ rt_status rt_spread_run(rt_spread *sp, size_t n, unsigned threads, unsigned slot
                         rt_ordered_work_fn work, rt_spread_pack_fn pack, rt_spread_put_fn put,
                         void *ctx, rt_error *err)
 {
+    sp->steps++; /* (steps without items counted too: a process may skip one another takes) */
     if (n == 0) return RT_OK;
     if (threads < 1) threads = 1;
     if (slots < threads) slots = threads;
@@ -338,11 +356,17 @@ rt_status rt_spread_run(rt_spread *sp, size_t n, unsigned threads, unsigned slot
      * each round waits for its slowest process, so fewer rounds wait less, and more hold less
      * of the output at rank 0 at once. */
     size_t size = sp->peers->size, per = (n + ROUNDS * size - 1) / (ROUNDS * size);
-    say s = {SAY_GO, 0, n, per > slots ? per : slots, {0}};
+    say s;
+    memset(&s, 0, sizeof s);
+    s.kind = SAY_GO;
+    s.step = sp->steps;
+    s.n = n;
+    s.per = per > slots ? per : slots;
     if (sp->peers->rank == 0) {
         say_all(sp, &s);
     } else {
-        hear(sp, &s);
+        /* (Once rank 0 has ended it says nothing more: a step after that fails here.) */
+        if (!sp->ended) hear(sp, &s);
         if (sp->ended) { /* rank 0 ended: its failure, or this process has a step too many */
             rt_error e = sp->end;
             if (e.code == RT_OK) out_of_step(&e);
@@ -353,7 +377,7 @@ rt_status rt_spread_run(rt_spread *sp, size_t n, unsigned threads, unsigned slot
     /* A process with other items than rank 0's fails the step. */
     rt_error mine;
     rt_error_clear(&mine);
-    if (s.n != n) out_of_step(&mine);
+    if (s.n != n || s.step != sp->steps) out_of_step(&mine);
     return rounds(sp, (size_t)s.n, (size_t)s.per, threads, slots, work, pack, put, ctx, mine, err);
 }
 
@@ -361,7 +385,10 @@ rt_status rt_spread_end(rt_spread *sp, rt_status st, rt_error *err)
 {
     rt_error mine = rt_peers_status(st, err);
     if (sp->peers->rank == 0) {
-        say s = {SAY_END, 0, 0, 0, mine};
+        say s;
+        memset(&s, 0, sizeof s);
+        s.kind = SAY_END;
+        s.status = mine;
         say_all(sp, &s);
         sp->ended = true;
     } else {
@@ -387,6 +414,8 @@ rt_status rt_spread_end(rt_spread *sp, rt_status st, rt_error *err)
         memcpy(&e, sp->in[0].data + r * sizeof e, sizeof e);
         if (e.code != RT_OK) return rt_peers_failure(&e, r, err);
     }
-    rt_buf_reset(&sp->in[0]);
+    /* (Rank 0's two rounds of the largest step are not kept through its commit.) */
+    for (int i = 0; i < 2; i++)
+        rt_buf_free(&sp->in[i]);
     return RT_OK;
 }

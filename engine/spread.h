@@ -27,8 +27,9 @@
 
 typedef struct rt_spread {
     const rt_peers *peers;
-    bool ended;   /* rank 0: its end sent; the others: rank 0's end received */
-    rt_error end; /* the others: rank 0's status at its end */
+    unsigned steps; /* rt_spread_run calls so far (compared with rank 0's) */
+    bool ended;     /* rank 0: its end sent; the others: rank 0's end received */
+    rt_error end;   /* the others: rank 0's status at its end */
     rt_buf out;
     rt_buf in[2];      /* rank 0: two rounds' blocks, one received while the other commits */
     uint64_t *lens[2]; /* rank 0: their lengths by rank */

@@ -323,6 +323,15 @@ Test(spread, processes_out_of_step_fail_instead_of_hanging)
                         "process 1: wrote other outputs than process 0 (are they the same "
                         "build of ratel, with the same inputs?)");
     free_runs(runs, 2);
+    /* A step without items where rank 0's has some: the next step pairs with rank 0's of
+     * as many items, and is told apart by its number. */
+    plans[0] = ok_plan(40, 40, 40, 1);
+    plans[1] = ok_plan(40, 0, 40, 1);
+    run_world(2, plans, runs);
+    assert_failed_alike(runs, 2, RT_EINVAL,
+                        "process 1: wrote other outputs than process 0 (are they the same "
+                        "build of ratel, with the same inputs?)");
+    free_runs(runs, 2);
     /* A step fewer, then a step more, than rank 0. */
     for (int more = 0; more < 2; more++) {
         plans[0] = ok_plan(40, 40, 40, 1);
