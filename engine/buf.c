@@ -79,16 +79,27 @@ void rt_buf_put_framed(rt_buf *b, const uint64_t *head, size_t n, const void *by
     rt_buf_append(b, bytes, (size_t)head[n - 1]);
 }
 
-bool rt_buf_take_framed(const char *data, size_t len, size_t *at, uint64_t *head, size_t n,
-                        rt_buf *bytes)
+bool rt_buf_peek_framed(const char *data, size_t len, size_t *at, uint64_t *head, size_t n,
+                        const char **bytes)
 {
     if (*at > len || len - *at < n * sizeof *head) return false;
     memcpy(head, data + *at, n * sizeof *head);
     size_t after = *at + n * sizeof *head;
     if (len - after < head[n - 1]) return false;
-    rt_buf_reset(bytes);
-    rt_buf_append(bytes, data + after, (size_t)head[n - 1]);
+    *bytes = data + after;
     *at = after + (size_t)head[n - 1];
+    return true;
+}
+
+bool rt_buf_take_framed(const char *data, size_t len, size_t *at, uint64_t *head, size_t n,
+                        rt_buf *bytes)
+{
+    const char *from;
+    size_t was = *at;
+    if (!rt_buf_peek_framed(data, len, at, head, n, &from)) return false;
+    rt_buf_reset(bytes);
+    rt_buf_append(bytes, from, (size_t)head[n - 1]);
+    if (bytes->failed) *at = was;
     return !bytes->failed;
 }
 

@@ -58,10 +58,13 @@ void rt_buf_put_i64(rt_buf *b, int64_t v);
 /* A framed block: n heads (uint64, the last the length of what follows) and those bytes,
  * as a writer's encoded slot travels between the processes of a distributed run. take reads
  * one at *at (advanced) into head[0..n) and `bytes` (reset first); false when data[0..len)
- * holds no whole block there (`bytes` may have failed: check its status). */
+ * holds no whole block there (`bytes` may have failed: check its status). peek reads it the
+ * same way but points *bytes at its bytes in data instead of copying them. */
 void rt_buf_put_framed(rt_buf *b, const uint64_t *head, size_t n, const void *bytes);
 bool rt_buf_take_framed(const char *data, size_t len, size_t *at, uint64_t *head, size_t n,
                         rt_buf *bytes);
+bool rt_buf_peek_framed(const char *data, size_t len, size_t *at, uint64_t *head, size_t n,
+                        const char **bytes);
 /* Formatted text; for rows written per event prefer the appenders above (printf is slow). */
 void rt_buf_printf(rt_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static inline rt_status rt_buf_status(const rt_buf *b) { return b->failed ? RT_ENOMEM : RT_OK; }

@@ -105,14 +105,12 @@ static rt_status group_put(void *ctx, size_t g, const char *data, size_t len, rt
     size_t at = 0;
     for (int k = 0; k < 2; k++) {
         uint64_t flen;
-        if (len - at < sizeof flen ||
-            (memcpy(&flen, data + at, sizeof flen), len - at - sizeof flen < flen))
+        const char *frame;
+        if (!rt_buf_peek_framed(data, len, &at, &flen, 1, &frame))
             return rt_error_set(err, RT_ECORRUPT, kinds[k].file, 0, 0, NULL,
                                 "documents from another process are damaged");
-        at += sizeof flen;
-        rt_status st = rt_zwriter_write_raw(j->zw[k], data + at, (size_t)flen, err);
+        rt_status st = rt_zwriter_write_raw(j->zw[k], frame, (size_t)flen, err);
         if (st != RT_OK) return st;
-        at += (size_t)flen;
     }
     return at == len ? RT_OK
                      : rt_error_set(err, RT_ECORRUPT, kinds[0].file, 0, 0, NULL,

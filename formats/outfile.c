@@ -110,10 +110,12 @@ static rt_status items_put(void *ctx, size_t c, const char *data, size_t len, rt
     (void)c;
     items_job *j = ctx;
     uint64_t head[2];
-    if (len < sizeof head || (memcpy(head, data, sizeof head), len - sizeof head != head[1]))
+    size_t at = 0;
+    const char *bytes;
+    if (!rt_buf_peek_framed(data, len, &at, head, 2, &bytes) || at != len)
         return rt_error_set(err, RT_ECORRUPT, j->f->name, 0, 0, NULL,
                             "a chunk from another process is damaged");
-    rt_status st = rt_zwriter_write_raw(j->f->w, data + sizeof head, (size_t)head[1], err);
+    rt_status st = rt_zwriter_write_raw(j->f->w, bytes, (size_t)head[1], err);
     if (st == RT_OK) j->f->rows += head[0];
     return st;
 }

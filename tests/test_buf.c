@@ -141,6 +141,14 @@ Test(buf, a_framed_block_reads_back_and_a_short_one_is_refused)
     at = 0;
     cr_assert_not(rt_buf_take_framed(b.data, 2 * sizeof(uint64_t) + 4, &at, h, 2, &got));
     cr_assert_eq(at, 0);
+    /* Peeked: the same block, its bytes where they are. */
+    const char *bytes = NULL;
+    cr_assert(rt_buf_peek_framed(b.data, b.len, &at, h, 2, &bytes));
+    cr_assert_eq(h[1], 5);
+    cr_assert_eq(bytes, b.data + 2 * sizeof(uint64_t));
+    cr_assert_eq(at, 2 * sizeof(uint64_t) + 5);
+    cr_assert_not(rt_buf_peek_framed(b.data, b.len - 1, &at, h, 2, &bytes));
+    cr_assert_eq(at, 2 * sizeof(uint64_t) + 5);
     rt_buf_free(&b);
     rt_buf_free(&got);
 }
