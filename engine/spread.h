@@ -1,20 +1,23 @@
 /* spread: ordered work (engine/ordered) shared out among the processes of a distributed run.
  *
- * Owns how the other processes help rank 0 write its output directory. Every process holds the
- * same items (the run's invoices and journal lines, billed on each) and runs the same writers;
- * where a writer would call rt_ordered_run it calls rt_spread_run, which cuts the items into
- * rounds of one block per process (rank 0 sizes the blocks: at least its slots, and about 32
- * rounds a step), works each process's block on its own threads, and sends each item's result,
- * packed, to rank 0, which commits every item of the round in item order: the files rank 0 writes
- * are the bytes one process writes. Only rank 0 writes.
+ * Owns how the other processes help rank 0 write its output directory. Every process holds
+ * the same items (the run's invoices and journal lines, billed on each) and runs the same
+ * writers; where a writer would call rt_ordered_run it calls rt_spread_run, which cuts the
+ * items into rounds of one block per process (rank 0 sizes the blocks: at least its slots,
+ * and about 32 rounds a step), works each process's block on its own threads, and sends each
+ * item's result, packed, to rank 0, which commits every item of the round in item order, on a
+ * thread of its own, while the next round is worked: the files rank 0 writes are the bytes
+ * one process writes. Only rank 0 writes.
  *
- * Every call is collective (engine/peers.h): a step starts with rank 0 saying go (or that it
- * has ended), each round ends with rank 0's verdict, and rt_spread_end, called once by every
- * process after its last step whatever failed, ends the exchange: rank 0 says it has ended and
- * every process's status is agreed on. A process that failed, or that has fewer steps than
- * rank 0, takes part in rank 0's next step as a failure, which fails it everywhere; the first
- * failure (in item order within a round, else by rank) is every process's, named after its
- * process (rt_peers_failure). */
+ * Every call is collective (engine/peers.h): a step starts with rank 0's word (go, with the
+ * step's number and items, which every process compares with its own; or that rank 0 has
+ * ended), each round's verdict is said after the next round is gathered (or after the last),
+ * and rt_spread_end, called once by every process after its last step whatever failed, ends
+ * the exchange: rank 0 says it has ended and every process's status is agreed on. A process
+ * that failed, or that is out of step with rank 0, takes part in rank 0's next step as a
+ * failure, which fails it everywhere. The failure every process returns is a round's first by
+ * rank (a process's own status), else the first commit's to fail, named after its process
+ * (rt_peers_failure). */
 #ifndef RT_SPREAD_H
 #define RT_SPREAD_H
 
