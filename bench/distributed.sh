@@ -10,8 +10,9 @@
 # processes with T threads each, for each N of --processes, every run into a fresh copy of
 # the imported book. Every distributed output directory is compared byte for byte with the
 # one-process run's of the same round (the benchmark fails if one differs). It prints a
-# Markdown table: wall time, records/s, the run summary's stage times (rank 0's), and the peak
-# RSS of rank 0 and of the largest other process. --run-option passes OPTION (e.g.
+# Markdown table: wall time, records/s, the run summary's stage times (rank 0's), the peak
+# RSS of rank 0 and of the largest other process, and the CPU seconds (user + system) of rank
+# 0 and of the other processes together. --run-option passes OPTION (e.g.
 # --compress-tables, which spares the disk 7 GB of text tables at 1M accounts) to every run.
 # On one machine the processes share its
 # cores, so this measures what the distribution costs and how the per-record work splits,
@@ -73,8 +74,9 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 # race to create a shared one under /tmp.
 export OMPI_MCA_orte_tmpdir_base=$work
 
-# One run: NP processes (0: one process without mpirun) -> "wall rss0 rss_max_other" and the
-# run summary in $work/NAME.out.
+# One run: NP processes (0: one process without mpirun) -> "wall rss0 rss_max_other cpu0
+# cpu_others" (peak RSS in KiB; CPU seconds, user + system, of rank 0 and the sum of the
+# others') and the run summary in $work/NAME.out.
 one() { # name np
   local name=$1 np=$2 s e
   rm -rf "$work/book" "$work/$name"
@@ -85,17 +87,19 @@ one() { # name np
               ${run_options[@]+"${run_options[@]}"})
   s=$(date +%s%N)
   if [ "$np" = 0 ]; then
-    /usr/bin/time -f "%M" -o "$work/$name.rss.0" "$ratel" "${args[@]}" >"$work/$name.out" 2>&1
+    /usr/bin/time -f "%M %U %S" -o "$work/$name.rss.0" "$ratel" "${args[@]}" >"$work/$name.out" 2>&1
   else
     mpirun -np "$np" --oversubscribe --bind-to none sh -c \
-      "exec /usr/bin/time -f %M -o '$work/$name.rss.'\$OMPI_COMM_WORLD_RANK \"\$@\"" sh \
+      "exec /usr/bin/time -f '%M %U %S' -o '$work/$name.rss.'\$OMPI_COMM_WORLD_RANK \"\$@\"" sh \
       "$ratel" "${args[@]}" --distributed >"$work/$name.out" 2>&1
   fi
   e=$(date +%s%N)
-  local others
-  others=$(cat "$work/$name".rss.[1-9]* 2>/dev/null | sort -n | tail -n 1)
+  local others cpu0 cpu_others
+  others=$(cat "$work/$name".rss.[1-9]* 2>/dev/null | awk '{ print $1 }' | sort -n | tail -n 1)
+  cpu0=$(awk '{ printf "%.1f", $2 + $3 }' "$work/$name.rss.0")
+  cpu_others=$(cat "$work/$name".rss.[1-9]* 2>/dev/null | awk '{ c += $2 + $3 } END { printf "%.1f", c }')
   awk -v s="$s" -v e="$e" 'BEGIN { printf "%.2f", (e - s) / 1e9 }'
-  echo " $(cat "$work/$name.rss.0") ${others:--}"
+  echo " $(awk '{ print $1 }' "$work/$name.rss.0") ${others:--} $cpu0 $([ "$np" = 0 ] && echo - || echo "$cpu_others")"
   rm -f "$work/$name".rss.*
 }
 
@@ -129,13 +133,14 @@ echo "Machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 10485
   "command: \`$command_line\`. Every distributed output directory was byte-identical to the" \
   "one-process run's."
 echo
-echo "| processes | round | wall s | records/s | rank 0 peak RSS MiB | other peak RSS MiB | stages (rank 0, s) |"
-echo "|---|---|---|---|---|---|---|"
+echo "| processes | round | wall s | records/s | rank 0 peak RSS MiB | other peak RSS MiB | CPU s rank 0 / others | stages (rank 0, s) |"
+echo "|---|---|---|---|---|---|---|---|"
 for row in "${rows[@]}"; do
   set -- $row
-  np=$1 rep=$2 wall=$3 rss0=$4 rss1=$5
-  shift 5
-  awk -v np="$np" -v rep="$rep" -v w="$wall" -v n="$size" -v a="$rss0" -v b="$rss1" -v st="$*" \
-    'BEGIN { printf "| %s | %s | %.2f | %.0f | %.0f | %s | %s |\n", np, rep, w, n / w, a / 1024,
-             b == "-" ? "-" : sprintf("%.0f", b / 1024), st }'
+  np=$1 rep=$2 wall=$3 rss0=$4 rss1=$5 cpu0=$6 cpu1=$7
+  shift 7
+  awk -v np="$np" -v rep="$rep" -v w="$wall" -v n="$size" -v a="$rss0" -v b="$rss1" \
+    -v c0="$cpu0" -v c1="$cpu1" -v st="$*" \
+    'BEGIN { printf "| %s | %s | %.2f | %.0f | %.0f | %s | %s / %s | %s |\n", np, rep, w, n / w,
+             a / 1024, b == "-" ? "-" : sprintf("%.0f", b / 1024), c0, c1, st }'
 done
