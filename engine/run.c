@@ -2649,6 +2649,9 @@ static rt_status assist(run_state *rs, const rt_run_config *cfg, rt_status st, r
                           false};
     rt_run_result res = {
         .period = p->rctx.period,
+        .inputs = p->inputs,
+        .input_count = cfg->usage_count + cfg->order_count,
+        .usage_input_count = cfg->usage_count,
         .cat = &rs->cat,
         .invoices = &rs->invoices,
         .journal = &rs->journal,

@@ -11,7 +11,7 @@
  * build. */
 enum { SAY_GO = 1, SAY_END = 2, ROUNDS = 32 };
 typedef struct say {
-    uint32_t kind, zero;
+    uint32_t kind, fed;    /* fed: rank 0 gives inputs before each round */
     uint64_t step, n, per; /* step: rank 0's count of its steps, this one included */
     rt_error status;
 } say;
@@ -28,6 +28,7 @@ void rt_spread_init(rt_spread *sp, const rt_peers *peers)
     memset(sp, 0, sizeof *sp);
     sp->peers = peers;
     rt_buf_init(&sp->out);
+    rt_buf_init(&sp->feed);
     for (int i = 0; i < 2; i++) {
         rt_buf_init(&sp->in[i]);
         sp->lens[i] = peers->rank == 0 ? calloc(peers->size, sizeof *sp->lens[i]) : NULL;
@@ -47,6 +48,7 @@ void rt_spread_init(rt_spread *sp, const rt_peers *peers)
 void rt_spread_free(rt_spread *sp)
 {
     rt_buf_free(&sp->out);
+    rt_buf_free(&sp->feed);
     for (int i = 0; i < 2; i++) {
         rt_buf_free(&sp->in[i]);
         free(sp->lens[i]);
@@ -114,9 +116,7 @@ static rt_status verdict_all(rt_spread *sp, rt_error *v, rt_error *err)
 /* A process's block of a round, worked on its threads; each item packed as it is committed
  * (in item order). */
 typedef struct block_job {
-    rt_ordered_work_fn work;
-    rt_spread_pack_fn pack;
-    void *ctx;
+    const rt_spread_job *job;
     size_t from;
     rt_buf *out;
 } block_job;
@@ -124,7 +124,7 @@ typedef struct block_job {
 static rt_status block_work(void *x, unsigned slot, size_t i, rt_error *err)
 {
     const block_job *j = x;
-    return j->work(j->ctx, slot, j->from + i, err);
+    return j->job->work(j->job->ctx, slot, j->from + i, err);
 }
 
 static rt_status block_pack(void *x, unsigned slot, size_t i, rt_error *err)
@@ -134,7 +134,7 @@ static rt_status block_pack(void *x, unsigned slot, size_t i, rt_error *err)
     size_t at = j->out->len;
     uint64_t len = 0;
     rt_buf_append(j->out, &len, sizeof len);
-    rt_status st = j->pack(j->ctx, slot, j->out);
+    rt_status st = j->job->pack(j->job->ctx, slot, j->out);
     if (st == RT_OK && j->out->failed) st = RT_ENOMEM;
     if (st != RT_OK) return rt_error_set(err, st, NULL, 0, 0, NULL, "out of memory");
     len = j->out->len - at - sizeof len;
@@ -154,8 +154,7 @@ static void block_of(size_t base, size_t per, unsigned r, size_t n, size_t *from
 /* This process's block of the round at `base` into sp->out: its status (`mine` when that
  * failed: no work), its items' count and packed results. */
 static void work_block(rt_spread *sp, size_t base, size_t per, size_t n, unsigned threads,
-                       unsigned slots, rt_ordered_work_fn work, rt_spread_pack_fn pack, void *ctx,
-                       rt_error *mine)
+                       unsigned slots, const rt_spread_job *job, rt_error *mine)
 {
     size_t from, to;
     block_of(base, per, sp->peers->rank, n, &from, &to);
@@ -166,7 +165,7 @@ static void work_block(rt_spread *sp, size_t base, size_t per, size_t n, unsigne
     rt_buf_reset(b);
     rt_buf_append(b, &h, sizeof h);
     if (h.status.code == RT_OK && to > from) {
-        block_job j = {work, pack, ctx, from, b};
+        block_job j = {job, from, b};
         rt_status st =
             rt_ordered_run(to - from, threads, slots, block_work, block_pack, &j, &h.status);
         if (st == RT_OK && b->failed) st = memory(&h.status);
@@ -289,9 +288,62 @@ static rt_error finish_commit(round_commit *rc)
  * while every process works the next round, and says its verdict after the next round's
  * gather (or after the last): a failure stops every process there. A process whose own work
  * failed (or `mine`, failed from the start) sends its failure instead of a block. */
+/* Before a round of a fed step: rank 0 gives each other process the inputs of its block's
+ * items (alltoall: a length and the bytes per item), which takes them. A process that failed
+ * (or whose give or take fails) takes part with what it has, and fails the round. */
+static void feed_round(rt_spread *sp, size_t base, size_t per, size_t n, const rt_spread_job *job,
+                       rt_error *mine)
+{
+    unsigned size = sp->peers->size, rank = sp->peers->rank;
+    uint64_t *lens_out = sp->peers->lens_out;
+    memset(lens_out, 0, size * sizeof *lens_out);
+    rt_buf *b = &sp->out;
+    rt_buf_reset(b);
+    for (unsigned r = 1; rank == 0 && r < size && mine->code == RT_OK; r++) {
+        size_t from, to, at = b->len;
+        block_of(base, per, r, n, &from, &to);
+        for (size_t k = from; k < to && mine->code == RT_OK; k++) {
+            size_t head = b->len;
+            uint64_t len = 0;
+            rt_buf_append(b, &len, sizeof len);
+            if (job->give(job->ctx, k, r, b, mine) != RT_OK) break;
+            if (b->failed) {
+                memory(mine);
+                break;
+            }
+            len = b->len - head - sizeof len;
+            memcpy(b->data + head, &len, sizeof len);
+        }
+        lens_out[r] = b->len - at;
+    }
+    if (mine->code != RT_OK || b->failed) { /* (what was given goes: the round fails) */
+        memset(lens_out, 0, size * sizeof *lens_out);
+        b->len = 0;
+    }
+    sp->peers->alltoall(sp->peers, b->data, lens_out, &sp->feed, sp->peers->lens_in);
+    if (rank == 0 || mine->code != RT_OK) return;
+    size_t from, to, at = 0, len = (size_t)sp->peers->lens_in[0];
+    block_of(base, per, rank, n, &from, &to);
+    for (size_t k = from; k < to; k++) {
+        uint64_t il;
+        const char *bytes;
+        if (!rt_buf_peek_framed(sp->feed.data, len, &at, &il, 1, &bytes)) {
+            damaged(0, mine);
+            return;
+        }
+        if (job->take(job->ctx, k, bytes, (size_t)il, mine) != RT_OK) return;
+    }
+    if (at != len) damaged(0, mine);
+}
+
+/* The rounds of a step of n items, `per` a process a round. Every process works its block of
+ * a round and sends it to rank 0 (gather); rank 0 checks the round's statuses and commits it
+ * while every process works the next round, and says its verdict after the next round's
+ * gather (or after the last): a failure stops every process there. A process whose own work
+ * failed (or `mine`, failed from the start) sends its failure instead of a block. In a fed
+ * step each round starts with its inputs (feed_round). */
 static rt_status rounds(rt_spread *sp, size_t n, size_t per, unsigned threads, unsigned slots,
-                        rt_ordered_work_fn work, rt_spread_pack_fn pack, rt_spread_put_fn put,
-                        void *ctx, rt_error mine, rt_error *err)
+                        bool fed, const rt_spread_job *job, rt_error mine, rt_error *err)
 {
     bool root = sp->peers->rank == 0;
     size_t round_items = per * sp->peers->size;
@@ -301,16 +353,17 @@ static rt_status rounds(rt_spread *sp, size_t n, size_t per, unsigned threads, u
     rt_error_clear(&v);
     unsigned r = 0;
     for (size_t base = 0; base < n; base += round_items, r++) {
-        work_block(sp, base, per, n, threads, slots, work, pack, ctx, &mine);
+        if (fed) feed_round(sp, base, per, n, job, &mine);
+        work_block(sp, base, per, n, threads, slots, job, &mine);
         unsigned b = r % 2;
         /* Rank 0 receives into the buffer of the round before last, committed by now. */
         rt_buf *in = sp->lens[b] ? &sp->in[b] : &sp->in[0];
         sp->peers->gather(sp->peers, sp->out.data, sp->out.len, in, sp->peers->lens_in);
         round_commit *c = &rc[b];
         if (root) {
-            *c = (round_commit){
-                in->data, sp->peers->lens_in, sp->peers->size, base, per, n, put, ctx, {0}, 0,
-                false};
+            *c = (round_commit){in->data, sp->peers->lens_in, sp->peers->size, base, per,
+                                n,        job->put,           job->ctx,        {0},  0,
+                                false};
             if (sp->lens[b]) {
                 memcpy(sp->lens[b], sp->peers->lens_in, sp->peers->size * sizeof *sp->lens[b]);
                 c->lens = sp->lens[b];
@@ -329,7 +382,7 @@ static rt_status rounds(rt_spread *sp, size_t n, size_t per, unsigned threads, u
                 commit_round(c); /* (no second buffer: this round's, before the next) */
         }
     }
-    if (root) v = finish_commit(&rc[(r - 1) % 2]);
+    if (root && r > 0) v = finish_commit(&rc[(r - 1) % 2]);
     return verdict_all(sp, &v, err);
 }
 
@@ -344,12 +397,9 @@ static void hear(rt_spread *sp, say *s)
     if (s->kind != SAY_END) damaged(0, &sp->end);
 }
 
-rt_status rt_spread_run(rt_spread *sp, size_t n, unsigned threads, unsigned slots,
-                        rt_ordered_work_fn work, rt_spread_pack_fn pack, rt_spread_put_fn put,
-                        void *ctx, rt_error *err)
+static rt_status run_step(rt_spread *sp, size_t n, unsigned threads, unsigned slots, bool fed,
+                          const rt_spread_job *job, rt_error *err)
 {
-    sp->steps++; /* (steps without items counted too: a process may skip one another takes) */
-    if (n == 0) return RT_OK;
     if (threads < 1) threads = 1;
     if (slots < threads) slots = threads;
     /* A round gives each process at least a slot per item, and a step is about ROUNDS rounds:
@@ -359,6 +409,7 @@ rt_status rt_spread_run(rt_spread *sp, size_t n, unsigned threads, unsigned slot
     say s;
     memset(&s, 0, sizeof s);
     s.kind = SAY_GO;
+    s.fed = fed;
     s.step = sp->steps;
     s.n = n;
     s.per = per > slots ? per : slots;
@@ -377,8 +428,26 @@ rt_status rt_spread_run(rt_spread *sp, size_t n, unsigned threads, unsigned slot
     /* A process with other items than rank 0's fails the step. */
     rt_error mine;
     rt_error_clear(&mine);
-    if (s.n != n || s.step != sp->steps) out_of_step(&mine);
-    return rounds(sp, (size_t)s.n, (size_t)s.per, threads, slots, work, pack, put, ctx, mine, err);
+    if ((s.n != n && n != RT_SPREAD_ANY) || s.step != sp->steps || (bool)s.fed != fed)
+        out_of_step(&mine);
+    return rounds(sp, (size_t)s.n, (size_t)s.per, threads, slots, s.fed, job, mine, err);
+}
+
+rt_status rt_spread_run(rt_spread *sp, size_t n, unsigned threads, unsigned slots,
+                        rt_ordered_work_fn work, rt_spread_pack_fn pack, rt_spread_put_fn put,
+                        void *ctx, rt_error *err)
+{
+    sp->steps++; /* (steps without items counted too: a process may skip one another takes) */
+    if (n == 0) return RT_OK;
+    rt_spread_job job = {work, pack, put, NULL, NULL, ctx};
+    return run_step(sp, n, threads, slots, false, &job, err);
+}
+
+rt_status rt_spread_run_fed(rt_spread *sp, size_t n, unsigned threads, unsigned slots,
+                            const rt_spread_job *job, rt_error *err)
+{
+    sp->steps++;
+    return run_step(sp, n, threads, slots, true, job, err);
 }
 
 rt_status rt_spread_end(rt_spread *sp, rt_status st, rt_error *err)
@@ -400,8 +469,8 @@ rt_status rt_spread_end(rt_spread *sp, rt_status st, rt_error *err)
             say s;
             hear(sp, &s);
             if (sp->ended) break;
-            (void)rounds(sp, (size_t)s.n, (size_t)s.per, 1, 1, NULL, NULL, NULL, NULL, failed,
-                         NULL);
+            rt_spread_job none = {NULL, NULL, NULL, NULL, NULL, NULL};
+            (void)rounds(sp, (size_t)s.n, (size_t)s.per, 1, 1, s.fed, &none, failed, NULL);
         }
     }
     /* Every process's status, the first failure by rank everyone's. */

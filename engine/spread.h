@@ -30,10 +30,10 @@
 
 typedef struct rt_spread {
     const rt_peers *peers;
-    unsigned steps; /* rt_spread_run calls so far (compared with rank 0's) */
-    bool ended;     /* rank 0: its end sent; the others: rank 0's end received */
-    rt_error end;   /* the others: rank 0's status at its end */
-    rt_buf out;
+    unsigned steps;    /* rt_spread_run calls so far (compared with rank 0's) */
+    bool ended;        /* rank 0: its end sent; the others: rank 0's end received */
+    rt_error end;      /* the others: rank 0's status at its end */
+    rt_buf out, feed;  /* feed: a round's inputs (rt_spread_run_fed) */
     rt_buf in[2];      /* rank 0: two rounds' blocks, one received while the other commits */
     uint64_t *lens[2]; /* rank 0: their lengths by rank */
 } rt_spread;
@@ -49,6 +49,27 @@ typedef rt_status (*rt_spread_pack_fn)(void *ctx, unsigned slot, rt_buf *out);
 typedef rt_status (*rt_spread_put_fn)(void *ctx, size_t k, const char *data, size_t len,
                                       rt_error *err);
 
+/* Optional, for work that needs what only rank 0 has (rt_spread_run_fed): give appends to
+ * out what process `rank` needs to work item k (rank 0, before the round); take receives it
+ * there (the bytes stay valid until the round's work is done). */
+typedef rt_status (*rt_spread_give_fn)(void *ctx, size_t k, unsigned rank, rt_buf *out,
+                                       rt_error *err);
+typedef rt_status (*rt_spread_take_fn)(void *ctx, size_t k, const char *data, size_t len,
+                                       rt_error *err);
+
+typedef struct rt_spread_job {
+    rt_ordered_work_fn work;
+    rt_spread_pack_fn pack;
+    rt_spread_put_fn put;
+    rt_spread_give_fn give; /* NULL: every process has what its items need */
+    rt_spread_take_fn take;
+    void *ctx;
+} rt_spread_job;
+
+/* The other processes' n for rt_spread_run_fed when only rank 0 knows how many items there
+ * are. */
+#define RT_SPREAD_ANY SIZE_MAX
+
 /* Items [0, n) as rt_ordered_run(n, threads, slots, work, commit, ctx) would do them in one
  * process (n and the item boundaries the same on every process; threads and slots this
  * process's own): work and pack on every process, put on rank 0, in item order, while the
@@ -56,6 +77,12 @@ typedef rt_status (*rt_spread_put_fn)(void *ctx, size_t k, const char *data, siz
 rt_status rt_spread_run(rt_spread *sp, size_t n, unsigned threads, unsigned slots,
                         rt_ordered_work_fn work, rt_spread_pack_fn pack, rt_spread_put_fn put,
                         void *ctx, rt_error *err);
+
+/* The same, with each item's input given by rank 0 (job->give, job->take) before each round,
+ * and n RT_SPREAD_ANY allowed on the other processes (rank 0's then; a step of 0 items is
+ * still a step). */
+rt_status rt_spread_run_fed(rt_spread *sp, size_t n, unsigned threads, unsigned slots,
+                            const rt_spread_job *job, rt_error *err);
 
 /* After a process's last step, with its status (st, err): the agreed status of every process,
  * the same everywhere. */

@@ -352,10 +352,12 @@ static rt_status sink_finish(rt_output_sink *s, const rt_run_result *res, rt_out
 {
     files->count = 0;
     if (!s->writes) {
-        /* A distributed run's process other than rank 0: its part of the tables' and the
-         * documents' work (res->spread), in rank 0's order, and nothing written. */
+        /* A distributed run's process other than rank 0: its part of the tables', the usage
+         * detail's and the documents' work (res->spread), in rank 0's order, and nothing
+         * written. */
         rt_status st = write_tables(s, res, files, err);
         if (st == RT_OK && res->journal_written) res->journal_written(res->hooks_ctx);
+        if (st == RT_OK) st = rt_usage_detail_assist(s->detail, res, err);
         if (st == RT_OK) st = rt_invoice_docs_write(NULL, res, s->threads, files, err);
         return st;
     }

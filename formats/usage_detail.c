@@ -1117,13 +1117,33 @@ typedef struct units_job {
     rt_usage_detail *d;
     const unit *units;
     const step *steps;
+    /* A distributed run (rt_spread_run_fed): on rank 0, the emitter another process's units
+     * are committed from and which partitions each process has been given (sent[p * size +
+     * rank]); elsewhere, the units it was given, from unit first_k on, and their steps. */
+    emitter *commit_em;
+    bool *sent;
+    unsigned size;
+    rt_buf taken_units, taken_steps;
+    size_t first_k, next_k;
 } units_job;
+
+static const unit *job_unit(const units_job *j, size_t k, const step **steps)
+{
+    if (j->units) {
+        *steps = j->steps;
+        return &j->units[k];
+    }
+    *steps = (const step *)(const void *)j->taken_steps.data;
+    return &((const unit *)(const void *)j->taken_units.data)[k - j->first_k];
+}
 
 static rt_status unit_work(void *ctx, unsigned slot, size_t k, rt_error *err)
 {
     const units_job *j = ctx;
     emitter *e = &j->d->em[slot];
-    rt_status st = run_unit(e, &j->units[k], j->steps);
+    const step *steps;
+    const unit *u = job_unit(j, k, &steps);
+    rt_status st = run_unit(e, u, steps);
     return st == RT_OK ? RT_OK
                        : rt_error_set(err, st, RT_DETAIL_NAME, 0, 0, NULL, "%s", e->err.message);
 }
@@ -1133,6 +1153,211 @@ static rt_status unit_commit(void *ctx, unsigned slot, size_t k, rt_error *err)
     (void)k;
     const units_job *j = ctx;
     return commit_partition(j->d, &j->d->em[slot], err);
+}
+
+/* ---- a distributed run: units sorted by every process (engine/spread) ----
+ * Rank 0 gives each unit another process sorts: the unit, its steps and, the first time that
+ * process sorts a unit of its partition, the partition's scratch file, which it keeps in a
+ * scratch directory of its own. What a unit made (its frames, their ends and its groups) goes
+ * back to rank 0, which commits it as its own. */
+
+static rt_status damaged_unit(rt_error *err)
+{
+    return rt_error_set(err, RT_ECORRUPT, RT_DETAIL_NAME, 0, 0, NULL,
+                        "a unit of the usage detail from another process is damaged");
+}
+
+static rt_status read_file(const char *path, rt_buf *out, rt_error *err)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) return rt_error_set(err, RT_EIO, path, 0, 0, NULL, "cannot open scratch");
+    rt_status st = RT_OK;
+    for (;;) {
+        if (!rt_buf_reserve(out, (size_t)1 << 20)) {
+            st = rt_error_set(err, RT_ENOMEM, path, 0, 0, NULL, "out of memory");
+            break;
+        }
+        ssize_t got = read(fd, out->data + out->len, out->cap - out->len);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) st = rt_error_set(err, RT_EIO, path, 0, 0, NULL, "cannot read scratch");
+        if (got <= 0) break;
+        out->len += (size_t)got;
+    }
+    close(fd);
+    return st;
+}
+
+static rt_status unit_give(void *ctx, size_t k, unsigned rank, rt_buf *out, rt_error *err)
+{
+    units_job *j = ctx;
+    const unit *u = &j->units[k];
+    uint64_t head[2] = {u->p, u->count};
+    rt_buf_append(out, head, sizeof head);
+    for (size_t i = 0; i < u->count; i++) {
+        const step *x = &j->steps[u->first + i];
+        uint64_t sv[3] = {x->stream, x->lo, x->hi};
+        rt_buf_append(out, sv, sizeof sv);
+    }
+    bool *sent = &j->sent[(size_t)u->p * j->size + rank];
+    uint64_t file[2] = {!*sent, 0};
+    size_t at = out->len;
+    rt_buf_append(out, file, sizeof file);
+    if (*sent || out->failed) return RT_OK;
+    char path[PATH_MAX];
+    spill_path(j->d, u->p, path, sizeof path);
+    rt_status st = read_file(path, out, err);
+    if (st != RT_OK) return st;
+    file[1] = out->len - at - sizeof file;
+    memcpy(out->data + at, file, sizeof file);
+    *sent = true;
+    return RT_OK;
+}
+
+static rt_status write_file(const char *path, const char *data, size_t len, rt_error *err)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0) return rt_error_set(err, RT_EIO, path, 0, 0, NULL, "cannot create scratch");
+    while (len) {
+        ssize_t put = write(fd, data, len);
+        if (put < 0 && errno == EINTR) continue;
+        if (put <= 0) {
+            close(fd);
+            return rt_error_set(err, RT_EIO, path, 0, 0, NULL, "cannot write scratch");
+        }
+        data += put;
+        len -= (size_t)put;
+    }
+    return close(fd) == 0 ? RT_OK
+                          : rt_error_set(err, RT_EIO, path, 0, 0, NULL, "cannot write scratch");
+}
+
+static rt_status unit_take(void *ctx, size_t k, const char *data, size_t len, rt_error *err)
+{
+    units_job *j = ctx;
+    rt_usage_detail *d = j->d;
+    if (k != j->next_k || !j->taken_units.len) { /* a new block */
+        rt_buf_reset(&j->taken_units);
+        rt_buf_reset(&j->taken_steps);
+        j->first_k = k;
+    }
+    j->next_k = k + 1;
+    uint64_t head[2];
+    if (len < sizeof head) return damaged_unit(err);
+    memcpy(head, data, sizeof head);
+    size_t at = sizeof head;
+    if (head[0] >= RT_DETAIL_PARTITIONS_MAX || head[1] > (len - at) / (3 * sizeof(uint64_t)))
+        return damaged_unit(err);
+    unit u = {(unsigned)head[0], j->taken_steps.len / sizeof(step), (size_t)head[1]};
+    for (size_t i = 0; i < u.count; i++) {
+        uint64_t sv[3];
+        memcpy(sv, data + at, sizeof sv);
+        at += sizeof sv;
+        step x = {sv[0] != 0, sv[1], sv[2]};
+        rt_buf_append(&j->taken_steps, &x, sizeof x);
+    }
+    rt_buf_append(&j->taken_units, &u, sizeof u);
+    if (j->taken_units.failed || j->taken_steps.failed)
+        return rt_error_set(err, RT_ENOMEM, RT_DETAIL_NAME, 0, 0, NULL, "out of memory");
+    uint64_t file[2];
+    const char *bytes;
+    if (!rt_buf_peek_framed(data, len, &at, file, 2, &bytes) || at != len)
+        return damaged_unit(err);
+    if (!file[0]) return d->spill_made[u.p] ? RT_OK : damaged_unit(err);
+    char path[PATH_MAX];
+    spill_path(d, u.p, path, sizeof path);
+    d->spill_made[u.p] = true; /* (removed with the directory, whatever happens) */
+    return write_file(path, bytes, (size_t)file[1], err);
+}
+
+/* A group as it travels: fixed fields, its currency by code. */
+typedef struct packed_group {
+    uint64_t key;
+    rec_head head;
+    char currency[4];
+    uint32_t zero;
+    uint64_t first_frame, last_frame, skip, events;
+    int64_t amount_nanos;
+} packed_group;
+
+static rt_status unit_pack(void *ctx, unsigned slot, rt_buf *out)
+{
+    const units_job *j = ctx;
+    const emitter *e = &j->d->em[slot];
+    uint64_t head[4] = {e->written, e->frame_ends.len, e->group_count, e->mem.len};
+    rt_buf_append(out, head, sizeof head);
+    rt_buf_append(out, e->frame_ends.data, e->frame_ends.len);
+    for (size_t i = 0; i < e->group_count; i++) {
+        const group_out *g = &e->groups[i];
+        packed_group pg;
+        memset(&pg, 0, sizeof pg);
+        pg.key = g->key;
+        pg.head = g->head;
+        memcpy(pg.currency, g->currency->code, sizeof pg.currency);
+        pg.first_frame = g->first_frame;
+        pg.last_frame = g->last_frame;
+        pg.skip = g->skip;
+        pg.events = g->events;
+        pg.amount_nanos = g->amount_nanos;
+        rt_buf_append(out, &pg, sizeof pg);
+    }
+    rt_buf_append(out, e->mem.data, e->mem.len);
+    return rt_buf_status(out);
+}
+
+static rt_status unit_put(void *ctx, size_t k, const char *data, size_t len, rt_error *err)
+{
+    (void)k;
+    const units_job *j = ctx;
+    const rt_catalog *cat = j->d->res->cat;
+    emitter *e = j->commit_em;
+    uint64_t head[4];
+    if (len < sizeof head) return damaged_unit(err);
+    memcpy(head, data, sizeof head);
+    size_t at = sizeof head, rest = len - at;
+    if (head[1] % sizeof(uint64_t) || head[1] > rest ||
+        head[2] > (rest - head[1]) / sizeof(packed_group) ||
+        head[3] != rest - head[1] - head[2] * sizeof(packed_group))
+        return damaged_unit(err);
+    rt_buf_reset(&e->frame_ends);
+    rt_buf_append(&e->frame_ends, data + at, (size_t)head[1]);
+    at += (size_t)head[1];
+    if (head[2] > e->group_capacity) {
+        group_out *g = realloc(e->groups, (size_t)head[2] * sizeof *g);
+        if (!g) return rt_error_set(err, RT_ENOMEM, RT_DETAIL_NAME, 0, 0, NULL, "out of memory");
+        e->groups = g;
+        e->group_capacity = (size_t)head[2];
+    }
+    e->group_count = (size_t)head[2];
+    uint64_t frames = head[1] / sizeof(uint64_t);
+    for (size_t i = 0; i < e->group_count; i++, at += sizeof(packed_group)) {
+        packed_group pg;
+        memcpy(&pg, data + at, sizeof pg);
+        char code[4];
+        memcpy(code, pg.currency, sizeof code);
+        code[3] = '\0';
+        group_out *g = &e->groups[i];
+        memset(g, 0, sizeof *g);
+        g->key = pg.key;
+        g->head = pg.head;
+        g->currency = rt_currency_find(code);
+        g->first_frame = pg.first_frame;
+        g->last_frame = pg.last_frame;
+        g->skip = pg.skip;
+        g->events = pg.events;
+        g->amount_nanos = pg.amount_nanos;
+        if (!g->currency || g->first_frame > g->last_frame || g->last_frame >= frames ||
+            g->head.account >= cat->account_count || g->head.charge >= cat->charge_count)
+            return damaged_unit(err);
+    }
+    rt_buf_reset(&e->mem);
+    rt_buf_append(&e->mem, data + at, (size_t)head[3]);
+    if (e->mem.failed || e->frame_ends.failed)
+        return rt_error_set(err, RT_ENOMEM, RT_DETAIL_NAME, 0, 0, NULL, "out of memory");
+    e->written = head[0];
+    const uint64_t *ends = (const uint64_t *)(const void *)e->frame_ends.data;
+    if (frames ? ends[frames - 1] != e->written || e->written != head[3] : head[3] != 0)
+        return damaged_unit(err);
+    return commit_partition(j->d, e, err);
 }
 
 /* The partitions, cut into units that fit a thread's share of the budget, are sorted on every
@@ -1157,14 +1382,29 @@ static rt_status write_partitions(rt_usage_detail *d, rt_error *err)
                 st = rt_error_set(err, RT_ENOMEM, RT_DETAIL_NAME, 0, 0, NULL, "out of memory");
         }
     }
-    if (st == RT_OK) {
-        units_job job = {d, (const unit *)(const void *)units.data,
-                         (const step *)(const void *)steps.data};
-        /* An emitter per thread, no more: a unit in memory takes up to a thread's share of
-         * the budget (a slot ahead per thread was measured: +130 MB of peak, no faster). */
-        st = rt_ordered_run(units.len / sizeof(unit), d->threads, d->threads, unit_work,
-                            unit_commit, &job, err);
+    rt_spread *sp = d->res->spread;
+    emitter commit_em;
+    memset(&commit_em, 0, sizeof commit_em);
+    commit_em.d = d;
+    units_job job = {d, (const unit *)(const void *)units.data,
+                     (const step *)(const void *)steps.data, &commit_em, NULL, 0, {0}, {0}, 0, 0};
+    if (sp && st == RT_OK) {
+        job.size = sp->peers->size;
+        job.sent = calloc((size_t)RT_DETAIL_PARTITIONS_MAX * job.size, sizeof *job.sent);
+        if (!job.sent)
+            st = rt_error_set(err, RT_ENOMEM, RT_DETAIL_NAME, 0, 0, NULL, "out of memory");
     }
+    if (st == RT_OK) {
+        /* An emitter per thread, no more: a unit in memory takes up to a thread's share of
+         * the budget (a slot ahead per thread was measured: +130 MB of peak, no faster). A
+         * distributed run's units are sorted by every process (above). */
+        size_t n = units.len / sizeof(unit);
+        rt_spread_job sj = {unit_work, unit_pack, unit_put, unit_give, unit_take, &job};
+        st = sp ? rt_spread_run_fed(sp, n, d->threads, d->threads, &sj, err)
+                : rt_ordered_run(n, d->threads, d->threads, unit_work, unit_commit, &job, err);
+    }
+    free(job.sent);
+    emitter_free(&commit_em);
     rt_buf_free(&units);
     rt_buf_free(&steps);
     return st;
@@ -1213,6 +1453,56 @@ rt_status rt_usage_detail_finish(rt_usage_detail *d, const rt_run_result *res,
             st = rt_error_set(err, RT_EIO, path, 0, 0, NULL, "cannot remove scratch file");
         d->spill_made[p] = false;
     }
+    free_finish(d);
+    return st;
+}
+
+/* A distributed run's process other than rank 0 (res->spread): its part of sorting the units
+ * (see above), in a scratch directory of its own under $TMPDIR (else /tmp), removed after. */
+rt_status rt_usage_detail_assist(rt_usage_detail *d, const rt_run_result *res, rt_error *err)
+{
+    d->res = res;
+    free_encoders(d);
+    rt_status st = map_invoices(d, err);
+    if (st == RT_OK) st = input_cells(d, err);
+    for (unsigned t = 0; t < d->threads && st == RT_OK; t++) {
+        d->em[t].d = d;
+        if (!(d->em[t].cctx = ZSTD_createCCtx()))
+            st = rt_error_set(err, RT_ENOMEM, RT_DETAIL_NAME, 0, 0, NULL, "out of memory");
+    }
+    char scratch[PATH_MAX];
+    const char *tmp = getenv("TMPDIR");
+    snprintf(scratch, sizeof scratch, "%s/ratel-detail-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    bool made = false;
+    if (st == RT_OK) {
+        made = mkdtemp(scratch) != NULL;
+        char *dir = made ? strdup(scratch) : NULL;
+        if (!made)
+            st = rt_error_set(err, RT_EIO, scratch, 0, 0, NULL, "cannot create: %s",
+                              strerror(errno));
+        else if (!dir)
+            st = rt_error_set(err, RT_ENOMEM, RT_DETAIL_NAME, 0, 0, NULL, "out of memory");
+        else {
+            free(d->dir);
+            d->dir = dir;
+        }
+    }
+    units_job job;
+    memset(&job, 0, sizeof job);
+    job.d = d;
+    rt_spread_job sj = {unit_work, unit_pack, NULL, NULL, unit_take, &job};
+    if (st == RT_OK)
+        st = rt_spread_run_fed(res->spread, RT_SPREAD_ANY, d->threads, d->threads, &sj, err);
+    rt_buf_free(&job.taken_units);
+    rt_buf_free(&job.taken_steps);
+    for (unsigned p = 0; p < RT_DETAIL_PARTITIONS_MAX; p++) {
+        if (!d->spill_made[p]) continue;
+        char path[PATH_MAX];
+        spill_path(d, p, path, sizeof path);
+        unlink(path);
+        d->spill_made[p] = false;
+    }
+    if (made) rmdir(scratch);
     free_finish(d);
     return st;
 }

@@ -75,6 +75,10 @@ rt_status rt_usage_detail_write(rt_usage_detail *d, unsigned slot, rt_error *err
  * RT_EIO, RT_ENOMEM, RT_ECORRUPT (a scratch file was damaged), RT_EZSTD. */
 rt_status rt_usage_detail_finish(rt_usage_detail *d, const rt_run_result *res,
                                  rt_output_list *files, rt_error *err);
+/* A distributed run (res->spread): rank 0's finish has the other processes sort units of its
+ * partitions (each given the partitions it sorts), and they call this instead of finish, at
+ * the same point of their writers: it writes nothing. RT_EIO, RT_ENOMEM, RT_ECORRUPT. */
+rt_status rt_usage_detail_assist(rt_usage_detail *d, const rt_run_result *res, rt_error *err);
 /* Free everything and remove any scratch file left. */
 void rt_usage_detail_destroy(rt_usage_detail *d);
 

@@ -20,6 +20,7 @@ typedef struct world {
     pthread_barrier_t bar;
     const void *data[PROCS_MAX];
     size_t len[PROCS_MAX];
+    const uint64_t *lens_out[PROCS_MAX]; /* alltoall */
 } world;
 
 typedef struct proc {
@@ -70,6 +71,25 @@ static rt_status t_gather(const rt_peers *pe, const void *data, size_t len, rt_b
     return collect(pe, data, len, all, lens, false);
 }
 
+/* Each process's blocks to their processes. */
+static rt_status t_alltoall(const rt_peers *pe, const void *data, const uint64_t *lens_out,
+                            rt_buf *all, uint64_t *lens_in)
+{
+    world *w = world_of(pe);
+    w->lens_out[pe->rank] = lens_out;
+    put_mine(pe, data, 0);
+    rt_buf_reset(all);
+    for (unsigned r = 0; r < w->size; r++) {
+        size_t at = 0;
+        for (unsigned d = 0; d < pe->rank; d++)
+            at += w->lens_out[r][d];
+        rt_buf_append(all, (const char *)w->data[r] + at, w->lens_out[r][pe->rank]);
+        lens_in[r] = w->lens_out[r][pe->rank];
+    }
+    pthread_barrier_wait(&w->bar);
+    return RT_OK;
+}
+
 static rt_status t_bcast(const rt_peers *pe, rt_buf *b)
 {
     world *w = world_of(pe);
@@ -98,6 +118,7 @@ typedef struct plan {
     size_t fail_work; /* an item whose work fails here (SIZE_MAX: none) */
     size_t fail_put;  /* rank 0: an item whose commit fails (SIZE_MAX: none) */
     rt_status before; /* a failure before the first step (RT_OK: none) */
+    bool fed;         /* step 1 takes inputs from rank 0 (rt_spread_run_fed) */
 } plan;
 
 typedef struct run {
@@ -107,6 +128,7 @@ typedef struct run {
     rt_buf written; /* rank 0: every step's commits */
     size_t next;    /* rank 0: the item expected next */
     bool order_ok;
+    uint64_t taken[4096]; /* a fed step's inputs, by item */
     rt_status st;
     rt_error err;
 } run;
@@ -122,7 +144,32 @@ static void item_text(size_t step, size_t k, rt_buf *b)
 typedef struct step_ctx {
     run *r;
     size_t step;
+    bool fed;
 } step_ctx;
+
+/* A fed step's input of item k: what rank 0 gives, and what every process works from. */
+static uint64_t input_of(size_t k)
+{
+    return k * 7 + 1;
+}
+
+static rt_status give(void *ctx, size_t k, unsigned rank, rt_buf *out, rt_error *err)
+{
+    (void)ctx, (void)err;
+    cr_assert_neq(rank, 0);
+    uint64_t v = input_of(k);
+    rt_buf_append(out, &v, sizeof v);
+    return RT_OK;
+}
+
+static rt_status take(void *ctx, size_t k, const char *data, size_t len, rt_error *err)
+{
+    step_ctx *c = ctx;
+    if (len != sizeof(uint64_t) || k >= 4096)
+        return rt_error_set(err, RT_ECORRUPT, "f", 0, 0, NULL, "bad input for %zu", k);
+    memcpy(&c->r->taken[k], data, len);
+    return RT_OK;
+}
 
 static rt_status work(void *ctx, unsigned slot, size_t k, rt_error *err)
 {
@@ -130,6 +177,8 @@ static rt_status work(void *ctx, unsigned slot, size_t k, rt_error *err)
     cr_assert_lt(slot, SLOTS_MAX);
     if (k == c->r->pl.fail_work)
         return rt_error_set(err, RT_EINVAL, "f", 0, 0, NULL, "work failed on %zu", k);
+    if (c->fed && c->r->p.pe.rank != 0 && c->r->taken[k] != input_of(k))
+        return rt_error_set(err, RT_EINVAL, "f", 0, 0, NULL, "no input for %zu", k);
     rt_buf_reset(&c->r->slot[slot]);
     item_text(c->step, k, &c->r->slot[slot]);
     return RT_OK;
@@ -163,10 +212,16 @@ static void *process_main(void *arg)
     rt_status st = r->pl.before;
     if (st != RT_OK) rt_error_set(&r->err, st, NULL, 0, 0, NULL, "failed before");
     for (unsigned s = 0; s < r->pl.steps && st == RT_OK; s++) {
-        step_ctx c = {r, s};
+        step_ctx c = {r, s, r->pl.fed && s == 1};
         r->next = 0;
         unsigned slots = 2 * r->pl.threads;
-        st = rt_spread_run(&sp, r->pl.n[s], r->pl.threads, slots, work, pack, put, &c, &r->err);
+        if (c.fed) { /* (the others learn the step's items from rank 0) */
+            rt_spread_job job = {work, pack, put, give, take, &c};
+            size_t n = r->p.pe.rank == 0 ? r->pl.n[s] : RT_SPREAD_ANY;
+            st = rt_spread_run_fed(&sp, n, r->pl.threads, slots, &job, &r->err);
+        } else {
+            st = rt_spread_run(&sp, r->pl.n[s], r->pl.threads, slots, work, pack, put, &c, &r->err);
+        }
     }
     r->st = rt_spread_end(&sp, st, &r->err);
     rt_spread_free(&sp);
@@ -185,8 +240,9 @@ static void run_world(unsigned size, const plan *plans, run *runs)
         r->pl = plans[i];
         r->order_ok = true;
         r->p.w = &w;
-        r->p.pe = (rt_peers){i,    size,    r->p.lens, r->p.lens + PROCS_MAX, t_allgather, t_gather,
-                             NULL, t_bcast, &r->p};
+        r->p.pe =
+            (rt_peers){i,          size,    r->p.lens, r->p.lens + PROCS_MAX, t_allgather, t_gather,
+                       t_alltoall, t_bcast, &r->p};
         for (int k = 0; k < SLOTS_MAX; k++)
             rt_buf_init(&r->slot[k]);
         rt_buf_init(&r->written);
@@ -208,7 +264,7 @@ static void free_runs(run *runs, unsigned size)
 
 static plan ok_plan(size_t n0, size_t n1, size_t n2, unsigned threads)
 {
-    return (plan){{n0, n1, n2}, 3, threads, SIZE_MAX, SIZE_MAX, RT_OK};
+    return (plan){{n0, n1, n2}, 3, threads, SIZE_MAX, SIZE_MAX, RT_OK, false};
 }
 
 /* Rank 0 wrote the first n[s] items of each step s, in order, and nothing else. */
@@ -228,12 +284,19 @@ static void assert_written(const run *r0, size_t n0, size_t n1, size_t n2)
 
 Test(spread, commits_every_item_in_order_whatever_the_processes_and_threads)
 {
+    /* Step 1 fed (rank 0 gives each item's input; the others learn the count from it), or
+     * not; a fed step of no items is still a step. */
     const size_t sizes[][3] = {{1, 0, 5}, {7, 1000, 3}, {2048, 33, 64}};
-    for (unsigned size = 1; size <= PROCS_MAX; size++) {
-        for (size_t c = 0; c < sizeof sizes / sizeof *sizes; c++) {
+    for (unsigned cases = 0; cases < 2 * PROCS_MAX * 3; cases++) {
+        unsigned size = 1 + cases / 6 % PROCS_MAX;
+        size_t c = cases % 3;
+        bool fed = cases / 3 % 2;
+        {
             plan plans[PROCS_MAX];
-            for (unsigned i = 0; i < size; i++)
+            for (unsigned i = 0; i < size; i++) {
                 plans[i] = ok_plan(sizes[c][0], sizes[c][1], sizes[c][2], 1 + (i + c) % 3);
+                plans[i].fed = fed;
+            }
             run runs[PROCS_MAX];
             run_world(size, plans, runs);
             for (unsigned i = 0; i < size; i++)
