@@ -1,8 +1,9 @@
 /* spread: ordered work (engine/ordered) shared out among the processes of a distributed run.
  *
  * Owns how the other processes help rank 0 write its output directory. Every process holds
- * the same items (the run's invoices and journal lines, billed on each) and runs the same
- * writers; where a writer would call rt_ordered_run it calls rt_spread_run, which cuts the
+ * the same items (the run's invoices and journal lines, billed on each), or is given by rank
+ * 0 what an item needs before each round (a fed step: the usage detail's partitions), and
+ * runs the same writers; where a writer would call rt_ordered_run it calls rt_spread_run, which cuts the
  * items into rounds of one block per process (rank 0 sizes the blocks: at least its slots,
  * and about 32 rounds a step), works each process's block on its own threads, and sends each
  * item's result, packed, to rank 0, which commits every item of the round in item order, on a
