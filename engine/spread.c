@@ -283,11 +283,6 @@ static rt_error finish_commit(round_commit *rc)
     return rc->verdict;
 }
 
-/* The rounds of a step of n items, `per` a process a round. Every process works its block of
- * a round and sends it to rank 0 (gather); rank 0 checks the round's statuses and commits it
- * while every process works the next round, and says its verdict after the next round's
- * gather (or after the last): a failure stops every process there. A process whose own work
- * failed (or `mine`, failed from the start) sends its failure instead of a block. */
 /* Before a round of a fed step: rank 0 gives each other process the inputs of its block's
  * items (alltoall: a length and the bytes per item), which takes them. A process that failed
  * (or whose give or take fails) takes part with what it has, and fails the round. */
@@ -405,7 +400,9 @@ static rt_status run_step(rt_spread *sp, size_t n, unsigned threads, unsigned sl
     /* A round gives each process at least a slot per item, and a step is about ROUNDS rounds:
      * each round waits for its slowest process, so fewer rounds wait less, and more hold less
      * of the output at rank 0 at once. */
-    size_t size = sp->peers->size, per = (n + ROUNDS * size - 1) / (ROUNDS * size);
+    size_t size = sp->peers->size;
+    RT_ASSERT(n != RT_SPREAD_ANY || sp->peers->rank != 0); /* rank 0 knows its items */
+    size_t per = n == RT_SPREAD_ANY ? 1 : (n + ROUNDS * size - 1) / (ROUNDS * size);
     say s;
     memset(&s, 0, sizeof s);
     s.kind = SAY_GO;
@@ -430,7 +427,12 @@ static rt_status run_step(rt_spread *sp, size_t n, unsigned threads, unsigned sl
     rt_error_clear(&mine);
     if ((s.n != n && n != RT_SPREAD_ANY) || s.step != sp->steps || (bool)s.fed != fed)
         out_of_step(&mine);
-    return rounds(sp, (size_t)s.n, (size_t)s.per, threads, slots, s.fed, job, mine, err);
+    rt_status st = rounds(sp, (size_t)s.n, (size_t)s.per, threads, slots, s.fed, job, mine, err);
+    if (s.fed) { /* (a fed step's inputs are large: not kept for the steps after it) */
+        rt_buf_free(&sp->feed);
+        rt_buf_free(&sp->out);
+    }
+    return st;
 }
 
 rt_status rt_spread_run(rt_spread *sp, size_t n, unsigned threads, unsigned slots,

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "engine/money.h"
 #include "engine/ordered.h"
@@ -1198,8 +1199,10 @@ static rt_status unit_give(void *ctx, size_t k, unsigned rank, rt_buf *out, rt_e
         uint64_t sv[3] = {x->stream, x->lo, x->hi};
         rt_buf_append(out, sv, sizeof sv);
     }
+    /* The file, once per process: whether it follows, its XXH3 (it crosses the network, and
+     * its records index the catalog), its length. */
     bool *sent = &j->sent[(size_t)u->p * j->size + rank];
-    uint64_t file[2] = {!*sent, 0};
+    uint64_t file[3] = {!*sent, 0, 0};
     size_t at = out->len;
     rt_buf_append(out, file, sizeof file);
     if (*sent || out->failed) return RT_OK;
@@ -1207,7 +1210,8 @@ static rt_status unit_give(void *ctx, size_t k, unsigned rank, rt_buf *out, rt_e
     spill_path(j->d, u->p, path, sizeof path);
     rt_status st = read_file(path, out, err);
     if (st != RT_OK) return st;
-    file[1] = out->len - at - sizeof file;
+    file[2] = out->len - at - sizeof file;
+    file[1] = XXH3_64bits(out->data + at + sizeof file, (size_t)file[2]);
     memcpy(out->data + at, file, sizeof file);
     *sent = true;
     return RT_OK;
@@ -1258,15 +1262,16 @@ static rt_status unit_take(void *ctx, size_t k, const char *data, size_t len, rt
     rt_buf_append(&j->taken_units, &u, sizeof u);
     if (j->taken_units.failed || j->taken_steps.failed)
         return rt_error_set(err, RT_ENOMEM, RT_DETAIL_NAME, 0, 0, NULL, "out of memory");
-    uint64_t file[2];
+    uint64_t file[3];
     const char *bytes;
-    if (!rt_buf_peek_framed(data, len, &at, file, 2, &bytes) || at != len)
+    if (!rt_buf_peek_framed(data, len, &at, file, 3, &bytes) || at != len)
         return damaged_unit(err);
-    if (!file[0]) return d->spill_made[u.p] ? RT_OK : damaged_unit(err);
+    if (!file[0]) return d->spill_made[u.p] && !file[2] ? RT_OK : damaged_unit(err);
+    if (XXH3_64bits(bytes, (size_t)file[2]) != file[1]) return damaged_unit(err);
     char path[PATH_MAX];
     spill_path(d, u.p, path, sizeof path);
     d->spill_made[u.p] = true; /* (removed with the directory, whatever happens) */
-    return write_file(path, bytes, (size_t)file[1], err);
+    return write_file(path, bytes, (size_t)file[2], err);
 }
 
 /* A group as it travels: fixed fields, its currency by code. */
@@ -1329,6 +1334,8 @@ static rt_status unit_put(void *ctx, size_t k, const char *data, size_t len, rt_
     }
     e->group_count = (size_t)head[2];
     uint64_t frames = head[1] / sizeof(uint64_t);
+    /* (The run's conservation check counts every event once: no more than are left.) */
+    uint64_t events_left = j->d->res->counts.rated - j->d->out_rows;
     for (size_t i = 0; i < e->group_count; i++, at += sizeof(packed_group)) {
         packed_group pg;
         memcpy(&pg, data + at, sizeof pg);
@@ -1345,17 +1352,29 @@ static rt_status unit_put(void *ctx, size_t k, const char *data, size_t len, rt_
         g->skip = pg.skip;
         g->events = pg.events;
         g->amount_nanos = pg.amount_nanos;
+        /* What commit_partition reads: the catalog rows, the invoice line the key names (as
+         * record_key makes it), the frames, and at least one event. */
+        uint32_t line = (uint32_t)g->key, acct = g->head.account;
         if (!g->currency || g->first_frame > g->last_frame || g->last_frame >= frames ||
-            g->head.account >= cat->account_count || g->head.charge >= cat->charge_count)
+            acct >= cat->account_count || g->head.charge >= cat->charge_count ||
+            g->key >> 32 != acct || g->events == 0 || g->events > events_left)
             return damaged_unit(err);
+        if (!(line & UNMAPPED_RANK) &&
+            (j->d->invoice_of[acct] == NO_INVOICE ||
+             line >= j->d->res->invoices->items[j->d->invoice_of[acct]].line_count))
+            return damaged_unit(err);
+        events_left -= g->events;
     }
     rt_buf_reset(&e->mem);
     rt_buf_append(&e->mem, data + at, (size_t)head[3]);
     if (e->mem.failed || e->frame_ends.failed)
         return rt_error_set(err, RT_ENOMEM, RT_DETAIL_NAME, 0, 0, NULL, "out of memory");
     e->written = head[0];
+    /* Frames end in order, the last where the bytes do. */
     const uint64_t *ends = (const uint64_t *)(const void *)e->frame_ends.data;
-    if (frames ? ends[frames - 1] != e->written || e->written != head[3] : head[3] != 0)
+    for (uint64_t f = 0; f < frames; f++)
+        if (ends[f] <= (f ? ends[f - 1] : 0)) return damaged_unit(err);
+    if (e->written != head[3] || (frames ? ends[frames - 1] : 0) != e->written)
         return damaged_unit(err);
     return commit_partition(j->d, e, err);
 }
