@@ -225,8 +225,9 @@ static rt_status book_invoice(booker *b, const rt_invoice_set *set, uint32_t i, 
         st = credit(base, inv->taxes[s].tax_minor, &r, &fn_sum, &out[n++]);
     }
     if (st != RT_OK)
-        return rt_error_set(err, st, NULL, 0, 0, NULL, "invoice %s: FX conversion overflows",
-                            inv->number);
+        return rt_error_set(err, st, NULL, 0, 0, NULL,
+                            "the invoice of account %s: FX conversion overflows",
+                            cat->accounts[inv->account].account_id);
     base.gl = ar;
     base.kind = RT_JL_RECEIVABLE;
     base.subtotal = 0;

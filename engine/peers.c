@@ -31,3 +31,23 @@ rt_status rt_peers_failure(const rt_error *e, unsigned rank, rt_error *err)
     }
     return e->code;
 }
+
+rt_status rt_peers_damaged(unsigned rank, rt_error *err)
+{
+    return rt_error_set(err, RT_ECORRUPT, NULL, 0, 0, NULL,
+                        "process %u sent what this process cannot read (are they the same "
+                        "build of ratel?)",
+                        rank);
+}
+
+bool rt_peers_bcast_record(const rt_peers *pe, void *rec, size_t len, rt_buf *scratch)
+{
+    if (pe->rank == 0) {
+        rt_buf word = {rec, len, len, false};
+        return pe->bcast(pe, &word) == RT_OK;
+    }
+    rt_buf_reset(scratch);
+    if (pe->bcast(pe, scratch) != RT_OK || scratch->len != len) return false;
+    memcpy(rec, scratch->data, len);
+    return true;
+}

@@ -13,6 +13,7 @@
 #ifndef RT_PEERS_H
 #define RT_PEERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,6 +50,12 @@ rt_error rt_peers_status(rt_status st, const rt_error *err);
  * prefixed "process N: " when it is not rank 0, whose errors are those a run in one process
  * would give. */
 rt_status rt_peers_failure(const rt_error *e, unsigned rank, rt_error *err);
+
+/* What a process reports of bytes process `rank` sent that it cannot read (into err). */
+rt_status rt_peers_damaged(unsigned rank, rt_error *err);
+/* Rank 0's record of `len` bytes at rec to every process (into rec there, through scratch);
+ * rank 0 sends it from where it is, needing no memory. False where it did not arrive whole. */
+bool rt_peers_bcast_record(const rt_peers *pe, void *rec, size_t len, rt_buf *scratch);
 
 #ifdef RATEL_HAVE_MPI
 /* Join the Open MPI job this process was started in (mpirun), any one thread at a time making

@@ -785,12 +785,6 @@ static rt_status x_memory(rt_error *err)
     return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
 }
 
-static rt_status x_damaged(unsigned rank, rt_error *err)
-{
-    return rt_error_set(err, RT_ECORRUPT, NULL, 0, 0, NULL,
-                        "process %u sent what this process cannot read (are they the same "
-                        "build of ratel?)", rank);
-}
 
 /* Every process's status: the first failure by rank becomes every process's. */
 static rt_status x_agree(pipeline *p, rt_status st, rt_error *err)
@@ -801,7 +795,7 @@ static rt_status x_agree(pipeline *p, rt_status st, rt_error *err)
         return x_memory(err);
     for (unsigned r = 0; r < p->peers->size; r++) {
         rt_error e;
-        if (p->xlens[r] != sizeof e) return x_damaged(r, err);
+        if (p->xlens[r] != sizeof e) return rt_peers_damaged(r, err);
         memcpy(&e, p->xin.data + r * sizeof e, sizeof e);
         if (e.code != RT_OK) return rt_peers_failure(&e, r, err);
     }
@@ -845,7 +839,7 @@ static rt_status x_check(pipeline *p, rt_status st, const rt_pricebook_info *boo
     p->peers->allgather(p->peers, &mine, sizeof mine, &p->xin, p->xlens);
     x_hello h0, h;
     for (unsigned r = 0; r < p->peers->size; r++) {
-        if (p->xlens[r] != sizeof h) return x_damaged(r, err);
+        if (p->xlens[r] != sizeof h) return rt_peers_damaged(r, err);
         memcpy(&h, p->xin.data + r * sizeof h, sizeof h);
         if (h.status.code != RT_OK) return rt_peers_failure(&h.status, r, err);
         if (r == 0) {
@@ -893,7 +887,7 @@ static rt_status x_agree_inputs(pipeline *p, rt_status st, rt_error *err)
     const size_t one = sizeof e + sizeof digest;
     uint64_t d0 = 0;
     for (unsigned r = 0; r < p->peers->size; r++) {
-        if (p->xlens[r] != one) return x_damaged(r, err);
+        if (p->xlens[r] != one) return rt_peers_damaged(r, err);
         uint64_t d;
         memcpy(&e, p->xin.data + r * one, sizeof e);
         memcpy(&d, p->xin.data + r * one + sizeof e, sizeof d);
@@ -974,7 +968,8 @@ static rt_status exchange_rated(pipeline *p, rt_status own, const rt_error *own_
         x_reader rd = {p->xin.data + at, p->xlens[r], 0, false};
         rt_error pe;
         uint32_t pn;
-        if (!x_take(&rd, &pe, sizeof pe) || !x_take(&rd, &pn, sizeof pn)) return x_damaged(r, err);
+        if (!x_take(&rd, &pe, sizeof pe) || !x_take(&rd, &pn, sizeof pn))
+            return rt_peers_damaged(r, err);
         if (pe.code != RT_OK) return rt_peers_failure(&pe, r, err);
         if (pn != n)
             return rt_error_set(err, RT_EINVAL, NULL, 0, 0, NULL,
@@ -994,14 +989,14 @@ static rt_status exchange_rated(pipeline *p, rt_status own, const rt_error *own_
             rt_error se;
             if (!x_take(&rd, &i, sizeof i) || !x_take(&rd, &se, sizeof se) || i >= n ||
                 !p->slots[i].foreign || p->slots[i].chunk.seq % size != r)
-                return x_damaged(r, err);
+                return rt_peers_damaged(r, err);
             slot *s = &p->slots[i];
             s->status = se.code;
             s->err = se;
             if (se.code != RT_OK) continue;
-            if (!x_take(&rd, s->part_start, sizeof s->part_start)) return x_damaged(r, err);
+            if (!x_take(&rd, s->part_start, sizeof s->part_start)) return rt_peers_damaged(r, err);
             for (unsigned k = 0; k < RT_DEDUP_PARTS; k++)
-                if (s->part_start[k + 1] < s->part_start[k]) return x_damaged(r, err);
+                if (s->part_start[k + 1] < s->part_start[k]) return rt_peers_damaged(r, err);
             if (room && !shadow_room(s, s->part_start[RT_DEDUP_PARTS])) room = false;
         }
     }
@@ -1112,7 +1107,7 @@ static rt_status exchange_duplicates(pipeline *p, unsigned n, rt_status st, rt_e
     size_t at = 0;
     for (unsigned r = 0; r < size; r++) {
         rt_error pe;
-        if (p->xlens[r] < sizeof pe) return x_damaged(r, err);
+        if (p->xlens[r] < sizeof pe) return rt_peers_damaged(r, err);
         memcpy(&pe, p->xin.data + at, sizeof pe);
         if (pe.code != RT_OK) return rt_peers_failure(&pe, r, err);
         at += p->xlens[r];
@@ -1126,7 +1121,7 @@ static rt_status exchange_duplicates(pipeline *p, unsigned n, rt_status st, rt_e
             uint32_t pos[2];
             if (!x_take(&rd, pos, sizeof pos) || pos[0] >= n || p->slots[pos[0]].foreign ||
                 pos[1] >= p->slots[pos[0]].part_start[RT_DEDUP_PARTS])
-                return x_damaged(r, err);
+                return rt_peers_damaged(r, err);
             slot *s = &p->slots[pos[0]];
             s->rated[s->by_part[pos[1]]].flags |= RT_RATED_DUPLICATE;
         }
@@ -1166,7 +1161,7 @@ static rt_status share_plan(pipeline *p, unsigned n, uint64_t expected, rt_statu
     p->peers->allgather(p->peers, b->data, b->len, &p->xin, p->xlens);
     size_t at = 0;
     for (unsigned r = 0; r < p->peers->size; r++) {
-        if (p->xlens[r] < sizeof e) return x_damaged(r, err);
+        if (p->xlens[r] < sizeof e) return rt_peers_damaged(r, err);
         memcpy(&e, p->xin.data + at, sizeof e);
         if (e.code != RT_OK) return rt_peers_failure(&e, r, err);
         at += p->xlens[r];
@@ -1251,7 +1246,7 @@ static rt_status exchange_encoded(pipeline *p, unsigned n, const rt_run_counts *
                 break;
             }
             if (!x_take(&rd, wave, sizeof wave)) {
-                st = x_damaged(r, &verdict);
+                st = rt_peers_damaged(r, &verdict);
                 break;
             }
             p->counts.rated += wave[0];
@@ -1261,12 +1256,12 @@ static rt_status exchange_encoded(pipeline *p, unsigned n, const rt_run_counts *
                 x_chunk_head h;
                 if (!x_take(&rd, &h, sizeof h) || h.slot >= n || !p->slots[h.slot].foreign ||
                     rd.len - rd.at < h.packed) {
-                    st = x_damaged(r, &verdict);
+                    st = rt_peers_damaged(r, &verdict);
                     break;
                 }
                 slot *s = &p->slots[h.slot];
                 if (s->chunk.seq % p->peers->size != r || s->came) {
-                    st = x_damaged(r, &verdict);
+                    st = rt_peers_damaged(r, &verdict);
                     break;
                 }
                 s->came = true;
@@ -1286,7 +1281,7 @@ static rt_status exchange_encoded(pipeline *p, unsigned n, const rt_run_counts *
         }
         for (unsigned i = 0; i < n && st == RT_OK; i++)
             if (p->slots[i].foreign && !p->slots[i].came)
-                st = x_damaged(p->slots[i].chunk.seq % p->peers->size, &verdict);
+                st = rt_peers_damaged(p->slots[i].chunk.seq % p->peers->size, &verdict);
         if (st == RT_OK) {
             rt_error fe;
             rt_error_clear(&fe);
@@ -1297,10 +1292,7 @@ static rt_status exchange_encoded(pipeline *p, unsigned n, const rt_run_counts *
         }
     }
     /* Rank 0's verdict to every process (a process that could not send is told so too). */
-    rt_buf_reset(b);
-    rt_buf_append(b, &verdict, sizeof verdict);
-    if (p->peers->bcast(p->peers, b) != RT_OK || b->len != sizeof verdict) return x_memory(err);
-    memcpy(&verdict, b->data, sizeof verdict);
+    if (!rt_peers_bcast_record(p->peers, &verdict, sizeof verdict, b)) return x_memory(err);
     if (verdict.code != RT_OK) return rt_peers_failure(&verdict, 0, err);
     return st == RT_OK ? RT_OK : x_memory(err);
 }
@@ -1319,7 +1311,7 @@ static rt_status parts_of_blocks(const rt_buf *in, const uint64_t *lens, unsigne
 {
     size_t at = 0;
     for (unsigned r = 0; r < n; r++) {
-        if (lens[r] % sizeof(rt_agg_entry)) return x_damaged(r, err);
+        if (lens[r] % sizeof(rt_agg_entry)) return rt_peers_damaged(r, err);
         if (rt_agg_from_entries(&parts[r], in->data + at,
                                 (size_t)(lens[r] / sizeof(rt_agg_entry))) != RT_OK)
             return x_memory(err);
@@ -1435,7 +1427,7 @@ static rt_status exchange_aggregates(pipeline *p, rt_aggregates **parts, unsigne
                 st = rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "process %u: out of memory",
                                   r);
             else if (len - sizeof hdr != hdr[0] * sizeof(rt_agg_entry))
-                st = x_damaged(r, err);
+                st = rt_peers_damaged(r, err);
             else if (r != rank && rt_agg_from_entries(&all[k++], p->xin.data + at + sizeof hdr,
                                                       (size_t)hdr[0]) != RT_OK)
                 st = x_memory(err);
@@ -1493,7 +1485,7 @@ static rt_status write_billed(pipeline *p, const char *path, uint64_t *count, ui
     for (unsigned r = 0; r < size; r++) {
         if (p->xlens[r] != sizeof e + sizeof mine) {
             free(sorted);
-            return x_damaged(r, err);
+            return rt_peers_damaged(r, err);
         }
         memcpy(&e, p->xin.data + r * p->xlens[r], sizeof e);
         memcpy(&mine, p->xin.data + r * p->xlens[r] + sizeof e, sizeof mine);
@@ -1523,7 +1515,7 @@ static rt_status write_billed(pipeline *p, const char *path, uint64_t *count, ui
             size_t at = 0;
             for (unsigned r = 0; r < from; r++) at += p->xlens[r];
             if (p->xlens[from] % sizeof(rt_fp128)) {
-                st = x_damaged(from, err);
+                st = rt_peers_damaged(from, err);
                 continue;
             }
             /* (Only the owner sends: its block is at offset 0 of the gathered bytes, aligned.) */
@@ -2532,6 +2524,25 @@ static void *finish_main(void *arg)
     return NULL;
 }
 
+/* The run's books, on every process alike: the accrual (and no document), or the rerun's
+ * corrections and the journal. The journal refers to documents by index, so it is booked
+ * before they are numbered (assign_numbers, apply_numbers), and a distributed run's
+ * processes compare it with rank 0's (share_books). */
+static rt_status book(run_state *rs, const rt_run_config *cfg, rt_error *err)
+{
+    rt_status st;
+    if (cfg->accrue_only) {
+        /* Accrue what the invoices would bill, then issue none of them. */
+        st = rt_journal_book_accrual(&rs->cat, &rs->invoices, &rs->p.rctx.period, &rs->journal,
+                                     err);
+        rt_invoice_set_free(&rs->invoices);
+        rt_arena_init(&rs->invoices.arena, 4096);
+        return st;
+    }
+    if ((st = correct(rs, err)) != RT_OK) return st;
+    return book_journal(rs, err);
+}
+
 /* What each process of a distributed run billed and booked, to be compared with rank 0's
  * before any process writes: every document (all it holds but its number, which only rank 0
  * has yet: header, lines, VAT subtotals), every journal line, and the order files (sizes and
@@ -2603,7 +2614,7 @@ static rt_status share_books(run_state *rs, rt_status st, uint64_t first[2], rt_
     if (st == RT_OK && !mine.digest) mine.status = rt_peers_status(x_memory(err), err);
     p->peers->allgather(p->peers, &mine, sizeof mine, &p->xin, p->xlens);
     for (unsigned r = 0; r < p->peers->size; r++) {
-        if (p->xlens[r] != sizeof h) return x_damaged(r, err);
+        if (p->xlens[r] != sizeof h) return rt_peers_damaged(r, err);
         memcpy(&h, p->xin.data + r * sizeof h, sizeof h);
         if (h.status.code != RT_OK) return rt_peers_failure(&h.status, r, err);
         if (r == 0) r0 = h;
@@ -2618,25 +2629,15 @@ static rt_status share_books(run_state *rs, rt_status st, uint64_t first[2], rt_
     return RT_OK;
 }
 
-/* A distributed run's process other than rank 0, once it has billed: the accrual or the
- * corrections and the journal, the documents numbered as rank 0 numbered them, and its part of
- * the writers' work (the tables and documents, for rank 0 to write); rank 0's outcome comes
- * after (share_outcome). */
+/* A distributed run's process other than rank 0, once it has billed: its books (book), the
+ * documents numbered as rank 0 numbered them, and its part of the writers' work (the tables,
+ * the usage detail and the documents, for rank 0 to write); rank 0's outcome comes after
+ * (share_outcome). */
 static rt_status assist(run_state *rs, const rt_run_config *cfg, rt_status st, rt_error *err)
 {
     pipeline *p = &rs->p;
     uint64_t first[2] = {0, 0};
-    if (st == RT_OK && cfg->accrue_only) {
-        st = rt_journal_book_accrual(&rs->cat, &rs->invoices, &p->rctx.period, &rs->journal,
-                                     err);
-        rt_invoice_set_free(&rs->invoices);
-        rt_arena_init(&rs->invoices.arena, 4096);
-    } else if (st == RT_OK) {
-        /* The journal before the numbers (it refers to documents by index), so that it is
-         * compared with rank 0's. */
-        st = correct(rs, err);
-        if (st == RT_OK) st = book_journal(rs, err);
-    }
+    if (st == RT_OK) st = book(rs, cfg, err);
     if ((st = share_books(rs, st, first, err)) != RT_OK) return st;
     if (!cfg->accrue_only) {
         const rt_company *co = rs->cat.company;
@@ -2669,12 +2670,11 @@ static rt_status assist(run_state *rs, const rt_run_config *cfg, rt_status st, r
 }
 
 /* Rank 0's books before its outputs: the registry's write transaction begun, the period
- * checked again, the run's number, then the accrual, or the corrections, the documents'
- * numbers (first[2], see assign_numbers) and the journal; and the totals for its record. */
+ * checked again, the run's number, the books (book), the documents' numbers (first[2], see
+ * assign_numbers), and the totals for its record. */
 static rt_status commit_books(run_state *rs, const rt_run_config *cfg, uint64_t *run_no,
                               uint64_t first[2], rt_run_record *rec, rt_error *err)
 {
-    pipeline *p = &rs->p;
     rt_status st;
     uint64_t prior;
     if ((st = rt_registry_begin(rs->store, &rs->txn, err)) != RT_OK) return st;
@@ -2691,19 +2691,10 @@ static rt_status commit_books(run_state *rs, const rt_run_config *cfg, uint64_t 
                             "period %s was billed again by run %" PRIu64 " while this rerun was "
                             "rating", cfg->period, prior);
     if ((st = rt_registry_next_run_no(rs->txn, run_no, err)) != RT_OK) return st;
-    if (cfg->accrue_only) {
-        /* Accrue what the invoices would bill, then issue none of them. */
-        if ((st = rt_journal_book_accrual(&rs->cat, &rs->invoices, &p->rctx.period, &rs->journal,
-                                          err)) != RT_OK)
-            return st;
-        rt_invoice_set_free(&rs->invoices);
-        rt_arena_init(&rs->invoices.arena, 4096);
-    } else {
-        if ((st = correct(rs, err)) != RT_OK) return st;
-        if ((st = assign_numbers(rs->txn, rs->cat.company, &rs->invoices, first, err)) != RT_OK)
-            return st;
-        if ((st = book_journal(rs, err)) != RT_OK) return st;
-    }
+    if ((st = book(rs, cfg, err)) != RT_OK) return st;
+    if (!cfg->accrue_only &&
+        (st = assign_numbers(rs->txn, rs->cat.company, &rs->invoices, first, err)) != RT_OK)
+        return st;
     memset(rec, 0, sizeof *rec);
     return totals_by_currency(&rs->invoices, rec->totals, &rec->total_count, err);
 }
@@ -2909,13 +2900,10 @@ static void cleanup(run_state *rs, const rt_run_config *cfg)
 static rt_status share_threads(run_state *rs, const rt_run_config *cfg, rt_error *err)
 {
     pipeline *p = &rs->p;
-    unsigned t = run_threads(cfg);
+    rs->wave_threads = run_threads(cfg);
     p->xlens = p->peers->lens_in;
-    rt_buf_reset(&p->xout);
-    rt_buf_append(&p->xout, &t, sizeof t);
-    if (p->peers->bcast(p->peers, &p->xout) != RT_OK || p->xout.len != sizeof t)
+    if (!rt_peers_bcast_record(p->peers, &rs->wave_threads, sizeof rs->wave_threads, &p->xout))
         return x_memory(err);
-    memcpy(&rs->wave_threads, p->xout.data, sizeof t);
     return RT_OK;
 }
 
@@ -2923,11 +2911,7 @@ static rt_status share_threads(run_state *rs, const rt_run_config *cfg, rt_error
 static rt_status share_outcome(pipeline *p, rt_status st, rt_error *err)
 {
     rt_error e = rt_peers_status(st, err);
-    rt_buf_reset(&p->xout);
-    rt_buf_append(&p->xout, &e, sizeof e);
-    if (p->peers->bcast(p->peers, &p->xout) != RT_OK || p->xout.len != sizeof e)
-        return x_memory(err);
-    memcpy(&e, p->xout.data, sizeof e);
+    if (!rt_peers_bcast_record(p->peers, &e, sizeof e, &p->xout)) return x_memory(err);
     if (e.code != RT_OK && err) *err = e;
     return e.code;
 }

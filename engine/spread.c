@@ -60,14 +60,6 @@ static rt_status memory(rt_error *err)
     return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
 }
 
-static rt_status damaged(unsigned rank, rt_error *err)
-{
-    return rt_error_set(err, RT_ECORRUPT, NULL, 0, 0, NULL,
-                        "process %u sent what this process cannot read (are they the same "
-                        "build of ratel?)",
-                        rank);
-}
-
 /* (Named after its process as every failure is: rt_peers_failure.) */
 static rt_status out_of_step(rt_error *err)
 {
@@ -76,39 +68,21 @@ static rt_status out_of_step(rt_error *err)
                         "ratel, with the same inputs?)");
 }
 
-/* Rank 0's `s` to every process (into *s there; rank 0 sends it from where it is, needing
- * no memory). A word that does not arrive whole is taken as rank 0's end with a failure. */
+/* Rank 0's `s` to every process (into *s there). A word that does not arrive whole is taken
+ * as rank 0's end with a failure. */
 static void say_all(rt_spread *sp, say *s)
 {
-    if (sp->peers->rank == 0) {
-        rt_buf word = {(char *)s, sizeof *s, sizeof *s, false};
-        sp->peers->bcast(sp->peers, &word);
-        return;
-    }
-    rt_buf_reset(&sp->out);
-    if (sp->peers->bcast(sp->peers, &sp->out) == RT_OK && sp->out.len == sizeof *s) {
-        memcpy(s, sp->out.data, sizeof *s);
-        return;
-    }
+    if (rt_peers_bcast_record(sp->peers, s, sizeof *s, &sp->out)) return;
     memset(s, 0, sizeof *s);
     s->kind = SAY_END;
-    damaged(0, &s->status);
+    rt_peers_damaged(0, &s->status);
 }
 
 /* Rank 0's verdict on a round (v there) to every process; its code returned, into err when
  * it failed. */
 static rt_status verdict_all(rt_spread *sp, rt_error *v, rt_error *err)
 {
-    if (sp->peers->rank == 0) {
-        rt_buf word = {(char *)v, sizeof *v, sizeof *v, false};
-        sp->peers->bcast(sp->peers, &word);
-    } else {
-        rt_buf_reset(&sp->out);
-        if (sp->peers->bcast(sp->peers, &sp->out) == RT_OK && sp->out.len == sizeof *v)
-            memcpy(v, sp->out.data, sizeof *v);
-        else
-            damaged(0, v);
-    }
+    if (!rt_peers_bcast_record(sp->peers, v, sizeof *v, &sp->out)) rt_peers_damaged(0, v);
     if (v->code != RT_OK && err) *err = *v;
     return v->code;
 }
@@ -204,7 +178,7 @@ static void check_round(const round_commit *rc, rt_error *v)
     for (unsigned r = 0; r < rc->size; r++) {
         block_head h;
         if (rc->lens[r] < sizeof h) {
-            damaged(r, v);
+            rt_peers_damaged(r, v);
             return;
         }
         memcpy(&h, rc->data + at, sizeof h);
@@ -236,25 +210,25 @@ static void commit_round(round_commit *rc)
         for (size_t i = from; i < to; i++) {
             uint64_t il;
             if (len - k < sizeof il) {
-                damaged(r, v);
+                rt_peers_damaged(r, v);
                 return;
             }
             memcpy(&il, data + k, sizeof il);
             k += sizeof il;
             if (len - k < il) {
-                damaged(r, v);
+                rt_peers_damaged(r, v);
                 return;
             }
             rt_status st = rc->put(rc->ctx, i, data + k, (size_t)il, v);
             if (st != RT_OK) {
                 v->code = st;
-                if (st == RT_ECORRUPT && r) damaged(r, v);
+                if (st == RT_ECORRUPT && r) rt_peers_damaged(r, v);
                 return;
             }
             k += (size_t)il;
         }
         if (k != len) {
-            damaged(r, v);
+            rt_peers_damaged(r, v);
             return;
         }
         at += len;
@@ -323,12 +297,12 @@ static void feed_round(rt_spread *sp, size_t base, size_t per, size_t n, const r
         uint64_t il;
         const char *bytes;
         if (!rt_buf_peek_framed(sp->feed.data, len, &at, &il, 1, &bytes)) {
-            damaged(0, mine);
+            rt_peers_damaged(0, mine);
             return;
         }
         if (job->take(job->ctx, k, bytes, (size_t)il, mine) != RT_OK) return;
     }
-    if (at != len) damaged(0, mine);
+    if (at != len) rt_peers_damaged(0, mine);
 }
 
 /* The rounds of a step of n items, `per` a process a round. Every process works its block of
@@ -389,7 +363,7 @@ static void hear(rt_spread *sp, say *s)
     if (s->kind == SAY_GO && s->per) return;
     sp->ended = true;
     sp->end = s->status;
-    if (s->kind != SAY_END) damaged(0, &sp->end);
+    if (s->kind != SAY_END) rt_peers_damaged(0, &sp->end);
 }
 
 static rt_status run_step(rt_spread *sp, size_t n, unsigned threads, unsigned slots, bool fed,
@@ -436,20 +410,13 @@ static rt_status run_step(rt_spread *sp, size_t n, unsigned threads, unsigned sl
 }
 
 rt_status rt_spread_run(rt_spread *sp, size_t n, unsigned threads, unsigned slots,
-                        rt_ordered_work_fn work, rt_spread_pack_fn pack, rt_spread_put_fn put,
-                        void *ctx, rt_error *err)
+                        const rt_spread_job *job, rt_error *err)
 {
+    if (!sp) return rt_ordered_run(n, threads, slots, job->work, job->commit, job->ctx, err);
     sp->steps++; /* (steps without items counted too: a process may skip one another takes) */
-    if (n == 0) return RT_OK;
-    rt_spread_job job = {work, pack, put, NULL, NULL, ctx};
-    return run_step(sp, n, threads, slots, false, &job, err);
-}
-
-rt_status rt_spread_run_fed(rt_spread *sp, size_t n, unsigned threads, unsigned slots,
-                            const rt_spread_job *job, rt_error *err)
-{
-    sp->steps++;
-    return run_step(sp, n, threads, slots, true, job, err);
+    bool fed = job->take != NULL;
+    if (n == 0 && !fed) return RT_OK;
+    return run_step(sp, n, threads, slots, fed, job, err);
 }
 
 rt_status rt_spread_end(rt_spread *sp, rt_status st, rt_error *err)
@@ -471,7 +438,7 @@ rt_status rt_spread_end(rt_spread *sp, rt_status st, rt_error *err)
             say s;
             hear(sp, &s);
             if (sp->ended) break;
-            rt_spread_job none = {NULL, NULL, NULL, NULL, NULL, NULL};
+            rt_spread_job none = {NULL, NULL, NULL, NULL, NULL, NULL, NULL};
             (void)rounds(sp, (size_t)s.n, (size_t)s.per, 1, 1, s.fed, &none, failed, NULL);
         }
     }
@@ -481,7 +448,7 @@ rt_status rt_spread_end(rt_spread *sp, rt_status st, rt_error *err)
         return memory(err);
     for (unsigned r = 0; r < sp->peers->size; r++) {
         rt_error e;
-        if (sp->peers->lens_in[r] != sizeof e) return damaged(r, err);
+        if (sp->peers->lens_in[r] != sizeof e) return rt_peers_damaged(r, err);
         memcpy(&e, sp->in[0].data + r * sizeof e, sizeof e);
         if (e.code != RT_OK) return rt_peers_failure(&e, r, err);
     }

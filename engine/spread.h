@@ -3,12 +3,12 @@
  * Owns how the other processes help rank 0 write its output directory. Every process holds
  * the same items (the run's invoices and journal lines, billed on each), or is given by rank
  * 0 what an item needs before each round (a fed step: the usage detail's partitions), and
- * runs the same writers; where a writer would call rt_ordered_run it calls rt_spread_run, which cuts the
- * items into rounds of one block per process (rank 0 sizes the blocks: at least its slots,
- * and about 32 rounds a step), works each process's block on its own threads, and sends each
- * item's result, packed, to rank 0, which commits every item of the round in item order, on a
- * thread of its own, while the next round is worked: the files rank 0 writes are the bytes
- * one process writes. Only rank 0 writes.
+ * runs the same writers. Their ordered work goes through rt_spread_run (rt_ordered_run in a
+ * run of one process), which cuts the items into rounds of one block per process (rank 0
+ * sizes the blocks: at least its slots, and about 32 rounds a step), works each process's
+ * block on its own threads, and sends each item's result, packed, to rank 0, which commits
+ * every item of the round in item order, on a thread of its own, while the next round is
+ * worked: the files rank 0 writes are the bytes one process writes. Only rank 0 writes.
  *
  * Every call is collective (engine/peers.h): a step starts with rank 0's word (go, with the
  * step's number and items, which every process compares with its own; or that rank 0 has
@@ -34,7 +34,7 @@ typedef struct rt_spread {
     unsigned steps;    /* rt_spread_run calls so far (compared with rank 0's) */
     bool ended;        /* rank 0: its end sent; the others: rank 0's end received */
     rt_error end;      /* the others: rank 0's status at its end */
-    rt_buf out, feed;  /* feed: a round's inputs (rt_spread_run_fed) */
+    rt_buf out, feed; /* feed: a fed step's inputs for a round */
     rt_buf in[2];      /* rank 0: two rounds' blocks, one received while the other commits */
     uint64_t *lens[2]; /* rank 0: their lengths by rank */
 } rt_spread;
@@ -50,40 +50,37 @@ typedef rt_status (*rt_spread_pack_fn)(void *ctx, unsigned slot, rt_buf *out);
 typedef rt_status (*rt_spread_put_fn)(void *ctx, size_t k, const char *data, size_t len,
                                       rt_error *err);
 
-/* Optional, for work that needs what only rank 0 has (rt_spread_run_fed): give appends to
- * out what process `rank` needs to work item k (rank 0, before the round); take receives it
- * there (the bytes stay valid until the round's work is done). */
+/* Optional, for work that needs what only rank 0 has (a fed step): give appends to out what
+ * process `rank` needs to work item k (rank 0, before the round); take receives it there. */
 typedef rt_status (*rt_spread_give_fn)(void *ctx, size_t k, unsigned rank, rt_buf *out,
                                        rt_error *err);
 typedef rt_status (*rt_spread_take_fn)(void *ctx, size_t k, const char *data, size_t len,
                                        rt_error *err);
 
+/* A writer's ordered work, however many processes do it. */
 typedef struct rt_spread_job {
     rt_ordered_work_fn work;
-    rt_spread_pack_fn pack;
+    rt_ordered_commit_fn commit; /* in one process (no spread) */
+    rt_spread_pack_fn pack;      /* in a distributed run */
     rt_spread_put_fn put;
-    rt_spread_give_fn give; /* NULL: every process has what its items need */
-    rt_spread_take_fn take;
+    rt_spread_give_fn give; /* a fed step (take set): rank 0's */
+    rt_spread_take_fn take; /* NULL: every process has what its items need */
     void *ctx;
 } rt_spread_job;
 
-/* The other processes' n for rt_spread_run_fed when only rank 0 knows how many items there
- * are. */
+/* The other processes' n in a fed step when only rank 0 knows how many items there are. */
 #define RT_SPREAD_ANY SIZE_MAX
 
-/* Items [0, n) as rt_ordered_run(n, threads, slots, work, commit, ctx) would do them in one
- * process (n and the item boundaries the same on every process; threads and slots this
- * process's own): work and pack on every process, put on rank 0, in item order, while the
- * next round is worked. Returns the agreed status. */
+/* Items [0, n), job->work on each. Without a spread (sp NULL: a run in one process) this is
+ * rt_ordered_run(n, threads, slots, work, commit, ctx). In a distributed run it does them as
+ * that would in one process (n and the item boundaries the same on every process; threads
+ * and slots this process's own): work and pack on every process, put on rank 0, in item
+ * order, while the next round is worked; in a fed step each item's input first goes from
+ * rank 0 (give) to the process that works it (take), the other processes may pass n
+ * RT_SPREAD_ANY (rank 0's then), and a step of no items is still a step. Returns the agreed
+ * status. */
 rt_status rt_spread_run(rt_spread *sp, size_t n, unsigned threads, unsigned slots,
-                        rt_ordered_work_fn work, rt_spread_pack_fn pack, rt_spread_put_fn put,
-                        void *ctx, rt_error *err);
-
-/* The same, with each item's input given by rank 0 (job->give, job->take) before each round,
- * and n RT_SPREAD_ANY allowed on the other processes (rank 0's then; a step of 0 items is
- * still a step). */
-rt_status rt_spread_run_fed(rt_spread *sp, size_t n, unsigned threads, unsigned slots,
-                            const rt_spread_job *job, rt_error *err);
+                        const rt_spread_job *job, rt_error *err);
 
 /* After a process's last step, with its status (st, err): the agreed status of every process,
  * the same everywhere. */

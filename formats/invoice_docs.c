@@ -187,11 +187,8 @@ rt_status rt_invoice_docs_write(const char *out_dir, const rt_run_result *res, u
     }
     groups_job job = {res, workers, zw};
     size_t groups = (res->invoices->count + RT_DOC_GROUP - 1) / RT_DOC_GROUP;
-    if (st == RT_OK)
-        st = res->spread ? rt_spread_run(res->spread, groups, threads, slots, group_work,
-                                         group_pack, group_put, &job, err)
-                         : rt_ordered_run(groups, threads, slots, group_work, group_commit, &job,
-                                          err);
+    rt_spread_job sj = {group_work, group_commit, group_pack, group_put, NULL, NULL, &job};
+    if (st == RT_OK) st = rt_spread_run(res->spread, groups, threads, slots, &sj, err);
     for (int k = 0; k < 2 && out_dir; k++) {
         if (st == RT_OK)
             st = close_archive(res, &kinds[k], zw[k], workers[0].cctx, files, err);

@@ -143,9 +143,8 @@ rt_status rt_outfile_write_items(rt_outfile *f, size_t n, size_t chunk, unsigned
     if (!lane) return rt_error_set(err, RT_ENOMEM, f->name, 0, 0, NULL, "out of memory");
     items_job j = {f, n, chunk, fn, ctx, lane};
     size_t chunks = (n + chunk - 1) / chunk;
-    st = f->spread ? rt_spread_run(f->spread, chunks, threads, slots, items_work, items_pack,
-                                   items_put, &j, err)
-                   : rt_ordered_run(chunks, threads, slots, items_work, items_commit, &j, err);
+    rt_spread_job sj = {items_work, items_commit, items_pack, items_put, NULL, NULL, &j};
+    st = rt_spread_run(f->spread, chunks, threads, slots, &sj, err);
     for (unsigned t = 0; t < slots; t++) {
         rt_buf_free(&lane[t].text);
         rt_buf_free(&lane[t].frame);

@@ -448,7 +448,8 @@ bad:
 
 /* Scratch files are appended to and read back by this run only: no buffering beyond whole
  * frames and no fsync (a crash removes the staging directory with them). */
-static rt_status spill_append(rt_usage_detail *d, unsigned p, const rt_buf *frames, rt_error *err)
+static rt_status spill_append(rt_usage_detail *d, unsigned p, const char *data, size_t len,
+                              rt_error *err)
 {
     char path[PATH_MAX];
     spill_path(d, p, path, sizeof path);
@@ -459,8 +460,8 @@ static rt_status spill_append(rt_usage_detail *d, unsigned p, const rt_buf *fram
                                 strerror(errno));
         d->spill_made[p] = true;
     }
-    for (size_t done = 0; done < frames->len;) {
-        ssize_t n = write(d->spill_fd[p], frames->data + done, frames->len - done);
+    for (size_t done = 0; done < len;) {
+        ssize_t n = write(d->spill_fd[p], data + done, len - done);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) return rt_error_set(err, RT_EIO, path, 0, 0, NULL, "write: %s", strerror(errno));
         done += (size_t)n;
@@ -473,7 +474,7 @@ rt_status rt_usage_detail_write(rt_usage_detail *d, unsigned slot, rt_error *err
     spill_slot *s = &d->slots[slot];
     for (unsigned p = 0; p < d->parts; p++) {
         if (s->frames[p].len == 0) continue;
-        rt_status st = spill_append(d, p, &s->frames[p], err);
+        rt_status st = spill_append(d, p, s->frames[p].data, s->frames[p].len, err);
         if (st != RT_OK) return st;
         d->spill_records[p] += s->records[p];
         d->spill_bytes[p] += s->bytes[p];
@@ -1030,17 +1031,28 @@ static rt_status input_cells(rt_usage_detail *d, rt_error *err)
     return RT_OK;
 }
 
+/* What sorting units needs, on every process that sorts: the encoders freed, the accounts'
+ * invoices, the input cells, an emitter per thread. */
+static rt_status begin_sorting(rt_usage_detail *d, const rt_run_result *res, rt_error *err)
+{
+    d->res = res;
+    free_encoders(d);
+    rt_status st = map_invoices(d, err);
+    if (st == RT_OK) st = input_cells(d, err);
+    for (unsigned t = 0; t < d->threads && st == RT_OK; t++) {
+        d->em[t].d = d;
+        if (!(d->em[t].cctx = ZSTD_createCCtx()))
+            st = rt_error_set(err, RT_ENOMEM, RT_DETAIL_NAME, 0, 0, NULL, "out of memory");
+    }
+    return st;
+}
+
 static rt_status open_outputs(rt_usage_detail *d, rt_error *err)
 {
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/%s", d->dir, RT_DETAIL_NAME);
     d->cctx = ZSTD_createCCtx();
     if (!d->cctx) return rt_error_set(err, RT_ENOMEM, RT_DETAIL_NAME, 0, 0, NULL, "out of memory");
-    for (unsigned t = 0; t < d->threads; t++) {
-        d->em[t].d = d;
-        if (!(d->em[t].cctx = ZSTD_createCCtx()))
-            return rt_error_set(err, RT_ENOMEM, RT_DETAIL_NAME, 0, 0, NULL, "out of memory");
-    }
     /* Plain writer fed whole frames: the file is nothing but frames, so offsets are exact. */
     rt_status st = rt_zwriter_open(path, 0, &d->out, err);
     if (st != RT_OK) return st;
@@ -1118,9 +1130,10 @@ typedef struct units_job {
     rt_usage_detail *d;
     const unit *units;
     const step *steps;
-    /* A distributed run (rt_spread_run_fed): on rank 0, the emitter another process's units
-     * are committed from and which partitions each process has been given (sent[p * size +
-     * rank]); elsewhere, the units it was given, from unit first_k on, and their steps. */
+    /* A distributed run (a fed step of rt_spread_run): on rank 0, the emitter another
+     * process's units are committed from and which partitions each process has been given
+     * (sent[p * size + rank]); elsewhere, the units it was given, from unit first_k on, and
+     * their steps. */
     emitter *commit_em;
     bool *sent;
     unsigned size;
@@ -1217,24 +1230,6 @@ static rt_status unit_give(void *ctx, size_t k, unsigned rank, rt_buf *out, rt_e
     return RT_OK;
 }
 
-static rt_status write_file(const char *path, const char *data, size_t len, rt_error *err)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (fd < 0) return rt_error_set(err, RT_EIO, path, 0, 0, NULL, "cannot create scratch");
-    while (len) {
-        ssize_t put = write(fd, data, len);
-        if (put < 0 && errno == EINTR) continue;
-        if (put <= 0) {
-            close(fd);
-            return rt_error_set(err, RT_EIO, path, 0, 0, NULL, "cannot write scratch");
-        }
-        data += put;
-        len -= (size_t)put;
-    }
-    return close(fd) == 0 ? RT_OK
-                          : rt_error_set(err, RT_EIO, path, 0, 0, NULL, "cannot write scratch");
-}
-
 static rt_status unit_take(void *ctx, size_t k, const char *data, size_t len, rt_error *err)
 {
     units_job *j = ctx;
@@ -1267,11 +1262,15 @@ static rt_status unit_take(void *ctx, size_t k, const char *data, size_t len, rt
     if (!rt_buf_peek_framed(data, len, &at, file, 3, &bytes) || at != len)
         return damaged_unit(err);
     if (!file[0]) return d->spill_made[u.p] && !file[2] ? RT_OK : damaged_unit(err);
-    if (XXH3_64bits(bytes, (size_t)file[2]) != file[1]) return damaged_unit(err);
-    char path[PATH_MAX];
-    spill_path(d, u.p, path, sizeof path);
-    d->spill_made[u.p] = true; /* (removed with the directory, whatever happens) */
-    return write_file(path, bytes, (size_t)file[2], err);
+    if (XXH3_64bits(bytes, (size_t)file[2]) != file[1] || d->spill_made[u.p])
+        return damaged_unit(err);
+    /* Into this process's scratch file of the partition, as rank 0 wrote it (removed with
+     * the directory, whatever happens). */
+    rt_status st = spill_append(d, u.p, bytes, (size_t)file[2], err);
+    if (d->spill_fd[u.p] >= 0 && close(d->spill_fd[u.p]) != 0 && st == RT_OK)
+        st = rt_error_set(err, RT_EIO, RT_DETAIL_NAME, 0, 0, NULL, "cannot close scratch");
+    d->spill_fd[u.p] = -1;
+    return st;
 }
 
 /* A group as it travels: fixed fields, its currency by code. */
@@ -1418,9 +1417,9 @@ static rt_status write_partitions(rt_usage_detail *d, rt_error *err)
          * the budget (a slot ahead per thread was measured: +130 MB of peak, no faster). A
          * distributed run's units are sorted by every process (above). */
         size_t n = units.len / sizeof(unit);
-        rt_spread_job sj = {unit_work, unit_pack, unit_put, unit_give, unit_take, &job};
-        st = sp ? rt_spread_run_fed(sp, n, d->threads, d->threads, &sj, err)
-                : rt_ordered_run(n, d->threads, d->threads, unit_work, unit_commit, &job, err);
+        rt_spread_job sj = {unit_work, unit_commit, unit_pack, unit_put, unit_give, unit_take,
+                            &job};
+        st = rt_spread_run(sp, n, d->threads, d->threads, &sj, err);
     }
     free(job.sent);
     emitter_free(&commit_em);
@@ -1449,10 +1448,7 @@ static rt_status close_outputs(rt_usage_detail *d, rt_output_list *files, rt_err
 rt_status rt_usage_detail_finish(rt_usage_detail *d, const rt_run_result *res,
                                  rt_output_list *files, rt_error *err)
 {
-    d->res = res;
-    free_encoders(d);
-    rt_status st = map_invoices(d, err);
-    if (st == RT_OK) st = input_cells(d, err);
+    rt_status st = begin_sorting(d, res, err);
     if (st == RT_OK) st = open_outputs(d, err);
     for (unsigned p = 0; p < RT_DETAIL_PARTITIONS_MAX && st == RT_OK; p++) {
         if (d->spill_fd[p] < 0) continue;
@@ -1480,15 +1476,7 @@ rt_status rt_usage_detail_finish(rt_usage_detail *d, const rt_run_result *res,
  * (see above), in a scratch directory of its own under $TMPDIR (else /tmp), removed after. */
 rt_status rt_usage_detail_assist(rt_usage_detail *d, const rt_run_result *res, rt_error *err)
 {
-    d->res = res;
-    free_encoders(d);
-    rt_status st = map_invoices(d, err);
-    if (st == RT_OK) st = input_cells(d, err);
-    for (unsigned t = 0; t < d->threads && st == RT_OK; t++) {
-        d->em[t].d = d;
-        if (!(d->em[t].cctx = ZSTD_createCCtx()))
-            st = rt_error_set(err, RT_ENOMEM, RT_DETAIL_NAME, 0, 0, NULL, "out of memory");
-    }
+    rt_status st = begin_sorting(d, res, err);
     char scratch[PATH_MAX];
     const char *tmp = getenv("TMPDIR");
     snprintf(scratch, sizeof scratch, "%s/ratel-detail-XXXXXX", tmp && *tmp ? tmp : "/tmp");
@@ -1509,9 +1497,9 @@ rt_status rt_usage_detail_assist(rt_usage_detail *d, const rt_run_result *res, r
     units_job job;
     memset(&job, 0, sizeof job);
     job.d = d;
-    rt_spread_job sj = {unit_work, unit_pack, NULL, NULL, unit_take, &job};
+    rt_spread_job sj = {unit_work, NULL, unit_pack, NULL, NULL, unit_take, &job};
     if (st == RT_OK)
-        st = rt_spread_run_fed(res->spread, RT_SPREAD_ANY, d->threads, d->threads, &sj, err);
+        st = rt_spread_run(res->spread, RT_SPREAD_ANY, d->threads, d->threads, &sj, err);
     rt_buf_free(&job.taken_units);
     rt_buf_free(&job.taken_steps);
     for (unsigned p = 0; p < RT_DETAIL_PARTITIONS_MAX; p++) {

@@ -215,13 +215,14 @@ static void *process_main(void *arg)
         step_ctx c = {r, s, r->pl.fed && s == 1};
         r->next = 0;
         unsigned slots = 2 * r->pl.threads;
+        rt_spread_job job = {work, NULL, pack, put, NULL, NULL, &c};
+        size_t n = r->pl.n[s];
         if (c.fed) { /* (the others learn the step's items from rank 0) */
-            rt_spread_job job = {work, pack, put, give, take, &c};
-            size_t n = r->p.pe.rank == 0 ? r->pl.n[s] : RT_SPREAD_ANY;
-            st = rt_spread_run_fed(&sp, n, r->pl.threads, slots, &job, &r->err);
-        } else {
-            st = rt_spread_run(&sp, r->pl.n[s], r->pl.threads, slots, work, pack, put, &c, &r->err);
+            job.give = give;
+            job.take = take;
+            if (r->p.pe.rank != 0) n = RT_SPREAD_ANY;
         }
+        st = rt_spread_run(&sp, n, r->pl.threads, slots, &job, &r->err);
     }
     r->st = rt_spread_end(&sp, st, &r->err);
     rt_spread_free(&sp);
