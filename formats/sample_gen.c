@@ -1007,6 +1007,7 @@ static void block_job(const world *w, const rt_gen_opts *o, uint64_t block, uint
 typedef struct usage_out {
     rt_zwriter *z;
     rt_native_writer *nw;
+    rt_usage_csv_tally tally; /* CSV.zst: the indexed frames written, for the end frame */
 } usage_out;
 
 static rt_status usage_open(const char *dir, const world *w, ZSTD_CCtx *cctx, int level,
@@ -1023,6 +1024,7 @@ static rt_status usage_open(const char *dir, const world *w, ZSTD_CCtx *cctx, in
     st = rt_usage_csv_frame(cctx, level, header, strlen(header), &h);
     if (st != RT_OK) st = rt_error_set(err, st, path, 0, 0, NULL, "cannot compress");
     if (st == RT_OK) st = rt_zwriter_write_raw(u->z, h.data, h.len, err);
+    rt_usage_csv_count(&u->tally, h.data, h.len);
     rt_buf_free(&h);
     return st;
 }
@@ -1030,7 +1032,26 @@ static rt_status usage_open(const char *dir, const world *w, ZSTD_CCtx *cctx, in
 static rt_status usage_put(usage_out *u, const rt_buf *block, rt_error *err)
 {
     if (u->nw) return rt_native_writer_put(u->nw, block->data, block->len, err);
+    rt_usage_csv_count(&u->tally, block->data, block->len);
     return rt_zwriter_write_raw(u->z, block->data, block->len, err);
+}
+
+/* The CSV.zst file's end frame, then the file closed. */
+static rt_status usage_close_csv(usage_out *u, uint64_t *bytes, rt_error *err)
+{
+    rt_buf b;
+    rt_buf_init(&b);
+    rt_status st = rt_usage_csv_end(&u->tally, &b);
+    if (st != RT_OK)
+        st = rt_error_set(err, st, NULL, 0, 0, NULL, "out of memory");
+    else
+        st = rt_zwriter_write_raw(u->z, b.data, b.len, err);
+    rt_buf_free(&b);
+    if (st != RT_OK) {
+        rt_zwriter_abort(u->z);
+        return st;
+    }
+    return rt_zwriter_close(u->z, bytes, NULL, err);
 }
 
 static void slots_free(gen_slot *slots, unsigned n)
@@ -1069,7 +1090,7 @@ static rt_status generate_usage(const char *dir, const world *w, const rt_gen_op
     unsigned nslots = threads * 2;
     uint64_t nblocks = (o->records + RT_GEN_BLOCK_RECORDS - 1) / RT_GEN_BLOCK_RECORDS;
     gen_slot *slots = slots_new(nslots);
-    usage_out u = {NULL, NULL};
+    usage_out u = {NULL, NULL, {0, 0}};
     if (!slots) return rt_error_set(err, RT_ENOMEM, dir, 0, 0, NULL, "out of memory");
     rt_status st = usage_open(dir, w, slots[0].cctx, o->level ? o->level : 3, &u, err);
     for (uint64_t b0 = 0; b0 < nblocks && st == RT_OK; b0 += nslots) {
@@ -1093,7 +1114,7 @@ static rt_status generate_usage(const char *dir, const world *w, const rt_gen_op
     if (st == RT_OK && u.nw) {
         st = rt_native_writer_close(u.nw, &res->records, &res->usage_bytes, NULL, err);
     } else if (st == RT_OK && u.z) {
-        st = rt_zwriter_close(u.z, &res->usage_bytes, NULL, err);
+        st = usage_close_csv(&u, &res->usage_bytes, err);
     } else {
         rt_native_writer_abort(u.nw);
         rt_zwriter_abort(u.z);

@@ -31,6 +31,7 @@ typedef struct sink {
     rt_native_writer *nw;     /* native */
     rt_native_block *block;
     ZSTD_CCtx *cctx;
+    rt_usage_csv_tally tally; /* csv.zst: the indexed frames written, for the end frame */
     bool created; /* the output file exists (remove it on failure) */
 } sink;
 
@@ -82,6 +83,7 @@ static rt_status flush_text(sink *s, rt_error *err)
         rt_buf_reset(&s->frame);
         st = rt_usage_csv_frame(s->cctx, s->level, s->text.data, s->text.len, &s->frame);
         if (st != RT_OK) return rt_error_set(err, st, s->path, 0, 0, NULL, "cannot compress");
+        rt_usage_csv_count(&s->tally, s->frame.data, s->frame.len);
         st = rt_zwriter_write_raw(s->z, s->frame.data, s->frame.len, err);
     } else {
         st = rt_zwriter_write_raw(s->z, s->text.data, s->text.len, err);
@@ -126,8 +128,16 @@ static rt_status sink_close(sink *s, rt_status st, uint64_t *bytes, rt_error *er
         st = rt_native_writer_close(s->nw, NULL, bytes, NULL, err);
         s->nw = NULL;
     } else if (st == RT_OK && s->z) {
-        st = rt_zwriter_close(s->z, bytes, NULL, err);
-        s->z = NULL;
+        if (s->level > 0) { /* csv.zst: the end frame closes the indexed frames */
+            rt_buf_reset(&s->frame);
+            st = rt_usage_csv_end(&s->tally, &s->frame);
+            if (st != RT_OK) st = rt_error_set(err, st, s->path, 0, 0, NULL, "out of memory");
+            if (st == RT_OK) st = rt_zwriter_write_raw(s->z, s->frame.data, s->frame.len, err);
+        }
+        if (st == RT_OK) {
+            st = rt_zwriter_close(s->z, bytes, NULL, err);
+            s->z = NULL;
+        }
     }
     rt_native_writer_abort(s->nw);
     rt_zwriter_abort(s->z);

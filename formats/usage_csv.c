@@ -30,6 +30,9 @@
 
 #define INDEX_MAGIC 0x184D2A52u /* a zstd skippable frame magic (0x184D2A50..5F) */
 #define INDEX_TAG 0x49435452u  /* "RTCI" */
+#define END_TAG 0x45435452u    /* "RTCE": the end frame's tag (same magic and payload size) */
+#define INDEX_FLAG_ALIGNED 1u  /* the frame ends at a record boundary */
+#define INDEX_FLAG_ENDED 2u    /* an end frame closes the file's indexed frames */
 #define INDEX_PAYLOAD 32u
 #define ZSTD_FRAME_MAGIC 0xFD2FB528u
 
@@ -99,6 +102,9 @@ typedef struct csv_reader {
     ZSTD_DStream *ds;
     bool in_stream; /* inside a frame being decompressed in order */
     frame_index pending;
+    /* Indexed frames whose index promised an end frame, since the last end frame: their
+     * count and line ends (an end frame must give the same; the file must not end before). */
+    uint64_t promised_frames, promised_lines;
     ra_frame ra[RA_FRAMES]; /* decompressed ahead, waiting in file order from ra_head */
     unsigned ra_head, ra_count;
     void *map_ctx; /* the mapper's context, owned */
@@ -592,8 +598,35 @@ static rt_status stream_some(csv_reader *cr, size_t limit, rt_error *err)
     return RT_OK;
 }
 
-/* A skippable frame: a ratel frame index is remembered for the next frame; any other
- * skippable frame is skipped. */
+/* An end frame: it closes the indexed frames before it (since the previous end frame, so
+ * that concatenated files read as well), whose count it must give. */
+static rt_status read_end(csv_reader *cr, const unsigned char *p, rt_error *err)
+{
+    uint64_t frames = get_u64(p + 8), lines = get_u64(p + 16);
+    if (frames != cr->promised_frames || lines != cr->promised_lines)
+        return rt_error_set(err, RT_ECORRUPT, cr->path, cr->next_line, 0, NULL,
+                            "the end frame counts %llu indexed frames of %llu line ends, the "
+                            "file has %llu of %llu before it; the file was altered",
+                            (unsigned long long)frames, (unsigned long long)lines,
+                            (unsigned long long)cr->promised_frames,
+                            (unsigned long long)cr->promised_lines);
+    cr->promised_frames = cr->promised_lines = 0;
+    return RT_OK;
+}
+
+/* The end of the file: no frame may still wait for the end frame its index promised. */
+static rt_status check_ended(const csv_reader *cr, rt_error *err)
+{
+    if (cr->promised_frames == 0) return RT_OK;
+    return rt_error_set(err, RT_ECORRUPT, cr->path, cr->next_line, 0, NULL,
+                        "the file ends after %llu indexed frames without the end frame their "
+                        "writer promised: it was cut short (a writer stopped before closing "
+                        "it, or an incomplete copy)",
+                        (unsigned long long)cr->promised_frames);
+}
+
+/* A skippable frame: a ratel frame index is remembered for the next frame, a ratel end frame
+ * is checked; any other skippable frame is skipped. */
 static rt_status read_skippable(csv_reader *cr, rt_error *err)
 {
     uint32_t size = get_u32(cr->in + cr->in_pos + 4);
@@ -603,12 +636,17 @@ static rt_status read_skippable(csv_reader *cr, rt_error *err)
     if (size != INDEX_PAYLOAD) return in_take(cr, NULL, size, err);
     unsigned char p[INDEX_PAYLOAD];
     if ((st = in_take(cr, p, sizeof p, err)) != RT_OK) return st;
+    if (get_u32(p) == END_TAG && p[4] == 1) return read_end(cr, p, err);
     if (get_u32(p) != INDEX_TAG || p[4] != 1) return RT_OK; /* not ours, or a newer version */
     frame_index *fi = &cr->pending;
-    fi->aligned = (p[5] & 1) != 0;
+    fi->aligned = (p[5] & INDEX_FLAG_ALIGNED) != 0;
     fi->compressed_bytes = get_u32(p + 8);
     fi->content_bytes = get_u64(p + 16);
     fi->newlines = get_u64(p + 24);
+    if (p[5] & INDEX_FLAG_ENDED) {
+        cr->promised_frames++;
+        cr->promised_lines += fi->newlines;
+    }
     fi->valid = fi->content_bytes <= FRAME_CONTENT_MAX &&
                 fi->compressed_bytes <= ZSTD_compressBound((size_t)fi->content_bytes) + 1024;
     return RT_OK;
@@ -830,6 +868,7 @@ static rt_status framed_next_chunk(csv_reader *cr, rt_chunk *chunk, int *eof, rt
                 return RT_OK;
             }
             if (at_end) {
+                if ((st = check_ended(cr, err)) != RT_OK) return st;
                 cr->eof = true;
                 cut = cr->carry_len;
                 break;
@@ -906,7 +945,10 @@ static rt_status fill_header_text(csv_reader *cr, rt_error *err)
         } else {
             bool handed, at_end;
             st = between_frames(cr, NULL, false, &handed, &at_end, err);
-            if (at_end) cr->eof = true;
+            if (st == RT_OK && at_end) {
+                cr->eof = true;
+                st = check_ended(cr, err);
+            }
         }
         if (st != RT_OK) return st;
     }
@@ -1118,11 +1160,41 @@ rt_status rt_usage_csv_frame(ZSTD_CCtx *cctx, int level, const char *text, size_
     put_u32(h + 4, INDEX_PAYLOAD);
     unsigned char *p = h + 8;
     put_u32(p, INDEX_TAG);
-    p[4] = 1;              /* index version */
-    p[5] = aligned ? 1 : 0; /* flags: ends at a record boundary */
+    p[4] = 1; /* index version */
+    p[5] = (unsigned char)((aligned ? INDEX_FLAG_ALIGNED : 0) | INDEX_FLAG_ENDED);
     put_u32(p + 8, (uint32_t)n);
     put_u64(p + 16, len);
     put_u64(p + 24, rt_csv_newlines(text, len));
     out->len += 8 + INDEX_PAYLOAD + n;
+    return RT_OK;
+}
+
+void rt_usage_csv_count(rt_usage_csv_tally *t, const void *framed, size_t len)
+{
+    const unsigned char *b = framed;
+    size_t at = 0;
+    while (at + 8 + INDEX_PAYLOAD <= len) {
+        const unsigned char *p = b + at + 8;
+        RT_ASSERT(get_u32(b + at) == INDEX_MAGIC && get_u32(p) == INDEX_TAG);
+        t->frames++;
+        t->lines += get_u64(p + 24);
+        at += 8 + INDEX_PAYLOAD + get_u32(p + 8);
+    }
+    RT_ASSERT(at == len);
+}
+
+rt_status rt_usage_csv_end(const rt_usage_csv_tally *t, rt_buf *out)
+{
+    if (!rt_buf_reserve(out, 8 + INDEX_PAYLOAD)) return RT_ENOMEM;
+    unsigned char *h = (unsigned char *)out->data + out->len;
+    memset(h, 0, 8 + INDEX_PAYLOAD);
+    put_u32(h, INDEX_MAGIC);
+    put_u32(h + 4, INDEX_PAYLOAD);
+    unsigned char *p = h + 8;
+    put_u32(p, END_TAG);
+    p[4] = 1; /* end frame version */
+    put_u64(p + 8, t->frames);
+    put_u64(p + 16, t->lines);
+    out->len += 8 + INDEX_PAYLOAD;
     return RT_OK;
 }

@@ -83,4 +83,21 @@ void rt_usage_csv_format_event(rt_buf *b, const rt_event *ev);
 rt_status rt_usage_csv_frame(ZSTD_CCtx *cctx, int level, const char *text, size_t len,
                              rt_buf *out);
 
+/* What a writer has written of indexed frames, for the end frame that closes the file. Every
+ * index rt_usage_csv_frame writes promises that end frame, so a file cut at a frame boundary
+ * (a writer killed between two frames, a copy cut short) is an error for the reader, not a
+ * shorter file. */
+typedef struct rt_usage_csv_tally {
+    uint64_t frames; /* indexed frames */
+    uint64_t lines;  /* their line ends */
+} rt_usage_csv_tally;
+
+/* Add to t the indexed frames of framed[0..len), the output of rt_usage_csv_frame calls
+ * (whole index-and-frame pairs), as the writer writes it to the file. */
+void rt_usage_csv_count(rt_usage_csv_tally *t, const void *framed, size_t len);
+
+/* Append the end frame (a skippable frame: `zstd -d` skips it) holding t to out.
+ * RT_ENOMEM. */
+rt_status rt_usage_csv_end(const rt_usage_csv_tally *t, rt_buf *out);
+
 #endif

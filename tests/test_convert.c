@@ -205,8 +205,9 @@ Test(convert, csv_zst_output_is_multi_frame_at_record_boundaries_and_read_in_par
     size_t n, indexes, frames;
     char *d = get_file(zst, &n);
     count_frames(d, n, &indexes, &frames);
-    /* The header frame, then about len / 8 KiB frames of records, each with its index. */
-    cr_assert_eq(indexes, frames);
+    /* The header frame, then about len / 8 KiB frames of records, each with its index, then
+     * the end frame (a skippable frame too). */
+    cr_assert_eq(indexes, frames + 1);
     cr_assert_geq(frames, 1 + len / 8192);
     cr_assert_leq(frames, 2 + len / 8192);
     free(d);
@@ -331,6 +332,9 @@ static void indexed_file(const char *path, const char *text, size_t len, size_t 
         at += n;
         no++;
     }
+    rt_usage_csv_tally t = {0, 0};
+    rt_usage_csv_count(&t, out.data, out.len);
+    cr_assert_eq(rt_usage_csv_end(&t, &out), RT_OK);
     put_file(path, out.data, out.len);
     rt_buf_free(&out);
     rt_buf_free(&f);
@@ -345,7 +349,7 @@ static void forge_newlines(char *p, size_t no)
 static void forge_aligned(char *p, size_t no)
 {
     (void)no;
-    p[5] = 1; /* claim a record boundary the frame does not end at */
+    p[5] |= 1; /* claim a record boundary the frame does not end at */
 }
 
 Test(convert, a_frame_that_does_not_match_its_index_is_an_error_not_a_misread)
@@ -382,18 +386,128 @@ Test(convert, a_frame_that_does_not_match_its_index_is_an_error_not_a_misread)
     free(text);
 }
 
+/* Where each skippable frame (a frame index, the end frame) of a ratel CSV.zst starts. */
+static size_t skippable_frames(const unsigned char *d, size_t n, size_t *at, size_t max)
+{
+    size_t k = 0, pos = 0;
+    while (pos + 8 <= n && k < max) {
+        uint32_t magic = (uint32_t)d[pos] | (uint32_t)d[pos + 1] << 8 |
+                         (uint32_t)d[pos + 2] << 16 | (uint32_t)d[pos + 3] << 24;
+        uint32_t size = (uint32_t)d[pos + 4] | (uint32_t)d[pos + 5] << 8 |
+                        (uint32_t)d[pos + 6] << 16 | (uint32_t)d[pos + 7] << 24;
+        if (magic == 0x184D2A52u) {
+            at[k++] = pos;
+            pos += 8 + size;
+        } else {
+            size_t f = ZSTD_findFrameCompressedSize(d + pos, n - pos);
+            cr_assert(!ZSTD_isError(f));
+            pos += f;
+        }
+    }
+    cr_assert_eq(pos, n);
+    return k;
+}
+
+/* 2,000 records as plain CSV and as ratel's CSV.zst (frames of 4 KiB), and a path for cut
+ * copies of it. */
+typedef struct sample_zst {
+    char tmp[256], plain[512], zst[512], cut[512];
+    char *text;
+    unsigned char *d; /* the CSV.zst's bytes */
+    size_t n;
+} sample_zst;
+
+static void sample_zst_make(sample_zst *z)
+{
+    rt_test_tmpdir(z->tmp, sizeof z->tmp);
+    snprintf(z->plain, sizeof z->plain, "%s/p.csv", z->tmp);
+    snprintf(z->zst, sizeof z->zst, "%s/z.csv.zst", z->tmp);
+    snprintf(z->cut, sizeof z->cut, "%s/cut.csv.zst", z->tmp);
+    size_t len;
+    z->text = make_text(2000, &len);
+    put_file(z->plain, z->text, len);
+    convert(z->plain, z->zst, 4096, 0);
+    z->d = (unsigned char *)get_file(z->zst, &z->n);
+}
+
+static void sample_zst_free(sample_zst *z)
+{
+    free(z->d);
+    free(z->text);
+    rt_test_rmtree(z->tmp);
+}
+
+Test(convert, a_csv_zst_cut_at_a_frame_boundary_is_an_error)
+{
+    sample_zst z;
+    sample_zst_make(&z);
+    const unsigned char *d = z.d;
+    size_t n = z.n;
+    const char *plain = z.plain, *zst = z.zst, *cut = z.cut;
+    size_t at[256];
+    size_t k = skippable_frames(d, n, at, 256);
+    cr_assert_gt(k, 4); /* the header's frame, the records' frames, the end frame */
+    cr_assert_eq(at[k - 1], n - 40, "the end frame closes the file");
+    seen a, s;
+    rt_error err;
+    cr_assert_eq(read_all(plain, 4096, &a, &err), RT_OK);
+    cr_assert_eq(read_all(zst, 4096, &s, &err), RT_OK, "%s", err.message);
+    expect_same_events(&a, &s);
+    seen_free(&s);
+    /* Cut before any frame index or before the end frame: never a shorter file read. */
+    for (size_t i = 1; i < k; i++) {
+        put_file(cut, d, at[i]);
+        cr_assert_eq(read_all(cut, 4096, &s, &err), RT_ECORRUPT, "cut at %zu", at[i]);
+        cr_assert(strstr(err.message, "cut short"), "%s", err.message);
+        seen_free(&s);
+    }
+    /* An end frame that counts other frames than the file holds. */
+    unsigned char *forged = malloc(n);
+    memcpy(forged, d, n);
+    forged[n - 40 + 16] ^= 1; /* its frame count */
+    put_file(cut, forged, n);
+    cr_assert_eq(read_all(cut, 4096, &s, &err), RT_ECORRUPT);
+    cr_assert(strstr(err.message, "altered"), "%s", err.message);
+    seen_free(&s);
+    /* Files written before the end frame existed (no index promises one) read as before. */
+    memcpy(forged, d, n);
+    for (size_t i = 0; i + 1 < k; i++) forged[at[i] + 8 + 5] &= (unsigned char)~2u;
+    put_file(cut, forged, n - 40);
+    cr_assert_eq(read_all(cut, 4096, &s, &err), RT_OK, "%s", err.message);
+    expect_same_events(&a, &s);
+    seen_free(&s);
+    /* Two such files one after the other (cat a b) read as one: each end frame closes its own
+     * frames. The second file's header frame is left out, so its records follow on. */
+    size_t second = at[1]; /* the second file's records, from its first record frame */
+    unsigned char *twice = malloc(2 * n);
+    memcpy(twice, d, n);
+    memcpy(twice + n, d + second, n - second);
+    /* Its end frame then counts one frame (the header's) and its line ends fewer. */
+    unsigned char *end = twice + n + (n - second) - 40 + 8;
+    uint64_t frames = 0, lines = 0;
+    for (int b = 7; b >= 0; b--) frames = frames << 8 | end[8 + b];
+    for (int b = 7; b >= 0; b--) lines = lines << 8 | end[16 + b];
+    frames -= 1;
+    lines -= 1;
+    for (int b = 0; b < 8; b++) end[8 + b] = (unsigned char)(frames >> (8 * b));
+    for (int b = 0; b < 8; b++) end[16 + b] = (unsigned char)(lines >> (8 * b));
+    put_file(cut, twice, n + (n - second));
+    cr_assert_eq(read_all(cut, 4096, &s, &err), RT_OK, "%s", err.message);
+    cr_assert_eq(s.count, 2 * a.count);
+    seen_free(&s);
+    free(twice);
+    free(forged);
+    seen_free(&a);
+    sample_zst_free(&z);
+}
+
 Test(convert, a_truncated_csv_zst_is_an_error)
 {
-    char tmp[256], plain[512], zst[512], cut[512];
-    rt_test_tmpdir(tmp, sizeof tmp);
-    snprintf(plain, sizeof plain, "%s/p.csv", tmp);
-    snprintf(zst, sizeof zst, "%s/z.csv.zst", tmp);
-    snprintf(cut, sizeof cut, "%s/cut.csv.zst", tmp);
-    size_t len, n;
-    char *text = make_text(2000, &len);
-    put_file(plain, text, len);
-    convert(plain, zst, 4096, 0);
-    char *d = get_file(zst, &n);
+    sample_zst z;
+    sample_zst_make(&z);
+    const unsigned char *d = z.d;
+    size_t n = z.n;
+    const char *cut = z.cut;
     size_t sizes[] = {n - 1, n - 20, n / 2, 60, 45};
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         put_file(cut, d, sizes[i]);
@@ -402,6 +516,5 @@ Test(convert, a_truncated_csv_zst_is_an_error)
         cr_assert_neq(read_all(cut, 4096, &s, &err), RT_OK, "cut to %zu bytes", sizes[i]);
         seen_free(&s);
     }
-    free(d);
-    free(text);
+    sample_zst_free(&z);
 }
