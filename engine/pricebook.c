@@ -4,16 +4,24 @@
  * format byte (1), field count, then every field in schema order (strings as length +
  * bytes, numbers and times as zigzag varints, enumerations as varints). A record with fewer
  * fields than the schema (written before a column was added) loads with the defaults of the
- * missing columns. Database "book.meta": "fingerprint", "version", "rows" as u64 LE. */
+ * missing columns. Database "book.meta": "fingerprint", "version", "rows" as u64 LE, and
+ * "source": the version whose source "book.source" holds (0 or absent: none). Database
+ * "book.source": key = a source file's name; value = its size (u64 LE), its XXH64 (u64 LE),
+ * then one zstd frame (level 1, content size set) of its bytes as stored in the source. */
 #include "engine/pricebook.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
+#include <zstd.h>
 
 #include "engine/pack.h"
 
 #define RECORD_FORMAT 1
+#define SOURCE_DB "book.source"
+#define SOURCE_LEVEL 1
+#define SOURCE_HEAD 16 /* size and XXH64 before the frame */
 
 static void table_db_name(const rt_table *t, char *buf, size_t n)
 {
@@ -62,11 +70,23 @@ static void pack_value(rt_pack *v, const rt_table *t, const void *row)
     }
 }
 
+static void put_u64le(unsigned char *b, uint64_t v)
+{
+    for (int i = 0; i < 8; i++) b[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint64_t get_u64le(const unsigned char *b)
+{
+    uint64_t x = 0;
+    for (int i = 0; i < 8; i++) x |= (uint64_t)b[i] << (8 * i);
+    return x;
+}
+
 static rt_status put_meta(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t value,
                           rt_error *err)
 {
     unsigned char b[8];
-    for (int i = 0; i < 8; i++) b[i] = (unsigned char)(value >> (8 * i));
+    put_u64le(b, value);
     MDB_val k = {strlen(key), (void *)key}, v = {8, b};
     return rt_store_check(mdb_put(txn, dbi, &k, &v, 0), key, err);
 }
@@ -75,13 +95,149 @@ static uint64_t get_meta(MDB_txn *txn, MDB_dbi dbi, const char *key)
 {
     MDB_val k = {strlen(key), (void *)key}, v;
     if (mdb_get(txn, dbi, &k, &v) != MDB_SUCCESS || v.mv_size != 8) return 0;
-    uint64_t x = 0;
-    for (int i = 0; i < 8; i++) x |= (uint64_t)((unsigned char *)v.mv_data)[i] << (8 * i);
-    return x;
+    return get_u64le(v.mv_data);
 }
 
-rt_status rt_pricebook_import(rt_store *store, const rt_book *book, rt_pricebook_info *info,
-                              rt_error *err)
+static rt_status begin_read(rt_store *store, MDB_txn **txn, rt_error *err)
+{
+    return rt_store_check(mdb_txn_begin(rt_store_env(store), NULL, MDB_RDONLY, txn),
+                          "mdb_txn_begin", err);
+}
+
+/* ---- the source files ---- */
+
+void rt_book_source_init(rt_book_source *s) { memset(s, 0, sizeof *s); }
+
+void rt_book_source_free(rt_book_source *s)
+{
+    for (size_t i = 0; i < s->count; i++) {
+        free(s->files[i].name);
+        rt_buf_free(&s->files[i].bytes);
+    }
+    free(s->files);
+    rt_book_source_init(s);
+}
+
+rt_status rt_book_source_add(rt_book_source *s, const char *name, rt_buf *bytes)
+{
+    if (s->count == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 16;
+        rt_book_file *f = realloc(s->files, cap * sizeof *f);
+        if (!f) return RT_ENOMEM;
+        s->files = f;
+        s->cap = cap;
+    }
+    rt_book_file *f = &s->files[s->count];
+    if (!(f->name = strdup(name))) return RT_ENOMEM;
+    f->bytes = *bytes;
+    rt_buf_init(bytes);
+    s->count++;
+    return RT_OK;
+}
+
+/* Replace the kept source with `source` (none when NULL); meta "source" names the version it
+ * belongs to. */
+static rt_status put_source(MDB_txn *txn, MDB_dbi meta, const rt_book_source *source,
+                            uint64_t version, rt_error *err)
+{
+    MDB_dbi dbi;
+    rt_status st;
+    if ((st = rt_store_dbi(txn, SOURCE_DB, true, &dbi, err)) != RT_OK) return st;
+    if ((st = rt_store_check(mdb_drop(txn, dbi, 0), "mdb_drop", err)) != RT_OK) return st;
+    if ((st = put_meta(txn, meta, "source", source ? version : 0, err)) != RT_OK) return st;
+    if (!source) return RT_OK;
+    ZSTD_CCtx *cctx = ZSTD_createCCtx();
+    rt_buf v;
+    rt_buf_init(&v);
+    if (!cctx) st = rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+    for (size_t i = 0; i < source->count && st == RT_OK; i++) {
+        const rt_book_file *f = &source->files[i];
+        size_t bound = ZSTD_compressBound(f->bytes.len);
+        rt_buf_reset(&v);
+        if (!rt_buf_reserve(&v, SOURCE_HEAD + bound)) {
+            st = rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+            break;
+        }
+        put_u64le((unsigned char *)v.data, f->bytes.len);
+        put_u64le((unsigned char *)v.data + 8, XXH64(f->bytes.data, f->bytes.len, 0));
+        size_t n = ZSTD_compressCCtx(cctx, v.data + SOURCE_HEAD, bound, f->bytes.data,
+                                     f->bytes.len, SOURCE_LEVEL);
+        if (ZSTD_isError(n)) {
+            st = rt_error_set(err, RT_EZSTD, f->name, 0, 0, NULL, "cannot compress: %s",
+                              ZSTD_getErrorName(n));
+            break;
+        }
+        MDB_val k = {strlen(f->name), f->name}, val = {SOURCE_HEAD + n, v.data};
+        st = rt_store_check(mdb_put(txn, dbi, &k, &val, MDB_NOOVERWRITE), SOURCE_DB, err);
+    }
+    rt_buf_free(&v);
+    ZSTD_freeCCtx(cctx);
+    return st;
+}
+
+rt_status rt_pricebook_source(rt_store *store, rt_book_source *out, rt_error *err)
+{
+    MDB_txn *txn = NULL;
+    MDB_cursor *cur = NULL;
+    rt_status st = begin_read(store, &txn, err);
+    if (st != RT_OK) return st;
+    MDB_dbi meta, dbi;
+    if ((st = rt_store_dbi(txn, "book.meta", false, &meta, err)) == RT_OK) {
+        uint64_t version = get_meta(txn, meta, "version"), kept = get_meta(txn, meta, "source");
+        st = kept != 0 && kept == version ? rt_store_dbi(txn, SOURCE_DB, false, &dbi, err)
+                                          : RT_ENOTFOUND;
+    }
+    if (st == RT_ENOTFOUND)
+        st = rt_error_set(err, RT_ENOTFOUND, rt_store_dir(store), 0, 0, NULL,
+                          "the book keeps no source");
+    if (st == RT_OK)
+        st = rt_store_check(mdb_cursor_open(txn, dbi, &cur), "mdb_cursor_open", err);
+    rt_buf bytes;
+    rt_buf_init(&bytes);
+    MDB_val k, v;
+    int rc = st == RT_OK ? mdb_cursor_get(cur, &k, &v, MDB_FIRST) : MDB_NOTFOUND;
+    while (st == RT_OK && rc == MDB_SUCCESS) {
+        char name[256];
+        const unsigned char *p = v.mv_data;
+        size_t klen = k.mv_size < sizeof name ? k.mv_size : sizeof name - 1;
+        memcpy(name, k.mv_data, klen);
+        name[klen] = '\0';
+        uint64_t size = v.mv_size >= SOURCE_HEAD ? get_u64le(p) : UINT64_MAX;
+        rt_buf_reset(&bytes);
+        if (size == UINT64_MAX || size > SIZE_MAX - 1 || !rt_buf_reserve(&bytes, (size_t)size + 1)) {
+            st = rt_error_set(err, size == UINT64_MAX ? RT_ECORRUPT : RT_ENOMEM,
+                              rt_store_dir(store), 0, 0, name,
+                              size == UINT64_MAX ? "kept source file does not decode"
+                                                 : "out of memory");
+            break;
+        }
+        size_t n = v.mv_size > SOURCE_HEAD
+                       ? ZSTD_decompress(bytes.data, (size_t)size + 1, p + SOURCE_HEAD,
+                                         v.mv_size - SOURCE_HEAD)
+                       : (size_t)-1;
+        if (ZSTD_isError(n) || n != size || XXH64(bytes.data, n, 0) != get_u64le(p + 8)) {
+            st = rt_error_set(err, RT_ECORRUPT, rt_store_dir(store), 0, 0, name,
+                              "kept source file does not match its size and checksum");
+            break;
+        }
+        bytes.len = n;
+        if (rt_book_source_add(out, name, &bytes) != RT_OK) {
+            st = rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+            break;
+        }
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+    if (st == RT_OK && rc != MDB_NOTFOUND) st = rt_store_check(rc, SOURCE_DB, err);
+    rt_buf_free(&bytes);
+    if (cur) mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    return st;
+}
+
+/* ---- import ---- */
+
+rt_status rt_pricebook_import(rt_store *store, const rt_book *book, const rt_book_source *source,
+                              rt_pricebook_info *info, rt_error *err)
 {
     MDB_txn *txn = NULL;
     rt_pack key, val;
@@ -133,6 +289,7 @@ rt_status rt_pricebook_import(rt_store *store, const rt_book *book, rt_pricebook
     if ((st = put_meta(txn, meta, "fingerprint", out.fingerprint, err)) != RT_OK) goto fail;
     if ((st = put_meta(txn, meta, "version", out.version, err)) != RT_OK) goto fail;
     if ((st = put_meta(txn, meta, "rows", out.rows, err)) != RT_OK) goto fail;
+    if ((st = put_source(txn, meta, source, out.version, err)) != RT_OK) goto fail;
     st = rt_store_check(mdb_txn_commit(txn), "mdb_txn_commit", err);
     txn = NULL;
     if (st != RT_OK) goto fail;
@@ -195,10 +352,8 @@ rt_status rt_pricebook_load(rt_store *store, rt_book *book, rt_pricebook_info *i
 {
     MDB_txn *txn = NULL;
     MDB_cursor *cur = NULL;
-    rt_status st;
-    if ((st = rt_store_check(mdb_txn_begin(rt_store_env(store), NULL, MDB_RDONLY, &txn),
-                             "mdb_txn_begin", err)) != RT_OK)
-        return st;
+    rt_status st = begin_read(store, &txn, err);
+    if (st != RT_OK) return st;
     MDB_dbi meta;
     if ((st = rt_store_dbi(txn, "book.meta", false, &meta, err)) != RT_OK) {
         if (st == RT_ENOTFOUND)

@@ -19,14 +19,19 @@ static bool field_optional_column(const rt_field *f)
     return !(f->flags & RT_FIELD_REQUIRED);
 }
 
-static rt_status read_table(const char *dir, const rt_table *t, rt_book *book, rt_diags *diags)
+static rt_status read_table(const char *dir, const rt_table *t, rt_book *book, rt_diags *diags,
+                            rt_book_source *source)
 {
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/%s", dir, t->file);
-    rt_buf text;
+    rt_buf text, raw;
     rt_buf_init(&text);
+    rt_buf_init(&raw);
     rt_error err;
-    rt_status st = rt_zio_slurp(path, &text, &err);
+    rt_status st = rt_zio_slurp_raw(path, &text, source ? &raw : NULL, &err);
+    if (st == RT_OK && source && rt_book_source_add(source, t->file, &raw) != RT_OK)
+        st = rt_error_set(&err, RT_ENOMEM, path, 0, 0, NULL, "out of memory");
+    rt_buf_free(&raw);
     if (st == RT_ENOTFOUND) {
         if (!t->optional) rt_diags_add(diags, t->file, 0, 0, NULL, "file is missing");
         rt_buf_free(&text);
@@ -185,6 +190,12 @@ static rt_status unknown_files(const char *dir, rt_diags *diags)
 
 rt_status rt_book_csv_read(const char *dir, rt_book *book, rt_diags *diags)
 {
+    return rt_book_csv_read_kept(dir, book, diags, NULL);
+}
+
+rt_status rt_book_csv_read_kept(const char *dir, rt_book *book, rt_diags *diags,
+                                rt_book_source *source)
+{
     size_t before = rt_diags_total(diags);
     struct stat sb;
     if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
@@ -192,7 +203,7 @@ rt_status rt_book_csv_read(const char *dir, rt_book *book, rt_diags *diags)
         return RT_EINVALID;
     }
     for (unsigned i = 0; i < RT_T_COUNT_; i++) {
-        rt_status st = read_table(dir, rt_book_table((rt_table_id)i), book, diags);
+        rt_status st = read_table(dir, rt_book_table((rt_table_id)i), book, diags, source);
         if (st != RT_OK) return st;
     }
     rt_status st = unknown_files(dir, diags);
@@ -238,11 +249,11 @@ static bool dir_has_entries(const char *dir)
     return any;
 }
 
-rt_status rt_book_csv_write(const char *dir, const rt_book *book, rt_error *err)
+/* Into a new or empty directory only: written into another (a run's output directory, an
+ * older source), the export would mix with files it did not write, which a later import
+ * would read or ignore. */
+static rt_status export_dir(const char *dir, rt_error *err)
 {
-    /* Into a new or empty directory only: written into another (a run's output directory, an
-     * older source), the export would mix with files it did not write, which a later import
-     * would read or ignore. */
     if (mkdir(dir, 0777) != 0) {
         if (errno != EEXIST)
             return rt_error_set(err, RT_EIO, dir, 0, 0, NULL, "cannot create: %s", strerror(errno));
@@ -250,27 +261,49 @@ rt_status rt_book_csv_write(const char *dir, const rt_book *book, rt_error *err)
             return rt_error_set(err, RT_EEXIST, dir, 0, 0, NULL,
                                 "exists and is not an empty directory");
     }
+    return RT_OK;
+}
+
+static rt_status put_file(const char *dir, const char *name, const rt_buf *b, rt_error *err)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    if (!f) return rt_error_set(err, RT_EIO, path, 0, 0, NULL, "cannot create: %s", strerror(errno));
+    size_t w = fwrite(b->data, 1, b->len, f);
+    if (fclose(f) != 0 || w != b->len)
+        return rt_error_set(err, RT_EIO, path, 0, 0, NULL, "write failed");
+    return RT_OK;
+}
+
+rt_status rt_book_csv_write(const char *dir, const rt_book *book, rt_error *err)
+{
+    rt_status st = export_dir(dir, err);
+    if (st != RT_OK) return st;
     rt_buf b;
     rt_buf_init(&b);
-    rt_status st = RT_OK;
     for (unsigned i = 0; i < RT_T_COUNT_ && st == RT_OK; i++) {
         const rt_table *t = rt_book_table((rt_table_id)i);
-        char path[PATH_MAX];
-        snprintf(path, sizeof path, "%s/%s", dir, t->file);
         rt_buf_reset(&b);
-        if ((st = rt_book_csv_table(book, t->id, &b)) != RT_OK) {
-            rt_error_set(err, st, path, 0, 0, NULL, "out of memory");
-            break;
-        }
-        FILE *f = fopen(path, "wb");
-        if (!f) {
-            st = rt_error_set(err, RT_EIO, path, 0, 0, NULL, "cannot create: %s", strerror(errno));
-            break;
-        }
-        size_t w = fwrite(b.data, 1, b.len, f);
-        if (fclose(f) != 0 || w != b.len)
-            st = rt_error_set(err, RT_EIO, path, 0, 0, NULL, "write failed");
+        if ((st = rt_book_csv_table(book, t->id, &b)) != RT_OK)
+            rt_error_set(err, st, t->file, 0, 0, NULL, "out of memory");
+        else
+            st = put_file(dir, t->file, &b, err);
     }
     rt_buf_free(&b);
+    return st;
+}
+
+rt_status rt_book_csv_write_source(const char *dir, const rt_book_source *source, rt_error *err)
+{
+    rt_status st = export_dir(dir, err);
+    for (size_t i = 0; i < source->count && st == RT_OK; i++) {
+        const char *name = source->files[i].name;
+        /* A kept name is one of the schema's file names: never a path out of dir. */
+        if (strchr(name, '/') || name[0] == '.')
+            return rt_error_set(err, RT_ECORRUPT, dir, 0, 0, NULL,
+                                "kept source file name '%s' is not a file name", name);
+        st = put_file(dir, name, &source->files[i].bytes, err);
+    }
     return st;
 }

@@ -31,6 +31,7 @@ struct rt_zreader {
     ZSTD_inBuffer ib;
     uint64_t offset;
     XXH64_state_t *hash;
+    rt_buf *raw; /* when set, every byte read from the file is appended to it as stored */
 };
 
 static rt_status fill(rt_zreader *r, rt_error *err)
@@ -41,6 +42,10 @@ static rt_status fill(rt_zreader *r, rt_error *err)
     } while (n < 0 && errno == EINTR);
     if (n < 0) return rt_error_set(err, RT_EIO, r->path, 0, 0, NULL, "read: %s", strerror(errno));
     if (n == 0) r->eof_in = true;
+    if (r->raw) {
+        rt_buf_append(r->raw, r->in, (size_t)n);
+        if (r->raw->failed) return rt_error_set(err, RT_ENOMEM, r->path, 0, 0, NULL, "out of memory");
+    }
     XXH64_update(r->hash, r->in, (size_t)n);
     r->offset += (uint64_t)n;
     r->ib.src = r->in;
@@ -49,10 +54,11 @@ static rt_status fill(rt_zreader *r, rt_error *err)
     return RT_OK;
 }
 
-rt_status rt_zreader_open(const char *path, rt_zreader **out, rt_error *err)
+static rt_status zreader_open(const char *path, rt_buf *raw, rt_zreader **out, rt_error *err)
 {
     rt_zreader *r = calloc(1, sizeof *r);
     if (!r) return rt_error_set(err, RT_ENOMEM, path, 0, 0, NULL, "out of memory");
+    r->raw = raw;
     r->fd = open(path, O_RDONLY);
     r->path = strdup(path);
     r->in = malloc(IO_BUF_SIZE);
@@ -87,6 +93,11 @@ rt_status rt_zreader_open(const char *path, rt_zreader **out, rt_error *err)
 fail:
     rt_zreader_close(r);
     return st;
+}
+
+rt_status rt_zreader_open(const char *path, rt_zreader **out, rt_error *err)
+{
+    return zreader_open(path, NULL, out, err);
 }
 
 rt_status rt_zreader_read(rt_zreader *r, void *buf, size_t cap, size_t *got, rt_error *err)
@@ -163,8 +174,13 @@ void rt_zio_find(const char *dir, const char *name, char *path, size_t n)
 
 rt_status rt_zio_slurp(const char *path, rt_buf *b, rt_error *err)
 {
+    return rt_zio_slurp_raw(path, b, NULL, err);
+}
+
+rt_status rt_zio_slurp_raw(const char *path, rt_buf *b, rt_buf *raw, rt_error *err)
+{
     rt_zreader *r;
-    rt_status st = rt_zreader_open(path, &r, err);
+    rt_status st = zreader_open(path, raw, &r, err);
     if (st != RT_OK) return st;
     for (;;) {
         /* Read into whatever room there is, growing only when little is left: asking for a

@@ -36,6 +36,9 @@ void rt_zio_find(const char *dir, const char *name, char *path, size_t n);
 
 /* Read a whole (small) file, decompressing when needed, into b. */
 rt_status rt_zio_slurp(const char *path, rt_buf *b, rt_error *err);
+/* The same, also appending the file's bytes as stored (compressed or not) to raw: the very
+ * bytes that were decompressed into b. */
+rt_status rt_zio_slurp_raw(const char *path, rt_buf *b, rt_buf *raw, rt_error *err);
 
 /* Checksum a file as stored: size and XXH64. */
 rt_status rt_zio_checksum_file(const char *path, uint64_t *bytes, uint64_t *xxh64, rt_error *err);

@@ -42,7 +42,7 @@ static rt_pricebook_info import(rt_store *s, const char *dir)
     load_source(dir, &book);
     rt_pricebook_info info;
     rt_error err;
-    cr_assert_eq(rt_pricebook_import(s, &book, &info, &err), RT_OK, "%s", err.message);
+    cr_assert_eq(rt_pricebook_import(s, &book, NULL, &info, &err), RT_OK, "%s", err.message);
     rt_book_free(&book);
     return info;
 }
@@ -194,7 +194,7 @@ Test(pricebook, a_failed_import_changes_nothing)
     RT_BOOK_ROWS(&bad, RT_T_CHARGES, rt_charge)[0].price_nanos = 1;
     rt_error err;
     rt_pricebook_info info;
-    cr_assert_eq(rt_pricebook_import(s, &bad, &info, &err), RT_ELMDB);
+    cr_assert_eq(rt_pricebook_import(s, &bad, NULL, &info, &err), RT_ELMDB);
     cr_assert(strstr(err.message, "book.tax_rates"), "%s", err.message);
     rt_book_free(&bad);
 
@@ -245,6 +245,93 @@ static void put_first(rt_store *s, const char *db, const void *val, size_t len)
     cr_assert_eq(mdb_cursor_put(c, &k, &nv, MDB_CURRENT), MDB_SUCCESS);
     mdb_cursor_close(c);
     cr_assert_eq(mdb_txn_commit(txn), MDB_SUCCESS);
+}
+
+/* The source's files, read as an import reads them, kept with the book. */
+static rt_pricebook_info import_kept(rt_store *s, const char *dir)
+{
+    rt_book book;
+    rt_book_source source;
+    rt_diags d;
+    rt_book_init(&book);
+    rt_book_source_init(&source);
+    rt_diags_init(&d);
+    cr_assert_eq(rt_book_csv_read_kept(dir, &book, &d, &source), RT_OK);
+    rt_pricebook_info info;
+    rt_error err;
+    cr_assert_eq(rt_pricebook_import(s, &book, &source, &info, &err), RT_OK, "%s", err.message);
+    rt_diags_free(&d);
+    rt_book_source_free(&source);
+    rt_book_free(&book);
+    return info;
+}
+
+/* The kept source holds exactly the table files of dir, byte for byte. */
+static void assert_kept_source(rt_store *s, const char *dir, size_t files)
+{
+    rt_book_source kept;
+    rt_book_source_init(&kept);
+    rt_error err;
+    cr_assert_eq(rt_pricebook_source(s, &kept, &err), RT_OK, "%s", err.message);
+    cr_assert_eq(kept.count, files);
+    for (size_t i = 0; i < kept.count; i++) {
+        char path[600];
+        snprintf(path, sizeof path, "%s/%s", dir, kept.files[i].name);
+        FILE *f = fopen(path, "rb"); /* as stored: not decompressed */
+        cr_assert_not_null(f, "%s", path);
+        char *want = malloc(kept.files[i].bytes.len + 1);
+        size_t n = fread(want, 1, kept.files[i].bytes.len + 1, f);
+        fclose(f);
+        cr_assert_eq(kept.files[i].bytes.len, n, "%s", path);
+        cr_assert(memcmp(kept.files[i].bytes.data, want, n) == 0, "%s", path);
+        if (i) cr_assert_lt(strcmp(kept.files[i - 1].name, kept.files[i].name), 0);
+        free(want);
+    }
+    rt_book_source_free(&kept);
+}
+
+Test(pricebook, the_source_is_kept_as_stored_until_a_merge_replaces_the_book)
+{
+    rt_store *s = open_store(true);
+    /* One file stored compressed: kept compressed, as it was in the source. */
+    cr_assert_eq(rt_test_sh("cd '%s' && zstd -q --rm products.csv && mv products.csv.zst "
+                            "products.csv && printf 'x' > README.txt",
+                            src),
+                 0);
+    size_t files = 0;
+    for (unsigned t = 0; t < RT_T_COUNT_; t++)
+        files += rt_test_sh("test -f '%s/%s'", src, rt_book_table((rt_table_id)t)->file) == 0;
+    rt_pricebook_info v1 = import_kept(s, src);
+    assert_kept_source(s, src, files);
+    /* The book itself is the same as one imported without its source. */
+    rt_book a, b;
+    rt_book_init(&a);
+    rt_error err;
+    cr_assert_eq(rt_pricebook_load(s, &a, NULL, &err), RT_OK);
+    load_source(src, &b);
+    assert_same_books(&b, &a);
+    rt_book_free(&a);
+    rt_book_free(&b);
+    /* A book replaced without a source (a CGRateS merge) keeps none: its old source would no
+     * longer describe it. */
+    rt_pricebook_info v2 = import(s, src);
+    cr_assert_eq(v2.version, v1.version + 1);
+    cr_assert_eq(v2.fingerprint, v1.fingerprint, "the source is not part of the book's rows");
+    rt_book_source kept;
+    rt_book_source_init(&kept);
+    cr_assert_eq(rt_pricebook_source(s, &kept, &err), RT_ENOTFOUND);
+    cr_assert(strstr(err.message, "keeps no source"), "%s", err.message);
+    cr_assert_eq(kept.count, 0);
+    /* Imported again with its source: kept again. A kept file that does not decompress to
+     * its size and checksum is refused. */
+    import_kept(s, src);
+    assert_kept_source(s, src, files);
+    const unsigned char junk[20] = {5};
+    put_first(s, "book.source", junk, sizeof junk);
+    cr_assert_eq(rt_pricebook_source(s, &kept, &err), RT_ECORRUPT);
+    cr_assert(strstr(err.message, "checksum"), "%s", err.message);
+    rt_book_source_free(&kept);
+    rt_store_close(s);
 }
 
 Test(pricebook, a_record_from_before_a_column_existed_loads_its_default)

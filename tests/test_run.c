@@ -302,7 +302,7 @@ static void make_book(const char *dir)
     rt_store *s;
     rt_error err;
     cr_assert_eq(rt_store_open(dir, true, &s, &err), RT_OK);
-    cr_assert_eq(rt_pricebook_import(s, &book, NULL, &err), RT_OK);
+    cr_assert_eq(rt_pricebook_import(s, &book, NULL, NULL, &err), RT_OK);
     rt_store_close(s);
     rt_book_free(&book);
 }

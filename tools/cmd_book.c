@@ -14,7 +14,11 @@
 static const char book_usage[] =
     "usage:\n"
     "  ratel book import SRC_DIR --book BOOK_DIR   validate a CSV source and replace the book\n"
-    "  ratel book export --book BOOK_DIR OUT_DIR   write the book back as a CSV source\n"
+    "  ratel book export --book BOOK_DIR OUT_DIR [--canonical]\n"
+    "                                              write back the source the book was imported\n"
+    "                                              from, byte for byte (--canonical: the book\n"
+    "                                              as a canonical source, every column, rows\n"
+    "                                              in key order)\n"
     "  ratel book import-cgrates TP_DIR --book BOOK_DIR [--currency CUR] [--time-zone TZ]\n"
     "        [--tenant TENANT] [--product CATEGORY=PRODUCT]...\n"
     "                                              merge a CGRateS tariff plan into the book\n"
@@ -37,10 +41,12 @@ static int cmd_import(int argc, char **argv)
         return rt_cli_usage_error("book import", "needs SRC_DIR and --book BOOK_DIR");
     rt_book book;
     rt_diags diags;
+    rt_book_source source;
     rt_book_init(&book);
     rt_diags_init(&diags);
+    rt_book_source_init(&source);
     int rc = RT_EXIT_OK;
-    rt_status st = rt_book_csv_read(src, &book, &diags);
+    rt_status st = rt_book_csv_read_kept(src, &book, &diags, &source);
     if (st == RT_OK || st == RT_EINVALID) {
         rt_status vs = rt_book_validate(&book, &diags);
         if (vs != RT_OK && vs != RT_EINVALID) st = vs;
@@ -61,7 +67,7 @@ static int cmd_import(int argc, char **argv)
     rt_error err;
     rt_pricebook_info info;
     if ((st = rt_store_open(book_dir, true, &store, &err)) == RT_OK)
-        st = rt_pricebook_import(store, &book, &info, &err);
+        st = rt_pricebook_import(store, &book, &source, &info, &err);
     rt_store_close(store);
     if (st != RT_OK) {
         rt_cli_error(&err);
@@ -71,6 +77,7 @@ static int cmd_import(int argc, char **argv)
     printf("imported %s into %s: %" PRIu64 " rows, version %" PRIu64 ", fingerprint %016" PRIx64 "\n",
            src, book_dir, info.rows, info.version, info.fingerprint);
 done:
+    rt_book_source_free(&source);
     rt_diags_free(&diags);
     rt_book_free(&book);
     return rc;
@@ -149,7 +156,7 @@ static int cmd_import_cgrates(int argc, char **argv)
     rt_store *store = NULL;
     rt_error err;
     if ((st = rt_store_open(book_dir, true, &store, &err)) == RT_OK)
-        st = rt_pricebook_import(store, &book, &info, &err);
+        st = rt_pricebook_import(store, &book, NULL, &info, &err);
     rt_store_close(store);
     if (st != RT_OK) {
         rt_cli_error(&err);
@@ -178,12 +185,33 @@ static int load(const char *book_dir, rt_book *book, rt_pricebook_info *info)
     return st == RT_OK;
 }
 
+/* The source the book keeps, written back as it was imported. RT_ENOTFOUND (nothing written)
+ * when the book keeps none. */
+static rt_status export_source(const char *book_dir, const char *out, size_t *files,
+                               rt_error *err)
+{
+    rt_store *store;
+    rt_status st = rt_store_open(book_dir, false, &store, err);
+    if (st != RT_OK) return st;
+    rt_book_source source;
+    rt_book_source_init(&source);
+    st = rt_pricebook_source(store, &source, err);
+    rt_store_close(store);
+    if (st == RT_OK) st = rt_book_csv_write_source(out, &source, err);
+    *files = source.count;
+    rt_book_source_free(&source);
+    return st;
+}
+
 static int cmd_export(int argc, char **argv)
 {
     const char *out = NULL, *book_dir = NULL;
+    bool canonical = false;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--book") == 0 && i + 1 < argc)
             book_dir = argv[++i];
+        else if (strcmp(argv[i], "--canonical") == 0)
+            canonical = true;
         else if (argv[i][0] != '-' && !out)
             out = argv[i];
         else
@@ -196,12 +224,19 @@ static int cmd_export(int argc, char **argv)
     int rc = RT_EXIT_FAILED;
     if (load(book_dir, &book, &info)) {
         rt_error err;
-        if (rt_book_csv_write(out, &book, &err) == RT_OK) {
-            printf("exported %s (version %" PRIu64 ") to %s\n", book_dir, info.version, out);
+        size_t files = 0;
+        rt_status st = canonical ? RT_ENOTFOUND : export_source(book_dir, out, &files, &err);
+        if (st == RT_OK) {
+            printf("exported %s (version %" PRIu64 ") to %s: the %zu source files it was "
+                   "imported from\n",
+                   book_dir, info.version, out, files);
             rc = RT_EXIT_OK;
-        } else {
-            rt_cli_error(&err);
+        } else if (st == RT_ENOTFOUND && (st = rt_book_csv_write(out, &book, &err)) == RT_OK) {
+            printf("exported %s (version %" PRIu64 ") to %s: canonical%s\n", book_dir,
+                   info.version, out, canonical ? "" : " (the book keeps no source)");
+            rc = RT_EXIT_OK;
         }
+        if (st != RT_OK) rt_cli_error(&err);
     }
     rt_book_free(&book);
     return rc;
