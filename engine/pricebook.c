@@ -175,7 +175,8 @@ static rt_status put_source(MDB_txn *txn, MDB_dbi meta, const rt_book_source *so
     return st;
 }
 
-rt_status rt_pricebook_source(rt_store *store, rt_book_source *out, rt_error *err)
+rt_status rt_pricebook_source(rt_store *store, rt_book_source *out, uint64_t *version,
+                              rt_error *err)
 {
     MDB_txn *txn = NULL;
     MDB_cursor *cur = NULL;
@@ -183,9 +184,10 @@ rt_status rt_pricebook_source(rt_store *store, rt_book_source *out, rt_error *er
     if (st != RT_OK) return st;
     MDB_dbi meta, dbi;
     if ((st = rt_store_dbi(txn, "book.meta", false, &meta, err)) == RT_OK) {
-        uint64_t version = get_meta(txn, meta, "version"), kept = get_meta(txn, meta, "source");
-        st = kept != 0 && kept == version ? rt_store_dbi(txn, SOURCE_DB, false, &dbi, err)
-                                          : RT_ENOTFOUND;
+        uint64_t now = get_meta(txn, meta, "version"), kept = get_meta(txn, meta, "source");
+        st = kept != 0 && kept == now ? rt_store_dbi(txn, SOURCE_DB, false, &dbi, err)
+                                      : RT_ENOTFOUND;
+        if (version) *version = now;
     }
     if (st == RT_ENOTFOUND)
         st = rt_error_set(err, RT_ENOTFOUND, rt_store_dir(store), 0, 0, NULL,
@@ -202,22 +204,22 @@ rt_status rt_pricebook_source(rt_store *store, rt_book_source *out, rt_error *er
         size_t klen = k.mv_size < sizeof name ? k.mv_size : sizeof name - 1;
         memcpy(name, k.mv_data, klen);
         name[klen] = '\0';
-        uint64_t size = v.mv_size >= SOURCE_HEAD ? get_u64le(p) : UINT64_MAX;
+        /* The kept size is trusted only once the frame's own content size agrees. */
+        uint64_t size = v.mv_size > SOURCE_HEAD ? get_u64le(p) : UINT64_MAX;
+        bool framed = size != UINT64_MAX && ZSTD_getFrameContentSize(p + SOURCE_HEAD,
+                                                                     v.mv_size - SOURCE_HEAD) == size;
         rt_buf_reset(&bytes);
-        if (size == UINT64_MAX || size > SIZE_MAX - 1 || !rt_buf_reserve(&bytes, (size_t)size + 1)) {
-            st = rt_error_set(err, size == UINT64_MAX ? RT_ECORRUPT : RT_ENOMEM,
-                              rt_store_dir(store), 0, 0, name,
-                              size == UINT64_MAX ? "kept source file does not decode"
-                                                 : "out of memory");
+        if (framed && (size > SIZE_MAX - 1 || !rt_buf_reserve(&bytes, (size_t)size + 1))) {
+            st = rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
             break;
         }
-        size_t n = v.mv_size > SOURCE_HEAD
-                       ? ZSTD_decompress(bytes.data, (size_t)size + 1, p + SOURCE_HEAD,
-                                         v.mv_size - SOURCE_HEAD)
-                       : (size_t)-1;
+        size_t n = framed ? ZSTD_decompress(bytes.data, (size_t)size + 1, p + SOURCE_HEAD,
+                                            v.mv_size - SOURCE_HEAD)
+                          : (size_t)-1;
         if (ZSTD_isError(n) || n != size || XXH64(bytes.data, n, 0) != get_u64le(p + 8)) {
             st = rt_error_set(err, RT_ECORRUPT, rt_store_dir(store), 0, 0, name,
-                              "kept source file does not match its size and checksum");
+                              "kept source file does not match its size and checksum "
+                              "(book export --canonical writes the book itself)");
             break;
         }
         bytes.len = n;

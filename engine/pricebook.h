@@ -49,10 +49,12 @@ rt_status rt_pricebook_import(rt_store *store, const rt_book *book, const rt_boo
                               rt_pricebook_info *info, rt_error *err);
 
 /* The source the stored book was imported from, its files in name order, each checked
- * against the size and XXH64 kept with it. RT_ENOTFOUND when the book keeps no source
- * (imported before sources were kept, or merged from a CGRateS tariff plan since);
- * RT_ECORRUPT when a kept file does not decompress to what was kept. */
-rt_status rt_pricebook_source(rt_store *store, rt_book_source *out, rt_error *err);
+ * against the size and XXH64 kept with it, and the book version it belongs to (*version, may
+ * be NULL), read in one transaction. RT_ENOTFOUND when the book keeps no source (imported
+ * before sources were kept, or merged from a CGRateS tariff plan since); RT_ECORRUPT when a
+ * kept file does not decompress to what was kept. */
+rt_status rt_pricebook_source(rt_store *store, rt_book_source *out, uint64_t *version,
+                              rt_error *err);
 
 /* Load the whole stored book into `book` (initialised by the caller) from one read
  * transaction. RT_ENOTFOUND when nothing was ever imported; RT_ECORRUPT when a record does not

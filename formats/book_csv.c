@@ -299,10 +299,14 @@ rt_status rt_book_csv_write_source(const char *dir, const rt_book_source *source
     rt_status st = export_dir(dir, err);
     for (size_t i = 0; i < source->count && st == RT_OK; i++) {
         const char *name = source->files[i].name;
-        /* A kept name is one of the schema's file names: never a path out of dir. */
-        if (strchr(name, '/') || name[0] == '.')
+        /* A kept name is one of the schema's file names: never a path out of dir, nor a file
+         * the next import would refuse. */
+        bool table = false;
+        for (unsigned t = 0; t < RT_T_COUNT_ && !table; t++)
+            table = strcmp(name, rt_book_table((rt_table_id)t)->file) == 0;
+        if (!table)
             return rt_error_set(err, RT_ECORRUPT, dir, 0, 0, NULL,
-                                "kept source file name '%s' is not a file name", name);
+                                "kept source file '%s' is not a table of the book", name);
         st = put_file(dir, name, &source->files[i].bytes, err);
     }
     return st;

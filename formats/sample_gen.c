@@ -1043,7 +1043,7 @@ static rt_status usage_close_csv(usage_out *u, uint64_t *bytes, rt_error *err)
     rt_buf_init(&b);
     rt_status st = rt_usage_csv_end(&u->tally, &b);
     if (st != RT_OK)
-        st = rt_error_set(err, st, NULL, 0, 0, NULL, "out of memory");
+        st = rt_error_set(err, st, "usage.csv.zst", 0, 0, NULL, "out of memory");
     else
         st = rt_zwriter_write_raw(u->z, b.data, b.len, err);
     rt_buf_free(&b);

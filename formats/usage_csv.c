@@ -103,8 +103,11 @@ typedef struct csv_reader {
     bool in_stream; /* inside a frame being decompressed in order */
     frame_index pending;
     /* Indexed frames whose index promised an end frame, since the last end frame: their
-     * count and line ends (an end frame must give the same; the file must not end before). */
+     * count and line ends (an end frame must give the same; the file must not end before).
+     * A promise counts once its frame follows: waiting is set between the index and it. */
     uint64_t promised_frames, promised_lines;
+    bool promise_waiting;
+    uint64_t promise_lines;
     ra_frame ra[RA_FRAMES]; /* decompressed ahead, waiting in file order from ra_head */
     unsigned ra_head, ra_count;
     void *map_ctx; /* the mapper's context, owned */
@@ -614,9 +617,30 @@ static rt_status read_end(csv_reader *cr, const unsigned char *p, rt_error *err)
     return RT_OK;
 }
 
+/* A ratel frame index must be followed by its zstd frame, not by another skippable frame or
+ * the end of the file: a frame taken out of a file, its index left, is an error. */
+static rt_status check_no_waiting(const csv_reader *cr, rt_error *err)
+{
+    if (!cr->promise_waiting) return RT_OK;
+    return rt_error_set(err, RT_ECORRUPT, cr->path, cr->next_line, 0, NULL,
+                        "a ratel frame index is not followed by its zstd frame; the file was "
+                        "altered or cut short");
+}
+
+/* A zstd frame starts: the index before it, if it promised an end frame, now counts. */
+static void take_promise(csv_reader *cr)
+{
+    if (!cr->promise_waiting) return;
+    cr->promised_frames++;
+    cr->promised_lines += cr->promise_lines;
+    cr->promise_waiting = false;
+}
+
 /* The end of the file: no frame may still wait for the end frame its index promised. */
 static rt_status check_ended(const csv_reader *cr, rt_error *err)
 {
+    rt_status st = check_no_waiting(cr, err);
+    if (st != RT_OK) return st;
     if (cr->promised_frames == 0) return RT_OK;
     return rt_error_set(err, RT_ECORRUPT, cr->path, cr->next_line, 0, NULL,
                         "the file ends after %llu indexed frames without the end frame their "
@@ -634,6 +658,7 @@ static rt_status read_skippable(csv_reader *cr, rt_error *err)
     if (st != RT_OK) return st;
     cr->pending.valid = false;
     if (size != INDEX_PAYLOAD) return in_take(cr, NULL, size, err);
+    if ((st = check_no_waiting(cr, err)) != RT_OK) return st;
     unsigned char p[INDEX_PAYLOAD];
     if ((st = in_take(cr, p, sizeof p, err)) != RT_OK) return st;
     if (get_u32(p) == END_TAG && p[4] == 1) return read_end(cr, p, err);
@@ -644,8 +669,8 @@ static rt_status read_skippable(csv_reader *cr, rt_error *err)
     fi->content_bytes = get_u64(p + 16);
     fi->newlines = get_u64(p + 24);
     if (p[5] & INDEX_FLAG_ENDED) {
-        cr->promised_frames++;
-        cr->promised_lines += fi->newlines;
+        cr->promise_waiting = true;
+        cr->promise_lines = fi->newlines;
     }
     fi->valid = fi->content_bytes <= FRAME_CONTENT_MAX &&
                 fi->compressed_bytes <= ZSTD_compressBound((size_t)fi->content_bytes) + 1024;
@@ -822,6 +847,7 @@ static rt_status between_frames(csv_reader *cr, rt_chunk *chunk, bool may_hand_o
         return rt_error_set(err, RT_ECORRUPT, cr->path, 0, 0, NULL,
                             "not a zstd frame at byte %llu (damaged or truncated file)",
                             (unsigned long long)cr->consumed);
+    take_promise(cr);
     if (may_hand_out && cr->pending.valid && cr->pending.aligned && cr->carry_len == 0) {
         *handed = true;
         return frame_chunk(cr, chunk, err);

@@ -230,7 +230,7 @@ Test(book, import_export_gives_back_the_source_byte_for_byte)
     snprintf(src, sizeof src, "%s/src", tmp);
     cr_assert_eq(rt_test_sh("cp -r '%s' '%s'", rt_test_src("data-samples/telco/book"), src), 0);
     /* Hand-written touches the canonical export would not keep: rows out of key order, CRLF
-     * line ends, a price written with a trailing zero. */
+     * line ends. */
     cr_assert_eq(rt_test_sh("cd '%s' && (head -1 zones.csv; tail -n +2 zones.csv | sort -r) > z "
                             "&& mv z zones.csv && sed -i 's/$/\r/' products.csv",
                             src),

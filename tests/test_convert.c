@@ -454,13 +454,27 @@ Test(convert, a_csv_zst_cut_at_a_frame_boundary_is_an_error)
     cr_assert_eq(read_all(zst, 4096, &s, &err), RT_OK, "%s", err.message);
     expect_same_events(&a, &s);
     seen_free(&s);
-    /* Cut before any frame index or before the end frame: never a shorter file read. */
-    for (size_t i = 1; i < k; i++) {
-        put_file(cut, d, at[i]);
-        cr_assert_eq(read_all(cut, 4096, &s, &err), RT_ECORRUPT, "cut at %zu", at[i]);
+    /* Cut before any frame index or before the end frame, or between an index and its frame
+     * (after the header's index, the cut is found while reading the header): never a shorter
+     * file read. */
+    for (size_t i = 0; i < 2 * k - 2; i++) {
+        size_t at_cut = i % 2 ? at[i / 2 + 1] : at[i / 2] + 40;
+        put_file(cut, d, at_cut);
+        rt_status got = read_all(cut, 4096, &s, &err);
+        cr_assert_eq(got, RT_ECORRUPT, "cut at %zu (%zu of %zu): %d %s", at_cut, i, k, got,
+                     got == RT_OK ? "" : err.message);
         cr_assert(strstr(err.message, "cut short"), "%s", err.message);
         seen_free(&s);
     }
+    /* A frame taken out, its index left: the index is followed by the next index. */
+    unsigned char *gap = malloc(n);
+    memcpy(gap, d, at[2] + 40);
+    memcpy(gap + at[2] + 40, d + at[3], n - at[3]);
+    put_file(cut, gap, at[2] + 40 + (n - at[3]));
+    cr_assert_eq(read_all(cut, 4096, &s, &err), RT_ECORRUPT);
+    cr_assert(strstr(err.message, "not followed by its zstd frame"), "%s", err.message);
+    seen_free(&s);
+    free(gap);
     /* An end frame that counts other frames than the file holds. */
     unsigned char *forged = malloc(n);
     memcpy(forged, d, n);
@@ -476,8 +490,9 @@ Test(convert, a_csv_zst_cut_at_a_frame_boundary_is_an_error)
     cr_assert_eq(read_all(cut, 4096, &s, &err), RT_OK, "%s", err.message);
     expect_same_events(&a, &s);
     seen_free(&s);
-    /* Two such files one after the other (cat a b) read as one: each end frame closes its own
-     * frames. The second file's header frame is left out, so its records follow on. */
+    /* Two such files one after the other pass the end-frame check: each end frame closes its
+     * own frames. (`cat a b` would also keep b's header row, which the reader then rejects as
+     * a record; here b's header frame is left out, so that its records follow on.) */
     size_t second = at[1]; /* the second file's records, from its first record frame */
     unsigned char *twice = malloc(2 * n);
     memcpy(twice, d, n);

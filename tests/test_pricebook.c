@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zstd.h>
 
 #include "engine/pack.h"
 #include "engine/pricebook.h"
@@ -272,7 +273,7 @@ static void assert_kept_source(rt_store *s, const char *dir, size_t files)
     rt_book_source kept;
     rt_book_source_init(&kept);
     rt_error err;
-    cr_assert_eq(rt_pricebook_source(s, &kept, &err), RT_OK, "%s", err.message);
+    cr_assert_eq(rt_pricebook_source(s, &kept, NULL, &err), RT_OK, "%s", err.message);
     cr_assert_eq(kept.count, files);
     for (size_t i = 0; i < kept.count; i++) {
         char path[600];
@@ -319,17 +320,38 @@ Test(pricebook, the_source_is_kept_as_stored_until_a_merge_replaces_the_book)
     cr_assert_eq(v2.fingerprint, v1.fingerprint, "the source is not part of the book's rows");
     rt_book_source kept;
     rt_book_source_init(&kept);
-    cr_assert_eq(rt_pricebook_source(s, &kept, &err), RT_ENOTFOUND);
+    cr_assert_eq(rt_pricebook_source(s, &kept, NULL, &err), RT_ENOTFOUND);
     cr_assert(strstr(err.message, "keeps no source"), "%s", err.message);
     cr_assert_eq(kept.count, 0);
     /* Imported again with its source: kept again. A kept file that does not decompress to
      * its size and checksum is refused. */
     import_kept(s, src);
     assert_kept_source(s, src, files);
+    uint64_t version = 0;
+    rt_book_source_free(&kept);
+    cr_assert_eq(rt_pricebook_source(s, &kept, &version, &err), RT_OK);
+    cr_assert_eq(version, v2.version + 1);
+    rt_book_source_free(&kept);
+    /* Kept values damaged three ways: not a zstd frame; a frame whose content is not the
+     * kept checksum's; a kept size other than the frame's (never trusted for memory). */
     const unsigned char junk[20] = {5};
-    put_first(s, "book.source", junk, sizeof junk);
-    cr_assert_eq(rt_pricebook_source(s, &kept, &err), RT_ECORRUPT);
-    cr_assert(strstr(err.message, "checksum"), "%s", err.message);
+    unsigned char framed[64];
+    memset(framed, 0, 16);
+    framed[0] = 3; /* size 3, XXH64 0 */
+    size_t fn = ZSTD_compress(framed + 16, sizeof framed - 16, "abc", 3, 1);
+    cr_assert(!ZSTD_isError(fn));
+    unsigned char huge[64];
+    memcpy(huge, framed, 16 + fn);
+    huge[6] = 1; /* size 2^48 + 3 */
+    const unsigned char *bad[] = {junk, framed, huge};
+    size_t bad_len[] = {sizeof junk, 16 + fn, 16 + fn};
+    for (int i = 0; i < 3; i++) {
+        put_first(s, "book.source", bad[i], bad_len[i]);
+        cr_assert_eq(rt_pricebook_source(s, &kept, NULL, &err), RT_ECORRUPT, "case %d", i);
+        cr_assert(strstr(err.message, "does not match its size and checksum"), "%s",
+                  err.message);
+        rt_book_source_free(&kept);
+    }
     rt_book_source_free(&kept);
     rt_store_close(s);
 }

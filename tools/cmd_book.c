@@ -188,14 +188,14 @@ static int load(const char *book_dir, rt_book *book, rt_pricebook_info *info)
 /* The source the book keeps, written back as it was imported. RT_ENOTFOUND (nothing written)
  * when the book keeps none. */
 static rt_status export_source(const char *book_dir, const char *out, size_t *files,
-                               rt_error *err)
+                               uint64_t *version, rt_error *err)
 {
     rt_store *store;
     rt_status st = rt_store_open(book_dir, false, &store, err);
     if (st != RT_OK) return st;
     rt_book_source source;
     rt_book_source_init(&source);
-    st = rt_pricebook_source(store, &source, err);
+    st = rt_pricebook_source(store, &source, version, err);
     rt_store_close(store);
     if (st == RT_OK) st = rt_book_csv_write_source(out, &source, err);
     *files = source.count;
@@ -225,11 +225,13 @@ static int cmd_export(int argc, char **argv)
     if (load(book_dir, &book, &info)) {
         rt_error err;
         size_t files = 0;
-        rt_status st = canonical ? RT_ENOTFOUND : export_source(book_dir, out, &files, &err);
+        uint64_t version = 0;
+        rt_status st =
+            canonical ? RT_ENOTFOUND : export_source(book_dir, out, &files, &version, &err);
         if (st == RT_OK) {
             printf("exported %s (version %" PRIu64 ") to %s: the %zu source files it was "
                    "imported from\n",
-                   book_dir, info.version, out, files);
+                   book_dir, version, out, files);
             rc = RT_EXIT_OK;
         } else if (st == RT_ENOTFOUND && (st = rt_book_csv_write(out, &book, &err)) == RT_OK) {
             printf("exported %s (version %" PRIu64 ") to %s: canonical%s\n", book_dir,
