@@ -115,6 +115,10 @@ struct rt_usage_detail {
     uint16_t *part_of;
     int spill_fd[RT_DETAIL_PARTITIONS_MAX]; /* -1 when closed */
     bool spill_made[RT_DETAIL_PARTITIONS_MAX];
+    /* Scratch files without a name (a distributed run's other processes): each is unlinked
+     * as soon as it is made, kept open until the detail is written and read back through
+     * /proc/self/fd, so that a process killed midway leaves nothing behind. */
+    bool unnamed;
     uint64_t spill_records[RT_DETAIL_PARTITIONS_MAX];
     uint64_t spill_bytes[RT_DETAIL_PARTITIONS_MAX];
     /* finishing */
@@ -132,7 +136,19 @@ struct rt_usage_detail {
 
 static void spill_path(const rt_usage_detail *d, unsigned p, char *buf, size_t n)
 {
-    snprintf(buf, n, "%s/.detail-%03u.spill", d->dir, p);
+    if (d->unnamed)
+        snprintf(buf, n, "/proc/self/fd/%d", d->spill_fd[p]); /* a description of its own */
+    else
+        snprintf(buf, n, "%s/.detail-%03u.spill", d->dir, p);
+}
+
+/* Remove partition p's scratch file (a named one: an unnamed one goes with its descriptor). */
+static int spill_remove(const rt_usage_detail *d, unsigned p)
+{
+    if (d->unnamed) return 0;
+    char path[PATH_MAX];
+    spill_path(d, p, path, sizeof path);
+    return unlink(path);
 }
 
 /* The block of consecutive account rows that frames hold. */
@@ -204,12 +220,8 @@ void rt_usage_detail_destroy(rt_usage_detail *d)
 {
     if (!d) return;
     for (unsigned p = 0; p < RT_DETAIL_PARTITIONS_MAX; p++) {
+        if (d->spill_made[p]) spill_remove(d, p);
         if (d->spill_fd[p] >= 0) close(d->spill_fd[p]);
-        if (d->spill_made[p]) {
-            char path[PATH_MAX];
-            spill_path(d, p, path, sizeof path);
-            unlink(path);
-        }
     }
     free_encoders(d);
     free_finish(d);
@@ -452,14 +464,26 @@ static rt_status spill_append(rt_usage_detail *d, unsigned p, const char *data, 
                               rt_error *err)
 {
     char path[PATH_MAX];
-    spill_path(d, p, path, sizeof path);
-    if (d->spill_fd[p] < 0) {
+    if (d->spill_fd[p] < 0 && d->unnamed) {
+        snprintf(path, sizeof path, "%s/ratel-detail-XXXXXX", d->dir);
+        d->spill_fd[p] = mkstemp(path);
+        if (d->spill_fd[p] >= 0 && unlink(path) != 0) {
+            close(d->spill_fd[p]);
+            d->spill_fd[p] = -1;
+        }
+        if (d->spill_fd[p] < 0)
+            return rt_error_set(err, RT_EIO, path, 0, 0, NULL, "cannot create: %s",
+                                strerror(errno));
+        d->spill_made[p] = true;
+    } else if (d->spill_fd[p] < 0) {
+        spill_path(d, p, path, sizeof path);
         d->spill_fd[p] = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
         if (d->spill_fd[p] < 0)
             return rt_error_set(err, RT_EIO, path, 0, 0, NULL, "cannot create: %s",
                                 strerror(errno));
         d->spill_made[p] = true;
     }
+    spill_path(d, p, path, sizeof path);
     for (size_t done = 0; done < len;) {
         ssize_t n = write(d->spill_fd[p], data + done, len - done);
         if (n < 0 && errno == EINTR) continue;
@@ -1264,13 +1288,9 @@ static rt_status unit_take(void *ctx, size_t k, const char *data, size_t len, rt
     if (!file[0]) return d->spill_made[u.p] && !file[2] ? RT_OK : damaged_unit(err);
     if (XXH3_64bits(bytes, (size_t)file[2]) != file[1] || d->spill_made[u.p])
         return damaged_unit(err);
-    /* Into this process's scratch file of the partition, as rank 0 wrote it (removed with
-     * the directory, whatever happens). */
-    rt_status st = spill_append(d, u.p, bytes, (size_t)file[2], err);
-    if (d->spill_fd[u.p] >= 0 && close(d->spill_fd[u.p]) != 0 && st == RT_OK)
-        st = rt_error_set(err, RT_EIO, RT_DETAIL_NAME, 0, 0, NULL, "cannot close scratch");
-    d->spill_fd[u.p] = -1;
-    return st;
+    /* Into this process's scratch file of the partition, as rank 0 wrote it (unnamed, kept
+     * open until the detail is written: nothing is left behind, whatever happens). */
+    return spill_append(d, u.p, bytes, (size_t)file[2], err);
 }
 
 /* A group as it travels: fixed fields, its currency by code. */
@@ -1473,26 +1493,18 @@ rt_status rt_usage_detail_finish(rt_usage_detail *d, const rt_run_result *res,
 }
 
 /* A distributed run's process other than rank 0 (res->spread): its part of sorting the units
- * (see above), in a scratch directory of its own under $TMPDIR (else /tmp), removed after. */
+ * (see above), in unnamed scratch files under $TMPDIR (else /tmp), gone with the process. */
 rt_status rt_usage_detail_assist(rt_usage_detail *d, const rt_run_result *res, rt_error *err)
 {
     rt_status st = begin_sorting(d, res, err);
-    char scratch[PATH_MAX];
     const char *tmp = getenv("TMPDIR");
-    snprintf(scratch, sizeof scratch, "%s/ratel-detail-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    bool made = false;
-    if (st == RT_OK) {
-        made = mkdtemp(scratch) != NULL;
-        char *dir = made ? strdup(scratch) : NULL;
-        if (!made)
-            st = rt_error_set(err, RT_EIO, scratch, 0, 0, NULL, "cannot create: %s",
-                              strerror(errno));
-        else if (!dir)
-            st = rt_error_set(err, RT_ENOMEM, RT_DETAIL_NAME, 0, 0, NULL, "out of memory");
-        else {
-            free(d->dir);
-            d->dir = dir;
-        }
+    char *dir = strdup(tmp && *tmp ? tmp : "/tmp");
+    if (st == RT_OK && !dir)
+        st = rt_error_set(err, RT_ENOMEM, RT_DETAIL_NAME, 0, 0, NULL, "out of memory");
+    if (dir) {
+        free(d->dir);
+        d->dir = dir;
+        d->unnamed = true;
     }
     units_job job;
     memset(&job, 0, sizeof job);
@@ -1503,13 +1515,10 @@ rt_status rt_usage_detail_assist(rt_usage_detail *d, const rt_run_result *res, r
     rt_buf_free(&job.taken_units);
     rt_buf_free(&job.taken_steps);
     for (unsigned p = 0; p < RT_DETAIL_PARTITIONS_MAX; p++) {
-        if (!d->spill_made[p]) continue;
-        char path[PATH_MAX];
-        spill_path(d, p, path, sizeof path);
-        unlink(path);
+        if (d->spill_fd[p] >= 0) close(d->spill_fd[p]);
+        d->spill_fd[p] = -1;
         d->spill_made[p] = false;
     }
-    if (made) rmdir(scratch);
     free_finish(d);
     return st;
 }
