@@ -18,6 +18,8 @@ typedef struct rt_pricebook_info {
     uint64_t fingerprint; /* XXH64 over every stored key and value, in order */
     uint64_t version;     /* 1 for the first import, +1 for every import since */
     uint64_t rows;        /* rows in all tables */
+    uint64_t source_files; /* the source files the book keeps (0: it keeps none) */
+    uint64_t source_bytes; /* their bytes, as they were in the source */
 } rt_pricebook_info;
 
 /* One file of a price book source as an import read it: its name in the source directory

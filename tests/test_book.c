@@ -241,6 +241,11 @@ Test(book, import_export_gives_back_the_source_byte_for_byte)
     cr_assert_eq(rt_test_sh("diff -r '%s' '%s/x'", src, tmp), 0, "the export differs from the source");
     cr_assert_eq(rt_test_sh("grep -q 'the 13 source files it was imported from' '%s/out.txt'", tmp),
                  0);
+    cr_assert_eq(rt_test_ratel("book show --book '%s/b' > '%s/show.txt'", tmp, tmp), 0);
+    cr_assert_eq(rt_test_sh("grep -q '^  source: 13 files, '$(cat '%s'/*.csv | wc -c)' bytes, kept "
+                            "as imported' '%s/show.txt'",
+                            src, tmp),
+                 0);
     /* The canonical export differs from such a source, and re-imports to the same book. */
     cr_assert_eq(rt_test_ratel("book export --book '%s/b' '%s/c' --canonical > /dev/null", tmp, tmp),
                  0);

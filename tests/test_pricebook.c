@@ -304,11 +304,25 @@ Test(pricebook, the_source_is_kept_as_stored_until_a_merge_replaces_the_book)
         files += rt_test_sh("test -f '%s/%s'", src, rt_book_table((rt_table_id)t)->file) == 0;
     rt_pricebook_info v1 = import_kept(s, src);
     assert_kept_source(s, src, files);
+    uint64_t bytes = 0;
+    for (unsigned t = 0; t < RT_T_COUNT_; t++) {
+        char path[600];
+        snprintf(path, sizeof path, "%s/%s", src, rt_book_table((rt_table_id)t)->file);
+        FILE *f = fopen(path, "rb");
+        if (!f) continue;
+        fseek(f, 0, SEEK_END);
+        bytes += (uint64_t)ftell(f);
+        fclose(f);
+    }
+    cr_assert(v1.source_files == files && v1.source_bytes == bytes);
     /* The book itself is the same as one imported without its source. */
     rt_book a, b;
     rt_book_init(&a);
     rt_error err;
-    cr_assert_eq(rt_pricebook_load(s, &a, NULL, &err), RT_OK);
+    rt_pricebook_info now;
+    cr_assert_eq(rt_pricebook_load(s, &a, &now, &err), RT_OK);
+    cr_assert(now.source_files == files && now.source_bytes == bytes, "%llu files, %llu bytes",
+              (unsigned long long)now.source_files, (unsigned long long)now.source_bytes);
     load_source(src, &b);
     assert_same_books(&b, &a);
     rt_book_free(&a);
@@ -317,6 +331,12 @@ Test(pricebook, the_source_is_kept_as_stored_until_a_merge_replaces_the_book)
      * longer describe it. */
     rt_pricebook_info v2 = import(s, src);
     cr_assert_eq(v2.version, v1.version + 1);
+    cr_assert_eq(v2.source_files, 0);
+    rt_book c;
+    rt_book_init(&c);
+    cr_assert_eq(rt_pricebook_load(s, &c, &now, &err), RT_OK);
+    cr_assert(now.source_files == 0 && now.source_bytes == 0);
+    rt_book_free(&c);
     cr_assert_eq(v2.fingerprint, v1.fingerprint, "the source is not part of the book's rows");
     rt_book_source kept;
     rt_book_source_init(&kept);

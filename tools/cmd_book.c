@@ -497,6 +497,12 @@ static int cmd_show(int argc, char **argv)
                book_dir, info.version, info.fingerprint, info.rows);
         for (unsigned t = 0; t < RT_T_COUNT_; t++)
             printf("  %-16s %zu\n", rt_book_table((rt_table_id)t)->name, book.tables[t].count);
+        if (info.source_files)
+            printf("  source: %" PRIu64 " files, %" PRIu64 " bytes, kept as imported (book export "
+                   "gives them back)\n",
+                   info.source_files, info.source_bytes);
+        else
+            printf("  source: none kept (book export writes the canonical source)\n");
         rc = RT_EXIT_OK;
         goto done;
     }
