@@ -175,33 +175,42 @@ static rt_status put_source(MDB_txn *txn, MDB_dbi meta, const rt_book_source *so
     return st;
 }
 
-/* How many source files the book keeps and their sizes (the values' heads only). */
-static rt_status source_info(MDB_txn *txn, MDB_dbi meta, rt_pricebook_info *info,
-                             const char *dir, rt_error *err)
+rt_status rt_pricebook_source_info(rt_store *store, uint64_t *files, uint64_t *bytes,
+                                   rt_error *err)
 {
-    info->source_files = info->source_bytes = 0;
-    uint64_t kept = get_meta(txn, meta, "source");
-    if (kept == 0 || kept != info->version) return RT_OK;
-    MDB_dbi dbi;
-    MDB_cursor *cur;
-    rt_status st = rt_store_dbi(txn, SOURCE_DB, false, &dbi, err);
-    if (st == RT_ENOTFOUND) return RT_OK;
+    *files = *bytes = 0;
+    MDB_txn *txn = NULL;
+    MDB_cursor *cur = NULL;
+    rt_status st = begin_read(store, &txn, err);
     if (st != RT_OK) return st;
-    if ((st = rt_store_check(mdb_cursor_open(txn, dbi, &cur), "mdb_cursor_open", err)) != RT_OK)
-        return st;
-    MDB_val k, v;
-    int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-    for (; rc == MDB_SUCCESS; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        if (v.mv_size <= SOURCE_HEAD) {
-            mdb_cursor_close(cur);
-            return rt_error_set(err, RT_ECORRUPT, dir, 0, 0, SOURCE_DB,
-                                "kept source file does not decode");
-        }
-        info->source_files++;
-        info->source_bytes += get_u64le(v.mv_data);
+    MDB_dbi meta, dbi;
+    if ((st = rt_store_dbi(txn, "book.meta", false, &meta, err)) == RT_OK) {
+        uint64_t kept = get_meta(txn, meta, "source");
+        st = kept != 0 && kept == get_meta(txn, meta, "version")
+                 ? rt_store_dbi(txn, SOURCE_DB, false, &dbi, err)
+                 : RT_ENOTFOUND;
     }
-    mdb_cursor_close(cur);
-    return rc == MDB_NOTFOUND ? RT_OK : rt_store_check(rc, SOURCE_DB, err);
+    if (st == RT_OK)
+        st = rt_store_check(mdb_cursor_open(txn, dbi, &cur), "mdb_cursor_open", err);
+    MDB_val k, v;
+    int rc = st == RT_OK ? mdb_cursor_get(cur, &k, &v, MDB_FIRST) : MDB_NOTFOUND;
+    for (; st == RT_OK && rc == MDB_SUCCESS; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        const unsigned char *p = v.mv_data;
+        if (v.mv_size <= SOURCE_HEAD ||
+            ZSTD_getFrameContentSize(p + SOURCE_HEAD, v.mv_size - SOURCE_HEAD) != get_u64le(p)) {
+            st = rt_error_set(err, RT_ECORRUPT, rt_store_dir(store), 0, 0, SOURCE_DB,
+                              "kept source file does not decode");
+            break;
+        }
+        (*files)++;
+        *bytes += get_u64le(p);
+    }
+    if (st == RT_OK && rc != MDB_NOTFOUND) st = rt_store_check(rc, SOURCE_DB, err);
+    if (st == RT_ENOTFOUND) st = RT_OK; /* no source kept */
+    if (st != RT_OK) *files = *bytes = 0;
+    if (cur) mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    return st;
 }
 
 rt_status rt_pricebook_source(rt_store *store, rt_book_source *out, uint64_t *version,
@@ -316,11 +325,7 @@ rt_status rt_pricebook_import(rt_store *store, const rt_book *book, const rt_boo
     }
     MDB_dbi meta;
     if ((st = rt_store_dbi(txn, "book.meta", true, &meta, err)) != RT_OK) goto fail;
-    rt_pricebook_info out = {XXH64_digest(hs), get_meta(txn, meta, "version") + 1, rows, 0, 0};
-    for (size_t i = 0; source && i < source->count; i++) {
-        out.source_files++;
-        out.source_bytes += source->files[i].bytes.len;
-    }
+    rt_pricebook_info out = {XXH64_digest(hs), get_meta(txn, meta, "version") + 1, rows};
     if ((st = put_meta(txn, meta, "fingerprint", out.fingerprint, err)) != RT_OK) goto fail;
     if ((st = put_meta(txn, meta, "version", out.version, err)) != RT_OK) goto fail;
     if ((st = put_meta(txn, meta, "rows", out.rows, err)) != RT_OK) goto fail;
@@ -400,7 +405,6 @@ rt_status rt_pricebook_load(rt_store *store, rt_book *book, rt_pricebook_info *i
         info->fingerprint = get_meta(txn, meta, "fingerprint");
         info->version = get_meta(txn, meta, "version");
         info->rows = get_meta(txn, meta, "rows");
-        if ((st = source_info(txn, meta, info, rt_store_dir(store), err)) != RT_OK) goto done;
     }
     for (unsigned ti = 0; ti < RT_T_COUNT_; ti++) {
         const rt_table *t = rt_book_table((rt_table_id)ti);

@@ -18,8 +18,6 @@ typedef struct rt_pricebook_info {
     uint64_t fingerprint; /* XXH64 over every stored key and value, in order */
     uint64_t version;     /* 1 for the first import, +1 for every import since */
     uint64_t rows;        /* rows in all tables */
-    uint64_t source_files; /* the source files the book keeps (0: it keeps none) */
-    uint64_t source_bytes; /* their bytes, as they were in the source */
 } rt_pricebook_info;
 
 /* One file of a price book source as an import read it: its name in the source directory
@@ -57,6 +55,13 @@ rt_status rt_pricebook_import(rt_store *store, const rt_book *book, const rt_boo
  * kept file does not decompress to what was kept. */
 rt_status rt_pricebook_source(rt_store *store, rt_book_source *out, uint64_t *version,
                               rt_error *err);
+
+/* How many source files the book keeps and their bytes, from the kept values' heads (each
+ * size checked against its frame's own content size), without decompressing them; 0 and 0
+ * when it keeps none. Loading the book never reads the kept source: a damaged one fails
+ * this and rt_pricebook_source only. RT_ECORRUPT, RT_ELMDB. */
+rt_status rt_pricebook_source_info(rt_store *store, uint64_t *files, uint64_t *bytes,
+                                   rt_error *err);
 
 /* Load the whole stored book into `book` (initialised by the caller) from one read
  * transaction. RT_ENOTFOUND when nothing was ever imported; RT_ECORRUPT when a record does not

@@ -467,7 +467,8 @@ static rt_status spill_append(rt_usage_detail *d, unsigned p, const char *data, 
     if (d->spill_fd[p] < 0 && d->unnamed) {
         snprintf(path, sizeof path, "%s/ratel-detail-XXXXXX", d->dir);
         d->spill_fd[p] = mkstemp(path);
-        if (d->spill_fd[p] >= 0 && unlink(path) != 0) {
+        if (d->spill_fd[p] >= 0 &&
+            (unlink(path) != 0 || fcntl(d->spill_fd[p], F_SETFD, FD_CLOEXEC) != 0)) {
             close(d->spill_fd[p]);
             d->spill_fd[p] = -1;
         }
@@ -1195,8 +1196,8 @@ static rt_status unit_commit(void *ctx, unsigned slot, size_t k, rt_error *err)
 
 /* ---- a distributed run: units sorted by every process (engine/spread) ----
  * Rank 0 gives each unit another process sorts: the unit, its steps and, the first time that
- * process sorts a unit of its partition, the partition's scratch file, which it keeps in a
- * scratch directory of its own. What a unit made (its frames, their ends and its groups) goes
+ * process sorts a unit of its partition, the partition's scratch file, which it keeps as an
+ * unnamed scratch file of its own (see spill_append). What a unit made (its frames, their ends and its groups) goes
  * back to rank 0, which commits it as its own. */
 
 static rt_status damaged_unit(rt_error *err)

@@ -497,10 +497,21 @@ static int cmd_show(int argc, char **argv)
                book_dir, info.version, info.fingerprint, info.rows);
         for (unsigned t = 0; t < RT_T_COUNT_; t++)
             printf("  %-16s %zu\n", rt_book_table((rt_table_id)t)->name, book.tables[t].count);
-        if (info.source_files)
+        uint64_t files = 0, bytes = 0;
+        rt_store *store;
+        rt_error err;
+        rt_status st = rt_store_open(book_dir, false, &store, &err);
+        if (st == RT_OK) {
+            st = rt_pricebook_source_info(store, &files, &bytes, &err);
+            rt_store_close(store);
+        }
+        if (st != RT_OK)
+            printf("  source: unreadable (%s; book export --canonical writes the book)\n",
+                   err.message);
+        else if (files)
             printf("  source: %" PRIu64 " files, %" PRIu64 " bytes, kept as imported (book export "
                    "gives them back)\n",
-                   info.source_files, info.source_bytes);
+                   files, bytes);
         else
             printf("  source: none kept (book export writes the canonical source)\n");
         rc = RT_EXIT_OK;
