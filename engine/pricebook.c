@@ -21,7 +21,6 @@
 #define RECORD_FORMAT 1
 #define SOURCE_DB "book.source"
 #define SOURCE_LEVEL 1
-#define SOURCE_HEAD 16 /* size and XXH64 before the frame */
 
 static void table_db_name(const rt_table *t, char *buf, size_t n)
 {
@@ -70,23 +69,11 @@ static void pack_value(rt_pack *v, const rt_table *t, const void *row)
     }
 }
 
-static void put_u64le(unsigned char *b, uint64_t v)
-{
-    for (int i = 0; i < 8; i++) b[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint64_t get_u64le(const unsigned char *b)
-{
-    uint64_t x = 0;
-    for (int i = 0; i < 8; i++) x |= (uint64_t)b[i] << (8 * i);
-    return x;
-}
-
 static rt_status put_meta(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t value,
                           rt_error *err)
 {
     unsigned char b[8];
-    put_u64le(b, value);
+    for (int i = 0; i < 8; i++) b[i] = (unsigned char)(value >> (8 * i));
     MDB_val k = {strlen(key), (void *)key}, v = {8, b};
     return rt_store_check(mdb_put(txn, dbi, &k, &v, 0), key, err);
 }
@@ -95,7 +82,9 @@ static uint64_t get_meta(MDB_txn *txn, MDB_dbi dbi, const char *key)
 {
     MDB_val k = {strlen(key), (void *)key}, v;
     if (mdb_get(txn, dbi, &k, &v) != MDB_SUCCESS || v.mv_size != 8) return 0;
-    return get_u64le(v.mv_data);
+    rt_unpack u;
+    rt_unpack_init(&u, v.mv_data, v.mv_size);
+    return rt_unpack_u64le(&u);
 }
 
 static rt_status begin_read(rt_store *store, MDB_txn **txn, rt_error *err)
@@ -147,74 +136,58 @@ static rt_status put_source(MDB_txn *txn, MDB_dbi meta, const rt_book_source *so
     if ((st = put_meta(txn, meta, "source", source ? version : 0, err)) != RT_OK) return st;
     if (!source) return RT_OK;
     ZSTD_CCtx *cctx = ZSTD_createCCtx();
-    rt_buf v;
-    rt_buf_init(&v);
+    rt_pack v;
+    rt_pack_init(&v);
     if (!cctx) st = rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
     for (size_t i = 0; i < source->count && st == RT_OK; i++) {
         const rt_book_file *f = &source->files[i];
         size_t bound = ZSTD_compressBound(f->bytes.len);
-        rt_buf_reset(&v);
-        if (!rt_buf_reserve(&v, SOURCE_HEAD + bound)) {
+        rt_pack_reset(&v);
+        rt_pack_u64le(&v, f->bytes.len);
+        rt_pack_u64le(&v, XXH64(f->bytes.data, f->bytes.len, 0));
+        if (!rt_buf_reserve(&v, bound)) {
             st = rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
             break;
         }
-        put_u64le((unsigned char *)v.data, f->bytes.len);
-        put_u64le((unsigned char *)v.data + 8, XXH64(f->bytes.data, f->bytes.len, 0));
-        size_t n = ZSTD_compressCCtx(cctx, v.data + SOURCE_HEAD, bound, f->bytes.data,
-                                     f->bytes.len, SOURCE_LEVEL);
+        size_t n = ZSTD_compressCCtx(cctx, v.data + v.len, bound, f->bytes.data, f->bytes.len,
+                                     SOURCE_LEVEL);
         if (ZSTD_isError(n)) {
             st = rt_error_set(err, RT_EZSTD, f->name, 0, 0, NULL, "cannot compress: %s",
                               ZSTD_getErrorName(n));
             break;
         }
-        MDB_val k = {strlen(f->name), f->name}, val = {SOURCE_HEAD + n, v.data};
+        MDB_val k = {strlen(f->name), f->name}, val = {v.len + n, v.data};
         st = rt_store_check(mdb_put(txn, dbi, &k, &val, MDB_NOOVERWRITE), SOURCE_DB, err);
     }
-    rt_buf_free(&v);
+    rt_pack_free(&v);
     ZSTD_freeCCtx(cctx);
     return st;
 }
 
-rt_status rt_pricebook_source_info(rt_store *store, uint64_t *files, uint64_t *bytes,
-                                   rt_error *err)
+/* One kept file as stored: its name, size and XXH64 as it was in the source, and its frame,
+ * whose own content size is the kept size (checked before the size is trusted). */
+typedef struct kept_file {
+    const char *dir; /* the book's */
+    char name[256];
+    uint64_t size, xxh64;
+    const unsigned char *frame;
+    size_t frame_len;
+} kept_file;
+
+typedef rt_status (*kept_fn)(void *ctx, const kept_file *f, rt_error *err);
+
+static rt_status kept_damaged(const kept_file *f, rt_error *err)
 {
-    *files = *bytes = 0;
-    MDB_txn *txn = NULL;
-    MDB_cursor *cur = NULL;
-    rt_status st = begin_read(store, &txn, err);
-    if (st != RT_OK) return st;
-    MDB_dbi meta, dbi;
-    if ((st = rt_store_dbi(txn, "book.meta", false, &meta, err)) == RT_OK) {
-        uint64_t kept = get_meta(txn, meta, "source");
-        st = kept != 0 && kept == get_meta(txn, meta, "version")
-                 ? rt_store_dbi(txn, SOURCE_DB, false, &dbi, err)
-                 : RT_ENOTFOUND;
-    }
-    if (st == RT_OK)
-        st = rt_store_check(mdb_cursor_open(txn, dbi, &cur), "mdb_cursor_open", err);
-    MDB_val k, v;
-    int rc = st == RT_OK ? mdb_cursor_get(cur, &k, &v, MDB_FIRST) : MDB_NOTFOUND;
-    for (; st == RT_OK && rc == MDB_SUCCESS; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        const unsigned char *p = v.mv_data;
-        if (v.mv_size <= SOURCE_HEAD ||
-            ZSTD_getFrameContentSize(p + SOURCE_HEAD, v.mv_size - SOURCE_HEAD) != get_u64le(p)) {
-            st = rt_error_set(err, RT_ECORRUPT, rt_store_dir(store), 0, 0, SOURCE_DB,
-                              "kept source file does not decode");
-            break;
-        }
-        (*files)++;
-        *bytes += get_u64le(p);
-    }
-    if (st == RT_OK && rc != MDB_NOTFOUND) st = rt_store_check(rc, SOURCE_DB, err);
-    if (st == RT_ENOTFOUND) st = RT_OK; /* no source kept */
-    if (st != RT_OK) *files = *bytes = 0;
-    if (cur) mdb_cursor_close(cur);
-    mdb_txn_abort(txn);
-    return st;
+    return rt_error_set(err, RT_ECORRUPT, f->dir, 0, 0, f->name,
+                        "kept source file does not match its size and checksum (book export "
+                        "--canonical writes the book itself)");
 }
 
-rt_status rt_pricebook_source(rt_store *store, rt_book_source *out, uint64_t *version,
-                              rt_error *err)
+/* Each file the book keeps, in name order, to fn, in one read transaction; *version (may be
+ * NULL) the book's. RT_ENOTFOUND when it keeps none; RT_ECORRUPT for a kept file whose head
+ * does not agree with its frame. */
+static rt_status walk_source(rt_store *store, kept_fn fn, void *ctx, uint64_t *version,
+                             rt_error *err)
 {
     MDB_txn *txn = NULL;
     MDB_cursor *cur = NULL;
@@ -232,46 +205,76 @@ rt_status rt_pricebook_source(rt_store *store, rt_book_source *out, uint64_t *ve
                           "the book keeps no source");
     if (st == RT_OK)
         st = rt_store_check(mdb_cursor_open(txn, dbi, &cur), "mdb_cursor_open", err);
-    rt_buf bytes;
-    rt_buf_init(&bytes);
     MDB_val k, v;
     int rc = st == RT_OK ? mdb_cursor_get(cur, &k, &v, MDB_FIRST) : MDB_NOTFOUND;
-    while (st == RT_OK && rc == MDB_SUCCESS) {
-        char name[256];
-        const unsigned char *p = v.mv_data;
-        size_t klen = k.mv_size < sizeof name ? k.mv_size : sizeof name - 1;
-        memcpy(name, k.mv_data, klen);
-        name[klen] = '\0';
-        /* The kept size is trusted only once the frame's own content size agrees. */
-        uint64_t size = v.mv_size > SOURCE_HEAD ? get_u64le(p) : UINT64_MAX;
-        bool framed = size != UINT64_MAX && ZSTD_getFrameContentSize(p + SOURCE_HEAD,
-                                                                     v.mv_size - SOURCE_HEAD) == size;
-        rt_buf_reset(&bytes);
-        if (framed && (size > SIZE_MAX - 1 || !rt_buf_reserve(&bytes, (size_t)size + 1))) {
-            st = rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
-            break;
-        }
-        size_t n = framed ? ZSTD_decompress(bytes.data, (size_t)size + 1, p + SOURCE_HEAD,
-                                            v.mv_size - SOURCE_HEAD)
-                          : (size_t)-1;
-        if (ZSTD_isError(n) || n != size || XXH64(bytes.data, n, 0) != get_u64le(p + 8)) {
-            st = rt_error_set(err, RT_ECORRUPT, rt_store_dir(store), 0, 0, name,
-                              "kept source file does not match its size and checksum "
-                              "(book export --canonical writes the book itself)");
-            break;
-        }
-        bytes.len = n;
-        if (rt_book_source_add(out, name, &bytes) != RT_OK) {
-            st = rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
-            break;
-        }
-        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    for (; st == RT_OK && rc == MDB_SUCCESS; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        kept_file f;
+        f.dir = rt_store_dir(store);
+        size_t klen = k.mv_size < sizeof f.name ? k.mv_size : sizeof f.name - 1;
+        memcpy(f.name, k.mv_data, klen);
+        f.name[klen] = '\0';
+        rt_unpack u;
+        rt_unpack_init(&u, v.mv_data, v.mv_size);
+        f.size = rt_unpack_u64le(&u);
+        f.xxh64 = rt_unpack_u64le(&u);
+        f.frame = u.p;
+        f.frame_len = u.bad ? 0 : (size_t)(u.end - u.p);
+        st = u.bad || ZSTD_getFrameContentSize(f.frame, f.frame_len) != f.size
+                 ? kept_damaged(&f, err)
+                 : fn(ctx, &f, err);
     }
     if (st == RT_OK && rc != MDB_NOTFOUND) st = rt_store_check(rc, SOURCE_DB, err);
-    rt_buf_free(&bytes);
     if (cur) mdb_cursor_close(cur);
     mdb_txn_abort(txn);
     return st;
+}
+
+typedef struct source_sizes {
+    uint64_t files, bytes;
+} source_sizes;
+
+static rt_status count_kept(void *ctx, const kept_file *f, rt_error *err)
+{
+    (void)err;
+    source_sizes *z = ctx;
+    z->files++;
+    z->bytes += f->size;
+    return RT_OK;
+}
+
+rt_status rt_pricebook_source_info(rt_store *store, uint64_t *files, uint64_t *bytes,
+                                   rt_error *err)
+{
+    source_sizes z = {0, 0};
+    rt_status st = walk_source(store, count_kept, &z, NULL, err);
+    if (st == RT_ENOTFOUND) st = RT_OK; /* no source kept */
+    *files = st == RT_OK ? z.files : 0;
+    *bytes = st == RT_OK ? z.bytes : 0;
+    return st;
+}
+
+static rt_status take_kept(void *ctx, const kept_file *f, rt_error *err)
+{
+    rt_book_source *out = ctx;
+    rt_buf bytes;
+    rt_buf_init(&bytes);
+    if (f->size > SIZE_MAX - 1 || !rt_buf_reserve(&bytes, (size_t)f->size + 1))
+        return rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+    size_t n = ZSTD_decompress(bytes.data, (size_t)f->size + 1, f->frame, f->frame_len);
+    rt_status st = RT_OK;
+    if (ZSTD_isError(n) || n != f->size || XXH64(bytes.data, n, 0) != f->xxh64)
+        st = kept_damaged(f, err);
+    bytes.len = st == RT_OK ? n : 0;
+    if (st == RT_OK && rt_book_source_add(out, f->name, &bytes) != RT_OK)
+        st = rt_error_set(err, RT_ENOMEM, NULL, 0, 0, NULL, "out of memory");
+    rt_buf_free(&bytes);
+    return st;
+}
+
+rt_status rt_pricebook_source(rt_store *store, rt_book_source *out, uint64_t *version,
+                              rt_error *err)
+{
+    return walk_source(store, take_kept, out, version, err);
 }
 
 /* ---- import ---- */

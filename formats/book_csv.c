@@ -269,7 +269,8 @@ static rt_status put_file(const char *dir, const char *name, const rt_buf *b, rt
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     FILE *f = fopen(path, "wb");
-    if (!f) return rt_error_set(err, RT_EIO, path, 0, 0, NULL, "cannot create: %s", strerror(errno));
+    if (!f)
+        return rt_error_set(err, RT_EIO, path, 0, 0, NULL, "cannot create: %s", strerror(errno));
     size_t w = fwrite(b->data, 1, b->len, f);
     if (fclose(f) != 0 || w != b->len)
         return rt_error_set(err, RT_EIO, path, 0, 0, NULL, "write failed");

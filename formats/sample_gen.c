@@ -1039,14 +1039,9 @@ static rt_status usage_put(usage_out *u, const rt_buf *block, rt_error *err)
 /* The CSV.zst file's end frame, then the file closed. */
 static rt_status usage_close_csv(usage_out *u, uint64_t *bytes, rt_error *err)
 {
-    rt_buf b;
-    rt_buf_init(&b);
-    rt_status st = rt_usage_csv_end(&u->tally, &b);
-    if (st != RT_OK)
-        st = rt_error_set(err, st, "usage.csv.zst", 0, 0, NULL, "out of memory");
-    else
-        st = rt_zwriter_write_raw(u->z, b.data, b.len, err);
-    rt_buf_free(&b);
+    unsigned char end[RT_USAGE_CSV_END_BYTES];
+    rt_usage_csv_end(&u->tally, end);
+    rt_status st = rt_zwriter_write_raw(u->z, end, sizeof end, err);
     if (st != RT_OK) {
         rt_zwriter_abort(u->z);
         return st;

@@ -129,10 +129,9 @@ static rt_status sink_close(sink *s, rt_status st, uint64_t *bytes, rt_error *er
         s->nw = NULL;
     } else if (st == RT_OK && s->z) {
         if (s->level > 0) { /* csv.zst: the end frame closes the indexed frames */
-            rt_buf_reset(&s->frame);
-            st = rt_usage_csv_end(&s->tally, &s->frame);
-            if (st != RT_OK) st = rt_error_set(err, st, s->path, 0, 0, NULL, "out of memory");
-            if (st == RT_OK) st = rt_zwriter_write_raw(s->z, s->frame.data, s->frame.len, err);
+            unsigned char end[RT_USAGE_CSV_END_BYTES];
+            rt_usage_csv_end(&s->tally, end);
+            st = rt_zwriter_write_raw(s->z, end, sizeof end, err);
         }
         if (st == RT_OK) {
             st = rt_zwriter_close(s->z, bytes, NULL, err);

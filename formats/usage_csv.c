@@ -1209,18 +1209,15 @@ void rt_usage_csv_count(rt_usage_csv_tally *t, const void *framed, size_t len)
     RT_ASSERT(at == len);
 }
 
-rt_status rt_usage_csv_end(const rt_usage_csv_tally *t, rt_buf *out)
+void rt_usage_csv_end(const rt_usage_csv_tally *t, unsigned char frame[RT_USAGE_CSV_END_BYTES])
 {
-    if (!rt_buf_reserve(out, 8 + INDEX_PAYLOAD)) return RT_ENOMEM;
-    unsigned char *h = (unsigned char *)out->data + out->len;
-    memset(h, 0, 8 + INDEX_PAYLOAD);
-    put_u32(h, INDEX_MAGIC);
-    put_u32(h + 4, INDEX_PAYLOAD);
-    unsigned char *p = h + 8;
+    _Static_assert(RT_USAGE_CSV_END_BYTES == 8 + INDEX_PAYLOAD, "an end frame's size");
+    memset(frame, 0, RT_USAGE_CSV_END_BYTES);
+    put_u32(frame, INDEX_MAGIC);
+    put_u32(frame + 4, INDEX_PAYLOAD);
+    unsigned char *p = frame + 8;
     put_u32(p, END_TAG);
     p[4] = 1; /* end frame version */
     put_u64(p + 8, t->frames);
     put_u64(p + 16, t->lines);
-    out->len += 8 + INDEX_PAYLOAD;
-    return RT_OK;
 }

@@ -96,8 +96,9 @@ typedef struct rt_usage_csv_tally {
  * (whole index-and-frame pairs), as the writer writes it to the file. */
 void rt_usage_csv_count(rt_usage_csv_tally *t, const void *framed, size_t len);
 
-/* Append the end frame (a skippable frame: `zstd -d` skips it) holding t to out.
- * RT_ENOMEM. */
-rt_status rt_usage_csv_end(const rt_usage_csv_tally *t, rt_buf *out);
+/* The end frame holding t (a skippable frame: `zstd -d` skips it), to write after the last
+ * frame. */
+#define RT_USAGE_CSV_END_BYTES 40
+void rt_usage_csv_end(const rt_usage_csv_tally *t, unsigned char frame[RT_USAGE_CSV_END_BYTES]);
 
 #endif

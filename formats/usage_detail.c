@@ -460,30 +460,38 @@ bad:
 
 /* Scratch files are appended to and read back by this run only: no buffering beyond whole
  * frames and no fsync (a crash removes the staging directory with them). */
+static rt_status spill_create(rt_usage_detail *d, unsigned p, rt_error *err)
+{
+    char path[PATH_MAX];
+    int fd;
+    if (d->unnamed) { /* unlinked as soon as made (see rt_usage_detail) */
+        snprintf(path, sizeof path, "%s/ratel-detail-XXXXXX", d->dir);
+        fd = mkstemp(path);
+        if (fd >= 0 && (unlink(path) != 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) != 0)) {
+            int e = errno;
+            close(fd);
+            fd = -1;
+            errno = e;
+        }
+    } else {
+        spill_path(d, p, path, sizeof path);
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    }
+    if (fd < 0)
+        return rt_error_set(err, RT_EIO, path, 0, 0, NULL, "cannot create: %s", strerror(errno));
+    d->spill_fd[p] = fd;
+    d->spill_made[p] = true;
+    return RT_OK;
+}
+
 static rt_status spill_append(rt_usage_detail *d, unsigned p, const char *data, size_t len,
                               rt_error *err)
 {
-    char path[PATH_MAX];
-    if (d->spill_fd[p] < 0 && d->unnamed) {
-        snprintf(path, sizeof path, "%s/ratel-detail-XXXXXX", d->dir);
-        d->spill_fd[p] = mkstemp(path);
-        if (d->spill_fd[p] >= 0 &&
-            (unlink(path) != 0 || fcntl(d->spill_fd[p], F_SETFD, FD_CLOEXEC) != 0)) {
-            close(d->spill_fd[p]);
-            d->spill_fd[p] = -1;
-        }
-        if (d->spill_fd[p] < 0)
-            return rt_error_set(err, RT_EIO, path, 0, 0, NULL, "cannot create: %s",
-                                strerror(errno));
-        d->spill_made[p] = true;
-    } else if (d->spill_fd[p] < 0) {
-        spill_path(d, p, path, sizeof path);
-        d->spill_fd[p] = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
-        if (d->spill_fd[p] < 0)
-            return rt_error_set(err, RT_EIO, path, 0, 0, NULL, "cannot create: %s",
-                                strerror(errno));
-        d->spill_made[p] = true;
+    if (d->spill_fd[p] < 0) {
+        rt_status st = spill_create(d, p, err);
+        if (st != RT_OK) return st;
     }
+    char path[PATH_MAX];
     spill_path(d, p, path, sizeof path);
     for (size_t done = 0; done < len;) {
         ssize_t n = write(d->spill_fd[p], data + done, len - done);
@@ -1197,8 +1205,8 @@ static rt_status unit_commit(void *ctx, unsigned slot, size_t k, rt_error *err)
 /* ---- a distributed run: units sorted by every process (engine/spread) ----
  * Rank 0 gives each unit another process sorts: the unit, its steps and, the first time that
  * process sorts a unit of its partition, the partition's scratch file, which it keeps as an
- * unnamed scratch file of its own (see spill_append). What a unit made (its frames, their ends and its groups) goes
- * back to rank 0, which commits it as its own. */
+ * unnamed scratch file of its own (spill_create). What a unit made (its frames, their ends
+ * and its groups) goes back to rank 0, which commits it as its own. */
 
 static rt_status damaged_unit(rt_error *err)
 {

@@ -238,7 +238,8 @@ Test(book, import_export_gives_back_the_source_byte_for_byte)
     cr_assert_eq(rt_test_ratel("book import '%s' --book '%s/b' > '%s/i1.txt'", src, tmp, tmp), 0);
     cr_assert_eq(rt_test_ratel("book export --book '%s/b' '%s/x' > '%s/out.txt'", tmp, tmp, tmp),
                  0);
-    cr_assert_eq(rt_test_sh("diff -r '%s' '%s/x'", src, tmp), 0, "the export differs from the source");
+    cr_assert_eq(rt_test_sh("diff -r '%s' '%s/x'", src, tmp), 0,
+                 "the export differs from the source");
     cr_assert_eq(rt_test_sh("grep -q 'the 13 source files it was imported from' '%s/out.txt'", tmp),
                  0);
     cr_assert_eq(rt_test_ratel("book show --book '%s/b' > '%s/show.txt'", tmp, tmp), 0);
@@ -247,12 +248,14 @@ Test(book, import_export_gives_back_the_source_byte_for_byte)
                             src, tmp),
                  0);
     /* The canonical export differs from such a source, and re-imports to the same book. */
-    cr_assert_eq(rt_test_ratel("book export --book '%s/b' '%s/c' --canonical > /dev/null", tmp, tmp),
-                 0);
+    cr_assert_eq(
+        rt_test_ratel("book export --book '%s/b' '%s/c' --canonical > /dev/null", tmp, tmp), 0);
     cr_assert_neq(rt_test_sh("diff -q '%s/zones.csv' '%s/c/zones.csv' > /dev/null", src, tmp), 0);
-    cr_assert_eq(rt_test_ratel("book import '%s/c' --book '%s/b2' > '%s/i2.txt'", tmp, tmp, tmp), 0);
+    cr_assert_eq(
+        rt_test_ratel("book import '%s/c' --book '%s/b2' > '%s/i2.txt'", tmp, tmp, tmp), 0);
     cr_assert_eq(rt_test_sh("a=$(grep -o 'fingerprint [0-9a-f]*' '%s/i1.txt') && "
-                            "b=$(grep -o 'fingerprint [0-9a-f]*' '%s/i2.txt') && test \"$a\" = \"$b\"",
+                            "b=$(grep -o 'fingerprint [0-9a-f]*' '%s/i2.txt') && "
+                            "test \"$a\" = \"$b\"",
                             tmp, tmp),
                  0, "the canonical export is another book");
 }

@@ -218,27 +218,34 @@ static int cmd_export(int argc, char **argv)
             return rt_cli_usage_error("book export", "unexpected argument '%s'", argv[i]);
     }
     if (!out || !book_dir) return rt_cli_usage_error("book export", "needs --book BOOK_DIR and OUT_DIR");
+    /* The kept source needs no loading of the book; the canonical source (asked for, or when
+     * the book keeps none, or when there is no book: load says so) is written from it. */
+    rt_error err;
+    size_t files = 0;
+    uint64_t version = 0;
+    rt_status st = canonical ? RT_ENOTFOUND : export_source(book_dir, out, &files, &version, &err);
+    if (st == RT_OK) {
+        printf("exported %s (version %" PRIu64 ") to %s: the %zu source files it was imported "
+               "from\n",
+               book_dir, version, out, files);
+        return RT_EXIT_OK;
+    }
+    if (st != RT_ENOTFOUND) {
+        rt_cli_error(&err);
+        return RT_EXIT_FAILED;
+    }
     rt_book book;
     rt_pricebook_info info;
     rt_book_init(&book);
     int rc = RT_EXIT_FAILED;
     if (load(book_dir, &book, &info)) {
-        rt_error err;
-        size_t files = 0;
-        uint64_t version = 0;
-        rt_status st =
-            canonical ? RT_ENOTFOUND : export_source(book_dir, out, &files, &version, &err);
-        if (st == RT_OK) {
-            printf("exported %s (version %" PRIu64 ") to %s: the %zu source files it was "
-                   "imported from\n",
-                   book_dir, version, out, files);
-            rc = RT_EXIT_OK;
-        } else if (st == RT_ENOTFOUND && (st = rt_book_csv_write(out, &book, &err)) == RT_OK) {
+        if (rt_book_csv_write(out, &book, &err) == RT_OK) {
             printf("exported %s (version %" PRIu64 ") to %s: canonical%s\n", book_dir,
                    info.version, out, canonical ? "" : " (the book keeps no source)");
             rc = RT_EXIT_OK;
+        } else {
+            rt_cli_error(&err);
         }
-        if (st != RT_OK) rt_cli_error(&err);
     }
     rt_book_free(&book);
     return rc;
