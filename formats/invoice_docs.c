@@ -43,6 +43,11 @@ static rt_status render_group(const rt_run_result *res, size_t first, size_t n, 
     for (size_t i = first; i < first + n; i++) {
         const rt_invoice *inv = &res->invoices->items[i];
         rt_status st = rt_doc_view_build(&w->view, res->cat, inv);
+        if (st == RT_ENOTFOUND)
+            return rt_error_set(err, st, kinds[0].file, 0, 0, inv->number,
+                                "cannot render: the book has no FX rate from %s to %s for "
+                                "its issue date",
+                                inv->currency->code, res->cat->company->functional_currency);
         if (st != RT_OK)
             return rt_error_set(err, st, kinds[0].file, 0, 0, inv->number, "cannot render");
         for (int k = 0; k < 2; k++) {

@@ -194,6 +194,18 @@ static void totals(rt_buf *b, const rt_doc_view *v, bool credit)
     total_row(b, v, "", "VAT", v->tax_minor);
     total_row(b, v, "", "Total including VAT", v->gross_minor);
     total_row(b, v, " class=\"due\"", due, v->gross_minor);
+    if (v->tax_currency) { /* the VAT in the VAT accounting currency, at the journal's rate */
+        char rate[48], label[160], a[48];
+        rt_decimal_format(v->fx_rate_nanos, 9, -1, 0, '.', rate, sizeof rate);
+        RT_TEXT_JOIN(label, sizeof label, "VAT in ", v->tax_currency->code, " (1 ",
+                     v->inv->currency->code, " = ", rate, " ", v->tax_currency->code, ")");
+        size_t n = rt_doc_tax_currency_amount(v, v->tax_accounting_minor, a, sizeof a);
+        rt_buf_puts(b, "<tr class=\"muted\"><td>");
+        text(b, label);
+        rt_buf_puts(b, "</td><td class=\"num\">");
+        rt_buf_append(b, a, n);
+        rt_buf_puts(b, "</td></tr>\n");
+    }
     rt_buf_puts(b, "</table>\n");
 }
 

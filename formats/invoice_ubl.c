@@ -356,6 +356,17 @@ static void tax_total(rt_buf *b, const rt_doc_view *v)
         rt_buf_puts(b, "</cac:TaxSubtotal>");
     }
     rt_buf_puts(b, "</cac:TaxTotal>");
+    /* BT-111, the VAT total in the VAT accounting currency (BT-6): a second TaxTotal, without
+     * subtotals (EN 16931 BR-53, PEPPOL-EN16931-R054). */
+    if (v->tax_currency) {
+        char a[48];
+        size_t n = rt_doc_tax_currency_amount(v, v->tax_accounting_minor, a, sizeof a);
+        rt_buf_puts(b, "<cac:TaxTotal><cbc:TaxAmount currencyID=\"");
+        rt_buf_puts(b, v->tax_currency->code);
+        rt_buf_puts(b, "\">");
+        rt_buf_append(b, a, n);
+        rt_buf_puts(b, "</cbc:TaxAmount></cac:TaxTotal>");
+    }
 }
 
 static void monetary_total(rt_buf *b, const rt_doc_view *v)
@@ -527,6 +538,7 @@ rt_status rt_invoice_ubl_of_view(const rt_catalog *cat, const rt_period *per,
     rt_buf_puts(b, "-2\" xmlns:cac=\"" NS_CAC "\" xmlns:cbc=\"" NS_CBC "\">\n");
     header(b, inv, credit);
     cbc(b, "DocumentCurrencyCode", inv->currency->code);
+    if (v->tax_currency) cbc(b, "TaxCurrencyCode", v->tax_currency->code);
     cbc(b, "BuyerReference", present(a->buyer_reference) ? a->buyer_reference : a->account_id);
     period(b, per->start_day, per->end_day);
     if (credit && present(inv->corrects)) {

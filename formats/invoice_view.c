@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/journal.h"
 #include "engine/money.h"
 #include "formats/invoice_files.h"
 
@@ -31,6 +32,12 @@ static int64_t signed_by(int64_t x, int sign)
 size_t rt_doc_amount(const rt_doc_view *v, int64_t minor, char *buf, size_t n)
 {
     return rt_decimal_str(minor, v->minor, buf, n);
+}
+
+size_t rt_doc_tax_currency_amount(const rt_doc_view *v, int64_t minor, char *buf, size_t n)
+{
+    RT_ASSERT(v->tax_currency != NULL);
+    return rt_decimal_str(minor, v->tax_currency->minor_units, buf, n);
 }
 
 int64_t rt_doc_tax_base(const rt_doc_view *v, size_t s)
@@ -311,6 +318,37 @@ static rt_status build_line(rt_doc_view *v, rt_doc_line *dl, const rt_invoice_li
     return RT_OK;
 }
 
+/* BT-6 and BT-111 of a document in another currency than the functional one (see
+ * rt_doc_view): the VAT total converted as the journal books it, the negated credit-side
+ * amount of each VAT line converted and negated back, so that the document and the journal
+ * round alike. */
+static rt_status tax_in_functional(rt_doc_view *v, const rt_catalog *cat, const rt_invoice *inv)
+{
+    v->tax_currency = NULL;
+    v->fx_rate_nanos = 0;
+    v->tax_accounting_minor = 0;
+    const char *functional = cat->company->functional_currency;
+    if (strcmp(inv->currency->code, functional) == 0) return RT_OK;
+    const rt_currency *fn = rt_currency_find(functional);
+    RT_ASSERT(fn != NULL); /* the book's validation checks the code */
+    int64_t rate = rt_invoice_fx_rate(cat, inv);
+    if (rate == RT_UNSET || rate <= 0) return RT_ENOTFOUND;
+    int64_t sum = 0;
+    for (size_t s = 0; s < inv->tax_count; s++) {
+        int64_t credit;
+        if (inv->taxes[s].tax_minor == 0) continue;
+        if (rt_journal_convert(-inv->taxes[s].tax_minor, inv->currency->minor_units, rate,
+                               fn->minor_units, &credit) != RT_OK ||
+            credit == INT64_MIN || rt_add_i64(sum, -credit, &sum) != RT_OK)
+            return RT_EOVERFLOW;
+    }
+    if (sum == INT64_MIN) return RT_EOVERFLOW;
+    v->tax_currency = fn;
+    v->fx_rate_nanos = rate;
+    v->tax_accounting_minor = signed_by(sum, v->sign);
+    return RT_OK;
+}
+
 rt_status rt_doc_view_build(rt_doc_view *v, const rt_catalog *cat, const rt_invoice *inv)
 {
     v->cat = cat;
@@ -363,5 +401,5 @@ rt_status rt_doc_view_build(rt_doc_view *v, const rt_catalog *cat, const rt_invo
     RT_ASSERT(ext - allow == v->net_minor);
     RT_ASSERT(tax == inv->tax_minor);
     RT_ASSERT((__int128)v->net_minor + v->tax_minor == v->gross_minor);
-    return RT_OK;
+    return tax_in_functional(v, cat, inv);
 }

@@ -58,6 +58,15 @@ typedef struct rt_doc_view {
     int64_t line_extension_minor;              /* sum of the nets of the lines shown as lines */
     int64_t allowance_minor;                   /* sum of the allowances (positive for discounts) */
     int64_t net_minor, tax_minor, gross_minor; /* document sign applied */
+    /* EN 16931 BT-6 and BT-111, for a document in another currency than the company's
+     * functional one (its VAT accounting currency): that currency, the FX rate the journal
+     * books the invoice at (rt_invoice_fx_rate: functional units per unit of the document's
+     * currency, in nanos), and the VAT total in it, which is the journal's: each VAT subtotal
+     * converted on its own and rounded half-up, then summed (document sign applied). NULL, 0
+     * and 0 for a document in the functional currency. */
+    const rt_currency *tax_currency;
+    int64_t fx_rate_nanos;
+    int64_t tax_accounting_minor;
 } rt_doc_view;
 
 /* Zero a view (it can then be built any number of times and freed once). */
@@ -65,13 +74,18 @@ void rt_doc_view_init(rt_doc_view *v);
 void rt_doc_view_free(rt_doc_view *v);
 
 /* Derive the view of one invoice. Asserts the invoice's conservation rules (lines sum to the
- * net, subtotals to the tax, net + tax = gross). RT_ENOMEM, or RT_EOVERFLOW when an amount
- * cannot be shown. The view points into inv and cat: valid while they are. */
+ * net, subtotals to the tax, net + tax = gross). RT_ENOMEM, RT_EOVERFLOW when an amount
+ * cannot be shown, RT_ENOTFOUND when the document is in another currency than the functional
+ * one and the book has no FX rate for its issue date (the journal needs the same rate). The
+ * view points into inv and cat: valid while they are. */
 rt_status rt_doc_view_build(rt_doc_view *v, const rt_catalog *cat, const rt_invoice *inv);
 
 /* An amount in the view's currency, with exactly its minor units ("0.78"); its length. Digits,
  * '-' and '.' only: it needs no escaping in markup. */
 size_t rt_doc_amount(const rt_doc_view *v, int64_t minor, char *buf, size_t buf_size);
+/* The same for an amount in the VAT accounting currency (view->tax_currency set). */
+size_t rt_doc_tax_currency_amount(const rt_doc_view *v, int64_t minor, char *buf,
+                                  size_t buf_size);
 /* A subtotal's taxable base and tax with the document sign applied. */
 int64_t rt_doc_tax_base(const rt_doc_view *v, size_t subtotal);
 int64_t rt_doc_tax_amount(const rt_doc_view *v, size_t subtotal);

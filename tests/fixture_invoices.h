@@ -65,9 +65,11 @@ static inline void fx_fillers(char *at, size_t room, char letter, int filler, co
     }
 }
 
-/* Write the book source with `cur` as every currency and `filler` more accounts between each
- * of the three (see fx_fillers), then load, validate and compile it. */
-static inline void fx_load_spread(fx *f, const char *cur, int filler)
+/* Write the book source with `cur` as every currency but the company's functional one and
+ * `filler` more accounts between each of the three (see fx_fillers), then load, validate and
+ * compile it. When the functional currency differs, fx_rates.csv gives 1.05 functional units
+ * for one of `cur` until 2026-11-01 and 1.0642 from then on (the issue date of October). */
+static inline void fx_load_book(fx *f, const char *cur, const char *functional, int filler)
 {
     size_t fill_room = 64 * (size_t)filler + 1, room = 2 * fill_room + 2048;
     char *text = malloc(room), *fill_f = malloc(fill_room), *fill_g = malloc(fill_room),
@@ -82,8 +84,15 @@ static inline void fx_load_spread(fx *f, const char *cur, int filler)
              "sales_journal_code,sales_journal_label\n"
              "Lumen Test SAS,FR40123456789,123 456 789,12 rue de la Paix,Paris,75002,FR,"
              "billing@lumen.example,%s,INV-2026-,AV-2026-,30,VE,Ventes\n",
-             cur);
+             functional);
     fx_write(f->dir, "company.csv", text);
+    if (strcmp(cur, functional) != 0) {
+        snprintf(text, room,
+                 "currency,valid_from,valid_to,rate\n%s,2026-01-01,2026-11-01,1.05\n"
+                 "%s,2026-11-01,,1.0642\n",
+                 cur, cur);
+        fx_write(f->dir, "fx_rates.csv", text);
+    }
     fx_write(f->dir, "gl_accounts.csv",
              "gl_account,label,role\n411000,Clients,receivable\n445710,TVA collectee,vat_payable\n"
              "706100,Prestations voix,revenue\n706200,Prestations SMS,revenue\n");
@@ -148,6 +157,11 @@ static inline void fx_load_spread(fx *f, const char *cur, int filler)
     cr_assert_eq(rt_period_parse("2026-10", &f->period), RT_OK);
     rt_arena_init(&f->set.arena, 0);
     f->set.items = f->items;
+}
+
+static inline void fx_load_spread(fx *f, const char *cur, int filler)
+{
+    fx_load_book(f, cur, cur, filler);
 }
 
 static inline void fx_load(fx *f, const char *cur) { fx_load_spread(f, cur, 0); }
@@ -315,7 +329,7 @@ static inline size_t fx_negative_invoice(fx *f, const char *number, rt_invoice_t
 
 /* An invoice of ACC-FR with lines from orders: 1 two SIM cards at 10.00 (one-time, 20.00),
  * 2 eighteen mobile lines at 14.99 a month (269.82), 3 the same prorated to 10 of 31 days
- * (87.03), 4 a cancelled line's credit (-14.99); net 362.86. */
+ * (87.03), 4 a cancelled line's credit (-14.99); net 361.86. */
 static inline size_t fx_order_invoice(fx *f, const char *number)
 {
     rt_invoice_line l[4] = {

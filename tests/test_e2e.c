@@ -644,6 +644,20 @@ Test(e2e, a_rerun_after_an_fx_rate_correction_reverses_invoices_at_their_rate)
                             "$(grep -c '^GENC-.*,CHF,' '%s/r/invoices.csv') && "
                             "! grep -q '^GENC-.*,EUR,' '%s/r/invoices.csv'", tmp, tmp, tmp), 0);
     cr_assert_eq(rt_test_ratel("verify '%s/r' --book '%s/b' > /dev/null", tmp, tmp), 0);
+    /* Every CHF document (the invoices, then the credit notes and new invoices) names EUR as
+     * its VAT accounting currency and gives its VAT in EUR (BT-6, BT-111): export of services,
+     * 0% (VAT category G), so 0.00; no EUR document does. */
+    for (int k = 0; k < 2; k++) {
+        const char *o = k ? "r" : "o";
+        cr_assert_eq(rt_test_sh("n=$(grep -c ',CHF,' '%s/%s/invoices.csv') && test $n -gt 0 && "
+                                "test $(zstd -dc '%s/%s/ubl.tar.zst' | grep -a -o "
+                                "'<cbc:TaxCurrencyCode>EUR</cbc:TaxCurrencyCode>' | wc -l) -eq $n && "
+                                "test $(zstd -dc '%s/%s/ubl.tar.zst' | grep -a -o '</cac:TaxTotal>"
+                                "<cac:TaxTotal><cbc:TaxAmount currencyID=\"EUR\">0.00<' | wc -l) "
+                                "-eq $n",
+                                tmp, o, tmp, o, tmp, o),
+                     0, "run %s", o);
+    }
 }
 
 /* Month-end accrual: the usage of the sample is accrued net of VAT (299.91 = the net of its 33

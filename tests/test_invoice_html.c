@@ -202,6 +202,27 @@ Test(invoice_html, order_lines_show_their_quantity_unit_and_price)
     fx_free(&f);
 }
 
+/* A document in another currency than the functional one also gives its VAT in the
+ * functional currency, at the rate the journal books it at (as the UBL document's BT-111):
+ * 72.37 CHF x 1.0642 = 77.02 EUR. One in the functional currency does not. */
+Test(invoice_html, foreign_currency_invoice_gives_its_vat_in_the_accounting_currency)
+{
+    fx f;
+    fx_load_book(&f, "CHF", "EUR", 0);
+    char *doc = render(&f, fx_order_invoice(&f, "INV-2026-000010"));
+    cr_assert(strstr(doc, "<tr class=\"due\"><td>Amount due (CHF)</td><td class=\"num\">434.23"
+                          "</td></tr>\n<tr class=\"muted\"><td>VAT in EUR (1 CHF = 1.0642 EUR)"
+                          "</td><td class=\"num\">77.02</td></tr>\n</table>"),
+              "%s", doc);
+    free(doc);
+    fx_free(&f);
+    fx_load(&f, "EUR");
+    doc = render(&f, fx_order_invoice(&f, "INV-2026-000011"));
+    cr_assert_null(strstr(doc, "VAT in "));
+    free(doc);
+    fx_free(&f);
+}
+
 Test(invoice_html, reverse_charge_and_discounts_are_explained)
 {
     fx f;

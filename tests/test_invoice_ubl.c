@@ -577,3 +577,100 @@ Test(invoice_ubl, document_file_names_are_safe_and_distinct)
     cr_assert_str_eq(a, "%2E..xml");
     cr_assert_eq(rt_doc_file_name("X", ".xml", a, 5), RT_ELIMIT);
 }
+
+/* The VAT booked for invoice i by the journal, in the functional currency's minor units. */
+static int64_t journal_vat(const fx *f, size_t i)
+{
+    int64_t vat = 0;
+    for (size_t k = 0; k < f->journal.count; k++) {
+        const rt_journal_line *l = &f->journal.lines[k];
+        if (l->invoice == i && l->kind == RT_JL_VAT) vat += l->credit_minor - l->debit_minor;
+    }
+    return vat;
+}
+
+/* EN 16931 BT-6 and BT-111: a document in another currency than the functional one (CHF
+ * under French VAT, the books in EUR) names EUR as its VAT accounting currency and gives its
+ * VAT total in EUR in a second TaxTotal without subtotals, converted as the journal books
+ * it: at the rate in force on the issue date (1.0642 from 2026-11-01, not October's 1.05),
+ * half-up, 72.37 CHF x 1.0642 = 77.016154 -> 77.02 EUR. A credit note gives the reversed
+ * invoice's figure, at the rate that invoice was booked at. */
+Test(invoice_ubl, foreign_currency_document_gives_its_vat_in_the_accounting_currency)
+{
+    fx f;
+    fx_load_book(&f, "CHF", "EUR", 0);
+    size_t i = fx_order_invoice(&f, "INV-2026-000007");
+    size_t c = fx_order_invoice(&f, "AV-2026-000007");
+    rt_invoice *cn_inv = &f.items[c];
+    cn_inv->type = RT_CREDIT_NOTE;
+    snprintf(cn_inv->corrects, sizeof cn_inv->corrects, "INV-2026-000007");
+    for (size_t k = 0; k < cn_inv->line_count; k++) {
+        cn_inv->lines[k].net_minor = -cn_inv->lines[k].net_minor;
+        cn_inv->lines[k].amount_nanos = -cn_inv->lines[k].amount_nanos;
+    }
+    for (size_t s = 0; s < cn_inv->tax_count; s++) {
+        cn_inv->taxes[s].base_minor = -cn_inv->taxes[s].base_minor;
+        cn_inv->taxes[s].tax_minor = -cn_inv->taxes[s].tax_minor;
+    }
+    cn_inv->net_minor = -cn_inv->net_minor;
+    cn_inv->tax_minor = -cn_inv->tax_minor;
+    cn_inv->gross_minor = -cn_inv->gross_minor;
+    cn_inv->fx_rate_nanos = INT64_C(1050000000); /* its invoice was booked at 1.05 */
+    cr_assert_eq(f.items[i].tax_minor, 7237); /* 20% of 361.86 */
+    fx_finish(&f);
+    cr_assert_eq(journal_vat(&f, i), 7702, "the journal books 77.02 EUR of VAT");
+    cr_assert_eq(journal_vat(&f, c), -7599, "and reverses 75.99 EUR at 1.05 (75.9885)");
+
+    char *doc = render(&f, i);
+    cr_assert(strstr(doc, "<cbc:DocumentCurrencyCode>CHF</cbc:DocumentCurrencyCode>"
+                          "<cbc:TaxCurrencyCode>EUR</cbc:TaxCurrencyCode><cbc:BuyerReference>"),
+              "%s", doc);
+    cr_assert(strstr(doc, "</cac:TaxTotal><cac:TaxTotal><cbc:TaxAmount currencyID=\"EUR\">77.02"
+                          "</cbc:TaxAmount></cac:TaxTotal><cac:LegalMonetaryTotal>"),
+              "%s", doc);
+    cr_assert(strstr(doc, "<cac:TaxTotal><cbc:TaxAmount currencyID=\"CHF\">72.37</cbc:TaxAmount>"
+                          "<cac:TaxSubtotal>"));
+    cr_assert_eq(count(doc, "<cac:TaxTotal>"), 2);
+    cr_assert_eq(count(doc, "currencyID=\"EUR\""), 1, "only BT-111 is in EUR");
+    assert_schema_valid(doc, "Invoice");
+    free(doc);
+
+    char *cn = render(&f, c);
+    cr_assert(strstr(cn, "<cbc:TaxCurrencyCode>EUR</cbc:TaxCurrencyCode>"), "%s", cn);
+    cr_assert(strstr(cn, "<cac:TaxTotal><cbc:TaxAmount currencyID=\"EUR\">75.99</cbc:TaxAmount>"
+                         "</cac:TaxTotal>"),
+              "%s", cn);
+    assert_schema_valid(cn, "CreditNote");
+    free(cn);
+    fx_free(&f);
+}
+
+/* A document in the functional currency has neither. */
+Test(invoice_ubl, functional_currency_document_has_no_tax_currency)
+{
+    fx f;
+    fx_load(&f, "EUR");
+    char *doc = render(&f, fx_order_invoice(&f, "INV-2026-000008"));
+    cr_assert_null(strstr(doc, "TaxCurrencyCode"));
+    cr_assert_eq(count(doc, "<cac:TaxTotal>"), 1);
+    free(doc);
+    fx_free(&f);
+}
+
+/* The journal cannot book a document without an FX rate, and neither can it be shown: the
+ * view fails (the run reports it) rather than leave BT-111 out. */
+Test(invoice_ubl, foreign_currency_document_without_a_rate_is_not_rendered)
+{
+    fx f;
+    fx_load_book(&f, "CHF", "EUR", 0);
+    size_t i = fx_order_invoice(&f, "INV-2026-000009");
+    f.items[i].issue_day = rt_days_from_civil(2025, 12, 1); /* before the first rate */
+    rt_doc_view v;
+    rt_buf b;
+    rt_doc_view_init(&v);
+    rt_buf_init(&b);
+    cr_assert_eq(rt_invoice_ubl(&f.cat, &f.period, &f.items[i], &v, &b), RT_ENOTFOUND);
+    rt_buf_free(&b);
+    rt_doc_view_free(&v);
+    fx_free(&f);
+}
