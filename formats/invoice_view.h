@@ -84,8 +84,7 @@ rt_status rt_doc_view_build(rt_doc_view *v, const rt_catalog *cat, const rt_invo
  * '-' and '.' only: it needs no escaping in markup. */
 size_t rt_doc_amount(const rt_doc_view *v, int64_t minor, char *buf, size_t buf_size);
 /* The same for an amount in the VAT accounting currency (view->tax_currency set). */
-size_t rt_doc_tax_currency_amount(const rt_doc_view *v, int64_t minor, char *buf,
-                                  size_t buf_size);
+size_t rt_doc_tax_currency_amount(const rt_doc_view *v, int64_t minor, char *buf, size_t buf_size);
 /* A subtotal's taxable base and tax with the document sign applied. */
 int64_t rt_doc_tax_base(const rt_doc_view *v, size_t subtotal);
 int64_t rt_doc_tax_amount(const rt_doc_view *v, size_t subtotal);

@@ -649,14 +649,15 @@ Test(e2e, a_rerun_after_an_fx_rate_correction_reverses_invoices_at_their_rate)
      * 0% (VAT category G), so 0.00; no EUR document does. */
     for (int k = 0; k < 2; k++) {
         const char *o = k ? "r" : "o";
-        cr_assert_eq(rt_test_sh("n=$(grep -c ',CHF,' '%s/%s/invoices.csv') && test $n -gt 0 && "
-                                "test $(zstd -dc '%s/%s/ubl.tar.zst' | grep -a -o "
-                                "'<cbc:TaxCurrencyCode>EUR</cbc:TaxCurrencyCode>' | wc -l) -eq $n && "
-                                "test $(zstd -dc '%s/%s/ubl.tar.zst' | grep -a -o '</cac:TaxTotal>"
-                                "<cac:TaxTotal><cbc:TaxAmount currencyID=\"EUR\">0.00<' | wc -l) "
-                                "-eq $n",
-                                tmp, o, tmp, o, tmp, o),
-                     0, "run %s", o);
+        cr_assert_eq(
+            rt_test_sh("n=$(grep -c ',CHF,' '%s/%s/invoices.csv') && test $n -gt 0 && "
+                       "test $(zstd -dc '%s/%s/ubl.tar.zst' | grep -a -o "
+                       "'<cbc:TaxCurrencyCode>EUR</cbc:TaxCurrencyCode>' | wc -l) -eq $n && "
+                       "test $(zstd -dc '%s/%s/ubl.tar.zst' | grep -a -o '</cac:TaxTotal>"
+                       "<cac:TaxTotal><cbc:TaxAmount currencyID=\"EUR\">0.00<' | wc -l) "
+                       "-eq $n",
+                       tmp, o, tmp, o, tmp, o),
+            0, "run %s", o);
     }
 }
 

@@ -616,7 +616,7 @@ Test(invoice_ubl, foreign_currency_document_gives_its_vat_in_the_accounting_curr
     cn_inv->tax_minor = -cn_inv->tax_minor;
     cn_inv->gross_minor = -cn_inv->gross_minor;
     cn_inv->fx_rate_nanos = INT64_C(1050000000); /* its invoice was booked at 1.05 */
-    cr_assert_eq(f.items[i].tax_minor, 7237); /* 20% of 361.86 */
+    cr_assert_eq(f.items[i].tax_minor, 7237);    /* 20% of 361.86 */
     fx_finish(&f);
     cr_assert_eq(journal_vat(&f, i), 7702, "the journal books 77.02 EUR of VAT");
     cr_assert_eq(journal_vat(&f, c), -7599, "and reverses 75.99 EUR at 1.05 (75.9885)");
