@@ -85,6 +85,7 @@ static const rt_field company_fields[] = {
     F_ENUM(rt_company, tax_rounding, 0, round_names, "half_up"),
     F_ID(rt_company, sales_journal_code, REQ),
     F_TEXT(rt_company, sales_journal_label, REQ),
+    F_TEXT(rt_company, peppol_id, 0),
 };
 
 static const rt_field gl_account_fields[] = {
@@ -157,6 +158,7 @@ static const rt_field account_fields[] = {
     F_ID(rt_account, tax_jurisdiction, REQ),
     F_INT(rt_account, bill_cycle_day, 0, 1, 28, "1"),
     F_INT(rt_account, payment_terms_days, 0, 0, 365, NULL),
+    F_TEXT(rt_account, peppol_id, 0),
 };
 
 static const rt_field account_plan_fields[] = {
@@ -1403,6 +1405,37 @@ static void validate_charges(validator *v)
     }
 }
 
+bool rt_book_peppol_id_ok(const char *s)
+{
+    for (int i = 0; i < 4; i++)
+        if (s[i] < '0' || s[i] > '9') return false;
+    if (s[4] != ':') return false;
+    size_t n = 0;
+    for (const char *c = s + 5; *c; c++, n++)
+        if (!((*c >= '0' && *c <= '9') || (*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') ||
+              *c == '.' || *c == '-' || *c == '_'))
+            return false;
+    return n >= 1 && n <= RT_PEPPOL_ID_MAX;
+}
+
+#define PEPPOL_ID_RULE                                                                             \
+    "is not a Peppol participant identifier: a 4-digit EAS scheme code, ':', then up to 50 "       \
+    "letters, digits, '.', '-' or '_' (0088:5790000435975)"
+
+static void validate_peppol_ids(validator *v)
+{
+    const rt_book *b = v->book;
+    const rt_company *co = RT_BOOK_ROWS(b, RT_T_COMPANY, rt_company);
+    for (size_t i = 0; i < RT_BOOK_COUNT(b, RT_T_COMPANY); i++)
+        if (co[i].peppol_id && co[i].peppol_id[0] && !rt_book_peppol_id_ok(co[i].peppol_id))
+            DIAG(v, RT_T_COMPANY, i, "peppol_id", "'%s' " PEPPOL_ID_RULE, co[i].peppol_id);
+    const rt_account *a = RT_BOOK_ROWS(b, RT_T_ACCOUNTS, rt_account);
+    for (size_t i = 0; i < RT_BOOK_COUNT(b, RT_T_ACCOUNTS); i++)
+        if (a[i].peppol_id && a[i].peppol_id[0] && !rt_book_peppol_id_ok(a[i].peppol_id))
+            DIAG(v, RT_T_ACCOUNTS, i, "peppol_id", "account '%s': '%s' " PEPPOL_ID_RULE,
+                 a[i].account_id, a[i].peppol_id);
+}
+
 static void validate_accounts(validator *v)
 {
     const rt_book *b = v->book;
@@ -1515,6 +1548,7 @@ rt_status rt_book_validate_tz(const rt_book *book, const char *tzdir, rt_diags *
     validate_allowances(&v);
     validate_discounts(&v);
     validate_accounts(&v);
+    validate_peppol_ids(&v);
     validate_taxes(&v);
 done:
     free(has_tiers);

@@ -117,6 +117,7 @@ typedef struct rt_company {
     int32_t tax_rounding;  /* rt_round: tax per rate on the sum of line nets */
     const char *sales_journal_code;
     const char *sales_journal_label;
+    const char *peppol_id; /* Peppol participant id "SCHEME:ID" (rt_book_peppol_id_ok); "" */
 } rt_company;
 
 typedef struct rt_gl_account {
@@ -188,6 +189,7 @@ typedef struct rt_account {
     const char *tax_jurisdiction;
     int64_t bill_cycle_day;
     int64_t payment_terms_days; /* RT_UNSET: the company's */
+    const char *peppol_id;      /* Peppol participant id "SCHEME:ID" (rt_book_peppol_id_ok); "" */
 } rt_account;
 
 typedef struct rt_account_plan {
@@ -422,6 +424,13 @@ rt_status rt_book_sort(rt_book *book);
  * Returns RT_OK when nothing was found, RT_EINVALID otherwise. */
 rt_status rt_book_validate(const rt_book *book, rt_diags *diags);
 rt_status rt_book_validate_tz(const rt_book *book, const char *tzdir, rt_diags *diags);
+
+/* A Peppol participant identifier as the book writes one (company.csv and accounts.csv
+ * `peppol_id`, the electronic address of invoices): a 4-digit EAS scheme code, ':', then 1 to
+ * RT_PEPPOL_ID_MAX letters, digits, '.', '-' or '_' ("0088:5790000435975"). Whether the code
+ * is in Peppol's EAS list, which changes, is not checked. */
+enum { RT_PEPPOL_ID_MAX = 50 };
+bool rt_book_peppol_id_ok(const char *s);
 
 /* Names for enumerations (static strings). */
 const char *rt_gl_role_name(rt_gl_role role);

@@ -120,7 +120,8 @@ typedef struct party {
     const char *name, *street, *city, *postcode, *country, *vat_id, *email;
     const char *legal_id, *legal_scheme;
     const char *endpoint_scheme; /* EAS code of endpoint_id; NULL: no electronic address */
-    char endpoint_id[RT_DOC_TEXT_MAX];
+    char endpoint_id[RT_PEPPOL_ID_MAX + 1];
+    char scheme[5]; /* of the book's peppol_id */
 } party;
 
 /* ---- electronic addresses ---- */
@@ -157,15 +158,24 @@ static bool compact_id(const char *text, char *buf, size_t n)
     return k > 0;
 }
 
-/* Set p's electronic address (BT-34, BT-49), which Peppol routes on: a French SIREN
+/* Set p's electronic address (BT-34, BT-49), which Peppol routes on: the participant id the
+ * book gives (peppol_id, "SCHEME:ID", checked when the book was imported), else a French SIREN
  * (registration_id, 9 digits) as EAS 0002, else the VAT number under its country's EAS VAT
  * scheme. An e-mail address is no Peppol address (EAS "EM" is not in Peppol's list,
- * PEPPOL-EN16931-CL008): a party with neither has none. */
-static void endpoint(party *p, const char *registration_id)
+ * PEPPOL-EN16931-CL008): a party with none of them has none. */
+static void endpoint(party *p, const char *peppol_id, const char *registration_id)
 {
     char *id = p->endpoint_id;
     size_t n = sizeof p->endpoint_id;
     p->endpoint_scheme = NULL;
+    if (present(peppol_id) && rt_book_peppol_id_ok(peppol_id)) {
+        size_t len = strlen(peppol_id + 5);
+        memcpy(p->scheme, peppol_id, 4);
+        p->scheme[4] = '\0';
+        memcpy(id, peppol_id + 5, len + 1);
+        p->endpoint_scheme = p->scheme;
+        return;
+    }
     if (present(p->country) && strcmp(p->country, "FR") == 0 &&
         compact_id(registration_id, id, n) && strlen(id) == 9 &&
         strspn(id, "0123456789") == 9) {
@@ -272,8 +282,8 @@ static void parties(rt_buf *b, const rt_catalog *cat, const rt_invoice *inv)
                    .country = a->country,
                    .vat_id = a->vat_id,
                    .email = a->email};
-    endpoint(&seller, co->registration_id);
-    endpoint(&buyer, NULL); /* accounts.csv holds no registration number */
+    endpoint(&seller, co->peppol_id, co->registration_id);
+    endpoint(&buyer, a->peppol_id, NULL); /* accounts.csv holds no registration number */
     /* A supply outside the scope of VAT names no VAT identifier (EN 16931 BR-O-02: neither
      * the seller's nor the buyer's); a VAT number may still be the electronic address. */
     if (only_category(inv, RT_VAT_O)) seller.vat_id = buyer.vat_id = NULL;

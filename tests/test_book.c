@@ -195,6 +195,31 @@ Test(book, fx_rates_are_needed_for_foreign_billing_currencies)
     expect(report, "fx_rates.csv:2:1: currency: EUR is the functional currency");
 }
 
+Test(book, peppol_ids_are_checked)
+{
+    char dir[256], report[16384];
+    rt_test_tmpdir(dir, sizeof dir);
+    write_good(dir);
+    rt_test_write(dir, "accounts.csv",
+                  "account_id,name,country,currency,tax_jurisdiction,peppol_id\n"
+                  "ACC,Acme,FR,EUR,FR,0088:5790000435975\nACC_DK,Acme DK,DK,EUR,FR,DK12345678\n"
+                  "ACC_SP,Acme SP,FR,EUR,FR,0002:123 456 789\nACC_E,Acme E,FR,EUR,FR,0002:\n");
+    rt_test_book_problems(dir, report, sizeof report);
+    expect(report, "accounts.csv:3:6: peppol_id: account 'ACC_DK': 'DK12345678' is not a Peppol "
+                   "participant identifier: a 4-digit EAS scheme code, ':', then up to 50 "
+                   "letters, digits, '.', '-' or '_' (0088:5790000435975)");
+    expect(report, "accounts.csv:4:6: peppol_id: account 'ACC_SP'");
+    expect(report, "accounts.csv:5:6: peppol_id: account 'ACC_E'");
+    cr_assert_null(strstr(report, "accounts.csv:2:"), "%s", report);
+    cr_assert(rt_book_peppol_id_ok("0184:DK12345678"));
+    cr_assert(rt_book_peppol_id_ok("9925:be0123456789"));
+    cr_assert(!rt_book_peppol_id_ok("184:DK12345678"));
+    cr_assert(!rt_book_peppol_id_ok("0184DK12345678"));
+    cr_assert(!rt_book_peppol_id_ok("0184:DK:12345678"));
+    cr_assert(!rt_book_peppol_id_ok("0088:123456789012345678901234567890123456789012345678901"));
+    cr_assert(rt_book_peppol_id_ok("0088:12345678901234567890123456789012345678901234567890"));
+}
+
 /* ---- export round trip and an import that changes nothing ---- */
 
 Test(book, canonical_export_import_export_is_byte_identical)

@@ -430,7 +430,8 @@ Test(invoice_ubl, line_periods_lie_within_the_document_period)
 /* PEPPOL-EN16931-CL008: an EndpointID's scheme is in Peppol's EAS list (an e-mail address, "EM",
  * is not). The seller, French with a SIREN, is addressed by it (0002, without its spaces); a
  * buyer by its VAT number under its country's EAS VAT scheme (9957 France, 9925 Belgium); a
- * buyer without one (ACC-X) and a seller with neither have no EndpointID. */
+ * buyer without one (ACC-X) and a seller with neither have no EndpointID. A participant id
+ * the book gives (peppol_id) comes first. */
 Test(invoice_ubl, electronic_addresses_use_peppol_eas_schemes)
 {
     fx f;
@@ -482,6 +483,31 @@ Test(invoice_ubl, electronic_addresses_use_peppol_eas_schemes)
         cr_assert(strstr(doc, want), "%s", doc);
         free(doc);
     }
+    /* A participant id in the book (peppol_id) comes before the SIREN and the VAT number: a
+     * Danish buyer's CVR number (0184), a seller's GLN (0088). */
+    co.vat_id = book_company->vat_id;
+    co.registration_id = book_company->registration_id;
+    co.peppol_id = "0088:5790000435975";
+    const rt_account *book_accounts = f.cat.accounts;
+    size_t count_accounts = f.cat.account_count;
+    rt_account *accounts = malloc(count_accounts * sizeof *accounts);
+    cr_assert_not_null(accounts);
+    memcpy(accounts, book_accounts, count_accounts * sizeof *accounts);
+    accounts[fx_account(&f, "ACC-X")].peppol_id = "0184:DK12345678";
+    f.cat.accounts = accounts;
+    doc = render(&f, i);
+    const char *buyer = strstr(doc, "<cac:AccountingCustomerParty>");
+    cr_assert_not_null(buyer);
+    cr_assert(strstr(doc, "<cac:AccountingSupplierParty><cac:Party><cbc:EndpointID schemeID="
+                          "\"0088\">5790000435975</cbc:EndpointID>"),
+              "%s", doc);
+    cr_assert(strstr(buyer, "<cac:Party><cbc:EndpointID schemeID=\"0184\">DK12345678"
+                            "</cbc:EndpointID><cac:PartyIdentification>"),
+              "%s", doc);
+    assert_schema_valid(doc, "Invoice");
+    free(doc);
+    f.cat.accounts = book_accounts;
+    free(accounts);
     f.cat.company = book_company;
     fx_free(&f);
 }
