@@ -13,7 +13,9 @@
 # records/s end to end and per stage (the run summary's stage times, and the thread-seconds
 # of its `threads` line: decompress, parse, rate, aggregate, encode, write), thread scaling, peak
 # RSS, the physical floor `zstd -dc FILE > /dev/null` on the same CSV.zst file with the ratio
-# of ratel's wall time to it, and the peer: the same rating job as SQL in DuckDB over the same
+# of ratel's wall time to it, the outputs' floor (the text of every output the CSV.zst run
+# wrote, and the time zstd alone takes to compress it at ratel's level: the least any run
+# that writes those outputs spends, measured after the run, not in it), and the peer: the same rating job as SQL in DuckDB over the same
 # CSV.zst (bench/peer/), whose per-account totals are checked against ratel's.
 #
 # --run-option passes OPTION (e.g. --compress-tables) to every `ratel run` measured.
@@ -245,6 +247,8 @@ run_case() { # records format
         else
           cp "$work/out/usage_detail_index.csv" "$work/index-$records.csv"
         fi
+        # Once per size: what writing these outputs costs at the least (not timed in the run).
+        if [ "$t" = "${threads_list##* }" ]; then output_floor "$records" "$work/out"; fi
       fi
     done
   done
@@ -288,6 +292,36 @@ follow_up_case() { # records format; $work/book and $work/out hold the case's la
     done
   done
   set_aside "$committed" "$work/rerun"
+}
+
+# ---- the outputs' floor ----
+# outfloor.tsv: records file text_bytes stored_bytes mb_per_s ("-" for a plain file). What a
+# run must at least do to write its outputs: each compressed output's text compressed again
+# by zstd at level 1 (ratel's level) in 1 MiB blocks (ratel's frames are 0.5 to 1 MiB), the
+# speed measured with `zstd -b1` on the first 256 MiB of that text, on one core.
+output_floor() { # records out_dir
+  local records=$1 out=$2 f name text stored sample=$work/floor-sample mbs
+  for f in "$out"/*; do
+    [ -f "$f" ] || continue
+    name=${f##*/}
+    case "$name" in manifest.json) continue ;; esac
+    stored=$(stat -c %s "$f")
+    if [[ "$name" == *.zst ]]; then
+      text=$(zstd -q -dc "$f" | wc -c)
+      (set +o pipefail; zstd -q -dc "$f" | head -c 268435456 >"$sample")
+      mbs=-
+      if [ -s "$sample" ]; then
+        mbs=$(zstd -b1 -B1M -i1 "$sample" 2>&1 | tr '\r' '\n' | grep -o '), *[0-9.]* MB/s' |
+          tail -1 | grep -o '[0-9.]* MB' | cut -d' ' -f1 || true)
+        [ -n "$mbs" ] || mbs=-
+      fi
+      rm -f "$sample"
+    else
+      text=$stored
+      mbs=-
+    fi
+    echo "$records $name $text $stored $mbs" >>"$work/outfloor.tsv"
+  done
 }
 
 # ---- the physical floor ----
@@ -375,6 +409,7 @@ peer_setup
 fixture_note=""
 if [ "$peer_ready" = 1 ]; then fixture_check; fi
 : >"$work/floor.tsv"
+: >"$work/outfloor.tsv"
 : >"$work/peer.tsv"
 : >"$work/followups.tsv"
 for records in $sizes; do
@@ -433,6 +468,11 @@ report=$work/report.md
   echo
   awk -f bench/run_report.awk -v section=floor "$work/floor.tsv" "$results"
   echo
+  if [ -s "$work/outfloor.tsv" ]; then
+    awk -f bench/run_report.awk -v section=outfloor -v threads="${threads_list##* }" \
+      "$work/outfloor.tsv" "$results"
+    echo
+  fi
   if [ -s "$work/followups.tsv" ]; then
     awk -f bench/run_report.awk -v section=followups "$work/followups.tsv" "$results"
     echo

@@ -80,8 +80,12 @@ function num(x) { return x == "-" || x == "" ? "" : x }
 
 # ---- input ----
 
-FNR == NR && (section == "floor" || section == "peer" || section == "followups") {
+FNR == NR && (section == "floor" || section == "peer" || section == "followups" || section == "outfloor") {
     if (section == "floor") add(floor, $1, $2)
+    else if (section == "outfloor") {
+        if (!($1 in oseen)) { oseen[$1] = 1; oorder[++no] = $1 }
+        ofiles[$1] = ofiles[$1] SUBSEP $2 " " $3 " " $4 " " $5
+    }
     else if (section == "followups") {
         k = $1 SUBSEP $2 SUBSEP $3 SUBSEP $4
         if (!(k in fseen)) { fseen[k] = 1; forder[++nf] = k }
@@ -159,6 +163,29 @@ END {
             stats(floor[f[2]]); fl = sprintf("%.3f / %.3f / %.3f", lo, med, hi); fmed = med
             stats(wall[order[g]])
             printf "| %s | %s | %s | %s | %.2f | %.2fx |\n", f[2], fl, mrate(nread[order[g]], fmed), f[3], med, med / fmed
+        }
+    } else if (section == "outfloor") {
+        print "Outputs' floor: the text of every output the CSV.zst run at " threads " thread(s) wrote (its last run of the size), and what compressing that text takes zstd alone at level 1, ratel's level, in 1 MiB blocks (`zstd -b1 -B1M` on the first 256 MiB of each file's text, one core; plain files are only written). No run that writes these outputs can take less than that CPU time spread over the threads; ratel's wall time also formats the text, rates, bills and commits."
+        print ""
+        for (o = 1; o <= no; o++) {
+            r = oorder[o]
+            print "| " r " records: file | text MB | stored MB | zstd -1 MB/s | zstd -1 thread-s |"
+            print "|---|---|---|---|---|"
+            n = split(ofiles[r], rows, SUBSEP)
+            ttext = 0; tstored = 0; tsec = 0
+            for (i = 2; i <= n; i++) {
+                split(rows[i], oc, " ")
+                sec = oc[4] == "-" ? 0 : oc[2] / 1e6 / oc[4]
+                ttext += oc[2]; tstored += oc[3]; tsec += sec
+                printf "| %s | %.1f | %.1f | %s | %s |\n", oc[1], oc[2] / 1e6, oc[3] / 1e6, oc[4] == "-" ? "-" : oc[4], oc[4] == "-" ? "-" : sprintf("%.2f", sec)
+            }
+            printf "| all | **%.1f** | %.1f | | **%.2f** |\n", ttext / 1e6, tstored / 1e6, tsec
+            k = "csv" SUBSEP r SUBSEP threads
+            if ((k in wall) && tsec > 0) {
+                stats(wall[k])
+                printf "\nAt %s records: compression alone, %.2f thread-seconds, is at least %.2f s on %s thread(s) (%.3f M records/s at most); ratel's median wall time %.2f s is %.2fx that.\n", r, tsec, tsec / threads, threads, nread[k] / (tsec / threads) / 1e6, med, med / (tsec / threads)
+            }
+            print ""
         }
     } else if (section == "followups") {
         table_head("After the run: `ratel verify OUT --book BOOK` of the case's last output, then `ratel run ... --rerun` on fresh copies of the book that holds it, with the same inputs (rerun-same: every invoice carried) and without the order file (rerun-changed: every invoice that billed an order credited and issued again). books: the rerun's comparison, credit notes, numbers and journal (the commit's first part).",
