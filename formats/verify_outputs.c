@@ -41,6 +41,8 @@ static int amount_text(const char *text, const char *currency, int64_t *out)
 
 /* ---- UBL and HTML documents ---- */
 
+static const rt_currency *functional_currency(const rt__vctx *c);
+
 /* The text of the first <tag>...</tag> (tag with its attributes, e.g. "cbc:ID>"), or "". */
 static void xml_text(const char *doc, const char *open, const char *close, char *buf, size_t n)
 {
@@ -61,8 +63,36 @@ typedef struct doc_row {
     char gross[48];
 } doc_row;
 
+/* EN 16931 BT-6 and BT-111 of a UBL document: when it names a VAT accounting currency (ratel
+ * writes one on every document in another currency than the functional one; documents written
+ * before it did have none, and are not held to it), that is the functional currency, not the
+ * document's, and a TaxTotal gives the VAT in it. */
+static void check_tax_currency(const rt__vctx *c, const char *name, const char *doc,
+                               const doc_row *r, const char *functional)
+{
+    char code[16], open[96], amount[64];
+    xml_text(doc, "<cbc:TaxCurrencyCode>", "</cbc:TaxCurrencyCode>", code, sizeof code);
+    if (!code[0]) return;
+    if (functional && strcmp(code, functional) != 0) {
+        rt_diags_add(c->d, name, 0, 0, "TaxCurrencyCode", "is %s, the functional currency is %s",
+                     code, functional);
+        return;
+    }
+    if (strcmp(code, r->currency) == 0) {
+        rt_diags_add(c->d, name, 0, 0, "TaxCurrencyCode", "is the document's own currency %s",
+                     code);
+        return;
+    }
+    snprintf(open, sizeof open, "<cac:TaxTotal><cbc:TaxAmount currencyID=\"%s\">", code);
+    xml_text(doc, open, "</cbc:TaxAmount>", amount, sizeof amount);
+    int64_t v;
+    if (!amount_text(amount, code, &v))
+        rt_diags_add(c->d, name, 0, 0, "TaxTotal", "gives no VAT amount in %s (BT-111)", code);
+}
+
 /* One UBL document (an archive member) against its invoices.csv row. */
-static void check_ubl(const rt__vctx *c, const char *name, const char *doc, const doc_row *r)
+static void check_ubl(const rt__vctx *c, const char *name, const char *doc, const doc_row *r,
+                      const char *functional)
 {
     char id[128], custom[160], payable[64], cur_attr[64];
     bool credit = strcmp(r->type, "credit_note") == 0;
@@ -87,6 +117,7 @@ static void check_ubl(const rt__vctx *c, const char *name, const char *doc, cons
         rt_diags_add(c->d, name, 0, 0, "PayableAmount", "is %s, invoices.csv says %s", payable,
                      r->gross);
     }
+    check_tax_currency(c, name, doc, r, functional);
 }
 
 static int read_doc_row(const rt__vtable *t, const int col[4], doc_row *r)
@@ -106,6 +137,7 @@ typedef struct archive_walk {
     bool ubl;
     const doc_row *rows;
     size_t count, at;
+    const char *functional; /* the functional currency's code, NULL when unknown */
 } archive_walk;
 
 static rt_status check_member(void *ctx, const char *name, const char *data, size_t len)
@@ -128,7 +160,7 @@ static rt_status check_member(void *ctx, const char *name, const char *data, siz
         return RT_OK;
     }
     w->c->stats->documents++;
-    if (w->ubl) check_ubl(w->c, where, data, r);
+    if (w->ubl) check_ubl(w->c, where, data, r, w->functional);
     return RT_OK;
 }
 
@@ -177,10 +209,12 @@ void rt__verify_documents(const rt__vctx *c)
         n++;
     }
     if (t->failed) goto done;
+    const rt_currency *fc = functional_currency(c);
     for (int k = 0; k < 2; k++) {
         char path[PATH_MAX];
         snprintf(path, sizeof path, "%s/%s", c->dir, kinds[k].archive);
-        archive_walk w = {c, kinds[k].archive, kinds[k].ext, kinds[k].ubl, rows, n, 0};
+        archive_walk w = {c, kinds[k].archive,    kinds[k].ext, kinds[k].ubl, rows, n,
+                          0, fc ? fc->code : NULL};
         rt_error err;
         /* A document larger than 64 MiB is not an invoice anyone can read. */
         if (rt_tar_each(path, (size_t)64 << 20, check_member, &w, &err) != RT_OK)

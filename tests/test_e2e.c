@@ -606,6 +606,27 @@ static long journal_side(const char *tmp, const char *out, const char *gl, const
     return strtol(buf, NULL, 10);
 }
 
+/* Rebuild tmp/out/ubl.tar.zst with the document of invoice `number` (a shell word, run in tmp)
+ * changed by the sed script `edit`, members in the same order. The shell's status. */
+static int tamper_ubl(const char *tmp, const char *out, const char *number, const char *edit)
+{
+    return rt_test_sh("cd '%s' && rm -rf x && mkdir x && tar -C x --zstd -xf %s/ubl.tar.zst && "
+                      "sed -i '%s' x/%s.xml && tar --zstd -tf %s/ubl.tar.zst > list && "
+                      "rm %s/ubl.tar.zst && tar -C x --zstd -cf %s/ubl.tar.zst -T list",
+                      tmp, out, edit, number, out, out, out);
+}
+
+/* What `ratel verify tmp/out` reports (it must find problems: exit status 4), malloc'd. */
+static char *verify_problems(const char *tmp, const char *out)
+{
+    cr_assert_eq(rt_test_ratel("verify '%s/%s' 2> '%s/err.txt'", tmp, out, tmp), 4);
+    char path[512];
+    snprintf(path, sizeof path, "%s/err.txt", tmp);
+    char *err = rt_test_read(path, NULL);
+    cr_assert_not_null(err);
+    return err;
+}
+
 /* A generated month's Swiss accounts are billed in CHF (fx_rates.csv: 1.0712 EUR from the
  * issue date). Correcting that rate and rerunning reissues their invoices; each credit note
  * reverses its invoice's entry at the rate it was booked at (the registry keeps it), not the
@@ -659,6 +680,14 @@ Test(e2e, a_rerun_after_an_fx_rate_correction_reverses_invoices_at_their_rate)
                        tmp, o, tmp, o, tmp, o),
             0, "run %s", o);
     }
+    /* verify holds a document to it: one CHF invoice's VAT accounting currency changed. */
+    cr_assert_eq(tamper_ubl(tmp, "o", "$(grep -m1 ',CHF,' o/invoices.csv | cut -d, -f1)",
+                            "s|<cbc:TaxCurrencyCode>EUR<|<cbc:TaxCurrencyCode>CHF<|"),
+                 0);
+    char *err = verify_problems(tmp, "o");
+    cr_assert(strstr(err, ".xml: TaxCurrencyCode: is CHF, the functional currency is EUR"), "%s",
+              err);
+    free(err);
 }
 
 /* Month-end accrual: the usage of the sample is accrued net of VAT (299.91 = the net of its 33
@@ -1060,17 +1089,10 @@ Test(e2e, verify_catches_a_tampered_e_invoice)
     rt_test_tmpdir(tmp, sizeof tmp);
     import_book(tmp);
     cr_assert_eq(run_sample(tmp, "out", ""), 0);
-    /* Rebuild the archive with one document changed, members in the same order. */
-    cr_assert_eq(rt_test_sh("cd '%s' && mkdir x && tar -C x --zstd -xf out/ubl.tar.zst && "
-                            "sed -i 's|>0.78</cbc:PayableAmount>|>0.79</cbc:PayableAmount>|' "
-                            "x/LT-2026-000001.xml && tar --zstd -tf out/ubl.tar.zst > list && "
-                            "rm out/ubl.tar.zst && tar -C x --zstd -cf out/ubl.tar.zst -T list",
-                            tmp),
+    cr_assert_eq(tamper_ubl(tmp, "out", "LT-2026-000001",
+                            "s|>0.78</cbc:PayableAmount>|>0.79</cbc:PayableAmount>|"),
                  0);
-    cr_assert_eq(rt_test_ratel("verify '%s/out' 2> '%s/err.txt'", tmp, tmp), 4);
-    char path[512];
-    snprintf(path, sizeof path, "%s/err.txt", tmp);
-    char *err = rt_test_read(path, NULL);
+    char *err = verify_problems(tmp, "out");
     cr_assert(strstr(err, "ubl.tar.zst: XXH64 is"), "%s", err);
     cr_assert(strstr(err, "PayableAmount: is 0.79, invoices.csv says 0.78"), "%s", err);
     free(err);
