@@ -489,6 +489,7 @@ typedef struct inv_sum {
     int64_t lines_net;
     int64_t journal_ar; /* receivable debits minus credits booked for it */
     int64_t journal_vat;
+    int64_t journal_vat_fn; /* the same in the functional currency: credits minus debits */
 } inv_sum;
 
 typedef struct inv_index {
@@ -702,7 +703,10 @@ static int check_journal(const char *dir, const inv_index *ix, rt_diags *d, rt_v
         if (!s) continue;
         /* Receivables and VAT are compared in the invoice's own currency. */
         if (strcmp(type, "receivable") == 0) s->journal_ar += txn;
-        if (strcmp(type, "vat") == 0) s->journal_vat -= txn;
+        if (strcmp(type, "vat") == 0) {
+            s->journal_vat -= txn;
+            s->journal_vat_fn += cr - dr;
+        }
     }
     if (!(ok = !j.failed)) goto done;
     entry_end(&j, &e, ctxn >= 0, d);
@@ -775,6 +779,12 @@ static void check_ledger(rt__vctx *c)
         c->journal = check_journal(c->dir, &ix, d, c->stats);
         check_totals(c->manifest, ix.sums, ix.count, d);
         c->stats->invoices = ix.count;
+        /* Each invoice's VAT as journal.csv books it, for its UBL document's BT-111. */
+        if (c->journal && (c->vat_functional = malloc((ix.count + 1) * sizeof(int64_t)))) {
+            for (size_t i = 0; i < ix.count; i++)
+                c->vat_functional[i] = ix.sums[i].journal_vat_fn;
+            c->vat_count = ix.count;
+        }
     } else {
         rt_diags_add(d, c->dir, 0, 0, NULL, "out of memory");
         c->invoices = false;
@@ -802,7 +812,7 @@ rt_status rt_verify_outdir(const char *dir, rt_diags *d, rt_verify_stats *st)
         rt_diags_add(d, RT_MANIFEST_NAME, 0, 0, "format", "not a %s manifest", RT_MANIFEST_FORMAT);
     check_files(dir, m, d, st);
     check_counts(m, d);
-    rt__vctx c = {dir, m, false, false, false, d, st};
+    rt__vctx c = {dir, m, false, false, false, d, st, NULL, 0};
     check_ledger(&c);
     /* The documents, the FEC file and the usage detail read files of their own (and set
      * fields of st of their own): checked in parallel, each into a problem list gathered in
@@ -821,6 +831,7 @@ rt_status rt_verify_outdir(const char *dir, rt_diags *d, rt_verify_stats *st)
         rt_diags_append(d, &found[k]);
         rt_diags_free(&found[k]);
     }
+    free(c.vat_functional);
     rt_arena_free(&arena);
     return rt_diags_total(d) > before ? RT_EVERIFY : RT_OK;
 }

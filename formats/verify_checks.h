@@ -65,6 +65,10 @@ typedef struct rt__vctx {
     bool journal;  /* journal.csv */
     rt_diags *d;
     rt_verify_stats *stats;
+    /* Per row of invoices.csv, the VAT journal.csv books for it in the functional currency
+     * (NULL when the journal was not read whole). */
+    int64_t *vat_functional;
+    size_t vat_count;
 } rt__vctx;
 
 /* UBL and HTML documents: one of each per invoice and credit note, each listed, each UBL

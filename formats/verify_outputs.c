@@ -68,7 +68,7 @@ typedef struct doc_row {
  * before it did have none, and are not held to it), that is the functional currency, not the
  * document's, and a TaxTotal gives the VAT in it. */
 static void check_tax_currency(const rt__vctx *c, const char *name, const char *doc,
-                               const doc_row *r, const char *functional)
+                               const doc_row *r, size_t row, const char *functional)
 {
     char code[16], open[96], amount[64];
     xml_text(doc, "<cbc:TaxCurrencyCode>", "</cbc:TaxCurrencyCode>", code, sizeof code);
@@ -86,13 +86,26 @@ static void check_tax_currency(const rt__vctx *c, const char *name, const char *
     snprintf(open, sizeof open, "<cac:TaxTotal><cbc:TaxAmount currencyID=\"%s\">", code);
     xml_text(doc, open, "</cbc:TaxAmount>", amount, sizeof amount);
     int64_t v;
-    if (!amount_text(amount, code, &v))
+    if (!amount_text(amount, code, &v)) {
         rt_diags_add(c->d, name, 0, 0, "TaxTotal", "gives no VAT amount in %s (BT-111)", code);
+        return;
+    }
+    /* A credit note shows the VAT of the invoice it reverses, which its entry debits. */
+    if (c->vat_functional && row < c->vat_count) {
+        int64_t booked = c->vat_functional[row];
+        if (v != (strcmp(r->type, "credit_note") == 0 ? -booked : booked)) {
+            char want[48];
+            rt_decimal_str(booked, rt_currency_find(code)->minor_units, want, sizeof want);
+            rt_diags_add(c->d, name, 0, 0, "TaxTotal",
+                         "VAT in %s is %s, journal.csv books %s for %s", code, amount, want,
+                         r->number);
+        }
+    }
 }
 
 /* One UBL document (an archive member) against its invoices.csv row. */
 static void check_ubl(const rt__vctx *c, const char *name, const char *doc, const doc_row *r,
-                      const char *functional)
+                      size_t row, const char *functional)
 {
     char id[128], custom[160], payable[64], cur_attr[64];
     bool credit = strcmp(r->type, "credit_note") == 0;
@@ -117,7 +130,7 @@ static void check_ubl(const rt__vctx *c, const char *name, const char *doc, cons
         rt_diags_add(c->d, name, 0, 0, "PayableAmount", "is %s, invoices.csv says %s", payable,
                      r->gross);
     }
-    check_tax_currency(c, name, doc, r, functional);
+    check_tax_currency(c, name, doc, r, row, functional);
 }
 
 static int read_doc_row(const rt__vtable *t, const int col[4], doc_row *r)
@@ -160,7 +173,9 @@ static rt_status check_member(void *ctx, const char *name, const char *data, siz
         return RT_OK;
     }
     w->c->stats->documents++;
-    if (w->ubl) check_ubl(w->c, where, data, r, w->functional);
+    /* Rows line up with invoices.csv's only when every row named an invoice. */
+    size_t row = w->count == w->c->vat_count ? w->at - 1 : SIZE_MAX;
+    if (w->ubl) check_ubl(w->c, where, data, r, row, w->functional);
     return RT_OK;
 }
 

@@ -690,6 +690,56 @@ Test(e2e, a_rerun_after_an_fx_rate_correction_reverses_invoices_at_their_rate)
     free(err);
 }
 
+/* A CHF account taxed in France (the generated month's Swiss accounts moved under French VAT,
+ * 20% and 10%): each CHF document gives its VAT in EUR (BT-111) as the journal books it, at
+ * the issue date's rate; after the rate is corrected and the period rerun, each credit note
+ * gives the reversed invoice's, at the rate that invoice was booked at. verify compares every
+ * one with journal.csv, and catches one changed by a cent. */
+Test(e2e, foreign_currency_documents_give_the_vat_the_journal_books)
+{
+    char tmp[256];
+    rt_test_tmpdir(tmp, sizeof tmp);
+    cr_assert_eq(rt_test_ratel("gen --out '%s/g' --accounts 300 --records 5000 --seed 3 "
+                               "> /dev/null",
+                               tmp),
+                 0);
+    cr_assert_eq(rt_test_sh("cd '%s/g/book' && sed -i -e 's/^CH_EXPORT,standard,.*/CH_EXPORT,"
+                            "standard,,,20,S,/' -e 's/^CH_EXPORT,reduced,.*/CH_EXPORT,reduced,,,"
+                            "10,S,/' tax_rates.csv && grep -q '^CH_EXPORT,standard,,,20,S,$' "
+                            "tax_rates.csv",
+                            tmp),
+                 0);
+    cr_assert_eq(rt_test_ratel("book import '%s/g/book' --book '%s/b' > /dev/null", tmp, tmp), 0);
+    const char *run = "run --book '%s/b' --period 2026-10 --usage '%s/g/usage.csv.zst' --orders "
+                      "'%s/g/orders.csv.zst' --out '%s/%s' %s > /dev/null";
+    cr_assert_eq(rt_test_ratel(run, tmp, tmp, tmp, tmp, "o", ""), 0);
+    cr_assert_eq(rt_test_sh("sed -i 's/^CHF,2026-11-01,,1.0712$/CHF,2026-11-01,,1.08/' "
+                            "'%s/g/book/fx_rates.csv'",
+                            tmp),
+                 0);
+    cr_assert_eq(rt_test_ratel("book import '%s/g/book' --book '%s/b' > /dev/null", tmp, tmp), 0);
+    cr_assert_eq(rt_test_ratel(run, tmp, tmp, tmp, tmp, "r", "--rerun"), 0);
+    /* The CHF documents carry VAT, in CHF and in EUR; both runs verify against the journal. */
+    for (int k = 0; k < 2; k++) {
+        const char *o = k ? "r" : "o";
+        cr_assert_eq(rt_test_sh("test $(zstd -dc '%s/%s/ubl.tar.zst' | grep -a -o '</cac:TaxTotal>"
+                                "<cac:TaxTotal><cbc:TaxAmount currencyID=\"EUR\">[1-9][0-9]*\\.' "
+                                "| wc -l) -gt 0",
+                                tmp, o),
+                     0, "run %s has no CHF document with VAT", o);
+        cr_assert_eq(rt_test_ratel("verify '%s/%s' > /dev/null", tmp, o), 0, "run %s", o);
+    }
+    cr_assert_eq(rt_test_sh("grep -q '^GENC-.*,CHF,' '%s/r/invoices.csv'", tmp), 0,
+                 "the rerun credits CHF invoices");
+    cr_assert_eq(tamper_ubl(tmp, "o", "$(grep -m1 ',CHF,' o/invoices.csv | cut -d, -f1)",
+                            "s|\\(</cac:TaxTotal><cac:TaxTotal><cbc:TaxAmount currencyID=\"EUR\">"
+                            "\\)[^<]*|\\112345.67|"),
+                 0);
+    char *err = verify_problems(tmp, "o");
+    cr_assert(strstr(err, ".xml: TaxTotal: VAT in EUR is 12345.67, journal.csv books "), "%s", err);
+    free(err);
+}
+
 /* Month-end accrual: the usage of the sample is accrued net of VAT (299.91 = the net of its 33
  * invoices, which are all usage) per revenue account, reversed on the first of November; no
  * invoice is issued and the billing run of the period still runs afterwards. */
