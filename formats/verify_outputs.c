@@ -73,7 +73,8 @@ static void check_tax_currency(const rt__vctx *c, const char *name, const char *
     char code[16], open[96], amount[64];
     /* UBL's schema puts it right after DocumentCurrencyCode: look there only, rather than
      * through the whole of every document that has none. */
-    static const char doc_cur[] = "</cbc:DocumentCurrencyCode>", tax_cur[] = "<cbc:TaxCurrencyCode>";
+    static const char doc_cur[] = "</cbc:DocumentCurrencyCode>",
+                      tax_cur[] = "<cbc:TaxCurrencyCode>";
     const char *at = strstr(doc, doc_cur);
     if (!at || strncmp(at + sizeof doc_cur - 1, tax_cur, sizeof tax_cur - 1) != 0) return;
     xml_text(at, tax_cur, "</cbc:TaxCurrencyCode>", code, sizeof code);
