@@ -910,6 +910,12 @@ Test(e2e, sample_run_ubl_documents_are_schema_valid_and_match_the_invoices)
     rc = read_out(tmp, "docs", "LT-2026-000004.xml");
     cr_assert_null(strstr(strstr(rc, "<cac:AccountingCustomerParty>"), "EndpointID"));
     free(rc);
+    /* ACC-0005 has none either, but is a Peppol participant under its SIRET (peppol_id). */
+    rc = read_out(tmp, "docs", "LT-2026-000005.xml");
+    cr_assert(strstr(rc, "<cac:AccountingCustomerParty><cac:Party><cbc:EndpointID schemeID=\"0009\">"
+                         "12345678200010</cbc:EndpointID>"),
+              "%s", rc);
+    free(rc);
     char *html = read_out(tmp, "docs", "LT-2026-000003.html");
     cr_assert(strstr(html, "Reverse charge - Art. 196 Directive 2006/112/EC"));
     cr_assert(strstr(html, "<tr class=\"due\"><td>Amount due (EUR)</td><td class=\"num\">0.19"));

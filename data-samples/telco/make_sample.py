@@ -42,12 +42,17 @@ def accounts():
     return rows
 
 
+# Peppol participant ids of accounts without a VAT number that are on Peppol (a SIRET, EAS
+# 0009): their invoices' electronic address.
+PEPPOL_IDS = {"ACC-0005": "0009:12345678200010"}
+
+
 def write_book(rows):
     with open(os.path.join(HERE, "book", "accounts.csv"), "w", newline="") as f:
         f.write("account_id,name,street,city,postcode,country,vat_id,email,buyer_reference,"
-                "currency,tax_jurisdiction,bill_cycle_day,payment_terms_days\n")
+                "currency,tax_jurisdiction,bill_cycle_day,payment_terms_days,peppol_id\n")
         for r in rows:
-            f.write(",".join(r[:11]) + ",1,\n")
+            f.write(",".join(r[:11]) + ",1,," + PEPPOL_IDS.get(r[0], "") + "\n")
     with open(os.path.join(HERE, "book", "account_plans.csv"), "w", newline="") as f:
         f.write("account_id,plan_id,valid_from,valid_to\n")
         for r in rows:
