@@ -177,16 +177,50 @@ static size_t entry_lines(booker *b, const rt_invoice *inv, uint32_t i)
     return n;
 }
 
+/* The signed functional amount of a credit-side line of `amount` in the transaction
+ * currency (the credit converted, so that half-up rounds the credit side alike whatever the
+ * sign), added to *fn_sum. */
+static rt_status credit_fn(int64_t amount, const fx *r, int64_t *fn, int64_t *fn_sum)
+{
+    if (rt_journal_convert(-amount, r->txn_decimals, r->rate_nanos, r->fn_decimals, fn) != RT_OK ||
+        rt_add_i64(*fn_sum, *fn, fn_sum) != RT_OK)
+        return RT_EOVERFLOW;
+    return RT_OK;
+}
+
 /* A credit-side line (revenue or VAT) of `amount` in the transaction currency, its signed
  * functional amount added to *fn_sum. */
 static rt_status credit(rt_journal_line base, int64_t amount, const fx *r, int64_t *fn_sum,
                         rt_journal_line *out)
 {
     int64_t fn;
-    if (rt_journal_convert(-amount, r->txn_decimals, r->rate_nanos, r->fn_decimals, &fn) != RT_OK ||
-        rt_add_i64(*fn_sum, fn, fn_sum) != RT_OK)
-        return RT_EOVERFLOW;
+    if (credit_fn(amount, r, &fn, fn_sum) != RT_OK) return RT_EOVERFLOW;
     *out = sided(base, -amount, fn);
+    return RT_OK;
+}
+
+/* The invoice's FX rate and the book's functional currency, as book_invoice converts at. */
+static fx invoice_fx(const rt_catalog *cat, const rt_invoice *inv, const rt_currency **fn)
+{
+    *fn = rt_currency_find(cat->company->functional_currency);
+    RT_ASSERT(*fn != NULL);
+    return (fx){rt_invoice_fx_rate(cat, inv), inv->currency->minor_units, (*fn)->minor_units};
+}
+
+rt_status rt_journal_vat_functional(const rt_catalog *cat, const rt_invoice *inv,
+                                    int64_t *rate_nanos, int64_t *vat_minor)
+{
+    const rt_currency *fn;
+    fx r = invoice_fx(cat, inv, &fn);
+    *rate_nanos = r.rate_nanos;
+    if (r.rate_nanos == RT_UNSET) return RT_ENOTFOUND;
+    int64_t sum = 0, one; /* signed functional amount of the VAT lines (credits negative) */
+    for (uint32_t s = 0; s < inv->tax_count; s++)
+        if (inv->taxes[s].tax_minor != 0 &&
+            credit_fn(inv->taxes[s].tax_minor, &r, &one, &sum) != RT_OK)
+            return RT_EOVERFLOW;
+    if (sum == INT64_MIN) return RT_EOVERFLOW;
+    *vat_minor = -sum;
     return RT_OK;
 }
 
@@ -199,9 +233,8 @@ static rt_status book_invoice(booker *b, const rt_invoice_set *set, uint32_t i, 
     const rt_invoice *inv = &set->items[i];
     uint32_t ar = cat->gl_role[RT_GL_RECEIVABLE], vat = cat->gl_role[RT_GL_VAT_PAYABLE];
     RT_ASSERT(ar != RT_NO_INDEX && vat != RT_NO_INDEX);
-    const rt_currency *fn = rt_currency_find(cat->company->functional_currency);
-    RT_ASSERT(fn != NULL);
-    fx r = {rt_invoice_fx_rate(cat, inv), inv->currency->minor_units, fn->minor_units};
+    const rt_currency *fn;
+    fx r = invoice_fx(cat, inv, &fn);
     if (r.rate_nanos == RT_UNSET) return no_fx_rate(err, inv->currency, fn, inv->issue_day);
     rt_status st = gather(b, inv, i);
     if (st == RT_ENOTFOUND)

@@ -114,6 +114,12 @@ rt_status rt_journal_book_accrual(const rt_catalog *cat, const rt_invoice_set *i
  * rate_nanos functional units per transaction unit, rounded half-up. RT_EOVERFLOW. */
 rt_status rt_journal_convert(int64_t txn_minor, unsigned txn_decimals, int64_t rate_nanos,
                              unsigned fn_decimals, int64_t *fn_minor);
-
+/* The VAT an invoice's entry books, in the functional currency: the rate it is booked at
+ * (*rate_nanos, rt_invoice_fx_rate) and the sum of its VAT lines, each converted on its own
+ * as rt_journal_book_invoices converts it (credits minus debits: a credit note's is
+ * negative). What EN 16931 BT-111 gives. RT_ENOTFOUND when the book has no FX rate for the
+ * invoice's issue date, RT_EOVERFLOW. */
+rt_status rt_journal_vat_functional(const rt_catalog *cat, const rt_invoice *inv,
+                                    int64_t *rate_nanos, int64_t *vat_minor);
 
 #endif

@@ -319,9 +319,7 @@ static rt_status build_line(rt_doc_view *v, rt_doc_line *dl, const rt_invoice_li
 }
 
 /* BT-6 and BT-111 of a document in another currency than the functional one (see
- * rt_doc_view): the VAT total converted as the journal books it, the negated credit-side
- * amount of each VAT line converted and negated back, so that the document and the journal
- * round alike. */
+ * rt_doc_view): the VAT its journal entry books, document sign applied. */
 static rt_status tax_in_functional(rt_doc_view *v, const rt_catalog *cat, const rt_invoice *inv)
 {
     v->tax_currency = NULL;
@@ -329,23 +327,12 @@ static rt_status tax_in_functional(rt_doc_view *v, const rt_catalog *cat, const 
     v->tax_accounting_minor = 0;
     const char *functional = cat->company->functional_currency;
     if (strcmp(inv->currency->code, functional) == 0) return RT_OK;
-    const rt_currency *fn = rt_currency_find(functional);
-    RT_ASSERT(fn != NULL); /* the book's validation checks the code */
-    int64_t rate = rt_invoice_fx_rate(cat, inv);
-    if (rate == RT_UNSET || rate <= 0) return RT_ENOTFOUND;
-    int64_t sum = 0;
-    for (size_t s = 0; s < inv->tax_count; s++) {
-        int64_t credit;
-        if (inv->taxes[s].tax_minor == 0) continue;
-        if (rt_journal_convert(-inv->taxes[s].tax_minor, inv->currency->minor_units, rate,
-                               fn->minor_units, &credit) != RT_OK ||
-            credit == INT64_MIN || rt_add_i64(sum, -credit, &sum) != RT_OK)
-            return RT_EOVERFLOW;
-    }
-    if (sum == INT64_MIN) return RT_EOVERFLOW;
-    v->tax_currency = fn;
+    int64_t rate, vat;
+    rt_status st = rt_journal_vat_functional(cat, inv, &rate, &vat);
+    if (st != RT_OK) return st;
+    v->tax_currency = rt_currency_find(functional);
     v->fx_rate_nanos = rate;
-    v->tax_accounting_minor = signed_by(sum, v->sign);
+    v->tax_accounting_minor = signed_by(vat, v->sign);
     return RT_OK;
 }
 

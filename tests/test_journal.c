@@ -129,6 +129,13 @@ Test(journal, foreign_currency_invoices_are_booked_in_the_functional_currency)
     cr_assert_eq(line(&j, 3, RT_JL_VAT)->credit_minor, 1);
     cr_assert_eq(line(&j, 3, RT_JL_RECEIVABLE)->debit_minor, 4);
     cr_assert_eq(line(&j, 3, RT_JL_RECEIVABLE)->txn_minor, 6);
+    /* What the documents give as their VAT in the functional currency (BT-111) is what the
+     * entries book: 1.22 EUR at 0.006123 for the JPY invoice, 0.01 at 0.5 for the USD one. */
+    int64_t rate, vat_fn;
+    cr_assert_eq(rt_journal_vat_functional(&t.cat, &t.inv.items[1], &rate, &vat_fn), RT_OK);
+    cr_assert(rate == 6123000 && vat_fn == vat->credit_minor && vat_fn == 122);
+    cr_assert_eq(rt_journal_vat_functional(&t.cat, &t.inv.items[2], &rate, &vat_fn), RT_OK);
+    cr_assert(rate == 500000000 && vat_fn == 1);
 
     /* The sums kept as the lines were booked: functional EUR, and per transaction currency
      * (each balanced); no other currency is marked used. */
@@ -158,6 +165,8 @@ Test(journal, foreign_currency_invoices_are_booked_in_the_functional_currency)
     cr_assert_eq(line(&j2, 3, RT_JL_VAT)->credit_minor, 0);
     cr_assert_eq(line(&j2, 3, RT_JL_RECEIVABLE)->debit_minor, 2);
     cr_assert_eq(line(&j2, 3, RT_JL_RECEIVABLE)->txn_minor, 6);
+    cr_assert_eq(rt_journal_vat_functional(&t.cat, &t.inv.items[2], &rate, &vat_fn), RT_OK);
+    cr_assert(rate == 400000000 && vat_fn == 0, "at its own rate too");
     rt_journal_free(&j2);
     rt_journal_free(&j);
     three_free(&t);
