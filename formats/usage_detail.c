@@ -491,12 +491,15 @@ static rt_status spill_append(rt_usage_detail *d, unsigned p, const char *data, 
         rt_status st = spill_create(d, p, err);
         if (st != RT_OK) return st;
     }
-    char path[PATH_MAX];
-    spill_path(d, p, path, sizeof path);
     for (size_t done = 0; done < len;) {
         ssize_t n = write(d->spill_fd[p], data + done, len - done);
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return rt_error_set(err, RT_EIO, path, 0, 0, NULL, "write: %s", strerror(errno));
+        if (n < 0) {
+            int e = errno;
+            char path[PATH_MAX]; /* named only for the message */
+            spill_path(d, p, path, sizeof path);
+            return rt_error_set(err, RT_EIO, path, 0, 0, NULL, "write: %s", strerror(e));
+        }
         done += (size_t)n;
     }
     return RT_OK;

@@ -329,16 +329,23 @@ static inline size_t fx_negative_invoice(fx *f, const char *number, rt_invoice_t
 
 /* An invoice of ACC-FR with lines from orders: 1 two SIM cards at 10.00 (one-time, 20.00),
  * 2 eighteen mobile lines at 14.99 a month (269.82), 3 the same prorated to 10 of 31 days
- * (87.03), 4 a cancelled line's credit (-14.99); net 361.86. */
-static inline size_t fx_order_invoice(fx *f, const char *number)
+ * (87.03), 4 a cancelled line's credit (-14.99); net 361.86. With sign -1, its credit note
+ * as the engine stores it: every amount negated. */
+static inline size_t fx_order_document(fx *f, const char *number, rt_invoice_type type,
+                                       const char *corrects, int sign)
 {
     rt_invoice_line l[4] = {
-        fx_order_line(f, "ACC-FR", "SIM", RT_LINE_ONE_TIME, 2, 10000000000, 2000),
-        fx_order_line(f, "ACC-FR", "LINE", RT_LINE_RECURRING, 18, 14990000000, 26982),
-        fx_order_line(f, "ACC-FR", "LINE", RT_LINE_RECURRING, 18, 14990000000, 8703),
-        fx_order_line(f, "ACC-FR", "LINE", RT_LINE_RECURRING, 1, 14990000000, -1499),
+        fx_order_line(f, "ACC-FR", "SIM", RT_LINE_ONE_TIME, 2, 10000000000, sign * 2000),
+        fx_order_line(f, "ACC-FR", "LINE", RT_LINE_RECURRING, 18, 14990000000, sign * 26982),
+        fx_order_line(f, "ACC-FR", "LINE", RT_LINE_RECURRING, 18, 14990000000, sign * 8703),
+        fx_order_line(f, "ACC-FR", "LINE", RT_LINE_RECURRING, 1, 14990000000, sign * -1499),
     };
-    return fx_invoice(f, "ACC-FR", number, RT_INVOICE, NULL, l, 4);
+    return fx_invoice(f, "ACC-FR", number, type, corrects, l, 4);
+}
+
+static inline size_t fx_order_invoice(fx *f, const char *number)
+{
+    return fx_order_document(f, number, RT_INVOICE, NULL, 1);
 }
 
 /* Book the journal and fill the run result, as the run does at commit. */

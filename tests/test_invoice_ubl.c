@@ -626,22 +626,8 @@ Test(invoice_ubl, foreign_currency_document_gives_its_vat_in_the_accounting_curr
     fx f;
     fx_load_book(&f, "CHF", "EUR", 0);
     size_t i = fx_order_invoice(&f, "INV-2026-000007");
-    size_t c = fx_order_invoice(&f, "AV-2026-000007");
-    rt_invoice *cn_inv = &f.items[c];
-    cn_inv->type = RT_CREDIT_NOTE;
-    snprintf(cn_inv->corrects, sizeof cn_inv->corrects, "INV-2026-000007");
-    for (size_t k = 0; k < cn_inv->line_count; k++) {
-        cn_inv->lines[k].net_minor = -cn_inv->lines[k].net_minor;
-        cn_inv->lines[k].amount_nanos = -cn_inv->lines[k].amount_nanos;
-    }
-    for (size_t s = 0; s < cn_inv->tax_count; s++) {
-        cn_inv->taxes[s].base_minor = -cn_inv->taxes[s].base_minor;
-        cn_inv->taxes[s].tax_minor = -cn_inv->taxes[s].tax_minor;
-    }
-    cn_inv->net_minor = -cn_inv->net_minor;
-    cn_inv->tax_minor = -cn_inv->tax_minor;
-    cn_inv->gross_minor = -cn_inv->gross_minor;
-    cn_inv->fx_rate_nanos = INT64_C(1050000000); /* its invoice was booked at 1.05 */
+    size_t c = fx_order_document(&f, "AV-2026-000007", RT_CREDIT_NOTE, "INV-2026-000007", -1);
+    f.items[c].fx_rate_nanos = INT64_C(1050000000); /* its invoice was booked at 1.05 */
     cr_assert_eq(f.items[i].tax_minor, 7237);    /* 20% of 361.86 */
     fx_finish(&f);
     cr_assert_eq(journal_vat(&f, i), 7702, "the journal books 77.02 EUR of VAT");
